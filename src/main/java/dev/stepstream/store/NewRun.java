@@ -1,0 +1,15 @@
+package dev.stepstream.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A run about to be queued: the workflow version and definition it runs (a snapshot, so that
+ * replacing or deleting the workflow later does not change it), its bound inputs (JSON) and
+ * its steps in order.
+ */
+public record NewRun(UUID runId, String workflowId, int workflowVersion, byte[] definition, byte[] inputs,
+                     Instant createdAt, List<StepRef> steps) {
+    public record StepRef(String stepId, String stepName) {}
+}

@@ -1,0 +1,22 @@
+package dev.stepstream.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.events.StepStatus;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A run's projection. Nullable: {@code startedAt}, {@code finishedAt}, {@code durationMs},
+ * {@code error}. {@code lastSeq} is 0 before the first event.
+ */
+public record RunDetail(UUID runId, String workflowId, int workflowVersion, RunStatus status, JsonNode inputs,
+                        Instant createdAt, Instant startedAt, Instant finishedAt, Long durationMs, String error,
+                        long lastSeq, List<StepState> steps, ObjectNode variables, byte[] definition) {
+
+    /** One step's projection; {@code attempt} is 0 while pending. */
+    public record StepState(String stepId, String stepName, StepStatus status, int attempt, Instant startedAt,
+                            Long durationMs, String error) {}
+}

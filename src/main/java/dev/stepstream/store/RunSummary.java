@@ -1,0 +1,9 @@
+package dev.stepstream.store;
+
+import dev.stepstream.events.RunStatus;
+import java.time.Instant;
+import java.util.UUID;
+
+/** One row of the runs listing. */
+public record RunSummary(UUID runId, String workflowId, int workflowVersion, RunStatus status, Instant createdAt,
+                         Instant startedAt, Instant finishedAt, Long durationMs, String error, long lastSeq) {}
