@@ -2,9 +2,28 @@ package dev.stepstream.workflow;
 
 import java.util.Locale;
 
-/** The step types of API.md, in wire spelling. */
+/**
+ * The step types of API.md, in wire spelling. Each step's {@link Step#spec()} holds the fields
+ * below as validated by {@link WorkflowValidator}; defaults are not written into the spec, so
+ * a reader applies them. String values may hold {@code ${…}} expressions, rendered with
+ * {@link Expressions#render} when the step runs.
+ */
 public enum StepKind {
-    LOG, SET, SLEEP, HTTP, SCRIPT, FAIL;
+    /** {@code message} (text, required), {@code level}: debug, info, warn or error (default info). */
+    LOG,
+    /** {@code vars}: a non-empty mapping of variable names to any JSON; null deletes the variable. */
+    SET,
+    /** {@code duration}: a duration ({@link Durations}), or an expression that renders to one. */
+    SLEEP,
+    /**
+     * {@code url} (required), {@code method} (upper case; default GET), {@code headers} (name to
+     * text), {@code body} (any JSON), {@code expectStatus} (a list of codes), {@code saveAs}.
+     */
+    HTTP,
+    /** {@code run} (required), {@code workdir}, {@code env} (name to text), {@code saveAs}. */
+    SCRIPT,
+    /** {@code message} (text, optional). */
+    FAIL;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);
