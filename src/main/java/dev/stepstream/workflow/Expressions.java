@@ -27,6 +27,9 @@ import java.util.Map;
  * map literals, test membership and regular expressions ({@code =~}), and nothing else: no
  * method or function calls, no {@code new}, no assignment, no loops, no class access.
  *
+ * <p>The scope passed in must hold all four names (an empty map where there is nothing yet):
+ * an expression that reads a name the scope lacks fails.
+ *
  * <p>Strictness: an undefined top-level variable is an error; a key missing from a map reads
  * as null (so {@code when: ${vars.done}} is false before {@code done} is set); reading a
  * property of null is an error unless written with {@code ?.}; arithmetic on null is an error.
@@ -58,9 +61,9 @@ public final class Expressions {
      * object keys are left alone). A string that is exactly one {@code ${…}} becomes that
      * value with its JSON type; any other string with expressions becomes text, each value
      * joined as text: null as the empty string, strings as themselves, numbers and booleans as
-     * in JSON, objects and arrays as compact JSON. {@code $${} is a literal {@code ${}.
+     * in JSON, objects and arrays as compact JSON. <code>$${</code> is a literal <code>${</code>.
      *
-     * <p>Strings without {@code ${} are not touched, and an object or array in which nothing
+     * <p>Strings without <code>${</code> are not touched, and an object or array in which nothing
      * changed is returned as is: the result shares nodes with the template, and neither may be
      * modified.
      *
@@ -111,7 +114,7 @@ public final class Expressions {
 
     /**
      * Decides a step's {@code when}. No {@code when} (Java null) is true: the step runs. A
-     * boolean node is itself. A string with {@code ${} is rendered; any other string is
+     * boolean node is itself. A string with <code>${</code> is rendered; any other string is
      * evaluated as one raw expression ({@code vars.n > 3}). The value must then be a boolean or
      * the text {@code true}/{@code false}; null counts as false.
      *
@@ -166,7 +169,7 @@ public final class Expressions {
         return problems;
     }
 
-    /** Like {@link #check} for one raw expression, such as a {@code when} without {@code ${}. */
+    /** Like {@link #check} for one raw expression, such as a {@code when} without <code>${</code>. */
     static List<String> checkExpression(String expression) {
         return Sandbox.problems(expression);
     }

@@ -87,14 +87,14 @@ final class Sandbox {
 
     /** Parses one raw expression (no {@code ${}}); the message of a failure names the expression. */
     static JexlExpression parse(String source) throws ExpressionException {
+        if (source.isBlank()) {
+            throw new ExpressionException("expression \"" + source + "\" is empty");
+        }
         if (source.length() > MAX_LENGTH) {
             throw new ExpressionException(named(source) + " is too long (at most " + MAX_LENGTH + " characters)");
         }
         if (Template.nesting(source) > MAX_NESTING) {
             throw new ExpressionException(named(source) + " is nested too deeply (at most " + MAX_NESTING + " levels)");
-        }
-        if (source.isBlank()) {
-            throw new ExpressionException("expression \"" + source + "\" is empty");
         }
         try {
             return ENGINE.createExpression(new JexlInfo("expression", 1, 1), source);
@@ -317,9 +317,10 @@ final class Sandbox {
     }
 
     /**
-     * Strict arithmetic (null is an error in computations and comparisons, but false as a truth value) whose literals build ordered JSON-like collections
-     * ({@code [1, 2]} is a list, {@code {'a': 1}} a map keeping key order), whose {@code =~}
-     * tests membership in lists and maps, and whose regular expressions run on a budget.
+     * Strict arithmetic: null is an error in computations and comparisons, but false as a truth
+     * value. Literals build ordered JSON-like collections ({@code [1, 2]} is a list,
+     * {@code {'a': 1}} a map keeping key order), {@code =~} tests membership in lists and maps,
+     * and regular expressions run on a budget.
      */
     private static final class SafeArithmetic extends JexlArithmetic {
         SafeArithmetic() {

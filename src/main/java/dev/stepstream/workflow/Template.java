@@ -4,12 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A string value split into literal text and {@code ${…}} expressions. {@code $${} stands for a
- * literal {@code ${}. The closing brace of an expression is found by counting brackets outside
- * quoted strings, so {@code ${ {'a': '}'}.a }} is one expression.
+ * A string value split into literal text and {@code ${…}} expressions. <code>$${</code> stands for a
+ * literal <code>${</code>. The closing brace of an expression is found by counting brackets outside
+ * quoted strings, so <code>${ {'a': '}'}.a }</code> is one expression.
  *
  * @param parts  literals and expressions in order; adjacent literals are merged
- * @param error  why the text is not a valid template (an unclosed {@code ${} or an empty
+ * @param error  why the text is not a valid template (an unclosed <code>${</code> or an empty
  *               expression), or null; parts holds what came before the error
  */
 record Template(List<Part> parts, String error) {
@@ -18,7 +18,7 @@ record Template(List<Part> parts, String error) {
 
     record Literal(String text) implements Part {}
 
-    /** {@code source} is the text between {@code ${} and {@code }}, as written. */
+    /** {@code source} is the text between <code>${</code> and <code>}</code>, as written. */
     record Expression(String source) implements Part {}
 
     /** True when the text may hold an expression or an escape; false means it is plain text. */
@@ -91,7 +91,7 @@ record Template(List<Part> parts, String error) {
             } else if (c == '(' || c == '[' || c == '{') {
                 depth++;
             } else if (c == ')' || c == ']') {
-                depth--;
+                depth = Math.max(0, depth - 1);
             } else if (c == '}') {
                 if (depth == 0) {
                     return i;
