@@ -1,0 +1,203 @@
+package dev.stepstream.events;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event log: producers append, one committer thread stores in batches, listeners hear
+ * of events only after their batch is committed (DESIGN.md "The flow of one event").
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li>{@link #append} blocks while the queue is full (back-pressure, invariant 6): a flooding
+ *       script simply waits on its pipe. It is not interruptible, so that a step cancelled in
+ *       the middle of a log line cannot leave a gap in its run's seq series.</li>
+ *   <li>Events are committed in the order they were appended; a producer that appends a run's
+ *       events in seq order (the run's driver does, under its own lock) gets them stored in
+ *       that order.</li>
+ *   <li>A batch is committed in one {@link Sink#commit} call (one transaction); only after it
+ *       returns are the {@link Listener}s told, in commit order, on the committer thread.</li>
+ *   <li>A failed commit is retried with back-off until it succeeds or the log is closed;
+ *       nothing is dropped, so producers block meanwhile.</li>
+ * </ul>
+ *
+ * <p>Threads: any number of producers; the queue is the only state they share with the
+ * committer. {@code committedCount} is guarded by {@code lock}.
+ */
+public final class EventLog implements AutoCloseable {
+
+    /** Where batches go: one transaction per call ({@code Store::commit}). */
+    @FunctionalInterface
+    public interface Sink {
+        void commit(List<RunEvent> batch);
+    }
+
+    /** Told of each committed batch, on the committer thread: must not block. */
+    @FunctionalInterface
+    public interface Listener {
+        void committed(List<RunEvent> batch);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(EventLog.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+    private final Sink sink;
+    private final BlockingQueue<RunEvent> queue;
+    private final int maxBatch;
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Thread committer;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition progress = lock.newCondition();
+    private long appendedCount;   // guarded by lock
+    private long committedCount;  // guarded by lock
+    private volatile boolean closing;
+
+    public EventLog(Sink sink, int queueCapacity, int maxBatch) {
+        this.sink = sink;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.maxBatch = maxBatch;
+        this.committer = Thread.ofPlatform().name("event-log-committer").daemon(false).unstarted(this::commitLoop);
+        this.committer.start();
+    }
+
+    public void addListener(Listener listener) {
+        listeners.add(listener);
+    }
+
+    /** Queues an event for commit, blocking while the queue is full. */
+    public void append(RunEvent event) {
+        if (closing) {
+            throw new IllegalStateException("the event log is closed");
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                queue.put(event);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        lock.lock();
+        try {
+            appendedCount++;
+        } finally {
+            lock.unlock();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until every event appended before this call is committed, or the timeout passes. */
+    public boolean awaitCommitted(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            long target = appendedCount;
+            while (committedCount < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                progress.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Events appended but not yet committed. */
+    public int depth() {
+        return queue.size();
+    }
+
+    private void commitLoop() {
+        List<RunEvent> batch = new ArrayList<>(maxBatch);
+        while (true) {
+            try {
+                RunEvent first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (closing && queue.isEmpty()) {
+                        return;
+                    }
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, maxBatch - 1);
+                commitWithRetry(batch);
+                List<RunEvent> committed = List.copyOf(batch);
+                batch.clear();
+                lock.lock();
+                try {
+                    committedCount += committed.size();
+                    progress.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+                notifyListeners(committed);
+            } catch (InterruptedException e) {
+                // Only close() interrupts, and only after the queue has drained or timed out.
+                return;
+            }
+        }
+    }
+
+    private void commitWithRetry(List<RunEvent> batch) throws InterruptedException {
+        long backoffMs = 50;
+        while (true) {
+            try {
+                sink.commit(batch);
+                return;
+            } catch (RuntimeException e) {
+                log.error("committing {} events failed; retrying in {} ms", batch.size(), backoffMs, e);
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF.toMillis());
+            }
+        }
+    }
+
+    private void notifyListeners(List<RunEvent> committed) {
+        for (Listener listener : listeners) {
+            try {
+                listener.committed(committed);
+            } catch (RuntimeException e) {
+                log.error("an event listener failed", e);
+            }
+        }
+    }
+
+    /**
+     * Commits what is queued (waiting up to {@code timeout}) and stops the committer.
+     * Producers must have stopped appending.
+     */
+    public void close(Duration timeout) {
+        closing = true;
+        try {
+            committer.join(timeout);
+            if (committer.isAlive()) {
+                log.warn("event log closed with {} events not committed", queue.size());
+                committer.interrupt();
+                committer.join(Duration.ofSeconds(1));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(10));
+    }
+}
