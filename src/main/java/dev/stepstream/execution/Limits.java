@@ -1,0 +1,38 @@
+package dev.stepstream.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+
+/** Size limits on what a run may put into its events (API.md: 16 KiB messages and values). */
+final class Limits {
+    static final int MAX_MESSAGE_BYTES = 16 * 1024;
+    static final int MAX_VALUE_BYTES = 16 * 1024;
+    static final int PREVIEW_CHARS = 1024;
+
+    private Limits() {}
+
+    /** The message cut to at most {@value #MAX_MESSAGE_BYTES} UTF-8 bytes, or null if it fits. */
+    static String cutOrNull(String message) {
+        if (message.length() <= MAX_MESSAGE_BYTES / 3) {
+            return null; // even three bytes a char fits
+        }
+        byte[] utf8 = message.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= MAX_MESSAGE_BYTES) {
+            return null;
+        }
+        int end = MAX_MESSAGE_BYTES;
+        while (end > 0 && (utf8[end] & 0xC0) == 0x80) {
+            end--; // back up to the start of a UTF-8 sequence
+        }
+        return new String(utf8, 0, end, StandardCharsets.UTF_8);
+    }
+
+    /** True when the value's JSON is larger than {@value #MAX_VALUE_BYTES} bytes. */
+    static boolean tooLarge(JsonNode value, byte[] json) {
+        return value != null && json.length > MAX_VALUE_BYTES;
+    }
+
+    static String preview(String json) {
+        return json.length() <= PREVIEW_CHARS ? json : json.substring(0, PREVIEW_CHARS) + "…";
+    }
+}

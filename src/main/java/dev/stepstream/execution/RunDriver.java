@@ -1,0 +1,391 @@
+package dev.stepstream.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.EventLog;
+import dev.stepstream.events.EventType;
+import dev.stepstream.events.LogLevel;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.events.StepStatus;
+import dev.stepstream.execution.steps.StepActions;
+import dev.stepstream.json.Json;
+import dev.stepstream.workflow.Durations;
+import dev.stepstream.workflow.ExpressionException;
+import dev.stepstream.workflow.Expressions;
+import dev.stepstream.workflow.Step;
+import dev.stepstream.workflow.Workflow;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executes one run, on its own virtual thread, and is the only producer of its events.
+ *
+ * <p>Ownership: {@code lastSeq}, {@code variables} and {@code stepStatuses} are guarded by
+ * {@code emitLock}, which is held while an event is numbered and appended, so the run's
+ * events enter the log in seq order even when a script's two output readers log at once.
+ * Each step attempt runs on a thread of its own so that the driver can stop it on timeout
+ * or cancel; the driver alone interrupts it. {@code stop} is completed by another thread
+ * (cancel, shutdown) and only read here.
+ */
+final class RunDriver {
+    enum StopReason { CANCEL, SHUTDOWN }
+
+    private static final Logger log = LoggerFactory.getLogger(RunDriver.class);
+    /** How long a stopped step may take to end before the run moves on without it. */
+    private static final Duration STEP_STOP_GRACE = Duration.ofSeconds(5);
+
+    private final UUID runId;
+    private final Workflow workflow;
+    private final int workflowVersion;
+    private final ObjectNode inputs;
+    private final Object inputsJava;
+    private final EventLog eventLog;
+    private final HttpClient http;
+    private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
+
+    private final ReentrantLock emitLock = new ReentrantLock();
+    private long lastSeq;                                                   // guarded by emitLock
+    private final Map<String, JsonNode> variables = new LinkedHashMap<>();  // guarded by emitLock
+    private final Map<String, StepStatus> stepStatuses = new HashMap<>();   // guarded by emitLock
+
+    RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
+              EventLog eventLog, HttpClient http) {
+        this.runId = runId;
+        this.workflow = workflow;
+        this.workflowVersion = workflowVersion;
+        this.inputs = inputs;
+        this.inputsJava = Expressions.toJava(inputs);
+        this.lastSeq = lastSeq;
+        this.eventLog = eventLog;
+        this.http = http;
+    }
+
+    UUID runId() {
+        return runId;
+    }
+
+    /** Asks the run to stop: its current step is interrupted and no later step starts. */
+    void stop(StopReason reason) {
+        stop.complete(reason);
+    }
+
+    void run() {
+        long started = System.nanoTime();
+        emit(EventType.RUN_START, Json.object()
+                .put("workflowId", workflow.id())
+                .put("workflowVersion", workflowVersion)
+                .set("inputs", inputs));
+        RunStatus status = RunStatus.SUCCESS;
+        String error = null;
+        for (Step step : workflow.steps()) {
+            if (stop.isDone()) {
+                status = stoppedStatus();
+                break;
+            }
+            StepOutcome outcome = runStep(step);
+            if (outcome.status() == StepStatus.CANCELLED) {
+                status = stoppedStatus();
+                break;
+            }
+            if (outcome.status() == StepStatus.FAILED && !step.continueOnError()) {
+                status = RunStatus.FAILED;
+                error = "step \"" + step.id() + "\" failed: " + outcome.error();
+                break;
+            }
+        }
+        if (status == RunStatus.CANCELLED) {
+            error = "cancelled";
+        } else if (status == RunStatus.INTERRUPTED) {
+            error = "the server stopped while the run was running";
+        }
+        ObjectNode payload = Json.object().put("status", status.wire()).put("duration", millisSince(started));
+        if (error != null) {
+            payload.put("error", error);
+        }
+        emit(EventType.RUN_COMPLETE, payload);
+    }
+
+    private RunStatus stoppedStatus() {
+        return stop.getNow(StopReason.CANCEL) == StopReason.SHUTDOWN ? RunStatus.INTERRUPTED : RunStatus.CANCELLED;
+    }
+
+    private record StepOutcome(StepStatus status, String error) {}
+
+    private StepOutcome runStep(Step step) {
+        try {
+            if (step.when() != null && !Expressions.test(step.when(), scope())) {
+                return complete(step, StepStatus.SKIPPED, 0, 0, null);
+            }
+        } catch (ExpressionException e) {
+            emitStepStart(step, 1);
+            return complete(step, StepStatus.FAILED, 1, 0, e.getMessage());
+        }
+        int attempts = step.retry().attempts();
+        for (int attempt = 1; ; attempt++) {
+            emitStepStart(step, attempt);
+            long started = System.nanoTime();
+            StepOutcome outcome = attempt(step, attempt);
+            long duration = millisSince(started);
+            if (outcome.status() != StepStatus.FAILED || attempt >= attempts) {
+                return complete(step, outcome.status(), attempt, duration, outcome.error());
+            }
+            Duration delay = step.retry().delay();
+            emitLog(step.id(), LogLevel.WARN, "attempt " + attempt + " of " + attempts + " failed: " + outcome.error()
+                    + "; retrying in " + Durations.format(delay));
+            if (waitForStop(delay)) {
+                return complete(step, StepStatus.CANCELLED, attempt, duration, null);
+            }
+        }
+    }
+
+    /** Runs one attempt on its own thread, bounded by the step's timeout and by stop. */
+    private StepOutcome attempt(Step step, int attempt) {
+        AttemptContext ctx = new AttemptContext(step);
+        StepAction action = StepActions.forKind(step.type());
+        CompletableFuture<StepResult> result = new CompletableFuture<>();
+        Thread thread = Thread.ofVirtual().name("run-" + runId + "-" + step.id() + "-" + attempt).start(() -> {
+            try {
+                result.complete(Objects.requireNonNull(action.run(ctx), "step result"));
+            } catch (StepFailedException | ExpressionException e) {
+                result.complete(StepResult.failed(e.getMessage()));
+            } catch (InterruptedException e) {
+                result.complete(StepResult.failed("interrupted"));
+            } catch (Exception | Error e) {
+                log.warn("step {} of run {} failed unexpectedly", step.id(), runId, e);
+                result.complete(StepResult.failed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            }
+        });
+        boolean timedOut = false;
+        try {
+            long timeoutMs = step.timeout() == null ? Long.MAX_VALUE : step.timeout().toMillis();
+            CompletableFuture.anyOf(result, stop).get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            timedOut = true;
+        } catch (InterruptedException | ExecutionException e) {
+            throw new IllegalStateException("the run driver is never interrupted and stop never fails", e);
+        }
+        try {
+            if (result.isDone()) {
+                StepResult done = result.join();
+                return done.success() ? new StepOutcome(StepStatus.SUCCESS, null) : new StepOutcome(StepStatus.FAILED, done.error());
+            }
+            thread.interrupt();
+            joinQuietly(thread);
+            if (timedOut) {
+                return new StepOutcome(StepStatus.FAILED, "timed out after " + Durations.format(step.timeout()));
+            }
+            return new StepOutcome(StepStatus.CANCELLED, null);
+        } finally {
+            ctx.close();
+        }
+    }
+
+    private void joinQuietly(Thread thread) {
+        try {
+            if (!thread.join(STEP_STOP_GRACE)) {
+                log.warn("step thread {} did not end within {} of being stopped", thread.getName(), STEP_STOP_GRACE);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits {@code delay}; true if the run was stopped meanwhile. */
+    private boolean waitForStop(Duration delay) {
+        try {
+            stop.get(delay.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException | ExecutionException e) {
+            throw new IllegalStateException("the run driver is never interrupted and stop never fails", e);
+        }
+    }
+
+    private void emitStepStart(Step step, int attempt) {
+        emitLock.lock();
+        try {
+            stepStatuses.put(step.id(), StepStatus.RUNNING);
+            emit(EventType.STEP_START, Json.object()
+                    .put("stepId", step.id()).put("stepName", step.name()).put("attempt", attempt));
+        } finally {
+            emitLock.unlock();
+        }
+    }
+
+    private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error) {
+        ObjectNode payload = Json.object()
+                .put("stepId", step.id()).put("stepName", step.name()).put("status", status.wire())
+                .put("duration", durationMs).put("attempt", attempt);
+        if (status == StepStatus.FAILED) {
+            payload.put("error", error);
+        }
+        emitLock.lock();
+        try {
+            stepStatuses.put(step.id(), status);
+            emit(EventType.STEP_COMPLETE, payload);
+        } finally {
+            emitLock.unlock();
+        }
+        return new StepOutcome(status, error);
+    }
+
+    private void emitLog(String stepId, LogLevel level, String message) {
+        Instant now = Json.now();
+        ObjectNode payload = Json.object().put("stepId", stepId).put("level", level.wire());
+        String cut = Limits.cutOrNull(message);
+        payload.put("message", cut == null ? message : cut).put("timestamp", Json.time(now));
+        if (cut != null) {
+            payload.put("truncated", true);
+        }
+        emit(EventType.STEP_LOG, payload, now);
+    }
+
+    private void emit(EventType type, ObjectNode payload) {
+        emit(type, payload, Json.now());
+    }
+
+    private void emit(EventType type, ObjectNode payload, Instant time) {
+        emitLock.lock();
+        try {
+            lastSeq++;
+            eventLog.append(RunEvent.create(runId, lastSeq, type, time, payload));
+        } finally {
+            emitLock.unlock();
+        }
+    }
+
+    /** What expressions see: inputs, vars, run and steps.<id>.status. */
+    private Map<String, Object> scope() {
+        Map<String, Object> scope = new HashMap<>();
+        scope.put("inputs", inputsJava);
+        scope.put("run", Map.of("id", runId.toString(), "workflowId", workflow.id()));
+        emitLock.lock();
+        try {
+            Map<String, Object> vars = new LinkedHashMap<>();
+            variables.forEach((name, value) -> vars.put(name, Expressions.toJava(value)));
+            scope.put("vars", vars);
+            Map<String, Object> steps = new HashMap<>();
+            stepStatuses.forEach((id, status) -> steps.put(id, Map.of("status", status.wire())));
+            scope.put("steps", steps);
+        } finally {
+            emitLock.unlock();
+        }
+        return scope;
+    }
+
+    private static long millisSince(long startedNanos) {
+        return (System.nanoTime() - startedNanos) / 1_000_000;
+    }
+
+    /** The context of one attempt; closed when the attempt ends, after which it emits nothing. */
+    private final class AttemptContext implements StepContext {
+        private final Step step;
+        private boolean closed; // guarded by emitLock
+
+        AttemptContext(Step step) {
+            this.step = step;
+        }
+
+        @Override
+        public Step step() {
+            return step;
+        }
+
+        @Override
+        public JsonNode field(String name) throws ExpressionException {
+            JsonNode raw = step.spec().get(name);
+            return raw == null ? null : Expressions.render(raw, scope());
+        }
+
+        @Override
+        public void log(LogLevel level, String message) {
+            emitLock.lock();
+            try {
+                if (!closed) {
+                    emitLog(step.id(), level, message);
+                }
+            } finally {
+                emitLock.unlock();
+            }
+        }
+
+        @Override
+        public void setVariable(String name, JsonNode value) {
+            JsonNode newValue = value == null || value.isNull() ? null : value;
+            emitLock.lock();
+            try {
+                if (closed) {
+                    return;
+                }
+                JsonNode oldValue = variables.get(name);
+                if (Objects.equals(oldValue, newValue)) {
+                    return;
+                }
+                String changeType = oldValue == null ? "create" : newValue == null ? "delete" : "update";
+                if (newValue == null) {
+                    variables.remove(name);
+                } else {
+                    variables.put(name, newValue);
+                }
+                ObjectNode payload = Json.object().put("stepId", step.id()).put("varName", name);
+                boolean truncated = putValue(payload, "oldValue", oldValue) | putValue(payload, "newValue", newValue);
+                payload.put("changeType", changeType);
+                if (truncated) {
+                    payload.put("truncated", true);
+                }
+                emit(EventType.VARIABLE_CHANGE, payload);
+            } finally {
+                emitLock.unlock();
+            }
+        }
+
+        /** Puts the value, or a text preview of it when its JSON is over 16 KiB; true if previewed. */
+        private static boolean putValue(ObjectNode payload, String field, JsonNode value) {
+            if (value == null) {
+                payload.putNull(field);
+                return false;
+            }
+            String json = value.toString();
+            if (json.length() > Limits.MAX_VALUE_BYTES / 3 && Limits.tooLarge(value, json.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+                payload.put(field, Limits.preview(json));
+                return true;
+            }
+            payload.set(field, value);
+            return false;
+        }
+
+        @Override
+        public HttpClient http() {
+            return http;
+        }
+
+        @Override
+        public Duration timeout() {
+            return step.timeout();
+        }
+
+        void close() {
+            emitLock.lock();
+            try {
+                closed = true;
+            } finally {
+                emitLock.unlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.stepstream.execution.steps;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.LogLevel;
+import dev.stepstream.execution.StepAction;
+import dev.stepstream.execution.StepContext;
+import dev.stepstream.execution.StepFailedException;
+import dev.stepstream.execution.StepResult;
+import dev.stepstream.json.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code type: http}: one request. Without {@code expectStatus}, a status of 400 or more fails
+ * the step. The response is saved under {@code saveAs} as {@code {status, headers, body}},
+ * with a JSON body parsed. Requests time out after 30 s unless the step sets {@code timeout}.
+ */
+final class HttpStep implements StepAction {
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    /** A larger response body fails the step rather than filling memory. */
+    static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+    @Override
+    public StepResult run(StepContext ctx) throws Exception {
+        String method = ctx.field("method") == null ? "GET" : StepActions.text(ctx.field("method")).toUpperCase(Locale.ROOT);
+        URI uri = parseUrl(StepActions.text(ctx.field("url")));
+        HttpRequest request = buildRequest(ctx, method, uri);
+
+        long started = System.nanoTime();
+        HttpResponse<InputStream> response;
+        try {
+            response = ctx.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException e) {
+            throw new StepFailedException(method + " " + uri + ": no response within " + request.timeout().orElseThrow().toMillis() + " ms");
+        } catch (IOException e) {
+            throw new StepFailedException(method + " " + uri + ": " + describe(e));
+        }
+        byte[] body = readBody(response);
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+        int status = response.statusCode();
+        ctx.log(LogLevel.INFO, method + " " + uri + " -> " + status + " in " + tookMs + " ms");
+
+        JsonNode saveAs = ctx.field("saveAs");
+        if (saveAs != null) {
+            ctx.setVariable(saveAs.asText(), responseValue(response, body));
+        }
+        return checkStatus(status, ctx.field("expectStatus"));
+    }
+
+    private static URI parseUrl(String url) throws StepFailedException {
+        try {
+            URI uri = URI.create(url);
+            if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+                throw new StepFailedException("url: expected an http or https URL, got \"" + url + "\"");
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new StepFailedException("url: not a valid URL: \"" + url + "\"");
+        }
+    }
+
+    private static HttpRequest buildRequest(StepContext ctx, String method, URI uri) throws Exception {
+        Duration timeout = ctx.timeout() == null ? DEFAULT_TIMEOUT : ctx.timeout();
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(timeout);
+        boolean hasContentType = false;
+        JsonNode headers = ctx.field("headers");
+        if (headers != null) {
+            for (Map.Entry<String, JsonNode> header : headers.properties()) {
+                try {
+                    builder.header(header.getKey(), StepActions.text(header.getValue()));
+                } catch (IllegalArgumentException e) {
+                    throw new StepFailedException("headers." + header.getKey() + ": this header cannot be set");
+                }
+                hasContentType |= header.getKey().equalsIgnoreCase("Content-Type");
+            }
+        }
+        JsonNode body = ctx.field("body");
+        HttpRequest.BodyPublisher publisher;
+        if (body == null || body.isNull()) {
+            publisher = HttpRequest.BodyPublishers.noBody();
+        } else if (body.isTextual()) {
+            publisher = HttpRequest.BodyPublishers.ofString(body.asText());
+        } else {
+            publisher = HttpRequest.BodyPublishers.ofByteArray(Json.bytes(body));
+            if (!hasContentType) {
+                builder.header("Content-Type", "application/json");
+            }
+        }
+        return builder.method(method, publisher).build();
+    }
+
+    private static byte[] readBody(HttpResponse<InputStream> response) throws IOException, StepFailedException {
+        try (InputStream in = response.body()) {
+            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                throw new StepFailedException("response body is larger than " + MAX_BODY_BYTES / (1024 * 1024) + " MiB");
+            }
+            return body;
+        }
+    }
+
+    private static ObjectNode responseValue(HttpResponse<?> response, byte[] body) {
+        ObjectNode value = Json.object();
+        value.put("status", response.statusCode());
+        ObjectNode headers = value.putObject("headers");
+        response.headers().map().forEach((name, values) -> {
+            if (!name.startsWith(":")) {
+                headers.put(name.toLowerCase(Locale.ROOT), String.join(", ", values));
+            }
+        });
+        String contentType = response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+        JsonNode parsed = null;
+        if (contentType.contains("json") && body.length > 0) {
+            try {
+                parsed = Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                parsed = null; // not valid JSON after all: keep it as text
+            }
+        }
+        if (parsed != null) {
+            value.set("body", parsed);
+        } else {
+            value.put("body", new String(body, StandardCharsets.UTF_8));
+        }
+        return value;
+    }
+
+    private static StepResult checkStatus(int status, JsonNode expectStatus) {
+        if (expectStatus == null) {
+            return status < 400 ? StepResult.ok() : StepResult.failed("status " + status);
+        }
+        for (JsonNode expected : expectStatus) {
+            if (expected.asInt() == status) {
+                return StepResult.ok();
+            }
+        }
+        List<String> expected = new java.util.ArrayList<>();
+        expectStatus.forEach(node -> expected.add(node.asText()));
+        return StepResult.failed("status " + status + " (expected " + String.join(" or ", expected) + ")");
+    }
+
+    private static String describe(IOException e) {
+        String message = e.getMessage();
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused";
+        }
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+}
