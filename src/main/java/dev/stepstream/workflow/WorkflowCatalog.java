@@ -1,0 +1,135 @@
+package dev.stepstream.workflow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.PutOutcome;
+import dev.stepstream.store.Store;
+import dev.stepstream.store.StoredWorkflow;
+import dev.stepstream.store.WorkflowDraft;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registered workflows: parse, validate and store on put; on read, the stored row plus its
+ * validated {@link Workflow}, cached per id and version (the store stays the truth: every read
+ * checks the stored version). Thread-safe.
+ */
+public final class WorkflowCatalog {
+    /** A stored workflow with its parsed form. */
+    public record Entry(StoredWorkflow stored, Workflow workflow) {}
+
+    /** What loading a directory did: files loaded, and per bad file its problems. */
+    public record LoadReport(List<String> loaded, Map<String, List<String>> rejected) {}
+
+    /** An id the API's paths use for something else ({@code /api/v2/workflows/runs}). */
+    private static final String RESERVED_ID = "runs";
+    private static final long MAX_FILE_BYTES = 1024 * 1024;
+    private static final Logger log = LoggerFactory.getLogger(WorkflowCatalog.class);
+
+    private final Store store;
+    private final WorkflowValidator validator;
+    private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+
+    public WorkflowCatalog(Store store, WorkflowValidator validator) {
+        this.store = store;
+        this.validator = validator;
+    }
+
+    /**
+     * Parses, validates and stores a definition under {@code id} (null: the id in the body).
+     * @throws SyntaxException  the body is not YAML/JSON
+     * @throws InvalidException the workflow is not valid: every problem with its path
+     */
+    public PutOutcome put(String id, byte[] body, boolean json) throws SyntaxException, InvalidException {
+        JsonNode document = WorkflowParser.parse(body, json);
+        Workflow workflow = validator.validate(document, id);
+        if (RESERVED_ID.equals(workflow.id())) {
+            throw new InvalidException(List.of(new Problem("id", "\"" + RESERVED_ID + "\" is reserved")));
+        }
+        PutOutcome outcome = store.putWorkflow(new WorkflowDraft(workflow.id(), workflow.name(), workflow.description(),
+                workflow.steps().size(), Json.bytes(workflow.definition())), Json.now());
+        cache.put(workflow.id(), new Entry(outcome.workflow(), workflow));
+        return outcome;
+    }
+
+    public Optional<Entry> find(String id) {
+        Optional<StoredWorkflow> stored = store.findWorkflow(id);
+        if (stored.isEmpty()) {
+            cache.remove(id);
+            return Optional.empty();
+        }
+        Entry cached = cache.get(id);
+        if (cached != null && cached.stored().version() == stored.get().version()) {
+            return Optional.of(cached);
+        }
+        try {
+            Workflow workflow = validator.validate(Json.parseTrusted(stored.get().definition()), id);
+            Entry entry = new Entry(stored.get(), workflow);
+            cache.put(id, entry);
+            return Optional.of(entry);
+        } catch (InvalidException e) {
+            // Stored under other rules (e.g. scripts were allowed then): visible, not executable.
+            throw new IllegalStateException("stored workflow " + id + " is not valid on this server: " + e.getMessage(), e);
+        }
+    }
+
+    public List<StoredWorkflow> list() {
+        return store.listWorkflows();
+    }
+
+    public boolean delete(String id) {
+        cache.remove(id);
+        return store.deleteWorkflow(id);
+    }
+
+    /**
+     * Loads every {@code *.yaml}/{@code *.yml} file of a directory. A file that does not
+     * parse or validate is reported with its name and problems; the others still load.
+     */
+    public LoadReport loadDirectory(Path dir) {
+        List<String> loaded = new ArrayList<>();
+        Map<String, List<String>> rejected = new java.util.TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            log.info("workflows directory {} does not exist: nothing loaded", dir);
+            return new LoadReport(loaded, rejected);
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{yaml,yml}")) {
+            stream.forEach(files::add);
+        } catch (IOException e) {
+            log.error("cannot read workflows directory {}: {}", dir, e.getMessage());
+            return new LoadReport(loaded, rejected);
+        }
+        files.sort(null);
+        for (Path file : files) {
+            String name = file.getFileName().toString();
+            try {
+                if (!Files.isRegularFile(file) || Files.size(file) > MAX_FILE_BYTES) {
+                    rejected.put(name, List.of("not a regular file of at most 1 MiB"));
+                    continue;
+                }
+                PutOutcome outcome = put(null, Files.readAllBytes(file), false);
+                loaded.add(name);
+                log.info("loaded workflow {} (version {}) from {}", outcome.workflow().id(), outcome.workflow().version(), name);
+            } catch (SyntaxException e) {
+                rejected.put(name, List.of("line " + e.line() + ", column " + e.column() + ": " + e.getMessage()));
+            } catch (InvalidException e) {
+                rejected.put(name, e.problems().stream().map(Problem::toString).toList());
+            } catch (IOException e) {
+                rejected.put(name, List.of("cannot read: " + e.getMessage()));
+            }
+        }
+        rejected.forEach((name, problems) ->
+                log.warn("workflow file {} skipped: {}", name, String.join("; ", problems)));
+        return new LoadReport(loaded, rejected);
+    }
+}
