@@ -1,0 +1,49 @@
+package dev.stepstream.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.json.Json;
+
+/**
+ * An error the API answers with: the status says the class, the body says exactly what
+ * ({@code {"error": {"code", "message", "details"}}}, API.md "Conventions").
+ */
+public final class ApiError extends RuntimeException {
+    private final int status;
+    private final String code;
+    private final transient JsonNode details;
+
+    public ApiError(int status, String code, String message, JsonNode details) {
+        super(message, null, false, false);
+        this.status = status;
+        this.code = code;
+        this.details = details;
+    }
+
+    public ApiError(int status, String code, String message) {
+        this(status, code, message, null);
+    }
+
+    public static ApiError badParameter(String name, String problem) {
+        return new ApiError(400, "invalid_parameter", name + ": " + problem,
+                Json.object().put("parameter", name));
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public byte[] body() {
+        ObjectNode error = Json.object().put("code", code).put("message", getMessage());
+        if (details != null) {
+            error.set("details", details);
+        }
+        ObjectNode body = Json.object();
+        body.set("error", error);
+        return Json.bytes(body);
+    }
+}

@@ -1,0 +1,271 @@
+package dev.stepstream.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.execution.Executor;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.PutOutcome;
+import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.RunPage;
+import dev.stepstream.store.RunQuery;
+import dev.stepstream.store.Store;
+import dev.stepstream.store.StoredWorkflow;
+import dev.stepstream.workflow.Inputs;
+import dev.stepstream.workflow.InvalidException;
+import dev.stepstream.workflow.Problem;
+import dev.stepstream.workflow.WorkflowCatalog;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+
+/** The REST routes of API.md ("Workflows", "Runs", health). Handlers hop to virtual threads for I/O. */
+public final class HttpApi implements AutoCloseable {
+    static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
+    static final int MAX_INPUTS_BYTES = 256 * 1024;
+    private static final int MAX_EVENTS_PAGE = 10_000;
+
+    private final WorkflowCatalog catalog;
+    private final Executor executor;
+    private final Store store;
+    private final Blocking blocking = new Blocking(1024);
+
+    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store) {
+        this.catalog = catalog;
+        this.executor = executor;
+        this.store = store;
+    }
+
+    /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
+    public void mount(Router router) {
+        router.get("/healthz").handler(ctx -> Reply.json(200, Json.object().put("status", "ok")).send(ctx));
+        router.get("/readyz").handler(this::ready);
+
+        router.get("/api/v2/workflows/runs").handler(this::listRuns);
+        router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
+        router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);
+        router.post("/api/v2/workflows/runs/:runId/cancel").handler(this::cancel);
+
+        router.get("/api/v2/workflows").handler(this::listWorkflows);
+        router.get("/api/v2/workflows/:workflowId").handler(this::getWorkflow);
+        router.put("/api/v2/workflows/:workflowId")
+                .handler(BodyHandler.create(false).setBodyLimit(MAX_WORKFLOW_BYTES))
+                .handler(this::putWorkflow);
+        router.delete("/api/v2/workflows/:workflowId").handler(this::deleteWorkflow);
+        router.post("/api/v2/workflows/:workflowId/execute")
+                .handler(BodyHandler.create(false).setBodyLimit(MAX_INPUTS_BYTES))
+                .handler(this::execute);
+
+        router.errorHandler(400, ctx -> fail(ctx, new ApiError(400, "bad_request", "malformed request")));
+        router.errorHandler(404, ctx -> fail(ctx, new ApiError(404, "not_found",
+                "no route " + ctx.request().method() + " " + Params.abbreviate(ctx.request().path()))));
+        router.errorHandler(405, ctx -> fail(ctx, new ApiError(405, "method_not_allowed",
+                ctx.request().method() + " is not allowed on " + Params.abbreviate(ctx.request().path()))));
+        router.errorHandler(413, ctx -> fail(ctx, new ApiError(413, "body_too_large",
+                "the request body is larger than " + (ctx.request().path().endsWith("/execute")
+                        ? "256 KiB (the limit for inputs)" : "1 MiB (the limit for a workflow)"))));
+        router.errorHandler(500, ctx -> fail(ctx, Errors.toApiError(ctx.failure() == null
+                ? new IllegalStateException("unknown failure") : ctx.failure())));
+    }
+
+    private static void fail(RoutingContext ctx, ApiError error) {
+        Reply.error(error).send(ctx);
+    }
+
+    /** Runs {@code work} off the event loop; an {@link ApiError} thrown while reading parameters answers at once. */
+    private void respond(RoutingContext ctx, java.util.concurrent.Callable<Reply> work) {
+        blocking.respond(ctx, work);
+    }
+
+    private void ready(RoutingContext ctx) {
+        respond(ctx, () -> {
+            try {
+                store.ping();
+                return Reply.json(200, Json.object().put("status", "ready").put("store", "up"));
+            } catch (RuntimeException e) {
+                throw new ApiError(503, "not_ready", "store: " + e.getMessage(),
+                        Json.object().put("store", "down: " + e.getMessage()));
+            }
+        });
+    }
+
+    private void listWorkflows(RoutingContext ctx) {
+        respond(ctx, () -> {
+            ObjectNode body = Json.object();
+            ArrayNode list = body.putArray("workflows");
+            catalog.list().forEach(workflow -> list.add(Views.workflowSummary(workflow)));
+            return Reply.json(200, body);
+        });
+    }
+
+    private void getWorkflow(RoutingContext ctx) {
+        String id = Params.workflowId(ctx);
+        respond(ctx, () -> Reply.json(200, Views.workflowDefinition(storedWorkflow(id))));
+    }
+
+    private StoredWorkflow storedWorkflow(String id) {
+        return store.findWorkflow(id).orElseThrow(() -> workflowNotFound(id));
+    }
+
+    private static ApiError workflowNotFound(String id) {
+        return new ApiError(404, "workflow_not_found", "no workflow \"" + Params.abbreviate(id) + "\" exists");
+    }
+
+    private void putWorkflow(RoutingContext ctx) {
+        String id = Params.workflowId(ctx);
+        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        String contentType = ctx.request().getHeader("Content-Type");
+        boolean json = contentType != null && contentType.toLowerCase(java.util.Locale.ROOT).contains("json");
+        respond(ctx, () -> {
+            PutOutcome outcome = catalog.put(id, body, json);
+            return Reply.json(outcome.created() ? 201 : 200, Views.workflowDefinition(outcome.workflow()))
+                    .withLocation("/api/v2/workflows/" + outcome.workflow().id());
+        });
+    }
+
+    private void deleteWorkflow(RoutingContext ctx) {
+        String id = Params.workflowId(ctx);
+        respond(ctx, () -> {
+            if (!catalog.delete(id)) {
+                throw workflowNotFound(id);
+            }
+            return Reply.noContent();
+        });
+    }
+
+    private void execute(RoutingContext ctx) {
+        String id = Params.workflowId(ctx);
+        Buffer raw = ctx.body().buffer();
+        respond(ctx, () -> {
+            JsonNode given = executeBody(raw);
+            WorkflowCatalog.Entry entry = catalog.find(id).orElseThrow(() -> workflowNotFound(id));
+            ObjectNode inputs;
+            try {
+                inputs = Inputs.bind(entry.workflow().inputs(), given);
+            } catch (InvalidException e) {
+                throw Errors.invalid("invalid_inputs", e);
+            }
+            UUID runId = executor.submit(entry.workflow(), entry.stored().version(), inputs);
+            ObjectNode body = Json.object().put("runId", runId.toString()).put("workflowId", id)
+                    .put("status", "queued").put("streamUrl", "/api/v2/workflows/runs/" + runId + "/stream");
+            return Reply.json(202, body).withLocation("/api/v2/workflows/runs/" + runId);
+        });
+    }
+
+    /** The optional {@code {"inputs": {…}}} body: its inputs node, or null. */
+    private static JsonNode executeBody(Buffer raw) throws InvalidException {
+        if (raw == null || raw.length() == 0 || raw.toString(StandardCharsets.UTF_8).isBlank()) {
+            return null;
+        }
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(raw.getBytes());
+        } catch (IOException e) {
+            throw new ApiError(400, "invalid_json", "the body is not valid JSON: " + firstLine(e.getMessage()));
+        }
+        if (!body.isObject()) {
+            throw new ApiError(400, "invalid_json", "the body must be a JSON object like {\"inputs\": {…}}");
+        }
+        List<Problem> unknown = new java.util.ArrayList<>();
+        body.fieldNames().forEachRemaining(name -> {
+            if (!name.equals("inputs")) {
+                unknown.add(new Problem(name, "unknown field (expected only \"inputs\")"));
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new InvalidException(unknown);
+        }
+        return body.get("inputs");
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int cut = message.indexOf('\n');
+        String line = cut < 0 ? message : message.substring(0, cut);
+        int source = line.indexOf(" at [Source");
+        return source < 0 ? line : line.substring(0, source);
+    }
+
+    private void listRuns(RoutingContext ctx) {
+        String workflowId = Params.single(ctx, "workflowId");
+        var status = Params.status(ctx);
+        int limit = (int) Params.longParam(ctx, "limit", 50, 1, 500);
+        String before = Params.single(ctx, "before");
+        respond(ctx, () -> {
+            RunPage page;
+            try {
+                page = store.listRuns(new RunQuery(workflowId, status, limit, before));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badParameter("before", e.getMessage());
+            }
+            ObjectNode body = Json.object();
+            ArrayNode runs = body.putArray("runs");
+            page.runs().forEach(run -> runs.add(Views.runSummary(run)));
+            body.put("next", page.next());
+            return Reply.json(200, body);
+        });
+    }
+
+    private void getRun(RoutingContext ctx) {
+        UUID runId = Params.runId(ctx);
+        respond(ctx, () -> Reply.json(200, Views.runDetail(run(runId))));
+    }
+
+    private RunDetail run(UUID runId) {
+        return store.findRun(runId).orElseThrow(() -> runNotFound(runId));
+    }
+
+    private static ApiError runNotFound(UUID runId) {
+        return new ApiError(404, "run_not_found", "no run " + runId + " exists");
+    }
+
+    /** History as one JSON document; each envelope's stored bytes are copied in as they are. */
+    private void events(RoutingContext ctx) {
+        UUID runId = Params.runId(ctx);
+        long after = Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
+        int limit = (int) Params.longParam(ctx, "limit", 1000, 1, MAX_EVENTS_PAGE);
+        respond(ctx, () -> {
+            List<RunEvent> events = store.events(runId, after, limit + 1);
+            if (events.isEmpty() && store.findRun(runId).isEmpty()) {
+                throw runNotFound(runId);
+            }
+            boolean more = events.size() > limit;
+            List<RunEvent> page = more ? events.subList(0, limit) : events;
+            ByteArrayOutputStream out = new ByteArrayOutputStream(64 + page.size() * 256);
+            out.writeBytes("{\"events\":[".getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < page.size(); i++) {
+                if (i > 0) {
+                    out.write(',');
+                }
+                out.writeBytes(page.get(i).json());
+            }
+            String next = more ? Long.toString(page.get(page.size() - 1).seq()) : "null";
+            out.writeBytes(("],\"next\":" + next + "}").getBytes(StandardCharsets.UTF_8));
+            return Reply.rawJson(200, out.toByteArray());
+        });
+    }
+
+    private void cancel(RoutingContext ctx) {
+        UUID runId = Params.runId(ctx);
+        respond(ctx, () -> switch (executor.cancel(runId)) {
+            case ACCEPTED -> Reply.json(202, Json.object().put("runId", runId.toString()).put("cancelRequested", true));
+            case NOT_FOUND -> throw runNotFound(runId);
+            case ALREADY_ENDED -> throw new ApiError(409, "run_finished", "run " + runId + " has already ended",
+                    Json.object().put("status", store.findRun(runId).map(r -> r.status().wire()).orElse("unknown")));
+        });
+    }
+
+    @Override
+    public void close() {
+        blocking.close();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.stepstream.api;
+
+import dev.stepstream.events.RunStatus;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** Path and query parameters, checked: a bad one is a 400 that names it. */
+final class Params {
+    private static final Pattern UUID_TEXT =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    static final Pattern WORKFLOW_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+
+    private Params() {}
+
+    static UUID runId(RoutingContext ctx) {
+        String text = ctx.pathParam("runId");
+        if (text == null || !UUID_TEXT.matcher(text).matches()) {
+            throw new ApiError(400, "invalid_run_id", "runId: expected a UUID, got \"" + abbreviate(text) + "\"");
+        }
+        return UUID.fromString(text);
+    }
+
+    /** A workflow id from the path; one that cannot exist is simply not found. */
+    static String workflowId(RoutingContext ctx) {
+        return ctx.pathParam("workflowId");
+    }
+
+    static String single(RoutingContext ctx, String name) {
+        List<String> values = ctx.queryParam(name);
+        if (values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw ApiError.badParameter(name, "given more than once");
+        }
+        return values.get(0);
+    }
+
+    static long longParam(RoutingContext ctx, String name, long defaultValue, long min, long max) {
+        String text = single(ctx, name);
+        if (text == null) {
+            return defaultValue;
+        }
+        try {
+            long value = Long.parseLong(text);
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ApiError.badParameter(name, "expected a whole number from " + min + " to " + max + ", got \"" + abbreviate(text) + "\"");
+    }
+
+    static RunStatus status(RoutingContext ctx) {
+        String text = single(ctx, "status");
+        if (text == null) {
+            return null;
+        }
+        try {
+            return RunStatus.fromWire(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badParameter("status", "expected queued, running, success, failed, cancelled or interrupted, got \""
+                    + abbreviate(text) + "\"");
+        }
+    }
+
+    static String abbreviate(String text) {
+        if (text == null) {
+            return "";
+        }
+        return text.length() <= 64 ? text : text.substring(0, 64) + "…";
+    }
+}

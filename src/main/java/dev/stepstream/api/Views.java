@@ -1,0 +1,63 @@
+package dev.stepstream.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.RunSummary;
+import dev.stepstream.store.StoredWorkflow;
+import java.time.Instant;
+
+/** The JSON shapes of API.md, in one place. */
+final class Views {
+    private Views() {}
+
+    static ObjectNode workflowSummary(StoredWorkflow workflow) {
+        ObjectNode node = Json.object().put("id", workflow.id()).put("name", workflow.name());
+        node.put("description", workflow.description());
+        return node.put("version", workflow.version()).put("updatedAt", Json.time(workflow.updatedAt()))
+                .put("steps", workflow.stepCount());
+    }
+
+    /** The definition as registered, with its version and update time. */
+    static ObjectNode workflowDefinition(StoredWorkflow workflow) {
+        ObjectNode node = (ObjectNode) Json.parseTrusted(workflow.definition());
+        return node.put("version", workflow.version()).put("updatedAt", Json.time(workflow.updatedAt()));
+    }
+
+    static ObjectNode runSummary(RunSummary run) {
+        ObjectNode node = Json.object().put("runId", run.runId().toString()).put("workflowId", run.workflowId())
+                .put("workflowVersion", run.workflowVersion()).put("status", run.status().wire());
+        putTime(node, "createdAt", run.createdAt());
+        putTime(node, "startedAt", run.startedAt());
+        putTime(node, "finishedAt", run.finishedAt());
+        node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
+        return node;
+    }
+
+    static ObjectNode runDetail(RunDetail run) {
+        ObjectNode node = Json.object().put("runId", run.runId().toString()).put("workflowId", run.workflowId())
+                .put("workflowVersion", run.workflowVersion()).put("status", run.status().wire());
+        node.set("inputs", run.inputs());
+        putTime(node, "createdAt", run.createdAt());
+        putTime(node, "startedAt", run.startedAt());
+        putTime(node, "finishedAt", run.finishedAt());
+        node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
+        var steps = node.putArray("steps");
+        for (RunDetail.StepState step : run.steps()) {
+            ObjectNode s = steps.addObject().put("stepId", step.stepId()).put("stepName", step.stepName())
+                    .put("status", step.status().wire()).put("attempt", step.attempt());
+            putTime(s, "startedAt", step.startedAt());
+            s.put("duration", step.durationMs()).put("error", step.error());
+        }
+        node.set("variables", run.variables());
+        return node;
+    }
+
+    private static void putTime(ObjectNode node, String field, Instant time) {
+        if (time == null) {
+            node.putNull(field);
+        } else {
+            node.put(field, Json.time(time));
+        }
+    }
+}
