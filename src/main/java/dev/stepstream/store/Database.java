@@ -14,7 +14,8 @@ import java.sql.Statement;
  * Writes go through {@code writer}: for SQLite that pool holds exactly one connection, so
  * writes from the committer and from API threads queue for it in the process instead of
  * spinning on SQLite's busy handler; readers never wait for it (WAL). For PostgreSQL both
- * are the same pool.
+ * are the same pool. After each SQLite write, the {@link WalCheckpointer} is asked to move
+ * the new pages into the database file, off the writer's thread.
  */
 final class Database implements AutoCloseable {
 
@@ -27,11 +28,14 @@ final class Database implements AutoCloseable {
     private final Dialect dialect;
     private final HikariDataSource writer;
     private final HikariDataSource reader;
+    /** SQLite only, else null. */
+    private final WalCheckpointer checkpointer;
 
-    Database(Dialect dialect, HikariDataSource writer, HikariDataSource reader) {
+    Database(Dialect dialect, HikariDataSource writer, HikariDataSource reader, WalCheckpointer checkpointer) {
         this.dialect = dialect;
         this.writer = writer;
         this.reader = reader;
+        this.checkpointer = checkpointer;
     }
 
     /**
@@ -39,7 +43,11 @@ final class Database implements AutoCloseable {
      * back when it throws anything (which is then rethrown; SQL errors wrapped).
      */
     <T> T write(String what, Work<T> work) {
-        return inTransaction(writer, what, null, work);
+        T result = inTransaction(writer, what, null, work);
+        if (checkpointer != null) {
+            checkpointer.request();
+        }
+        return result;
     }
 
     /** Runs one statement's worth of reading in auto-commit mode. */
@@ -104,8 +112,12 @@ final class Database implements AutoCloseable {
         });
     }
 
+    /** Stops the checkpointer, then closes the pools. */
     @Override
     public void close() {
+        if (checkpointer != null) {
+            checkpointer.close();
+        }
         if (reader != writer) {
             reader.close();
         }

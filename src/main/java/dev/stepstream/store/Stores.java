@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -35,6 +36,13 @@ public final class Stores {
     private static final int SQLITE_READERS = 4;
 
     private static final int POSTGRESQL_CONNECTIONS = 10;
+
+    /**
+     * The writer checkpoints by itself once the write-ahead log holds this many pages (40 MiB
+     * at 4 KiB a page), instead of SQLite's 1,000: a backstop, as the {@link WalCheckpointer}
+     * normally keeps the log short without making the committer wait.
+     */
+    private static final int SQLITE_WRITER_AUTOCHECKPOINT_PAGES = 10_000;
 
     /**
      * How long a SQLite connection waits for a lock held by another process before failing
@@ -88,14 +96,20 @@ public final class Stores {
         // connection in-process beats polling SQLite's lock. Its transactions begin IMMEDIATE,
         // taking the write lock up front, so that one that reads before it writes cannot fail
         // on a lock upgrade should another process write to the file too.
-        SQLiteDataSource writerSource = sqliteDataSource(url, sqliteConfig(SQLiteConfig.TransactionMode.IMMEDIATE));
+        SQLiteConfig writerConfig = sqliteConfig(SQLiteConfig.TransactionMode.IMMEDIATE);
+        writerConfig.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, String.valueOf(SQLITE_WRITER_AUTOCHECKPOINT_PAGES));
+        SQLiteDataSource writerSource = sqliteDataSource(url, writerConfig);
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             HikariDataSource writer = pool("stepstream-sqlite-writer", writerSource, 1, where);
             opened.add(writer);
             HikariDataSource reader = pool("stepstream-sqlite-reader", readerSource, SQLITE_READERS, where);
             opened.add(reader);
-            return new JdbcStore(new Database(Dialect.SQLITE, writer, reader));
+            WalCheckpointer checkpointer = WalCheckpointer.start(readerSource);
+            return new JdbcStore(new Database(Dialect.SQLITE, writer, reader, checkpointer));
+        } catch (SQLException e) {
+            closeAll(opened, e);
+            throw new StoreException("could not open the " + where + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -133,7 +147,7 @@ public final class Stores {
         String where = "PostgreSQL database " + redact(jdbcUrl);
         migrate(Dialect.POSTGRESQL, source, where);
         HikariDataSource pool = pool("stepstream-postgresql", source, POSTGRESQL_CONNECTIONS, where);
-        return new JdbcStore(new Database(Dialect.POSTGRESQL, pool, pool));
+        return new JdbcStore(new Database(Dialect.POSTGRESQL, pool, pool, null));
     }
 
     private static SQLiteConfig sqliteConfig(SQLiteConfig.TransactionMode transactions) {
