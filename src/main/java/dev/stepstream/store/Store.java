@@ -44,7 +44,12 @@ public interface Store extends AutoCloseable {
     /** The run's projection: status, times, steps and current variables. */
     Optional<RunDetail> findRun(UUID runId);
 
-    /** Newest first (by creation time, then id), filtered, at most {@code query.limit()} rows. */
+    /**
+     * Newest first (by creation time, then id), filtered, at most {@code query.limit()} rows;
+     * following {@code next} returns no run twice and misses none that existed at the first page.
+     * @throws IllegalArgumentException when {@code query.before()} is not a cursor this store
+     *         returned as {@code next}, or the limit is below 1
+     */
     RunPage listRuns(RunQuery query);
 
     /** Runs in any of these statuses, oldest first, with the definition they were queued with. */
@@ -52,7 +57,14 @@ public interface Store extends AutoCloseable {
 
     /**
      * Stores a batch of events and updates the projections they imply, in one transaction.
-     * Within a run the batch's seqs are consecutive and continue the stored ones.
+     * Within a run the batch's seqs are consecutive and continue the stored ones; the store
+     * checks this, so a duplicate or a gap fails the whole batch. When it throws, nothing of
+     * the batch is stored.
+     * @throws IllegalArgumentException when the batch's own seqs of a run are not consecutive,
+     *         or a payload lacks a field its projection needs (the message names the event)
+     * @throws IllegalStateException when an event's run does not exist, or its seqs do not
+     *         continue the run's stored log
+     * @throws StoreException when the database fails
      */
     void commit(List<RunEvent> batch);
 

@@ -1,0 +1,220 @@
+package dev.stepstream.store;
+
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.store.BatchEffects.RunEffect;
+import dev.stepstream.store.BatchEffects.StepEffect;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The statements of one commit, run inside the transaction {@link JdbcStore#commit} opens:
+ * the runs' positions checked and moved, the events in one JDBC batch of multi-row inserts,
+ * then the folded projections, one statement per touched step and variable. Stateless.
+ */
+final class BatchWriter {
+
+    /**
+     * Moves the run forward only from where its stored log ends ({@code last_seq = firstSeq - 1}),
+     * which keeps each run's log gapless and without duplicates (DESIGN.md invariant 2).
+     */
+    private static final String ADVANCE_RUN = """
+            UPDATE runs
+               SET last_seq = ?,
+                   status = COALESCE(?, status),
+                   started_at = COALESCE(?, started_at),
+                   finished_at = COALESCE(?, finished_at),
+                   duration_ms = COALESCE(?, duration_ms),
+                   error = CASE WHEN ? THEN ? ELSE error END
+             WHERE run_id = ? AND last_seq = ?""";
+
+    /**
+     * Events go in as multi-row INSERTs of this many rows: each statement execution has a fixed
+     * cost (and on SQLite several JNI calls), which a row of a step_log flood should not pay
+     * alone. 100 rows are 500 parameters, far below either database's limit.
+     */
+    static final int EVENTS_PER_INSERT = 100;
+
+    private static final String INSERT_EVENTS = insertEvents(EVENTS_PER_INSERT);
+
+    /**
+     * Steps are inserted as pending by createRun; the insert branch only catches a step the run
+     * did not declare, which is appended after the others rather than lost from the projection.
+     * A null started_at keeps the stored one (see {@link StepEffect}).
+     */
+    private static final String UPSERT_STEP = """
+            INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt, started_at, duration_ms, error)
+            VALUES (?, (SELECT COALESCE(MAX(position) + 1, 0) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_id, step_id) DO UPDATE
+               SET status = excluded.status,
+                   attempt = excluded.attempt,
+                   started_at = COALESCE(excluded.started_at, run_steps.started_at),
+                   duration_ms = excluded.duration_ms,
+                   error = excluded.error""";
+
+    private static final String UPSERT_VARIABLE = """
+            INSERT INTO run_variables (run_id, name, value) VALUES (?, ?, ?)
+            ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value""";
+
+    private static final String DELETE_VARIABLE = "DELETE FROM run_variables WHERE run_id = ? AND name = ?";
+
+    private BatchWriter() {}
+
+    /**
+     * @throws IllegalStateException when an event's run does not exist or its seqs do not
+     *         continue the stored log; the caller's transaction then rolls everything back
+     */
+    static void write(Connection connection, List<RunEvent> batch, BatchEffects effects) throws SQLException {
+        List<RunEffect> runs = effects.runs();
+        advanceRuns(connection, runs);
+        insertEvents(connection, batch, effects);
+        writeSteps(connection, runs);
+        writeVariables(connection, runs);
+    }
+
+    private static void advanceRuns(Connection connection, List<RunEffect> runs) throws SQLException {
+        int[] updated;
+        try (PreparedStatement update = connection.prepareStatement(ADVANCE_RUN)) {
+            for (RunEffect run : runs) {
+                update.setLong(1, run.lastSeq);
+                update.setString(2, run.status == null ? null : run.status.wire());
+                setLong(update, 3, run.startedAt);
+                setLong(update, 4, run.finishedAt);
+                setLong(update, 5, run.durationMs);
+                update.setBoolean(6, run.completed);
+                update.setString(7, run.error);
+                update.setString(8, run.runId);
+                update.setLong(9, run.firstSeq - 1);
+                update.addBatch();
+            }
+            updated = update.executeBatch();
+        }
+        for (int i = 0; i < runs.size(); i++) {
+            if (updated[i] == 0) {
+                throw doesNotContinue(connection, runs.get(i));
+            }
+        }
+    }
+
+    private static IllegalStateException doesNotContinue(Connection connection, RunEffect run) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT last_seq FROM runs WHERE run_id = ?")) {
+            select.setString(1, run.runId);
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    return new IllegalStateException("events for run " + run.runId + ", which does not exist");
+                }
+                return new IllegalStateException("events of run " + run.runId + " start at seq " + run.firstSeq
+                        + " but its stored log ends at seq " + row.getLong(1));
+            }
+        }
+    }
+
+    private static void insertEvents(Connection connection, List<RunEvent> batch, BatchEffects effects)
+            throws SQLException {
+        int whole = batch.size() / EVENTS_PER_INSERT * EVENTS_PER_INSERT;
+        if (whole > 0) {
+            try (PreparedStatement insert = connection.prepareStatement(INSERT_EVENTS)) {
+                for (int from = 0; from < whole; from += EVENTS_PER_INSERT) {
+                    bindEvents(insert, batch.subList(from, from + EVENTS_PER_INSERT), effects);
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+            }
+        }
+        if (whole < batch.size()) {
+            List<RunEvent> rest = batch.subList(whole, batch.size());
+            try (PreparedStatement insert = connection.prepareStatement(insertEvents(rest.size()))) {
+                bindEvents(insert, rest, effects);
+                insert.executeUpdate();
+            }
+        }
+    }
+
+    private static void bindEvents(PreparedStatement insert, List<RunEvent> events, BatchEffects effects)
+            throws SQLException {
+        int parameter = 0;
+        for (RunEvent event : events) {
+            insert.setString(++parameter, effects.runId(event));
+            insert.setLong(++parameter, event.seq());
+            insert.setString(++parameter, event.type().wire());
+            insert.setLong(++parameter, event.time().toEpochMilli());
+            insert.setBytes(++parameter, event.json());
+        }
+    }
+
+    private static String insertEvents(int rows) {
+        StringBuilder sql = new StringBuilder("INSERT INTO events (run_id, seq, type, time, body) VALUES ");
+        for (int row = 0; row < rows; row++) {
+            sql.append(row == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)");
+        }
+        return sql.toString();
+    }
+
+    private static void writeSteps(Connection connection, List<RunEffect> runs) throws SQLException {
+        if (runs.stream().allMatch(run -> run.steps.isEmpty())) {
+            return;
+        }
+        try (PreparedStatement upsert = connection.prepareStatement(UPSERT_STEP)) {
+            for (RunEffect run : runs) {
+                for (StepEffect step : run.steps.values()) {
+                    upsert.setString(1, run.runId);
+                    upsert.setString(2, run.runId);
+                    upsert.setString(3, step.stepId);
+                    upsert.setString(4, step.stepName);
+                    upsert.setString(5, step.status.wire());
+                    upsert.setInt(6, step.attempt);
+                    setLong(upsert, 7, step.startedAt);
+                    setLong(upsert, 8, step.durationMs);
+                    upsert.setString(9, step.error);
+                    upsert.addBatch();
+                }
+            }
+            upsert.executeBatch();
+        }
+    }
+
+    private static void writeVariables(Connection connection, List<RunEffect> runs) throws SQLException {
+        if (runs.stream().allMatch(run -> run.variables.isEmpty())) {
+            return;
+        }
+        try (PreparedStatement upsert = connection.prepareStatement(UPSERT_VARIABLE);
+             PreparedStatement delete = connection.prepareStatement(DELETE_VARIABLE)) {
+            boolean upserts = false;
+            boolean deletes = false;
+            for (RunEffect run : runs) {
+                for (Map.Entry<String, byte[]> variable : run.variables.entrySet()) {
+                    if (variable.getValue() == null) {
+                        delete.setString(1, run.runId);
+                        delete.setString(2, variable.getKey());
+                        delete.addBatch();
+                        deletes = true;
+                    } else {
+                        upsert.setString(1, run.runId);
+                        upsert.setString(2, variable.getKey());
+                        upsert.setBytes(3, variable.getValue());
+                        upsert.addBatch();
+                        upserts = true;
+                    }
+                }
+            }
+            if (upserts) {
+                upsert.executeBatch();
+            }
+            if (deletes) {
+                delete.executeBatch();
+            }
+        }
+    }
+
+    static void setLong(PreparedStatement statement, int index, Long value) throws SQLException {
+        if (value == null) {
+            statement.setNull(index, Types.BIGINT);
+        } else {
+            statement.setLong(index, value);
+        }
+    }
+}

@@ -1,0 +1,403 @@
+package dev.stepstream.store;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.events.StepStatus;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.RunDetail.StepState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The {@link Store} on JDBC: one implementation, and one SQL text, for SQLite and PostgreSQL;
+ * what differs lives in {@link Dialect} and in how {@link Stores} builds the pools.
+ *
+ * <p>Thread-safety: holds no mutable state of its own. The committer thread calls
+ * {@link #commit}; API threads call everything else concurrently. Writes are transactions on
+ * the writer pool (serialised for SQLite, see {@link Database}); reads use the reader pool and
+ * never wait for a write.
+ */
+final class JdbcStore implements Store {
+
+    private static final String WORKFLOW_COLUMNS = "id, name, description, version, updated_at, step_count, definition";
+    private static final String SUMMARY_COLUMNS =
+            "run_id, workflow_id, workflow_version, status, created_at, started_at, finished_at, duration_ms, error, last_seq";
+    private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", inputs, definition";
+    private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error";
+
+    /**
+     * Inserts version 1, or replaces the row with version + 1 only when the definition differs;
+     * RETURNING yields no row for an unchanged definition. One statement, so two concurrent
+     * puts of one id cannot both insert.
+     */
+    private static final String PUT_WORKFLOW = """
+            INSERT INTO workflows (id, name, description, version, updated_at, step_count, definition)
+            VALUES (?, ?, ?, 1, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE
+               SET name = excluded.name,
+                   description = excluded.description,
+                   version = workflows.version + 1,
+                   updated_at = excluded.updated_at,
+                   step_count = excluded.step_count,
+                   definition = excluded.definition
+             WHERE workflows.definition <> excluded.definition
+            RETURNING\s""" + WORKFLOW_COLUMNS;
+
+    private final Database db;
+
+    JdbcStore(Database db) {
+        this.db = db;
+    }
+
+    @Override
+    public List<StoredWorkflow> listWorkflows() {
+        return db.read("list workflows", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT " + WORKFLOW_COLUMNS + " FROM workflows ORDER BY id");
+                 ResultSet rows = select.executeQuery()) {
+                List<StoredWorkflow> workflows = new ArrayList<>();
+                while (rows.next()) {
+                    workflows.add(workflow(rows));
+                }
+                return workflows;
+            }
+        });
+    }
+
+    @Override
+    public Optional<StoredWorkflow> findWorkflow(String workflowId) {
+        return db.read("find workflow " + workflowId, connection -> selectWorkflow(connection, workflowId));
+    }
+
+    private static Optional<StoredWorkflow> selectWorkflow(Connection connection, String workflowId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT " + WORKFLOW_COLUMNS + " FROM workflows WHERE id = ?")) {
+            select.setString(1, workflowId);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? Optional.of(workflow(row)) : Optional.empty();
+            }
+        }
+    }
+
+    @Override
+    public PutOutcome putWorkflow(WorkflowDraft draft, Instant now) {
+        return db.write("put workflow " + draft.id(), connection -> {
+            try (PreparedStatement put = connection.prepareStatement(PUT_WORKFLOW)) {
+                put.setString(1, draft.id());
+                put.setString(2, draft.name());
+                put.setString(3, draft.description());
+                put.setLong(4, now.toEpochMilli());
+                put.setInt(5, draft.stepCount());
+                put.setBytes(6, draft.definition());
+                try (ResultSet row = put.executeQuery()) {
+                    if (row.next()) {
+                        StoredWorkflow stored = workflow(row);
+                        boolean created = stored.version() == 1;
+                        return new PutOutcome(stored, created, !created);
+                    }
+                }
+            }
+            StoredWorkflow unchanged = selectWorkflow(connection, draft.id()).orElseThrow();
+            return new PutOutcome(unchanged, false, false);
+        });
+    }
+
+    @Override
+    public boolean deleteWorkflow(String workflowId) {
+        return db.write("delete workflow " + workflowId, connection -> {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM workflows WHERE id = ?")) {
+                delete.setString(1, workflowId);
+                return delete.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public void createRun(NewRun run) {
+        db.write("create run " + run.runId(), connection -> {
+            try (PreparedStatement insert = connection.prepareStatement("""
+                    INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0)""")) {
+                insert.setString(1, run.runId().toString());
+                insert.setString(2, run.workflowId());
+                insert.setInt(3, run.workflowVersion());
+                insert.setString(4, RunStatus.QUEUED.wire());
+                insert.setBytes(5, run.inputs());
+                insert.setBytes(6, run.definition());
+                insert.setLong(7, run.createdAt().toEpochMilli());
+                insert.executeUpdate();
+            }
+            if (run.steps().isEmpty()) {
+                return null;
+            }
+            try (PreparedStatement insert = connection.prepareStatement("""
+                    INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt)
+                    VALUES (?, ?, ?, ?, ?, 0)""")) {
+                int position = 0;
+                for (NewRun.StepRef step : run.steps()) {
+                    insert.setString(1, run.runId().toString());
+                    insert.setInt(2, position++);
+                    insert.setString(3, step.stepId());
+                    insert.setString(4, step.stepName());
+                    insert.setString(5, StepStatus.PENDING.wire());
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<RunDetail> findRun(UUID runId) {
+        String id = runId.toString();
+        return db.snapshot("find run " + id, connection -> {
+            RunRow run;
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT " + DETAIL_COLUMNS + " FROM runs WHERE run_id = ?")) {
+                select.setString(1, id);
+                try (ResultSet row = select.executeQuery()) {
+                    if (!row.next()) {
+                        return Optional.empty();
+                    }
+                    run = runRow(row);
+                }
+            }
+            Map<String, List<StepState>> steps = steps(connection, "run_id = ?", List.of(id));
+            Map<String, ObjectNode> variables = variables(connection, "run_id = ?", List.of(id));
+            return Optional.of(run.detail(steps, variables));
+        });
+    }
+
+    @Override
+    public RunPage listRuns(RunQuery query) {
+        if (query.limit() < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, got " + query.limit());
+        }
+        List<String> conditions = new ArrayList<>();
+        List<Object> parameters = new ArrayList<>();
+        if (query.workflowId() != null) {
+            conditions.add("workflow_id = ?");
+            parameters.add(query.workflowId());
+        }
+        if (query.status() != null) {
+            conditions.add("status = ?");
+            parameters.add(query.status().wire());
+        }
+        if (query.before() != null) {
+            RunCursor before = RunCursor.decode(query.before());
+            conditions.add("(created_at, run_id) < (?, ?)");
+            parameters.add(before.createdAtMillis());
+            parameters.add(before.runId());
+        }
+        String sql = "SELECT " + SUMMARY_COLUMNS + " FROM runs"
+                + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions))
+                + " ORDER BY created_at DESC, run_id DESC LIMIT ?";
+        // One row past the page says whether there is a next page.
+        parameters.add((long) query.limit() + 1);
+        return db.read("list runs", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                bind(select, parameters);
+                List<RunSummary> runs = new ArrayList<>();
+                String next = null;
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        if (runs.size() == query.limit()) {
+                            RunSummary last = runs.getLast();
+                            next = new RunCursor(last.createdAt().toEpochMilli(), last.runId().toString()).encode();
+                            break;
+                        }
+                        runs.add(summary(rows));
+                    }
+                }
+                return new RunPage(runs, next);
+            }
+        });
+    }
+
+    @Override
+    public List<RunDetail> runsWithStatus(Set<RunStatus> statuses) {
+        if (statuses.isEmpty()) {
+            return List.of();
+        }
+        List<Object> wires = statuses.stream().<Object>map(RunStatus::wire).toList();
+        String inStatuses = "status IN (" + String.join(", ", Collections.nCopies(wires.size(), "?")) + ")";
+        String ofThoseRuns = "run_id IN (SELECT run_id FROM runs WHERE " + inStatuses + ")";
+        return db.snapshot("find runs with status " + wires, connection -> {
+            List<RunRow> runs = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT " + DETAIL_COLUMNS + " FROM runs WHERE " + inStatuses + " ORDER BY created_at, run_id")) {
+                bind(select, wires);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        runs.add(runRow(rows));
+                    }
+                }
+            }
+            if (runs.isEmpty()) {
+                return List.of();
+            }
+            Map<String, List<StepState>> steps = steps(connection, ofThoseRuns, wires);
+            Map<String, ObjectNode> variables = variables(connection, ofThoseRuns, wires);
+            return runs.stream().map(run -> run.detail(steps, variables)).toList();
+        });
+    }
+
+    @Override
+    public void commit(List<RunEvent> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        BatchEffects effects = BatchEffects.fold(batch);
+        db.write("commit " + batch.size() + " events of " + effects.runCount() + " run(s)", connection -> {
+            BatchWriter.write(connection, batch, effects);
+            return null;
+        });
+    }
+
+    @Override
+    public List<RunEvent> events(UUID runId, long afterSeq, int limit) {
+        if (limit < 1) {
+            return List.of();
+        }
+        return db.read("read events of run " + runId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+                select.setString(1, runId.toString());
+                select.setLong(2, afterSeq);
+                select.setInt(3, limit);
+                List<RunEvent> events = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        events.add(RunEvent.fromJson(rows.getBytes(1)));
+                    }
+                }
+                return events;
+            }
+        });
+    }
+
+    @Override
+    public void ping() {
+        db.ping();
+    }
+
+    @Override
+    public void close() {
+        db.close();
+    }
+
+    /** Steps of the runs that {@code where} selects, by run id, each list in position order. */
+    private static Map<String, List<StepState>> steps(Connection connection, String where, List<Object> parameters)
+            throws SQLException {
+        Map<String, List<StepState>> steps = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT " + STEP_COLUMNS + " FROM run_steps WHERE " + where + " ORDER BY run_id, position")) {
+            bind(select, parameters);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    StepState step = new StepState(
+                            rows.getString("step_id"),
+                            rows.getString("step_name"),
+                            StepStatus.fromWire(rows.getString("status")),
+                            rows.getInt("attempt"),
+                            instant(rows, "started_at"),
+                            nullableLong(rows, "duration_ms"),
+                            rows.getString("error"));
+                    steps.computeIfAbsent(rows.getString("run_id"), id -> new ArrayList<>()).add(step);
+                }
+            }
+        }
+        return steps;
+    }
+
+    /** Current variables of the runs that {@code where} selects, by run id, as name -> value. */
+    private static Map<String, ObjectNode> variables(Connection connection, String where, List<Object> parameters)
+            throws SQLException {
+        Map<String, ObjectNode> variables = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT run_id, name, value FROM run_variables WHERE " + where + " ORDER BY run_id, name")) {
+            bind(select, parameters);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    variables.computeIfAbsent(rows.getString("run_id"), id -> Json.object())
+                            .set(rows.getString("name"), Json.parseTrusted(rows.getBytes("value")));
+                }
+            }
+        }
+        return variables;
+    }
+
+    private static void bind(PreparedStatement statement, List<Object> parameters) throws SQLException {
+        for (int i = 0; i < parameters.size(); i++) {
+            switch (parameters.get(i)) {
+                case Long value -> statement.setLong(i + 1, value);
+                case String value -> statement.setString(i + 1, value);
+                default -> throw new IllegalArgumentException("cannot bind " + parameters.get(i));
+            }
+        }
+    }
+
+    private static StoredWorkflow workflow(ResultSet row) throws SQLException {
+        return new StoredWorkflow(
+                row.getString("id"),
+                row.getString("name"),
+                row.getString("description"),
+                row.getInt("version"),
+                Instant.ofEpochMilli(row.getLong("updated_at")),
+                row.getInt("step_count"),
+                row.getBytes("definition"));
+    }
+
+    /** A row of {@code runs} with the detail columns, waiting for its steps and variables. */
+    private record RunRow(RunSummary summary, byte[] inputs, byte[] definition) {
+        RunDetail detail(Map<String, List<StepState>> steps, Map<String, ObjectNode> variables) {
+            String id = summary.runId().toString();
+            return new RunDetail(summary.runId(), summary.workflowId(), summary.workflowVersion(), summary.status(),
+                    Json.parseTrusted(inputs), summary.createdAt(), summary.startedAt(), summary.finishedAt(),
+                    summary.durationMs(), summary.error(), summary.lastSeq(),
+                    List.copyOf(steps.getOrDefault(id, List.of())),
+                    variables.getOrDefault(id, Json.object()), definition);
+        }
+    }
+
+    private static RunRow runRow(ResultSet row) throws SQLException {
+        return new RunRow(summary(row), row.getBytes("inputs"), row.getBytes("definition"));
+    }
+
+    private static RunSummary summary(ResultSet row) throws SQLException {
+        return new RunSummary(
+                UUID.fromString(row.getString("run_id")),
+                row.getString("workflow_id"),
+                row.getInt("workflow_version"),
+                RunStatus.fromWire(row.getString("status")),
+                Instant.ofEpochMilli(row.getLong("created_at")),
+                instant(row, "started_at"),
+                instant(row, "finished_at"),
+                nullableLong(row, "duration_ms"),
+                row.getString("error"),
+                row.getLong("last_seq"));
+    }
+
+    private static Instant instant(ResultSet row, String column) throws SQLException {
+        long millis = row.getLong(column);
+        return row.wasNull() ? null : Instant.ofEpochMilli(millis);
+    }
+
+    private static Long nullableLong(ResultSet row, String column) throws SQLException {
+        long value = row.getLong(column);
+        return row.wasNull() ? null : value;
+    }
+}

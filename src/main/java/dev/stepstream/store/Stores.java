@@ -1,0 +1,199 @@
+package dev.stepstream.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.postgresql.Driver;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+/**
+ * Opens a {@link Store}: the embedded SQLite file of a single node, or a PostgreSQL database
+ * shared by many. Each factory brings the schema up to date with the Flyway migrations under
+ * {@code db/migration/<database>} before it returns, so the store is ready to use.
+ */
+public final class Stores {
+
+    /** The file under the data directory that holds a node's embedded database. */
+    public static final String SQLITE_FILE_NAME = "stepstream.db";
+
+    private static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
+
+    /**
+     * Readers of the SQLite file. WAL lets them read while the single writer writes; beyond a
+     * few, they only contend for the machine's cores.
+     */
+    private static final int SQLITE_READERS = 4;
+
+    private static final int POSTGRESQL_CONNECTIONS = 10;
+
+    /**
+     * The writer checkpoints by itself once the write-ahead log holds this many pages (40 MiB
+     * at 4 KiB a page), instead of SQLite's 1,000: a backstop, as the {@link WalCheckpointer}
+     * normally keeps the log short without making the committer wait.
+     */
+    private static final int SQLITE_WRITER_AUTOCHECKPOINT_PAGES = 10_000;
+
+    /**
+     * How long a SQLite connection waits for a lock held by another process before failing
+     * (within this process, writes queue for the one writer connection instead).
+     */
+    private static final int SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+    private Stores() {}
+
+    /**
+     * PostgreSQL when {@code jdbcUrlOrNull} is a {@code jdbc:postgresql:} URL; SQLite in
+     * {@code dataDir/stepstream.db} when it is null or blank (the directory is created).
+     *
+     * @throws IllegalArgumentException for any other URL (named in the message, password hidden)
+     * @throws StoreException when the database cannot be opened or migrated
+     */
+    public static Store open(String jdbcUrlOrNull, Path dataDir) {
+        if (jdbcUrlOrNull == null || jdbcUrlOrNull.isBlank()) {
+            return sqlite(dataDir.resolve(SQLITE_FILE_NAME));
+        }
+        if (jdbcUrlOrNull.startsWith(POSTGRESQL_PREFIX)) {
+            return postgres(jdbcUrlOrNull);
+        }
+        throw new IllegalArgumentException("unsupported database URL \"" + redact(jdbcUrlOrNull)
+                + "\": use a jdbc:postgresql://HOST[:PORT]/DATABASE URL, or none for SQLite in the data directory");
+    }
+
+    /**
+     * The SQLite database in {@code file}, created with its parent directories if missing.
+     *
+     * <p>Journal mode WAL, {@code synchronous=NORMAL}: a commit writes the WAL without an fsync,
+     * so a committed batch survives the process being killed (kill -9, an OOM kill), which is
+     * what stepstream promises; a power loss or OS crash may lose the last commits before the
+     * next checkpoint (never corrupting the file). {@code synchronous=FULL} would close that
+     * window at the price of one fsync per batch.
+     *
+     * @throws StoreException when the file cannot be opened or migrated
+     */
+    public static Store sqlite(Path file) {
+        Path absolute = file.toAbsolutePath();
+        try {
+            Files.createDirectories(absolute.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the directory of " + absolute, e);
+        }
+        String url = "jdbc:sqlite:" + absolute;
+        String where = "SQLite database " + absolute;
+        SQLiteDataSource readerSource = sqliteDataSource(url, sqliteConfig(SQLiteConfig.TransactionMode.DEFERRED));
+        migrate(Dialect.SQLITE, readerSource, where);
+        // One writer connection: writes are serialised by SQLite anyway; queueing for the
+        // connection in-process beats polling SQLite's lock. Its transactions begin IMMEDIATE,
+        // taking the write lock up front, so that one that reads before it writes cannot fail
+        // on a lock upgrade should another process write to the file too.
+        SQLiteConfig writerConfig = sqliteConfig(SQLiteConfig.TransactionMode.IMMEDIATE);
+        writerConfig.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, String.valueOf(SQLITE_WRITER_AUTOCHECKPOINT_PAGES));
+        SQLiteDataSource writerSource = sqliteDataSource(url, writerConfig);
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            HikariDataSource writer = pool("stepstream-sqlite-writer", writerSource, 1, where);
+            opened.add(writer);
+            HikariDataSource reader = pool("stepstream-sqlite-reader", readerSource, SQLITE_READERS, where);
+            opened.add(reader);
+            WalCheckpointer checkpointer = WalCheckpointer.start(readerSource);
+            return new JdbcStore(new Database(Dialect.SQLITE, writer, reader, checkpointer));
+        } catch (SQLException e) {
+            closeAll(opened, e);
+            throw new StoreException("could not open the " + where + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeAll(opened, e);
+            throw e;
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> opened, Exception cause) {
+        for (AutoCloseable closeable : opened.reversed()) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+
+    /**
+     * The PostgreSQL database at {@code jdbcUrl}. User, password and every other property are
+     * read from the URL by the driver's own parser ({@code ?user=…&password=…}); the schema is
+     * the URL's {@code currentSchema}, else the server's search path.
+     *
+     * @throws IllegalArgumentException when the URL is not a PostgreSQL JDBC URL
+     * @throws StoreException when the server cannot be reached or the schema migrated
+     */
+    public static Store postgres(String jdbcUrl) {
+        if (!jdbcUrl.startsWith(POSTGRESQL_PREFIX) || Driver.parseURL(jdbcUrl, null) == null) {
+            throw new IllegalArgumentException("not a PostgreSQL JDBC URL: \"" + redact(jdbcUrl)
+                    + "\"; expected jdbc:postgresql://HOST[:PORT]/DATABASE[?user=…&password=…]");
+        }
+        PGSimpleDataSource source = new PGSimpleDataSource();
+        source.setURL(jdbcUrl);
+        // Lets the driver send a batch of event inserts as multi-row INSERTs: several times
+        // fewer round trips on the commit path.
+        source.setReWriteBatchedInserts(true);
+        String where = "PostgreSQL database " + redact(jdbcUrl);
+        migrate(Dialect.POSTGRESQL, source, where);
+        HikariDataSource pool = pool("stepstream-postgresql", source, POSTGRESQL_CONNECTIONS, where);
+        return new JdbcStore(new Database(Dialect.POSTGRESQL, pool, pool, null));
+    }
+
+    private static SQLiteConfig sqliteConfig(SQLiteConfig.TransactionMode transactions) {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        config.setBusyTimeout(SQLITE_BUSY_TIMEOUT_MS);
+        config.setTransactionMode(transactions);
+        return config;
+    }
+
+    private static SQLiteDataSource sqliteDataSource(String url, SQLiteConfig config) {
+        SQLiteDataSource source = new SQLiteDataSource(config);
+        source.setUrl(url);
+        return source;
+    }
+
+    /** Migrates over an unpooled connection, before any pool exists. */
+    private static void migrate(Dialect dialect, DataSource source, String where) {
+        try {
+            Flyway.configure()
+                    .dataSource(source)
+                    .locations(dialect.migrations())
+                    .load()
+                    .migrate();
+        } catch (FlywayException e) {
+            throw new StoreException("could not migrate the " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static HikariDataSource pool(String name, DataSource source, int size, String where) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName(name);
+        config.setDataSource(source);
+        config.setMaximumPoolSize(size);
+        config.setMinimumIdle(size);
+        try {
+            return new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new StoreException("could not open the " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A URL fit for a log line: no password, neither as a parameter nor as user info. */
+    static String redact(String url) {
+        return url.replaceAll("(?i)(password=)[^&;]*", "$1***")
+                .replaceAll("//[^/@?]*@", "//***@");
+    }
+}

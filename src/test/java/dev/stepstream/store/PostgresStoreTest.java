@@ -1,0 +1,82 @@
+package dev.stepstream.store;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+
+/**
+ * The store contract on a real PostgreSQL server ({@code STEPSTREAM_TEST_POSTGRES_URL}, by
+ * default the local one with trust auth). The class works in a schema of its own, dropped
+ * afterwards; each test starts from empty tables.
+ *
+ * <p>Where no server answers the tests are skipped, except in CI (the {@code CI} environment
+ * variable is set), where that is a failure: CI must never pass by skipping them silently.
+ */
+class PostgresStoreTest extends StoreContractTest {
+
+    private static final String SERVER = System.getenv().getOrDefault(
+            "STEPSTREAM_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+
+    private static final String SCHEMA = "stepstream_test_" + UUID.randomUUID().toString().replace("-", "");
+
+    private static boolean created;
+
+    @BeforeAll
+    static void createSchema() throws SQLException {
+        try (Connection connection = DriverManager.getConnection(withParameter(SERVER, "connectTimeout=5"))) {
+            execute(connection, "CREATE SCHEMA " + SCHEMA);
+            created = true;
+        } catch (SQLException e) {
+            String why = "PostgreSQL is not reachable at " + Stores.redact(SERVER) + ": " + e.getMessage();
+            if (System.getenv("CI") != null) {
+                fail(why + " (CI is set, so this must not be skipped)", e);
+            }
+            Assumptions.abort(why + "; skipping the PostgreSQL store tests (set STEPSTREAM_TEST_POSTGRES_URL)");
+        }
+        // Migrate once, so that each test only has to empty the tables.
+        Stores.postgres(url()).close();
+    }
+
+    @AfterAll
+    static void dropSchema() throws SQLException {
+        if (created) {
+            try (Connection connection = DriverManager.getConnection(SERVER)) {
+                execute(connection, "DROP SCHEMA " + SCHEMA + " CASCADE");
+            }
+        }
+    }
+
+    @BeforeEach
+    void emptyTheTables() throws SQLException {
+        try (Connection connection = DriverManager.getConnection(url())) {
+            execute(connection, "TRUNCATE workflows, runs, run_steps, run_variables, events");
+        }
+    }
+
+    @Override
+    protected Store openStore() {
+        return Stores.postgres(url());
+    }
+
+    private static String url() {
+        return withParameter(SERVER, "currentSchema=" + SCHEMA);
+    }
+
+    private static String withParameter(String url, String parameter) {
+        return url + (url.contains("?") ? "&" : "?") + parameter;
+    }
+
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+}

@@ -1,0 +1,715 @@
+package dev.stepstream.store;
+
+import static dev.stepstream.store.Fixtures.T0;
+import static dev.stepstream.store.Fixtures.draft;
+import static dev.stepstream.store.Fixtures.newRun;
+import static dev.stepstream.store.Fixtures.parse;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.stepstream.events.EventType;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.events.StepStatus;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.Fixtures.Log;
+import dev.stepstream.store.RunDetail.StepState;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The {@link Store} contract, run against every implementation. A subclass opens a store on
+ * an empty database; {@link #reopen} must reach the same database again.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+abstract class StoreContractTest {
+
+    protected Store store;
+
+    /** A store over this test's database, which is empty before the test's first call. */
+    protected abstract Store openStore();
+
+    @BeforeEach
+    void openTheStore() {
+        store = openStore();
+    }
+
+    @AfterEach
+    void closeTheStore() {
+        store.close();
+    }
+
+    private void reopen() {
+        store.close();
+        store = openStore();
+    }
+
+    private RunDetail run(UUID runId) {
+        return store.findRun(runId).orElseThrow();
+    }
+
+    private StepState step(UUID runId, String stepId) {
+        return run(runId).steps().stream().filter(s -> s.stepId().equals(stepId)).findFirst().orElseThrow();
+    }
+
+    private UUID queuedRun(String... stepIds) {
+        UUID runId = UUID.randomUUID();
+        store.createRun(newRun(runId, "hello", T0, stepIds));
+        return runId;
+    }
+
+    // --- workflows -----------------------------------------------------------------------
+
+    @Test
+    void putOfANewWorkflowCreatesVersionOne() {
+        PutOutcome outcome = store.putWorkflow(draft("hello", "hi"), T0);
+
+        assertThat(outcome.created()).isTrue();
+        assertThat(outcome.changed()).isFalse();
+        assertThat(outcome.workflow().version()).isEqualTo(1);
+        assertThat(outcome.workflow().updatedAt()).isEqualTo(T0);
+        StoredWorkflow found = store.findWorkflow("hello").orElseThrow();
+        assertThat(found).usingRecursiveComparison().isEqualTo(outcome.workflow());
+        assertThat(found.name()).isEqualTo("Workflow hello");
+        assertThat(found.description()).isEqualTo("says hi");
+        assertThat(found.stepCount()).isEqualTo(1);
+        assertThat(found.definition()).isEqualTo(draft("hello", "hi").definition());
+    }
+
+    @Test
+    void putOfAnIdenticalDefinitionChangesNothing() {
+        store.putWorkflow(draft("hello", "hi"), T0);
+
+        PutOutcome again = store.putWorkflow(draft("hello", "hi"), T0.plusSeconds(60));
+
+        assertThat(again.created()).isFalse();
+        assertThat(again.changed()).isFalse();
+        assertThat(again.workflow().version()).isEqualTo(1);
+        assertThat(again.workflow().updatedAt()).isEqualTo(T0);
+        assertThat(store.findWorkflow("hello").orElseThrow().updatedAt()).isEqualTo(T0);
+    }
+
+    @Test
+    void putOfAChangedDefinitionRaisesTheVersionByOne() {
+        store.putWorkflow(draft("hello", "hi"), T0);
+
+        PutOutcome second = store.putWorkflow(draft("hello", "hey"), T0.plusSeconds(60));
+        PutOutcome third = store.putWorkflow(draft("hello", "yo"), T0.plusSeconds(120));
+
+        assertThat(second.changed()).isTrue();
+        assertThat(second.created()).isFalse();
+        assertThat(second.workflow().version()).isEqualTo(2);
+        assertThat(third.workflow().version()).isEqualTo(3);
+        StoredWorkflow found = store.findWorkflow("hello").orElseThrow();
+        assertThat(found.version()).isEqualTo(3);
+        assertThat(found.updatedAt()).isEqualTo(T0.plusSeconds(120));
+        assertThat(found.description()).isEqualTo("says yo");
+        assertThat(found.definition()).isEqualTo(draft("hello", "yo").definition());
+    }
+
+    @Test
+    void workflowsAreListedByIdAndUnknownOnesAreNotFound() {
+        store.putWorkflow(draft("zeta", "z"), T0);
+        store.putWorkflow(draft("alpha", "a"), T0);
+        store.putWorkflow(draft("mid", "m"), T0);
+
+        assertThat(store.listWorkflows()).extracting(StoredWorkflow::id).containsExactly("alpha", "mid", "zeta");
+        assertThat(store.findWorkflow("nope")).isEmpty();
+    }
+
+    @Test
+    void deletingAWorkflowKeepsItsRuns() {
+        store.putWorkflow(draft("hello", "hi"), T0);
+        UUID runId = queuedRun("greet");
+
+        assertThat(store.deleteWorkflow("hello")).isTrue();
+
+        assertThat(store.findWorkflow("hello")).isEmpty();
+        assertThat(store.deleteWorkflow("hello")).isFalse();
+        assertThat(run(runId).workflowId()).isEqualTo("hello");
+        assertThat(store.listRuns(new RunQuery("hello", null, 10, null)).runs()).extracting(RunSummary::runId)
+                .containsExactly(runId);
+    }
+
+    // --- runs ----------------------------------------------------------------------------
+
+    @Test
+    void aCreatedRunIsQueuedWithAllItsStepsPendingInOrder() {
+        UUID runId = UUID.randomUUID();
+        NewRun created = newRun(runId, "hello", T0, "zeta", "alpha", "mid");
+        store.createRun(created);
+
+        RunDetail run = run(runId);
+        assertThat(run.runId()).isEqualTo(runId);
+        assertThat(run.workflowId()).isEqualTo("hello");
+        assertThat(run.workflowVersion()).isEqualTo(3);
+        assertThat(run.status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(run.inputs()).isEqualTo(parse("{\"who\":\"world\",\"times\":2}"));
+        assertThat(run.definition()).isEqualTo(created.definition());
+        assertThat(run.createdAt()).isEqualTo(T0);
+        assertThat(run.startedAt()).isNull();
+        assertThat(run.finishedAt()).isNull();
+        assertThat(run.durationMs()).isNull();
+        assertThat(run.error()).isNull();
+        assertThat(run.lastSeq()).isZero();
+        assertThat(run.variables()).isEmpty();
+        assertThat(run.steps()).containsExactly(
+                new StepState("zeta", "Step zeta", StepStatus.PENDING, 0, null, null, null),
+                new StepState("alpha", "Step alpha", StepStatus.PENDING, 0, null, null, null),
+                new StepState("mid", "Step mid", StepStatus.PENDING, 0, null, null, null));
+    }
+
+    @Test
+    void anUnknownRunIsNotFound() {
+        assertThat(store.findRun(UUID.randomUUID())).isEmpty();
+        assertThat(store.events(UUID.randomUUID(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    void creatingARunTwiceFails() {
+        UUID runId = queuedRun("greet");
+
+        assertThatThrownBy(() -> store.createRun(newRun(runId, "hello", T0, "greet")))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("create run " + runId);
+    }
+
+    // --- commit: projections -------------------------------------------------------------
+
+    @Test
+    void runStartMarksTheRunRunning() {
+        UUID runId = queuedRun("greet");
+        Log log = new Log(runId);
+
+        store.commit(List.of(log.runStart()));
+
+        RunDetail run = run(runId);
+        assertThat(run.status()).isEqualTo(RunStatus.RUNNING);
+        assertThat(run.startedAt()).isEqualTo(Log.timeOf(1));
+        assertThat(run.lastSeq()).isEqualTo(1);
+    }
+
+    @Test
+    void stepLogsOnlyAdvanceTheLastSeq() {
+        UUID runId = queuedRun("greet");
+        Log log = new Log(runId);
+        store.commit(List.of(log.runStart(), log.stepStart("greet", 1)));
+        RunDetail before = run(runId);
+
+        store.commit(log.logs("greet", 50));
+
+        RunDetail after = run(runId);
+        assertThat(after.lastSeq()).isEqualTo(52);
+        assertThat(after).usingRecursiveComparison().ignoringFields("lastSeq").isEqualTo(before);
+    }
+
+    @Test
+    void stepStartAndCompleteProjectOntoTheStep() {
+        UUID runId = queuedRun("greet", "later");
+        Log log = new Log(runId);
+        store.commit(List.of(log.runStart(), log.stepStart("greet", 1)));
+
+        assertThat(step(runId, "greet"))
+                .isEqualTo(new StepState("greet", "Step greet", StepStatus.RUNNING, 1, Log.timeOf(2), null, null));
+
+        store.commit(List.of(log.stepLog("greet", "hello"), log.stepComplete("greet", "success", 40, 1, null)));
+
+        assertThat(step(runId, "greet"))
+                .isEqualTo(new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 40L, null));
+        assertThat(step(runId, "later").status()).isEqualTo(StepStatus.PENDING);
+    }
+
+    @Test
+    void aRetriedStepShowsItsLatestAttempt() {
+        UUID runId = queuedRun("call");
+        Log log = new Log(runId);
+        store.commit(List.of(log.runStart(), log.stepStart("call", 1), log.stepComplete("call", "failed", 5, 1, "HTTP 503")));
+
+        assertThat(step(runId, "call"))
+                .isEqualTo(new StepState("call", "Step call", StepStatus.FAILED, 1, Log.timeOf(2), 5L, "HTTP 503"));
+
+        store.commit(List.of(log.stepStart("call", 2)));
+
+        assertThat(step(runId, "call"))
+                .isEqualTo(new StepState("call", "Step call", StepStatus.RUNNING, 2, Log.timeOf(4), null, null));
+
+        store.commit(List.of(log.stepComplete("call", "success", 7, 2, null)));
+
+        assertThat(step(runId, "call"))
+                .isEqualTo(new StepState("call", "Step call", StepStatus.SUCCESS, 2, Log.timeOf(4), 7L, null));
+    }
+
+    @Test
+    void aSkippedStepThatNeverStartedHasNoStartTime() {
+        UUID runId = queuedRun("maybe");
+        Log log = new Log(runId);
+
+        store.commit(List.of(log.runStart(), log.stepComplete("maybe", "skipped", 0, 0, null)));
+
+        assertThat(step(runId, "maybe"))
+                .isEqualTo(new StepState("maybe", "Step maybe", StepStatus.SKIPPED, 0, null, 0L, null));
+    }
+
+    @Test
+    void aStepTheRunDidNotDeclareIsAppendedAfterTheOthers() {
+        UUID runId = queuedRun("first", "second");
+        Log log = new Log(runId);
+
+        store.commit(List.of(log.runStart(), log.stepStart("extra", 1)));
+
+        assertThat(run(runId).steps()).extracting(StepState::stepId).containsExactly("first", "second", "extra");
+        assertThat(step(runId, "extra").status()).isEqualTo(StepStatus.RUNNING);
+    }
+
+    @Test
+    void variableChangesAreCreatedUpdatedAndDeleted() {
+        UUID runId = queuedRun("set");
+        Log log = new Log(runId);
+        store.commit(List.of(log.runStart(),
+                log.variable("count", "create", null, "1"),
+                log.variable("user", "create", null, "{\"name\":\"ada\",\"tags\":[\"x\",2.5,null]}"),
+                log.variable("gone", "create", null, "\"soon\"")));
+
+        assertThat(run(runId).variables()).isEqualTo(
+                parse("{\"count\":1,\"user\":{\"name\":\"ada\",\"tags\":[\"x\",2.5,null]},\"gone\":\"soon\"}"));
+
+        store.commit(List.of(log.variable("count", "update", "1", "2"), log.variable("gone", "delete", "\"soon\"", null)));
+
+        assertThat(run(runId).variables()).isEqualTo(parse("{\"count\":2,\"user\":{\"name\":\"ada\",\"tags\":[\"x\",2.5,null]}}"));
+    }
+
+    @Test
+    void variableChangesWithinOneBatchLeaveTheLastValue() {
+        UUID runId = queuedRun("set");
+        Log log = new Log(runId);
+
+        store.commit(List.of(log.runStart(),
+                log.variable("a", "create", null, "1"),
+                log.variable("a", "update", "1", "[1,2]"),
+                log.variable("b", "create", null, "true"),
+                log.variable("b", "delete", "true", null),
+                log.variable("c", "create", null, "null"),
+                log.variable("b", "create", null, "\"back\"")));
+
+        assertThat(run(runId).variables()).isEqualTo(parse("{\"a\":[1,2],\"b\":\"back\",\"c\":null}"));
+    }
+
+    @Test
+    void aTruncatedVariableIsStoredAsItsPreview() {
+        UUID runId = queuedRun("set");
+        Log log = new Log(runId);
+
+        store.commit(List.of(log.runStart(), log.truncatedVariable("big", "{\"rows\":[1,2,3,…")));
+
+        assertThat(run(runId).variables().get("big").textValue()).isEqualTo("{\"rows\":[1,2,3,…");
+    }
+
+    @Test
+    void runCompleteRecordsTheOutcome() {
+        UUID runId = queuedRun("stop");
+        Log log = new Log(runId);
+        store.commit(List.of(log.runStart(), log.stepStart("stop", 1)));
+
+        store.commit(List.of(log.stepComplete("stop", "failed", 3, 1, "gave up"), log.runComplete("failed", 1234, "step stop failed: gave up")));
+
+        RunDetail run = run(runId);
+        assertThat(run.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(run.startedAt()).isEqualTo(Log.timeOf(1));
+        assertThat(run.finishedAt()).isEqualTo(Log.timeOf(4));
+        assertThat(run.durationMs()).isEqualTo(1234L);
+        assertThat(run.error()).isEqualTo("step stop failed: gave up");
+        assertThat(run.lastSeq()).isEqualTo(4);
+    }
+
+    @Test
+    void aWholeRunInOneBatchProjectsItsFinalState() {
+        UUID runId = queuedRun("greet", "set");
+        Log log = new Log(runId);
+
+        store.commit(List.of(log.runStart(), log.stepStart("greet", 1), log.stepLog("greet", "hi"),
+                log.stepComplete("greet", "success", 2, 1, null), log.stepStart("set", 1),
+                log.variable("x", "create", null, "1"), log.stepComplete("set", "success", 1, 1, null),
+                log.runComplete("success", 9, null)));
+
+        RunDetail run = run(runId);
+        assertThat(run.status()).isEqualTo(RunStatus.SUCCESS);
+        assertThat(run.startedAt()).isEqualTo(Log.timeOf(1));
+        assertThat(run.finishedAt()).isEqualTo(Log.timeOf(8));
+        assertThat(run.durationMs()).isEqualTo(9L);
+        assertThat(run.error()).isNull();
+        assertThat(run.lastSeq()).isEqualTo(8);
+        assertThat(run.steps()).containsExactly(
+                new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 2L, null),
+                new StepState("set", "Step set", StepStatus.SUCCESS, 1, Log.timeOf(5), 1L, null));
+        assertThat(run.variables()).isEqualTo(parse("{\"x\":1}"));
+    }
+
+    @Test
+    void oneBatchMayHoldTheEventsOfSeveralRuns() {
+        UUID first = queuedRun("greet");
+        UUID second = queuedRun("greet");
+        Log a = new Log(first);
+        Log b = new Log(second);
+
+        store.commit(List.of(a.runStart(), b.runStart(), a.stepStart("greet", 1), b.stepStart("greet", 1),
+                b.stepLog("greet", "b"), a.variable("who", "create", null, "\"a\""), b.runComplete("cancelled", 5, null)));
+
+        RunDetail runA = run(first);
+        RunDetail runB = run(second);
+        assertThat(runA.status()).isEqualTo(RunStatus.RUNNING);
+        assertThat(runA.lastSeq()).isEqualTo(3);
+        assertThat(runA.variables()).isEqualTo(parse("{\"who\":\"a\"}"));
+        assertThat(runA.steps().getFirst().status()).isEqualTo(StepStatus.RUNNING);
+        assertThat(runB.status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(runB.lastSeq()).isEqualTo(4);
+        assertThat(runB.variables()).isEmpty();
+        assertThat(store.events(first, 0, 100)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
+        assertThat(store.events(second, 0, 100)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L, 4L);
+    }
+
+    // --- commit: atomicity ---------------------------------------------------------------
+
+    @Test
+    void aBatchWithADuplicateSeqCommitsNothing() {
+        UUID stored = queuedRun("greet");
+        UUID fresh = queuedRun("greet");
+        Log a = new Log(stored);
+        List<RunEvent> first = List.of(a.runStart(), a.stepStart("greet", 1), a.stepLog("greet", "one"));
+        store.commit(first);
+        RunDetail storedBefore = run(stored);
+        RunDetail freshBefore = run(fresh);
+        Log b = new Log(fresh);
+
+        List<RunEvent> bad = List.of(b.runStart(), b.stepStart("greet", 1), first.get(2), b.variable("v", "create", null, "1"));
+        assertThatThrownBy(() -> store.commit(bad)).isInstanceOf(RuntimeException.class).hasMessageContaining(stored.toString());
+
+        assertThat(run(stored)).usingRecursiveComparison().isEqualTo(storedBefore);
+        assertThat(run(fresh)).usingRecursiveComparison().isEqualTo(freshBefore);
+        assertThat(store.events(fresh, 0, 100)).isEmpty();
+        assertThat(store.events(stored, 0, 100)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void aBatchRepeatingASeqWithinItselfCommitsNothing() {
+        UUID runId = queuedRun("greet");
+        Log log = new Log(runId);
+        RunEvent start = log.runStart();
+
+        assertThatThrownBy(() -> store.commit(List.of(start, start))).isInstanceOf(RuntimeException.class);
+
+        assertThat(run(runId).status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(store.events(runId, 0, 10)).isEmpty();
+    }
+
+    @Test
+    void aBatchThatLeavesAGapInTheLogCommitsNothing() {
+        UUID runId = queuedRun("greet");
+        Log log = new Log(runId);
+        store.commit(List.of(log.runStart()));
+        log.stepStart("greet", 1); // seq 2, never committed
+
+        assertThatThrownBy(() -> store.commit(List.of(log.stepLog("greet", "seq 3"))))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("start at seq 3 but its stored log ends at seq 1");
+
+        assertThat(run(runId).lastSeq()).isEqualTo(1);
+        assertThat(store.events(runId, 0, 10)).hasSize(1);
+    }
+
+    @Test
+    void eventsOfAnUnknownRunCommitNothing() {
+        UUID known = queuedRun("greet");
+        UUID unknown = UUID.randomUUID();
+        Log a = new Log(known);
+
+        assertThatThrownBy(() -> store.commit(List.of(a.runStart(), new Log(unknown).runStart())))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(unknown + ", which does not exist");
+
+        assertThat(run(known).status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(store.events(known, 0, 10)).isEmpty();
+        assertThat(store.events(unknown, 0, 10)).isEmpty();
+    }
+
+    @Test
+    void aMalformedPayloadIsRejectedNamingTheEvent() {
+        UUID runId = queuedRun("greet");
+        RunEvent bad = RunEvent.create(runId, 1, EventType.STEP_COMPLETE, T0,
+                Json.object().put("stepId", "greet").put("status", "exploded").put("attempt", 1));
+
+        assertThatThrownBy(() -> store.commit(List.of(bad)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(runId + "#1")
+                .hasMessageContaining("exploded");
+        assertThat(store.events(runId, 0, 10)).isEmpty();
+    }
+
+    // --- events --------------------------------------------------------------------------
+
+    @Test
+    void eventsArePagedAfterASeqAndReadBackByteForByte() {
+        UUID runId = queuedRun("greet");
+        Log log = new Log(runId);
+        List<RunEvent> committed = new ArrayList<>();
+        committed.add(log.runStart());
+        committed.add(log.stepStart("greet", 1));
+        committed.addAll(log.logs("greet", 7));
+        committed.add(log.variable("v", "create", null, "{\"é\":\"ü – 😀\"}"));
+        store.commit(committed.subList(0, 4));
+        store.commit(committed.subList(4, committed.size()));
+
+        List<RunEvent> read = new ArrayList<>();
+        long after = 0;
+        List<List<Long>> pages = new ArrayList<>();
+        for (List<RunEvent> page; !(page = store.events(runId, after, 4)).isEmpty(); after = page.getLast().seq()) {
+            pages.add(page.stream().map(RunEvent::seq).toList());
+            read.addAll(page);
+        }
+
+        assertThat(pages).containsExactly(List.of(1L, 2L, 3L, 4L), List.of(5L, 6L, 7L, 8L), List.of(9L, 10L));
+        assertThat(read).hasSameSizeAs(committed);
+        for (int i = 0; i < read.size(); i++) {
+            RunEvent expected = committed.get(i);
+            RunEvent actual = read.get(i);
+            assertThat(actual.json()).isEqualTo(expected.json());
+            assertThat(actual.runId()).isEqualTo(expected.runId());
+            assertThat(actual.seq()).isEqualTo(expected.seq());
+            assertThat(actual.type()).isEqualTo(expected.type());
+            assertThat(actual.time()).isEqualTo(expected.time());
+            assertThat(actual.payload()).isEqualTo(expected.payload());
+        }
+        assertThat(store.events(runId, 3, 2)).extracting(RunEvent::seq).containsExactly(4L, 5L);
+        assertThat(store.events(runId, 10, 100)).isEmpty();
+    }
+
+    // --- listing -------------------------------------------------------------------------
+
+    /** Runs created over a few milliseconds, several in the same one, so that ids break ties. */
+    private List<RunSummary> createRuns(int count, String workflowId) {
+        for (int i = 0; i < count; i++) {
+            store.createRun(newRun(UUID.randomUUID(), workflowId, T0.plusMillis(i / 3), "greet"));
+        }
+        return store.listRuns(new RunQuery(workflowId, null, 500, null)).runs();
+    }
+
+    private static final Comparator<RunSummary> NEWEST_FIRST = Comparator
+            .comparing(RunSummary::createdAt)
+            .thenComparing(run -> run.runId().toString())
+            .reversed();
+
+    @Test
+    void runsAreListedNewestFirstWithTiesBrokenById() {
+        List<RunSummary> listed = createRuns(10, "hello");
+
+        assertThat(listed).hasSize(10).isSortedAccordingTo(NEWEST_FIRST);
+        assertThat(listed.getFirst().createdAt()).isEqualTo(T0.plusMillis(3));
+        RunSummary first = listed.getFirst();
+        assertThat(first.status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(first.workflowId()).isEqualTo("hello");
+        assertThat(first.workflowVersion()).isEqualTo(3);
+        assertThat(first.lastSeq()).isZero();
+    }
+
+    @Test
+    void pagesCoverEveryRunOnceInOrder() {
+        List<RunSummary> all = createRuns(23, "hello");
+
+        List<RunSummary> paged = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        String cursor = null;
+        do {
+            RunPage page = store.listRuns(new RunQuery(null, null, 5, cursor));
+            sizes.add(page.runs().size());
+            paged.addAll(page.runs());
+            cursor = page.next();
+        } while (cursor != null);
+
+        assertThat(sizes).containsExactly(5, 5, 5, 5, 3);
+        assertThat(paged).extracting(RunSummary::runId).containsExactlyElementsOf(all.stream().map(RunSummary::runId).toList());
+        assertThat(new HashSet<>(paged.stream().map(RunSummary::runId).toList())).hasSize(23);
+    }
+
+    @Test
+    void aPageThatEndsExactlyAtTheLastRunHasNoNext() {
+        createRuns(4, "hello");
+
+        RunPage first = store.listRuns(new RunQuery(null, null, 2, null));
+        RunPage second = store.listRuns(new RunQuery(null, null, 2, first.next()));
+
+        assertThat(first.next()).isNotNull();
+        assertThat(second.runs()).hasSize(2);
+        assertThat(second.next()).isNull();
+        assertThat(store.listRuns(new RunQuery(null, null, 4, null)).next()).isNull();
+    }
+
+    @Test
+    void runsAreFilteredByWorkflowAndStatus() {
+        List<RunSummary> hello = createRuns(4, "hello");
+        List<RunSummary> other = createRuns(3, "other");
+        for (RunSummary run : List.of(hello.get(0), hello.get(2), other.get(1))) {
+            store.commit(List.of(new Log(run.runId()).runStart()));
+        }
+
+        assertThat(store.listRuns(new RunQuery("other", null, 10, null)).runs()).extracting(RunSummary::runId)
+                .containsExactlyElementsOf(other.stream().map(RunSummary::runId).toList());
+        assertThat(store.listRuns(new RunQuery(null, RunStatus.RUNNING, 10, null)).runs()).extracting(RunSummary::runId)
+                .containsExactlyInAnyOrder(hello.get(0).runId(), hello.get(2).runId(), other.get(1).runId());
+        assertThat(store.listRuns(new RunQuery("hello", RunStatus.RUNNING, 10, null)).runs()).extracting(RunSummary::runId)
+                .containsExactly(hello.get(0).runId(), hello.get(2).runId());
+        assertThat(store.listRuns(new RunQuery("hello", RunStatus.FAILED, 10, null)).runs()).isEmpty();
+        assertThat(store.listRuns(new RunQuery("nope", null, 10, null))).isEqualTo(new RunPage(List.of(), null));
+    }
+
+    @Test
+    void filteredPagesCoverEveryMatchingRunOnce() {
+        List<RunSummary> hello = createRuns(7, "hello");
+        createRuns(6, "other");
+
+        RunPage first = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, 3, null));
+        RunPage second = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, 3, first.next()));
+        RunPage third = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, 3, second.next()));
+
+        assertThat(Stream.of(first, second, third).flatMap(page -> page.runs().stream()).map(RunSummary::runId))
+                .containsExactlyElementsOf(hello.stream().map(RunSummary::runId).toList());
+        assertThat(third.next()).isNull();
+    }
+
+    @Test
+    void aMalformedCursorIsRejectedClearly() {
+        String notBase64 = "not a cursor!";
+        String notAPosition = Base64.getUrlEncoder().encodeToString("12_not-a-uuid".getBytes(StandardCharsets.US_ASCII));
+        String notCanonical = Base64.getUrlEncoder()
+                .encodeToString(("12_" + UUID.randomUUID().toString().toUpperCase()).getBytes(StandardCharsets.US_ASCII));
+
+        for (String cursor : List.of(notBase64, notAPosition, notCanonical, "")) {
+            assertThatThrownBy(() -> store.listRuns(new RunQuery(null, null, 10, cursor)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("malformed cursor");
+        }
+    }
+
+    @Test
+    void runsWithStatusAreOldestFirstWithWhatTheyNeedToResume() {
+        UUID newest = UUID.randomUUID();
+        UUID oldest = UUID.randomUUID();
+        UUID finished = UUID.randomUUID();
+        UUID middle = UUID.randomUUID();
+        store.createRun(newRun(newest, "hello", T0.plusSeconds(30), "a"));
+        store.createRun(newRun(oldest, "hello", T0, "a", "b"));
+        store.createRun(newRun(finished, "hello", T0.plusSeconds(5), "a"));
+        store.createRun(newRun(middle, "hello", T0.plusSeconds(10), "a"));
+        Log log = new Log(oldest);
+        store.commit(List.of(log.runStart(), log.stepStart("a", 1), log.variable("x", "create", null, "42")));
+        Log done = new Log(finished);
+        store.commit(List.of(done.runStart(), done.runComplete("success", 1, null)));
+
+        List<RunDetail> unfinished = store.runsWithStatus(Set.of(RunStatus.QUEUED, RunStatus.RUNNING));
+
+        assertThat(unfinished).extracting(RunDetail::runId).containsExactly(oldest, middle, newest);
+        RunDetail resumed = unfinished.getFirst();
+        assertThat(resumed.status()).isEqualTo(RunStatus.RUNNING);
+        assertThat(resumed.lastSeq()).isEqualTo(3);
+        assertThat(resumed.definition()).isEqualTo(newRun(oldest, "hello", T0).definition());
+        assertThat(resumed.steps()).extracting(StepState::stepId, StepState::status)
+                .containsExactly(tuple("a", StepStatus.RUNNING),
+                        tuple("b", StepStatus.PENDING));
+        assertThat(resumed.variables()).isEqualTo(parse("{\"x\":42}"));
+        assertThat(unfinished.get(1).steps()).hasSize(1);
+        assertThat(unfinished.get(1).variables()).isEmpty();
+        assertThat(store.runsWithStatus(Set.of(RunStatus.SUCCESS))).extracting(RunDetail::runId).containsExactly(finished);
+        assertThat(store.runsWithStatus(Set.of(RunStatus.INTERRUPTED))).isEmpty();
+        assertThat(store.runsWithStatus(Set.of())).isEmpty();
+    }
+
+    // --- durability and concurrency ------------------------------------------------------
+
+    @Test
+    void reopeningTheStoreKeepsEverything() {
+        store.putWorkflow(draft("hello", "hi"), T0);
+        store.putWorkflow(draft("hello", "hey"), T0.plusSeconds(1));
+        UUID runId = queuedRun("greet", "set");
+        Log log = new Log(runId);
+        List<RunEvent> events = List.of(log.runStart(), log.stepStart("greet", 1), log.stepLog("greet", "hi"),
+                log.stepComplete("greet", "success", 2, 1, null), log.variable("x", "create", null, "{\"a\":1}"));
+        store.commit(events);
+        StoredWorkflow workflow = store.findWorkflow("hello").orElseThrow();
+        RunDetail run = run(runId);
+        RunPage page = store.listRuns(new RunQuery(null, null, 10, null));
+
+        reopen();
+
+        assertThat(store.findWorkflow("hello").orElseThrow()).usingRecursiveComparison().isEqualTo(workflow);
+        assertThat(run(runId)).usingRecursiveComparison().isEqualTo(run);
+        assertThat(store.listRuns(new RunQuery(null, null, 10, null))).usingRecursiveComparison().isEqualTo(page);
+        assertThat(store.events(runId, 0, 100)).extracting(RunEvent::json)
+                .containsExactlyElementsOf(events.stream().map(RunEvent::json).toList());
+        assertThat(store.putWorkflow(draft("hello", "hey"), T0.plusSeconds(2)).workflow().version()).isEqualTo(2);
+    }
+
+    @Test
+    void apiWritesAndReadsRunBesideTheCommitter() throws Exception {
+        UUID busy = queuedRun("greet");
+        int batches = 40;
+        int runs = 30;
+        List<Future<?>> work = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            work.add(threads.submit(() -> {
+                Log log = new Log(busy);
+                store.commit(List.of(log.runStart()));
+                for (int i = 0; i < batches; i++) {
+                    store.commit(log.logs("greet", 100));
+                }
+            }));
+            for (int i = 0; i < runs; i++) {
+                int n = i;
+                work.add(threads.submit(() -> {
+                    store.createRun(newRun(UUID.randomUUID(), "many", T0.plusMillis(n), "greet"));
+                    store.putWorkflow(draft("wf" + (n % 5), "v" + n), T0);
+                    assertThat(store.findRun(busy)).isPresent();
+                    store.listRuns(new RunQuery(null, null, 10, null));
+                    store.ping();
+                }));
+            }
+            for (Future<?> future : work) {
+                future.get();
+            }
+        }
+
+        assertThat(run(busy).lastSeq()).isEqualTo(1 + batches * 100L);
+        assertThat(store.events(busy, 0, 10_000)).hasSize(1 + batches * 100);
+        assertThat(store.listRuns(new RunQuery("many", null, 100, null)).runs()).hasSize(runs);
+        assertThat(store.listWorkflows()).hasSize(5);
+    }
+
+    @Test
+    void aLiveStoreAnswersPing() {
+        store.ping();
+    }
+
+    @Test
+    void runTimesKeepMilliseconds() {
+        UUID runId = UUID.randomUUID();
+        Instant created = Instant.parse("2026-11-26T10:30:45.123Z");
+        store.createRun(newRun(runId, "hello", created));
+
+        assertThat(run(runId).createdAt()).isEqualTo(created);
+        assertThat(run(runId).steps()).isEmpty();
+    }
+}
