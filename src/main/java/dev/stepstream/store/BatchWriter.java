@@ -73,7 +73,31 @@ final class BatchWriter {
         advanceRuns(connection, runs);
         insertEvents(connection, batch, effects);
         writeSteps(connection, runs);
+        closeRunningSteps(connection, runs);
         writeVariables(connection, runs);
+    }
+
+    /**
+     * A finished run has no running step: one cut off by cancel, shutdown or a crash (whose
+     * run_complete recovery writes) is shown as cancelled.
+     */
+    private static final String CLOSE_RUNNING_STEPS =
+            "UPDATE run_steps SET status = 'cancelled' WHERE run_id = ? AND status = 'running'";
+
+    private static void closeRunningSteps(Connection connection, List<RunEffect> runs) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(CLOSE_RUNNING_STEPS)) {
+            boolean any = false;
+            for (RunEffect run : runs) {
+                if (run.completed) {
+                    update.setString(1, run.runId);
+                    update.addBatch();
+                    any = true;
+                }
+            }
+            if (any) {
+                update.executeBatch();
+            }
+        }
     }
 
     private static void advanceRuns(Connection connection, List<RunEffect> runs) throws SQLException {

@@ -339,6 +339,18 @@ abstract class StoreContractTest {
     }
 
     @Test
+    void aRunThatCompletesLeavesNoStepRunning() {
+        UUID runId = queuedRun("cut", "never");
+        Log log = new Log(runId);
+        store.commit(List.of(log.runStart(), log.stepStart("cut", 1)));
+        store.commit(List.of(log.runComplete("interrupted", 50, "the server stopped")));
+
+        assertThat(step(runId, "cut").status()).isEqualTo(StepStatus.CANCELLED);
+        assertThat(step(runId, "never").status()).isEqualTo(StepStatus.PENDING);
+        assertThat(run(runId).status()).isEqualTo(RunStatus.INTERRUPTED);
+    }
+
+    @Test
     void aWholeRunInOneBatchProjectsItsFinalState() {
         UUID runId = queuedRun("greet", "set");
         Log log = new Log(runId);
