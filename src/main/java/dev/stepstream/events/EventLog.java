@@ -2,7 +2,9 @@ package dev.stepstream.events;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,8 +28,9 @@ import org.slf4j.LoggerFactory;
  *       that order.</li>
  *   <li>A batch is committed in one {@link Sink#commit} call (one transaction); only after it
  *       returns are the {@link Listener}s told, in commit order, on the committer thread.</li>
- *   <li>A failed commit is retried with back-off until it succeeds or the log is closed;
- *       nothing is dropped, so producers block meanwhile.</li>
+ *   <li>A commit that fails because the store is down is retried with back-off until it
+ *       succeeds; nothing is dropped, so producers block meanwhile. A batch the store rejects
+ *       as wrong is retried run by run (see {@link #commitWithRetry}).</li>
  * </ul>
  *
  * <p>Threads: any number of producers; the queue is the only state they share with the
@@ -136,12 +139,12 @@ public final class EventLog implements AutoCloseable {
                 }
                 batch.add(first);
                 queue.drainTo(batch, maxBatch - 1);
-                commitWithRetry(batch);
-                List<RunEvent> committed = List.copyOf(batch);
+                List<RunEvent> committed = List.copyOf(commitWithRetry(batch));
+                int taken = batch.size();
                 batch.clear();
                 lock.lock();
                 try {
-                    committedCount += committed.size();
+                    committedCount += taken;
                     progress.signalAll();
                 } finally {
                     lock.unlock();
@@ -154,12 +157,43 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
-    private void commitWithRetry(List<RunEvent> batch) throws InterruptedException {
+    /**
+     * Commits a batch, retrying while the store fails. A batch the store rejects as wrong (an
+     * IllegalArgument- or IllegalStateException: a seq that does not continue the log, a bad
+     * payload; always a bug) is committed run by run instead, so that one run's bad events
+     * cannot stop every other run; the rejected run's events are dropped and logged.
+     *
+     * @return the events committed
+     */
+    private List<RunEvent> commitWithRetry(List<RunEvent> batch) throws InterruptedException {
+        try {
+            commitRetryingStoreFailures(batch);
+            return batch;
+        } catch (IllegalArgumentException | IllegalStateException rejected) {
+            List<RunEvent> committed = new ArrayList<>(batch.size());
+            Map<java.util.UUID, List<RunEvent>> byRun = new LinkedHashMap<>();
+            batch.forEach(event -> byRun.computeIfAbsent(event.runId(), id -> new ArrayList<>()).add(event));
+            for (List<RunEvent> runEvents : byRun.values()) {
+                try {
+                    commitRetryingStoreFailures(runEvents);
+                    committed.addAll(runEvents);
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    log.error("BUG: the store rejected {} events of run {} ({}); they are dropped",
+                            runEvents.size(), runEvents.get(0).runId(), e.getMessage());
+                }
+            }
+            return committed;
+        }
+    }
+
+    private void commitRetryingStoreFailures(List<RunEvent> batch) throws InterruptedException {
         long backoffMs = 50;
         while (true) {
             try {
                 sink.commit(batch);
                 return;
+            } catch (IllegalArgumentException | IllegalStateException rejected) {
+                throw rejected;
             } catch (RuntimeException e) {
                 log.error("committing {} events failed; retrying in {} ms", batch.size(), backoffMs, e);
                 Thread.sleep(backoffMs);
