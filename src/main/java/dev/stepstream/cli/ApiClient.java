@@ -1,0 +1,92 @@
+package dev.stepstream.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.json.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** A small blocking client of the REST API for the CLI commands. */
+final class ApiClient {
+    /** The server could not be reached: the commands exit 2. */
+    static final class ConnectionException extends RuntimeException {
+        ConnectionException(String message) {
+            super(message);
+        }
+    }
+
+    /** A response: its status and its JSON body (a missing or non-JSON body is a JSON null). */
+    record Response(int status, JsonNode body) {
+        boolean ok() {
+            return status >= 200 && status < 300;
+        }
+
+        /** The error's message from the API's error shape, or the status. */
+        String errorMessage() {
+            JsonNode message = body.path("error").path("message");
+            return message.isMissingNode() ? "HTTP " + status : message.asText();
+        }
+    }
+
+    private final String server;
+    private final String token;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    ApiClient(String server, String token) {
+        this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
+        this.token = token;
+    }
+
+    String server() {
+        return server;
+    }
+
+    Response get(String path) {
+        return send(request(path).GET());
+    }
+
+    Response put(String path, byte[] body, String contentType) {
+        return send(request(path).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    Response post(String path, JsonNode body) {
+        return send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(Json.bytes(body))));
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder builder;
+        try {
+            builder = HttpRequest.newBuilder(URI.create(server + path)).timeout(Duration.ofSeconds(30));
+        } catch (IllegalArgumentException e) {
+            throw new ConnectionException("--server: not a valid URL: \"" + server + "\"");
+        }
+        if (token != null && !token.isEmpty()) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        return builder.header("Accept", "application/json");
+    }
+
+    private Response send(HttpRequest.Builder builder) {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new ConnectionException("cannot reach " + server + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionException("interrupted");
+        }
+        JsonNode body;
+        try {
+            body = response.body().length == 0 ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(response.body());
+        } catch (IOException e) {
+            body = Json.MAPPER.nullNode();
+        }
+        return new Response(response.statusCode(), body);
+    }
+}

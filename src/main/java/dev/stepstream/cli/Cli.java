@@ -1,0 +1,61 @@
+package dev.stepstream.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code stepstream} command and its subcommands. Exit codes: 0 ok, 1 failed, 2 usage or connection error. */
+@Command(name = "stepstream", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        description = "A workflow engine whose runs can be watched live, step by step.",
+        subcommands = {ServeCommand.class, WorkflowsCommand.class, RunCommand.class, RunsCommand.class})
+public final class Cli implements Runnable {
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, runs)");
+    }
+
+    public static int run(String[] args) {
+        return run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+    }
+
+    /** Runs the command line with the given output streams; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new Cli());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setParameterExceptionHandler((ex, ignored) -> {
+            // One line that names the flag and what is wrong (API.md "Command line").
+            String command = ex.getCommandLine().getCommandSpec().qualifiedName();
+            ex.getCommandLine().getErr().println(command + ": " + ex.getMessage()
+                    + " (see " + command + " --help)");
+            return USAGE;
+        });
+        commandLine.setExecutionExceptionHandler((ex, line, parseResult) -> {
+            if (ex instanceof dev.stepstream.app.ConfigException) {
+                line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+                return USAGE;
+            }
+            if (ex instanceof ApiClient.ConnectionException) {
+                line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+                return USAGE;
+            }
+            throw ex;
+        });
+        return commandLine.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Cli.class.getPackage().getImplementationVersion();
+            return new String[] {"stepstream " + (version == null ? "development build" : version)};
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.stepstream.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+
+/**
+ * Renders a run's envelopes for a person: steps as they start and end with status and
+ * duration, log lines by level, variable changes. With {@code json}, the envelopes as they
+ * came, one per line.
+ */
+final class RunView {
+    private final PrintWriter out;
+    private final Terminal terminal;
+    private final boolean json;
+
+    RunView(PrintWriter out, Terminal terminal, boolean json) {
+        this.out = out;
+        this.terminal = terminal;
+        this.json = json;
+    }
+
+    void show(JsonNode envelope) {
+        if (json) {
+            out.println(envelope.toString());
+            out.flush();
+            return;
+        }
+        JsonNode p = envelope.path("payload");
+        String line = switch (envelope.path("type").asText()) {
+            case "run_start" -> terminal.bold("run " + envelope.path("runId").asText() + " of "
+                    + p.path("workflowId").asText() + " (version " + p.path("workflowVersion").asText() + ") started");
+            case "step_start" -> "▶ " + p.path("stepName").asText()
+                    + (p.path("attempt").asInt() > 1 ? terminal.dim(" (attempt " + p.path("attempt").asInt() + ")") : "");
+            case "step_log" -> "  " + level(p.path("level").asText()) + " " + p.path("message").asText()
+                    + (p.path("truncated").asBoolean() ? terminal.dim(" [truncated]") : "");
+            case "variable_change" -> "  " + terminal.dim("vars." + p.path("varName").asText() + ": ")
+                    + switch (p.path("changeType").asText()) {
+                        case "create" -> "= " + p.path("newValue");
+                        case "delete" -> "deleted (was " + p.path("oldValue") + ")";
+                        default -> p.path("oldValue") + " → " + p.path("newValue");
+                    };
+            case "step_complete" -> status(p.path("status").asText()) + " " + p.path("stepName").asText()
+                    + terminal.dim(" " + p.path("status").asText() + " in " + Terminal.duration(p.path("duration").asLong()))
+                    + (p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "");
+            case "run_complete" -> terminal.bold("run " + colourStatus(p.path("status").asText())
+                    + " in " + Terminal.duration(p.path("duration").asLong()))
+                    + (p.hasNonNull("error") ? ": " + p.path("error").asText() : "");
+            default -> envelope.toString();
+        };
+        out.println(line);
+        out.flush();
+    }
+
+    private String level(String level) {
+        String padded = String.format("%-5s", level);
+        return switch (level) {
+            case "error" -> terminal.red(padded);
+            case "warn" -> terminal.yellow(padded);
+            case "debug" -> terminal.dim(padded);
+            default -> padded;
+        };
+    }
+
+    private String status(String status) {
+        return switch (status) {
+            case "success" -> terminal.green("✔");
+            case "failed" -> terminal.red("✘");
+            case "skipped" -> terminal.dim("↷");
+            default -> terminal.yellow("■");
+        };
+    }
+
+    private String colourStatus(String status) {
+        return switch (status) {
+            case "success" -> terminal.green(status);
+            case "failed" -> terminal.red(status);
+            default -> terminal.yellow(status);
+        };
+    }
+}

@@ -1,0 +1,63 @@
+package dev.stepstream.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code stepstream runs}: the newest runs as a table. */
+@Command(name = "runs", description = "List runs, newest first.", mixinStandardHelpOptions = true)
+final class RunsCommand implements Callable<Integer> {
+    @Option(names = "--workflow", paramLabel = "ID", description = "Only runs of this workflow.")
+    String workflow;
+
+    @Option(names = "--status", paramLabel = "STATUS", description = "Only runs in this status.")
+    String status;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "At most N runs (1..500, default 50).")
+    int limit;
+
+    @Option(names = "--json", description = "Print the API's JSON.")
+    boolean json;
+
+    @Mixin
+    ClientOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        StringBuilder query = new StringBuilder("?limit=").append(limit);
+        if (workflow != null) {
+            query.append("&workflowId=").append(URLEncoder.encode(workflow, StandardCharsets.UTF_8));
+        }
+        if (status != null) {
+            query.append("&status=").append(URLEncoder.encode(status, StandardCharsets.UTF_8));
+        }
+        ApiClient.Response response = options.client().get("/api/v2/workflows/runs" + query);
+        PrintWriter out = spec.commandLine().getOut();
+        if (!response.ok()) {
+            spec.commandLine().getErr().println("runs: " + response.errorMessage());
+            return response.status() == 400 ? Cli.USAGE : Cli.FAILED;
+        }
+        if (json) {
+            out.println(response.body());
+            return Cli.OK;
+        }
+        String format = "%-36s  %-24s  %-11s  %-24s  %s%n";
+        out.printf(format, "RUN ID", "WORKFLOW", "STATUS", "CREATED", "DURATION");
+        for (JsonNode run : response.body().path("runs")) {
+            JsonNode duration = run.path("duration");
+            out.printf(format, run.path("runId").asText(), run.path("workflowId").asText(), run.path("status").asText(),
+                    run.path("createdAt").asText(), duration.isNumber() ? Terminal.duration(duration.asLong()) : "-");
+        }
+        return Cli.OK;
+    }
+}

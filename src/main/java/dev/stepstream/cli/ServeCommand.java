@@ -1,0 +1,79 @@
+package dev.stepstream.cli;
+
+import dev.stepstream.app.Config;
+import dev.stepstream.app.Server;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code stepstream serve}: runs a node until it is stopped (SIGTERM, Ctrl-C). Options are
+ * kept as text here and resolved with the environment and the config file by {@link Config}.
+ */
+@Command(name = "serve", description = "Run the server (each flag can also be set as STEPSTREAM_<FLAG>).",
+        mixinStandardHelpOptions = true)
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
+    String host;
+    @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on, 0 for any free port (default 8080).")
+    String port;
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the embedded database lives (default ./data).")
+    String dataDir;
+    @Option(names = "--workflows-dir", paramLabel = "DIR", description = "Workflow files loaded at start-up (default ./workflows).")
+    String workflowsDir;
+    @Option(names = "--db", paramLabel = "JDBC_URL", description = "A PostgreSQL JDBC URL instead of the embedded SQLite file.")
+    String db;
+    @Option(names = "--redis", paramLabel = "URL", description = "Redis broker for several nodes (redis://HOST:PORT).")
+    String redis;
+    @Option(names = "--allow-scripts", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Allow script steps (off by default).")
+    String allowScripts;
+    @Option(names = "--insecure", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Allow binding a non-loopback address without credentials.")
+    String insecure;
+    @Option(names = "--max-concurrent-runs", paramLabel = "N", description = "Runs executed at once (default 64).")
+    String maxConcurrentRuns;
+    @Option(names = "--max-queued-runs", paramLabel = "N", description = "Runs that may wait for a slot (default 10000).")
+    String maxQueuedRuns;
+    @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of settings (keys spelled like the flags).")
+    String config;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Map<String, String> flags = new LinkedHashMap<>();
+        put(flags, "host", host);
+        put(flags, "port", port);
+        put(flags, "data-dir", dataDir);
+        put(flags, "workflows-dir", workflowsDir);
+        put(flags, "db", db);
+        put(flags, "redis", redis);
+        put(flags, "allow-scripts", allowScripts);
+        put(flags, "insecure", insecure);
+        put(flags, "max-concurrent-runs", maxConcurrentRuns);
+        put(flags, "max-queued-runs", maxQueuedRuns);
+        put(flags, "config", config);
+        Config resolved = Config.resolve(flags, System.getenv());
+
+        Server server = Server.start(resolved);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "shutdown"));
+        System.out.println("stepstream listening on " + server.url()
+                + " (store: " + (resolved.db() == null ? resolved.dataDir().resolve("stepstream.db") : "postgresql")
+                + ", scripts " + (resolved.allowScripts() ? "allowed" : "disabled") + ")");
+        System.out.flush();
+        stopped.await();
+        return Cli.OK;
+    }
+
+    private static void put(Map<String, String> flags, String name, String value) {
+        if (value != null) {
+            flags.put(name, value);
+        }
+    }
+}
