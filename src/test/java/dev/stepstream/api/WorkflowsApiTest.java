@@ -1,0 +1,224 @@
+package dev.stepstream.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class WorkflowsApiTest {
+    @TempDir
+    static Path dir;
+    static TestServer server;
+
+    static final String HELLO = """
+            id: greet
+            name: Greeter
+            description: says hello
+            inputs:
+              who: {type: string, default: world}
+            steps:
+              - id: hello
+                type: log
+                message: "Hello ${inputs.who}"
+            """;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dir, config -> config.withAllowScripts(false));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void putCreatesThenReplacesWithIncreasingVersions() {
+        String yaml = HELLO.replace("id: greet", "id: versions");
+        TestServer.Response created = server.putYaml("/api/v2/workflows/versions", yaml);
+        assertThat(created.status()).isEqualTo(201);
+        assertThat(created.body().path("version").asInt()).isEqualTo(1);
+        assertThat(created.header("Location")).isEqualTo("/api/v2/workflows/versions");
+
+        TestServer.Response same = server.putYaml("/api/v2/workflows/versions", yaml);
+        assertThat(same.status()).isEqualTo(200);
+        assertThat(same.body().path("version").asInt()).as("an identical definition is not a change").isEqualTo(1);
+
+        TestServer.Response changed = server.putYaml("/api/v2/workflows/versions", yaml.replace("says hello", "says hi"));
+        assertThat(changed.status()).isEqualTo(200);
+        assertThat(changed.body().path("version").asInt()).isEqualTo(2);
+        assertThat(server.get("/api/v2/workflows/versions").body().path("description").asText()).isEqualTo("says hi");
+    }
+
+    @Test
+    void jsonBodiesAreAcceptedAndTheIdMayComeFromThePath() {
+        TestServer.Response response = server.putJson("/api/v2/workflows/from-json",
+                "{\"steps\": [{\"id\": \"a\", \"type\": \"log\", \"message\": \"hi\"}]}");
+        assertThat(response.status()).as(response.text()).isEqualTo(201);
+        JsonNode fetched = server.get("/api/v2/workflows/from-json").body();
+        assertThat(fetched.path("id").asText()).isEqualTo("from-json");
+        assertThat(fetched.path("version").asInt()).isEqualTo(1);
+        assertThat(fetched.path("steps").get(0).path("message").asText()).isEqualTo("hi");
+    }
+
+    @Test
+    void listShowsSummaries() {
+        server.apply(HELLO.replace("id: greet", "id: listed"));
+        JsonNode list = server.get("/api/v2/workflows").body().path("workflows");
+        JsonNode listed = null;
+        for (JsonNode workflow : list) {
+            if (workflow.path("id").asText().equals("listed")) {
+                listed = workflow;
+            }
+        }
+        assertThat(listed).isNotNull();
+        assertThat(listed.path("name").asText()).isEqualTo("Greeter");
+        assertThat(listed.path("description").asText()).isEqualTo("says hello");
+        assertThat(listed.path("steps").asInt()).isEqualTo(1);
+        assertThat(listed.path("version").asInt()).isEqualTo(1);
+        assertThat(listed.path("updatedAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+    }
+
+    @Test
+    void deleteRemovesTheWorkflowButKeepsItsRuns() {
+        server.apply(HELLO.replace("id: greet", "id: doomed"));
+        String runId = server.execute("doomed", null);
+        server.awaitEnd(runId);
+        assertThat(server.delete("/api/v2/workflows/doomed").status()).isEqualTo(204);
+        assertThat(server.get("/api/v2/workflows/doomed").status()).isEqualTo(404);
+        assertThat(server.delete("/api/v2/workflows/doomed").status()).isEqualTo(404);
+        assertThat(server.run(runId).path("status").asText()).isEqualTo("success");
+        assertThat(server.events(runId)).isNotEmpty();
+    }
+
+    @Test
+    void unknownWorkflowIs404WithTheErrorShape() {
+        TestServer.Response response = server.get("/api/v2/workflows/nope");
+        assertThat(response.status()).isEqualTo(404);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("workflow_not_found");
+        assertThat(response.body().path("error").path("message").asText()).contains("nope");
+        assertThat(server.post("/api/v2/workflows/nope/execute", "").status()).isEqualTo(404);
+    }
+
+    @Test
+    void yamlThatDoesNotParseIs400WithLineAndColumn() {
+        TestServer.Response response = server.putYaml("/api/v2/workflows/broken", "id: broken\nsteps:\n  - id: a\n   type: log: x\n");
+        assertThat(response.status()).isEqualTo(400);
+        JsonNode error = response.body().path("error");
+        assertThat(error.path("details").path("line").asInt()).isPositive();
+        assertThat(error.path("details").path("column").asInt()).isPositive();
+        assertThat(error.path("message").asText()).startsWith("line ");
+        assertThat(response.text()).doesNotContain("at [Source", "Exception");
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnceWithItsPath() {
+        String yaml = """
+                id: bad
+                steps:
+                  - id: x
+                    type: log
+                    message: hi
+                  - id: x
+                    type: log
+                    message: again
+                  - id: tp
+                    type: teleport
+                  - id: s
+                    type: sleep
+                    duration: soon
+                """;
+        TestServer.Response response = server.putYaml("/api/v2/workflows/bad", yaml);
+        assertThat(response.status()).isEqualTo(422);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("invalid_workflow");
+        List<String> paths = new ArrayList<>();
+        response.body().path("error").path("details").forEach(p -> paths.add(p.path("path").asText()));
+        assertThat(paths).contains("steps[1].id", "steps[2].type", "steps[3].duration");
+        assertThat(response.text()).contains("duplicate id", "teleport");
+        assertThat(server.get("/api/v2/workflows/bad").status()).as("nothing stored").isEqualTo(404);
+    }
+
+    @Test
+    void anIdInTheBodyMustMatchThePath() {
+        TestServer.Response response = server.putYaml("/api/v2/workflows/other", HELLO);
+        assertThat(response.status()).isEqualTo(422);
+        assertThat(response.body().path("error").path("details").get(0).path("path").asText()).isEqualTo("id");
+    }
+
+    @Test
+    void scriptStepsAreRefusedUnlessTheServerAllowsThem() {
+        TestServer.Response response = server.putYaml("/api/v2/workflows/scripted",
+                "id: scripted\nsteps:\n  - id: s\n    type: script\n    run: echo hi\n");
+        assertThat(response.status()).isEqualTo(422);
+        assertThat(response.text()).contains("steps[0].type", "--allow-scripts");
+    }
+
+    @Test
+    void aBodyOverOneMebibyteIs413AndChangesNothing() {
+        server.apply(HELLO.replace("id: greet", "id: big"));
+        String huge = HELLO.replace("id: greet", "id: big") + "# " + "x".repeat(1024 * 1024) + "\n";
+        TestServer.Response response = server.putYaml("/api/v2/workflows/big", huge);
+        assertThat(response.status()).isEqualTo(413);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("body_too_large");
+        assertThat(server.get("/api/v2/workflows/big").body().path("version").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void moreThanAThousandStepsIs422() {
+        StringBuilder yaml = new StringBuilder("id: long\nsteps:\n");
+        for (int i = 0; i < 1001; i++) {
+            yaml.append("  - {id: s").append(i).append(", type: log, message: hi}\n");
+        }
+        TestServer.Response response = server.putYaml("/api/v2/workflows/long", yaml.toString());
+        assertThat(response.status()).isEqualTo(422);
+        assertThat(response.text()).contains("steps");
+    }
+
+    @Test
+    void theIdRunsIsReservedForTheRunsListing() {
+        TestServer.Response response = server.putJson("/api/v2/workflows/runs",
+                "{\"steps\": [{\"id\": \"a\", \"type\": \"log\", \"message\": \"hi\"}]}");
+        assertThat(response.status()).isIn(404, 405, 422);
+        assertThat(server.get("/api/v2/workflows/runs").status()).isEqualTo(200);
+    }
+
+    @Test
+    void workflowsDirectoryLoadsGoodFilesAndSkipsBadOnes(@TempDir Path data) throws Exception {
+        Path workflows = Files.createDirectories(data.resolve("wf"));
+        Files.writeString(workflows.resolve("good.yaml"), HELLO.replace("id: greet", "id: good"));
+        Files.writeString(workflows.resolve("bad.yaml"), "id: bad-file\nsteps: []\n");
+        Files.writeString(workflows.resolve("broken.yml"), "id: [\n");
+        try (TestServer other = TestServer.start(data, config -> config.withWorkflowsDir(workflows))) {
+            assertThat(other.get("/api/v2/workflows/good").status()).isEqualTo(200);
+            assertThat(other.get("/api/v2/workflows/bad-file").status()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void unknownRoutesAndMethodsAnswerWithTheErrorShape() {
+        TestServer.Response missing = server.get("/api/v2/nothing-here");
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.body().path("error").path("code").asText()).isEqualTo("not_found");
+        TestServer.Response method = server.send(server.request("/api/v2/workflows").DELETE());
+        assertThat(method.status()).isEqualTo(405);
+        assertThat(method.body().path("error").path("code").asText()).isEqualTo("method_not_allowed");
+    }
+
+    @Test
+    void healthAndReadiness() {
+        assertThat(server.get("/healthz").status()).isEqualTo(200);
+        TestServer.Response ready = server.get("/readyz");
+        assertThat(ready.status()).isEqualTo(200);
+        assertThat(ready.body().path("store").asText()).isEqualTo("up");
+    }
+}

@@ -1,0 +1,88 @@
+package dev.stepstream.app;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A server in a child JVM (same classpath), for tests that kill it. Its output is kept for failure messages. */
+final class ChildServer implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("stepstream listening on (http://\\S+)");
+
+    private final Process process;
+    private final StringBuffer output;
+    private final String url;
+
+    private ChildServer(Process process, StringBuffer output, String url) {
+        this.process = process;
+        this.output = output;
+        this.url = url;
+    }
+
+    static ChildServer start(Path dataDir, String... extraArgs) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "dev.stepstream.app.Main", "serve", "--port", "0", "--data-dir", dataDir.toString(),
+                "--workflows-dir", dataDir.resolve("no-workflows").toString()));
+        command.addAll(List.of(extraArgs));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        StringBuffer output = new StringBuffer();
+        CompletableFuture<String> url = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    output.append(line).append('\n');
+                    Matcher matcher = LISTENING.matcher(line);
+                    if (matcher.find()) {
+                        url.complete(matcher.group(1));
+                    }
+                }
+            } catch (IOException e) {
+                // the process died; the url future fails below
+            }
+            url.completeExceptionally(new IllegalStateException("the server exited before listening:\n" + output));
+        });
+        try {
+            return new ChildServer(process, output, url.get(60, TimeUnit.SECONDS));
+        } catch (Exception e) {
+            process.destroyForcibly();
+            throw new IllegalStateException("the server did not start:\n" + output, e);
+        }
+    }
+
+    String url() {
+        return url;
+    }
+
+    /** What the server printed so far, for failure messages. */
+    String output() {
+        return output.toString();
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

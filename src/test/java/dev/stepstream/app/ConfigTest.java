@@ -1,0 +1,61 @@
+package dev.stepstream.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+    @Test
+    void defaultsServeOneMachineOnLoopback() {
+        Config config = Config.resolve(Map.of(), Map.of());
+        assertThat(config.host()).isEqualTo("127.0.0.1");
+        assertThat(config.port()).isEqualTo(8080);
+        assertThat(config.dataDir()).isEqualTo(Path.of("./data"));
+        assertThat(config.workflowsDir()).isEqualTo(Path.of("./workflows"));
+        assertThat(config.allowScripts()).isFalse();
+        assertThat(config.maxConcurrentRuns()).isEqualTo(64);
+    }
+
+    @Test
+    void aFlagBeatsTheVariableWhichBeatsTheFileWhichBeatsTheDefault(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("stepstream.yaml"), "port: 7000\nallow-scripts: true\nmax-concurrent-runs: 3\n");
+        Config fromFile = Config.resolve(Map.of("config", file.toString()), Map.of());
+        assertThat(fromFile.port()).isEqualTo(7000);
+        assertThat(fromFile.allowScripts()).isTrue();
+        assertThat(fromFile.maxConcurrentRuns()).isEqualTo(3);
+
+        Config fromEnv = Config.resolve(Map.of("config", file.toString()), Map.of("STEPSTREAM_PORT", "9090"));
+        assertThat(fromEnv.port()).isEqualTo(9090);
+
+        Config fromFlag = Config.resolve(Map.of("config", file.toString(), "port", "9191"), Map.of("STEPSTREAM_PORT", "9090"));
+        assertThat(fromFlag.port()).isEqualTo(9191);
+        assertThat(Config.resolve(Map.of(), Map.of("STEPSTREAM_ALLOW_SCRIPTS", "true")).allowScripts()).isTrue();
+    }
+
+    @Test
+    void badValuesNameTheirSource(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> Config.resolve(Map.of("port", "eighty"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("--port: expected a whole number");
+        assertThatThrownBy(() -> Config.resolve(Map.of(), Map.of("STEPSTREAM_PORT", "70000")))
+                .hasMessageStartingWith("STEPSTREAM_PORT: expected a whole number from 0 to 65535");
+        assertThatThrownBy(() -> Config.resolve(Map.of(), Map.of("STEPSTREAM_ALLOW_SCRIPTS", "maybe")))
+                .hasMessageStartingWith("STEPSTREAM_ALLOW_SCRIPTS: expected true or false");
+        Path file = Files.writeString(dir.resolve("bad.yaml"), "prot: 1\n");
+        assertThatThrownBy(() -> Config.resolve(Map.of("config", file.toString()), Map.of()))
+                .hasMessageContaining("unknown setting \"prot\"");
+        assertThatThrownBy(() -> Config.resolve(Map.of("db", "mysql://x"), Map.of()))
+                .hasMessageStartingWith("--db:");
+    }
+
+    @Test
+    void aNonLoopbackBindNeedsInsecureUntilCredentialsExist() {
+        assertThatThrownBy(() -> Config.resolve(Map.of("host", "0.0.0.0"), Map.of()))
+                .hasMessageStartingWith("--host: refusing to listen on 0.0.0.0");
+        assertThat(Config.resolve(Map.of("host", "0.0.0.0", "insecure", "true"), Map.of()).host()).isEqualTo("0.0.0.0");
+    }
+}

@@ -1,0 +1,121 @@
+package dev.stepstream.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.json.Json;
+import dev.stepstream.testing.Await;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** kill -9 in the middle of a run; the next start finds it and marks it, and runs what was queued. */
+@Timeout(120)
+class CrashRecoveryTest {
+    @TempDir
+    Path data;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void aRunCutOffByACrashIsMarkedInterruptedAndQueuedRunsRunAfterRestart() throws Exception {
+        String runId;
+        String queuedId;
+        List<JsonNode> before;
+        try (ChildServer first = ChildServer.start(data, "--allow-scripts", "--max-concurrent-runs", "1")) {
+            put(first.url(), "/api/v2/workflows/slow", """
+                    id: slow
+                    steps:
+                      - {id: talk, type: script, run: "echo one; echo two; sleep 600"}
+                      - {id: after, type: log, message: never}
+                    """);
+            put(first.url(), "/api/v2/workflows/quick", "id: quick\nsteps:\n  - {id: a, type: log, message: hi}\n");
+            runId = post(first.url(), "/api/v2/workflows/slow/execute").path("runId").asText();
+            queuedId = post(first.url(), "/api/v2/workflows/quick/execute").path("runId").asText();
+            before = Await.until("the script has logged twice", Duration.ofSeconds(30), () -> {
+                List<JsonNode> events = events(first.url(), runId);
+                return events.stream().filter(e -> e.path("type").asText().equals("step_log")).count() == 2 ? events : null;
+            });
+            assertThat(get(first.url(), "/api/v2/workflows/runs/" + queuedId).path("status").asText()).isEqualTo("queued");
+            first.kill();
+        }
+
+        try (ChildServer second = ChildServer.start(data, "--allow-scripts")) {
+            JsonNode run = Await.until("the cut-off run is marked", Duration.ofSeconds(30), () -> {
+                JsonNode detail = get(second.url(), "/api/v2/workflows/runs/" + runId);
+                return detail.path("status").asText().equals("interrupted") ? detail : null;
+            });
+            List<JsonNode> after = Await.until("its run_complete is stored", Duration.ofSeconds(30), () -> {
+                List<JsonNode> events = events(second.url(), runId);
+                return events.get(events.size() - 1).path("type").asText().equals("run_complete") ? events : null;
+            });
+            assertThat(after.subList(0, before.size())).as("history intact").isEqualTo(before);
+            for (int i = 0; i < after.size(); i++) {
+                assertThat(after.get(i).path("seq").asLong()).as("gapless").isEqualTo(i + 1);
+            }
+            JsonNode complete = after.get(after.size() - 1);
+            assertThat(complete.path("seq").asLong()).isEqualTo(before.get(before.size() - 1).path("seq").asLong() + 1);
+            assertThat(complete.path("payload").path("status").asText()).isEqualTo("interrupted");
+            assertThat(run.path("finishedAt").isTextual()).isTrue();
+            assertThat(run.path("steps").get(0).path("status").asText()).isNotEqualTo("running");
+
+            JsonNode queued = Await.until("the queued run ran", Duration.ofSeconds(30), () -> {
+                JsonNode detail = get(second.url(), "/api/v2/workflows/runs/" + queuedId);
+                return detail.path("status").asText().equals("success") ? detail : null;
+            });
+            assertThat(queued.path("lastSeq").asLong()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aBadFlagStopsServeBeforeItListensNamingTheFlag() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        for (List<String> args : List.of(List.of("--port", "eighty"), List.of("--bogus"), List.of("--host", "0.0.0.0"))) {
+            List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                    "dev.stepstream.app.Main", "serve", "--data-dir", data.toString()));
+            command.addAll(args);
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            assertThat(process.waitFor()).as(output).isEqualTo(2);
+            assertThat(output).as(args.toString()).contains(args.get(0)).doesNotContain("listening", "Exception");
+            assertThat(output.strip().lines().count()).as(output).isEqualTo(1);
+        }
+    }
+
+    private JsonNode send(HttpRequest request) {
+        try {
+            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            return Json.MAPPER.readTree(response.body());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private JsonNode get(String url, String path) {
+        return send(HttpRequest.newBuilder(URI.create(url + path)).build());
+    }
+
+    private void put(String url, String path, String yaml) {
+        JsonNode body = send(HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/yaml")
+                .PUT(HttpRequest.BodyPublishers.ofString(yaml)).build());
+        assertThat(body.path("version").asInt()).as(body.toString()).isPositive();
+    }
+
+    private JsonNode post(String url, String path) {
+        return send(HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.noBody()).build());
+    }
+
+    private List<JsonNode> events(String url, String runId) {
+        List<JsonNode> events = new ArrayList<>();
+        get(url, "/api/v2/workflows/runs/" + runId + "/events?limit=10000").path("events").forEach(events::add);
+        return events;
+    }
+}

@@ -1,0 +1,190 @@
+package dev.stepstream.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.app.Config;
+import dev.stepstream.app.Server;
+import dev.stepstream.json.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * A real server on a free port, with its own data directory, and a real HTTP client.
+ * Closing it fails the test if any Vert.x event loop was blocked meanwhile.
+ */
+public final class TestServer implements AutoCloseable {
+    static {
+        System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    }
+
+    public static final Set<String> TERMINAL = Set.of("success", "failed", "cancelled", "interrupted");
+
+    private final Server server;
+    private final Config config;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final int blockedBefore = BlockedThreadGuard.warnings().size();
+
+    private TestServer(Config config) {
+        this.config = config;
+        this.server = Server.start(config);
+    }
+
+    /** A server with scripts allowed, SQLite in {@code dataDir}. */
+    public static TestServer start(Path dataDir) {
+        return new TestServer(Config.forTests(dataDir));
+    }
+
+    public static TestServer start(Path dataDir, UnaryOperator<Config> customise) {
+        return new TestServer(customise.apply(Config.forTests(dataDir)));
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public String url() {
+        return server.url();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** A response: status, JSON body (JSON null when empty or not JSON), and the raw text. */
+    public record Response(int status, JsonNode body, String text, HttpResponse<String> raw) {
+        public String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    public Response get(String path) {
+        return send(request(path).GET());
+    }
+
+    public Response delete(String path) {
+        return send(request(path).DELETE());
+    }
+
+    public Response putYaml(String path, String yaml) {
+        return send(request(path).header("Content-Type", "application/yaml").PUT(HttpRequest.BodyPublishers.ofString(yaml)));
+    }
+
+    public Response putJson(String path, String json) {
+        return send(request(path).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public Response post(String path, String json) {
+        return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public Response send(HttpRequest.Builder builder) {
+        try {
+            HttpResponse<String> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            JsonNode body;
+            try {
+                body = response.body().isEmpty() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(response.body());
+            } catch (IOException e) {
+                body = Json.MAPPER.nullNode();
+            }
+            return new Response(response.statusCode(), body, response.body(), response);
+        } catch (IOException e) {
+            throw new AssertionError("request failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    public HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(30));
+    }
+
+    /** Registers a workflow from YAML and checks it was accepted. */
+    public void apply(String yaml) {
+        JsonNode id = Yaml.read(yaml).path("id");
+        Response response = putYaml("/api/v2/workflows/" + id.asText(), yaml);
+        assertThat(response.status()).as(response.text()).isIn(200, 201);
+    }
+
+    /** Executes a workflow and returns the run id. */
+    public String execute(String workflowId, String inputsJson) {
+        Response response = post("/api/v2/workflows/" + workflowId + "/execute",
+                inputsJson == null ? "" : "{\"inputs\": " + inputsJson + "}");
+        assertThat(response.status()).as(response.text()).isEqualTo(202);
+        return response.body().path("runId").asText();
+    }
+
+    public JsonNode run(String runId) {
+        Response response = get("/api/v2/workflows/runs/" + runId);
+        assertThat(response.status()).as(response.text()).isEqualTo(200);
+        return response.body();
+    }
+
+    /** Waits until the run reaches a terminal status, then returns its detail. */
+    public JsonNode awaitEnd(String runId, Duration timeout) {
+        return Await.until("run " + runId + " ends", timeout, () -> {
+            JsonNode run = run(runId);
+            return TERMINAL.contains(run.path("status").asText()) ? run : null;
+        });
+    }
+
+    public JsonNode awaitEnd(String runId) {
+        return awaitEnd(runId, Duration.ofSeconds(30));
+    }
+
+    /** The run's whole history from the events endpoint, following {@code next}. */
+    public List<JsonNode> events(String runId) {
+        List<JsonNode> events = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            Response page = get("/api/v2/workflows/runs/" + runId + "/events?after=" + after + "&limit=10000");
+            assertThat(page.status()).as(page.text()).isEqualTo(200);
+            page.body().path("events").forEach(events::add);
+            if (page.body().path("next").isNull()) {
+                return events;
+            }
+            after = page.body().path("next").asLong();
+        }
+    }
+
+    /** Waits until the run's history holds a {@code run_complete}, then returns the history. */
+    public List<JsonNode> awaitHistory(String runId) {
+        return Await.until("run " + runId + " has its run_complete stored", Duration.ofSeconds(30), () -> {
+            List<JsonNode> events = events(runId);
+            return !events.isEmpty() && events.get(events.size() - 1).path("type").asText().equals("run_complete") ? events : null;
+        });
+    }
+
+    public static List<String> types(List<JsonNode> events) {
+        return events.stream().map(e -> e.path("type").asText()).toList();
+    }
+
+    public static <T> List<T> payloads(List<JsonNode> events, String type, Function<JsonNode, T> field) {
+        return events.stream().filter(e -> e.path("type").asText().equals(type)).map(e -> field.apply(e.path("payload"))).toList();
+    }
+
+    public static ObjectNode inputs() {
+        return Json.object();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        List<String> blocked = BlockedThreadGuard.warnings();
+        assertThat(blocked.subList(Math.min(blockedBefore, blocked.size()), blocked.size()))
+                .as("Vert.x event loops must never block").isEmpty();
+    }
+}
