@@ -2,11 +2,13 @@ package dev.stepstream.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.stepstream.workflow.Durations;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -18,27 +20,45 @@ import java.util.Set;
  * with {@code --config} (YAML, keys spelled like the flags: {@code port: 9090}), or its default.
  */
 public record Config(String host, int port, Path dataDir, Path workflowsDir, String db, String redis,
-                     boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns) {
+                     boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
+                     StreamTimings streams) {
+
+    /**
+     * Liveness of stream connections (API.md "Liveness and closing"): a ping frame every
+     * {@code pingInterval}; a connection from which nothing arrived for {@code idleTimeout} is
+     * closed; a write that cannot complete within {@code writeTimeout} closes it with 1013; SSE
+     * streams get a comment line every {@code sseKeepAlive}.
+     */
+    public record StreamTimings(Duration pingInterval, Duration idleTimeout, Duration writeTimeout, Duration sseKeepAlive) {
+        public static final StreamTimings DEFAULTS = new StreamTimings(
+                Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(15));
+    }
 
     /** Every setting's name, as a flag without its dashes. */
     static final Set<String> NAMES = Set.of("host", "port", "data-dir", "workflows-dir", "db", "redis",
-            "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "config");
+            "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "ws-ping-interval",
+            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "config");
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
-        return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000);
+        return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000,
+                StreamTimings.DEFAULTS);
     }
 
     public Config withAllowScripts(boolean allow) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams);
     }
 
     public Config withMaxConcurrentRuns(int max) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams);
     }
 
     public Config withWorkflowsDir(Path dir) {
-        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns);
+        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams);
+    }
+
+    public Config withStreams(StreamTimings timings) {
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings);
     }
 
     /**
@@ -69,11 +89,18 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
         boolean insecure = sources.bool("insecure");
         int maxConcurrentRuns = sources.integer("max-concurrent-runs", 64, 1, 100_000);
         int maxQueuedRuns = sources.integer("max-queued-runs", 10_000, 1, 10_000_000);
+        StreamTimings defaults = StreamTimings.DEFAULTS;
+        StreamTimings streams = new StreamTimings(
+                sources.duration("ws-ping-interval", defaults.pingInterval()),
+                sources.duration("ws-idle-timeout", defaults.idleTimeout()),
+                sources.duration("write-timeout", defaults.writeTimeout()),
+                sources.duration("sse-keep-alive", defaults.sseKeepAlive()));
         if (!isLoopback(host, sources) && !insecure) {
             throw new ConfigException(sources.origin("host") + ": refusing to listen on " + host
                     + " without credentials configured; bind 127.0.0.1, or pass --insecure if this network is trusted");
         }
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams);
     }
 
     private static boolean isLoopback(String host, Sources sources) {
@@ -170,6 +197,22 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 // reported below
             }
             throw new ConfigException(origin(name) + ": expected a whole number from " + min + " to " + max + ", got \"" + value + "\"");
+        }
+
+        Duration duration(String name, Duration defaultValue) {
+            String value = raw(name);
+            if (value == null) {
+                return defaultValue;
+            }
+            try {
+                Duration parsed = Durations.parse(value.trim());
+                if (!parsed.isZero() && !parsed.isNegative()) {
+                    return parsed;
+                }
+            } catch (IllegalArgumentException e) {
+                // reported below
+            }
+            throw new ConfigException(origin(name) + ": expected a duration like 500ms, 10s or 1m, got \"" + value + "\"");
         }
 
         boolean bool(String name) {

@@ -38,6 +38,16 @@ final class ServeCommand implements Callable<Integer> {
     String maxConcurrentRuns;
     @Option(names = "--max-queued-runs", paramLabel = "N", description = "Runs that may wait for a slot (default 10000).")
     String maxQueuedRuns;
+    @Option(names = "--ws-ping-interval", paramLabel = "DURATION", description = "WebSocket ping frame interval (default 54s).")
+    String wsPingInterval;
+    @Option(names = "--ws-idle-timeout", paramLabel = "DURATION",
+            description = "Close a WebSocket from which nothing arrived for this long (default 60s).")
+    String wsIdleTimeout;
+    @Option(names = "--write-timeout", paramLabel = "DURATION",
+            description = "Close a stream whose write cannot complete within this (default 10s).")
+    String writeTimeout;
+    @Option(names = "--sse-keep-alive", paramLabel = "DURATION", description = "SSE comment line interval (default 15s).")
+    String sseKeepAlive;
     @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of settings (keys spelled like the flags).")
     String config;
 
@@ -54,6 +64,10 @@ final class ServeCommand implements Callable<Integer> {
         put(flags, "insecure", insecure);
         put(flags, "max-concurrent-runs", maxConcurrentRuns);
         put(flags, "max-queued-runs", maxQueuedRuns);
+        put(flags, "ws-ping-interval", wsPingInterval);
+        put(flags, "ws-idle-timeout", wsIdleTimeout);
+        put(flags, "write-timeout", writeTimeout);
+        put(flags, "sse-keep-alive", sseKeepAlive);
         put(flags, "config", config);
         Config resolved = Config.resolve(flags, System.getenv());
 
