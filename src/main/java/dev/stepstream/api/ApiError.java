@@ -37,6 +37,11 @@ public final class ApiError extends RuntimeException {
         return code;
     }
 
+    /** Answers the request with this error (on the request's event loop). */
+    public void send(io.vertx.ext.web.RoutingContext ctx) {
+        Reply.error(this).send(ctx);
+    }
+
     public byte[] body() {
         ObjectNode error = Json.object().put("code", code).put("message", getMessage());
         if (details != null) {

@@ -7,14 +7,14 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /** Path and query parameters, checked: a bad one is a 400 that names it. */
-final class Params {
+public final class Params {
     private static final Pattern UUID_TEXT =
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     static final Pattern WORKFLOW_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
     private Params() {}
 
-    static UUID runId(RoutingContext ctx) {
+    public static UUID runId(RoutingContext ctx) {
         String text = ctx.pathParam("runId");
         if (text == null || !UUID_TEXT.matcher(text).matches()) {
             throw new ApiError(400, "invalid_run_id", "runId: expected a UUID, got \"" + abbreviate(text) + "\"");
@@ -23,11 +23,11 @@ final class Params {
     }
 
     /** A workflow id from the path; one that cannot exist is simply not found. */
-    static String workflowId(RoutingContext ctx) {
+    public static String workflowId(RoutingContext ctx) {
         return ctx.pathParam("workflowId");
     }
 
-    static String single(RoutingContext ctx, String name) {
+    public static String single(RoutingContext ctx, String name) {
         List<String> values = ctx.queryParam(name);
         if (values.isEmpty()) {
             return null;
@@ -38,7 +38,7 @@ final class Params {
         return values.get(0);
     }
 
-    static long longParam(RoutingContext ctx, String name, long defaultValue, long min, long max) {
+    public static long longParam(RoutingContext ctx, String name, long defaultValue, long min, long max) {
         String text = single(ctx, name);
         if (text == null) {
             return defaultValue;
@@ -54,7 +54,7 @@ final class Params {
         throw ApiError.badParameter(name, "expected a whole number from " + min + " to " + max + ", got \"" + abbreviate(text) + "\"");
     }
 
-    static RunStatus status(RoutingContext ctx) {
+    public static RunStatus status(RoutingContext ctx) {
         String text = single(ctx, "status");
         if (text == null) {
             return null;
@@ -67,7 +67,7 @@ final class Params {
         }
     }
 
-    static String abbreviate(String text) {
+    public static String abbreviate(String text) {
         if (text == null) {
             return "";
         }

@@ -5,6 +5,8 @@ import dev.stepstream.events.EventLog;
 import dev.stepstream.execution.Executor;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
+import dev.stepstream.stream.Hub;
+import dev.stepstream.stream.StreamRoutes;
 import dev.stepstream.workflow.WorkflowCatalog;
 import dev.stepstream.workflow.WorkflowValidator;
 import io.vertx.core.Vertx;
@@ -33,12 +35,17 @@ public final class Server implements AutoCloseable {
     private final Store store;
     private final EventLog eventLog;
     private final Executor executor;
+    private final Hub hub;
+    private final StreamRoutes streams;
     private final HttpApi api;
     private final Vertx vertx;
     private final HttpServer http;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Server(Config config, Store store, EventLog eventLog, Executor executor, HttpApi api, Vertx vertx, HttpServer http) {
+    private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, StreamRoutes streams,
+                   HttpApi api, Vertx vertx, HttpServer http) {
+        this.hub = hub;
+        this.streams = streams;
         this.config = config;
         this.store = store;
         this.eventLog = eventLog;
@@ -56,7 +63,9 @@ public final class Server implements AutoCloseable {
                 .followRedirects(HttpClient.Redirect.NORMAL)
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
-        Executor executor = new Executor(store, eventLog, httpClient, config.maxConcurrentRuns(), config.maxQueuedRuns());
+        Hub hub = new Hub();
+        eventLog.addListener(hub);
+        Executor executor = new Executor(store, eventLog, httpClient, config.maxConcurrentRuns(), config.maxQueuedRuns(), hub);
         WorkflowValidator validator = new WorkflowValidator(config.allowScripts());
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator);
         catalog.loadDirectory(config.workflowsDir());
@@ -64,6 +73,8 @@ public final class Server implements AutoCloseable {
 
         Vertx vertx = Vertx.vertx(new VertxOptions());
         Router router = Router.router(vertx);
+        StreamRoutes streams = new StreamRoutes(hub, store, config.streams());
+        streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);
         HttpServer http = vertx.createHttpServer(new HttpServerOptions()
@@ -71,11 +82,16 @@ public final class Server implements AutoCloseable {
                         // streams, which the JDK's client (it upgrades by default) turns into errors.
                         .setHttp2ClearTextEnabled(false)
                         .setMaxInitialLineLength(8 * 1024)
+                        .setWebSocketSubProtocols(java.util.List.of("stepstream.v2"))
+                        // Clients send only small control messages; 64 KiB bounds what Vert.x aggregates
+                        // before our 512-byte rule closes the connection with 1009.
+                        .setMaxWebSocketFrameSize(64 * 1024)
+                        .setMaxWebSocketMessageSize(64 * 1024)
                         .setMaxHeaderSize(16 * 1024))
                 .requestHandler(router)
                 .listen(config.port(), config.host())
                 .toCompletionStage().toCompletableFuture().join();
-        return new Server(config, store, eventLog, executor, api, vertx, http);
+        return new Server(config, store, eventLog, executor, hub, streams, api, vertx, http);
     }
 
     public int port() {
@@ -87,17 +103,22 @@ public final class Server implements AutoCloseable {
         return "http://" + host + ":" + port();
     }
 
-    /** Stops in reverse dependency order: no new requests, runs stopped, events committed, store closed. */
+    /**
+     * Stops in reverse dependency order: every stream closed with 1001 (clients resume
+     * elsewhere or later with after), no new requests, runs stopped, events committed, store closed.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         log.info("stopping");
+        hub.closeAll(Duration.ofSeconds(5));
         await(http.close());
         executor.close(Duration.ofSeconds(10));
         eventLog.close(Duration.ofSeconds(10));
         api.close();
+        streams.close();
         store.close();
         await(vertx.close());
         log.info("stopped");

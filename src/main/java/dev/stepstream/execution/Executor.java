@@ -58,6 +58,7 @@ public final class Executor implements AutoCloseable {
     private final HttpClient http;
     private final int maxConcurrentRuns;
     private final int maxQueuedRuns;
+    private final RunListener listener;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
@@ -66,7 +67,9 @@ public final class Executor implements AutoCloseable {
     private int reserved;                                               // guarded by lock
     private boolean closed;                                             // guarded by lock
 
-    public Executor(Store store, EventLog eventLog, HttpClient http, int maxConcurrentRuns, int maxQueuedRuns) {
+    public Executor(Store store, EventLog eventLog, HttpClient http, int maxConcurrentRuns, int maxQueuedRuns,
+                    RunListener listener) {
+        this.listener = listener;
         this.store = store;
         this.eventLog = eventLog;
         this.http = http;
@@ -103,6 +106,7 @@ public final class Executor implements AutoCloseable {
             release(null);
             throw e;
         }
+        listener.queued(runId, workflow.id(), workflowVersion, Json.now());
         release(new QueuedRun(runId, workflow, workflowVersion, inputs, 0));
         return runId;
     }
@@ -186,6 +190,7 @@ public final class Executor implements AutoCloseable {
     public void recover(WorkflowValidator validator) {
         Instant now = Json.now();
         for (RunDetail run : store.runsWithStatus(Set.of(RunStatus.RUNNING))) {
+            listener.recovered(run.runId(), run.workflowId());
             long duration = run.startedAt() == null ? 0 : Duration.between(run.startedAt(), now).toMillis();
             ObjectNode payload = Json.object().put("status", RunStatus.INTERRUPTED.wire()).put("duration", duration)
                     .put("error", "the server stopped while the run was running");
@@ -194,6 +199,7 @@ public final class Executor implements AutoCloseable {
         }
         List<QueuedRun> requeued = new ArrayList<>();
         for (RunDetail run : store.runsWithStatus(Set.of(RunStatus.QUEUED))) {
+            listener.recovered(run.runId(), run.workflowId());
             try {
                 Workflow workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());
                 requeued.add(new QueuedRun(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(), run.lastSeq()));

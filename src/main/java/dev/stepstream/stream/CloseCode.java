@@ -1,0 +1,36 @@
+package dev.stepstream.stream;
+
+/**
+ * The close codes of a stream (API.md "Liveness and closing"), each with whether the client
+ * should reconnect with {@code after=<last seq>}.
+ */
+public enum CloseCode {
+    /** {@code run_complete} was sent: the run's stream is over. */
+    NORMAL(1000, false),
+    /** The server is shutting down, or the connection went silent: reconnect with after. */
+    GOING_AWAY(1001, true),
+    /** The token expired or was revoked. */
+    POLICY(1008, false),
+    /** The client sent a message over 512 bytes. */
+    TOO_BIG(1009, false),
+    /** Something failed inside the server: reconnect with after. */
+    INTERNAL(1011, true),
+    /** The client fell too far behind or the server is overloaded: reconnect with after, nothing is lost. */
+    TRY_AGAIN(1013, true);
+
+    private final short code;
+    private final boolean reconnect;
+
+    CloseCode(int code, boolean reconnect) {
+        this.code = (short) code;
+        this.reconnect = reconnect;
+    }
+
+    public short code() {
+        return code;
+    }
+
+    public boolean reconnect() {
+        return reconnect;
+    }
+}

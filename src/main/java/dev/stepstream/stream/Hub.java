@@ -1,0 +1,161 @@
+package dev.stepstream.stream;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.EventLog;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.execution.RunListener;
+import dev.stepstream.json.Json;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Routes committed events to the connections that follow them: per run, a {@link Topic} that
+ * exists while the run has subscribers; for dashboards, the {@link RunFeed}. It hears of events
+ * only after they are committed (it is an {@link EventLog.Listener}), so nothing reaches a
+ * client that is not stored (DESIGN.md invariant 3).
+ *
+ * <p>Threads: {@link #committed} runs on the committer thread and never blocks: it puts events
+ * in rings and wakes subscribers, which write on their own event loops. {@link #queued} runs on
+ * the thread that queued the run. Topics are created and dropped under the map's per-key
+ * atomicity ({@code compute}), so a subscriber never joins a topic that is being dropped.
+ */
+public final class Hub implements EventLog.Listener, RunListener {
+    private final Map<UUID, Topic> topics = new ConcurrentHashMap<>();
+    private final RunFeed feed = new RunFeed();
+    /** The workflow of each unfinished run the feed has heard of, for {@code ?workflowId=}. */
+    private final Map<UUID, String> workflowOfRun = new ConcurrentHashMap<>();
+
+    @Override
+    public void committed(List<RunEvent> batch) {
+        Set<Topic> touched = new HashSet<>();
+        for (RunEvent event : batch) {
+            Topic topic = topics.get(event.runId());
+            if (topic != null) {
+                topic.put(event);
+                touched.add(topic);
+            }
+            feed(event);
+        }
+        for (Topic topic : touched) {
+            topic.wakeAll();
+        }
+    }
+
+    private void feed(RunEvent event) {
+        switch (event.type()) {
+            case RUN_START -> {
+                String workflowId = event.payload().path("workflowId").asText();
+                workflowOfRun.put(event.runId(), workflowId);
+                feed.publish(workflowId, event.json());
+            }
+            case STEP_COMPLETE -> {
+                ObjectNode progress = Json.object().put("type", "run_progress").put("runId", event.runId().toString());
+                progress.set("payload", Json.object().put("stepId", event.payload().path("stepId").asText())
+                        .put("status", event.payload().path("status").asText()));
+                feed.publish(workflowOfRun.get(event.runId()), Json.bytes(progress));
+            }
+            case RUN_COMPLETE -> feed.publish(workflowOfRun.remove(event.runId()), event.json());
+            default -> { }
+        }
+    }
+
+    /** A run was stored as queued: dashboards see a {@code run_queued} envelope (seq 0: no event yet). */
+    @Override
+    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
+        workflowOfRun.put(runId, workflowId);
+        ObjectNode envelope = Json.object().put("runId", runId.toString()).put("seq", 0).put("type", "run_queued")
+                .put("time", Json.time(at));
+        envelope.set("payload", Json.object().put("workflowId", workflowId).put("workflowVersion", workflowVersion));
+        feed.publish(workflowId, Json.bytes(envelope));
+    }
+
+    /** A run of a previous process is being finished or queued again: remember its workflow. */
+    @Override
+    public void recovered(UUID runId, String workflowId) {
+        workflowOfRun.put(runId, workflowId);
+    }
+
+    /** Adds a subscriber to its run's topic, creating the topic if the run has none. */
+    Subscriber subscribe(UUID runId, java.util.function.Function<Topic, Subscriber> create) {
+        Subscriber[] made = new Subscriber[1];
+        topics.compute(runId, (id, existing) -> {
+            Topic topic = existing != null ? existing : new Topic(id);
+            made[0] = create.apply(topic);
+            topic.subscribers.add(made[0]);
+            return topic;
+        });
+        return made[0];
+    }
+
+    void unsubscribe(Subscriber subscriber) {
+        topics.computeIfPresent(subscriber.topic().runId, (id, topic) -> {
+            topic.subscribers.remove(subscriber);
+            return topic.subscribers.isEmpty() ? null : topic;
+        });
+    }
+
+    void subscribe(FeedSubscriber subscriber) {
+        feed.subscribers.add(subscriber);
+    }
+
+    void unsubscribe(FeedSubscriber subscriber) {
+        feed.subscribers.remove(subscriber);
+    }
+
+    RunFeed feed() {
+        return feed;
+    }
+
+    /** Live connections: run streams and dashboards. */
+    public int connections() {
+        int count = feed.subscribers.size();
+        for (Topic topic : topics.values()) {
+            count += topic.subscribers.size();
+        }
+        return count;
+    }
+
+    /**
+     * Closes every stream with 1001 (the server is going away; reconnect with after), each on
+     * its own event loop, and waits up to {@code timeout} for the close frames to be written.
+     */
+    public void closeAll(Duration timeout) {
+        List<Runnable> closes = new ArrayList<>();
+        List<io.vertx.core.Context> contexts = new ArrayList<>();
+        for (Topic topic : topics.values()) {
+            for (Subscriber subscriber : topic.subscribers) {
+                contexts.add(subscriber.context());
+                closes.add(() -> subscriber.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after"));
+            }
+        }
+        for (FeedSubscriber subscriber : feed.subscribers) {
+            contexts.add(subscriber.context());
+            closes.add(() -> subscriber.close(CloseCode.GOING_AWAY, "server shutting down"));
+        }
+        CountDownLatch done = new CountDownLatch(closes.size());
+        for (int i = 0; i < closes.size(); i++) {
+            Runnable close = closes.get(i);
+            contexts.get(i).runOnContext(ignored -> {
+                try {
+                    close.run();
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        try {
+            done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

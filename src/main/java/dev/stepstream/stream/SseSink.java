@@ -1,0 +1,67 @@
+package dev.stepstream.stream;
+
+import dev.stepstream.events.RunEvent;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Server-Sent Events: per event {@code id: <seq>}, {@code event: <type>}, {@code data: <envelope>};
+ * control messages as events without an id. Each send is one write.
+ */
+final class SseSink implements StreamSink {
+    private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EVENT = "\nevent: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final HttpServerResponse response;
+
+    SseSink(HttpServerResponse response) {
+        this.response = response;
+    }
+
+    @Override
+    public void send(List<RunEvent> events) {
+        Buffer out = Buffer.buffer(events.size() * 300);
+        for (RunEvent event : events) {
+            out.appendBytes(ID).appendString(Long.toString(event.seq()))
+                    .appendBytes(EVENT).appendString(event.type().wire())
+                    .appendBytes(DATA).appendBytes(event.json()).appendBytes(END);
+        }
+        response.write(out);
+    }
+
+    @Override
+    public void control(String type, byte[] json) {
+        response.write(Buffer.buffer("event: " + type + "\ndata: ").appendBytes(json).appendBytes(END));
+    }
+
+    /** A comment line, which keeps proxies from cutting an idle stream. */
+    void keepAlive() {
+        response.write(": keep-alive\n\n");
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+        return response.writeQueueFull();
+    }
+
+    @Override
+    public void onDrain(Runnable drained) {
+        response.drainHandler(ignored -> drained.run());
+    }
+
+    @Override
+    public void close(CloseCode code, String reason) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        if (code == CloseCode.NORMAL) {
+            response.end();
+        } else {
+            response.reset(); // cut, so the client reconnects with Last-Event-ID
+        }
+    }
+}

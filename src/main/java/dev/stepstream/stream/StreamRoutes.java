@@ -1,0 +1,208 @@
+package dev.stepstream.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.api.ApiError;
+import dev.stepstream.api.Params;
+import dev.stepstream.app.Config;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.Store;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * The stream endpoints of API.md: the run stream (WebSocket), its SSE form on the events
+ * route, and the all-runs stream. Parameters are checked and the run looked up before the
+ * upgrade, so that a refusal is a plain HTTP error with the JSON error body.
+ */
+public final class StreamRoutes implements AutoCloseable {
+    /** Inbound text larger than this closes the connection with 1009. */
+    static final int MAX_INBOUND_BYTES = 512;
+    private static final byte[] PONG = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
+
+    private final Hub hub;
+    private final History history;
+    private final Config.StreamTimings timings;
+
+    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings) {
+        this.hub = hub;
+        this.history = new History(store);
+        this.timings = timings;
+    }
+
+    /** Mounts the routes; call before the REST routes, whose events route serves JSON. */
+    public void mount(Router router) {
+        router.get("/api/v2/workflows/runs/:runId/stream").handler(this::runStream);
+        router.get("/api/v2/workflows/runs/:runId/events").handler(ctx -> {
+            String accept = ctx.request().getHeader("Accept");
+            if (accept != null && accept.contains("text/event-stream")) {
+                sse(ctx);
+            } else {
+                ctx.next();
+            }
+        });
+        router.get("/api/v2/stream").handler(this::allRuns);
+    }
+
+    /** What a run stream was asked for. */
+    private record Request(UUID runId, long after, StreamFilter filter, boolean batch) {}
+
+    private Request parse(RoutingContext ctx, long after) {
+        UUID runId = Params.runId(ctx);
+        StreamFilter filter = StreamFilter.parse(Params.single(ctx, "types"), Params.single(ctx, "minLevel"),
+                Params.single(ctx, "steps"));
+        String batch = Params.single(ctx, "batch");
+        if (batch != null && !batch.equals("0") && !batch.equals("1")) {
+            throw ApiError.badParameter("batch", "expected 0 or 1, got \"" + Params.abbreviate(batch) + "\"");
+        }
+        return new Request(runId, after, filter, "1".equals(batch));
+    }
+
+    private void runStream(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        Request asked = parse(ctx, Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE));
+        if (!request.canUpgradeToWebSocket()) {
+            throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client"
+                    + " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
+        }
+        request.pause();
+        lookUp(ctx, asked.runId(), run -> request.toWebSocket().onSuccess(socket -> {
+            socket.resume(); // nothing is read until the handlers are set below, on this event loop
+            Context context = Vertx.currentContext();
+            WebSocketSink sink = new WebSocketSink(socket, asked.batch());
+            Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
+                    asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
+            Liveness liveness = new Liveness(context.owner(), socket, timings.pingInterval().toMillis(),
+                    timings.idleTimeout().toMillis(), () -> subscriber.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
+            socket.textMessageHandler(text -> {
+                liveness.received();
+                inbound(text, () -> sink.control("pong", PONG), reason -> subscriber.close(CloseCode.TOO_BIG, reason));
+            });
+            socket.binaryMessageHandler(ignored -> liveness.received());
+            socket.closeHandler(ignored -> {
+                liveness.stop();
+                subscriber.closed();
+            });
+            subscriber.pump();
+        }).onFailure(failure -> ctx.fail(failure)));
+    }
+
+    /**
+     * A message from a client: over 512 bytes closes the connection with 1009,
+     * {@code {"type":"ping"}} is answered with {@code {"type":"pong"}}, anything else is ignored.
+     */
+    private static void inbound(String text, Runnable pong, java.util.function.Consumer<String> tooBig) {
+        if (text.length() > MAX_INBOUND_BYTES || text.getBytes(StandardCharsets.UTF_8).length > MAX_INBOUND_BYTES) {
+            tooBig.accept("messages to the server are at most " + MAX_INBOUND_BYTES + " bytes");
+            return;
+        }
+        try {
+            JsonNode message = Json.MAPPER.readTree(text);
+            if (message != null && "ping".equals(message.path("type").asText())) {
+                pong.run();
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not JSON: ignored, as any other message
+        }
+    }
+
+    private static boolean ended(RunDetail run, long after) {
+        return run.status().isTerminal() && after >= run.lastSeq();
+    }
+
+    /** Looks the run up off the event loop; answers 404 if there is none, else continues on the loop. */
+    private void lookUp(RoutingContext ctx, UUID runId, java.util.function.Consumer<RunDetail> found) {
+        Context context = Vertx.currentContext();
+        history.run(runId).whenComplete((run, failure) -> context.runOnContext(ignored -> {
+            if (failure != null) {
+                ctx.fail(failure);
+            } else if (run.isEmpty()) {
+                new ApiError(404, "run_not_found", "no run " + runId + " exists").send(ctx);
+            } else {
+                found.accept(run.get());
+            }
+        }));
+    }
+
+    private void sse(RoutingContext ctx) {
+        long after = Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
+        String lastEventId = ctx.request().getHeader("Last-Event-ID");
+        if (lastEventId != null && !lastEventId.isBlank()) {
+            try {
+                after = Long.parseLong(lastEventId.trim());
+            } catch (NumberFormatException e) {
+                throw new ApiError(400, "invalid_parameter", "Last-Event-ID: expected a seq, got \""
+                        + Params.abbreviate(lastEventId) + "\"");
+            }
+            if (after < 0) {
+                throw new ApiError(400, "invalid_parameter", "Last-Event-ID: expected a seq of 0 or more");
+            }
+        }
+        Request asked = parse(ctx, after);
+        lookUp(ctx, asked.runId(), run -> {
+            HttpServerResponse response = ctx.response();
+            if (ended(run, asked.after())) {
+                // Nothing will ever follow: 204 tells an EventSource to stop reconnecting.
+                response.setStatusCode(204).end();
+                return;
+            }
+            response.setChunked(true)
+                    .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                    .putHeader("Cache-Control", "no-cache")
+                    .putHeader("X-Accel-Buffering", "no");
+            Context context = Vertx.currentContext();
+            SseSink sink = new SseSink(response);
+            Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
+                    asked.filter(), context, asked.after(), false, timings.writeTimeout().toMillis()));
+            long keepAlive = context.owner().setPeriodic(timings.sseKeepAlive().toMillis(), ignored -> {
+                if (!response.ended() && !response.closed() && !response.writeQueueFull()) {
+                    sink.keepAlive();
+                }
+            });
+            Runnable stop = () -> {
+                context.owner().cancelTimer(keepAlive);
+                subscriber.closed();
+            };
+            response.closeHandler(ignored -> stop.run());
+            response.endHandler(ignored -> stop.run());
+            response.writeHead();
+            subscriber.pump();
+        });
+    }
+
+    private void allRuns(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        String workflowId = Params.single(ctx, "workflowId");
+        if (!request.canUpgradeToWebSocket()) {
+            throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client");
+        }
+        request.toWebSocket().onSuccess(socket -> {
+            Context context = Vertx.currentContext();
+            FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, context,
+                    timings.writeTimeout().toMillis());
+            hub.subscribe(subscriber);
+            Liveness liveness = new Liveness(context.owner(), socket, timings.pingInterval().toMillis(),
+                    timings.idleTimeout().toMillis(), () -> subscriber.close(CloseCode.GOING_AWAY, "nothing received"));
+            socket.textMessageHandler(text -> {
+                liveness.received();
+                inbound(text, () -> socket.writeFrame(Frames.text(PONG)), reason -> subscriber.close(CloseCode.TOO_BIG, reason));
+            });
+            socket.closeHandler(ignored -> {
+                liveness.stop();
+                subscriber.closed();
+            });
+        }).onFailure(ctx::fail);
+    }
+
+    @Override
+    public void close() {
+        history.close();
+    }
+}

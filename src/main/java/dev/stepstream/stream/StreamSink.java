@@ -1,0 +1,25 @@
+package dev.stepstream.stream;
+
+import dev.stepstream.events.RunEvent;
+import java.util.List;
+
+/**
+ * Where a subscriber writes: a WebSocket or an SSE response. Called only on the connection's
+ * event loop. Implementations write the events' stored bytes as they are (encode once).
+ */
+interface StreamSink {
+    /** Writes events, in order (one frame each, or batched, as the connection asked). */
+    void send(List<RunEvent> events);
+
+    /** Writes a control message ({@code caught_up}, {@code pong}) of the given type. */
+    void control(String type, byte[] json);
+
+    /** True while the connection's write queue is over its limit: write nothing more until drained. */
+    boolean writeQueueFull();
+
+    /** Calls {@code drained} once the write queue has room again. */
+    void onDrain(Runnable drained);
+
+    /** Ends the stream: a close frame with the code for a WebSocket, the end of the response for SSE. */
+    void close(CloseCode code, String reason);
+}

@@ -1,0 +1,223 @@
+package dev.stepstream.stream;
+
+import dev.stepstream.events.EventType;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.json.Json;
+import io.vertx.core.Context;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One connection's view of one run: a cursor over the run's log and a small state machine
+ * (DESIGN.md invariant 4). It owns no queue: it writes only while its socket is writable,
+ * taking events from the topic's ring, or, when the cursor is behind the ring (a late joiner,
+ * a slow reader), one page at a time from the store. So a slow reader delays only itself, and
+ * every event reaches it exactly once, in seq order: the cursor moves over each seq once.
+ *
+ * <p>Threads: everything but {@link #wake} runs on the connection's event loop ({@code
+ * context}), which owns all the mutable fields. {@link #wake} is called by the committer thread
+ * and only schedules {@link #pump} there, at most once until it has run.
+ */
+final class Subscriber {
+    /** Events one write gathers: one frame with {@code batch=1}, up to about 64 KiB. */
+    private static final int MAX_CHUNK_EVENTS = 256;
+    private static final int MAX_CHUNK_BYTES = 64 * 1024;
+    /** Chunks one turn of the event loop may write before it lets other connections run. */
+    private static final int MAX_CHUNKS_PER_TURN = 16;
+
+    private enum Next { MORE, FETCHING, CAUGHT_UP }
+
+    private final Hub hub;
+    private final Topic topic;
+    private final History history;
+    private final StreamSink sink;
+    private final StreamFilter filter;
+    private final Context context;
+    private final long writeTimeoutMs;
+    private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+
+    private long cursor;           // the last seq this connection has passed (sent or filtered out)
+    private long lastSent;         // the last seq written, for caught_up
+    private boolean historyDone;   // a store page came back short: newer events are in the ring
+    private boolean fetching;
+    private boolean caughtUpSent;
+    private boolean finished;      // run_complete has been passed
+    private boolean waitingForDrain;
+    private boolean closed;
+    private long drainTimer = -1;
+    private List<RunEvent> page = List.of();
+    private int pageIndex;
+
+    Subscriber(Hub hub, Topic topic, History history, StreamSink sink, StreamFilter filter, Context context,
+               long after, boolean runAlreadyEnded, long writeTimeoutMs) {
+        this.hub = hub;
+        this.topic = topic;
+        this.history = history;
+        this.sink = sink;
+        this.filter = filter;
+        this.context = context;
+        this.cursor = after;
+        this.finished = runAlreadyEnded;
+        this.writeTimeoutMs = writeTimeoutMs;
+    }
+
+    /** Any thread: new events were committed; pump on the event loop soon. */
+    void wake() {
+        if (wakeScheduled.compareAndSet(false, true)) {
+            context.runOnContext(ignored -> {
+                wakeScheduled.set(false);
+                pump();
+            });
+        }
+    }
+
+    /** Writes what is ready while the socket is writable. Event loop only. */
+    void pump() {
+        if (closed || waitingForDrain) {
+            return;
+        }
+        List<RunEvent> chunk = new ArrayList<>();
+        for (int turn = 0; turn < MAX_CHUNKS_PER_TURN; turn++) {
+            if (sink.writeQueueFull()) {
+                awaitDrain();
+                return;
+            }
+            Next next = collect(chunk);
+            if (!chunk.isEmpty()) {
+                sink.send(chunk);
+                lastSent = chunk.get(chunk.size() - 1).seq();
+                chunk = new ArrayList<>();
+            }
+            if (next == Next.FETCHING) {
+                return;
+            }
+            if (next == Next.CAUGHT_UP) {
+                caughtUp();
+                return;
+            }
+        }
+        wake(); // more to write: continue after the other connections of this loop had their turn
+    }
+
+    /** Moves the cursor over ready events, gathering those that pass the filter into {@code chunk}. */
+    private Next collect(List<RunEvent> chunk) {
+        int bytes = 0;
+        while (chunk.size() < MAX_CHUNK_EVENTS && bytes < MAX_CHUNK_BYTES) {
+            if (finished) {
+                return Next.CAUGHT_UP; // nothing follows run_complete
+            }
+            RunEvent event = nextEvent();
+            if (event == null) {
+                if (!historyDone || cursor < topic.lastSeq()) {
+                    fetch();
+                    return Next.FETCHING;
+                }
+                return Next.CAUGHT_UP;
+            }
+            cursor = event.seq();
+            if (event.type() == EventType.RUN_COMPLETE) {
+                finished = true;
+            }
+            if (filter.accepts(event)) {
+                chunk.add(event);
+                bytes += event.json().length;
+            }
+        }
+        return Next.MORE;
+    }
+
+    /** The event after the cursor from the current store page or the ring, or null. */
+    private RunEvent nextEvent() {
+        while (pageIndex < page.size()) {
+            RunEvent event = page.get(pageIndex++);
+            if (event.seq() == cursor + 1) {
+                return event;
+            }
+        }
+        page = List.of();
+        pageIndex = 0;
+        return topic.at(cursor + 1);
+    }
+
+    private void fetch() {
+        if (fetching) {
+            return;
+        }
+        fetching = true;
+        history.page(topic.runId, cursor).whenComplete((events, failure) -> context.runOnContext(ignored -> {
+            fetching = false;
+            if (closed) {
+                return;
+            }
+            if (failure != null) {
+                close(CloseCode.INTERNAL, "history unavailable; reconnect with after");
+                return;
+            }
+            page = events;
+            pageIndex = 0;
+            if (events.size() < History.PAGE) {
+                historyDone = true;
+            }
+            pump();
+        }));
+    }
+
+    private void caughtUp() {
+        if (!caughtUpSent) {
+            caughtUpSent = true;
+            sink.control("caught_up", Json.bytes(Json.object().put("type", "caught_up").put("runId", topic.runId.toString())
+                    .set("payload", Json.object().put("seq", lastSent))));
+        }
+        if (finished) {
+            close(CloseCode.NORMAL, "run complete");
+        }
+    }
+
+    /** The socket is full: wait for it to drain, and close with 1013 if it does not in time. */
+    private void awaitDrain() {
+        waitingForDrain = true;
+        sink.onDrain(() -> {
+            if (!waitingForDrain) {
+                return;
+            }
+            waitingForDrain = false;
+            context.owner().cancelTimer(drainTimer);
+            pump();
+        });
+        drainTimer = context.owner().setTimer(writeTimeoutMs, ignored -> {
+            if (waitingForDrain) {
+                close(CloseCode.TRY_AGAIN, "too slow: a write did not complete in time; reconnect with after");
+            }
+        });
+    }
+
+    /** Event loop only. Idempotent. */
+    void close(CloseCode code, String reason) {
+        if (closed) {
+            return;
+        }
+        closed();
+        sink.close(code, reason);
+    }
+
+    /** The connection is gone (closed by either side): stop and forget it. Event loop only. */
+    void closed() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (drainTimer >= 0) {
+            context.owner().cancelTimer(drainTimer);
+        }
+        hub.unsubscribe(this);
+    }
+
+    Topic topic() {
+        return topic;
+    }
+
+    Context context() {
+        return context;
+    }
+}
