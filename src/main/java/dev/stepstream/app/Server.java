@@ -9,6 +9,9 @@ import dev.stepstream.stream.Hub;
 import dev.stepstream.stream.StreamRoutes;
 import dev.stepstream.workflow.WorkflowCatalog;
 import dev.stepstream.workflow.WorkflowValidator;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -16,6 +19,8 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -30,6 +35,8 @@ public final class Server implements AutoCloseable {
     /** Events waiting for the committer before producers block; about 8 MB of small events. */
     private static final int EVENT_QUEUE_CAPACITY = 16_384;
     private static final int MAX_COMMIT_BATCH = 4_096;
+    /** Event loops serving HTTP and streams: one per core. */
+    private static final int EVENT_LOOPS = Runtime.getRuntime().availableProcessors();
 
     private final Config config;
     private final Store store;
@@ -39,11 +46,11 @@ public final class Server implements AutoCloseable {
     private final StreamRoutes streams;
     private final HttpApi api;
     private final Vertx vertx;
-    private final HttpServer http;
+    private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, StreamRoutes streams,
-                   HttpApi api, Vertx vertx, HttpServer http) {
+                   HttpApi api, Vertx vertx, List<HttpServer> servers) {
         this.hub = hub;
         this.streams = streams;
         this.config = config;
@@ -52,7 +59,7 @@ public final class Server implements AutoCloseable {
         this.executor = executor;
         this.api = api;
         this.vertx = vertx;
-        this.http = http;
+        this.servers = servers;
     }
 
     public static Server start(Config config) {
@@ -77,25 +84,52 @@ public final class Server implements AutoCloseable {
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);
-        HttpServer http = vertx.createHttpServer(new HttpServerOptions()
-                        // No HTTP/2 upgrade over cleartext: it caps a connection at 100 concurrent
-                        // streams, which the JDK's client (it upgrades by default) turns into errors.
-                        .setHttp2ClearTextEnabled(false)
-                        .setMaxInitialLineLength(8 * 1024)
-                        .setWebSocketSubProtocols(java.util.List.of("stepstream.v2"))
-                        // Clients send only small control messages; 64 KiB bounds what Vert.x aggregates
-                        // before our 512-byte rule closes the connection with 1009.
-                        .setMaxWebSocketFrameSize(64 * 1024)
-                        .setMaxWebSocketMessageSize(64 * 1024)
-                        .setMaxHeaderSize(16 * 1024))
-                .requestHandler(router)
-                .listen(config.port(), config.host())
-                .toCompletionStage().toCompletableFuture().join();
-        return new Server(config, store, eventLog, executor, hub, streams, api, vertx, http);
+        HttpServerOptions options = new HttpServerOptions()
+                // No HTTP/2 upgrade over cleartext: it caps a connection at 100 concurrent
+                // streams, which the JDK's client (it upgrades by default) turns into errors.
+                .setHttp2ClearTextEnabled(false)
+                .setMaxInitialLineLength(8 * 1024)
+                .setWebSocketSubProtocols(List.of("stepstream.v2"))
+                // Clients send only small control messages; 64 KiB bounds what Vert.x aggregates
+                // before our 512-byte rule closes the connection with 1009.
+                .setMaxWebSocketFrameSize(64 * 1024)
+                .setMaxWebSocketMessageSize(64 * 1024)
+                .setMaxHeaderSize(16 * 1024);
+        // One server per event loop, all on one port (Vert.x shares it and spreads connections):
+        // a server started outside a verticle would put every connection on a single thread.
+        // One server per event loop on one port: Vert.x shares the port and spreads connections
+        // over them. It shares only a port asked for by number, so port 0 is resolved first.
+        int port = config.port() == 0 ? freePort(config.host()) : config.port();
+        List<HttpServer> servers = listen(vertx, options, router, port, config.host(), EVENT_LOOPS);
+        return new Server(config, store, eventLog, executor, hub, streams, api, vertx, servers);
+    }
+
+    private static int freePort(String host) {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("no free port on " + host, e);
+        }
+    }
+
+    /** Starts {@code instances} HTTP servers on one port, each in a verticle, so each on an event loop of its own. */
+    private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router, int port, String host,
+                                           int instances) {
+        List<HttpServer> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        vertx.deployVerticle(() -> new VerticleBase() {
+            @Override
+            public Future<?> start() {
+                return vertx.createHttpServer(options).requestHandler(router).listen(port, host).onSuccess(started::add);
+            }
+        }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().join();
+        if (started.stream().mapToInt(HttpServer::actualPort).distinct().count() != 1) {
+            throw new IllegalStateException("the HTTP servers did not share one port");
+        }
+        return List.copyOf(started);
     }
 
     public int port() {
-        return http.actualPort();
+        return servers.get(0).actualPort();
     }
 
     public String url() {
@@ -114,7 +148,7 @@ public final class Server implements AutoCloseable {
         }
         log.info("stopping");
         hub.closeAll(Duration.ofSeconds(5));
-        await(http.close());
+        servers.forEach(server -> await(server.close()));
         executor.close(Duration.ofSeconds(10));
         eventLog.close(Duration.ofSeconds(10));
         api.close();
