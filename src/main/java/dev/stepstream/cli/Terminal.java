@@ -1,5 +1,7 @@
 package dev.stepstream.cli;
 
+import java.io.Console;
+
 /** Colours when writing to a terminal, plain text otherwise. */
 final class Terminal {
     private final boolean colour;
@@ -8,11 +10,30 @@ final class Terminal {
         this.colour = colour;
     }
 
-    /** Colour only for an interactive terminal, and never when NO_COLOR is set. */
+    /** Colour only for an interactive terminal, and never when NO_COLOR is set (no-color.org). */
     static Terminal detect() {
-        boolean tty = System.console() != null && System.getenv("NO_COLOR") == null
+        String noColour = System.getenv("NO_COLOR");
+        boolean colour = isTerminal(System.console()) && (noColour == null || noColour.isEmpty())
                 && !"dumb".equals(System.getenv("TERM"));
-        return new Terminal(tty);
+        return new Terminal(colour);
+    }
+
+    /**
+     * From Java 22 {@code System.console()} may return a console although the output is
+     * redirected (JDK-8308591), and only {@code Console.isTerminal()}, which Java 21 lacks,
+     * tells the two apart; before 22 a console exists only for a terminal.
+     */
+    private static boolean isTerminal(Console console) {
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (NoSuchMethodException e) {
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
     }
 
     String red(String text) {
