@@ -44,6 +44,31 @@ final class ApiClient {
         return server;
     }
 
+    /** The bearer token, or null when none was given. */
+    String token() {
+        return token == null || token.isEmpty() ? null : token;
+    }
+
+    HttpClient http() {
+        return http;
+    }
+
+    /** The WebSocket address of {@code path} on the server: ws:// for http://, wss:// for https://. */
+    URI webSocketUri(String path) {
+        int colon = server.indexOf("://");
+        String scheme = colon < 0 ? "" : server.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
+        String ws = switch (scheme) {
+            case "http", "ws" -> "ws";
+            case "https", "wss" -> "wss";
+            default -> throw new ConnectionException("--server: expected an http:// or https:// URL, got \"" + server + "\"");
+        };
+        try {
+            return URI.create(ws + server.substring(colon) + path);
+        } catch (IllegalArgumentException e) {
+            throw new ConnectionException("--server: not a valid URL: \"" + server + "\"");
+        }
+    }
+
     Response get(String path) {
         return send(request(path).GET());
     }

@@ -69,7 +69,7 @@ final class RunCommand implements Callable<Integer> {
             return Cli.OK;
         }
         RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json);
-        return new RunFollower(client, runId, view).follow(0);
+        return new RunFollower(client, runId, view, spec.commandLine().getErr(), spec.qualifiedName()).follow(0);
     }
 
     private JsonNode typedValue(String name, String value, JsonNode declared) {

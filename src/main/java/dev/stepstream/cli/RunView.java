@@ -5,8 +5,8 @@ import java.io.PrintWriter;
 
 /**
  * Renders a run's envelopes for a person: steps as they start and end with status and
- * duration, log lines by level, variable changes. With {@code json}, the envelopes as they
- * came, one per line.
+ * duration, log lines by level, variable changes. With {@code json}, the envelopes exactly as
+ * the server sent them, one per line.
  */
 final class RunView {
     private final PrintWriter out;
@@ -19,9 +19,10 @@ final class RunView {
         this.json = json;
     }
 
-    void show(JsonNode envelope) {
+    /** Shows one envelope: {@code envelope} parsed, {@code text} its JSON as received. */
+    void show(JsonNode envelope, String text) {
         if (json) {
-            out.println(envelope.toString());
+            out.println(text);
             out.flush();
             return;
         }
