@@ -1,0 +1,290 @@
+package dev.stepstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.app.Config;
+import dev.stepstream.json.Json;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.TestServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code follow} and {@code run --follow} over the run stream, against a real server. */
+@Timeout(120)
+class FollowTest {
+    @TempDir
+    static Path dir;
+    static TestServer server;
+
+    record Result(int exitCode, String out, String err) {
+        List<String> lines() {
+            return out.lines().toList();
+        }
+    }
+
+    static Result cli(String... args) {
+        return cli(new StringWriter(), args);
+    }
+
+    static Result cli(Writer out, String... args) {
+        StringWriter err = new StringWriter();
+        int code = Cli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dir.resolve("server"));
+        server.apply("""
+                id: follow-ok
+                steps:
+                  - {id: greet, name: Greet, type: log, message: "hello from greet"}
+                  - {id: warn, type: log, level: warn, message: "careful now"}
+                  - {id: remember, type: set, vars: {who: "world"}}
+                """);
+        server.apply("""
+                id: follow-fails
+                steps:
+                  - {id: first, type: log, message: "about to fail"}
+                  - {id: boom, type: fail, message: kaput}
+                """);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void followOfAFinishedRunPrintsItsHistoryAndExitsWithItsStatus() {
+        String ok = server.execute("follow-ok", null);
+        String failed = server.execute("follow-fails", null);
+        server.awaitHistory(ok);
+        server.awaitHistory(failed);
+
+        Result success = cli("follow", ok, "--server", server.url());
+        assertThat(success.exitCode()).as(success.err()).isZero();
+        assertThat(success.out()).doesNotContain("\u001b[").contains(
+                "run " + ok + " of follow-ok (version 1) started", "▶ Greet", "hello from greet", "warn  careful now",
+                "vars.who: = \"world\"", "✔ Greet success in ", "run success in ");
+        assertThat(success.err()).isEmpty();
+
+        Result failure = cli("follow", failed, "--server", server.url());
+        assertThat(failure.exitCode()).isEqualTo(1);
+        assertThat(failure.out()).contains("about to fail", "✘ boom failed in ", "kaput", "run failed in ");
+    }
+
+    @Test
+    void runFollowShowsEachStepAsItStartsAndEnds(@TempDir Path gates) throws Exception {
+        Path gate = gates.resolve("open");
+        server.apply("""
+                id: follow-live
+                steps:
+                  - {id: before, type: log, message: "before the gate"}
+                  - {id: gate, type: script, run: "while [ ! -f '%s' ]; do sleep 0.02; done; echo through the gate"}
+                  - {id: after, type: log, message: "after the gate"}
+                """.formatted(gate));
+        StringWriter out = new StringWriter();
+        CompletableFuture<Result> following = CompletableFuture.supplyAsync(
+                () -> cli(out, "run", "follow-live", "--follow", "--server", server.url()));
+
+        Await.until("the gate step is shown as started", Duration.ofSeconds(20),
+                () -> out.toString().contains("▶ gate") ? true : endedEarly(following));
+        assertThat(out.toString()).contains("before the gate", "✔ before success in ").doesNotContain("through the gate", "after");
+        String runId = out.toString().lines().findFirst().orElseThrow().split(" ")[1];
+        assertThat(server.run(runId).path("status").asText()).isEqualTo("running");
+
+        Files.createFile(gate);
+        Result result = following.get(30, TimeUnit.SECONDS);
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.lines()).map(line -> line.replaceAll(" in [0-9.]+ (ms|s)$", ""))
+                .containsExactly(
+                        "run " + runId + " of follow-live (version 1) started",
+                        "▶ before", "  info  before the gate", "✔ before success",
+                        "▶ gate", "  info  through the gate", "✔ gate success",
+                        "▶ after", "  info  after the gate", "✔ after success",
+                        "run success");
+    }
+
+    @Test
+    void jsonPrintsExactlyTheEnvelopesOfTheHistoryOneALine() throws Exception {
+        String runId = server.execute("follow-fails", null);
+        List<JsonNode> history = server.awaitHistory(runId);
+
+        Result followed = cli("follow", runId, "--json", "--server", server.url());
+        assertThat(followed.exitCode()).isEqualTo(1);
+        assertThat(parse(followed.lines())).isEqualTo(history);
+
+        Result live = cli("run", "follow-ok", "--follow", "--json", "--server", server.url());
+        assertThat(live.exitCode()).as(live.err()).isZero();
+        String liveId = Json.MAPPER.readTree(live.lines().getFirst()).path("runId").asText();
+        assertThat(parse(live.lines())).isEqualTo(server.awaitHistory(liveId));
+    }
+
+    @Test
+    void afterSkipsTheEventsUpToItsSeq() {
+        String runId = server.execute("follow-ok", null);
+        List<JsonNode> history = server.awaitHistory(runId);
+
+        Result tail = cli("follow", runId, "--after", "2", "--json", "--server", server.url());
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        assertThat(parse(tail.lines())).isEqualTo(history.subList(2, history.size()));
+
+        Result pastTheEnd = cli("follow", runId, "--after", String.valueOf(history.size()), "--server", server.url());
+        assertThat(pastTheEnd.exitCode()).as(pastTheEnd.err()).isZero();
+        assertThat(pastTheEnd.out()).isEmpty();
+    }
+
+    @Test
+    void aBadRunIdOrAfterIsAUsageError() {
+        Result badId = cli("follow", "not-a-run", "--server", server.url());
+        assertThat(badId.exitCode()).isEqualTo(2);
+        assertThat(badId.err().lines()).singleElement().asString().contains("RUN_ID", "not-a-run");
+
+        Result badAfter = cli("follow", UUID.randomUUID().toString(), "--after", "-1", "--server", server.url());
+        assertThat(badAfter.exitCode()).isEqualTo(2);
+        assertThat(badAfter.err()).contains("--after");
+
+        Result noId = cli("follow", "--server", server.url());
+        assertThat(noId.exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnknownRunIsExitCode2WithTheServersMessage() {
+        String unknown = UUID.randomUUID().toString();
+        Result result = cli("follow", unknown, "--server", server.url());
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err().lines()).singleElement().asString().startsWith("stepstream follow: ").contains(unknown);
+        assertThat(result.out()).isEmpty();
+    }
+
+    @Test
+    void anUnreachableServerIsExitCode2AtOnce() {
+        long started = System.nanoTime();
+        Result result = cli("follow", UUID.randomUUID().toString(), "--server", "http://127.0.0.1:1");
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err().lines()).singleElement().asString().contains("cannot reach http://127.0.0.1:1");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+
+        Result notHttp = cli("follow", UUID.randomUUID().toString(), "--server", "ftp://127.0.0.1:21");
+        assertThat(notHttp.exitCode()).isEqualTo(2);
+        assertThat(notHttp.err()).contains("--server");
+    }
+
+    /**
+     * A follower that stops reading while a script floods the run makes the server's writes
+     * time out (50 ms here), so the server closes the connection with 1013; once the follower
+     * reads again it must resume after its last seq and show every line exactly once.
+     */
+    @Test
+    void aFollowerThatFellBehindResumesAndShowsEveryEventOnce(@TempDir Path data) throws Exception {
+        Config.StreamTimings defaults = Config.StreamTimings.DEFAULTS;
+        try (TestServer strict = TestServer.start(data, config -> config.withStreams(new Config.StreamTimings(
+                defaults.pingInterval(), defaults.idleTimeout(), Duration.ofMillis(50), defaults.sseKeepAlive())))) {
+            strict.apply("""
+                    id: flood
+                    steps:
+                      - {id: print, type: script, run: "seq -f 'line %06g of a flood that fills every buffer between server and client' 1 100000"}
+                    """);
+            String runId = strict.execute("flood", null);
+            StalledWriter out = new StalledWriter();
+            CompletableFuture<Result> following = CompletableFuture.supplyAsync(
+                    () -> cli(out, "follow", runId, "--json", "--server", strict.url()));
+
+            Await.until("the follower has shown the first event", Duration.ofSeconds(20),
+                    () -> out.stalled() ? true : endedEarly(following));
+            List<JsonNode> history = strict.awaitHistory(runId);
+            out.resume();
+
+            Result result = following.get(60, TimeUnit.SECONDS);
+            assertThat(result.exitCode()).as(result.err()).isZero();
+            assertThat(result.err()).as("the server closed the stalled connection and the follower resumed")
+                    .contains("resuming after seq");
+            List<String> lines = result.lines();
+            assertThat(lines).hasSameSizeAs(history);
+            for (int i = 0; i < lines.size(); i++) {
+                if (Json.MAPPER.readTree(lines.get(i)).path("seq").asLong() != i + 1) {
+                    throw new AssertionError("line " + (i + 1) + " is " + lines.get(i));
+                }
+            }
+            assertThat(parse(lines)).isEqualTo(history);
+        }
+    }
+
+    /** Null while the command runs; fails the test with its output when it has already ended. */
+    private static Boolean endedEarly(CompletableFuture<Result> command) {
+        if (command.isDone()) {
+            throw new AssertionError("the command ended early: " + command.join());
+        }
+        return null;
+    }
+
+    private static List<JsonNode> parse(List<String> lines) {
+        return lines.stream().map(line -> {
+            try {
+                return Json.MAPPER.readTree(line);
+            } catch (IOException e) {
+                throw new UncheckedIOException("not JSON: " + line, e);
+            }
+        }).toList();
+    }
+
+    /** A terminal that hangs after its first line until {@link #resume}, like one whose reader stopped. */
+    private static final class StalledWriter extends Writer {
+        private final StringBuilder text = new StringBuilder();
+        private final CountDownLatch resumed = new CountDownLatch(1);
+        private volatile boolean stalled;
+
+        @Override
+        public void write(char[] chars, int offset, int length) {
+            synchronized (text) {
+                text.append(chars, offset, length);
+            }
+        }
+
+        @Override
+        public void flush() {
+            stalled = true;
+            try {
+                resumed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        boolean stalled() {
+            return stalled;
+        }
+
+        void resume() {
+            resumed.countDown();
+        }
+
+        @Override
+        public void close() {}
+
+        @Override
+        public String toString() {
+            synchronized (text) {
+                return text.toString();
+            }
+        }
+    }
+}
