@@ -106,7 +106,7 @@ class FollowTest {
                 () -> cli(out, "run", "follow-live", "--follow", "--server", server.url()));
 
         Await.until("the gate step is shown as started", Duration.ofSeconds(20),
-                () -> out.toString().contains("▶ gate") ? true : endedEarly(following));
+                () -> out.toString().contains("▶ gate") ? Boolean.TRUE : endedEarly(following));
         assertThat(out.toString()).contains("before the gate", "✔ before success in ").doesNotContain("through the gate", "after");
         String runId = out.toString().lines().findFirst().orElseThrow().split(" ")[1];
         assertThat(server.run(runId).path("status").asText()).isEqualTo("running");
@@ -209,7 +209,7 @@ class FollowTest {
                     () -> cli(out, "follow", runId, "--json", "--server", strict.url()));
 
             Await.until("the follower has shown the first event", Duration.ofSeconds(20),
-                    () -> out.stalled() ? true : endedEarly(following));
+                    () -> out.stalled() ? Boolean.TRUE : endedEarly(following));
             List<JsonNode> history = strict.awaitHistory(runId);
             out.resume();
 
