@@ -53,6 +53,7 @@ final class RunFollower {
     /** A quiet connection gets a ping frame; one quiet for {@link #DEAD_AFTER} is given up as dead. */
     private static final Duration QUIET = Duration.ofSeconds(15);
     private static final Duration DEAD_AFTER = Duration.ofSeconds(45);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
     /** A message this large did not come from a stepstream server; refusing it bounds memory. */
     private static final int MAX_MESSAGE_CHARS = 64 << 20;
     private static final int NORMAL_CLOSURE = 1000;
@@ -170,10 +171,12 @@ final class RunFollower {
             Thread.currentThread().interrupt();
             throw new ApiClient.ConnectionException("interrupted");
         }
+        Outcome outcome = null;
         try {
-            return new Attempt(connection.await(socket), true, connection.heard);
+            outcome = connection.await(socket);
+            return new Attempt(outcome, true, connection.heard);
         } finally {
-            connection.close(socket);
+            connection.close(socket, outcome instanceof Outcome.Completed);
         }
     }
 
@@ -424,9 +427,7 @@ final class RunFollower {
                 heard();
                 busy = false;
             }
-            if (!outcome.isDone()) {
-                socket.request(1);
-            }
+            socket.request(1); // once the outcome is known, what follows (its close frame) is only drained
             return null;
         }
 
@@ -493,19 +494,28 @@ final class RunFollower {
             }
         }
 
-        /** Ends the connection politely when it is still open, and releases it in any case. */
-        void close(WebSocket socket) {
-            if (!socket.isOutputClosed() && !closed.isDone()) {
+        /**
+         * Releases the connection. After {@code run_complete} the server closes with 1000: its
+         * close frame is awaited briefly (the JDK answers it), and if it does not come we close.
+         */
+        void close(WebSocket socket, boolean completed) {
+            try {
+                if (completed && !closed.isDone()) {
+                    closed.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            } catch (ExecutionException | TimeoutException e) {
                 try {
-                    socket.sendClose(NORMAL_CLOSURE, "").get(1, TimeUnit.SECONDS);
-                    closed.get(1, TimeUnit.SECONDS);
-                } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                    socket.sendClose(NORMAL_CLOSURE, "").get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException | RuntimeException ignored) {
                     // It is going away either way.
-                } catch (InterruptedException e) {
+                } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                socket.abort();
             }
-            socket.abort();
         }
     }
 }
