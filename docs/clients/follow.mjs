@@ -1,0 +1,90 @@
+// Follows a stepstream run over its WebSocket stream, in a browser or in Node 22+ (both have a
+// global WebSocket; Node 20 needs --experimental-websocket). See follow.html and follow-node.mjs.
+//
+//   const end = await followRun('http://127.0.0.1:8080', runId, (envelope) => console.log(envelope));
+//
+// Each event is handed to onEvent once, in seq order. When the connection drops or closes with
+// anything but 1000 (1001 the server restarts, 1013 we fell behind) it reconnects with
+// after=<last seq>, so nothing is lost or seen twice. The promise resolves with the
+// run_complete envelope (or null when the run had ended at or before `after`), and rejects
+// when the run cannot be followed: no such run, no credentials, or 30 s without a connection.
+
+const GIVE_UP_AFTER_MS = 30_000;
+
+export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
+  const base = new URL(server);
+  return new Promise((resolve, reject) => {
+    let lastSeq = after;
+    let failingSince = null;
+    let delay = 100;
+
+    const connect = () => {
+      const url = new URL(`/api/v2/workflows/runs/${encodeURIComponent(runId)}/stream`, base);
+      url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('batch', '1');
+      url.searchParams.set('after', String(lastSeq));
+      // A browser's WebSocket cannot set headers: the token travels as a subprotocol.
+      const socket = token ? new WebSocket(url, ['stepstream.v2', `stepstream.bearer.${token}`]) : new WebSocket(url);
+      let opened = false;
+      let ended = false;
+      let dropped = false;
+
+      socket.onopen = () => { opened = true; };
+      socket.onmessage = (message) => {
+        failingSince = null;
+        delay = 100;
+        // batch=1: several envelopes in one message, one per line.
+        for (const line of String(message.data).split('\n')) {
+          if (!line.trim()) continue;
+          const envelope = JSON.parse(line);
+          if (typeof envelope.seq !== 'number' || envelope.seq <= lastSeq) continue; // caught_up, pong, or seen
+          lastSeq = envelope.seq;
+          onEvent(envelope);
+          if (envelope.type === 'run_complete') {
+            ended = true;
+            socket.close(1000);
+            resolve(envelope);
+            return;
+          }
+        }
+      };
+      const drop = async (code) => {
+        if (ended || dropped) return;
+        dropped = true;
+        if (code === 1000) { resolve(null); return; } // the run had ended at or before `after`
+        if (!opened) {
+          // A refused upgrade reaches a WebSocket only as 1006; the REST API says why.
+          const problem = await refusal();
+          if (problem) { reject(new Error(problem)); return; }
+        }
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > GIVE_UP_AFTER_MS) {
+          reject(new Error(`no connection for ${GIVE_UP_AFTER_MS / 1000} s (last close ${code}); resume with after=${lastSeq}`));
+          return;
+        }
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 2000);
+      };
+      socket.onclose = (event) => drop(event.code);
+      // After a refused upgrade some runtimes (Node 20) fire error but never close.
+      socket.onerror = () => { if (!opened) drop(1006); };
+    };
+
+    // The run's REST resource answers with the error a refused upgrade had: a 4xx is final.
+    const refusal = async () => {
+      try {
+        const response = await fetch(new URL(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`, base),
+          { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+          const body = await response.json().catch(() => ({}));
+          return body.error?.message ?? `HTTP ${response.status}`;
+        }
+      } catch {
+        // unreachable for now: retried like any drop
+      }
+      return null;
+    };
+
+    connect();
+  });
+}
