@@ -19,6 +19,6 @@ fi
 # Not at a terminal: -x sends one message ({"type":"ping"}, answered with a pong) and switches
 # wscat to plain output; -w -1 keeps it open until the server closes. wscat also quits when its
 # input ends, so a child of ours holds the input open until wscat is done.
-coproc hold { sleep 86400; }
+coproc hold { exec sleep 86400; }  # exec: the PID below is the sleep itself
 trap 'kill "$hold_PID" 2>/dev/null || true' EXIT
 "$wscat" "${auth[@]}" -x '{"type":"ping"}' -w -1 -c "$url" <&"${hold[0]}"
