@@ -21,7 +21,7 @@ import java.util.Set;
  */
 public record Config(String host, int port, Path dataDir, Path workflowsDir, String db, String redis,
                      boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
-                     StreamTimings streams) {
+                     StreamTimings streams, java.util.List<String> allowedOrigins) {
 
     /**
      * Liveness of stream connections (API.md "Liveness and closing"): a ping frame every
@@ -37,28 +37,33 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
     /** Every setting's name, as a flag without its dashes. */
     static final Set<String> NAMES = Set.of("host", "port", "data-dir", "workflows-dir", "db", "redis",
             "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "ws-ping-interval",
-            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "config");
+            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "allowed-origins", "config");
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000,
-                StreamTimings.DEFAULTS);
+                StreamTimings.DEFAULTS, java.util.List.of());
     }
 
     public Config withAllowScripts(boolean allow) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins);
     }
 
     public Config withMaxConcurrentRuns(int max) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins);
     }
 
     public Config withWorkflowsDir(Path dir) {
-        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams);
+        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins);
+    }
+
+    public Config withAllowedOrigins(java.util.List<String> origins) {
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, origins);
     }
 
     public Config withStreams(StreamTimings timings) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins);
     }
 
     /**
@@ -95,12 +100,13 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 sources.duration("ws-idle-timeout", defaults.idleTimeout()),
                 sources.duration("write-timeout", defaults.writeTimeout()),
                 sources.duration("sse-keep-alive", defaults.sseKeepAlive()));
+        java.util.List<String> allowedOrigins = sources.origins("allowed-origins");
         if (!isLoopback(host, sources) && !insecure) {
             throw new ConfigException(sources.origin("host") + ": refusing to listen on " + host
                     + " without credentials configured; bind 127.0.0.1, or pass --insecure if this network is trusted");
         }
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams);
+                streams, allowedOrigins);
     }
 
     private static boolean isLoopback(String host, Sources sources) {
@@ -197,6 +203,23 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 // reported below
             }
             throw new ConfigException(origin(name) + ": expected a whole number from " + min + " to " + max + ", got \"" + value + "\"");
+        }
+
+        /** A comma list of origins, each scheme://host[:port], normalised to lower case. */
+        java.util.List<String> origins(String name) {
+            String value = raw(name);
+            if (value == null || value.isBlank()) {
+                return java.util.List.of();
+            }
+            java.util.List<String> origins = new java.util.ArrayList<>();
+            for (String origin : value.split(",")) {
+                String trimmed = origin.trim().toLowerCase(Locale.ROOT);
+                if (!trimmed.matches("https?://[^/\\s]+")) {
+                    throw new ConfigException(origin(name) + ": expected origins like https://ops.example.com, got \"" + origin.trim() + "\"");
+                }
+                origins.add(trimmed);
+            }
+            return java.util.List.copyOf(origins);
         }
 
         Duration duration(String name, Duration defaultValue) {

@@ -80,7 +80,7 @@ public final class Server implements AutoCloseable {
 
         Vertx vertx = Vertx.vertx(new VertxOptions());
         Router router = Router.router(vertx);
-        StreamRoutes streams = new StreamRoutes(hub, store, config.streams());
+        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), config.allowedOrigins());
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);

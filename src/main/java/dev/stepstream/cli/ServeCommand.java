@@ -48,6 +48,9 @@ final class ServeCommand implements Callable<Integer> {
     String writeTimeout;
     @Option(names = "--sse-keep-alive", paramLabel = "DURATION", description = "SSE comment line interval (default 15s).")
     String sseKeepAlive;
+    @Option(names = "--allowed-origins", paramLabel = "ORIGINS",
+            description = "Browser origins (comma list, e.g. https://ops.example.com) allowed to open streams besides the server's own.")
+    String allowedOrigins;
     @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of settings (keys spelled like the flags).")
     String config;
 
@@ -68,6 +71,7 @@ final class ServeCommand implements Callable<Integer> {
         put(flags, "ws-idle-timeout", wsIdleTimeout);
         put(flags, "write-timeout", writeTimeout);
         put(flags, "sse-keep-alive", sseKeepAlive);
+        put(flags, "allowed-origins", allowedOrigins);
         put(flags, "config", config);
         Config resolved = Config.resolve(flags, System.getenv());
 

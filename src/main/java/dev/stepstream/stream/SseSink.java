@@ -38,6 +38,11 @@ final class SseSink implements StreamSink {
         response.write(Buffer.buffer("event: " + type + "\ndata: ").appendBytes(json).appendBytes(END));
     }
 
+    @Override
+    public boolean caughtUpAfterRunComplete() {
+        return false;
+    }
+
     /** A comment line, which keeps proxies from cutting an idle stream. */
     void keepAlive() {
         response.write(": keep-alive\n\n");

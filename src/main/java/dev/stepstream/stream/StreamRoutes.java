@@ -30,11 +30,20 @@ public final class StreamRoutes implements AutoCloseable {
     private final Hub hub;
     private final History history;
     private final Config.StreamTimings timings;
+    private final Origins origins;
 
-    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings) {
+    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, java.util.List<String> allowedOrigins) {
         this.hub = hub;
         this.history = new History(store);
         this.timings = timings;
+        this.origins = new Origins(allowedOrigins);
+    }
+
+    private void checkOrigin(HttpServerRequest request) {
+        if (!origins.allows(request)) {
+            throw new ApiError(403, "origin_not_allowed", "the origin " + Params.abbreviate(request.getHeader("Origin"))
+                    + " may not open streams here (see --allowed-origins)");
+        }
     }
 
     /** Mounts the routes; call before the REST routes, whose events route serves JSON. */
@@ -68,6 +77,7 @@ public final class StreamRoutes implements AutoCloseable {
     private void runStream(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         Request asked = parse(ctx, Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE));
+        checkOrigin(request);
         if (!request.canUpgradeToWebSocket()) {
             throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client"
                     + " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
@@ -180,6 +190,7 @@ public final class StreamRoutes implements AutoCloseable {
     private void allRuns(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         String workflowId = Params.single(ctx, "workflowId");
+        checkOrigin(request);
         if (!request.canUpgradeToWebSocket()) {
             throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client");
         }

@@ -14,6 +14,14 @@ interface StreamSink {
     /** Writes a control message ({@code caught_up}, {@code pong}) of the given type. */
     void control(String type, byte[] json);
 
+    /**
+     * Whether {@code caught_up} is still sent when the run_complete has already been sent.
+     * SSE says no: its stream ends with run_complete, and every event it carries has an id.
+     */
+    default boolean caughtUpAfterRunComplete() {
+        return true;
+    }
+
     /** True while the connection's write queue is over its limit: write nothing more until drained. */
     boolean writeQueueFull();
 

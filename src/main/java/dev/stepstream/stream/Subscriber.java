@@ -164,7 +164,7 @@ final class Subscriber {
     }
 
     private void caughtUp() {
-        if (!caughtUpSent) {
+        if (!caughtUpSent && (!finished || sink.caughtUpAfterRunComplete())) {
             caughtUpSent = true;
             sink.control("caught_up", Json.bytes(Json.object().put("type", "caught_up").put("runId", topic.runId.toString())
                     .set("payload", Json.object().put("seq", lastSent))));
