@@ -2,6 +2,8 @@ package dev.stepstream.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.app.Config;
@@ -61,6 +63,16 @@ public final class TestServer implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The WebSocket address of {@code path} (which may carry a query) on this server. */
+    public URI wsUrl(String path) {
+        return URI.create(url().replaceFirst("^http", "ws") + path);
+    }
+
+    /** The run stream of {@code runId}, with {@code query} (without its {@code ?}) when not empty. */
+    public URI streamUrl(String runId, String query) {
+        return wsUrl("/api/v2/workflows/runs/" + runId + "/stream" + (query == null || query.isEmpty() ? "" : "?" + query));
     }
 
     /** A response: status, JSON body (JSON null when empty or not JSON), and the raw text. */
@@ -160,12 +172,74 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The run's whole history from the events endpoint, each envelope exactly as the server
+     * wrote it (the text of each object of the {@code events} array), following {@code next}.
+     */
+    public List<String> rawEvents(String runId) {
+        List<String> events = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            Response page = get("/api/v2/workflows/runs/" + runId + "/events?after=" + after + "&limit=10000");
+            assertThat(page.status()).as(page.text()).isEqualTo(200);
+            events.addAll(rawObjectsOf(page.text(), "events"));
+            if (page.body().path("next").isNull()) {
+                return events;
+            }
+            after = page.body().path("next").asLong();
+        }
+    }
+
+    /** The exact text of each object in the top-level array {@code field} of {@code json}. */
+    static List<String> rawObjectsOf(String json, String field) {
+        List<String> objects = new ArrayList<>();
+        try (JsonParser parser = Json.MAPPER.getFactory().createParser(json)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new AssertionError("not a JSON object: " + json);
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (name.equals(field) && value == JsonToken.START_ARRAY) {
+                    while (parser.nextToken() == JsonToken.START_OBJECT) {
+                        int start = (int) parser.currentTokenLocation().getCharOffset();
+                        parser.skipChildren();
+                        int end = (int) parser.currentLocation().getCharOffset();
+                        objects.add(json.substring(start, end));
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            return objects;
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + e, e);
+        }
+    }
+
+    /** Waits until the run's history holds a {@code run_complete}, then returns it as exact text. */
+    public List<String> awaitRawHistory(String runId) {
+        return Await.until("run " + runId + " has its run_complete stored", Duration.ofSeconds(60), () -> {
+            List<String> events = rawEvents(runId);
+            return !events.isEmpty() && typeOf(events.get(events.size() - 1)).equals("run_complete") ? events : null;
+        });
+    }
+
     /** Waits until the run's history holds a {@code run_complete}, then returns the history. */
     public List<JsonNode> awaitHistory(String runId) {
         return Await.until("run " + runId + " has its run_complete stored", Duration.ofSeconds(30), () -> {
             List<JsonNode> events = events(runId);
             return !events.isEmpty() && events.get(events.size() - 1).path("type").asText().equals("run_complete") ? events : null;
         });
+    }
+
+    /** The {@code type} of one envelope given as text. */
+    public static String typeOf(String envelope) {
+        try {
+            return Json.MAPPER.readTree(envelope).path("type").asText();
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + envelope);
+        }
     }
 
     public static List<String> types(List<JsonNode> events) {

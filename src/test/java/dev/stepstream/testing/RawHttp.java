@@ -1,0 +1,212 @@
+package dev.stepstream.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.json.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * HTTP/1.1 and WebSocket over a plain socket, for what the JDK's clients hide: the body of a
+ * refused upgrade (the JDK restricts {@code Sec-WebSocket-Key} and drops the body), and a
+ * WebSocket client that never answers a ping.
+ */
+public final class RawHttp {
+    private static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    private RawHttp() {}
+
+    /** An HTTP answer: status, headers (names in lower case) and body. */
+    public record Answer(int status, Map<String, String> headers, String body) {
+        public JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("the body is not JSON: " + body);
+            }
+        }
+
+        public String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    /** Sends a WebSocket upgrade request for {@code path} and reads the answer (a refusal, expectedly). */
+    public static Answer upgrade(int port, String path) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(15_000);
+            sendUpgrade(socket, port, path);
+            InputStream in = socket.getInputStream();
+            Answer head = readHead(in);
+            if (head.status() == 101) {
+                return head;
+            }
+            return new Answer(head.status(), head.headers(), readBody(in, head.headers()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sendUpgrade(Socket socket, int port, String path) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\n"
+                + "Host: 127.0.0.1:" + port + "\r\n"
+                + "Connection: Upgrade\r\n"
+                + "Upgrade: websocket\r\n"
+                + "Sec-WebSocket-Version: 13\r\n"
+                + "Sec-WebSocket-Key: " + KEY + "\r\n"
+                + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    private static Answer readHead(InputStream in) throws IOException {
+        String statusLine = readLine(in);
+        String[] parts = statusLine.split(" ", 3);
+        if (parts.length < 2 || !parts[0].startsWith("HTTP/")) {
+            throw new AssertionError("not an HTTP status line: " + statusLine);
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+            int colon = line.indexOf(':');
+            headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+        }
+        return new Answer(Integer.parseInt(parts[1]), headers, "");
+    }
+
+    private static String readBody(InputStream in, Map<String, String> headers) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
+            while (true) {
+                int size = Integer.parseInt(readLine(in).split(";")[0].trim(), 16);
+                if (size == 0) {
+                    break;
+                }
+                body.write(in.readNBytes(size));
+                readLine(in);
+            }
+        } else if (headers.containsKey("content-length")) {
+            body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
+        } else {
+            body.write(in.readAllBytes());
+        }
+        return body.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        if (b == -1 && line.size() == 0) {
+            throw new EOFException("connection closed");
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * A WebSocket client that reads every frame the server sends and never sends anything:
+     * not a message, not a pong. Its reader runs on a virtual thread.
+     */
+    public static final class SilentWebSocket implements AutoCloseable {
+        private final Socket socket;
+        private final AtomicInteger pings = new AtomicInteger();
+        private final AtomicInteger texts = new AtomicInteger();
+        /** The close code the server sent, or -1 when the connection ended without a close frame. */
+        private final CompletableFuture<Integer> ended = new CompletableFuture<>();
+
+        private SilentWebSocket(Socket socket) {
+            this.socket = socket;
+        }
+
+        public static SilentWebSocket connect(int port, String path) {
+            try {
+                Socket socket = new Socket("127.0.0.1", port);
+                sendUpgrade(socket, port, path);
+                Answer head = readHead(socket.getInputStream());
+                if (head.status() != 101) {
+                    socket.close();
+                    throw new AssertionError("upgrade refused with " + head.status());
+                }
+                SilentWebSocket client = new SilentWebSocket(socket);
+                Thread.ofVirtual().name("silent-ws-reader").start(client::read);
+                return client;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private void read() {
+            try {
+                DataInputStream in = new DataInputStream(socket.getInputStream());
+                while (true) {
+                    int first = in.readUnsignedByte();
+                    int second = in.readUnsignedByte();
+                    long length = second & 0x7f;
+                    if (length == 126) {
+                        length = in.readUnsignedShort();
+                    } else if (length == 127) {
+                        length = in.readLong();
+                    }
+                    byte[] mask = (second & 0x80) != 0 ? in.readNBytes(4) : null;
+                    byte[] payload = in.readNBytes((int) length);
+                    if (mask != null) {
+                        for (int i = 0; i < payload.length; i++) {
+                            payload[i] ^= mask[i % 4];
+                        }
+                    }
+                    switch (first & 0x0f) {
+                        case 0x9 -> pings.incrementAndGet();
+                        case 0x1 -> texts.incrementAndGet();
+                        case 0x8 -> {
+                            ended.complete(payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005);
+                            return;
+                        }
+                        default -> { }
+                    }
+                }
+            } catch (IOException e) {
+                ended.complete(-1);
+            }
+        }
+
+        public int pings() {
+            return pings.get();
+        }
+
+        public int texts() {
+            return texts.get();
+        }
+
+        public boolean ended() {
+            return ended.isDone();
+        }
+
+        /** The close code, once the server closed (-1 for a connection dropped without a close frame). */
+        public Integer endedWith() {
+            return ended.getNow(null);
+        }
+
+        @Override
+        public void close() {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // closing a test connection; nothing to do
+            }
+        }
+    }
+}
