@@ -1,0 +1,86 @@
+package dev.stepstream.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.WsClient;
+import dev.stepstream.testing.Yaml;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The dashboard's stream: run-level events of every run, live, optionally of one workflow. */
+@Timeout(60)
+class AllRunsStreamTest {
+    static final Set<String> RUN_LEVEL = Set.of("run_queued", "run_start", "run_progress", "run_complete");
+
+    @TempDir
+    Path dir;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    private static List<JsonNode> of(WsClient client, String runId) {
+        return client.messages().stream().map(WsClient.Message::json).filter(m -> m.path("runId").asText().equals(runId)).toList();
+    }
+
+    private static boolean completed(WsClient client, List<String> runIds) {
+        return runIds.stream().allMatch(runId -> of(client, runId).stream()
+                .anyMatch(m -> m.path("type").asText().equals("run_complete")));
+    }
+
+    /** What the all-runs stream says of one run, against the run's history. */
+    private static void assertFollows(WsClient client, String runId, List<JsonNode> history) {
+        List<JsonNode> seen = of(client, runId);
+        assertThat(seen).extracting(m -> m.path("type").asText()).as("run %s: %s", runId, seen).allMatch(RUN_LEVEL::contains);
+        assertThat(seen.get(0).path("type").asText()).as("first of %s", seen).isEqualTo("run_queued");
+        JsonNode runStart = history.get(0);
+        JsonNode runComplete = history.get(history.size() - 1);
+        assertThat(seen.stream().filter(m -> m.path("type").asText().equals("run_start")).toList())
+                .as("run_start with its per-run seq, as the history has it").containsExactly(runStart);
+        assertThat(seen.stream().filter(m -> m.path("type").asText().equals("run_complete")).toList())
+                .as("run_complete with its per-run seq, as the history has it").containsExactly(runComplete);
+        assertThat(seen.get(seen.size() - 1)).isEqualTo(runComplete);
+        assertThat(seen.indexOf(runStart)).isLessThan(seen.indexOf(runComplete));
+
+        List<JsonNode> progress = seen.stream().filter(m -> m.path("type").asText().equals("run_progress")).toList();
+        assertThat(progress).extracting(p -> p.path("payload").path("stepId").asText() + "=" + p.path("payload").path("status").asText())
+                .as("one run_progress per step_complete, in order")
+                .containsExactlyElementsOf(TestServer.payloads(history, "step_complete",
+                        p -> p.path("stepId").asText() + "=" + p.path("status").asText()));
+        assertThat(progress).allSatisfy(p -> assertThat(p.path("runId").asText()).isEqualTo(runId));
+    }
+
+    @Test
+    void theAllRunsStreamSeesQueuedStartProgressAndCompleteOfConcurrentRunsAndCanBeNarrowedToOneWorkflow() {
+        try (TestServer server = TestServer.start(dir)) {
+            server.apply(Yaml.fixture("st-dashboard.yaml"));
+            server.apply(Yaml.fixture("st-dashboard-other.yaml"));
+            try (WsClient all = WsClient.connect(http, server.wsUrl("/api/v2/stream"));
+                 WsClient narrowed = WsClient.connect(http, server.wsUrl("/api/v2/stream?workflowId=st-dashboard"))) {
+                List<String> runs = List.of(server.execute("st-dashboard", null), server.execute("st-dashboard", null),
+                        server.execute("st-dashboard", null));
+                String other = server.execute("st-dashboard-other", null);
+                List<String> every = List.of(runs.get(0), runs.get(1), runs.get(2), other);
+
+                all.awaitMessages("every run's run_complete", m -> completed(all, every), Duration.ofSeconds(30));
+                narrowed.awaitMessages("the narrowed runs' run_complete", m -> completed(narrowed, runs), Duration.ofSeconds(30));
+
+                for (String runId : every) {
+                    assertFollows(all, runId, server.awaitHistory(runId));
+                }
+                for (String runId : runs) {
+                    assertFollows(narrowed, runId, server.awaitHistory(runId));
+                }
+                assertThat(of(narrowed, other)).as("a run of another workflow").isEmpty();
+                assertThat(all.messages()).as("only run-level events, no history")
+                        .allSatisfy(m -> assertThat(RUN_LEVEL).contains(m.type()));
+                assertThat(all.isClosed()).as("the all-runs stream stays open: %s", all.closeNow()).isFalse();
+            }
+        }
+    }
+}

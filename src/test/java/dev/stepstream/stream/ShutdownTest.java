@@ -1,0 +1,73 @@
+package dev.stepstream.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.WsClient;
+import dev.stepstream.testing.Yaml;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A server that stops tells every open stream so, with 1001: reconnect with {@code after}. */
+@Timeout(60)
+class ShutdownTest {
+    @TempDir
+    Path dir;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void closingTheServerClosesEveryOpenStreamWith1001() {
+        // One run at a time: the second run waits in the queue, so its stream is open on a run
+        // that cannot end while the server stops.
+        try (TestServer server = TestServer.start(dir, config -> config.withMaxConcurrentRuns(1))) {
+            server.apply(Yaml.fixture("st-quiet.yaml"));
+            String running = server.execute("st-quiet", "{\"pause\": \"30s\"}");
+            String queued = server.execute("st-quiet", "{\"pause\": \"1s\"}");
+
+            WsClient runningStream = WsClient.connect(http, server.streamUrl(running, ""));
+            WsClient queuedStream = WsClient.connect(http, server.streamUrl(queued, "batch=1"));
+            WsClient allRuns = WsClient.connect(http, server.wsUrl("/api/v2/stream"));
+            runningStream.awaitType("caught_up");
+            queuedStream.awaitType("caught_up");
+
+            server.close();
+
+            assertThat(queuedStream.awaitClose().code()).as("the queued run's stream").isEqualTo(1001);
+            assertThat(allRuns.awaitClose().code()).as("the all-runs stream").isEqualTo(1001);
+            WsClient.Close close = runningStream.awaitClose();
+            List<JsonNode> envelopes = runningStream.envelopes();
+            JsonNode last = envelopes.get(envelopes.size() - 1);
+            if (close.code() == 1000) {
+                // Acceptable only if the run really ended (interrupted by the shutdown) and that was sent.
+                assertThat(last.path("type").asText()).as("1000 without a run_complete: %s", last).isEqualTo("run_complete");
+            } else {
+                assertThat(close.code()).as("the running run's stream").isEqualTo(1001);
+            }
+        }
+    }
+
+    @Test
+    void aQueuedRunsStreamCatchesUpAtZeroThenGoesLiveWhenTheRunStarts() {
+        try (TestServer server = TestServer.start(dir, config -> config.withMaxConcurrentRuns(1))) {
+            server.apply(Yaml.fixture("st-quiet.yaml"));
+            server.apply(Yaml.fixture("st-story.yaml"));
+            String blocker = server.execute("st-quiet", "{\"pause\": \"30s\"}");
+            String queued = server.execute("st-story", null);
+
+            try (WsClient client = WsClient.connect(http, server.streamUrl(queued, ""))) {
+                JsonNode caughtUp = client.awaitType("caught_up");
+                assertThat(caughtUp.path("payload").path("seq").asLong()).as("nothing sent yet: %s", caughtUp).isZero();
+                assertThat(client.envelopes()).isEmpty();
+
+                assertThat(server.post("/api/v2/workflows/runs/" + blocker + "/cancel", "").status()).isEqualTo(202);
+                Envelopes.assertWholeStream(client, server.awaitRawHistory(queued), queued);
+                Envelopes.assertWellFormed(client.envelopes(), queued, 1);
+            }
+        }
+    }
+}
