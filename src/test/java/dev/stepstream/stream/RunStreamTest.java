@@ -74,6 +74,13 @@ class RunStreamTest {
             assertThat(caughtUp.path("payload").path("seq").asLong()).isEqualTo(history.size());
             assertThat(caughtUp.has("seq")).isFalse();
         }
+
+        // A client that already has it all gets caught_up and the close, nothing else.
+        try (WsClient client = WsClient.connect(http, server.streamUrl(runId, "after=" + history.size()))) {
+            assertThat(client.awaitClose().code()).isEqualTo(1000);
+            assertThat(client.messages()).extracting(WsClient.Message::type).containsExactly("caught_up");
+            assertCaughtUpOnce(client, runId, history.size());
+        }
     }
 
     @Test
@@ -210,6 +217,12 @@ class RunStreamTest {
             client.awaitType("caught_up");
             client.sendText("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(513) + "\"}");
             assertThat(client.awaitClose(Duration.ofSeconds(10)).code()).isEqualTo(1009);
+        }
+        // Bytes, not characters: 300 two-byte characters are 600 bytes.
+        try (WsClient client = WsClient.connect(http, server.streamUrl(runId, ""))) {
+            client.awaitType("caught_up");
+            client.sendText("é".repeat(300));
+            assertThat(client.awaitClose(Duration.ofSeconds(10)).code()).isEqualTo(1009);
         } finally {
             server.post("/api/v2/workflows/runs/" + runId + "/cancel", "");
         }
@@ -240,6 +253,7 @@ class RunStreamTest {
             client.sendText("[1, 2, 3]");
             client.sendText("{\"type\": \"subscribe\", \"runId\": \"" + runId + "\"}");
             client.sendText("x".repeat(512)); // exactly the limit: not over it
+            client.sendText("é".repeat(256)); // 512 bytes in two-byte characters
             client.sendText("{\"type\": \"ping\"}");
             client.awaitType("pong", Duration.ofSeconds(10));
             assertThat(client.controls()).extracting(c -> c.path("type").asText()).containsExactly("caught_up", "pong");
