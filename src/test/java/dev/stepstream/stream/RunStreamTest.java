@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.RawHttp;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import dev.stepstream.testing.Yaml;
@@ -103,6 +104,26 @@ class RunStreamTest {
             assertWholeStream(client, history, runId);
             assertWellFormed(client.envelopes(), runId, 1);
             assertThat(typeOf(client.envelopeTexts().get(client.envelopeTexts().size() - 1))).isEqualTo("run_complete");
+        }
+    }
+
+    /**
+     * Beyond the issue's list: an {@code after} past the run's last seq (a client that kept a
+     * position from elsewhere) must not leave the stream open forever. API.md is silent on it;
+     * a refusal before the upgrade, or the close once the run has ended, would both do.
+     */
+    @Test
+    void aStreamWithAfterBeyondTheRunsEndStillClosesWhenTheRunEnds() {
+        String runId = server.execute("st-story", "{\"pause\": \"500ms\"}");
+        RawHttp.Answer refusal = RawHttp.upgrade(server.port(), "/api/v2/workflows/runs/" + runId + "/stream?after=1000000");
+        if (refusal.status() == 400) {
+            return;
+        }
+        try (WsClient client = WsClient.connect(http, server.streamUrl(runId, "after=1000000"))) {
+            server.awaitEnd(runId);
+            WsClient.Close close = client.awaitClose(Duration.ofSeconds(10));
+            assertThat(close.code()).as("closed once the run ended: %s", close).isEqualTo(1000);
+            assertThat(client.envelopes()).isEmpty();
         }
     }
 

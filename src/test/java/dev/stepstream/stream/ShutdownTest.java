@@ -6,9 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import dev.stepstream.testing.Yaml;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,8 +40,10 @@ class ShutdownTest {
 
             server.close();
 
-            assertThat(queuedStream.awaitClose().code()).as("the queued run's stream").isEqualTo(1001);
-            assertThat(allRuns.awaitClose().code()).as("the all-runs stream").isEqualTo(1001);
+            WsClient.Close queuedClose = queuedStream.awaitClose();
+            assertThat(queuedClose.code()).as("the queued run's stream: %s", queuedClose).isEqualTo(1001);
+            WsClient.Close allRunsClose = allRuns.awaitClose();
+            assertThat(allRunsClose.code()).as("the all-runs stream: %s", allRunsClose).isEqualTo(1001);
             WsClient.Close close = runningStream.awaitClose();
             List<JsonNode> envelopes = runningStream.envelopes();
             JsonNode last = envelopes.get(envelopes.size() - 1);
@@ -46,7 +51,38 @@ class ShutdownTest {
                 // Acceptable only if the run really ended (interrupted by the shutdown) and that was sent.
                 assertThat(last.path("type").asText()).as("1000 without a run_complete: %s", last).isEqualTo("run_complete");
             } else {
-                assertThat(close.code()).as("the running run's stream").isEqualTo(1001);
+                assertThat(close.code()).as("the running run's stream: %s", close).isEqualTo(1001);
+            }
+        }
+    }
+
+    /**
+     * A stream is open once the client has its 101, however recently: a server that stops right
+     * then must still say 1001, not a bare 1000 that tells the client the run has ended. The
+     * window is small, so this opens ten streams at once and stops the server, twenty times.
+     */
+    @Test
+    void streamsOpenedJustBeforeTheServerStopsAreClosedWith1001Too() {
+        for (int round = 0; round < 20; round++) {
+            List<WsClient> clients = new ArrayList<>();
+            try (TestServer server = TestServer.start(dir.resolve("round-" + round), config -> config.withMaxConcurrentRuns(1))) {
+                server.apply(Yaml.fixture("st-quiet.yaml"));
+                server.execute("st-quiet", "{\"pause\": \"30s\"}");
+                String queued = server.execute("st-quiet", null); // cannot end while the server stops
+                List<CompletableFuture<WsClient>> opening = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    URI uri = i % 2 == 0 ? server.streamUrl(queued, "") : server.wsUrl("/api/v2/stream");
+                    opening.add(WsClient.open(http, uri, Integer.MAX_VALUE));
+                }
+                opening.forEach(o -> clients.add(o.join()));
+
+                server.close();
+
+                for (WsClient client : clients) {
+                    WsClient.Close close = client.awaitClose();
+                    assertThat(close.code()).as("round %d, %s: %s after %s", round, client.uri().getPath(), close,
+                            client.messages()).isEqualTo(1001);
+                }
             }
         }
     }
