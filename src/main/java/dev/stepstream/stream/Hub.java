@@ -33,6 +33,10 @@ public final class Hub implements EventLog.Listener, RunListener {
     private final RunFeed feed = new RunFeed();
     /** The workflow of each unfinished run the feed has heard of, for {@code ?workflowId=}. */
     private final Map<UUID, String> workflowOfRun = new ConcurrentHashMap<>();
+    /** Set once at shutdown: streams still being opened are closed with 1001 as soon as they are. */
+    private volatile boolean closing;
+    /** Stream requests between their arrival and their subscriber's registration (or refusal). */
+    private final java.util.concurrent.atomic.AtomicInteger opening = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public void committed(List<RunEvent> batch) {
@@ -124,11 +128,37 @@ public final class Hub implements EventLog.Listener, RunListener {
         return count;
     }
 
+    boolean closing() {
+        return closing;
+    }
+
+    /** A stream request arrived; pair with {@link #opened}. */
+    void opening() {
+        opening.incrementAndGet();
+    }
+
+    /** A stream request was registered or refused. */
+    void opened() {
+        opening.decrementAndGet();
+    }
+
     /**
-     * Closes every stream with 1001 (the server is going away; reconnect with after), each on
-     * its own event loop, and waits up to {@code timeout} for the close frames to be written.
+     * Closes every stream with 1001 (the server is going away; reconnect with after). New stream
+     * requests are refused from now on; those already being opened are closed with 1001 as soon
+     * as they register, and this waits (up to {@code timeout}) for them, so that none is left to
+     * the HTTP server's own close, which would send 1000 ("the run is over").
      */
     public void closeAll(Duration timeout) {
+        closing = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        closeRegistered(timeout);
+        while (opening.get() > 0 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        closeRegistered(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+
+    private void closeRegistered(Duration timeout) {
         List<Runnable> closes = new ArrayList<>();
         List<io.vertx.core.Context> contexts = new ArrayList<>();
         for (Topic topic : topics.values()) {

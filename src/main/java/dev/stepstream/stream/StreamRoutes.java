@@ -39,6 +39,12 @@ public final class StreamRoutes implements AutoCloseable {
         this.origins = new Origins(allowedOrigins);
     }
 
+    private void checkOpen() {
+        if (hub.closing()) {
+            throw new ApiError(503, "shutting_down", "the server is shutting down; reconnect with after");
+        }
+    }
+
     private void checkOrigin(HttpServerRequest request) {
         if (!origins.allows(request)) {
             throw new ApiError(403, "origin_not_allowed", "the origin " + Params.abbreviate(request.getHeader("Origin"))
@@ -82,26 +88,49 @@ public final class StreamRoutes implements AutoCloseable {
             throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client"
                     + " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
         }
+        checkOpen();
         request.pause();
-        lookUp(ctx, asked.runId(), run -> request.toWebSocket().onSuccess(socket -> {
-            socket.resume(); // nothing is read until the handlers are set below, on this event loop
-            Context context = Vertx.currentContext();
-            WebSocketSink sink = new WebSocketSink(socket, asked.batch());
-            Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
-                    asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
-            Liveness liveness = new Liveness(context.owner(), socket, timings.pingInterval().toMillis(),
-                    timings.idleTimeout().toMillis(), () -> subscriber.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
-            socket.textMessageHandler(text -> {
-                liveness.received();
-                inbound(text, () -> sink.control("pong", PONG), reason -> subscriber.close(CloseCode.TOO_BIG, reason));
+        hub.opening();
+        lookUp(ctx, asked.runId(), run -> {
+            if (asked.after() > run.lastSeq()) {
+                // A client can only have seen committed events, so this after cannot come from
+                // this run; a stream from it would wait for events that may never exist.
+                throw ApiError.badParameter("after", "run " + asked.runId() + " has no event " + asked.after()
+                        + " (its last is " + run.lastSeq() + ")");
+            }
+            request.toWebSocket().onComplete(upgraded -> {
+                hub.opened();
+                if (upgraded.failed()) {
+                    ctx.fail(upgraded.cause());
+                    return;
+                }
+                ServerWebSocket socket = upgraded.result();
+                Context context = Vertx.currentContext();
+                WebSocketSink sink = new WebSocketSink(socket, asked.batch());
+                Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
+                        asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
+                Liveness liveness = new Liveness(context.owner(), socket, timings.pingInterval().toMillis(),
+                        timings.idleTimeout().toMillis(), () -> subscriber.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
+                socket.textMessageHandler(text -> {
+                    liveness.received();
+                    inbound(text, () -> {
+                        if (!sink.writeQueueFull()) { // a client that pings but never reads gets no queue of pongs
+                            sink.control("pong", PONG);
+                        }
+                    }, reason -> subscriber.close(CloseCode.TOO_BIG, reason));
+                });
+                socket.binaryMessageHandler(ignored -> liveness.received());
+                socket.closeHandler(ignored -> {
+                    liveness.stop();
+                    subscriber.closed();
+                });
+                if (hub.closing()) {
+                    subscriber.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
+                    return;
+                }
+                subscriber.pump();
             });
-            socket.binaryMessageHandler(ignored -> liveness.received());
-            socket.closeHandler(ignored -> {
-                liveness.stop();
-                subscriber.closed();
-            });
-            subscriber.pump();
-        }).onFailure(failure -> ctx.fail(failure)));
+        }, hub::opened);
     }
 
     /**
@@ -128,15 +157,19 @@ public final class StreamRoutes implements AutoCloseable {
     }
 
     /** Looks the run up off the event loop; answers 404 if there is none, else continues on the loop. */
-    private void lookUp(RoutingContext ctx, UUID runId, java.util.function.Consumer<RunDetail> found) {
+    private void lookUp(RoutingContext ctx, UUID runId, java.util.function.Consumer<RunDetail> found, Runnable refused) {
         Context context = Vertx.currentContext();
         history.run(runId).whenComplete((run, failure) -> context.runOnContext(ignored -> {
-            if (failure != null) {
-                ctx.fail(failure);
-            } else if (run.isEmpty()) {
-                new ApiError(404, "run_not_found", "no run " + runId + " exists").send(ctx);
-            } else {
+            try {
+                if (failure != null) {
+                    throw failure instanceof RuntimeException e ? e : new IllegalStateException(failure);
+                } else if (run.isEmpty()) {
+                    throw new ApiError(404, "run_not_found", "no run " + runId + " exists");
+                }
                 found.accept(run.get());
+            } catch (RuntimeException e) {
+                refused.run();
+                ctx.fail(e);
             }
         }));
     }
@@ -156,7 +189,12 @@ public final class StreamRoutes implements AutoCloseable {
             }
         }
         Request asked = parse(ctx, after);
+        checkOpen();
         lookUp(ctx, asked.runId(), run -> {
+            if (asked.after() > run.lastSeq()) {
+                throw ApiError.badParameter("after", "run " + asked.runId() + " has no event " + asked.after()
+                        + " (its last is " + run.lastSeq() + ")");
+            }
             HttpServerResponse response = ctx.response();
             if (ended(run, asked.after())) {
                 // Nothing will ever follow: 204 tells an EventSource to stop reconnecting.
@@ -184,7 +222,7 @@ public final class StreamRoutes implements AutoCloseable {
             response.endHandler(ignored -> stop.run());
             response.writeHead();
             subscriber.pump();
-        });
+        }, () -> { });
     }
 
     private void allRuns(RoutingContext ctx) {
@@ -194,7 +232,9 @@ public final class StreamRoutes implements AutoCloseable {
         if (!request.canUpgradeToWebSocket()) {
             throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client");
         }
-        request.toWebSocket().onSuccess(socket -> {
+        checkOpen();
+        hub.opening();
+        request.toWebSocket().onComplete(upgraded -> hub.opened()).onSuccess(socket -> {
             Context context = Vertx.currentContext();
             FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, context,
                     timings.writeTimeout().toMillis());
@@ -203,12 +243,19 @@ public final class StreamRoutes implements AutoCloseable {
                     timings.idleTimeout().toMillis(), () -> subscriber.close(CloseCode.GOING_AWAY, "nothing received"));
             socket.textMessageHandler(text -> {
                 liveness.received();
-                inbound(text, () -> socket.writeFrame(Frames.text(PONG)), reason -> subscriber.close(CloseCode.TOO_BIG, reason));
+                inbound(text, () -> {
+                    if (!socket.writeQueueFull()) { // a client that pings but never reads gets no queue of pongs
+                        socket.writeFrame(Frames.text(PONG));
+                    }
+                }, reason -> subscriber.close(CloseCode.TOO_BIG, reason));
             });
             socket.closeHandler(ignored -> {
                 liveness.stop();
                 subscriber.closed();
             });
+            if (hub.closing()) {
+                subscriber.close(CloseCode.GOING_AWAY, "server shutting down");
+            }
         }).onFailure(ctx::fail);
     }
 
