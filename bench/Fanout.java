@@ -45,7 +45,11 @@ public class Fanout {
         // perl paces the lines by sleeping until each one's due time (no busy loop: it would take a core).
         String script = ("perl -MTime::HiRes=time,sleep -e '$|=1; my $t=time; for my $i (1..%d) "
                 + "{ my $d = $t + $i/%d - time; sleep($d) if $d > 0; print \"line $i\\n\" }'").formatted(events, rate);
-        put("bench-fanout", "id: bench-fanout\nsteps:\n  - {id: wait, type: sleep, duration: 3s}\n"
+        // The run waits at a gate until every client is connected and caught up, so that the
+        // latencies measured are those of live events only.
+        Path gate = Files.createTempDirectory("fanout").resolve("gate");
+        put("bench-fanout", "id: bench-fanout\nsteps:\n"
+                + "  - {id: wait, type: script, run: \"while [ ! -f " + gate + " ]; do sleep 0.05; done\"}\n"
                 + "  - id: print\n    type: script\n    run: \"" + script.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n");
         String runId = execute("bench-fanout");
         long expected = events + 6; // run_start, wait's start and complete, print's start, the lines, its complete, run_complete
@@ -67,7 +71,11 @@ public class Fanout {
             }
         }
         CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).join();
+        for (Client client : all) {
+            client.caughtUp.join();
+        }
         System.out.printf("connected %d clients in %.1f s%n", clients, (System.nanoTime() - connectStart) / 1e9);
+        Files.writeString(gate, "open");
         if (!done.await(10 + events / Math.max(1, rate) * 4L + 60, TimeUnit.SECONDS)) {
             System.out.println("TIMEOUT: " + done.getCount() + " clients did not finish");
         }
@@ -91,7 +99,7 @@ public class Fanout {
     static void idle(int connections, long serverPid) throws Exception {
         put("bench-idle", "id: bench-idle\nsteps:\n  - {id: wait, type: sleep, duration: 1h}\n");
         String runId = execute("bench-idle");
-        System.gc();
+        long heapBefore = liveHeapKb(serverPid);
         long before = rssKb(serverPid);
         long cpuBefore = cpuTicks(serverPid);
         HttpClient[] pool = new HttpClient[16];
@@ -122,9 +130,12 @@ public class Fanout {
         Thread.sleep(3000); // let the server settle before reading its memory
         long after = rssKb(serverPid);
         long cpuAfter = cpuTicks(serverPid);
+        long heapAfter = liveHeapKb(serverPid);
         System.out.printf("%,d idle WebSocket connections open (%d confirmed) in %.1f s%n", sockets.size(), open.get(), took);
         System.out.printf("server resident memory: %,d KB before, %,d KB after: %.1f KB per connection%n",
                 before, after, (after - before) / (double) connections);
+        System.out.printf("server live heap after a full GC: %,d KB before, %,d KB after: %.1f KB per connection%n",
+                heapBefore, heapAfter, (heapAfter - heapBefore) / (double) connections);
         System.out.printf("server CPU to accept them: %.2f s%n", (cpuAfter - cpuBefore) / 100.0);
         for (WebSocket socket : sockets) {
             socket.abort();
@@ -143,6 +154,7 @@ public class Fanout {
         long firstLineAt;
         long lastLineAt;
         String problem;
+        final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
         private final StringBuilder partial = new StringBuilder();
         private boolean finished;
 
@@ -180,6 +192,9 @@ public class Fanout {
 
         private void envelope(String frame, int from, int end, long now) {
             if (!frame.startsWith("{\"runId\"", from)) {
+                if (frame.startsWith("{\"type\":\"caught_up\"", from)) {
+                    caughtUp.complete(null);
+                }
                 return; // a control message: caught_up, pong
             }
             int seqAt = frame.indexOf("\"seq\":", from);
@@ -191,8 +206,8 @@ public class Fanout {
             received++;
             int timeAt = frame.indexOf("\"time\":\"", from) + 8;
             long created = Instant.parse(frame.substring(timeAt, frame.indexOf('"', timeAt))).toEpochMilli();
-            if (count < latencies.length) {
-                latencies[count++] = now - created;
+            if (caughtUp.isDone() && count < latencies.length) {
+                latencies[count++] = now - created; // live events only: history waited for the connection
             }
             if (frame.startsWith("\"type\":\"step_log\"", frame.indexOf("\"type\"", from))) {
                 long t = System.nanoTime();
@@ -212,6 +227,7 @@ public class Fanout {
             if (statusCode != 1000 && problem == null) {
                 problem = "closed with " + statusCode + " " + reason;
             }
+            caughtUp.complete(null);
             finish();
             return null;
         }
@@ -221,6 +237,7 @@ public class Fanout {
             if (problem == null) {
                 problem = "error: " + error;
             }
+            caughtUp.complete(null);
             finish();
         }
 
@@ -269,6 +286,17 @@ public class Fanout {
             }
         }
         return -1;
+    }
+
+    /** Runs a full GC in the server (jcmd) and returns the heap it still uses. */
+    static long liveHeapKb(long pid) throws Exception {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true).start().waitFor();
+        Process info = new ProcessBuilder(jcmd, Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+        String text = new String(info.getInputStream().readAllBytes());
+        info.waitFor();
+        java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(text);
+        return used.find() ? Long.parseLong(used.group(1)) : -1;
     }
 
     static long cpuTicks(long pid) throws Exception {
