@@ -25,6 +25,17 @@ final class ApiClient {
         }
 
         /** The error's message from the API's error shape, or the status. */
+        /** Prints the error's message after {@code prefix}, then each problem of its details on a line. */
+        void printError(java.io.PrintWriter err, String prefix) {
+            err.println(prefix + errorMessage());
+            JsonNode details = body.path("error").path("details");
+            if (details.isArray()) {
+                for (JsonNode problem : details) {
+                    err.println("  " + problem.path("path").asText() + ": " + problem.path("message").asText());
+                }
+            }
+        }
+
         String errorMessage() {
             JsonNode message = body.path("error").path("message");
             return message.isMissingNode() ? "HTTP " + status : message.asText();

@@ -57,10 +57,7 @@ final class RunCommand implements Callable<Integer> {
         inputs.forEach((name, value) -> typed.set(name, typedValue(name, value, definition.body().path("inputs").path(name))));
         ApiClient.Response started = client.post(path + "/execute", body);
         if (!started.ok()) {
-            spec.commandLine().getErr().println("run: " + started.errorMessage());
-            for (JsonNode problem : started.body().path("error").path("details")) {
-                spec.commandLine().getErr().println("  " + problem.path("path").asText() + ": " + problem.path("message").asText());
-            }
+            started.printError(spec.commandLine().getErr(), "run: ");
             return Cli.FAILED;
         }
         String runId = started.body().path("runId").asText();

@@ -68,13 +68,7 @@ final class WorkflowsCommand implements Runnable {
                         + response.body().path("id").asText(id) + ", version " + response.body().path("version").asInt());
                 return true;
             }
-            err.println(file + ": " + response.errorMessage());
-            JsonNode details = response.body().path("error").path("details");
-            if (details.isArray()) {
-                for (JsonNode problem : details) {
-                    err.println("  " + problem.path("path").asText() + ": " + problem.path("message").asText());
-                }
-            }
+            response.printError(err, file + ": ");
             return false;
         }
 

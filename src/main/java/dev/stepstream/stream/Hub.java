@@ -159,24 +159,13 @@ public final class Hub implements EventLog.Listener, RunListener {
     }
 
     private void closeRegistered(Duration timeout) {
-        List<Runnable> closes = new ArrayList<>();
-        List<io.vertx.core.Context> contexts = new ArrayList<>();
-        for (Topic topic : topics.values()) {
-            for (Subscriber subscriber : topic.subscribers) {
-                contexts.add(subscriber.context());
-                closes.add(() -> subscriber.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after"));
-            }
-        }
-        for (FeedSubscriber subscriber : feed.subscribers) {
-            contexts.add(subscriber.context());
-            closes.add(() -> subscriber.close(CloseCode.GOING_AWAY, "server shutting down"));
-        }
-        CountDownLatch done = new CountDownLatch(closes.size());
-        for (int i = 0; i < closes.size(); i++) {
-            Runnable close = closes.get(i);
-            contexts.get(i).runOnContext(ignored -> {
+        List<Pump> open = new ArrayList<>(feed.subscribers);
+        topics.values().forEach(topic -> open.addAll(topic.subscribers));
+        CountDownLatch done = new CountDownLatch(open.size());
+        for (Pump connection : open) {
+            connection.context().runOnContext(ignored -> {
                 try {
-                    close.run();
+                    connection.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
                 } finally {
                     done.countDown();
                 }

@@ -6,7 +6,6 @@ import dev.stepstream.json.Json;
 import io.vertx.core.Context;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One connection's view of one run: a cursor over the run's log and a small state machine
@@ -15,11 +14,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * a slow reader), one page at a time from the store. So a slow reader delays only itself, and
  * every event reaches it exactly once, in seq order: the cursor moves over each seq once.
  *
- * <p>Threads: everything but {@link #wake} runs on the connection's event loop ({@code
- * context}), which owns all the mutable fields. {@link #wake} is called by the committer thread
- * and only schedules {@link #pump} there, at most once until it has run.
+ * <p>Threads: everything but {@link #wake} runs on the connection's event loop, which owns all
+ * the mutable fields (see {@link Pump}); the committer thread only wakes it.
  */
-final class Subscriber {
+final class Subscriber extends Pump {
     /** Events one write gathers: one frame with {@code batch=1}, up to about 64 KiB. */
     private static final int MAX_CHUNK_EVENTS = 256;
     private static final int MAX_CHUNK_BYTES = 64 * 1024;
@@ -33,9 +31,6 @@ final class Subscriber {
     private final History history;
     private final StreamSink sink;
     private final StreamFilter filter;
-    private final Context context;
-    private final long writeTimeoutMs;
-    private final AtomicBoolean wakeScheduled = new AtomicBoolean();
 
     private long cursor;           // the last seq this connection has passed (sent or filtered out)
     private long lastSent;         // the last seq written, for caught_up
@@ -43,38 +38,25 @@ final class Subscriber {
     private boolean fetching;
     private boolean caughtUpSent;
     private boolean finished;      // run_complete has been passed
-    private boolean waitingForDrain;
-    private boolean closed;
-    private long drainTimer = -1;
     private List<RunEvent> page = List.of();
     private int pageIndex;
 
     Subscriber(Hub hub, Topic topic, History history, StreamSink sink, StreamFilter filter, Context context,
                long after, boolean runAlreadyEnded, long writeTimeoutMs) {
+        super(context, writeTimeoutMs);
         this.hub = hub;
         this.topic = topic;
         this.history = history;
         this.sink = sink;
         this.filter = filter;
-        this.context = context;
         this.cursor = after;
         this.finished = runAlreadyEnded;
-        this.writeTimeoutMs = writeTimeoutMs;
-    }
-
-    /** Any thread: new events were committed; pump on the event loop soon. */
-    void wake() {
-        if (wakeScheduled.compareAndSet(false, true)) {
-            context.runOnContext(ignored -> {
-                wakeScheduled.set(false);
-                pump();
-            });
-        }
     }
 
     /** Writes what is ready while the socket is writable. Event loop only. */
+    @Override
     void pump() {
-        if (closed || waitingForDrain) {
+        if (paused()) {
             return;
         }
         List<RunEvent> chunk = new ArrayList<>();
@@ -147,7 +129,7 @@ final class Subscriber {
         fetching = true;
         history.page(topic.runId, cursor).whenComplete((events, failure) -> context.runOnContext(ignored -> {
             fetching = false;
-            if (closed) {
+            if (isClosed()) {
                 return;
             }
             if (failure != null) {
@@ -174,42 +156,18 @@ final class Subscriber {
         }
     }
 
-    /** The socket is full: wait for it to drain, and close with 1013 if it does not in time. */
-    private void awaitDrain() {
-        waitingForDrain = true;
-        sink.onDrain(() -> {
-            if (!waitingForDrain) {
-                return;
-            }
-            waitingForDrain = false;
-            context.owner().cancelTimer(drainTimer);
-            pump();
-        });
-        drainTimer = context.owner().setTimer(writeTimeoutMs, ignored -> {
-            if (waitingForDrain) {
-                close(CloseCode.TRY_AGAIN, "too slow: a write did not complete in time; reconnect with after");
-            }
-        });
+    @Override
+    void onDrain(Runnable drained) {
+        sink.onDrain(drained);
     }
 
-    /** Event loop only. Idempotent. */
-    void close(CloseCode code, String reason) {
-        if (closed) {
-            return;
-        }
-        closed();
+    @Override
+    void sendClose(CloseCode code, String reason) {
         sink.close(code, reason);
     }
 
-    /** The connection is gone (closed by either side): stop and forget it. Event loop only. */
-    void closed() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (drainTimer >= 0) {
-            context.owner().cancelTimer(drainTimer);
-        }
+    @Override
+    void unsubscribe() {
         hub.unsubscribe(this);
     }
 
@@ -217,7 +175,4 @@ final class Subscriber {
         return topic;
     }
 
-    Context context() {
-        return context;
-    }
 }
