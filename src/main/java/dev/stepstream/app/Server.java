@@ -7,6 +7,7 @@ import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.stream.Hub;
 import dev.stepstream.stream.StreamRoutes;
+import dev.stepstream.web.WebRoutes;
 import dev.stepstream.workflow.WorkflowCatalog;
 import dev.stepstream.workflow.WorkflowValidator;
 import io.vertx.core.DeploymentOptions;
@@ -84,6 +85,8 @@ public final class Server implements AutoCloseable {
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);
+        // Last, so that the API's and the streams' routes (and the API's JSON 404) come first.
+        new WebRoutes().mount(router);
         HttpServerOptions options = new HttpServerOptions()
                 // No HTTP/2 upgrade over cleartext: it caps a connection at 100 concurrent
                 // streams, which the JDK's client (it upgrades by default) turns into errors.

@@ -1,0 +1,50 @@
+package dev.stepstream.web;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * The web page of API.md ("GET / the web UI"): static files from the classpath folder {@code web},
+ * and the page's deep links ({@code /runs/{runId}}, {@code /workflows/{id}}) answered with
+ * {@code index.html} so that a reload of such an address shows the page, which then routes itself.
+ * Mount it after the API and stream routes: a path it does not know falls through to the API's
+ * JSON 404.
+ */
+public final class WebRoutes {
+    private static final String ROOT = "web";
+    private final Buffer index;
+
+    public WebRoutes() {
+        try (InputStream in = WebRoutes.class.getClassLoader().getResourceAsStream(ROOT + "/index.html")) {
+            if (in == null) {
+                throw new IllegalStateException("the web page is missing from the classpath (" + ROOT + "/index.html)");
+            }
+            index = Buffer.buffer(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void mount(Router router) {
+        router.get("/runs/:runId").handler(this::sendIndex);
+        router.get("/workflows/:workflowId").handler(this::sendIndex);
+        router.get("/*").handler(StaticHandler.create(ROOT)
+                .setIndexPage("index.html")
+                // The files are small and change with the jar: let the browser revalidate
+                // rather than run yesterday's modules against today's server.
+                .setCachingEnabled(false)
+                .setDirectoryListing(false));
+    }
+
+    private void sendIndex(RoutingContext ctx) {
+        ctx.response()
+                .putHeader("Content-Type", "text/html; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache")
+                .end(index);
+    }
+}
