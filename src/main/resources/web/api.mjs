@@ -1,0 +1,37 @@
+// The REST side of API.md, and the WebSocket address and subprotocols, in one place.
+const TOKEN_KEY = 'stepstream.token';
+
+export function token() { return localStorage.getItem(TOKEN_KEY) || ''; }
+export function setToken(value) {
+  if (value) localStorage.setItem(TOKEN_KEY, value); else localStorage.removeItem(TOKEN_KEY);
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = body && body.error;
+    super(e ? e.message : `HTTP ${status}`);
+    this.status = status;
+    this.code = e && e.code;
+    this.details = e && e.details;
+  }
+}
+
+export async function api(path, { method = 'GET', body } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token()) headers.Authorization = `Bearer ${token()}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+/** Opens a WebSocket on a path of this server, with the token as a subprotocol when there is one. */
+export function openSocket(path) {
+  const url = new URL(path, location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const protocols = ['stepstream.v2'];
+  if (token()) protocols.push(`stepstream.bearer.${token()}`);
+  return new WebSocket(url, protocols);
+}

@@ -1,0 +1,65 @@
+// The page's entry: a small router over real links (/, /workflows/{id}, /runs/{runId}).
+import { setToken, token } from './api.mjs';
+import { el } from './format.mjs';
+import { showHome } from './home.mjs';
+import { showRun } from './run.mjs';
+import { showWorkflow } from './workflow.mjs';
+
+const main = document.getElementById('main');
+const hooks = { current: null };
+let leave = null;
+
+// For tests and debugging: the live view's handles (drop the connection, read the seqs).
+window.__stepstream = {
+  dropConnection: () => hooks.current?.dropConnection(),
+  lastSeq: () => hooks.current?.lastSeq?.(),
+  logSeqs: () => hooks.current?.logSeqs?.() || [],
+  revealLog: (seq) => hooks.current?.revealLog?.(seq),
+  connection: () => hooks.current?.state?.(),
+};
+
+async function route() {
+  leave?.();
+  leave = null;
+  hooks.current = null;
+  const path = location.pathname;
+  let m;
+  try {
+    if ((m = path.match(/^\/runs\/([^/]+)$/))) {
+      document.title = 'Run · stepstream';
+      leave = await showRun(main, decodeURIComponent(m[1]), hooks);
+    } else if ((m = path.match(/^\/workflows\/([^/]+)$/))) {
+      document.title = `${decodeURIComponent(m[1])} · stepstream`;
+      await showWorkflow(main, decodeURIComponent(m[1]), navigate);
+    } else {
+      document.title = 'stepstream';
+      leave = await showHome(main, hooks);
+    }
+  } catch (err) {
+    main.replaceChildren(el('h1', { text: err.status === 404 ? 'Not found' : 'Something went wrong' }),
+      el('p', { class: 'error', text: err.message }), el('p', {}, el('a', { href: '/', text: 'Back to the runs' })));
+  }
+}
+
+export function navigate(href) {
+  history.pushState(null, '', href);
+  route().then(() => main.focus({ preventScroll: true }));
+}
+
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest('a[href]');
+  if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
+  ev.preventDefault();
+  navigate(url.pathname + url.search + url.hash);
+});
+window.addEventListener('popstate', route);
+
+const tokenForm = document.getElementById('token-form');
+const tokenInput = document.getElementById('token-input');
+tokenInput.value = token();
+tokenForm.addEventListener('submit', (ev) => { ev.preventDefault(); setToken(tokenInput.value.trim()); route(); });
+
+route();

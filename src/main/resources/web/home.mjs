@@ -1,0 +1,110 @@
+// The front page: the workflows, and the runs (newest first) kept live from /api/v2/stream.
+import { api } from './api.mjs';
+import { el, duration, dateTime, statusBadge } from './format.mjs';
+import { AllRunsStream } from './stream.mjs';
+
+const STATUSES = ['queued', 'running', 'success', 'failed', 'cancelled', 'interrupted'];
+
+export async function showHome(main, hooks) {
+  const params = new URLSearchParams(location.search);
+  const filter = { workflowId: params.get('workflowId') || '', status: params.get('status') || '' };
+  const { workflows } = await api('/api/v2/workflows');
+
+  const wfList = el('ul', { class: 'cards workflows' }, workflows.map((w) => el('li', { class: 'card', 'data-workflow': w.id },
+    el('h3', {}, el('a', { href: `/workflows/${encodeURIComponent(w.id)}`, text: w.name || w.id })),
+    el('p', { class: 'muted', text: `${w.id} · v${w.version} · ${w.steps} step${w.steps === 1 ? '' : 's'}` }),
+    w.description ? el('p', { text: w.description }) : null,
+    el('a', { class: 'button', href: `/workflows/${encodeURIComponent(w.id)}#execute`, text: 'Execute…' }))));
+  if (!workflows.length) wfList.append(el('li', { class: 'muted', text: 'No workflows yet: PUT one to /api/v2/workflows/{id}.' }));
+
+  const wfSelect = el('select', { id: 'f-workflow', name: 'workflowId' }, el('option', { value: '', text: 'all workflows' }),
+    workflows.map((w) => el('option', { value: w.id, text: w.id, selected: w.id === filter.workflowId })));
+  const stSelect = el('select', { id: 'f-status', name: 'status' }, el('option', { value: '', text: 'any status' }),
+    STATUSES.map((s) => el('option', { value: s, text: s, selected: s === filter.status })));
+  const onFilter = () => {
+    filter.workflowId = wfSelect.value; filter.status = stSelect.value;
+    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+    history.replaceState(null, '', q.size ? `/?${q}` : '/');
+    restart();
+  };
+  wfSelect.addEventListener('change', onFilter);
+  stSelect.addEventListener('change', onFilter);
+  const conn = el('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
+  const tbody = el('tbody');
+
+  main.replaceChildren(
+    el('section', { 'aria-labelledby': 'wf-h' }, el('h1', { id: 'wf-h', text: 'Workflows' }), wfList),
+    el('section', { 'aria-labelledby': 'runs-h' },
+      el('div', { class: 'panel-head' }, el('h1', { id: 'runs-h', text: 'Runs' }), conn),
+      el('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
+        el('label', { for: 'f-workflow', text: 'Workflow' }), wfSelect,
+        el('label', { for: 'f-status', text: 'Status' }), stSelect),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'runs' },
+        el('thead', {}, el('tr', {}, ['Run', 'Workflow', 'Status', 'Created', 'Duration', 'Last step']
+          .map((h) => el('th', { scope: 'col', text: h })))), tbody))));
+
+  const runs = new Map(); // runId -> summary (+ lastStep)
+
+  function matches(r) {
+    return (!filter.workflowId || r.workflowId === filter.workflowId) && (!filter.status || r.status === filter.status);
+  }
+
+  function render() {
+    const list = [...runs.values()].filter(matches).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 200);
+    tbody.replaceChildren(...list.map((r) => el('tr', { 'data-run': r.runId, 'data-status': r.status },
+      el('td', {}, el('a', { href: `/runs/${r.runId}`, text: r.runId.slice(0, 8) })),
+      el('td', { text: r.workflowId }),
+      el('td', {}, statusBadge(r.status)),
+      el('td', { text: dateTime(r.createdAt) }),
+      el('td', { text: r.duration !== null && r.duration !== undefined ? duration(r.duration) : '' }),
+      el('td', { class: 'muted', text: r.lastStep || '' }))));
+    if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No runs.' })));
+  }
+
+  async function list() {
+    const q = new URLSearchParams({ limit: '100' });
+    if (filter.workflowId) q.set('workflowId', filter.workflowId);
+    if (filter.status) q.set('status', filter.status);
+    const { runs: page } = await api(`/api/v2/workflows/runs?${q}`);
+    for (const r of page) runs.set(r.runId, { ...runs.get(r.runId), ...r });
+    render();
+  }
+
+  function onEvent(e) {
+    const known = runs.get(e.runId);
+    const p = e.payload || {};
+    switch (e.type) {
+      case 'run_queued':
+        runs.set(e.runId, { runId: e.runId, workflowId: p.workflowId, status: 'queued', createdAt: e.time, duration: null, ...known });
+        break;
+      case 'run_start':
+        if (known) Object.assign(known, { status: 'running', startedAt: e.time });
+        else runs.set(e.runId, { runId: e.runId, workflowId: p.workflowId, status: 'running', createdAt: e.time, startedAt: e.time, duration: null });
+        break;
+      case 'run_complete':
+        if (known) Object.assign(known, { status: p.status, duration: p.duration ?? null });
+        else { api(`/api/v2/workflows/runs/${e.runId}`).then((r) => { runs.set(r.runId, r); render(); }, () => {}); }
+        break;
+      case 'run_progress':
+        if (known) known.lastStep = `${p.stepId}: ${p.status}`;
+        break;
+    }
+    render();
+  }
+
+  let stream;
+  function restart() {
+    stream?.stop();
+    runs.clear();
+    render();
+    const q = filter.workflowId ? `?workflowId=${encodeURIComponent(filter.workflowId)}` : '';
+    stream = new AllRunsStream(q, {
+      onOpen: () => list().catch((err) => console.error(err)),
+      onEvent,
+      onState: (s) => { conn.dataset.state = s; conn.textContent = s === 'live' ? 'live' : 'reconnecting…'; },
+    }).start();
+  }
+  restart();
+  hooks.current = { dropConnection: () => stream.drop() };
+  return () => stream.stop();
+}

@@ -1,0 +1,219 @@
+// The run view: header, step timeline, log and variables, all kept up to date from the run's
+// WebSocket stream (history first, then live).
+import { api } from './api.mjs';
+import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './format.mjs';
+import { RunStream } from './stream.mjs';
+import { LogList, LEVELS } from './loglist.mjs';
+
+const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
+
+export async function showRun(main, runId, hooks) {
+  const detail = await api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`);
+  const run = {
+    runId, workflowId: detail.workflowId, status: 'queued', createdAt: detail.createdAt,
+    startedAt: null, finishedAt: null, duration: null, error: null,
+  };
+  // Steps in definition order, all pending: the stream replays what happened to them.
+  const steps = new Map(detail.steps.map((s) => [s.stepId, {
+    stepId: s.stepId, stepName: s.stepName, status: 'pending', attempt: 0, startedAt: null, duration: null, error: null,
+  }]));
+  const vars = new Map();       // name -> value
+  const changes = [];           // {seq, stepId, varName, oldValue, newValue, changeType}
+  const log = new LogList();
+
+  // --- layout -------------------------------------------------------------------------------
+  const conn = el('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
+  const title = el('h1', {}, el('a', { href: `/workflows/${encodeURIComponent(run.workflowId)}`, text: run.workflowId }),
+    el('span', { class: 'muted run-id', text: ` run ${runId.slice(0, 8)}` }));
+  const statusSlot = el('span', { class: 'run-status' });
+  const startedSlot = el('dd');
+  const durationSlot = el('dd', { class: 'run-duration' });
+  const errorSlot = el('p', { class: 'run-error', hidden: true });
+  const cancelButton = el('button', { type: 'button', class: 'danger', text: 'Cancel run', onclick: cancel });
+  const header = el('section', { class: 'run-header', 'aria-label': 'Run' },
+    el('div', { class: 'run-title' }, title, statusSlot, conn),
+    el('dl', { class: 'facts' },
+      el('div', {}, el('dt', { text: 'Started' }), startedSlot),
+      el('div', {}, el('dt', { text: 'Duration' }), durationSlot),
+      el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId })))),
+    errorSlot, el('div', { class: 'actions' }, cancelButton));
+
+  const timeline = el('ol', { class: 'timeline' });
+  const stepSelect = el('select', { id: 'log-step', onchange: () => log.setFilter({ stepId: stepSelect.value }) },
+    el('option', { value: '', text: 'all steps' }),
+    [...steps.values()].map((s) => el('option', { value: s.stepId, text: s.stepName })));
+  const levelSelect = el('select', { id: 'log-level', onchange: () => log.setFilter({ minLevel: levelSelect.value }) },
+    LEVELS.map((l) => el('option', { value: l, text: l === 'debug' ? 'all levels' : `${l} and above` })));
+  let searchTimer;
+  const search = el('input', { id: 'log-search', type: 'search', placeholder: 'Search the log', oninput: () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => log.setFilter({ text: search.value.toLowerCase() }), 120);
+  } });
+  const followButton = el('button', { type: 'button', class: 'follow', 'aria-pressed': 'true',
+    onclick: () => log.setFollow(!log.follow) });
+  log.onFollowChange = (on) => {
+    followButton.textContent = on ? 'Pause auto-scroll' : 'Resume auto-scroll';
+    followButton.setAttribute('aria-pressed', String(on));
+  };
+  log.onFollowChange(true);
+
+  const varsTable = el('tbody');
+  const changesList = el('ol', { class: 'changes' });
+
+  main.replaceChildren(
+    el('p', { class: 'crumbs' }, el('a', { href: '/', text: '← All runs' })),
+    header,
+    el('section', { class: 'panel steps', 'aria-labelledby': 'steps-h' },
+      el('h2', { id: 'steps-h', text: 'Steps' }), timeline),
+    el('section', { class: 'panel log', 'aria-labelledby': 'log-h' },
+      el('div', { class: 'panel-head' }, el('h2', { id: 'log-h', text: 'Log' }), log.count),
+      el('div', { class: 'log-tools' },
+        el('label', { for: 'log-level', class: 'sr-only', text: 'Level' }), levelSelect,
+        el('label', { for: 'log-step', class: 'sr-only', text: 'Step' }), stepSelect,
+        el('label', { for: 'log-search', class: 'sr-only', text: 'Search' }), search, followButton),
+      log.viewport, log.empty),
+    el('section', { class: 'panel vars', 'aria-labelledby': 'vars-h' },
+      el('h2', { id: 'vars-h', text: 'Variables' }),
+      el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Name' }), el('th', { text: 'Value' }))), varsTable),
+      el('h3', { text: 'Changes' }), changesList));
+
+  // --- state -> DOM -------------------------------------------------------------------------
+  function renderHeader() {
+    statusSlot.replaceChildren(statusBadge(run.status));
+    startedSlot.textContent = dateTime(run.startedAt);
+    cancelButton.hidden = TERMINAL.has(run.status);
+    errorSlot.hidden = !run.error;
+    errorSlot.textContent = run.error || '';
+    tick();
+  }
+
+  function runElapsed() {
+    if (run.duration !== null) return run.duration;
+    return run.startedAt ? Date.now() - Date.parse(run.startedAt) : null;
+  }
+
+  function stepElapsed(s) {
+    if (s.duration !== null) return s.duration;
+    return s.startedAt && s.status === 'running' ? Date.now() - Date.parse(s.startedAt) : null;
+  }
+
+  // The Gantt scale: the run's time so far, so that a long step stands out.
+  function tick() {
+    durationSlot.textContent = duration(runElapsed());
+    const total = Math.max(1, runElapsed() || 1);
+    const t0 = run.startedAt ? Date.parse(run.startedAt) : 0;
+    for (const s of steps.values()) {
+      const row = s.row;
+      if (!row) continue;
+      const ms = stepElapsed(s);
+      row.dur.textContent = ms === null ? '' : duration(ms);
+      const left = s.startedAt && t0 ? Math.max(0, (Date.parse(s.startedAt) - t0) / total) : 0;
+      const width = ms === null ? 0 : Math.max(0.004, ms / total);
+      row.bar.style.marginLeft = `${Math.min(100, left * 100)}%`;
+      row.bar.style.width = `${Math.min(100 - left * 100, width * 100)}%`;
+    }
+  }
+
+  function renderSteps() {
+    timeline.replaceChildren(...[...steps.values()].map((s) => {
+      const bar = el('span', { class: 'bar' });
+      const dur = el('span', { class: 'step-dur' });
+      const li = el('li', { class: `step status-${s.status}`, 'data-step': s.stepId, 'data-status': s.status },
+        el('span', { class: 'icon', 'aria-hidden': 'true', text: STATUS_ICON[s.status] || '?' }),
+        el('span', { class: 'step-name' }, s.stepName, el('span', { class: 'sr-only', text: `: ${s.status}` })),
+        el('span', { class: 'step-attempt muted', text: s.attempt > 1 ? `attempt ${s.attempt}` : '' }),
+        dur,
+        el('span', { class: 'track', 'aria-hidden': 'true' }, bar),
+        s.error ? el('span', { class: 'step-error', text: s.error }) : null);
+      s.row = { bar, dur };
+      return li;
+    }));
+    tick();
+  }
+
+  function renderVars() {
+    varsTable.replaceChildren(...[...vars.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) =>
+      el('tr', { 'data-var': k }, el('th', { scope: 'row', text: k }), el('td', {}, el('code', { text: value(v) })))));
+    if (!vars.size) varsTable.append(el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'No variables.' })));
+  }
+
+  function addChange(c) {
+    changesList.append(el('li', { 'data-seq': c.seq },
+      el('code', { class: 'var-name', text: c.varName }), ' ',
+      el('span', { class: 'old', text: c.changeType === 'create' ? '(new)' : value(c.oldValue) }), ' → ',
+      el('span', { class: 'new', text: c.changeType === 'delete' ? '(deleted)' : value(c.newValue) }),
+      el('span', { class: 'muted', text: ` by ${c.stepId}` })));
+  }
+
+  function apply(e) {
+    const p = e.payload || {};
+    switch (e.type) {
+      case 'run_start':
+        run.status = 'running'; run.startedAt = e.time; break;
+      case 'step_start': {
+        const s = steps.get(p.stepId);
+        if (s) Object.assign(s, { status: 'running', attempt: p.attempt, startedAt: e.time, duration: null, error: null });
+        break;
+      }
+      case 'step_complete': {
+        const s = steps.get(p.stepId);
+        if (s) Object.assign(s, { status: p.status, attempt: p.attempt, duration: p.duration, error: p.error || null });
+        break;
+      }
+      case 'step_log':
+        log.add({ seq: e.seq, time: p.timestamp || e.time, stepId: p.stepId, level: p.level,
+          message: p.message, lower: p.message.toLowerCase() });
+        break;
+      case 'variable_change':
+        if (p.changeType === 'delete') vars.delete(p.varName); else vars.set(p.varName, p.newValue);
+        changes.push({ seq: e.seq, ...p });
+        addChange({ seq: e.seq, ...p });
+        break;
+      case 'run_complete':
+        Object.assign(run, { status: p.status, duration: p.duration ?? null, error: p.error || null, finishedAt: e.time });
+        for (const s of steps.values()) if (s.status === 'running') s.status = p.status === 'cancelled' ? 'cancelled' : s.status;
+        break;
+    }
+  }
+
+  let seen = 0;
+  const stream = new RunStream(runId, {
+    onEvents(events) {
+      let structural = false;
+      for (const e of events) {
+        apply(e);
+        if (e.type !== 'step_log') structural = true;
+      }
+      seen += events.length;
+      if (structural) { renderHeader(); renderSteps(); renderVars(); }
+    },
+    onState(state) {
+      conn.dataset.state = state;
+      conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', done: '' }[state];
+    },
+  });
+
+  async function cancel() {
+    cancelButton.disabled = true;
+    try {
+      await api(`/api/v2/workflows/runs/${runId}/cancel`, { method: 'POST' });
+    } catch (err) {
+      if (err.status !== 409) alert(`Could not cancel: ${err.message}`);
+    } finally {
+      cancelButton.disabled = false;
+    }
+  }
+
+  renderHeader(); renderSteps(); renderVars();
+  stream.start();
+  const ticker = setInterval(() => { if (!TERMINAL.has(run.status)) tick(); }, 200);
+
+  hooks.current = {
+    dropConnection: () => stream.drop(),
+    lastSeq: () => stream.lastSeq,
+    logSeqs: () => log.lines.map((l) => l.seq),
+    revealLog: (seq) => log.reveal(seq),
+    state: () => conn.dataset.state,
+  };
+  return () => { stream.stop(); clearInterval(ticker); };
+}

@@ -1,0 +1,86 @@
+// One workflow: its definition, and an Execute form built from its `inputs`.
+import { api } from './api.mjs';
+import { el } from './format.mjs';
+
+export async function showWorkflow(main, id, navigate) {
+  const wf = await api(`/api/v2/workflows/${encodeURIComponent(id)}`);
+  const inputs = Object.entries(wf.inputs || {});
+  const errors = el('div', { class: 'form-errors', role: 'alert' });
+  const fields = inputs.map(([name, spec]) => field(name, spec));
+  const form = el('form', { id: 'execute', class: 'execute', onsubmit: submit, 'aria-labelledby': 'exec-h' },
+    el('h2', { id: 'exec-h', text: 'Execute' }),
+    inputs.length ? fields.map((f) => f.node) : el('p', { class: 'muted', text: 'This workflow takes no inputs.' }),
+    errors,
+    el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', text: 'Execute' })));
+
+  main.replaceChildren(
+    el('p', { class: 'crumbs' }, el('a', { href: '/', text: '← Runs & workflows' })),
+    el('h1', {}, wf.name || wf.id, el('span', { class: 'muted', text: ` ${wf.id} · v${wf.version}` })),
+    wf.description ? el('p', { text: wf.description }) : null,
+    el('p', {}, el('a', { href: `/?workflowId=${encodeURIComponent(wf.id)}`, text: 'Runs of this workflow' })),
+    form,
+    el('section', { class: 'panel', 'aria-labelledby': 'def-h' }, el('h2', { id: 'def-h', text: 'Steps' }),
+      el('ol', { class: 'def-steps' }, wf.steps.map((s) => el('li', {},
+        el('strong', { text: s.name || s.id }), el('span', { class: 'muted', text: ` ${s.id} · ${s.type}` }),
+        s.when ? el('span', { class: 'muted', text: ` · when ${s.when}` }) : null))),
+      el('details', {}, el('summary', { text: 'Definition (JSON)' }), el('pre', { text: JSON.stringify(wf, null, 2) }))));
+  if (location.hash === '#execute') (fields[0]?.input || form.querySelector('button')).focus();
+
+  async function submit(ev) {
+    ev.preventDefault();
+    errors.replaceChildren();
+    const values = {};
+    const problems = [];
+    for (const f of fields) {
+      try {
+        const v = f.read();
+        if (v !== undefined) values[f.name] = v;
+      } catch (err) { problems.push(`${f.name}: ${err.message}`); }
+    }
+    if (problems.length) { showErrors(problems); return; }
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const res = await api(`/api/v2/workflows/${encodeURIComponent(wf.id)}/execute`, { method: 'POST', body: { inputs: values } });
+      navigate(`/runs/${res.runId}`);
+    } catch (err) {
+      showErrors(Array.isArray(err.details) ? err.details.map((d) => `${d.path}: ${d.message}`) : [err.message]);
+    } finally { button.disabled = false; }
+  }
+
+  function showErrors(list) {
+    errors.replaceChildren(el('ul', {}, list.map((m) => el('li', { text: m }))));
+  }
+}
+
+function field(name, spec) {
+  const id = `in-${name}`;
+  const type = spec.type || 'string';
+  const has = Object.hasOwn(spec, 'default');
+  let input;
+  if (type === 'boolean') input = el('input', { id, type: 'checkbox', checked: has && spec.default === true });
+  else if (type === 'number') input = el('input', { id, type: 'number', step: 'any', value: has ? String(spec.default) : null, required: spec.required });
+  else if (type === 'object' || type === 'array') input = el('textarea', { id, rows: '3', spellcheck: 'false', required: spec.required },
+    has ? JSON.stringify(spec.default, null, 2) : '');
+  else input = el('input', { id, type: 'text', value: has ? spec.default : null, required: spec.required });
+  const node = el('div', { class: 'field' },
+    el('label', { for: id }, name, el('span', { class: 'muted', text: ` ${type}${spec.required ? ', required' : ''}` })),
+    input);
+  return {
+    name, node, input,
+    read() {
+      if (type === 'boolean') return input.checked;
+      const raw = input.value;
+      if (raw === '') return undefined; // let the server apply the default, or say it is required
+      if (type === 'number') {
+        const n = Number(raw);
+        if (Number.isNaN(n)) throw new Error('expected a number');
+        return n;
+      }
+      if (type === 'object' || type === 'array') {
+        try { return JSON.parse(raw); } catch { throw new Error('expected JSON'); }
+      }
+      return raw;
+    },
+  };
+}
