@@ -1,0 +1,88 @@
+// Starts the real server jar on a free port with a temporary data dir, and Debian's Chromium
+// through playwright-core (never a downloaded browser).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+const JAR = process.env.STEPSTREAM_JAR || join(ROOT, 'target', 'stepstream.jar');
+const JAVA = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+
+export async function startServer(dataDir = mkdtempSync(join(tmpdir(), 'stepstream-web-'))) {
+  const workflowsDir = join(dataDir, 'workflows');
+  mkdirSync(workflowsDir, { recursive: true });
+  const proc = spawn(JAVA, ['-jar', JAR, 'serve', '--port', '0', '--data-dir', dataDir,
+    '--workflows-dir', workflowsDir, '--allow-scripts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`server did not start in 30 s: ${out}${stderr}`)), 30_000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/stepstream listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}: ${out}${stderr}`)); });
+  });
+  proc.stdout.resume();
+  return {
+    url, dataDir, proc,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((ok) => proc.once('exit', ok));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((ok) => setTimeout(ok, 10_000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+    cleanup() { rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+export async function launchBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'stepstream-chromium-'));
+  // A fresh profile each time (playwright passes it as --user-data-dir).
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1200, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+}
+
+export async function rest(base, path, { method = 'GET', body, yaml } = {}) {
+  const headers = { Accept: 'application/json' };
+  let payload;
+  if (yaml !== undefined) { headers['Content-Type'] = 'application/yaml'; payload = yaml; }
+  else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
+  const res = await fetch(base + path, { method, headers, body: payload });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Every event of a run, from the history endpoint. */
+export async function history(base, runId) {
+  const all = [];
+  let after = 0;
+  for (;;) {
+    const page = await rest(base, `/api/v2/workflows/runs/${runId}/events?after=${after}&limit=10000`);
+    all.push(...page.events);
+    if (page.next === null || page.events.length === 0) return all;
+    after = page.next;
+  }
+}
+
+export async function waitFor(fn, { timeout = 15_000, interval = 100, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, interval));
+  }
+}
