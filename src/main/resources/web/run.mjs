@@ -140,7 +140,7 @@ export async function showRun(main, runId, hooks) {
   function addChange(c) {
     changesList.append(el('li', { 'data-seq': c.seq },
       el('code', { class: 'var-name', text: c.varName }), ' ',
-      el('span', { class: 'old', text: c.changeType === 'create' ? '(new)' : value(c.oldValue) }), ' → ',
+      c.changeType === 'create' ? el('span', { class: 'muted', text: '(new)' }) : el('span', { class: 'old', text: value(c.oldValue) }), ' → ',
       el('span', { class: 'new', text: c.changeType === 'delete' ? '(deleted)' : value(c.newValue) }),
       el('span', { class: 'muted', text: ` by ${c.stepId}` })));
   }
