@@ -44,6 +44,12 @@ steps:
     run: "echo waiting; sleep 60"
 `;
 
+const TINY = `
+id: tiny
+steps:
+  - {id: a, type: log, message: hi}
+`;
+
 const CHATTY = `
 id: chatty
 steps:
@@ -58,7 +64,7 @@ const screenshots = join(ROOT, 'target', 'screenshots');
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
   server = await startServer();
-  for (const [id, yaml] of [['slow', SLOW], ['forever', FOREVER], ['chatty', CHATTY]]) {
+  for (const [id, yaml] of [['slow', SLOW], ['forever', FOREVER], ['chatty', CHATTY], ['tiny', TINY]]) {
     await rest(server.url, `/api/v2/workflows/${id}`, { method: 'PUT', yaml });
   }
   browser = await launchBrowser();
@@ -143,6 +149,18 @@ describe('the web page', () => {
     await page.waitForSelector(row);
     await page.click(`${row} a`);
     await page.waitForURL(`${server.url}/runs/${runId}`);
+  });
+
+  test('older runs beyond the first page load on request', async () => {
+    for (let i = 0; i < 105; i++) {
+      await rest(server.url, '/api/v2/workflows/tiny/execute', { method: 'POST', body: {} });
+    }
+    await page.goto(`${server.url}/?workflowId=tiny`);
+    await page.waitForSelector('.conn[data-state=live]');
+    await waitFor(async () => (await page.locator('tr[data-run]').count()) === 100, { what: 'the first page of 100 runs' });
+    await page.click('button.more');
+    await waitFor(async () => (await page.locator('tr[data-run]').count()) === 105, { what: 'all 105 runs' });
+    assert.equal(await page.isHidden('button.more'), true, 'no button once every run is shown');
   });
 
   test('cancels a running run from the page', async () => {

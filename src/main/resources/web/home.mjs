@@ -31,6 +31,7 @@ export async function showHome(main, hooks) {
   stSelect.addEventListener('change', onFilter);
   const conn = el('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
   const tbody = el('tbody');
+  const more = el('button', { type: 'button', class: 'more', text: 'Load older runs', hidden: true });
 
   main.replaceChildren(
     el('section', { 'aria-labelledby': 'wf-h' }, el('h1', { id: 'wf-h', text: 'Workflows' }), wfList),
@@ -41,16 +42,17 @@ export async function showHome(main, hooks) {
         el('label', { for: 'f-status', text: 'Status' }), stSelect),
       el('div', { class: 'table-wrap' }, el('table', { class: 'runs' },
         el('thead', {}, el('tr', {}, ['Run', 'Workflow', 'Status', 'Created', 'Duration', 'Last step']
-          .map((h) => el('th', { scope: 'col', text: h })))), tbody))));
+          .map((h) => el('th', { scope: 'col', text: h })))), tbody)), more));
 
   const runs = new Map(); // runId -> summary (+ lastStep)
+  let older; // the listing's cursor for the page after the oldest run shown; null when there is none
 
   function matches(r) {
     return (!filter.workflowId || r.workflowId === filter.workflowId) && (!filter.status || r.status === filter.status);
   }
 
   function render() {
-    const list = [...runs.values()].filter(matches).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 200);
+    const list = [...runs.values()].filter(matches).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     tbody.replaceChildren(...list.map((r) => el('tr', { 'data-run': r.runId, 'data-status': r.status },
       el('td', {}, el('a', { href: `/runs/${r.runId}`, text: r.runId.slice(0, 8) })),
       el('td', { text: r.workflowId }),
@@ -59,16 +61,36 @@ export async function showHome(main, hooks) {
       el('td', { text: r.duration !== null && r.duration !== undefined ? duration(r.duration) : '' }),
       el('td', { class: 'muted', text: r.lastStep || '' }))));
     if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No runs.' })));
+    more.hidden = !older;
   }
 
-  async function list() {
+  /** A page of the listing, newest first; `before` is a cursor from an earlier page. */
+  async function page(before) {
     const q = new URLSearchParams({ limit: '100' });
     if (filter.workflowId) q.set('workflowId', filter.workflowId);
     if (filter.status) q.set('status', filter.status);
-    const { runs: page } = await api(`/api/v2/workflows/runs?${q}`);
-    for (const r of page) runs.set(r.runId, { ...runs.get(r.runId), ...r });
+    if (before) q.set('before', before);
+    const { runs: found, next } = await api(`/api/v2/workflows/runs?${q}`);
+    for (const r of found) runs.set(r.runId, { ...runs.get(r.runId), ...r });
+    return next;
+  }
+
+  /** The newest page; on a reconnect it refreshes those runs and keeps older pages already loaded. */
+  async function list() {
+    const next = await page();
+    if (older === undefined) older = next;
     render();
   }
+
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      older = await page(older);
+      render();
+    } finally {
+      more.disabled = false;
+    }
+  });
 
   function onEvent(e) {
     const known = runs.get(e.runId);
@@ -96,6 +118,7 @@ export async function showHome(main, hooks) {
   function restart() {
     stream?.stop();
     runs.clear();
+    older = undefined;
     render();
     const q = filter.workflowId ? `?workflowId=${encodeURIComponent(filter.workflowId)}` : '';
     stream = new AllRunsStream(q, {
