@@ -83,21 +83,9 @@ public final class StreamRoutes implements AutoCloseable {
     private void runStream(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         Request asked = parse(ctx, Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE));
-        checkOrigin(request);
-        if (!request.canUpgradeToWebSocket()) {
-            throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client"
-                    + " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
-        }
-        checkOpen();
+        beforeUpgrade(request, " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
         request.pause();
-        hub.opening();
-        lookUp(ctx, asked.runId(), run -> {
-            if (asked.after() > run.lastSeq()) {
-                // A client can only have seen committed events, so this after cannot come from
-                // this run; a stream from it would wait for events that may never exist.
-                throw ApiError.badParameter("after", "run " + asked.runId() + " has no event " + asked.after()
-                        + " (its last is " + run.lastSeq() + ")");
-            }
+        lookUp(ctx, asked, run -> {
             request.toWebSocket().onComplete(upgraded -> {
                 hub.opened();
                 if (upgraded.failed()) {
@@ -109,28 +97,51 @@ public final class StreamRoutes implements AutoCloseable {
                 WebSocketSink sink = new WebSocketSink(socket, asked.batch());
                 Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
                         asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
-                Liveness liveness = new Liveness(context.owner(), socket, timings.pingInterval().toMillis(),
-                        timings.idleTimeout().toMillis(), () -> subscriber.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
-                socket.textMessageHandler(text -> {
-                    liveness.received();
-                    inbound(text, () -> {
-                        if (!sink.writeQueueFull()) { // a client that pings but never reads gets no queue of pongs
-                            sink.control("pong", PONG);
-                        }
-                    }, reason -> subscriber.close(CloseCode.TOO_BIG, reason));
-                });
-                socket.binaryMessageHandler(ignored -> liveness.received());
-                socket.closeHandler(ignored -> {
-                    liveness.stop();
-                    subscriber.closed();
-                });
-                if (hub.closing()) {
-                    subscriber.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
-                    return;
-                }
-                subscriber.pump();
+                attach(socket, subscriber);
             });
         }, hub::opened);
+    }
+
+    /**
+     * The checks both WebSocket endpoints make before the upgrade, in order: the origin, that it
+     * is an upgrade at all, that the server is not shutting down. On success the request counts
+     * as opening until {@link Hub#opened}.
+     */
+    private void beforeUpgrade(HttpServerRequest request, String hint) {
+        checkOrigin(request);
+        if (!request.canUpgradeToWebSocket()) {
+            throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client" + hint);
+        }
+        checkOpen();
+        hub.opening();
+    }
+
+    /**
+     * Wires an upgraded socket to its connection: liveness (pings, idle close), client messages
+     * (pong, 1009), the close, and a close with 1001 if the server began shutting down while it
+     * was being opened; otherwise starts it writing.
+     */
+    private void attach(ServerWebSocket socket, Pump connection) {
+        Liveness liveness = new Liveness(connection.context().owner(), socket, timings.pingInterval().toMillis(),
+                timings.idleTimeout().toMillis(), () -> connection.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
+        socket.textMessageHandler(text -> {
+            liveness.received();
+            inbound(text, () -> {
+                if (!socket.writeQueueFull()) { // a client that pings but never reads gets no queue of pongs
+                    socket.writeFrame(Frames.text(PONG));
+                }
+            }, reason -> connection.close(CloseCode.TOO_BIG, reason));
+        });
+        socket.binaryMessageHandler(ignored -> liveness.received());
+        socket.closeHandler(ignored -> {
+            liveness.stop();
+            connection.closed();
+        });
+        if (hub.closing()) {
+            connection.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
+            return;
+        }
+        connection.pump();
     }
 
     /**
@@ -156,15 +167,22 @@ public final class StreamRoutes implements AutoCloseable {
         return run.status().isTerminal() && after >= run.lastSeq();
     }
 
-    /** Looks the run up off the event loop; answers 404 if there is none, else continues on the loop. */
-    private void lookUp(RoutingContext ctx, UUID runId, java.util.function.Consumer<RunDetail> found, Runnable refused) {
+    /**
+     * Looks the run up off the event loop and continues on the loop; answers 404 if there is no
+     * such run, and 400 for an {@code after} beyond its last event: a client can only have seen
+     * committed events, and a stream from there would wait for events that may never exist.
+     */
+    private void lookUp(RoutingContext ctx, Request asked, java.util.function.Consumer<RunDetail> found, Runnable refused) {
         Context context = Vertx.currentContext();
-        history.run(runId).whenComplete((run, failure) -> context.runOnContext(ignored -> {
+        history.run(asked.runId()).whenComplete((run, failure) -> context.runOnContext(ignored -> {
             try {
                 if (failure != null) {
                     throw failure instanceof RuntimeException e ? e : new IllegalStateException(failure);
                 } else if (run.isEmpty()) {
-                    throw new ApiError(404, "run_not_found", "no run " + runId + " exists");
+                    throw new ApiError(404, "run_not_found", "no run " + asked.runId() + " exists");
+                } else if (asked.after() > run.get().lastSeq()) {
+                    throw ApiError.badParameter("after", "run " + asked.runId() + " has no event " + asked.after()
+                            + " (its last is " + run.get().lastSeq() + ")");
                 }
                 found.accept(run.get());
             } catch (RuntimeException e) {
@@ -190,11 +208,7 @@ public final class StreamRoutes implements AutoCloseable {
         }
         Request asked = parse(ctx, after);
         checkOpen();
-        lookUp(ctx, asked.runId(), run -> {
-            if (asked.after() > run.lastSeq()) {
-                throw ApiError.badParameter("after", "run " + asked.runId() + " has no event " + asked.after()
-                        + " (its last is " + run.lastSeq() + ")");
-            }
+        lookUp(ctx, asked, run -> {
             HttpServerResponse response = ctx.response();
             if (ended(run, asked.after())) {
                 // Nothing will ever follow: 204 tells an EventSource to stop reconnecting.
@@ -228,34 +242,12 @@ public final class StreamRoutes implements AutoCloseable {
     private void allRuns(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         String workflowId = Params.single(ctx, "workflowId");
-        checkOrigin(request);
-        if (!request.canUpgradeToWebSocket()) {
-            throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client");
-        }
-        checkOpen();
-        hub.opening();
+        beforeUpgrade(request, "");
         request.toWebSocket().onComplete(upgraded -> hub.opened()).onSuccess(socket -> {
-            Context context = Vertx.currentContext();
-            FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, context,
+            FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, Vertx.currentContext(),
                     timings.writeTimeout().toMillis());
             hub.subscribe(subscriber);
-            Liveness liveness = new Liveness(context.owner(), socket, timings.pingInterval().toMillis(),
-                    timings.idleTimeout().toMillis(), () -> subscriber.close(CloseCode.GOING_AWAY, "nothing received"));
-            socket.textMessageHandler(text -> {
-                liveness.received();
-                inbound(text, () -> {
-                    if (!socket.writeQueueFull()) { // a client that pings but never reads gets no queue of pongs
-                        socket.writeFrame(Frames.text(PONG));
-                    }
-                }, reason -> subscriber.close(CloseCode.TOO_BIG, reason));
-            });
-            socket.closeHandler(ignored -> {
-                liveness.stop();
-                subscriber.closed();
-            });
-            if (hub.closing()) {
-                subscriber.close(CloseCode.GOING_AWAY, "server shutting down");
-            }
+            attach(socket, subscriber);
         }).onFailure(ctx::fail);
     }
 
