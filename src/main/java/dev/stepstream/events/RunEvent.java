@@ -11,25 +11,38 @@ import java.util.UUID;
  * One event of a run's log: the envelope {@code {"runId","seq","type","time","payload"}}.
  *
  * <p>Encode once (DESIGN.md invariant 5): {@link #json} holds the envelope's UTF-8 bytes, made
- * when the event is created; the store, the broker and every connection reuse them. The
- * payload node is kept beside them for the store's projections and must not be modified
- * after creation. Equality is by run and seq: one run never has two events with one seq.
+ * when the event is created; the store, the broker and every connection reuse them. An event
+ * read back from the store is rebuilt from its columns and those bytes, and its payload is
+ * parsed only if someone asks for it (a stream filter on steps or levels): streaming history
+ * to a connection costs no JSON parsing. The payload must not be modified. Equality is by run
+ * and seq: one run never has two events with one seq.
+ *
+ * <p>Threads: immutable but for the lazily parsed payload, which any thread may parse; a race
+ * parses it twice and publishes either result (equal trees) through the volatile field.
  */
-public record RunEvent(UUID runId, long seq, EventType type, Instant time, JsonNode payload, byte[] json) {
+public final class RunEvent {
+    private final UUID runId;
+    private final long seq;
+    private final EventType type;
+    private final Instant time;
+    private final byte[] json;
+    private volatile JsonNode payload;
 
-    public RunEvent {
-        Objects.requireNonNull(runId, "runId");
-        Objects.requireNonNull(type, "type");
-        Objects.requireNonNull(time, "time");
-        Objects.requireNonNull(payload, "payload");
-        Objects.requireNonNull(json, "json");
+    private RunEvent(UUID runId, long seq, EventType type, Instant time, JsonNode payload, byte[] json) {
+        this.runId = Objects.requireNonNull(runId, "runId");
+        this.type = Objects.requireNonNull(type, "type");
+        this.time = Objects.requireNonNull(time, "time");
+        this.json = Objects.requireNonNull(json, "json");
         if (seq < 1) {
             throw new IllegalArgumentException("seq starts at 1, got " + seq);
         }
+        this.seq = seq;
+        this.payload = payload;
     }
 
     /** Creates an event and encodes its envelope, the one time it is encoded. */
     public static RunEvent create(UUID runId, long seq, EventType type, Instant time, ObjectNode payload) {
+        Objects.requireNonNull(payload, "payload");
         ObjectNode envelope = Json.object();
         envelope.put("runId", runId.toString());
         envelope.put("seq", seq);
@@ -39,7 +52,15 @@ public record RunEvent(UUID runId, long seq, EventType type, Instant time, JsonN
         return new RunEvent(runId, seq, type, time, payload, Json.bytes(envelope));
     }
 
-    /** Rebuilds an event from its stored envelope bytes (which are reused as they are). */
+    /**
+     * An event as stored: its envelope bytes (reused as they are) and the columns stored beside
+     * them, which must agree with the envelope. The payload is parsed on first use.
+     */
+    public static RunEvent stored(UUID runId, long seq, EventType type, Instant time, byte[] json) {
+        return new RunEvent(runId, seq, type, time, null, json);
+    }
+
+    /** Rebuilds an event from its envelope bytes alone (which are reused as they are). */
     public static RunEvent fromJson(byte[] json) {
         JsonNode envelope = Json.parseTrusted(json);
         return new RunEvent(
@@ -49,6 +70,37 @@ public record RunEvent(UUID runId, long seq, EventType type, Instant time, JsonN
                 Instant.parse(envelope.path("time").asText()),
                 envelope.path("payload"),
                 json);
+    }
+
+    public UUID runId() {
+        return runId;
+    }
+
+    public long seq() {
+        return seq;
+    }
+
+    public EventType type() {
+        return type;
+    }
+
+    public Instant time() {
+        return time;
+    }
+
+    /** The envelope's UTF-8 bytes; shared, never to be modified. */
+    public byte[] json() {
+        return json;
+    }
+
+    /** The payload object, parsed from {@link #json} on first use for a stored event. */
+    public JsonNode payload() {
+        JsonNode parsed = payload;
+        if (parsed == null) {
+            parsed = Json.parseTrusted(json).path("payload");
+            payload = parsed;
+        }
+        return parsed;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.stepstream.store;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
@@ -182,6 +183,20 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public Optional<RunPosition> findPosition(UUID runId) {
+        return db.read("find position of run " + runId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT status, last_seq FROM runs WHERE run_id = ?")) {
+                select.setString(1, runId.toString());
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next()
+                            ? Optional.of(new RunPosition(RunStatus.fromWire(row.getString(1)), row.getLong(2)))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
     public RunPage listRuns(RunQuery query) {
         if (query.limit() < 1) {
             throw new IllegalArgumentException("limit must be at least 1, got " + query.limit());
@@ -274,14 +289,16 @@ final class JdbcStore implements Store {
         }
         return db.read("read events of run " + runId, connection -> {
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+                    "SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
                 select.setString(1, runId.toString());
                 select.setLong(2, afterSeq);
                 select.setInt(3, limit);
                 List<RunEvent> events = new ArrayList<>();
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
-                        events.add(RunEvent.fromJson(rows.getBytes(1)));
+                        // From the columns: the envelope's payload is parsed only if someone asks for it.
+                        events.add(RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
+                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4)));
                     }
                 }
                 return events;

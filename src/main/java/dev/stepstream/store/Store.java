@@ -45,6 +45,12 @@ public interface Store extends AutoCloseable {
     Optional<RunDetail> findRun(UUID runId);
 
     /**
+     * The run's status and last seq, agreeing with {@link #findRun}: what a stream needs to
+     * open, one indexed row instead of the whole projection.
+     */
+    Optional<RunPosition> findPosition(UUID runId);
+
+    /**
      * Newest first (by creation time, then id), filtered, at most {@code query.limit()} rows;
      * following {@code next} returns no run twice and misses none that existed at the first page.
      * @throws IllegalArgumentException when {@code query.before()} is not a cursor this store

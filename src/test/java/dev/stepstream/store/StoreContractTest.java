@@ -183,6 +183,20 @@ abstract class StoreContractTest {
     }
 
     @Test
+    void aRunsPositionFollowsItsStatusAndLastSeq() {
+        UUID runId = queuedRun("greet");
+        assertThat(store.findPosition(runId)).contains(new RunPosition(RunStatus.QUEUED, 0));
+        Log log = new Log(runId);
+
+        store.commit(List.of(log.runStart(), log.stepStart("greet", 1)));
+        assertThat(store.findPosition(runId)).contains(new RunPosition(RunStatus.RUNNING, 2));
+
+        store.commit(List.of(log.stepComplete("greet", "success", 3, 1, null), log.runComplete("success", 10, null)));
+        assertThat(store.findPosition(runId)).contains(new RunPosition(RunStatus.SUCCESS, 4));
+        assertThat(store.findPosition(UUID.randomUUID())).isEmpty();
+    }
+
+    @Test
     void creatingARunTwiceFails() {
         UUID runId = queuedRun("greet");
 
