@@ -1,12 +1,15 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
-import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -15,25 +18,77 @@ import java.util.concurrent.Semaphore;
  * Store reads for the streams, done on virtual threads so that no event loop blocks. At most
  * {@value #MAX_CONCURRENT_READS} reads run at once; the others wait their turn on their own
  * virtual thread (at most one per connection, so the waiting is bounded by the connections).
+ *
+ * <p>History is read in aligned pages (events {@code k*PAGE+1 … (k+1)*PAGE} of a run) that
+ * connections share: a thousand subscribers that fall behind a burst together, or join a long
+ * run together, make one store read per page, not a thousand. A page being read is shared by
+ * everyone who asks meanwhile; a full page (committed events never change) is kept in a small
+ * LRU; a run's last, partial page is not kept, since it grows.
+ *
+ * <p>Threads: any; {@code reading} is a concurrent map and {@code recent} is guarded by itself.
  */
 final class History implements AutoCloseable {
     static final int PAGE = 1000;
     private static final int MAX_CONCURRENT_READS = 32;
+    /** Full pages kept: at most ~16 MB of typical envelopes. */
+    private static final int RECENT_PAGES = 64;
+
+    private record PageKey(UUID runId, long after) {}
 
     private final Store store;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore reads = new Semaphore(MAX_CONCURRENT_READS);
+    private final Map<PageKey, CompletableFuture<List<RunEvent>>> reading = new ConcurrentHashMap<>();
+    private final Map<PageKey, List<RunEvent>> recent = new LinkedHashMap<>(RECENT_PAGES, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<PageKey, List<RunEvent>> eldest) {
+            return size() > RECENT_PAGES;
+        }
+    };
 
     History(Store store) {
         this.store = store;
     }
 
+    /**
+     * The page of {@code runId}'s history that holds the event after {@code after}: events
+     * from the page's start, so the caller skips those up to {@code after}. Shorter than
+     * {@link #PAGE} when it reaches the end of what is stored.
+     */
     CompletableFuture<List<RunEvent>> page(UUID runId, long after) {
-        return CompletableFuture.supplyAsync(() -> bounded(() -> store.events(runId, after, PAGE)), threads);
+        PageKey key = new PageKey(runId, after / PAGE * PAGE);
+        List<RunEvent> kept;
+        synchronized (recent) {
+            kept = recent.get(key);
+        }
+        if (kept != null) {
+            return CompletableFuture.completedFuture(kept);
+        }
+        CompletableFuture<List<RunEvent>> mine = new CompletableFuture<>();
+        CompletableFuture<List<RunEvent>> shared = reading.putIfAbsent(key, mine);
+        if (shared != null) {
+            return shared;
+        }
+        threads.execute(() -> {
+            try {
+                List<RunEvent> events = bounded(() -> store.events(runId, key.after(), PAGE));
+                if (events.size() == PAGE) {
+                    synchronized (recent) {
+                        recent.put(key, events);
+                    }
+                }
+                mine.complete(events);
+            } catch (Throwable failure) {
+                mine.completeExceptionally(failure);
+            } finally {
+                reading.remove(key, mine);
+            }
+        });
+        return mine;
     }
 
-    CompletableFuture<Optional<RunDetail>> run(UUID runId) {
-        return CompletableFuture.supplyAsync(() -> bounded(() -> store.findRun(runId)), threads);
+    CompletableFuture<Optional<RunPosition>> position(UUID runId) {
+        return CompletableFuture.supplyAsync(() -> bounded(() -> store.findPosition(runId)), threads);
     }
 
     private <T> T bounded(java.util.function.Supplier<T> read) {

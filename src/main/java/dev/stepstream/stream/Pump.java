@@ -55,18 +55,20 @@ abstract class Pump {
     /** The socket is full: wait for it to drain, and close with 1013 if it does not in time. */
     final void awaitDrain() {
         waitingForDrain = true;
+        long timer = context.owner().setTimer(writeTimeoutMs, ignored -> {
+            if (waitingForDrain) {
+                close(CloseCode.TRY_AGAIN, "too slow: a write did not complete in time; reconnect with after");
+            }
+        });
+        drainTimer = timer;
         onDrain(() -> {
             if (!waitingForDrain) {
                 return;
             }
             waitingForDrain = false;
-            context.owner().cancelTimer(drainTimer);
+            context.owner().cancelTimer(timer);
+            drainTimer = -1;
             pump();
-        });
-        drainTimer = context.owner().setTimer(writeTimeoutMs, ignored -> {
-            if (waitingForDrain) {
-                close(CloseCode.TRY_AGAIN, "too slow: a write did not complete in time; reconnect with after");
-            }
         });
     }
 

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Server-Sent Events: per event {@code id: <seq>}, {@code event: <type>}, {@code data: <envelope>};
- * control messages as events without an id. Each send is one write.
+ * control messages as events without an id. Each send is one write, which Vert.x flushes.
  */
 final class SseSink implements StreamSink {
     private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
@@ -31,6 +31,11 @@ final class SseSink implements StreamSink {
                     .appendBytes(DATA).appendBytes(event.json()).appendBytes(END);
         }
         response.write(out);
+    }
+
+    @Override
+    public void flush() {
+        // each write is flushed by Vert.x's response
     }
 
     @Override

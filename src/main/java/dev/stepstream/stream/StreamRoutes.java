@@ -5,7 +5,7 @@ import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
 import dev.stepstream.app.Config;
 import dev.stepstream.json.Json;
-import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -163,7 +163,7 @@ public final class StreamRoutes implements AutoCloseable {
         }
     }
 
-    private static boolean ended(RunDetail run, long after) {
+    private static boolean ended(RunPosition run, long after) {
         return run.status().isTerminal() && after >= run.lastSeq();
     }
 
@@ -172,9 +172,9 @@ public final class StreamRoutes implements AutoCloseable {
      * such run, and 400 for an {@code after} beyond its last event: a client can only have seen
      * committed events, and a stream from there would wait for events that may never exist.
      */
-    private void lookUp(RoutingContext ctx, Request asked, java.util.function.Consumer<RunDetail> found, Runnable refused) {
+    private void lookUp(RoutingContext ctx, Request asked, java.util.function.Consumer<RunPosition> found, Runnable refused) {
         Context context = Vertx.currentContext();
-        history.run(asked.runId()).whenComplete((run, failure) -> context.runOnContext(ignored -> {
+        history.position(asked.runId()).whenComplete((run, failure) -> context.runOnContext(ignored -> {
             try {
                 if (failure != null) {
                     throw failure instanceof RuntimeException e ? e : new IllegalStateException(failure);

@@ -8,10 +8,16 @@ import java.util.List;
  * event loop. Implementations write the events' stored bytes as they are (encode once).
  */
 interface StreamSink {
-    /** Writes events, in order (one frame each, or batched, as the connection asked). */
+    /**
+     * Writes events, in order (one frame each, or batched, as the connection asked); they may
+     * wait in the connection's buffer until {@link #flush}.
+     */
     void send(List<RunEvent> events);
 
-    /** Writes a control message ({@code caught_up}, {@code pong}) of the given type. */
+    /** Sends what {@link #send} wrote: once per turn of the subscriber, not once per send. */
+    void flush();
+
+    /** Writes a control message ({@code caught_up}, {@code pong}) of the given type, after what was sent. */
     void control(String type, byte[] json);
 
     /**

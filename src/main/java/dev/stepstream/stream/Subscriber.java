@@ -53,17 +53,31 @@ final class Subscriber extends Pump {
         this.finished = runAlreadyEnded;
     }
 
-    /** Writes what is ready while the socket is writable. Event loop only. */
+    /**
+     * Writes what is ready while the socket is writable, and flushes once at the end of the
+     * turn: one system call for up to {@value #MAX_CHUNKS_PER_TURN} chunks. Event loop only.
+     */
     @Override
     void pump() {
         if (paused()) {
             return;
         }
+        try {
+            writeTurn();
+        } finally {
+            sink.flush();
+        }
+    }
+
+    private void writeTurn() {
         List<RunEvent> chunk = new ArrayList<>();
         for (int turn = 0; turn < MAX_CHUNKS_PER_TURN; turn++) {
             if (sink.writeQueueFull()) {
-                awaitDrain();
-                return;
+                sink.flush(); // the socket may take it all at once
+                if (sink.writeQueueFull()) {
+                    awaitDrain();
+                    return;
+                }
             }
             Next next = collect(chunk);
             if (!chunk.isEmpty()) {

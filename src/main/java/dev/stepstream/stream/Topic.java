@@ -18,7 +18,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the subscriber reads the store. Events are immutable, so a slot read is always whole.
  */
 final class Topic {
-    static final int CAPACITY = 1024; // a power of two
+    /**
+     * Events the ring keeps: a power of two. A burst longer than this reaches subscribers that
+     * fall behind it from the store instead (a page read per subscriber), which costs far more
+     * than the ring's memory: 8,192 slots hold ~2 MB of typical envelopes per followed run.
+     */
+    static final int CAPACITY = 8192;
 
     final UUID runId;
     private final AtomicReferenceArray<RunEvent> ring = new AtomicReferenceArray<>(CAPACITY);
@@ -29,9 +34,13 @@ final class Topic {
         this.runId = runId;
     }
 
-    /** Committer thread only. */
+    /**
+     * Committer thread only. The ring keeps the envelope bytes, not the producer's payload tree
+     * (which a stream filter re-reads from the bytes, once per event, if it needs it).
+     */
     void put(RunEvent event) {
-        ring.set((int) (event.seq() & (CAPACITY - 1)), event);
+        ring.set((int) (event.seq() & (CAPACITY - 1)),
+                RunEvent.stored(event.runId(), event.seq(), event.type(), event.time(), event.json()));
         if (event.seq() > lastSeq) {
             lastSeq = event.seq();
         }

@@ -1,64 +1,66 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.List;
 
 /**
  * A WebSocket: one envelope per text frame, or with {@code batch=1} all the events of a send
- * in one frame, one envelope per line (no trailing newline, so splitting on {@code \n} gives
- * exactly the envelopes).
+ * in one frame, one envelope per line. Each send is one buffer, written without a flush; the
+ * subscriber flushes once per turn.
  */
 final class WebSocketSink implements StreamSink {
     private final ServerWebSocket socket;
+    private final FrameWriter writer;
     private final boolean batch;
 
     WebSocketSink(ServerWebSocket socket, boolean batch) {
         this.socket = socket;
+        this.writer = new FrameWriter(socket);
         this.batch = batch;
     }
 
     @Override
     public void send(List<RunEvent> events) {
-        if (!batch || events.size() == 1) {
-            for (RunEvent event : events) {
-                socket.writeFrame(Frames.text(event.json()));
-            }
-            return;
+        ByteBuf frames;
+        if (batch) {
+            int payload = Frames.linesLength(events);
+            frames = writer.buffer(Frames.frameLength(payload));
+            Frames.writeLines(frames, events, payload);
+        } else {
+            frames = writer.buffer(Frames.eachLength(events));
+            Frames.writeEach(frames, events);
         }
-        int size = events.size() - 1;
-        for (RunEvent event : events) {
-            size += event.json().length;
-        }
-        byte[] frame = new byte[size];
-        int at = 0;
-        for (RunEvent event : events) {
-            if (at > 0) {
-                frame[at++] = '\n';
-            }
-            System.arraycopy(event.json(), 0, frame, at, event.json().length);
-            at += event.json().length;
-        }
-        socket.writeFrame(Frames.text(frame));
+        writer.write(frames);
     }
 
     @Override
+    public void flush() {
+        writer.flush();
+    }
+
+    /** On the same path as the events, so that {@code caught_up} keeps its place among them. */
+    @Override
     public void control(String type, byte[] json) {
-        socket.writeFrame(Frames.text(json));
+        ByteBuf frame = writer.buffer(Frames.frameLength(json.length));
+        Frames.writeText(frame, json);
+        writer.write(frame);
     }
 
     @Override
     public boolean writeQueueFull() {
-        return socket.writeQueueFull();
+        return !writer.writable();
     }
 
     @Override
     public void onDrain(Runnable drained) {
-        socket.drainHandler(ignored -> drained.run());
+        writer.onWritable(drained);
     }
 
     @Override
     public void close(CloseCode code, String reason) {
+        writer.flush();
         if (!socket.isClosed()) {
             socket.close(code.code(), reason);
         }

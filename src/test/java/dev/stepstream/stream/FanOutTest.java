@@ -38,7 +38,8 @@ class FanOutTest {
             List<WsClient> clients = opening.stream().map(CompletableFuture::join).toList();
             try {
                 for (WsClient client : clients) {
-                    assertThat(client.awaitClose(Duration.ofSeconds(60)).code()).as("close of %s", client.uri()).isEqualTo(1000);
+                    WsClient.Close close = client.awaitClose(Duration.ofSeconds(60));
+                    assertThat(close.code()).as("close of %s (%s)", client.uri(), close.error()).isEqualTo(1000);
                 }
                 List<String> history = server.awaitRawHistory(runId);
                 assertThat(history).hasSizeGreaterThan(2000);
