@@ -22,6 +22,7 @@ public class Ingest {
         String workflow = "id: bench-ingest\nsteps:\n  - {id: print, type: script, run: \"seq 1 " + lines + "\"}\n";
         send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/bench-ingest"))
                 .header("Content-Type", "application/yaml").PUT(HttpRequest.BodyPublishers.ofString(workflow)));
+        StringBuilder rates = new StringBuilder();
         for (int i = 1; i <= runs; i++) {
             long started = System.nanoTime();
             String body = send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/bench-ingest/execute"))
@@ -40,7 +41,9 @@ public class Ingest {
             long events = Long.parseLong(field(run, "lastSeq"));
             System.out.printf("run %d: status %s, %,d events in %.2f s: %,.0f events/s%n",
                     i, field(run, "status"), events, seconds, events / seconds);
+            rates.append(rates.isEmpty() ? "" : ",").append(Math.round(events / seconds));
         }
+        System.out.println("RESULT {\"scenario\":\"ingest\",\"lines\":" + lines + ",\"eventsPerSecond\":[" + rates + "]}");
     }
 
     static String send(HttpRequest.Builder request) throws Exception {

@@ -1,0 +1,735 @@
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The fan-out load generator: N WebSocket clients of one run, on a few threads, cheap enough
+ * that the server, not the generator, is what is measured.
+ *
+ * <p>Each client is a non-blocking socket with a minimal RFC 6455 client (handshake, unmasked
+ * server frames, masked pongs), parsing each envelope in place: no String, no JSON tree. It
+ * checks that it receives every seq exactly once and in order, and records the latency from
+ * each live event's {@code time} (set by the server when the run created the event, before it
+ * was stored) to its receipt, in a histogram per thread. Clients bind source addresses spread
+ * over 127.0.0.x (a few thousand per address), so tens of thousands fit in the port ranges.
+ *
+ * <pre>
+ *   java bench/Load.java fanout --server URL --clients 1000 --events 2000 [--rate 0] [--batch] [--server-pid PID]
+ *   java bench/Load.java idle   --server URL --clients 10000 --server-pid PID
+ * </pre>
+ * {@code --rate 0} prints the lines flat out; otherwise at that many lines a second.
+ * {@code --join-live} lets the run start before the clients connect (they read history first);
+ * {@code --slow-readers} gives each client a small receive buffer and a pause before each read,
+ * so that the server's sockets fill and it works through its drain path. Every client checks
+ * each frame header (no reserved bits, unmasked) as well as the envelopes. The last line
+ * printed ({@code RESULT {…}}) holds every figure as JSON, for bench/suite.sh and bench/Report.java.
+ */
+public class Load {
+    static String server;
+    static final HttpClient http = HttpClient.newHttpClient();
+    static final int CLIENTS_PER_ADDRESS = 4000;
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "fanout";
+        server = arg(args, "--server", "http://127.0.0.1:8080");
+        int clients = Integer.parseInt(arg(args, "--clients", "1000"));
+        long serverPid = Long.parseLong(arg(args, "--server-pid", "0"));
+        int threads = Integer.parseInt(arg(args, "--threads", "1"));
+        joinLive = Arrays.asList(args).contains("--join-live");
+        slowReaders = Arrays.asList(args).contains("--slow-readers");
+        switch (mode) {
+            case "fanout" -> fanout(clients, Integer.parseInt(arg(args, "--events", "2000")),
+                    Integer.parseInt(arg(args, "--rate", "0")), Arrays.asList(args).contains("--batch"), threads, serverPid);
+            case "idle" -> idle(clients, threads, serverPid);
+            default -> throw new IllegalArgumentException("mode: fanout or idle, got " + mode);
+        }
+        System.exit(0);
+    }
+
+    // ---- scenarios ---------------------------------------------------------------------------
+
+    static boolean joinLive;
+    static boolean slowReaders;
+
+    static void fanout(int clients, int events, int rate, boolean batch, int threads, long serverPid) throws Exception {
+        String print = rate <= 0
+                ? "seq -f 'event %g of the flood' 1 " + events
+                // perl paces the lines by sleeping until each one's due time (a spin would take a core)
+                : ("perl -MTime::HiRes=time,sleep -e '$|=1; my $t=time; for my $i (1..%d) "
+                   + "{ my $d = $t + $i/%d - time; sleep($d) if $d > 0; print \"event $i of the paced run\\n\" }'").formatted(events, rate);
+        Path gate = Files.createTempDirectory("load").resolve("gate");
+        put("bench-fanout", "id: bench-fanout\nsteps:\n"
+                + "  - {id: wait, type: script, run: \"while [ ! -f " + gate + " ]; do sleep 0.02; done\"}\n"
+                + "  - id: print\n    type: script\n    run: \"" + print.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n");
+        String runId = execute("bench-fanout");
+        long expected = events + 6; // run_start, wait's start and end, print's start, the lines, its end, run_complete
+        String path = "/api/v2/workflows/runs/" + runId + "/stream" + (batch ? "?batch=1" : "");
+
+        Loops loops = new Loops(threads, clients, expected);
+        if (joinLive) {
+            Files.writeString(gate, "open"); // clients join while the lines flow
+        }
+        long connectStart = System.nanoTime();
+        loops.connectAll(path, clients);
+        loops.awaitCaughtUp(Duration.minutes(2));
+        double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
+
+        long cpuBefore = serverPid > 0 ? cpuTicks(serverPid) : 0;
+        long gateOpened = System.currentTimeMillis();
+        if (!joinLive) {
+            Files.writeString(gate, "open");
+        }
+        boolean finished = loops.awaitDone(Duration.seconds(60 + (rate > 0 ? events / rate * 3L : 0)));
+        long cpuAfter = serverPid > 0 ? cpuTicks(serverPid) : 0;
+
+        Histogram latency = loops.latency();
+        long deliveries = loops.liveDeliveries();
+        long lastReceipt = loops.lastReceipt();
+        double seconds = Math.max(1, lastReceipt - gateOpened) / 1000.0;
+        List<String> problems = loops.problems();
+        if (!finished) {
+            problems.add(0, loops.unfinished() + " clients did not receive run_complete in time");
+        }
+        String framing = batch ? "batch=1" : "one envelope per frame";
+        System.out.printf("%,d clients connected and caught up in %.1f s%n", clients, connectSeconds);
+        System.out.printf("%,d events %s, %s: %,d live deliveries in %.2f s: %,.0f deliveries/s%n",
+                events, rate <= 0 ? "flat out" : "at " + rate + "/s", framing, deliveries, seconds, deliveries / seconds);
+        System.out.printf("latency from creation to receipt (ms): p50 %d, p90 %d, p99 %d, p99.9 %d, max %d%n",
+                latency.percentile(50), latency.percentile(90), latency.percentile(99), latency.percentile(99.9), latency.max());
+        System.out.printf("server CPU during delivery: %.2f s%n", (cpuAfter - cpuBefore) / 100.0);
+        System.out.printf("clients with a gap, duplicate, missing event or bad close: %d%n", problems.size());
+        problems.stream().limit(5).forEach(p -> System.out.println("  " + p));
+        System.out.println(new Json()
+                .put("scenario", "fanout").put("clients", clients).put("events", events).put("rate", rate)
+                .put("framing", framing).put("expectedPerClient", expected).put("deliveries", deliveries)
+                .put("seconds", seconds).put("deliveriesPerSecond", Math.round(deliveries / seconds))
+                .put("p50", latency.percentile(50)).put("p90", latency.percentile(90)).put("p99", latency.percentile(99))
+                .put("p999", latency.percentile(99.9)).put("max", latency.max())
+                .put("serverCpuSeconds", (cpuAfter - cpuBefore) / 100.0)
+                .put("serverRssKb", serverPid > 0 ? rssKb(serverPid) : -1)
+                .put("badClients", problems.size()).put("connectSeconds", connectSeconds)
+                .put("histogram", latency.buckets()));
+        loops.closeAll();
+    }
+
+    static void idle(int connections, int threads, long serverPid) throws Exception {
+        put("bench-idle", "id: bench-idle\nsteps:\n  - {id: wait, type: sleep, duration: 1h}\n");
+        String runId = execute("bench-idle");
+        // Wait until the run is asleep (run_start, step_start), so that every stream is quiet.
+        for (int i = 0; i < 200 && !get("/api/v2/workflows/runs/" + runId).contains("\"lastSeq\":2"); i++) {
+            Thread.sleep(25);
+        }
+        settle(serverPid);
+        long rssBefore = rssKb(serverPid);
+        long heapBefore = liveHeapKb(serverPid);
+        long cpuBefore = cpuTicks(serverPid);
+        Loops loops = new Loops(threads, connections, Long.MAX_VALUE);
+        long start = System.nanoTime();
+        loops.connectAll("/api/v2/workflows/runs/" + runId + "/stream?after=2", connections);
+        loops.awaitCaughtUp(Duration.minutes(5));
+        double took = (System.nanoTime() - start) / 1e9;
+        long cpuAfter = cpuTicks(serverPid);
+        settle(serverPid);
+        long rssAfter = rssKb(serverPid);
+        long heapAfter = liveHeapKb(serverPid);
+        List<String> problems = loops.problems();
+        double rssEach = (rssAfter - rssBefore) / (double) connections;
+        double heapEach = (heapAfter - heapBefore) / (double) connections;
+        System.out.printf("%,d idle WebSocket connections open and caught up in %.1f s (%d problems)%n", connections, took, problems.size());
+        problems.stream().limit(5).forEach(p -> System.out.println("  " + p));
+        System.out.printf("server resident memory: %,d KB before, %,d KB after: %.1f KB per connection%n", rssBefore, rssAfter, rssEach);
+        System.out.printf("server live heap after a full GC: %,d KB before, %,d KB after: %.1f KB per connection%n",
+                heapBefore, heapAfter, heapEach);
+        System.out.printf("server CPU to accept them: %.2f s%n", (cpuAfter - cpuBefore) / 100.0);
+        System.out.println(new Json().put("scenario", "idle").put("connections", connections).put("seconds", took)
+                .put("rssBeforeKb", rssBefore).put("rssAfterKb", rssAfter).put("rssPerConnectionKb", rssEach)
+                .put("heapPerConnectionKb", heapEach).put("serverCpuSeconds", (cpuAfter - cpuBefore) / 100.0)
+                .put("badClients", problems.size()));
+        loops.closeAll();
+    }
+
+    /** A full GC in the server and a moment to return memory, so that RSS readings compare like with like. */
+    static void settle(long pid) throws Exception {
+        jcmd(pid, "GC.run");
+        Thread.sleep(1000);
+    }
+
+    // ---- the clients -------------------------------------------------------------------------
+
+    record Duration(long millis) {
+        static Duration seconds(long s) { return new Duration(s * 1000); }
+        static Duration minutes(long m) { return new Duration(m * 60_000); }
+    }
+
+    /** The client threads, each a selector over its share of the connections. */
+    static final class Loops {
+        final Loop[] loops;
+        final CountDownLatch caughtUp;
+        final CountDownLatch done;
+
+        Loops(int threads, int clients, long expected) throws IOException {
+            caughtUp = new CountDownLatch(clients);
+            done = new CountDownLatch(clients);
+            loops = new Loop[threads];
+            for (int i = 0; i < threads; i++) {
+                loops[i] = new Loop(expected, caughtUp, done);
+                Thread thread = new Thread(loops[i], "load-" + i);
+                thread.setDaemon(true);
+                thread.start();
+            }
+        }
+
+        /** Opens the connections, at most 256 handshakes in flight. */
+        void connectAll(String path, int clients) throws Exception {
+            URI uri = URI.create(server);
+            InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort());
+            byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RlcHN0cmVhbS1sb2FkLWdlbg==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < clients; i++) {
+                while (i - (clients - caughtUp.getCount()) >= 256) {
+                    Thread.sleep(1);
+                }
+                SocketChannel channel = SocketChannel.open();
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                if (slowReaders) {
+                    channel.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+                }
+                channel.bind(new InetSocketAddress("127.0.0." + (1 + i / CLIENTS_PER_ADDRESS), 0));
+                channel.connect(target);
+                loops[i % loops.length].add(new Client(i, channel, request));
+            }
+        }
+
+        void awaitCaughtUp(Duration timeout) throws InterruptedException {
+            if (!caughtUp.await(timeout.millis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException(caughtUp.getCount() + " clients did not get caught_up in time; problems: "
+                        + problems().stream().limit(3).toList());
+            }
+        }
+
+        boolean awaitDone(Duration timeout) throws InterruptedException {
+            return done.await(timeout.millis(), TimeUnit.MILLISECONDS);
+        }
+
+        long unfinished() {
+            return done.getCount();
+        }
+
+        Histogram latency() {
+            Histogram all = new Histogram();
+            for (Loop loop : loops) {
+                all.add(loop.results().latency);
+            }
+            return all;
+        }
+
+        long liveDeliveries() {
+            return Arrays.stream(loops).mapToLong(l -> l.results().liveDeliveries).sum();
+        }
+
+        long lastReceipt() {
+            return Arrays.stream(loops).mapToLong(l -> l.results().lastReceipt).max().orElse(0);
+        }
+
+        List<String> problems() {
+            List<String> problems = new ArrayList<>();
+            for (Loop loop : loops) {
+                problems.addAll(loop.results().problems);
+            }
+            return problems;
+        }
+
+        void closeAll() {
+            for (Loop loop : loops) {
+                loop.stop();
+            }
+        }
+    }
+
+    /** What a loop's clients measured, read once they are done (through the loop's lock). */
+    static final class Results {
+        final Histogram latency = new Histogram();
+        long liveDeliveries;
+        long lastReceipt;
+        final List<String> problems = new ArrayList<>();
+    }
+
+    static final class Loop implements Runnable {
+        final Selector selector = Selector.open();
+        final ConcurrentLinkedQueue<Client> incoming = new ConcurrentLinkedQueue<>();
+        final long expected;
+        final CountDownLatch caughtUp;
+        final CountDownLatch done;
+        final Results results = new Results(); // owned by the loop thread; read under its monitor
+        final ByteBuffer pong = ByteBuffer.wrap(new byte[] {(byte) 0x8A, (byte) 0x80, 1, 2, 3, 4});
+        volatile boolean stopping;
+        final List<Client> clients = new ArrayList<>();
+
+        Loop(long expected, CountDownLatch caughtUp, CountDownLatch done) throws IOException {
+            this.expected = expected;
+            this.caughtUp = caughtUp;
+            this.done = done;
+        }
+
+        void add(Client client) {
+            incoming.add(client);
+            selector.wakeup();
+        }
+
+        synchronized Results results() {
+            return results;
+        }
+
+        void stop() {
+            stopping = true;
+            selector.wakeup();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!stopping) {
+                    selector.select(100);
+                    Client fresh;
+                    while ((fresh = incoming.poll()) != null) {
+                        clients.add(fresh);
+                        fresh.channel.register(selector, SelectionKey.OP_CONNECT, fresh);
+                    }
+                    long now = System.currentTimeMillis();
+                    synchronized (this) {
+                        for (SelectionKey key : selector.selectedKeys()) {
+                            Client client = (Client) key.attachment();
+                            try {
+                                client.ready(key, now, this);
+                            } catch (IOException | RuntimeException e) {
+                                client.fail("error: " + e, this);
+                                key.cancel();
+                            }
+                        }
+                    }
+                    selector.selectedKeys().clear();
+                }
+                for (Client client : clients) {
+                    client.channel.close();
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** One WebSocket connection. Loop thread only. */
+    static final class Client {
+        final int id;
+        final SocketChannel channel;
+        final ByteBuffer request;
+        ByteBuffer in = ByteBuffer.allocate(1024);
+        boolean upgraded;
+        boolean caughtUp;
+        boolean finished;
+        long lastSeq;
+        long received;
+
+        Client(int id, SocketChannel channel, byte[] request) {
+            this.id = id;
+            this.channel = channel;
+            this.request = ByteBuffer.wrap(request);
+        }
+
+        void ready(SelectionKey key, long now, Loop loop) throws IOException {
+            if (key.isConnectable()) {
+                channel.finishConnect();
+                channel.write(request);
+                if (request.hasRemaining()) {
+                    throw new IOException("handshake request not written at once");
+                }
+                key.interestOps(SelectionKey.OP_READ);
+                return;
+            }
+            if (slowReaders) {
+                LockSupport.parkNanos(20_000); // a reader slower than the server: its socket fills
+            }
+            int read = channel.read(in);
+            if (read < 0) {
+                fail("connection closed by the server without a close frame", loop);
+                key.cancel();
+                return;
+            }
+            in.flip();
+            if (!upgraded && !handshake(loop)) {
+                in.compact();
+                return;
+            }
+            frames(now, loop);
+            if (in.hasRemaining() && in.position() == 0 && in.limit() == in.capacity()) {
+                throw new IllegalStateException("frame larger than the buffer");
+            }
+            in.compact();
+        }
+
+        private boolean handshake(Loop loop) {
+            byte[] a = in.array();
+            for (int i = in.position(); i + 3 < in.limit(); i++) {
+                if (a[i] == '\r' && a[i + 1] == '\n' && a[i + 2] == '\r' && a[i + 3] == '\n') {
+                    String head = new String(a, in.position(), i - in.position(), StandardCharsets.US_ASCII);
+                    if (!head.startsWith("HTTP/1.1 101")) {
+                        fail("upgrade refused: " + head.lines().findFirst().orElse(""), loop);
+                    }
+                    in.position(i + 4);
+                    upgraded = true;
+                    return true;
+                }
+            }
+            if (in.limit() == in.capacity()) {
+                fail("handshake response too long", loop);
+            }
+            return false;
+        }
+
+        /** Handles every complete frame in the buffer, growing it when a frame does not fit. */
+        private void frames(long now, Loop loop) throws IOException {
+            byte[] a = in.array();
+            while (in.remaining() >= 2) {
+                int p = in.position();
+                int opcode = a[p] & 0x0F;
+                if ((a[p] & 0x70) != 0 || (a[p + 1] & 0x80) != 0) {
+                    int from = Math.max(0, p - 300);
+                    throw new IllegalStateException("bad frame header after " + received + " events, bytes before it: "
+                            + new String(a, from, p - from, StandardCharsets.UTF_8).replace("\n", "\\n")
+                            + " | at it: " + new String(a, p, Math.min(80, in.limit() - p), StandardCharsets.UTF_8));
+                }
+                long length = a[p + 1] & 0x7F;
+                int header = 2;
+                if (length == 126) {
+                    if (in.remaining() < 4) {
+                        return;
+                    }
+                    length = ((a[p + 2] & 0xFF) << 8) | (a[p + 3] & 0xFF);
+                    header = 4;
+                } else if (length == 127) {
+                    if (in.remaining() < 10) {
+                        return;
+                    }
+                    length = ByteBuffer.wrap(a, p + 2, 8).getLong();
+                    header = 10;
+                }
+                if (in.remaining() < header + length) {
+                    if (header + length > in.capacity()) {
+                        ByteBuffer bigger = ByteBuffer.allocate((int) Math.max(in.capacity() * 2L, header + length));
+                        bigger.put(in);
+                        bigger.flip();
+                        in = bigger;
+                    }
+                    return;
+                }
+                int start = p + header;
+                int end = (int) (start + length);
+                switch (opcode) {
+                    case 1 -> text(a, start, end, now, loop);
+                    case 8 -> {
+                        int code = length >= 2 ? ((a[start] & 0xFF) << 8) | (a[start + 1] & 0xFF) : 1005;
+                        if (code != 1000 || received != loop.expected) {
+                            fail("closed with " + code + " after " + received + " events", loop);
+                        } else {
+                            finish(loop);
+                        }
+                    }
+                    case 9 -> {
+                        loop.pong.clear();
+                        channel.write(loop.pong);
+                    }
+                    case 10 -> { }
+                    default -> fail("unexpected opcode " + opcode, loop);
+                }
+                in.position(end);
+                if (in.capacity() > 1 << 20 && in.remaining() == 0) {
+                    in = ByteBuffer.allocate(1024); // give back a buffer grown for a burst
+                    return;
+                }
+            }
+        }
+
+        /** A text frame: one envelope, or several, one per line (batch=1). */
+        private void text(byte[] a, int start, int end, long now, Loop loop) {
+            int line = start;
+            for (int i = start; i <= end; i++) {
+                if (i == end || a[i] == '\n') {
+                    envelope(a, line, i, now, loop);
+                    line = i + 1;
+                }
+            }
+        }
+
+        private static final byte[] RUN_ID = "{\"runId\"".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] CAUGHT_UP = "{\"type\":\"caught_up\"".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] SEQ = "\"seq\":".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] TYPE = "\"type\":\"".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] TIME = "\"time\":\"".getBytes(StandardCharsets.US_ASCII);
+
+        private void envelope(byte[] a, int from, int to, long now, Loop loop) {
+            if (!startsWith(a, from, RUN_ID)) {
+                if (startsWith(a, from, CAUGHT_UP) && !caughtUp) {
+                    caughtUp = true;
+                    loop.caughtUp.countDown();
+                }
+                return; // pong
+            }
+            int at = indexOf(a, from, to, SEQ) + SEQ.length;
+            long seq = 0;
+            while (a[at] >= '0' && a[at] <= '9') {
+                seq = seq * 10 + (a[at++] - '0');
+            }
+            if (seq != lastSeq + 1) {
+                fail("expected seq " + (lastSeq + 1) + ", got " + seq, loop);
+            }
+            lastSeq = seq;
+            received++;
+            int type = indexOf(a, at, to, TYPE) + TYPE.length;
+            if (caughtUp) {
+                int time = indexOf(a, type, to, TIME) + TIME.length;
+                loop.results.latency.record(now - Times.epochMillis(a, time));
+                loop.results.liveDeliveries++;
+                loop.results.lastReceipt = now;
+            }
+            if (a[type] == 'r' && a[type + 4] == 'c') { // run_complete
+                if (received != loop.expected) {
+                    fail("run_complete after " + received + " of " + loop.expected + " events", loop);
+                }
+            }
+        }
+
+        void fail(String problem, Loop loop) {
+            if (!finished) {
+                loop.results.problems.add("client " + id + ": " + problem);
+                if (!caughtUp) {
+                    loop.caughtUp.countDown();
+                    caughtUp = true;
+                }
+                finish(loop);
+            }
+        }
+
+        private void finish(Loop loop) {
+            if (!finished) {
+                finished = true;
+                loop.done.countDown();
+            }
+        }
+
+        private static boolean startsWith(byte[] a, int from, byte[] prefix) {
+            if (from + prefix.length > a.length) {
+                return false;
+            }
+            for (int i = 0; i < prefix.length; i++) {
+                if (a[from + i] != prefix[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static int indexOf(byte[] a, int from, int to, byte[] needle) {
+            outer:
+            for (int i = from; i <= to - needle.length; i++) {
+                for (int j = 0; j < needle.length; j++) {
+                    if (a[i + j] != needle[j]) {
+                        continue outer;
+                    }
+                }
+                return i;
+            }
+            throw new IllegalStateException("no " + new String(needle, StandardCharsets.US_ASCII) + " in an envelope");
+        }
+    }
+
+    /** ISO-8601 UTC times with milliseconds, as the server writes them, parsed in place. */
+    static final class Times {
+        private static long cachedDay = -1;      // yyyymmdd of the last date parsed (loop threads share it benignly)
+        private static long cachedDayMillis;
+
+        static long epochMillis(byte[] a, int at) {
+            long day = digits(a, at, 4) * 10000 + digits(a, at + 5, 2) * 100 + digits(a, at + 8, 2);
+            long dayMillis;
+            synchronized (Times.class) {
+                if (day != cachedDay) {
+                    cachedDayMillis = LocalDate.of((int) (day / 10000), (int) (day / 100 % 100), (int) (day % 100))
+                            .toEpochDay() * 86_400_000L;
+                    cachedDay = day;
+                }
+                dayMillis = cachedDayMillis;
+            }
+            return dayMillis + digits(a, at + 11, 2) * 3_600_000L + digits(a, at + 14, 2) * 60_000L
+                    + digits(a, at + 17, 2) * 1000L + digits(a, at + 20, 3);
+        }
+
+        private static long digits(byte[] a, int at, int n) {
+            long value = 0;
+            for (int i = 0; i < n; i++) {
+                value = value * 10 + (a[at + i] - '0');
+            }
+            return value;
+        }
+    }
+
+    /** Latencies in whole milliseconds (the server's times have millisecond precision). */
+    static final class Histogram {
+        final long[] counts = new long[600_001];
+        long total;
+
+        void record(long millis) {
+            counts[(int) Math.max(0, Math.min(counts.length - 1, millis))]++;
+            total++;
+        }
+
+        void add(Histogram other) {
+            for (int i = 0; i < counts.length; i++) {
+                counts[i] += other.counts[i];
+            }
+            total += other.total;
+        }
+
+        long percentile(double p) {
+            if (total == 0) {
+                return -1;
+            }
+            long rank = (long) Math.ceil(p / 100 * total);
+            long seen = 0;
+            for (int i = 0; i < counts.length; i++) {
+                seen += counts[i];
+                if (seen >= rank) {
+                    return i;
+                }
+            }
+            return counts.length - 1;
+        }
+
+        long max() {
+            for (int i = counts.length - 1; i >= 0; i--) {
+                if (counts[i] > 0) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** The non-empty buckets as {"ms": count}, for charts. */
+        String buckets() {
+            StringBuilder out = new StringBuilder("{");
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) {
+                    out.append(out.length() > 1 ? "," : "").append('"').append(i).append("\":").append(counts[i]);
+                }
+            }
+            return out.append('}').toString();
+        }
+    }
+
+    /** A flat JSON object for the result line; values that are already JSON text pass as they are. */
+    static final class Json {
+        private final StringBuilder out = new StringBuilder("{");
+
+        Json put(String name, Object value) {
+            out.append(out.length() > 1 ? "," : "").append('"').append(name).append("\":");
+            if (value instanceof String s && !(s.startsWith("{") && s.endsWith("}"))) {
+                out.append('"').append(s.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            } else if (value instanceof Double d) {
+                out.append(String.format(Locale.ROOT, "%.3f", d));
+            } else {
+                out.append(value);
+            }
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return "RESULT " + out + "}";
+        }
+    }
+
+    // ---- the server, over HTTP and /proc -----------------------------------------------------
+
+    static void put(String id, String yaml) throws Exception {
+        send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/" + id)).header("Content-Type", "application/yaml")
+                .PUT(HttpRequest.BodyPublishers.ofString(yaml)));
+    }
+
+    static String execute(String id) throws Exception {
+        String body = send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/" + id + "/execute"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        return body.replaceAll(".*\"runId\":\"([^\"]+)\".*", "$1");
+    }
+
+    static String get(String path) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(server + path)).GET());
+    }
+
+    static String send(HttpRequest.Builder request) throws Exception {
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 300) {
+            throw new IllegalStateException(response.statusCode() + " " + response.body());
+        }
+        return response.body();
+    }
+
+    static long rssKb(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return -1;
+    }
+
+    /** Runs a full GC in the server and returns the heap it still uses. */
+    static long liveHeapKb(long pid) throws Exception {
+        String text = jcmd(pid, "GC.run") + jcmd(pid, "GC.heap_info");
+        java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(text);
+        return used.find() ? Long.parseLong(used.group(1)) : -1;
+    }
+
+    static String jcmd(long pid, String command) throws Exception {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        Process process = new ProcessBuilder(jcmd, Long.toString(pid), command).redirectErrorStream(true).start();
+        String text = new String(process.getInputStream().readAllBytes());
+        process.waitFor();
+        return text;
+    }
+
+    /** The server's CPU time so far, in clock ticks (1/100 s): user + system. */
+    static long cpuTicks(long pid) throws Exception {
+        String[] fields = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    static String arg(String[] args, String name, String otherwise) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals(name)) {
+                return args[i + 1];
+            }
+        }
+        return otherwise;
+    }
+}

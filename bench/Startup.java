@@ -1,0 +1,65 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Start-up benchmark: launches {@code bin/stepstream serve} on a fresh data directory, RUNS
+ * times, and measures from the launch to the first 200 of {@code /readyz} (polled every 5 ms),
+ * then stops the server with SIGTERM. The first launch also builds the class-data archive
+ * bin/stepstream keeps (if it does), so it is reported apart from the others.
+ *
+ *   java bench/Startup.java [--runs 5] [--port 18282]
+ */
+public class Startup {
+    public static void main(String[] args) throws Exception {
+        int runs = Integer.parseInt(arg(args, "--runs", "5"));
+        int port = Integer.parseInt(arg(args, "--port", "18282"));
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                .timeout(Duration.ofMillis(500)).build();
+        List<Long> millis = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            Path data = Files.createTempDirectory("startup");
+            long start = System.nanoTime();
+            Process server = new ProcessBuilder("bin/stepstream", "serve", "--port", Integer.toString(port),
+                    "--data-dir", data.resolve("data").toString(), "--workflows-dir", "workflows")
+                    .redirectErrorStream(true).redirectOutput(data.resolve("server.log").toFile()).start();
+            long took = -1;
+            while (System.nanoTime() - start < 30_000_000_000L && server.isAlive()) {
+                try {
+                    if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        took = (System.nanoTime() - start) / 1_000_000;
+                        break;
+                    }
+                } catch (java.io.IOException e) {
+                    // not listening yet
+                }
+                Thread.sleep(5);
+            }
+            server.destroy();
+            server.waitFor();
+            if (took < 0) {
+                System.out.println(Files.readString(data.resolve("server.log")));
+                throw new IllegalStateException("the server did not become ready");
+            }
+            System.out.printf("launch %d: /readyz answered 200 after %d ms%n", i + 1, took);
+            millis.add(took);
+        }
+        System.out.println("RESULT {\"scenario\":\"startup\",\"millis\":" + millis.toString().replace(" ", "") + "}");
+    }
+
+    static String arg(String[] args, String name, String otherwise) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals(name)) {
+                return args[i + 1];
+            }
+        }
+        return otherwise;
+    }
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Runs every benchmark scenario of issue 4 against fresh servers and writes the results into
+# docs/BENCHMARKS.md (between its "results" markers) with charts under docs/bench/.
+#
+# Usage: bench/suite.sh [--quick] [--only NAME[,NAME…]] [--no-build] [--no-report]
+#   --quick     fewer clients and events (a smoke run of the suite itself, ~1 min)
+#   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, ingest, startup
+#   --no-build  use target/stepstream.jar as it is
+# Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
+# on a fresh data directory, runs the load generator bench/Load.java beside it on this machine,
+# and stops it. Raw results go to target/bench/results.jsonl.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+quick=false; only=""; build=true; report=true
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=true ;;
+    --only) only="$2"; shift ;;
+    --no-build) build=false ;;
+    --no-report) report=false ;;
+    *) echo "usage: bench/suite.sh [--quick] [--only NAME,…] [--no-build] [--no-report]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [ -z "${JAVA_HOME:-}" ] && [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+if $build; then
+  ./mvnw -q -B -ntp -DskipTests package
+fi
+
+out=target/bench
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+port=18282
+server_pid=""
+work=""
+
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+  [ -n "$work" ] && rm -rf "$work"
+  work=""
+}
+trap stop_server EXIT
+
+start_server() {
+  work="$(mktemp -d)"
+  bin/stepstream serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" --allow-scripts "$@" \
+    >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$work/server.log" >&2
+  echo "suite: the server did not become ready" >&2
+  exit 1
+}
+
+wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+
+# Runs one scenario: NAME, then the load generator's arguments.
+scenario() {
+  local name="$1"; shift
+  wanted "$name" || return 0
+  echo "== $name"
+  start_server
+  local log="$out/$name.log"
+  "$java_bin" -Xmx3g -XX:+UseParallelGC bench/Load.java "$@" --server "http://127.0.0.1:$port" --server-pid "$server_pid" \
+    | tee "$log" | grep -v '^RESULT '
+  grep '^RESULT ' "$log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"$name\",/" >>"$results"
+  stop_server
+}
+
+if $quick; then
+  clients=200; flood=500; paced=200; idle=1000; lines=100000
+else
+  clients=1000; flood=2000; paced=2000; idle=10000; lines=1000000
+fi
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/ {print $2}') GiB"
+echo "java: $("$java_bin" -version 2>&1 | head -1)"
+
+scenario flood-batch  fanout --clients "$clients" --events "$flood" --rate 0 --batch
+scenario flood-frames fanout --clients "$clients" --events "$flood" --rate 0
+scenario paced-frames fanout --clients "$clients" --events "$paced" --rate 100
+scenario paced-batch  fanout --clients "$clients" --events "$paced" --rate 100 --batch
+scenario idle         idle   --clients "$idle"
+
+if wanted ingest; then
+  echo "== ingest"
+  start_server
+  "$java_bin" bench/Ingest.java "http://127.0.0.1:$port" "$lines" 3 | tee "$out/ingest.log" | grep -v '^RESULT '
+  grep '^RESULT ' "$out/ingest.log" | sed -e 's/^RESULT //' -e 's/^{/{"name":"ingest",/' >>"$results"
+  stop_server
+fi
+
+if wanted startup; then
+  echo "== startup"
+  "$java_bin" bench/Startup.java --runs 5 --port "$port" | tee "$out/startup.log" | grep -v '^RESULT '
+  grep '^RESULT ' "$out/startup.log" | sed -e 's/^RESULT //' -e 's/^{/{"name":"startup",/' >>"$results"
+fi
+
+if $report && ! $quick && [ -z "$only" ]; then
+  "$java_bin" bench/Report.java "$results" docs/BENCHMARKS.md docs/bench
+  echo "suite: wrote docs/BENCHMARKS.md and docs/bench/*.svg"
+else
+  echo "suite: results in $results (the report is written only by a full run)"
+fi
