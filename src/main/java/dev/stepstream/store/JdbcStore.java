@@ -380,14 +380,17 @@ final class JdbcStore implements Store {
         }
         // A materialised CTE, not "run_id IN (SELECT … LIMIT n)": PostgreSQL may run such a
         // subquery more than once in a join, claiming more than n runs.
+        // Only a registered node claims: one whose lease lapsed must register again first.
         String sql = "WITH picked AS MATERIALIZED (SELECT run_id FROM runs WHERE status = 'queued' AND owner IS NULL"
+                + " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = ?)"
                 + " ORDER BY created_at, run_id LIMIT ?" + db.dialect().skipLocked() + ")"
                 + " UPDATE runs SET owner = ? FROM picked WHERE runs.run_id = picked.run_id RETURNING "
                 + CLAIM_COLUMNS.replaceAll("(\\w+)", "runs.$1");
         List<ClaimedRun> claimed = db.write("claim queued runs for node " + nodeId, connection -> {
             try (PreparedStatement update = connection.prepareStatement(sql)) {
-                update.setInt(1, max);
-                update.setString(2, nodeId);
+                update.setString(1, nodeId);
+                update.setInt(2, max);
+                update.setString(3, nodeId);
                 return claimedRuns(update);
             }
         });

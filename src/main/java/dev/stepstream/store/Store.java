@@ -100,7 +100,7 @@ public interface Store extends AutoCloseable {
 
     /**
      * Claims up to {@code max} queued runs that no node has claimed, oldest first, for
-     * {@code nodeId}. Concurrent claims from any number of nodes never return one run twice;
+     * {@code nodeId}, which must be registered (else it claims nothing). Concurrent claims from any number of nodes never return one run twice;
      * on PostgreSQL they do not wait for one another ({@code FOR UPDATE SKIP LOCKED}).
      */
     List<ClaimedRun> claimQueued(String nodeId, int max);
