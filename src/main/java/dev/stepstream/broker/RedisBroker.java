@@ -300,6 +300,11 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /** Events this node read from the store because Redis did not bring them (for tests and metrics). */
+    long repairedFromStore() {
+        return relay.repaired();
+    }
+
     @Override
     public void close() {
         closing.countDown();
