@@ -178,6 +178,7 @@ public final class Server implements AutoCloseable {
         servers.forEach(server -> await(server.close()));
         executor.close(Duration.ofSeconds(10));
         eventLog.close(Duration.ofSeconds(10));
+        executor.leave();
         broker.close();
         api.close();
         streams.close();

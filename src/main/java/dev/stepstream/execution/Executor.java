@@ -74,6 +74,7 @@ public final class Executor implements AutoCloseable {
     private final String nodeId;
     private final Duration pollInterval;
     private final NodeLease lease;
+    private final boolean alone;
     private volatile Peers peers = Peers.NONE;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -100,6 +101,7 @@ public final class Executor implements AutoCloseable {
         this.listener = listener;
         this.nodeId = nodeId;
         this.pollInterval = pollInterval;
+        this.alone = alone;
         this.lease = new NodeLease(store, eventLog, listener, nodeId, lease, alone, this::wake, this::leaseLapsed);
     }
 
@@ -158,9 +160,18 @@ public final class Executor implements AutoCloseable {
         }
     }
 
+    /**
+     * Claims while there are free slots. Alone on its store, a node learns of every queued run
+     * from a wake (a submit here, a freed slot, the adoption at start), so only other nodes'
+     * runs make it claim on the poll too, which keeps an idle single node from writing every
+     * second. Cancels are read on every poll: a cancel may reach a run between its claim and
+     * its driver's start, where only the store still carries it.
+     */
     private void claimLoop() {
+        boolean failed = false;
         while (true) {
             int free;
+            boolean woken;
             lock.lock();
             try {
                 if (!wakeRequested && !closed) {
@@ -169,6 +180,7 @@ public final class Executor implements AutoCloseable {
                 if (closed) {
                     return;
                 }
+                woken = wakeRequested;
                 wakeRequested = false;
                 free = maxConcurrentRuns - running.size();
             } catch (InterruptedException e) {
@@ -177,29 +189,40 @@ public final class Executor implements AutoCloseable {
                 lock.unlock();
             }
             try {
-                if (free > 0) {
-                    store.claimQueued(nodeId, free).forEach(this::begin);
+                if (free > 0 && (woken || failed || !alone)) {
+                    boolean allStarted = true;
+                    for (ClaimedRun run : store.claimQueued(nodeId, free)) {
+                        allStarted &= begin(run);
+                    }
+                    if (!allStarted) {
+                        wake(); // a claimed run ended without taking its slot: claim again
+                    }
                 }
                 store.cancelRequested(nodeId).forEach(this::cancelHere);
+                failed = false;
             } catch (RuntimeException e) {
                 log.warn("could not claim runs or read cancels (retrying in {}): {}", pollInterval, e.getMessage());
+                failed = true; // claim on the next poll, whatever the wake was for
             }
         }
     }
 
-    /** Starts a run this node claimed, or ends it at once when it is cancelled or can no longer run. */
-    private void begin(ClaimedRun run) {
+    /**
+     * Starts a run this node claimed, or ends it at once when it is cancelled or can no longer run.
+     * @return whether it started (and took a slot)
+     */
+    private boolean begin(ClaimedRun run) {
         Workflow workflow;
         try {
             workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());
         } catch (InvalidException e) {
             end(run.runId(), run.lastSeq(), RunStatus.FAILED,
                     "the workflow this run was queued with is no longer valid here: " + e.getMessage());
-            return;
+            return false;
         }
         if (run.cancelRequested()) {
             end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, "cancelled before it started");
-            return;
+            return false;
         }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
                 run.lastSeq(), eventLog, http);
@@ -214,6 +237,7 @@ public final class Executor implements AutoCloseable {
             lock.unlock();
         }
         Thread.ofVirtual().name("run-" + run.runId()).start(() -> drive(driver));
+        return true;
     }
 
     /** Ends a run that no driver owns, which this node has claimed. */
@@ -310,8 +334,8 @@ public final class Executor implements AutoCloseable {
 
     /**
      * Stops claiming, stops the running runs (they end {@code interrupted}, their scripts
-     * killed), waits up to {@code timeout} for them to finish, and gives up the lease. Queued
-     * runs stay queued in the store, for another node or the next start.
+     * killed) and waits up to {@code timeout} for them to finish. Queued runs stay queued in
+     * the store, for another node or the next start. The lease is kept until {@link #leave}.
      */
     public void close(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -334,6 +358,13 @@ public final class Executor implements AutoCloseable {
             lock.unlock();
         }
         joinQuietly(claimer);
+    }
+
+    /**
+     * Gives up this node's lease. Call once the runs' last events are committed: until then
+     * another node must not take them for orphans and end them a second time.
+     */
+    public void leave() {
         lease.close();
     }
 
