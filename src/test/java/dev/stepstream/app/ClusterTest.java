@@ -112,10 +112,11 @@ class ClusterTest {
     // --- the tests -----------------------------------------------------------------------
 
     @Test
-    void runsQueuedOnOneNodeAreExecutedByEveryNode() {
+    void runsQueuedOnOneNodeAreExecutedByEveryNodeAndDashboardsEverywhereSeeThem() {
+        WsClient dashboard = WsClient.connect(http, URI.create(node("c").url().replaceFirst("^http", "ws") + "/api/v2/stream"));
         List<String> runs = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            runs.add(execute("a", "paced", "{\"lines\": 3, \"pause\": \"0.3\"}"));
+            runs.add(execute("a", "paced", "{\"lines\": 3, \"pause\": \"0.6\"}"));
         }
 
         Set<String> executors = new HashSet<>();
@@ -125,6 +126,12 @@ class ClusterTest {
             executors.add(executorOf(events(node("b"), runId)));
         }
         assertThat(executors).as("two slots per node, six runs at once").containsExactlyInAnyOrderElementsOf(IDS);
+        for (String runId : runs) {
+            dashboard.awaitMessages("run_queued, run_start and run_complete of " + runId, messages -> messages.stream()
+                    .filter(m -> m.json().path("runId").asText().equals(runId)).map(WsClient.Message::type).toList()
+                    .containsAll(List.of("run_queued", "run_start", "run_complete")), Duration.ofSeconds(30));
+        }
+        dashboard.close();
     }
 
     @Test
