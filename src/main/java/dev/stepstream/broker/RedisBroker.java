@@ -104,9 +104,12 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /** Opens both connections, or neither (a half-made pair would be made again, twice listened to). */
     private boolean connect() {
+        StatefulRedisPubSubConnection<byte[], byte[]> sub = null;
         try {
-            StatefulRedisPubSubConnection<byte[], byte[]> sub = client.connectPubSub(ByteArrayCodec.INSTANCE);
+            sub = client.connectPubSub(ByteArrayCodec.INSTANCE);
+            StatefulRedisConnection<byte[], byte[]> pub = client.connect(ByteArrayCodec.INSTANCE);
             sub.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(byte[] channel, byte[] message) {
@@ -114,7 +117,6 @@ public final class RedisBroker implements Broker {
                 }
             });
             sub.async().subscribe(bytes(RUNS_CHANNEL), bytes(nodeChannel(nodeId)));
-            StatefulRedisConnection<byte[], byte[]> pub = client.connect(ByteArrayCodec.INSTANCE);
             publisher = pub;
             subscriber = sub;
             // Runs followed before this connection existed: Lettuce subscribes again by itself
@@ -122,6 +124,9 @@ public final class RedisBroker implements Broker {
             followed.forEach(this::subscribe);
             return true;
         } catch (RuntimeException e) {
+            if (sub != null) {
+                sub.close();
+            }
             log.debug("could not connect to Redis at {}: {}", where, e.toString());
             return false;
         }
@@ -199,7 +204,11 @@ public final class RedisBroker implements Broker {
                     relay.execute(() -> runs.queued(runId, fields[1], Integer.parseInt(fields[2]), at));
                     runQueued.run();
                 }
-                case 'C' -> cancel.accept(UUID.fromString(message.fields()[0]));
+                case 'C' -> {
+                    // Stopping a run may kill a script's process tree: not on Lettuce's thread.
+                    UUID runId = UUID.fromString(message.fields()[0]);
+                    Thread.ofVirtual().name("cancel-" + runId).start(() -> cancel.accept(runId));
+                }
                 default -> throw new IllegalArgumentException("unknown kind " + message.kind());
             }
         } catch (RuntimeException e) {
