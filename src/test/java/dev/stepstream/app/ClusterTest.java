@@ -7,6 +7,7 @@ import dev.stepstream.json.Json;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
+import dev.stepstream.testing.SseClient;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.io.IOException;
@@ -135,18 +136,23 @@ class ClusterTest {
     }
 
     @Test
-    void aRunStreamedFromEveryNodeIsIdenticalToItsHistory() {
+    void aRunStreamedFromEveryNodeOverWebSocketAndSseIsIdenticalToItsHistory() {
         String runId = execute("a", "paced", "{\"lines\": 40, \"pause\": \"0.03\"}");
         List<WsClient> streams = new ArrayList<>();
         for (ChildServer node : nodes.values()) {
             streams.add(WsClient.connect(http, streamUrl(node, runId, 0)));
         }
 
+        SseClient sse = SseClient.open(http, URI.create(node("c").url() + "/api/v2/workflows/runs/" + runId + "/events"),
+                Map.of("Accept", "text/event-stream"));
+
         List<String> history = awaitRawHistory(node("b"), runId);
         for (WsClient stream : streams) {
             assertThat(stream.awaitClose().code()).as(stream.uri().toString()).isEqualTo(1000);
             assertThat(stream.envelopeTexts()).as(stream.uri().toString()).containsExactlyElementsOf(history);
         }
+        assertThat(sse.awaitEnd(Duration.ofSeconds(30))).filteredOn(event -> event.id() != null)
+                .extracting(SseClient.Event::data).containsExactlyElementsOf(history);
         assertThat(history).hasSize(1 + 1 + 40 + 1 + 1 + 1 + 1 + 1);
     }
 
