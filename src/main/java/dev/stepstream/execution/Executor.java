@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * Executes runs: at most {@code maxConcurrentRuns} at once on this node, each on a virtual
  * thread of its own ({@link RunDriver}). The queue is the store: a submitted run is stored
  * {@code queued}, and every node's claimer takes the oldest unclaimed ones while it has free
- * slots ({@link Store#claimQueued}), so any node executes the runs queued on any node, first
- * in first out, and no run twice. At most {@code maxQueuedRuns} runs wait, over all nodes.
+ * slots ({@link Store#claimQueued}), so any node executes the runs queued on any node, oldest
+ * first (by creation time, to the millisecond), and no run twice. At most {@code maxQueuedRuns} runs wait, over all nodes.
  *
  * <p>The claimer (one virtual thread) claims when woken (a run was queued here or, through
  * the broker, elsewhere; a slot came free) and at least every {@code pollInterval}, when it

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(240)
 class ClusterTest {
-    private static final Duration LEASE = Duration.ofSeconds(3);
+    private static final Duration LEASE = Duration.ofSeconds(4);
     private static final Pattern ON_NODE = Pattern.compile("on (node-[abc])");
     private static final List<String> IDS = List.of("node-a", "node-b", "node-c");
 
