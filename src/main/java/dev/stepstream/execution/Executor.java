@@ -228,11 +228,12 @@ public final class Executor implements AutoCloseable {
                 run.lastSeq(), eventLog, http);
         lock.lock();
         try {
-            running.put(run.runId(), driver);
             if (closed) {
-                // Claimed while the node began to stop: it starts, and stops at once (interrupted).
-                driver.stop(RunDriver.StopReason.SHUTDOWN);
+                // Claimed while the node began to stop: it stays queued, claimed by this node,
+                // until the node deregisters and another node (or the next start) adopts it.
+                return false;
             }
+            running.put(run.runId(), driver);
         } finally {
             lock.unlock();
         }
