@@ -36,11 +36,15 @@ public final class HttpApi implements AutoCloseable {
     private final Executor executor;
     private final Store store;
     private final Blocking blocking = new Blocking(1024);
+    /** What is wrong with the broker, if anything (empty when it works or there is none). */
+    private final java.util.function.Supplier<java.util.Optional<String>> brokerProblem;
 
-    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store) {
+    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store,
+                   java.util.function.Supplier<java.util.Optional<String>> brokerProblem) {
         this.catalog = catalog;
         this.executor = executor;
         this.store = store;
+        this.brokerProblem = brokerProblem;
     }
 
     /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
@@ -86,13 +90,22 @@ public final class HttpApi implements AutoCloseable {
 
     private void ready(RoutingContext ctx) {
         respond(ctx, () -> {
+            ObjectNode parts = Json.object();
+            List<String> down = new java.util.ArrayList<>();
             try {
                 store.ping();
-                return Reply.json(200, Json.object().put("status", "ready").put("store", "up"));
+                parts.put("store", "up");
             } catch (RuntimeException e) {
-                throw new ApiError(503, "not_ready", "store: " + e.getMessage(),
-                        Json.object().put("store", "down: " + e.getMessage()));
+                parts.put("store", "down: " + e.getMessage());
+                down.add("store: " + e.getMessage());
             }
+            java.util.Optional<String> broker = brokerProblem.get();
+            parts.put("broker", broker.orElse("up"));
+            broker.ifPresent(problem -> down.add("broker: " + problem));
+            if (!down.isEmpty()) {
+                throw new ApiError(503, "not_ready", String.join("; ", down), parts);
+            }
+            return Reply.json(200, parts.put("status", "ready"));
         });
     }
 

@@ -21,7 +21,7 @@ import java.util.Set;
  */
 public record Config(String host, int port, Path dataDir, Path workflowsDir, String db, String redis,
                      boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
-                     StreamTimings streams, java.util.List<String> allowedOrigins) {
+                     StreamTimings streams, java.util.List<String> allowedOrigins, Cluster cluster) {
 
     /**
      * Liveness of stream connections (API.md "Liveness and closing"): a ping frame every
@@ -34,36 +34,76 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(15));
     }
 
+    /**
+     * How this node takes part in a cluster (DESIGN.md "Scale"): its id in the store (the
+     * owner of the runs it claims); its lease, renewed every third of it, past which another
+     * node marks its running runs interrupted; and how often it polls the store for queued runs
+     * and cancels, and for events of followed runs that Redis did not bring (or all of them,
+     * while Redis is down).
+     */
+    public record Cluster(String nodeId, Duration lease, Duration pollInterval) {
+        public static Cluster defaults() {
+            return new Cluster(defaultNodeId(), Duration.ofSeconds(15), Duration.ofSeconds(1));
+        }
+
+        /** The host name and a random suffix: unique per process, readable in the store. */
+        static String defaultNodeId() {
+            String host;
+            try {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                host = "node";
+            }
+            return host.replaceAll("[^A-Za-z0-9_.-]", "") + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        }
+    }
+
     /** Every setting's name, as a flag without its dashes. */
     static final Set<String> NAMES = Set.of("host", "port", "data-dir", "workflows-dir", "db", "redis",
             "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "ws-ping-interval",
-            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "allowed-origins", "config");
+            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "allowed-origins", "config", "node-id", "lease",
+            "poll-interval");
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000,
-                StreamTimings.DEFAULTS, java.util.List.of());
+                StreamTimings.DEFAULTS, java.util.List.of(), Cluster.defaults());
     }
 
     public Config withAllowScripts(boolean allow) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster);
     }
 
     public Config withMaxConcurrentRuns(int max) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster);
     }
 
     public Config withWorkflowsDir(Path dir) {
-        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins);
+        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster);
     }
 
     public Config withAllowedOrigins(java.util.List<String> origins) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, origins);
+                streams, origins, cluster);
+    }
+
+    public Config withDb(String jdbcUrl) {
+        return new Config(host, port, dataDir, workflowsDir, jdbcUrl, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, cluster);
+    }
+
+    public Config withRedis(String url) {
+        return new Config(host, port, dataDir, workflowsDir, db, url, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, cluster);
+    }
+
+    public Config withCluster(Cluster settings) {
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, settings);
     }
 
     public Config withStreams(StreamTimings timings) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster);
     }
 
     /**
@@ -87,8 +127,25 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
             throw new ConfigException(sources.origin("db") + ": expected a JDBC URL (jdbc:postgresql://HOST/DB), got \"" + db + "\"");
         }
         String redis = sources.text("redis", null);
-        if (redis != null) {
-            throw new ConfigException(sources.origin("redis") + ": the Redis broker is not available in this version of stepstream");
+        if (redis != null && !redis.matches("rediss?://[^/\\s]+(/\\d+)?/?")) {
+            throw new ConfigException(sources.origin("redis") + ": expected a Redis URL (redis://HOST:PORT), got \""
+                    + redis.replaceAll("//[^/@]*@", "//***@") + "\"");
+        }
+        if (redis != null && (db == null || !db.startsWith("jdbc:postgresql:"))) {
+            throw new ConfigException(sources.origin("redis") + ": a Redis broker serves nodes that share a PostgreSQL store;"
+                    + " give --db jdbc:postgresql://… too (the embedded SQLite store serves one node)");
+        }
+        String nodeId = sources.text("node-id", null);
+        if (nodeId != null && !nodeId.matches("[A-Za-z0-9_.-]{1,100}")) {
+            throw new ConfigException(sources.origin("node-id") + ": expected 1 to 100 letters, digits, '.', '_' or '-', got \""
+                    + nodeId + "\"");
+        }
+        Cluster clusterDefaults = Cluster.defaults();
+        Cluster cluster = new Cluster(nodeId == null ? clusterDefaults.nodeId() : nodeId,
+                sources.duration("lease", clusterDefaults.lease()),
+                sources.duration("poll-interval", clusterDefaults.pollInterval()));
+        if (cluster.lease().compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new ConfigException(sources.origin("lease") + ": must be at least 1s, got \"" + sources.raw("lease") + "\"");
         }
         boolean allowScripts = sources.bool("allow-scripts");
         boolean insecure = sources.bool("insecure");
@@ -106,7 +163,7 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                     + " without credentials configured; bind 127.0.0.1, or pass --insecure if this network is trusted");
         }
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins);
+                streams, allowedOrigins, cluster);
     }
 
     private static boolean isLoopback(String host, Sources sources) {

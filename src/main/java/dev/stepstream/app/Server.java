@@ -1,6 +1,10 @@
 package dev.stepstream.app;
 
 import dev.stepstream.api.HttpApi;
+import dev.stepstream.broker.Broker;
+import dev.stepstream.broker.LocalBroker;
+import dev.stepstream.broker.PollingBroker;
+import dev.stepstream.broker.RedisBroker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.execution.Executor;
 import dev.stepstream.store.Store;
@@ -44,15 +48,17 @@ public final class Server implements AutoCloseable {
     private final EventLog eventLog;
     private final Executor executor;
     private final Hub hub;
+    private final Broker broker;
     private final StreamRoutes streams;
     private final HttpApi api;
     private final Vertx vertx;
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, StreamRoutes streams,
-                   HttpApi api, Vertx vertx, List<HttpServer> servers) {
+    private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, Broker broker,
+                   StreamRoutes streams, HttpApi api, Vertx vertx, List<HttpServer> servers) {
         this.hub = hub;
+        this.broker = broker;
         this.streams = streams;
         this.config = config;
         this.store = store;
@@ -72,18 +78,24 @@ public final class Server implements AutoCloseable {
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
         Hub hub = new Hub();
-        eventLog.addListener(hub);
-        Executor executor = new Executor(store, eventLog, httpClient, config.maxConcurrentRuns(), config.maxQueuedRuns(), hub);
+        Broker broker = broker(config, store, hub);
+        hub.interest(broker);
+        eventLog.addListener(broker);
         WorkflowValidator validator = new WorkflowValidator(config.allowScripts());
+        Config.Cluster cluster = config.cluster();
+        Executor executor = new Executor(store, eventLog, httpClient, validator, config.maxConcurrentRuns(),
+                config.maxQueuedRuns(), broker, cluster.nodeId(), cluster.lease(), cluster.pollInterval(), config.db() == null);
+        executor.peers(broker);
+        broker.onNotices(executor::wake, executor::cancelHere);
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator);
         catalog.loadDirectory(config.workflowsDir());
-        executor.recover(validator);
+        executor.start();
 
         Vertx vertx = Vertx.vertx(new VertxOptions());
         Router router = Router.router(vertx);
         StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), config.allowedOrigins());
         streams.mount(router);
-        HttpApi api = new HttpApi(catalog, executor, store);
+        HttpApi api = new HttpApi(catalog, executor, store, broker::problem);
         api.mount(router);
         // Last, so that the API's and the streams' routes (and the API's JSON 404) come first.
         new WebRoutes().mount(router);
@@ -104,7 +116,19 @@ public final class Server implements AutoCloseable {
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
         int port = config.port() == 0 ? freePort(config.host()) : config.port();
         List<HttpServer> servers = listen(vertx, options, router, port, config.host(), EVENT_LOOPS);
-        return new Server(config, store, eventLog, executor, hub, streams, api, vertx, servers);
+        return new Server(config, store, eventLog, executor, hub, broker, streams, api, vertx, servers);
+    }
+
+    /**
+     * One node (SQLite): the local broker. Nodes sharing PostgreSQL: Redis pub/sub when given,
+     * else the store polled for the runs this node's streams follow.
+     */
+    private static Broker broker(Config config, Store store, Hub hub) {
+        Duration poll = config.cluster().pollInterval();
+        if (config.redis() != null) {
+            return new RedisBroker(config.redis(), config.cluster().nodeId(), store, hub, hub, poll);
+        }
+        return config.db() == null ? new LocalBroker(hub, hub) : new PollingBroker(store, hub, hub, poll);
     }
 
     private static int freePort(String host) {
@@ -154,6 +178,8 @@ public final class Server implements AutoCloseable {
         servers.forEach(server -> await(server.close()));
         executor.close(Duration.ofSeconds(10));
         eventLog.close(Duration.ofSeconds(10));
+        executor.leave();
+        broker.close();
         api.close();
         streams.close();
         store.close();

@@ -51,6 +51,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--allowed-origins", paramLabel = "ORIGINS",
             description = "Browser origins (comma list, e.g. https://ops.example.com) allowed to open streams besides the server's own.")
     String allowedOrigins;
+    @Option(names = "--node-id", paramLabel = "ID",
+            description = "This node's name in the shared store (default: host name and a random suffix).")
+    String nodeId;
+    @Option(names = "--lease", paramLabel = "DURATION",
+            description = "Node lease; another node marks this one's running runs interrupted once it lapses (default 15s).")
+    String lease;
+    @Option(names = "--poll-interval", paramLabel = "DURATION",
+            description = "How often the store is polled for queued runs, cancels, and events Redis did not bring (default 1s).")
+    String pollInterval;
     @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of settings (keys spelled like the flags).")
     String config;
 
@@ -72,6 +81,9 @@ final class ServeCommand implements Callable<Integer> {
         put(flags, "write-timeout", writeTimeout);
         put(flags, "sse-keep-alive", sseKeepAlive);
         put(flags, "allowed-origins", allowedOrigins);
+        put(flags, "node-id", nodeId);
+        put(flags, "lease", lease);
+        put(flags, "poll-interval", pollInterval);
         put(flags, "config", config);
         Config resolved = Config.resolve(flags, System.getenv());
 
@@ -83,6 +95,8 @@ final class ServeCommand implements Callable<Integer> {
         }, "shutdown"));
         System.out.println("stepstream listening on " + server.url()
                 + " (store: " + (resolved.db() == null ? resolved.dataDir().resolve("stepstream.db") : "postgresql")
+                + (resolved.db() == null ? "" : ", node " + resolved.cluster().nodeId())
+                + (resolved.redis() == null ? "" : ", broker: redis")
                 + ", scripts " + (resolved.allowScripts() ? "allowed" : "disabled") + ")");
         System.out.flush();
         stopped.await();

@@ -6,37 +6,42 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.CancelTarget;
+import dev.stepstream.store.ClaimedRun;
 import dev.stepstream.store.NewRun;
-import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.Store;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowValidator;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Queues runs and executes at most {@code maxConcurrentRuns} of them at once, each on a
- * virtual thread of its own ({@link RunDriver}); the rest wait {@code queued}, first in first
- * out, at most {@code maxQueuedRuns} of them.
+ * Executes runs: at most {@code maxConcurrentRuns} at once on this node, each on a virtual
+ * thread of its own ({@link RunDriver}). The queue is the store: a submitted run is stored
+ * {@code queued}, and every node's claimer takes the oldest unclaimed ones while it has free
+ * slots ({@link Store#claimQueued}), so any node executes the runs queued on any node, oldest
+ * first (by creation time, to the millisecond), and no run twice. At most {@code maxQueuedRuns} runs wait, over all nodes.
  *
- * <p>Ownership: {@code queued}, {@code running}, {@code reserved} and {@code closed} are
- * guarded by {@code lock}, which is never held across I/O. A queued run belongs to the
- * executor; whoever removes it from {@code queued} under the lock (the dispatcher, or a
- * cancel) is the only one who may emit its events. A running run's events belong to its
- * driver.
+ * <p>The claimer (one virtual thread) claims when woken (a run was queued here or, through
+ * the broker, elsewhere; a slot came free) and at least every {@code pollInterval}, when it
+ * also looks for cancels asked of this node's runs on other nodes. The node's lease, and the
+ * adoption of the runs of nodes that died, are {@link NodeLease}'s.
+ *
+ * <p>Ownership: {@code running}, {@code closed} and {@code wakeRequested} are guarded by
+ * {@code lock}, which is never held across I/O. A run's events have one producer at a time:
+ * its driver while it runs; the node that claimed it to end it without running it (a cancel
+ * before it started, a definition no longer valid); the node that adopted it from a dead one.
  */
 public final class Executor implements AutoCloseable {
 
@@ -49,39 +54,78 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    private record QueuedRun(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq) {}
+    /** Tells another node to cancel a run it executes now (it also finds out by itself, within a poll). */
+    @FunctionalInterface
+    public interface Peers {
+        void cancel(String nodeId, UUID runId);
+
+        Peers NONE = (nodeId, runId) -> { };
+    }
 
     private static final Logger log = LoggerFactory.getLogger(Executor.class);
 
     private final Store store;
     private final EventLog eventLog;
     private final HttpClient http;
+    private final WorkflowValidator validator;
     private final int maxConcurrentRuns;
     private final int maxQueuedRuns;
     private final RunListener listener;
+    private final String nodeId;
+    private final Duration pollInterval;
+    private final NodeLease lease;
+    private final boolean alone;
+    private volatile Peers peers = Peers.NONE;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
-    private final Map<UUID, QueuedRun> queued = new LinkedHashMap<>();  // guarded by lock; FIFO
+    private final Condition wake = lock.newCondition();
     private final Map<UUID, RunDriver> running = new LinkedHashMap<>(); // guarded by lock
-    private int reserved;                                               // guarded by lock
+    private boolean wakeRequested;                                      // guarded by lock
     private boolean closed;                                             // guarded by lock
+    private Thread claimer;
 
-    public Executor(Store store, EventLog eventLog, HttpClient http, int maxConcurrentRuns, int maxQueuedRuns,
-                    RunListener listener) {
-        this.listener = listener;
+    /**
+     * @param alone true when this node is the only one on its store (SQLite): at start, every
+     *              other node there is a previous process, whose runs are adopted at once
+     */
+    public Executor(Store store, EventLog eventLog, HttpClient http, WorkflowValidator validator, int maxConcurrentRuns,
+                    int maxQueuedRuns, RunListener listener, String nodeId, Duration lease, Duration pollInterval,
+                    boolean alone) {
         this.store = store;
         this.eventLog = eventLog;
         this.http = http;
+        this.validator = validator;
         this.maxConcurrentRuns = maxConcurrentRuns;
         this.maxQueuedRuns = maxQueuedRuns;
+        this.listener = listener;
+        this.nodeId = nodeId;
+        this.pollInterval = pollInterval;
+        this.alone = alone;
+        this.lease = new NodeLease(store, eventLog, listener, nodeId, lease, alone, this::wake, this::leaseLapsed);
+    }
+
+    /** Where cancels for runs executed elsewhere go (the broker); set before {@link #start}. */
+    public void peers(Peers peers) {
+        this.peers = peers;
     }
 
     /**
-     * Stores a new run as {@code queued} and queues it. Returns once the run is stored, so
-     * that it can be read back at once; it starts when a slot is free.
+     * Registers this node, ends the runs that nodes which are gone left running (a
+     * {@code run_complete} with status {@code interrupted}, continuing their seq series),
+     * releases their queued runs, and starts claiming.
+     */
+    public void start() {
+        lease.start();
+        claimer = Thread.ofVirtual().name("run-claimer").start(this::claimLoop);
+    }
+
+    /**
+     * Stores a new run as {@code queued}. Returns once the run is stored, so that it can be
+     * read back at once; it starts when a node has a free slot.
      *
-     * @throws OverCapacityException when {@code maxQueuedRuns} runs are waiting already
+     * @throws OverCapacityException when {@code maxQueuedRuns} runs are waiting already (counted
+     *         over all nodes; concurrent submits may pass it by a few)
      */
     public UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs) {
         lock.lock();
@@ -89,51 +133,118 @@ public final class Executor implements AutoCloseable {
             if (closed) {
                 throw new OverCapacityException("the server is shutting down");
             }
-            if (queued.size() + reserved >= maxQueuedRuns) {
-                throw new OverCapacityException(maxQueuedRuns + " runs are queued already; try again later");
-            }
-            reserved++;
         } finally {
             lock.unlock();
         }
-        UUID runId = UUID.randomUUID();
-        try {
-            List<NewRun.StepRef> steps = workflow.steps().stream()
-                    .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
-            store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                    Json.bytes(inputs), Json.now(), steps));
-        } catch (RuntimeException e) {
-            release(null);
-            throw e;
+        if (store.countQueued() >= maxQueuedRuns) {
+            throw new OverCapacityException(maxQueuedRuns + " runs are queued already; try again later");
         }
+        UUID runId = UUID.randomUUID();
+        List<NewRun.StepRef> steps = workflow.steps().stream()
+                .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
+        store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
+                Json.bytes(inputs), Json.now(), steps));
         listener.queued(runId, workflow.id(), workflowVersion, Json.now());
-        release(new QueuedRun(runId, workflow, workflowVersion, inputs, 0));
+        wake();
         return runId;
     }
 
-    private void release(QueuedRun run) {
+    /** Something may be claimable: a run was queued, a slot came free, a node's runs were released. */
+    public void wake() {
         lock.lock();
         try {
-            reserved--;
-            if (run != null) {
-                queued.put(run.runId(), run);
-                dispatch();
-            }
+            wakeRequested = true;
+            wake.signalAll();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Starts queued runs while slots are free. Caller holds the lock. */
-    private void dispatch() {
-        while (!closed && running.size() < maxConcurrentRuns && !queued.isEmpty()) {
-            QueuedRun next = queued.values().iterator().next();
-            queued.remove(next.runId());
-            RunDriver driver = new RunDriver(next.runId(), next.workflow(), next.workflowVersion(), next.inputs(),
-                    next.lastSeq(), eventLog, http);
-            running.put(next.runId(), driver);
-            Thread.ofVirtual().name("run-" + next.runId()).start(() -> drive(driver));
+    /**
+     * Claims while there are free slots. Alone on its store, a node learns of every queued run
+     * from a wake (a submit here, a freed slot, the adoption at start), so only other nodes'
+     * runs make it claim on the poll too, which keeps an idle single node from writing every
+     * second. Cancels are read on every poll: a cancel may reach a run between its claim and
+     * its driver's start, where only the store still carries it.
+     */
+    private void claimLoop() {
+        boolean failed = false;
+        while (true) {
+            int free;
+            boolean woken;
+            lock.lock();
+            try {
+                if (!wakeRequested && !closed) {
+                    wake.await(pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+                }
+                if (closed) {
+                    return;
+                }
+                woken = wakeRequested;
+                wakeRequested = false;
+                free = maxConcurrentRuns - running.size();
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            try {
+                if (free > 0 && (woken || failed || !alone)) {
+                    boolean allStarted = true;
+                    for (ClaimedRun run : store.claimQueued(nodeId, free)) {
+                        allStarted &= begin(run);
+                    }
+                    if (!allStarted) {
+                        wake(); // a claimed run ended without taking its slot: claim again
+                    }
+                }
+                store.cancelRequested(nodeId).forEach(this::cancelHere);
+                failed = false;
+            } catch (RuntimeException e) {
+                log.warn("could not claim runs or read cancels (retrying in {}): {}", pollInterval, e.getMessage());
+                failed = true; // claim on the next poll, whatever the wake was for
+            }
         }
+    }
+
+    /**
+     * Starts a run this node claimed, or ends it at once when it is cancelled or can no longer run.
+     * @return whether it started (and took a slot)
+     */
+    private boolean begin(ClaimedRun run) {
+        Workflow workflow;
+        try {
+            workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());
+        } catch (InvalidException e) {
+            end(run.runId(), run.lastSeq(), RunStatus.FAILED,
+                    "the workflow this run was queued with is no longer valid here: " + e.getMessage());
+            return false;
+        }
+        if (run.cancelRequested()) {
+            end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, "cancelled before it started");
+            return false;
+        }
+        RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
+                run.lastSeq(), eventLog, http);
+        lock.lock();
+        try {
+            if (closed) {
+                // Claimed while the node began to stop: it stays queued, claimed by this node,
+                // until the node deregisters and another node (or the next start) adopts it.
+                return false;
+            }
+            running.put(run.runId(), driver);
+        } finally {
+            lock.unlock();
+        }
+        Thread.ofVirtual().name("run-" + run.runId()).start(() -> drive(driver));
+        return true;
+    }
+
+    /** Ends a run that no driver owns, which this node has claimed. */
+    private void end(UUID runId, long lastSeq, RunStatus status, String error) {
+        ObjectNode payload = Json.object().put("status", status.wire()).put("duration", 0).put("error", error);
+        eventLog.append(RunEvent.create(runId, lastSeq + 1, EventType.RUN_COMPLETE, Json.now(), payload));
     }
 
     private void drive(RunDriver driver) {
@@ -145,7 +256,8 @@ public final class Executor implements AutoCloseable {
             lock.lock();
             try {
                 running.remove(driver.runId());
-                dispatch();
+                wakeRequested = true;
+                wake.signalAll();
                 idle.signalAll();
             } finally {
                 lock.unlock();
@@ -154,74 +266,59 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * Cancels a run: a queued one ends {@code cancelled} at once; a running one has its
-     * current step stopped (a script's process tree killed) and ends {@code cancelled}.
+     * Cancels a run, whichever node executes it: a queued one ends {@code cancelled} at once; a
+     * running one has its current step stopped (a script's process tree killed) by its node and
+     * ends {@code cancelled}. The cancel is recorded in the store first, so the run's node
+     * learns of it within a poll even when the broker's notice is lost.
      */
     public CancelOutcome cancel(UUID runId) {
-        QueuedRun wasQueued;
+        Optional<CancelTarget> target = store.requestCancel(runId);
+        if (target.isPresent() && target.get().owner() == null) {
+            Optional<ClaimedRun> claimed = store.claimRun(runId, nodeId);
+            if (claimed.isPresent()) {
+                // Claimed by us to end it: no node will ever run it, so we emit.
+                end(runId, claimed.get().lastSeq(), RunStatus.CANCELLED, "cancelled before it started");
+                return CancelOutcome.ACCEPTED;
+            }
+            target = store.requestCancel(runId); // another node claimed it in between: find which
+        }
+        if (target.isEmpty()) {
+            // Ended (its run_complete may still be committing), or never existed.
+            return store.findRun(runId).isEmpty() ? CancelOutcome.NOT_FOUND : CancelOutcome.ALREADY_ENDED;
+        }
+        String owner = target.get().owner();
+        if (nodeId.equals(owner)) {
+            cancelHere(runId);
+        } else if (owner != null) {
+            peers.cancel(owner, runId);
+        }
+        return CancelOutcome.ACCEPTED;
+    }
+
+    /** Stops a run this node executes (a cancel asked here or on another node); no-op for others. */
+    public void cancelHere(UUID runId) {
         lock.lock();
         try {
-            wasQueued = queued.remove(runId);
             RunDriver driver = running.get(runId);
             if (driver != null) {
                 driver.stop(RunDriver.StopReason.CANCEL);
-                return CancelOutcome.ACCEPTED;
             }
         } finally {
             lock.unlock();
         }
-        if (wasQueued != null) {
-            // Removed from the queue under the lock: no driver will ever own this run, so we emit.
-            ObjectNode payload = Json.object().put("status", RunStatus.CANCELLED.wire()).put("duration", 0)
-                    .put("error", "cancelled before it started");
-            eventLog.append(RunEvent.create(runId, wasQueued.lastSeq() + 1, EventType.RUN_COMPLETE, Json.now(), payload));
-            return CancelOutcome.ACCEPTED;
-        }
-        Optional<RunDetail> run = store.findRun(runId);
-        // Neither queued nor running here: it has ended (its run_complete may still be committing).
-        return run.isEmpty() ? CancelOutcome.NOT_FOUND : CancelOutcome.ALREADY_ENDED;
     }
 
-    /**
-     * Finds what a previous process left unfinished: runs that were running get a
-     * {@code run_complete} with status {@code interrupted}, continuing their seq series;
-     * runs that were queued are queued again.
-     */
-    public void recover(WorkflowValidator validator) {
-        Instant now = Json.now();
-        for (RunDetail run : store.runsWithStatus(Set.of(RunStatus.RUNNING))) {
-            listener.recovered(run.runId(), run.workflowId());
-            long duration = run.startedAt() == null ? 0 : Duration.between(run.startedAt(), now).toMillis();
-            ObjectNode payload = Json.object().put("status", RunStatus.INTERRUPTED.wire()).put("duration", duration)
-                    .put("error", "the server stopped while the run was running");
-            eventLog.append(RunEvent.create(run.runId(), run.lastSeq() + 1, EventType.RUN_COMPLETE, now, payload));
-            log.info("run {} was running when the server stopped: marked interrupted", run.runId());
-        }
-        List<QueuedRun> requeued = new ArrayList<>();
-        for (RunDetail run : store.runsWithStatus(Set.of(RunStatus.QUEUED))) {
-            listener.recovered(run.runId(), run.workflowId());
-            try {
-                Workflow workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());
-                requeued.add(new QueuedRun(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(), run.lastSeq()));
-            } catch (InvalidException e) {
-                ObjectNode payload = Json.object().put("status", RunStatus.FAILED.wire()).put("duration", 0)
-                        .put("error", "the workflow this run was queued with is no longer valid here: " + e.getMessage());
-                eventLog.append(RunEvent.create(run.runId(), run.lastSeq() + 1, EventType.RUN_COMPLETE, now, payload));
-            }
-        }
+    /** This node's lease lapsed and its runs were adopted elsewhere: stop them (their events are refused now). */
+    private void leaseLapsed() {
         lock.lock();
         try {
-            requeued.forEach(run -> queued.put(run.runId(), run));
-            dispatch();
+            running.values().forEach(driver -> driver.stop(RunDriver.StopReason.SHUTDOWN));
         } finally {
             lock.unlock();
         }
-        if (!requeued.isEmpty()) {
-            log.info("{} queued runs from before the restart are queued again", requeued.size());
-        }
     }
 
-    /** Runs executing now. */
+    /** Runs executing now on this node. */
     public int runningCount() {
         lock.lock();
         try {
@@ -231,22 +328,28 @@ public final class Executor implements AutoCloseable {
         }
     }
 
+    /** This node's id in the store (the owner of the runs it claims). */
+    public String nodeId() {
+        return nodeId;
+    }
+
     /**
-     * Stops taking runs, stops the running ones (they end {@code interrupted}, their scripts
+     * Stops claiming, stops the running runs (they end {@code interrupted}, their scripts
      * killed) and waits up to {@code timeout} for them to finish. Queued runs stay queued in
-     * the store and run at the next start.
+     * the store, for another node or the next start. The lease is kept until {@link #leave}.
      */
     public void close(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
             closed = true;
+            wake.signalAll();
             running.values().forEach(driver -> driver.stop(RunDriver.StopReason.SHUTDOWN));
             while (!running.isEmpty()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     log.warn("{} runs did not stop in time", running.size());
-                    return;
+                    break;
                 }
                 idle.awaitNanos(left);
             }
@@ -254,6 +357,26 @@ public final class Executor implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             lock.unlock();
+        }
+        joinQuietly(claimer);
+    }
+
+    /**
+     * Gives up this node's lease. Call once the runs' last events are committed: until then
+     * another node must not take them for orphans and end them a second time.
+     */
+    public void leave() {
+        lease.close();
+    }
+
+    private static void joinQuietly(Thread thread) {
+        if (thread == null) {
+            return;
+        }
+        try {
+            thread.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -38,6 +38,10 @@ final class Database implements AutoCloseable {
         this.checkpointer = checkpointer;
     }
 
+    Dialect dialect() {
+        return dialect;
+    }
+
     /**
      * Runs {@code work} in one transaction on the writer: committed when it returns, rolled
      * back when it throws anything (which is then rethrown; SQL errors wrapped).

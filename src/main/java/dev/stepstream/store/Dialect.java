@@ -10,23 +10,34 @@ enum Dialect {
      * A deferred transaction in WAL mode reads one snapshot from its first read on, so a
      * read that spans several statements needs nothing more than the transaction.
      */
-    SQLITE("SQLite", "classpath:db/migration/sqlite", null),
+    SQLITE("SQLite", "classpath:db/migration/sqlite", null, ""),
 
     /**
      * Read committed, the server's default, takes a new snapshot per statement; a read that
      * spans several statements asks for one snapshot for the whole transaction.
      */
     POSTGRESQL("PostgreSQL", "classpath:db/migration/postgresql",
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED");
 
     private final String displayName;
     private final String migrations;
     private final String snapshotStatement;
+    private final String skipLocked;
 
-    Dialect(String displayName, String migrations, String snapshotStatement) {
+    Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked) {
         this.displayName = displayName;
         this.migrations = migrations;
         this.snapshotStatement = snapshotStatement;
+        this.skipLocked = skipLocked;
+    }
+
+    /**
+     * What ends a SELECT of rows to claim: PostgreSQL locks them and skips rows another node
+     * is claiming at the same moment, so that concurrent claims neither wait nor collide.
+     * SQLite serialises writers (and a file serves one node), so it needs nothing.
+     */
+    String skipLocked() {
+        return skipLocked;
     }
 
     String displayName() {

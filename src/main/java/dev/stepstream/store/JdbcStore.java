@@ -13,7 +13,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -302,6 +304,212 @@ final class JdbcStore implements Store {
                     }
                 }
                 return events;
+            }
+        });
+    }
+
+    private static final int IDS_PER_QUERY = 500;
+
+    @Override
+    public Map<UUID, Long> lastSeqs(Collection<UUID> runIds) {
+        List<Object> ids = runIds.stream().<Object>map(UUID::toString).toList();
+        Map<UUID, Long> lastSeqs = new HashMap<>();
+        for (int from = 0; from < ids.size(); from += IDS_PER_QUERY) {
+            List<Object> chunk = ids.subList(from, Math.min(ids.size(), from + IDS_PER_QUERY));
+            db.read("read where " + chunk.size() + " runs' logs end", connection -> {
+                try (PreparedStatement select = connection.prepareStatement("SELECT run_id, last_seq FROM runs WHERE run_id IN ("
+                        + String.join(", ", Collections.nCopies(chunk.size(), "?")) + ")")) {
+                    bind(select, chunk);
+                    try (ResultSet rows = select.executeQuery()) {
+                        while (rows.next()) {
+                            lastSeqs.put(UUID.fromString(rows.getString(1)), rows.getLong(2));
+                        }
+                    }
+                }
+                return null;
+            });
+        }
+        return lastSeqs;
+    }
+
+    @Override
+    public int countQueued() {
+        return db.read("count queued runs", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT COUNT(*) FROM runs WHERE status = 'queued'");
+                 ResultSet row = select.executeQuery()) {
+                row.next();
+                return row.getInt(1);
+            }
+        });
+    }
+
+    /** The columns a claimed run comes back with. */
+    private static final String CLAIM_COLUMNS =
+            "run_id, workflow_id, workflow_version, inputs, definition, created_at, last_seq, cancel_requested";
+
+    @Override
+    public void registerNode(String nodeId, Instant now, Instant leaseUntil) {
+        db.write("register node " + nodeId, connection -> {
+            try (PreparedStatement forget = connection.prepareStatement("DELETE FROM nodes WHERE node_id = ?");
+                 PreparedStatement orphan = connection.prepareStatement(
+                         "UPDATE runs SET owner = NULL WHERE owner = ? AND status IN ('queued', 'running')");
+                 PreparedStatement insert = connection.prepareStatement(
+                         "INSERT INTO nodes (node_id, started_at, lease_until) VALUES (?, ?, ?)")) {
+                forget.setString(1, nodeId);
+                forget.executeUpdate();
+                orphan.setString(1, nodeId);
+                orphan.executeUpdate();
+                insert.setString(1, nodeId);
+                insert.setLong(2, now.toEpochMilli());
+                insert.setLong(3, leaseUntil.toEpochMilli());
+                insert.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean renewLease(String nodeId, Instant leaseUntil) {
+        return db.write("renew the lease of node " + nodeId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE nodes SET lease_until = ? WHERE node_id = ?")) {
+                update.setLong(1, leaseUntil.toEpochMilli());
+                update.setString(2, nodeId);
+                return update.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public void deregisterNode(String nodeId) {
+        db.write("deregister node " + nodeId, connection -> {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM nodes WHERE node_id = ?")) {
+                delete.setString(1, nodeId);
+                delete.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<ClaimedRun> claimQueued(String nodeId, int max) {
+        if (max < 1) {
+            return List.of();
+        }
+        // A materialised CTE, not "run_id IN (SELECT … LIMIT n)": PostgreSQL may run such a
+        // subquery more than once in a join, claiming more than n runs.
+        // Only a registered node claims: one whose lease lapsed must register again first.
+        String sql = "WITH picked AS MATERIALIZED (SELECT run_id FROM runs WHERE status = 'queued' AND owner IS NULL"
+                + " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = ?)"
+                + " ORDER BY created_at, run_id LIMIT ?" + db.dialect().skipLocked() + ")"
+                + " UPDATE runs SET owner = ? FROM picked WHERE runs.run_id = picked.run_id RETURNING "
+                + CLAIM_COLUMNS.replaceAll("(\\w+)", "runs.$1");
+        List<ClaimedRun> claimed = db.write("claim queued runs for node " + nodeId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement(sql)) {
+                update.setString(1, nodeId);
+                update.setInt(2, max);
+                update.setString(3, nodeId);
+                return claimedRuns(update);
+            }
+        });
+        // RETURNING promises no order: oldest first, as queued.
+        return claimed.stream().sorted(Comparator.comparing(ClaimedRun::createdAt)
+                .thenComparing(run -> run.runId().toString())).toList();
+    }
+
+    @Override
+    public Optional<ClaimedRun> claimRun(UUID runId, String nodeId) {
+        return db.write("claim run " + runId + " for node " + nodeId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET owner = ? "
+                    + "WHERE run_id = ? AND status = 'queued' AND owner IS NULL RETURNING " + CLAIM_COLUMNS)) {
+                update.setString(1, nodeId);
+                update.setString(2, runId.toString());
+                return claimedRuns(update).stream().findFirst();
+            }
+        });
+    }
+
+    private static List<ClaimedRun> claimedRuns(PreparedStatement update) throws SQLException {
+        List<ClaimedRun> runs = new ArrayList<>();
+        try (ResultSet rows = update.executeQuery()) {
+            while (rows.next()) {
+                runs.add(new ClaimedRun(
+                        UUID.fromString(rows.getString("run_id")),
+                        rows.getString("workflow_id"),
+                        rows.getInt("workflow_version"),
+                        Json.parseTrusted(rows.getBytes("inputs")),
+                        rows.getBytes("definition"),
+                        Instant.ofEpochMilli(rows.getLong("created_at")),
+                        rows.getLong("last_seq"),
+                        rows.getInt("cancel_requested") != 0));
+            }
+        }
+        return runs;
+    }
+
+    @Override
+    public Optional<CancelTarget> requestCancel(UUID runId) {
+        return db.write("request the cancel of run " + runId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET cancel_requested = 1 "
+                    + "WHERE run_id = ? AND status IN ('queued', 'running') RETURNING status, owner")) {
+                update.setString(1, runId.toString());
+                try (ResultSet row = update.executeQuery()) {
+                    return row.next()
+                            ? Optional.of(new CancelTarget(RunStatus.fromWire(row.getString(1)), row.getString(2)))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<UUID> cancelRequested(String nodeId) {
+        return db.read("find cancels for node " + nodeId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs "
+                    + "WHERE owner = ? AND status IN ('queued', 'running') AND cancel_requested = 1")) {
+                select.setString(1, nodeId);
+                List<UUID> runs = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        runs.add(UUID.fromString(rows.getString(1)));
+                    }
+                }
+                return runs;
+            }
+        });
+    }
+
+    /**
+     * The three statements run in one transaction, each reading the nodes table as it stands
+     * after the one before. A run of the adopting node itself is never an orphan: a node whose
+     * own lease lapsed learns it from {@link #renewLease} and stops.
+     */
+    @Override
+    public List<OrphanedRun> adoptOrphans(String nodeId, Instant deadline) {
+        String orphaned = "(owner IS NULL OR (owner <> ? AND owner NOT IN (SELECT node_id FROM nodes)))";
+        return db.write("adopt the runs of lapsed nodes", connection -> {
+            try (PreparedStatement forget = connection.prepareStatement(
+                    "DELETE FROM nodes WHERE lease_until < ? AND node_id <> ?")) {
+                forget.setLong(1, deadline.toEpochMilli());
+                forget.setString(2, nodeId);
+                forget.executeUpdate();
+            }
+            try (PreparedStatement release = connection.prepareStatement(
+                    "UPDATE runs SET owner = NULL WHERE status = 'queued' AND owner IS NOT NULL AND " + orphaned)) {
+                release.setString(1, nodeId);
+                release.executeUpdate();
+            }
+            try (PreparedStatement adopt = connection.prepareStatement("UPDATE runs SET owner = ? WHERE status = 'running' AND "
+                    + orphaned + " RETURNING run_id, workflow_id, started_at, last_seq")) {
+                adopt.setString(1, nodeId);
+                adopt.setString(2, nodeId);
+                List<OrphanedRun> runs = new ArrayList<>();
+                try (ResultSet rows = adopt.executeQuery()) {
+                    while (rows.next()) {
+                        runs.add(new OrphanedRun(UUID.fromString(rows.getString("run_id")), rows.getString("workflow_id"),
+                                instant(rows, "started_at"), rows.getLong("last_seq")));
+                    }
+                }
+                return runs;
             }
         });
     }

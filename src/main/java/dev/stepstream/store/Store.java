@@ -3,7 +3,9 @@ package dev.stepstream.store;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -76,6 +78,62 @@ public interface Store extends AutoCloseable {
 
     /** Events of a run with seq greater than {@code afterSeq}, in seq order, at most {@code limit}. */
     List<RunEvent> events(UUID runId, long afterSeq, int limit);
+
+    /** The last stored seq of each of these runs that exists (0 before its first event). */
+    Map<UUID, Long> lastSeqs(Collection<UUID> runIds);
+
+    /** Runs waiting in status {@code queued}, claimed or not: the cluster's run queue. */
+    int countQueued();
+
+    // --- nodes, claims and leases (DESIGN.md "Scale") -----------------------------------
+
+    /**
+     * Registers a node with a lease until {@code leaseUntil}. A node id registered before is
+     * taken to be a previous process of the same node, now gone: its unfinished runs become
+     * orphans at once (see {@link #adoptOrphans}).
+     */
+    void registerNode(String nodeId, Instant now, Instant leaseUntil);
+
+    /**
+     * Extends the node's lease.
+     * @return false when the node is no longer registered: its lease lapsed and another node
+     *         adopted its runs (the node must stop executing them)
+     */
+    boolean renewLease(String nodeId, Instant leaseUntil);
+
+    /** Forgets a node that stops cleanly (its runs have ended). */
+    void deregisterNode(String nodeId);
+
+    /**
+     * Claims up to {@code max} queued runs that no node has claimed, oldest first, for
+     * {@code nodeId}, which must be registered (else it claims nothing). Concurrent claims from any number of nodes never return one run twice;
+     * on PostgreSQL they do not wait for one another ({@code FOR UPDATE SKIP LOCKED}).
+     */
+    List<ClaimedRun> claimQueued(String nodeId, int max);
+
+    /**
+     * Claims one queued run, if no node has claimed it yet, so that {@code nodeId} may end it
+     * (a cancel of a run that never started).
+     */
+    Optional<ClaimedRun> claimRun(UUID runId, String nodeId);
+
+    /**
+     * Records that the run is to be cancelled, when it is queued or running.
+     * @return its status and owner, or empty when it has ended or does not exist
+     */
+    Optional<CancelTarget> requestCancel(UUID runId);
+
+    /** The unfinished runs owned by {@code nodeId} whose cancel was requested. */
+    List<UUID> cancelRequested(String nodeId);
+
+    /**
+     * Adopts the unfinished runs of nodes whose lease ended before {@code deadline} (and of no
+     * node: runs left running by a version without nodes), in one transaction: their queued
+     * runs are released for any node to claim, their running runs become {@code nodeId}'s and
+     * are returned for it to mark {@code interrupted}; those nodes are forgotten. Of two nodes
+     * adopting at once, each orphan goes to one.
+     */
+    List<OrphanedRun> adoptOrphans(String nodeId, Instant deadline);
 
     /** @throws StoreException when the store does not answer; used by {@code /readyz} */
     void ping();

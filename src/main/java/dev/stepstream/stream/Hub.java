@@ -1,6 +1,7 @@
 package dev.stepstream.stream;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.broker.Interest;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
@@ -37,6 +38,13 @@ public final class Hub implements EventLog.Listener, RunListener {
     private volatile boolean closing;
     /** Stream requests between their arrival and their subscriber's registration (or refusal). */
     private final java.util.concurrent.atomic.AtomicInteger opening = new java.util.concurrent.atomic.AtomicInteger();
+    /** Told when a run gains its first subscriber here and loses its last: the broker follows it meanwhile. */
+    private volatile Interest interest = Interest.NONE;
+
+    /** Set once at start-up, before any stream opens. */
+    public void interest(Interest interest) {
+        this.interest = interest;
+    }
 
     @Override
     public void committed(List<RunEvent> batch) {
@@ -93,6 +101,9 @@ public final class Hub implements EventLog.Listener, RunListener {
         Subscriber[] made = new Subscriber[1];
         topics.compute(runId, (id, existing) -> {
             Topic topic = existing != null ? existing : new Topic(id);
+            if (existing == null) {
+                interest.follow(id);
+            }
             made[0] = create.apply(topic);
             topic.subscribers.add(made[0]);
             return topic;
@@ -103,7 +114,11 @@ public final class Hub implements EventLog.Listener, RunListener {
     void unsubscribe(Subscriber subscriber) {
         topics.computeIfPresent(subscriber.topic().runId, (id, topic) -> {
             topic.subscribers.remove(subscriber);
-            return topic.subscribers.isEmpty() ? null : topic;
+            if (topic.subscribers.isEmpty()) {
+                interest.unfollow(id);
+                return null;
+            }
+            return topic;
         });
     }
 

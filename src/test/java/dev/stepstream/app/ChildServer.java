@@ -27,12 +27,25 @@ final class ChildServer implements AutoCloseable {
     }
 
     static ChildServer start(Path dataDir, String... extraArgs) throws IOException {
+        return start(dataDir, java.util.Map.of(), List.of(), extraArgs);
+    }
+
+    /**
+     * A node of a test cluster: with {@code env} added to its environment and {@code jvmOptions}
+     * (a small heap and quick compilation keep three of them light on a 2-core machine).
+     */
+    static ChildServer start(Path dataDir, java.util.Map<String, String> env, List<String> jvmOptions, String... extraArgs)
+            throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "dev.stepstream.app.Main", "serve", "--port", "0", "--data-dir", dataDir.toString(),
                 "--workflows-dir", dataDir.resolve("no-workflows").toString()));
         command.addAll(List.of(extraArgs));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        Process process = builder.start();
         StringBuffer output = new StringBuffer();
         CompletableFuture<String> url = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {

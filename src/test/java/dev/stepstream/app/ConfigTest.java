@@ -58,4 +58,34 @@ class ConfigTest {
                 .hasMessageStartingWith("--host: refusing to listen on 0.0.0.0");
         assertThat(Config.resolve(Map.of("host", "0.0.0.0", "insecure", "true"), Map.of()).host()).isEqualTo("0.0.0.0");
     }
+
+    @Test
+    void severalNodesShareAPostgresStoreAndARedisBroker() {
+        Config config = Config.resolve(Map.of("db", "jdbc:postgresql://db/stepstream", "node-id", "web-1", "lease", "9s",
+                "poll-interval", "250ms"), Map.of("STEPSTREAM_REDIS", "redis://cache:6379"));
+        assertThat(config.redis()).isEqualTo("redis://cache:6379");
+        assertThat(config.cluster()).isEqualTo(new Config.Cluster("web-1", java.time.Duration.ofSeconds(9),
+                java.time.Duration.ofMillis(250)));
+        Config defaults = Config.resolve(Map.of(), Map.of());
+        assertThat(defaults.cluster().lease()).isEqualTo(java.time.Duration.ofSeconds(15));
+        assertThat(defaults.cluster().pollInterval()).isEqualTo(java.time.Duration.ofSeconds(1));
+        assertThat(defaults.cluster().nodeId()).isNotEqualTo(Config.resolve(Map.of(), Map.of()).cluster().nodeId());
+    }
+
+    @Test
+    void badClusterSettingsNameTheirSource() {
+        String pg = "jdbc:postgresql://db/stepstream";
+        assertThatThrownBy(() -> Config.resolve(Map.of("redis", "redis://cache:6379"), Map.of()))
+                .hasMessageStartingWith("--redis: a Redis broker serves nodes that share a PostgreSQL store");
+        assertThatThrownBy(() -> Config.resolve(Map.of("db", pg, "redis", "cache:6379"), Map.of()))
+                .hasMessageStartingWith("--redis: expected a Redis URL (redis://HOST:PORT)");
+        assertThatThrownBy(() -> Config.resolve(Map.of("db", pg, "redis", "redis://:secret@cache:6379/x"), Map.of()))
+                .hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> Config.resolve(Map.of("lease", "500ms"), Map.of()))
+                .hasMessageStartingWith("--lease: must be at least 1s");
+        assertThatThrownBy(() -> Config.resolve(Map.of(), Map.of("STEPSTREAM_POLL_INTERVAL", "often")))
+                .hasMessageStartingWith("STEPSTREAM_POLL_INTERVAL: expected a duration");
+        assertThatThrownBy(() -> Config.resolve(Map.of("node-id", "web 1"), Map.of()))
+                .hasMessageStartingWith("--node-id: expected 1 to 100 letters");
+    }
 }

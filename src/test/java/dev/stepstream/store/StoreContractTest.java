@@ -738,4 +738,157 @@ abstract class StoreContractTest {
         assertThat(run(runId).createdAt()).isEqualTo(created);
         assertThat(run(runId).steps()).isEmpty();
     }
+
+    // --- nodes: claims, cancels and leases --------------------------------------------------
+
+    private static final Instant NOW = T0.plusSeconds(3600);
+
+    @Test
+    void claimsTakeTheOldestUnclaimedQueuedRunsUpToTheLimit() {
+        UUID second = UUID.randomUUID();
+        UUID first = UUID.randomUUID();
+        UUID third = UUID.randomUUID();
+        store.createRun(newRun(second, "hello", T0.plusSeconds(2), "a"));
+        store.createRun(newRun(first, "hello", T0.plusSeconds(1), "a"));
+        store.createRun(newRun(third, "hello", T0.plusSeconds(3), "a"));
+        store.registerNode("node-a", NOW, NOW.plusSeconds(15));
+        store.registerNode("node-b", NOW, NOW.plusSeconds(15));
+
+        List<ClaimedRun> byA = store.claimQueued("node-a", 2);
+        List<ClaimedRun> byB = store.claimQueued("node-b", 5);
+
+        assertThat(byA).extracting(ClaimedRun::runId).containsExactly(first, second);
+        assertThat(byB).extracting(ClaimedRun::runId).containsExactly(third);
+        assertThat(store.claimQueued("node-b", 5)).isEmpty();
+        ClaimedRun claimed = byA.getFirst();
+        assertThat(claimed.workflowId()).isEqualTo("hello");
+        assertThat(claimed.workflowVersion()).isEqualTo(3);
+        assertThat(claimed.lastSeq()).isZero();
+        assertThat(claimed.inputs()).isEqualTo(parse("{\"who\":\"world\",\"times\":2}"));
+        assertThat(claimed.definition()).isEqualTo(newRun(first, "hello", T0).definition());
+        assertThat(claimed.cancelRequested()).isFalse();
+        assertThat(run(first).status()).as("a claim does not start the run: its run_start does").isEqualTo(RunStatus.QUEUED);
+        assertThat(store.countQueued()).isEqualTo(3);
+    }
+
+    @Test
+    void concurrentClaimsFromManyNodesNeverShareARun() throws Exception {
+        int runs = 60;
+        for (int i = 0; i < runs; i++) {
+            store.createRun(newRun(UUID.randomUUID(), "many", T0.plusMillis(i), "a"));
+        }
+        List<Future<List<ClaimedRun>>> claims = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int node = 0; node < 6; node++) {
+                String nodeId = "node-" + node;
+                store.registerNode(nodeId, NOW, NOW.plusSeconds(15));
+                claims.add(threads.submit(() -> {
+                    List<ClaimedRun> mine = new ArrayList<>();
+                    for (int i = 0; i < 10; i++) {
+                        mine.addAll(store.claimQueued(nodeId, 3));
+                    }
+                    return mine;
+                }));
+            }
+        }
+        List<UUID> claimed = new ArrayList<>();
+        for (Future<List<ClaimedRun>> claim : claims) {
+            claim.get().forEach(run -> claimed.add(run.runId()));
+        }
+        assertThat(claimed).doesNotHaveDuplicates().hasSize(runs);
+    }
+
+    @Test
+    void aRunIsClaimedOnlyWhileQueuedAndUnclaimed() {
+        UUID runId = queuedRun("a");
+        store.registerNode("node-a", NOW, NOW.plusSeconds(15));
+
+        assertThat(store.claimRun(runId, "node-a")).get().extracting(ClaimedRun::runId).isEqualTo(runId);
+        assertThat(store.claimRun(runId, "node-b")).isEmpty();
+        assertThat(store.claimQueued("node-b", 10)).isEmpty();
+        assertThat(store.claimRun(UUID.randomUUID(), "node-a")).isEmpty();
+    }
+
+    @Test
+    void aCancelIsRecordedForUnfinishedRunsAndReachesTheirOwner() {
+        UUID queued = queuedRun("a");
+        UUID running = queuedRun("a");
+        UUID finished = queuedRun("a");
+        store.registerNode("node-a", NOW, NOW.plusSeconds(15));
+        store.claimRun(running, "node-a");
+        Log log = new Log(running);
+        store.commit(List.of(log.runStart()));
+        Log done = new Log(finished);
+        store.commit(List.of(done.runStart(), done.runComplete("success", 1, null)));
+
+        assertThat(store.requestCancel(queued)).contains(new CancelTarget(RunStatus.QUEUED, null));
+        assertThat(store.requestCancel(running)).contains(new CancelTarget(RunStatus.RUNNING, "node-a"));
+        assertThat(store.requestCancel(finished)).isEmpty();
+        assertThat(store.requestCancel(UUID.randomUUID())).isEmpty();
+
+        assertThat(store.cancelRequested("node-a")).containsExactly(running);
+        ClaimedRun claimedAfterCancel = store.claimRun(queued, "node-b").orElseThrow();
+        assertThat(claimedAfterCancel.cancelRequested()).isTrue();
+        store.commit(List.of(log.runComplete("cancelled", 5, "cancelled")));
+        assertThat(store.cancelRequested("node-a")).as("an ended run needs no cancel").isEmpty();
+    }
+
+    @Test
+    void theRunsOfANodeWhoseLeaseLapsedAreAdoptedOnceAndItsQueuedRunsReleased() {
+        UUID running = queuedRun("a");
+        UUID claimedNotStarted = queuedRun("a");
+        UUID ofTheLiveNode = queuedRun("a");
+        store.registerNode("dead", NOW, NOW.plusSeconds(15));
+        store.registerNode("alive", NOW, NOW.plusSeconds(15));
+        store.claimRun(running, "dead");
+        store.claimRun(claimedNotStarted, "dead");
+        store.claimRun(ofTheLiveNode, "alive");
+        Log log = new Log(running);
+        store.commit(List.of(log.runStart(), log.stepStart("a", 1)));
+        store.commit(List.of(new Log(ofTheLiveNode).runStart()));
+        assertThat(store.renewLease("alive", NOW.plusSeconds(40))).isTrue();
+
+        assertThat(store.adoptOrphans("alive", NOW.plusSeconds(10))).as("no lease has lapsed yet").isEmpty();
+        List<OrphanedRun> adopted = store.adoptOrphans("alive", NOW.plusSeconds(20));
+
+        assertThat(adopted).containsExactly(new OrphanedRun(running, "hello", Log.timeOf(1), 2));
+        assertThat(store.adoptOrphans("other", NOW.plusSeconds(20))).as("adopted once").isEmpty();
+        assertThat(store.claimQueued("alive", 10)).extracting(ClaimedRun::runId).containsExactly(claimedNotStarted);
+        assertThat(store.renewLease("dead", NOW.plusSeconds(60))).as("a lapsed node learns it is gone").isFalse();
+        store.requestCancel(running);
+        assertThat(store.cancelRequested("alive")).as("the adopter owns the run now").containsExactly(running);
+    }
+
+    @Test
+    void aNodeRegisteringAgainOrphansWhatItsPreviousProcessLeftUnfinished() {
+        UUID running = queuedRun("a");
+        store.registerNode("node-a", NOW, NOW.plusSeconds(15));
+        store.claimRun(running, "node-a");
+        store.commit(List.of(new Log(running).runStart()));
+
+        store.registerNode("node-a", NOW.plusSeconds(1), NOW.plusSeconds(16));
+
+        assertThat(store.adoptOrphans("node-a", NOW.plusSeconds(1))).extracting(OrphanedRun::runId).containsExactly(running);
+        assertThat(store.renewLease("node-a", NOW.plusSeconds(20))).isTrue();
+        store.deregisterNode("node-a");
+        assertThat(store.renewLease("node-a", NOW.plusSeconds(20))).isFalse();
+    }
+
+    @Test
+    void lastSeqsTellWhereEachRunsLogEnds() {
+        UUID started = queuedRun("a");
+        UUID queued = queuedRun("a");
+        Log log = new Log(started);
+        store.commit(List.of(log.runStart(), log.stepStart("a", 1)));
+
+        assertThat(store.lastSeqs(List.of(started, queued, UUID.randomUUID())))
+                .containsOnly(java.util.Map.entry(started, 2L), java.util.Map.entry(queued, 0L));
+        List<UUID> many = new ArrayList<>();
+        for (int i = 0; i < 1_200; i++) {
+            many.add(UUID.randomUUID());
+        }
+        many.add(started);
+        assertThat(store.lastSeqs(many)).containsOnly(java.util.Map.entry(started, 2L));
+        assertThat(store.countQueued()).isEqualTo(1);
+    }
 }

@@ -191,7 +191,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** The exact text of each object in the top-level array {@code field} of {@code json}. */
-    static List<String> rawObjectsOf(String json, String field) {
+    public static List<String> rawObjectsOf(String json, String field) {
         List<String> objects = new ArrayList<>();
         try (JsonParser parser = Json.MAPPER.getFactory().createParser(json)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {

@@ -1,0 +1,42 @@
+package dev.stepstream.broker;
+
+import dev.stepstream.events.EventLog;
+import dev.stepstream.execution.Executor;
+import dev.stepstream.execution.RunListener;
+import java.util.Optional;
+
+/**
+ * Carries committed events from the node that committed them to every node's hub, and the
+ * notices nodes send one another (a run was queued; cancel a run you execute).
+ *
+ * <p>Contract, pinned by {@code BrokerContractTest} against every implementation:
+ * <ul>
+ *   <li>{@link #committed} is called by the committer thread after each commit, in commit
+ *       order, and returns without waiting for other nodes (it may block while this node's own
+ *       delivery is full: back-pressure, never loss).</li>
+ *   <li>Every node's hub hears each event only after it was committed, on one thread, and for
+ *       each run in seq order with no gap and no duplicate from the first event it hears of
+ *       that run: all events of the runs it follows ({@link Interest}), and the run-level
+ *       events ({@code run_start}, {@code step_complete}, {@code run_complete}) of every run.</li>
+ *   <li>A followed run whose events the transport lost (a reconnect, an overloaded subscriber,
+ *       the broker down) has them delivered from the store within about the poll interval:
+ *       a subscriber never waits forever for a {@code run_complete}.</li>
+ *   <li>{@link #queued} reaches the hub of every node; {@link #cancel} reaches the named node's
+ *       executor (best effort: the store carries the cancel too).</li>
+ * </ul>
+ */
+public interface Broker extends EventLog.Listener, RunListener, Executor.Peers, Interest, AutoCloseable {
+
+    /**
+     * Where notices from other nodes go: {@code runQueued} when a run was queued elsewhere (a
+     * node with free slots may claim it), {@code cancel} for a run this node executes. Set
+     * once, before the node starts.
+     */
+    void onNotices(Runnable runQueued, java.util.function.Consumer<java.util.UUID> cancel);
+
+    /** Empty when the broker works; else what is wrong, for {@code /readyz}. May block briefly (a ping). */
+    Optional<String> problem();
+
+    @Override
+    void close();
+}

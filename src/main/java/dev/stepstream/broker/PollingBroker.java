@@ -1,0 +1,69 @@
+package dev.stepstream.broker;
+
+import dev.stepstream.events.EventLog;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.execution.RunListener;
+import dev.stepstream.store.Store;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * The broker of nodes that share PostgreSQL without Redis: this node's events are delivered at
+ * once, and the runs its streams follow are read from the store every poll interval, so a
+ * stream of a run executed on another node works, a poll interval behind. Queued runs and
+ * cancels reach other nodes through the store too (their claimers poll it).
+ */
+public final class PollingBroker implements Broker {
+    private final RunListener runs;
+    private final Relay relay;
+
+    public PollingBroker(Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval) {
+        this.runs = runs;
+        this.relay = new Relay(store, hub, pollInterval, () -> false, runId -> { }, runId -> { });
+    }
+
+    @Override
+    public void committed(List<RunEvent> batch) {
+        relay.local(batch);
+    }
+
+    @Override
+    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
+        runs.queued(runId, workflowId, workflowVersion, at);
+    }
+
+    @Override
+    public void recovered(UUID runId, String workflowId) {
+        runs.recovered(runId, workflowId);
+    }
+
+    @Override
+    public void cancel(String nodeId, UUID runId) {}
+
+    @Override
+    public void follow(UUID runId) {
+        relay.follow(runId);
+    }
+
+    @Override
+    public void unfollow(UUID runId) {
+        relay.unfollow(runId);
+    }
+
+    @Override
+    public void onNotices(Runnable runQueued, Consumer<UUID> cancel) {}
+
+    @Override
+    public Optional<String> problem() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void close() {
+        relay.close();
+    }
+}

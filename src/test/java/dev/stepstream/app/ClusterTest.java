@@ -1,0 +1,338 @@
+package dev.stepstream.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.json.Json;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Postgres;
+import dev.stepstream.testing.Redis;
+import dev.stepstream.testing.SseClient;
+import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.WsClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three server processes on one PostgreSQL (a schema of this class's own) and the machine's
+ * Redis, as DESIGN.md's "Scale" runs them: any node executes any run, serves any run's stream,
+ * and takes over from a node that dies. Each node's scripts print the node's id, so a run's
+ * log says which node executed it.
+ */
+@Timeout(240)
+class ClusterTest {
+    private static final Duration LEASE = Duration.ofSeconds(4);
+    private static final Pattern ON_NODE = Pattern.compile("on (node-[abc])");
+    private static final List<String> IDS = List.of("node-a", "node-b", "node-c");
+
+    @TempDir
+    static Path data;
+    private static Postgres postgres;
+    private static final Map<String, ChildServer> nodes = new LinkedHashMap<>();
+    private static final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void startTheCluster() throws Exception {
+        Redis.require();
+        postgres = Postgres.schema();
+        List<CompletableFuture<ChildServer>> starting = new ArrayList<>();
+        for (String id : IDS) {
+            starting.add(CompletableFuture.supplyAsync(() -> startNode(id)));
+        }
+        for (int i = 0; i < IDS.size(); i++) {
+            nodes.put(IDS.get(i), starting.get(i).join());
+        }
+        put("a", """
+                id: paced
+                inputs:
+                  lines: {type: number, default: 3}
+                  pause: {type: string, default: "0.2"}
+                steps:
+                  - id: talk
+                    type: script
+                    run: 'for i in $(seq 1 ${inputs.lines}); do echo "line $i on $STEPSTREAM_NODE_ID"; sleep ${inputs.pause}; done'
+                  - {id: done, type: set, vars: {finished: true}}
+                """);
+        put("a", """
+                id: endless
+                steps:
+                  - id: wait
+                    type: script
+                    run: 'echo "started on $STEPSTREAM_NODE_ID"; sleep 600'
+                  - {id: never, type: log, message: never}
+                """);
+    }
+
+    private static ChildServer startNode(String id) {
+        try {
+            return ChildServer.start(data.resolve(id), Map.of("STEPSTREAM_NODE_ID", id),
+                    List.of("-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
+                    "--db", postgres.url(), "--redis", Redis.URL, "--lease", LEASE.toMillis() + "ms",
+                    "--poll-interval", "300ms", "--allow-scripts", "--max-concurrent-runs", "2");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @AfterAll
+    static void stopTheCluster() {
+        nodes.values().forEach(ChildServer::close);
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    private static ChildServer node(String letter) {
+        return nodes.get("node-" + letter);
+    }
+
+    /** Kills a node with SIGKILL and starts it again afterwards (same id: its previous process's runs are orphans). */
+    private static void restartAfterKill(String id) {
+        nodes.put(id, startNode(id));
+    }
+
+    // --- the tests -----------------------------------------------------------------------
+
+    @Test
+    void runsQueuedOnOneNodeAreExecutedByEveryNodeAndDashboardsEverywhereSeeThem() {
+        WsClient dashboard = WsClient.connect(http, URI.create(node("c").url().replaceFirst("^http", "ws") + "/api/v2/stream"));
+        List<String> runs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            runs.add(execute("a", "paced", "{\"lines\": 3, \"pause\": \"0.6\"}"));
+        }
+
+        Set<String> executors = new HashSet<>();
+        for (String runId : runs) {
+            JsonNode run = awaitEnd(node("c"), runId);
+            assertThat(run.path("status").asText()).isEqualTo("success");
+            executors.add(executorOf(events(node("b"), runId)));
+        }
+        assertThat(executors).as("two slots per node, six runs at once").containsExactlyInAnyOrderElementsOf(IDS);
+        for (String runId : runs) {
+            dashboard.awaitMessages("run_queued, run_start and run_complete of " + runId, messages -> messages.stream()
+                    .filter(m -> m.json().path("runId").asText().equals(runId)).map(WsClient.Message::type).toList()
+                    .containsAll(List.of("run_queued", "run_start", "run_complete")), Duration.ofSeconds(30));
+        }
+        dashboard.close();
+    }
+
+    @Test
+    void aRunStreamedFromEveryNodeOverWebSocketAndSseIsIdenticalToItsHistory() {
+        String runId = execute("a", "paced", "{\"lines\": 40, \"pause\": \"0.03\"}");
+        List<WsClient> streams = new ArrayList<>();
+        for (ChildServer node : nodes.values()) {
+            streams.add(WsClient.connect(http, streamUrl(node, runId, 0)));
+        }
+
+        SseClient sse = SseClient.open(http, URI.create(node("c").url() + "/api/v2/workflows/runs/" + runId + "/events"),
+                Map.of("Accept", "text/event-stream"));
+
+        List<String> history = awaitRawHistory(node("b"), runId);
+        for (WsClient stream : streams) {
+            assertThat(stream.awaitClose().code()).as(stream.uri().toString()).isEqualTo(1000);
+            assertThat(stream.envelopeTexts()).as(stream.uri().toString()).containsExactlyElementsOf(history);
+        }
+        assertThat(sse.awaitEnd(Duration.ofSeconds(30))).filteredOn(event -> event.id() != null)
+                .extracting(SseClient.Event::data).containsExactlyElementsOf(history);
+        assertThat(history).hasSize(1 + 1 + 40 + 1 + 1 + 1 + 1 + 1);
+    }
+
+    @Test
+    void aClientWhoseNodeIsKilledResumesOnAnotherNodeAndMissesNothing() throws Exception {
+        String runId = execute("b", "paced", "{\"lines\": 60, \"pause\": \"0.05\"}");
+        String executor = executorOf(awaitFirstLog(node("b"), runId));
+        String watched = IDS.stream().filter(id -> !id.equals(executor)).findFirst().orElseThrow();
+        String resumeOn = IDS.stream().filter(id -> !id.equals(watched)).findFirst().orElseThrow();
+        WsClient first = WsClient.connect(http, streamUrl(nodes.get(watched), runId, 0));
+        first.awaitEnvelopes(envelopes -> envelopes.size() >= 10, Duration.ofSeconds(30));
+
+        nodes.get(watched).kill();
+        try {
+            first.awaitClose();
+            long after = first.lastSeq(0);
+            WsClient second = WsClient.connect(http, streamUrl(nodes.get(resumeOn), runId, after));
+            assertThat(second.awaitClose().code()).isEqualTo(1000);
+
+            List<String> received = new ArrayList<>(first.envelopeTexts());
+            received.addAll(second.envelopeTexts());
+            assertThat(received).containsExactlyElementsOf(awaitRawHistory(nodes.get(resumeOn), runId));
+            assertThat(awaitEnd(nodes.get(resumeOn), runId).path("status").asText()).isEqualTo("success");
+        } finally {
+            restartAfterKill(watched);
+        }
+    }
+
+    @Test
+    void killingTheNodeThatExecutesARunEndsItInterruptedWithinTheLeaseAndStreamsElsewhereEndWithIt() throws Exception {
+        String runId = execute("c", "endless", null);
+        String executor = executorOf(awaitFirstLog(node("c"), runId));
+        List<WsClient> streams = new ArrayList<>();
+        List<String> others = IDS.stream().filter(id -> !id.equals(executor)).toList();
+        for (String id : others) {
+            WsClient stream = WsClient.connect(http, streamUrl(nodes.get(id), runId, 0));
+            stream.awaitType("caught_up");
+            streams.add(stream);
+        }
+
+        long killed = System.nanoTime();
+        nodes.get(executor).kill();
+        try {
+            for (WsClient stream : streams) {
+                JsonNode complete = stream.awaitType("run_complete", Duration.ofSeconds(30));
+                assertThat(complete.path("payload").path("status").asText()).isEqualTo("interrupted");
+                assertThat(stream.awaitClose().code()).isEqualTo(1000);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - killed)).as("about one lease").isLessThan(LEASE.multipliedBy(3));
+            List<String> history = awaitRawHistory(nodes.get(others.getFirst()), runId);
+            for (WsClient stream : streams) {
+                assertThat(stream.envelopeTexts()).containsExactlyElementsOf(history);
+            }
+            JsonNode run = get(nodes.get(others.getLast()), "/api/v2/workflows/runs/" + runId);
+            assertThat(run.path("status").asText()).isEqualTo("interrupted");
+            assertThat(run.path("steps").get(0).path("status").asText()).isEqualTo("cancelled");
+        } finally {
+            restartAfterKill(executor);
+        }
+    }
+
+    @Test
+    void cuttingRedisPubSubConnectionsMidRunLosesNoEvent() {
+        String runId = execute("a", "paced", "{\"lines\": 60, \"pause\": \"0.04\"}");
+        List<WsClient> streams = new ArrayList<>();
+        for (ChildServer node : nodes.values()) {
+            streams.add(WsClient.connect(http, streamUrl(node, runId, 0)));
+        }
+        streams.getFirst().awaitEnvelopes(envelopes -> envelopes.size() >= 10, Duration.ofSeconds(30));
+
+        Redis.killPubSubConnections();
+        streams.getFirst().awaitEnvelopes(envelopes -> envelopes.size() >= 35, Duration.ofSeconds(30));
+        Redis.killPubSubConnections();
+
+        List<String> history = awaitRawHistory(node("a"), runId);
+        for (WsClient stream : streams) {
+            assertThat(stream.awaitClose().code()).isEqualTo(1000);
+            assertThat(stream.envelopeTexts()).as(stream.uri().toString()).containsExactlyElementsOf(history);
+        }
+    }
+
+    @Test
+    void aCancelSentToANodeThatDoesNotExecuteTheRunStopsIt() {
+        String runId = execute("b", "endless", null);
+        String executor = executorOf(awaitFirstLog(node("b"), runId));
+        ChildServer other = nodes.get(IDS.stream().filter(id -> !id.equals(executor)).findFirst().orElseThrow());
+
+        long asked = System.nanoTime();
+        assertThat(send(HttpRequest.newBuilder(URI.create(other.url() + "/api/v2/workflows/runs/" + runId + "/cancel"))
+                .POST(HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(202);
+
+        JsonNode run = awaitEnd(other, runId);
+        assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(Duration.ofSeconds(5));
+        assertThat(run.path("status").asText()).isEqualTo("cancelled");
+        assertThat(run.path("steps").get(1).path("status").asText()).isEqualTo("pending");
+    }
+
+    // --- helpers -------------------------------------------------------------------------
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static JsonNode json(HttpResponse<String> response) {
+        try {
+            return Json.MAPPER.readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + response.body(), e);
+        }
+    }
+
+    private static JsonNode get(ChildServer node, String path) {
+        return json(send(HttpRequest.newBuilder(URI.create(node.url() + path))));
+    }
+
+    private static void put(String letter, String yaml) {
+        String id = yaml.lines().findFirst().orElseThrow().substring("id: ".length()).trim();
+        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(node(letter).url() + "/api/v2/workflows/" + id))
+                .header("Content-Type", "application/yaml").PUT(HttpRequest.BodyPublishers.ofString(yaml)));
+        assertThat(response.statusCode()).as(response.body()).isIn(200, 201);
+    }
+
+    private static String execute(String letter, String workflowId, String inputs) {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(
+                        URI.create(node(letter).url() + "/api/v2/workflows/" + workflowId + "/execute"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(inputs == null ? "" : "{\"inputs\": " + inputs + "}")));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        return json(response).path("runId").asText();
+    }
+
+    private static URI streamUrl(ChildServer node, String runId, long after) {
+        return URI.create(node.url().replaceFirst("^http", "ws") + "/api/v2/workflows/runs/" + runId + "/stream?after=" + after);
+    }
+
+    private static JsonNode awaitEnd(ChildServer node, String runId) {
+        return Await.until("run " + runId + " ends", Duration.ofSeconds(60), () -> {
+            JsonNode run = get(node, "/api/v2/workflows/runs/" + runId);
+            return TestServer.TERMINAL.contains(run.path("status").asText()) ? run : null;
+        });
+    }
+
+    private static List<JsonNode> events(ChildServer node, String runId) {
+        List<JsonNode> events = new ArrayList<>();
+        get(node, "/api/v2/workflows/runs/" + runId + "/events?limit=10000").path("events").forEach(events::add);
+        return events;
+    }
+
+    private static List<JsonNode> awaitFirstLog(ChildServer node, String runId) {
+        return Await.until("run " + runId + " logs", Duration.ofSeconds(30), () -> {
+            List<JsonNode> events = events(node, runId);
+            return events.stream().anyMatch(e -> e.path("type").asText().equals("step_log")) ? events : null;
+        });
+    }
+
+    /** The node that executed the run, from what its script printed. */
+    private static String executorOf(List<JsonNode> events) {
+        for (JsonNode event : events) {
+            Matcher matcher = ON_NODE.matcher(event.path("payload").path("message").asText());
+            if (event.path("type").asText().equals("step_log") && matcher.find()) {
+                return matcher.group(1);
+            }
+        }
+        throw new AssertionError("no step_log names its node: " + events);
+    }
+
+    /** The run's whole history, each envelope exactly as the node sent it, once it holds its run_complete. */
+    private static List<String> awaitRawHistory(ChildServer node, String runId) {
+        return Await.until("run " + runId + " has its run_complete stored", Duration.ofSeconds(60), () -> {
+            HttpResponse<String> page = send(HttpRequest.newBuilder(
+                    URI.create(node.url() + "/api/v2/workflows/runs/" + runId + "/events?limit=10000")));
+            List<String> events = TestServer.rawObjectsOf(page.body(), "events");
+            return !events.isEmpty() && TestServer.typeOf(events.getLast()).equals("run_complete") ? events : null;
+        });
+    }
+}

@@ -1,0 +1,145 @@
+package dev.stepstream.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.store.Store;
+import dev.stepstream.store.Stores;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Postgres;
+import dev.stepstream.testing.Redis;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The broker contract on two nodes sharing PostgreSQL (a schema of this class's own) and the
+ * machine's Redis; then what only a lossy transport needs: gaps filled from the store, a lost
+ * {@code run_complete} found by the poll, Redis down and back.
+ */
+class RedisBrokerTest extends BrokerContractTest {
+    private static final Duration POLL = Duration.ofMillis(300);
+    private static Postgres postgres;
+
+    @BeforeAll
+    static void services() {
+        Redis.require();
+        postgres = Postgres.schema();
+    }
+
+    @AfterAll
+    static void dropSchema() {
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    @Override
+    protected Store openStore() {
+        return Stores.postgres(postgres.url());
+    }
+
+    @Override
+    protected List<Node> startNodes(Store store) {
+        List<Node> started = new ArrayList<>();
+        for (String id : List.of("node-a-" + UUID.randomUUID(), "node-b-" + UUID.randomUUID())) {
+            RecordingHub hub = new RecordingHub();
+            started.add(new Node(id, new RedisBroker(Redis.URL, id, store, hub, hub, POLL), hub));
+        }
+        return started;
+    }
+
+    @Override
+    protected void awaitFollowing(Node node, UUID runId) {
+        Await.until("a subscription to run " + runId, WAIT,
+                () -> Redis.subscribers(RedisBroker.runChannel(runId)) > 0 ? true : null);
+    }
+
+    /** Publishes events as a node named "elsewhere" would, straight into Redis. */
+    private static void publishRaw(UUID runId, List<RunEvent> events) {
+        String message = new String(Messages.events("elsewhere", events), StandardCharsets.UTF_8);
+        Redis.cli("PUBLISH", RedisBroker.runChannel(runId), message);
+    }
+
+    private static List<Long> oneTo(long last) {
+        return LongStream.rangeClosed(1, last).boxed().toList();
+    }
+
+    @Test
+    void eventsMissingBetweenTwoMessagesAreReadFromTheStoreAndDeliveredFirst() {
+        RunLog run = new RunLog(store);
+        List<RunEvent> events = new ArrayList<>(List.of(run.runStart(), run.stepStart()));
+        events.addAll(run.logs(8));
+        store.commit(events);
+        watcher().broker().follow(run.runId);
+        awaitFollowing(watcher(), run.runId);
+
+        publishRaw(run.runId, events.subList(0, 3));
+        publishRaw(run.runId, events.subList(7, 10));
+
+        assertThat(watcher().hub().awaitSeq(run.runId, 10, WAIT)).containsExactlyElementsOf(oneTo(10));
+    }
+
+    @Test
+    void aRunCompleteThatRedisLostArrivesFromTheStoreWithinAPoll() {
+        RunLog run = new RunLog(store);
+        List<RunEvent> events = List.of(run.runStart(), run.stepStart(), run.stepComplete(), run.runComplete());
+        store.commit(events);
+        watcher().broker().follow(run.runId);
+        awaitFollowing(watcher(), run.runId);
+
+        publishRaw(run.runId, events.subList(0, 3));
+
+        long published = System.nanoTime();
+        assertThat(watcher().hub().awaitSeq(run.runId, 4, WAIT)).containsExactlyElementsOf(oneTo(4));
+        assertThat(Duration.ofNanos(System.nanoTime() - published)).isLessThan(POLL.multipliedBy(10));
+    }
+
+    @Test
+    void aCancelNoticeReachesTheNodeItNames() {
+        AtomicReference<UUID> heard = new AtomicReference<>();
+        watcher().broker().onNotices(() -> { }, heard::set);
+        Await.until("the watcher listens on its node channel", WAIT,
+                () -> Redis.subscribers(RedisBroker.nodeChannel(watcher().id())) > 0 ? true : null);
+        UUID runId = UUID.randomUUID();
+
+        publisher().broker().cancel(watcher().id(), runId);
+
+        assertThat(Await.until("the cancel notice", WAIT, heard::get)).isEqualTo(runId);
+    }
+
+    @Test
+    void whileRedisIsDownFollowedRunsArePolledAndPushResumesWhenItReturns() {
+        RunLog run = new RunLog(store);
+        watcher().broker().follow(run.runId);
+        awaitFollowing(watcher(), run.runId);
+        commit(List.of(run.runStart(), run.stepStart()));
+        watcher().hub().awaitSeq(run.runId, 2, WAIT);
+        RedisBroker watcherBroker = (RedisBroker) watcher().broker();
+        try {
+            Redis.stop();
+            assertThat(Await.until("the broker reports Redis down", WAIT, () -> watcherBroker.problem().orElse(null)))
+                    .startsWith("down");
+
+            commit(run.logs(5));
+            assertThat(watcher().hub().awaitSeq(run.runId, 7, WAIT)).as("polled from the store").containsExactlyElementsOf(oneTo(7));
+        } finally {
+            Redis.start();
+        }
+        Await.until("the broker reports Redis up", WAIT, () -> watcherBroker.problem().isEmpty() ? true : null);
+        awaitFollowing(watcher(), run.runId);
+        long repairedBefore = watcherBroker.repairedFromStore();
+
+        commit(List.of(run.log("pushed"), run.stepComplete(), run.runComplete()));
+
+        assertThat(watcher().hub().awaitSeq(run.runId, 10, WAIT)).containsExactlyElementsOf(oneTo(10));
+        assertThat(watcherBroker.repairedFromStore()).as("pushed by Redis again, not read from the store").isEqualTo(repairedBefore);
+    }
+}
