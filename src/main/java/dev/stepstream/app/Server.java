@@ -3,11 +3,13 @@ package dev.stepstream.app;
 import dev.stepstream.api.HttpApi;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.execution.Executor;
+import dev.stepstream.security.Security;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.stream.Hub;
 import dev.stepstream.stream.StreamRoutes;
 import dev.stepstream.web.WebRoutes;
+import dev.stepstream.workflow.HttpTargets;
 import dev.stepstream.workflow.WorkflowCatalog;
 import dev.stepstream.workflow.WorkflowValidator;
 import io.vertx.core.DeploymentOptions;
@@ -46,12 +48,14 @@ public final class Server implements AutoCloseable {
     private final Hub hub;
     private final StreamRoutes streams;
     private final HttpApi api;
+    private final Security security;
     private final Vertx vertx;
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, StreamRoutes streams,
-                   HttpApi api, Vertx vertx, List<HttpServer> servers) {
+                   HttpApi api, Security security, Vertx vertx, List<HttpServer> servers) {
+        this.security = security;
         this.hub = hub;
         this.streams = streams;
         this.config = config;
@@ -64,24 +68,31 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(Config config) {
+        // The port first (port 0 is resolved now): http steps may not call this server itself.
+        int port = config.port() == 0 ? freePort(config.host()) : config.port();
+        HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Store store = Stores.open(config.db(), config.dataDir());
         EventLog eventLog = new EventLog(store::commit, EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
         HttpClient httpClient = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NORMAL)
+                // http steps follow redirects themselves, checking each hop against --http-allow.
+                .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
         Hub hub = new Hub();
         eventLog.addListener(hub);
-        Executor executor = new Executor(store, eventLog, httpClient, config.maxConcurrentRuns(), config.maxQueuedRuns(), hub);
-        WorkflowValidator validator = new WorkflowValidator(config.allowScripts());
+        Executor executor = new Executor(store, eventLog, httpClient, httpTargets, config.maxConcurrentRuns(),
+                config.maxQueuedRuns(), hub);
+        WorkflowValidator validator = new WorkflowValidator(config.allowScripts(), httpTargets);
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator);
         catalog.loadDirectory(config.workflowsDir());
         executor.recover(validator);
 
         Vertx vertx = Vertx.vertx(new VertxOptions());
         Router router = Router.router(vertx);
-        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), config.allowedOrigins());
+        Security security = Security.start(config);
+        security.mount(router); // first: every route below passes its guard
+        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.origins(), security.streams());
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);
@@ -98,13 +109,13 @@ public final class Server implements AutoCloseable {
                 .setMaxWebSocketFrameSize(64 * 1024)
                 .setMaxWebSocketMessageSize(64 * 1024)
                 .setMaxHeaderSize(16 * 1024);
+        security.configure(options, config.streams());
         // One server per event loop, all on one port (Vert.x shares it and spreads connections):
         // a server started outside a verticle would put every connection on a single thread.
         // One server per event loop on one port: Vert.x shares the port and spreads connections
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
-        int port = config.port() == 0 ? freePort(config.host()) : config.port();
-        List<HttpServer> servers = listen(vertx, options, router, port, config.host(), EVENT_LOOPS);
-        return new Server(config, store, eventLog, executor, hub, streams, api, vertx, servers);
+        List<HttpServer> servers = listen(vertx, options, router, security, port, config.host(), EVENT_LOOPS);
+        return new Server(config, store, eventLog, executor, hub, streams, api, security, vertx, servers);
     }
 
     private static int freePort(String host) {
@@ -116,13 +127,14 @@ public final class Server implements AutoCloseable {
     }
 
     /** Starts {@code instances} HTTP servers on one port, each in a verticle, so each on an event loop of its own. */
-    private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router, int port, String host,
-                                           int instances) {
+    private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router, Security security, int port,
+                                           String host, int instances) {
         List<HttpServer> started = new java.util.concurrent.CopyOnWriteArrayList<>();
         vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                return vertx.createHttpServer(options).requestHandler(router).listen(port, host).onSuccess(started::add);
+                return vertx.createHttpServer(options).connectionHandler(security.connectionHandler()).requestHandler(router)
+                        .listen(port, host).onSuccess(started::add);
             }
         }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().join();
         if (started.stream().mapToInt(HttpServer::actualPort).distinct().count() != 1) {
@@ -137,7 +149,7 @@ public final class Server implements AutoCloseable {
 
     public String url() {
         String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
-        return "http://" + host + ":" + port();
+        return (security.tls() ? "https://" : "http://") + host + ":" + port();
     }
 
     /**
@@ -156,6 +168,7 @@ public final class Server implements AutoCloseable {
         eventLog.close(Duration.ofSeconds(10));
         api.close();
         streams.close();
+        security.close();
         store.close();
         await(vertx.close());
         log.info("stopped");

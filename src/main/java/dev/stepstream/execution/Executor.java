@@ -56,6 +56,7 @@ public final class Executor implements AutoCloseable {
     private final Store store;
     private final EventLog eventLog;
     private final HttpClient http;
+    private final dev.stepstream.workflow.HttpTargets httpTargets;
     private final int maxConcurrentRuns;
     private final int maxQueuedRuns;
     private final RunListener listener;
@@ -69,6 +70,13 @@ public final class Executor implements AutoCloseable {
 
     public Executor(Store store, EventLog eventLog, HttpClient http, int maxConcurrentRuns, int maxQueuedRuns,
                     RunListener listener) {
+        this(store, eventLog, http, dev.stepstream.workflow.HttpTargets.ANY, maxConcurrentRuns, maxQueuedRuns, listener);
+    }
+
+    /** @param httpTargets where {@code http} steps may send requests */
+    public Executor(Store store, EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets,
+                    int maxConcurrentRuns, int maxQueuedRuns, RunListener listener) {
+        this.httpTargets = httpTargets;
         this.listener = listener;
         this.store = store;
         this.eventLog = eventLog;
@@ -130,7 +138,7 @@ public final class Executor implements AutoCloseable {
             QueuedRun next = queued.values().iterator().next();
             queued.remove(next.runId());
             RunDriver driver = new RunDriver(next.runId(), next.workflow(), next.workflowVersion(), next.inputs(),
-                    next.lastSeq(), eventLog, http);
+                    next.lastSeq(), eventLog, http, httpTargets);
             running.put(next.runId(), driver);
             Thread.ofVirtual().name("run-" + next.runId()).start(() -> drive(driver));
         }

@@ -44,9 +44,14 @@ public final class RawHttp {
 
     /** Sends a WebSocket upgrade request for {@code path} and reads the answer (a refusal, expectedly). */
     public static Answer upgrade(int port, String path) {
+        return upgrade(port, path, Map.of());
+    }
+
+    /** Sends a WebSocket upgrade request for {@code path} with extra headers, and reads the answer. */
+    public static Answer upgrade(int port, String path, Map<String, String> headers) {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(15_000);
-            sendUpgrade(socket, port, path);
+            sendUpgrade(socket, port, path, headers);
             InputStream in = socket.getInputStream();
             Answer head = readHead(in);
             if (head.status() == 101) {
@@ -59,15 +64,47 @@ public final class RawHttp {
     }
 
     private static void sendUpgrade(Socket socket, int port, String path) throws IOException {
+        sendUpgrade(socket, port, path, Map.of());
+    }
+
+    private static void sendUpgrade(Socket socket, int port, String path, Map<String, String> headers) throws IOException {
+        StringBuilder extra = new StringBuilder();
+        headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
         OutputStream out = socket.getOutputStream();
         out.write(("GET " + path + " HTTP/1.1\r\n"
-                + "Host: 127.0.0.1:" + port + "\r\n"
+                + (headers.containsKey("Host") ? "" : "Host: 127.0.0.1:" + port + "\r\n")
                 + "Connection: Upgrade\r\n"
                 + "Upgrade: websocket\r\n"
                 + "Sec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Key: " + KEY + "\r\n"
-                + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                + extra
+                + "\r\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
+    }
+
+    /**
+     * Sends {@code request} (raw bytes: a whole request, well-formed or not) on a new connection
+     * and reads one answer; null when the server closed the connection without answering.
+     */
+    public static Answer exchange(int port, byte[] request) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(15_000);
+            socket.getOutputStream().write(request);
+            socket.getOutputStream().flush();
+            InputStream in = socket.getInputStream();
+            Answer head;
+            try {
+                head = readHead(in);
+            } catch (EOFException | java.net.SocketException e) {
+                return null;
+            }
+            if (head.status() == 101) {
+                return head;
+            }
+            return new Answer(head.status(), head.headers(), readBody(in, head.headers()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static Answer readHead(InputStream in) throws IOException {
