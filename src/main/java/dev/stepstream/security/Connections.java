@@ -92,6 +92,10 @@ final class Connections {
         }
     }
 
+    long requestTimeoutMs() {
+        return requestTimeoutMs;
+    }
+
     int open() {
         return open.get();
     }

@@ -49,9 +49,12 @@ final class Guard implements Handler<RoutingContext> {
         HttpServerRequest request = ctx.request();
         connections.requestStarted(request);
         if (connections.refused(request)) {
-            ctx.response().putHeader("Connection", "close");
-            refuse(ctx, new ApiError(503, "over_capacity", "the server has as many connections as it allows (--max-connections); try again later"));
+            answerAndClose(ctx, new ApiError(503, "over_capacity",
+                    "the server has as many connections as it allows (--max-connections); try again later"));
             return;
+        }
+        if (!request.isEnded()) {
+            bodyDeadline(ctx, request);
         }
         try {
             check(ctx, request);
@@ -198,5 +201,30 @@ final class Guard implements Handler<RoutingContext> {
 
     private static void refuse(RoutingContext ctx, ApiError error) {
         error.send(ctx);
+    }
+
+    /**
+     * A body that has not fully arrived within {@code --request-timeout} of the request's head
+     * is answered 408 and its connection closed: a client trickling a body holds nothing longer.
+     * Work that is slow after the body arrived (a busy store) is not cut short.
+     */
+    private void bodyDeadline(RoutingContext ctx, HttpServerRequest request) {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+        long timeoutMs = connections.requestTimeoutMs();
+        long timer = vertx.setTimer(timeoutMs, ignored -> {
+            if (!request.isEnded() && !ctx.response().ended() && !ctx.response().closed()) {
+                answerAndClose(ctx, new ApiError(408, "request_timeout", "the request body did not arrive within "
+                        + timeoutMs / 1000.0 + " s (--request-timeout)"));
+            }
+        });
+        ctx.addEndHandler(ignored -> vertx.cancelTimer(timer));
+    }
+
+    private static void answerAndClose(RoutingContext ctx, ApiError error) {
+        ctx.response().setStatusCode(error.status())
+                .putHeader("Content-Type", "application/json; charset=utf-8")
+                .putHeader("Connection", "close")
+                .end(io.vertx.core.buffer.Buffer.buffer(error.body()))
+                .onComplete(ignored -> ctx.request().connection().close());
     }
 }
