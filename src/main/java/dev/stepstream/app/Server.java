@@ -114,7 +114,18 @@ public final class Server implements AutoCloseable {
         // a server started outside a verticle would put every connection on a single thread.
         // One server per event loop on one port: Vert.x shares the port and spreads connections
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
-        List<HttpServer> servers = listen(vertx, options, router, security, port, config.host(), EVENT_LOOPS);
+        List<HttpServer> servers;
+        try {
+            servers = listen(vertx, options, router, security, port, config.host(), EVENT_LOOPS);
+        } catch (java.util.concurrent.CompletionException e) {
+            if (!security.tls()) {
+                throw e;
+            }
+            security.close();
+            vertx.close();
+            throw new ConfigException("--tls-cert: cannot serve TLS with " + config.security().tlsCert() + " and "
+                    + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
+        }
         return new Server(config, store, eventLog, executor, hub, streams, api, security, vertx, servers);
     }
 
