@@ -144,7 +144,8 @@ public final class Server implements AutoCloseable {
         vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                return vertx.createHttpServer(options).connectionHandler(security.connectionHandler()).requestHandler(router)
+                return vertx.createHttpServer(options).connectionHandler(security.connectionHandler())
+                        .invalidRequestHandler(security.invalidRequestHandler()).requestHandler(router)
                         .listen(port, host).onSuccess(started::add);
             }
         }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().join();

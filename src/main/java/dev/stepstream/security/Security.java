@@ -110,6 +110,29 @@ public final class Security implements AutoCloseable {
         return options;
     }
 
+    /**
+     * Answers a request the HTTP decoder could not read (a bad request line or header, a line or
+     * head too long, a version it does not speak) with a 4xx and the API's error shape, then the
+     * connection closes. Vert.x's own handler answers some of these with 501.
+     */
+    public Handler<io.vertx.core.http.HttpServerRequest> invalidRequestHandler() {
+        return request -> {
+            Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+            dev.stepstream.api.ApiError error;
+            if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+                error = new dev.stepstream.api.ApiError(414, "uri_too_long", "the request line is longer than 8 KiB");
+            } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+                error = new dev.stepstream.api.ApiError(431, "headers_too_large", "the request's headers are larger than 16 KiB");
+            } else {
+                error = new dev.stepstream.api.ApiError(400, "bad_request", "the request is not well-formed HTTP/1.1");
+            }
+            request.response().setStatusCode(error.status())
+                    .putHeader("Content-Type", "application/json; charset=utf-8")
+                    .putHeader("Connection", "close")
+                    .end(io.vertx.core.buffer.Buffer.buffer(error.body()));
+        };
+    }
+
     /** Counts and times each new TCP connection; set on every HTTP server. */
     public Handler<HttpConnection> connectionHandler() {
         return connections::connected;

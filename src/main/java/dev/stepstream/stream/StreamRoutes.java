@@ -153,6 +153,14 @@ public final class StreamRoutes implements AutoCloseable {
             }, reason -> connection.close(CloseCode.TOO_BIG, reason));
         });
         socket.binaryMessageHandler(ignored -> liveness.received());
+        // A frame the decoder refuses: Vert.x would close with 1000, which says "the run is over".
+        socket.exceptionHandler(failure -> {
+            if (failure instanceof io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException corrupted) {
+                boolean tooBig = corrupted.closeStatus().code() == CloseCode.TOO_BIG.code();
+                connection.close(tooBig ? CloseCode.TOO_BIG : CloseCode.PROTOCOL,
+                        tooBig ? "frames to the server are at most 64 KiB" : "not a valid WebSocket frame");
+            }
+        });
         socket.closeHandler(ignored -> {
             liveness.stop();
             pass.release();
