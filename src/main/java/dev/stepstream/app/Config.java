@@ -45,6 +45,15 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
         public static final Security NONE = new Security(null, null, null, null, null, false, null, null,
                 java.util.List.of(), Limits.DEFAULTS);
 
+        /** As a record would print itself, with the JWT secret left out: a secret must not reach a log. */
+        @Override
+        public String toString() {
+            return "Security[tokensFile=" + tokensFile + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)")
+                    + ", jwtPublicKey=" + jwtPublicKey + ", jwtIssuer=" + jwtIssuer + ", jwtAudience=" + jwtAudience
+                    + ", trustProxy=" + trustProxy + ", tlsCert=" + tlsCert + ", tlsKey=" + tlsKey + ", httpAllow=" + httpAllow
+                    + ", limits=" + limits + "]";
+        }
+
         /** Whether any credentials are configured: then every route but the probes and the page needs a token. */
         public boolean credentials() {
             return tokensFile != null || jwtSecret != null || jwtPublicKey != null;

@@ -71,6 +71,13 @@ class SecureDefaultsTest {
     }
 
     @Test
+    void theJwtSecretNeverShowsInTheSettingsText() {
+        String secret = "a secret that must never be printed, 32+ bytes";
+        Config config = Config.resolve(Map.of(), Map.of("STEPSTREAM_JWT_SECRET", secret));
+        assertThat(config.toString()).doesNotContain(secret).contains("jwtSecret=(set)");
+    }
+
+    @Test
     void limitsHaveGenerousDefaultsAndReadRates() {
         Config.Limits defaults = Config.resolve(Map.of(), Map.of()).security().limits();
         assertThat(defaults).isEqualTo(Config.Limits.DEFAULTS);
