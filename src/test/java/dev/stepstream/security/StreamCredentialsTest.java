@@ -131,6 +131,19 @@ class StreamCredentialsTest {
     }
 
     @Test
+    void aJwtsEventStreamEndsAtItsExpiry() throws Exception {
+        String runId = execute();
+        Instant expires = Instant.now().plusSeconds(3).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        String token = jwt("erin", "viewer", expires, SECRET);
+        try (SseClient events = SseClient.open(HTTP, java.net.URI.create(server.url() + "/api/v2/workflows/runs/" + runId + "/events"),
+                Map.of("Authorization", "Bearer " + token))) {
+            assertThat(events.status()).isEqualTo(200);
+            events.awaitEnd(Duration.ofSeconds(15));
+            assertThat(Instant.now()).isAfterOrEqualTo(expires.minusMillis(50));
+        }
+    }
+
+    @Test
     void aJwtSignedWithAnotherSecretOrWithoutARoleIsRefused() throws Exception {
         Instant later = Instant.now().plusSeconds(600);
         for (String token : java.util.List.of(jwt("mallory", "admin", later, "another secret that is long enough, really"),
