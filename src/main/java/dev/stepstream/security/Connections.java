@@ -72,7 +72,8 @@ final class Connections {
      * HTTP/1.x starts again for the next request once this one's response has ended. On HTTP/2
      * the requests of a connection overlap; its frames are bounded by the HTTP/2 codec instead.
      */
-    void requestStarted(HttpServerRequest request) {
+    void requestStarted(io.vertx.ext.web.RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
         HttpConnection connection = request.connection();
         State state = states.get(connection);
         if (state == null) {
@@ -84,8 +85,9 @@ final class Connections {
             state.headTimer = -1;
         }
         if (request.version() != HttpVersion.HTTP_2) {
-            request.response().endHandler(ignored -> {
-                if (states.get(connection) == state && state.headTimer == -1) {
+            // Through the routing context: a response has one endHandler, which Vert.x Web takes for its own list.
+            ctx.addEndHandler(ended -> {
+                if (ended.succeeded() && states.get(connection) == state && state.headTimer == -1) {
                     armHeadTimer(vertx, connection, state);
                 }
             });

@@ -47,7 +47,7 @@ final class Guard implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        connections.requestStarted(request);
+        connections.requestStarted(ctx);
         if (connections.refused(request)) {
             answerAndClose(ctx, new ApiError(503, "over_capacity",
                     "the server has as many connections as it allows (--max-connections); try again later"));

@@ -242,6 +242,10 @@ public final class StreamRoutes implements AutoCloseable {
         StreamGate.Pass pass = gate.admit(ctx, asked.runId());
         lookUp(ctx, asked, run -> {
             HttpServerResponse response = ctx.response();
+            if (response.closed()) {
+                pass.release(); // the client left while the run was looked up
+                return;
+            }
             if (ended(run, asked.after())) {
                 // Nothing will ever follow: 204 tells an EventSource to stop reconnecting.
                 pass.release();

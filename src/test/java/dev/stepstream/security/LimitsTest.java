@@ -223,6 +223,43 @@ class LimitsTest {
     }
 
     @Test
+    void aKeptAliveConnectionThatTricklesItsNextRequestIsDisconnected() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", limited.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            byte[] yaml = QUICK.getBytes(StandardCharsets.UTF_8);
+            out.write(("PUT /api/v2/workflows/quick HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + admin
+                    + "\r\nContent-Type: application/yaml\r\nContent-Length: " + yaml.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(yaml);
+            out.flush();
+            String head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
+            assertThat(head).isEqualTo("HTTP/1.1 200");
+            out.write("GET /api/v2/workflows HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            boolean closed = false;
+            for (int i = 0; i < 40 && !closed; i++) {
+                try {
+                    out.write(("X-Slow-" + i + ": 1\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    socket.setSoTimeout(250);
+                    int read;
+                    do {
+                        read = in.read(); // the rest of the first answer, then the end
+                    } while (read != -1);
+                    closed = true;
+                } catch (java.net.SocketTimeoutException e) {
+                    // still open: trickle on
+                } catch (IOException e) {
+                    closed = true;
+                }
+            }
+            assertThat(closed).as("the server hung up on a second request head trickling for 10 s").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+        }
+    }
+
+    @Test
     void aClientThatTricklesItsBodyGets408() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", limited.port())) {
             socket.setSoTimeout(10_000);
