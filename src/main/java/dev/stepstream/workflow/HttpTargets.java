@@ -10,7 +10,9 @@ import java.util.regex.Pattern;
 /**
  * Where {@code http} steps may send requests (the server's SSRF stance, docs/security.md).
  * With no {@code --http-allow} patterns, any host but two kinds: this server itself (a loopback
- * or local address on its own port: a workflow that executes itself would never end) and
+ * or local address on its own port: a workflow that executes itself would never end), except
+ * its probes {@code /healthz} and {@code /readyz}, which change nothing (the sample workflow
+ * {@code http-check} checks this very server), and
  * link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata services hand out
  * credentials there). With patterns, only hosts that match one: {@code api.example.com},
  * {@code *.example.com} (any subdomain), an IP address, each optionally with {@code :port}.
@@ -26,6 +28,9 @@ public final class HttpTargets {
     private static final Pattern HOST_PATTERN = Pattern.compile(
             "(\\*\\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\\d{1,5})?"
             + "|\\[[0-9a-f:.]+](:\\d{1,5})?");
+
+    /** This server's paths an http step may call: they answer, and change nothing. */
+    private static final java.util.Set<String> PROBES = java.util.Set.of("/healthz", "/readyz");
 
     private final List<String> allow;
     private final int ownPort;
@@ -98,7 +103,8 @@ public final class HttpTargets {
                 return "link-local addresses (" + address.getHostAddress() + ", where cloud metadata lives) may not be called"
                         + " unless listed in --http-allow";
             }
-            if (port == ownPort && (address.isLoopbackAddress() || address.isAnyLocalAddress() || isOwnInterface(address))) {
+            if (port == ownPort && !PROBES.contains(uri.getPath())
+                    && (address.isLoopbackAddress() || address.isAnyLocalAddress() || isOwnInterface(address))) {
                 return "an http step may not call this server itself (" + host + ":" + port + ") unless listed in --http-allow";
             }
         }
