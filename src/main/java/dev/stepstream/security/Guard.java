@@ -53,7 +53,7 @@ final class Guard implements Handler<RoutingContext> {
                     "the server has as many connections as it allows (--max-connections); try again later"));
             return;
         }
-        if (!request.isEnded()) {
+        if (!request.isEnded() && !request.canUpgradeToWebSocket()) {
             bodyDeadline(ctx, request);
         }
         try {
