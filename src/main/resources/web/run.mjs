@@ -189,7 +189,8 @@ export async function showRun(main, runId, hooks) {
     },
     onState(state) {
       conn.dataset.state = state;
-      conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', done: '' }[state];
+      conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', done: '',
+        unauthorized: 'the token expired or was revoked: set a new one under Token' }[state];
     },
   });
 

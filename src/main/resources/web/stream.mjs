@@ -10,7 +10,8 @@ export class RunStream {
    * @param {string} runId
    * @param {{onEvents(events: object[]): void, onState(state: string): void, onCaughtUp?(): void}} sink
    *   onEvents gets each frame's envelopes in seq order, never one twice; onState gets
-   *   'connecting', 'live', 'reconnecting', 'done'.
+   *   'connecting', 'live', 'reconnecting', 'done', and 'unauthorized' when the server ended the
+   *   stream because the token expired or was revoked (1008): reconnecting would not help.
    */
   constructor(runId, sink) {
     this.runId = runId;
@@ -42,6 +43,7 @@ export class RunStream {
       if (socket !== this.socket || this.stopped) return;
       this.socket = null;
       if (ev.code === 1000) { this.sink.onState('done'); return; }
+      if (ev.code === 1008) { this.sink.onState('unauthorized'); return; }
       const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
       this.failures++;
       this.sink.onState('reconnecting');

@@ -72,9 +72,13 @@ public final class HttpApi implements AutoCloseable {
                 "no route " + ctx.request().method() + " " + Params.abbreviate(ctx.request().path()))));
         router.errorHandler(405, ctx -> fail(ctx, new ApiError(405, "method_not_allowed",
                 ctx.request().method() + " is not allowed on " + Params.abbreviate(ctx.request().path()))));
-        router.errorHandler(413, ctx -> fail(ctx, new ApiError(413, "body_too_large",
-                "the request body is larger than " + (ctx.request().path().endsWith("/execute")
-                        ? "256 KiB (the limit for inputs)" : "1 MiB (the limit for a workflow)"))));
+        router.errorHandler(413, ctx -> {
+            // The rest of the body is still coming: the connection cannot carry another request.
+            ctx.response().putHeader("Connection", "close");
+            ctx.addEndHandler(ignored -> ctx.request().connection().close());
+            fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than "
+                    + (ctx.request().path().endsWith("/execute") ? "256 KiB (the limit for inputs)" : "1 MiB (the limit for a workflow)")));
+        });
         router.errorHandler(500, ctx -> fail(ctx, Errors.toApiError(ctx.failure() == null
                 ? new IllegalStateException("unknown failure") : ctx.failure())));
     }
@@ -185,6 +189,10 @@ public final class HttpApi implements AutoCloseable {
         }
         if (!body.isObject()) {
             throw new ApiError(400, "invalid_json", "the body must be a JSON object like {\"inputs\": {…}}");
+        }
+        String outOfRange = Json.outOfRangeNumber(body, "");
+        if (outOfRange != null) {
+            throw new ApiError(400, "invalid_json", outOfRange + ": a number's exponent must be within ±" + Json.MAX_SCALE);
         }
         List<Problem> unknown = new java.util.ArrayList<>();
         body.fieldNames().forEachRemaining(name -> {

@@ -21,7 +21,100 @@ import java.util.Set;
  */
 public record Config(String host, int port, Path dataDir, Path workflowsDir, String db, String redis,
                      boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
-                     StreamTimings streams, java.util.List<String> allowedOrigins, Cluster cluster) {
+                     StreamTimings streams, java.util.List<String> allowedOrigins, Cluster cluster,
+                     Security security) {
+
+    /**
+     * Credentials, TLS, proxies, outbound HTTP and limits (docs/security.md). With neither a
+     * tokens file nor JWT settings, the server has no credentials: it is open, and binds
+     * loopback only unless {@code --insecure}.
+     *
+     * @param tokensFile   {@code --tokens-file}: NAME ROLE sha256:HEX lines, or null
+     * @param jwtSecret    {@code --jwt-secret}: the HS256 secret (32 bytes or more), or null
+     * @param jwtPublicKey {@code --jwt-public-key}: a PEM RSA public key file for RS256, or null
+     * @param jwtIssuer    {@code --jwt-issuer}: the {@code iss} a JWT must carry, or null for any
+     * @param jwtAudience  {@code --jwt-audience}: a value {@code aud} must hold, or null for any
+     * @param trustProxy   {@code --trust-proxy}: honour X-Forwarded-Host/-Proto/-For from a proxy in front
+     * @param tlsCert      {@code --tls-cert}: a PEM certificate chain; with {@code tlsKey}, serve HTTPS and WSS
+     * @param tlsKey       {@code --tls-key}: its PEM private key (PKCS#8 or PKCS#1)
+     * @param httpAllow    {@code --http-allow}: host patterns {@code http} steps may reach; empty: any host
+     *                     but this server itself and link-local (cloud metadata) addresses
+     */
+    public record Security(Path tokensFile, String jwtSecret, Path jwtPublicKey, String jwtIssuer, String jwtAudience,
+                           boolean trustProxy, Path tlsCert, Path tlsKey, java.util.List<String> httpAllow, Limits limits) {
+        /** No credentials, no TLS, default limits: what the existing tests and a laptop run with. */
+        public static final Security NONE = new Security(null, null, null, null, null, false, null, null,
+                java.util.List.of(), Limits.DEFAULTS);
+
+        /** As a record would print itself, with the JWT secret left out: a secret must not reach a log. */
+        @Override
+        public String toString() {
+            return "Security[tokensFile=" + tokensFile + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)")
+                    + ", jwtPublicKey=" + jwtPublicKey + ", jwtIssuer=" + jwtIssuer + ", jwtAudience=" + jwtAudience
+                    + ", trustProxy=" + trustProxy + ", tlsCert=" + tlsCert + ", tlsKey=" + tlsKey + ", httpAllow=" + httpAllow
+                    + ", limits=" + limits + "]";
+        }
+
+        /** Whether any credentials are configured: then every route but the probes and the page needs a token. */
+        public boolean credentials() {
+            return tokensFile != null || jwtSecret != null || jwtPublicKey != null;
+        }
+
+        public Security withTokensFile(Path file) {
+            return new Security(file, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, limits);
+        }
+
+        public Security withJwtSecret(String secret) {
+            return new Security(tokensFile, secret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, limits);
+        }
+
+        public Security withJwtPublicKey(Path key) {
+            return new Security(tokensFile, jwtSecret, key, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, limits);
+        }
+
+        public Security withTrustProxy(boolean trust) {
+            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trust, tlsCert, tlsKey, httpAllow, limits);
+        }
+
+        public Security withTls(Path cert, Path key) {
+            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, cert, key, httpAllow, limits);
+        }
+
+        public Security withHttpAllow(java.util.List<String> patterns) {
+            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, patterns, limits);
+        }
+
+        public Security withLimits(Limits newLimits) {
+            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, newLimits);
+        }
+    }
+
+    /** {@code permits} per {@code period}, refilled smoothly; a burst may use all of them at once. */
+    public record Rate(long permits, Duration period) {
+        @Override
+        public String toString() {
+            return permits + "/" + (period.equals(Duration.ofSeconds(1)) ? "s" : period.equals(Duration.ofMinutes(1)) ? "min" : "h");
+        }
+    }
+
+    /**
+     * What one client, and everyone together, may hold. A client is a token (its name), a JWT
+     * subject, or an IP address for requests without valid credentials. On a server without
+     * credentials, clients on this machine (loopback) are not held to the per-client limits.
+     *
+     * @param requests             {@code --rate-limit}: requests per client (429 and Retry-After past it)
+     * @param streams              {@code --stream-rate-limit}: stream opens (WebSocket upgrades, SSE) per client
+     * @param maxConnections       {@code --max-connections}: open TCP connections in all (503 past it)
+     * @param maxStreamsPerClient  {@code --max-streams-per-client}: open streams of one client (429 past it)
+     * @param maxSubscribersPerRun {@code --max-subscribers-per-run}: open streams of one run (503 past it)
+     * @param requestTimeout       {@code --request-timeout}: a request's head, and its body, must arrive within this (slowloris)
+     * @param idleTimeout          {@code --idle-timeout}: a connection with no traffic either way for this long is closed
+     */
+    public record Limits(Rate requests, Rate streams, int maxConnections, int maxStreamsPerClient, int maxSubscribersPerRun,
+                         Duration requestTimeout, Duration idleTimeout) {
+        public static final Limits DEFAULTS = new Limits(new Rate(100, Duration.ofSeconds(1)), new Rate(50, Duration.ofSeconds(1)),
+                50_000, 1_000, 20_000, Duration.ofSeconds(30), Duration.ofSeconds(180));
+    }
 
     /**
      * Liveness of stream connections (API.md "Liveness and closing"): a ping frame every
@@ -62,48 +155,61 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
     static final Set<String> NAMES = Set.of("host", "port", "data-dir", "workflows-dir", "db", "redis",
             "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "ws-ping-interval",
             "ws-idle-timeout", "write-timeout", "sse-keep-alive", "allowed-origins", "config", "node-id", "lease",
-            "poll-interval");
+            "poll-interval",
+            "tokens-file", "jwt-secret", "jwt-public-key", "jwt-issuer", "jwt-audience", "trust-proxy", "tls-cert", "tls-key",
+            "http-allow", "rate-limit", "stream-rate-limit", "max-connections", "max-streams-per-client",
+            "max-subscribers-per-run", "request-timeout", "idle-timeout");
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000,
-                StreamTimings.DEFAULTS, java.util.List.of(), Cluster.defaults());
+                StreamTimings.DEFAULTS, java.util.List.of(), Cluster.defaults(), Security.NONE);
     }
 
     public Config withAllowScripts(boolean allow) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security);
     }
 
     public Config withMaxConcurrentRuns(int max) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster, security);
     }
 
     public Config withWorkflowsDir(Path dir) {
-        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster);
+        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security);
     }
 
     public Config withAllowedOrigins(java.util.List<String> origins) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, origins, cluster);
+                streams, origins, cluster, security);
     }
 
     public Config withDb(String jdbcUrl) {
         return new Config(host, port, dataDir, workflowsDir, jdbcUrl, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster);
+                streams, allowedOrigins, cluster, security);
     }
 
     public Config withRedis(String url) {
         return new Config(host, port, dataDir, workflowsDir, db, url, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster);
+                streams, allowedOrigins, cluster, security);
     }
 
     public Config withCluster(Cluster settings) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, settings);
+                streams, allowedOrigins, settings, security);
     }
 
     public Config withStreams(StreamTimings timings) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster, security);
+    }
+
+    public Config withSecurity(Security settings) {
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, cluster, settings);
+    }
+
+    public Config withHost(String newHost) {
+        return new Config(newHost, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, cluster, security);
     }
 
     /**
@@ -158,12 +264,14 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 sources.duration("write-timeout", defaults.writeTimeout()),
                 sources.duration("sse-keep-alive", defaults.sseKeepAlive()));
         java.util.List<String> allowedOrigins = sources.origins("allowed-origins");
-        if (!isLoopback(host, sources) && !insecure) {
+        Security security = SecuritySettings.resolve(sources);
+        if (!isLoopback(host, sources) && !insecure && !security.credentials()) {
             throw new ConfigException(sources.origin("host") + ": refusing to listen on " + host
-                    + " without credentials configured; bind 127.0.0.1, or pass --insecure if this network is trusted");
+                    + " without credentials (--tokens-file, --jwt-secret or --jwt-public-key); bind 127.0.0.1,"
+                    + " configure credentials, or pass --insecure if this network is trusted");
         }
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster);
+                streams, allowedOrigins, cluster, security);
     }
 
     private static boolean isLoopback(String host, Sources sources) {
@@ -201,7 +309,7 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
     }
 
     /** Where each value comes from, so that an error names the flag, variable or key. */
-    private static final class Sources {
+    static final class Sources {
         private final Map<String, String> flags;
         private final Map<String, String> env;
         private Map<String, String> file = Map.of();

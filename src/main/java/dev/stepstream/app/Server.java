@@ -7,11 +7,13 @@ import dev.stepstream.broker.PollingBroker;
 import dev.stepstream.broker.RedisBroker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.execution.Executor;
+import dev.stepstream.security.Security;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.stream.Hub;
 import dev.stepstream.stream.StreamRoutes;
 import dev.stepstream.web.WebRoutes;
+import dev.stepstream.workflow.HttpTargets;
 import dev.stepstream.workflow.WorkflowCatalog;
 import dev.stepstream.workflow.WorkflowValidator;
 import io.vertx.core.DeploymentOptions;
@@ -51,12 +53,14 @@ public final class Server implements AutoCloseable {
     private final Broker broker;
     private final StreamRoutes streams;
     private final HttpApi api;
+    private final Security security;
     private final Vertx vertx;
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, Broker broker,
-                   StreamRoutes streams, HttpApi api, Vertx vertx, List<HttpServer> servers) {
+                   StreamRoutes streams, HttpApi api, Security security, Vertx vertx, List<HttpServer> servers) {
+        this.security = security;
         this.hub = hub;
         this.broker = broker;
         this.streams = streams;
@@ -70,20 +74,24 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(Config config) {
+        // The port first (port 0 is resolved now): http steps may not call this server itself.
+        int port = config.port() == 0 ? freePort(config.host()) : config.port();
+        HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Store store = Stores.open(config.db(), config.dataDir());
         EventLog eventLog = new EventLog(store::commit, EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
         HttpClient httpClient = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NORMAL)
+                // http steps follow redirects themselves, checking each hop against --http-allow.
+                .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
         Hub hub = new Hub();
         Broker broker = broker(config, store, hub);
         hub.interest(broker);
         eventLog.addListener(broker);
-        WorkflowValidator validator = new WorkflowValidator(config.allowScripts());
+        WorkflowValidator validator = new WorkflowValidator(config.allowScripts(), httpTargets);
         Config.Cluster cluster = config.cluster();
-        Executor executor = new Executor(store, eventLog, httpClient, validator, config.maxConcurrentRuns(),
+        Executor executor = new Executor(store, eventLog, httpClient, httpTargets, validator, config.maxConcurrentRuns(),
                 config.maxQueuedRuns(), broker, cluster.nodeId(), cluster.lease(), cluster.pollInterval(), config.db() == null);
         executor.peers(broker);
         broker.onNotices(executor::wake, executor::cancelHere);
@@ -93,7 +101,9 @@ public final class Server implements AutoCloseable {
 
         Vertx vertx = Vertx.vertx(new VertxOptions());
         Router router = Router.router(vertx);
-        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), config.allowedOrigins());
+        Security security = Security.start(config);
+        security.mount(router); // first: every route below passes its guard
+        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.origins(), security.streams());
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store, broker::problem);
         api.mount(router);
@@ -110,13 +120,24 @@ public final class Server implements AutoCloseable {
                 .setMaxWebSocketFrameSize(64 * 1024)
                 .setMaxWebSocketMessageSize(64 * 1024)
                 .setMaxHeaderSize(16 * 1024);
+        security.configure(options, config.streams());
         // One server per event loop, all on one port (Vert.x shares it and spreads connections):
         // a server started outside a verticle would put every connection on a single thread.
         // One server per event loop on one port: Vert.x shares the port and spreads connections
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
-        int port = config.port() == 0 ? freePort(config.host()) : config.port();
-        List<HttpServer> servers = listen(vertx, options, router, port, config.host(), EVENT_LOOPS);
-        return new Server(config, store, eventLog, executor, hub, broker, streams, api, vertx, servers);
+        List<HttpServer> servers;
+        try {
+            servers = listen(vertx, options, router, security, port, config.host(), EVENT_LOOPS);
+        } catch (java.util.concurrent.CompletionException e) {
+            if (!security.tls()) {
+                throw e;
+            }
+            security.close();
+            vertx.close();
+            throw new ConfigException("--tls-cert: cannot serve TLS with " + config.security().tlsCert() + " and "
+                    + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
+        }
+        return new Server(config, store, eventLog, executor, hub, broker, streams, api, security, vertx, servers);
     }
 
     /**
@@ -140,13 +161,15 @@ public final class Server implements AutoCloseable {
     }
 
     /** Starts {@code instances} HTTP servers on one port, each in a verticle, so each on an event loop of its own. */
-    private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router, int port, String host,
-                                           int instances) {
+    private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router, Security security, int port,
+                                           String host, int instances) {
         List<HttpServer> started = new java.util.concurrent.CopyOnWriteArrayList<>();
         vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                return vertx.createHttpServer(options).requestHandler(router).listen(port, host).onSuccess(started::add);
+                return vertx.createHttpServer(options).connectionHandler(security.connectionHandler())
+                        .invalidRequestHandler(security.invalidRequestHandler()).requestHandler(router)
+                        .listen(port, host).onSuccess(started::add);
             }
         }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().join();
         if (started.stream().mapToInt(HttpServer::actualPort).distinct().count() != 1) {
@@ -161,7 +184,7 @@ public final class Server implements AutoCloseable {
 
     public String url() {
         String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
-        return "http://" + host + ":" + port();
+        return (security.tls() ? "https://" : "http://") + host + ":" + port();
     }
 
     /**
@@ -182,6 +205,7 @@ public final class Server implements AutoCloseable {
         broker.close();
         api.close();
         streams.close();
+        security.close();
         store.close();
         await(vertx.close());
         log.info("stopped");

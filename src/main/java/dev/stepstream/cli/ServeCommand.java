@@ -60,6 +60,39 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--poll-interval", paramLabel = "DURATION",
             description = "How often the store is polled for queued runs, cancels, and events Redis did not bring (default 1s).")
     String pollInterval;
+    @Option(names = "--tokens-file", paramLabel = "FILE", description = "Bearer tokens with roles (NAME ROLE sha256:HEX lines; see stepstream token create).")
+    String tokensFile;
+    @Option(names = "--jwt-secret", paramLabel = "SECRET", description = "Accept JWTs signed with this HS256 secret (32+ bytes; prefer STEPSTREAM_JWT_SECRET).")
+    String jwtSecret;
+    @Option(names = "--jwt-public-key", paramLabel = "FILE", description = "Accept JWTs signed RS256 with this PEM RSA public key.")
+    String jwtPublicKey;
+    @Option(names = "--jwt-issuer", paramLabel = "ISS", description = "The iss claim a JWT must carry.")
+    String jwtIssuer;
+    @Option(names = "--jwt-audience", paramLabel = "AUD", description = "A value the aud claim of a JWT must hold.")
+    String jwtAudience;
+    @Option(names = "--trust-proxy", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Honour X-Forwarded-Host/-Proto/-For from a reverse proxy in front.")
+    String trustProxy;
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain: serve HTTPS and WSS (with --tls-key).")
+    String tlsCert;
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+    String tlsKey;
+    @Option(names = "--http-allow", paramLabel = "HOSTS", description = "Host patterns http steps may reach (comma list: api.example.com, *.example.com, 10.0.0.5:8080).")
+    String httpAllow;
+    @Option(names = "--rate-limit", paramLabel = "RATE", description = "Requests per client (default 100/s).")
+    String rateLimit;
+    @Option(names = "--stream-rate-limit", paramLabel = "RATE", description = "Stream opens per client (default 50/s).")
+    String streamRateLimit;
+    @Option(names = "--max-connections", paramLabel = "N", description = "Open connections in all (default 50000).")
+    String maxConnections;
+    @Option(names = "--max-streams-per-client", paramLabel = "N", description = "Open streams of one client (default 1000).")
+    String maxStreamsPerClient;
+    @Option(names = "--max-subscribers-per-run", paramLabel = "N", description = "Open streams of one run (default 20000).")
+    String maxSubscribersPerRun;
+    @Option(names = "--request-timeout", paramLabel = "DURATION", description = "A request's head, and its body, must arrive within this (default 30s).")
+    String requestTimeout;
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close a connection idle this long (default 180s).")
+    String idleTimeout;
     @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of settings (keys spelled like the flags).")
     String config;
 
@@ -84,6 +117,22 @@ final class ServeCommand implements Callable<Integer> {
         put(flags, "node-id", nodeId);
         put(flags, "lease", lease);
         put(flags, "poll-interval", pollInterval);
+        put(flags, "tokens-file", tokensFile);
+        put(flags, "jwt-secret", jwtSecret);
+        put(flags, "jwt-public-key", jwtPublicKey);
+        put(flags, "jwt-issuer", jwtIssuer);
+        put(flags, "jwt-audience", jwtAudience);
+        put(flags, "trust-proxy", trustProxy);
+        put(flags, "tls-cert", tlsCert);
+        put(flags, "tls-key", tlsKey);
+        put(flags, "http-allow", httpAllow);
+        put(flags, "rate-limit", rateLimit);
+        put(flags, "stream-rate-limit", streamRateLimit);
+        put(flags, "max-connections", maxConnections);
+        put(flags, "max-streams-per-client", maxStreamsPerClient);
+        put(flags, "max-subscribers-per-run", maxSubscribersPerRun);
+        put(flags, "request-timeout", requestTimeout);
+        put(flags, "idle-timeout", idleTimeout);
         put(flags, "config", config);
         Config resolved = Config.resolve(flags, System.getenv());
 
@@ -97,7 +146,8 @@ final class ServeCommand implements Callable<Integer> {
                 + " (store: " + (resolved.db() == null ? resolved.dataDir().resolve("stepstream.db") : "postgresql")
                 + (resolved.db() == null ? "" : ", node " + resolved.cluster().nodeId())
                 + (resolved.redis() == null ? "" : ", broker: redis")
-                + ", scripts " + (resolved.allowScripts() ? "allowed" : "disabled") + ")");
+                + ", scripts " + (resolved.allowScripts() ? "allowed" : "disabled")
+                + ", " + (resolved.security().credentials() ? "tokens required" : "no credentials: open to this machine") + ")");
         System.out.flush();
         stopped.await();
         return Cli.OK;

@@ -68,6 +68,7 @@ public final class Executor implements AutoCloseable {
     private final EventLog eventLog;
     private final HttpClient http;
     private final WorkflowValidator validator;
+    private final dev.stepstream.workflow.HttpTargets httpTargets;
     private final int maxConcurrentRuns;
     private final int maxQueuedRuns;
     private final RunListener listener;
@@ -86,12 +87,15 @@ public final class Executor implements AutoCloseable {
     private Thread claimer;
 
     /**
+     * @param httpTargets where {@code http} steps may send requests
      * @param alone true when this node is the only one on its store (SQLite): at start, every
      *              other node there is a previous process, whose runs are adopted at once
      */
-    public Executor(Store store, EventLog eventLog, HttpClient http, WorkflowValidator validator, int maxConcurrentRuns,
+    public Executor(Store store, EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets,
+                    WorkflowValidator validator, int maxConcurrentRuns,
                     int maxQueuedRuns, RunListener listener, String nodeId, Duration lease, Duration pollInterval,
                     boolean alone) {
+        this.httpTargets = httpTargets;
         this.store = store;
         this.eventLog = eventLog;
         this.http = http;
@@ -225,7 +229,7 @@ public final class Executor implements AutoCloseable {
             return false;
         }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
-                run.lastSeq(), eventLog, http);
+                run.lastSeq(), eventLog, http, httpTargets);
         lock.lock();
         try {
             if (closed) {

@@ -55,6 +55,7 @@ final class RunDriver {
     private final Object inputsJava;
     private final EventLog eventLog;
     private final HttpClient http;
+    private final dev.stepstream.workflow.HttpTargets httpTargets;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
 
     private final ReentrantLock emitLock = new ReentrantLock();
@@ -63,7 +64,7 @@ final class RunDriver {
     private final Map<String, StepStatus> stepStatuses = new HashMap<>();   // guarded by emitLock
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
-              EventLog eventLog, HttpClient http) {
+              EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -72,6 +73,7 @@ final class RunDriver {
         this.lastSeq = lastSeq;
         this.eventLog = eventLog;
         this.http = http;
+        this.httpTargets = httpTargets;
     }
 
     UUID runId() {
@@ -372,6 +374,11 @@ final class RunDriver {
         @Override
         public HttpClient http() {
             return http;
+        }
+
+        @Override
+        public dev.stepstream.workflow.HttpTargets httpTargets() {
+            return httpTargets;
         }
 
         @Override

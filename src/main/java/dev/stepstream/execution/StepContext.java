@@ -33,6 +33,9 @@ public interface StepContext {
     /** The shared HTTP client of the server. */
     HttpClient http();
 
+    /** Where {@code http} steps may send requests (the server's {@code --http-allow}). */
+    dev.stepstream.workflow.HttpTargets httpTargets();
+
     /** The step's timeout, or null when it has none. */
     Duration timeout();
 }

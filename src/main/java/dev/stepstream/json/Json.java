@@ -74,6 +74,40 @@ public final class Json {
         }
     }
 
+    /** The largest exponent a number may have, either way: {@code 1e999999999} parses, but could never be written back. */
+    public static final int MAX_SCALE = 1000;
+
+    /**
+     * The path ({@code inputs.n}, {@code steps[0].x}) of the first number in {@code node} whose
+     * exponent is beyond {@link #MAX_SCALE}, or null when every number is fine. Jackson reads
+     * such numbers (its limits count characters, and {@code 1e999999999} is short), but they
+     * cannot be written or computed with.
+     */
+    public static String outOfRangeNumber(JsonNode node, String path) {
+        if (node == null) {
+            return null;
+        }
+        if (node.isBigDecimal() && Math.abs(node.decimalValue().scale()) > MAX_SCALE) {
+            return path;
+        }
+        if (node.isObject()) {
+            for (var field : node.properties()) {
+                String found = outOfRangeNumber(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
+                if (found != null) {
+                    return found;
+                }
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String found = outOfRangeNumber(node.get(i), path + "[" + i + "]");
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
     /** Parses JSON that this process wrote itself (stored rows); a failure is a bug, not bad input. */
     public static JsonNode parseTrusted(byte[] json) {
         try {

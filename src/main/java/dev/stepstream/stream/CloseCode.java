@@ -9,9 +9,11 @@ public enum CloseCode {
     NORMAL(1000, false),
     /** The server is shutting down, or the connection went silent: reconnect with after. */
     GOING_AWAY(1001, true),
+    /** The client broke the WebSocket protocol (an unmasked frame, an unknown opcode, a control frame too long). */
+    PROTOCOL(1002, false),
     /** The token expired or was revoked. */
     POLICY(1008, false),
-    /** The client sent a message over 512 bytes. */
+    /** The client sent a message over 512 bytes (or a frame over 64 KiB). */
     TOO_BIG(1009, false),
     /** Something failed inside the server: reconnect with after. */
     INTERNAL(1011, true),

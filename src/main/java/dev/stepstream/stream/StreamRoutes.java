@@ -5,6 +5,8 @@ import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
 import dev.stepstream.app.Config;
 import dev.stepstream.json.Json;
+import dev.stepstream.security.Origins;
+import dev.stepstream.security.StreamGate;
 import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
 import io.vertx.core.Context;
@@ -31,12 +33,15 @@ public final class StreamRoutes implements AutoCloseable {
     private final History history;
     private final Config.StreamTimings timings;
     private final Origins origins;
+    /** Connection caps, and the end of a stream whose credentials end (docs/security.md). */
+    private final StreamGate gate;
 
-    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, java.util.List<String> allowedOrigins) {
+    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, Origins origins, StreamGate gate) {
         this.hub = hub;
         this.history = new History(store);
         this.timings = timings;
-        this.origins = new Origins(allowedOrigins);
+        this.origins = origins;
+        this.gate = gate;
     }
 
     private void checkOpen() {
@@ -84,11 +89,13 @@ public final class StreamRoutes implements AutoCloseable {
         HttpServerRequest request = ctx.request();
         Request asked = parse(ctx, Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE));
         beforeUpgrade(request, " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
+        StreamGate.Pass pass = admit(ctx, asked.runId());
         request.pause();
         lookUp(ctx, asked, run -> {
             request.toWebSocket().onComplete(upgraded -> {
                 hub.opened();
                 if (upgraded.failed()) {
+                    pass.release();
                     ctx.fail(upgraded.cause());
                     return;
                 }
@@ -97,9 +104,22 @@ public final class StreamRoutes implements AutoCloseable {
                 WebSocketSink sink = new WebSocketSink(socket, asked.batch());
                 Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
                         asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
-                attach(socket, subscriber);
+                attach(socket, subscriber, pass);
             });
-        }, hub::opened);
+        }, () -> {
+            pass.release();
+            hub.opened();
+        });
+    }
+
+    /** Counts the stream in (429/503 past the caps); a refusal here also ends the hub's "opening" count. */
+    private StreamGate.Pass admit(RoutingContext ctx, UUID runId) {
+        try {
+            return gate.admit(ctx, runId);
+        } catch (ApiError e) {
+            hub.opened();
+            throw e;
+        }
     }
 
     /**
@@ -121,7 +141,7 @@ public final class StreamRoutes implements AutoCloseable {
      * (pong, 1009), the close, and a close with 1001 if the server began shutting down while it
      * was being opened; otherwise starts it writing.
      */
-    private void attach(ServerWebSocket socket, Pump connection) {
+    private void attach(ServerWebSocket socket, Pump connection, StreamGate.Pass pass) {
         Liveness liveness = new Liveness(connection.context().owner(), socket, timings.pingInterval().toMillis(),
                 timings.idleTimeout().toMillis(), () -> connection.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
         socket.textMessageHandler(text -> {
@@ -133,10 +153,21 @@ public final class StreamRoutes implements AutoCloseable {
             }, reason -> connection.close(CloseCode.TOO_BIG, reason));
         });
         socket.binaryMessageHandler(ignored -> liveness.received());
+        // A frame the decoder refuses: Vert.x would close with 1000, which says "the run is over".
+        socket.exceptionHandler(failure -> {
+            if (failure instanceof io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException corrupted) {
+                boolean tooBig = corrupted.closeStatus().code() == CloseCode.TOO_BIG.code();
+                connection.close(tooBig ? CloseCode.TOO_BIG : CloseCode.PROTOCOL,
+                        tooBig ? "frames to the server are at most 64 KiB" : "not a valid WebSocket frame");
+            }
+        });
         socket.closeHandler(ignored -> {
             liveness.stop();
+            pass.release();
             connection.closed();
         });
+        pass.onCredentialsEnd(connection.context(), () -> connection.close(CloseCode.POLICY,
+                "the token expired or was revoked; reconnect with a valid token and after"));
         if (hub.closing()) {
             connection.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
             return;
@@ -208,10 +239,16 @@ public final class StreamRoutes implements AutoCloseable {
         }
         Request asked = parse(ctx, after);
         checkOpen();
+        StreamGate.Pass pass = gate.admit(ctx, asked.runId());
         lookUp(ctx, asked, run -> {
             HttpServerResponse response = ctx.response();
+            if (response.closed()) {
+                pass.release(); // the client left while the run was looked up
+                return;
+            }
             if (ended(run, asked.after())) {
                 // Nothing will ever follow: 204 tells an EventSource to stop reconnecting.
+                pass.release();
                 response.setStatusCode(204).end();
                 return;
             }
@@ -230,25 +267,36 @@ public final class StreamRoutes implements AutoCloseable {
             });
             Runnable stop = () -> {
                 context.owner().cancelTimer(keepAlive);
+                pass.release();
                 subscriber.closed();
             };
+            // An event stream has no close code: at the token's end the response simply ends.
+            pass.onCredentialsEnd(context, () -> {
+                if (!response.ended() && !response.closed()) {
+                    response.end();
+                }
+            });
             response.closeHandler(ignored -> stop.run());
             response.endHandler(ignored -> stop.run());
             response.writeHead();
             subscriber.pump();
-        }, () -> { });
+        }, pass::release);
     }
 
     private void allRuns(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         String workflowId = Params.single(ctx, "workflowId");
         beforeUpgrade(request, "");
+        StreamGate.Pass pass = admit(ctx, null);
         request.toWebSocket().onComplete(upgraded -> hub.opened()).onSuccess(socket -> {
             FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, Vertx.currentContext(),
                     timings.writeTimeout().toMillis());
             hub.subscribe(subscriber);
-            attach(socket, subscriber);
-        }).onFailure(ctx::fail);
+            attach(socket, subscriber, pass);
+        }).onFailure(failure -> {
+            pass.release();
+            ctx.fail(failure);
+        });
     }
 
     @Override

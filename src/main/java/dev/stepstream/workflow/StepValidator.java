@@ -42,6 +42,7 @@ final class StepValidator {
     private static final String DURATION_HINT = "expected a duration like 250ms, 2s or 1m, got ";
 
     private final boolean allowScripts;
+    private final HttpTargets httpTargets;
     private final Set<String> inputs;
     private final Problems problems;
     /** Step id to its index, first occurrence; for duplicates and for references to steps. */
@@ -50,8 +51,9 @@ final class StepValidator {
 
     private record Located(String path, Expressions.Reference reference) {}
 
-    StepValidator(boolean allowScripts, Set<String> inputs, Problems problems) {
+    StepValidator(boolean allowScripts, HttpTargets httpTargets, Set<String> inputs, Problems problems) {
         this.allowScripts = allowScripts;
+        this.httpTargets = httpTargets;
         this.inputs = inputs;
         this.problems = problems;
     }
@@ -276,6 +278,11 @@ final class StepValidator {
         String url = text(spec, "url", path, true);
         if (url != null && !url.startsWith("${") && !HTTP_URL.matcher(url).matches()) {
             problems.add(Problems.field(path, "url"), "expected an http:// or https:// URL, got " + Problems.quote(spec.get("url")));
+        } else if (url != null && !Template.mayContainExpressions(url)) {
+            String refused = httpTargets.refusalOf(url);
+            if (refused != null) {
+                problems.add(Problems.field(path, "url"), refused);
+            }
         }
         String method = text(spec, "method", path, false);
         if (method != null) {

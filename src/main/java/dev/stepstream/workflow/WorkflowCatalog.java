@@ -110,9 +110,22 @@ public final class WorkflowCatalog {
             return new LoadReport(loaded, rejected);
         }
         files.sort(null);
+        Path realDir;
+        try {
+            realDir = dir.toRealPath();
+        } catch (IOException e) {
+            log.error("cannot read workflows directory {}: {}", dir, e.getMessage());
+            return new LoadReport(loaded, rejected);
+        }
         for (Path file : files) {
             String name = file.getFileName().toString();
             try {
+                // A link may point anywhere: only what lies inside the directory is read, so that a
+                // link to another file (a key, /etc/shadow) never reaches the parser or the log.
+                if (!file.toRealPath().startsWith(realDir)) {
+                    rejected.put(name, List.of("a link to a file outside the workflows directory"));
+                    continue;
+                }
                 if (!Files.isRegularFile(file) || Files.size(file) > MAX_FILE_BYTES) {
                     rejected.put(name, List.of("not a regular file of at most 1 MiB"));
                     continue;

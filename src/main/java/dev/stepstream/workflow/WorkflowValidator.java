@@ -27,10 +27,17 @@ public final class WorkflowValidator {
     private static final List<String> INPUT_FIELDS = List.of("type", "required", "default");
 
     private final boolean allowScripts;
+    private final HttpTargets httpTargets;
 
     /** @param allowScripts whether this server runs {@code script} steps (its {@code --allow-scripts} flag) */
     public WorkflowValidator(boolean allowScripts) {
+        this(allowScripts, HttpTargets.ANY);
+    }
+
+    /** @param httpTargets where {@code http} steps may send requests: a URL written out that may not be called is a problem */
+    public WorkflowValidator(boolean allowScripts, HttpTargets httpTargets) {
         this.allowScripts = allowScripts;
+        this.httpTargets = httpTargets;
     }
 
     /**
@@ -58,7 +65,7 @@ public final class WorkflowValidator {
         String description = optionalText(doc, "description", problems);
         Map<String, InputSpec> inputs = inputs(doc.get("inputs"), problems);
         ObjectNode definition = definition((ObjectNode) doc, id);
-        List<Step> steps = new StepValidator(allowScripts, inputs.keySet(), problems).steps(definition.get("steps"));
+        List<Step> steps = new StepValidator(allowScripts, httpTargets, inputs.keySet(), problems).steps(definition.get("steps"));
         problems.throwIfAny();
         return new Workflow(id, name == null ? id : name, description, Collections.unmodifiableMap(inputs),
                 List.copyOf(steps), definition);

@@ -44,9 +44,14 @@ public final class RawHttp {
 
     /** Sends a WebSocket upgrade request for {@code path} and reads the answer (a refusal, expectedly). */
     public static Answer upgrade(int port, String path) {
+        return upgrade(port, path, Map.of());
+    }
+
+    /** Sends a WebSocket upgrade request for {@code path} with extra headers, and reads the answer. */
+    public static Answer upgrade(int port, String path, Map<String, String> headers) {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(15_000);
-            sendUpgrade(socket, port, path);
+            sendUpgrade(socket, port, path, headers);
             InputStream in = socket.getInputStream();
             Answer head = readHead(in);
             if (head.status() == 101) {
@@ -59,15 +64,55 @@ public final class RawHttp {
     }
 
     private static void sendUpgrade(Socket socket, int port, String path) throws IOException {
+        sendUpgrade(socket, port, path, Map.of());
+    }
+
+    private static void sendUpgrade(Socket socket, int port, String path, Map<String, String> headers) throws IOException {
+        StringBuilder extra = new StringBuilder();
+        headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
         OutputStream out = socket.getOutputStream();
         out.write(("GET " + path + " HTTP/1.1\r\n"
-                + "Host: 127.0.0.1:" + port + "\r\n"
+                + (headers.containsKey("Host") ? "" : "Host: 127.0.0.1:" + port + "\r\n")
                 + "Connection: Upgrade\r\n"
                 + "Upgrade: websocket\r\n"
                 + "Sec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Key: " + KEY + "\r\n"
-                + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                + extra
+                + "\r\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
+    }
+
+    /**
+     * Sends {@code request} (raw bytes: a whole request, well-formed or not) on a new connection
+     * and reads one answer; null when the server closed the connection without answering.
+     */
+    public static Answer exchange(int port, byte[] request) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(15_000);
+            try {
+                socket.getOutputStream().write(request);
+                socket.getOutputStream().flush();
+            } catch (IOException e) {
+                // The server may have answered and closed while the body was still going out: read on.
+            }
+            InputStream in = socket.getInputStream();
+            Answer head;
+            try {
+                head = readHead(in);
+            } catch (EOFException | java.net.SocketException e) {
+                return null;
+            }
+            if (head.status() == 101) {
+                return head;
+            }
+            try {
+                return new Answer(head.status(), head.headers(), readBody(in, head.headers()));
+            } catch (java.net.SocketException e) {
+                return new Answer(head.status(), head.headers(), "");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static Answer readHead(InputStream in) throws IOException {
@@ -103,6 +148,77 @@ public final class RawHttp {
         return body.toString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * One kept-alive connection that sends requests given as raw bytes and reads one answer
+     * each. A connection the server closed is replaced: a request whose answer never began on a
+     * reused connection is sent once more on a new one, so that "no answer" is the server's
+     * answer to that request and not to the one before. Not thread-safe: one per thread.
+     */
+    public static final class KeptAlive implements AutoCloseable {
+        private final int port;
+        private Socket socket;
+        private boolean reused;
+
+        public KeptAlive(int port) {
+            this.port = port;
+        }
+
+        /** Sends {@code request} and reads its answer; null when the server closed the connection without one. */
+        public Answer exchange(byte[] request) {
+            Answer answer = attempt(request);
+            if (answer == null && reused) {
+                drop();
+                answer = attempt(request);
+            }
+            if (answer == null || "close".equalsIgnoreCase(answer.header("connection"))) {
+                drop();
+            }
+            return answer;
+        }
+
+        private Answer attempt(byte[] request) {
+            try {
+                if (socket == null) {
+                    socket = new Socket("127.0.0.1", port);
+                    socket.setSoTimeout(15_000);
+                    reused = false;
+                } else {
+                    reused = true;
+                }
+                try {
+                    socket.getOutputStream().write(request);
+                    socket.getOutputStream().flush();
+                } catch (IOException e) {
+                    // The server may have answered and closed while the body was still going out: read on.
+                }
+                InputStream in = socket.getInputStream();
+                Answer head = readHead(in);
+                return new Answer(head.status(), head.headers(), head.status() == 101 ? "" : readBody(in, head.headers()));
+            } catch (java.net.SocketTimeoutException e) {
+                throw new AssertionError("no answer within 15 s", e);
+            } catch (IOException | NumberFormatException | StringIndexOutOfBoundsException e) {
+                drop();
+                return null;
+            }
+        }
+
+        private void drop() {
+            if (socket != null) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    // dropping it either way
+                }
+                socket = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            drop();
+        }
+    }
+
     private static String readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
@@ -118,8 +234,9 @@ public final class RawHttp {
     }
 
     /**
-     * A WebSocket client that reads every frame the server sends and never sends anything:
-     * not a message, not a pong. Its reader runs on a virtual thread.
+     * A WebSocket client that reads every frame the server sends and sends nothing of its own
+     * accord: not a pong, not a close answer; only the frames a test sends with {@link
+     * SilentWebSocket#send}. Its reader runs on a virtual thread.
      */
     public static final class SilentWebSocket implements AutoCloseable {
         private final Socket socket;
@@ -181,6 +298,45 @@ public final class RawHttp {
             } catch (IOException e) {
                 ended.complete(-1);
             }
+        }
+
+        /**
+         * Sends one frame exactly as asked, well-formed or not (the fuzz test's hostile client):
+         * {@code opcode} and {@code fin} as given, masked unless {@code masked} is false.
+         * @throws IOException when the server has already closed the connection
+         */
+        public synchronized void send(int opcode, byte[] payload, boolean fin, boolean masked) throws IOException {
+            java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream(payload.length + 14);
+            frame.write((fin ? 0x80 : 0) | (opcode & 0x0f));
+            int maskBit = masked ? 0x80 : 0;
+            if (payload.length < 126) {
+                frame.write(maskBit | payload.length);
+            } else if (payload.length < 65536) {
+                frame.write(maskBit | 126);
+                frame.write(payload.length >>> 8);
+                frame.write(payload.length & 0xff);
+            } else {
+                frame.write(maskBit | 127);
+                frame.writeBytes(java.nio.ByteBuffer.allocate(8).putLong(payload.length).array());
+            }
+            byte[] body = payload.clone();
+            if (masked) {
+                byte[] key = new byte[4];
+                java.util.concurrent.ThreadLocalRandom.current().nextBytes(key);
+                frame.writeBytes(key);
+                for (int i = 0; i < body.length; i++) {
+                    body[i] ^= key[i % 4];
+                }
+            }
+            frame.writeBytes(body);
+            socket.getOutputStream().write(frame.toByteArray());
+            socket.getOutputStream().flush();
+        }
+
+        /** Sends raw bytes on the connection (a frame header that lies about its length, say). */
+        public synchronized void sendRaw(byte[] bytes) throws IOException {
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
         }
 
         public int pings() {

@@ -127,11 +127,29 @@ public final class WsClient implements AutoCloseable {
 
     /** Starts connecting; the future fails with the JDK's exception if the upgrade is refused. */
     public static CompletableFuture<WsClient> open(HttpClient http, URI uri, int pauseAfterFrames) {
+        return open(http, uri, pauseAfterFrames, builder -> builder);
+    }
+
+    /**
+     * Starts connecting with a builder made ready by {@code customise} (headers such as
+     * {@code Authorization}, subprotocols); the future fails if the upgrade is refused.
+     */
+    public static CompletableFuture<WsClient> open(HttpClient http, URI uri, int pauseAfterFrames,
+                                                   java.util.function.UnaryOperator<WebSocket.Builder> customise) {
         WsClient client = new WsClient(uri, pauseAfterFrames);
-        return http.newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(10))
+        return customise.apply(http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10)))
                 .buildAsync(uri, client.listener())
                 .thenApply(ws -> client);
+    }
+
+    /** Connects with a customised builder and reads everything; fails the test if the server refuses the upgrade. */
+    public static WsClient connect(HttpClient http, URI uri, java.util.function.UnaryOperator<WebSocket.Builder> customise) {
+        return join(open(http, uri, Integer.MAX_VALUE, customise), uri);
+    }
+
+    /** The subprotocol the server chose ("" for none). */
+    public synchronized String subprotocol() {
+        return socket == null ? "" : socket.getSubprotocol();
     }
 
     /**
@@ -140,8 +158,13 @@ public final class WsClient implements AutoCloseable {
      * reads it.)
      */
     public static int refusedStatus(HttpClient http, URI uri) {
+        return refusedStatus(http, uri, builder -> builder);
+    }
+
+    /** {@link #refusedStatus(HttpClient, URI)} with a customised builder. */
+    public static int refusedStatus(HttpClient http, URI uri, java.util.function.UnaryOperator<WebSocket.Builder> customise) {
         try {
-            WsClient client = open(http, uri, Integer.MAX_VALUE).get(15, TimeUnit.SECONDS);
+            WsClient client = open(http, uri, Integer.MAX_VALUE, customise).get(15, TimeUnit.SECONDS);
             client.abort();
             throw new AssertionError("expected " + uri + " to refuse the WebSocket upgrade, but it was accepted");
         } catch (ExecutionException e) {

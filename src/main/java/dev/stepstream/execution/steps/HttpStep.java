@@ -24,26 +24,48 @@ import java.util.Map;
  * {@code type: http}: one request. Without {@code expectStatus}, a status of 400 or more fails
  * the step. The response is saved under {@code saveAs} as {@code {status, headers, body}},
  * with a JSON body parsed. Requests time out after 30 s unless the step sets {@code timeout}.
+ * Redirects (at most {@value #MAX_REDIRECTS}) are followed here rather than by the client, so
+ * that each hop is checked against the server's {@code --http-allow} stance: a redirect cannot
+ * carry a request to where the step could not send it. A 303, and a 301 or 302 answering a
+ * POST, continue as a GET without body; an https URL is never redirected to http.
  */
 final class HttpStep implements StepAction {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     /** A larger response body fails the step rather than filling memory. */
     static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+    static final int MAX_REDIRECTS = 5;
 
     @Override
     public StepResult run(StepContext ctx) throws Exception {
         String method = ctx.field("method") == null ? "GET" : StepActions.text(ctx.field("method")).toUpperCase(Locale.ROOT);
         URI uri = parseUrl(StepActions.text(ctx.field("url")));
+        String refused = ctx.httpTargets().refusal(uri);
+        if (refused != null) {
+            throw new StepFailedException("url: " + refused);
+        }
         HttpRequest request = buildRequest(ctx, method, uri);
 
         long started = System.nanoTime();
-        HttpResponse<InputStream> response;
-        try {
-            response = ctx.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
-            throw new StepFailedException(method + " " + uri + ": no response within " + request.timeout().orElseThrow().toMillis() + " ms");
-        } catch (IOException e) {
-            throw new StepFailedException(method + " " + uri + ": " + describe(e));
+        HttpResponse<InputStream> response = send(ctx, method, request);
+        for (int hops = 0; isRedirect(response.statusCode()) && hops < MAX_REDIRECTS; hops++) {
+            URI next = redirectTarget(uri, response);
+            if (next == null) {
+                break; // no usable Location, or https to http: the step sees the 3xx
+            }
+            response.body().close();
+            String refusedHop = ctx.httpTargets().refusal(next);
+            if (refusedHop != null) {
+                throw new StepFailedException(method + " " + uri + " redirected to " + next + ": " + refusedHop);
+            }
+            int status = response.statusCode();
+            if (status == 303 || ((status == 301 || status == 302) && method.equals("POST"))) {
+                method = "GET";
+                request = HttpRequest.newBuilder(next).timeout(request.timeout().orElse(DEFAULT_TIMEOUT)).GET().build();
+            } else {
+                request = buildRequest(ctx, method, next);
+            }
+            uri = next;
+            response = send(ctx, method, request);
         }
         byte[] body = readBody(response);
         long tookMs = (System.nanoTime() - started) / 1_000_000;
@@ -55,6 +77,42 @@ final class HttpStep implements StepAction {
             ctx.setVariable(saveAs.asText(), responseValue(response, body));
         }
         return checkStatus(status, ctx.field("expectStatus"));
+    }
+
+    private static HttpResponse<InputStream> send(StepContext ctx, String method, HttpRequest request) throws Exception {
+        try {
+            return ctx.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException e) {
+            throw new StepFailedException(method + " " + request.uri() + ": no response within "
+                    + request.timeout().orElseThrow().toMillis() + " ms");
+        } catch (IOException e) {
+            throw new StepFailedException(method + " " + request.uri() + ": " + describe(e));
+        }
+    }
+
+    private static boolean isRedirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    /** Where a redirect points, resolved against the URL that answered; null when it cannot or may not be followed. */
+    private static URI redirectTarget(URI from, HttpResponse<?> response) {
+        String location = response.headers().firstValue("Location").orElse(null);
+        if (location == null || location.isBlank()) {
+            return null;
+        }
+        try {
+            URI next = from.resolve(location.trim());
+            String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                return null;
+            }
+            if (from.getScheme().equalsIgnoreCase("https") && scheme.equals("http")) {
+                return null;
+            }
+            return next;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static URI parseUrl(String url) throws StepFailedException {

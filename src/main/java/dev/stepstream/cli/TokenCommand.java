@@ -1,0 +1,133 @@
+package dev.stepstream.cli;
+
+import dev.stepstream.security.Role;
+import dev.stepstream.security.TokenFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code stepstream token create|revoke|list}: manages the tokens file of {@code serve
+ * --tokens-file}. A running server reads the file again within seconds of a change; the streams
+ * of a revoked token are closed with 1008.
+ */
+@Command(name = "token", description = "Manage the bearer tokens of a tokens file.", mixinStandardHelpOptions = true,
+        subcommands = {TokenCommand.Create.class, TokenCommand.Revoke.class, TokenCommand.List.class})
+final class TokenCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "a subcommand is required (create, revoke, list)");
+    }
+
+    /** {@code --tokens-file}, or {@code $STEPSTREAM_TOKENS_FILE}. */
+    static final class FileOption {
+        @Option(names = "--tokens-file", paramLabel = "FILE", description = "The tokens file (default $STEPSTREAM_TOKENS_FILE).")
+        String file;
+
+        Path path(CommandSpec spec) {
+            String value = file != null ? file : System.getenv("STEPSTREAM_TOKENS_FILE");
+            if (value == null || value.isBlank()) {
+                throw new ParameterException(spec.commandLine(), "--tokens-file is required (or set STEPSTREAM_TOKENS_FILE)");
+            }
+            return Path.of(value);
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a token: its hash goes into the file, the token is printed once and kept nowhere.")
+    static final class Create implements Callable<Integer> {
+        @Option(names = "--role", required = true, paramLabel = "ROLE", description = "viewer, operator or admin.")
+        String role;
+
+        @Option(names = "--name", required = true, paramLabel = "NAME", description = "Who it is for (letters, digits, _.@-).")
+        String name;
+
+        @picocli.CommandLine.Mixin
+        FileOption file;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Role parsed = Role.fromWire(role);
+            if (parsed == null) {
+                throw new ParameterException(spec.commandLine(), "--role: expected viewer, operator or admin, got \"" + role + "\"");
+            }
+            Path path = file.path(spec);
+            try {
+                String token = TokenFile.create(path, name, parsed);
+                spec.commandLine().getOut().println(token);
+                spec.commandLine().getErr().println("token " + name + " (" + parsed.wire() + ") added to " + path
+                        + "; it is shown only this once");
+                return Cli.OK;
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("token create: cannot write " + path + ": " + e.getMessage());
+                return Cli.FAILED;
+            }
+        }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Remove a token from the file.")
+    static final class Revoke implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @picocli.CommandLine.Mixin
+        FileOption file;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Path path = file.path(spec);
+            try {
+                if (!Files.exists(path) || !TokenFile.revoke(path, name)) {
+                    spec.commandLine().getErr().println("token revoke: no token named " + name + " in " + path);
+                    return Cli.FAILED;
+                }
+                spec.commandLine().getErr().println("token " + name + " revoked");
+                return Cli.OK;
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("token revoke: cannot rewrite " + path + ": " + e.getMessage());
+                return Cli.FAILED;
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the tokens' names and roles.")
+    static final class List implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        FileOption file;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Path path = file.path(spec);
+            try {
+                for (TokenFile.Entry entry : TokenFile.read(path).entries()) {
+                    spec.commandLine().getOut().printf("%-32s %s%n", entry.name(), entry.role().wire());
+                }
+                return Cli.OK;
+            } catch (IOException | IllegalArgumentException e) {
+                spec.commandLine().getErr().println("token list: " + path + ": " + e.getMessage());
+                return Cli.FAILED;
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+package dev.stepstream.security;
+
+import dev.stepstream.api.ApiError;
+import dev.stepstream.api.Params;
+import dev.stepstream.json.Json;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The first handler of every request: connection cap, host and origin rules, credentials, rate
+ * limits, then the role the {@link AccessPolicy} asks for. Runs on the event loop and never
+ * blocks (a token check is a hash, a JWT check a signature verification).
+ *
+ * <p>In order: 503 for a connection over {@code --max-connections}; 403 {@code host_not_allowed}
+ * when an open server (no credentials, loopback) is reached by a name that is not this machine's
+ * (DNS rebinding); 403 {@code origin_not_allowed} for a browser page of another origin that tries
+ * to change something; 401 for a malformed {@code Authorization} header; 429 past the client's
+ * rate; 401 without valid credentials; 403 {@code forbidden} for a role that is not enough.
+ */
+final class Guard implements Handler<RoutingContext> {
+    private static final String BEARER_PROTOCOL = "stepstream.bearer.";
+
+    private final Credentials credentials;
+    private final RateLimits requests;
+    private final RateLimits streams;
+    private final Connections connections;
+    private final Origins origins;
+    private final boolean trustProxy;
+    /** Host names an open, loopback-only server answers to; null when any host is fine. */
+    private final List<String> localHosts;
+
+    Guard(Credentials credentials, RateLimits requests, RateLimits streams, Connections connections, Origins origins,
+          boolean trustProxy, List<String> localHosts) {
+        this.credentials = credentials;
+        this.requests = requests;
+        this.streams = streams;
+        this.connections = connections;
+        this.origins = origins;
+        this.trustProxy = trustProxy;
+        this.localHosts = localHosts;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        connections.requestStarted(ctx);
+        if (connections.refused(request)) {
+            answerAndClose(ctx, new ApiError(503, "over_capacity",
+                    "the server has as many connections as it allows (--max-connections); try again later"));
+            return;
+        }
+        if (!request.isEnded() && !request.canUpgradeToWebSocket()) {
+            bodyDeadline(ctx, request);
+        }
+        try {
+            check(ctx, request);
+        } catch (ApiError error) {
+            refuse(ctx, error);
+        }
+    }
+
+    private void check(RoutingContext ctx, HttpServerRequest request) {
+        AccessPolicy.Access access = AccessPolicy.access(request.method().name(), ctx.normalizedPath());
+        boolean probe = access == AccessPolicy.Access.OPEN && (ctx.normalizedPath().equals("/healthz") || ctx.normalizedPath().equals("/readyz"));
+        if (localHosts != null && !probe && !localHost(request.getHeader("Host"))) {
+            throw new ApiError(403, "host_not_allowed", "this server has no credentials configured and answers only to"
+                    + " this machine's names (localhost, 127.0.0.1); configure credentials to serve other names");
+        }
+        if (changes(request.method()) && !origins.allows(request)) {
+            throw new ApiError(403, "origin_not_allowed", "the origin " + Params.abbreviate(request.getHeader("Origin"))
+                    + " may not send " + request.method() + " requests here (see --allowed-origins)");
+        }
+        String address = clientAddress(request);
+        Principal principal = Principal.ANONYMOUS;
+        String refused = null;
+        if (credentials.required()) {
+            principal = null;
+            String token = access == AccessPolicy.Access.OPEN ? null : token(ctx, request);
+            if (token != null) {
+                try {
+                    principal = credentials.authenticate(token);
+                } catch (Credentials.Refused e) {
+                    refused = e.getMessage();
+                }
+            }
+        }
+        boolean limited = credentials.required() || !isLoopback(address);
+        Client client = new Client(principal != null && !principal.anonymous() ? principal.name() : "ip:" + address, principal, limited);
+        ctx.put(Client.CONTEXT_KEY, client);
+        if (access == AccessPolicy.Access.OPEN) {
+            ctx.next();
+            return;
+        }
+        if (limited) {
+            boolean streamOpen = "websocket".equalsIgnoreCase(request.getHeader("Upgrade")) || acceptsEventStream(request);
+            long wait = (streamOpen ? streams : requests).acquire(client.key());
+            if (wait > 0) {
+                ctx.response().putHeader("Retry-After", Long.toString(wait));
+                throw new ApiError(429, "rate_limited", (streamOpen ? "too many streams opened" : "too many requests")
+                        + " by this client (" + (streamOpen ? "--stream-rate-limit" : "--rate-limit") + "); retry in " + wait + " s",
+                        Json.object().put("retryAfter", wait));
+            }
+        }
+        if (principal == null) {
+            ctx.response().putHeader("WWW-Authenticate", refused == null ? "Bearer realm=\"stepstream\""
+                    : "Bearer realm=\"stepstream\", error=\"invalid_token\"");
+            throw refused == null
+                    ? new ApiError(401, "unauthenticated", "this server needs a token: send Authorization: Bearer <token>"
+                            + " (or, for a browser's WebSocket, the subprotocol stepstream.bearer.<token>)")
+                    : new ApiError(401, "invalid_token", refused);
+        }
+        if (!principal.role().includes(access.role())) {
+            throw new ApiError(403, "forbidden", "the role " + principal.role().wire() + " may not " + request.method() + " "
+                    + Params.abbreviate(ctx.normalizedPath()) + "; it needs " + access.role().wire(),
+                    Json.object().put("role", principal.role().wire()).put("needs", access.role().wire()));
+        }
+        ctx.next();
+    }
+
+    private static boolean changes(HttpMethod method) {
+        return method != HttpMethod.GET && method != HttpMethod.HEAD && method != HttpMethod.OPTIONS;
+    }
+
+    private static boolean acceptsEventStream(HttpServerRequest request) {
+        String accept = request.getHeader("Accept");
+        return accept != null && accept.contains("text/event-stream");
+    }
+
+    /**
+     * The bearer token, from (in order) the Authorization header, a {@code stepstream.bearer.}
+     * subprotocol, or the {@code access_token} query parameter (GET only: a URL ends up in logs).
+     */
+    private static String token(RoutingContext ctx, HttpServerRequest request) {
+        String authorization = request.getHeader("Authorization");
+        if (authorization != null) {
+            String trimmed = authorization.trim();
+            if (trimmed.length() < 8 || !trimmed.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw new ApiError(401, "invalid_token", "Authorization: expected Bearer <token>");
+            }
+            return trimmed.substring(7).trim();
+        }
+        String protocols = request.getHeader("Sec-WebSocket-Protocol");
+        if (protocols != null) {
+            for (String protocol : protocols.split(",")) {
+                String trimmed = protocol.trim();
+                if (trimmed.startsWith(BEARER_PROTOCOL)) {
+                    return trimmed.substring(BEARER_PROTOCOL.length());
+                }
+            }
+        }
+        if (request.method() == HttpMethod.GET) {
+            List<String> values;
+            try {
+                values = ctx.queryParam("access_token");
+            } catch (RuntimeException e) {
+                throw new ApiError(400, "invalid_parameter", "the query string is malformed");
+            }
+            if (values.size() > 1) {
+                throw ApiError.badParameter("access_token", "given more than once");
+            }
+            return values.isEmpty() ? null : values.get(0);
+        }
+        return null;
+    }
+
+    /** The client's address: the peer's, or behind a trusted proxy the last hop it names in X-Forwarded-For. */
+    private String clientAddress(HttpServerRequest request) {
+        if (trustProxy) {
+            String forwarded = request.getHeader("X-Forwarded-For");
+            if (forwarded != null && !forwarded.isBlank()) {
+                String[] hops = forwarded.split(",");
+                String last = hops[hops.length - 1].trim();
+                if (!last.isEmpty() && last.length() <= 64) {
+                    return last.toLowerCase(Locale.ROOT);
+                }
+            }
+        }
+        return request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
+    }
+
+    private static boolean isLoopback(String address) {
+        // Literal forms only: a name is never resolved on the event loop.
+        return address.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}") || address.equals("::1")
+                || address.equals("0:0:0:0:0:0:0:1") || address.startsWith("::ffff:127.");
+    }
+
+    private boolean localHost(String hostHeader) {
+        if (hostHeader == null) {
+            return true; // HTTP/1.0 without Host: not a browser
+        }
+        String host = Origins.withoutPort(hostHeader.trim().toLowerCase(Locale.ROOT));
+        if (host.startsWith("[")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return host.equals("localhost") || host.endsWith(".localhost") || isLoopback(host) || localHosts.contains(host);
+    }
+
+    private static void refuse(RoutingContext ctx, ApiError error) {
+        error.send(ctx);
+    }
+
+    /**
+     * A body that has not fully arrived within {@code --request-timeout} of the request's head
+     * is answered 408 and its connection closed: a client trickling a body holds nothing longer.
+     * Work that is slow after the body arrived (a busy store) is not cut short.
+     */
+    private void bodyDeadline(RoutingContext ctx, HttpServerRequest request) {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+        long timeoutMs = connections.requestTimeoutMs();
+        long timer = vertx.setTimer(timeoutMs, ignored -> {
+            if (!request.isEnded() && !ctx.response().ended() && !ctx.response().closed()) {
+                answerAndClose(ctx, new ApiError(408, "request_timeout", "the request body did not arrive within "
+                        + timeoutMs / 1000.0 + " s (--request-timeout)"));
+            }
+        });
+        ctx.addEndHandler(ignored -> vertx.cancelTimer(timer));
+    }
+
+    private static void answerAndClose(RoutingContext ctx, ApiError error) {
+        ctx.response().setStatusCode(error.status())
+                .putHeader("Content-Type", "application/json; charset=utf-8")
+                .putHeader("Connection", "close")
+                .end(io.vertx.core.buffer.Buffer.buffer(error.body()))
+                .onComplete(ignored -> ctx.request().connection().close());
+    }
+}

@@ -1,0 +1,152 @@
+package dev.stepstream.workflow;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Where {@code http} steps may send requests (the server's SSRF stance, docs/security.md).
+ * With no {@code --http-allow} patterns, any host but two kinds: this server itself (a loopback
+ * or local address on its own port: a workflow that executes itself would never end), except
+ * its probes {@code /healthz} and {@code /readyz}, which change nothing (the sample workflow
+ * {@code http-check} checks this very server), and
+ * link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata services hand out
+ * credentials there). With patterns, only hosts that match one: {@code api.example.com},
+ * {@code *.example.com} (any subdomain), an IP address, each optionally with {@code :port}.
+ *
+ * <p>Checked twice: when a workflow is registered, for a URL written without expressions (a
+ * 422 then), and before each request, after expressions are rendered and the host resolved.
+ * Immutable and thread-safe.
+ */
+public final class HttpTargets {
+    /** No restriction at all; for tests and embeddings that do not listen. */
+    public static final HttpTargets ANY = new HttpTargets(List.of(), -1, false);
+
+    private static final Pattern HOST_PATTERN = Pattern.compile(
+            "(\\*\\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\\d{1,5})?"
+            + "|\\[[0-9a-f:.]+](:\\d{1,5})?");
+
+    /** This server's paths an http step may call: they answer, and change nothing. */
+    private static final java.util.Set<String> PROBES = java.util.Set.of("/healthz", "/readyz");
+
+    private final List<String> allow;
+    private final int ownPort;
+    private final boolean guard;
+
+    private HttpTargets(List<String> allow, int ownPort, boolean guard) {
+        this.allow = List.copyOf(allow);
+        this.ownPort = ownPort;
+        this.guard = guard;
+    }
+
+    /** @param allow the {@code --http-allow} patterns (lower case); empty for the default stance
+     *  @param ownPort the port this server listens on */
+    public static HttpTargets of(List<String> allow, int ownPort) {
+        return new HttpTargets(allow, ownPort, true);
+    }
+
+    public static boolean validPattern(String pattern) {
+        return HOST_PATTERN.matcher(pattern).matches();
+    }
+
+    /** Why a registered URL (without expressions) may not be called, or null. No DNS look-up. */
+    public String refusalOf(String url) {
+        URI uri = parse(url);
+        if (uri == null) {
+            return null; // the validator reports what is wrong with the URL itself
+        }
+        return refusal(uri, false);
+    }
+
+    /** Why this request may not be sent, or null; resolves the host to check its addresses. */
+    public String refusal(URI uri) {
+        return refusal(uri, true);
+    }
+
+    private String refusal(URI uri, boolean resolve) {
+        if (!guard) {
+            return null;
+        }
+        String host = uri.getHost();
+        if (host == null) {
+            return "the URL has no host";
+        }
+        host = host.toLowerCase(Locale.ROOT);
+        int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+        if (!allow.isEmpty()) {
+            for (String pattern : allow) {
+                if (matches(pattern, host, port)) {
+                    return null;
+                }
+            }
+            return "host " + host + (uri.getPort() != -1 ? ":" + port : "") + " is not in --http-allow";
+        }
+        InetAddress[] addresses;
+        try {
+            if (resolve) {
+                addresses = InetAddress.getAllByName(host);
+            } else if (host.equals("localhost") || host.endsWith(".localhost")) {
+                addresses = new InetAddress[] {InetAddress.getLoopbackAddress()};
+            } else if (isLiteral(host)) {
+                addresses = InetAddress.getAllByName(host); // a literal: no look-up
+            } else {
+                return null;
+            }
+        } catch (UnknownHostException e) {
+            return null; // the request itself fails and says so
+        }
+        for (InetAddress address : addresses) {
+            if (address.isLinkLocalAddress()) {
+                return "link-local addresses (" + address.getHostAddress() + ", where cloud metadata lives) may not be called"
+                        + " unless listed in --http-allow";
+            }
+            if (port == ownPort && !PROBES.contains(uri.getPath())
+                    && (address.isLoopbackAddress() || address.isAnyLocalAddress() || isOwnInterface(address))) {
+                return "an http step may not call this server itself (" + host + ":" + port + ") unless listed in --http-allow";
+            }
+        }
+        return null;
+    }
+
+    private static boolean isOwnInterface(InetAddress address) {
+        try {
+            return java.net.NetworkInterface.getByInetAddress(address) != null;
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+    }
+
+    private static boolean isLiteral(String host) {
+        return host.matches("[0-9.]+") || host.startsWith("[") || host.contains(":");
+    }
+
+    private static boolean matches(String pattern, String host, int port) {
+        String hostPattern = pattern;
+        int colon = pattern.lastIndexOf(':');
+        if (colon > 0 && pattern.indexOf(']') < colon) {
+            hostPattern = pattern.substring(0, colon);
+            if (Integer.parseInt(pattern.substring(colon + 1)) != port) {
+                return false;
+            }
+        }
+        if (hostPattern.startsWith("[")) {
+            hostPattern = hostPattern.substring(1, hostPattern.length() - 1);
+            host = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        }
+        if (hostPattern.startsWith("*.")) {
+            return host.endsWith(hostPattern.substring(1));
+        }
+        return host.equals(hostPattern);
+    }
+
+    private static URI parse(String url) {
+        try {
+            return URI.create(url);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package dev.stepstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stepstream.testing.TestServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code stepstream token}, and every client command sending the token it is given. */
+@Timeout(90)
+class TokenCommandTest {
+    @TempDir
+    static Path dir;
+    static Path tokens;
+    static String operator;
+    static String viewer;
+    static TestServer server;
+
+    record Result(int exitCode, String out, String err) {}
+
+    static Result cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Cli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void start() {
+        tokens = dir.resolve("secrets/tokens");
+        Result created = cli("token", "create", "--role", "operator", "--name", "ci", "--tokens-file", tokens.toString());
+        assertThat(created.exitCode()).as(created.err()).isZero();
+        operator = created.out().strip();
+        viewer = cli("token", "create", "--role", "viewer", "--name", "dashboard", "--tokens-file", tokens.toString()).out().strip();
+        Result admin = cli("token", "create", "--role", "admin", "--name", "ops", "--tokens-file", tokens.toString());
+        server = TestServer.start(dir, config -> config.withSecurity(config.security().withTokensFile(tokens)));
+        Result applied = cli("workflows", "apply", writeHello().toString(), "--server", server.url(), "--token", admin.out().strip());
+        assertThat(applied.exitCode()).as(applied.err()).isZero();
+    }
+
+    static Path writeHello() {
+        try {
+            return Files.writeString(dir.resolve("tok-hello.yaml"), "id: tok-hello\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void createPrintsTheTokenOnceAndKeepsOnlyItsHash() throws Exception {
+        assertThat(operator).startsWith("ss_").hasSizeGreaterThan(40);
+        String file = Files.readString(tokens);
+        assertThat(file).doesNotContain(operator).contains("ci operator sha256:");
+        assertThat(Files.getPosixFilePermissions(tokens)).extracting(Object::toString)
+                .containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
+        Result list = cli("token", "list", "--tokens-file", tokens.toString());
+        assertThat(list.out()).contains("ci", "operator", "dashboard", "viewer").doesNotContain(operator);
+    }
+
+    @Test
+    void createRefusesABadRoleOrATakenName() {
+        Result badRole = cli("token", "create", "--role", "root", "--name", "x", "--tokens-file", tokens.toString());
+        assertThat(badRole.exitCode()).isEqualTo(2);
+        assertThat(badRole.err()).contains("--role: expected viewer, operator or admin");
+        Result taken = cli("token", "create", "--role", "viewer", "--name", "ci", "--tokens-file", tokens.toString());
+        assertThat(taken.exitCode()).isEqualTo(2);
+        assertThat(taken.err()).contains("a token named ci exists");
+    }
+
+    @Test
+    void everyClientCommandSendsTheToken() {
+        Result run = cli("run", "tok-hello", "--follow", "--server", server.url(), "--token", operator);
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        Result started = cli("run", "tok-hello", "--server", server.url(), "--token", operator);
+        assertThat(started.exitCode()).as(started.err()).isZero();
+        String runId = started.out().strip();
+        Result follow = cli("follow", runId, "--server", server.url(), "--token", viewer);
+        assertThat(follow.exitCode()).as(follow.err()).isZero();
+        Result runs = cli("runs", "--server", server.url(), "--token", viewer);
+        assertThat(runs.exitCode()).as(runs.err()).isZero();
+        assertThat(runs.out()).contains(runId);
+    }
+
+    @Test
+    void withoutATokenOrWithTooSmallARoleCommandsSayWhy() {
+        Result runs = cli("runs", "--server", server.url());
+        assertThat(runs.exitCode()).isEqualTo(1);
+        assertThat(runs.err()).contains("this server needs a token");
+        Result apply = cli("workflows", "apply", writeHello().toString(), "--server", server.url(), "--token", viewer);
+        assertThat(apply.exitCode()).isEqualTo(1);
+        assertThat(apply.err()).contains("the role viewer may not PUT", "it needs admin");
+        Result follow = cli("follow", "00000000-0000-0000-0000-000000000000", "--server", server.url());
+        assertThat(follow.exitCode()).isEqualTo(2);
+        assertThat(follow.err()).contains("this server needs a token");
+    }
+
+    @Test
+    void theTokenMayComeFromTheEnvironment() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder builder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "dev.stepstream.app.Main", "runs", "--json")).redirectErrorStream(true);
+        builder.environment().put("STEPSTREAM_SERVER", server.url());
+        builder.environment().put("STEPSTREAM_TOKEN", viewer);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        assertThat(output).contains("\"runs\"");
+    }
+
+    @Test
+    void revokeRemovesTheLine() throws Exception {
+        Result created = cli("token", "create", "--role", "viewer", "--name", "short-lived", "--tokens-file", tokens.toString());
+        assertThat(created.exitCode()).isZero();
+        assertThat(cli("token", "revoke", "short-lived", "--tokens-file", tokens.toString()).exitCode()).isZero();
+        assertThat(Files.readString(tokens)).doesNotContain("short-lived");
+        Result again = cli("token", "revoke", "short-lived", "--tokens-file", tokens.toString());
+        assertThat(again.exitCode()).isEqualTo(1);
+        List<String> names = new ArrayList<>();
+        cli("token", "list", "--tokens-file", tokens.toString()).out().lines().forEach(line -> names.add(line.split("\\s+")[0]));
+        assertThat(names).contains("ci", "dashboard").doesNotContain("short-lived");
+    }
+}

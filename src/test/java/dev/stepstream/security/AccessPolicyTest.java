@@ -1,0 +1,162 @@
+package dev.stepstream.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stepstream.testing.RawHttp;
+import dev.stepstream.testing.TestServer;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Roles on every endpoint, from outside: each route of API.md with no token, a bad token, and a
+ * token of each role. Without a token: 401; with a bad one: 401 invalid_token; with a role
+ * below the route's: 403; with the route's role or above: neither.
+ */
+@Timeout(60)
+class AccessPolicyTest {
+    @TempDir
+    static Path dir;
+    static TestServer server;
+    static String runId;
+    static final Map<String, String> TOKENS = new LinkedHashMap<>();
+
+    /** One route: how to call it, and the role it needs (null: open to all). */
+    record Route(String name, String method, String path, String body, Map<String, String> headers, boolean webSocket, Role needs) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    @BeforeAll
+    static void start() throws IOException {
+        Path tokens = dir.resolve("tokens");
+        for (Role role : Role.values()) {
+            TOKENS.put(role.wire(), TokenFile.create(tokens, "the-" + role.wire(), role));
+        }
+        server = TestServer.start(dir, config -> config.withSecurity(config.security().withTokensFile(tokens)));
+        String admin = TOKENS.get("admin");
+        for (String id : List.of("roles", "roles-delete")) {
+            TestServer.Response put = server.send(server.request("/api/v2/workflows/" + id)
+                    .header("Authorization", "Bearer " + admin).header("Content-Type", "application/yaml")
+                    .PUT(HttpRequest.BodyPublishers.ofString("id: " + id + "\nsteps:\n  - {id: a, type: log, message: hi}\n")));
+            assertThat(put.status()).as(put.text()).isEqualTo(201);
+        }
+        TestServer.Response run = server.send(server.request("/api/v2/workflows/roles/execute")
+                .header("Authorization", "Bearer " + admin).POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(run.status()).as(run.text()).isEqualTo(202);
+        runId = run.body().path("runId").asText();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static List<Route> routes() {
+        String run = "/api/v2/workflows/runs/" + runId;
+        String yaml = "id: roles\nsteps:\n  - {id: a, type: log, message: again}\n";
+        return List.of(
+                new Route("GET /healthz", "GET", "/healthz", null, Map.of(), false, null),
+                new Route("GET /readyz", "GET", "/readyz", null, Map.of(), false, null),
+                new Route("GET / (the page)", "GET", "/", null, Map.of(), false, null),
+                new Route("GET /app.mjs (the page)", "GET", "/app.mjs", null, Map.of(), false, null),
+                new Route("GET /api/v2/workflows", "GET", "/api/v2/workflows", null, Map.of(), false, Role.VIEWER),
+                new Route("GET /api/v2/workflows/{id}", "GET", "/api/v2/workflows/roles", null, Map.of(), false, Role.VIEWER),
+                new Route("PUT /api/v2/workflows/{id}", "PUT", "/api/v2/workflows/roles", yaml,
+                        Map.of("Content-Type", "application/yaml"), false, Role.ADMIN),
+                new Route("DELETE /api/v2/workflows/{id}", "DELETE", "/api/v2/workflows/roles-delete", null, Map.of(), false, Role.ADMIN),
+                new Route("POST /api/v2/workflows/{id}/execute", "POST", "/api/v2/workflows/roles/execute", "{}",
+                        Map.of("Content-Type", "application/json"), false, Role.OPERATOR),
+                new Route("GET /api/v2/workflows/runs", "GET", "/api/v2/workflows/runs", null, Map.of(), false, Role.VIEWER),
+                new Route("GET /api/v2/workflows/runs/{runId}", "GET", run, null, Map.of(), false, Role.VIEWER),
+                new Route("GET /api/v2/workflows/runs/{runId}/events", "GET", run + "/events", null, Map.of(), false, Role.VIEWER),
+                new Route("GET /api/v2/workflows/runs/{runId}/events (SSE)", "GET", run + "/events", null,
+                        Map.of("Accept", "text/event-stream"), false, Role.VIEWER),
+                new Route("POST /api/v2/workflows/runs/{runId}/cancel", "POST", run + "/cancel", null, Map.of(), false, Role.OPERATOR),
+                new Route("WebSocket /api/v2/workflows/runs/{runId}/stream", "GET", run + "/stream", null, Map.of(), true, Role.VIEWER),
+                new Route("WebSocket /api/v2/stream", "GET", "/api/v2/stream", null, Map.of(), true, Role.VIEWER),
+                new Route("GET /metrics", "GET", "/metrics", null, Map.of(), false, Role.VIEWER),
+                new Route("GET /api/v2/openapi.json", "GET", "/api/v2/openapi.json", null, Map.of(), false, Role.VIEWER),
+                new Route("GET of an unknown route", "GET", "/api/v2/nothing-here", null, Map.of(), false, Role.VIEWER),
+                new Route("POST of an unknown route", "POST", "/api/v2/nothing-here", "{}", Map.of(), false, Role.ADMIN),
+                new Route("PUT with a trailing slash", "PUT", "/api/v2/workflows/roles/", yaml,
+                        Map.of("Content-Type", "application/yaml"), false, Role.ADMIN));
+    }
+
+    static Stream<Arguments> routesAndCallers() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Route route : routes()) {
+            for (String caller : List.of("no token", "a bad token", "viewer", "operator", "admin")) {
+                cases.add(Arguments.of(route, caller));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} by {1}")
+    @MethodSource("routesAndCallers")
+    void everyRouteAsksForItsRole(Route route, String caller) {
+        String token = switch (caller) {
+            case "no token" -> null;
+            case "a bad token" -> "ss_not-a-token-of-this-server";
+            default -> TOKENS.get(caller);
+        };
+        Answer answer = call(route, token);
+        if (route.needs() == null) {
+            assertThat(answer.status()).as(answer.body()).isNotIn(401, 403);
+        } else if (token == null) {
+            assertThat(answer.status()).as(answer.body()).isEqualTo(401);
+            assertThat(answer.body()).contains("\"code\":\"unauthenticated\"");
+            assertThat(answer.wwwAuthenticate()).startsWith("Bearer");
+        } else if (caller.equals("a bad token")) {
+            assertThat(answer.status()).as(answer.body()).isEqualTo(401);
+            assertThat(answer.body()).contains("\"code\":\"invalid_token\"");
+        } else if (!Role.fromWire(caller).includes(route.needs())) {
+            assertThat(answer.status()).as(answer.body()).isEqualTo(403);
+            assertThat(answer.body()).contains("\"code\":\"forbidden\"").contains("it needs " + route.needs().wire());
+        } else {
+            assertThat(answer.status()).as(answer.body()).isNotIn(401, 403);
+        }
+    }
+
+    @Test
+    void theTokensFileHoldsHashesNotTokens() throws IOException {
+        String file = java.nio.file.Files.readString(dir.resolve("tokens"));
+        TOKENS.values().forEach(token -> assertThat(file).doesNotContain(token));
+        assertThat(file).contains("the-operator operator sha256:");
+    }
+
+    record Answer(int status, String body, String wwwAuthenticate) {}
+
+    private static Answer call(Route route, String token) {
+        Map<String, String> headers = new LinkedHashMap<>(route.headers());
+        if (token != null) {
+            headers.put("Authorization", "Bearer " + token);
+        }
+        if (route.webSocket()) {
+            RawHttp.Answer answer = RawHttp.upgrade(server.port(), route.path(), headers);
+            return new Answer(answer.status(), answer.body(), answer.header("WWW-Authenticate"));
+        }
+        HttpRequest.Builder request = server.request(route.path())
+                .method(route.method(), route.body() == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(route.body()));
+        headers.forEach(request::header);
+        TestServer.Response response = server.send(request);
+        return new Answer(response.status(), response.text(), response.header("WWW-Authenticate"));
+    }
+}

@@ -1,0 +1,119 @@
+package dev.stepstream.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.WsClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HTTPS and WSS from PEM files, with a certificate made in the test by the JDK's keytool. */
+@Timeout(90)
+class TlsTest {
+    private static final char[] PASSWORD = "changeit".toCharArray();
+
+    @TempDir
+    static Path dir;
+    static TestServer server;
+    static HttpClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path keystore = dir.resolve("server.p12");
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process process = new ProcessBuilder(List.of(keytool, "-genkeypair", "-alias", "stepstream", "-keyalg", "RSA",
+                "-keysize", "2048", "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
+                "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", new String(PASSWORD),
+                "-keypass", new String(PASSWORD))).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keystore)) {
+            store.load(in, PASSWORD);
+        }
+        Certificate certificate = store.getCertificate("stepstream");
+        Path cert = Files.writeString(dir.resolve("cert.pem"), pem("CERTIFICATE", certificate.getEncoded()));
+        Path key = Files.writeString(dir.resolve("key.pem"), pem("PRIVATE KEY", store.getKey("stepstream", PASSWORD).getEncoded()));
+
+        server = TestServer.start(dir.resolve("data"), config -> config.withSecurity(config.security().withTls(cert, key)));
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("stepstream", certificate);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, trust.getTrustManagers(), null);
+        client = HttpClient.newBuilder().sslContext(ssl).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+
+    static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theServerSpeaksHttpsAndHttp2() throws Exception {
+        assertThat(server.url()).startsWith("https://127.0.0.1:");
+        HttpResponse<String> health = send(HttpRequest.newBuilder(URI.create(server.url() + "/healthz")));
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        HttpResponse<String> http11 = send(HttpRequest.newBuilder(URI.create(server.url() + "/healthz")).version(HttpClient.Version.HTTP_1_1));
+        assertThat(http11.statusCode()).isEqualTo(200);
+        assertThat(http11.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+    }
+
+    @Test
+    void aRunStreamWorksOverWss() throws Exception {
+        HttpResponse<String> put = send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/workflows/tls"))
+                .header("Content-Type", "application/yaml")
+                .PUT(HttpRequest.BodyPublishers.ofString("id: tls\nsteps:\n  - {id: a, type: log, message: secret}\n")));
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+        HttpResponse<String> run = send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/workflows/tls/execute"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(run.statusCode()).isEqualTo(202);
+        String runId = run.body().replaceAll(".*\"runId\":\"([^\"]+)\".*", "$1");
+        URI wss = server.streamUrl(runId, "");
+        assertThat(wss.getScheme()).isEqualTo("wss");
+        try (WsClient stream = WsClient.connect(client, wss)) {
+            assertThat(stream.awaitClose().code()).isEqualTo(1000);
+            assertThat(stream.envelopes()).extracting(e -> e.path("type").asText()).contains("run_start", "run_complete");
+        }
+    }
+
+    @Test
+    void plainHttpOnTheTlsPortGetsNoAnswer() {
+        assertThatThrownBy(() -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                + "/healthz")).timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(IOException.class);
+    }
+}
