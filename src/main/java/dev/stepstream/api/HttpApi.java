@@ -26,7 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 
-/** The REST routes of API.md ("Workflows", "Runs", health). Handlers hop to virtual threads for I/O. */
+/** The REST routes of API.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
 public final class HttpApi implements AutoCloseable {
     static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
@@ -45,9 +45,6 @@ public final class HttpApi implements AutoCloseable {
 
     /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
     public void mount(Router router) {
-        router.get("/healthz").handler(ctx -> Reply.json(200, Json.object().put("status", "ok")).send(ctx));
-        router.get("/readyz").handler(this::ready);
-
         router.get("/api/v2/workflows/runs").handler(this::listRuns);
         router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
         router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);
@@ -82,18 +79,6 @@ public final class HttpApi implements AutoCloseable {
     /** Runs {@code work} off the event loop; an {@link ApiError} thrown while reading parameters answers at once. */
     private void respond(RoutingContext ctx, java.util.concurrent.Callable<Reply> work) {
         blocking.respond(ctx, work);
-    }
-
-    private void ready(RoutingContext ctx) {
-        respond(ctx, () -> {
-            try {
-                store.ping();
-                return Reply.json(200, Json.object().put("status", "ready").put("store", "up"));
-            } catch (RuntimeException e) {
-                throw new ApiError(503, "not_ready", "store: " + e.getMessage(),
-                        Json.object().put("store", "down: " + e.getMessage()));
-            }
-        });
     }
 
     private void listWorkflows(RoutingContext ctx) {

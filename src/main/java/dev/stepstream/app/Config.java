@@ -21,7 +21,7 @@ import java.util.Set;
  */
 public record Config(String host, int port, Path dataDir, Path workflowsDir, String db, String redis,
                      boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
-                     StreamTimings streams, java.util.List<String> allowedOrigins) {
+                     StreamTimings streams, java.util.List<String> allowedOrigins, Observability observability) {
 
     /**
      * Liveness of stream connections (API.md "Liveness and closing"): a ping frame every
@@ -34,36 +34,49 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(15));
     }
 
+    /**
+     * What the server tells operators beyond its metrics: the format of its log lines, and
+     * whether every {@code step_log} is also written to its console (for debugging workflows).
+     */
+    public record Observability(dev.stepstream.logging.LogFormat logFormat, boolean echoStepLogs) {
+        public static final Observability DEFAULTS = new Observability(dev.stepstream.logging.LogFormat.TEXT, false);
+    }
+
     /** Every setting's name, as a flag without its dashes. */
     static final Set<String> NAMES = Set.of("host", "port", "data-dir", "workflows-dir", "db", "redis",
             "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "ws-ping-interval",
-            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "allowed-origins", "config");
+            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "allowed-origins", "config", "log-format", "echo-step-logs");
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000,
-                StreamTimings.DEFAULTS, java.util.List.of());
+                StreamTimings.DEFAULTS, java.util.List.of(), Observability.DEFAULTS);
     }
 
     public Config withAllowScripts(boolean allow) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, observability);
     }
 
     public Config withMaxConcurrentRuns(int max) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, observability);
     }
 
     public Config withWorkflowsDir(Path dir) {
-        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins);
+        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, observability);
     }
 
     public Config withAllowedOrigins(java.util.List<String> origins) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, origins);
+                streams, origins, observability);
+    }
+
+    public Config withObservability(Observability settings) {
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, settings);
     }
 
     public Config withStreams(StreamTimings timings) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, observability);
     }
 
     /**
@@ -105,8 +118,9 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
             throw new ConfigException(sources.origin("host") + ": refusing to listen on " + host
                     + " without credentials configured; bind 127.0.0.1, or pass --insecure if this network is trusted");
         }
+        Observability observability = new Observability(sources.logFormat("log-format"), sources.bool("echo-step-logs"));
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins);
+                streams, allowedOrigins, observability);
     }
 
     private static boolean isLoopback(String host, Sources sources) {
@@ -236,6 +250,18 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 // reported below
             }
             throw new ConfigException(origin(name) + ": expected a duration like 500ms, 10s or 1m, got \"" + value + "\"");
+        }
+
+        dev.stepstream.logging.LogFormat logFormat(String name) {
+            String value = raw(name);
+            if (value == null) {
+                return dev.stepstream.logging.LogFormat.TEXT;
+            }
+            try {
+                return dev.stepstream.logging.LogFormat.fromWire(value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(origin(name) + ": " + e.getMessage());
+            }
         }
 
         boolean bool(String name) {

@@ -1,8 +1,14 @@
 package dev.stepstream.app;
 
+import dev.stepstream.api.AccessLog;
 import dev.stepstream.api.HttpApi;
+import dev.stepstream.api.OperationsApi;
+import dev.stepstream.api.Readiness;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.execution.Executor;
+import dev.stepstream.execution.RunListener;
+import dev.stepstream.logging.StepLogEcho;
+import dev.stepstream.metrics.Metrics;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.stream.Hub;
@@ -46,12 +52,16 @@ public final class Server implements AutoCloseable {
     private final Hub hub;
     private final StreamRoutes streams;
     private final HttpApi api;
+    private final OperationsApi operations;
+    private final Metrics metrics;
     private final Vertx vertx;
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, StreamRoutes streams,
-                   HttpApi api, Vertx vertx, List<HttpServer> servers) {
+                   HttpApi api, OperationsApi operations, Metrics metrics, Vertx vertx, List<HttpServer> servers) {
+        this.operations = operations;
+        this.metrics = metrics;
         this.hub = hub;
         this.streams = streams;
         this.config = config;
@@ -64,8 +74,10 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(Config config) {
+        Metrics metrics = new Metrics(version());
         Store store = Stores.open(config.db(), config.dataDir());
-        EventLog eventLog = new EventLog(store::commit, EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
+        EventLog eventLog = new EventLog(metrics.eventLog().timed(store::commit), EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
+        metrics.eventLog().queue(eventLog::depth, EVENT_QUEUE_CAPACITY);
         HttpClient httpClient = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NORMAL)
@@ -73,7 +85,16 @@ public final class Server implements AutoCloseable {
                 .build();
         Hub hub = new Hub();
         eventLog.addListener(hub);
-        Executor executor = new Executor(store, eventLog, httpClient, config.maxConcurrentRuns(), config.maxQueuedRuns(), hub);
+        eventLog.addListener(metrics.runs());
+        if (config.observability().echoStepLogs()) {
+            eventLog.addListener(new StepLogEcho());
+        }
+        metrics.streams().subscriberCounts(hub::subscriberCounts);
+        Executor executor = new Executor(store, eventLog, httpClient, config.maxConcurrentRuns(), config.maxQueuedRuns(),
+                RunListener.all(hub, metrics.runs()));
+        metrics.runs().executor(executor::runningCount, executor::queuedCount);
+        Readiness readiness = new Readiness();
+        readiness.add("store", store::ping);
         WorkflowValidator validator = new WorkflowValidator(config.allowScripts());
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator);
         catalog.loadDirectory(config.workflowsDir());
@@ -81,7 +102,10 @@ public final class Server implements AutoCloseable {
 
         Vertx vertx = Vertx.vertx(new VertxOptions());
         Router router = Router.router(vertx);
-        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), config.allowedOrigins());
+        new AccessLog(metrics.http()).mount(router);
+        OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());
+        operations.mount(router);
+        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), config.allowedOrigins(), metrics.streams());
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);
@@ -104,7 +128,13 @@ public final class Server implements AutoCloseable {
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
         int port = config.port() == 0 ? freePort(config.host()) : config.port();
         List<HttpServer> servers = listen(vertx, options, router, port, config.host(), EVENT_LOOPS);
-        return new Server(config, store, eventLog, executor, hub, streams, api, vertx, servers);
+        return new Server(config, store, eventLog, executor, hub, streams, api, operations, metrics, vertx, servers);
+    }
+
+    /** This build's version, from the jar's manifest ({@code development} when run from classes). */
+    public static String version() {
+        String version = Server.class.getPackage().getImplementationVersion();
+        return version == null ? "development" : version;
     }
 
     private static int freePort(String host) {
@@ -155,9 +185,11 @@ public final class Server implements AutoCloseable {
         executor.close(Duration.ofSeconds(10));
         eventLog.close(Duration.ofSeconds(10));
         api.close();
+        operations.close();
         streams.close();
         store.close();
         await(vertx.close());
+        metrics.close();
         log.info("stopped");
     }
 

@@ -130,7 +130,7 @@ public final class Executor implements AutoCloseable {
             QueuedRun next = queued.values().iterator().next();
             queued.remove(next.runId());
             RunDriver driver = new RunDriver(next.runId(), next.workflow(), next.workflowVersion(), next.inputs(),
-                    next.lastSeq(), eventLog, http);
+                    next.lastSeq(), eventLog, http, listener);
             running.put(next.runId(), driver);
             Thread.ofVirtual().name("run-" + next.runId()).start(() -> drive(driver));
         }
@@ -226,6 +226,16 @@ public final class Executor implements AutoCloseable {
         lock.lock();
         try {
             return running.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs waiting for a slot now. */
+    public int queuedCount() {
+        lock.lock();
+        try {
+            return queued.size();
         } finally {
             lock.unlock();
         }

@@ -55,6 +55,7 @@ final class RunDriver {
     private final Object inputsJava;
     private final EventLog eventLog;
     private final HttpClient http;
+    private final RunListener listener;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
 
     private final ReentrantLock emitLock = new ReentrantLock();
@@ -63,7 +64,7 @@ final class RunDriver {
     private final Map<String, StepStatus> stepStatuses = new HashMap<>();   // guarded by emitLock
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
-              EventLog eventLog, HttpClient http) {
+              EventLog eventLog, HttpClient http, RunListener listener) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -72,6 +73,7 @@ final class RunDriver {
         this.lastSeq = lastSeq;
         this.eventLog = eventLog;
         this.http = http;
+        this.listener = listener;
     }
 
     UUID runId() {
@@ -241,6 +243,7 @@ final class RunDriver {
         } finally {
             emitLock.unlock();
         }
+        listener.stepCompleted(step.type(), status, durationMs);
         return new StepOutcome(status, error);
     }
 

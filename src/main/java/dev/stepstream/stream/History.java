@@ -1,6 +1,7 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.Store;
 import java.util.List;
@@ -21,15 +22,21 @@ final class History implements AutoCloseable {
     private static final int MAX_CONCURRENT_READS = 32;
 
     private final Store store;
+    private final StreamMetrics metrics;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore reads = new Semaphore(MAX_CONCURRENT_READS);
 
-    History(Store store) {
+    History(Store store, StreamMetrics metrics) {
         this.store = store;
+        this.metrics = metrics;
     }
 
     CompletableFuture<List<RunEvent>> page(UUID runId, long after) {
-        return CompletableFuture.supplyAsync(() -> bounded(() -> store.events(runId, after, PAGE)), threads);
+        return CompletableFuture.supplyAsync(() -> bounded(() -> {
+            List<RunEvent> events = store.events(runId, after, PAGE);
+            metrics.historyRead(events.size());
+            return events;
+        }), threads);
     }
 
     CompletableFuture<Optional<RunDetail>> run(UUID runId) {

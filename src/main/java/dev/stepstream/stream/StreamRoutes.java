@@ -3,8 +3,10 @@ package dev.stepstream.stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
+import dev.stepstream.api.Who;
 import dev.stepstream.app.Config;
 import dev.stepstream.json.Json;
+import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.Store;
 import io.vertx.core.Context;
@@ -31,10 +33,13 @@ public final class StreamRoutes implements AutoCloseable {
     private final History history;
     private final Config.StreamTimings timings;
     private final Origins origins;
+    private final StreamMetrics metrics;
 
-    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, java.util.List<String> allowedOrigins) {
+    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, java.util.List<String> allowedOrigins,
+                        StreamMetrics metrics) {
         this.hub = hub;
-        this.history = new History(store);
+        this.metrics = metrics;
+        this.history = new History(store, metrics);
         this.timings = timings;
         this.origins = new Origins(allowedOrigins);
     }
@@ -94,10 +99,11 @@ public final class StreamRoutes implements AutoCloseable {
                 }
                 ServerWebSocket socket = upgraded.result();
                 Context context = Vertx.currentContext();
-                WebSocketSink sink = new WebSocketSink(socket, asked.batch());
+                StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_WEBSOCKET, ctx, asked.after() > 0);
+                WebSocketSink sink = new WebSocketSink(socket, asked.batch(), measured);
                 Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
                         asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
-                attach(socket, subscriber);
+                attach(socket, subscriber, measured);
             });
         }, hub::opened);
     }
@@ -121,7 +127,7 @@ public final class StreamRoutes implements AutoCloseable {
      * (pong, 1009), the close, and a close with 1001 if the server began shutting down while it
      * was being opened; otherwise starts it writing.
      */
-    private void attach(ServerWebSocket socket, Pump connection) {
+    private void attach(ServerWebSocket socket, Pump connection, StreamMetrics.Connection measured) {
         Liveness liveness = new Liveness(connection.context().owner(), socket, timings.pingInterval().toMillis(),
                 timings.idleTimeout().toMillis(), () -> connection.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
         socket.textMessageHandler(text -> {
@@ -136,6 +142,7 @@ public final class StreamRoutes implements AutoCloseable {
         socket.closeHandler(ignored -> {
             liveness.stop();
             connection.closed();
+            measured.gone(closeStatus(socket));
         });
         if (hub.closing()) {
             connection.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
@@ -161,6 +168,23 @@ public final class StreamRoutes implements AutoCloseable {
         } catch (java.io.IOException | RuntimeException e) {
             // not JSON: ignored, as any other message
         }
+    }
+
+    /** The close code the client sent, or null when the connection ended without one. */
+    private static Integer closeStatus(ServerWebSocket socket) {
+        Short code = socket.closeStatusCode();
+        return code == null ? null : Integer.valueOf(code);
+    }
+
+    /**
+     * Counts a stream that just opened and starts its log line: who (the client's address, and
+     * its principal once authentication sets one) and what (the request, redacted).
+     */
+    private StreamMetrics.Connection opened(StreamMetrics.Kind kind, RoutingContext ctx, boolean resumed) {
+        HttpServerRequest request = ctx.request();
+        String protocols = request.getHeader("Sec-WebSocket-Protocol");
+        String what = request.method() + " " + request.uri() + (protocols == null ? "" : " (protocols " + protocols + ")");
+        return metrics.opened(kind, Who.of(ctx), what, resumed);
     }
 
     private static boolean ended(RunDetail run, long after) {
@@ -220,7 +244,8 @@ public final class StreamRoutes implements AutoCloseable {
                     .putHeader("Cache-Control", "no-cache")
                     .putHeader("X-Accel-Buffering", "no");
             Context context = Vertx.currentContext();
-            SseSink sink = new SseSink(response);
+            StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_SSE, ctx, asked.after() > 0);
+            SseSink sink = new SseSink(response, measured);
             Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
                     asked.filter(), context, asked.after(), false, timings.writeTimeout().toMillis()));
             long keepAlive = context.owner().setPeriodic(timings.sseKeepAlive().toMillis(), ignored -> {
@@ -231,6 +256,7 @@ public final class StreamRoutes implements AutoCloseable {
             Runnable stop = () -> {
                 context.owner().cancelTimer(keepAlive);
                 subscriber.closed();
+                measured.gone(null);
             };
             response.closeHandler(ignored -> stop.run());
             response.endHandler(ignored -> stop.run());
@@ -244,10 +270,11 @@ public final class StreamRoutes implements AutoCloseable {
         String workflowId = Params.single(ctx, "workflowId");
         beforeUpgrade(request, "");
         request.toWebSocket().onComplete(upgraded -> hub.opened()).onSuccess(socket -> {
+            StreamMetrics.Connection measured = opened(StreamMetrics.Kind.ALL_RUNS, ctx, false);
             FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, Vertx.currentContext(),
-                    timings.writeTimeout().toMillis());
+                    timings.writeTimeout().toMillis(), measured);
             hub.subscribe(subscriber);
-            attach(socket, subscriber);
+            attach(socket, subscriber, measured);
         }).onFailure(ctx::fail);
     }
 

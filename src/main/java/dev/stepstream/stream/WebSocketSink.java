@@ -1,6 +1,7 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.metrics.StreamMetrics;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.List;
 
@@ -12,14 +13,17 @@ import java.util.List;
 final class WebSocketSink implements StreamSink {
     private final ServerWebSocket socket;
     private final boolean batch;
+    private final StreamMetrics.Connection metrics;
 
-    WebSocketSink(ServerWebSocket socket, boolean batch) {
+    WebSocketSink(ServerWebSocket socket, boolean batch, StreamMetrics.Connection metrics) {
         this.socket = socket;
         this.batch = batch;
+        this.metrics = metrics;
     }
 
     @Override
     public void send(List<RunEvent> events) {
+        metrics.sent(events);
         if (!batch || events.size() == 1) {
             for (RunEvent event : events) {
                 socket.writeFrame(Frames.text(event.json()));
@@ -54,12 +58,14 @@ final class WebSocketSink implements StreamSink {
 
     @Override
     public void onDrain(Runnable drained) {
+        metrics.stalled();
         socket.drainHandler(ignored -> drained.run());
     }
 
     @Override
     public void close(CloseCode code, String reason) {
         if (!socket.isClosed()) {
+            metrics.closeSent(code.code());
             socket.close(code.code(), reason);
         }
     }
