@@ -13,9 +13,12 @@ import java.util.regex.Pattern;
 public final class Redaction {
     public static final String MARK = "[redacted]";
 
-    private static final Pattern ACCESS_TOKEN = Pattern.compile("(?i)(access_token=)[^&\\s\"',;]+");
-    private static final Pattern BEARER = Pattern.compile("(?i)(bearer\\s+)(?!\\[redacted])[^\\s\"',;]+");
-    private static final Pattern SUBPROTOCOL = Pattern.compile("(?i)(stepstream\\.bearer\\.)[^\\s\"',;]+");
+    /** A query value runs to the next parameter, or to whatever cannot be in a URL. */
+    private static final Pattern ACCESS_TOKEN = Pattern.compile("(?i)(access_token=)[^&#\\s\"'<>]+");
+    /** Characters of a bearer token (RFC 6750 b64token) and of a subprotocol (an HTTP token, RFC 9110). */
+    private static final String TOKEN = "[A-Za-z0-9!#$%&'*+\\-.^_`|~/=]+";
+    private static final Pattern BEARER = Pattern.compile("(?i)(bearer\\s+)(?!\\[redacted])" + TOKEN);
+    private static final Pattern SUBPROTOCOL = Pattern.compile("(?i)(stepstream\\.bearer\\.)" + TOKEN);
 
     private Redaction() {}
 
