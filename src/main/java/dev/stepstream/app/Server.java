@@ -55,11 +55,14 @@ public final class Server implements AutoCloseable {
     private final OperationsApi operations;
     private final Metrics metrics;
     private final Vertx vertx;
+    private final Router router;
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, StreamRoutes streams,
-                   HttpApi api, OperationsApi operations, Metrics metrics, Vertx vertx, List<HttpServer> servers) {
+                   HttpApi api, OperationsApi operations, Metrics metrics, Vertx vertx, Router router,
+                   List<HttpServer> servers) {
+        this.router = router;
         this.operations = operations;
         this.metrics = metrics;
         this.hub = hub;
@@ -128,7 +131,7 @@ public final class Server implements AutoCloseable {
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
         int port = config.port() == 0 ? freePort(config.host()) : config.port();
         List<HttpServer> servers = listen(vertx, options, router, port, config.host(), EVENT_LOOPS);
-        return new Server(config, store, eventLog, executor, hub, streams, api, operations, metrics, vertx, servers);
+        return new Server(config, store, eventLog, executor, hub, streams, api, operations, metrics, vertx, router, servers);
     }
 
     /** This build's version, from the jar's manifest ({@code development} when run from classes). */
@@ -159,6 +162,28 @@ public final class Server implements AutoCloseable {
             throw new IllegalStateException("the HTTP servers did not share one port");
         }
         return List.copyOf(started);
+    }
+
+    /**
+     * Every route the HTTP server has, as {@code "GET /api/v2/workflows/{workflowId}"} (path
+     * parameters spelled as OpenAPI does); routes without a path (the access log) are left out.
+     * For the check that the OpenAPI description matches the server.
+     */
+    public java.util.SortedSet<String> routes() {
+        java.util.SortedSet<String> routes = new java.util.TreeSet<>();
+        for (io.vertx.ext.web.Route route : router.getRoutes()) {
+            if (route.getPath() == null) {
+                continue;
+            }
+            String path = route.getPath().replaceAll(":([A-Za-z0-9_]+)", "{$1}") + (route.isExactPath() ? "" : "*");
+            java.util.Set<io.vertx.core.http.HttpMethod> methods = route.methods();
+            if (methods == null || methods.isEmpty()) {
+                routes.add("ANY " + path);
+            } else {
+                methods.forEach(method -> routes.add(method.name() + " " + path));
+            }
+        }
+        return routes;
     }
 
     public int port() {
