@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code stepstream} command and its subcommands. Exit codes: 0 ok, 1 failed, 2 usage or connection error. */
 @Command(name = "stepstream", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "A workflow engine whose runs can be watched live, step by step.",
-        subcommands = {ServeCommand.class, WorkflowsCommand.class, RunCommand.class, FollowCommand.class, RunsCommand.class})
+        subcommands = {ServeCommand.class, WorkflowsCommand.class, RunCommand.class, FollowCommand.class, RunsCommand.class,
+                StatusCommand.class})
 public final class Cli implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -18,7 +19,7 @@ public final class Cli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs, status)");
     }
 
     public static int run(String[] args) {
