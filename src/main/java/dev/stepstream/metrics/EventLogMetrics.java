@@ -10,13 +10,15 @@ import java.time.Duration;
 import java.util.function.IntSupplier;
 
 /**
- * The event log's meters: each commit's latency and batch size, failed commits, events
- * committed, and the queue's depth against its capacity. Recorded by wrapping the log's
+ * The event log's meters: each commit's latency and batch size, how long the oldest event of
+ * each batch waited from its creation to being stored, failed commits, events committed, and
+ * the queue's depth against its capacity. Recorded by wrapping the log's
  * {@link EventLog.Sink}, so the log itself knows nothing of metrics; one record per batch.
  */
 public final class EventLogMetrics {
     private final MeterRegistry registry;
     private final Timer commit;
+    private final Timer storedLag;
     private final DistributionSummary batchSize;
     private final Counter failures;
     private final Counter committed;
@@ -25,6 +27,11 @@ public final class EventLogMetrics {
         this.registry = registry;
         commit = Timer.builder("stepstream.eventlog.commit")
                 .description("Time to store one batch of events (one transaction)")
+                .serviceLevelObjectives(ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500), ms(1000),
+                        ms(5000))
+                .register(registry);
+        storedLag = Timer.builder("stepstream.eventlog.stored.lag")
+                .description("From the time of the oldest event of a batch (when its run emitted it) to the batch's commit")
                 .serviceLevelObjectives(ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500), ms(1000),
                         ms(5000))
                 .register(registry);
@@ -50,6 +57,11 @@ public final class EventLogMetrics {
                 throw e;
             }
             commit.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (!batch.isEmpty()) {
+                // The batch is in queue order, so its first event waited longest.
+                storedLag.record(Math.max(0, System.currentTimeMillis() - batch.get(0).time().toEpochMilli()),
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
             batchSize.record(batch.size());
             committed.increment(batch.size());
         };

@@ -72,6 +72,8 @@ class MetricsTest {
             assertThat(committed).isEqualTo(history.size());
             assertThat(after.since(before, "stepstream_eventlog_batch_size_events_sum")).isEqualTo(committed);
             assertThat(after.since(before, "stepstream_eventlog_commit_seconds_count")).isBetween(1.0, committed);
+            assertThat(after.since(before, "stepstream_eventlog_stored_lag_seconds_count"))
+                    .isEqualTo(after.since(before, "stepstream_eventlog_commit_seconds_count"));
             assertThat(after.value("stepstream_eventlog_queue_depth")).isZero();
 
             for (String[] kind : List.of(WS, SSE)) {
