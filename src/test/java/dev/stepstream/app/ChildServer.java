@@ -27,8 +27,15 @@ final class ChildServer implements AutoCloseable {
     }
 
     static ChildServer start(Path dataDir, String... extraArgs) throws IOException {
+        return start(dataDir, List.of(), extraArgs);
+    }
+
+    /** With {@code jvmOptions} (such as {@code -Dlogback.configurationFile=…}) before the main class. */
+    static ChildServer start(Path dataDir, List<String> jvmOptions, String... extraArgs) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "dev.stepstream.app.Main", "serve", "--port", "0", "--data-dir", dataDir.toString(),
                 "--workflows-dir", dataDir.resolve("no-workflows").toString()));
         command.addAll(List.of(extraArgs));

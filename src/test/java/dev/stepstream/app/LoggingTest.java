@@ -24,11 +24,16 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The server's own log, as {@code serve} writes it (a child process with the real logback.xml):
- * one line per request and per stream, in text or JSON, never with a token in it.
+ * The server's own log, as {@code serve} writes it (a child process with the real logback.xml,
+ * not the tests' one): one line per request and per stream, in text or JSON, never with a
+ * token in it.
  */
 @Timeout(120)
 class LoggingTest {
+    /** The production logging configuration, which the child uses instead of logback-test.xml. */
+    private static final List<String> REAL_LOGGING = List.of("-Dlogback.configurationFile="
+            + java.util.Objects.requireNonNull(LoggingTest.class.getClassLoader().getResource("logback.xml"), "logback.xml"));
+
     private static final String WORKFLOW = "id: talk\nsteps:\n  - {id: say, type: log, message: \"echo me please\"}\n";
 
     @TempDir
@@ -81,7 +86,7 @@ class LoggingTest {
 
     @Test
     void jsonLinesSayWhoWhatHowLongAndHowItEndedWithoutAnyToken() throws Exception {
-        try (ChildServer server = ChildServer.start(dir, "--log-format", "json", "--echo-step-logs")) {
+        try (ChildServer server = ChildServer.start(dir, REAL_LOGGING, "--log-format", "json", "--echo-step-logs")) {
             String runId = visitWithTokens(server.url());
             List<JsonNode> lines = Await.until("both streams are logged", Duration.ofSeconds(10), () -> {
                 List<JsonNode> logged = jsonLines(server.output());
@@ -118,7 +123,7 @@ class LoggingTest {
 
     @Test
     void textLinesCarryNoTokenEither() throws Exception {
-        try (ChildServer server = ChildServer.start(dir)) {
+        try (ChildServer server = ChildServer.start(dir, REAL_LOGGING)) {
             visitWithTokens(server.url());
             Await.until("both streams are logged", Duration.ofSeconds(10),
                     () -> server.output().lines().filter(line -> line.contains("close 1000 by server")).count() == 2 ? true : null);
@@ -127,6 +132,8 @@ class LoggingTest {
             assertThat(output).contains("POST /api/v2/workflows/talk/execute?access_token=[redacted] 202 ",
                     "(protocols stepstream.v2, stepstream.bearer.[redacted])");
             assertThat(output).as("step logs are echoed only when asked").doesNotContain("echo me please");
+            assertThat(output).as("the real logback.xml is in use, and parses").contains("Z INFO  stepstream.access - ")
+                    .doesNotContain("ERROR in ch.qos.logback").doesNotContain("JoranException");
         }
     }
 
