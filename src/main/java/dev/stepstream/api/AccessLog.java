@@ -10,12 +10,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One log line per HTTP request (who, what, status, how long, bytes), on the logger
- * {@code stepstream.access}, and the request's sample in {@link HttpMetrics}. Query strings are
+ * {@code stepstream.access}, and the request's sample in {@link HttpMetrics}; 499 when the
+ * client went away before the answer. Query strings are
  * redacted ({@code access_token}); no header is logged. A stream logs its own line when it ends
  * (with its close code), so an upgraded WebSocket (101) or an SSE response is not logged here.
  */
 public final class AccessLog {
     private static final Logger access = LoggerFactory.getLogger("stepstream.access");
+
+    private static final int CLIENT_GONE = 499;
 
     private final HttpMetrics metrics;
 
@@ -36,7 +39,8 @@ public final class AccessLog {
 
     private void done(RoutingContext ctx, long started) {
         long nanos = System.nanoTime() - started;
-        int status = ctx.response().getStatusCode();
+        // A client that went away before its answer was sent is logged as 499, as nginx does.
+        int status = ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_GONE;
         String contentType = ctx.response().headers().get("Content-Type");
         if (status == 101 || (contentType != null && contentType.startsWith("text/event-stream"))) {
             return;

@@ -126,6 +126,11 @@ class MetricsTest {
             assertThat(watched.since(before, "stepstream_stream_subscribers_per_run_bucket", "le=5.0")).isEqualTo(2);
             assertThat(watched.text()).doesNotContain(busy).doesNotContain(quiet);
 
+            try (WsClient chatty = WsClient.connect(http, server.streamUrl(busy, ""))) {
+                chatty.awaitType("caught_up");
+                chatty.sendText("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(600) + "\"}");
+                assertThat(chatty.awaitClose(Duration.ofSeconds(10)).code()).isEqualTo(1009);
+            }
             clients.get(0).sendClose();
             clients.get(1).abort();
             Scrape closed = Await.until("the client closes are counted", Duration.ofSeconds(10), () -> {
@@ -134,7 +139,8 @@ class MetricsTest {
             });
             assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=client", "code=1000"))).isEqualTo(1);
             assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=client", "code=none"))).isEqualTo(1);
-            assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=server"))).isZero();
+            assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=server", "code=1009"))).isEqualTo(1);
+            assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=server"))).isEqualTo(1);
 
             for (String runId : List.of(busy, quiet)) {
                 assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
