@@ -136,25 +136,30 @@ public final class StreamMetrics {
          * while this connection was open (older events are history being caught up on).
          */
         public void sent(List<RunEvent> written) {
+            int count = written.size();
             long size = 0;
-            long oldestLive = Long.MAX_VALUE;
-            for (int i = 0; i < written.size(); i++) {
-                RunEvent event = written.get(i);
-                size += event.json().length;
-                if (oldestLive == Long.MAX_VALUE) {
-                    long created = event.time().toEpochMilli();
-                    if (created >= openedMillis) {
-                        oldestLive = created;
-                    }
-                }
+            for (int i = 0; i < count; i++) {
+                size += written.get(i).json().length;
             }
-            events += written.size();
+            events += count;
             bytes += size;
             meters.writes.increment();
-            meters.delivered.increment(written.size());
+            meters.delivered.increment(count);
             meters.bytes.increment(size);
-            if (oldestLive != Long.MAX_VALUE) {
+            // Events are in seq order, so in time order: if the newest is history, all are.
+            if (count > 0 && written.get(count - 1).time().toEpochMilli() >= openedMillis) {
+                long oldestLive = oldestLive(written);
                 meters.lag.record(Math.max(0, System.currentTimeMillis() - oldestLive), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        /** The time of the first event created since this connection opened (the last one is). */
+        private long oldestLive(List<RunEvent> written) {
+            for (int i = 0; ; i++) {
+                long created = written.get(i).time().toEpochMilli();
+                if (created >= openedMillis) {
+                    return created;
+                }
             }
         }
 
