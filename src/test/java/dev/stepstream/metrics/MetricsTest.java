@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MetricsTest {
     private static final String[] WS = {"transport=websocket", "stream=run"};
     private static final String[] SSE = {"transport=sse", "stream=run"};
+    private static final String[] ALL_RUNS = {"transport=websocket", "stream=all_runs"};
 
     @TempDir
     Path dir;
@@ -43,6 +44,7 @@ class MetricsTest {
             server.apply(Yaml.fixture("st-story.yaml"));
             Scrape before = Scrape.of(server);
 
+            WsClient dashboard = WsClient.connect(http, server.wsUrl("/api/v2/stream"));
             String runId = server.execute("st-story", "{\"pause\": \"700ms\"}");
             WsClient ws = WsClient.connect(http, server.streamUrl(runId, ""));
             SseClient sse = SseClient.open(http, URI.create(server.url() + "/api/v2/workflows/runs/" + runId + "/events"),
@@ -52,11 +54,16 @@ class MetricsTest {
             List<String> history = server.awaitRawHistory(runId);
             long historyBytes = history.stream().mapToLong(e -> e.getBytes(StandardCharsets.UTF_8).length).sum();
             assertThat(server.get("/api/v2/workflows/runs/" + java.util.UUID.randomUUID()).status()).isEqualTo(404);
+            dashboard.awaitMessages("the run's run_complete on the all-runs stream", messages -> messages.stream()
+                    .anyMatch(m -> "run_complete".equals(m.type())), Duration.ofSeconds(10));
+            int dashboardItems = dashboard.messageCount();
+            dashboard.sendClose();
 
             Scrape after = Await.until("both streams are counted as gone", Duration.ofSeconds(10), () -> {
                 Scrape now = Scrape.of(server);
                 return now.value("stepstream_stream_connections_open", WS) == before.value("stepstream_stream_connections_open", WS)
                         && now.value("stepstream_stream_connections_open", SSE) == before.value("stepstream_stream_connections_open", SSE)
+                        && now.value("stepstream_stream_connections_open", ALL_RUNS) == 0
                         ? now : null;
             });
 
@@ -87,6 +94,10 @@ class MetricsTest {
                 assertThat(after.since(before, "stepstream_stream_resumes_total", kind)).isZero();
             }
             assertThat(after.since(before, "stepstream_stream_history_reads_total")).isGreaterThanOrEqualTo(2);
+            assertThat(after.since(before, "stepstream_stream_connections_opened_total", ALL_RUNS)).isEqualTo(1);
+            assertThat(after.since(before, "stepstream_stream_events_delivered_total", ALL_RUNS))
+                    .as("run_queued, run_start, a run_progress per step, run_complete").isEqualTo(dashboardItems).isEqualTo(8);
+            assertThat(after.since(before, "stepstream_stream_closes_total", with(ALL_RUNS, "by=client", "code=1000"))).isEqualTo(1);
 
             assertThat(after.since(before, "stepstream_http_requests_seconds_count", "method=POST",
                     "route=/api/v2/workflows/{workflowId}/execute", "status=202")).isEqualTo(1);
