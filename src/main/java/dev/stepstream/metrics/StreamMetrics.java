@@ -195,7 +195,6 @@ public final class StreamMetrics {
                 return;
             }
             gone = true;
-            meters.open.decrementAndGet();
             long nanos = System.nanoTime() - openedNanos;
             meters.duration.record(nanos, TimeUnit.NANOSECONDS);
             String close;
@@ -207,6 +206,8 @@ public final class StreamMetrics {
                 meters.clientCloses[dropped ? CODES.length + 1 : codeIndex(clientCode)].increment();
                 close = (dropped ? "none" : clientCode.toString()) + " by client";
             }
+            // Last, so that a scrape that sees the connection gone sees how it ended, too.
+            meters.open.decrementAndGet();
             long millis = nanos / 1_000_000;
             access.atInfo()
                     .addKeyValue("kind", "stream")
