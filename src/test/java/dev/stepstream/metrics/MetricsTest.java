@@ -32,6 +32,16 @@ class MetricsTest {
     Path dir;
     final HttpClient http = HttpClient.newHttpClient();
 
+    /**
+     * Waits until a scrape satisfies {@code settled}, then scrapes once more: a scrape reads the
+     * meters one after another while connections update them, so only a scrape begun after the
+     * awaited figure moved sees everything that was recorded before it.
+     */
+    private static Scrape settled(TestServer server, String what, java.util.function.Predicate<Scrape> settled) {
+        Await.until(what, Duration.ofSeconds(30), () -> settled.test(Scrape.of(server)) ? true : null);
+        return Scrape.of(server);
+    }
+
     private static String[] with(String[] labels, String... more) {
         String[] all = java.util.Arrays.copyOf(labels, labels.length + more.length);
         System.arraycopy(more, 0, all, labels.length, more.length);
@@ -59,13 +69,13 @@ class MetricsTest {
             int dashboardItems = dashboard.messageCount();
             dashboard.sendClose();
 
-            Scrape after = Await.until("both streams are counted as gone", Duration.ofSeconds(10), () -> {
-                Scrape now = Scrape.of(server);
-                return now.value("stepstream_stream_connections_open", WS) == before.value("stepstream_stream_connections_open", WS)
-                        && now.value("stepstream_stream_connections_open", SSE) == before.value("stepstream_stream_connections_open", SSE)
-                        && now.value("stepstream_stream_connections_open", ALL_RUNS) == 0
-                        ? now : null;
-            });
+            Scrape after = settled(server, "the three streams are counted as closed", now ->
+                    now.since(before, "stepstream_stream_connection_duration_seconds_count", WS) == 1
+                            && now.since(before, "stepstream_stream_connection_duration_seconds_count", SSE) == 1
+                            && now.since(before, "stepstream_stream_connection_duration_seconds_count", ALL_RUNS) == 1);
+            for (String[] kind : List.of(WS, SSE, ALL_RUNS)) {
+                assertThat(after.value("stepstream_stream_connections_open", kind)).isEqualTo(before.value("stepstream_stream_connections_open", kind));
+            }
 
             assertThat(after.since(before, "stepstream_runs_started_total")).isEqualTo(1);
             assertThat(after.since(before, "stepstream_runs_completed_total", "status=success")).isEqualTo(1);
@@ -144,10 +154,9 @@ class MetricsTest {
             }
             clients.get(0).sendClose();
             clients.get(1).abort();
-            Scrape closed = Await.until("the client closes are counted", Duration.ofSeconds(10), () -> {
-                Scrape now = Scrape.of(server);
-                return now.value("stepstream_stream_connections_open", WS) == 2 ? now : null;
-            });
+            Scrape closed = settled(server, "the client closes are counted",
+                    now -> now.since(before, "stepstream_stream_connection_duration_seconds_count", WS) == 3);
+            assertThat(closed.value("stepstream_stream_connections_open", WS)).isEqualTo(2);
             assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=client", "code=1000"))).isEqualTo(1);
             assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=client", "code=none"))).isEqualTo(1);
             assertThat(closed.since(before, "stepstream_stream_closes_total", with(WS, "by=server", "code=1009"))).isEqualTo(1);
@@ -158,11 +167,9 @@ class MetricsTest {
             }
             assertThat(clients.get(2).awaitClose(Duration.ofSeconds(30)).code()).isEqualTo(1000);
             assertThat(clients.get(3).awaitClose(Duration.ofSeconds(30)).code()).isEqualTo(1000);
-            Scrape ended = Await.until("the cancelled runs are counted", Duration.ofSeconds(10), () -> {
-                Scrape now = Scrape.of(server);
-                return now.since(before, "stepstream_runs_completed_total", "status=cancelled") == 2 ? now : null;
-            });
-            assertThat(ended.value("stepstream_runs_active", "state=running")).isZero();
+            Scrape ended = settled(server, "the cancelled runs are counted and no longer running",
+                    now -> now.since(before, "stepstream_runs_completed_total", "status=cancelled") == 2
+                            && now.value("stepstream_runs_active", "state=running") == 0);
             assertThat(ended.since(before, "stepstream_step_duration_seconds_count", "type=sleep", "status=cancelled")).isEqualTo(2);
         }
     }
@@ -180,6 +187,7 @@ class MetricsTest {
                 Scrape now = Scrape.of(server);
                 return now.since(before, "stepstream_stream_closes_total", with(WS, "by=server", "code=1013")) == 1 ? now : null;
             });
+            slow = Scrape.of(server); // begun after the close was counted: sees the stalls that preceded it
             assertThat(slow.since(before, "stepstream_stream_write_queue_full_total", WS)).isPositive();
             stalled.abort();
 
