@@ -26,7 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 
-/** The REST routes of API.md ("Workflows", "Runs", health). Handlers hop to virtual threads for I/O. */
+/** The REST routes of API.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
 public final class HttpApi implements AutoCloseable {
     static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
@@ -36,22 +36,15 @@ public final class HttpApi implements AutoCloseable {
     private final Executor executor;
     private final Store store;
     private final Blocking blocking = new Blocking(1024);
-    /** What is wrong with the broker, if anything (empty when it works or there is none). */
-    private final java.util.function.Supplier<java.util.Optional<String>> brokerProblem;
 
-    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store,
-                   java.util.function.Supplier<java.util.Optional<String>> brokerProblem) {
+    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store) {
         this.catalog = catalog;
         this.executor = executor;
         this.store = store;
-        this.brokerProblem = brokerProblem;
     }
 
     /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
     public void mount(Router router) {
-        router.get("/healthz").handler(ctx -> Reply.json(200, Json.object().put("status", "ok")).send(ctx));
-        router.get("/readyz").handler(this::ready);
-
         router.get("/api/v2/workflows/runs").handler(this::listRuns);
         router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
         router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);
@@ -90,27 +83,6 @@ public final class HttpApi implements AutoCloseable {
     /** Runs {@code work} off the event loop; an {@link ApiError} thrown while reading parameters answers at once. */
     private void respond(RoutingContext ctx, java.util.concurrent.Callable<Reply> work) {
         blocking.respond(ctx, work);
-    }
-
-    private void ready(RoutingContext ctx) {
-        respond(ctx, () -> {
-            ObjectNode parts = Json.object();
-            List<String> down = new java.util.ArrayList<>();
-            try {
-                store.ping();
-                parts.put("store", "up");
-            } catch (RuntimeException e) {
-                parts.put("store", "down: " + e.getMessage());
-                down.add("store: " + e.getMessage());
-            }
-            java.util.Optional<String> broker = brokerProblem.get();
-            parts.put("broker", broker.orElse("up"));
-            broker.ifPresent(problem -> down.add("broker: " + problem));
-            if (!down.isEmpty()) {
-                throw new ApiError(503, "not_ready", String.join("; ", down), parts);
-            }
-            return Reply.json(200, parts.put("status", "ready"));
-        });
     }
 
     private void listWorkflows(RoutingContext ctx) {

@@ -5,25 +5,32 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
 /** A finished response, computed off the event loop and sent on it. */
-record Reply(int status, byte[] body, String location) {
+record Reply(int status, byte[] body, String location, String contentType) {
+    private static final String JSON = "application/json; charset=utf-8";
+
     static Reply json(int status, Object body) {
-        return new Reply(status, Json.bytes(body), null);
+        return new Reply(status, Json.bytes(body), null, JSON);
     }
 
     static Reply rawJson(int status, byte[] body) {
-        return new Reply(status, body, null);
+        return new Reply(status, body, null, JSON);
+    }
+
+    /** A body that is not JSON (the Prometheus text exposition). */
+    static Reply bytes(int status, String contentType, byte[] body) {
+        return new Reply(status, body, null, contentType);
     }
 
     static Reply noContent() {
-        return new Reply(204, null, null);
+        return new Reply(204, null, null, null);
     }
 
     static Reply error(ApiError error) {
-        return new Reply(error.status(), error.body(), null);
+        return new Reply(error.status(), error.body(), null, JSON);
     }
 
     Reply withLocation(String location) {
-        return new Reply(status, body, location);
+        return new Reply(status, body, location, contentType);
     }
 
     void send(RoutingContext ctx) {
@@ -38,7 +45,7 @@ record Reply(int status, byte[] body, String location) {
         if (body == null) {
             response.end();
         } else {
-            response.putHeader("Content-Type", "application/json; charset=utf-8");
+            response.putHeader("Content-Type", contentType);
             response.end(Buffer.buffer(body));
         }
     }

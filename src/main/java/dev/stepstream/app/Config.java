@@ -22,7 +22,7 @@ import java.util.Set;
 public record Config(String host, int port, Path dataDir, Path workflowsDir, String db, String redis,
                      boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
                      StreamTimings streams, java.util.List<String> allowedOrigins, Cluster cluster,
-                     Security security) {
+                     Security security, Observability observability) {
 
     /**
      * Credentials, TLS, proxies, outbound HTTP and limits (docs/security.md). With neither a
@@ -151,6 +151,14 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
         }
     }
 
+    /**
+     * What the server tells operators beyond its metrics: the format of its log lines, and
+     * whether every {@code step_log} is also written to its console (for debugging workflows).
+     */
+    public record Observability(dev.stepstream.logging.LogFormat logFormat, boolean echoStepLogs) {
+        public static final Observability DEFAULTS = new Observability(dev.stepstream.logging.LogFormat.TEXT, false);
+    }
+
     /** Every setting's name, as a flag without its dashes. */
     static final Set<String> NAMES = Set.of("host", "port", "data-dir", "workflows-dir", "db", "redis",
             "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "ws-ping-interval",
@@ -158,58 +166,64 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
             "poll-interval",
             "tokens-file", "jwt-secret", "jwt-public-key", "jwt-issuer", "jwt-audience", "trust-proxy", "tls-cert", "tls-key",
             "http-allow", "rate-limit", "stream-rate-limit", "max-connections", "max-streams-per-client",
-            "max-subscribers-per-run", "request-timeout", "idle-timeout");
+            "max-subscribers-per-run", "request-timeout", "idle-timeout", "log-format", "echo-step-logs");
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000,
-                StreamTimings.DEFAULTS, java.util.List.of(), Cluster.defaults(), Security.NONE);
+                StreamTimings.DEFAULTS, java.util.List.of(), Cluster.defaults(), Security.NONE,
+                Observability.DEFAULTS);
     }
 
     public Config withAllowScripts(boolean allow) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability);
     }
 
     public Config withMaxConcurrentRuns(int max) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster, security);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability);
     }
 
     public Config withWorkflowsDir(Path dir) {
-        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security);
+        return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability);
     }
 
     public Config withAllowedOrigins(java.util.List<String> origins) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, origins, cluster, security);
+                streams, origins, cluster, security, observability);
     }
 
     public Config withDb(String jdbcUrl) {
         return new Config(host, port, dataDir, workflowsDir, jdbcUrl, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security);
+                streams, allowedOrigins, cluster, security, observability);
     }
 
     public Config withRedis(String url) {
         return new Config(host, port, dataDir, workflowsDir, db, url, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security);
+                streams, allowedOrigins, cluster, security, observability);
     }
 
     public Config withCluster(Cluster settings) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, settings, security);
+                streams, allowedOrigins, settings, security, observability);
     }
 
     public Config withStreams(StreamTimings timings) {
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster, security);
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster, security, observability);
     }
 
     public Config withSecurity(Security settings) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, settings);
+                streams, allowedOrigins, cluster, settings, observability);
+    }
+
+    public Config withObservability(Observability settings) {
+        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, cluster, security, settings);
     }
 
     public Config withHost(String newHost) {
         return new Config(newHost, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security);
+                streams, allowedOrigins, cluster, security, observability);
     }
 
     /**
@@ -270,8 +284,9 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                     + " without credentials (--tokens-file, --jwt-secret or --jwt-public-key); bind 127.0.0.1,"
                     + " configure credentials, or pass --insecure if this network is trusted");
         }
+        Observability observability = new Observability(sources.logFormat("log-format"), sources.bool("echo-step-logs"));
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security);
+                streams, allowedOrigins, cluster, security, observability);
     }
 
     private static boolean isLoopback(String host, Sources sources) {
@@ -401,6 +416,18 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 // reported below
             }
             throw new ConfigException(origin(name) + ": expected a duration like 500ms, 10s or 1m, got \"" + value + "\"");
+        }
+
+        dev.stepstream.logging.LogFormat logFormat(String name) {
+            String value = raw(name);
+            if (value == null) {
+                return dev.stepstream.logging.LogFormat.TEXT;
+            }
+            try {
+                return dev.stepstream.logging.LogFormat.fromWire(value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(origin(name) + ": " + e.getMessage());
+            }
         }
 
         boolean bool(String name) {

@@ -1,12 +1,18 @@
 package dev.stepstream.app;
 
+import dev.stepstream.api.AccessLog;
 import dev.stepstream.api.HttpApi;
+import dev.stepstream.api.OperationsApi;
+import dev.stepstream.api.Readiness;
 import dev.stepstream.broker.Broker;
 import dev.stepstream.broker.LocalBroker;
 import dev.stepstream.broker.PollingBroker;
 import dev.stepstream.broker.RedisBroker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.execution.Executor;
+import dev.stepstream.execution.RunListener;
+import dev.stepstream.logging.StepLogEcho;
+import dev.stepstream.metrics.Metrics;
 import dev.stepstream.security.Security;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
@@ -54,13 +60,20 @@ public final class Server implements AutoCloseable {
     private final StreamRoutes streams;
     private final HttpApi api;
     private final Security security;
+    private final OperationsApi operations;
+    private final Metrics metrics;
     private final Vertx vertx;
+    private final Router router;
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, Broker broker,
-                   StreamRoutes streams, HttpApi api, Security security, Vertx vertx, List<HttpServer> servers) {
+                   StreamRoutes streams, HttpApi api, Security security, OperationsApi operations, Metrics metrics,
+                   Vertx vertx, Router router, List<HttpServer> servers) {
         this.security = security;
+        this.router = router;
+        this.operations = operations;
+        this.metrics = metrics;
         this.hub = hub;
         this.broker = broker;
         this.streams = streams;
@@ -77,8 +90,10 @@ public final class Server implements AutoCloseable {
         // The port first (port 0 is resolved now): http steps may not call this server itself.
         int port = config.port() == 0 ? freePort(config.host()) : config.port();
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
+        Metrics metrics = new Metrics(version());
         Store store = Stores.open(config.db(), config.dataDir());
-        EventLog eventLog = new EventLog(store::commit, EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
+        EventLog eventLog = new EventLog(metrics.eventLog().timed(store::commit), EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
+        metrics.eventLog().queue(eventLog::depth, EVENT_QUEUE_CAPACITY);
         HttpClient httpClient = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 // http steps follow redirects themselves, checking each hop against --http-allow.
@@ -89,12 +104,24 @@ public final class Server implements AutoCloseable {
         Broker broker = broker(config, store, hub);
         hub.interest(broker);
         eventLog.addListener(broker);
+        eventLog.addListener(metrics.runs());
+        if (config.observability().echoStepLogs()) {
+            eventLog.addListener(new StepLogEcho());
+        }
+        metrics.streams().subscriberCounts(hub::subscriberCounts);
         WorkflowValidator validator = new WorkflowValidator(config.allowScripts(), httpTargets);
         Config.Cluster cluster = config.cluster();
         Executor executor = new Executor(store, eventLog, httpClient, httpTargets, validator, config.maxConcurrentRuns(),
-                config.maxQueuedRuns(), broker, cluster.nodeId(), cluster.lease(), cluster.pollInterval(), config.db() == null);
+                config.maxQueuedRuns(), RunListener.all(broker, metrics.runs()), cluster.nodeId(), cluster.lease(),
+                cluster.pollInterval(), config.db() == null);
         executor.peers(broker);
         broker.onNotices(executor::wake, executor::cancelHere);
+        metrics.runs().executor(executor::runningCount, executor::queuedCount);
+        Readiness readiness = new Readiness();
+        readiness.add("store", store::ping);
+        readiness.add("broker", () -> broker.problem().ifPresent(problem -> {
+            throw new IllegalStateException(problem);
+        }));
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator);
         catalog.loadDirectory(config.workflowsDir());
         executor.start();
@@ -103,9 +130,13 @@ public final class Server implements AutoCloseable {
         Router router = Router.router(vertx);
         Security security = Security.start(config);
         security.mount(router); // first: every route below passes its guard
-        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.origins(), security.streams());
+        new AccessLog(metrics.http()).mount(router);
+        OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());
+        operations.mount(router);
+        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.origins(), security.streams(),
+                metrics.streams());
         streams.mount(router);
-        HttpApi api = new HttpApi(catalog, executor, store, broker::problem);
+        HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);
         // Last, so that the API's and the streams' routes (and the API's JSON 404) come first.
         new WebRoutes().mount(router);
@@ -137,7 +168,8 @@ public final class Server implements AutoCloseable {
             throw new ConfigException("--tls-cert: cannot serve TLS with " + config.security().tlsCert() + " and "
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
-        return new Server(config, store, eventLog, executor, hub, broker, streams, api, security, vertx, servers);
+        return new Server(config, store, eventLog, executor, hub, broker, streams, api, security, operations, metrics, vertx,
+                router, servers);
     }
 
     /**
@@ -150,6 +182,12 @@ public final class Server implements AutoCloseable {
             return new RedisBroker(config.redis(), config.cluster().nodeId(), store, hub, hub, poll);
         }
         return config.db() == null ? new LocalBroker(hub, hub) : new PollingBroker(store, hub, hub, poll);
+    }
+
+    /** This build's version, from the jar's manifest ({@code development} when run from classes). */
+    public static String version() {
+        String version = Server.class.getPackage().getImplementationVersion();
+        return version == null ? "development" : version;
     }
 
     private static int freePort(String host) {
@@ -178,6 +216,28 @@ public final class Server implements AutoCloseable {
         return List.copyOf(started);
     }
 
+    /**
+     * Every route the HTTP server has, as {@code "GET /api/v2/workflows/{workflowId}"} (path
+     * parameters spelled as OpenAPI does); routes without a path (the access log) are left out.
+     * For the check that the OpenAPI description matches the server.
+     */
+    public java.util.SortedSet<String> routes() {
+        java.util.SortedSet<String> routes = new java.util.TreeSet<>();
+        for (io.vertx.ext.web.Route route : router.getRoutes()) {
+            if (route.getPath() == null) {
+                continue;
+            }
+            String path = route.getPath().replaceAll(":([A-Za-z0-9_]+)", "{$1}") + (route.isExactPath() ? "" : "*");
+            java.util.Set<io.vertx.core.http.HttpMethod> methods = route.methods();
+            if (methods == null || methods.isEmpty()) {
+                routes.add("ANY " + path);
+            } else {
+                methods.forEach(method -> routes.add(method.name() + " " + path));
+            }
+        }
+        return routes;
+    }
+
     public int port() {
         return servers.get(0).actualPort();
     }
@@ -204,10 +264,12 @@ public final class Server implements AutoCloseable {
         executor.leave();
         broker.close();
         api.close();
+        operations.close();
         streams.close();
         security.close();
         store.close();
         await(vertx.close());
+        metrics.close();
         log.info("stopped");
     }
 

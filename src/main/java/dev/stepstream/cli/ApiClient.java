@@ -42,6 +42,9 @@ final class ApiClient {
         }
     }
 
+    /** A response read as text (the Prometheus exposition of /metrics). */
+    record TextResponse(int status, String body) {}
+
     private final String server;
     private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -82,6 +85,20 @@ final class ApiClient {
 
     Response get(String path) {
         return send(request(path).GET());
+    }
+
+    TextResponse getText(String path) {
+        HttpRequest request = request(path).GET().build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.UTF_8));
+            return new TextResponse(response.statusCode(), response.body());
+        } catch (IOException e) {
+            throw new ConnectionException("cannot reach " + server + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionException("interrupted");
+        }
     }
 
     Response put(String path, byte[] body, String contentType) {

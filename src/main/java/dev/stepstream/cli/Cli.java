@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "stepstream", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "A workflow engine whose runs can be watched live, step by step.",
         subcommands = {ServeCommand.class, WorkflowsCommand.class, RunCommand.class, FollowCommand.class, RunsCommand.class,
-            TokenCommand.class})
+            TokenCommand.class, StatusCommand.class})
 public final class Cli implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -19,7 +19,7 @@ public final class Cli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs, token)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs, token, status)");
     }
 
     public static int run(String[] args) {

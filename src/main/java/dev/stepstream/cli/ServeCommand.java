@@ -2,6 +2,7 @@ package dev.stepstream.cli;
 
 import dev.stepstream.app.Config;
 import dev.stepstream.app.Server;
+import dev.stepstream.logging.Logging;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -93,6 +94,12 @@ final class ServeCommand implements Callable<Integer> {
     String requestTimeout;
     @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close a connection idle this long (default 180s).")
     String idleTimeout;
+    @Option(names = "--log-format", paramLabel = "FORMAT",
+            description = "Log lines as text (default) or json (one object a line, for log shippers).")
+    String logFormat;
+    @Option(names = "--echo-step-logs", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Also write every step_log of every run to the server's log (for debugging workflows).")
+    String echoStepLogs;
     @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of settings (keys spelled like the flags).")
     String config;
 
@@ -133,8 +140,11 @@ final class ServeCommand implements Callable<Integer> {
         put(flags, "max-subscribers-per-run", maxSubscribersPerRun);
         put(flags, "request-timeout", requestTimeout);
         put(flags, "idle-timeout", idleTimeout);
+        put(flags, "log-format", logFormat);
+        put(flags, "echo-step-logs", echoStepLogs);
         put(flags, "config", config);
         Config resolved = Config.resolve(flags, System.getenv());
+        Logging.use(resolved.observability().logFormat());
 
         Server server = Server.start(resolved);
         CountDownLatch stopped = new CountDownLatch(1);

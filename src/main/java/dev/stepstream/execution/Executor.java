@@ -229,7 +229,7 @@ public final class Executor implements AutoCloseable {
             return false;
         }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
-                run.lastSeq(), eventLog, http, httpTargets);
+                run.lastSeq(), eventLog, http, httpTargets, listener);
         lock.lock();
         try {
             if (closed) {
@@ -335,6 +335,11 @@ public final class Executor implements AutoCloseable {
     /** This node's id in the store (the owner of the runs it claims). */
     public String nodeId() {
         return nodeId;
+    }
+
+    /** Runs queued in the store, on every node (a count query: for scrapes, not hot paths). */
+    public int queuedCount() {
+        return store.countQueued();
     }
 
     /**

@@ -56,6 +56,7 @@ final class RunDriver {
     private final EventLog eventLog;
     private final HttpClient http;
     private final dev.stepstream.workflow.HttpTargets httpTargets;
+    private final RunListener listener;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
 
     private final ReentrantLock emitLock = new ReentrantLock();
@@ -64,7 +65,7 @@ final class RunDriver {
     private final Map<String, StepStatus> stepStatuses = new HashMap<>();   // guarded by emitLock
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
-              EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets) {
+              EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets, RunListener listener) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -74,6 +75,7 @@ final class RunDriver {
         this.eventLog = eventLog;
         this.http = http;
         this.httpTargets = httpTargets;
+        this.listener = listener;
     }
 
     UUID runId() {
@@ -243,6 +245,7 @@ final class RunDriver {
         } finally {
             emitLock.unlock();
         }
+        listener.stepCompleted(step.type(), status, durationMs);
         return new StepOutcome(status, error);
     }
 

@@ -1,6 +1,9 @@
 package dev.stepstream.execution;
 
+import dev.stepstream.events.StepStatus;
+import dev.stepstream.workflow.StepKind;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 /** Told of runs the executor takes on; called on the thread that does so, and must not block. */
@@ -11,6 +14,9 @@ public interface RunListener {
     /** At start-up, a run left unfinished by a previous process is being marked or queued again. */
     void recovered(UUID runId, String workflowId);
 
+    /** A step of a run completed (on the run's thread, as its step_complete is emitted). */
+    default void stepCompleted(StepKind type, StepStatus status, long durationMs) {}
+
     RunListener NONE = new RunListener() {
         @Override
         public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {}
@@ -18,4 +24,25 @@ public interface RunListener {
         @Override
         public void recovered(UUID runId, String workflowId) {}
     };
+
+    /** One listener that tells each of {@code listeners}, in order. */
+    static RunListener all(RunListener... listeners) {
+        List<RunListener> each = List.of(listeners);
+        return new RunListener() {
+            @Override
+            public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
+                each.forEach(listener -> listener.queued(runId, workflowId, workflowVersion, at));
+            }
+
+            @Override
+            public void recovered(UUID runId, String workflowId) {
+                each.forEach(listener -> listener.recovered(runId, workflowId));
+            }
+
+            @Override
+            public void stepCompleted(StepKind type, StepStatus status, long durationMs) {
+                each.forEach(listener -> listener.stepCompleted(type, status, durationMs));
+            }
+        };
+    }
 }

@@ -1,5 +1,6 @@
 package dev.stepstream.stream;
 
+import dev.stepstream.metrics.StreamMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;
 
@@ -15,15 +16,18 @@ final class FeedSubscriber extends Pump {
     private final RunFeed feed;
     private final ServerWebSocket socket;
     private final String workflowId; // null: every workflow
+    private final StreamMetrics.Connection metrics;
 
     private long cursor;
 
-    FeedSubscriber(Hub hub, RunFeed feed, ServerWebSocket socket, String workflowId, Context context, long writeTimeoutMs) {
+    FeedSubscriber(Hub hub, RunFeed feed, ServerWebSocket socket, String workflowId, Context context, long writeTimeoutMs,
+                   StreamMetrics.Connection metrics) {
         super(context, writeTimeoutMs);
         this.hub = hub;
         this.feed = feed;
         this.socket = socket;
         this.workflowId = workflowId;
+        this.metrics = metrics;
         this.cursor = feed.lastSeq();
     }
 
@@ -45,6 +49,7 @@ final class FeedSubscriber extends Pump {
             cursor = item.feedSeq();
             if (workflowId == null || workflowId.equals(item.workflowId())) {
                 socket.writeFrame(Frames.text(item.json()));
+                metrics.sentItem(item.json().length);
                 written++;
             }
         }
@@ -55,12 +60,14 @@ final class FeedSubscriber extends Pump {
 
     @Override
     void onDrain(Runnable drained) {
+        metrics.stalled();
         socket.drainHandler(ignored -> drained.run());
     }
 
     @Override
     void sendClose(CloseCode code, String reason) {
         if (!socket.isClosed()) {
+            metrics.closeSent(code.code());
             socket.close(code.code(), reason);
         }
     }

@@ -1,6 +1,7 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
 import java.util.LinkedHashMap;
@@ -36,6 +37,7 @@ final class History implements AutoCloseable {
     private record PageKey(UUID runId, long after) {}
 
     private final Store store;
+    private final StreamMetrics metrics;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore reads = new Semaphore(MAX_CONCURRENT_READS);
     private final Map<PageKey, CompletableFuture<List<RunEvent>>> reading = new ConcurrentHashMap<>();
@@ -46,8 +48,9 @@ final class History implements AutoCloseable {
         }
     };
 
-    History(Store store) {
+    History(Store store, StreamMetrics metrics) {
         this.store = store;
+        this.metrics = metrics;
     }
 
     /**
@@ -72,6 +75,7 @@ final class History implements AutoCloseable {
         threads.execute(() -> {
             try {
                 List<RunEvent> events = bounded(() -> store.events(runId, key.after(), PAGE));
+                metrics.historyRead(events.size());
                 if (events.size() == PAGE) {
                     synchronized (recent) {
                         recent.put(key, events);

@@ -143,6 +143,11 @@ public final class Hub implements EventLog.Listener, RunListener {
         return count;
     }
 
+    /** Tells {@code each} the number of subscribers of every run that has some (for the metrics). */
+    public void subscriberCounts(java.util.function.IntConsumer each) {
+        topics.values().forEach(topic -> each.accept(topic.subscribers.size()));
+    }
+
     boolean closing() {
         return closing;
     }

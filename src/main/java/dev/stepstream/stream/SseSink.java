@@ -1,6 +1,7 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.metrics.StreamMetrics;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
@@ -17,13 +18,16 @@ final class SseSink implements StreamSink {
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final HttpServerResponse response;
+    private final StreamMetrics.Connection metrics;
 
-    SseSink(HttpServerResponse response) {
+    SseSink(HttpServerResponse response, StreamMetrics.Connection metrics) {
         this.response = response;
+        this.metrics = metrics;
     }
 
     @Override
     public void send(List<RunEvent> events) {
+        metrics.sent(events);
         Buffer out = Buffer.buffer(events.size() * 300);
         for (RunEvent event : events) {
             out.appendBytes(ID).appendString(Long.toString(event.seq()))
@@ -60,6 +64,7 @@ final class SseSink implements StreamSink {
 
     @Override
     public void onDrain(Runnable drained) {
+        metrics.stalled();
         response.drainHandler(ignored -> drained.run());
     }
 
@@ -68,6 +73,7 @@ final class SseSink implements StreamSink {
         if (response.ended() || response.closed()) {
             return;
         }
+        metrics.closeSent(code.code());
         if (code == CloseCode.NORMAL) {
             response.end();
         } else {

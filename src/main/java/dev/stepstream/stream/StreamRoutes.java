@@ -3,8 +3,10 @@ package dev.stepstream.stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
+import dev.stepstream.api.Who;
 import dev.stepstream.app.Config;
 import dev.stepstream.json.Json;
+import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.security.Origins;
 import dev.stepstream.security.StreamGate;
 import dev.stepstream.store.RunPosition;
@@ -35,10 +37,13 @@ public final class StreamRoutes implements AutoCloseable {
     private final Origins origins;
     /** Connection caps, and the end of a stream whose credentials end (docs/security.md). */
     private final StreamGate gate;
+    private final StreamMetrics metrics;
 
-    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, Origins origins, StreamGate gate) {
+    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, Origins origins, StreamGate gate,
+                        StreamMetrics metrics) {
         this.hub = hub;
-        this.history = new History(store);
+        this.metrics = metrics;
+        this.history = new History(store, metrics);
         this.timings = timings;
         this.origins = origins;
         this.gate = gate;
@@ -101,10 +106,11 @@ public final class StreamRoutes implements AutoCloseable {
                 }
                 ServerWebSocket socket = upgraded.result();
                 Context context = Vertx.currentContext();
-                WebSocketSink sink = new WebSocketSink(socket, asked.batch());
+                StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_WEBSOCKET, ctx, asked.after() > 0);
+                WebSocketSink sink = new WebSocketSink(socket, asked.batch(), measured);
                 Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
                         asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
-                attach(socket, subscriber, pass);
+                attach(socket, subscriber, pass, measured);
             });
         }, () -> {
             pass.release();
@@ -141,7 +147,7 @@ public final class StreamRoutes implements AutoCloseable {
      * (pong, 1009), the close, and a close with 1001 if the server began shutting down while it
      * was being opened; otherwise starts it writing.
      */
-    private void attach(ServerWebSocket socket, Pump connection, StreamGate.Pass pass) {
+    private void attach(ServerWebSocket socket, Pump connection, StreamGate.Pass pass, StreamMetrics.Connection measured) {
         Liveness liveness = new Liveness(connection.context().owner(), socket, timings.pingInterval().toMillis(),
                 timings.idleTimeout().toMillis(), () -> connection.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
         socket.textMessageHandler(text -> {
@@ -165,6 +171,7 @@ public final class StreamRoutes implements AutoCloseable {
             liveness.stop();
             pass.release();
             connection.closed();
+            measured.gone(closeStatus(socket));
         });
         pass.onCredentialsEnd(connection.context(), () -> connection.close(CloseCode.POLICY,
                 "the token expired or was revoked; reconnect with a valid token and after"));
@@ -192,6 +199,23 @@ public final class StreamRoutes implements AutoCloseable {
         } catch (java.io.IOException | RuntimeException e) {
             // not JSON: ignored, as any other message
         }
+    }
+
+    /** The close code the client sent, or null when the connection ended without one. */
+    private static Integer closeStatus(ServerWebSocket socket) {
+        Short code = socket.closeStatusCode();
+        return code == null ? null : Integer.valueOf(code);
+    }
+
+    /**
+     * Counts a stream that just opened and starts its log line: who (the client's address, and
+     * its principal once authentication sets one) and what (the request, redacted).
+     */
+    private StreamMetrics.Connection opened(StreamMetrics.Kind kind, RoutingContext ctx, boolean resumed) {
+        HttpServerRequest request = ctx.request();
+        String protocols = request.getHeader("Sec-WebSocket-Protocol");
+        String what = request.method() + " " + request.uri() + (protocols == null ? "" : " (protocols " + protocols + ")");
+        return metrics.opened(kind, Who.of(ctx), what, resumed);
     }
 
     private static boolean ended(RunPosition run, long after) {
@@ -257,7 +281,8 @@ public final class StreamRoutes implements AutoCloseable {
                     .putHeader("Cache-Control", "no-cache")
                     .putHeader("X-Accel-Buffering", "no");
             Context context = Vertx.currentContext();
-            SseSink sink = new SseSink(response);
+            StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_SSE, ctx, asked.after() > 0);
+            SseSink sink = new SseSink(response, measured);
             Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
                     asked.filter(), context, asked.after(), false, timings.writeTimeout().toMillis()));
             long keepAlive = context.owner().setPeriodic(timings.sseKeepAlive().toMillis(), ignored -> {
@@ -269,6 +294,7 @@ public final class StreamRoutes implements AutoCloseable {
                 context.owner().cancelTimer(keepAlive);
                 pass.release();
                 subscriber.closed();
+                measured.gone(null);
             };
             // An event stream has no close code: at the token's end the response simply ends.
             pass.onCredentialsEnd(context, () -> {
@@ -289,10 +315,11 @@ public final class StreamRoutes implements AutoCloseable {
         beforeUpgrade(request, "");
         StreamGate.Pass pass = admit(ctx, null);
         request.toWebSocket().onComplete(upgraded -> hub.opened()).onSuccess(socket -> {
+            StreamMetrics.Connection measured = opened(StreamMetrics.Kind.ALL_RUNS, ctx, false);
             FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, Vertx.currentContext(),
-                    timings.writeTimeout().toMillis());
+                    timings.writeTimeout().toMillis(), measured);
             hub.subscribe(subscriber);
-            attach(socket, subscriber, pass);
+            attach(socket, subscriber, pass, measured);
         }).onFailure(failure -> {
             pass.release();
             ctx.fail(failure);

@@ -1,6 +1,7 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.metrics.StreamMetrics;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.List;
@@ -14,15 +15,18 @@ final class WebSocketSink implements StreamSink {
     private final ServerWebSocket socket;
     private final FrameWriter writer;
     private final boolean batch;
+    private final StreamMetrics.Connection metrics;
 
-    WebSocketSink(ServerWebSocket socket, boolean batch) {
+    WebSocketSink(ServerWebSocket socket, boolean batch, StreamMetrics.Connection metrics) {
         this.socket = socket;
         this.writer = new FrameWriter(socket);
         this.batch = batch;
+        this.metrics = metrics;
     }
 
     @Override
     public void send(List<RunEvent> events) {
+        metrics.sent(events);
         ByteBuf frames;
         if (batch) {
             int payload = Frames.linesLength(events);
@@ -55,6 +59,7 @@ final class WebSocketSink implements StreamSink {
 
     @Override
     public void onDrain(Runnable drained) {
+        metrics.stalled();
         writer.onWritable(drained);
     }
 
@@ -62,6 +67,7 @@ final class WebSocketSink implements StreamSink {
     public void close(CloseCode code, String reason) {
         writer.flush();
         if (!socket.isClosed()) {
+            metrics.closeSent(code.code());
             socket.close(code.code(), reason);
         }
     }

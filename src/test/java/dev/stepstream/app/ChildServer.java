@@ -30,6 +30,11 @@ final class ChildServer implements AutoCloseable {
         return start(dataDir, java.util.Map.of(), List.of(), extraArgs);
     }
 
+    /** With {@code jvmOptions} (such as {@code -Dlogback.configurationFile=…}) before the main class. */
+    static ChildServer start(Path dataDir, List<String> jvmOptions, String... extraArgs) throws IOException {
+        return start(dataDir, java.util.Map.of(), jvmOptions, extraArgs);
+    }
+
     /**
      * A node of a test cluster: with {@code env} added to its environment and {@code jvmOptions}
      * (a small heap and quick compilation keep three of them light on a 2-core machine).

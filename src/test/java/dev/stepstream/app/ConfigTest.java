@@ -88,4 +88,16 @@ class ConfigTest {
         assertThatThrownBy(() -> Config.resolve(Map.of("node-id", "web 1"), Map.of()))
                 .hasMessageStartingWith("--node-id: expected 1 to 100 letters");
     }
+
+    @Test
+    void logFormatAndStepLogEchoAreSettings() {
+        Config defaults = Config.resolve(Map.of(), Map.of());
+        assertThat(defaults.observability().logFormat()).isEqualTo(dev.stepstream.logging.LogFormat.TEXT);
+        assertThat(defaults.observability().echoStepLogs()).isFalse();
+        Config set = Config.resolve(Map.of("log-format", "json"), Map.of("STEPSTREAM_ECHO_STEP_LOGS", "true"));
+        assertThat(set.observability().logFormat()).isEqualTo(dev.stepstream.logging.LogFormat.JSON);
+        assertThat(set.observability().echoStepLogs()).isTrue();
+        assertThatThrownBy(() -> Config.resolve(Map.of(), Map.of("STEPSTREAM_LOG_FORMAT", "xml")))
+                .isInstanceOf(ConfigException.class).hasMessage("STEPSTREAM_LOG_FORMAT: expected text or json, got \"xml\"");
+    }
 }

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,6 +109,28 @@ class CliTest {
         Result bad = cli("runs", "--status", "sleepy", "--server", server.url());
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.err()).contains("status");
+    }
+
+    @Test
+    void statusSummarisesTheServerOnOneScreen() {
+        server.apply("id: cli-status\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        server.awaitEnd(server.execute("cli-status", null));
+        Result status = cli("status", "--server", server.url(), "--interval", "200ms");
+        assertThat(status.exitCode()).as(status.err()).isZero();
+        List<String> lines = status.out().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("stepstream development at " + server.url());
+        assertThat(status.out()).contains("state        ready (store up, broker up)", "uptime ", "events/s     ", " stored, ", "over 200ms",
+                "connections  0 open");
+        String runs = lines.stream().filter(line -> line.startsWith("runs ")).findFirst().orElseThrow();
+        assertThat(runs).matches("runs +\\d+ running, \\d+ queued; ended since start: [1-9][0-9]* success, \\d+ failed, \\d+ cancelled, \\d+ interrupted");
+        assertThat(lines).as("one screen").hasSizeLessThan(12);
+
+        Result badInterval = cli("status", "--server", server.url(), "--interval", "soon");
+        assertThat(badInterval.exitCode()).isEqualTo(2);
+        assertThat(badInterval.err()).contains("--interval");
+        Result unreachable = cli("status", "--server", "http://127.0.0.1:1");
+        assertThat(unreachable.exitCode()).isEqualTo(2);
+        assertThat(unreachable.err()).contains("cannot reach");
     }
 
     @Test

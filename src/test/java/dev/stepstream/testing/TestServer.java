@@ -65,6 +65,11 @@ public final class TestServer implements AutoCloseable {
         return server.port();
     }
 
+    /** The server's routes, as {@code "GET /api/v2/workflows/{workflowId}"} ({@link Server#routes}). */
+    public java.util.SortedSet<String> routes() {
+        return server.routes();
+    }
+
     /** The WebSocket address of {@code path} (which may carry a query) on this server. */
     public URI wsUrl(String path) {
         return URI.create(url().replaceFirst("^http", "ws") + path);

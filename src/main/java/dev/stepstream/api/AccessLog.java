@@ -1,0 +1,71 @@
+package dev.stepstream.api;
+
+import dev.stepstream.logging.Redaction;
+import dev.stepstream.metrics.HttpMetrics;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One log line per HTTP request (who, what, status, how long, bytes), on the logger
+ * {@code stepstream.access}, and the request's sample in {@link HttpMetrics}; 499 when the
+ * client went away before the answer. Query strings are
+ * redacted ({@code access_token}); no header is logged. A stream logs its own line when it ends
+ * (with its close code), so an upgraded WebSocket (101) or an SSE response is not logged here.
+ */
+public final class AccessLog {
+    private static final Logger access = LoggerFactory.getLogger("stepstream.access");
+
+    private static final int CLIENT_GONE = 499;
+
+    private final HttpMetrics metrics;
+
+    public AccessLog(HttpMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /** Mount first, so that it sees every request. */
+    public void mount(Router router) {
+        router.route().handler(this::handle);
+    }
+
+    private void handle(RoutingContext ctx) {
+        long started = System.nanoTime();
+        ctx.addEndHandler(ignored -> done(ctx, started));
+        ctx.next();
+    }
+
+    private void done(RoutingContext ctx, long started) {
+        long nanos = System.nanoTime() - started;
+        // A client that went away before its answer was sent is logged as 499, as nginx does.
+        int status = ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_GONE;
+        String contentType = ctx.response().headers().get("Content-Type");
+        if (status == 101 || (contentType != null && contentType.startsWith("text/event-stream"))) {
+            return;
+        }
+        String method = ctx.request().method().name();
+        metrics.request(method, template(ctx.currentRoute()), status, nanos);
+        String who = Who.of(ctx);
+        String what = Redaction.text(method + " " + ctx.request().uri());
+        long millis = nanos / 1_000_000;
+        long bytes = ctx.response().bytesWritten();
+        access.atInfo()
+                .addKeyValue("kind", "http")
+                .addKeyValue("client", who)
+                .addKeyValue("request", what)
+                .addKeyValue("status", status)
+                .addKeyValue("durationMs", millis)
+                .addKeyValue("bytes", bytes)
+                .log("{} {} {} {} ms, {} bytes", who, what, status, millis, bytes);
+    }
+
+    /** The route's path template as OpenAPI spells it ({@code /runs/{runId}}), or null. */
+    static String template(Route route) {
+        if (route == null || route.getPath() == null) {
+            return null;
+        }
+        return route.getPath().replaceAll(":([A-Za-z0-9_]+)", "{$1}");
+    }
+}
