@@ -1,13 +1,13 @@
 package dev.stepstream.stream;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
-import io.vertx.ext.web.impl.ServerWebSocketWrapper;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
 
 /**
  * Writes frames that {@link Frames} encoded straight into a WebSocket's Netty channel, so that
@@ -15,56 +15,48 @@ import java.lang.invoke.VarHandle;
  * WebSocket API writes and flushes each frame on its own: with a thousand subscribers that is a
  * system call per event per subscriber, which was most of the server's CPU (docs/BENCHMARKS.md).
  *
- * <p>This reaches below Vert.x through {@link WebSocketInternal}, Vert.x's interface for its own
- * components. Frames written here go out behind anything already written, in order; Vert.x's
- * own writes (pings, pongs, the close frame) still go through Vert.x and, being made on the same
- * event loop, keep their place. The pipeline after the upgrade holds only the WebSocket codec
- * (and TLS, when on), which pass an encoded buffer through untouched; the stream tests pin this.
+ * <p>It is a handler of the connection's pipeline, installed before the upgrade just above the
+ * transport (and TLS, when on), so that what it writes passes no HTTP or WebSocket encoder. It
+ * holds back flushes from then until the stream's first write: the 101 response and the first
+ * frames leave in one packet. The JDK's WebSocket client (java.net.http, which the CLI uses)
+ * loses bytes that arrive just after a 101 that came alone, and then fails with "Unexpected
+ * rsv bit" (reproduced with a plain socket server; docs/BENCHMARKS.md); data in the 101's own
+ * packet reaches it intact. Frames written here go out behind anything already written, in
+ * order; Vert.x's own writes (pings, pongs, the close frame) are made on the same event loop
+ * and keep their place. It also tells the subscriber when the channel is writable again.
  *
  * <p>Threads: the connection's event loop only.
  */
-final class FrameWriter {
-    private final ChannelHandlerContext channel;
+final class FrameWriter extends ChannelDuplexHandler {
+    private ChannelHandlerContext channel;
+    private boolean holding = true;
+    private boolean flushHeld;
     private Runnable onWritable;
 
-    /**
-     * vertx-web hands out its own wrapper of the WebSocket (to answer {@code host()} and
-     * {@code scheme()} from forwarded headers), which has no way to the socket under it; its
-     * {@code delegate} field is read once here, so that a Vert.x upgrade that renames it fails
-     * at start-up and in every stream test, not quietly.
-     */
-    private static final VarHandle WRAPPED;
+    private FrameWriter() {}
 
-    static {
-        try {
-            WRAPPED = MethodHandles.privateLookupIn(ServerWebSocketWrapper.class, MethodHandles.lookup())
-                    .findVarHandle(ServerWebSocketWrapper.class, "delegate", ServerWebSocket.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+    /**
+     * Installs the writer on the connection of {@code request}, before it is upgraded. Flushes
+     * are held until the first {@link #flush}, or the end of the current event-loop task if the
+     * upgrade is refused, whichever comes first.
+     */
+    static FrameWriter install(HttpServerRequest request) {
+        Channel channel = ((ConnectionBase) request.connection()).channel();
+        ChannelPipeline pipeline = channel.pipeline();
+        FrameWriter writer = new FrameWriter();
+        SslHandler tls = pipeline.get(SslHandler.class);
+        if (tls != null) {
+            pipeline.addAfter(pipeline.context(tls).name(), "stepstream-frames", writer);
+        } else {
+            pipeline.addFirst("stepstream-frames", writer);
         }
+        return writer;
     }
 
-    FrameWriter(ServerWebSocket socket) {
-        while (socket instanceof ServerWebSocketWrapper wrapper) {
-            socket = (ServerWebSocket) WRAPPED.get(wrapper);
-        }
-        if (!(socket instanceof WebSocketInternal internal)) {
-            throw new IllegalStateException("this Vert.x version's WebSocket does not expose its channel: "
-                    + socket.getClass().getName());
-        }
-        this.channel = internal.channelHandlerContext();
-        // Told when the channel becomes writable again; one small handler per connection.
-        channel.pipeline().addBefore(channel.name(), "stepstream-writability", new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-                Runnable waiting = onWritable;
-                if (waiting != null && ctx.channel().isWritable()) {
-                    onWritable = null;
-                    waiting.run();
-                }
-                ctx.fireChannelWritabilityChanged();
-            }
-        });
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.channel = ctx;
+        ctx.executor().execute(this::release); // after the task that upgrades, whatever became of it
     }
 
     /** A buffer for {@code bytes} of frames, from the channel's pool; {@link #write} releases it. */
@@ -77,9 +69,30 @@ final class FrameWriter {
         channel.write(frames, channel.voidPromise());
     }
 
-    /** Sends what was written: one system call for all of it, where the socket takes it. */
+    /** Sends what was written (the 101 response too, the first time): one system call, where the socket takes it all. */
     void flush() {
+        holding = false;
+        flushHeld = false;
         channel.flush();
+    }
+
+    private void release() {
+        if (holding) {
+            holding = false;
+            if (flushHeld) {
+                flushHeld = false;
+                channel.flush();
+            }
+        }
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (holding) {
+            flushHeld = true;
+        } else {
+            ctx.flush();
+        }
     }
 
     /** False while the channel holds more unsent bytes than its high-water mark. */
@@ -94,5 +107,15 @@ final class FrameWriter {
         } else {
             onWritable = writable;
         }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Runnable waiting = onWritable;
+        if (waiting != null && ctx.channel().isWritable()) {
+            onWritable = null;
+            waiting.run();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 }

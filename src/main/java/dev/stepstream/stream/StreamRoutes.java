@@ -97,6 +97,7 @@ public final class StreamRoutes implements AutoCloseable {
         StreamGate.Pass pass = admit(ctx, asked.runId());
         request.pause();
         lookUp(ctx, asked, run -> {
+            FrameWriter writer = FrameWriter.install(request);
             request.toWebSocket().onComplete(upgraded -> {
                 hub.opened();
                 if (upgraded.failed()) {
@@ -107,7 +108,7 @@ public final class StreamRoutes implements AutoCloseable {
                 ServerWebSocket socket = upgraded.result();
                 Context context = Vertx.currentContext();
                 StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_WEBSOCKET, ctx, asked.after() > 0);
-                WebSocketSink sink = new WebSocketSink(socket, asked.batch(), measured);
+                WebSocketSink sink = new WebSocketSink(socket, writer, asked.batch(), measured);
                 Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
                         asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
                 attach(socket, subscriber, pass, measured);

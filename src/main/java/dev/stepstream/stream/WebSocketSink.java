@@ -17,9 +17,9 @@ final class WebSocketSink implements StreamSink {
     private final boolean batch;
     private final StreamMetrics.Connection metrics;
 
-    WebSocketSink(ServerWebSocket socket, boolean batch, StreamMetrics.Connection metrics) {
+    WebSocketSink(ServerWebSocket socket, FrameWriter writer, boolean batch, StreamMetrics.Connection metrics) {
         this.socket = socket;
-        this.writer = new FrameWriter(socket);
+        this.writer = writer;
         this.batch = batch;
         this.metrics = metrics;
     }
