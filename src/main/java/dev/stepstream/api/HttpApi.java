@@ -31,6 +31,7 @@ public final class HttpApi implements AutoCloseable {
     static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
     private static final int MAX_EVENTS_PAGE = 10_000;
+    private static final long LINGER_MS = 2_000;
 
     private final WorkflowCatalog catalog;
     private final Executor executor;
@@ -66,14 +67,33 @@ public final class HttpApi implements AutoCloseable {
         router.errorHandler(405, ctx -> fail(ctx, new ApiError(405, "method_not_allowed",
                 ctx.request().method() + " is not allowed on " + Params.abbreviate(ctx.request().path()))));
         router.errorHandler(413, ctx -> {
-            // The rest of the body is still coming: the connection cannot carry another request.
-            ctx.response().putHeader("Connection", "close");
-            ctx.addEndHandler(ignored -> ctx.request().connection().close());
             fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than "
                     + (ctx.request().path().endsWith("/execute") ? "256 KiB (the limit for inputs)" : "1 MiB (the limit for a workflow)")));
+            lingerAndClose(ctx);
         });
         router.errorHandler(500, ctx -> fail(ctx, Errors.toApiError(ctx.failure() == null
                 ? new IllegalStateException("unknown failure") : ctx.failure())));
+    }
+
+    /**
+     * After a refused body, the rest of it is still on its way, so the connection cannot carry
+     * another request. Closing it at once, with that rest unread, makes the kernel reset the
+     * connection, and a client still sending may never read the 413 (seen with the JDK's
+     * client). So the rest is read and dropped, and the connection closed when it has all come,
+     * or after {@value #LINGER_MS} ms at most (a lingering close, as nginx does).
+     */
+    private static void lingerAndClose(RoutingContext ctx) {
+        io.vertx.core.http.HttpServerRequest request = ctx.request();
+        if (request.isEnded()) {
+            request.connection().close();
+            return;
+        }
+        long timer = ctx.vertx().setTimer(LINGER_MS, ignored -> request.connection().close());
+        request.handler(ignored -> { }).endHandler(ignored -> {
+            ctx.vertx().cancelTimer(timer);
+            request.connection().close();
+        });
+        request.resume();
     }
 
     private static void fail(RoutingContext ctx, ApiError error) {
