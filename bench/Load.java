@@ -38,6 +38,8 @@ import java.util.concurrent.locks.LockSupport;
  *   java bench/Load.java fanout --server URL --clients 1000 --events 2000 [--rate 0] [--batch] [--server-pid PID]
  *   java bench/Load.java idle   --server URL --clients 10000 --server-pid PID
  * </pre>
+ * The idle mode first opens and drops a fifth as many connections (JIT and heap warm-up),
+ * then measures RSS, live heap and CPU around opening them all.
  * {@code --rate 0} prints the lines flat out; otherwise at that many lines a second.
  * {@code --join-live} lets the run start before the clients connect (they read history first);
  * {@code --slow-readers} gives each client a small receive buffer and a pause before each read,
@@ -140,6 +142,14 @@ public class Load {
         for (int i = 0; i < 200 && !get("/api/v2/workflows/runs/" + runId).contains("\"lastSeq\":2"); i++) {
             Thread.sleep(25);
         }
+        // Warm up: accept and drop a fifth of the connections first, so that what is measured
+        // is what a connection costs a running server, not the JIT compiling the accept path or
+        // the heap growing to its working size (both paid once, not per connection).
+        Loops warmUp = new Loops(threads, connections / 5, Long.MAX_VALUE);
+        warmUp.connectAll("/api/v2/workflows/runs/" + runId + "/stream?after=2", connections / 5);
+        warmUp.awaitCaughtUp(Duration.minutes(5));
+        warmUp.closeAll();
+        Thread.sleep(2000);
         settle(serverPid);
         long rssBefore = rssKb(serverPid);
         long heapBefore = liveHeapKb(serverPid);
