@@ -103,6 +103,7 @@ public final class Server implements AutoCloseable {
         Hub hub = new Hub();
         Broker broker = broker(config, store, hub);
         hub.interest(broker);
+        broker.measure(metrics.broker());
         eventLog.addListener(broker);
         eventLog.addListener(metrics.runs());
         if (config.observability().echoStepLogs()) {

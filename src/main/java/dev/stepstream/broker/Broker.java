@@ -34,6 +34,13 @@ public interface Broker extends EventLog.Listener, RunListener, Executor.Peers, 
      */
     void onNotices(Runnable runQueued, java.util.function.Consumer<java.util.UUID> cancel);
 
+    /**
+     * Where the broker counts failed publishes and the gaps it repaired from the store. Set
+     * once, before the node starts; the in-process broker has neither.
+     */
+    default void measure(dev.stepstream.metrics.BrokerMetrics metrics) {
+    }
+
     /** Empty when the broker works; else what is wrong, for {@code /readyz}. May block briefly (a ping). */
     Optional<String> problem();
 

@@ -32,6 +32,11 @@ public final class PollingBroker implements Broker {
     }
 
     @Override
+    public void measure(dev.stepstream.metrics.BrokerMetrics metrics) {
+        relay.measure(metrics);
+    }
+
+    @Override
     public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
         runs.queued(runId, workflowId, workflowVersion, at);
     }

@@ -66,6 +66,7 @@ public final class RedisBroker implements Broker {
     private final Set<UUID> followed = ConcurrentHashMap.newKeySet();
     private final CountDownLatch closing = new CountDownLatch(1);
     private volatile StatefulRedisConnection<byte[], byte[]> publisher;
+    private volatile dev.stepstream.metrics.BrokerMetrics metrics;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> subscriber;
     private volatile Runnable runQueued = () -> { };
     private volatile Consumer<UUID> cancel = runId -> { };
@@ -232,8 +233,23 @@ public final class RedisBroker implements Broker {
             }
             byRun.forEach((runId, events) -> publish(pub, runChannel(runId), events));
             publish(pub, RUNS_CHANNEL, runLevel);
+        } else if (!batch.isEmpty()) {
+            publishFailed(); // Redis is down: the other nodes poll the store meanwhile
         }
         relay.local(batch);
+    }
+
+    @Override
+    public void measure(dev.stepstream.metrics.BrokerMetrics metrics) {
+        this.metrics = metrics;
+        relay.measure(metrics);
+    }
+
+    private void publishFailed() {
+        dev.stepstream.metrics.BrokerMetrics failures = metrics;
+        if (failures != null) {
+            failures.publishFailed();
+        }
     }
 
     private void publish(StatefulRedisConnection<byte[], byte[]> pub, String channel, List<RunEvent> events) {
@@ -245,9 +261,12 @@ public final class RedisBroker implements Broker {
 
     private void send(StatefulRedisConnection<byte[], byte[]> pub, String channel, byte[] message) {
         try {
-            pub.async().publish(bytes(channel), message);
+            pub.async().publish(bytes(channel), message).exceptionally(failure -> {
+                publishFailed(); // lost: the other nodes repair it from the store
+                return null;
+            });
         } catch (RuntimeException e) {
-            // Lost: the other nodes repair it from the store.
+            publishFailed(); // lost: the other nodes repair it from the store
             log.debug("publish on {} failed: {}", channel, e.toString());
         }
     }

@@ -78,6 +78,7 @@ final class Relay implements AutoCloseable {
     private final AtomicLong repaired = new AtomicLong();
     private final Thread thread;
     private volatile boolean closing;
+    private volatile dev.stepstream.metrics.BrokerMetrics metrics;
 
     /**
      * @param pushing     whether the transport is up; when not, every followed run is polled
@@ -93,6 +94,19 @@ final class Relay implements AutoCloseable {
         this.subscribe = subscribe;
         this.unsubscribe = unsubscribe;
         this.thread = Thread.ofPlatform().name("broker-relay").daemon(true).start(this::loop);
+    }
+
+    /** Counts the gaps this relay fills from the store from now on. */
+    void measure(dev.stepstream.metrics.BrokerMetrics gaps) {
+        this.metrics = gaps;
+    }
+
+    private void repairedFromStore(int events) {
+        repaired.addAndGet(events);
+        dev.stepstream.metrics.BrokerMetrics gaps = metrics;
+        if (gaps != null) {
+            gaps.gapRepaired(events);
+        }
     }
 
     /** This node's committed batch (committer thread): waits for room, never dropped. */
@@ -245,7 +259,7 @@ final class Relay implements AutoCloseable {
                 return false;
             }
             hub.committed(next);
-            repaired.addAndGet(next.size());
+            repairedFromStore(next.size());
             advance(run, next.getLast());
         }
         return true;
@@ -300,7 +314,7 @@ final class Relay implements AutoCloseable {
                 List<RunEvent> lastEvent = store.events(runId, last - 1, 1);
                 if (!lastEvent.isEmpty()) {
                     hub.committed(lastEvent);
-                    repaired.incrementAndGet();
+                    repairedFromStore(1);
                     advance(run, lastEvent.getFirst());
                 }
             } else {

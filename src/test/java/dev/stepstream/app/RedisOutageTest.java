@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
+import dev.stepstream.testing.Scrape;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.net.http.HttpClient;
@@ -67,6 +68,9 @@ class RedisOutageTest {
                     assertThat(stream.envelopeTexts()).as(stream.uri().toString()).containsExactlyElementsOf(history);
                 }
                 assertThat(history).hasSize(1 + 1 + 20 + 1 + 1);
+                assertThat(Scrape.of(a).value("stepstream_broker_publish_failures_total")
+                        + Scrape.of(b).value("stepstream_broker_publish_failures_total"))
+                        .as("batches committed while Redis was down, counted as failed publishes").isPositive();
             } finally {
                 Redis.start();
             }
