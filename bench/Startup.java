@@ -14,12 +14,13 @@ import java.util.List;
  * then stops the server with SIGTERM. The first launch also builds the class-data archive
  * bin/stepstream keeps (if it does), so it is reported apart from the others.
  *
- *   java bench/Startup.java [--runs 5] [--port 18282]
+ *   java bench/Startup.java [--runs 5] [--port 18282] [--home CHECKOUT]
  */
 public class Startup {
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(arg(args, "--runs", "5"));
         int port = Integer.parseInt(arg(args, "--port", "18282"));
+        String home = arg(args, "--home", ".");
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
                 .timeout(Duration.ofMillis(500)).build();
@@ -27,7 +28,7 @@ public class Startup {
         for (int i = 0; i < runs; i++) {
             Path data = Files.createTempDirectory("startup");
             long start = System.nanoTime();
-            Process server = new ProcessBuilder("bin/stepstream", "serve", "--port", Integer.toString(port),
+            Process server = new ProcessBuilder(home + "/bin/stepstream", "serve", "--port", Integer.toString(port),
                     "--data-dir", data.resolve("data").toString(), "--workflows-dir", "workflows")
                     .redirectErrorStream(true).redirectOutput(data.resolve("server.log").toFile()).start();
             long took = -1;

@@ -9,6 +9,8 @@
 # Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
 # on a fresh data directory, runs the load generator bench/Load.java beside it on this machine,
 # and stops it. Raw results go to target/bench/results.jsonl.
+# STEPSTREAM_BENCH_HOME=DIR runs the server of another checkout (DIR/bin/stepstream, its jar
+# built) with this checkout's load generator: to measure a change before and after.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -32,7 +34,7 @@ if $build; then
   ./mvnw -q -B -ntp -DskipTests package
 fi
 
-out=target/bench
+out=target/bench${STEPSTREAM_BENCH_HOME:+/$(basename "$STEPSTREAM_BENCH_HOME")}
 mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
@@ -53,7 +55,8 @@ trap stop_server EXIT
 
 start_server() {
   work="$(mktemp -d)"
-  bin/stepstream serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" --allow-scripts "$@" \
+  "${STEPSTREAM_BENCH_HOME:-.}/bin/stepstream" serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" \
+    --allow-scripts "$@" \
     >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do
@@ -105,11 +108,11 @@ fi
 
 if wanted startup; then
   echo "== startup"
-  "$java_bin" bench/Startup.java --runs 5 --port "$port" | tee "$out/startup.log" | grep -v '^RESULT '
+  "$java_bin" bench/Startup.java --runs 5 --port "$port" --home "${STEPSTREAM_BENCH_HOME:-.}" | tee "$out/startup.log" | grep -v '^RESULT '
   grep '^RESULT ' "$out/startup.log" | sed -e 's/^RESULT //' -e 's/^{/{"name":"startup",/' >>"$results"
 fi
 
-if $report && ! $quick && [ -z "$only" ]; then
+if $report && ! $quick && [ -z "$only" ] && [ -z "${STEPSTREAM_BENCH_HOME:-}" ]; then
   "$java_bin" bench/Report.java "$results" docs/BENCHMARKS.md docs/bench
   echo "suite: wrote docs/BENCHMARKS.md and docs/bench/*.svg"
 else
