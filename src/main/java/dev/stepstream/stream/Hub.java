@@ -105,7 +105,7 @@ public final class Hub implements EventLog.Listener, RunListener {
                 interest.follow(id);
             }
             made[0] = create.apply(topic);
-            topic.subscribers.add(made[0]);
+            topic.add(made[0]);
             return topic;
         });
         return made[0];
@@ -113,7 +113,7 @@ public final class Hub implements EventLog.Listener, RunListener {
 
     void unsubscribe(Subscriber subscriber) {
         topics.computeIfPresent(subscriber.topic().runId, (id, topic) -> {
-            topic.subscribers.remove(subscriber);
+            topic.remove(subscriber);
             if (topic.subscribers.isEmpty()) {
                 interest.unfollow(id);
                 return null;

@@ -1,9 +1,12 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
+import io.vertx.core.Context;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -29,6 +32,37 @@ final class Topic {
     private final AtomicReferenceArray<RunEvent> ring = new AtomicReferenceArray<>(CAPACITY);
     private volatile long lastSeq;
     final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    /**
+     * The same subscribers by the event loop they write on, so that a commit wakes each loop
+     * once (one task that pumps its subscribers of this run) instead of scheduling a task per
+     * subscriber: with 1,000 subscribers that is 2 tasks per commit, not 1,000. Keyed by the
+     * Netty event loop, since each connection has a Vert.x context of its own (a duplicate of
+     * its server's); the task runs in the first member's context, on that same thread. At most
+     * one entry per event loop; an emptied entry stays until the topic goes.
+     */
+    private final Map<io.netty.channel.EventLoop, Loop> loops = new ConcurrentHashMap<>();
+
+    /** One event loop's subscribers of this run, and whether a wake of them is already scheduled. */
+    private static final class Loop {
+        final Context context;
+        final Set<Subscriber> members = ConcurrentHashMap.newKeySet();
+        final AtomicBoolean scheduled = new AtomicBoolean();
+
+        Loop(Context context) {
+            this.context = context;
+        }
+
+        void wake() {
+            if (scheduled.compareAndSet(false, true)) {
+                context.runOnContext(ignored -> {
+                    scheduled.set(false);
+                    for (Subscriber subscriber : members) {
+                        subscriber.pump();
+                    }
+                });
+            }
+        }
+    }
 
     Topic(UUID runId) {
         this.runId = runId;
@@ -46,10 +80,29 @@ final class Topic {
         }
     }
 
-    /** Committer thread only: wakes every subscriber once for what was just put. */
+    /** Under the hub's per-run lock (Hub.subscribe). */
+    void add(Subscriber subscriber) {
+        subscribers.add(subscriber);
+        loops.computeIfAbsent(eventLoop(subscriber), loop -> new Loop(subscriber.context())).members.add(subscriber);
+    }
+
+    /** Under the hub's per-run lock (Hub.unsubscribe). */
+    void remove(Subscriber subscriber) {
+        subscribers.remove(subscriber);
+        Loop loop = loops.get(eventLoop(subscriber));
+        if (loop != null) {
+            loop.members.remove(subscriber);
+        }
+    }
+
+    private static io.netty.channel.EventLoop eventLoop(Subscriber subscriber) {
+        return ((io.vertx.core.internal.ContextInternal) subscriber.context()).nettyEventLoop();
+    }
+
+    /** Committer (or relay) thread: wakes every subscriber, one task per event loop, for what was just put. */
     void wakeAll() {
-        for (Subscriber subscriber : subscribers) {
-            subscriber.wake();
+        for (Loop loop : loops.values()) {
+            loop.wake();
         }
     }
 
