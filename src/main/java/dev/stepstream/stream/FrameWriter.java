@@ -2,8 +2,8 @@ package dev.stepstream.stream;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslHandler;
 import io.vertx.core.http.HttpServerRequest;
@@ -16,47 +16,41 @@ import io.vertx.core.net.impl.ConnectionBase;
  * system call per event per subscriber, which was most of the server's CPU (docs/BENCHMARKS.md).
  *
  * <p>It is a handler of the connection's pipeline, installed before the upgrade just above the
- * transport (and TLS, when on), so that what it writes passes no HTTP or WebSocket encoder. It
- * holds back flushes from then until the stream's first write: the 101 response and the first
- * frames leave in one packet. The JDK's WebSocket client (java.net.http, which the CLI uses)
- * loses bytes that arrive just after a 101 that came alone, and then fails with "Unexpected
- * rsv bit" (reproduced with a plain socket server; docs/BENCHMARKS.md); data in the 101's own
- * packet reaches it intact. Frames written here go out behind anything already written, in
- * order; Vert.x's own writes (pings, pongs, the close frame) are made on the same event loop
- * and keep their place. It also tells the subscriber when the channel is writable again.
+ * transport (and TLS, when on), so that what it writes passes no HTTP or WebSocket encoder.
+ * Frames written here go out behind anything already written, in order; Vert.x's own writes
+ * (pings, pongs, the close frame) are made on the same event loop and keep their place. It
+ * also tells the subscriber when the channel is writable again.
  *
  * <p>Threads: the connection's event loop only.
  */
-final class FrameWriter extends ChannelDuplexHandler {
+final class FrameWriter extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext channel;
-    private boolean holding = true;
-    private boolean flushHeld;
     private Runnable onWritable;
 
     private FrameWriter() {}
 
-    /**
-     * Installs the writer on the connection of {@code request}, before it is upgraded. Flushes
-     * are held until the first {@link #flush}, or the end of the current event-loop task if the
-     * upgrade is refused, whichever comes first.
-     */
+    /** Installs the writer on the connection of {@code request}, before it is upgraded. */
     static FrameWriter install(HttpServerRequest request) {
         Channel channel = ((ConnectionBase) request.connection()).channel();
         ChannelPipeline pipeline = channel.pipeline();
         FrameWriter writer = new FrameWriter();
         SslHandler tls = pipeline.get(SslHandler.class);
         if (tls != null) {
-            pipeline.addAfter(pipeline.context(tls).name(), "stepstream-frames", writer);
+            pipeline.addAfter(pipeline.context(tls).name(), null, writer);
         } else {
-            pipeline.addFirst("stepstream-frames", writer);
+            pipeline.addFirst(null, writer);
         }
         return writer;
+    }
+
+    /** Takes the writer off again, when the upgrade failed and the connection stays HTTP. */
+    void uninstall() {
+        channel.pipeline().remove(this);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.channel = ctx;
-        ctx.executor().execute(this::release); // after the task that upgrades, whatever became of it
     }
 
     /** A buffer for {@code bytes} of frames, from the channel's pool; {@link #write} releases it. */
@@ -69,30 +63,9 @@ final class FrameWriter extends ChannelDuplexHandler {
         channel.write(frames, channel.voidPromise());
     }
 
-    /** Sends what was written (the 101 response too, the first time): one system call, where the socket takes it all. */
+    /** Sends what was written: one system call, where the socket takes it all. */
     void flush() {
-        holding = false;
-        flushHeld = false;
         channel.flush();
-    }
-
-    private void release() {
-        if (holding) {
-            holding = false;
-            if (flushHeld) {
-                flushHeld = false;
-                channel.flush();
-            }
-        }
-    }
-
-    @Override
-    public void flush(ChannelHandlerContext ctx) {
-        if (holding) {
-            flushHeld = true;
-        } else {
-            ctx.flush();
-        }
     }
 
     /** False while the channel holds more unsent bytes than its high-water mark. */

@@ -101,6 +101,7 @@ public final class StreamRoutes implements AutoCloseable {
             request.toWebSocket().onComplete(upgraded -> {
                 hub.opened();
                 if (upgraded.failed()) {
+                    writer.uninstall();
                     pass.release();
                     ctx.fail(upgraded.cause());
                     return;
