@@ -140,8 +140,8 @@ final class RunFollower {
                 continue; // a control message (caught_up, pong: no seq), or shown by an earlier connection
             }
             if (seq.asLong() > cursor + 1) {
-                notice("warning: the stream skipped events " + (cursor + 1)
-                        + (seq.asLong() - 1 > cursor + 1 ? ".." + (seq.asLong() - 1) : "") + " of run " + runId);
+                throw new StreamConnection.LostEventsException("events " + (cursor + 1)
+                        + (seq.asLong() - 1 > cursor + 1 ? ".." + (seq.asLong() - 1) : "") + " went missing on the way");
             }
             view.show(envelope, text);
             cursor = seq.asLong();

@@ -42,6 +42,17 @@ final class StreamConnection implements WebSocket.Listener {
         }
     }
 
+    /**
+     * Events went missing on the way (a seq gap: the server never skips one, so the transport
+     * lost them); the connection ends {@link StreamOutcome.Dropped}, and the follower resumes
+     * after its last seq, which brings them again.
+     */
+    static final class LostEventsException extends RuntimeException {
+        LostEventsException(String message) {
+            super(message);
+        }
+    }
+
     /** How a connection ended, whether it opened, and whether anything at all arrived on it. */
     record Result(StreamOutcome outcome, boolean opened, boolean heard) {}
 
@@ -161,6 +172,8 @@ final class StreamConnection implements WebSocket.Listener {
                     }
                 }
             }
+        } catch (LostEventsException e) {
+            outcome.complete(new StreamOutcome.Dropped(e.getMessage()));
         } catch (ProtocolException e) {
             outcome.complete(new StreamOutcome.Broken(e.getMessage()));
         } catch (RuntimeException e) {
