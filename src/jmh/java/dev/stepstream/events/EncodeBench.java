@@ -1,0 +1,67 @@
+package dev.stepstream.events;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.json.Json;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Encoding an event's envelope, the one time it is encoded (DESIGN.md invariant 5): what a
+ * script's output reader pays per line before the line is queued for commit.
+ * <ul>
+ *   <li>{@code stepLog}: a {@code step_log} as the run's driver makes it for each line, the
+ *       payload and the envelope included;</li>
+ *   <li>{@code prebuiltPayload}: {@link RunEvent#create} alone, around a payload tree that is
+ *       already built (a {@code step_complete});</li>
+ *   <li>{@code time}: the wire's time format, which every envelope carries.</li>
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Thread)
+public class EncodeBench {
+    private final UUID runId = UUID.randomUUID();
+    private final Instant time = Json.now();
+    private long seq;
+    private ObjectNode stepComplete;
+
+    @Setup
+    public void setUp() {
+        stepComplete = Json.object().put("stepId", "build").put("stepName", "Build the project")
+                .put("status", "success").put("attempt", 1).put("duration", 1234);
+    }
+
+    @Benchmark
+    public RunEvent stepLog() {
+        seq++;
+        return RunEvent.create(runId, seq, EventType.STEP_LOG, time, Json.object()
+                .put("stepId", "build").put("level", "info")
+                .put("message", "compiling module " + seq + " of the project")
+                .put("timestamp", Json.time(time)));
+    }
+
+    @Benchmark
+    public RunEvent prebuiltPayload() {
+        seq++;
+        return RunEvent.create(runId, seq, EventType.STEP_COMPLETE, time, stepComplete);
+    }
+
+    @Benchmark
+    public String time() {
+        return Json.time(time);
+    }
+}
