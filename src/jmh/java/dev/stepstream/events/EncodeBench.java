@@ -20,8 +20,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Encoding an event's envelope, the one time it is encoded (DESIGN.md invariant 5): what a
  * script's output reader pays per line before the line is queued for commit.
  * <ul>
- *   <li>{@code stepLog}: a {@code step_log} as the run's driver makes it for each line, the
- *       payload and the envelope included;</li>
+ *   <li>{@code stepLog}: a {@code step_log} as the run's driver makes it for each line
+ *       ({@link RunEvent#stepLog}: no payload tree);</li>
+ *   <li>{@code stepLogAsTree}: the same event made as every event was before, a payload tree
+ *       and {@link RunEvent#create};</li>
  *   <li>{@code prebuiltPayload}: {@link RunEvent#create} alone, around a payload tree that is
  *       already built (a {@code step_complete});</li>
  *   <li>{@code time}: the wire's time format, which every envelope carries.</li>
@@ -47,6 +49,12 @@ public class EncodeBench {
 
     @Benchmark
     public RunEvent stepLog() {
+        seq++;
+        return RunEvent.stepLog(runId, seq, time, "build", LogLevel.INFO, "compiling module " + seq + " of the project", false);
+    }
+
+    @Benchmark
+    public RunEvent stepLogAsTree() {
         seq++;
         return RunEvent.create(runId, seq, EventType.STEP_LOG, time, Json.object()
                 .put("stepId", "build").put("level", "info")

@@ -1,6 +1,7 @@
 package dev.stepstream.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
@@ -95,6 +96,9 @@ final class BatchEffects {
     }
 
     private static void apply(RunEffect run, RunEvent event) {
+        if (event.type() == EventType.STEP_LOG) {
+            return; // only lastSeq, which every event moves; its payload is not even parsed
+        }
         JsonNode payload = event.payload();
         long time = event.time().toEpochMilli();
         switch (event.type()) {
@@ -134,9 +138,7 @@ final class BatchEffects {
                 };
                 run.variables.put(name, value);
             }
-            case STEP_LOG -> {
-                // Only lastSeq, which every event moves.
-            }
+            case STEP_LOG -> { }
         }
     }
 
