@@ -3,6 +3,8 @@ package dev.stepstream.events;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -26,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       and {@link RunEvent#create};</li>
  *   <li>{@code prebuiltPayload}: {@link RunEvent#create} alone, around a payload tree that is
  *       already built (a {@code step_complete});</li>
- *   <li>{@code time}: the wire's time format, which every envelope carries.</li>
+ *   <li>{@code time}: the wire's time format, which every envelope carries;</li>
+ *   <li>{@code stepLogBefore} and {@code timeBefore}: how both were done before, for reference.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -36,6 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 @State(Scope.Thread)
 public class EncodeBench {
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
     private final UUID runId = UUID.randomUUID();
     private final Instant time = Json.now();
     private long seq;
@@ -62,6 +68,25 @@ public class EncodeBench {
                 .put("timestamp", Json.time(time)));
     }
 
+    /**
+     * The reference: a step_log as every event was encoded before (until 2026-11-29), both
+     * payload and envelope built as trees and serialised by the mapper, with the wire time
+     * formatted by a {@link DateTimeFormatter} twice. Kept so that one run compares the two.
+     */
+    @Benchmark
+    public byte[] stepLogBefore() {
+        seq++;
+        ObjectNode payload = Json.object().put("stepId", "build").put("level", "info")
+                .put("message", "compiling module " + seq + " of the project").put("timestamp", TIME.format(time));
+        ObjectNode envelope = Json.object();
+        envelope.put("runId", runId.toString());
+        envelope.put("seq", seq);
+        envelope.put("type", EventType.STEP_LOG.wire());
+        envelope.put("time", TIME.format(time));
+        envelope.set("payload", payload);
+        return Json.bytes(envelope);
+    }
+
     @Benchmark
     public RunEvent prebuiltPayload() {
         seq++;
@@ -71,5 +96,11 @@ public class EncodeBench {
     @Benchmark
     public String time() {
         return Json.time(time);
+    }
+
+    /** The reference for {@code time}: the formatter that {@link Json#time} used before. */
+    @Benchmark
+    public String timeBefore() {
+        return TIME.format(time);
     }
 }
