@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.UUID;
 
 /**
@@ -32,7 +34,25 @@ final class Envelopes {
     private static final byte[] TIMESTAMP = ascii("\",\"timestamp\":\"");
     private static final byte[] END = ascii("\"}}");
     private static final byte[] TRUNCATED_END = ascii("\",\"truncated\":true}}");
-    private static final int UUID_LENGTH = 36;
+    private static final byte[][] LEVELS = new byte[LogLevel.values().length][];
+
+    static {
+        for (LogLevel level : LogLevel.values()) {
+            LEVELS[level.ordinal()] = ascii(level.wire());
+        }
+    }
+
+    /**
+     * The run id and the time that {@link #stepLog} wrote last, as ASCII. A flood writes one
+     * run's id, and the same millisecond, hundreds of times in a row: copied as bytes, they
+     * cost no string and no char-by-char check (which a cold JVM runs slowly, interpreted,
+     * for the first part of a flood). Any thread may replace them; a record read through the
+     * volatile field is whole, and a miss only costs the formatting.
+     */
+    private static volatile Ascii<UUID> lastRunId = new Ascii<>(new UUID(0, 0), ascii(new UUID(0, 0).toString()));
+    private static volatile Ascii<Instant> lastTime = new Ascii<>(Instant.EPOCH, ascii(Json.time(Instant.EPOCH)));
+
+    private record Ascii<K>(K key, byte[] bytes) {}
 
     private Envelopes() {}
 
@@ -54,40 +74,60 @@ final class Envelopes {
      * {@code {"stepId","level","message","timestamp"[,"truncated":true]}}, whose timestamp is the
      * envelope's time, as the run's driver makes them.
      */
-    static byte[] stepLog(UUID runId, long seq, String time, String stepId, LogLevel level, String message,
+    static byte[] stepLog(UUID runId, long seq, Instant time, String stepId, LogLevel level, String message,
                           boolean truncated) {
         byte[] fast = stepLogAscii(runId, seq, time, stepId, level, message, truncated);
-        return fast != null ? fast : stepLogGenerated(runId, seq, time, stepId, level, message, truncated);
+        return fast != null ? fast : stepLogGenerated(runId, seq, Json.time(time), stepId, level, message, truncated);
     }
 
     /** The hand-written envelope, or null when a string is not plain ASCII that JSON takes as it is. */
-    private static byte[] stepLogAscii(UUID runId, long seq, String time, String stepId, LogLevel level,
+    private static byte[] stepLogAscii(UUID runId, long seq, Instant time, String stepId, LogLevel level,
                                        String message, boolean truncated) {
-        String levelText = level.wire();
+        byte[] id = runIdAscii(runId);
+        byte[] at = timeAscii(time);
+        byte[] levelText = LEVELS[level.ordinal()];
         byte[] end = truncated ? TRUNCATED_END : END;
-        int length = RUN_ID.length + UUID_LENGTH + SEQ.length + digits(seq) + STEP_LOG_TYPE.length + time.length()
-                + STEP_ID.length + stepId.length() + LEVEL.length + levelText.length() + MESSAGE.length
-                + message.length() + TIMESTAMP.length + time.length() + end.length;
+        int length = RUN_ID.length + id.length + SEQ.length + digits(seq) + STEP_LOG_TYPE.length + at.length
+                + STEP_ID.length + stepId.length() + LEVEL.length + levelText.length + MESSAGE.length
+                + message.length() + TIMESTAMP.length + at.length + end.length;
         byte[] out = new byte[length];
-        int at = put(out, 0, RUN_ID);
-        at = putAscii(out, at, runId.toString());
-        at = put(out, at, SEQ);
-        at = putDigits(out, at, seq);
-        at = put(out, at, STEP_LOG_TYPE);
-        at = putAscii(out, at, time);
-        at = put(out, at, STEP_ID);
-        at = putAscii(out, at, stepId);
-        at = put(out, at, LEVEL);
-        at = putAscii(out, at, levelText);
-        at = put(out, at, MESSAGE);
-        at = putAscii(out, at, message);
-        if (at < 0) {
+        int i = put(out, 0, RUN_ID);
+        i = put(out, i, id);
+        i = put(out, i, SEQ);
+        i = putDigits(out, i, seq);
+        i = put(out, i, STEP_LOG_TYPE);
+        i = put(out, i, at);
+        i = put(out, i, STEP_ID);
+        i = putAscii(out, i, stepId);
+        i = put(out, i, LEVEL);
+        i = put(out, i, levelText);
+        i = put(out, i, MESSAGE);
+        i = putAscii(out, i, message);
+        if (i < 0) {
             return null;
         }
-        at = put(out, at, TIMESTAMP);
-        at = putAscii(out, at, time);
-        at = put(out, at, end);
-        return at == length ? out : null;
+        i = put(out, i, TIMESTAMP);
+        i = put(out, i, at);
+        i = put(out, i, end);
+        return i == length ? out : null;
+    }
+
+    private static byte[] runIdAscii(UUID runId) {
+        Ascii<UUID> last = lastRunId;
+        if (!last.key().equals(runId)) {
+            last = new Ascii<>(runId, ascii(runId.toString()));
+            lastRunId = last;
+        }
+        return last.bytes();
+    }
+
+    private static byte[] timeAscii(Instant time) {
+        Ascii<Instant> last = lastTime;
+        if (!last.key().equals(time)) {
+            last = new Ascii<>(time, ascii(Json.time(time)));
+            lastTime = last;
+        }
+        return last.bytes();
     }
 
     private static byte[] stepLogGenerated(UUID runId, long seq, String time, String stepId, LogLevel level,
@@ -169,6 +209,6 @@ final class Envelopes {
     }
 
     private static byte[] ascii(String text) {
-        return text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -54,7 +54,7 @@ public final class RunEvent {
      */
     public static RunEvent stepLog(UUID runId, long seq, Instant time, String stepId, LogLevel level, String message,
                                    boolean truncated) {
-        byte[] json = Envelopes.stepLog(runId, seq, Json.time(time), stepId, level, message, truncated);
+        byte[] json = Envelopes.stepLog(runId, seq, time, stepId, level, message, truncated);
         return new RunEvent(runId, seq, EventType.STEP_LOG, time, null, json);
     }
 

@@ -25,6 +25,9 @@ import org.junit.jupiter.api.Timeout;
 class EnvelopeEncodingTest {
     private static final UUID RUN = UUID.fromString("0b7e5a0c-9f43-4c1e-8d2a-3f6e1b2c4d5e");
     private static final Instant T = Instant.parse("2026-11-26T10:30:45.123Z");
+    private static final List<UUID> RUNS = List.of(RUN, UUID.randomUUID(), UUID.randomUUID());
+    private static final List<Instant> TIMES = List.of(T, T.plusMillis(1), T.plusSeconds(1), Instant.parse("2031-01-01T00:00:00Z"),
+            T.plusNanos(456_789));
 
     /** How every event was encoded before: the envelope as an ObjectNode, written by the mapper. */
     private static byte[] treeEncoding(UUID runId, long seq, EventType type, Instant time, ObjectNode payload) {
@@ -79,8 +82,10 @@ class EnvelopeEncodingTest {
             for (LogLevel level : LogLevel.values()) {
                 for (boolean truncated : new boolean[] {false, true}) {
                     long seq = seqs[compared % seqs.length];
-                    RunEvent event = RunEvent.stepLog(RUN, seq, T, "build_2-x", level, message, truncated);
-                    byte[] expected = treeEncoding(RUN, seq, EventType.STEP_LOG, T, stepLogPayload("build_2-x", level, message, T, truncated));
+                    UUID run = RUNS.get(compared % RUNS.size()); // runs and times change, as concurrent runs do
+                    Instant time = TIMES.get(compared / 2 % TIMES.size());
+                    RunEvent event = RunEvent.stepLog(run, seq, time, "build_2-x", level, message, truncated);
+                    byte[] expected = treeEncoding(run, seq, EventType.STEP_LOG, time, stepLogPayload("build_2-x", level, message, time, truncated));
                     assertThat(new String(event.json(), StandardCharsets.UTF_8))
                             .as("message %s", message.chars().limit(40).mapToObj(Integer::toHexString).toList())
                             .isEqualTo(new String(expected, StandardCharsets.UTF_8));
