@@ -3,7 +3,7 @@
 # building, the committer. Builds them with the `jmh` Maven profile, then runs JMH.
 #
 # Usage: bench/jmh.sh [PATTERN] [JMH options…]
-#   bench/jmh.sh                      every benchmark (~10 min)
+#   bench/jmh.sh                      every benchmark (~5 min)
 #   bench/jmh.sh EncodeBench          one class (a regular expression over benchmark names)
 #   bench/jmh.sh CommitBench -p batch=4096 -prof gc
 #   bench/jmh.sh -l                   list them; -h for JMH's own options
