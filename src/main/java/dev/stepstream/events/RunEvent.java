@@ -43,13 +43,19 @@ public final class RunEvent {
     /** Creates an event and encodes its envelope, the one time it is encoded. */
     public static RunEvent create(UUID runId, long seq, EventType type, Instant time, ObjectNode payload) {
         Objects.requireNonNull(payload, "payload");
-        ObjectNode envelope = Json.object();
-        envelope.put("runId", runId.toString());
-        envelope.put("seq", seq);
-        envelope.put("type", type.wire());
-        envelope.put("time", Json.time(time));
-        envelope.set("payload", payload);
-        return new RunEvent(runId, seq, type, time, payload, Json.bytes(envelope));
+        return new RunEvent(runId, seq, type, time, payload, Envelopes.encode(runId, seq, type, Json.time(time), payload));
+    }
+
+    /**
+     * Creates a {@code step_log} with the payload {@code {"stepId","level","message","timestamp"}}
+     * (and {@code "truncated":true} when the message was cut), whose timestamp is {@code time}:
+     * the event a script makes for each line it prints, encoded without building a payload
+     * tree. Its payload is parsed from the envelope if someone asks for it, as a stored event's.
+     */
+    public static RunEvent stepLog(UUID runId, long seq, Instant time, String stepId, LogLevel level, String message,
+                                   boolean truncated) {
+        byte[] json = Envelopes.stepLog(runId, seq, time, stepId, level, message, truncated);
+        return new RunEvent(runId, seq, EventType.STEP_LOG, time, null, json);
     }
 
     /**

@@ -249,15 +249,17 @@ final class RunDriver {
         return new StepOutcome(status, error);
     }
 
+    /** A script's every line comes here: the envelope is written without a payload tree. */
     private void emitLog(String stepId, LogLevel level, String message) {
         Instant now = Json.now();
-        ObjectNode payload = Json.object().put("stepId", stepId).put("level", level.wire());
         String cut = Limits.cutOrNull(message);
-        payload.put("message", cut == null ? message : cut).put("timestamp", Json.time(now));
-        if (cut != null) {
-            payload.put("truncated", true);
+        emitLock.lock();
+        try {
+            lastSeq++;
+            eventLog.append(RunEvent.stepLog(runId, lastSeq, now, stepId, level, cut == null ? message : cut, cut != null));
+        } finally {
+            emitLock.unlock();
         }
-        emit(EventType.STEP_LOG, payload, now);
     }
 
     private void emit(EventType type, ObjectNode payload) {

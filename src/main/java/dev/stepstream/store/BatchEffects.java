@@ -1,6 +1,7 @@
 package dev.stepstream.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
@@ -25,6 +26,7 @@ final class BatchEffects {
 
     /** A run's net change. Null fields are left as stored. */
     static final class RunEffect {
+        final UUID id;
         final String runId;
         final long firstSeq;
         long lastSeq;
@@ -40,8 +42,9 @@ final class BatchEffects {
         /** By name: the new value as JSON bytes, or null when the variable was deleted. */
         final Map<String, byte[]> variables = new LinkedHashMap<>();
 
-        RunEffect(String runId, long firstSeq) {
-            this.runId = runId;
+        RunEffect(UUID id, long firstSeq) {
+            this.id = id;
+            this.runId = id.toString();
             this.firstSeq = firstSeq;
             this.lastSeq = firstSeq - 1;
         }
@@ -78,8 +81,15 @@ final class BatchEffects {
      */
     static BatchEffects fold(List<RunEvent> batch) {
         Map<UUID, RunEffect> byRun = new HashMap<>();
+        RunEffect run = null; // the previous event's: a flood's batch is mostly one run's
         for (RunEvent event : batch) {
-            RunEffect run = byRun.computeIfAbsent(event.runId(), id -> new RunEffect(id.toString(), event.seq()));
+            if (run == null || !run.id.equals(event.runId())) {
+                run = byRun.get(event.runId());
+                if (run == null) {
+                    run = new RunEffect(event.runId(), event.seq());
+                    byRun.put(event.runId(), run);
+                }
+            }
             if (event.seq() != run.lastSeq + 1) {
                 throw new IllegalArgumentException("events of run " + run.runId + " in one batch must have consecutive seqs: "
                         + event.seq() + " follows " + run.lastSeq);
@@ -95,6 +105,9 @@ final class BatchEffects {
     }
 
     private static void apply(RunEffect run, RunEvent event) {
+        if (event.type() == EventType.STEP_LOG) {
+            return; // only lastSeq, which every event moves; its payload is not even parsed
+        }
         JsonNode payload = event.payload();
         long time = event.time().toEpochMilli();
         switch (event.type()) {
@@ -134,9 +147,7 @@ final class BatchEffects {
                 };
                 run.variables.put(name, value);
             }
-            case STEP_LOG -> {
-                // Only lastSeq, which every event moves.
-            }
+            case STEP_LOG -> { }
         }
     }
 

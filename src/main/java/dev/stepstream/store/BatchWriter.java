@@ -8,8 +8,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * The statements of one commit, run inside the transaction {@link JdbcStore#commit} opens:
@@ -42,6 +44,15 @@ final class BatchWriter {
     private static final String INSERT_EVENTS = insertEvents(EVENTS_PER_INSERT);
 
     /**
+     * The same insert for rows that share their run and type (a script's flood of step_logs),
+     * which binds those two once per statement, as ?1 and ?2, and three parameters a row:
+     * on SQLite each bound value is a JNI call, and a bound string also a UTF-8 copy and a
+     * malloc, so binding 2 values a row fewer took about a fifth off the committer's CPU.
+     * SQLite only ({@link Dialect#numbersParameters}).
+     */
+    private static final String INSERT_UNIFORM_EVENTS = insertUniformEvents(EVENTS_PER_INSERT);
+
+    /**
      * Steps are inserted as pending by createRun; the insert branch only catches a step the run
      * did not declare, which is appended after the others rather than lost from the projection.
      * A null started_at keeps the stored one (see {@link StepEffect}).
@@ -68,10 +79,11 @@ final class BatchWriter {
      * @throws IllegalStateException when an event's run does not exist or its seqs do not
      *         continue the stored log; the caller's transaction then rolls everything back
      */
-    static void write(Connection connection, List<RunEvent> batch, BatchEffects effects) throws SQLException {
+    static void write(Connection connection, Dialect dialect, List<RunEvent> batch, BatchEffects effects)
+            throws SQLException {
         List<RunEffect> runs = effects.runs();
         advanceRuns(connection, runs);
-        insertEvents(connection, batch, effects);
+        insertEvents(connection, dialect, batch, effects);
         writeSteps(connection, runs);
         closeRunningSteps(connection, runs);
         writeVariables(connection, runs);
@@ -137,18 +149,23 @@ final class BatchWriter {
         }
     }
 
-    private static void insertEvents(Connection connection, List<RunEvent> batch, BatchEffects effects)
+    /** How one statement's rows are bound. */
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement insert, List<RunEvent> rows, BatchEffects effects) throws SQLException;
+    }
+
+    private static void insertEvents(Connection connection, Dialect dialect, List<RunEvent> batch, BatchEffects effects)
             throws SQLException {
         int whole = batch.size() / EVENTS_PER_INSERT * EVENTS_PER_INSERT;
-        if (whole > 0) {
-            try (PreparedStatement insert = connection.prepareStatement(INSERT_EVENTS)) {
-                for (int from = 0; from < whole; from += EVENTS_PER_INSERT) {
-                    bindEvents(insert, batch.subList(from, from + EVENTS_PER_INSERT), effects);
-                    insert.addBatch();
-                }
-                insert.executeBatch();
-            }
+        List<List<RunEvent>> uniform = new ArrayList<>();
+        List<List<RunEvent>> mixed = new ArrayList<>();
+        for (int from = 0; from < whole; from += EVENTS_PER_INSERT) {
+            List<RunEvent> rows = batch.subList(from, from + EVENTS_PER_INSERT);
+            (dialect.numbersParameters() && sameRunAndType(rows) ? uniform : mixed).add(rows);
         }
+        insertChunks(connection, INSERT_UNIFORM_EVENTS, uniform, effects, BatchWriter::bindUniformEvents);
+        insertChunks(connection, INSERT_EVENTS, mixed, effects, BatchWriter::bindEvents);
         if (whole < batch.size()) {
             List<RunEvent> rest = batch.subList(whole, batch.size());
             try (PreparedStatement insert = connection.prepareStatement(insertEvents(rest.size()))) {
@@ -158,16 +175,70 @@ final class BatchWriter {
         }
     }
 
+    /** Inserts chunks of {@link #EVENTS_PER_INSERT} rows: one statement, executed as one JDBC batch. */
+    private static void insertChunks(Connection connection, String sql, List<List<RunEvent>> chunks, BatchEffects effects,
+                                     Binder binder) throws SQLException {
+        if (chunks.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement insert = connection.prepareStatement(sql)) {
+            for (List<RunEvent> rows : chunks) {
+                binder.bind(insert, rows, effects);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    private static boolean sameRunAndType(List<RunEvent> rows) {
+        RunEvent first = rows.getFirst();
+        for (RunEvent row : rows) {
+            if (row.type() != first.type() || !row.runId().equals(first.runId())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void bindUniformEvents(PreparedStatement insert, List<RunEvent> rows, BatchEffects effects)
+            throws SQLException {
+        RunEvent first = rows.getFirst();
+        insert.setString(1, effects.runId(first));
+        insert.setString(2, first.type().wire());
+        int parameter = 2;
+        for (RunEvent event : rows) {
+            insert.setLong(++parameter, event.seq());
+            insert.setLong(++parameter, event.time().toEpochMilli());
+            insert.setBytes(++parameter, event.json());
+        }
+    }
+
     private static void bindEvents(PreparedStatement insert, List<RunEvent> events, BatchEffects effects)
             throws SQLException {
         int parameter = 0;
+        UUID runId = null;
+        String runIdText = null;
         for (RunEvent event : events) {
-            insert.setString(++parameter, effects.runId(event));
+            if (!event.runId().equals(runId)) {
+                runId = event.runId();
+                runIdText = effects.runId(event);
+            }
+            insert.setString(++parameter, runIdText);
             insert.setLong(++parameter, event.seq());
             insert.setString(++parameter, event.type().wire());
             insert.setLong(++parameter, event.time().toEpochMilli());
             insert.setBytes(++parameter, event.json());
         }
+    }
+
+    /** Rows of ({@code ?1}, seq, {@code ?2}, time, body): SQLite's numbered parameters. */
+    private static String insertUniformEvents(int rows) {
+        StringBuilder sql = new StringBuilder("INSERT INTO events (run_id, seq, type, time, body) VALUES ");
+        for (int row = 0, parameter = 3; row < rows; row++, parameter += 3) {
+            sql.append(row == 0 ? "" : ", ")
+                    .append("(?1, ?").append(parameter).append(", ?2, ?").append(parameter + 1).append(", ?").append(parameter + 2).append(')');
+        }
+        return sql.toString();
     }
 
     private static String insertEvents(int rows) {

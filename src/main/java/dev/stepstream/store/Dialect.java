@@ -10,25 +10,35 @@ enum Dialect {
      * A deferred transaction in WAL mode reads one snapshot from its first read on, so a
      * read that spans several statements needs nothing more than the transaction.
      */
-    SQLITE("SQLite", "classpath:db/migration/sqlite", null, ""),
+    SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true),
 
     /**
      * Read committed, the server's default, takes a new snapshot per statement; a read that
      * spans several statements asks for one snapshot for the whole transaction.
      */
     POSTGRESQL("PostgreSQL", "classpath:db/migration/postgresql",
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED");
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED", false);
 
     private final String displayName;
     private final String migrations;
     private final String snapshotStatement;
     private final String skipLocked;
+    private final boolean numbersParameters;
 
-    Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked) {
+    Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked, boolean numbersParameters) {
         this.displayName = displayName;
         this.migrations = migrations;
         this.snapshotStatement = snapshotStatement;
         this.skipLocked = skipLocked;
+        this.numbersParameters = numbersParameters;
+    }
+
+    /**
+     * Whether SQL may number its parameters ({@code ?1}) and bind one value in several places.
+     * SQLite does; the PostgreSQL driver knows only {@code ?}.
+     */
+    boolean numbersParameters() {
+        return numbersParameters;
     }
 
     /**

@@ -279,7 +279,7 @@ final class JdbcStore implements Store {
         }
         BatchEffects effects = BatchEffects.fold(batch);
         db.write("commit " + batch.size() + " events of " + effects.runCount() + " run(s)", connection -> {
-            BatchWriter.write(connection, batch, effects);
+            BatchWriter.write(connection, db.dialect(), batch, effects);
             return null;
         });
     }

@@ -3,6 +3,8 @@ package dev.stepstream.store;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
@@ -29,9 +31,20 @@ final class WalCheckpointer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WalCheckpointer.class);
 
+    /**
+     * The least time from one checkpoint's start to the next. A flood commits every few
+     * milliseconds; a checkpoint after each one made this thread preempt the committer hundreds
+     * of times a second on two cores, and copy (and sync) the same b-tree pages again and
+     * again. Meanwhile the log grows by at most what the committer writes in this time
+     * (a few MB), far below the writer's own bound.
+     */
+    static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+
     private final Connection connection;
     private final Thread thread;
     private final AtomicLong completed = new AtomicLong();
+    /** Set by {@link #request}, cleared by the checkpointer when it starts a checkpoint. */
+    private final AtomicBoolean requested = new AtomicBoolean();
     private volatile boolean closed;
 
     private WalCheckpointer(Connection connection) {
@@ -47,6 +60,7 @@ final class WalCheckpointer implements AutoCloseable {
 
     /** Asks for a checkpoint soon; never blocks. */
     void request() {
+        requested.set(true);
         LockSupport.unpark(thread);
     }
 
@@ -57,15 +71,22 @@ final class WalCheckpointer implements AutoCloseable {
 
     private void run() {
         while (!closed) {
-            LockSupport.park(this);
+            while (!requested.getAndSet(false) && !closed) {
+                LockSupport.park(this);
+            }
             if (closed) {
                 break;
             }
+            long started = System.nanoTime();
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
                 completed.incrementAndGet();
             } catch (SQLException e) {
                 log.warn("background WAL checkpoint failed; the writer's own checkpoints still bound the log", e);
+            }
+            long next = started + MIN_INTERVAL.toNanos();
+            for (long left = next - System.nanoTime(); left > 0 && !closed; left = next - System.nanoTime()) {
+                LockSupport.parkNanos(this, left);
             }
         }
     }

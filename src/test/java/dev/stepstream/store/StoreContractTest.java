@@ -410,6 +410,36 @@ abstract class StoreContractTest {
         assertThat(store.events(second, 0, 100)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L, 4L);
     }
 
+    @Test
+    void aLargeBatchOfRunsAndTypesInterleavedAndInLongStretchesIsStoredByteForByte() {
+        UUID first = queuedRun("greet");
+        UUID second = queuedRun("greet");
+        Log a = new Log(first);
+        Log b = new Log(second);
+        List<RunEvent> batch = new ArrayList<>(List.of(a.runStart(), b.runStart(), a.stepStart("greet", 1)));
+        batch.addAll(a.logs("greet", 250));            // stretches of one run's step_logs
+        for (int i = 0; i < 120; i++) {                 // the two runs and two types interleaved
+            batch.add(i % 2 == 0 ? b.stepLog("greet", "b" + i) : a.variable("n", i == 1 ? "create" : "update", null, "" + i));
+        }
+        batch.addAll(b.logs("greet", 130));
+        batch.add(a.runComplete("success", 9, null));
+
+        store.commit(batch);
+
+        for (UUID runId : List.of(first, second)) {
+            List<RunEvent> expected = batch.stream().filter(event -> event.runId().equals(runId)).toList();
+            List<RunEvent> stored = store.events(runId, 0, 1_000);
+            assertThat(stored).extracting(RunEvent::seq).isEqualTo(expected.stream().map(RunEvent::seq).toList());
+            for (int i = 0; i < stored.size(); i++) {
+                assertThat(stored.get(i).json()).isEqualTo(expected.get(i).json());
+                assertThat(stored.get(i).type()).isEqualTo(expected.get(i).type());
+                assertThat(stored.get(i).time()).isEqualTo(expected.get(i).time());
+            }
+            assertThat(run(runId).lastSeq()).isEqualTo(expected.size());
+        }
+        assertThat(run(first).variables()).isEqualTo(parse("{\"n\":119}"));
+    }
+
     // --- commit: atomicity ---------------------------------------------------------------
 
     @Test
