@@ -101,7 +101,7 @@ public final class StreamRoutes implements AutoCloseable {
                 pass.release(); // the client left while the run was looked up
                 return;
             }
-            Context context = Vertx.currentContext();
+            Context context = loopContext();
             StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_WEBSOCKET, ctx, asked.after() > 0);
             WebSocketSink sink = new WebSocketSink(socket, asked.batch(), measured);
             Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
@@ -112,6 +112,14 @@ public final class StreamRoutes implements AutoCloseable {
             hub.opened();
             upgrade.refused(ctx);
         });
+    }
+
+    /**
+     * The event loop's own context, not the request's duplicate of it (which lives as long as a
+     * stream that keeps it: 24 bytes each, for what the loop's context does as well).
+     */
+    private static Context loopContext() {
+        return ((io.vertx.core.internal.ContextInternal) Vertx.currentContext()).unwrap();
     }
 
     /** Counts the stream in (429/503 past the caps); a refusal here also ends the hub's "opening" count. */
@@ -283,7 +291,7 @@ public final class StreamRoutes implements AutoCloseable {
             return;
         }
         StreamMetrics.Connection measured = opened(StreamMetrics.Kind.ALL_RUNS, ctx, false);
-        FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, Vertx.currentContext(),
+        FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, loopContext(),
                 timings.writeTimeout().toMillis(), measured);
         hub.subscribe(subscriber);
         attach(socket, subscriber, pass, measured);

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,18 @@ final class Upgrade {
             .closeOnProtocolViolation(false)
             .build();
     private static final byte[] GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".getBytes(StandardCharsets.US_ASCII);
+    /** One digest per event loop: looking SHA-1 up in the security providers costs more than the hash. */
+    private static final ThreadLocal<MessageDigest> SHA1 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-1");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-1", e);
+        }
+    });
+    private static final byte[] SWITCHING = ("HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n"
+            + "sec-websocket-accept: ").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] WITH_PROTOCOL = ("\r\nsec-websocket-protocol: " + PROTOCOL + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final String HOLD = "stepstream-hold";
     private static final String DECODER = "stepstream-frames";
     private static final String SOCKET = "stepstream-socket";
@@ -167,23 +180,19 @@ final class Upgrade {
     }
 
     /** {@code Sec-WebSocket-Accept}: the key and the RFC's GUID, hashed with SHA-1, in Base64. */
-    static String acceptKey(String key) {
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            sha1.update(key.getBytes(StandardCharsets.US_ASCII));
-            return Base64.getEncoder().encodeToString(sha1.digest(GUID));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-1", e);
-        }
+    static byte[] acceptKey(String key) {
+        MessageDigest sha1 = SHA1.get();
+        sha1.update(key.getBytes(StandardCharsets.US_ASCII));
+        return Base64.getEncoder().encode(sha1.digest(GUID)); // digest() resets it for the next key
     }
 
     private static byte[] response(String key, String protocol) {
-        return ("HTTP/1.1 101 Switching Protocols\r\n"
-                + "upgrade: websocket\r\n"
-                + "connection: upgrade\r\n"
-                + "sec-websocket-accept: " + acceptKey(key) + "\r\n"
-                + (protocol == null ? "" : "sec-websocket-protocol: " + protocol + "\r\n")
-                + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] accept = acceptKey(key);
+        byte[] end = protocol == null ? END : WITH_PROTOCOL;
+        byte[] response = Arrays.copyOf(SWITCHING, SWITCHING.length + accept.length + end.length);
+        System.arraycopy(accept, 0, response, SWITCHING.length, accept.length);
+        System.arraycopy(end, 0, response, SWITCHING.length + accept.length, end.length);
+        return response;
     }
 
     private static String abbreviate(String text) {
