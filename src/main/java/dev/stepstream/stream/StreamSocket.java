@@ -4,9 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -37,7 +38,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Threads: the channel's event loop only, which owns every field.
  */
-final class StreamSocket extends ChannelInboundHandlerAdapter {
+final class StreamSocket extends ChannelDuplexHandler {
     /** Inbound text larger than this closes the connection with 1009 (API.md "Client to server"). */
     static final int MAX_INBOUND_BYTES = 512;
     private static final byte[] PONG = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
@@ -49,6 +50,8 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
     private static final int MAX_REASON_BYTES = 123;
     /** The code a close frame without one is reported with (RFC 6455 7.4.1: "no status received"). */
     private static final int NO_STATUS = 1005;
+    /** How long the stream waits for a client to show that it reads frames before sending it any (see {@link #writeHandshake}). */
+    private static final long LISTENING_TIMEOUT_MS = 250;
 
     /** What the socket tells its stream. Called on the event loop. */
     interface Events {
@@ -73,6 +76,15 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
     private Events events;
     private State state = State.OPEN;
     private Runnable onWritable;
+    /**
+     * Frames held back until the client shows that its WebSocket reads (null since): see
+     * {@link #writeHandshake}. With a close frame held behind them, and a timer that sends them
+     * anyway.
+     */
+    private java.util.ArrayDeque<ByteBuf> held;
+    private int heldBytes;
+    private ByteBuf heldClose;
+    private io.netty.util.concurrent.Future<?> listeningTimer;
     /** The client's close code when it closed first (0: it did not). */
     private int clientCode;
     /** The connection broke the protocol: the frame decoder reads nothing more, so no close frame will come back. */
@@ -103,19 +115,32 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
         clock.add(this);
     }
 
-    /** Writes the 101 answer, without flushing: it leaves with the stream's first frames. */
+    /**
+     * Writes the 101 answer and a ping frame, and holds every frame after them back until the
+     * client shows that its WebSocket reads: its pong, or any frame it sends (or, from a client
+     * that answers no ping, after {@value #LISTENING_TIMEOUT_MS} ms).
+     *
+     * <p>Why: the JDK's client (java.net.http, which the CLI and the tests use) loses what
+     * arrives while it hands the connection from its HTTP reader to its WebSocket reader. What
+     * came in the same read as the 101 survives; a further read in that moment is dropped, and
+     * the stream goes on from the middle of a frame ("Unexpected rsv1 bit"). Seen in FanOutTest:
+     * clients failed exactly 16 KB (the JDK's read buffer) into their first burst, whether the
+     * 101 came alone or with the first frames (commit d1ef865 did the latter). A pong comes from
+     * the WebSocket reader, so once it arrives nothing can be lost. It costs a stream one round
+     * trip before its first frames.
+     */
     void writeHandshake(byte[] response) {
-        ByteBuf out = channel.alloc().buffer(response.length);
-        out.writeBytes(response);
+        ByteBuf out = channel.alloc().buffer(response.length + 2);
+        out.writeBytes(response).writeByte(FIN | PING).writeByte(0);
         channel.write(out, channel.voidPromise());
+        held = new java.util.ArrayDeque<>(4);
+        listeningTimer = channel.executor().schedule(this::listening, LISTENING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
-     * Starts the socket once its stream is wired to {@code events} and has written its first
-     * frames: sends what was written (the 101 answer and those frames together, unless the stream
-     * flushed already: the JDK's client loses bytes that arrive just after a 101 that came alone,
-     * then fails with "Unexpected rsv bit"; see commit d1ef865), then reads the client's frames,
-     * beginning with any that came early.
+     * Starts the socket once its stream is wired to {@code events}: sends the 101 answer and the
+     * ping (whatever the stream wrote meanwhile is held back, see {@link #writeHandshake}), then
+     * reads the client's frames, beginning with any that came early.
      */
     void start(Events events) {
         this.events = events;
@@ -141,25 +166,80 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
             frames.release();
             return;
         }
-        channel.write(frames, channel.voidPromise());
+        send(frames);
+    }
+
+    private void send(ByteBuf frames) {
+        if (held != null) {
+            held.add(frames);
+            heldBytes += frames.readableBytes();
+        } else {
+            channel.write(frames, channel.voidPromise());
+        }
     }
 
     /** Sends what was written: one system call, where the socket takes it all. */
     void flush() {
-        channel.flush();
+        if (held == null) {
+            channel.flush();
+        }
     }
 
-    /** False while the channel holds more unsent bytes than its high-water mark. */
+    /** False while the channel (or what is held back) holds more unsent bytes than the channel's high-water mark. */
     boolean writable() {
-        return channel.channel().isWritable();
+        return held != null ? heldBytes < channel.channel().config().getWriteBufferHighWaterMark() : channel.channel().isWritable();
     }
 
     /** Runs {@code writable} once, soon, when the channel has drained below its low-water mark. */
     void onWritable(Runnable writable) {
-        if (channel.channel().isWritable()) {
+        if (held == null && channel.channel().isWritable()) {
             channel.executor().execute(writable); // never from inside the caller's own turn
         } else {
             onWritable = writable;
+        }
+    }
+
+    /** The client's WebSocket reads (or it answers no ping): what was held back goes, in order. */
+    private void listening() {
+        if (held == null) {
+            return;
+        }
+        java.util.ArrayDeque<ByteBuf> frames = held;
+        held = null;
+        heldBytes = 0;
+        listeningTimer.cancel(false);
+        listeningTimer = null;
+        for (ByteBuf frame : frames) {
+            channel.write(frame, channel.voidPromise());
+        }
+        ByteBuf close = heldClose;
+        heldClose = null;
+        if (close != null) {
+            writeClose(close);
+        } else {
+            channel.flush();
+        }
+        if (onWritable != null && channel.channel().isWritable()) {
+            Runnable waiting = onWritable;
+            onWritable = null;
+            channel.executor().execute(waiting);
+        }
+    }
+
+    /** Drops what was held back (the connection is failing or gone). */
+    private void dropHeld() {
+        if (held != null) {
+            held.forEach(ByteBuf::release);
+            held = null;
+            heldBytes = 0;
+        }
+        if (heldClose != null) {
+            heldClose.release();
+            heldClose = null;
+        }
+        if (listeningTimer != null) {
+            listeningTimer.cancel(false);
+            listeningTimer = null;
         }
     }
 
@@ -181,6 +261,16 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
         }
         state = State.CLOSING;
         ByteBuf frame = closeFrame(code.code(), reason);
+        if (failed) {
+            dropHeld();
+        } else if (held != null) {
+            heldClose = frame; // after the frames held before it
+            return;
+        }
+        writeClose(frame);
+    }
+
+    private void writeClose(ByteBuf frame) {
         if (failed) {
             channel.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
         } else {
@@ -206,7 +296,7 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
                 events.closeRequested(CloseCode.GOING_AWAY, "nothing received; reconnect with after");
             } else if (now - lastPing >= clock.pingNanos()) {
                 lastPing = now;
-                if (writable()) { // a client that does not read would not see it either
+                if (held == null && writable()) { // a client that does not read would not see it either
                     channel.writeAndFlush(control(PING, null), channel.voidPromise());
                 }
             }
@@ -221,6 +311,9 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
         }
         received = true;
         try {
+            if (!(frame instanceof CloseWebSocketFrame)) {
+                listening(); // it sends frames, so it reads them
+            }
             switch (frame) {
                 case CloseWebSocketFrame close -> closeReceived(close);
                 case PingWebSocketFrame ping -> {
@@ -299,11 +392,13 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
     private void closeReceived(CloseWebSocketFrame close) {
         if (state == State.OPEN) {
             state = State.CLOSING;
+            dropHeld(); // the client is leaving: what it has not seen yet, it will not need
             int code = close.statusCode();
             clientCode = code == -1 ? NO_STATUS : code;
             ByteBuf answer = code == -1 ? control(CLOSE, null) : closeFrame(code, "");
             channel.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
         } else if (state == State.CLOSING) {
+            dropHeld();
             channel.close();
         }
     }
@@ -328,6 +423,17 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * The channel is being closed from outside (the HTTP server closes every channel it accepted
+     * when it stops, after {@code Hub.closeAll} sent 1001): what was held back goes first, so that
+     * the client gets its close frame.
+     */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        listening();
+        ctx.close(promise);
+    }
+
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         Runnable waiting = onWritable;
@@ -346,6 +452,7 @@ final class StreamSocket extends ChannelInboundHandlerAdapter {
         state = State.CLOSED;
         clock.remove(this);
         text = null;
+        dropHeld();
         if (events != null) {
             events.ended(clientCode == 0 ? null : clientCode);
         }
