@@ -145,12 +145,9 @@ public final class Server implements AutoCloseable {
                 // No HTTP/2 upgrade over cleartext: it caps a connection at 100 concurrent
                 // streams, which the JDK's client (it upgrades by default) turns into errors.
                 .setHttp2ClearTextEnabled(false)
+                // WebSockets: the stream endpoints answer the handshake and serve the socket
+                // themselves (stream/Upgrade), so Vert.x's WebSocket options play no part.
                 .setMaxInitialLineLength(8 * 1024)
-                .setWebSocketSubProtocols(List.of("stepstream.v2"))
-                // Clients send only small control messages; 64 KiB bounds what Vert.x aggregates
-                // before our 512-byte rule closes the connection with 1009.
-                .setMaxWebSocketFrameSize(64 * 1024)
-                .setMaxWebSocketMessageSize(64 * 1024)
                 .setMaxHeaderSize(16 * 1024);
         security.configure(options, config.streams());
         // One server per event loop, all on one port (Vert.x shares it and spreads connections):

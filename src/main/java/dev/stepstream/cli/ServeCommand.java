@@ -45,7 +45,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Close a WebSocket from which nothing arrived for this long (default 60s).")
     String wsIdleTimeout;
     @Option(names = "--write-timeout", paramLabel = "DURATION",
-            description = "Close a stream whose write cannot complete within this (default 10s).")
+            description = "Close a stream whose write cannot complete within this, and a WebSocket whose client has not"
+                    + " answered the server's close frame within this (default 10s).")
     String writeTimeout;
     @Option(names = "--sse-keep-alive", paramLabel = "DURATION", description = "SSE comment line interval (default 15s).")
     String sseKeepAlive;

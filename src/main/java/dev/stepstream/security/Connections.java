@@ -94,6 +94,30 @@ final class Connections {
         }
     }
 
+    /**
+     * The stream layer took {@code connection} over from Vert.x (on its event loop): Vert.x will
+     * not call its close handler, so its state is forgotten here (its head timer stopped) and the
+     * caller calls {@link #takenOverClosed} once when it closes.
+     *
+     * @return whether the connection was open and counted (false: it closed already, and was counted out)
+     */
+    boolean takenOver(HttpConnection connection) {
+        State state = states.remove(connection);
+        if (state == null) {
+            return false;
+        }
+        if (state.headTimer != -1) {
+            io.vertx.core.Vertx.currentContext().owner().cancelTimer(state.headTimer);
+            state.headTimer = -1;
+        }
+        return true;
+    }
+
+    /** A connection {@link #takenOver taken over} closed: counts it out. Any thread. */
+    void takenOverClosed() {
+        open.decrementAndGet();
+    }
+
     long requestTimeoutMs() {
         return requestTimeoutMs;
     }

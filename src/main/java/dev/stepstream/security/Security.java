@@ -42,7 +42,7 @@ public final class Security implements AutoCloseable {
         this.credentials = Credentials.from(settings, clock);
         Config.Limits limits = settings.limits();
         this.connections = new Connections(limits.maxConnections(), limits.requestTimeout().toMillis());
-        this.gate = new StreamGate(limits, clock);
+        this.gate = new StreamGate(limits, clock, connections);
         this.origins = new Origins(config.allowedOrigins(), settings.trustProxy());
         RateLimits requests = new RateLimits(limits.requests());
         RateLimits streams = new RateLimits(limits.streams());

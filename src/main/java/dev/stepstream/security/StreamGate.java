@@ -15,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Admits streams (run streams, SSE, the all-runs stream) within the connection caps, and ends
  * them when their credentials do: a JWT's stream is closed at its {@code exp}, a token's when
  * it is revoked from the tokens file. The stream endpoints call {@link #admit} before the
- * upgrade, {@link Pass#onCredentialsEnd} once the stream is wired, and {@link Pass#release} when
- * it closes (or was never opened).
+ * upgrade, {@link Pass#takeOver} if they take the connection over from Vert.x,
+ * {@link Pass#onCredentialsEnd} once the stream is wired, and {@link Pass#release} when it
+ * closes (or was never opened).
  *
  * <p>Thread-safe: the counts are concurrent maps changed atomically per key; a pass's timer and
  * closer are set on its connection's event loop, and revocation hops to that loop to close.
@@ -24,14 +25,17 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class StreamGate {
     private final Config.Limits limits;
     private final Clock clock;
+    /** The server's connection count, for connections a stream takes over from Vert.x. */
+    private final Connections connections;
     /** Open streams per limited client, by client key; also how revocation finds a token's streams. */
     private final ConcurrentHashMap<String, Set<Pass>> byClient = new ConcurrentHashMap<>();
     /** Open streams per run. */
     private final ConcurrentHashMap<UUID, Integer> byRun = new ConcurrentHashMap<>();
 
-    StreamGate(Config.Limits limits, Clock clock) {
+    StreamGate(Config.Limits limits, Clock clock, Connections connections) {
         this.limits = limits;
         this.clock = clock;
+        this.connections = connections;
     }
 
     /**
@@ -99,6 +103,7 @@ public final class StreamGate {
         private volatile Context context;  // set once, on the connection's loop, by onCredentialsEnd
         private volatile Runnable closer;  // idem
         private long timer = -1;           // owned by the connection's event loop
+        private volatile boolean connection; // holds its connection's place in the count (see takeOver)
 
         private Pass(Client client, UUID runId) {
             this.client = client;
@@ -121,6 +126,16 @@ public final class StreamGate {
                     close.run();
                 });
             }
+        }
+
+        /**
+         * The stream took {@code connection} over from Vert.x, whose close handler, which counts
+         * connections out, will therefore never run: the pass holds the connection's place in the
+         * count ({@code --max-connections}) from now on, and gives it back on {@link #release}.
+         * Call on the connection's event loop, at most once, before {@link #release}.
+         */
+        public void takeOver(io.vertx.core.http.HttpConnection taken) {
+            connection = connections.takenOver(taken);
         }
 
         /** When the principal's credentials expire, or null. */
@@ -151,6 +166,9 @@ public final class StreamGate {
                 });
             }
             releaseRun();
+            if (connection) {
+                connections.takenOverClosed();
+            }
             if (client != null) {
                 byClient.computeIfPresent(client.key(), (key, passes) -> {
                     passes.remove(this);

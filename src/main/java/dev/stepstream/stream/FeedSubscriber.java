@@ -1,8 +1,8 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.metrics.StreamMetrics;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
-import io.vertx.core.http.ServerWebSocket;
 
 /**
  * A dashboard on the all-runs stream: a cursor over the {@link RunFeed}, starting at its end
@@ -14,13 +14,13 @@ final class FeedSubscriber extends Pump {
 
     private final Hub hub;
     private final RunFeed feed;
-    private final ServerWebSocket socket;
+    private final StreamSocket socket;
     private final String workflowId; // null: every workflow
     private final StreamMetrics.Connection metrics;
 
     private long cursor;
 
-    FeedSubscriber(Hub hub, RunFeed feed, ServerWebSocket socket, String workflowId, Context context, long writeTimeoutMs,
+    FeedSubscriber(Hub hub, RunFeed feed, StreamSocket socket, String workflowId, Context context, long writeTimeoutMs,
                    StreamMetrics.Connection metrics) {
         super(context, writeTimeoutMs);
         this.hub = hub;
@@ -31,15 +31,27 @@ final class FeedSubscriber extends Pump {
         this.cursor = feed.lastSeq();
     }
 
+    /** Writes what the feed has past the cursor while the socket has room, and flushes once. */
     @Override
     void pump() {
         if (paused()) {
             return;
         }
+        try {
+            writeTurn();
+        } finally {
+            socket.flush();
+        }
+    }
+
+    private void writeTurn() {
         for (int written = 0; written < MAX_ITEMS_PER_TURN && cursor < feed.lastSeq(); ) {
-            if (socket.writeQueueFull()) {
-                awaitDrain();
-                return;
+            if (!socket.writable()) {
+                socket.flush(); // the socket may take it all at once
+                if (!socket.writable()) {
+                    awaitDrain();
+                    return;
+                }
             }
             RunFeed.Item item = feed.at(cursor + 1);
             if (item == null) {
@@ -48,7 +60,9 @@ final class FeedSubscriber extends Pump {
             }
             cursor = item.feedSeq();
             if (workflowId == null || workflowId.equals(item.workflowId())) {
-                socket.writeFrame(Frames.text(item.json()));
+                ByteBuf frame = socket.buffer(Frames.frameLength(item.json().length));
+                Frames.writeText(frame, item.json());
+                socket.write(frame);
                 metrics.sentItem(item.json().length);
                 written++;
             }
@@ -61,14 +75,14 @@ final class FeedSubscriber extends Pump {
     @Override
     void onDrain(Runnable drained) {
         metrics.stalled();
-        socket.drainHandler(ignored -> drained.run());
+        socket.onWritable(drained);
     }
 
     @Override
     void sendClose(CloseCode code, String reason) {
-        if (!socket.isClosed()) {
+        if (socket.open()) {
             metrics.closeSent(code.code());
-            socket.close(code.code(), reason);
+            socket.close(code, reason);
         }
     }
 

@@ -1,11 +1,9 @@
 package dev.stepstream.stream;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
 import dev.stepstream.api.Who;
 import dev.stepstream.app.Config;
-import dev.stepstream.json.Json;
 import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.security.Origins;
 import dev.stepstream.security.StreamGate;
@@ -15,22 +13,18 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
 /**
  * The stream endpoints of API.md: the run stream (WebSocket), its SSE form on the events
  * route, and the all-runs stream. Parameters are checked and the run looked up before the
- * upgrade, so that a refusal is a plain HTTP error with the JSON error body.
+ * upgrade, so that a refusal is a plain HTTP error with the JSON error body. Vert.x serves a
+ * WebSocket request up to the upgrade (routing, the security guard, the checks); then the
+ * stream takes the connection over ({@link Upgrade}) and is served by a {@link StreamSocket}.
  */
 public final class StreamRoutes implements AutoCloseable {
-    /** Inbound text larger than this closes the connection with 1009. */
-    static final int MAX_INBOUND_BYTES = 512;
-    private static final byte[] PONG = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
-
     private final Hub hub;
     private final History history;
     private final Config.StreamTimings timings;
@@ -38,6 +32,8 @@ public final class StreamRoutes implements AutoCloseable {
     /** Connection caps, and the end of a stream whose credentials end (docs/security.md). */
     private final StreamGate gate;
     private final StreamMetrics metrics;
+    /** Pings, idle closes and close handshakes of every stream socket: one clock per event loop. */
+    private final Heartbeats heartbeats;
 
     public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, Origins origins, StreamGate gate,
                         StreamMetrics metrics) {
@@ -47,6 +43,7 @@ public final class StreamRoutes implements AutoCloseable {
         this.timings = timings;
         this.origins = origins;
         this.gate = gate;
+        this.heartbeats = new Heartbeats(timings);
     }
 
     private void checkOpen() {
@@ -93,31 +90,36 @@ public final class StreamRoutes implements AutoCloseable {
     private void runStream(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         Request asked = parse(ctx, Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE));
-        beforeUpgrade(request, " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
+        beforeUpgrade(ctx, " (or read the events with GET /api/v2/workflows/runs/" + asked.runId() + "/events)");
         StreamGate.Pass pass = admit(ctx, asked.runId());
         request.pause();
+        Upgrade upgrade = Upgrade.hold(request);
         lookUp(ctx, asked, run -> {
-            FrameWriter writer = FrameWriter.install(request);
-            request.toWebSocket().onComplete(upgraded -> {
-                hub.opened();
-                if (upgraded.failed()) {
-                    writer.uninstall();
-                    pass.release();
-                    ctx.fail(upgraded.cause());
-                    return;
-                }
-                ServerWebSocket socket = upgraded.result();
-                Context context = Vertx.currentContext();
-                StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_WEBSOCKET, ctx, asked.after() > 0);
-                WebSocketSink sink = new WebSocketSink(socket, writer, asked.batch(), measured);
-                Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
-                        asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
-                attach(socket, subscriber, pass, measured);
-            });
+            StreamSocket socket = upgrade.accept(heartbeats, pass);
+            hub.opened();
+            if (socket == null) {
+                pass.release(); // the client left while the run was looked up
+                return;
+            }
+            Context context = loopContext();
+            StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_WEBSOCKET, ctx, asked.after() > 0);
+            WebSocketSink sink = new WebSocketSink(socket, asked.batch(), measured);
+            Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
+                    asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
+            attach(socket, subscriber, pass, measured);
         }, () -> {
             pass.release();
             hub.opened();
+            upgrade.refused(ctx);
         });
+    }
+
+    /**
+     * The event loop's own context, not the request's duplicate of it (which lives as long as a
+     * stream that keeps it: 24 bytes each, for what the loop's context does as well).
+     */
+    private static Context loopContext() {
+        return ((io.vertx.core.internal.ContextInternal) Vertx.currentContext()).unwrap();
     }
 
     /** Counts the stream in (429/503 past the caps); a refusal here also ends the hub's "opening" count. */
@@ -132,81 +134,48 @@ public final class StreamRoutes implements AutoCloseable {
 
     /**
      * The checks both WebSocket endpoints make before the upgrade, in order: the origin, that it
-     * is an upgrade at all, that the server is not shutting down. On success the request counts
-     * as opening until {@link Hub#opened}.
+     * is an upgrade at all, the handshake's headers, that the server is not shutting down. On
+     * success the request counts as opening until {@link Hub#opened}.
      */
-    private void beforeUpgrade(HttpServerRequest request, String hint) {
+    private void beforeUpgrade(RoutingContext ctx, String hint) {
+        HttpServerRequest request = ctx.request();
         checkOrigin(request);
         if (!request.canUpgradeToWebSocket()) {
             throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client" + hint);
         }
+        Upgrade.check(ctx);
         checkOpen();
         hub.opening();
     }
 
     /**
-     * Wires an upgraded socket to its connection: liveness (pings, idle close), client messages
-     * (pong, 1009), the close, and a close with 1001 if the server began shutting down while it
-     * was being opened; otherwise starts it writing.
+     * Wires a socket to its stream: the socket's requests to close (idle, bad input), the end of
+     * the connection, the close with 1008 when the credentials end, and a close with 1001 if the
+     * server began shutting down while it was being opened; otherwise starts the stream writing.
+     * Then starts the socket, which sends the 101 with the stream's first frames.
      */
-    private void attach(ServerWebSocket socket, Pump connection, StreamGate.Pass pass, StreamMetrics.Connection measured) {
-        Liveness liveness = new Liveness(connection.context().owner(), socket, timings.pingInterval().toMillis(),
-                timings.idleTimeout().toMillis(), () -> connection.close(CloseCode.GOING_AWAY, "nothing received; reconnect with after"));
-        socket.textMessageHandler(text -> {
-            liveness.received();
-            inbound(text, () -> {
-                if (!socket.writeQueueFull()) { // a client that pings but never reads gets no queue of pongs
-                    socket.writeFrame(Frames.text(PONG));
-                }
-            }, reason -> connection.close(CloseCode.TOO_BIG, reason));
-        });
-        socket.binaryMessageHandler(ignored -> liveness.received());
-        // A frame the decoder refuses: Vert.x would close with 1000, which says "the run is over".
-        socket.exceptionHandler(failure -> {
-            if (failure instanceof io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException corrupted) {
-                boolean tooBig = corrupted.closeStatus().code() == CloseCode.TOO_BIG.code();
-                connection.close(tooBig ? CloseCode.TOO_BIG : CloseCode.PROTOCOL,
-                        tooBig ? "frames to the server are at most 64 KiB" : "not a valid WebSocket frame");
+    private void attach(StreamSocket socket, Pump connection, StreamGate.Pass pass, StreamMetrics.Connection measured) {
+        StreamSocket.Events events = new StreamSocket.Events() {
+            @Override
+            public void closeRequested(CloseCode code, String reason) {
+                connection.close(code, reason);
             }
-        });
-        socket.closeHandler(ignored -> {
-            liveness.stop();
-            pass.release();
-            connection.closed();
-            measured.gone(closeStatus(socket));
-        });
+
+            @Override
+            public void ended(Integer clientCode) {
+                pass.release(); // gives back the connection's place in --max-connections too
+                connection.closed();
+                measured.gone(clientCode);
+            }
+        };
         pass.onCredentialsEnd(connection.context(), () -> connection.close(CloseCode.POLICY,
                 "the token expired or was revoked; reconnect with a valid token and after"));
         if (hub.closing()) {
             connection.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
-            return;
+        } else {
+            connection.pump();
         }
-        connection.pump();
-    }
-
-    /**
-     * A message from a client: over 512 bytes closes the connection with 1009,
-     * {@code {"type":"ping"}} is answered with {@code {"type":"pong"}}, anything else is ignored.
-     */
-    private static void inbound(String text, Runnable pong, java.util.function.Consumer<String> tooBig) {
-        if (text.length() > MAX_INBOUND_BYTES || text.getBytes(StandardCharsets.UTF_8).length > MAX_INBOUND_BYTES) {
-            tooBig.accept("messages to the server are at most " + MAX_INBOUND_BYTES + " bytes");
-            return;
-        }
-        try {
-            JsonNode message = Json.MAPPER.readTree(text);
-            if (message != null && "ping".equals(message.path("type").asText())) {
-                pong.run();
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            // not JSON: ignored, as any other message
-        }
-    }
-
-    /** The close code the client sent, or null when the connection ended without one. */
-    private static Integer closeStatus(ServerWebSocket socket) {
-        Short code = socket.closeStatusCode();
-        return code == null ? null : Integer.valueOf(code);
+        socket.start(events);
     }
 
     /**
@@ -312,24 +281,25 @@ public final class StreamRoutes implements AutoCloseable {
     }
 
     private void allRuns(RoutingContext ctx) {
-        HttpServerRequest request = ctx.request();
         String workflowId = Params.single(ctx, "workflowId");
-        beforeUpgrade(request, "");
+        beforeUpgrade(ctx, "");
         StreamGate.Pass pass = admit(ctx, null);
-        request.toWebSocket().onComplete(upgraded -> hub.opened()).onSuccess(socket -> {
-            StreamMetrics.Connection measured = opened(StreamMetrics.Kind.ALL_RUNS, ctx, false);
-            FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, Vertx.currentContext(),
-                    timings.writeTimeout().toMillis(), measured);
-            hub.subscribe(subscriber);
-            attach(socket, subscriber, pass, measured);
-        }).onFailure(failure -> {
+        StreamSocket socket = Upgrade.hold(ctx.request()).accept(heartbeats, pass);
+        hub.opened();
+        if (socket == null) {
             pass.release();
-            ctx.fail(failure);
-        });
+            return;
+        }
+        StreamMetrics.Connection measured = opened(StreamMetrics.Kind.ALL_RUNS, ctx, false);
+        FeedSubscriber subscriber = new FeedSubscriber(hub, hub.feed(), socket, workflowId, loopContext(),
+                timings.writeTimeout().toMillis(), measured);
+        hub.subscribe(subscriber);
+        attach(socket, subscriber, pass, measured);
     }
 
     @Override
     public void close() {
+        heartbeats.close();
         history.close();
     }
 }

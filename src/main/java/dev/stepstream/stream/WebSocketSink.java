@@ -3,7 +3,6 @@ package dev.stepstream.stream;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.metrics.StreamMetrics;
 import io.netty.buffer.ByteBuf;
-import io.vertx.core.http.ServerWebSocket;
 import java.util.List;
 
 /**
@@ -12,13 +11,11 @@ import java.util.List;
  * subscriber flushes once per turn.
  */
 final class WebSocketSink implements StreamSink {
-    private final ServerWebSocket socket;
-    private final FrameWriter writer;
+    private final StreamSocket writer;
     private final boolean batch;
     private final StreamMetrics.Connection metrics;
 
-    WebSocketSink(ServerWebSocket socket, FrameWriter writer, boolean batch, StreamMetrics.Connection metrics) {
-        this.socket = socket;
+    WebSocketSink(StreamSocket writer, boolean batch, StreamMetrics.Connection metrics) {
         this.writer = writer;
         this.batch = batch;
         this.metrics = metrics;
@@ -65,10 +62,9 @@ final class WebSocketSink implements StreamSink {
 
     @Override
     public void close(CloseCode code, String reason) {
-        writer.flush();
-        if (!socket.isClosed()) {
+        if (writer.open()) {
             metrics.closeSent(code.code());
-            socket.close(code.code(), reason);
+            writer.close(code, reason);
         }
     }
 }

@@ -196,6 +196,33 @@ class LimitsTest {
         });
     }
 
+    /**
+     * A WebSocket stream takes its connection over from the HTTP server, whose own bookkeeping
+     * then never hears of its end: the stream gives its place in the count back itself. Three
+     * times as many streams as the cap allows connections, one after the other, all open.
+     */
+    @Test
+    void streamsThatEndedNoLongerCountAgainstTheConnectionCap() {
+        capped.apply(QUICK);
+        String run = capped.execute("quick", null);
+        capped.awaitEnd(run);
+        for (int i = 0; i < 18; i++) {
+            try (WsClient stream = WsClient.connect(HTTP, capped.streamUrl(run, ""))) {
+                assertThat(stream.awaitClose().code()).as("stream %d", i).isEqualTo(1000);
+            }
+        }
+        for (int i = 0; i < 6; i++) {
+            try (WsClient stream = WsClient.connect(HTTP, capped.wsUrl("/api/v2/stream"))) {
+                stream.sendClose();
+                assertThat(stream.awaitClose().code()).as("all-runs stream %d", i).isEqualTo(1000);
+            }
+        }
+        Await.until("plain requests are served too", Duration.ofSeconds(10), () -> {
+            RawHttp.Answer answer = RawHttp.exchange(capped.port(), get("/healthz"));
+            return answer != null && answer.status() == 200 ? true : null;
+        });
+    }
+
     @Test
     void aClientThatTricklesItsRequestHeadIsDisconnected() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", limited.port())) {

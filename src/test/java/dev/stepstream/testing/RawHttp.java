@@ -63,10 +63,6 @@ public final class RawHttp {
         }
     }
 
-    private static void sendUpgrade(Socket socket, int port, String path) throws IOException {
-        sendUpgrade(socket, port, path, Map.of());
-    }
-
     private static void sendUpgrade(Socket socket, int port, String path, Map<String, String> headers) throws IOException {
         StringBuilder extra = new StringBuilder();
         headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
@@ -236,34 +232,81 @@ public final class RawHttp {
     /**
      * A WebSocket client that reads every frame the server sends and sends nothing of its own
      * accord: not a pong, not a close answer; only the frames a test sends with {@link
-     * SilentWebSocket#send}. Its reader runs on a virtual thread.
+     * SilentWebSocket#send}. It records the text messages, the close frame, and when the server
+     * ends the TCP connection. Its reader runs on a virtual thread.
      */
     public static final class SilentWebSocket implements AutoCloseable {
         private final Socket socket;
+        private final Answer handshake;
         private final AtomicInteger pings = new AtomicInteger();
         private final AtomicInteger texts = new AtomicInteger();
+        private final java.util.List<String> textMessages = new java.util.concurrent.CopyOnWriteArrayList<>();
         /** The close code the server sent, or -1 when the connection ended without a close frame. */
         private final CompletableFuture<Integer> ended = new CompletableFuture<>();
+        private volatile String closeReason;
+        /** Completed when the server ends the TCP connection (the reader sees the end of the stream, or a reset). */
+        private final CompletableFuture<Long> disconnected = new CompletableFuture<>();
 
-        private SilentWebSocket(Socket socket) {
+        private SilentWebSocket(Socket socket, Answer handshake) {
             this.socket = socket;
+            this.handshake = handshake;
         }
 
         public static SilentWebSocket connect(int port, String path) {
+            return connect(port, path, Map.of(), new byte[0]);
+        }
+
+        /**
+         * Connects with extra headers, sending {@code sentWithRequest} (frames, say) in the same
+         * write as the upgrade request, before the server could answer it.
+         */
+        public static SilentWebSocket connect(int port, String path, Map<String, String> headers, byte[] sentWithRequest) {
             try {
                 Socket socket = new Socket("127.0.0.1", port);
-                sendUpgrade(socket, port, path);
+                StringBuilder extra = new StringBuilder();
+                headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
+                ByteArrayOutputStream request = new ByteArrayOutputStream();
+                request.writeBytes(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: Upgrade\r\n"
+                        + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\n" + extra
+                        + "\r\n").getBytes(StandardCharsets.UTF_8));
+                request.writeBytes(sentWithRequest);
+                socket.getOutputStream().write(request.toByteArray());
+                socket.getOutputStream().flush();
                 Answer head = readHead(socket.getInputStream());
                 if (head.status() != 101) {
                     socket.close();
                     throw new AssertionError("upgrade refused with " + head.status());
                 }
-                SilentWebSocket client = new SilentWebSocket(socket);
+                SilentWebSocket client = new SilentWebSocket(socket, head);
                 Thread.ofVirtual().name("silent-ws-reader").start(client::read);
                 return client;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /**
+         * One frame as a client sends it (masked with a fixed key), for {@link #connect(int, String,
+         * Map, byte[])}: {@code opcode} and {@code payload} as given, final.
+         */
+        public static byte[] clientFrame(int opcode, byte[] payload) {
+            if (payload.length > 125) {
+                throw new IllegalArgumentException("a short frame only");
+            }
+            byte[] key = {0x11, 0x22, 0x33, 0x44};
+            byte[] frame = new byte[6 + payload.length];
+            frame[0] = (byte) (0x80 | opcode);
+            frame[1] = (byte) (0x80 | payload.length);
+            System.arraycopy(key, 0, frame, 2, 4);
+            for (int i = 0; i < payload.length; i++) {
+                frame[6 + i] = (byte) (payload[i] ^ key[i % 4]);
+            }
+            return frame;
+        }
+
+        /** The server's 101 answer (its headers). */
+        public Answer handshake() {
+            return handshake;
         }
 
         private void read() {
@@ -287,16 +330,20 @@ public final class RawHttp {
                     }
                     switch (first & 0x0f) {
                         case 0x9 -> pings.incrementAndGet();
-                        case 0x1 -> texts.incrementAndGet();
+                        case 0x1 -> {
+                            textMessages.add(new String(payload, StandardCharsets.UTF_8));
+                            texts.incrementAndGet();
+                        }
                         case 0x8 -> {
+                            closeReason = payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
                             ended.complete(payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005);
-                            return;
                         }
                         default -> { }
                     }
                 }
             } catch (IOException e) {
                 ended.complete(-1);
+                disconnected.complete(System.nanoTime());
             }
         }
 
@@ -345,6 +392,21 @@ public final class RawHttp {
 
         public int texts() {
             return texts.get();
+        }
+
+        /** The text messages received so far, in order. */
+        public java.util.List<String> textMessages() {
+            return java.util.List.copyOf(textMessages);
+        }
+
+        /** The reason in the server's close frame, once it came. */
+        public String closeReason() {
+            return closeReason;
+        }
+
+        /** When ({@link System#nanoTime}) the server ended the TCP connection, or null while it is open. */
+        public Long disconnectedAt() {
+            return disconnected.getNow(null);
         }
 
         public boolean ended() {

@@ -1,0 +1,479 @@
+package dev.stepstream.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.json.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A stream's WebSocket, as the one handler of ours on its channel (after {@link Upgrade} took the
+ * connection over from Vert.x, behind Netty's frame decoder). It writes what the stream encoded
+ * ({@link Frames}) straight to the channel, many frames per flush; it keeps the connection honest
+ * (API.md "Liveness and closing"): a ping frame every ping interval, a close when nothing arrived
+ * for the idle timeout (both from {@link Heartbeats}, one clock per event loop, not a timer per
+ * connection); it applies the inbound rules (a text message over {@value #MAX_INBOUND_BYTES}
+ * bytes closes with 1009, {@code {"type":"ping"}} is answered with {@code {"type":"pong"}},
+ * anything else is ignored; a frame that breaks the protocol closes with 1002, one over 64 KiB
+ * with 1009); and it closes properly: its close frame, then the channel closes when the
+ * client's close frame comes back (or after the close timeout); a client's close frame is
+ * answered with the same code and ends the stream.
+ *
+ * <p>States: {@code OPEN} (the stream writes), {@code CLOSING} (a close frame was sent, by us
+ * or in answer to the client's: writes are dropped, the channel closes soon), {@code CLOSED}
+ * (the channel closed; the stream was told with {@link Events#ended}).
+ *
+ * <p>Threads: the channel's event loop only, which owns every field.
+ */
+final class StreamSocket extends ChannelDuplexHandler {
+    /** Inbound text larger than this closes the connection with 1009 (API.md "Client to server"). */
+    static final int MAX_INBOUND_BYTES = 512;
+    private static final byte[] PONG = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
+    private static final int FIN = 0x80;
+    private static final int CLOSE = 0x8;
+    private static final int PING = 0x9;
+    private static final int PONG_FRAME = 0xA;
+    /** A close frame's reason is at most 123 bytes (a control frame's payload is at most 125). */
+    private static final int MAX_REASON_BYTES = 123;
+    /** The code a close frame without one is reported with (RFC 6455 7.4.1: "no status received"). */
+    private static final int NO_STATUS = 1005;
+    /** How long the stream waits for a client to show that it reads frames before sending it any (see {@link #writeHandshake}). */
+    private static final long LISTENING_TIMEOUT_MS = 250;
+
+    /** What the socket tells its stream. Called on the event loop. */
+    interface Events {
+        /**
+         * The socket asks for the stream to end with {@code code}: nothing arrived for the idle
+         * timeout, or the client broke a rule. The stream answers with {@link #close}.
+         */
+        void closeRequested(CloseCode code, String reason);
+
+        /**
+         * The connection is gone (once, at the end). {@code clientCode} is the code of the client's
+         * close frame when the client closed first, else null (the server closed, or the
+         * connection dropped without a close frame).
+         */
+        void ended(Integer clientCode);
+    }
+
+    private enum State { OPEN, CLOSING, CLOSED }
+
+    private final Heartbeats.Loop clock;
+    private ChannelHandlerContext channel;
+    private Events events;
+    private State state = State.OPEN;
+    private Runnable onWritable;
+    /**
+     * Frames held back until the client shows that its WebSocket reads (null since): see
+     * {@link #writeHandshake}. With a close frame held behind them, and a timer that sends them
+     * anyway.
+     */
+    private java.util.ArrayDeque<ByteBuf> held;
+    private int heldBytes;
+    private ByteBuf heldClose;
+    private io.netty.util.concurrent.Future<?> listeningTimer;
+    /** The client's close code when it closed first (0: it did not). */
+    private int clientCode;
+    /** The connection broke the protocol: the frame decoder reads nothing more, so no close frame will come back. */
+    private boolean failed;
+    /** A fragmented message is being received: text (collected up to the limit) or binary (ignored). */
+    private boolean inText;
+    private boolean inBinary;
+    private byte[] text;
+    private int textLength;
+
+    // Liveness, kept by the loop's clock: what arrived since its last tick, when, the last ping,
+    // and when our close frame left (the client then has the close timeout to answer it).
+    boolean received;
+    long lastReceived;
+    long lastPing;
+    long closeDeadline;
+    boolean closeWritten;
+    StreamSocket previous;
+    StreamSocket next;
+
+    StreamSocket(Heartbeats.Loop clock) {
+        this.clock = clock;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.channel = ctx;
+        clock.add(this);
+    }
+
+    /**
+     * Writes the 101 answer and a ping frame, and holds every frame after them back until the
+     * client shows that its WebSocket reads: its pong, or any frame it sends (or, from a client
+     * that answers no ping, after {@value #LISTENING_TIMEOUT_MS} ms).
+     *
+     * <p>Why: the JDK's client (java.net.http, which the CLI and the tests use) loses what
+     * arrives while it hands the connection from its HTTP reader to its WebSocket reader. What
+     * came in the same read as the 101 survives; a further read in that moment is dropped, and
+     * the stream goes on from the middle of a frame ("Unexpected rsv1 bit"). Seen in FanOutTest:
+     * clients failed exactly 16 KB (the JDK's read buffer) into their first burst, whether the
+     * 101 came alone or with the first frames (commit d1ef865 did the latter). A pong comes from
+     * the WebSocket reader, so once it arrives nothing can be lost. It costs a stream one round
+     * trip before its first frames.
+     */
+    void writeHandshake(byte[] response) {
+        ByteBuf out = channel.alloc().buffer(response.length + 2);
+        out.writeBytes(response).writeByte(FIN | PING).writeByte(0);
+        channel.write(out, channel.voidPromise());
+        held = new java.util.ArrayDeque<>(4);
+        listeningTimer = channel.executor().schedule(this::listening, LISTENING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts the socket once its stream is wired to {@code events}: sends the 101 answer and the
+     * ping (whatever the stream wrote meanwhile is held back, see {@link #writeHandshake}), then
+     * reads the client's frames, beginning with any that came early.
+     */
+    void start(Events events) {
+        this.events = events;
+        channel.flush();
+        if (state == State.CLOSED) {
+            events.ended(clientCode == 0 ? null : clientCode);
+            return;
+        }
+        if (channel.pipeline().get(Upgrade.Held.class) != null) {
+            channel.pipeline().remove(Upgrade.Held.class); // hands the frame decoder what arrived meanwhile
+        }
+        channel.channel().config().setAutoRead(true); // Vert.x may have paused the request's reads
+    }
+
+    /** A buffer for {@code bytes} of frames, from the channel's pool; {@link #write} releases it. */
+    ByteBuf buffer(int bytes) {
+        return channel.alloc().directBuffer(bytes, bytes);
+    }
+
+    /** Queues frames for the socket, without flushing; dropped once the socket is closing. */
+    void write(ByteBuf frames) {
+        if (state != State.OPEN) {
+            frames.release();
+            return;
+        }
+        send(frames);
+    }
+
+    private void send(ByteBuf frames) {
+        if (held != null) {
+            held.add(frames);
+            heldBytes += frames.readableBytes();
+        } else {
+            channel.write(frames, channel.voidPromise());
+        }
+    }
+
+    /** Sends what was written: one system call, where the socket takes it all. */
+    void flush() {
+        if (held == null) {
+            channel.flush();
+        }
+    }
+
+    /** False while the channel (or what is held back) holds more unsent bytes than the channel's high-water mark. */
+    boolean writable() {
+        return held != null ? heldBytes < channel.channel().config().getWriteBufferHighWaterMark() : channel.channel().isWritable();
+    }
+
+    /** Runs {@code writable} once, soon, when the channel has drained below its low-water mark. */
+    void onWritable(Runnable writable) {
+        if (held == null && channel.channel().isWritable()) {
+            channel.executor().execute(writable); // never from inside the caller's own turn
+        } else {
+            onWritable = writable;
+        }
+    }
+
+    /** The client's WebSocket reads (or it answers no ping): what was held back goes, in order. */
+    private void listening() {
+        if (held == null) {
+            return;
+        }
+        java.util.ArrayDeque<ByteBuf> frames = held;
+        held = null;
+        heldBytes = 0;
+        listeningTimer.cancel(false);
+        listeningTimer = null;
+        for (ByteBuf frame : frames) {
+            channel.write(frame, channel.voidPromise());
+        }
+        ByteBuf close = heldClose;
+        heldClose = null;
+        if (close != null) {
+            writeClose(close);
+        } else {
+            channel.flush();
+        }
+        if (onWritable != null && channel.channel().isWritable()) {
+            Runnable waiting = onWritable;
+            onWritable = null;
+            channel.executor().execute(waiting);
+        }
+    }
+
+    /** Drops what was held back (the connection is failing or gone). */
+    private void dropHeld() {
+        if (held != null) {
+            held.forEach(ByteBuf::release);
+            held = null;
+            heldBytes = 0;
+        }
+        if (heldClose != null) {
+            heldClose.release();
+            heldClose = null;
+        }
+        if (listeningTimer != null) {
+            listeningTimer.cancel(false);
+            listeningTimer = null;
+        }
+    }
+
+    /** True until a close frame was sent (by the server, or in answer to the client's). */
+    boolean open() {
+        return state == State.OPEN;
+    }
+
+    /**
+     * Sends a close frame with {@code code} and {@code reason} after what was written, and closes
+     * the channel when the client's close frame comes back, or when the close timeout has passed
+     * since the frame left (a client that stopped reading gets it, behind what was queued, once
+     * it reads again, as long as it is not idle for the idle timeout); at once when the client
+     * broke the protocol (RFC 6455 7.1.7: fail the connection). Idempotent.
+     */
+    void close(CloseCode code, String reason) {
+        if (state != State.OPEN) {
+            return;
+        }
+        state = State.CLOSING;
+        ByteBuf frame = closeFrame(code.code(), reason);
+        if (failed) {
+            dropHeld();
+        } else if (held != null) {
+            heldClose = frame; // after the frames held before it
+            return;
+        }
+        writeClose(frame);
+    }
+
+    private void writeClose(ByteBuf frame) {
+        if (failed) {
+            channel.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.writeAndFlush(frame).addListener(written -> {
+                closeDeadline = System.nanoTime() + clock.closeTimeoutNanos();
+                closeWritten = true;
+            });
+        }
+    }
+
+    /** The loop's clock: idle close, ping, and the end of a close handshake that got no answer. */
+    void tick(long now) {
+        if (received) {
+            received = false;
+            lastReceived = now;
+        }
+        if (state == State.CLOSING) {
+            if ((closeWritten && now - closeDeadline >= 0) || now - lastReceived >= clock.idleNanos()) {
+                channel.close();
+            }
+        } else if (state == State.OPEN && events != null) {
+            if (now - lastReceived >= clock.idleNanos()) {
+                events.closeRequested(CloseCode.GOING_AWAY, "nothing received; reconnect with after");
+            } else if (now - lastPing >= clock.pingNanos()) {
+                lastPing = now;
+                if (held == null && writable()) { // a client that does not read would not see it either
+                    channel.writeAndFlush(control(PING, null), channel.voidPromise());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof WebSocketFrame frame)) {
+            ReferenceCountUtil.release(msg); // the upgrade request's end, passed on by the HTTP decoder as it left
+            return;
+        }
+        received = true;
+        try {
+            if (!(frame instanceof CloseWebSocketFrame)) {
+                listening(); // it sends frames, so it reads them
+            }
+            switch (frame) {
+                case CloseWebSocketFrame close -> closeReceived(close);
+                case PingWebSocketFrame ping -> {
+                    if (state == State.OPEN && writable()) { // a client that pings but never reads gets no queue of pongs
+                        channel.writeAndFlush(control(PONG_FRAME, ping.content()), channel.voidPromise());
+                    }
+                }
+                case TextWebSocketFrame first -> {
+                    inText = !first.isFinalFragment();
+                    textLength = 0;
+                    text(first.content(), first.isFinalFragment(), true);
+                }
+                case ContinuationWebSocketFrame more -> {
+                    if (inText) {
+                        inText = !more.isFinalFragment();
+                        text(more.content(), more.isFinalFragment(), false);
+                    } else {
+                        inBinary = !more.isFinalFragment();
+                    }
+                }
+                case BinaryWebSocketFrame binary -> inBinary = !binary.isFinalFragment(); // ignored, as any message but a ping
+                default -> { } // a pong: it counts as something received, no more
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** A fragment of a text message: collected up to the limit, and handled when it is whole. */
+    private void text(ByteBuf content, boolean last, boolean first) {
+        if (state != State.OPEN) {
+            return;
+        }
+        int length = content.readableBytes();
+        if (textLength + length > MAX_INBOUND_BYTES) {
+            inText = false;
+            text = null;
+            events.closeRequested(CloseCode.TOO_BIG, "messages to the server are at most " + MAX_INBOUND_BYTES + " bytes");
+            return;
+        }
+        if (first && last) {
+            message(ByteBufUtil.getBytes(content));
+            return;
+        }
+        if (text == null) {
+            text = new byte[MAX_INBOUND_BYTES];
+        }
+        content.readBytes(text, textLength, length);
+        textLength += length;
+        if (last) {
+            byte[] whole = java.util.Arrays.copyOf(text, textLength);
+            text = null;
+            message(whole);
+        }
+    }
+
+    /** A whole text message of at most 512 bytes: {@code {"type":"ping"}} is answered, anything else ignored. */
+    private void message(byte[] utf8) {
+        try {
+            JsonNode message = Json.MAPPER.readTree(utf8);
+            if (message != null && "ping".equals(message.path("type").asText()) && writable()) {
+                ByteBuf pong = channel.alloc().buffer(Frames.frameLength(PONG.length));
+                Frames.writeText(pong, PONG);
+                channel.writeAndFlush(pong, channel.voidPromise());
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: ignored, as any other message
+        }
+    }
+
+    /**
+     * The client's close frame: in answer to ours, the handshake is done; otherwise the client
+     * ends the stream, and gets its code back. Either way the channel then closes (the server
+     * closes the TCP connection first, RFC 6455 7.1.1).
+     */
+    private void closeReceived(CloseWebSocketFrame close) {
+        if (state == State.OPEN) {
+            state = State.CLOSING;
+            dropHeld(); // the client is leaving: what it has not seen yet, it will not need
+            int code = close.statusCode();
+            clientCode = code == -1 ? NO_STATUS : code;
+            ByteBuf answer = code == -1 ? control(CLOSE, null) : closeFrame(code, "");
+            channel.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+        } else if (state == State.CLOSING) {
+            dropHeld();
+            channel.close();
+        }
+    }
+
+    /**
+     * A frame the decoder refused: the stream is closed with 1002 (1009 for a frame over 64 KiB),
+     * and the channel right after the close frame, since the decoder reads nothing more (Vert.x
+     * would have closed with 1000, which says "the run is over"). Anything else (a reset
+     * connection): the channel closes.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable failure) {
+        if (failure instanceof CorruptedWebSocketFrameException corrupted && state == State.OPEN && events != null) {
+            failed = true;
+            boolean tooBig = corrupted.closeStatus().code() == CloseCode.TOO_BIG.code();
+            events.closeRequested(tooBig ? CloseCode.TOO_BIG : CloseCode.PROTOCOL,
+                    tooBig ? "frames to the server are at most 64 KiB" : "not a valid WebSocket frame");
+            if (state == State.CLOSING) {
+                return; // the close frame is on its way, and the channel closes behind it
+            }
+        }
+        ctx.close();
+    }
+
+    /**
+     * The channel is being closed from outside (the HTTP server closes every channel it accepted
+     * when it stops, after {@code Hub.closeAll} sent 1001): what was held back goes first, so that
+     * the client gets its close frame.
+     */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        listening();
+        ctx.close(promise);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Runnable waiting = onWritable;
+        if (waiting != null && ctx.channel().isWritable()) {
+            onWritable = null;
+            waiting.run();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        clock.remove(this);
+        text = null;
+        dropHeld();
+        if (events != null) {
+            events.ended(clientCode == 0 ? null : clientCode);
+        }
+    }
+
+    private ByteBuf closeFrame(int code, String reason) {
+        byte[] utf8 = reason.getBytes(StandardCharsets.UTF_8);
+        int reasonLength = Math.min(utf8.length, MAX_REASON_BYTES); // our reasons are ASCII: no character is cut
+        ByteBuf frame = channel.alloc().buffer(4 + reasonLength);
+        frame.writeByte(FIN | CLOSE).writeByte(2 + reasonLength).writeShort(code).writeBytes(utf8, 0, reasonLength);
+        return frame;
+    }
+
+    /** A control frame (server frames are not masked) with {@code payload}'s readable bytes (at most 125), or none. */
+    private ByteBuf control(int opcode, ByteBuf payload) {
+        int length = payload == null ? 0 : payload.readableBytes();
+        ByteBuf frame = channel.alloc().buffer(2 + length);
+        frame.writeByte(FIN | opcode).writeByte(length);
+        if (payload != null) {
+            frame.writeBytes(payload, payload.readerIndex(), length);
+        }
+        return frame;
+    }
+}
