@@ -14,16 +14,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Shows the JDK WebSocket client (java.net.http) losing bytes that arrive just after a 101
- * response that came in a packet of its own: a plain socket server answers each upgrade with
- * the 101, then (in separate writes, or in the same one with --together) FRAMES small text
- * frames; CLIENTS JDK clients of one HttpClient read them. A client that loses bytes fails with
- * "Unexpected rsvN bit" (it reads a frame header in the middle of a payload). On the 2-core
- * machine of docs/BENCHMARKS.md, 500 clients x 2,000 frames: a few failures per run when the
- * 101 comes alone, none in one piece with the first frames, which is what stepstream sends
- * (stream/FrameWriter).
+ * Shows the JDK WebSocket client (java.net.http) losing bytes: a plain socket server answers
+ * each upgrade with the 101, then FRAMES small text frames (in a write of their own, or in the
+ * 101's with --together; --after-101-ms waits between them); CLIENTS JDK clients of one
+ * HttpClient read them. A client that loses bytes fails with "Unexpected rsvN bit" (it reads a
+ * frame header in the middle of a payload), about 16 KiB (its read buffer) into the stream. On
+ * the 2-core machine of docs/BENCHMARKS.md under load, 500 clients x 2,000 frames: a few
+ * failures a run whichever way; the JDK drops a read that lands while it hands the connection
+ * from its HTTP reader to its WebSocket reader. stepstream therefore sends a ping with the 101
+ * and holds the frames until the client's pong (stream/StreamSocket).
  *
- *   java bench/JdkWebSocketRace.java [--clients 500] [--frames 2000] [--together]
+ *   java bench/JdkWebSocketRace.java [--clients 500] [--frames 2000] [--together] [--after-101-ms N]
+ *                                    [--first-bytes N --pause-ms N]   (a pause after the first N bytes)
  */
 public class JdkWebSocketRace {
     static int frames;
