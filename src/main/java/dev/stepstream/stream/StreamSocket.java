@@ -78,12 +78,12 @@ final class StreamSocket extends ChannelDuplexHandler {
     private Runnable onWritable;
     /**
      * Frames held back until the client shows that its WebSocket reads (null since): see
-     * {@link #writeHandshake}. With a close frame held behind them, and a timer that sends them
+     * {@link #writeHandshake}. With a close frame queued behind them, and a timer that sends them
      * anyway.
      */
-    private java.util.ArrayDeque<ByteBuf> held;
-    private int heldBytes;
-    private ByteBuf heldClose;
+    private java.util.ArrayDeque<ByteBuf> queued;
+    private int queuedBytes;
+    private ByteBuf queuedClose;
     private io.netty.util.concurrent.Future<?> listeningTimer;
     /** The client's close code when it closed first (0: it did not). */
     private int clientCode;
@@ -133,7 +133,7 @@ final class StreamSocket extends ChannelDuplexHandler {
         ByteBuf out = channel.alloc().buffer(response.length + 2);
         out.writeBytes(response).writeByte(FIN | PING).writeByte(0);
         channel.write(out, channel.voidPromise());
-        held = new java.util.ArrayDeque<>(4);
+        queued = new java.util.ArrayDeque<>(4);
         listeningTimer = channel.executor().schedule(this::listening, LISTENING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
@@ -170,9 +170,9 @@ final class StreamSocket extends ChannelDuplexHandler {
     }
 
     private void send(ByteBuf frames) {
-        if (held != null) {
-            held.add(frames);
-            heldBytes += frames.readableBytes();
+        if (queued != null) {
+            queued.add(frames);
+            queuedBytes += frames.readableBytes();
         } else {
             channel.write(frames, channel.voidPromise());
         }
@@ -180,19 +180,19 @@ final class StreamSocket extends ChannelDuplexHandler {
 
     /** Sends what was written: one system call, where the socket takes it all. */
     void flush() {
-        if (held == null) {
+        if (queued == null) {
             channel.flush();
         }
     }
 
     /** False while the channel (or what is held back) holds more unsent bytes than the channel's high-water mark. */
     boolean writable() {
-        return held != null ? heldBytes < channel.channel().config().getWriteBufferHighWaterMark() : channel.channel().isWritable();
+        return queued != null ? queuedBytes < channel.channel().config().getWriteBufferHighWaterMark() : channel.channel().isWritable();
     }
 
     /** Runs {@code writable} once, soon, when the channel has drained below its low-water mark. */
     void onWritable(Runnable writable) {
-        if (held == null && channel.channel().isWritable()) {
+        if (queued == null && channel.channel().isWritable()) {
             channel.executor().execute(writable); // never from inside the caller's own turn
         } else {
             onWritable = writable;
@@ -201,19 +201,19 @@ final class StreamSocket extends ChannelDuplexHandler {
 
     /** The client's WebSocket reads (or it answers no ping): what was held back goes, in order. */
     private void listening() {
-        if (held == null) {
+        if (queued == null) {
             return;
         }
-        java.util.ArrayDeque<ByteBuf> frames = held;
-        held = null;
-        heldBytes = 0;
+        java.util.ArrayDeque<ByteBuf> frames = queued;
+        queued = null;
+        queuedBytes = 0;
         listeningTimer.cancel(false);
         listeningTimer = null;
         for (ByteBuf frame : frames) {
             channel.write(frame, channel.voidPromise());
         }
-        ByteBuf close = heldClose;
-        heldClose = null;
+        ByteBuf close = queuedClose;
+        queuedClose = null;
         if (close != null) {
             writeClose(close);
         } else {
@@ -227,15 +227,15 @@ final class StreamSocket extends ChannelDuplexHandler {
     }
 
     /** Drops what was held back (the connection is failing or gone). */
-    private void dropHeld() {
-        if (held != null) {
-            held.forEach(ByteBuf::release);
-            held = null;
-            heldBytes = 0;
+    private void dropQueued() {
+        if (queued != null) {
+            queued.forEach(ByteBuf::release);
+            queued = null;
+            queuedBytes = 0;
         }
-        if (heldClose != null) {
-            heldClose.release();
-            heldClose = null;
+        if (queuedClose != null) {
+            queuedClose.release();
+            queuedClose = null;
         }
         if (listeningTimer != null) {
             listeningTimer.cancel(false);
@@ -262,9 +262,9 @@ final class StreamSocket extends ChannelDuplexHandler {
         state = State.CLOSING;
         ByteBuf frame = closeFrame(code.code(), reason);
         if (failed) {
-            dropHeld();
-        } else if (held != null) {
-            heldClose = frame; // after the frames held before it
+            dropQueued();
+        } else if (queued != null) {
+            queuedClose = frame; // after the frames queued before it
             return;
         }
         writeClose(frame);
@@ -296,7 +296,7 @@ final class StreamSocket extends ChannelDuplexHandler {
                 events.closeRequested(CloseCode.GOING_AWAY, "nothing received; reconnect with after");
             } else if (now - lastPing >= clock.pingNanos()) {
                 lastPing = now;
-                if (held == null && writable()) { // a client that does not read would not see it either
+                if (queued == null && writable()) { // a client that does not read would not see it either
                     channel.writeAndFlush(control(PING, null), channel.voidPromise());
                 }
             }
@@ -392,13 +392,13 @@ final class StreamSocket extends ChannelDuplexHandler {
     private void closeReceived(CloseWebSocketFrame close) {
         if (state == State.OPEN) {
             state = State.CLOSING;
-            dropHeld(); // the client is leaving: what it has not seen yet, it will not need
+            dropQueued(); // the client is leaving: what it has not seen yet, it will not need
             int code = close.statusCode();
             clientCode = code == -1 ? NO_STATUS : code;
             ByteBuf answer = code == -1 ? control(CLOSE, null) : closeFrame(code, "");
             channel.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
         } else if (state == State.CLOSING) {
-            dropHeld();
+            dropQueued();
             channel.close();
         }
     }
@@ -452,7 +452,7 @@ final class StreamSocket extends ChannelDuplexHandler {
         state = State.CLOSED;
         clock.remove(this);
         text = null;
-        dropHeld();
+        dropQueued();
         if (events != null) {
             events.ended(clientCode == 0 ? null : clientCode);
         }
