@@ -53,7 +53,11 @@ public class Report {
                 .append(command("uname", "-sr")).append("; the load generator runs on the same cores as the server.\n");
         md.append("- Java: ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version"))
                 .append(", server started by `bin/stepstream serve` with the JVM flags that script gives it.\n");
-        md.append("- Command: `bench/suite.sh` (every scenario below, each on a fresh server and data directory).\n\n");
+        md.append("- Command: `bench/suite.sh` (every scenario below, each on a fresh server and data directory).\n");
+        md.append("- Load average (1 minute) when each scenario began: ");
+        List<String> loads = new ArrayList<>();
+        r.forEach((name, result) -> loads.add("`" + name + "` " + (result.get("load") == null ? "?" : fmt("%.1f", num(result, "load")))));
+        md.append(String.join(", ", loads)).append(".\n\n");
 
         md.append("| target (issue 4) | measured | met |\n| --- | --- | --- |\n");
         target(md, r.get("flood-batch"), "1. flat out, `batch=1`: ≥ 1,500,000 deliveries/s, nothing lost, p99 ≤ 250 ms",
@@ -176,7 +180,7 @@ public class Report {
     static String throughputChart(Map<String, Map<String, Object>> r) {
         Map<String, Double> targets = Map.of("flood-batch", 1_500_000.0, "flood-frames", 250_000.0);
         int w = 720, h = 320, left = 150, right = 40, top = 40, bottom = 40;
-        StringBuilder svg = svgStart(w, h, "Deliveries per second (bars) and targets (lines)");
+        StringBuilder svg = svgStart(w, h, "Deliveries per second (bars); dashed: issue 4's targets");
         List<String> names = new ArrayList<>();
         double max = 1;
         for (String name : List.of("flood-batch", "flood-frames", "paced-frames", "paced-batch")) {
@@ -198,6 +202,8 @@ public class Report {
                 double x = left + plotW * target / max;
                 svg.append(fmt("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='black' stroke-width='2' stroke-dasharray='4 3'/>",
                         x, y - 4, x, y + row * 0.6 + 4));
+                svg.append(fmt("<text x='%.1f' y='%.1f' text-anchor='middle' font-size='10'>target %s/s</text>",
+                        x, y - 6, fmt("%,.0f", target)));
             }
         }
         return svg.append("</svg>\n").toString();

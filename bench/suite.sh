@@ -75,11 +75,13 @@ scenario() {
   local name="$1"; shift
   wanted "$name" || return 0
   echo "== $name"
+  local load
+  load=$(cut -d' ' -f1 /proc/loadavg)
   start_server
   local log="$out/$name.log"
   "$java_bin" -Xmx3g -XX:+UseParallelGC bench/Load.java "$@" --server "http://127.0.0.1:$port" --server-pid "$server_pid" \
     | tee "$log" | grep -v '^RESULT '
-  grep '^RESULT ' "$log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"$name\",/" >>"$results"
+  grep '^RESULT ' "$log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"$name\",\"load\":$load,/" >>"$results"
   stop_server
 }
 
@@ -100,16 +102,20 @@ scenario idle         idle   --clients "$idle"
 
 if wanted ingest; then
   echo "== ingest"
+  load=$(cut -d' ' -f1 /proc/loadavg)
   start_server
   "$java_bin" bench/Ingest.java "http://127.0.0.1:$port" "$lines" 3 | tee "$out/ingest.log" | grep -v '^RESULT '
-  grep '^RESULT ' "$out/ingest.log" | sed -e 's/^RESULT //' -e 's/^{/{"name":"ingest",/' >>"$results"
+  grep '^RESULT ' "$out/ingest.log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"ingest\",\"load\":$load,/" >>"$results"
   stop_server
 fi
 
 if wanted startup; then
   echo "== startup"
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  # As on a fresh clone: the first launch has no class-data archive yet and writes it at exit.
+  rm -f "${STEPSTREAM_BENCH_HOME:-.}/target/stepstream-serve.jsa"
   "$java_bin" bench/Startup.java --runs 5 --port "$port" --home "${STEPSTREAM_BENCH_HOME:-.}" | tee "$out/startup.log" | grep -v '^RESULT '
-  grep '^RESULT ' "$out/startup.log" | sed -e 's/^RESULT //' -e 's/^{/{"name":"startup",/' >>"$results"
+  grep '^RESULT ' "$out/startup.log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"startup\",\"load\":$load,/" >>"$results"
 fi
 
 if $report && ! $quick && [ -z "$only" ] && [ -z "${STEPSTREAM_BENCH_HOME:-}" ]; then
