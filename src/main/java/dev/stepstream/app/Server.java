@@ -127,7 +127,15 @@ public final class Server implements AutoCloseable {
         catalog.loadDirectory(config.workflowsDir());
         executor.start();
 
-        Vertx vertx = Vertx.vertx(new VertxOptions());
+        // Netty's native epoll transport where the platform has it (Linux x86-64): each write to a
+        // socket costs less than through java.nio, which is most of the work of fanning an event
+        // out (docs/BENCHMARKS.md). Vert.x falls back to NIO elsewhere and says why.
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        if (vertx.isNativeTransportEnabled()) {
+            log.info("network transport: native epoll");
+        } else {
+            log.info("network transport: java.nio ({})", String.valueOf(vertx.unavailableNativeTransportCause()));
+        }
         Router router = Router.router(vertx);
         Security security = Security.start(config);
         security.mount(router); // first: every route below passes its guard
@@ -150,8 +158,6 @@ public final class Server implements AutoCloseable {
                 .setMaxInitialLineLength(8 * 1024)
                 .setMaxHeaderSize(16 * 1024);
         security.configure(options, config.streams());
-        // One server per event loop, all on one port (Vert.x shares it and spreads connections):
-        // a server started outside a verticle would put every connection on a single thread.
         // One server per event loop on one port: Vert.x shares the port and spreads connections
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
         List<HttpServer> servers;
