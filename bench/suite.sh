@@ -113,7 +113,7 @@ if wanted startup; then
   echo "== startup"
   load=$(cut -d' ' -f1 /proc/loadavg)
   # As on a fresh clone: the first launch has no class-data archive yet and writes it at exit.
-  rm -f "${STEPSTREAM_BENCH_HOME:-.}/target/stepstream-serve.jsa"
+  rm -f "${STEPSTREAM_BENCH_HOME:-.}"/target/stepstream-serve*.jsa
   "$java_bin" bench/Startup.java --runs 5 --port "$port" --home "${STEPSTREAM_BENCH_HOME:-.}" | tee "$out/startup.log" | grep -v '^RESULT '
   grep '^RESULT ' "$out/startup.log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"startup\",\"load\":$load,/" >>"$results"
 fi
