@@ -98,12 +98,14 @@ public class Load {
         double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
 
         long cpuBefore = serverPid > 0 ? cpuTicks(serverPid) : 0;
+        long ownCpuBefore = cpuTicks(ProcessHandle.current().pid());
         long gateOpened = System.currentTimeMillis();
         if (!joinLive) {
             Files.writeString(gate, "open");
         }
         boolean finished = loops.awaitDone(Duration.seconds(60 + (rate > 0 ? events / rate * 3L : 0)));
         long cpuAfter = serverPid > 0 ? cpuTicks(serverPid) : 0;
+        long ownCpuAfter = cpuTicks(ProcessHandle.current().pid());
 
         Histogram latency = loops.latency();
         long deliveries = loops.liveDeliveries();
@@ -119,7 +121,8 @@ public class Load {
                 events, rate <= 0 ? "flat out" : "at " + rate + "/s", framing, deliveries, seconds, deliveries / seconds);
         System.out.printf("latency from creation to receipt (ms): p50 %d, p90 %d, p99 %d, p99.9 %d, max %d%n",
                 latency.percentile(50), latency.percentile(90), latency.percentile(99), latency.percentile(99.9), latency.max());
-        System.out.printf("server CPU during delivery: %.2f s%n", (cpuAfter - cpuBefore) / 100.0);
+        System.out.printf("server CPU during delivery: %.2f s (the load generator's own: %.2f s)%n",
+                (cpuAfter - cpuBefore) / 100.0, (ownCpuAfter - ownCpuBefore) / 100.0);
         System.out.printf("clients with a gap, duplicate, missing event or bad close: %d%n", problems.size());
         problems.stream().limit(5).forEach(p -> System.out.println("  " + p));
         System.out.println(new Json()
@@ -129,6 +132,7 @@ public class Load {
                 .put("p50", latency.percentile(50)).put("p90", latency.percentile(90)).put("p99", latency.percentile(99))
                 .put("p999", latency.percentile(99.9)).put("max", latency.max())
                 .put("serverCpuSeconds", (cpuAfter - cpuBefore) / 100.0)
+                .put("generatorCpuSeconds", (ownCpuAfter - ownCpuBefore) / 100.0)
                 .put("serverRssKb", serverPid > 0 ? rssKb(serverPid) : -1)
                 .put("badClients", problems.size()).put("connectSeconds", connectSeconds)
                 .put("histogram", latency.buckets()));
@@ -728,7 +732,7 @@ public class Load {
         return text;
     }
 
-    /** The server's CPU time so far, in clock ticks (1/100 s): user + system. */
+    /** A process's CPU time so far (the server's, or this one's), in clock ticks (1/100 s): user + system. */
     static long cpuTicks(long pid) throws Exception {
         String[] fields = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);

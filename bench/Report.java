@@ -83,17 +83,17 @@ public class Report {
                 .append(")\n![Deliveries per second against the targets](").append(charts.resolve("throughput.svg")).append(")\n\n");
 
         md.append("### Fan-out: 1,000 WebSocket clients of one run\n\n");
-        md.append("| scenario | events | framing | deliveries | deliveries/s | p50 | p90 | p99 | p99.9 | max | server CPU | lost, duplicated or out of order |\n");
-        md.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        md.append("| scenario | events | framing | deliveries | deliveries/s | p50 | p90 | p99 | p99.9 | max | server CPU | generator CPU | lost, duplicated or out of order |\n");
+        md.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (String name : List.of("flood-batch", "flood-frames", "paced-frames", "paced-batch")) {
             Map<String, Object> f = r.get(name);
             if (f == null) {
                 continue;
             }
-            md.append(fmt("| `%s` | %,.0f %s | %s | %,.0f | %,.0f | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %.2f s | %,.0f clients |\n",
+            md.append(fmt("| `%s` | %,.0f %s | %s | %,.0f | %,.0f | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %.2f s | %.2f s | %,.0f clients |\n",
                     name, num(f, "events"), num(f, "rate") > 0 ? fmt("at %,.0f/s", num(f, "rate")) : "flat out", f.get("framing"),
                     num(f, "deliveries"), num(f, "deliveriesPerSecond"), num(f, "p50"), num(f, "p90"), num(f, "p99"),
-                    num(f, "p999"), num(f, "max"), num(f, "serverCpuSeconds"), num(f, "badClients")));
+                    num(f, "p999"), num(f, "max"), num(f, "serverCpuSeconds"), num(f, "generatorCpuSeconds"), num(f, "badClients")));
         }
         Map<String, Object> idle = r.get("idle");
         if (idle != null) {
