@@ -21,18 +21,23 @@ public class Report {
         Path results = Path.of(args[0]);
         Path markdown = Path.of(args[1]);
         Path charts = Path.of(args[2]);
-        Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
+        Map<String, List<Map<String, Object>>> runs = new LinkedHashMap<>();
         for (String line : Files.readAllLines(results)) {
             if (!line.isBlank()) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> result = (Map<String, Object>) new JsonReader(line).value();
-                byName.put((String) result.get("name"), result);
+                runs.computeIfAbsent((String) result.get("name"), name -> new ArrayList<>()).add(result);
             }
         }
+        // A scenario run several times is charted by its median run: by deliveries/s when flat
+        // out, by p99 when paced (the figure its target is about), by CPU for the idle one.
+        Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
+        runs.forEach((name, list) -> byName.put(name, median(list, name.startsWith("flood") ? "deliveriesPerSecond"
+                : name.startsWith("paced") ? "p99" : "serverCpuSeconds")));
         Files.createDirectories(charts);
         Files.writeString(charts.resolve("latency.svg"), latencyChart(byName));
         Files.writeString(charts.resolve("throughput.svg"), throughputChart(byName));
-        String section = section(byName, markdown.getParent().relativize(charts));
+        String section = section(runs, markdown.getParent().relativize(charts));
         String text = Files.readString(markdown);
         int begin = text.indexOf("<!-- suite:begin -->");
         int end = text.indexOf("<!-- suite:end -->");
@@ -44,7 +49,7 @@ public class Report {
 
     // ---- the tables --------------------------------------------------------------------------
 
-    static String section(Map<String, Map<String, Object>> r, Path charts) throws Exception {
+    static String section(Map<String, List<Map<String, Object>>> r, Path charts) throws Exception {
         StringBuilder md = new StringBuilder();
         md.append("_Written by `bench/suite.sh` on ").append(LocalDate.now()).append(" from commit `")
                 .append(command("git", "rev-parse", "--short", "HEAD")).append("`; do not edit by hand._\n\n");
@@ -53,31 +58,38 @@ public class Report {
                 .append(command("uname", "-sr")).append("; the load generator runs on the same cores as the server.\n");
         md.append("- Java: ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version"))
                 .append(", server started by `bin/stepstream serve` with the JVM flags that script gives it.\n");
-        md.append("- Command: `bench/suite.sh` (every scenario below, each on a fresh server and data directory).\n");
-        md.append("- Load average (1 minute) when each scenario began: ");
+        md.append("- Command: `bench/suite.sh` (every scenario below, each on a fresh server and data directory;"
+                + " the fan-out and idle scenarios several times, each run shown).\n");
+        md.append("- Load average (1 minute) when each run began: ");
         List<String> loads = new ArrayList<>();
-        r.forEach((name, result) -> loads.add("`" + name + "` " + (result.get("load") == null ? "?" : fmt("%.1f", num(result, "load")))));
+        r.forEach((name, list) -> loads.add("`" + name + "` " + String.join(" / ", list.stream()
+                .map(result -> result.get("load") == null ? "?" : fmt("%.1f", num(result, "load"))).toList())));
         md.append(String.join(", ", loads)).append(".\n\n");
+        md.append("A target is met when the median run meets it; the measured column gives every run.\n\n");
 
-        md.append("| target (issue 4) | measured | met |\n| --- | --- | --- |\n");
+        md.append("| target (issue 4) | measured (each run) | met |\n| --- | --- | --- |\n");
         target(md, r.get("flood-batch"), "1. flat out, `batch=1`: ≥ 1,500,000 deliveries/s, nothing lost, p99 ≤ 250 ms",
-                f -> num(f, "deliveriesPerSecond") >= 1_500_000 && num(f, "p99") <= 250 && num(f, "badClients") == 0,
-                f -> fmt("%,.0f deliveries/s, p99 %,.0f ms, %,.0f bad clients", num(f, "deliveriesPerSecond"), num(f, "p99"), num(f, "badClients")));
+                f -> parts("deliveries/s", mid(f, "deliveriesPerSecond") >= 1_500_000, "p99", mid(f, "p99") <= 250,
+                        "nothing lost", sum(f, "badClients") == 0),
+                f -> each(f, "deliveriesPerSecond", "%,.0f") + " deliveries/s; p99 " + each(f, "p99", "%,.0f") + " ms; "
+                        + fmt("%,.0f", sum(f, "badClients")) + " bad clients");
         target(md, r.get("flood-frames"), "2. flat out, one envelope per frame: ≥ 250,000 deliveries/s, p99 ≤ 100 ms",
-                f -> num(f, "deliveriesPerSecond") >= 250_000 && num(f, "p99") <= 100 && num(f, "badClients") == 0,
-                f -> fmt("%,.0f deliveries/s, p99 %,.0f ms, %,.0f bad clients", num(f, "deliveriesPerSecond"), num(f, "p99"), num(f, "badClients")));
+                f -> parts("deliveries/s", mid(f, "deliveriesPerSecond") >= 250_000, "p99", mid(f, "p99") <= 100,
+                        "nothing lost", sum(f, "badClients") == 0),
+                f -> each(f, "deliveriesPerSecond", "%,.0f") + " deliveries/s; p99 " + each(f, "p99", "%,.0f") + " ms; "
+                        + fmt("%,.0f", sum(f, "badClients")) + " bad clients");
         target(md, r.get("paced-frames"), "3. 100 events/s to 1,000 clients: p99 ≤ 10 ms",
-                f -> num(f, "p99") <= 10 && num(f, "badClients") == 0,
-                f -> fmt("p99 %,.0f ms (one envelope per frame)", num(f, "p99")));
+                f -> parts("p99", mid(f, "p99") <= 10, "nothing lost", sum(f, "badClients") == 0),
+                f -> "p99 " + each(f, "p99", "%,.0f") + " ms (one envelope per frame)");
         target(md, r.get("idle"), "4. 10,000 idle connections: ≤ 8 KB resident each, ≤ 1 s CPU to accept",
-                f -> num(f, "rssPerConnectionKb") <= 8 && num(f, "serverCpuSeconds") <= 1,
-                f -> fmt("%.1f KB each, %.2f s CPU", num(f, "rssPerConnectionKb"), num(f, "serverCpuSeconds")));
+                f -> parts("memory", mid(f, "rssPerConnectionKb") <= 8, "CPU", mid(f, "serverCpuSeconds") <= 1),
+                f -> each(f, "rssPerConnectionKb", "%.1f") + " KB each; " + each(f, "serverCpuSeconds", "%.2f") + " s CPU");
         target(md, r.get("ingest"), "5. ingest on SQLite: ≥ 200,000 events/s from 1,000,000 lines",
-                f -> list(f, "eventsPerSecond").stream().allMatch(v -> v >= 200_000),
-                f -> list(f, "eventsPerSecond").stream().map(v -> fmt("%,.0f", v)).reduce((a, b) -> a + " / " + b).orElse("") + " events/s");
+                f -> yes(list(f.get(0), "eventsPerSecond").stream().allMatch(v -> v >= 200_000)),
+                f -> list(f.get(0), "eventsPerSecond").stream().map(v -> fmt("%,.0f", v)).reduce((a, b) -> a + " / " + b).orElse("") + " events/s");
         target(md, r.get("startup"), "6. start-up: `/readyz` 200 within 1.5 s of launching",
-                f -> list(f, "millis").stream().skip(1).allMatch(v -> v <= 1500),
-                f -> list(f, "millis").stream().map(v -> fmt("%,.0f", v)).reduce((a, b) -> a + " / " + b).orElse("") + " ms (the first launch also writes the class-data archive)");
+                f -> yes(list(f.get(0), "millis").stream().skip(1).allMatch(v -> v <= 1500)),
+                f -> list(f.get(0), "millis").stream().map(v -> fmt("%,.0f", v)).reduce((a, b) -> a + " / " + b).orElse("") + " ms (the first launch also writes the class-data archive)");
 
         md.append("\n![Latency from an event's creation to its receipt, by percentile](").append(charts.resolve("latency.svg"))
                 .append(")\n![Deliveries per second against the targets](").append(charts.resolve("throughput.svg")).append(")\n\n");
@@ -86,33 +98,34 @@ public class Report {
         md.append("| scenario | events | framing | deliveries | deliveries/s | p50 | p90 | p99 | p99.9 | max | server CPU | generator CPU | lost, duplicated or out of order |\n");
         md.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (String name : List.of("flood-batch", "flood-frames", "paced-frames", "paced-batch")) {
-            Map<String, Object> f = r.get(name);
-            if (f == null) {
-                continue;
+            for (Map<String, Object> f : r.getOrDefault(name, List.of())) {
+                md.append(fmt("| `%s` | %,.0f %s | %s | %,.0f | %,.0f | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %.2f s | %.2f s | %,.0f clients |\n",
+                        name, num(f, "events"), num(f, "rate") > 0 ? fmt("at %,.0f/s", num(f, "rate")) : "flat out", f.get("framing"),
+                        num(f, "deliveries"), num(f, "deliveriesPerSecond"), num(f, "p50"), num(f, "p90"), num(f, "p99"),
+                        num(f, "p999"), num(f, "max"), num(f, "serverCpuSeconds"), num(f, "generatorCpuSeconds"), num(f, "badClients")));
             }
-            md.append(fmt("| `%s` | %,.0f %s | %s | %,.0f | %,.0f | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %,.0f ms | %.2f s | %.2f s | %,.0f clients |\n",
-                    name, num(f, "events"), num(f, "rate") > 0 ? fmt("at %,.0f/s", num(f, "rate")) : "flat out", f.get("framing"),
-                    num(f, "deliveries"), num(f, "deliveriesPerSecond"), num(f, "p50"), num(f, "p90"), num(f, "p99"),
-                    num(f, "p999"), num(f, "max"), num(f, "serverCpuSeconds"), num(f, "generatorCpuSeconds"), num(f, "badClients")));
         }
-        Map<String, Object> idle = r.get("idle");
-        if (idle != null) {
+        List<Map<String, Object>> idles = r.getOrDefault("idle", List.of());
+        if (!idles.isEmpty()) {
             md.append("\n### Idle connections\n\n| connections | RSS before | RSS after | RSS each | live heap each | CPU to accept |\n| --- | --- | --- | --- | --- | --- |\n");
+        }
+        for (Map<String, Object> idle : idles) {
             md.append(fmt("| %,.0f | %,.0f KB | %,.0f KB | %.1f KB | %.1f KB | %.2f s |\n", num(idle, "connections"), num(idle, "rssBeforeKb"),
                     num(idle, "rssAfterKb"), num(idle, "rssPerConnectionKb"), num(idle, "heapPerConnectionKb"), num(idle, "serverCpuSeconds")));
         }
         return md.toString();
     }
 
-    interface Check { boolean met(Map<String, Object> f); }
-    interface Show { String show(Map<String, Object> f); }
+    /** Whether a target is met: "**yes**", "no", or for a target of several parts each part's answer. */
+    interface Check { String met(List<Map<String, Object>> runs); }
+    interface Show { String show(List<Map<String, Object>> runs); }
 
-    static void target(StringBuilder md, Map<String, Object> result, String target, Check check, Show show) {
+    static void target(StringBuilder md, List<Map<String, Object>> result, String target, Check check, Show show) {
         if (result == null) {
             md.append("| ").append(target).append(" | not run | — |\n");
         } else {
             md.append("| ").append(target).append(" | ").append(show.show(result)).append(" | ")
-                    .append(check.met(result) ? "**yes**" : "no").append(" |\n");
+                    .append(check.met(result)).append(" |\n");
         }
     }
 
@@ -216,6 +229,43 @@ public class Report {
     }
 
     // ---- small things ------------------------------------------------------------------------
+
+    /** The run whose {@code key} is the median of the runs' (the lower of the middle two for an even count). */
+    static Map<String, Object> median(List<Map<String, Object>> runs, String key) {
+        List<Map<String, Object>> sorted = new ArrayList<>(runs);
+        sorted.sort(java.util.Comparator.comparingDouble(run -> num(run, key)));
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
+    static double mid(List<Map<String, Object>> runs, String key) {
+        return num(median(runs, key), key);
+    }
+
+    static double sum(List<Map<String, Object>> runs, String key) {
+        return runs.stream().mapToDouble(run -> num(run, key)).sum();
+    }
+
+    /** Every run's {@code key}, in run order: "1.2 / 1.4 / 1.3", with the median named when there are several. */
+    static String each(List<Map<String, Object>> runs, String key, String format) {
+        String all = String.join(" / ", runs.stream().map(run -> fmt(format, num(run, key))).toList());
+        return runs.size() > 1 ? all + " (median " + fmt(format, mid(runs, key)) + ")" : all;
+    }
+
+    static String yes(boolean met) {
+        return met ? "**yes**" : "no";
+    }
+
+    /** Pairs of a part's name and whether it is met: "**yes**" if all are, else each part's answer. */
+    static String parts(Object... namesAndMet) {
+        List<String> answers = new ArrayList<>();
+        boolean all = true;
+        for (int i = 0; i < namesAndMet.length; i += 2) {
+            boolean met = (Boolean) namesAndMet[i + 1];
+            all &= met;
+            answers.add(namesAndMet[i] + " " + yes(met));
+        }
+        return all ? yes(true) : String.join(", ", answers);
+    }
 
     static double num(Map<String, Object> m, String key) {
         Object value = m.get(key);
