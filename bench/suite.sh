@@ -9,6 +9,7 @@
 # Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
 # on a fresh data directory, runs the load generator bench/Load.java beside it on this machine,
 # and stops it. Raw results go to target/bench/results.jsonl.
+# STEPSTREAM_BENCH_RUNS=N runs the fan-out and idle scenarios N times instead of 3.
 # STEPSTREAM_BENCH_HOME=DIR runs the server of another checkout (DIR/bin/stepstream, its jar
 # built) with this checkout's load generator: to measure a change before and after.
 set -euo pipefail
@@ -88,7 +89,7 @@ scenario() {
 if $quick; then
   clients=200; flood=500; paced=200; idle=1000; lines=100000; runs=1
 else
-  clients=1000; flood=2000; paced=2000; idle=10000; lines=1000000; runs=3
+  clients=1000; flood=2000; paced=2000; idle=10000; lines=1000000; runs=${STEPSTREAM_BENCH_RUNS:-3}
 fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/ {print $2}') GiB"
@@ -96,10 +97,13 @@ echo "java: $("$java_bin" -version 2>&1 | head -1)"
 
 # Fan-out and idle figures on a shared 2-core VM swing by a quarter from one run to the next:
 # each runs $runs times (the report shows every run and judges a target by the median).
-for run in $(seq 1 "$runs"); do scenario flood-batch  fanout --clients "$clients" --events "$flood" --rate 0 --batch; done
-for run in $(seq 1 "$runs"); do scenario flood-frames fanout --clients "$clients" --events "$flood" --rate 0; done
-for run in $(seq 1 "$runs"); do scenario paced-frames fanout --clients "$clients" --events "$paced" --rate 100; done
-for run in $(seq 1 "$runs"); do scenario paced-batch  fanout --clients "$clients" --events "$paced" --rate 100 --batch; done
+# The fan-out generator reads on two threads: on one, its core was the limit of the flood
+# scenarios (1.4-1.9 s of its CPU against the server's 0.7-1.4 s; two threads gave 15-20 %
+# more deliveries a second, bench/README.md).
+for run in $(seq 1 "$runs"); do scenario flood-batch  fanout --threads 2 --clients "$clients" --events "$flood" --rate 0 --batch; done
+for run in $(seq 1 "$runs"); do scenario flood-frames fanout --threads 2 --clients "$clients" --events "$flood" --rate 0; done
+for run in $(seq 1 "$runs"); do scenario paced-frames fanout --threads 2 --clients "$clients" --events "$paced" --rate 100; done
+for run in $(seq 1 "$runs"); do scenario paced-batch  fanout --threads 2 --clients "$clients" --events "$paced" --rate 100 --batch; done
 for run in $(seq 1 "$runs"); do scenario idle         idle   --clients "$idle"; done
 
 if wanted ingest; then
