@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  * kept as text here and resolved with the environment and the config file by {@link Config}.
  */
 @Command(name = "serve", description = "Run the server (each flag can also be set as STEPSTREAM_<FLAG>).",
-        mixinStandardHelpOptions = true)
+        mixinStandardHelpOptions = true, versionProvider = Cli.Version.class)
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
     String host;
