@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,5 +71,61 @@ class StoresTest {
         assertThatThrownBy(() -> Stores.sqlite(file))
                 .isInstanceOf(StoreException.class)
                 .hasMessageContaining(file.toString());
+    }
+
+    @Test
+    void theSchemaVersionIsTheNewestMigrationOfEachDatabase() throws Exception {
+        Pattern versioned = Pattern.compile("V(\\d+)__.+\\.sql");
+        for (String database : List.of("sqlite", "postgresql")) {
+            Path migrations = Path.of(Stores.class.getResource("/db/migration/" + database).toURI());
+            int newest = 0;
+            try (var files = Files.list(migrations)) {
+                for (Path file : files.toList()) {
+                    Matcher name = versioned.matcher(file.getFileName().toString());
+                    assertThat(name.matches()).as("%s is named V<n>__<what>.sql", file).isTrue();
+                    newest = Math.max(newest, Integer.parseInt(name.group(1)));
+                }
+            }
+            assertThat(newest).as("the newest %s migration", database).isEqualTo(Stores.SCHEMA_VERSION);
+        }
+    }
+
+    @Test
+    void aDatabaseAtAnOlderSchemaIsMigratedWhenOpenedAndACurrentOneIsLeftAsItIs() throws Exception {
+        Path file = dir.resolve("old.db");
+        String url = "jdbc:sqlite:" + file;
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite").target("1").load().migrate();
+        assertThat(tables(url)).doesNotContain("nodes");
+
+        try (Store store = Stores.sqlite(file)) {
+            store.ping();
+        }
+        assertThat(tables(url)).contains("runs", "nodes");
+        assertThat(history(url)).isEqualTo(Stores.SCHEMA_VERSION + " versions, all successful");
+
+        try (Store store = Stores.sqlite(file)) {
+            store.ping();
+        }
+        assertThat(history(url)).isEqualTo(Stores.SCHEMA_VERSION + " versions, all successful");
+    }
+
+    private static List<String> tables(String url) throws Exception {
+        try (Connection connection = DriverManager.getConnection(url);
+             ResultSet result = connection.createStatement().executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+            List<String> names = new java.util.ArrayList<>();
+            while (result.next()) {
+                names.add(result.getString(1));
+            }
+            return names;
+        }
+    }
+
+    private static String history(String url) throws Exception {
+        try (Connection connection = DriverManager.getConnection(url);
+             ResultSet result = connection.createStatement().executeQuery(
+                     "SELECT COUNT(*), SUM(success) FROM flyway_schema_history WHERE version IS NOT NULL")) {
+            result.next();
+            return result.getInt(1) + " versions, " + (result.getInt(2) == result.getInt(1) ? "all successful" : "some failed");
+        }
     }
 }
