@@ -88,8 +88,13 @@ public class Report {
                 f -> yes(list(f.get(0), "eventsPerSecond").stream().allMatch(v -> v >= 200_000)),
                 f -> list(f.get(0), "eventsPerSecond").stream().map(v -> fmt("%,.0f", v)).reduce((a, b) -> a + " / " + b).orElse("") + " events/s");
         target(md, r.get("startup"), "6. start-up: `/readyz` 200 within 1.5 s of launching",
-                f -> yes(list(f.get(0), "millis").stream().skip(1).allMatch(v -> v <= 1500)),
-                f -> list(f.get(0), "millis").stream().map(v -> fmt("%,.0f", v)).reduce((a, b) -> a + " / " + b).orElse("") + " ms (the first launch also writes the class-data archive)");
+                f -> r.containsKey("restart")
+                        ? parts("on a new data directory", launches(f).stream().allMatch(v -> v <= 1500),
+                                "restarted on its data", launches(r.get("restart")).stream().allMatch(v -> v <= 1500))
+                        : yes(launches(f).stream().allMatch(v -> v <= 1500)),
+                f -> "on a new data directory " + millis(f) + " ms" + (r.containsKey("restart")
+                        ? "; restarted on its data " + millis(r.get("restart")) + " ms" : "")
+                        + " (the first launch also writes the class-data archive; the others are judged)");
 
         md.append("\n![Latency from an event's creation to its receipt, by percentile](").append(charts.resolve("latency.svg"))
                 .append(")\n![Deliveries per second against the targets](").append(charts.resolve("throughput.svg")).append(")\n\n");
@@ -249,6 +254,15 @@ public class Report {
     static String each(List<Map<String, Object>> runs, String key, String format) {
         String all = String.join(" / ", runs.stream().map(run -> fmt(format, num(run, key))).toList());
         return runs.size() > 1 ? all + " (median " + fmt(format, mid(runs, key)) + ")" : all;
+    }
+
+    /** A start-up result's launches after the first (which also writes the class-data archive). */
+    static List<Double> launches(List<Map<String, Object>> runs) {
+        return list(runs.get(0), "millis").stream().skip(1).toList();
+    }
+
+    static String millis(List<Map<String, Object>> runs) {
+        return String.join(" / ", list(runs.get(0), "millis").stream().map(v -> fmt("%,.0f", v)).toList());
     }
 
     static String yes(boolean met) {

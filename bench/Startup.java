@@ -12,21 +12,25 @@ import java.util.List;
  * Start-up benchmark: launches {@code bin/stepstream serve} on a fresh data directory, RUNS
  * times, and measures from the launch to the first 200 of {@code /readyz} (polled every 5 ms),
  * then stops the server with SIGTERM. The first launch also builds the class-data archive
- * bin/stepstream keeps (if it does), so it is reported apart from the others.
+ * bin/stepstream keeps (if it does), so it is reported apart from the others. With
+ * {@code --restart}, every launch uses the same data directory, which the first one creates:
+ * a server restarted on the database it already has.
  *
- *   java bench/Startup.java [--runs 5] [--port 18282] [--home CHECKOUT]
+ *   java bench/Startup.java [--runs 5] [--port 18282] [--home CHECKOUT] [--restart]
  */
 public class Startup {
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(arg(args, "--runs", "5"));
         int port = Integer.parseInt(arg(args, "--port", "18282"));
         String home = arg(args, "--home", ".");
+        boolean restart = java.util.Arrays.asList(args).contains("--restart");
+        Path shared = Files.createTempDirectory("startup");
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
                 .timeout(Duration.ofMillis(500)).build();
         List<Long> millis = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
-            Path data = Files.createTempDirectory("startup");
+            Path data = restart ? shared : Files.createTempDirectory("startup");
             long start = System.nanoTime();
             Process server = new ProcessBuilder(home + "/bin/stepstream", "serve", "--port", Integer.toString(port),
                     "--data-dir", data.resolve("data").toString(), "--workflows-dir", "workflows")
@@ -49,10 +53,11 @@ public class Startup {
                 System.out.println(Files.readString(data.resolve("server.log")));
                 throw new IllegalStateException("the server did not become ready");
             }
-            System.out.printf("launch %d: /readyz answered 200 after %d ms%n", i + 1, took);
+            System.out.printf("%s %d: /readyz answered 200 after %d ms%n", restart ? "restart" : "launch", i + 1, took);
             millis.add(took);
         }
-        System.out.println("RESULT {\"scenario\":\"startup\",\"millis\":" + millis.toString().replace(" ", "") + "}");
+        System.out.println("RESULT {\"scenario\":\"startup\",\"restart\":" + restart + ",\"millis\":"
+                + millis.toString().replace(" ", "") + "}");
     }
 
     static String arg(String[] args, String name, String otherwise) {

@@ -122,6 +122,9 @@ if wanted startup; then
   rm -f "${STEPSTREAM_BENCH_HOME:-.}"/target/stepstream-serve*.jsa
   "$java_bin" bench/Startup.java --runs 5 --port "$port" --home "${STEPSTREAM_BENCH_HOME:-.}" | tee "$out/startup.log" | grep -v '^RESULT '
   grep '^RESULT ' "$out/startup.log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"startup\",\"load\":$load,/" >>"$results"
+  # A restart: the same data directory each time, as a server restarted on its database.
+  "$java_bin" bench/Startup.java --runs 5 --port "$port" --home "${STEPSTREAM_BENCH_HOME:-.}" --restart | tee "$out/restart.log" | grep -v '^RESULT '
+  grep '^RESULT ' "$out/restart.log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"restart\",\"load\":$load,/" >>"$results"
 fi
 
 if $report && ! $quick && [ -z "$only" ] && [ -z "${STEPSTREAM_BENCH_HOME:-}" ]; then
