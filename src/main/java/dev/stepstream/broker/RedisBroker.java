@@ -54,6 +54,7 @@ public final class RedisBroker implements Broker {
     static final String RUNS_CHANNEL = "stepstream:runs";
     /** Events per message: keeps each message well under Redis's output buffer limits for pub/sub clients. */
     private static final int MAX_EVENTS_PER_MESSAGE = 256;
+    private static final int SUBSCRIBE_TIMEOUT_SECONDS = 5;
 
     private final String nodeId;
     private final RunListener runs;
@@ -108,28 +109,42 @@ public final class RedisBroker implements Broker {
     /** Opens both connections, or neither (a half-made pair would be made again, twice listened to). */
     private boolean connect() {
         StatefulRedisPubSubConnection<byte[], byte[]> sub = null;
+        StatefulRedisConnection<byte[], byte[]> pub = null;
         try {
             sub = client.connectPubSub(ByteArrayCodec.INSTANCE);
-            StatefulRedisConnection<byte[], byte[]> pub = client.connect(ByteArrayCodec.INSTANCE);
+            pub = client.connect(ByteArrayCodec.INSTANCE);
             sub.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(byte[] channel, byte[] message) {
                     receive(message);
                 }
             });
-            sub.async().subscribe(bytes(RUNS_CHANNEL), bytes(nodeChannel(nodeId)));
+            // Wait for Redis to confirm the subscription: a notice published just after this
+            // node started (a run queued on another node) would otherwise miss it.
+            sub.async().subscribe(bytes(RUNS_CHANNEL), bytes(nodeChannel(nodeId))).get(SUBSCRIBE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             publisher = pub;
             subscriber = sub;
             // Runs followed before this connection existed: Lettuce subscribes again by itself
             // after a reconnect, but a first connection has to be told.
             followed.forEach(this::subscribe);
             return true;
-        } catch (RuntimeException e) {
-            if (sub != null) {
-                sub.close();
-            }
+        } catch (RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            closeBoth(sub, pub);
             log.debug("could not connect to Redis at {}: {}", where, e.toString());
             return false;
+        } catch (InterruptedException e) {
+            closeBoth(sub, pub);
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static void closeBoth(StatefulRedisPubSubConnection<byte[], byte[]> sub, StatefulRedisConnection<byte[], byte[]> pub) {
+        if (sub != null) {
+            sub.close();
+        }
+        if (pub != null) {
+            pub.close();
         }
     }
 
