@@ -27,7 +27,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -128,7 +130,7 @@ public final class RedisBroker implements Broker {
             // after a reconnect, but a first connection has to be told.
             followed.forEach(this::subscribe);
             return true;
-        } catch (RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (RuntimeException | ExecutionException | TimeoutException e) {
             closeBoth(sub, pub);
             log.debug("could not connect to Redis at {}: {}", where, e.toString());
             return false;
