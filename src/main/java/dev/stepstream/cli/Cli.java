@@ -29,12 +29,11 @@ public final class Cli implements Runnable {
 
     /** Runs the command line with the given output streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine commandLine;
-        if (args.length > 0 && args[0].equals("serve")) {
-            // The server's own command alone, under its full name (so its usage and errors read
-            // the same): picocli reads every command's annotations when it builds a command
-            // line, which for all of them cost ~0.4 s of the server's start-up.
-            commandLine = new CommandLine(new ServeCommand()).setCommandName("stepstream serve");
+        // The command asked for alone, under its full name (so its usage and errors read the
+        // same): picocli reads the annotations of every command it is given, which for all of
+        // them cost ~0.4 s of the server's start-up, and as much of every client command's.
+        CommandLine commandLine = args.length > 0 ? subcommand(args[0]) : null;
+        if (commandLine != null) {
             args = Arrays.copyOfRange(args, 1, args.length);
         } else {
             commandLine = new CommandLine(new Cli());
@@ -60,6 +59,16 @@ public final class Cli implements Runnable {
             throw ex;
         });
         return commandLine.execute(args);
+    }
+
+    /** The command line of the subcommand called {@code name}, built without the others; null if there is none. */
+    private static CommandLine subcommand(String name) {
+        for (Class<?> type : Cli.class.getAnnotation(Command.class).subcommands()) {
+            if (type.getAnnotation(Command.class).name().equals(name)) {
+                return new CommandLine(type).setCommandName("stepstream " + name);
+            }
+        }
+        return null;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
