@@ -88,17 +88,9 @@ final class ApiClient {
     }
 
     TextResponse getText(String path) {
-        HttpRequest request = request(path).GET().build();
-        try {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.UTF_8));
-            return new TextResponse(response.statusCode(), response.body());
-        } catch (IOException e) {
-            throw new ConnectionException("cannot reach " + server + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConnectionException("interrupted");
-        }
+        HttpResponse<String> response = exchange(request(path).GET(),
+                HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.UTF_8));
+        return new TextResponse(response.statusCode(), response.body());
     }
 
     Response put(String path, byte[] body, String contentType) {
@@ -124,16 +116,7 @@ final class ApiClient {
     }
 
     private Response send(HttpRequest.Builder builder) {
-        HttpResponse<byte[]> response;
-        try {
-            response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new ConnectionException("cannot reach " + server + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConnectionException("interrupted");
-        }
+        HttpResponse<byte[]> response = exchange(builder, HttpResponse.BodyHandlers.ofByteArray());
         JsonNode body;
         try {
             body = response.body().length == 0 ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(response.body());
@@ -141,5 +124,18 @@ final class ApiClient {
             body = Json.MAPPER.nullNode();
         }
         return new Response(response.statusCode(), body);
+    }
+
+    /** Sends the request; a server that cannot be reached is a ConnectionException that says why. */
+    private <T> HttpResponse<T> exchange(HttpRequest.Builder builder, HttpResponse.BodyHandler<T> body) {
+        try {
+            return http.send(builder.build(), body);
+        } catch (IOException e) {
+            throw new ConnectionException("cannot reach " + server + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionException("interrupted");
+        }
     }
 }
