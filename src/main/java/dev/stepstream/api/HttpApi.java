@@ -67,6 +67,8 @@ public final class HttpApi implements AutoCloseable {
         router.errorHandler(405, ctx -> fail(ctx, new ApiError(405, "method_not_allowed",
                 ctx.request().method() + " is not allowed on " + Params.abbreviate(ctx.request().path()))));
         router.errorHandler(413, ctx -> {
+            // The connection ends after this answer (lingerAndClose); a client must not reuse it.
+            ctx.response().putHeader("Connection", "close");
             fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than "
                     + (ctx.request().path().endsWith("/execute") ? "256 KiB (the limit for inputs)" : "1 MiB (the limit for a workflow)")));
             lingerAndClose(ctx);

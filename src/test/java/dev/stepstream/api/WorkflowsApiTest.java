@@ -170,6 +170,9 @@ class WorkflowsApiTest {
         TestServer.Response response = server.putYaml("/api/v2/workflows/big", huge);
         assertThat(response.status()).isEqualTo(413);
         assertThat(response.body().path("error").path("code").asText()).isEqualTo("body_too_large");
+        // The server closes the connection after the refused body, and must say so: a client
+        // that put the connection back in its pool would send its next request into the close.
+        assertThat(response.header("Connection")).isEqualTo("close");
         assertThat(server.get("/api/v2/workflows/big").body().path("version").asInt()).isEqualTo(1);
     }
 
