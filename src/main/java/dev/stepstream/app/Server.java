@@ -18,6 +18,7 @@ import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.stream.Hub;
 import dev.stepstream.stream.StreamRoutes;
+import dev.stepstream.time.Clock;
 import dev.stepstream.web.WebRoutes;
 import dev.stepstream.workflow.HttpTargets;
 import dev.stepstream.workflow.WorkflowCatalog;
@@ -87,6 +88,11 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(Config config) {
+        return start(config, Clock.system());
+    }
+
+    /** A node whose time-driven work (leases, heartbeats, polls, token expiry, rate limits) reads {@code clock}. */
+    public static Server start(Config config, Clock clock) {
         // The port first (port 0 is resolved now): http steps may not call this server itself.
         int port = config.port() == 0 ? freePort(config.host()) : config.port();
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
@@ -137,7 +143,7 @@ public final class Server implements AutoCloseable {
             log.info("network transport: java.nio ({})", String.valueOf(vertx.unavailableNativeTransportCause()));
         }
         Router router = Router.router(vertx);
-        Security security = Security.start(config);
+        Security security = Security.start(config, clock);
         security.mount(router); // first: every route below passes its guard
         new AccessLog(metrics.http()).mount(router);
         OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());

@@ -65,8 +65,8 @@ public final class Security implements AutoCloseable {
         }, HOUSEKEEPING.toMillis(), HOUSEKEEPING.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    public static Security start(Config config) {
-        return new Security(config, Clock.systemUTC());
+    public static Security start(Config config, Clock clock) {
+        return new Security(config, clock);
     }
 
     /**

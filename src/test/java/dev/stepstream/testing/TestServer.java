@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.app.Config;
 import dev.stepstream.app.Server;
 import dev.stepstream.json.Json;
+import dev.stepstream.time.Clock;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,18 +40,23 @@ public final class TestServer implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final int blockedBefore = BlockedThreadGuard.warnings().size();
 
-    private TestServer(Config config) {
+    private TestServer(Config config, Clock clock) {
         this.config = config;
-        this.server = Server.start(config);
+        this.server = Server.start(config, clock);
     }
 
     /** A server with scripts allowed, SQLite in {@code dataDir}. */
     public static TestServer start(Path dataDir) {
-        return new TestServer(Config.forTests(dataDir));
+        return new TestServer(Config.forTests(dataDir), Clock.system());
     }
 
     public static TestServer start(Path dataDir, UnaryOperator<Config> customise) {
-        return new TestServer(customise.apply(Config.forTests(dataDir)));
+        return new TestServer(customise.apply(Config.forTests(dataDir)), Clock.system());
+    }
+
+    /** A server whose time-driven work reads {@code clock} (a {@link ManualClock}, moved by the test). */
+    public static TestServer start(Path dataDir, Clock clock, UnaryOperator<Config> customise) {
+        return new TestServer(customise.apply(Config.forTests(dataDir)), clock);
     }
 
     public Config config() {
