@@ -17,6 +17,7 @@ import dev.stepstream.testing.Yaml;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,8 +86,15 @@ class RunStreamTest {
     }
 
     @Test
-    void aSubscriberWhoJoinsMidRunGetsTheHistoryThenCaughtUpThenTheRestLive() {
-        String runId = server.execute("st-story", "{\"pause\": \"1500ms\"}");
+    void aSubscriberWhoJoinsMidRunGetsTheHistoryThenCaughtUpThenTheRestLive() throws IOException {
+        // st-story with its pause held by a gate file: the run cannot end before the client has caught up.
+        Path gate = dir.resolve("mid-run-gate");
+        server.apply(Yaml.fixture("st-story.yaml").replace("id: st-story", "id: st-story-gated").replace("""
+                    type: sleep
+                    duration: "${inputs.pause}"                """, """
+                    type: script
+                    run: 'while [ ! -f %s ]; do sleep 0.02; done'                """.formatted(gate)));
+        String runId = server.execute("st-story-gated", null);
         // Mid-run: the pause has begun, so the history so far is there and more is to come.
         List<JsonNode> before = Await.until("the run reaches its pause", Duration.ofSeconds(20), () -> {
             List<JsonNode> events = server.events(runId);
@@ -98,6 +106,7 @@ class RunStreamTest {
             JsonNode caughtUp = client.awaitType("caught_up");
             long seenAtCaughtUp = caughtUp.path("payload").path("seq").asLong();
             assertThat(seenAtCaughtUp).as("caught up with the history before the end").isGreaterThanOrEqualTo(before.size());
+            Files.writeString(gate, "open");
 
             List<String> history = server.awaitRawHistory(runId);
             assertThat(seenAtCaughtUp).as("the run was still live when the client caught up").isLessThan(history.size());
