@@ -331,7 +331,7 @@ public final class RedisBroker implements Broker {
     public Optional<String> problem() {
         StatefulRedisConnection<byte[], byte[]> pub = publisher;
         if (pub == null || !pub.isOpen() || !pushing()) {
-            return Optional.of("down: not connected to Redis at " + where + " (streams poll the store every "
+            return Optional.of("not connected to Redis at " + where + " (streams poll the store every "
                     + pollInterval.toMillis() + " ms)");
         }
         try {
@@ -339,9 +339,9 @@ public final class RedisBroker implements Broker {
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.of("down: interrupted");
+            return Optional.of("interrupted");
         } catch (Exception e) {
-            return Optional.of("down: Redis at " + where + " did not answer a ping: " + e.getMessage());
+            return Optional.of("Redis at " + where + " did not answer a ping: " + e.getMessage());
         }
     }
 

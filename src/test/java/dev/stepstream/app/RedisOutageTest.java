@@ -57,7 +57,7 @@ class RedisOutageTest {
                         return response.status() == 503 ? response : null;
                     });
                     assertThat(ready.body().path("error").path("code").asText()).isEqualTo("not_ready");
-                    assertThat(ready.body().path("error").path("details").path("broker").asText()).startsWith("down");
+                    assertThat(ready.body().path("error").path("details").path("broker").asText()).startsWith("down: not connected to Redis at ");
                     assertThat(ready.body().path("error").path("details").path("store").asText()).isEqualTo("up");
                 }
                 Files.writeString(gate, "open");

@@ -126,7 +126,7 @@ class RedisBrokerTest extends BrokerContractTest {
         try {
             Redis.stop();
             assertThat(Await.until("the broker reports Redis down", WAIT, () -> watcherBroker.problem().orElse(null)))
-                    .startsWith("down");
+                    .startsWith("not connected to Redis at ");
 
             commit(run.logs(5));
             assertThat(watcher().hub().awaitSeq(run.runId, 7, WAIT)).as("polled from the store").containsExactlyElementsOf(oneTo(7));
