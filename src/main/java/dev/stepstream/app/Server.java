@@ -94,7 +94,10 @@ public final class Server implements AutoCloseable {
     /** A node whose time-driven work (leases, heartbeats, polls, token expiry, rate limits) reads {@code clock}. */
     public static Server start(Config config, Clock clock) {
         // The port first (port 0 is resolved now): http steps may not call this server itself.
-        int port = config.port() == 0 ? freePort(config.host()) : config.port();
+        int port = config.port() == 0 ? freePort(config.host()) : requireFree(config.host(), config.port());
+        if (config.db() == null) {
+            requireDirectory(config.dataDir());
+        }
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Metrics metrics = new Metrics(version());
         Store store = Stores.open(config.db(), config.dataDir());
@@ -170,11 +173,14 @@ public final class Server implements AutoCloseable {
         try {
             servers = listen(vertx, options, router, security, port, config.host(), EVENT_LOOPS);
         } catch (java.util.concurrent.CompletionException e) {
-            if (!security.tls()) {
+            if (!security.tls() && !(e.getCause() instanceof java.net.BindException)) {
                 throw e;
             }
             security.close();
             vertx.close();
+            if (e.getCause() instanceof java.net.BindException) { // taken since requireFree looked
+                throw inUse(config.host(), port);
+            }
             throw new ConfigException("--tls-cert: cannot serve TLS with " + config.security().tlsCert() + " and "
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
@@ -198,6 +204,44 @@ public final class Server implements AutoCloseable {
     public static String version() {
         String version = Server.class.getPackage().getImplementationVersion();
         return version == null ? "development" : version;
+    }
+
+    /**
+     * {@code port}, if this server can listen on it: a busy port is one line naming the setting
+     * (exit 2), not a stack trace from deep in the start-up. Checked before anything is opened.
+     */
+    private static int requireFree(String host, int port) {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.setReuseAddress(true); // as Netty binds: a port in TIME_WAIT is free to it
+            socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), port), 1);
+            return port;
+        } catch (java.net.BindException e) {
+            throw inUse(host, port);
+        } catch (java.io.IOException e) {
+            throw new ConfigException("--port " + port + ": cannot listen on " + host + ":" + port + ": " + e.getMessage());
+        }
+    }
+
+    private static ConfigException inUse(String host, int port) {
+        return new ConfigException("--port " + port + ": " + host + ":" + port
+                + " is already in use (another stepstream, or another program; choose another with --port)");
+    }
+
+    /** The data directory, created if missing: a path that cannot be one is one line naming --data-dir. */
+    private static void requireDirectory(java.nio.file.Path dir) {
+        java.nio.file.Path absolute = dir.toAbsolutePath();
+        try {
+            java.nio.file.Files.createDirectories(absolute);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new ConfigException("--data-dir " + absolute + ": cannot create it: " + e.getFile() + " exists and is not a directory");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new ConfigException("--data-dir " + absolute + ": cannot create it: permission denied on " + e.getFile());
+        } catch (java.io.IOException e) {
+            throw new ConfigException("--data-dir " + absolute + ": cannot create it: " + e.getMessage());
+        }
+        if (!java.nio.file.Files.isWritable(absolute)) {
+            throw new ConfigException("--data-dir " + absolute + ": this user cannot write to it");
+        }
     }
 
     private static int freePort(String host) {
