@@ -3,6 +3,9 @@ package dev.stepstream.security;
 import dev.stepstream.app.Config;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.TimeMeter;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -18,17 +21,32 @@ final class RateLimits {
     static final int MAX_CLIENTS = 100_000;
 
     private final Config.Rate rate;
+    private final TimeMeter time;
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Bucket overflow;
 
-    RateLimits(Config.Rate rate) {
+    /** Buckets that refill by {@code clock}'s time: the server's, or a test's that it moves by hand. */
+    RateLimits(Config.Rate rate, Clock clock) {
         this.rate = rate;
+        this.time = new TimeMeter() {
+            @Override
+            public long currentTimeNanos() {
+                Instant now = clock.instant();
+                return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+            }
+
+            @Override
+            public boolean isWallClockBased() {
+                return true;
+            }
+        };
         this.overflow = newBucket();
     }
 
     private Bucket newBucket() {
         return Bucket.builder()
                 .addLimit(limit -> limit.capacity(rate.permits()).refillGreedy(rate.permits(), rate.period()))
+                .withCustomTimePrecision(time)
                 .build();
     }
 

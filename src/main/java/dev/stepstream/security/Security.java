@@ -44,8 +44,8 @@ public final class Security implements AutoCloseable {
         this.connections = new Connections(limits.maxConnections(), limits.requestTimeout().toMillis());
         this.gate = new StreamGate(limits, clock, connections);
         this.origins = new Origins(config.allowedOrigins(), settings.trustProxy());
-        RateLimits requests = new RateLimits(limits.requests());
-        RateLimits streams = new RateLimits(limits.streams());
+        RateLimits requests = new RateLimits(limits.requests(), clock);
+        RateLimits streams = new RateLimits(limits.streams(), clock);
         this.guard = new Guard(credentials, requests, streams, connections, origins, settings.trustProxy(),
                 localHosts(config, origins));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stepstream.app.Config;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.ManualClock;
 import dev.stepstream.testing.RawHttp;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +40,8 @@ class LimitsTest {
     static TestServer limited;
     /** Open, loopback only, at most 6 connections in all. */
     static TestServer capped;
+    /** The limited server's time: its buckets refill only when a test moves it. */
+    static final ManualClock clock = new ManualClock();
     static Path tokens;
     static String admin;
     static String slowRun;
@@ -50,7 +54,7 @@ class LimitsTest {
         admin = TokenFile.create(tokens, "admin", Role.ADMIN);
         Config.Limits small = new Config.Limits(new Config.Rate(5, Duration.ofSeconds(1)), new Config.Rate(3, Duration.ofSeconds(1)),
                 10_000, 2, 3, Duration.ofSeconds(2), Duration.ofSeconds(180));
-        limited = TestServer.start(dir.resolve("limited"), config -> config.withSecurity(config.security()
+        limited = TestServer.start(dir.resolve("limited"), clock, config -> config.withSecurity(config.security()
                 .withTokensFile(tokens).withLimits(small)));
         for (String yaml : List.of(SLOW, QUICK)) {
             String id = yaml.substring(4, yaml.indexOf('\n'));
@@ -61,6 +65,7 @@ class LimitsTest {
         slowRun = execute("slow");
         quickRun = execute("quick");
         quickLastSeq = Await.until("the quick run ends", Duration.ofSeconds(30), () -> {
+            clock.advance(Duration.ofMillis(200)); // a permit's worth of time (5/s) for each look
             TestServer.Response run = limited.send(limited.request("/api/v2/workflows/runs/" + quickRun)
                     .header("Authorization", "Bearer " + admin));
             return run.status() == 200 && run.body().path("status").asText().equals("success") ? run.body().path("lastSeq").asLong() : null;
@@ -74,6 +79,12 @@ class LimitsTest {
     static void stop() {
         limited.close();
         capped.close();
+    }
+
+    /** Each test starts with every client's buckets full: a second of the limited server's time. */
+    @BeforeEach
+    void refill() {
+        clock.advance(Duration.ofSeconds(1));
     }
 
     static String execute(String workflow) {
@@ -111,9 +122,14 @@ class LimitsTest {
         assertThat(limitedAnswer.body().path("error").path("code").asText()).isEqualTo("rate_limited");
         assertThat(Long.parseLong(limitedAnswer.header("Retry-After"))).isBetween(1L, 2L);
         assertThat(get(other, "/api/v2/workflows")).as("another client is not held back").isEqualTo(200);
-        long start = System.nanoTime();
-        Await.until("the greedy client is served again", Duration.ofSeconds(5), () -> get(greedy, "/api/v2/workflows") == 200 ? true : null);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        assertThat(get(greedy, "/api/v2/workflows")).as("no permit comes back while no time passes").isEqualTo(429);
+        clock.advance(Duration.ofMillis(250)); // 5/s: one permit back after 200 ms
+        assertThat(get(greedy, "/api/v2/workflows")).as("served again once a permit's worth of time has passed").isEqualTo(200);
+        assertThat(get(greedy, "/api/v2/workflows")).as("and only one permit").isEqualTo(429);
+        clock.advance(Duration.ofSeconds(1));
+        for (int i = 0; i < 5; i++) {
+            assertThat(get(greedy, "/api/v2/workflows")).as("a whole second refills the whole bucket").isEqualTo(200);
+        }
     }
 
     @Test
@@ -140,8 +156,11 @@ class LimitsTest {
             assertThat(third.json().path("error").path("code").asText()).isEqualTo("too_many_streams");
             first.sendClose();
             first.awaitClose();
-            Await.until("a stream may be opened again", Duration.ofSeconds(10), () -> RawHttp.upgrade(limited.port(),
-                    "/api/v2/workflows/runs/" + slowRun + "/stream", Map.of("Authorization", "Bearer " + holder)).status() == 101 ? true : null);
+            Await.until("a stream may be opened again", Duration.ofSeconds(10), () -> {
+                clock.advance(Duration.ofMillis(400)); // a permit's worth of the stream rate (3/s) for each try
+                return RawHttp.upgrade(limited.port(), "/api/v2/workflows/runs/" + slowRun + "/stream",
+                        Map.of("Authorization", "Bearer " + holder)).status() == 101 ? true : null;
+            });
         } finally {
             first.close();
         }
