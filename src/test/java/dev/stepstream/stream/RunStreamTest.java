@@ -89,11 +89,11 @@ class RunStreamTest {
     void aSubscriberWhoJoinsMidRunGetsTheHistoryThenCaughtUpThenTheRestLive() throws IOException {
         // st-story with its pause held by a gate file: the run cannot end before the client has caught up.
         Path gate = dir.resolve("mid-run-gate");
-        server.apply(Yaml.fixture("st-story.yaml").replace("id: st-story", "id: st-story-gated").replace("""
-                    type: sleep
-                    duration: "${inputs.pause}"                """, """
-                    type: script
-                    run: 'while [ ! -f %s ]; do sleep 0.02; done'                """.formatted(gate)));
+        String sleep = "    type: sleep\n    duration: \"${inputs.pause}\"\n";
+        String gated = "    type: script\n    run: 'while [ ! -f %s ]; do sleep 0.02; done'\n".formatted(gate);
+        String story = Yaml.fixture("st-story.yaml");
+        assertThat(story).contains(sleep);
+        server.apply(story.replace("id: st-story", "id: st-story-gated").replace(sleep, gated));
         String runId = server.execute("st-story-gated", null);
         // Mid-run: the pause has begun, so the history so far is there and more is to come.
         List<JsonNode> before = Await.until("the run reaches its pause", Duration.ofSeconds(20), () -> {
