@@ -60,6 +60,17 @@ class RunsApiTest {
     }
 
     @Test
+    void anExecuteBodyWithAnUnknownFieldIs400NamingTheField() {
+        TestServer.Response response = server.post("/api/v2/workflows/quick/execute", "{\"inputs\": {\"n\": 7}, \"input\": {}}");
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("invalid_request");
+        assertThat(response.body().path("error").path("message").asText()).startsWith("input: unknown field");
+        assertThat(response.body().path("error").path("details").get(0).path("path").asText()).isEqualTo("input");
+        assertThat(server.get("/api/v2/workflows/runs?workflowId=quick").body().path("runs").toString())
+                .as("no run was started").doesNotContain("\"n\":7,\"input\"");
+    }
+
+    @Test
     void runsAreListedNewestFirstWithFiltersAndCursorPaging() {
         List<String> started = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
