@@ -44,6 +44,11 @@ public final class Origins {
         return host != null && scheme != null && normalised.equals(normalise(scheme + "://" + host));
     }
 
+    /** Whether {@code origin} is one of those listed with {@code --allowed-origins}. */
+    boolean listed(String origin) {
+        return allowed.contains(normalise(origin));
+    }
+
     /** The hosts (without port) of the allowed origins. */
     List<String> allowedHosts() {
         return allowed.stream().map(origin -> withoutPort(origin.substring(origin.indexOf("://") + 3))).toList();
