@@ -142,6 +142,34 @@ class RunExecutionTest {
         assertThat(complete.path("duration").isIntegralNumber()).isTrue();
     }
 
+    /**
+     * A script that alternates stdout and stderr: its lines are stored in the order written,
+     * each with its stream's level (docs/workflows.md, "Script output": exact whenever the
+     * writes are further apart than a reader takes to wake, as with a command in between).
+     */
+    @Test
+    void aScriptsStdoutAndStderrLinesAreStoredInTheOrderWritten() {
+        server.apply("""
+                id: interleaved
+                steps:
+                  - id: talk
+                    type: script
+                    run: 'i=1; while [ $i -le 25 ]; do echo "out $i"; sleep 0.02; echo "err $i" >&2; sleep 0.02; i=$((i+1)); done'
+                """);
+        String runId = server.execute("interleaved", null);
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        List<String> lines = server.awaitHistory(runId).stream()
+                .filter(e -> e.path("type").asText().equals("step_log"))
+                .map(e -> e.path("payload").path("level").asText() + " " + e.path("payload").path("message").asText())
+                .toList();
+        List<String> written = new java.util.ArrayList<>();
+        for (int i = 1; i <= 25; i++) {
+            written.add("info out " + i);
+            written.add("warn err " + i);
+        }
+        assertThat(lines).containsExactlyElementsOf(written);
+    }
+
     @Test
     void aFailedStepFailsTheRunUnlessItContinuesOnError() {
         server.apply(Yaml.fixture("it-fail.yaml"));
