@@ -25,7 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 
-/** The REST routes of API.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
+/** The REST routes of docs/api.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
 public final class HttpApi implements AutoCloseable {
     static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
     static final int MAX_INPUTS_BYTES = 256 * 1024;

@@ -22,7 +22,7 @@ final class ApiClient {
 
     /**
      * No server to talk to (it cannot be reached, or {@code --server} is not a URL), or a stream
-     * that could not be resumed: one line on stderr, exit 2 (API.md "Command line additions").
+     * that could not be resumed: one line on stderr, exit 2 (docs/clients.md, "The stepstream command line").
      */
     static final class ConnectionException extends Cli.Exit {
         ConnectionException(String message) {
@@ -181,7 +181,7 @@ final class ApiClient {
 
     /**
      * No server at the URL tried: one line with the URL, where it came from, why (in words, never
-     * a Java class name), and how to point elsewhere (API.md "Command line additions").
+     * a Java class name), and how to point elsewhere (docs/clients.md, "The stepstream command line").
      */
     ConnectionException unreachable(String why) {
         return new ConnectionException("cannot reach the server at " + server

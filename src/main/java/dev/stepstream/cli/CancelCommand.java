@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code stepstream cancel RUN_ID} (API.md "Command line additions"): asks the server to cancel
+ * {@code stepstream cancel RUN_ID} (docs/clients.md, "The stepstream command line"): asks the server to cancel
  * a run. Exit 0 when the cancel was accepted (the run ends {@code cancelled} shortly), 1 when
  * it was refused (no such run; a run that has already ended), 2 on a usage or connection error.
  */

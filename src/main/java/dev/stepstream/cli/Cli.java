@@ -56,7 +56,7 @@ public final class Cli implements Runnable {
         commandLine.setErr(err);
         UsageText.install(commandLine);
         commandLine.setParameterExceptionHandler((ex, ignored) -> {
-            // One line that names the flag and what is wrong (API.md "Command line"). Picocli
+            // One line that names the flag and what is wrong (README.md, "Running it"). Picocli
             // says "option option '--x'" in some of its messages (those of map options).
             String command = ex.getCommandLine().getCommandSpec().qualifiedName();
             ex.getCommandLine().getErr().println(command + ": " + ex.getMessage().replace("option option", "option")

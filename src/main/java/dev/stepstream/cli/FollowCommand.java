@@ -45,7 +45,7 @@ final class FollowCommand implements Callable<Integer> {
                 options.serverOption()).follow(after);
     }
 
-    /** Run ids are UUIDs in canonical lowercase text (API.md "Conventions"). */
+    /** Run ids are UUIDs in canonical lowercase text (docs/api.md). */
     static String canonical(CommandSpec spec, String text) {
         try {
             UUID uuid = UUID.fromString(text);

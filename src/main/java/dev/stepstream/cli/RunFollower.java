@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.Set;
 
 /**
- * Follows a run to its {@code run_complete} over the run stream (API.md "The run stream",
+ * Follows a run to its {@code run_complete} over the run stream (docs/api.md, "The run stream",
  * {@code batch=1}), showing each event once, and returns the exit code: 0 when the run ended
  * {@code success}, 1 when it ended otherwise. Whatever stops it earlier is a {@link Cli.Exit}:
  * exit 1 when the server refused (no such run, no credentials, a close that says not to

@@ -22,7 +22,7 @@ sealed interface StreamOutcome {
 
     /**
      * The server closed the connection with {@code code}; what it means, and whether to
-     * reconnect, is {@link CloseCode}'s (API.md "Liveness and closing"), the one table the
+     * reconnect, is {@link CloseCode}'s (docs/api.md, "The run stream"), the one table the
      * server closes by.
      */
     record Closed(int code, String reason) implements StreamOutcome {

@@ -135,7 +135,7 @@ class CliTest {
 
     /**
      * Every client command that finds no server says so on one line: the URL tried, in words (no
-     * Java class name), and how to point elsewhere; exit 2 (API.md "Command line additions").
+     * Java class name), and how to point elsewhere; exit 2 (docs/clients.md, "The stepstream command line").
      */
     @Test
     void everyClientCommandThatCannotReachTheServerSaysSoOnOneLineWithExit2(@TempDir Path files) throws Exception {

@@ -166,7 +166,7 @@ class FollowTest {
         assertThat(noId.exitCode()).isEqualTo(2);
     }
 
-    /** A refused request is exit 1 with one line saying why (API.md "Command line additions"). */
+    /** A refused request is exit 1 with one line saying why (docs/clients.md, "The stepstream command line"). */
     @Test
     void anUnknownRunIsExitCode1WithTheServersMessage() {
         String unknown = UUID.randomUUID().toString();

@@ -170,6 +170,23 @@ class RunExecutionTest {
         assertThat(lines).containsExactlyElementsOf(written);
     }
 
+    /** README's quick start shows the seq of the hello run's run_complete: it must be what hello emits. */
+    @Test
+    void theReadmesSampleSeqIsWhatTheHelloWorkflowEmits() throws IOException {
+        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        java.util.regex.Matcher shown = java.util.regex.Pattern.compile("\\{\"seq\":(\\d+),\"type\":\"run_complete\"").matcher(readme);
+        assertThat(shown.find()).as("README shows a run_complete with its seq").isTrue();
+        String hello = java.nio.file.Files.readString(Path.of("workflows", "hello.yaml"));
+        assertThat(hello).containsPattern("(?m)^id: hello$");
+        server.apply(hello.replaceFirst("(?m)^id: hello$", "id: readme-hello")); // the test fixtures have a hello of their own
+        String runId = server.execute("readme-hello", "{\"who\": \"you\"}"); // as README's curl does
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        List<JsonNode> events = server.awaitHistory(runId);
+        JsonNode last = events.get(events.size() - 1);
+        assertThat(last.path("type").asText()).isEqualTo("run_complete");
+        assertThat(last.path("seq").asLong()).isEqualTo(Long.parseLong(shown.group(1)));
+    }
+
     @Test
     void aFailedStepFailsTheRunUnlessItContinuesOnError() {
         server.apply(Yaml.fixture("it-fail.yaml"));
