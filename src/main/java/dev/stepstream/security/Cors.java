@@ -8,10 +8,11 @@ import io.vertx.ext.web.RoutingContext;
  * CORS for the origins listed with {@code --allowed-origins} (docs/security.md), so that a page
  * served elsewhere can read the API's answers, errors included: an SSE client told 404 or 401
  * can show why instead of retrying. A request from a listed origin gets
- * {@code Access-Control-Allow-Origin} (that origin, as sent), {@code Vary: Origin} and
+ * {@code Access-Control-Allow-Origin} (that origin, as sent) and
  * {@code Access-Control-Expose-Headers} (Retry-After, Location, WWW-Authenticate) on every
- * answer; its preflight ({@code OPTIONS} with {@code Access-Control-Request-Method}) is answered
- * 204 with the methods and headers the API takes. Any other origin gets no CORS header: the
+ * answer; its preflight ({@code OPTIONS} with {@code Access-Control-Request-Method}) is
+ * answered 204 with the methods and headers the API takes. With any origin listed, every
+ * answer says {@code Vary: Origin}. Any other origin gets no CORS header: the
  * browser keeps the answers from its page, and the {@link Origins} rule still refuses it streams
  * and changes. No credentials mode: the API's credentials are bearer tokens, not cookies.
  *
@@ -32,14 +33,21 @@ final class Cors {
         this.origins = origins;
     }
 
-    /** Adds the CORS headers to the answer when the request's origin is listed; returns whether it is. */
+    /**
+     * Adds the CORS headers to the answer when the request's origin is listed; returns whether
+     * it is. With any origin listed, every answer says {@code Vary: Origin}: a cache must not
+     * hand an answer made for one origin (or for none) to another.
+     */
     boolean decorate(RoutingContext ctx) {
+        if (!origins.anyListed()) {
+            return false;
+        }
+        ctx.response().putHeader("Vary", "Origin");
         String origin = ctx.request().getHeader("Origin");
         if (origin == null || !origins.listed(origin)) {
             return false;
         }
         ctx.response().putHeader("Access-Control-Allow-Origin", origin)
-                .putHeader("Vary", "Origin")
                 .putHeader("Access-Control-Expose-Headers", EXPOSE_HEADERS);
         return true;
     }

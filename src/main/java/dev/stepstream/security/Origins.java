@@ -44,6 +44,11 @@ public final class Origins {
         return host != null && scheme != null && normalised.equals(normalise(scheme + "://" + host));
     }
 
+    /** Whether {@code --allowed-origins} lists any origin. */
+    boolean anyListed() {
+        return !allowed.isEmpty();
+    }
+
     /** Whether {@code origin} is one of those listed with {@code --allowed-origins}. */
     boolean listed(String origin) {
         return allowed.contains(normalise(origin));

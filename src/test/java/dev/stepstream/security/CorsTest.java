@@ -146,5 +146,7 @@ class CorsTest {
         assertNoCors(preflight);
         RawHttp.Answer noOrigin = send("GET", "/api/v2/workflows", "Authorization: Bearer " + operator + "\r\n", "");
         assertNoCors(noOrigin);
+        assertThat(List.of(read, refused, noOrigin)).as("a cache must not serve them to a listed origin")
+                .allSatisfy(answer -> assertThat(answer.header("Vary")).isEqualTo("Origin"));
     }
 }
