@@ -16,8 +16,9 @@ import java.util.Set;
  * the stream could not be resumed for {@link Backoff#GIVE_UP_AFTER}.
  *
  * <p>Resuming: the follower remembers the seq of the last event it showed. When a connection
- * drops or closes with anything but 1000 (1001 the server is stopping, 1013 we fell behind, a
- * network error) it opens another with {@code after=<that seq>}, and the server sends every
+ * drops, or closes with a code whose {@link dev.stepstream.stream.CloseCode#reconnect()} says so
+ * (1001 the server is stopping, 1013 we fell behind; the server's own table, not a copy of it),
+ * it opens another with {@code after=<that seq>}, and the server sends every
  * later event exactly once. Events at or below the cursor are skipped all the same, so an
  * event is never lost nor shown twice, whatever the connections do.
  */
@@ -118,7 +119,7 @@ final class RunFollower {
                     throw new ApiClient.RefusedException("the server ended the stream: " + closed.describe());
             case StreamOutcome.Refused refused when refused.status() == 400 -> throw new Cli.Exit(Cli.USAGE, refused.message());
             case StreamOutcome.Refused refused when !refused.retryable() -> throw new ApiClient.RefusedException(
-                    refused.message() + (refused.status() == 404 ? "" : " (HTTP " + refused.status() + ")"));
+                    refused.message() + (refused.status() == 404 || refused.status() == 401 ? "" : " (HTTP " + refused.status() + ")"));
             case StreamOutcome.Unreachable unreachable when !connectedOnce -> throw client.unreachable(unreachable.why());
             case StreamOutcome.Broken broken -> throw new ApiClient.ConnectionException(broken.why());
             default -> null;
