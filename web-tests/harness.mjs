@@ -10,11 +10,11 @@ export const ROOT = resolve(import.meta.dirname, '..');
 const JAR = process.env.STEPSTREAM_JAR || join(ROOT, 'target', 'stepstream.jar');
 const JAVA = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
 
-export async function startServer(dataDir = mkdtempSync(join(tmpdir(), 'stepstream-web-'))) {
+export async function startServer(dataDir = mkdtempSync(join(tmpdir(), 'stepstream-web-')), extraArgs = []) {
   const workflowsDir = join(dataDir, 'workflows');
   mkdirSync(workflowsDir, { recursive: true });
   const proc = spawn(JAVA, ['-jar', JAR, 'serve', '--port', '0', '--data-dir', dataDir,
-    '--workflows-dir', workflowsDir, '--allow-scripts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--workflows-dir', workflowsDir, '--allow-scripts', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const url = await new Promise((ok, fail) => {

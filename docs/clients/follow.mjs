@@ -59,7 +59,10 @@ export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
         }
         failingSince ??= Date.now();
         if (Date.now() - failingSince > GIVE_UP_AFTER_MS) {
-          reject(new Error(`no connection for ${GIVE_UP_AFTER_MS / 1000} s (last close ${code}); resume with after=${lastSeq}`));
+          // In a browser, a server that refuses this page's origin looks like no server at all.
+          const hint = typeof location === 'undefined' ? ''
+            : `; is the server running, and does it list this page's origin (--allowed-origins ${location.origin})?`;
+          reject(new Error(`no connection for ${GIVE_UP_AFTER_MS / 1000} s (last close ${code}); resume with after=${lastSeq}${hint}`));
           return;
         }
         setTimeout(connect, delay);
@@ -70,7 +73,9 @@ export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
       socket.onerror = () => { if (!opened) drop(1006); };
     };
 
-    // The run's REST resource answers with the error a refused upgrade had: a 4xx is final.
+    // The run's REST resource answers with the error a refused upgrade had: a 4xx is final. A
+    // page of another origin can read the answer only when the server lists that origin in
+    // --allowed-origins (it then sends CORS headers); otherwise fetch fails and we retry.
     const refusal = async () => {
       try {
         const response = await fetch(new URL(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`, base),

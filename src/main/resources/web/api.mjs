@@ -1,4 +1,4 @@
-// The REST side of API.md, and the WebSocket address and subprotocols, in one place.
+// The REST side of docs/api.md, and the WebSocket address and subprotocols, in one place.
 const TOKEN_KEY = 'stepstream.token';
 
 export function token() { return localStorage.getItem(TOKEN_KEY) || ''; }

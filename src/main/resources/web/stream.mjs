@@ -1,4 +1,4 @@
-// Following a WebSocket of API.md with resumption. A run stream resumes with `after=<last seq>`,
+// Following a WebSocket of docs/api.md ("Streams") with resumption. A run stream resumes with `after=<last seq>`,
 // so every event arrives exactly once however often the connection drops; close code 1000
 // means the run is over and nothing follows.
 import { openSocket } from './api.mjs';

@@ -6,7 +6,7 @@ import dev.stepstream.json.Json;
 
 /**
  * An error the API answers with: the status says the class, the body says exactly what
- * ({@code {"error": {"code", "message", "details"}}}, API.md "Conventions").
+ * ({@code {"error": {"code", "message", "details"}}}, docs/api.md, "Errors").
  */
 public final class ApiError extends RuntimeException {
     private final int status;

@@ -14,7 +14,6 @@ import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
-import dev.stepstream.workflow.Problem;
 import dev.stepstream.workflow.WorkflowCatalog;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -26,7 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 
-/** The REST routes of API.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
+/** The REST routes of docs/api.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
 public final class HttpApi implements AutoCloseable {
     static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
@@ -171,7 +170,7 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /** The optional {@code {"inputs": {…}}} body: its inputs node, or null. */
-    private static JsonNode executeBody(Buffer raw) throws InvalidException {
+    private static JsonNode executeBody(Buffer raw) {
         if (raw == null || raw.length() == 0 || raw.toString(StandardCharsets.UTF_8).isBlank()) {
             return null;
         }
@@ -188,14 +187,20 @@ public final class HttpApi implements AutoCloseable {
         if (outOfRange != null) {
             throw new ApiError(400, "invalid_json", outOfRange + ": a number's exponent must be within ±" + Json.MAX_SCALE);
         }
-        List<Problem> unknown = new java.util.ArrayList<>();
+        // A field other than inputs is a malformed request, not a problem of the workflow: 400
+        // naming the field (with every unknown field in details, as paths).
+        List<String> unknown = new java.util.ArrayList<>();
         body.fieldNames().forEachRemaining(name -> {
             if (!name.equals("inputs")) {
-                unknown.add(new Problem(name, "unknown field (expected only \"inputs\")"));
+                unknown.add(name);
             }
         });
         if (!unknown.isEmpty()) {
-            throw new InvalidException(unknown);
+            ArrayNode details = Json.MAPPER.createArrayNode();
+            unknown.forEach(name -> details.addObject().put("path", name).put("message", "unknown field"));
+            throw new ApiError(400, "invalid_request", Params.abbreviate(unknown.get(0)) + ": unknown field"
+                    + (unknown.size() > 1 ? " (and " + (unknown.size() - 1) + " more)" : "")
+                    + "; the execute body has only \"inputs\"", details);
         }
         return body.get("inputs");
     }

@@ -14,7 +14,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * The routes for operators and integrators (API.md "Operations"): {@code /healthz},
+ * The routes for operators and integrators (docs/operations.md): {@code /healthz},
  * {@code /readyz} with what is down, {@code /metrics} in the Prometheus text format, and
  * {@code /api/v2/openapi.json}, the OpenAPI 3.1 description of the whole API. Readiness and
  * the scrape run off the event loop.

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * What {@code /readyz} asks (API.md "Operations"): each part the node needs, by name ({@code store},
+ * What {@code /readyz} asks (docs/operations.md, "Health"): each part the node needs, by name ({@code store},
  * and {@code broker} when there is one), with a ping that throws when the part does not answer.
  *
  * <p>A check that hangs (a database behind a cut network waits for its connect timeout) is

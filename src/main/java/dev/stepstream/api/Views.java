@@ -7,7 +7,7 @@ import dev.stepstream.store.RunSummary;
 import dev.stepstream.store.StoredWorkflow;
 import java.time.Instant;
 
-/** The JSON shapes of API.md, in one place. */
+/** The JSON shapes of docs/api.md, in one place. */
 final class Views {
     private Views() {}
 

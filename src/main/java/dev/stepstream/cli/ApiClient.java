@@ -3,18 +3,37 @@ package dev.stepstream.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import javax.net.ssl.SSLException;
 
 /** A small blocking client of the REST API for the CLI commands. */
 final class ApiClient {
-    /** The server could not be reached: the commands exit 2. */
-    static final class ConnectionException extends RuntimeException {
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * No server to talk to (it cannot be reached, or {@code --server} is not a URL), or a stream
+     * that could not be resumed: one line on stderr, exit 2 (docs/clients.md, "The stepstream command line").
+     */
+    static final class ConnectionException extends Cli.Exit {
         ConnectionException(String message) {
-            super(message);
+            super(Cli.USAGE, message);
+        }
+    }
+
+    /** The server refused the request (401, 403, 404, 409, 422): one line saying why, exit 1. */
+    static final class RefusedException extends Cli.Exit {
+        RefusedException(String message) {
+            super(Cli.FAILED, message);
         }
     }
 
@@ -24,21 +43,27 @@ final class ApiClient {
             return status >= 200 && status < 300;
         }
 
-        /** The error's message from the API's error shape, or the status. */
-        /** Prints the error's message after {@code prefix}, then each problem of its details on a line. */
+        /**
+         * Prints the error's message after {@code prefix}; when its details list several
+         * problems, each on a line of its own below (one problem is the message itself).
+         */
         void printError(java.io.PrintWriter err, String prefix) {
-            err.println(prefix + errorMessage());
             JsonNode details = body.path("error").path("details");
-            if (details.isArray()) {
-                for (JsonNode problem : details) {
-                    err.println("  " + problem.path("path").asText() + ": " + problem.path("message").asText());
-                }
+            if (!details.isArray() || details.size() < 2) {
+                err.println(prefix + errorMessage());
+                return;
+            }
+            err.println(prefix + details.size() + " problems:");
+            for (JsonNode problem : details) {
+                err.println("  " + problem.path("path").asText() + ": " + problem.path("message").asText());
             }
         }
 
+        /** The API's error message (or the status), and for a 401 how to give a token. */
         String errorMessage() {
             JsonNode message = body.path("error").path("message");
-            return message.isMissingNode() ? "HTTP " + status : message.asText();
+            return (message.isMissingNode() ? "HTTP " + status : message.asText())
+                    + (status == 401 ? " (give a token with --token or STEPSTREAM_TOKEN)" : "");
         }
     }
 
@@ -46,11 +71,18 @@ final class ApiClient {
     record TextResponse(int status, String body) {}
 
     private final String server;
+    /** Where {@link #server} came from, for messages: {@code --server}, {@code STEPSTREAM_SERVER}, or null (the default). */
+    private final String serverSource;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
 
     ApiClient(String server, String token) {
+        this(server, null, token);
+    }
+
+    ApiClient(String server, String serverSource, String token) {
         this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
+        this.serverSource = serverSource;
         this.token = token;
     }
 
@@ -74,12 +106,12 @@ final class ApiClient {
         String ws = switch (scheme) {
             case "http", "ws" -> "ws";
             case "https", "wss" -> "wss";
-            default -> throw new ConnectionException("--server: expected an http:// or https:// URL, got \"" + server + "\"");
+            default -> throw notAUrl();
         };
         try {
             return URI.create(ws + server.substring(colon) + path);
         } catch (IllegalArgumentException e) {
-            throw new ConnectionException("--server: not a valid URL: \"" + server + "\"");
+            throw notAUrl();
         }
     }
 
@@ -105,9 +137,13 @@ final class ApiClient {
     private HttpRequest.Builder request(String path) {
         HttpRequest.Builder builder;
         try {
-            builder = HttpRequest.newBuilder(URI.create(server + path)).timeout(Duration.ofSeconds(30));
+            URI uri = URI.create(server + path);
+            if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+                throw notAUrl();
+            }
+            builder = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT);
         } catch (IllegalArgumentException e) {
-            throw new ConnectionException("--server: not a valid URL: \"" + server + "\"");
+            throw notAUrl();
         }
         if (token != null && !token.isEmpty()) {
             builder.header("Authorization", "Bearer " + token);
@@ -130,12 +166,72 @@ final class ApiClient {
     private <T> HttpResponse<T> exchange(HttpRequest.Builder builder, HttpResponse.BodyHandler<T> body) {
         try {
             return http.send(builder.build(), body);
-        } catch (IOException e) {
-            throw new ConnectionException("cannot reach " + server + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        } catch (IOException | UnresolvedAddressException e) {
+            throw unreachable(why(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConnectionException("interrupted");
         }
+    }
+
+    private ConnectionException notAUrl() {
+        return new ConnectionException((serverSource == null ? "--server" : serverSource)
+                + ": expected an http:// or https:// URL, got \"" + server + "\"");
+    }
+
+    /**
+     * No server at the URL tried: one line with the URL, where it came from, why (in words, never
+     * a Java class name), and how to point elsewhere (docs/clients.md, "The stepstream command line").
+     */
+    ConnectionException unreachable(String why) {
+        return new ConnectionException("cannot reach the server at " + server
+                + (serverSource == null ? "" : " (from " + serverSource + ")") + ": " + why
+                + "; start one with \"stepstream serve\", or point to another with --server URL or STEPSTREAM_SERVER");
+    }
+
+    /** Why a connection failed, in a few words a person can act on. */
+    static String why(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            // First: the JDK reports an unknown host as a ConnectException caused by this.
+            if (cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
+                return "unknown host";
+            }
+        }
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            switch (cause) {
+                case HttpConnectTimeoutException e -> {
+                    return "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s";
+                }
+                case HttpTimeoutException e -> {
+                    return "no answer within " + REQUEST_TIMEOUT.toSeconds() + " s";
+                }
+                case ConnectException e -> {
+                    return "connection refused";
+                }
+                case SSLException e -> {
+                    return "TLS failed" + (e.getMessage() == null ? "" : ": " + e.getMessage());
+                }
+                default -> { }
+            }
+        }
+        return words(failure);
+    }
+
+    /**
+     * A failure's message without the Java class names that exceptions wrapping others put in
+     * it ({@code java.net.ConnectException: Connection refused} is "Connection refused").
+     */
+    static String words(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            String message = cause.getMessage();
+            if (message == null) {
+                continue;
+            }
+            String stripped = message.replaceAll("(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)(?::\\s*)?", "").strip();
+            if (!stripped.isEmpty()) {
+                return stripped;
+            }
+        }
+        return "the connection failed";
     }
 }

@@ -9,18 +9,32 @@ import picocli.CommandLine.Command;
 @Command(name = "stepstream", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "A workflow engine whose runs can be watched live, step by step.",
         subcommands = {ServeCommand.class, WorkflowsCommand.class, RunCommand.class, FollowCommand.class, RunsCommand.class,
-            TokenCommand.class, StatusCommand.class})
+            CancelCommand.class, TokenCommand.class, StatusCommand.class})
 public final class Cli implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;
     public static final int USAGE = 2;
+
+    /** Ends a command: one line on stderr, after the command's name, and the exit code. */
+    static class Exit extends RuntimeException {
+        private final int code;
+
+        Exit(int code, String message) {
+            super(message, null, false, false);
+            this.code = code;
+        }
+
+        int code() {
+            return code;
+        }
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs, token, status)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs, cancel, token, status)");
     }
 
     public static int run(String[] args) {
@@ -40,10 +54,12 @@ public final class Cli implements Runnable {
         }
         commandLine.setOut(out);
         commandLine.setErr(err);
+        UsageText.install(commandLine);
         commandLine.setParameterExceptionHandler((ex, ignored) -> {
-            // One line that names the flag and what is wrong (API.md "Command line").
+            // One line that names the flag and what is wrong (README.md, "Running it"). Picocli
+            // says "option option '--x'" in some of its messages (those of map options).
             String command = ex.getCommandLine().getCommandSpec().qualifiedName();
-            ex.getCommandLine().getErr().println(command + ": " + ex.getMessage()
+            ex.getCommandLine().getErr().println(command + ": " + ex.getMessage().replace("option option", "option")
                     + " (see " + command + " --help)");
             return USAGE;
         });
@@ -52,9 +68,9 @@ public final class Cli implements Runnable {
                 line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
                 return USAGE;
             }
-            if (ex instanceof ApiClient.ConnectionException) {
-                line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
-                return USAGE;
+            if (ex instanceof Exit exit) {
+                line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + exit.getMessage());
+                return exit.code();
             }
             throw ex;
         });

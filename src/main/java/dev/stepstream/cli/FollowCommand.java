@@ -36,16 +36,17 @@ final class FollowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String id = canonical(runId);
+        String id = canonical(spec, runId);
         if (after < 0) {
             throw new ParameterException(spec.commandLine(), "--after: expected a seq of 0 or more, got " + after);
         }
         RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json);
-        return new RunFollower(options.client(), id, view, spec.commandLine().getErr(), spec.qualifiedName()).follow(after);
+        return new RunFollower(options.client(), id, view, spec.commandLine().getErr(), spec.qualifiedName(),
+                options.serverOption()).follow(after);
     }
 
-    /** Run ids are UUIDs in canonical lowercase text (API.md "Conventions"). */
-    private String canonical(String text) {
+    /** Run ids are UUIDs in canonical lowercase text (docs/api.md). */
+    static String canonical(CommandSpec spec, String text) {
         try {
             UUID uuid = UUID.fromString(text);
             if (uuid.toString().equalsIgnoreCase(text)) {

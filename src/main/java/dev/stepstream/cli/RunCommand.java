@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,8 +30,9 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "WORKFLOW")
     String workflowId;
 
+    // A list, not a map: picocli's own NAME=VALUE errors read "option option '--input'".
     @Option(names = "--input", paramLabel = "NAME=VALUE", description = "An input (repeatable).")
-    Map<String, String> inputs = new LinkedHashMap<>();
+    List<String> inputs = new ArrayList<>();
 
     @Option(names = "--follow", description = "Show the run live until it ends.")
     boolean follow;
@@ -45,19 +48,21 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Map<String, String> given = inputs();
         ApiClient client = options.client();
         String path = "/api/v2/workflows/" + URLEncoder.encode(workflowId, StandardCharsets.UTF_8);
         ApiClient.Response definition = client.get(path);
+        String prefix = spec.qualifiedName() + ": ";
         if (!definition.ok()) {
-            spec.commandLine().getErr().println("run: " + definition.errorMessage());
+            spec.commandLine().getErr().println(prefix + definition.errorMessage());
             return Cli.FAILED;
         }
         ObjectNode body = Json.object();
         ObjectNode typed = body.putObject("inputs");
-        inputs.forEach((name, value) -> typed.set(name, typedValue(name, value, definition.body().path("inputs").path(name))));
+        given.forEach((name, value) -> typed.set(name, typedValue(name, value, definition.body().path("inputs").path(name))));
         ApiClient.Response started = client.post(path + "/execute", body);
         if (!started.ok()) {
-            started.printError(spec.commandLine().getErr(), "run: ");
+            started.printError(spec.commandLine().getErr(), prefix);
             return Cli.FAILED;
         }
         String runId = started.body().path("runId").asText();
@@ -66,7 +71,21 @@ final class RunCommand implements Callable<Integer> {
             return Cli.OK;
         }
         RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json);
-        return new RunFollower(client, runId, view, spec.commandLine().getErr(), spec.qualifiedName()).follow(0);
+        return new RunFollower(client, runId, view, spec.commandLine().getErr(), spec.qualifiedName(),
+                options.serverOption()).follow(0);
+    }
+
+    /** The {@code --input NAME=VALUE} options by name; a later one for a name wins. */
+    private Map<String, String> inputs() {
+        Map<String, String> byName = new LinkedHashMap<>();
+        for (String input : inputs) {
+            int equals = input.indexOf('=');
+            if (equals <= 0) {
+                throw new ParameterException(spec.commandLine(), "--input: expected NAME=VALUE, got \"" + input + "\"");
+            }
+            byName.put(input.substring(0, equals), input.substring(equals + 1));
+        }
+        return byName;
     }
 
     private JsonNode typedValue(String name, String value, JsonNode declared) {

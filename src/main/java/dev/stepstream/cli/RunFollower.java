@@ -8,16 +8,17 @@ import java.time.Duration;
 import java.util.Set;
 
 /**
- * Follows a run to its {@code run_complete} over the run stream (API.md "The run stream",
+ * Follows a run to its {@code run_complete} over the run stream (docs/api.md, "The run stream",
  * {@code batch=1}), showing each event once, and returns the exit code: 0 when the run ended
- * {@code success}, 1 when it ended otherwise. Whatever stops it earlier is an
- * {@link ApiClient.ConnectionException} (exit 2): the server cannot be reached, the upgrade is
- * refused (a bad id, no such run, no credentials), or the stream could not be resumed for
- * {@link Backoff#GIVE_UP_AFTER}.
+ * {@code success}, 1 when it ended otherwise. Whatever stops it earlier is a {@link Cli.Exit}:
+ * exit 1 when the server refused (no such run, no credentials, a close that says not to
+ * reconnect), exit 2 when there is no server to talk to, the id is refused as malformed, or
+ * the stream could not be resumed for {@link Backoff#GIVE_UP_AFTER}.
  *
  * <p>Resuming: the follower remembers the seq of the last event it showed. When a connection
- * drops or closes with anything but 1000 (1001 the server is stopping, 1013 we fell behind, a
- * network error) it opens another with {@code after=<that seq>}, and the server sends every
+ * drops, or closes with a code whose {@link dev.stepstream.stream.CloseCode#reconnect()} says so
+ * (1001 the server is stopping, 1013 we fell behind; the server's own table, not a copy of it),
+ * it opens another with {@code after=<that seq>}, and the server sends every
  * later event exactly once. Events at or below the cursor are skipped all the same, so an
  * event is never lost nor shown twice, whatever the connections do.
  */
@@ -30,6 +31,8 @@ final class RunFollower {
     /** Where notices (resuming, a gap in the stream) go, prefixed with {@code command}. */
     private final PrintWriter err;
     private final String command;
+    /** {@code --server URL} when one was given, to repeat in the commands suggested. */
+    private final String serverOption;
 
     /**
      * The seq of the last event shown. Guarded by {@code this}: a connection given up for dead
@@ -38,7 +41,8 @@ final class RunFollower {
      */
     private long cursor;
 
-    RunFollower(ApiClient client, String runId, RunView view, PrintWriter err, String command) {
+    RunFollower(ApiClient client, String runId, RunView view, PrintWriter err, String command, String serverOption) {
+        this.serverOption = serverOption;
         this.client = client;
         this.runId = runId;
         this.view = view;
@@ -46,8 +50,27 @@ final class RunFollower {
         this.command = command;
     }
 
-    /** Shows the run's events after seq {@code after} until {@code run_complete}; returns the exit code. */
+    /**
+     * Shows the run's events after seq {@code after} until {@code run_complete}; returns the exit
+     * code. Ctrl-C meanwhile ends the JVM with 130 (the JVM's own exit code for SIGINT) after one
+     * line saying that the run continues and how to cancel it.
+     */
     int follow(long after) {
+        Thread onInterrupt = new Thread(() -> notice("interrupted; run " + runId + " continues on the server;"
+                + " to cancel it: stepstream cancel " + runId + serverOption));
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
+        try {
+            return followFrom(after);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onInterrupt);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C came as the run ended: the hook says its line
+            }
+        }
+    }
+
+    private int followFrom(long after) {
         synchronized (this) {
             cursor = after;
         }
@@ -74,7 +97,7 @@ final class RunFollower {
             if (pause == null) {
                 throw new ApiClient.ConnectionException("lost the stream of run " + runId + " after seq " + cursor()
                         + " and could not resume it for " + Backoff.GIVE_UP_AFTER.toSeconds() + " s ("
-                        + attempt.outcome().describe() + "); to go on: stepstream follow " + runId + " --after " + cursor());
+                        + attempt.outcome().describe() + "); to go on: stepstream follow " + runId + " --after " + cursor() + serverOption);
             }
             sleep(pause);
         }
@@ -82,19 +105,22 @@ final class RunFollower {
 
     /**
      * The exit code when a connection's outcome ends the follow, null when another connection
-     * is worth trying: a drop, 1001, 1011, 1013, 429, 503, or a server that went away after we
-     * had reached it once (it may be restarting). Throws when trying again cannot help.
+     * is worth trying: a drop, a close whose {@link dev.stepstream.stream.CloseCode} says to
+     * reconnect (1001, 1011, 1013), 429, 503, or a server that went away after we had reached it
+     * once (it may be restarting). Throws when trying again cannot help: exit 1 for a refusal
+     * (404, 401, 403, a close that says not to reconnect), 2 for a usage error (400) or no server.
      */
     private Integer exitCode(StreamOutcome outcome, boolean connectedOnce) {
         return switch (outcome) {
             case StreamOutcome.Completed completed -> "success".equals(completed.status()) ? Cli.OK : Cli.FAILED;
-            case StreamOutcome.Closed closed when closed.code() == StreamOutcome.Closed.NORMAL -> endedWithoutRunComplete();
-            case StreamOutcome.Closed closed when closed.code() == StreamOutcome.Closed.POLICY ->
-                    throw new ApiClient.ConnectionException("the server ended the stream: " + closed.describe());
-            case StreamOutcome.Refused refused when !refused.retryable() -> throw new ApiClient.ConnectionException(
-                    refused.message() + (refused.status() == 400 || refused.status() == 404 ? "" : " (HTTP " + refused.status() + ")"));
-            case StreamOutcome.Unreachable unreachable when !connectedOnce ->
-                    throw new ApiClient.ConnectionException("cannot reach " + client.server() + ": " + unreachable.why());
+            case StreamOutcome.Closed closed when closed.closeCode().orElse(null) == dev.stepstream.stream.CloseCode.NORMAL ->
+                    endedWithoutRunComplete();
+            case StreamOutcome.Closed closed when !closed.reconnect() ->
+                    throw new ApiClient.RefusedException("the server ended the stream: " + closed.describe());
+            case StreamOutcome.Refused refused when refused.status() == 400 -> throw new Cli.Exit(Cli.USAGE, refused.message());
+            case StreamOutcome.Refused refused when !refused.retryable() -> throw new ApiClient.RefusedException(
+                    refused.message() + (refused.status() == 404 || refused.status() == 401 ? "" : " (HTTP " + refused.status() + ")"));
+            case StreamOutcome.Unreachable unreachable when !connectedOnce -> throw client.unreachable(unreachable.why());
             case StreamOutcome.Broken broken -> throw new ApiClient.ConnectionException(broken.why());
             default -> null;
         };

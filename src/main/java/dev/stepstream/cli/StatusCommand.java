@@ -82,7 +82,9 @@ final class StatusCommand implements Callable<Integer> {
     private ApiClient.TextResponse metrics(ApiClient client) {
         ApiClient.TextResponse response = client.getText("/metrics");
         if (response.status() != 200) {
-            throw new ApiClient.ConnectionException("GET /metrics answered " + response.status());
+            // A refusal (exit 1): with credentials on the server, the metrics need a viewer's token.
+            throw new ApiClient.RefusedException("GET /metrics answered " + response.status()
+                    + (response.status() == 401 ? " (give a token with --token or STEPSTREAM_TOKEN)" : ""));
         }
         return response;
     }

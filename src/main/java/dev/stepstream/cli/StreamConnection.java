@@ -119,8 +119,7 @@ final class StreamConnection implements WebSocket.Listener {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException
                     || cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
-                return new StreamOutcome.Unreachable(cause instanceof ConnectException && cause.getMessage() == null
-                        ? "connection refused" : message(cause));
+                return new StreamOutcome.Unreachable(ApiClient.why(cause));
             }
         }
         return new StreamOutcome.Dropped(message(failure));
@@ -143,9 +142,9 @@ final class StreamConnection implements WebSocket.Listener {
         }
     }
 
+    /** What went wrong, in words: never a Java class name. */
     static String message(Throwable failure) {
-        String message = failure.getMessage();
-        return message == null || message.isBlank() ? failure.getClass().getSimpleName() : message;
+        return ApiClient.why(failure);
     }
 
     @Override
@@ -261,7 +260,7 @@ final class StreamConnection implements WebSocket.Listener {
             }
         } catch (ExecutionException | TimeoutException e) {
             try {
-                socket.sendClose(StreamOutcome.Closed.NORMAL, "").get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                socket.sendClose(dev.stepstream.stream.CloseCode.NORMAL.code(), "").get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException | TimeoutException | RuntimeException ignored) {
                 // It is going away either way.
             } catch (InterruptedException interrupted) {

@@ -1,5 +1,6 @@
 package dev.stepstream.cli;
 
+import dev.stepstream.stream.CloseCode;
 import java.time.Duration;
 
 /** How one connection to a run stream ended, as {@link RunFollower} decides what to do next. */
@@ -19,23 +20,29 @@ sealed interface StreamOutcome {
         }
     }
 
-    /** The server closed the connection with {@code code} (API.md "Liveness and closing"). */
+    /**
+     * The server closed the connection with {@code code}; what it means, and whether to
+     * reconnect, is {@link CloseCode}'s (docs/api.md, "The run stream"), the one table the
+     * server closes by.
+     */
     record Closed(int code, String reason) implements StreamOutcome {
-        static final int NORMAL = 1000;
-        static final int POLICY = 1008;
+        /** The server's close code, if it is one the server sends. */
+        java.util.Optional<CloseCode> closeCode() {
+            return CloseCode.of(code);
+        }
+
+        /**
+         * Whether to reconnect with {@code after}: as {@link CloseCode#reconnect()} says; a code
+         * the server does not send (1006: closed without a close frame) is a dropped connection.
+         */
+        boolean reconnect() {
+            return closeCode().map(CloseCode::reconnect).orElse(true);
+        }
 
         public String describe() {
-            String meaning = switch (code) {
-                case 1000 -> "normal";
-                case 1001 -> "server going away";
-                case 1006 -> "closed without a close frame";
-                case 1008 -> "policy: the token expired or was revoked";
-                case 1009 -> "message too big";
-                case 1011 -> "server error";
-                case 1013 -> "fell behind or server overloaded";
-                default -> "unexpected";
-            };
-            return "closed with " + code + ", " + meaning + (reason == null || reason.isBlank() ? "" : ": " + reason);
+            String name = closeCode().map(known -> " (" + known.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ")")
+                    .orElse("");
+            return "closed with " + code + name + (reason == null || reason.isBlank() ? "" : ": " + reason);
         }
     }
 

@@ -3,7 +3,7 @@ package dev.stepstream.execution;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 
-/** Size limits on what a run may put into its events (API.md: 16 KiB messages and values). */
+/** Size limits on what a run may put into its events (docs/api.md, "Limits": 16 KiB messages and values). */
 final class Limits {
     static final int MAX_MESSAGE_BYTES = 16 * 1024;
     static final int MAX_VALUE_BYTES = 16 * 1024;

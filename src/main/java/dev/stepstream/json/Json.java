@@ -17,7 +17,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 
 /**
- * The one JSON mapper and the one time format of the wire (API.md "Conventions").
+ * The one JSON mapper and the one time format of the wire (docs/api.md).
  * The mapper is immutable once built and safe to share between threads.
  */
 public final class Json {

@@ -6,7 +6,7 @@ import java.util.regex.Pattern;
 /**
  * Takes credentials out of text before it is logged: the value of an {@code access_token}
  * query parameter, a bearer token (as in {@code Authorization: Bearer …}), and the token of a
- * {@code stepstream.bearer.<token>} WebSocket subprotocol (API.md "The run stream"). The access
+ * {@code stepstream.bearer.<token>} WebSocket subprotocol (docs/api.md, "The run stream"). The access
  * log redacts what it writes; every log line goes through here once more in the encoders, so a
  * token that some other message carries is not written either.
  */

@@ -29,6 +29,7 @@ final class Guard implements Handler<RoutingContext> {
     private final RateLimits streams;
     private final Connections connections;
     private final Origins origins;
+    private final Cors cors;
     private final boolean trustProxy;
     /** Host names an open, loopback-only server answers to; null when any host is fine. */
     private final List<String> localHosts;
@@ -40,6 +41,7 @@ final class Guard implements Handler<RoutingContext> {
         this.streams = streams;
         this.connections = connections;
         this.origins = origins;
+        this.cors = new Cors(origins);
         this.trustProxy = trustProxy;
         this.localHosts = localHosts;
     }
@@ -48,10 +50,15 @@ final class Guard implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         connections.requestStarted(ctx);
+        // First, so that every answer to a listed origin, refusals included, carries CORS headers.
+        boolean listed = cors.decorate(ctx);
         if (connections.refused(request)) {
             answerAndClose(ctx, new ApiError(503, "over_capacity",
                     "the server has as many connections as it allows (--max-connections); try again later"));
             return;
+        }
+        if (listed && cors.answerPreflight(ctx)) {
+            return; // a preflight carries no credentials and changes nothing
         }
         if (!request.isEnded() && !request.canUpgradeToWebSocket()) {
             bodyDeadline(ctx, request);

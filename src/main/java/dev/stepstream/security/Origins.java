@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Which browser pages may open a stream or change something (API.md, "Origins"): a request
+ * Which browser pages may open a stream or change something (docs/security.md, "Origins, proxies, hosts"): a request
  * without an {@code Origin} header (not a browser), one whose origin is the server's own (the
  * scheme, host and port the request was sent to), or one listed with {@code --allowed-origins}.
  * Anything else is refused with 403: this closes cross-site WebSocket hijacking, which browsers
@@ -42,6 +42,16 @@ public final class Origins {
             host = first(request.getHeader("X-Forwarded-Host"), host);
         }
         return host != null && scheme != null && normalised.equals(normalise(scheme + "://" + host));
+    }
+
+    /** Whether {@code --allowed-origins} lists any origin. */
+    boolean anyListed() {
+        return !allowed.isEmpty();
+    }
+
+    /** Whether {@code origin} is one of those listed with {@code --allowed-origins}. */
+    boolean listed(String origin) {
+        return allowed.contains(normalise(origin));
     }
 
     /** The hosts (without port) of the allowed origins. */

@@ -35,4 +35,14 @@ public enum CloseCode {
     public boolean reconnect() {
         return reconnect;
     }
+
+    /** The close code numbered {@code code}, if the server sends it. */
+    public static java.util.Optional<CloseCode> of(int code) {
+        for (CloseCode closeCode : values()) {
+            if (closeCode.code == code) {
+                return java.util.Optional.of(closeCode);
+            }
+        }
+        return java.util.Optional.empty();
+    }
 }

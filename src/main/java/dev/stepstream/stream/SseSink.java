@@ -76,8 +76,13 @@ final class SseSink implements StreamSink {
         metrics.closeSent(code.code());
         if (code == CloseCode.NORMAL) {
             response.end();
+        } else if (code == CloseCode.GOING_AWAY) {
+            // The server is stopping: a comment saying so, then the response's proper end (its
+            // last chunk), so that a client sees a clean end rather than a cut transfer. An
+            // EventSource reconnects after any end of a 200 response, with Last-Event-ID.
+            response.end(Buffer.buffer(": server shutting down; reconnect with Last-Event-ID\n\n"));
         } else {
-            response.reset(); // cut, so the client reconnects with Last-Event-ID
+            response.reset(); // cut (a reader too far behind, an internal error): the client reconnects with Last-Event-ID
         }
     }
 }

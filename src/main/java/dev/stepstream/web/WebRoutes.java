@@ -9,7 +9,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The web page of API.md ("GET / the web UI"): static files from the classpath folder {@code web},
+ * The web page ({@code GET /}, docs/api.md): static files from the classpath folder {@code web},
  * and the page's deep links ({@code /runs/{runId}}, {@code /workflows/{id}}) answered with
  * {@code index.html} so that a reload of such an address shows the page, which then routes itself.
  * Mount it after the API and stream routes: a path it does not know falls through to the API's

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code ${…}} expressions in workflow string values (API.md "Workflow definition").
+ * {@code ${…}} expressions in workflow string values (docs/workflows.md, "Expressions").
  *
  * <p>An expression is one JEXL expression over the scope {@code inputs}, {@code vars},
  * {@code run} ({@code run.id}, {@code run.workflowId}) and {@code steps}

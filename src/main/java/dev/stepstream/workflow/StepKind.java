@@ -3,7 +3,7 @@ package dev.stepstream.workflow;
 import java.util.Locale;
 
 /**
- * The step types of API.md, in wire spelling. Each step's {@link Step#spec()} holds the fields
+ * The step types of docs/workflows.md, in wire spelling. Each step's {@link Step#spec()} holds the fields
  * below as validated by {@link WorkflowValidator}; defaults are not written into the spec, so
  * a reader applies them. String values may hold {@code ${…}} expressions, rendered with
  * {@link Expressions#render} when the step runs.

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Checks a parsed document against API.md "Workflow definition" and builds the
+ * Checks a parsed document against docs/workflows.md and builds the
  * {@link Workflow}. Every problem is collected, each with its path ({@code id},
  * {@code inputs.times.type}, {@code steps[3].type}, {@code steps[1].vars.count}), so that one
  * 422 response lists them all. Unknown fields are problems everywhere: a typo must not pass

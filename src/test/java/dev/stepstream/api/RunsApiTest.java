@@ -60,6 +60,15 @@ class RunsApiTest {
     }
 
     @Test
+    void anExecuteBodyWithAnUnknownFieldIs400NamingTheField() {
+        TestServer.Response response = server.post("/api/v2/workflows/quick/execute", "{\"inputs\": {\"n\": 7}, \"input\": {}}");
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("invalid_request");
+        assertThat(response.body().path("error").path("message").asText()).startsWith("input: unknown field");
+        assertThat(response.body().path("error").path("details").get(0).path("path").asText()).isEqualTo("input");
+    }
+
+    @Test
     void runsAreListedNewestFirstWithFiltersAndCursorPaging() {
         List<String> started = new ArrayList<>();
         for (int i = 0; i < 7; i++) {

@@ -133,10 +133,155 @@ class CliTest {
         assertThat(unreachable.err()).contains("cannot reach");
     }
 
+    /**
+     * Every client command that finds no server says so on one line: the URL tried, in words (no
+     * Java class name), and how to point elsewhere; exit 2 (docs/clients.md, "The stepstream command line").
+     */
     @Test
-    void anUnreachableServerIsExitCode2() {
-        Result result = cli("runs", "--server", "http://127.0.0.1:1");
+    void everyClientCommandThatCannotReachTheServerSaysSoOnOneLineWithExit2(@TempDir Path files) throws Exception {
+        Path file = Files.writeString(files.resolve("w.yaml"), "id: w\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        String runId = java.util.UUID.randomUUID().toString();
+        String nobody = "http://127.0.0.1:1";
+        for (List<String> command : List.of(List.of("run", "w"), List.of("run", "w", "--follow"), List.of("follow", runId),
+                List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("workflows", "apply", file.toString()))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.addAll(List.of("--server", nobody));
+            Result result = cli(args.toArray(String[]::new));
+            assertThat(result.exitCode()).as("%s: %s", command, result.err()).isEqualTo(2);
+            assertThat(result.err().lines()).as("%s", command).singleElement().asString()
+                    .startsWith("stepstream " + (command.get(0).equals("workflows") ? "workflows apply" : command.get(0))
+                            + ": cannot reach the server at " + nobody + " (from --server)")
+                    .contains("connection refused", "--server URL or STEPSTREAM_SERVER")
+                    .doesNotContain("Exception");
+            assertThat(result.out()).as("%s", command).isEmpty();
+        }
+        Result unknownHost = cli("runs", "--server", "http://no-such-host.invalid:8080");
+        assertThat(unknownHost.exitCode()).isEqualTo(2);
+        assertThat(unknownHost.err().lines()).singleElement().asString().contains("no-such-host.invalid", "unknown host");
+        Result notAUrl = cli("runs", "--server", "localhost:8080");
+        assertThat(notAUrl.exitCode()).isEqualTo(2);
+        assertThat(notAUrl.err().lines()).singleElement().asString().contains("--server: expected an http:// or https:// URL");
+    }
+
+    /** A request the server refuses (404, 409, 422) is exit 1, with one line saying why, never twice. */
+    @Test
+    void aRefusedRequestIsExit1WithOneLineSayingWhy() {
+        server.apply("id: cli-refused\ninputs:\n  n: {type: number, default: 1}\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        String unknownRun = java.util.UUID.randomUUID().toString();
+
+        Result noWorkflow = cli("run", "cli-nope", "--follow", "--server", server.url());
+        assertThat(noWorkflow.exitCode()).isEqualTo(1);
+        assertThat(noWorkflow.err().lines()).singleElement().asString().isEqualTo("stepstream run: no workflow \"cli-nope\" exists");
+
+        Result badInput = cli("run", "cli-refused", "--input", "m=1", "--server", server.url());
+        assertThat(badInput.exitCode()).isEqualTo(1);
+        assertThat(badInput.err().lines()).singleElement().asString().startsWith("stepstream run: inputs.m: unknown input");
+
+        Result noRun = cli("cancel", unknownRun, "--server", server.url());
+        assertThat(noRun.exitCode()).isEqualTo(1);
+        assertThat(noRun.err().lines()).singleElement().asString().contains(unknownRun);
+
+        String ended = server.execute("cli-refused", null);
+        server.awaitEnd(ended);
+        Result finished = cli("cancel", ended, "--server", server.url());
+        assertThat(finished.exitCode()).isEqualTo(1);
+        assertThat(finished.err().lines()).singleElement().asString().contains("already ended");
+    }
+
+    @Test
+    void cancelStopsARunningRun() {
+        server.apply("id: cli-long\nsteps:\n  - {id: wait, type: sleep, duration: 30s}\n");
+        String runId = server.execute("cli-long", null);
+        Result cancelled = cli("cancel", runId, "--server", server.url());
+        assertThat(cancelled.exitCode()).as(cancelled.err()).isZero();
+        assertThat(cancelled.out()).contains(runId);
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("cancelled");
+    }
+
+    /** picocli's own message for a map option reads "option option '--input'"; ours names the flag once. */
+    @Test
+    void anInputWithoutAnEqualsSignIsAUsageErrorInPlainWords() {
+        Result result = cli("run", "anything", "--input", "who", "--server", server.url());
         assertThat(result.exitCode()).isEqualTo(2);
-        assertThat(result.err()).contains("cannot reach");
+        assertThat(result.err().lines()).singleElement().asString()
+                .isEqualTo("stepstream run: --input: expected NAME=VALUE, got \"who\" (see stepstream run --help)");
+    }
+
+    /**
+     * Ctrl-C while following: the CLI says that the run continues and how to cancel it, and exits
+     * 130. In a child JVM, since the exit code is the JVM's own for SIGINT.
+     */
+    @Test
+    void ctrlCWhileFollowingSaysTheRunContinuesAndExits130() throws Exception {
+        server.apply("id: cli-ctrl-c\nsteps:\n  - {id: wait, type: sleep, duration: 30s}\n");
+        String javaCommand = ProcessHandle.current().info().command().orElse("java");
+        Process process = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), "dev.stepstream.app.Main",
+                "run", "cli-ctrl-c", "--follow", "--server", server.url()).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            String started = out.readLine(); // "run <id> of cli-ctrl-c (version 1) started"
+            assertThat(started).as("the CLI's first line").matches("run [0-9a-f-]{36} of cli-ctrl-c .*started");
+            String runId = started.split(" ")[1];
+            assertThat(out.readLine()).as("the step's start: the stream is live").contains("wait");
+
+            new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
+
+            assertThat(process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("the CLI ended after SIGINT (a JVM started with SIGINT ignored would not)").isTrue();
+            assertThat(process.exitValue()).isEqualTo(130);
+            String err = new String(process.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(err.lines()).singleElement().asString().isEqualTo("stepstream run: interrupted; run " + runId
+                    + " continues on the server; to cancel it: stepstream cancel " + runId + " --server " + server.url());
+            assertThat(server.run(runId).path("status").asText()).isEqualTo("running");
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+    /**
+     * The usage help wraps descriptions between words only: every URL in an option's
+     * description appears whole on one line of the command's help (picocli's own wrapping cut
+     * {@code http://127.} / {@code 0.0.1:8080}).
+     */
+    @Test
+    void theUsageHelpOfEveryCommandBreaksNoUrl() {
+        java.util.regex.Pattern url = java.util.regex.Pattern.compile("[a-z][a-z0-9+.-]*://[^\\s)\",]+");
+        java.util.ArrayDeque<java.util.Map.Entry<List<String>, picocli.CommandLine>> commands = new java.util.ArrayDeque<>();
+        new picocli.CommandLine(new Cli()).getSubcommands().forEach((name, line) -> commands.add(java.util.Map.entry(List.of(name), line)));
+        int urls = 0;
+        while (!commands.isEmpty()) {
+            var command = commands.poll();
+            command.getValue().getSubcommands().forEach((name, line) -> {
+                List<String> path = new java.util.ArrayList<>(command.getKey());
+                path.add(name);
+                commands.add(java.util.Map.entry(path, line));
+            });
+            List<String> args = new java.util.ArrayList<>(command.getKey());
+            args.add("--help");
+            Result help = cli(args.toArray(String[]::new));
+            assertThat(help.exitCode()).as("%s", args).isZero();
+            for (picocli.CommandLine.Model.OptionSpec option : command.getValue().getCommandSpec().options()) {
+                for (String description : option.description()) {
+                    java.util.regex.Matcher found = url.matcher(description);
+                    while (found.find()) {
+                        String whole = found.group().replaceAll("[.]$", "");
+                        urls++;
+                        assertThat(help.out().lines().anyMatch(line -> line.contains(whole)))
+                                .as("%s: %s is cut in the help:%n%s", args, whole, help.out()).isTrue();
+                    }
+                }
+            }
+        }
+        assertThat(urls).as("URLs checked").isGreaterThan(5);
+    }
+
+    /** The follower reconnects on exactly the close codes whose {@code CloseCode} says so, and on a drop (1006). */
+    @Test
+    void theFollowerReconnectsAsCloseCodeSays() {
+        for (dev.stepstream.stream.CloseCode code : dev.stepstream.stream.CloseCode.values()) {
+            assertThat(new StreamOutcome.Closed(code.code(), "").reconnect()).as("%s", code).isEqualTo(code.reconnect());
+        }
+        assertThat(new StreamOutcome.Closed(1006, "").reconnect()).isTrue();
     }
 }

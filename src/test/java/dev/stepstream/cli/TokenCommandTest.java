@@ -106,8 +106,9 @@ class TokenCommandTest {
         assertThat(apply.exitCode()).isEqualTo(1);
         assertThat(apply.err()).contains("the role viewer may not PUT", "it needs admin");
         Result follow = cli("follow", "00000000-0000-0000-0000-000000000000", "--server", server.url());
-        assertThat(follow.exitCode()).isEqualTo(2);
-        assertThat(follow.err()).contains("this server needs a token");
+        assertThat(follow.exitCode()).as("a refused request").isEqualTo(1);
+        assertThat(follow.err().lines()).singleElement().asString()
+                .contains("this server needs a token", "--token or STEPSTREAM_TOKEN");
     }
 
     @Test

@@ -142,6 +142,51 @@ class RunExecutionTest {
         assertThat(complete.path("duration").isIntegralNumber()).isTrue();
     }
 
+    /**
+     * A script that alternates stdout and stderr: its lines are stored in the order written,
+     * each with its stream's level (docs/workflows.md, "Script output": exact whenever the
+     * writes are further apart than a reader takes to wake, as with a command in between).
+     */
+    @Test
+    void aScriptsStdoutAndStderrLinesAreStoredInTheOrderWritten() {
+        server.apply("""
+                id: interleaved
+                steps:
+                  - id: talk
+                    type: script
+                    run: 'i=1; while [ $i -le 25 ]; do echo "out $i"; sleep 0.02; echo "err $i" >&2; sleep 0.02; i=$((i+1)); done'
+                """);
+        String runId = server.execute("interleaved", null);
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        List<String> lines = server.awaitHistory(runId).stream()
+                .filter(e -> e.path("type").asText().equals("step_log"))
+                .map(e -> e.path("payload").path("level").asText() + " " + e.path("payload").path("message").asText())
+                .toList();
+        List<String> written = new java.util.ArrayList<>();
+        for (int i = 1; i <= 25; i++) {
+            written.add("info out " + i);
+            written.add("warn err " + i);
+        }
+        assertThat(lines).containsExactlyElementsOf(written);
+    }
+
+    /** README's quick start shows the seq of the hello run's run_complete: it must be what hello emits. */
+    @Test
+    void theReadmesSampleSeqIsWhatTheHelloWorkflowEmits() throws IOException {
+        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        java.util.regex.Matcher shown = java.util.regex.Pattern.compile("\\{\"seq\":(\\d+),\"type\":\"run_complete\"").matcher(readme);
+        assertThat(shown.find()).as("README shows a run_complete with its seq").isTrue();
+        String hello = java.nio.file.Files.readString(Path.of("workflows", "hello.yaml"));
+        assertThat(hello).containsPattern("(?m)^id: hello$");
+        server.apply(hello.replaceFirst("(?m)^id: hello$", "id: readme-hello")); // the test fixtures have a hello of their own
+        String runId = server.execute("readme-hello", "{\"who\": \"you\"}"); // as README's curl does
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        List<JsonNode> events = server.awaitHistory(runId);
+        JsonNode last = events.get(events.size() - 1);
+        assertThat(last.path("type").asText()).isEqualTo("run_complete");
+        assertThat(last.path("seq").asLong()).isEqualTo(Long.parseLong(shown.group(1)));
+    }
+
     @Test
     void aFailedStepFailsTheRunUnlessItContinuesOnError() {
         server.apply(Yaml.fixture("it-fail.yaml"));

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Roles on every endpoint, from outside: each route of API.md with no token, a bad token, and a
+ * Roles on every endpoint, from outside: each route of docs/api.md with no token, a bad token, and a
  * token of each role. Without a token: 401; with a bad one: 401 invalid_token; with a role
  * below the route's: 403; with the route's role or above: neither.
  */

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
-/** What every stream must look like (API.md "The run stream"), checked the same way everywhere. */
+/** What every stream must look like (docs/api.md, "The run stream"), checked the same way everywhere. */
 final class Envelopes {
     static final Pattern TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
 

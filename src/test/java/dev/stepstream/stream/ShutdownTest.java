@@ -99,6 +99,44 @@ class ShutdownTest {
         }
     }
 
+    /**
+     * An SSE response open when the server stops ends properly: a comment saying why, then the
+     * chunked body's last chunk, before the connection closes. Read from the socket itself, so
+     * that a cut transfer (what curl reports as "transfer closed with outstanding read data
+     * remaining") cannot pass for an end.
+     */
+    @Test
+    void anSseStreamEndsCleanlyWhenTheServerStops() throws Exception {
+        try (TestServer server = TestServer.start(dir)) {
+            server.apply(Yaml.fixture("st-quiet.yaml"));
+            String running = server.execute("st-quiet", "{\"pause\": \"30s\"}");
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+                socket.setSoTimeout(15_000);
+                socket.getOutputStream().write(("GET /api/v2/workflows/runs/" + running + "/events HTTP/1.1\r\n"
+                        + "Host: 127.0.0.1:" + server.port() + "\r\nAccept: text/event-stream\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                java.io.InputStream in = socket.getInputStream();
+                java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+                byte[] chunk = new byte[8192];
+                while (!received.toString(java.nio.charset.StandardCharsets.UTF_8).contains("caught_up")) {
+                    int read = in.read(chunk);
+                    assertThat(read).as("the stream ended before caught_up: %s", received).isPositive();
+                    received.write(chunk, 0, read);
+                }
+
+                server.close();
+
+                for (int read; (read = in.read(chunk)) != -1; ) {
+                    received.write(chunk, 0, read);
+                }
+                String text = received.toString(java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(text).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked");
+                assertThat(text).as("a comment saying why, then the last chunk")
+                        .contains(": server shutting down; reconnect with Last-Event-ID").endsWith("\r\n0\r\n\r\n");
+            }
+        }
+    }
+
     @Test
     void aQueuedRunsStreamCatchesUpAtZeroThenGoesLiveWhenTheRunStarts() {
         try (TestServer server = TestServer.start(dir, config -> config.withMaxConcurrentRuns(1))) {

@@ -19,10 +19,24 @@ import java.util.Map;
  * {@code type: script}: runs {@code run} with {@code /bin/sh -c}. Each stdout line becomes an
  * info log and each stderr line a warn log as it is printed. A non-zero exit fails the step.
  *
- * <p>Threads: the attempt's thread waits for the process; one virtual thread per pipe reads
- * lines and logs them. When the log's queue is full those readers block, the pipe fills and
- * the script waits (back-pressure, DESIGN.md invariant 6). An interrupt (cancel, timeout)
- * kills the whole process tree.
+ * <p>Order of lines (docs/workflows.md, "Script output"): the lines of one stream are stored in
+ * the order written, exactly. Across the two streams they are stored in the order they reach
+ * the server: each pipe has a reader blocked in {@code read}, and a reader puts the lines of what
+ * it read into the log under one lock shared by both, so that a line read first is stored first.
+ * That is the order in which the script wrote them whenever the two writes are further apart
+ * than the time a reader takes to wake (microseconds; a command started in between, even an
+ * {@code echo} run as {@code /bin/echo}, is far more). Two writes to the two streams closer
+ * than that (two shell builtins in a row) may be swapped: stdout and stderr are two pipes, and
+ * nothing the kernel keeps says which of two writes to two pipes came first, so no reader can
+ * know (an exact order with the stream known needs each write tagged by the kernel, as a
+ * datagram socket per stream does, which Java cannot give a child process). A script that
+ * needs the exact order sends both to one stream ({@code exec 2>&1}: every line is then info).
+ *
+ * <p>Threads: the attempt's thread waits for the process; one platform thread per pipe reads
+ * and logs (a platform thread wakes from a pipe's {@code read} faster than a virtual one, which
+ * keeps the order above; two per running script). When the log's queue is full those readers
+ * block, the pipe fills and the script waits (back-pressure, DESIGN.md invariant 6). An
+ * interrupt (cancel, timeout) kills the whole process tree.
  */
 final class ScriptStep implements StepAction {
     /** Lines longer than this are cut by the log (16 KiB); the reader keeps one byte more so it knows. */
@@ -53,8 +67,11 @@ final class ScriptStep implements StepAction {
         } catch (IOException e) {
             throw new StepFailedException("could not start /bin/sh: " + e.getMessage());
         }
-        Thread stdout = Thread.ofVirtual().name("script-stdout").start(() -> pump(process.getInputStream(), ctx, LogLevel.INFO));
-        Thread stderr = Thread.ofVirtual().name("script-stderr").start(() -> pump(process.getErrorStream(), ctx, LogLevel.WARN));
+        Object arrival = new Object(); // the one point where the lines of both streams are put in order
+        Thread stdout = Thread.ofPlatform().daemon().name("script-stdout")
+                .start(() -> pump(process.getInputStream(), ctx, LogLevel.INFO, arrival));
+        Thread stderr = Thread.ofPlatform().daemon().name("script-stderr")
+                .start(() -> pump(process.getErrorStream(), ctx, LogLevel.WARN, arrival));
         int exitCode;
         try {
             exitCode = process.waitFor();
@@ -88,26 +105,35 @@ final class ScriptStep implements StepAction {
         }
     }
 
-    /** Reads lines of at most {@link #MAX_LINE_BYTES} bytes (the rest of a longer line is dropped). */
-    private static void pump(InputStream in, StepContext ctx, LogLevel level) {
+    /**
+     * Reads lines of at most {@link #MAX_LINE_BYTES} bytes (the rest of a longer line is
+     * dropped) and logs each complete line, holding {@code arrival} from the moment a read
+     * returns until its lines are logged: the other stream's reader waits, so lines are stored
+     * in the order they were read. A line is stored when its newline arrives (or at the end).
+     */
+    private static void pump(InputStream in, StepContext ctx, LogLevel level, Object arrival) {
         byte[] chunk = new byte[64 * 1024];
         byte[] line = new byte[MAX_LINE_BYTES];
         int lineLength = 0;
         try (in) {
             int read;
             while ((read = in.read(chunk)) != -1) {
-                for (int i = 0; i < read; i++) {
-                    byte b = chunk[i];
-                    if (b == '\n') {
-                        ctx.log(level, decode(line, lineLength));
-                        lineLength = 0;
-                    } else if (lineLength < MAX_LINE_BYTES) {
-                        line[lineLength++] = b;
+                synchronized (arrival) {
+                    for (int i = 0; i < read; i++) {
+                        byte b = chunk[i];
+                        if (b == '\n') {
+                            ctx.log(level, decode(line, lineLength));
+                            lineLength = 0;
+                        } else if (lineLength < MAX_LINE_BYTES) {
+                            line[lineLength++] = b;
+                        }
                     }
                 }
             }
             if (lineLength > 0) {
-                ctx.log(level, decode(line, lineLength));
+                synchronized (arrival) {
+                    ctx.log(level, decode(line, lineLength));
+                }
             }
         } catch (IOException e) {
             // The process was killed or closed its pipe: nothing more to read.
