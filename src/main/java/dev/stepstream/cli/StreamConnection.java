@@ -118,7 +118,8 @@ final class StreamConnection implements WebSocket.Listener {
         }
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException
-                    || cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
+                    || cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException
+                    || cause instanceof javax.net.ssl.SSLException) {
                 return new StreamOutcome.Unreachable(ApiClient.why(cause));
             }
         }

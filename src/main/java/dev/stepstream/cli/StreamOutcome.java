@@ -65,7 +65,7 @@ sealed interface StreamOutcome {
         }
     }
 
-    /** No connection could be made at all: refused, unknown host, connect timeout. */
+    /** No connection could be made at all: refused, unknown host, connect timeout, TLS failed. */
     record Unreachable(String why) implements StreamOutcome {
         public String describe() {
             return "cannot connect: " + why;

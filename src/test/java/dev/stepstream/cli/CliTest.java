@@ -158,6 +158,13 @@ class CliTest {
         Result unknownHost = cli("runs", "--server", "http://no-such-host.invalid:8080");
         assertThat(unknownHost.exitCode()).isEqualTo(2);
         assertThat(unknownHost.err().lines()).singleElement().asString().contains("no-such-host.invalid", "unknown host");
+        String tlsToPlain = server.url().replace("http://", "https://");
+        for (String command : List.of("runs", "follow")) {
+            Result tls = command.equals("runs") ? cli("runs", "--server", tlsToPlain)
+                    : cli("follow", runId, "--server", tlsToPlain);
+            assertThat(tls.exitCode()).as(command).isEqualTo(2);
+            assertThat(tls.err().lines()).as(command).singleElement().asString().contains("cannot reach", "TLS failed");
+        }
         Result notAUrl = cli("runs", "--server", "localhost:8080");
         assertThat(notAUrl.exitCode()).isEqualTo(2);
         assertThat(notAUrl.err().lines()).singleElement().asString().contains("--server: expected an http:// or https:// URL");
