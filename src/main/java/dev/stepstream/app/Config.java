@@ -117,7 +117,7 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
     }
 
     /**
-     * Liveness of stream connections (API.md "Liveness and closing"): a ping frame every
+     * Liveness of stream connections (docs/api.md, "The run stream"): a ping frame every
      * {@code pingInterval}; a connection from which nothing arrived for {@code idleTimeout} is
      * closed; a write that cannot complete within {@code writeTimeout} closes it with 1013 (and a
      * client that has not answered the server's close frame within it is disconnected); SSE

@@ -1,7 +1,7 @@
 package dev.stepstream.stream;
 
 /**
- * The close codes of a stream (API.md "Liveness and closing"), each with whether the client
+ * The close codes of a stream (docs/api.md, "The run stream"), each with whether the client
  * should reconnect with {@code after=<last seq>}.
  */
 public enum CloseCode {

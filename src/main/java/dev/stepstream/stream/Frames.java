@@ -40,7 +40,7 @@ final class Frames {
         return size;
     }
 
-    /** Writes one text frame per event: the envelope per frame, API.md's default. */
+    /** Writes one text frame per event: the envelope per frame, docs/api.md's default. */
     static void writeEach(ByteBuf out, List<RunEvent> events) {
         for (RunEvent event : events) {
             writeText(out, event.json());

@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The clock of the stream sockets (API.md "Liveness and closing"): one periodic task per event
+ * The clock of the stream sockets (docs/api.md, "The run stream"): one periodic task per event
  * loop, not a timer per connection, that visits the loop's {@link StreamSocket}s and has each
  * ping, close when idle, or end a close handshake that got no answer. It ticks at a quarter of
  * the shortest of the ping interval, the idle timeout and the close timeout (the write timeout),

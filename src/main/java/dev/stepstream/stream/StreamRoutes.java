@@ -18,7 +18,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 
 /**
- * The stream endpoints of API.md: the run stream (WebSocket), its SSE form on the events
+ * The stream endpoints of docs/api.md: the run stream (WebSocket), its SSE form on the events
  * route, and the all-runs stream. Parameters are checked and the run looked up before the
  * upgrade, so that a refusal is a plain HTTP error with the JSON error body. Vert.x serves a
  * WebSocket request up to the upgrade (routing, the security guard, the checks); then the

@@ -23,7 +23,7 @@ import java.nio.charset.StandardCharsets;
  * A stream's WebSocket, as the one handler of ours on its channel (after {@link Upgrade} took the
  * connection over from Vert.x, behind Netty's frame decoder). It writes what the stream encoded
  * ({@link Frames}) straight to the channel, many frames per flush; it keeps the connection honest
- * (API.md "Liveness and closing"): a ping frame every ping interval, a close when nothing arrived
+ * (docs/api.md, "The run stream"): a ping frame every ping interval, a close when nothing arrived
  * for the idle timeout (both from {@link Heartbeats}, one clock per event loop, not a timer per
  * connection); it applies the inbound rules (a text message over {@value #MAX_INBOUND_BYTES}
  * bytes closes with 1009, {@code {"type":"ping"}} is answered with {@code {"type":"pong"}},
@@ -39,7 +39,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Threads: the channel's event loop only, which owns every field.
  */
 final class StreamSocket extends ChannelDuplexHandler {
-    /** Inbound text larger than this closes the connection with 1009 (API.md "Client to server"). */
+    /** Inbound text larger than this closes the connection with 1009 (docs/api.md, "The run stream"). */
     static final int MAX_INBOUND_BYTES = 512;
     private static final byte[] PONG = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
     private static final int FIN = 0x80;

@@ -73,7 +73,7 @@ class HeartbeatTest {
             assertThat(client.texts()).as("the history and caught_up came first").isPositive();
             assertThat(elapsedMs).as("closed (code %d) only once the idle timeout passed", code)
                     .isGreaterThanOrEqualTo(IDLE.toMillis() - 100);
-            // API.md names no close code for an idle connection (a close frame or a dropped connection
+            // docs/api.md names no close code for an idle connection (a close frame or a dropped connection
             // both do), but 1000 would tell the client that the run ended, which it has not.
             assertThat(code).as("closed with %d (-1: no close frame)", code).isNotEqualTo(1000);
         } finally {

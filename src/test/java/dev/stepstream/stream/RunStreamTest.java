@@ -118,7 +118,7 @@ class RunStreamTest {
 
     /**
      * Beyond the issue's list: an {@code after} past the run's last seq (a client that kept a
-     * position from elsewhere) must not leave the stream open forever. API.md is silent on it;
+     * position from elsewhere) must not leave the stream open forever. docs/api.md is silent on it;
      * a refusal before the upgrade, or the close once the run has ended, would both do.
      */
     @Test
