@@ -3,8 +3,6 @@ package dev.stepstream.stream;
 import dev.stepstream.events.RunEvent;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.websocket.WebSocketFrameImpl;
 import java.util.List;
 
 /**
@@ -16,15 +14,6 @@ final class Frames {
     private static final int FIN_TEXT = 0x81;
 
     private Frames() {}
-
-    /**
-     * A final text frame for Vert.x's own write path (control messages), wrapping {@code utf8}
-     * without copying. Vert.x offers text frames only from a String (decoded and re-encoded per
-     * connection); this is its own frame class, constructed as its public {@code binaryFrame} is.
-     */
-    static WebSocketFrame text(byte[] utf8) {
-        return new WebSocketFrameImpl(WebSocketFrameType.TEXT, utf8, true);
-    }
 
     /** The bytes one frame of {@code payload} bytes takes on the wire. */
     static int frameLength(int payload) {
