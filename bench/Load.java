@@ -219,7 +219,7 @@ public class Load {
             URI uri = URI.create(server);
             InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort());
             byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RlcHN0cmVhbS1sb2FkLWdlbg==\r\n"
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RlcHN0cmVhbS1sb2FkIQ==\r\n"
                     + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
             for (int i = 0; i < clients; i++) {
                 while (i - (clients - caughtUp.getCount()) >= 256) {

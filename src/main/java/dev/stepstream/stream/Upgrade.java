@@ -102,6 +102,10 @@ final class Upgrade {
             throw new ApiError(400, "invalid_handshake", "Sec-WebSocket-Key: missing; a WebSocket handshake needs one (RFC 6455)",
                     Json.object().put("header", "Sec-WebSocket-Key"));
         }
+        if (!isNonce(key.trim())) {
+            throw new ApiError(400, "invalid_handshake", "Sec-WebSocket-Key: must be 16 bytes in Base64 (RFC 6455 section 4.1), not \""
+                    + abbreviate(key.trim()) + "\"", Json.object().put("header", "Sec-WebSocket-Key"));
+        }
         String length = request.getHeader("Content-Length");
         if (request.getHeader("Transfer-Encoding") != null || (length != null && !length.trim().equals("0"))) {
             throw new ApiError(400, "invalid_handshake", "a WebSocket handshake has no body",
@@ -177,6 +181,15 @@ final class Upgrade {
             }
         }
         return null;
+    }
+
+    /** Whether {@code key} is what RFC 6455 (4.1) asks of a client: a 16-byte nonce in Base64 (24 characters). */
+    static boolean isNonce(String key) {
+        try {
+            return key.length() == 24 && Base64.getDecoder().decode(key).length == 16;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** {@code Sec-WebSocket-Accept}: the key and the RFC's GUID, hashed with SHA-1, in Base64. */

@@ -91,6 +91,19 @@ class HandshakeTest {
     }
 
     @Test
+    void aKeyThatIsNotSixteenBytesInBase64IsRefusedWith400NamingTheHeader() {
+        String fifteenBytes = java.util.Base64.getEncoder().encodeToString(new byte[15]);
+        String seventeenBytes = java.util.Base64.getEncoder().encodeToString(new byte[17]);
+        for (String key : new String[] {fifteenBytes, seventeenBytes, "not base64 at all!!!!!!!", "dGhlIHNhbXBsZSBub25jZQ"}) {
+            RawHttp.Answer answer = exchange(handshake(path, "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\n"));
+            assertThat(answer.status()).as(key).isEqualTo(400);
+            JsonNode error = answer.json().path("error");
+            assertThat(error.path("code").asText()).isEqualTo("invalid_handshake");
+            assertThat(error.path("message").asText()).startsWith("Sec-WebSocket-Key: must be 16 bytes in Base64");
+        }
+    }
+
+    @Test
     void aHandshakeWithoutAKeyIsRefusedWith400NamingTheHeader() {
         for (String endpoint : new String[] {path, "/api/v2/stream"}) {
             RawHttp.Answer answer = exchange(handshake(endpoint, "Sec-WebSocket-Version: 13\r\n"));
