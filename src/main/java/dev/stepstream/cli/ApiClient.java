@@ -59,6 +59,15 @@ final class ApiClient {
             }
         }
 
+        /**
+         * Says on {@code spec}'s stderr, in one line, why the server refused, and returns the
+         * exit code of a refusal: 2 for a 400 (the command was given something bad), else 1.
+         */
+        int refused(picocli.CommandLine.Model.CommandSpec spec) {
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": " + errorMessage());
+            return status == 400 ? Cli.USAGE : Cli.FAILED;
+        }
+
         /** The API's error message (or the status), and for a 401 how to give a token. */
         String errorMessage() {
             JsonNode message = body.path("error").path("message");

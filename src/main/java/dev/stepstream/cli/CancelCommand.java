@@ -30,8 +30,7 @@ final class CancelCommand implements Callable<Integer> {
         ApiClient.Response response = options.client().post("/api/v2/workflows/runs/" + id + "/cancel",
                 dev.stepstream.json.Json.object());
         if (!response.ok()) {
-            spec.commandLine().getErr().println(spec.qualifiedName() + ": " + response.errorMessage());
-            return response.status() == 400 ? Cli.USAGE : Cli.FAILED;
+            return response.refused(spec);
         }
         spec.commandLine().getOut().println("run " + id + ": cancel requested");
         return Cli.OK;

@@ -44,8 +44,7 @@ final class RunsCommand implements Callable<Integer> {
         ApiClient.Response response = options.client().get("/api/v2/workflows/runs" + query);
         PrintWriter out = spec.commandLine().getOut();
         if (!response.ok()) {
-            spec.commandLine().getErr().println(spec.qualifiedName() + ": " + response.errorMessage());
-            return response.status() == 400 ? Cli.USAGE : Cli.FAILED;
+            return response.refused(spec);
         }
         if (json) {
             out.println(response.body());
