@@ -101,7 +101,10 @@ public final class Server implements AutoCloseable {
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Metrics metrics = new Metrics(version());
         Store store = Stores.open(config.db(), config.dataDir());
-        EventLog eventLog = new EventLog(metrics.eventLog().timed(store::commit), EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
+        Config.Cluster cluster = config.cluster();
+        // This node writes as the node it is: the store refuses its events for a run it no longer holds.
+        EventLog eventLog = new EventLog(metrics.eventLog().timed(batch -> store.commit(cluster.nodeId(), batch)),
+                EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
         metrics.eventLog().queue(eventLog::depth, EVENT_QUEUE_CAPACITY);
         HttpClient httpClient = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
@@ -120,10 +123,9 @@ public final class Server implements AutoCloseable {
         }
         metrics.streams().subscriberCounts(hub::subscriberCounts);
         WorkflowValidator validator = new WorkflowValidator(config.allowScripts(), httpTargets);
-        Config.Cluster cluster = config.cluster();
         Executor executor = new Executor(store, eventLog, httpClient, httpTargets, validator, config.maxConcurrentRuns(),
                 config.maxQueuedRuns(), RunListener.all(broker, metrics.runs()), cluster.nodeId(), cluster.lease(),
-                cluster.pollInterval(), config.db() == null);
+                cluster.pollInterval(), config.db() == null, clock);
         executor.peers(broker);
         broker.onNotices(executor::wake, executor::cancelHere);
         metrics.runs().executor(executor::runningCount, executor::queuedCount);

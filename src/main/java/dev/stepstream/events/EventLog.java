@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -48,6 +49,12 @@ public final class EventLog implements AutoCloseable {
     @FunctionalInterface
     public interface Listener {
         void committed(List<RunEvent> batch);
+
+        /**
+         * The store refused a run's events because this node no longer holds the run
+         * ({@link RunLostException}); they were dropped, and so will its later ones be.
+         */
+        default void lost(UUID runId) { }
     }
 
     private static final Logger log = LoggerFactory.getLogger(EventLog.class);
@@ -58,6 +65,13 @@ public final class EventLog implements AutoCloseable {
     private final int maxBatch;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Thread committer;
+    /** Runs refused as lost, so that each is logged once; committer thread only, bounded. */
+    private final Map<UUID, Boolean> lostRuns = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> eldest) {
+            return size() > 1_000;
+        }
+    };
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition progress = lock.newCondition();
@@ -161,7 +175,9 @@ public final class EventLog implements AutoCloseable {
      * Commits a batch, retrying while the store fails. A batch the store rejects as wrong (an
      * IllegalArgument- or IllegalStateException: a seq that does not continue the log, a bad
      * payload; always a bug) is committed run by run instead, so that one run's bad events
-     * cannot stop every other run; the rejected run's events are dropped and logged.
+     * cannot stop every other run; the rejected run's events are dropped and logged. A run
+     * this node no longer holds ({@link RunLostException}) is no bug: its events are dropped
+     * with one warning, and the listeners are told, so that its driver stops.
      *
      * @return the events committed
      */
@@ -171,18 +187,33 @@ public final class EventLog implements AutoCloseable {
             return batch;
         } catch (IllegalArgumentException | IllegalStateException rejected) {
             List<RunEvent> committed = new ArrayList<>(batch.size());
-            Map<java.util.UUID, List<RunEvent>> byRun = new LinkedHashMap<>();
+            Map<UUID, List<RunEvent>> byRun = new LinkedHashMap<>();
             batch.forEach(event -> byRun.computeIfAbsent(event.runId(), id -> new ArrayList<>()).add(event));
             for (List<RunEvent> runEvents : byRun.values()) {
                 try {
                     commitRetryingStoreFailures(runEvents);
                     committed.addAll(runEvents);
+                } catch (RunLostException e) {
+                    lost(e, runEvents.size());
                 } catch (IllegalArgumentException | IllegalStateException e) {
                     log.error("BUG: the store rejected {} events of run {} ({}); they are dropped",
                             runEvents.size(), runEvents.get(0).runId(), e.getMessage());
                 }
             }
             return committed;
+        }
+    }
+
+    private void lost(RunLostException e, int dropped) {
+        if (lostRuns.put(e.runId(), Boolean.TRUE) == null) {
+            log.warn("{}: its {} event(s) from this node are dropped, as will be any later ones", e.getMessage(), dropped);
+        }
+        for (Listener listener : listeners) {
+            try {
+                listener.lost(e.runId());
+            } catch (RuntimeException failure) {
+                log.error("an event listener failed", failure);
+            }
         }
     }
 

@@ -4,8 +4,10 @@ import java.util.Locale;
 
 /**
  * The status of a run. A run moves queued -> running -> one terminal status, or straight
- * from queued to cancelled or interrupted; {@link #checkTransition} is the one place that
- * says which moves are legal.
+ * from queued to cancelled, interrupted or failed (a run whose workflow can no longer run);
+ * {@link #canMoveTo} is the one place that says which moves are legal. The store applies it
+ * to every commit ({@code BatchEffects}, {@code BatchWriter}), so a run that has ended takes
+ * no further event, whoever sends it.
  */
 public enum RunStatus {
     QUEUED, RUNNING, SUCCESS, FAILED, CANCELLED, INTERRUPTED;
@@ -20,14 +22,18 @@ public enum RunStatus {
         return this != QUEUED && this != RUNNING;
     }
 
-    /** @throws IllegalStateException when a run may not move from this status to {@code next} */
-    public RunStatus checkTransition(RunStatus next) {
-        boolean legal = switch (this) {
-            case QUEUED -> next == RUNNING || next == CANCELLED || next == INTERRUPTED;
+    /** Whether a run may move from this status to {@code next}. */
+    public boolean canMoveTo(RunStatus next) {
+        return switch (this) {
+            case QUEUED -> next == RUNNING || next == CANCELLED || next == INTERRUPTED || next == FAILED;
             case RUNNING -> next.isTerminal();
             default -> false;
         };
-        if (!legal) {
+    }
+
+    /** @throws IllegalStateException when a run may not move from this status to {@code next} */
+    public RunStatus checkTransition(RunStatus next) {
+        if (!canMoveTo(next)) {
             throw new IllegalStateException("a run cannot go from " + wire + " to " + next.wire);
         }
         return next;

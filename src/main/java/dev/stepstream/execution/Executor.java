@@ -10,6 +10,7 @@ import dev.stepstream.store.CancelTarget;
 import dev.stepstream.store.ClaimedRun;
 import dev.stepstream.store.NewRun;
 import dev.stepstream.store.Store;
+import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowValidator;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -76,6 +76,7 @@ public final class Executor implements AutoCloseable {
     private final Duration pollInterval;
     private final NodeLease lease;
     private final boolean alone;
+    private final Clock clock;
     private volatile Peers peers = Peers.NONE;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -94,7 +95,7 @@ public final class Executor implements AutoCloseable {
     public Executor(Store store, EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets,
                     WorkflowValidator validator, int maxConcurrentRuns,
                     int maxQueuedRuns, RunListener listener, String nodeId, Duration lease, Duration pollInterval,
-                    boolean alone) {
+                    boolean alone, Clock clock) {
         this.httpTargets = httpTargets;
         this.store = store;
         this.eventLog = eventLog;
@@ -106,7 +107,17 @@ public final class Executor implements AutoCloseable {
         this.nodeId = nodeId;
         this.pollInterval = pollInterval;
         this.alone = alone;
-        this.lease = new NodeLease(store, eventLog, listener, nodeId, lease, alone, this::wake, this::leaseLapsed);
+        this.clock = clock;
+        this.lease = new NodeLease(store, eventLog, listener, nodeId, lease, alone, clock, this::wake, this::leaseLapsed);
+        eventLog.addListener(new EventLog.Listener() {
+            @Override
+            public void committed(List<RunEvent> batch) { }
+
+            @Override
+            public void lost(UUID runId) {
+                stopLost(runId);
+            }
+        });
     }
 
     /** Where cancels for runs executed elsewhere go (the broker); set before {@link #start}. */
@@ -179,7 +190,7 @@ public final class Executor implements AutoCloseable {
             lock.lock();
             try {
                 if (!wakeRequested && !closed) {
-                    wake.await(pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+                    clock.awaitNanos(wake, pollInterval.toNanos());
                 }
                 if (closed) {
                     return;
@@ -229,7 +240,7 @@ public final class Executor implements AutoCloseable {
             return false;
         }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
-                run.lastSeq(), eventLog, http, httpTargets, listener);
+                run.lastSeq(), eventLog, http, httpTargets, listener, lease);
         lock.lock();
         try {
             if (closed) {
@@ -316,7 +327,20 @@ public final class Executor implements AutoCloseable {
     private void leaseLapsed() {
         lock.lock();
         try {
-            running.values().forEach(driver -> driver.stop(RunDriver.StopReason.SHUTDOWN));
+            running.values().forEach(driver -> driver.stop(RunDriver.StopReason.LOST));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The store refused a run's events from this node: another node holds it, or it ended. Stop it quietly. */
+    private void stopLost(UUID runId) {
+        lock.lock();
+        try {
+            RunDriver driver = running.get(runId);
+            if (driver != null) {
+                driver.stop(RunDriver.StopReason.LOST);
+            }
         } finally {
             lock.unlock();
         }

@@ -8,11 +8,13 @@ import dev.stepstream.events.RunStatus;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.OrphanedRun;
 import dev.stepstream.store.Store;
+import dev.stepstream.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,12 +23,22 @@ import org.slf4j.LoggerFactory;
  * (DESIGN.md "Scale"). Every third of the lease it renews its own and adopts the orphans of
  * others: each run that was running on a dead node gets a {@code run_complete} with status
  * {@code interrupted} at its next seq, from this node; the dead node's queued runs go back to
- * the queue. So a run cut off by a node's death ends within about one lease.
+ * the queue. So a run cut off by a node's death ends within about one lease and a half.
+ *
+ * <p>A lease survives a database outage shorter than itself: a failed renewal is retried
+ * every {@link #retryEvery()}, not a third of a lease later, and another node takes a lease
+ * for lapsed only a {@link #grace()} after its end. Meanwhile the holder counts its lease from
+ * the moment it <em>asked</em> for it, on its own monotonic clock ({@link #held}), and starts
+ * no step once that has passed until a renewal succeeds; so a node paused (SIGSTOP) or cut off
+ * past its lease does nothing more that shows outside before it learns whether its runs were
+ * taken. What it still commits is refused by the store's fence (the run's owner).
  *
  * <p>Clocks: a lease is an instant of the node that holds it, compared with the clock of the
- * node that adopts; nodes' clocks must agree to well within a lease (NTP does).
+ * node that adopts; nodes' clocks must agree to within the grace (NTP does far better).
  *
- * <p>Threads: one virtual thread renews and adopts; it owns no state but the stop latch.
+ * <p>Threads: one virtual thread renews and adopts. {@code heldUntilNanos} and {@code lost} are
+ * written by it alone and guarded by {@code lock}, on whose {@code changed} condition run
+ * drivers wait for a renewal ({@link #awaitHeld}).
  */
 final class NodeLease implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeLease.class);
@@ -37,10 +49,16 @@ final class NodeLease implements AutoCloseable {
     private final String nodeId;
     private final Duration lease;
     private final boolean alone;
+    private final Clock clock;
     private final Runnable released;
     private final Runnable lapsed;
     private final CountDownLatch stop = new CountDownLatch(1);
     private Thread renewer;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private long heldUntilNanos;   // guarded by lock: clock.nanoTime() until which the lease is surely ours
+    private long renewals;         // guarded by lock: counts renewals and losses, for awaitHeld
 
     /**
      * @param alone    the only node of its store (SQLite): at start, every other node there is gone
@@ -48,40 +66,67 @@ final class NodeLease implements AutoCloseable {
      * @param lapsed   called when this node finds its own lease lapsed and its runs adopted elsewhere
      */
     NodeLease(Store store, EventLog eventLog, RunListener listener, String nodeId, Duration lease, boolean alone,
-              Runnable released, Runnable lapsed) {
+              Clock clock, Runnable released, Runnable lapsed) {
         this.store = store;
         this.eventLog = eventLog;
         this.listener = listener;
         this.nodeId = nodeId;
         this.lease = lease;
         this.alone = alone;
+        this.clock = clock;
         this.released = released;
         this.lapsed = lapsed;
     }
 
+    /** Renewals come every third of the lease while they succeed. */
+    private Duration renewEvery() {
+        return lease.dividedBy(3);
+    }
+
+    /** A failed renewal is tried again this soon: a tenth of the lease, so a blip costs little of it. */
+    private Duration retryEvery() {
+        return lease.dividedBy(10);
+    }
+
+    /** How long after a lease's end another node takes it for lapsed: a third of the lease. */
+    private Duration grace() {
+        return lease.dividedBy(3);
+    }
+
     /** Registers the node and adopts what gone nodes left, before the node takes any run. */
     void start() {
-        Instant now = Json.now();
+        long asked = clock.nanoTime();
+        Instant now = clock.now();
         store.registerNode(nodeId, now, now.plus(lease));
-        adopt(alone ? Instant.ofEpochMilli(Long.MAX_VALUE) : now);
+        held(asked);
+        adopt(alone ? Instant.ofEpochMilli(Long.MAX_VALUE) : now.minus(grace()));
         renewer = Thread.ofVirtual().name("node-lease").start(this::renewLoop);
     }
 
     private void renewLoop() {
-        Duration every = lease.dividedBy(3);
+        Duration wait = renewEvery();
         try {
-            while (!stop.await(every.toMillis(), TimeUnit.MILLISECONDS)) {
+            while (!clock.await(stop, wait)) {
                 try {
-                    Instant now = Json.now();
-                    if (!store.renewLease(nodeId, now.plus(lease))) {
-                        log.error("this node's lease lapsed and its runs were marked interrupted by another node;"
-                                + " stopping them and registering again");
+                    long asked = clock.nanoTime();
+                    Instant now = clock.now();
+                    if (store.renewLease(nodeId, now.plus(lease))) {
+                        held(asked);
+                    } else {
+                        log.warn("this node's lease lapsed and another node took its runs over;"
+                                + " stopping them here and registering again");
                         lapsed.run();
+                        lost();
                         store.registerNode(nodeId, now, now.plus(lease));
+                        held(asked);
                     }
-                    adopt(now);
+                    adopt(now.minus(grace()));
+                    wait = renewEvery();
                 } catch (RuntimeException e) {
-                    log.warn("could not renew this node's lease (retrying in {}): {}", every, e.getMessage());
+                    if (wait.equals(renewEvery())) {
+                        log.warn("could not renew this node's lease (retrying every {}): {}", retryEvery(), e.getMessage());
+                    }
+                    wait = retryEvery();
                 }
             }
         } catch (InterruptedException e) {
@@ -89,9 +134,64 @@ final class NodeLease implements AutoCloseable {
         }
     }
 
+    private void held(long askedNanos) {
+        lock.lock();
+        try {
+            heldUntilNanos = askedNanos + lease.toNanos();
+            renewals++;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void lost() {
+        lock.lock();
+        try {
+            heldUntilNanos = clock.nanoTime();
+            renewals++;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether this node surely holds its lease now, by its own last renewal. */
+    boolean held() {
+        lock.lock();
+        try {
+            return clock.nanoTime() - heldUntilNanos < 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the lease is surely held, or until {@code timeout} passes or the lease's state
+     * changes (a renewal, or its loss): callers re-check what they wait for.
+     */
+    void awaitHeld(Duration timeout) throws InterruptedException {
+        lock.lock();
+        try {
+            long seen = renewals;
+            long left = timeout.toNanos();
+            long deadline = clock.nanoTime() + left;
+            while (clock.nanoTime() - heldUntilNanos >= 0 && renewals == seen && left > 0) {
+                clock.awaitNanos(changed, left);
+                left = deadline - clock.nanoTime();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends the running runs of nodes whose lease ended before {@code deadline} and releases
+     * their queued ones.
+     */
     private void adopt(Instant deadline) {
         List<OrphanedRun> orphans = store.adoptOrphans(nodeId, deadline);
-        Instant now = Json.now();
+        Instant now = clock.now();
         for (OrphanedRun run : orphans) {
             listener.recovered(run.runId(), run.workflowId());
             long duration = run.startedAt() == null ? 0 : Math.max(0, Duration.between(run.startedAt(), now).toMillis());

@@ -42,7 +42,12 @@ import org.slf4j.LoggerFactory;
  * (cancel, shutdown) and only read here.
  */
 final class RunDriver {
-    enum StopReason { CANCEL, SHUTDOWN }
+    /**
+     * Why a run stops early: a cancel (it ends cancelled), the node shutting down (interrupted),
+     * or the run lost to another node (this node's lease lapsed): it then emits nothing more,
+     * as the node that took it over ends it.
+     */
+    enum StopReason { CANCEL, SHUTDOWN, LOST }
 
     private static final Logger log = LoggerFactory.getLogger(RunDriver.class);
     /** How long a stopped step may take to end before the run moves on without it. */
@@ -57,6 +62,7 @@ final class RunDriver {
     private final HttpClient http;
     private final dev.stepstream.workflow.HttpTargets httpTargets;
     private final RunListener listener;
+    private final NodeLease lease;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
 
     private final ReentrantLock emitLock = new ReentrantLock();
@@ -65,7 +71,8 @@ final class RunDriver {
     private final Map<String, StepStatus> stepStatuses = new HashMap<>();   // guarded by emitLock
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
-              EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets, RunListener listener) {
+              EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets, RunListener listener,
+              NodeLease lease) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -76,6 +83,7 @@ final class RunDriver {
         this.http = http;
         this.httpTargets = httpTargets;
         this.listener = listener;
+        this.lease = lease;
     }
 
     UUID runId() {
@@ -96,6 +104,7 @@ final class RunDriver {
         RunStatus status = RunStatus.SUCCESS;
         String error = null;
         for (Step step : workflow.steps()) {
+            awaitLease();
             if (stop.isDone()) {
                 status = stoppedStatus();
                 break;
@@ -111,6 +120,10 @@ final class RunDriver {
                 break;
             }
         }
+        if (lost()) {
+            log.warn("run {} stopped here: another node took it over, and ends it", runId);
+            return;
+        }
         if (status == RunStatus.CANCELLED) {
             error = "cancelled";
         } else if (status == RunStatus.INTERRUPTED) {
@@ -121,6 +134,26 @@ final class RunDriver {
             payload.put("error", error);
         }
         emit(EventType.RUN_COMPLETE, payload);
+    }
+
+    /**
+     * Waits until this node surely holds its lease, so that a node paused or cut off past it
+     * starts no step (a side effect no log would show) before it learns whether its runs were
+     * taken over; a stop ends the wait.
+     */
+    private void awaitLease() {
+        while (!lease.held() && !stop.isDone()) {
+            try {
+                lease.awaitHeld(Duration.ofMillis(100));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("the run driver is never interrupted", e);
+            }
+        }
+    }
+
+    /** Lost to another node: whatever this node would still say of the run, the store refuses. */
+    private boolean lost() {
+        return stop.getNow(null) == StopReason.LOST;
     }
 
     private RunStatus stoppedStatus() {
@@ -255,6 +288,9 @@ final class RunDriver {
         String cut = Limits.cutOrNull(message);
         emitLock.lock();
         try {
+            if (lost()) {
+                return;
+            }
             lastSeq++;
             eventLog.append(RunEvent.stepLog(runId, lastSeq, now, stepId, level, cut == null ? message : cut, cut != null));
         } finally {
@@ -269,6 +305,9 @@ final class RunDriver {
     private void emit(EventType type, ObjectNode payload, Instant time) {
         emitLock.lock();
         try {
+            if (lost()) {
+                return;
+            }
             lastSeq++;
             eventLog.append(RunEvent.create(runId, lastSeq, type, time, payload));
         } finally {

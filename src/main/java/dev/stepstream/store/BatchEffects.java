@@ -7,6 +7,7 @@ import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.json.Json;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -34,6 +35,12 @@ final class BatchEffects {
         Long startedAt;
         Long finishedAt;
         Long durationMs;
+        /**
+         * The statuses the stored run may have for this batch to apply, by {@link RunStatus#canMoveTo}:
+         * queued before a run_start, running before anything else but a run_complete, which may
+         * also end a queued run. Set by the batch's first event of the run.
+         */
+        List<RunStatus> from;
         /** Set by run_complete, which also sets {@link #error} (null when it carries none). */
         boolean completed;
         String error;
@@ -97,7 +104,7 @@ final class BatchEffects {
             run.lastSeq = event.seq();
             try {
                 apply(run, event);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | IllegalStateException e) {
                 throw new IllegalArgumentException("event " + event + ": " + e.getMessage(), e);
             }
         }
@@ -106,22 +113,54 @@ final class BatchEffects {
 
     private static void apply(RunEffect run, RunEvent event) {
         if (event.type() == EventType.STEP_LOG) {
+            if (run.from == null) {
+                run.from = List.of(RunStatus.RUNNING);
+            } else if (run.status != null && run.status != RunStatus.RUNNING) {
+                throw new IllegalArgumentException("a run that is " + run.status.wire() + " takes no " + event.type().wire());
+            }
             return; // only lastSeq, which every event moves; its payload is not even parsed
         }
         JsonNode payload = event.payload();
         long time = event.time().toEpochMilli();
         switch (event.type()) {
             case RUN_START -> {
-                run.status = RunStatus.RUNNING;
+                moveTo(run, RunStatus.RUNNING);
                 run.startedAt = time;
             }
             case RUN_COMPLETE -> {
-                run.status = RunStatus.fromWire(text(payload, "status"));
+                moveTo(run, RunStatus.fromWire(text(payload, "status")));
                 run.finishedAt = time;
                 run.durationMs = optionalLong(payload, "duration");
                 run.completed = true;
                 run.error = optionalText(payload, "error");
             }
+            case STEP_START, STEP_COMPLETE, VARIABLE_CHANGE -> {
+                if (run.from == null) {
+                    run.from = List.of(RunStatus.RUNNING);
+                } else if (run.status != null && run.status != RunStatus.RUNNING) {
+                    throw new IllegalArgumentException("a run that is " + run.status.wire() + " takes no " + event.type().wire());
+                }
+                applyToStepsAndVariables(run, event.type(), payload, time);
+            }
+            case STEP_LOG -> { }
+        }
+    }
+
+    /**
+     * A status change within the batch, checked against the one before it in the batch, or, for
+     * the batch's first, turned into the stored statuses it may follow (checked by the commit).
+     */
+    private static void moveTo(RunEffect run, RunStatus next) {
+        if (run.from == null) {
+            run.from = Arrays.stream(RunStatus.values()).filter(status -> status.canMoveTo(next)).toList();
+        } else {
+            (run.status == null ? RunStatus.RUNNING : run.status).checkTransition(next);
+        }
+        run.status = next;
+    }
+
+    private static void applyToStepsAndVariables(RunEffect run, EventType type, JsonNode payload, long time) {
+        switch (type) {
             case STEP_START -> {
                 StepEffect step = step(run, payload);
                 step.status = StepStatus.RUNNING;
@@ -147,7 +186,7 @@ final class BatchEffects {
                 };
                 run.variables.put(name, value);
             }
-            case STEP_LOG -> { }
+            default -> throw new IllegalStateException("not a step or variable event: " + type.wire());
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.stepstream.store;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunLostException;
+import dev.stepstream.events.RunStatus;
 import dev.stepstream.store.BatchEffects.RunEffect;
 import dev.stepstream.store.BatchEffects.StepEffect;
 import java.sql.Connection;
@@ -22,7 +24,10 @@ final class BatchWriter {
 
     /**
      * Moves the run forward only from where its stored log ends ({@code last_seq = firstSeq - 1}),
-     * which keeps each run's log gapless and without duplicates (DESIGN.md invariant 2).
+     * which keeps each run's log gapless and without duplicates (DESIGN.md invariant 2); only
+     * for the node that holds the run ({@code owner}: the fencing token), and only from a status
+     * the batch may follow ({@link RunEffect#from}): a run that has ended takes nothing more, so
+     * its one run_complete is its last event, whatever node wrote late.
      */
     private static final String ADVANCE_RUN = """
             UPDATE runs
@@ -32,7 +37,7 @@ final class BatchWriter {
                    finished_at = COALESCE(?, finished_at),
                    duration_ms = COALESCE(?, duration_ms),
                    error = CASE WHEN ? THEN ? ELSE error END
-             WHERE run_id = ? AND last_seq = ?""";
+             WHERE run_id = ? AND last_seq = ? AND owner = ? AND status IN (?, ?)""";
 
     /**
      * Events go in as multi-row INSERTs of this many rows: each statement execution has a fixed
@@ -76,13 +81,15 @@ final class BatchWriter {
     private BatchWriter() {}
 
     /**
+     * @param writer the node whose events these are, which must hold their runs
+     * @throws RunLostException when {@code writer} no longer holds a run of the batch, or the run has ended
      * @throws IllegalStateException when an event's run does not exist or its seqs do not
      *         continue the stored log; the caller's transaction then rolls everything back
      */
-    static void write(Connection connection, Dialect dialect, List<RunEvent> batch, BatchEffects effects)
+    static void write(Connection connection, Dialect dialect, String writer, List<RunEvent> batch, BatchEffects effects)
             throws SQLException {
         List<RunEffect> runs = effects.runs();
-        advanceRuns(connection, runs);
+        advanceRuns(connection, writer, runs);
         insertEvents(connection, dialect, batch, effects);
         writeSteps(connection, runs);
         closeRunningSteps(connection, runs);
@@ -112,7 +119,7 @@ final class BatchWriter {
         }
     }
 
-    private static void advanceRuns(Connection connection, List<RunEffect> runs) throws SQLException {
+    private static void advanceRuns(Connection connection, String writer, List<RunEffect> runs) throws SQLException {
         int[] updated;
         try (PreparedStatement update = connection.prepareStatement(ADVANCE_RUN)) {
             for (RunEffect run : runs) {
@@ -125,26 +132,45 @@ final class BatchWriter {
                 update.setString(7, run.error);
                 update.setString(8, run.runId);
                 update.setLong(9, run.firstSeq - 1);
+                update.setString(10, writer);
+                update.setString(11, run.from.getFirst().wire());
+                update.setString(12, run.from.getLast().wire());
                 update.addBatch();
             }
             updated = update.executeBatch();
         }
         for (int i = 0; i < runs.size(); i++) {
             if (updated[i] == 0) {
-                throw doesNotContinue(connection, runs.get(i));
+                throw refused(connection, writer, runs.get(i));
             }
         }
     }
 
-    private static IllegalStateException doesNotContinue(Connection connection, RunEffect run) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT last_seq FROM runs WHERE run_id = ?")) {
+    /** Why the run did not move: read after the fact, inside the same (doomed) transaction. */
+    private static IllegalStateException refused(Connection connection, String writer, RunEffect run) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT last_seq, status, owner FROM runs WHERE run_id = ?")) {
             select.setString(1, run.runId);
             try (ResultSet row = select.executeQuery()) {
                 if (!row.next()) {
                     return new IllegalStateException("events for run " + run.runId + ", which does not exist");
                 }
+                long lastSeq = row.getLong(1);
+                RunStatus status = RunStatus.fromWire(row.getString(2));
+                String owner = row.getString(3);
+                if (status.isTerminal()) {
+                    return new RunLostException(run.id, "ended " + status.wire() + " at seq " + lastSeq
+                            + "; it takes no events after its run_complete");
+                }
+                if (!writer.equals(owner)) {
+                    return new RunLostException(run.id, "is held by " + (owner == null ? "no node" : "node " + owner)
+                            + ", not by node " + writer);
+                }
+                if (!run.from.contains(status)) {
+                    return new IllegalStateException("events of run " + run.runId + " starting at seq " + run.firstSeq
+                            + " cannot follow its status " + status.wire());
+                }
                 return new IllegalStateException("events of run " + run.runId + " start at seq " + run.firstSeq
-                        + " but its stored log ends at seq " + row.getLong(1));
+                        + " but its stored log ends at seq " + lastSeq);
             }
         }
     }

@@ -273,13 +273,13 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public void commit(List<RunEvent> batch) {
+    public void commit(String writer, List<RunEvent> batch) {
         if (batch.isEmpty()) {
             return;
         }
         BatchEffects effects = BatchEffects.fold(batch);
         db.write("commit " + batch.size() + " events of " + effects.runCount() + " run(s)", connection -> {
-            BatchWriter.write(connection, db.dialect(), batch, effects);
+            BatchWriter.write(connection, db.dialect(), writer, batch, effects);
             return null;
         });
     }

@@ -1,6 +1,7 @@
 package dev.stepstream.store;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunLostException;
 import dev.stepstream.events.RunStatus;
 import java.time.Instant;
 import java.util.Collection;
@@ -66,15 +67,19 @@ public interface Store extends AutoCloseable {
     /**
      * Stores a batch of events and updates the projections they imply, in one transaction.
      * Within a run the batch's seqs are consecutive and continue the stored ones; the store
-     * checks this, so a duplicate or a gap fails the whole batch. When it throws, nothing of
-     * the batch is stored.
+     * checks this, so a duplicate or a gap fails the whole batch. The writer must hold each run
+     * of the batch (be its owner: it claimed or adopted it) and the run must not have ended, nor
+     * may the batch move its status other than {@link RunStatus#canMoveTo} allows. When it
+     * throws, nothing of the batch is stored.
+     * @param writer the id of the node whose events these are
+     * @throws RunLostException when the writer no longer holds a run of the batch, or that run has ended
      * @throws IllegalArgumentException when the batch's own seqs of a run are not consecutive,
      *         or a payload lacks a field its projection needs (the message names the event)
      * @throws IllegalStateException when an event's run does not exist, or its seqs do not
      *         continue the run's stored log
      * @throws StoreException when the database fails
      */
-    void commit(List<RunEvent> batch);
+    void commit(String writer, List<RunEvent> batch);
 
     /** Events of a run with seq greater than {@code afterSeq}, in seq order, at most {@code limit}. */
     List<RunEvent> events(UUID runId, long afterSeq, int limit);

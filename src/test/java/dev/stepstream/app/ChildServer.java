@@ -85,6 +85,23 @@ final class ChildServer implements AutoCloseable {
         return output.toString();
     }
 
+    /** Pauses the whole JVM (SIGSTOP), as a stalled VM or a debugger would; its children run on. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** Lets a paused JVM go on (SIGCONT). */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     /** SIGKILL: no shutdown hook runs, nothing is flushed. */
     void kill() throws InterruptedException {
         process.destroyForcibly();

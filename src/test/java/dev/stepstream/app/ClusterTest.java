@@ -1,20 +1,23 @@
 package dev.stepstream.app;
 
+import static dev.stepstream.app.NodeApi.awaitEnd;
+import static dev.stepstream.app.NodeApi.awaitFirstLog;
+import static dev.stepstream.app.NodeApi.awaitRawHistory;
+import static dev.stepstream.app.NodeApi.events;
+import static dev.stepstream.app.NodeApi.get;
+import static dev.stepstream.app.NodeApi.send;
+import static dev.stepstream.app.NodeApi.streamUrl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.stepstream.json.Json;
-import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
 import dev.stepstream.testing.SseClient;
-import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -252,67 +255,12 @@ class ClusterTest {
 
     // --- helpers -------------------------------------------------------------------------
 
-    private static HttpResponse<String> send(HttpRequest.Builder request) {
-        try {
-            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    private static JsonNode json(HttpResponse<String> response) {
-        try {
-            return Json.MAPPER.readTree(response.body());
-        } catch (IOException e) {
-            throw new AssertionError("not JSON: " + response.body(), e);
-        }
-    }
-
-    private static JsonNode get(ChildServer node, String path) {
-        return json(send(HttpRequest.newBuilder(URI.create(node.url() + path))));
-    }
-
     private static void put(String letter, String yaml) {
-        String id = yaml.lines().findFirst().orElseThrow().substring("id: ".length()).trim();
-        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(node(letter).url() + "/api/v2/workflows/" + id))
-                .header("Content-Type", "application/yaml").PUT(HttpRequest.BodyPublishers.ofString(yaml)));
-        assertThat(response.statusCode()).as(response.body()).isIn(200, 201);
+        NodeApi.put(node(letter), yaml);
     }
 
     private static String execute(String letter, String workflowId, String inputs) {
-        HttpResponse<String> response = send(HttpRequest.newBuilder(
-                        URI.create(node(letter).url() + "/api/v2/workflows/" + workflowId + "/execute"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(inputs == null ? "" : "{\"inputs\": " + inputs + "}")));
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
-        return json(response).path("runId").asText();
-    }
-
-    private static URI streamUrl(ChildServer node, String runId, long after) {
-        return URI.create(node.url().replaceFirst("^http", "ws") + "/api/v2/workflows/runs/" + runId + "/stream?after=" + after);
-    }
-
-    private static JsonNode awaitEnd(ChildServer node, String runId) {
-        return Await.until("run " + runId + " ends", Duration.ofSeconds(60), () -> {
-            JsonNode run = get(node, "/api/v2/workflows/runs/" + runId);
-            return TestServer.TERMINAL.contains(run.path("status").asText()) ? run : null;
-        });
-    }
-
-    private static List<JsonNode> events(ChildServer node, String runId) {
-        List<JsonNode> events = new ArrayList<>();
-        get(node, "/api/v2/workflows/runs/" + runId + "/events?limit=10000").path("events").forEach(events::add);
-        return events;
-    }
-
-    private static List<JsonNode> awaitFirstLog(ChildServer node, String runId) {
-        return Await.until("run " + runId + " logs", Duration.ofSeconds(30), () -> {
-            List<JsonNode> events = events(node, runId);
-            return events.stream().anyMatch(e -> e.path("type").asText().equals("step_log")) ? events : null;
-        });
+        return NodeApi.execute(node(letter), workflowId, inputs);
     }
 
     /** The node that executed the run, from what its script printed. */
@@ -324,15 +272,5 @@ class ClusterTest {
             }
         }
         throw new AssertionError("no step_log names its node: " + events);
-    }
-
-    /** The run's whole history, each envelope exactly as the node sent it, once it holds its run_complete. */
-    private static List<String> awaitRawHistory(ChildServer node, String runId) {
-        return Await.until("run " + runId + " has its run_complete stored", Duration.ofSeconds(60), () -> {
-            HttpResponse<String> page = send(HttpRequest.newBuilder(
-                    URI.create(node.url() + "/api/v2/workflows/runs/" + runId + "/events?limit=10000")));
-            List<String> events = TestServer.rawObjectsOf(page.body(), "events");
-            return !events.isEmpty() && TestServer.typeOf(events.getLast()).equals("run_complete") ? events : null;
-        });
     }
 }

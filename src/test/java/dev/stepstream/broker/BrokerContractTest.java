@@ -6,6 +6,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.Store;
+import dev.stepstream.testing.Commits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +64,7 @@ abstract class BrokerContractTest {
 
     /** What the publishing node's committer does: commit, then tell the broker. */
     void commit(List<RunEvent> batch) {
-        store.commit(batch);
+        Commits.commit(store, batch);
         publisher().broker().committed(batch);
     }
 

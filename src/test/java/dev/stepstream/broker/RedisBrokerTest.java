@@ -6,6 +6,7 @@ import dev.stepstream.events.RunEvent;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Commits;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +78,7 @@ class RedisBrokerTest extends BrokerContractTest {
         RunLog run = new RunLog(store);
         List<RunEvent> events = new ArrayList<>(List.of(run.runStart(), run.stepStart()));
         events.addAll(run.logs(8));
-        store.commit(events);
+        Commits.commit(store, events);
         watcher().broker().follow(run.runId);
         awaitFollowing(watcher(), run.runId);
 
@@ -91,7 +92,7 @@ class RedisBrokerTest extends BrokerContractTest {
     void aRunCompleteThatRedisLostArrivesFromTheStoreWithinAPoll() {
         RunLog run = new RunLog(store);
         List<RunEvent> events = List.of(run.runStart(), run.stepStart(), run.stepComplete(), run.runComplete());
-        store.commit(events);
+        Commits.commit(store, events);
         watcher().broker().follow(run.runId);
         awaitFollowing(watcher(), run.runId);
 

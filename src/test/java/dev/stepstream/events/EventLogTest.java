@@ -7,6 +7,7 @@ import dev.stepstream.store.NewRun;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Commits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,7 +42,11 @@ class EventLogTest {
         store.close();
     }
 
+    /** The run's event with this seq: its run_start, then log lines. */
     RunEvent log(long seq) {
+        if (seq == 1) {
+            return RunEvent.create(runId, seq, EventType.RUN_START, Json.now(), Json.object().put("workflowId", "w"));
+        }
         return RunEvent.create(runId, seq, EventType.STEP_LOG, Json.now(),
                 Json.object().put("stepId", "s").put("level", "info").put("message", "line " + seq).put("timestamp", "x"));
     }
@@ -50,7 +55,7 @@ class EventLogTest {
     void listenersHearOfEventsOnlyAfterTheyAreStoredAndInOrder() throws Exception {
         List<String> problems = new CopyOnWriteArrayList<>();
         List<Long> heard = new CopyOnWriteArrayList<>();
-        try (EventLog eventLog = new EventLog(store::commit, 64, 16)) {
+        try (EventLog eventLog = new EventLog(batch -> Commits.commit(store, batch), 64, 16)) {
             eventLog.addListener(batch -> {
                 long last = batch.get(batch.size() - 1).seq();
                 if (store.events(runId, last - 1, 1).isEmpty()) {
@@ -81,7 +86,7 @@ class EventLogTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            store.commit(batch);
+            Commits.commit(store, batch);
         };
         try (EventLog eventLog = new EventLog(slowStorage, 8, 4)) {
             int total = 100;
@@ -113,7 +118,7 @@ class EventLogTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            store.commit(batch);
+            Commits.commit(store, batch);
         };
         try (EventLog eventLog = new EventLog(gated, 64, 64)) {
             eventLog.append(log(1));

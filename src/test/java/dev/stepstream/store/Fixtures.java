@@ -47,6 +47,12 @@ final class Fixtures {
             this.runId = runId;
         }
 
+        /** The log of a run whose stored log ends at {@code lastSeq}, as another writer continues it. */
+        Log(UUID runId, long lastSeq) {
+            this.runId = runId;
+            this.seq = lastSeq;
+        }
+
         /** The time of the event with this seq. */
         static Instant timeOf(long seq) {
             return T0.plusSeconds(seq);

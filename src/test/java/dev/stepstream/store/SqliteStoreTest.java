@@ -3,6 +3,7 @@ package dev.stepstream.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stepstream.store.Fixtures.Log;
+import dev.stepstream.testing.Commits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,11 +35,11 @@ class SqliteStoreTest extends StoreContractTest {
         store.createRun(Fixtures.newRun(runId, "hello", Fixtures.T0, "greet"));
         long before = Files.size(file());
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart()));
+        Commits.commit(store, List.of(log.runStart()));
 
         // About 1.5 MB of events: far below the writer's own checkpoint bound, so only the
         // background checkpointer moves them from the write-ahead log into the file.
-        store.commit(log.logs("greet", 5_000));
+        Commits.commit(store, log.logs("greet", 5_000));
 
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (Files.size(file()) < before + 1_000_000 && System.nanoTime() < deadline) {

@@ -10,11 +10,13 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunLostException;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.Fixtures.Log;
 import dev.stepstream.store.RunDetail.StepState;
+import dev.stepstream.testing.Commits;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -188,10 +190,10 @@ abstract class StoreContractTest {
         assertThat(store.findPosition(runId)).contains(new RunPosition(RunStatus.QUEUED, 0));
         Log log = new Log(runId);
 
-        store.commit(List.of(log.runStart(), log.stepStart("greet", 1)));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("greet", 1)));
         assertThat(store.findPosition(runId)).contains(new RunPosition(RunStatus.RUNNING, 2));
 
-        store.commit(List.of(log.stepComplete("greet", "success", 3, 1, null), log.runComplete("success", 10, null)));
+        Commits.commit(store, List.of(log.stepComplete("greet", "success", 3, 1, null), log.runComplete("success", 10, null)));
         assertThat(store.findPosition(runId)).contains(new RunPosition(RunStatus.SUCCESS, 4));
         assertThat(store.findPosition(UUID.randomUUID())).isEmpty();
     }
@@ -212,7 +214,7 @@ abstract class StoreContractTest {
         UUID runId = queuedRun("greet");
         Log log = new Log(runId);
 
-        store.commit(List.of(log.runStart()));
+        Commits.commit(store, List.of(log.runStart()));
 
         RunDetail run = run(runId);
         assertThat(run.status()).isEqualTo(RunStatus.RUNNING);
@@ -224,10 +226,10 @@ abstract class StoreContractTest {
     void stepLogsOnlyAdvanceTheLastSeq() {
         UUID runId = queuedRun("greet");
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart(), log.stepStart("greet", 1)));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("greet", 1)));
         RunDetail before = run(runId);
 
-        store.commit(log.logs("greet", 50));
+        Commits.commit(store, log.logs("greet", 50));
 
         RunDetail after = run(runId);
         assertThat(after.lastSeq()).isEqualTo(52);
@@ -238,12 +240,12 @@ abstract class StoreContractTest {
     void stepStartAndCompleteProjectOntoTheStep() {
         UUID runId = queuedRun("greet", "later");
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart(), log.stepStart("greet", 1)));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("greet", 1)));
 
         assertThat(step(runId, "greet"))
                 .isEqualTo(new StepState("greet", "Step greet", StepStatus.RUNNING, 1, Log.timeOf(2), null, null));
 
-        store.commit(List.of(log.stepLog("greet", "hello"), log.stepComplete("greet", "success", 40, 1, null)));
+        Commits.commit(store, List.of(log.stepLog("greet", "hello"), log.stepComplete("greet", "success", 40, 1, null)));
 
         assertThat(step(runId, "greet"))
                 .isEqualTo(new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 40L, null));
@@ -254,17 +256,17 @@ abstract class StoreContractTest {
     void aRetriedStepShowsItsLatestAttempt() {
         UUID runId = queuedRun("call");
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart(), log.stepStart("call", 1), log.stepComplete("call", "failed", 5, 1, "HTTP 503")));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("call", 1), log.stepComplete("call", "failed", 5, 1, "HTTP 503")));
 
         assertThat(step(runId, "call"))
                 .isEqualTo(new StepState("call", "Step call", StepStatus.FAILED, 1, Log.timeOf(2), 5L, "HTTP 503"));
 
-        store.commit(List.of(log.stepStart("call", 2)));
+        Commits.commit(store, List.of(log.stepStart("call", 2)));
 
         assertThat(step(runId, "call"))
                 .isEqualTo(new StepState("call", "Step call", StepStatus.RUNNING, 2, Log.timeOf(4), null, null));
 
-        store.commit(List.of(log.stepComplete("call", "success", 7, 2, null)));
+        Commits.commit(store, List.of(log.stepComplete("call", "success", 7, 2, null)));
 
         assertThat(step(runId, "call"))
                 .isEqualTo(new StepState("call", "Step call", StepStatus.SUCCESS, 2, Log.timeOf(4), 7L, null));
@@ -275,7 +277,7 @@ abstract class StoreContractTest {
         UUID runId = queuedRun("maybe");
         Log log = new Log(runId);
 
-        store.commit(List.of(log.runStart(), log.stepComplete("maybe", "skipped", 0, 0, null)));
+        Commits.commit(store, List.of(log.runStart(), log.stepComplete("maybe", "skipped", 0, 0, null)));
 
         assertThat(step(runId, "maybe"))
                 .isEqualTo(new StepState("maybe", "Step maybe", StepStatus.SKIPPED, 0, null, 0L, null));
@@ -286,7 +288,7 @@ abstract class StoreContractTest {
         UUID runId = queuedRun("first", "second");
         Log log = new Log(runId);
 
-        store.commit(List.of(log.runStart(), log.stepStart("extra", 1)));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("extra", 1)));
 
         assertThat(run(runId).steps()).extracting(StepState::stepId).containsExactly("first", "second", "extra");
         assertThat(step(runId, "extra").status()).isEqualTo(StepStatus.RUNNING);
@@ -296,7 +298,7 @@ abstract class StoreContractTest {
     void variableChangesAreCreatedUpdatedAndDeleted() {
         UUID runId = queuedRun("set");
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart(),
+        Commits.commit(store, List.of(log.runStart(),
                 log.variable("count", "create", null, "1"),
                 log.variable("user", "create", null, "{\"name\":\"ada\",\"tags\":[\"x\",2.5,null]}"),
                 log.variable("gone", "create", null, "\"soon\"")));
@@ -304,7 +306,7 @@ abstract class StoreContractTest {
         assertThat(run(runId).variables()).isEqualTo(
                 parse("{\"count\":1,\"user\":{\"name\":\"ada\",\"tags\":[\"x\",2.5,null]},\"gone\":\"soon\"}"));
 
-        store.commit(List.of(log.variable("count", "update", "1", "2"), log.variable("gone", "delete", "\"soon\"", null)));
+        Commits.commit(store, List.of(log.variable("count", "update", "1", "2"), log.variable("gone", "delete", "\"soon\"", null)));
 
         assertThat(run(runId).variables()).isEqualTo(parse("{\"count\":2,\"user\":{\"name\":\"ada\",\"tags\":[\"x\",2.5,null]}}"));
     }
@@ -314,7 +316,7 @@ abstract class StoreContractTest {
         UUID runId = queuedRun("set");
         Log log = new Log(runId);
 
-        store.commit(List.of(log.runStart(),
+        Commits.commit(store, List.of(log.runStart(),
                 log.variable("a", "create", null, "1"),
                 log.variable("a", "update", "1", "[1,2]"),
                 log.variable("b", "create", null, "true"),
@@ -330,7 +332,7 @@ abstract class StoreContractTest {
         UUID runId = queuedRun("set");
         Log log = new Log(runId);
 
-        store.commit(List.of(log.runStart(), log.truncatedVariable("big", "{\"rows\":[1,2,3,…")));
+        Commits.commit(store, List.of(log.runStart(), log.truncatedVariable("big", "{\"rows\":[1,2,3,…")));
 
         assertThat(run(runId).variables().get("big").textValue()).isEqualTo("{\"rows\":[1,2,3,…");
     }
@@ -339,9 +341,9 @@ abstract class StoreContractTest {
     void runCompleteRecordsTheOutcome() {
         UUID runId = queuedRun("stop");
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart(), log.stepStart("stop", 1)));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("stop", 1)));
 
-        store.commit(List.of(log.stepComplete("stop", "failed", 3, 1, "gave up"), log.runComplete("failed", 1234, "step stop failed: gave up")));
+        Commits.commit(store, List.of(log.stepComplete("stop", "failed", 3, 1, "gave up"), log.runComplete("failed", 1234, "step stop failed: gave up")));
 
         RunDetail run = run(runId);
         assertThat(run.status()).isEqualTo(RunStatus.FAILED);
@@ -356,8 +358,8 @@ abstract class StoreContractTest {
     void aRunThatCompletesLeavesNoStepRunning() {
         UUID runId = queuedRun("cut", "never");
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart(), log.stepStart("cut", 1)));
-        store.commit(List.of(log.runComplete("interrupted", 50, "the server stopped")));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("cut", 1)));
+        Commits.commit(store, List.of(log.runComplete("interrupted", 50, "the server stopped")));
 
         assertThat(step(runId, "cut").status()).isEqualTo(StepStatus.CANCELLED);
         assertThat(step(runId, "never").status()).isEqualTo(StepStatus.PENDING);
@@ -369,7 +371,7 @@ abstract class StoreContractTest {
         UUID runId = queuedRun("greet", "set");
         Log log = new Log(runId);
 
-        store.commit(List.of(log.runStart(), log.stepStart("greet", 1), log.stepLog("greet", "hi"),
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("greet", 1), log.stepLog("greet", "hi"),
                 log.stepComplete("greet", "success", 2, 1, null), log.stepStart("set", 1),
                 log.variable("x", "create", null, "1"), log.stepComplete("set", "success", 1, 1, null),
                 log.runComplete("success", 9, null)));
@@ -394,7 +396,7 @@ abstract class StoreContractTest {
         Log a = new Log(first);
         Log b = new Log(second);
 
-        store.commit(List.of(a.runStart(), b.runStart(), a.stepStart("greet", 1), b.stepStart("greet", 1),
+        Commits.commit(store, List.of(a.runStart(), b.runStart(), a.stepStart("greet", 1), b.stepStart("greet", 1),
                 b.stepLog("greet", "b"), a.variable("who", "create", null, "\"a\""), b.runComplete("cancelled", 5, null)));
 
         RunDetail runA = run(first);
@@ -424,7 +426,7 @@ abstract class StoreContractTest {
         batch.addAll(b.logs("greet", 130));
         batch.add(a.runComplete("success", 9, null));
 
-        store.commit(batch);
+        Commits.commit(store, batch);
 
         for (UUID runId : List.of(first, second)) {
             List<RunEvent> expected = batch.stream().filter(event -> event.runId().equals(runId)).toList();
@@ -448,13 +450,13 @@ abstract class StoreContractTest {
         UUID fresh = queuedRun("greet");
         Log a = new Log(stored);
         List<RunEvent> first = List.of(a.runStart(), a.stepStart("greet", 1), a.stepLog("greet", "one"));
-        store.commit(first);
+        Commits.commit(store, first);
         RunDetail storedBefore = run(stored);
         RunDetail freshBefore = run(fresh);
         Log b = new Log(fresh);
 
         List<RunEvent> bad = List.of(b.runStart(), b.stepStart("greet", 1), first.get(2), b.variable("v", "create", null, "1"));
-        assertThatThrownBy(() -> store.commit(bad)).isInstanceOf(RuntimeException.class).hasMessageContaining(stored.toString());
+        assertThatThrownBy(() -> Commits.commit(store, bad)).isInstanceOf(RuntimeException.class).hasMessageContaining(stored.toString());
 
         assertThat(run(stored)).usingRecursiveComparison().isEqualTo(storedBefore);
         assertThat(run(fresh)).usingRecursiveComparison().isEqualTo(freshBefore);
@@ -468,7 +470,7 @@ abstract class StoreContractTest {
         Log log = new Log(runId);
         RunEvent start = log.runStart();
 
-        assertThatThrownBy(() -> store.commit(List.of(start, start))).isInstanceOf(RuntimeException.class);
+        assertThatThrownBy(() -> Commits.commit(store, List.of(start, start))).isInstanceOf(RuntimeException.class);
 
         assertThat(run(runId).status()).isEqualTo(RunStatus.QUEUED);
         assertThat(store.events(runId, 0, 10)).isEmpty();
@@ -478,10 +480,10 @@ abstract class StoreContractTest {
     void aBatchThatLeavesAGapInTheLogCommitsNothing() {
         UUID runId = queuedRun("greet");
         Log log = new Log(runId);
-        store.commit(List.of(log.runStart()));
+        Commits.commit(store, List.of(log.runStart()));
         log.stepStart("greet", 1); // seq 2, never committed
 
-        assertThatThrownBy(() -> store.commit(List.of(log.stepLog("greet", "seq 3"))))
+        assertThatThrownBy(() -> Commits.commit(store, List.of(log.stepLog("greet", "seq 3"))))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("start at seq 3 but its stored log ends at seq 1");
 
@@ -495,7 +497,7 @@ abstract class StoreContractTest {
         UUID unknown = UUID.randomUUID();
         Log a = new Log(known);
 
-        assertThatThrownBy(() -> store.commit(List.of(a.runStart(), new Log(unknown).runStart())))
+        assertThatThrownBy(() -> Commits.commit(store, List.of(a.runStart(), new Log(unknown).runStart())))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(unknown + ", which does not exist");
 
@@ -510,7 +512,7 @@ abstract class StoreContractTest {
         RunEvent bad = RunEvent.create(runId, 1, EventType.STEP_COMPLETE, T0,
                 Json.object().put("stepId", "greet").put("status", "exploded").put("attempt", 1));
 
-        assertThatThrownBy(() -> store.commit(List.of(bad)))
+        assertThatThrownBy(() -> Commits.commit(store, List.of(bad)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(runId + "#1")
                 .hasMessageContaining("exploded");
@@ -528,8 +530,8 @@ abstract class StoreContractTest {
         committed.add(log.stepStart("greet", 1));
         committed.addAll(log.logs("greet", 7));
         committed.add(log.variable("v", "create", null, "{\"é\":\"ü – 😀\"}"));
-        store.commit(committed.subList(0, 4));
-        store.commit(committed.subList(4, committed.size()));
+        Commits.commit(store, committed.subList(0, 4));
+        Commits.commit(store, committed.subList(4, committed.size()));
 
         List<RunEvent> read = new ArrayList<>();
         long after = 0;
@@ -620,7 +622,7 @@ abstract class StoreContractTest {
         List<RunSummary> hello = createRuns(4, "hello");
         List<RunSummary> other = createRuns(3, "other");
         for (RunSummary run : List.of(hello.get(0), hello.get(2), other.get(1))) {
-            store.commit(List.of(new Log(run.runId()).runStart()));
+            Commits.commit(store, List.of(new Log(run.runId()).runStart()));
         }
 
         assertThat(store.listRuns(new RunQuery("other", null, 10, null)).runs()).extracting(RunSummary::runId)
@@ -672,9 +674,9 @@ abstract class StoreContractTest {
         store.createRun(newRun(finished, "hello", T0.plusSeconds(5), "a"));
         store.createRun(newRun(middle, "hello", T0.plusSeconds(10), "a"));
         Log log = new Log(oldest);
-        store.commit(List.of(log.runStart(), log.stepStart("a", 1), log.variable("x", "create", null, "42")));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("a", 1), log.variable("x", "create", null, "42")));
         Log done = new Log(finished);
-        store.commit(List.of(done.runStart(), done.runComplete("success", 1, null)));
+        Commits.commit(store, List.of(done.runStart(), done.runComplete("success", 1, null)));
 
         List<RunDetail> unfinished = store.runsWithStatus(Set.of(RunStatus.QUEUED, RunStatus.RUNNING));
 
@@ -704,7 +706,7 @@ abstract class StoreContractTest {
         Log log = new Log(runId);
         List<RunEvent> events = List.of(log.runStart(), log.stepStart("greet", 1), log.stepLog("greet", "hi"),
                 log.stepComplete("greet", "success", 2, 1, null), log.variable("x", "create", null, "{\"a\":1}"));
-        store.commit(events);
+        Commits.commit(store, events);
         StoredWorkflow workflow = store.findWorkflow("hello").orElseThrow();
         RunDetail run = run(runId);
         RunPage page = store.listRuns(new RunQuery(null, null, 10, null));
@@ -728,9 +730,9 @@ abstract class StoreContractTest {
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             work.add(threads.submit(() -> {
                 Log log = new Log(busy);
-                store.commit(List.of(log.runStart()));
+                Commits.commit(store, List.of(log.runStart()));
                 for (int i = 0; i < batches; i++) {
-                    store.commit(log.logs("greet", 100));
+                    Commits.commit(store, log.logs("greet", 100));
                 }
             }));
             for (int i = 0; i < runs; i++) {
@@ -847,9 +849,9 @@ abstract class StoreContractTest {
         store.registerNode("node-a", NOW, NOW.plusSeconds(15));
         store.claimRun(running, "node-a");
         Log log = new Log(running);
-        store.commit(List.of(log.runStart()));
+        store.commit("node-a", List.of(log.runStart()));
         Log done = new Log(finished);
-        store.commit(List.of(done.runStart(), done.runComplete("success", 1, null)));
+        Commits.commit(store, List.of(done.runStart(), done.runComplete("success", 1, null)));
 
         assertThat(store.requestCancel(queued)).contains(new CancelTarget(RunStatus.QUEUED, null));
         assertThat(store.requestCancel(running)).contains(new CancelTarget(RunStatus.RUNNING, "node-a"));
@@ -859,7 +861,7 @@ abstract class StoreContractTest {
         assertThat(store.cancelRequested("node-a")).containsExactly(running);
         ClaimedRun claimedAfterCancel = store.claimRun(queued, "node-b").orElseThrow();
         assertThat(claimedAfterCancel.cancelRequested()).isTrue();
-        store.commit(List.of(log.runComplete("cancelled", 5, "cancelled")));
+        store.commit("node-a", List.of(log.runComplete("cancelled", 5, "cancelled")));
         assertThat(store.cancelRequested("node-a")).as("an ended run needs no cancel").isEmpty();
     }
 
@@ -874,8 +876,8 @@ abstract class StoreContractTest {
         store.claimRun(claimedNotStarted, "dead");
         store.claimRun(ofTheLiveNode, "alive");
         Log log = new Log(running);
-        store.commit(List.of(log.runStart(), log.stepStart("a", 1)));
-        store.commit(List.of(new Log(ofTheLiveNode).runStart()));
+        store.commit("dead", List.of(log.runStart(), log.stepStart("a", 1)));
+        store.commit("alive", List.of(new Log(ofTheLiveNode).runStart()));
         assertThat(store.renewLease("alive", NOW.plusSeconds(40))).isTrue();
 
         assertThat(store.adoptOrphans("alive", NOW.plusSeconds(10))).as("no lease has lapsed yet").isEmpty();
@@ -894,7 +896,7 @@ abstract class StoreContractTest {
         UUID running = queuedRun("a");
         store.registerNode("node-a", NOW, NOW.plusSeconds(15));
         store.claimRun(running, "node-a");
-        store.commit(List.of(new Log(running).runStart()));
+        store.commit("node-a", List.of(new Log(running).runStart()));
 
         store.registerNode("node-a", NOW.plusSeconds(1), NOW.plusSeconds(16));
 
@@ -905,11 +907,71 @@ abstract class StoreContractTest {
     }
 
     @Test
+    void aNodeWhoseRunWasTakenOverHasItsLateEventsRefusedAndTheRunEndsOnce() {
+        UUID runId = queuedRun("a");
+        store.registerNode("paused", NOW, NOW.plusSeconds(3));
+        store.registerNode("taker", NOW, NOW.plusSeconds(60));
+        store.claimRun(runId, "paused");
+        Log log = new Log(runId);
+        store.commit("paused", List.of(log.runStart(), log.stepStart("a", 1)));
+        List<OrphanedRun> adopted = store.adoptOrphans("taker", NOW.plusSeconds(10));
+        assertThat(adopted).extracting(OrphanedRun::runId).containsExactly(runId);
+
+        Log late = new Log(runId, 2);
+        assertThatThrownBy(() -> store.commit("paused", List.of(late.stepLog("a", "written after the lease lapsed"))))
+                .isInstanceOf(RunLostException.class)
+                .hasMessageContaining("held by node taker, not by node paused");
+        Log taker = new Log(runId, 2);
+        store.commit("taker", List.of(taker.runComplete("interrupted", 10, "the server stopped")));
+        assertThatThrownBy(() -> store.commit("paused", List.of(late.stepLog("a", "even later"))))
+                .isInstanceOf(RunLostException.class)
+                .hasMessageContaining("ended interrupted at seq 3");
+
+        assertThat(store.events(runId, 0, 100)).extracting(event -> event.type().wire())
+                .containsExactly("run_start", "step_start", "run_complete");
+        assertThat(store.findRun(runId).orElseThrow().status()).isEqualTo(RunStatus.INTERRUPTED);
+    }
+
+    @Test
+    void aRunThatHasEndedTakesNoFurtherEventEvenFromItsOwner() {
+        UUID runId = queuedRun("a");
+        Log log = new Log(runId);
+        Commits.commit(store, List.of(log.runStart(), log.runComplete("success", 5, null)));
+
+        assertThatThrownBy(() -> Commits.commit(store, List.of(log.stepLog("a", "after the end"))))
+                .isInstanceOf(RunLostException.class).hasMessageContaining("ended success at seq 2");
+        assertThatThrownBy(() -> Commits.commit(store, List.of(new Log(runId, 2).runComplete("failed", 6, "again"))))
+                .isInstanceOf(RunLostException.class);
+        assertThat(store.events(runId, 0, 100)).extracting(event -> event.type().wire())
+                .containsExactly("run_start", "run_complete");
+        assertThat(store.findRun(runId).orElseThrow().status()).isEqualTo(RunStatus.SUCCESS);
+    }
+
+    @Test
+    void aBatchMustMoveTheRunsStatusAsTheRunStatusRuleAllows() {
+        UUID queued = queuedRun("a");
+        assertThatThrownBy(() -> Commits.commit(store, List.of(new Log(queued).runComplete("success", 1, null))))
+                .as("a queued run cannot succeed without starting")
+                .isNotInstanceOf(RunLostException.class)
+                .hasMessageContaining("cannot follow its status queued");
+        UUID cancelled = queuedRun("a");
+        Commits.commit(store, List.of(new Log(cancelled).runComplete("cancelled", 0, "cancelled before it started")));
+        assertThat(store.findRun(cancelled).orElseThrow().status()).isEqualTo(RunStatus.CANCELLED);
+
+        UUID twice = queuedRun("a");
+        Log log = new Log(twice);
+        assertThatThrownBy(() -> Commits.commit(store, List.of(log.runStart(), log.runComplete("failed", 1, "x"),
+                log.stepLog("a", "after its end in the same batch"))))
+                .hasMessageContaining("a run that is failed takes no step_log");
+        assertThat(store.events(twice, 0, 100)).as("nothing of a refused batch is stored").isEmpty();
+    }
+
+    @Test
     void lastSeqsTellWhereEachRunsLogEnds() {
         UUID started = queuedRun("a");
         UUID queued = queuedRun("a");
         Log log = new Log(started);
-        store.commit(List.of(log.runStart(), log.stepStart("a", 1)));
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("a", 1)));
 
         assertThat(store.lastSeqs(List.of(started, queued, UUID.randomUUID())))
                 .containsOnly(java.util.Map.entry(started, 2L), java.util.Map.entry(queued, 0L));
