@@ -23,7 +23,7 @@ public final class PollingBroker implements Broker {
 
     public PollingBroker(Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval) {
         this.runs = runs;
-        this.relay = new Relay(store, hub, pollInterval, () -> false, runId -> { }, runId -> { });
+        this.relay = new Relay(store, hub, runs, pollInterval, () -> false, runId -> { }, runId -> { });
     }
 
     @Override
@@ -38,7 +38,12 @@ public final class PollingBroker implements Broker {
 
     @Override
     public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
-        runs.queued(runId, workflowId, workflowVersion, at);
+        relay.queued(runId, () -> runs.queued(runId, workflowId, workflowVersion, at));
+    }
+
+    @Override
+    public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {
+        queued(runId, workflowId, workflowVersion, queuedAt);
     }
 
     @Override
@@ -57,6 +62,11 @@ public final class PollingBroker implements Broker {
     @Override
     public void unfollow(UUID runId) {
         relay.unfollow(runId);
+    }
+
+    /** Runs {@code task} once the relay has handled everything handed to it before (tests: a follow is in place). */
+    void afterPending(Runnable task) {
+        relay.execute(task);
     }
 
     @Override

@@ -100,7 +100,7 @@ public final class RedisBroker implements Broker {
                 .requestQueueSize(10_000)
                 .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).build())
                 .build());
-        this.relay = new Relay(store, hub, pollInterval, this::pushing, this::subscribe, this::unsubscribe);
+        this.relay = new Relay(store, hub, runs, pollInterval, this::pushing, this::subscribe, this::unsubscribe);
         if (!connect()) {
             log.warn("Redis at {} does not answer; streams of runs on other nodes poll the store every {} until it does",
                     where, pollInterval);
@@ -219,7 +219,7 @@ public final class RedisBroker implements Broker {
                     String[] fields = message.fields();
                     UUID runId = UUID.fromString(fields[0]);
                     Instant at = Instant.ofEpochMilli(Long.parseLong(fields[3]));
-                    relay.execute(() -> runs.queued(runId, fields[1], Integer.parseInt(fields[2]), at));
+                    relay.queued(runId, () -> runs.queued(runId, fields[1], Integer.parseInt(fields[2]), at));
                     runQueued.run();
                 }
                 case 'C' -> {
@@ -288,9 +288,15 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /** The queueing again, on this node and to the others, ahead of the run's start on the same channel. */
+    @Override
+    public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {
+        queued(runId, workflowId, workflowVersion, queuedAt);
+    }
+
     @Override
     public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
-        runs.queued(runId, workflowId, workflowVersion, at);
+        relay.queued(runId, () -> runs.queued(runId, workflowId, workflowVersion, at));
         StatefulRedisConnection<byte[], byte[]> pub = publisher;
         if (pub != null && pub.isOpen()) {
             send(pub, RUNS_CHANNEL, Messages.queued(nodeId, runId, workflowId, workflowVersion, at));

@@ -3,8 +3,12 @@ package dev.stepstream.broker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.execution.RunListener;
+import dev.stepstream.store.ActiveRun;
 import dev.stepstream.store.Store;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -33,6 +37,18 @@ import org.slf4j.LoggerFactory;
  *   <li>Every poll interval, followed runs that heard nothing for that long (all of them while
  *       the transport is down) are compared with the store, and what is missing is delivered:
  *       so a {@code run_complete} the transport lost still arrives.</li>
+ *   <li>A notice that a run was queued ({@link #queued}) is delivered only before anything of
+ *       the run: one that comes after the run's first event (the run was queued on another
+ *       node and started at once) is dropped, so that no stream shows {@code run_queued} after
+ *       {@code run_start}.</li>
+ *   <li>While the transport is down (or where there is none), the run-level events of every
+ *       run (its run_start, step_completes and run_complete) and the runs queued are read from
+ *       the store every poll interval ({@link Store#activeRuns}), so the all-runs stream still
+ *       shows the runs of other nodes, a poll interval late at worst.</li>
+ *   <li>What was delivered of a run is remembered for a while ({@code forgetEndedAfterNanos}) after
+ *       its {@code run_complete}, whether or not a topic follows it: a copy of an event that
+ *       comes late by the other channel (a run's own and the all-runs one carry its run-level
+ *       events both) is still a duplicate then.</li>
  * </ul>
  *
  * <p>Bounds: events waiting here are bounded ({@value #CAPACITY} messages). This node's
@@ -48,6 +64,8 @@ final class Relay implements AutoCloseable {
     private static final int PAGE = 1000;
     /** Unfollowed runs not heard of for this long are forgotten (their run_complete was never seen here). */
     private static final long FORGET_AFTER_NANOS = Duration.ofMinutes(10).toNanos();
+    /** How far back, past the last poll, a poll of the store looks for runs that ended (clocks of nodes differ). */
+    private static final Duration POLL_MARGIN = Duration.ofSeconds(5);
 
     private record Local(List<RunEvent> batch) {}
 
@@ -57,16 +75,27 @@ final class Relay implements AutoCloseable {
 
     private record Task(Runnable task) {}
 
+    private record Queued(UUID runId, Runnable deliver) {}
+
     /** What was delivered of one run. Relay thread only. */
     private static final class RunState {
         long delivered;        // the last seq delivered to the hub; 0 when none
         boolean followed;
         boolean complete;      // run_complete delivered
+        boolean announced;     // run_queued delivered
+        boolean positioned;    // delivered is where the topic's history ends, even at 0 (taken from the store at follow)
+        long polledSeq;        // the run's last seq when its run-level events were last read from the store
         long heardNanos;       // when an event of this run last arrived or the store was last checked
     }
 
     private final Store store;
     private final EventLog.Listener hub;
+    private final RunListener announce;
+    /** Unfollowed runs whose run_complete was delivered are forgotten once nothing was heard of them for this long. */
+    private final long forgetEndedAfterNanos;
+    private Instant lastRunPoll;     // relay thread: when the store was last polled for every run; null while pushing
+    private long pushingSinceNanos;  // relay thread: when push came back after an outage; 0 while polling
+    private boolean caughtUp;        // relay thread: the store was polled once more when the first push came back
     private final Duration pollInterval;
     private final BooleanSupplier pushing;
     private final Consumer<UUID> subscribe;
@@ -81,14 +110,19 @@ final class Relay implements AutoCloseable {
     private volatile dev.stepstream.metrics.BrokerMetrics metrics;
 
     /**
-     * @param pushing     whether the transport is up; when not, every followed run is polled
+     * @param announce    where the runs found queued in the store are announced (the hub), while polling
+     * @param pushing     whether the transport is up; when not, every followed run is polled, and every run's run-level events
      * @param subscribe   asks the transport for a run's events (called on the relay thread; must not block)
      * @param unsubscribe the reverse
      */
-    Relay(Store store, EventLog.Listener hub, Duration pollInterval, BooleanSupplier pushing,
+    Relay(Store store, EventLog.Listener hub, RunListener announce, Duration pollInterval, BooleanSupplier pushing,
           Consumer<UUID> subscribe, Consumer<UUID> unsubscribe) {
         this.store = store;
         this.hub = hub;
+        this.announce = announce;
+        // Longer than any poll looks back: a run_complete read twice from the store is still known then.
+        this.forgetEndedAfterNanos = Math.max(Duration.ofMinutes(1).toNanos(),
+                pollInterval.multipliedBy(4).plus(POLL_MARGIN.multipliedBy(2)).toNanos());
         this.pollInterval = pollInterval;
         this.pushing = pushing;
         this.subscribe = subscribe;
@@ -137,6 +171,14 @@ final class Relay implements AutoCloseable {
         inbox.add(new Task(task));
     }
 
+    /**
+     * A run was queued (here or on another node): {@code deliver} tells the hub, on the relay
+     * thread, unless something of the run was delivered already.
+     */
+    void queued(UUID runId, Runnable deliver) {
+        inbox.add(new Queued(runId, deliver));
+    }
+
     /** Remote messages dropped for want of room, and events read from the store to fill gaps. */
     long dropped() {
         return dropped.get();
@@ -175,11 +217,34 @@ final class Relay implements AutoCloseable {
             }
             case Remote remote -> {
                 room.release();
+                if (lastRunPoll != null && !caughtUp) {
+                    // The first push after an outage: what was committed meanwhile comes first, from the store.
+                    caughtUp = true;
+                    try {
+                        pollEveryRun(System.nanoTime());
+                    } catch (RuntimeException e) {
+                        log.warn("broker relay: could not read the store after an outage: {}", e.toString());
+                    }
+                }
                 deliver(remote.events());
             }
             case Follow follow -> follow(follow);
             case Task task -> task.task().run();
+            case Queued queued -> queued(queued);
             default -> throw new IllegalStateException("unknown relay item " + item);
+        }
+    }
+
+    private void queued(Queued queued) {
+        RunState run = runs.get(queued.runId());
+        if (run == null) {
+            run = new RunState();
+            runs.put(queued.runId(), run);
+        }
+        run.heardNanos = System.nanoTime();
+        if (run.delivered == 0 && !run.announced) {
+            run.announced = true;
+            queued.deliver().run();
         }
     }
 
@@ -189,6 +254,11 @@ final class Relay implements AutoCloseable {
             if (run == null) {
                 run = new RunState();
                 runs.put(follow.runId(), run);
+                if (!pushing.getAsBoolean()) {
+                    // Nothing will be pushed: what is stored now is the topic's history, the rest comes by polls.
+                    run.delivered = store.lastSeqs(List.of(follow.runId())).getOrDefault(follow.runId(), 0L);
+                    run.positioned = true;
+                }
             }
             run.followed = true;
             run.heardNanos = System.nanoTime();
@@ -196,9 +266,6 @@ final class Relay implements AutoCloseable {
         } else if (run != null) {
             run.followed = false;
             unsubscribe.accept(follow.runId());
-            if (run.complete) {
-                runs.remove(follow.runId());
-            }
         }
     }
 
@@ -233,7 +300,6 @@ final class Relay implements AutoCloseable {
         if (!out.isEmpty()) {
             hub.committed(out);
         }
-        forgetFinished(events);
     }
 
     private static void advance(RunState run, RunEvent event) {
@@ -265,17 +331,6 @@ final class Relay implements AutoCloseable {
         return true;
     }
 
-    /** Unfollowed runs whose run_complete went by need no state: the hub has no topic for them. */
-    private void forgetFinished(List<RunEvent> events) {
-        RunEvent last = events.getLast();
-        if (last.type() == EventType.RUN_COMPLETE) {
-            RunState run = runs.get(last.runId());
-            if (run != null && !run.followed && run.complete) {
-                runs.remove(last.runId());
-            }
-        }
-    }
-
     /**
      * Compares followed runs that have been quiet for a poll interval (all of them while the
      * transport is down) with the store, and delivers what is missing. A run of which nothing
@@ -290,13 +345,29 @@ final class Relay implements AutoCloseable {
             Map.Entry<UUID, RunState> entry = it.next();
             RunState run = entry.getValue();
             if (!run.followed) {
-                if (now - run.heardNanos > FORGET_AFTER_NANOS) {
+                if (now - run.heardNanos > (run.complete ? forgetEndedAfterNanos : FORGET_AFTER_NANOS)) {
                     it.remove();
                 }
                 continue;
             }
             if (!run.complete && (polling || now - run.heardNanos >= pollInterval.toNanos())) {
                 quiet.add(entry.getKey());
+            }
+        }
+        if (polling) {
+            pushingSinceNanos = 0;
+            caughtUp = false;
+            pollEveryRun(now);
+        } else if (lastRunPoll != null) {
+            // Push is back: poll a while longer, for what other nodes committed while it was
+            // down, before they could publish again.
+            if (pushingSinceNanos == 0) {
+                pushingSinceNanos = now;
+            }
+            if (now - pushingSinceNanos < pollInterval.multipliedBy(3).plus(POLL_MARGIN).toNanos()) {
+                pollEveryRun(now);
+            } else {
+                lastRunPoll = null;
             }
         }
         if (quiet.isEmpty()) {
@@ -310,7 +381,7 @@ final class Relay implements AutoCloseable {
             if (last <= run.delivered) {
                 continue;
             }
-            if (run.delivered == 0) {
+            if (run.delivered == 0 && !run.positioned) {
                 List<RunEvent> lastEvent = store.events(runId, last - 1, 1);
                 if (!lastEvent.isEmpty()) {
                     hub.committed(lastEvent);
@@ -321,6 +392,50 @@ final class Relay implements AutoCloseable {
                 fill(runId, run, last);
             }
         }
+    }
+
+    /**
+     * What the transport would have brought of runs no topic here follows: the runs queued
+     * (announced once) and each run's run-level events, read only when its log moved since the
+     * last read. Looks back past the last poll by a margin, for runs that ended in between.
+     */
+    private void pollEveryRun(long now) {
+        Instant wall = Instant.now();
+        Instant since = (lastRunPoll == null ? wall : lastRunPoll).minus(pollInterval).minus(POLL_MARGIN);
+        lastRunPoll = wall;
+        for (ActiveRun active : store.activeRuns(since)) {
+            RunState run = runs.get(active.runId());
+            if (run == null) {
+                run = new RunState();
+                runs.put(active.runId(), run);
+            }
+            if (run.followed) {
+                continue; // the check of followed runs reads their whole log
+            }
+            if (active.status() == RunStatus.QUEUED && run.delivered == 0 && !run.announced) {
+                announce(run, active, now);
+            }
+            if (run.complete || active.lastSeq() <= Math.max(run.delivered, run.polledSeq)) {
+                continue;
+            }
+            run.heardNanos = now;
+            run.polledSeq = active.lastSeq();
+            List<RunEvent> events = store.runLevelEvents(active.runId(), run.delivered);
+            if (!events.isEmpty() && events.getFirst().type() == EventType.RUN_START && !run.announced) {
+                announce(run, active, now); // queued and started between two polls: its queueing first all the same
+            }
+            if (!events.isEmpty()) {
+                hub.committed(events);
+                repairedFromStore(events.size());
+                advance(run, events.getLast());
+            }
+        }
+    }
+
+    private void announce(RunState run, ActiveRun active, long now) {
+        run.announced = true;
+        run.heardNanos = now;
+        announce.queued(active.runId(), active.workflowId(), active.workflowVersion(), active.createdAt());
     }
 
     /** Stops the thread; deliveries still waiting are dropped (the node is stopping). */

@@ -239,6 +239,7 @@ public final class Executor implements AutoCloseable {
             end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, "cancelled before it started");
             return false;
         }
+        listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
                 run.lastSeq(), eventLog, http, httpTargets, listener, lease);
         lock.lock();

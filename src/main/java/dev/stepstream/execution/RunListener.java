@@ -11,6 +11,13 @@ public interface RunListener {
     /** A run was stored as queued (before it can start, so this precedes its run_start). */
     void queued(UUID runId, String workflowId, int workflowVersion, Instant at);
 
+    /**
+     * This node claimed a queued run and is about to start it (before its run_start): where
+     * other nodes' notices may come late, the queueing is told again, so that it precedes the
+     * start everywhere. Delivered at most once per run by each node ({@code broker/Relay}).
+     */
+    default void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {}
+
     /** At start-up, a run left unfinished by a previous process is being marked or queued again. */
     void recovered(UUID runId, String workflowId);
 
@@ -32,6 +39,11 @@ public interface RunListener {
             @Override
             public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
                 each.forEach(listener -> listener.queued(runId, workflowId, workflowVersion, at));
+            }
+
+            @Override
+            public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {
+                each.forEach(listener -> listener.claimed(runId, workflowId, workflowVersion, queuedAt));
             }
 
             @Override

@@ -308,6 +308,44 @@ final class JdbcStore implements Store {
         });
     }
 
+    @Override
+    public List<ActiveRun> activeRuns(Instant endedSince) {
+        return db.read("read the active runs", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT run_id, workflow_id, workflow_version, created_at, status, last_seq FROM runs"
+                            + " WHERE status IN ('queued', 'running') OR finished_at >= ? ORDER BY created_at, run_id")) {
+                select.setLong(1, endedSince.toEpochMilli());
+                List<ActiveRun> runs = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        runs.add(new ActiveRun(UUID.fromString(rows.getString(1)), rows.getString(2), rows.getInt(3),
+                                Instant.ofEpochMilli(rows.getLong(4)), RunStatus.fromWire(rows.getString(5)), rows.getLong(6)));
+                    }
+                }
+                return runs;
+            }
+        });
+    }
+
+    @Override
+    public List<RunEvent> runLevelEvents(UUID runId, long afterSeq) {
+        return db.read("read run-level events of run " + runId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT seq, type, time, body FROM events"
+                    + " WHERE run_id = ? AND seq > ? AND type IN ('run_start', 'step_complete', 'run_complete') ORDER BY seq")) {
+                select.setString(1, runId.toString());
+                select.setLong(2, afterSeq);
+                List<RunEvent> events = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        events.add(RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
+                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4)));
+                    }
+                }
+                return events;
+            }
+        });
+    }
+
     private static final int IDS_PER_QUERY = 500;
 
     @Override

@@ -84,6 +84,15 @@ public interface Store extends AutoCloseable {
     /** Events of a run with seq greater than {@code afterSeq}, in seq order, at most {@code limit}. */
     List<RunEvent> events(UUID runId, long afterSeq, int limit);
 
+    /**
+     * Runs queued or running now, and runs that ended at or after {@code endedSince}, oldest
+     * first: what a node that cannot hear the others reads for its all-runs stream.
+     */
+    List<ActiveRun> activeRuns(Instant endedSince);
+
+    /** A run's run-level events (run_start, step_complete, run_complete) with seq greater than {@code afterSeq}, in seq order. */
+    List<RunEvent> runLevelEvents(UUID runId, long afterSeq);
+
     /** The last stored seq of each of these runs that exists (0 before its first event). */
     Map<UUID, Long> lastSeqs(Collection<UUID> runIds);
 

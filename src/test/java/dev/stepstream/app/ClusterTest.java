@@ -139,6 +139,43 @@ class ClusterTest {
     }
 
     @Test
+    void thirtyRunsSubmittedAtOnceAcrossNodesReachEveryDashboardOnceEachAndInOrder() {
+        Map<String, WsClient> dashboards = new LinkedHashMap<>();
+        nodes.forEach((id, node) -> dashboards.put(id, WsClient.connect(http,
+                URI.create(node.url().replaceFirst("^http", "ws") + "/api/v2/stream?workflowId=paced"))));
+        List<CompletableFuture<String>> submits = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            String letter = List.of("a", "b", "c").get(i % 3);
+            submits.add(CompletableFuture.supplyAsync(() -> execute(letter, "paced", "{\"lines\": 1, \"pause\": \"0\"}")));
+        }
+        List<String> runs = submits.stream().map(CompletableFuture::join).toList();
+        // A watcher of each run on one node, who leaves as the run ends: the node then stops following it.
+        List<WsClient> watchers = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            watchers.add(WsClient.connect(http, streamUrl(nodes.get(IDS.get(i % 3)), runs.get(i), 0)));
+        }
+        for (String runId : runs) {
+            assertThat(awaitEnd(node("a"), runId).path("status").asText()).isEqualTo("success");
+        }
+        watchers.forEach(watcher -> assertThat(watcher.awaitClose().code()).isEqualTo(1000));
+        // One more run, ended on every dashboard: what the thirty would still send twice came before it.
+        String last = execute("a", "paced", "{\"lines\": 1, \"pause\": \"0\"}");
+        awaitEnd(node("a"), last);
+        List<String> expected = List.of("run_queued", "run_start", "run_progress", "run_progress", "run_complete");
+        dashboards.forEach((id, dashboard) -> {
+            dashboard.awaitMessages("the run_complete of the last run on " + id, messages -> messages.stream()
+                    .anyMatch(m -> m.type().equals("run_complete") && m.json().path("runId").asText().equals(last)),
+                    Duration.ofSeconds(30));
+            for (String runId : runs) {
+                assertThat(dashboard.messages().stream().filter(m -> m.json().path("runId").asText().equals(runId))
+                        .map(WsClient.Message::type).toList())
+                        .as("run %s on the dashboard of %s", runId, id).containsExactlyElementsOf(expected);
+            }
+            dashboard.close();
+        });
+    }
+
+    @Test
     void aRunStreamedFromEveryNodeOverWebSocketAndSseIsIdenticalToItsHistory() {
         String runId = execute("a", "paced", "{\"lines\": 40, \"pause\": \"0.03\"}");
         List<WsClient> streams = new ArrayList<>();

@@ -106,8 +106,20 @@ abstract class BrokerContractTest {
     }
 
     @Test
+    void everyNodeHearsOfARunsQueueingBeforeItsStart() {
+        RunLog run = new RunLog(store);
+
+        publisher().broker().queued(run.runId, "wf", 1, Json.now());
+        commit(List.of(run.runStart()));
+
+        watcher().hub().awaitSeq(run.runId, 1, WAIT);
+        assertThat(watcher().hub().timeline()).filteredOn(item -> item.endsWith(run.runId.toString()))
+                .containsExactly("run_queued " + run.runId, "run_start " + run.runId);
+    }
+
+    @Test
     void aQueuedRunIsAnnouncedToEveryNode() {
-        UUID runId = UUID.randomUUID();
+        UUID runId = new RunLog(store).runId; // stored queued first, as the executor does
 
         publisher().broker().queued(runId, "wf", 1, Json.now());
 

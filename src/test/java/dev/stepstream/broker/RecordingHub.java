@@ -18,17 +18,25 @@ final class RecordingHub implements EventLog.Listener, RunListener {
     private final Set<Thread> threads = new HashSet<>();       // guarded by this
     private final List<UUID> queued = new ArrayList<>();       // guarded by this
     private List<RunEvent> lastBatch;                          // guarded by this
+    private final List<String> timeline = new ArrayList<>();   // guarded by this: "run_queued <id>", "<type> <id>"
 
     @Override
     public synchronized void committed(List<RunEvent> batch) {
         threads.add(Thread.currentThread());
         events.addAll(batch);
         lastBatch = batch;
+        batch.forEach(event -> timeline.add(event.type().wire() + " " + event.runId()));
     }
 
     @Override
     public synchronized void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
         queued.add(runId);
+        timeline.add("run_queued " + runId);
+    }
+
+    /** Everything delivered, in order: {@code "run_queued <runId>"} or {@code "<type> <runId>"}. */
+    synchronized List<String> timeline() {
+        return List.copyOf(timeline);
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.stepstream.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.json.Json;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.Await;
@@ -114,6 +116,37 @@ class RedisBrokerTest extends BrokerContractTest {
         publisher().broker().cancel(watcher().id(), runId);
 
         assertThat(Await.until("the cancel notice", WAIT, heard::get)).isEqualTo(runId);
+    }
+
+    @Test
+    void whileRedisIsDownTheRunsOfOtherNodesReachTheAllRunsStreamFromTheStore() {
+        RedisBroker watcherBroker = (RedisBroker) watcher().broker();
+        RunLog run = new RunLog(store);
+        RunLog later = new RunLog(store);
+        try {
+            Redis.stop();
+            Await.until("the broker reports Redis down", WAIT, () -> watcherBroker.problem().orElse(null));
+
+            publisher().broker().queued(run.runId, "wf", 1, Json.now());
+            Await.until("the watcher hears of the queued run", WAIT,
+                    () -> watcher().hub().queued().contains(run.runId) ? true : null);
+            commit(List.of(run.runStart(), run.stepStart(), run.log("hello")));
+            commit(List.of(run.stepComplete(), run.runComplete()));
+            watcher().hub().awaitSeq(run.runId, 5, WAIT);
+            commit(List.of(later.runStart()));
+        } finally {
+            Redis.start();
+        }
+        Await.until("the broker reports Redis up", WAIT, () -> watcherBroker.problem().isEmpty() ? true : null);
+        commit(List.of(later.stepStart(), later.stepComplete(), later.runComplete()));
+
+        watcher().hub().awaitSeq(later.runId, 4, WAIT);
+        assertThat(watcher().hub().timeline()).filteredOn(item -> item.endsWith(run.runId.toString()))
+                .as("the run-level events, each once, in order")
+                .containsExactly("run_queued " + run.runId, "run_start " + run.runId, "step_complete " + run.runId,
+                        "run_complete " + run.runId);
+        assertThat(watcher().hub().events(later.runId)).filteredOn(e -> e.type() != EventType.STEP_START)
+                .extracting(RunEvent::seq).containsExactly(1L, 3L, 4L);
     }
 
     @Test
