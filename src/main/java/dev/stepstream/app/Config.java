@@ -1,132 +1,33 @@
 package dev.stepstream.app;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.stepstream.workflow.Durations;
-import java.io.IOException;
+import dev.stepstream.logging.LogFormat;
+import dev.stepstream.security.SecuritySettings;
+import dev.stepstream.settings.ConfigException;
+import dev.stepstream.settings.Setting;
+import dev.stepstream.settings.Settings;
+import dev.stepstream.stream.StreamSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.stream.Stream;
 
 /**
- * The server's settings, validated once at start-up. Each comes from, in order of precedence,
- * its flag ({@code --port}), its variable ({@code STEPSTREAM_PORT}), the config file given
- * with {@code --config} (YAML, keys spelled like the flags: {@code port: 9090}), or its default.
+ * The server's settings, validated once at start-up. Each is a {@link Setting} declared once,
+ * by the package that uses it ({@code StreamSettings}, {@code SecuritySettings}, the rest here),
+ * and listed in {@link #SETTINGS}, from which {@code serve}'s options are made; each value
+ * comes from, in order of precedence, its flag ({@code --port}), its variable
+ * ({@code STEPSTREAM_PORT}), the config file given with {@code --config} (YAML, keys spelled
+ * like the flags: {@code port: 9090}), or its default.
  */
 public record Config(String host, int port, Path dataDir, Path workflowsDir, String db, String redis,
                      boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
-                     StreamTimings streams, java.util.List<String> allowedOrigins, Cluster cluster,
-                     Security security, Observability observability) {
-
-    /**
-     * Credentials, TLS, proxies, outbound HTTP and limits (docs/security.md). With neither a
-     * tokens file nor JWT settings, the server has no credentials: it is open, and binds
-     * loopback only unless {@code --insecure}.
-     *
-     * @param tokensFile   {@code --tokens-file}: NAME ROLE sha256:HEX lines, or null
-     * @param jwtSecret    {@code --jwt-secret}: the HS256 secret (32 bytes or more), or null
-     * @param jwtPublicKey {@code --jwt-public-key}: a PEM RSA public key file for RS256, or null
-     * @param jwtIssuer    {@code --jwt-issuer}: the {@code iss} a JWT must carry, or null for any
-     * @param jwtAudience  {@code --jwt-audience}: a value {@code aud} must hold, or null for any
-     * @param trustProxy   {@code --trust-proxy}: honour X-Forwarded-Host/-Proto/-For from a proxy in front
-     * @param tlsCert      {@code --tls-cert}: a PEM certificate chain; with {@code tlsKey}, serve HTTPS and WSS
-     * @param tlsKey       {@code --tls-key}: its PEM private key (PKCS#8 or PKCS#1)
-     * @param httpAllow    {@code --http-allow}: host patterns {@code http} steps may reach; empty: any host
-     *                     but this server itself and link-local (cloud metadata) addresses
-     */
-    public record Security(Path tokensFile, String jwtSecret, Path jwtPublicKey, String jwtIssuer, String jwtAudience,
-                           boolean trustProxy, Path tlsCert, Path tlsKey, java.util.List<String> httpAllow, Limits limits) {
-        /** No credentials, no TLS, default limits: what the existing tests and a laptop run with. */
-        public static final Security NONE = new Security(null, null, null, null, null, false, null, null,
-                java.util.List.of(), Limits.DEFAULTS);
-
-        /** As a record would print itself, with the JWT secret left out: a secret must not reach a log. */
-        @Override
-        public String toString() {
-            return "Security[tokensFile=" + tokensFile + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)")
-                    + ", jwtPublicKey=" + jwtPublicKey + ", jwtIssuer=" + jwtIssuer + ", jwtAudience=" + jwtAudience
-                    + ", trustProxy=" + trustProxy + ", tlsCert=" + tlsCert + ", tlsKey=" + tlsKey + ", httpAllow=" + httpAllow
-                    + ", limits=" + limits + "]";
-        }
-
-        /** Whether any credentials are configured: then every route but the probes and the page needs a token. */
-        public boolean credentials() {
-            return tokensFile != null || jwtSecret != null || jwtPublicKey != null;
-        }
-
-        public Security withTokensFile(Path file) {
-            return new Security(file, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, limits);
-        }
-
-        public Security withJwtSecret(String secret) {
-            return new Security(tokensFile, secret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, limits);
-        }
-
-        public Security withJwtPublicKey(Path key) {
-            return new Security(tokensFile, jwtSecret, key, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, limits);
-        }
-
-        public Security withTrustProxy(boolean trust) {
-            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trust, tlsCert, tlsKey, httpAllow, limits);
-        }
-
-        public Security withTls(Path cert, Path key) {
-            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, cert, key, httpAllow, limits);
-        }
-
-        public Security withHttpAllow(java.util.List<String> patterns) {
-            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, patterns, limits);
-        }
-
-        public Security withLimits(Limits newLimits) {
-            return new Security(tokensFile, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, trustProxy, tlsCert, tlsKey, httpAllow, newLimits);
-        }
-    }
-
-    /** {@code permits} per {@code period}, refilled smoothly; a burst may use all of them at once. */
-    public record Rate(long permits, Duration period) {
-        @Override
-        public String toString() {
-            return permits + "/" + (period.equals(Duration.ofSeconds(1)) ? "s" : period.equals(Duration.ofMinutes(1)) ? "min" : "h");
-        }
-    }
-
-    /**
-     * What one client, and everyone together, may hold. A client is a token (its name), a JWT
-     * subject, or an IP address for requests without valid credentials. On a server without
-     * credentials, clients on this machine (loopback) are not held to the per-client limits.
-     *
-     * @param requests             {@code --rate-limit}: requests per client (429 and Retry-After past it)
-     * @param streams              {@code --stream-rate-limit}: stream opens (WebSocket upgrades, SSE) per client
-     * @param maxConnections       {@code --max-connections}: open TCP connections in all (503 past it)
-     * @param maxStreamsPerClient  {@code --max-streams-per-client}: open streams of one client (429 past it)
-     * @param maxSubscribersPerRun {@code --max-subscribers-per-run}: open streams of one run (503 past it)
-     * @param requestTimeout       {@code --request-timeout}: a request's head, and its body, must arrive within this (slowloris)
-     * @param idleTimeout          {@code --idle-timeout}: a connection with no traffic either way for this long is closed
-     */
-    public record Limits(Rate requests, Rate streams, int maxConnections, int maxStreamsPerClient, int maxSubscribersPerRun,
-                         Duration requestTimeout, Duration idleTimeout) {
-        public static final Limits DEFAULTS = new Limits(new Rate(100, Duration.ofSeconds(1)), new Rate(50, Duration.ofSeconds(1)),
-                50_000, 1_000, 20_000, Duration.ofSeconds(30), Duration.ofSeconds(180));
-    }
-
-    /**
-     * Liveness of stream connections (docs/api.md, "The run stream"): a ping frame every
-     * {@code pingInterval}; a connection from which nothing arrived for {@code idleTimeout} is
-     * closed; a write that cannot complete within {@code writeTimeout} closes it with 1013 (and a
-     * client that has not answered the server's close frame within it is disconnected); SSE
-     * streams get a comment line every {@code sseKeepAlive}.
-     */
-    public record StreamTimings(Duration pingInterval, Duration idleTimeout, Duration writeTimeout, Duration sseKeepAlive) {
-        public static final StreamTimings DEFAULTS = new StreamTimings(
-                Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(15));
-    }
+                     StreamSettings streams, List<String> allowedOrigins, Cluster cluster,
+                     SecuritySettings security, Observability observability) {
 
     /**
      * How this node takes part in a cluster (DESIGN.md "Scale"): its id in the store (the
@@ -137,7 +38,7 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
      */
     public record Cluster(String nodeId, Duration lease, Duration pollInterval) {
         public static Cluster defaults() {
-            return new Cluster(defaultNodeId(), Duration.ofSeconds(15), Duration.ofSeconds(1));
+            return new Cluster(defaultNodeId(), LEASE.defaultValue(), POLL_INTERVAL.defaultValue());
         }
 
         /** The host name and a random suffix: unique per process, readable in the store. */
@@ -156,23 +57,14 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
      * What the server tells operators beyond its metrics: the format of its log lines, and
      * whether every {@code step_log} is also written to its console (for debugging workflows).
      */
-    public record Observability(dev.stepstream.logging.LogFormat logFormat, boolean echoStepLogs) {
-        public static final Observability DEFAULTS = new Observability(dev.stepstream.logging.LogFormat.TEXT, false);
+    public record Observability(LogFormat logFormat, boolean echoStepLogs) {
+        public static final Observability DEFAULTS = new Observability(LogFormat.TEXT, false);
     }
-
-    /** Every setting's name, as a flag without its dashes. */
-    static final Set<String> NAMES = Set.of("host", "port", "data-dir", "workflows-dir", "db", "redis",
-            "allow-scripts", "insecure", "max-concurrent-runs", "max-queued-runs", "ws-ping-interval",
-            "ws-idle-timeout", "write-timeout", "sse-keep-alive", "allowed-origins", "config", "node-id", "lease",
-            "poll-interval",
-            "tokens-file", "jwt-secret", "jwt-public-key", "jwt-issuer", "jwt-audience", "trust-proxy", "tls-cert", "tls-key",
-            "http-allow", "rate-limit", "stream-rate-limit", "max-connections", "max-streams-per-client",
-            "max-subscribers-per-run", "request-timeout", "idle-timeout", "log-format", "echo-step-logs");
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, dataDir, dataDir.resolve("workflows"), null, null, true, false, 64, 10_000,
-                StreamTimings.DEFAULTS, java.util.List.of(), Cluster.defaults(), Security.NONE,
+                StreamSettings.DEFAULTS, List.of(), Cluster.defaults(), SecuritySettings.NONE,
                 Observability.DEFAULTS);
     }
 
@@ -188,7 +80,7 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
         return new Config(host, port, dataDir, dir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability);
     }
 
-    public Config withAllowedOrigins(java.util.List<String> origins) {
+    public Config withAllowedOrigins(List<String> origins) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
                 streams, origins, cluster, security, observability);
     }
@@ -208,11 +100,11 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 streams, allowedOrigins, settings, security, observability);
     }
 
-    public Config withStreams(StreamTimings timings) {
+    public Config withStreams(StreamSettings timings) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster, security, observability);
     }
 
-    public Config withSecurity(Security settings) {
+    public Config withSecurity(SecuritySettings settings) {
         return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
                 streams, allowedOrigins, cluster, settings, observability);
     }
@@ -227,6 +119,63 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
                 streams, allowedOrigins, cluster, security, observability);
     }
 
+    // --- the settings this package owns; the others are in their packages' settings records ---
+
+    static final Setting<String> HOST = Setting.text("host", "HOST", "127.0.0.1", "Address to bind.");
+    static final Setting<Integer> PORT = Setting.integer("port", 8080, 0, 65535, "Port to listen on, 0 for any free port.");
+    static final Setting<String> DATA_DIR = Setting.text("data-dir", "DIR", "./data", "Where the embedded database lives.");
+    static final Setting<String> WORKFLOWS_DIR = Setting.text("workflows-dir", "DIR", "./workflows",
+            "Workflow files loaded at start-up.");
+    static final Setting<String> DB = Setting.of("db", "JDBC_URL", null,
+            "A PostgreSQL JDBC URL instead of the embedded SQLite file.", text -> {
+                if (!text.startsWith("jdbc:postgresql:") && !text.startsWith("jdbc:sqlite:")) {
+                    throw new IllegalArgumentException("expected a JDBC URL (jdbc:postgresql://HOST/DB), got \"" + text + "\"");
+                }
+                return text;
+            });
+    static final Setting<String> REDIS = Setting.of("redis", "URL", null, "Redis broker for several nodes (redis://HOST:PORT).",
+            text -> {
+                if (!text.matches("rediss?://[^/\\s]+(/\\d+)?/?")) {
+                    throw new IllegalArgumentException("expected a Redis URL (redis://HOST:PORT), got \""
+                            + text.replaceAll("//[^/@]*@", "//***@") + "\"");
+                }
+                return text;
+            });
+    static final Setting<Boolean> ALLOW_SCRIPTS = Setting.bool("allow-scripts", "Allow script steps (off by default).");
+    static final Setting<Boolean> INSECURE = Setting.bool("insecure", "Allow binding a non-loopback address without credentials.");
+    static final Setting<Integer> MAX_CONCURRENT_RUNS = Setting.integer("max-concurrent-runs", 64, 1, 100_000,
+            "Runs executed at once.");
+    static final Setting<Integer> MAX_QUEUED_RUNS = Setting.integer("max-queued-runs", 10_000, 1, 10_000_000,
+            "Runs that may wait for a slot.");
+    static final Setting<List<String>> ALLOWED_ORIGINS = Setting.of("allowed-origins", "ORIGINS", List.<String>of(),
+            "Browser origins (comma list, e.g. https://ops.example.com) allowed to open streams besides the server's own.",
+            Config::origins).defaultShownAs("none");
+    static final Setting<String> NODE_ID = Setting.of("node-id", "ID", null, "This node's name in the shared store.",
+            text -> {
+                if (!text.matches("[A-Za-z0-9_.-]{1,100}")) {
+                    throw new IllegalArgumentException("expected 1 to 100 letters, digits, '.', '_' or '-', got \"" + text + "\"");
+                }
+                return text;
+            }).defaultShownAs("host name and a random suffix");
+    static final Setting<Duration> LEASE = Setting.duration("lease", Duration.ofSeconds(15),
+            "Node lease; another node marks this one's running runs interrupted once it lapses.");
+    static final Setting<Duration> POLL_INTERVAL = Setting.duration("poll-interval", Duration.ofSeconds(1),
+            "How often the store is polled for queued runs, cancels, and events Redis did not bring.");
+    static final Setting<LogFormat> LOG_FORMAT = Setting.of("log-format", "FORMAT", LogFormat.TEXT,
+            "Log lines as text or json (one object a line, for log shippers).", LogFormat::fromWire).defaultShownAs("text");
+    static final Setting<Boolean> ECHO_STEP_LOGS = Setting.bool("echo-step-logs",
+            "Also write every step_log of every run to the server's log (for debugging workflows).");
+
+    /** Every setting of {@code serve}, in the order {@code --help} lists them: the one table. */
+    public static final List<Setting<?>> SETTINGS = Stream.of(
+                    List.of(HOST, PORT, DATA_DIR, WORKFLOWS_DIR, DB, REDIS, ALLOW_SCRIPTS, INSECURE, MAX_CONCURRENT_RUNS,
+                            MAX_QUEUED_RUNS),
+                    StreamSettings.ALL,
+                    List.of(ALLOWED_ORIGINS, NODE_ID, LEASE, POLL_INTERVAL),
+                    SecuritySettings.ALL,
+                    List.of(LOG_FORMAT, ECHO_STEP_LOGS, Settings.CONFIG))
+            .<Setting<?>>flatMap(List::stream).toList();
+
     /**
      * Resolves the settings.
      * @param flags values given on the command line, by setting name (absent when not given)
@@ -234,213 +183,54 @@ public record Config(String host, int port, Path dataDir, Path workflowsDir, Str
      * @throws ConfigException naming the flag, variable or file key and what is wrong with it
      */
     public static Config resolve(Map<String, String> flags, Map<String, String> env) {
-        Sources sources = new Sources(flags, env);
-        String configFile = sources.raw("config");
-        if (configFile != null) {
-            sources.file = readFile(Path.of(configFile));
-        }
-        String host = sources.text("host", "127.0.0.1");
-        int port = sources.integer("port", 8080, 0, 65535);
-        Path dataDir = Path.of(sources.text("data-dir", "./data"));
-        Path workflowsDir = Path.of(sources.text("workflows-dir", "./workflows"));
-        String db = sources.text("db", null);
-        if (db != null && !db.startsWith("jdbc:postgresql:") && !db.startsWith("jdbc:sqlite:")) {
-            throw new ConfigException(sources.origin("db") + ": expected a JDBC URL (jdbc:postgresql://HOST/DB), got \"" + db + "\"");
-        }
-        String redis = sources.text("redis", null);
-        if (redis != null && !redis.matches("rediss?://[^/\\s]+(/\\d+)?/?")) {
-            throw new ConfigException(sources.origin("redis") + ": expected a Redis URL (redis://HOST:PORT), got \""
-                    + redis.replaceAll("//[^/@]*@", "//***@") + "\"");
-        }
+        Settings settings = Settings.of(SETTINGS, flags, env);
+        String host = settings.get(HOST);
+        String db = settings.get(DB);
+        String redis = settings.get(REDIS);
         if (redis != null && (db == null || !db.startsWith("jdbc:postgresql:"))) {
-            throw new ConfigException(sources.origin("redis") + ": a Redis broker serves nodes that share a PostgreSQL store;"
+            throw settings.wrong(REDIS, "a Redis broker serves nodes that share a PostgreSQL store;"
                     + " give --db jdbc:postgresql://… too (the embedded SQLite store serves one node)");
         }
-        String nodeId = sources.text("node-id", null);
-        if (nodeId != null && !nodeId.matches("[A-Za-z0-9_.-]{1,100}")) {
-            throw new ConfigException(sources.origin("node-id") + ": expected 1 to 100 letters, digits, '.', '_' or '-', got \""
-                    + nodeId + "\"");
-        }
-        Cluster clusterDefaults = Cluster.defaults();
-        Cluster cluster = new Cluster(nodeId == null ? clusterDefaults.nodeId() : nodeId,
-                sources.duration("lease", clusterDefaults.lease()),
-                sources.duration("poll-interval", clusterDefaults.pollInterval()));
+        String nodeId = settings.get(NODE_ID);
+        Cluster cluster = new Cluster(nodeId == null ? Cluster.defaultNodeId() : nodeId, settings.get(LEASE),
+                settings.get(POLL_INTERVAL));
         if (cluster.lease().compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new ConfigException(sources.origin("lease") + ": must be at least 1s, got \"" + sources.raw("lease") + "\"");
+            throw settings.wrong(LEASE, "must be at least 1s, got \"" + settings.raw(LEASE) + "\"");
         }
-        boolean allowScripts = sources.bool("allow-scripts");
-        boolean insecure = sources.bool("insecure");
-        int maxConcurrentRuns = sources.integer("max-concurrent-runs", 64, 1, 100_000);
-        int maxQueuedRuns = sources.integer("max-queued-runs", 10_000, 1, 10_000_000);
-        StreamTimings defaults = StreamTimings.DEFAULTS;
-        StreamTimings streams = new StreamTimings(
-                sources.duration("ws-ping-interval", defaults.pingInterval()),
-                sources.duration("ws-idle-timeout", defaults.idleTimeout()),
-                sources.duration("write-timeout", defaults.writeTimeout()),
-                sources.duration("sse-keep-alive", defaults.sseKeepAlive()));
-        java.util.List<String> allowedOrigins = sources.origins("allowed-origins");
-        Security security = SecuritySettings.resolve(sources);
-        if (!isLoopback(host, sources) && !insecure && !security.credentials()) {
-            throw new ConfigException(sources.origin("host") + ": refusing to listen on " + host
+        boolean insecure = settings.get(INSECURE);
+        SecuritySettings security = SecuritySettings.from(settings);
+        if (!isLoopback(host, settings) && !insecure && !security.credentials()) {
+            throw settings.wrong(HOST, "refusing to listen on " + host
                     + " without credentials (--tokens-file, --jwt-secret or --jwt-public-key); bind 127.0.0.1,"
                     + " configure credentials, or pass --insecure if this network is trusted");
         }
-        Observability observability = new Observability(sources.logFormat("log-format"), sources.bool("echo-step-logs"));
-        return new Config(host, port, dataDir, workflowsDir, db, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security, observability);
+        return new Config(host, settings.get(PORT), Path.of(settings.get(DATA_DIR)), Path.of(settings.get(WORKFLOWS_DIR)),
+                db, redis, settings.get(ALLOW_SCRIPTS), insecure, settings.get(MAX_CONCURRENT_RUNS),
+                settings.get(MAX_QUEUED_RUNS), StreamSettings.from(settings), settings.get(ALLOWED_ORIGINS), cluster, security,
+                new Observability(settings.get(LOG_FORMAT), settings.get(ECHO_STEP_LOGS)));
     }
 
-    private static boolean isLoopback(String host, Sources sources) {
+    private static boolean isLoopback(String host, Settings settings) {
         try {
             return InetAddress.getByName(host).isLoopbackAddress();
         } catch (UnknownHostException e) {
-            throw new ConfigException(sources.origin("host") + ": unknown host \"" + host + "\"");
+            throw settings.wrong(HOST, "unknown host \"" + host + "\"");
         }
     }
 
-    private static Map<String, String> readFile(Path file) {
-        JsonNode root;
-        try {
-            root = new YAMLMapper().readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new ConfigException("--config: cannot read " + file + ": " + e.getMessage().lines().findFirst().orElse(""));
+    /** A comma list of origins, each scheme://host[:port], normalised to lower case. */
+    private static List<String> origins(String text) {
+        if (text.isBlank()) {
+            return List.of();
         }
-        Map<String, String> values = new LinkedHashMap<>();
-        if (root == null || root.isMissingNode() || root.isNull()) {
-            return values;
+        List<String> origins = new ArrayList<>();
+        for (String origin : text.split(",")) {
+            String trimmed = origin.trim().toLowerCase(Locale.ROOT);
+            if (!trimmed.matches("https?://[^/\\s]+")) {
+                throw new IllegalArgumentException("expected origins like https://ops.example.com, got \"" + origin.trim() + "\"");
+            }
+            origins.add(trimmed);
         }
-        if (!root.isObject()) {
-            throw new ConfigException("--config: " + file + " must be a mapping of setting names to values");
-        }
-        for (Map.Entry<String, JsonNode> entry : root.properties()) {
-            if (!NAMES.contains(entry.getKey()) || entry.getKey().equals("config")) {
-                throw new ConfigException("--config: " + file + ": unknown setting \"" + entry.getKey() + "\"");
-            }
-            if (!entry.getValue().isValueNode()) {
-                throw new ConfigException("--config: " + file + ": " + entry.getKey() + " must be a single value");
-            }
-            values.put(entry.getKey(), entry.getValue().asText());
-        }
-        return values;
-    }
-
-    /** Where each value comes from, so that an error names the flag, variable or key. */
-    static final class Sources {
-        private final Map<String, String> flags;
-        private final Map<String, String> env;
-        private Map<String, String> file = Map.of();
-
-        Sources(Map<String, String> flags, Map<String, String> env) {
-            this.flags = flags;
-            this.env = env;
-        }
-
-        static String variable(String name) {
-            return "STEPSTREAM_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
-        }
-
-        String raw(String name) {
-            if (flags.containsKey(name)) {
-                return flags.get(name);
-            }
-            if (env.containsKey(variable(name))) {
-                return env.get(variable(name));
-            }
-            return file.get(name);
-        }
-
-        String origin(String name) {
-            if (flags.containsKey(name)) {
-                return "--" + name;
-            }
-            if (env.containsKey(variable(name))) {
-                return variable(name);
-            }
-            return file.containsKey(name) ? "config file key " + name : "--" + name;
-        }
-
-        String text(String name, String defaultValue) {
-            String value = raw(name);
-            if (value == null) {
-                return defaultValue;
-            }
-            if (value.isBlank()) {
-                throw new ConfigException(origin(name) + ": must not be empty");
-            }
-            return value;
-        }
-
-        int integer(String name, int defaultValue, int min, int max) {
-            String value = raw(name);
-            if (value == null) {
-                return defaultValue;
-            }
-            try {
-                int parsed = Integer.parseInt(value.trim());
-                if (parsed >= min && parsed <= max) {
-                    return parsed;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new ConfigException(origin(name) + ": expected a whole number from " + min + " to " + max + ", got \"" + value + "\"");
-        }
-
-        /** A comma list of origins, each scheme://host[:port], normalised to lower case. */
-        java.util.List<String> origins(String name) {
-            String value = raw(name);
-            if (value == null || value.isBlank()) {
-                return java.util.List.of();
-            }
-            java.util.List<String> origins = new java.util.ArrayList<>();
-            for (String origin : value.split(",")) {
-                String trimmed = origin.trim().toLowerCase(Locale.ROOT);
-                if (!trimmed.matches("https?://[^/\\s]+")) {
-                    throw new ConfigException(origin(name) + ": expected origins like https://ops.example.com, got \"" + origin.trim() + "\"");
-                }
-                origins.add(trimmed);
-            }
-            return java.util.List.copyOf(origins);
-        }
-
-        Duration duration(String name, Duration defaultValue) {
-            String value = raw(name);
-            if (value == null) {
-                return defaultValue;
-            }
-            try {
-                Duration parsed = Durations.parse(value.trim());
-                if (!parsed.isZero() && !parsed.isNegative()) {
-                    return parsed;
-                }
-            } catch (IllegalArgumentException e) {
-                // reported below
-            }
-            throw new ConfigException(origin(name) + ": expected a duration like 500ms, 10s or 1m, got \"" + value + "\"");
-        }
-
-        dev.stepstream.logging.LogFormat logFormat(String name) {
-            String value = raw(name);
-            if (value == null) {
-                return dev.stepstream.logging.LogFormat.TEXT;
-            }
-            try {
-                return dev.stepstream.logging.LogFormat.fromWire(value);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(origin(name) + ": " + e.getMessage());
-            }
-        }
-
-        boolean bool(String name) {
-            String value = raw(name);
-            if (value == null) {
-                return false;
-            }
-            return switch (value.trim().toLowerCase(Locale.ROOT)) {
-                case "true", "yes", "1", "on", "" -> true;
-                case "false", "no", "0", "off" -> false;
-                default -> throw new ConfigException(origin(name) + ": expected true or false, got \"" + value + "\"");
-            };
-        }
+        return List.copyOf(origins);
     }
 }

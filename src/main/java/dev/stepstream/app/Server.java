@@ -14,6 +14,7 @@ import dev.stepstream.execution.RunListener;
 import dev.stepstream.logging.StepLogEcho;
 import dev.stepstream.metrics.Metrics;
 import dev.stepstream.security.Security;
+import dev.stepstream.settings.ConfigException;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.stream.Hub;
@@ -148,7 +149,7 @@ public final class Server implements AutoCloseable {
             log.info("network transport: java.nio ({})", String.valueOf(vertx.unavailableNativeTransportCause()));
         }
         Router router = Router.router(vertx);
-        Security security = Security.start(config, clock);
+        Security security = Security.start(config.security(), config.host(), config.allowedOrigins(), clock);
         security.mount(router); // first: every route below passes its guard
         new AccessLog(metrics.http()).mount(router);
         OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());
@@ -168,7 +169,7 @@ public final class Server implements AutoCloseable {
                 // themselves (stream/Upgrade), so Vert.x's WebSocket options play no part.
                 .setMaxInitialLineLength(8 * 1024)
                 .setMaxHeaderSize(16 * 1024);
-        security.configure(options, config.streams());
+        security.configure(options, config.streams().heartbeat());
         // One server per event loop on one port: Vert.x shares the port and spreads connections
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
         List<HttpServer> servers;

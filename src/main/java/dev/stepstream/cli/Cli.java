@@ -1,9 +1,10 @@
 package dev.stepstream.cli;
 
+import dev.stepstream.settings.ConfigException;
 import java.io.PrintWriter;
 import java.util.Arrays;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code stepstream} command and its subcommands. Exit codes: 0 ok, 1 failed, 2 usage or connection error. */
 @Command(name = "stepstream", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
@@ -64,7 +65,7 @@ public final class Cli implements Runnable {
             return USAGE;
         });
         commandLine.setExecutionExceptionHandler((ex, line, parseResult) -> {
-            if (ex instanceof dev.stepstream.app.ConfigException) {
+            if (ex instanceof ConfigException) {
                 line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
                 return USAGE;
             }

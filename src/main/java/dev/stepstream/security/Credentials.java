@@ -1,6 +1,5 @@
 package dev.stepstream.security;
 
-import dev.stepstream.app.Config;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +40,7 @@ public final class Credentials {
     }
 
     /** The credentials of {@code settings}; the files were checked by {@code Config.resolve}. */
-    static Credentials from(Config.Security settings, Clock clock) {
+    static Credentials from(SecuritySettings settings, Clock clock) {
         JwtVerifier jwt = null;
         if (settings.jwtSecret() != null) {
             jwt = JwtVerifier.hs256(JwtVerifier.secretBytes(settings.jwtSecret()), settings.jwtIssuer(), settings.jwtAudience(), clock);

@@ -1,6 +1,5 @@
 package dev.stepstream.security;
 
-import dev.stepstream.app.Config;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
@@ -20,13 +19,13 @@ import java.util.concurrent.ConcurrentHashMap;
 final class RateLimits {
     static final int MAX_CLIENTS = 100_000;
 
-    private final Config.Rate rate;
+    private final SecuritySettings.Rate rate;
     private final TimeMeter time;
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Bucket overflow;
 
     /** Buckets that refill by {@code clock}'s time: the server's, or a test's that it moves by hand. */
-    RateLimits(Config.Rate rate, Clock clock) {
+    RateLimits(SecuritySettings.Rate rate, Clock clock) {
         this.rate = rate;
         this.time = new TimeMeter() {
             @Override

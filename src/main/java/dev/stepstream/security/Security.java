@@ -1,6 +1,5 @@
 package dev.stepstream.security;
 
-import dev.stepstream.app.Config;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
@@ -29,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 public final class Security implements AutoCloseable {
     private static final Duration HOUSEKEEPING = Duration.ofSeconds(2);
 
-    private final Config.Security settings;
+    private final SecuritySettings settings;
     private final Credentials credentials;
     private final Connections connections;
     private final StreamGate gate;
@@ -37,17 +36,17 @@ public final class Security implements AutoCloseable {
     private final Guard guard;
     private final ScheduledExecutorService housekeeping;
 
-    private Security(Config config, Clock clock) {
-        this.settings = config.security();
+    private Security(SecuritySettings settings, String host, List<String> allowedOrigins, Clock clock) {
+        this.settings = settings;
         this.credentials = Credentials.from(settings, clock);
-        Config.Limits limits = settings.limits();
+        SecuritySettings.Limits limits = settings.limits();
         this.connections = new Connections(limits.maxConnections(), limits.requestTimeout().toMillis());
         this.gate = new StreamGate(limits, clock, connections);
-        this.origins = new Origins(config.allowedOrigins(), settings.trustProxy());
+        this.origins = new Origins(allowedOrigins, settings.trustProxy());
         RateLimits requests = new RateLimits(limits.requests(), clock);
         RateLimits streams = new RateLimits(limits.streams(), clock);
         this.guard = new Guard(credentials, requests, streams, connections, origins, settings.trustProxy(),
-                localHosts(config, origins));
+                localHosts(settings, host, origins));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "security-housekeeping");
             thread.setDaemon(true);
@@ -65,20 +64,20 @@ public final class Security implements AutoCloseable {
         }, HOUSEKEEPING.toMillis(), HOUSEKEEPING.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    public static Security start(Config config, Clock clock) {
-        return new Security(config, clock);
+    public static Security start(SecuritySettings settings, String host, List<String> allowedOrigins, Clock clock) {
+        return new Security(settings, host, allowedOrigins, clock);
     }
 
     /**
      * The host names an open server answers to, or null when it answers to any: a server with
      * credentials, or one bound beyond loopback with --insecure, has no such rule.
      */
-    private static List<String> localHosts(Config config, Origins origins) {
-        if (config.security().credentials() || !loopback(config.host())) {
+    private static List<String> localHosts(SecuritySettings settings, String host, Origins origins) {
+        if (settings.credentials() || !loopback(host)) {
             return null;
         }
         List<String> hosts = new ArrayList<>(origins.allowedHosts());
-        hosts.add(config.host().toLowerCase(Locale.ROOT));
+        hosts.add(host.toLowerCase(Locale.ROOT));
         return List.copyOf(hosts);
     }
 
@@ -95,10 +94,12 @@ public final class Security implements AutoCloseable {
         router.route().handler(guard);
     }
 
-    /** TLS (HTTPS and WSS, HTTP/2 by ALPN) when configured, and the idle timeout, which outlasts the streams' own heartbeats. */
-    public HttpServerOptions configure(HttpServerOptions options, Config.StreamTimings timings) {
-        long idleMs = Math.max(settings.limits().idleTimeout().toMillis(),
-                2 * Math.max(timings.pingInterval().toMillis(), timings.sseKeepAlive().toMillis()));
+    /**
+     * TLS (HTTPS and WSS, HTTP/2 by ALPN) when configured, and the idle timeout, which outlasts
+     * the streams' own heartbeats: twice {@code heartbeat}, the longest a stream stays silent.
+     */
+    public HttpServerOptions configure(HttpServerOptions options, Duration heartbeat) {
+        long idleMs = Math.max(settings.limits().idleTimeout().toMillis(), 2 * heartbeat.toMillis());
         options.setIdleTimeout((int) Math.min(Integer.MAX_VALUE, idleMs)).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
         if (settings.tlsCert() != null) {
             options.setSsl(true)

@@ -1,7 +1,6 @@
 package dev.stepstream.security;
 
 import dev.stepstream.api.ApiError;
-import dev.stepstream.app.Config;
 import io.vertx.core.Context;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
@@ -23,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * closer are set on its connection's event loop, and revocation hops to that loop to close.
  */
 public final class StreamGate {
-    private final Config.Limits limits;
+    private final SecuritySettings.Limits limits;
     private final Clock clock;
     /** The server's connection count, for connections a stream takes over from Vert.x. */
     private final Connections connections;
@@ -32,7 +31,7 @@ public final class StreamGate {
     /** Open streams per run. */
     private final ConcurrentHashMap<UUID, Integer> byRun = new ConcurrentHashMap<>();
 
-    StreamGate(Config.Limits limits, Clock clock, Connections connections) {
+    StreamGate(SecuritySettings.Limits limits, Clock clock, Connections connections) {
         this.limits = limits;
         this.clock = clock;
         this.connections = connections;

@@ -1,6 +1,5 @@
 package dev.stepstream.stream;
 
-import dev.stepstream.app.Config;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Map;
@@ -25,7 +24,7 @@ final class Heartbeats implements AutoCloseable {
     private final Map<EventExecutor, Loop> loops = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    Heartbeats(Config.StreamTimings timings) {
+    Heartbeats(StreamSettings timings) {
         this.pingNanos = timings.pingInterval().toNanos();
         this.idleNanos = timings.idleTimeout().toNanos();
         this.closeTimeoutNanos = timings.writeTimeout().toNanos();

@@ -3,7 +3,6 @@ package dev.stepstream.stream;
 import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
 import dev.stepstream.api.Who;
-import dev.stepstream.app.Config;
 import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.security.Origins;
 import dev.stepstream.security.StreamGate;
@@ -27,7 +26,7 @@ import java.util.UUID;
 public final class StreamRoutes implements AutoCloseable {
     private final Hub hub;
     private final History history;
-    private final Config.StreamTimings timings;
+    private final StreamSettings timings;
     private final Origins origins;
     /** Connection caps, and the end of a stream whose credentials end (docs/security.md). */
     private final StreamGate gate;
@@ -35,7 +34,7 @@ public final class StreamRoutes implements AutoCloseable {
     /** Pings, idle closes and close handshakes of every stream socket: one clock per event loop. */
     private final Heartbeats heartbeats;
 
-    public StreamRoutes(Hub hub, Store store, Config.StreamTimings timings, Origins origins, StreamGate gate,
+    public StreamRoutes(Hub hub, Store store, StreamSettings timings, Origins origins, StreamGate gate,
                         StreamMetrics metrics) {
         this.hub = hub;
         this.metrics = metrics;

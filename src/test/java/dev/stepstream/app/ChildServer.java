@@ -45,7 +45,7 @@ final class ChildServer implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                "dev.stepstream.app.Main", "serve", "--port", "0", "--data-dir", dataDir.toString(),
+                "dev.stepstream.Main", "serve", "--port", "0", "--data-dir", dataDir.toString(),
                 "--workflows-dir", dataDir.resolve("no-workflows").toString()));
         command.addAll(List.of(extraArgs));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);

@@ -3,6 +3,7 @@ package dev.stepstream.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stepstream.settings.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stepstream.security.Role;
+import dev.stepstream.security.SecuritySettings;
 import dev.stepstream.security.TokenFile;
+import dev.stepstream.settings.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +27,7 @@ class SecureDefaultsTest {
     @Test
     void aNonLoopbackBindWithoutCredentialsExitsWith2AndOneLineSayingWhy() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"), "dev.stepstream.app.Main",
+        Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"), "dev.stepstream.Main",
                 "serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", dir.toString()))
                 .redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -79,12 +81,12 @@ class SecureDefaultsTest {
 
     @Test
     void limitsHaveGenerousDefaultsAndReadRates() {
-        Config.Limits defaults = Config.resolve(Map.of(), Map.of()).security().limits();
-        assertThat(defaults).isEqualTo(Config.Limits.DEFAULTS);
-        Config.Limits given = Config.resolve(Map.of("rate-limit", "600/min", "stream-rate-limit", "5/s", "request-timeout", "5s"),
+        SecuritySettings.Limits defaults = Config.resolve(Map.of(), Map.of()).security().limits();
+        assertThat(defaults).isEqualTo(SecuritySettings.Limits.DEFAULTS);
+        SecuritySettings.Limits given = Config.resolve(Map.of("rate-limit", "600/min", "stream-rate-limit", "5/s", "request-timeout", "5s"),
                 Map.of()).security().limits();
-        assertThat(given.requests()).isEqualTo(new Config.Rate(600, Duration.ofMinutes(1)));
-        assertThat(given.streams()).isEqualTo(new Config.Rate(5, Duration.ofSeconds(1)));
+        assertThat(given.requests()).isEqualTo(new SecuritySettings.Rate(600, Duration.ofMinutes(1)));
+        assertThat(given.streams()).isEqualTo(new SecuritySettings.Rate(5, Duration.ofSeconds(1)));
         assertThat(given.requestTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(Config.resolve(Map.of("http-allow", "API.example.com, *.internal.example:8443"), Map.of()).security().httpAllow())
                 .containsExactly("api.example.com", "*.internal.example:8443");

@@ -1,15 +1,10 @@
 package dev.stepstream.architecture;
 
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
-
 import com.tngtech.archunit.core.domain.JavaClasses;
-import dev.stepstream.app.Config;
-import dev.stepstream.app.Main;
-import dev.stepstream.cli.Cli;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,18 +43,9 @@ class LayeringTest {
                 .check(classes);
     }
 
-    /**
-     * No package cycles, but for the ones still to remove, named here so that no new one can join
-     * them: stream and security read their settings from {@code app.Config}'s nested records
-     * (they move into each package's own settings record with the settings table, issue 13), and
-     * {@code app.Main}, the jar's entry point, hands the command line to {@code cli}.
-     */
+    /** No package cycles: each package owns its settings record, and the entry point stands above them all. */
     @Test
     void thePackagesFormNoCycle() {
-        slices().matching("dev.stepstream.(*)..").should().beFreeOfCycles()
-                .ignoreDependency(resideInAnyPackage("dev.stepstream.stream..", "dev.stepstream.security.."),
-                        belongToAnyOf(Config.class))
-                .ignoreDependency(Main.class, Cli.class)
-                .check(classes);
+        slices().matching("dev.stepstream.(*)..").should().beFreeOfCycles().check(classes);
     }
 }

@@ -2,6 +2,8 @@ package dev.stepstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stepstream.app.Config;
+import dev.stepstream.settings.Setting;
 import dev.stepstream.testing.TestServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -38,6 +40,26 @@ class CliTest {
     @AfterAll
     static void stop() {
         server.close();
+    }
+
+    @Test
+    void serveHelpListsEverySettingOfTheTableWithItsDefaultAndEveryOneIsAFlag() {
+        Result help = cli("serve", "--help");
+
+        assertThat(help.exitCode()).isZero();
+        for (Setting<?> setting : Config.SETTINGS) {
+            assertThat(help.out()).as(setting.name())
+                    .contains(setting.flag() + (setting.optionalValue() ? "[=" : "=") + setting.label());
+        }
+        String words = help.out().replaceAll("\\s+", " ");
+        assertThat(words).contains("--port=N Port to listen on, 0 for any free port. (default 8080)")
+                .contains("--lease=DURATION Node lease; another node marks this one's running runs interrupted once it lapses."
+                        + " (default 15s)")
+                .contains("--rate-limit=RATE Requests per client. (default 100/s)")
+                .contains("(default host name and a random suffix)");
+        Result bad = cli("serve", "--lease", "soon");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("--lease: expected a duration like 500ms, 10s or 1m, got \"soon\"");
     }
 
     @Test
@@ -222,7 +244,7 @@ class CliTest {
     void ctrlCWhileFollowingSaysTheRunContinuesAndExits130() throws Exception {
         server.apply("id: cli-ctrl-c\nsteps:\n  - {id: wait, type: sleep, duration: 30s}\n");
         String javaCommand = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), "dev.stepstream.app.Main",
+        Process process = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), "dev.stepstream.Main",
                 "run", "cli-ctrl-c", "--follow", "--server", server.url()).start();
         try {
             java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),

@@ -3,8 +3,8 @@ package dev.stepstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.stepstream.app.Config;
 import dev.stepstream.json.Json;
+import dev.stepstream.stream.StreamSettings;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.TestServer;
 import java.io.IOException;
@@ -236,8 +236,8 @@ class FollowTest {
 
     @Test
     void aFollowerThatFellBehindResumesAndShowsEveryEventOnce(@TempDir Path data) throws Exception {
-        Config.StreamTimings defaults = Config.StreamTimings.DEFAULTS;
-        try (TestServer strict = TestServer.start(data, config -> config.withStreams(new Config.StreamTimings(
+        StreamSettings defaults = StreamSettings.DEFAULTS;
+        try (TestServer strict = TestServer.start(data, config -> config.withStreams(new StreamSettings(
                 defaults.pingInterval(), defaults.idleTimeout(), Duration.ofMillis(50), defaults.sseKeepAlive())))) {
             strict.apply("""
                     id: flood

@@ -115,7 +115,7 @@ class TokenCommandTest {
     void theTokenMayComeFromTheEnvironment() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder builder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "dev.stepstream.app.Main", "runs", "--json")).redirectErrorStream(true);
+                "dev.stepstream.Main", "runs", "--json")).redirectErrorStream(true);
         builder.environment().put("STEPSTREAM_SERVER", server.url());
         builder.environment().put("STEPSTREAM_TOKEN", viewer);
         Process process = builder.start();

@@ -3,7 +3,7 @@ package dev.stepstream.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.stepstream.app.Config;
+import dev.stepstream.stream.StreamSettings;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Scrape;
 import dev.stepstream.testing.SseClient;
@@ -176,7 +176,7 @@ class MetricsTest {
 
     @Test
     void aSlowClientClosedWith1013AndItsResumeAreCounted() {
-        try (TestServer server = TestServer.start(dir, config -> config.withStreams(new Config.StreamTimings(
+        try (TestServer server = TestServer.start(dir, config -> config.withStreams(new StreamSettings(
                 Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(15))))) {
             server.apply(Yaml.fixture("st-flood.yaml"));
             Scrape before = Scrape.of(server);

@@ -61,8 +61,8 @@ class FuzzTest {
         Path tokens = dir.resolve("tokens");
         String admin = TokenFile.create(tokens, "fuzzer", Role.ADMIN);
         String steadyToken = TokenFile.create(tokens, "steady", Role.OPERATOR);
-        Config.Limits generous = new Config.Limits(new Config.Rate(1_000_000, Duration.ofSeconds(1)),
-                new Config.Rate(1_000_000, Duration.ofSeconds(1)), 50_000, 100_000, 100_000, Duration.ofSeconds(30), Duration.ofSeconds(180));
+        SecuritySettings.Limits generous = new SecuritySettings.Limits(new SecuritySettings.Rate(1_000_000, Duration.ofSeconds(1)),
+                new SecuritySettings.Rate(1_000_000, Duration.ofSeconds(1)), 50_000, 100_000, 100_000, Duration.ofSeconds(30), Duration.ofSeconds(180));
         try (TestServer server = TestServer.start(dir.resolve("data"), config -> config.withAllowScripts(false)
                 .withSecurity(config.security().withTokensFile(tokens).withLimits(generous)))) {
             put(server, admin, "steady", "id: steady\nsteps:\n  - {id: a, type: log, message: one}\n  - {id: b, type: set, vars: {x: 1}}\n"

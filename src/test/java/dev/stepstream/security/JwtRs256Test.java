@@ -38,7 +38,7 @@ class JwtRs256Test {
         keys = generator.generateKeyPair();
         Path pem = Files.writeString(dir.resolve("public.pem"), "-----BEGIN PUBLIC KEY-----\n"
                 + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(keys.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
-        dev.stepstream.app.Config.Security settings = dev.stepstream.app.Config.resolve(java.util.Map.of("jwt-public-key", pem.toString(),
+        SecuritySettings settings = dev.stepstream.app.Config.resolve(java.util.Map.of("jwt-public-key", pem.toString(),
                 "jwt-issuer", "https://id.example.com", "jwt-audience", "stepstream"), java.util.Map.of()).security();
         server = TestServer.start(dir.resolve("data"), config -> config.withSecurity(settings));
     }

@@ -52,7 +52,7 @@ class LimitsTest {
     static void start() throws IOException {
         tokens = dir.resolve("tokens");
         admin = TokenFile.create(tokens, "admin", Role.ADMIN);
-        Config.Limits small = new Config.Limits(new Config.Rate(5, Duration.ofSeconds(1)), new Config.Rate(3, Duration.ofSeconds(1)),
+        SecuritySettings.Limits small = new SecuritySettings.Limits(new SecuritySettings.Rate(5, Duration.ofSeconds(1)), new SecuritySettings.Rate(3, Duration.ofSeconds(1)),
                 10_000, 2, 3, Duration.ofSeconds(2), Duration.ofSeconds(180));
         limited = TestServer.start(dir.resolve("limited"), clock, config -> config.withSecurity(config.security()
                 .withTokensFile(tokens).withLimits(small)));
@@ -71,7 +71,7 @@ class LimitsTest {
             return run.status() == 200 && run.body().path("status").asText().equals("success") ? run.body().path("lastSeq").asLong() : null;
         });
         capped = TestServer.start(dir.resolve("capped"), config -> config.withSecurity(config.security().withLimits(
-                new Config.Limits(Config.Limits.DEFAULTS.requests(), Config.Limits.DEFAULTS.streams(), 6, 1000, 20_000,
+                new SecuritySettings.Limits(SecuritySettings.Limits.DEFAULTS.requests(), SecuritySettings.Limits.DEFAULTS.streams(), 6, 1000, 20_000,
                         Duration.ofSeconds(30), Duration.ofSeconds(180)))));
     }
 

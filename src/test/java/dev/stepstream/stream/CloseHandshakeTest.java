@@ -43,7 +43,7 @@ class CloseHandshakeTest {
     @BeforeAll
     static void start() {
         server = TestServer.start(dir.resolve("default"));
-        quick = TestServer.start(dir.resolve("quick"), config -> config.withStreams(new Config.StreamTimings(
+        quick = TestServer.start(dir.resolve("quick"), config -> config.withStreams(new StreamSettings(
                 Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(15))));
         server.apply(Yaml.fixture("st-quiet.yaml"));
         quick.apply(Yaml.fixture("st-quiet.yaml"));

@@ -34,7 +34,7 @@ class HeartbeatTest {
     @BeforeAll
     static void start() {
         server = TestServer.start(dir, config -> config.withStreams(
-                new Config.StreamTimings(PING, IDLE, Duration.ofSeconds(10), Duration.ofSeconds(15))));
+                new StreamSettings(PING, IDLE, Duration.ofSeconds(10), Duration.ofSeconds(15))));
         server.apply(Yaml.fixture("st-quiet.yaml"));
     }
 

@@ -81,7 +81,7 @@ class SlowReaderTest {
 
     @Test
     void aStalledClientPastTheWriteTimeoutIsClosedWith1013AndResumesWithAfterLosingNothing() {
-        try (TestServer server = TestServer.start(dir, config -> config.withStreams(new Config.StreamTimings(
+        try (TestServer server = TestServer.start(dir, config -> config.withStreams(new StreamSettings(
                 Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(15))))) {
             Flood flood = flood(server);
             List<String> history = server.awaitRawHistory(flood.runId());

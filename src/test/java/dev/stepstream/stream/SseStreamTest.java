@@ -36,7 +36,7 @@ class SseStreamTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(dir, config -> config.withStreams(new Config.StreamTimings(
+        server = TestServer.start(dir, config -> config.withStreams(new StreamSettings(
                 Duration.ofSeconds(54), Duration.ofSeconds(60), Duration.ofSeconds(10), KEEP_ALIVE)));
         server.apply(Yaml.fixture("st-story.yaml"));
         server.apply(Yaml.fixture("st-quiet.yaml"));

@@ -1,4 +1,4 @@
-package dev.stepstream.app;
+package dev.stepstream.settings;
 
 /** A bad flag, variable or config value: its message is the one line {@code serve} prints before exit 2. */
 public class ConfigException extends RuntimeException {

@@ -1,8 +1,12 @@
-package dev.stepstream.app;
+package dev.stepstream;
 
 import dev.stepstream.cli.Cli;
 
-/** Entry point of {@code bin/stepstream}: the server and the client commands. */
+/**
+ * Entry point of {@code bin/stepstream} and of the jar: the server and the client commands. It
+ * stands above every package (none depends on it), so that {@code cli}, which starts the server
+ * of {@code app}, forms no cycle with it.
+ */
 public final class Main {
     private Main() {}
 
