@@ -11,6 +11,8 @@ public enum CloseCode {
     GOING_AWAY(1001, true),
     /** The client broke the WebSocket protocol (an unmasked frame, an unknown opcode, a control frame too long). */
     PROTOCOL(1002, false),
+    /** The client sent a text message, or a close reason, that is not valid UTF-8 (RFC 6455 8.1). */
+    INVALID_PAYLOAD(1007, false),
     /** The token expired or was revoked. */
     POLICY(1008, false),
     /** The client sent a message over 512 bytes (or a frame over 64 KiB). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -116,9 +117,10 @@ final class StreamSocket extends ChannelDuplexHandler {
     }
 
     /**
-     * Writes the 101 answer and a ping frame, and holds every frame after them back until the
-     * client shows that its WebSocket reads: its pong, or any frame it sends (or, from a client
-     * that answers no ping, after {@value #LISTENING_TIMEOUT_MS} ms).
+     * Writes the 101 answer. For the JDK's client ({@code holdBack}), also a ping frame, and holds
+     * every frame after them back until the client shows that its WebSocket reads: its pong, or
+     * any frame it sends (or, from a client that answers no ping, after
+     * {@value #LISTENING_TIMEOUT_MS} ms). Any other client gets its first frames at once.
      *
      * <p>Why: the JDK's client (java.net.http, which the CLI and the tests use) loses what
      * arrives while it hands the connection from its HTTP reader to its WebSocket reader. What
@@ -127,9 +129,14 @@ final class StreamSocket extends ChannelDuplexHandler {
      * clients failed exactly 16 KB (the JDK's read buffer) into their first burst, whether the
      * 101 came alone or with the first frames (commit d1ef865 did the latter). A pong comes from
      * the WebSocket reader, so once it arrives nothing can be lost. It costs a stream one round
-     * trip before its first frames.
+     * trip before its first frames, so only the JDK's client pays it (its User-Agent says
+     * {@code Java-http-client}).
      */
-    void writeHandshake(byte[] response) {
+    void writeHandshake(byte[] response, boolean holdBack) {
+        if (!holdBack) {
+            channel.write(channel.alloc().buffer(response.length).writeBytes(response), channel.voidPromise());
+            return;
+        }
         ByteBuf out = channel.alloc().buffer(response.length + 2);
         out.writeBytes(response).writeByte(FIN | PING).writeByte(0);
         channel.write(out, channel.voidPromise());
@@ -355,7 +362,9 @@ final class StreamSocket extends ChannelDuplexHandler {
             return;
         }
         if (first && last) {
-            message(ByteBufUtil.getBytes(content));
+            if (utf8(content, content.readerIndex(), length)) {
+                message(ByteBufUtil.getBytes(content));
+            }
             return;
         }
         if (text == null) {
@@ -366,8 +375,22 @@ final class StreamSocket extends ChannelDuplexHandler {
         if (last) {
             byte[] whole = java.util.Arrays.copyOf(text, textLength);
             text = null;
-            message(whole);
+            if (utf8(Unpooled.wrappedBuffer(whole), 0, whole.length)) {
+                message(whole);
+            }
         }
+    }
+
+    /**
+     * Whether a whole text message is UTF-8; if not, the stream is closed with 1007 (RFC 6455
+     * 8.1: the endpoint must fail the connection), reassembled messages included.
+     */
+    private boolean utf8(ByteBuf bytes, int from, int length) {
+        if (ByteBufUtil.isText(bytes, from, length, StandardCharsets.UTF_8)) {
+            return true;
+        }
+        events.closeRequested(CloseCode.INVALID_PAYLOAD, "text messages must be valid UTF-8");
+        return false;
     }
 
     /** A whole text message of at most 512 bytes: {@code {"type":"ping"}} is answered, anything else ignored. */
@@ -395,7 +418,12 @@ final class StreamSocket extends ChannelDuplexHandler {
             dropQueued(); // the client is leaving: what it has not seen yet, it will not need
             int code = close.statusCode();
             clientCode = code == -1 ? NO_STATUS : code;
-            ByteBuf answer = code == -1 ? control(CLOSE, null) : closeFrame(code, "");
+            ByteBuf reason = close.content();
+            boolean badReason = reason.readableBytes() > 2
+                    && !ByteBufUtil.isText(reason, reason.readerIndex() + 2, reason.readableBytes() - 2, StandardCharsets.UTF_8);
+            ByteBuf answer = code == -1 ? control(CLOSE, null)
+                    : badReason ? closeFrame(CloseCode.INVALID_PAYLOAD.code(), "a close reason must be valid UTF-8")
+                    : closeFrame(code, "");
             channel.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
         } else if (state == State.CLOSING) {
             dropQueued();
@@ -404,7 +432,8 @@ final class StreamSocket extends ChannelDuplexHandler {
     }
 
     /**
-     * A frame the decoder refused: the stream is closed with 1002 (1009 for a frame over 64 KiB),
+     * A frame the decoder refused: the stream is closed with 1002 (1009 for a frame over 64 KiB,
+     * 1007 for what the decoder found not UTF-8),
      * and the channel right after the close frame, since the decoder reads nothing more (Vert.x
      * would have closed with 1000, which says "the run is over"). Anything else (a reset
      * connection): the channel closes.
@@ -413,9 +442,14 @@ final class StreamSocket extends ChannelDuplexHandler {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable failure) {
         if (failure instanceof CorruptedWebSocketFrameException corrupted && state == State.OPEN && events != null) {
             failed = true;
-            boolean tooBig = corrupted.closeStatus().code() == CloseCode.TOO_BIG.code();
-            events.closeRequested(tooBig ? CloseCode.TOO_BIG : CloseCode.PROTOCOL,
-                    tooBig ? "frames to the server are at most 64 KiB" : "not a valid WebSocket frame");
+            CloseCode code = CloseCode.of(corrupted.closeStatus().code())
+                    .filter(known -> known == CloseCode.TOO_BIG || known == CloseCode.INVALID_PAYLOAD)
+                    .orElse(CloseCode.PROTOCOL);
+            events.closeRequested(code, switch (code) {
+                case TOO_BIG -> "frames to the server are at most 64 KiB";
+                case INVALID_PAYLOAD -> "not valid UTF-8";
+                default -> "not a valid WebSocket frame";
+            });
             if (state == State.CLOSING) {
                 return; // the close frame is on its way, and the channel closes behind it
             }

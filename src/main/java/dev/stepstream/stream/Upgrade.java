@@ -156,8 +156,13 @@ final class Upgrade {
             }
         }
         vertx.forEach(pipeline::remove); // httpEncoder, idle, chunkedWriter, VertxHandler (the connection), …
-        socket.writeHandshake(response(key, protocol));
+        socket.writeHandshake(response(key, protocol), losesFramesAfterTheHandshake(request.getHeader("User-Agent")));
         return socket;
+    }
+
+    /** The JDK's WebSocket client, which drops what arrives while it switches readers (see {@link StreamSocket#writeHandshake}). */
+    static boolean losesFramesAfterTheHandshake(String userAgent) {
+        return userAgent != null && userAgent.startsWith("Java-http-client");
     }
 
     /**

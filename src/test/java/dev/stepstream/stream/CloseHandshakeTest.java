@@ -136,4 +136,55 @@ class CloseHandshakeTest {
             assertThat(client.textMessages()).as("the ping was not read").doesNotContain("{\"type\":\"pong\"}");
         }
     }
+    @Test
+    void aTextMessageThatIsNotUtf8IsAnsweredWith1007WholeOrInFragments() throws IOException {
+        byte[] ping = "{\"type\":\"ping\",\"note\":\"\u00e9\"}".getBytes(StandardCharsets.UTF_8);
+        int split = "{\"type\":\"ping\",\"note\":\"".length() + 1; // inside the two bytes of é
+        try (RawHttp.SilentWebSocket client = RawHttp.SilentWebSocket.connect(server.port(), stream(quietRun))) {
+            awaitCaughtUp(client);
+            client.send(0x1, java.util.Arrays.copyOfRange(ping, 0, split), false, true);
+            client.send(0x0, java.util.Arrays.copyOfRange(ping, split, ping.length), true, true);
+            Await.until("the pong to a ping whose character is split across fragments", Duration.ofSeconds(10),
+                    () -> client.textMessages().contains("{\"type\":\"pong\"}") ? true : null);
+
+            client.send(0x1, new byte[] {'{', (byte) 0xC3}, false, true);   // é's first byte…
+            client.send(0x0, new byte[] {'(', '}'}, true, true);             // …and no second
+            assertThat(Await.until("the close frame", Duration.ofSeconds(10), client::endedWith)).isEqualTo(1007);
+            assertThat(client.closeReason()).isEqualTo("text messages must be valid UTF-8");
+        }
+        try (RawHttp.SilentWebSocket client = RawHttp.SilentWebSocket.connect(server.port(), stream(quietRun))) {
+            awaitCaughtUp(client);
+            client.send(0x1, new byte[] {'"', (byte) 0xFF, '"'}, true, true);
+            assertThat(Await.until("the close frame", Duration.ofSeconds(10), client::endedWith)).isEqualTo(1007);
+        }
+    }
+
+    @Test
+    void aCloseFrameWhoseReasonIsNotUtf8IsAnsweredWith1007() throws IOException {
+        try (RawHttp.SilentWebSocket client = RawHttp.SilentWebSocket.connect(server.port(), stream(quietRun))) {
+            awaitCaughtUp(client);
+            client.sendRaw(RawHttp.SilentWebSocket.clientFrame(0x8,
+                    ByteBuffer.allocate(4).putShort((short) 4000).put((byte) 0xC0).put((byte) 0x80).array()));
+            assertThat(Await.until("the answer", Duration.ofSeconds(10), client::endedWith)).isEqualTo(1007);
+            awaitDisconnected(client, Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void onlyTheJdksClientIsPingedBeforeItsFirstFramesAndHasThemHeldBack() throws IOException {
+        try (RawHttp.SilentWebSocket client = RawHttp.SilentWebSocket.connect(server.port(), stream(quietRun))) {
+            awaitCaughtUp(client);
+            assertThat(client.pings()).as("nothing held back: the frames came first").isZero();
+        }
+        try (RawHttp.SilentWebSocket client = RawHttp.SilentWebSocket.connect(server.port(), stream(quietRun),
+                Map.of("User-Agent", "Java-http-client/25"), new byte[0])) {
+            awaitCaughtUp(client);
+            assertThat(client.pings()).as("the ping whose answer would release the frames came before them").isEqualTo(1);
+        }
+    }
+
+    private static void awaitCaughtUp(RawHttp.SilentWebSocket client) {
+        Await.until("caught_up", Duration.ofSeconds(10),
+                () -> client.textMessages().stream().anyMatch(text -> text.contains("caught_up")) ? true : null);
+    }
 }
