@@ -36,6 +36,7 @@ public final class StreamRoutes implements AutoCloseable {
 
     public StreamRoutes(Hub hub, Store store, StreamSettings timings, Origins origins, StreamGate gate,
                         StreamMetrics metrics) {
+        VertxInternals.check(); // before the server listens: fails naming the Vert.x version if they changed
         this.hub = hub;
         this.metrics = metrics;
         this.history = new History(store, metrics);
@@ -118,7 +119,7 @@ public final class StreamRoutes implements AutoCloseable {
      * stream that keeps it: 24 bytes each, for what the loop's context does as well).
      */
     private static Context loopContext() {
-        return ((io.vertx.core.internal.ContextInternal) Vertx.currentContext()).unwrap();
+        return VertxInternals.loopContext(Vertx.currentContext());
     }
 
     /** Counts the stream in (429/503 past the caps); a refusal here also ends the hub's "opening" count. */

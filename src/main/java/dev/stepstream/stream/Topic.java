@@ -96,7 +96,7 @@ final class Topic {
     }
 
     private static io.netty.channel.EventLoop eventLoop(Subscriber subscriber) {
-        return ((io.vertx.core.internal.ContextInternal) subscriber.context()).nettyEventLoop();
+        return VertxInternals.eventLoop(subscriber.context());
     }
 
     /** Committer (or relay) thread: wakes every subscriber, one task per event loop, for what was just put. */

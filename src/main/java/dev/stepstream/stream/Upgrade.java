@@ -5,24 +5,19 @@ import dev.stepstream.json.Json;
 import dev.stepstream.security.StreamGate;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.ssl.SslHandler;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * The WebSocket opening handshake of the stream endpoints (RFC 6455, section 4.2), made by hand
@@ -119,12 +114,9 @@ final class Upgrade {
      * the run's lookup can refuse the upgrade; then call {@link #accept} or {@link #refused}.
      */
     static Upgrade hold(HttpServerRequest request) {
-        Channel channel = ((ConnectionBase) request.connection()).channel();
-        ChannelPipeline pipeline = channel.pipeline();
+        Channel channel = VertxInternals.channel(request.connection());
         Held held = new Held();
-        // Removed after the holder is in place: the decoder hands what it has not decoded to the next handler.
-        pipeline.addAfter("httpDecoder", HOLD, held);
-        pipeline.remove("httpDecoder");
+        VertxInternals.replaceHttpDecoder(channel.pipeline(), HOLD, held);
         return new Upgrade(request, channel, held);
     }
 
@@ -148,14 +140,7 @@ final class Upgrade {
         StreamSocket socket = new StreamSocket(heartbeats.on(channel.eventLoop()));
         pipeline.addAfter(HOLD, DECODER, new WebSocket13FrameDecoder(FRAMES));
         pipeline.addAfter(DECODER, SOCKET, socket);
-        List<String> vertx = new ArrayList<>();
-        for (Map.Entry<String, ChannelHandler> handler : pipeline) {
-            if (!(handler.getValue() instanceof SslHandler) && !(handler.getValue() instanceof Held)
-                    && !handler.getKey().equals(DECODER) && !handler.getKey().equals(SOCKET)) {
-                vertx.add(handler.getKey());
-            }
-        }
-        vertx.forEach(pipeline::remove); // httpEncoder, idle, chunkedWriter, VertxHandler (the connection), …
+        VertxInternals.removeVertxHandlers(pipeline, Set.of(HOLD, DECODER, SOCKET));
         socket.writeHandshake(response(key, protocol), losesFramesAfterTheHandshake(request.getHeader("User-Agent")));
         return socket;
     }
