@@ -88,7 +88,11 @@ final class StreamSocket extends ChannelDuplexHandler {
     private io.netty.util.concurrent.Future<?> listeningTimer;
     /** The client's close code when it closed first (0: it did not). */
     private int clientCode;
-    /** The connection broke the protocol: the frame decoder reads nothing more, so no close frame will come back. */
+    /**
+     * The connection is failed (RFC 6455 7.1.7): it broke the protocol (the frame decoder reads
+     * nothing more, so no close frame will come back), or sent a message that is too big or not
+     * UTF-8. The close frame goes, then the TCP connection ends, without waiting for an answer.
+     */
     private boolean failed;
     /** A fragmented message is being received: text (collected up to the limit) or binary (ignored). */
     private boolean inText;
@@ -358,6 +362,7 @@ final class StreamSocket extends ChannelDuplexHandler {
         if (textLength + length > MAX_INBOUND_BYTES) {
             inText = false;
             text = null;
+            failed = true; // as for a frame the decoder refuses: the connection is failed, and closed after the frame
             events.closeRequested(CloseCode.TOO_BIG, "messages to the server are at most " + MAX_INBOUND_BYTES + " bytes");
             return;
         }
@@ -389,6 +394,7 @@ final class StreamSocket extends ChannelDuplexHandler {
         if (ByteBufUtil.isText(bytes, from, length, StandardCharsets.UTF_8)) {
             return true;
         }
+        failed = true; // RFC 6455 7.1.7: a failed connection is closed, without waiting for the client's close frame
         events.closeRequested(CloseCode.INVALID_PAYLOAD, "text messages must be valid UTF-8");
         return false;
     }

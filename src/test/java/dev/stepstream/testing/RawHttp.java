@@ -235,12 +235,16 @@ public final class RawHttp {
      * SilentWebSocket#send}. It records the text messages, the close frame, and when the server
      * ends the TCP connection. Its reader runs on a virtual thread.
      */
+    /** A frame as the server sent it: its first byte's FIN, RSV bits and opcode, whether it was masked, its payload. */
+    public record Frame(boolean fin, int rsv, int opcode, boolean masked, byte[] payload) {}
+
     public static final class SilentWebSocket implements AutoCloseable {
         private final Socket socket;
         private final Answer handshake;
         private final AtomicInteger pings = new AtomicInteger();
         private final AtomicInteger texts = new AtomicInteger();
         private final java.util.List<String> textMessages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.List<Frame> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
         /** The close code the server sent, or -1 when the connection ended without a close frame. */
         private final CompletableFuture<Integer> ended = new CompletableFuture<>();
         private volatile String closeReason;
@@ -328,6 +332,7 @@ public final class RawHttp {
                             payload[i] ^= mask[i % 4];
                         }
                     }
+                    frames.add(new Frame((first & 0x80) != 0, (first >> 4) & 0x7, first & 0x0f, mask != null, payload));
                     switch (first & 0x0f) {
                         case 0x9 -> pings.incrementAndGet();
                         case 0x1 -> {
@@ -384,6 +389,11 @@ public final class RawHttp {
         public synchronized void sendRaw(byte[] bytes) throws IOException {
             socket.getOutputStream().write(bytes);
             socket.getOutputStream().flush();
+        }
+
+        /** Every frame the server sent so far, in order. */
+        public java.util.List<Frame> frames() {
+            return java.util.List.copyOf(frames);
         }
 
         public int pings() {
