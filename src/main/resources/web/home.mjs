@@ -124,7 +124,11 @@ export async function showHome(main, hooks) {
     stream = new AllRunsStream(q, {
       onOpen: () => list().catch((err) => console.error(err)),
       onEvent,
-      onState: (s) => { conn.dataset.state = s; conn.textContent = s === 'live' ? 'live' : 'reconnecting…'; },
+      onState: (s, reason) => {
+        conn.dataset.state = s;
+        conn.textContent = s === 'live' ? 'live' : s === 'refused' ? `the server closed the stream: ${reason || 'no reason given'}`
+          : 'reconnecting…';
+      },
     }).start();
   }
   restart();

@@ -4,21 +4,15 @@ import { api } from './api.mjs';
 import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './format.mjs';
 import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
+import { newRunState, applyEvent } from './runstate.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
 export async function showRun(main, runId, hooks) {
   const detail = await api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`);
-  const run = {
-    runId, workflowId: detail.workflowId, status: 'queued', createdAt: detail.createdAt,
-    startedAt: null, finishedAt: null, duration: null, error: null,
-  };
-  // Steps in definition order, all pending: the stream replays what happened to them.
-  const steps = new Map(detail.steps.map((s) => [s.stepId, {
-    stepId: s.stepId, stepName: s.stepName, status: 'pending', attempt: 0, startedAt: null, duration: null, error: null,
-  }]));
-  const vars = new Map();       // name -> value
-  const changes = [];           // {seq, stepId, varName, oldValue, newValue, changeType}
+  // Queued, its steps pending: the stream replays what happened to them (runstate.mjs's rule).
+  const state = newRunState({ ...detail, runId });
+  const { run, steps, vars } = state;
   const log = new LogList();
 
   // --- layout -------------------------------------------------------------------------------
@@ -145,35 +139,16 @@ export async function showRun(main, runId, hooks) {
       el('span', { class: 'muted', text: ` by ${c.stepId}` })));
   }
 
+  /** Folds an event in; a log line goes to the log, a variable change to the changes list too. */
   function apply(e) {
     const p = e.payload || {};
-    switch (e.type) {
-      case 'run_start':
-        run.status = 'running'; run.startedAt = e.time; break;
-      case 'step_start': {
-        const s = steps.get(p.stepId);
-        if (s) Object.assign(s, { status: 'running', attempt: p.attempt, startedAt: e.time, duration: null, error: null });
-        break;
-      }
-      case 'step_complete': {
-        const s = steps.get(p.stepId);
-        if (s) Object.assign(s, { status: p.status, attempt: p.attempt, duration: p.duration, error: p.error || null });
-        break;
-      }
-      case 'step_log':
-        log.add({ seq: e.seq, time: p.timestamp || e.time, stepId: p.stepId, level: p.level,
-          message: p.message, lower: p.message.toLowerCase() });
-        break;
-      case 'variable_change':
-        if (p.changeType === 'delete') vars.delete(p.varName); else vars.set(p.varName, p.newValue);
-        changes.push({ seq: e.seq, ...p });
-        addChange({ seq: e.seq, ...p });
-        break;
-      case 'run_complete':
-        Object.assign(run, { status: p.status, duration: p.duration ?? null, error: p.error || null, finishedAt: e.time });
-        for (const s of steps.values()) if (s.status === 'running') s.status = p.status === 'cancelled' ? 'cancelled' : s.status;
-        break;
+    if (e.type === 'step_log') {
+      log.add({ seq: e.seq, time: p.timestamp || e.time, stepId: p.stepId, level: p.level,
+        message: p.message, lower: p.message.toLowerCase() });
+      return;
     }
+    applyEvent(state, e);
+    if (e.type === 'variable_change') addChange({ seq: e.seq, ...p });
   }
 
   let seen = 0;
@@ -187,10 +162,11 @@ export async function showRun(main, runId, hooks) {
       seen += events.length;
       if (structural) { renderHeader(); renderSteps(); renderVars(); }
     },
-    onState(state) {
+    onState(state, reason) {
       conn.dataset.state = state;
       conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', done: '',
-        unauthorized: 'the token expired or was revoked: set a new one under Token' }[state];
+        unauthorized: 'the token expired or was revoked: set a new one under Token',
+        refused: `the server closed the stream: ${reason || 'no reason given'}` }[state];
     },
   });
 

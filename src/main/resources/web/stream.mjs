@@ -2,6 +2,7 @@
 // so every event arrives exactly once however often the connection drops; close code 1000
 // means the run is over and nothing follows.
 import { openSocket } from './api.mjs';
+import { reconnects } from './closecodes.mjs';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 
@@ -10,8 +11,9 @@ export class RunStream {
    * @param {string} runId
    * @param {{onEvents(events: object[]): void, onState(state: string): void, onCaughtUp?(): void}} sink
    *   onEvents gets each frame's envelopes in seq order, never one twice; onState gets
-   *   'connecting', 'live', 'reconnecting', 'done', and 'unauthorized' when the server ended the
-   *   stream because the token expired or was revoked (1008): reconnecting would not help.
+   *   'connecting', 'live', 'reconnecting', 'done', 'unauthorized' when the server ended the
+   *   stream because the token expired or was revoked (1008), and 'refused' for another code
+   *   after which reconnecting would not help (the server's CloseCode says which).
    */
   constructor(runId, sink) {
     this.runId = runId;
@@ -44,6 +46,7 @@ export class RunStream {
       this.socket = null;
       if (ev.code === 1000) { this.sink.onState('done'); return; }
       if (ev.code === 1008) { this.sink.onState('unauthorized'); return; }
+      if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
       const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
       this.failures++;
       this.sink.onState('reconnecting');
@@ -101,8 +104,9 @@ export class AllRunsStream {
     socket.onmessage = (msg) => {
       for (const line of String(msg.data).split('\n')) if (line) this.sink.onEvent(JSON.parse(line));
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (socket !== this.socket || this.stopped) return;
+      if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
       const delay = BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)];
       this.sink.onState('reconnecting');
       this.timer = setTimeout(() => this.connect(), delay);

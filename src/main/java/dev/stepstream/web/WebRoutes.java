@@ -1,5 +1,6 @@
 package dev.stepstream.web;
 
+import dev.stepstream.stream.CloseCode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -17,6 +18,8 @@ import java.io.UncheckedIOException;
  */
 public final class WebRoutes {
     private static final String ROOT = "web";
+    /** The page's close-code rules, written from {@link CloseCode}: the one place that says them. */
+    static final String CLOSE_CODES = closeCodesModule();
     private final Buffer index;
 
     public WebRoutes() {
@@ -31,6 +34,10 @@ public final class WebRoutes {
     }
 
     public void mount(Router router) {
+        router.get("/closecodes.mjs").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/javascript; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache")
+                .end(CLOSE_CODES));
         router.get("/runs/:runId").handler(this::sendIndex);
         router.get("/workflows/:workflowId").handler(this::sendIndex);
         router.get("/*").handler(StaticHandler.create(ROOT)
@@ -39,6 +46,23 @@ public final class WebRoutes {
                 // rather than run yesterday's modules against today's server.
                 .setCachingEnabled(false)
                 .setDirectoryListing(false));
+    }
+
+    /** An ES module of {@link CloseCode}: each code's name and whether a stream closed with it reconnects. */
+    static String closeCodesModule() {
+        StringBuilder codes = new StringBuilder();
+        for (CloseCode code : CloseCode.values()) {
+            codes.append("  ").append(code.code()).append(": Object.freeze({ name: '").append(code.name())
+                    .append("', reconnect: ").append(code.reconnect()).append(" }),\n");
+        }
+        return "// Made by the server from its CloseCode (docs/api.md, the close codes of a stream): the page's one copy.\n"
+                + "export const CLOSE_CODES = Object.freeze({\n" + codes + "});\n\n"
+                + "/** Whether a stream closed with this code reconnects with `after`: a code the server does not send\n"
+                + " * (1006, the connection dropped; 4000, the page's own) does. */\n"
+                + "export function reconnects(code) {\n"
+                + "  const known = CLOSE_CODES[code];\n"
+                + "  return known ? known.reconnect : true;\n"
+                + "}\n";
     }
 
     private void sendIndex(RoutingContext ctx) {

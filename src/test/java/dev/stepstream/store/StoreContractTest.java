@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunLostException;
@@ -904,6 +905,48 @@ abstract class StoreContractTest {
         assertThat(store.renewLease("node-a", NOW.plusSeconds(20))).isTrue();
         store.deregisterNode("node-a");
         assertThat(store.renewLease("node-a", NOW.plusSeconds(20))).isFalse();
+    }
+
+    /**
+     * The fold of events into run state, on the shared fixtures that the web page's reducer
+     * (web/runstate.mjs) is tested on too (web-tests/runstate.test.mjs): one rule, whichever
+     * side applies it, and however the events are batched.
+     */
+    @Test
+    void theRunStateFixturesFoldHereAsInTheWebPage() throws java.io.IOException {
+        JsonNode fixtures;
+        try (var in = StoreContractTest.class.getResourceAsStream("/runstate/fixtures.json")) {
+            fixtures = Json.MAPPER.readTree(in);
+        }
+        assertThat(fixtures.size()).isGreaterThanOrEqualTo(5);
+        for (JsonNode fixture : fixtures) {
+            String about = fixture.path("about").asText();
+            String[] stepIds = java.util.stream.StreamSupport.stream(fixture.path("steps").spliterator(), false)
+                    .map(step -> step.path("stepId").asText()).toArray(String[]::new);
+            for (boolean oneBatch : new boolean[] {true, false}) {
+                UUID runId = queuedRun(stepIds);
+                List<RunEvent> events = new ArrayList<>();
+                for (JsonNode event : fixture.path("events")) {
+                    long seq = events.size() + 1;
+                    events.add(RunEvent.create(runId, seq, EventType.fromWire(event.path("type").asText()),
+                            T0.plusSeconds(seq), (com.fasterxml.jackson.databind.node.ObjectNode) event.path("payload")));
+                }
+                if (oneBatch) {
+                    Commits.commit(store, events);
+                } else {
+                    events.forEach(event -> Commits.commit(store, List.of(event)));
+                }
+                RunDetail run = store.findRun(runId).orElseThrow();
+                JsonNode expected = fixture.path("expected");
+                String as = about + (oneBatch ? " (one batch)" : " (an event a batch)");
+                assertThat(run.status().wire()).as(as).isEqualTo(expected.path("status").asText());
+                assertThat(run.error()).as(as).isEqualTo(expected.path("error").isNull() ? null : expected.path("error").asText());
+                List<JsonNode> steps = run.steps().stream().<JsonNode>map(step -> Json.object().put("stepId", step.stepId())
+                        .put("status", step.status().wire()).put("attempt", step.attempt()).put("error", step.error())).toList();
+                assertThat(steps).as(as).containsExactlyElementsOf(expected.path("steps"));
+                assertThat((JsonNode) run.variables()).as(as).isEqualTo(expected.path("variables"));
+            }
+        }
     }
 
     @Test
