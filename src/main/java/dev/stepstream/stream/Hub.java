@@ -31,6 +31,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Hub implements EventLog.Listener, RunListener {
     private final Map<UUID, Topic> topics = new ConcurrentHashMap<>();
+    /** The slots every topic's ring may hold in all (a quarter of the heap, in typical envelopes). */
+    private final RingBudget ringBudget = RingBudget.forHeap(Runtime.getRuntime().maxMemory());
     private final RunFeed feed = new RunFeed();
     /** The workflow of each unfinished run the feed has heard of, for {@code ?workflowId=}. */
     private final Map<UUID, String> workflowOfRun = new ConcurrentHashMap<>();
@@ -100,7 +102,7 @@ public final class Hub implements EventLog.Listener, RunListener {
     Subscriber subscribe(UUID runId, java.util.function.Function<Topic, Subscriber> create) {
         Subscriber[] made = new Subscriber[1];
         topics.compute(runId, (id, existing) -> {
-            Topic topic = existing != null ? existing : new Topic(id);
+            Topic topic = existing != null ? existing : new Topic(id, ringBudget);
             if (existing == null) {
                 interest.follow(id);
             }
@@ -116,6 +118,7 @@ public final class Hub implements EventLog.Listener, RunListener {
             topic.remove(subscriber);
             if (topic.subscribers.isEmpty()) {
                 interest.unfollow(id);
+                topic.release();
                 return null;
             }
             return topic;

@@ -22,14 +22,24 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class Topic {
     /**
-     * Events the ring keeps: a power of two. A burst longer than this reaches subscribers that
-     * fall behind it from the store instead (a page read per subscriber), which costs far more
-     * than the ring's memory: 8,192 slots hold ~2 MB of typical envelopes per followed run.
+     * Events a ring keeps at most: a power of two. A burst longer than this reaches subscribers
+     * that fall behind it from the store instead (a page read per subscriber), which costs far
+     * more than the ring's memory: 8,192 slots hold ~2 MB of typical envelopes per followed run.
      */
     static final int CAPACITY = 8192;
+    /** A new ring's slots: a quiet run's topic costs little more than its subscribers. */
+    static final int INITIAL = 64;
 
     final UUID runId;
-    private final AtomicReferenceArray<RunEvent> ring = new AtomicReferenceArray<>(CAPACITY);
+    private final RingBudget budget;
+    /**
+     * The ring: replaced by one twice as big (committer thread) when it is full, the budget has
+     * room and it is under {@link #CAPACITY}. Written before {@code lastSeq}, so a reader that
+     * sees a seq sees the ring that holds it (or a bigger one).
+     */
+    private volatile AtomicReferenceArray<RunEvent> ring;
+    /** Slots taken from the budget; -1 once given back (the topic is gone): a late growth then returns its own. */
+    private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
     private volatile long lastSeq;
     final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
     /**
@@ -64,8 +74,20 @@ final class Topic {
         }
     }
 
-    Topic(UUID runId) {
+    Topic(UUID runId, RingBudget budget) {
         this.runId = runId;
+        this.budget = budget;
+        budget.takeAnyway(INITIAL);
+        held.set(INITIAL);
+        this.ring = new AtomicReferenceArray<>(INITIAL);
+    }
+
+    /** Gives the ring's slots back to the budget: the topic is gone (Hub, under its per-run lock). */
+    void release() {
+        int slots = held.getAndSet(-1);
+        if (slots > 0) {
+            budget.give(slots);
+        }
     }
 
     /**
@@ -73,11 +95,47 @@ final class Topic {
      * (which a stream filter re-reads from the bytes, once per event, if it needs it).
      */
     void put(RunEvent event) {
-        ring.set((int) (event.seq() & (CAPACITY - 1)),
+        AtomicReferenceArray<RunEvent> slots = ring;
+        int size = slots.length();
+        RunEvent replaced = slots.get((int) (event.seq() & (size - 1)));
+        if (replaced != null && replaced.seq() < event.seq() && size < CAPACITY) {
+            slots = grow(slots);
+        }
+        slots.set((int) (event.seq() & (slots.length() - 1)),
                 RunEvent.stored(event.runId(), event.seq(), event.type(), event.time(), event.json()));
         if (event.seq() > lastSeq) {
             lastSeq = event.seq();
         }
+    }
+
+    /**
+     * The ring, twice as big, holding what the old one held, if the budget gives the slots
+     * (and the topic is not gone meanwhile); else the old ring, which then wraps. Committer thread.
+     */
+    private AtomicReferenceArray<RunEvent> grow(AtomicReferenceArray<RunEvent> old) {
+        int size = old.length();
+        if (!budget.take(size)) {
+            return old;
+        }
+        int before = held.get();
+        if (before < 0 || !held.compareAndSet(before, before + size)) {
+            budget.give(size); // released meanwhile: the topic is gone
+            return old;
+        }
+        AtomicReferenceArray<RunEvent> bigger = new AtomicReferenceArray<>(size * 2);
+        for (int i = 0; i < size; i++) {
+            RunEvent event = old.get(i);
+            if (event != null) {
+                bigger.set((int) (event.seq() & (size * 2 - 1)), event);
+            }
+        }
+        ring = bigger;
+        return bigger;
+    }
+
+    /** Slots of this topic's ring now. */
+    int size() {
+        return ring.length();
     }
 
     /** Under the hub's per-run lock (Hub.subscribe). */
@@ -108,7 +166,8 @@ final class Topic {
 
     /** The event with this seq if the ring still holds it, else null. */
     RunEvent at(long seq) {
-        RunEvent event = ring.get((int) (seq & (CAPACITY - 1)));
+        AtomicReferenceArray<RunEvent> slots = ring;
+        RunEvent event = slots.get((int) (seq & (slots.length() - 1)));
         return event != null && event.seq() == seq ? event : null;
     }
 
