@@ -114,7 +114,7 @@ public final class Server implements AutoCloseable {
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
         Hub hub = new Hub();
-        Broker broker = broker(config, store, hub);
+        Broker broker = broker(config, store, hub, clock);
         hub.interest(broker);
         broker.measure(metrics.broker());
         eventLog.addListener(broker);
@@ -155,7 +155,7 @@ public final class Server implements AutoCloseable {
         OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());
         operations.mount(router);
         StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.origins(), security.streams(),
-                metrics.streams());
+                metrics.streams(), clock);
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         api.mount(router);
@@ -195,12 +195,12 @@ public final class Server implements AutoCloseable {
      * One node (SQLite): the local broker. Nodes sharing PostgreSQL: Redis pub/sub when given,
      * else the store polled for the runs this node's streams follow.
      */
-    private static Broker broker(Config config, Store store, Hub hub) {
+    private static Broker broker(Config config, Store store, Hub hub, Clock clock) {
         Duration poll = config.cluster().pollInterval();
         if (config.redis() != null) {
-            return new RedisBroker(config.redis(), config.cluster().nodeId(), store, hub, hub, poll);
+            return new RedisBroker(config.redis(), config.cluster().nodeId(), store, hub, hub, poll, clock);
         }
-        return config.db() == null ? new LocalBroker(hub, hub) : new PollingBroker(store, hub, hub, poll);
+        return config.db() == null ? new LocalBroker(hub, hub) : new PollingBroker(store, hub, hub, poll, clock);
     }
 
     /** This build's version, from the jar's manifest ({@code development} when run from classes). */

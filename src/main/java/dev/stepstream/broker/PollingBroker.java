@@ -4,6 +4,7 @@ import dev.stepstream.events.EventLog;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.store.Store;
+import dev.stepstream.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -21,9 +22,9 @@ public final class PollingBroker implements Broker {
     private final RunListener runs;
     private final Relay relay;
 
-    public PollingBroker(Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval) {
+    public PollingBroker(Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval, Clock clock) {
         this.runs = runs;
-        this.relay = new Relay(store, hub, runs, pollInterval, () -> false, runId -> { }, runId -> { });
+        this.relay = new Relay(store, hub, runs, pollInterval, () -> false, runId -> { }, runId -> { }, clock);
     }
 
     @Override

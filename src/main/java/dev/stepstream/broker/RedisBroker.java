@@ -5,6 +5,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.store.Store;
+import dev.stepstream.time.Clock;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -81,7 +82,8 @@ public final class RedisBroker implements Broker {
      * @param hub  where events go (this node's hub), on the relay's thread
      * @param runs where notices of queued runs go (the hub, for the all-runs stream)
      */
-    public RedisBroker(String url, String nodeId, Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval) {
+    public RedisBroker(String url, String nodeId, Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval,
+                       Clock clock) {
         this.nodeId = nodeId;
         this.runs = runs;
         this.pollInterval = pollInterval;
@@ -100,7 +102,7 @@ public final class RedisBroker implements Broker {
                 .requestQueueSize(10_000)
                 .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).build())
                 .build());
-        this.relay = new Relay(store, hub, runs, pollInterval, this::pushing, this::subscribe, this::unsubscribe);
+        this.relay = new Relay(store, hub, runs, pollInterval, this::pushing, this::subscribe, this::unsubscribe, clock);
         if (!connect()) {
             log.warn("Redis at {} does not answer; streams of runs on other nodes poll the store every {} until it does",
                     where, pollInterval);

@@ -7,6 +7,7 @@ import dev.stepstream.events.RunStatus;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.store.ActiveRun;
 import dev.stepstream.store.Store;
+import dev.stepstream.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -89,6 +89,7 @@ final class Relay implements AutoCloseable {
     }
 
     private final Store store;
+    private final Clock clock;
     private final EventLog.Listener hub;
     private final RunListener announce;
     /** Unfollowed runs whose run_complete was delivered are forgotten once nothing was heard of them for this long. */
@@ -116,7 +117,8 @@ final class Relay implements AutoCloseable {
      * @param unsubscribe the reverse
      */
     Relay(Store store, EventLog.Listener hub, RunListener announce, Duration pollInterval, BooleanSupplier pushing,
-          Consumer<UUID> subscribe, Consumer<UUID> unsubscribe) {
+          Consumer<UUID> subscribe, Consumer<UUID> unsubscribe, Clock clock) {
+        this.clock = clock;
         this.store = store;
         this.hub = hub;
         this.announce = announce;
@@ -189,16 +191,16 @@ final class Relay implements AutoCloseable {
     }
 
     private void loop() {
-        long nextCheck = System.nanoTime() + pollInterval.toNanos();
+        long nextCheck = clock.nanoTime() + pollInterval.toNanos();
         while (!closing) {
             try {
-                Object item = inbox.poll(Math.max(0, nextCheck - System.nanoTime()), TimeUnit.NANOSECONDS);
+                Object item = clock.poll(inbox, Math.max(0, nextCheck - clock.nanoTime()));
                 if (item != null) {
                     handle(item);
                 }
-                if (System.nanoTime() - nextCheck >= 0) {
+                if (clock.nanoTime() - nextCheck >= 0) {
                     check();
-                    nextCheck = System.nanoTime() + pollInterval.toNanos();
+                    nextCheck = clock.nanoTime() + pollInterval.toNanos();
                 }
             } catch (InterruptedException e) {
                 return;
@@ -221,7 +223,7 @@ final class Relay implements AutoCloseable {
                     // The first push after an outage: what was committed meanwhile comes first, from the store.
                     caughtUp = true;
                     try {
-                        pollEveryRun(System.nanoTime());
+                        pollEveryRun(clock.nanoTime());
                     } catch (RuntimeException e) {
                         log.warn("broker relay: could not read the store after an outage: {}", e.toString());
                     }
@@ -241,7 +243,7 @@ final class Relay implements AutoCloseable {
             run = new RunState();
             runs.put(queued.runId(), run);
         }
-        run.heardNanos = System.nanoTime();
+        run.heardNanos = clock.nanoTime();
         if (run.delivered == 0 && !run.announced) {
             run.announced = true;
             queued.deliver().run();
@@ -255,13 +257,16 @@ final class Relay implements AutoCloseable {
                 run = new RunState();
                 runs.put(follow.runId(), run);
                 if (!pushing.getAsBoolean()) {
-                    // Nothing will be pushed: what is stored now is the topic's history, the rest comes by polls.
-                    run.delivered = store.lastSeqs(List.of(follow.runId())).getOrDefault(follow.runId(), 0L);
+                    // Nothing will be pushed: what is stored now is the topic's history, the rest comes by
+                    // polls. The all-runs stream still gets the run-level events up to there, first.
+                    long stored = store.lastSeqs(List.of(follow.runId())).getOrDefault(follow.runId(), 0L);
+                    deliverRunLevel(follow.runId(), run, stored);
+                    run.delivered = stored;
                     run.positioned = true;
                 }
             }
             run.followed = true;
-            run.heardNanos = System.nanoTime();
+            run.heardNanos = clock.nanoTime();
             subscribe.accept(follow.runId());
         } else if (run != null) {
             run.followed = false;
@@ -272,7 +277,7 @@ final class Relay implements AutoCloseable {
     /** Delivers what continues each run's delivered log, repairing gaps of followed runs from the store. */
     private void deliver(List<RunEvent> events) {
         List<RunEvent> out = new ArrayList<>(events.size());
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         for (RunEvent event : events) {
             RunState run = runs.get(event.runId());
             if (run == null) {
@@ -338,7 +343,7 @@ final class Relay implements AutoCloseable {
      * goes (they read the rest from the store).
      */
     private void check() {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         boolean polling = !pushing.getAsBoolean();
         List<UUID> quiet = new ArrayList<>();
         for (Iterator<Map.Entry<UUID, RunState>> it = runs.entrySet().iterator(); it.hasNext(); ) {
@@ -384,6 +389,7 @@ final class Relay implements AutoCloseable {
             if (run.delivered == 0 && !run.positioned) {
                 List<RunEvent> lastEvent = store.events(runId, last - 1, 1);
                 if (!lastEvent.isEmpty()) {
+                    deliverRunLevel(runId, run, last - 1); // for the all-runs stream, which the jump would skip
                     hub.committed(lastEvent);
                     repairedFromStore(1);
                     advance(run, lastEvent.getFirst());
@@ -400,7 +406,7 @@ final class Relay implements AutoCloseable {
      * last read. Looks back past the last poll by a margin, for runs that ended in between.
      */
     private void pollEveryRun(long now) {
-        Instant wall = Instant.now();
+        Instant wall = clock.instant();
         Instant since = (lastRunPoll == null ? wall : lastRunPoll).minus(pollInterval).minus(POLL_MARGIN);
         lastRunPoll = wall;
         for (ActiveRun active : store.activeRuns(since)) {
@@ -409,11 +415,11 @@ final class Relay implements AutoCloseable {
                 run = new RunState();
                 runs.put(active.runId(), run);
             }
-            if (run.followed) {
-                continue; // the check of followed runs reads their whole log
-            }
             if (active.status() == RunStatus.QUEUED && run.delivered == 0 && !run.announced) {
                 announce(run, active, now);
+            }
+            if (run.followed) {
+                continue; // the check of followed runs reads their whole log
             }
             if (run.complete || active.lastSeq() <= Math.max(run.delivered, run.polledSeq)) {
                 continue;
@@ -429,6 +435,21 @@ final class Relay implements AutoCloseable {
                 repairedFromStore(events.size());
                 advance(run, events.getLast());
             }
+        }
+    }
+
+    /**
+     * Delivers the run's stored run-level events after what was delivered, up to {@code upTo}:
+     * before the relay jumps over the rest of a log (a topic reads its history from the store
+     * itself), so that the all-runs stream misses none of them.
+     */
+    private void deliverRunLevel(UUID runId, RunState run, long upTo) {
+        List<RunEvent> events = store.runLevelEvents(runId, run.delivered).stream()
+                .filter(event -> event.seq() <= upTo).toList();
+        if (!events.isEmpty()) {
+            hub.committed(events);
+            repairedFromStore(events.size());
+            advance(run, events.getLast());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.stepstream.stream;
 
+import dev.stepstream.time.Clock;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Map;
@@ -11,7 +12,9 @@ import java.util.concurrent.TimeUnit;
  * loop, not a timer per connection, that visits the loop's {@link StreamSocket}s and has each
  * ping, close when idle, or end a close handshake that got no answer. It ticks at a quarter of
  * the shortest of the ping interval, the idle timeout and the close timeout (the write timeout),
- * so each happens at most a quarter period late, never early.
+ * so each happens at most a quarter period late, never early. Time is read from the server's
+ * {@link Clock}; the ticks themselves are the event loops' timers, so a test that moves a manual
+ * clock past a ping interval sees the ping at the next tick (a quarter of the shortest period).
  *
  * <p>Threads: each {@link Loop}'s list of sockets (linked through the sockets themselves: no
  * node per connection) is touched only on its event loop; the map of loops is concurrent.
@@ -21,10 +24,12 @@ final class Heartbeats implements AutoCloseable {
     private final long idleNanos;
     private final long closeTimeoutNanos;
     private final long tickMs;
+    private final Clock clock;
     private final Map<EventExecutor, Loop> loops = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    Heartbeats(StreamSettings timings) {
+    Heartbeats(StreamSettings timings, Clock clock) {
+        this.clock = clock;
         this.pingNanos = timings.pingInterval().toNanos();
         this.idleNanos = timings.idleTimeout().toNanos();
         this.closeTimeoutNanos = timings.writeTimeout().toNanos();
@@ -69,9 +74,14 @@ final class Heartbeats implements AutoCloseable {
             return closeTimeoutNanos;
         }
 
+        /** Now, in the clock's monotonic nanoseconds. */
+        long now() {
+            return clock.nanoTime();
+        }
+
         /** A socket opened: its silence and its pings count from now. Its event loop only. */
         void add(StreamSocket socket) {
-            long now = System.nanoTime();
+            long now = now();
             socket.lastReceived = now;
             socket.lastPing = now;
             socket.next = first;
@@ -96,7 +106,7 @@ final class Heartbeats implements AutoCloseable {
         }
 
         private void tick() {
-            long now = System.nanoTime();
+            long now = now();
             for (StreamSocket socket = first; socket != null; ) {
                 StreamSocket next = socket.next; // a socket's tick may close it, never another
                 try {

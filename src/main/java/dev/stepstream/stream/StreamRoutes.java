@@ -8,6 +8,7 @@ import dev.stepstream.security.Origins;
 import dev.stepstream.security.StreamGate;
 import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
+import dev.stepstream.time.Clock;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -35,7 +36,7 @@ public final class StreamRoutes implements AutoCloseable {
     private final Heartbeats heartbeats;
 
     public StreamRoutes(Hub hub, Store store, StreamSettings timings, Origins origins, StreamGate gate,
-                        StreamMetrics metrics) {
+                        StreamMetrics metrics, Clock clock) {
         VertxInternals.check(); // before the server listens: fails naming the Vert.x version if they changed
         this.hub = hub;
         this.metrics = metrics;
@@ -43,7 +44,7 @@ public final class StreamRoutes implements AutoCloseable {
         this.timings = timings;
         this.origins = origins;
         this.gate = gate;
-        this.heartbeats = new Heartbeats(timings);
+        this.heartbeats = new Heartbeats(timings, clock);
     }
 
     private void checkOpen() {

@@ -286,7 +286,7 @@ final class StreamSocket extends ChannelDuplexHandler {
             channel.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
         } else {
             channel.writeAndFlush(frame).addListener(written -> {
-                closeDeadline = System.nanoTime() + clock.closeTimeoutNanos();
+                closeDeadline = clock.now() + clock.closeTimeoutNanos();
                 closeWritten = true;
             });
         }

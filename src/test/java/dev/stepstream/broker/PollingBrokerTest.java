@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.Postgres;
+import dev.stepstream.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +42,7 @@ class PollingBrokerTest extends BrokerContractTest {
         List<Node> started = new ArrayList<>();
         for (String id : List.of("node-a", "node-b")) {
             RecordingHub hub = new RecordingHub();
-            started.add(new Node(id, new PollingBroker(store, hub, hub, POLL), hub));
+            started.add(new Node(id, new PollingBroker(store, hub, hub, POLL, Clock.system()), hub));
         }
         return started;
     }

@@ -11,6 +11,7 @@ import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Commits;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
+import dev.stepstream.time.Clock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ class RedisBrokerTest extends BrokerContractTest {
         List<Node> started = new ArrayList<>();
         for (String id : List.of("node-a-" + UUID.randomUUID(), "node-b-" + UUID.randomUUID())) {
             RecordingHub hub = new RecordingHub();
-            started.add(new Node(id, new RedisBroker(Redis.URL, id, store, hub, hub, POLL), hub));
+            started.add(new Node(id, new RedisBroker(Redis.URL, id, store, hub, hub, POLL, Clock.system()), hub));
         }
         return started;
     }

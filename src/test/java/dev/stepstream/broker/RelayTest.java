@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
+import dev.stepstream.testing.ManualClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,12 +27,13 @@ class RelayTest {
     Path dir;
     Store store;
     RecordingHub hub = new RecordingHub();
+    ManualClock clock = new ManualClock();
     Relay relay;
 
     @BeforeEach
     void open() {
         store = Stores.sqlite(dir.resolve("relay.db"));
-        relay = new Relay(store, hub, hub, Duration.ofHours(1), () -> true, runId -> { }, runId -> { });
+        relay = new Relay(store, hub, hub, Duration.ofSeconds(10), () -> true, runId -> { }, runId -> { }, clock);
     }
 
     @AfterEach
@@ -65,6 +67,28 @@ class RelayTest {
 
         assertThat(hub.timeline()).containsExactly("run_start " + run.runId, "run_complete " + run.runId,
                 "run_start " + unwatched.runId, "run_complete " + unwatched.runId);
+    }
+
+    @Test
+    void whatWasDeliveredOfAnEndedRunIsKeptAMinuteSoALateCopyIsStillADuplicate() throws Exception {
+        RunLog run = new RunLog(store);
+        var events = List.of(run.runStart(), run.runComplete());
+        relay.remote(events);
+        drain();
+
+        clock.advance(Duration.ofSeconds(50)); // a check of the relay goes by
+        drain();
+        relay.remote(events);
+        drain();
+        assertThat(hub.timeline()).as("the copy 50 s late is dropped")
+                .containsExactly("run_start " + run.runId, "run_complete " + run.runId);
+
+        clock.advance(Duration.ofMinutes(2));
+        drain();
+        relay.remote(List.of(run.runComplete()));
+        drain();
+        assertThat(hub.timeline()).as("forgotten after a minute without news: bounded memory, not an unbounded set")
+                .hasSize(3);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stepstream.app.Config;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.ManualClock;
 import dev.stepstream.testing.RawHttp;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
@@ -78,6 +79,31 @@ class HeartbeatTest {
             assertThat(code).as("closed with %d (-1: no close frame)", code).isNotEqualTo(1000);
         } finally {
             server.post("/api/v2/workflows/runs/" + runId + "/cancel", "");
+        }
+    }
+    /** The default timings (a ping after 54 s, closed after 60 s of silence), on a clock the test moves. */
+    @Test
+    void onTheDefaultTimingsASilentClientIsPingedAt54sAndClosedAt60sOfTheServersClock() {
+        ManualClock clock = new ManualClock();
+        try (TestServer defaults = TestServer.start(dir.resolve("manual-clock"), clock, config -> config)) {
+            defaults.apply(Yaml.fixture("st-quiet.yaml"));
+            String runId = defaults.execute("st-quiet", "{\"pause\": \"60s\"}");
+            try (RawHttp.SilentWebSocket client = RawHttp.SilentWebSocket.connect(defaults.port(),
+                    "/api/v2/workflows/runs/" + runId + "/stream")) {
+                Await.until("caught_up", Duration.ofSeconds(10),
+                        () -> client.textMessages().stream().anyMatch(text -> text.contains("caught_up")) ? true : null);
+                assertThat(client.pings()).isZero();
+
+                clock.advance(Duration.ofSeconds(55));
+                Await.until("the ping due at 54 s", Duration.ofSeconds(10), () -> client.pings() > 0 ? true : null);
+                assertThat(client.ended()).as("55 s of silence is not yet 60").isFalse();
+
+                clock.advance(Duration.ofSeconds(6));
+                assertThat(Await.until("the close after 60 s of silence", Duration.ofSeconds(10), client::endedWith))
+                        .isEqualTo(1001);
+            } finally {
+                defaults.post("/api/v2/workflows/runs/" + runId + "/cancel", "");
+            }
         }
     }
 }
