@@ -313,11 +313,16 @@ public final class Executor implements AutoCloseable {
 
     /** Stops a run this node executes (a cancel asked here or on another node); no-op for others. */
     public void cancelHere(UUID runId) {
+        stop(runId, RunDriver.StopReason.CANCEL);
+    }
+
+    /** Stops the run's driver, if this node executes it. */
+    private void stop(UUID runId, RunDriver.StopReason reason) {
         lock.lock();
         try {
             RunDriver driver = running.get(runId);
             if (driver != null) {
-                driver.stop(RunDriver.StopReason.CANCEL);
+                driver.stop(reason);
             }
         } finally {
             lock.unlock();
@@ -336,15 +341,7 @@ public final class Executor implements AutoCloseable {
 
     /** The store refused a run's events from this node: another node holds it, or it ended. Stop it quietly. */
     private void stopLost(UUID runId) {
-        lock.lock();
-        try {
-            RunDriver driver = running.get(runId);
-            if (driver != null) {
-                driver.stop(RunDriver.StopReason.LOST);
-            }
-        } finally {
-            lock.unlock();
-        }
+        stop(runId, RunDriver.StopReason.LOST);
     }
 
     /** Runs executing now on this node. */

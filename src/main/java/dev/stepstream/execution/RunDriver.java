@@ -151,6 +151,25 @@ final class RunDriver {
         }
     }
 
+    /**
+     * Waits until the step_start just emitted is stored (with everything appended before it),
+     * or the run is stopped: a step that acts outside the run acts only once its start is in
+     * the run's log. False when the run was stopped meanwhile (lost to another node, which the
+     * store's refusal of that step_start tells, or cancelled): the step does not act.
+     */
+    private boolean stepStartStored() {
+        try {
+            while (!eventLog.awaitCommitted(Duration.ofMillis(200))) {
+                if (stop.isDone()) {
+                    return false;
+                }
+            }
+        } catch (InterruptedException e) {
+            throw new IllegalStateException("the run driver is never interrupted", e);
+        }
+        return !stop.isDone();
+    }
+
     /** Lost to another node: whatever this node would still say of the run, the store refuses. */
     private boolean lost() {
         return stop.getNow(null) == StopReason.LOST;
@@ -191,6 +210,9 @@ final class RunDriver {
 
     /** Runs one attempt on its own thread, bounded by the step's timeout and by stop. */
     private StepOutcome attempt(Step step, int attempt) {
+        if (step.type().actsOutside() && !stepStartStored()) {
+            return new StepOutcome(StepStatus.CANCELLED, null);
+        }
         AttemptContext ctx = new AttemptContext(step);
         StepAction action = StepActions.forKind(step.type());
         CompletableFuture<StepResult> result = new CompletableFuture<>();

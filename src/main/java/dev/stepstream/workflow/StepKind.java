@@ -25,6 +25,15 @@ public enum StepKind {
     /** {@code message} (text, optional). */
     FAIL;
 
+    /**
+     * Whether the step acts outside the run (a process, a request): its run's driver waits
+     * until its step_start is stored before it acts, so that no such act is missing from a
+     * run's log, whatever the faults (docs/architecture.md, "One writer per run").
+     */
+    public boolean actsOutside() {
+        return this == HTTP || this == SCRIPT;
+    }
+
     public String wire() {
         return name().toLowerCase(Locale.ROOT);
     }
