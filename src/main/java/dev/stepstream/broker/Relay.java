@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>An event at or below what was delivered of its run is a duplicate: dropped.</li>
  *   <li>An event past the next seq of a followed run means the transport lost some: the
  *       missing ones are read from the store (they are there: an event is published only after
- *       its commit, and a run's events commit in seq order) and delivered first.</li>
+ *       its commit, and a run's events commit in seq order) and delivered first. The read runs
+ *       on a virtual thread: that run's later events wait for it, other runs' do not.</li>
  *   <li>Every poll interval, followed runs that heard nothing for that long (all of them while
  *       the transport is down) are compared with the store, and what is missing is delivered:
  *       so a {@code run_complete} the transport lost still arrives.</li>
@@ -77,6 +78,12 @@ final class Relay implements AutoCloseable {
 
     private record Queued(UUID runId, Runnable deliver) {}
 
+    /** What a repair read from the store (seq order, from the run's delivered seq on; may stop short), or null if it failed. */
+    private record Repaired(UUID runId, List<RunEvent> events) {}
+
+    /** Events of one run that may wait while its gap is repaired; past this, they are dropped and read again later. */
+    private static final int MAX_HELD = 10_000;
+
     /** What was delivered of one run. Relay thread only. */
     private static final class RunState {
         long delivered;        // the last seq delivered to the hub; 0 when none
@@ -84,6 +91,8 @@ final class Relay implements AutoCloseable {
         boolean complete;      // run_complete delivered
         boolean announced;     // run_queued delivered
         boolean positioned;    // delivered is where the topic's history ends, even at 0 (taken from the store at follow)
+        /** A gap is being read from the store on a virtual thread; events of the run that come meanwhile wait here. */
+        List<RunEvent> held;
         long polledSeq;        // the run's last seq when its run-level events were last read from the store
         long heardNanos;       // when an event of this run last arrived or the store was last checked
     }
@@ -233,6 +242,7 @@ final class Relay implements AutoCloseable {
             case Follow follow -> follow(follow);
             case Task task -> task.task().run();
             case Queued queued -> queued(queued);
+            case Repaired repaired -> repaired(repaired);
             default -> throw new IllegalStateException("unknown relay item " + item);
         }
     }
@@ -288,22 +298,86 @@ final class Relay implements AutoCloseable {
             if (event.seq() <= run.delivered) {
                 continue;
             }
+            if (run.held != null) {
+                if (run.held.size() < MAX_HELD) {
+                    run.held.add(event); // its gap is being read: it goes after what the store has
+                }
+                continue;
+            }
             // A gap matters only where a topic follows the run from what was delivered; an
             // unfollowed run (run-level events only) or a first event starts where it starts.
             if (run.followed && run.delivered > 0 && event.seq() > run.delivered + 1) {
-                if (!out.isEmpty()) {
-                    hub.committed(out);
-                    out = new ArrayList<>();
-                }
-                if (!fill(event.runId(), run, event.seq() - 1)) {
-                    continue; // the store did not have them (yet): a later check delivers them
-                }
+                repair(event.runId(), run, event.seq() - 1);
+                run.held.add(event);
+                continue;
             }
             out.add(event);
             advance(run, event);
         }
         if (!out.isEmpty()) {
             hub.committed(out);
+        }
+    }
+
+    /**
+     * Reads a followed run's missing events from the store on a virtual thread, so that a slow
+     * read holds back this run alone, not the deliveries of every other run (and, through the
+     * relay's bounded inbox, this node's committer). The run's events that come meanwhile wait
+     * in {@code held}; {@link #repaired} delivers the read ones, then those.
+     */
+    private void repair(UUID runId, RunState run, long upTo) {
+        run.held = new ArrayList<>();
+        long from = run.delivered;
+        Thread.ofVirtual().name("relay-repair-" + runId).start(() -> {
+            List<RunEvent> read = new ArrayList<>();
+            try {
+                long after = from;
+                while (after < upTo) {
+                    List<RunEvent> page = store.events(runId, after, (int) Math.min(PAGE, upTo - after));
+                    if (page.isEmpty()) {
+                        break;
+                    }
+                    read.addAll(page);
+                    after = page.getLast().seq();
+                }
+            } catch (RuntimeException e) {
+                log.debug("broker relay: could not read the gap of run {}: {}", runId, e.toString());
+                read = null;
+            }
+            inbox.add(new Repaired(runId, read));
+        });
+    }
+
+    /** Relay thread: what a repair read, then the events that waited for it (which may find a gap again). */
+    private void repaired(Repaired repaired) {
+        RunState run = runs.get(repaired.runId());
+        if (run == null || run.held == null) {
+            return;
+        }
+        List<RunEvent> next = new ArrayList<>();
+        if (repaired.events() != null) {
+            for (RunEvent event : repaired.events()) {
+                if (event.seq() == run.delivered + next.size() + 1) {
+                    next.add(event);
+                } else if (event.seq() > run.delivered + next.size() + 1) {
+                    break;
+                }
+            }
+        }
+        if (!next.isEmpty()) {
+            hub.committed(next);
+            repairedFromStore(next.size());
+            advance(run, next.getLast());
+        }
+        List<RunEvent> waiting = run.held;
+        run.held = null;
+        if (repaired.events() == null || (!waiting.isEmpty() && waiting.getFirst().seq() > run.delivered + 1)) {
+            // The store failed, or does not have them yet: a later check of the run reads them.
+            run.heardNanos = clock.nanoTime() - pollInterval.toNanos();
+            return;
+        }
+        if (!waiting.isEmpty()) {
+            deliver(waiting);
         }
     }
 
@@ -355,7 +429,7 @@ final class Relay implements AutoCloseable {
                 }
                 continue;
             }
-            if (!run.complete && (polling || now - run.heardNanos >= pollInterval.toNanos())) {
+            if (!run.complete && run.held == null && (polling || now - run.heardNanos >= pollInterval.toNanos())) {
                 quiet.add(entry.getKey());
             }
         }

@@ -275,6 +275,38 @@ class ClusterTest {
     }
 
     @Test
+    void whileRedisIsDownTheDashboardOfEveryNodeStillSeesTheRunsOfEveryNode() {
+        Map<String, WsClient> dashboards = new LinkedHashMap<>();
+        nodes.forEach((id, node) -> dashboards.put(id, WsClient.connect(http,
+                URI.create(node.url().replaceFirst("^http", "ws") + "/api/v2/stream?workflowId=paced"))));
+        List<String> runs = new ArrayList<>();
+        try {
+            Redis.stop();
+            for (int i = 0; i < 12; i++) {
+                runs.add(execute(List.of("a", "b", "c").get(i % 3), "paced", "{\"lines\": 2, \"pause\": \"0.1\"}"));
+            }
+            for (String runId : runs) {
+                assertThat(awaitEnd(node("b"), runId).path("status").asText()).isEqualTo("success");
+            }
+            dashboards.forEach((id, dashboard) -> dashboard.awaitMessages("every run's start and end on " + id,
+                    messages -> runs.stream().allMatch(runId -> messages.stream()
+                            .filter(m -> m.json().path("runId").asText().equals(runId)).map(WsClient.Message::type).toList()
+                            .containsAll(List.of("run_start", "run_complete"))), Duration.ofSeconds(30)));
+        } finally {
+            Redis.start();
+        }
+        dashboards.forEach((id, dashboard) -> {
+            for (String runId : runs) {
+                List<String> types = dashboard.messages().stream().filter(m -> m.json().path("runId").asText().equals(runId))
+                        .map(WsClient.Message::type).filter(type -> !type.equals("run_progress")).toList();
+                assertThat(types).as("run %s on the dashboard of %s, each once and in order", runId, id)
+                        .isIn(List.of("run_queued", "run_start", "run_complete"), List.of("run_start", "run_complete"));
+            }
+            dashboard.close();
+        });
+    }
+
+    @Test
     void aCancelSentToANodeThatDoesNotExecuteTheRunStopsIt() {
         String runId = execute("b", "endless", null);
         String executor = executorOf(awaitFirstLog(node("b"), runId));

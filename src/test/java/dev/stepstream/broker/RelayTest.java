@@ -2,6 +2,7 @@ package dev.stepstream.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stepstream.events.RunEvent;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.ManualClock;
@@ -104,5 +105,40 @@ class RelayTest {
 
         assertThat(hub.timeline()).containsExactly("run_queued " + inOrder.runId, "run_start " + inOrder.runId,
                 "run_start " + startedFirst.runId);
+    }
+    @Test
+    void aSlowRepairOfOneRunsGapHoldsBackThatRunAloneAndItsEventsComeInOrderAfterIt() throws Exception {
+        CountDownLatch storeAnswers = new CountDownLatch(1);
+        Store slowReads = (Store) java.lang.reflect.Proxy.newProxyInstance(Store.class.getClassLoader(),
+                new Class<?>[] {Store.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("events")) {
+                        storeAnswers.await(); // a read that takes as long as the test says
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        relay.close();
+        relay = new Relay(slowReads, hub, hub, Duration.ofSeconds(10), () -> true, runId -> { }, runId -> { }, clock);
+
+        RunLog gappy = new RunLog(store);
+        List<RunEvent> events = new java.util.ArrayList<>(List.of(gappy.runStart(), gappy.stepStart()));
+        events.addAll(gappy.logs(5));
+        dev.stepstream.testing.Commits.commit(store, events);
+        relay.follow(gappy.runId);
+        relay.remote(events.subList(0, 1));
+        relay.remote(events.subList(5, 6)); // seqs 2 to 5 were lost on the way: a repair reads them
+        relay.remote(events.subList(6, 7)); // and this waits behind it
+
+        RunLog other = new RunLog(store);
+        relay.local(List.of(other.runStart(), other.stepStart()));
+        drain();
+        assertThat(hub.seqs(other.runId)).as("another run's events, while the repair waits on the store").containsExactly(1L, 2L);
+        assertThat(hub.seqs(gappy.runId)).containsExactly(1L);
+
+        storeAnswers.countDown();
+        assertThat(hub.awaitSeq(gappy.runId, 7, Duration.ofSeconds(10))).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
     }
 }
