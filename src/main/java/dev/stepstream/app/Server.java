@@ -9,6 +9,7 @@ import dev.stepstream.broker.LocalBroker;
 import dev.stepstream.broker.PollingBroker;
 import dev.stepstream.broker.RedisBroker;
 import dev.stepstream.events.EventLog;
+import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.execution.Executor;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.logging.StepLogEcho;
@@ -34,7 +35,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,7 +102,7 @@ public final class Server implements AutoCloseable {
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Metrics metrics = new Metrics(version());
         Store store = Stores.open(config.db(), config.dataDir());
-        Config.Cluster cluster = config.cluster();
+        ClusterSettings cluster = config.cluster();
         // This node writes as the node it is: the store refuses its events for a run it no longer holds.
         EventLog eventLog = new EventLog(metrics.eventLog().timed(batch -> store.commit(cluster.nodeId(), batch)),
                 EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);

@@ -1,7 +1,7 @@
 package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.stepstream.workflow.Durations;
+import dev.stepstream.time.Durations;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -10,7 +10,7 @@ import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.execution.steps.StepActions;
 import dev.stepstream.json.Json;
-import dev.stepstream.workflow.Durations;
+import dev.stepstream.time.Durations;
 import dev.stepstream.workflow.ExpressionException;
 import dev.stepstream.workflow.Expressions;
 import dev.stepstream.workflow.Step;

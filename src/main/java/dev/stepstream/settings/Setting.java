@@ -1,6 +1,6 @@
 package dev.stepstream.settings;
 
-import dev.stepstream.workflow.Durations;
+import dev.stepstream.time.Durations;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;

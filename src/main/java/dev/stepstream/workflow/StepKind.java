@@ -1,5 +1,6 @@
 package dev.stepstream.workflow;
 
+import dev.stepstream.time.Durations;
 import java.util.Locale;
 
 /**

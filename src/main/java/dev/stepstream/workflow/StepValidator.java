@@ -3,6 +3,7 @@ package dev.stepstream.workflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.stepstream.time.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;

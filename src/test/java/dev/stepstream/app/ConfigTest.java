@@ -3,6 +3,7 @@ package dev.stepstream.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.settings.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ class ConfigTest {
         Config config = Config.resolve(Map.of("db", "jdbc:postgresql://db/stepstream", "node-id", "web-1", "lease", "9s",
                 "poll-interval", "250ms"), Map.of("STEPSTREAM_REDIS", "redis://cache:6379"));
         assertThat(config.redis()).isEqualTo("redis://cache:6379");
-        assertThat(config.cluster()).isEqualTo(new Config.Cluster("web-1", java.time.Duration.ofSeconds(9),
+        assertThat(config.cluster()).isEqualTo(new ClusterSettings("web-1", java.time.Duration.ofSeconds(9),
                 java.time.Duration.ofMillis(250)));
         Config defaults = Config.resolve(Map.of(), Map.of());
         assertThat(defaults.cluster().lease()).isEqualTo(java.time.Duration.ofSeconds(15));

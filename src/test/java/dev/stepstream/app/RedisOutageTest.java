@@ -2,6 +2,7 @@ package dev.stepstream.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
@@ -25,7 +26,7 @@ class RedisOutageTest {
 
     private static TestServer node(Path dataDir, Postgres postgres, String nodeId) {
         return TestServer.start(dataDir, config -> config.withDb(postgres.url()).withRedis(Redis.URL)
-                .withCluster(new Config.Cluster(nodeId, Duration.ofSeconds(3), Duration.ofMillis(200))));
+                .withCluster(new ClusterSettings(nodeId, Duration.ofSeconds(3), Duration.ofMillis(200))));
     }
 
     @Test

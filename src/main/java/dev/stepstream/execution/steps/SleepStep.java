@@ -4,7 +4,7 @@ import dev.stepstream.execution.StepAction;
 import dev.stepstream.execution.StepContext;
 import dev.stepstream.execution.StepFailedException;
 import dev.stepstream.execution.StepResult;
-import dev.stepstream.workflow.Durations;
+import dev.stepstream.time.Durations;
 import java.time.Duration;
 
 /** {@code type: sleep}: waits {@code duration}; cancel and timeout interrupt the wait. */

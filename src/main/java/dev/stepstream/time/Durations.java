@@ -1,4 +1,4 @@
-package dev.stepstream.workflow;
+package dev.stepstream.time;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;

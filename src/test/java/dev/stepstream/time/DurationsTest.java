@@ -1,4 +1,4 @@
-package dev.stepstream.workflow;
+package dev.stepstream.time;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
