@@ -189,8 +189,10 @@ public final class Executor implements AutoCloseable {
             boolean woken;
             lock.lock();
             try {
-                if (!wakeRequested && !closed) {
-                    clock.awaitNanos(wake, pollInterval.toNanos());
+                // Until woken, closed, or a poll interval of the clock has passed (a wait may end early).
+                long due = clock.nanoTime() + pollInterval.toNanos();
+                while (!wakeRequested && !closed && due - clock.nanoTime() > 0) {
+                    clock.awaitNanos(wake, due - clock.nanoTime());
                 }
                 if (closed) {
                     return;
