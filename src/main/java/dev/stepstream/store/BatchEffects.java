@@ -153,6 +153,9 @@ final class BatchEffects {
     private static void moveTo(RunEffect run, RunStatus next) {
         if (run.from == null) {
             run.from = Arrays.stream(RunStatus.values()).filter(status -> status.canMoveTo(next)).toList();
+            if (run.from.isEmpty()) {
+                throw new IllegalArgumentException("no run can move to " + next.wire());
+            }
         } else {
             (run.status == null ? RunStatus.RUNNING : run.status).checkTransition(next);
         }

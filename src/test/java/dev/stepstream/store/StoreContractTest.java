@@ -1007,6 +1007,11 @@ abstract class StoreContractTest {
                 log.stepLog("a", "after its end in the same batch"))))
                 .hasMessageContaining("a run that is failed takes no step_log");
         assertThat(store.events(twice, 0, 100)).as("nothing of a refused batch is stored").isEmpty();
+
+        UUID backwards = queuedRun("a");
+        assertThatThrownBy(() -> Commits.commit(store, List.of(new Log(backwards).runComplete("queued", 0, null))))
+                .as("a bug's event, refused as wrong (not retried as if the database were down)")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no run can move to queued");
     }
 
     @Test
