@@ -105,6 +105,7 @@ final class NodeLease implements AutoCloseable {
 
     private void renewLoop() {
         Duration wait = renewEvery();
+        boolean failing = false;
         try {
             while (!clock.await(stop, wait)) {
                 try {
@@ -117,15 +118,22 @@ final class NodeLease implements AutoCloseable {
                                 + " stopping them here and registering again");
                         lapsed.run();
                         lost();
+                        // From now, not from when the renewal was asked: that call may have waited
+                        // long for the database, and a lease that ends in the past is taken at once.
+                        asked = clock.nanoTime();
+                        now = clock.now();
                         store.registerNode(nodeId, now, now.plus(lease));
                         held(asked);
                     }
-                    adopt(now.minus(grace()));
-                    wait = renewEvery();
+                    adopt(clock.now().minus(grace()));
+                    // The next renewal a third of a lease after this one was asked, however long it took.
+                    wait = Duration.ofNanos(Math.max(0, renewEvery().toNanos() - (clock.nanoTime() - asked)));
+                    failing = false;
                 } catch (RuntimeException e) {
-                    if (wait.equals(renewEvery())) {
+                    if (!failing) {
                         log.warn("could not renew this node's lease (retrying every {}): {}", retryEvery(), e.getMessage());
                     }
+                    failing = true;
                     wait = retryEvery();
                 }
             }
