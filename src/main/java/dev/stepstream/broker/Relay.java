@@ -3,7 +3,6 @@ package dev.stepstream.broker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
-import dev.stepstream.events.RunStatus;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.store.ActiveRun;
 import dev.stepstream.store.Store;
@@ -247,12 +246,13 @@ final class Relay implements AutoCloseable {
         }
     }
 
+    /** What was delivered of the run, made empty the first time the relay hears of it. */
+    private RunState state(UUID runId) {
+        return runs.computeIfAbsent(runId, id -> new RunState());
+    }
+
     private void queued(Queued queued) {
-        RunState run = runs.get(queued.runId());
-        if (run == null) {
-            run = new RunState();
-            runs.put(queued.runId(), run);
-        }
+        RunState run = state(queued.runId());
         run.heardNanos = clock.nanoTime();
         if (run.delivered == 0 && !run.announced) {
             run.announced = true;
@@ -264,8 +264,7 @@ final class Relay implements AutoCloseable {
         RunState run = runs.get(follow.runId());
         if (follow.on()) {
             if (run == null) {
-                run = new RunState();
-                runs.put(follow.runId(), run);
+                run = state(follow.runId());
                 if (!pushing.getAsBoolean()) {
                     // Nothing will be pushed: what is stored now is the topic's history, the rest comes by
                     // polls. The all-runs stream still gets the run-level events up to there, first.
@@ -289,11 +288,7 @@ final class Relay implements AutoCloseable {
         List<RunEvent> out = new ArrayList<>(events.size());
         long now = clock.nanoTime();
         for (RunEvent event : events) {
-            RunState run = runs.get(event.runId());
-            if (run == null) {
-                run = new RunState();
-                runs.put(event.runId(), run);
-            }
+            RunState run = state(event.runId());
             run.heardNanos = now;
             if (event.seq() <= run.delivered) {
                 continue;
@@ -388,28 +383,6 @@ final class Relay implements AutoCloseable {
         }
     }
 
-    /** Delivers the run's stored events after what was delivered, up to {@code upTo}; true when all came. */
-    private boolean fill(UUID runId, RunState run, long upTo) {
-        while (run.delivered < upTo) {
-            int want = (int) Math.min(PAGE, upTo - run.delivered);
-            List<RunEvent> page = store.events(runId, run.delivered, want);
-            List<RunEvent> next = new ArrayList<>(page.size());
-            for (RunEvent event : page) {
-                if (event.seq() != run.delivered + next.size() + 1) {
-                    break;
-                }
-                next.add(event);
-            }
-            if (next.isEmpty()) {
-                return false;
-            }
-            hub.committed(next);
-            repairedFromStore(next.size());
-            advance(run, next.getLast());
-        }
-        return true;
-    }
-
     /**
      * Compares followed runs that have been quiet for a poll interval (all of them while the
      * transport is down) with the store, and delivers what is missing. A run of which nothing
@@ -469,7 +442,7 @@ final class Relay implements AutoCloseable {
                     advance(run, lastEvent.getFirst());
                 }
             } else {
-                fill(runId, run, last);
+                repair(runId, run, last);
             }
         }
     }
@@ -484,12 +457,9 @@ final class Relay implements AutoCloseable {
         Instant since = (lastRunPoll == null ? wall : lastRunPoll).minus(pollInterval).minus(POLL_MARGIN);
         lastRunPoll = wall;
         for (ActiveRun active : store.activeRuns(since)) {
-            RunState run = runs.get(active.runId());
-            if (run == null) {
-                run = new RunState();
-                runs.put(active.runId(), run);
-            }
-            if (active.status() == RunStatus.QUEUED && run.delivered == 0 && !run.announced) {
+            RunState run = state(active.runId());
+            if (run.delivered == 0 && !run.announced) {
+                // Queued, or queued and started (or ended) since the last poll: its queueing comes first.
                 announce(run, active, now);
             }
             if (run.followed) {
@@ -500,15 +470,7 @@ final class Relay implements AutoCloseable {
             }
             run.heardNanos = now;
             run.polledSeq = active.lastSeq();
-            List<RunEvent> events = store.runLevelEvents(active.runId(), run.delivered);
-            if (!events.isEmpty() && events.getFirst().type() == EventType.RUN_START && !run.announced) {
-                announce(run, active, now); // queued and started between two polls: its queueing first all the same
-            }
-            if (!events.isEmpty()) {
-                hub.committed(events);
-                repairedFromStore(events.size());
-                advance(run, events.getLast());
-            }
+            deliverRunLevel(active.runId(), run, active.lastSeq());
         }
     }
 
