@@ -11,10 +11,7 @@ import dev.stepstream.stream.StreamSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -120,9 +117,9 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
             "Runs executed at once.");
     static final Setting<Integer> MAX_QUEUED_RUNS = Setting.integer("max-queued-runs", 10_000, 1, 10_000_000,
             "Runs that may wait for a slot.");
-    static final Setting<List<String>> ALLOWED_ORIGINS = Setting.of("allowed-origins", "ORIGINS", List.<String>of(),
+    static final Setting<List<String>> ALLOWED_ORIGINS = Setting.lowerCaseList("allowed-origins", "ORIGINS",
             "Browser origins (comma list, e.g. https://ops.example.com) allowed to open streams besides the server's own.",
-            Config::origins).defaultShownAs("none");
+            origin -> origin.matches("https?://[^/\\s]+"), "origins like https://ops.example.com").defaultShownAs("none");
 
     /** Every setting of {@code serve}, in the order {@code --help} lists them: the one table. */
     public static final List<Setting<?>> SETTINGS = Stream.of(
@@ -171,21 +168,5 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
         } catch (UnknownHostException e) {
             throw settings.wrong(HOST, "unknown host \"" + host + "\"");
         }
-    }
-
-    /** A comma list of origins, each scheme://host[:port], normalised to lower case. */
-    private static List<String> origins(String text) {
-        if (text.isBlank()) {
-            return List.of();
-        }
-        List<String> origins = new ArrayList<>();
-        for (String origin : text.split(",")) {
-            String trimmed = origin.trim().toLowerCase(Locale.ROOT);
-            if (!trimmed.matches("https?://[^/\\s]+")) {
-                throw new IllegalArgumentException("expected origins like https://ops.example.com, got \"" + origin.trim() + "\"");
-            }
-            origins.add(trimmed);
-        }
-        return List.copyOf(origins);
     }
 }

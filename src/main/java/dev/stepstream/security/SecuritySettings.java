@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -46,9 +45,9 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
     public static final Setting<String> TLS_CERT = Setting.text("tls-cert", "FILE", null,
             "PEM certificate chain: serve HTTPS and WSS (with --tls-key).");
     public static final Setting<String> TLS_KEY = Setting.text("tls-key", "FILE", null, "PEM private key of --tls-cert.");
-    public static final Setting<List<String>> HTTP_ALLOW = Setting.of("http-allow", "HOSTS", List.<String>of(),
+    public static final Setting<List<String>> HTTP_ALLOW = Setting.lowerCaseList("http-allow", "HOSTS",
             "Host patterns http steps may reach (comma list: api.example.com, *.example.com, 10.0.0.5:8080).",
-            SecuritySettings::hostPatterns).defaultShownAs("any host but this server and link-local addresses");
+            HttpTargets::validPattern, "host patterns like api.example.com, *.example.com or 10.0.0.5:8080").defaultShownAs("any host but this server and link-local addresses");
     public static final Setting<Rate> RATE_LIMIT = Setting.of("rate-limit", "RATE", new Rate(100, Duration.ofSeconds(1)),
             "Requests per client.", Rate::parse);
     public static final Setting<Rate> STREAM_RATE_LIMIT = Setting.of("stream-rate-limit", "RATE",
@@ -166,22 +165,6 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
                 settings.get(IDLE_TIMEOUT));
         return new SecuritySettings(tokensFile, jwtSecret, jwtPublicKey, issuer, audience, settings.get(TRUST_PROXY),
                 tlsCert, tlsKey, settings.get(HTTP_ALLOW), limits);
-    }
-
-    private static List<String> hostPatterns(String text) {
-        List<String> patterns = new ArrayList<>();
-        if (text.isBlank()) {
-            return List.of();
-        }
-        for (String pattern : text.split(",")) {
-            String trimmed = pattern.trim().toLowerCase(Locale.ROOT);
-            if (!HttpTargets.validPattern(trimmed)) {
-                throw new IllegalArgumentException("expected host patterns like api.example.com, *.example.com or"
-                        + " 10.0.0.5:8080, got \"" + pattern.trim() + "\"");
-            }
-            patterns.add(trimmed);
-        }
-        return List.copyOf(patterns);
     }
 
     private static Path path(Settings settings, Setting<String> setting) {

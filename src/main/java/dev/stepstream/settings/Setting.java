@@ -2,8 +2,11 @@ package dev.stepstream.settings;
 
 import dev.stepstream.time.Durations;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * One setting of {@code serve}, defined once: its name (the flag {@code --name}, the variable
@@ -79,6 +82,28 @@ public final class Setting<T> {
     public static Setting<Duration> duration(String name, Duration defaultValue, String help) {
         return new Setting<>(name, "DURATION", defaultValue, defaultValue == null ? null : Durations.format(defaultValue),
                 help, Setting::positiveDuration, false);
+    }
+
+    /**
+     * A comma list, empty by default (and when blank), each item trimmed and in lower case, and
+     * each one {@code valid}, else the error says it expected {@code expected} and names the item.
+     */
+    public static Setting<List<String>> lowerCaseList(String name, String label, String help,
+                                                      Predicate<String> valid, String expected) {
+        return of(name, label, List.<String>of(), help, text -> {
+            List<String> items = new ArrayList<>();
+            if (text.isBlank()) {
+                return List.of();
+            }
+            for (String item : text.split(",")) {
+                String trimmed = item.trim().toLowerCase(Locale.ROOT);
+                if (!valid.test(trimmed)) {
+                    throw new IllegalArgumentException("expected " + expected + ", got \"" + item.trim() + "\"");
+                }
+                items.add(trimmed);
+            }
+            return List.copyOf(items);
+        });
     }
 
     /** A switch, off by default: {@code --name} alone turns it on, {@code --name=false} off. */

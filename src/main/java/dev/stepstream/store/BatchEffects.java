@@ -113,11 +113,7 @@ final class BatchEffects {
 
     private static void apply(RunEffect run, RunEvent event) {
         if (event.type() == EventType.STEP_LOG) {
-            if (run.from == null) {
-                run.from = List.of(RunStatus.RUNNING);
-            } else if (run.status != null && run.status != RunStatus.RUNNING) {
-                throw new IllegalArgumentException("a run that is " + run.status.wire() + " takes no " + event.type().wire());
-            }
+            requireRunning(run, event.type());
             return; // only lastSeq, which every event moves; its payload is not even parsed
         }
         JsonNode payload = event.payload();
@@ -135,14 +131,23 @@ final class BatchEffects {
                 run.error = optionalText(payload, "error");
             }
             case STEP_START, STEP_COMPLETE, VARIABLE_CHANGE -> {
-                if (run.from == null) {
-                    run.from = List.of(RunStatus.RUNNING);
-                } else if (run.status != null && run.status != RunStatus.RUNNING) {
-                    throw new IllegalArgumentException("a run that is " + run.status.wire() + " takes no " + event.type().wire());
-                }
+                requireRunning(run, event.type());
                 applyToStepsAndVariables(run, event.type(), payload, time);
             }
-            case STEP_LOG -> { }
+            case STEP_LOG -> { } // handled above
+        }
+    }
+
+    /**
+     * A step's or variable's event needs a running run: as the batch's first event of the run,
+     * a stored status of running (checked by the commit); later, no status change before it in
+     * the batch but to running.
+     */
+    private static void requireRunning(RunEffect run, EventType type) {
+        if (run.from == null) {
+            run.from = List.of(RunStatus.RUNNING);
+        } else if (run.status != null && run.status != RunStatus.RUNNING) {
+            throw new IllegalArgumentException("a run that is " + run.status.wire() + " takes no " + type.wire());
         }
     }
 
