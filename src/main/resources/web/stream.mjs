@@ -5,6 +5,7 @@ import { openSocket } from './api.mjs';
 import { reconnects } from './closecodes.mjs';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+const SLICE_MS = 8;
 
 export class RunStream {
   /**
@@ -23,6 +24,10 @@ export class RunStream {
     this.stopped = false;
     this.socket = null;
     this.timer = null;
+    this.pending = [];    // lines and closes received, not yet handled (from pendingFrom on)
+    this.pendingFrom = 0;
+    this.draining = false;
+    this.skipping = false; // after a gap, until the socket that had it is closed
   }
 
   start() { this.connect('connecting'); return this; }
@@ -41,25 +46,54 @@ export class RunStream {
     const path = `/api/v2/workflows/runs/${this.runId}/stream?batch=1&after=${this.lastSeq}`;
     const socket = this.socket = openSocket(path);
     socket.onmessage = (msg) => this.receive(msg.data);
-    socket.onclose = (ev) => {
-      if (socket !== this.socket || this.stopped) return;
-      this.socket = null;
-      if (ev.code === 1000) { this.sink.onState('done'); return; }
-      if (ev.code === 1008) { this.sink.onState('unauthorized'); return; }
-      if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
-      const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
-      this.failures++;
-      this.sink.onState('reconnecting');
-      this.timer = setTimeout(() => this.connect('reconnecting'), delay);
-    };
+    // In order after the frames before it, which may still be waiting to be folded in.
+    socket.onclose = (ev) => this.enqueue(() => this.closed(socket, ev));
   }
 
+  closed(socket, ev) {
+    this.skipping = false;
+    if (socket !== this.socket || this.stopped) return;
+    this.socket = null;
+    if (ev.code === 1000) { this.sink.onState('done'); return; }
+    if (ev.code === 1008) { this.sink.onState('unauthorized'); return; }
+    if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
+    const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
+    this.failures++;
+    this.sink.onState('reconnecting');
+    this.timer = setTimeout(() => this.connect('reconnecting'), delay);
+  }
+
+  /**
+   * Takes a frame's lines in. They are folded in slices of at most SLICE_MS, yielding to the
+   * page between slices, so that a burst of history (a 64 KiB frame holds hundreds of events,
+   * and many arrive at once) never holds the main thread long, however slow the machine.
+   */
   receive(data) {
+    for (const line of data.split('\n')) if (line) this.pending.push(line);
+    if (!this.draining) this.drain();
+  }
+
+  enqueue(action) {
+    this.pending.push(action);
+    if (!this.draining) this.drain();
+  }
+
+  drain() {
+    if (this.stopped) return;
+    const deadline = performance.now() + SLICE_MS;
     const events = [];
-    for (const line of data.split('\n')) {
-      if (!line) continue;
-      const env = JSON.parse(line);
+    let i = this.pendingFrom;
+    while (i < this.pending.length && performance.now() < deadline) {
+      const item = this.pending[i++];
+      if (typeof item === 'function') {
+        if (events.length) this.sink.onEvents(events.splice(0));
+        item();
+        continue;
+      }
+      if (this.skipping) continue;
+      const env = JSON.parse(item);
       if (env.type === 'caught_up') {
+        if (events.length) this.sink.onEvents(events.splice(0));
         this.failures = 0;
         this.sink.onState('live');
         continue;
@@ -69,11 +103,22 @@ export class RunStream {
       if (env.seq !== this.lastSeq + 1) {
         // A gap would mean a lost event: start over from what we have.
         console.warn(`stepstream: expected seq ${this.lastSeq + 1}, got ${env.seq}; resuming`);
+        this.skipping = true; // the rest of this socket's lines, up to its close
         this.drop();
-        break;
+        continue;
       }
       this.lastSeq = env.seq;
       events.push(env);
+    }
+    if (i < this.pending.length) {
+      if (i > 4096) { this.pending.splice(0, i); i = 0; }
+      this.pendingFrom = i;
+      this.draining = true;
+      setTimeout(() => this.drain(), 0);
+    } else {
+      this.pending = [];
+      this.pendingFrom = 0;
+      this.draining = false;
     }
     if (events.length) this.sink.onEvents(events);
   }
