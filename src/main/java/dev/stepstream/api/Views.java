@@ -1,11 +1,14 @@
 package dev.stepstream.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunSummary;
 import dev.stepstream.store.StoredWorkflow;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 
 /** The JSON shapes of docs/api.md, in one place. */
 final class Views {
@@ -42,15 +45,33 @@ final class Views {
         putTime(node, "startedAt", run.startedAt());
         putTime(node, "finishedAt", run.finishedAt());
         node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
+        Map<String, JsonNode> needs = needs(run.definition());
         var steps = node.putArray("steps");
         for (RunDetail.StepState step : run.steps()) {
             ObjectNode s = steps.addObject().put("stepId", step.stepId()).put("stepName", step.stepName())
                     .put("status", step.status().wire()).put("attempt", step.attempt());
             putTime(s, "startedAt", step.startedAt());
             s.put("duration", step.durationMs()).put("error", step.error());
+            s.set("needs", needs.getOrDefault(step.stepId(), Json.MAPPER.createArrayNode()));
+            s.set("outputs", step.outputs() == null ? Json.object() : step.outputs());
         }
         node.set("variables", run.variables());
         return node;
+    }
+
+    /** Each step's {@code needs} as the run's definition lists them (an empty list for none). */
+    private static Map<String, JsonNode> needs(byte[] definition) {
+        Map<String, JsonNode> needs = new HashMap<>();
+        if (definition == null) {
+            return needs;
+        }
+        for (JsonNode step : Json.parseTrusted(definition).path("steps")) {
+            JsonNode list = step.get("needs");
+            if (list != null && list.isArray()) {
+                needs.put(step.path("id").asText(), list);
+            }
+        }
+        return needs;
     }
 
     private static void putTime(ObjectNode node, String field, Instant time) {

@@ -58,9 +58,10 @@ final class BatchEffects {
     }
 
     /**
-     * A step's net change. Status, attempt, duration and error are always written (step_start
-     * clears duration and error); startedAt only when a step_start was in the batch, so that a
-     * step_complete keeps the stored start, and a step skipped without starting has none.
+     * A step's net change. Status, attempt, duration, error and outputs are always written
+     * (step_start clears duration, error and outputs); startedAt only when a step_start was in
+     * the batch, so that a step_complete keeps the stored start, and a step skipped without
+     * starting has none.
      */
     static final class StepEffect {
         final String stepId;
@@ -70,6 +71,8 @@ final class BatchEffects {
         Long startedAt;
         Long durationMs;
         String error;
+        /** The outputs as JSON bytes, or null for none. */
+        byte[] outputs;
 
         StepEffect(String stepId) {
             this.stepId = stepId;
@@ -176,6 +179,7 @@ final class BatchEffects {
                 step.startedAt = time;
                 step.durationMs = null;
                 step.error = null;
+                step.outputs = null;
             }
             case STEP_COMPLETE -> {
                 StepEffect step = step(run, payload);
@@ -183,6 +187,8 @@ final class BatchEffects {
                 step.attempt = integer(payload, "attempt");
                 step.durationMs = optionalLong(payload, "duration");
                 step.error = optionalText(payload, "error");
+                JsonNode outputs = payload.get("outputs");
+                step.outputs = outputs == null || outputs.isNull() ? null : Json.bytes(outputs);
             }
             case VARIABLE_CHANGE -> {
                 String name = text(payload, "varName");

@@ -63,14 +63,15 @@ final class BatchWriter {
      * A null started_at keeps the stored one (see {@link StepEffect}).
      */
     private static final String UPSERT_STEP = """
-            INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt, started_at, duration_ms, error)
-            VALUES (?, (SELECT COALESCE(MAX(position) + 1, 0) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs)
+            VALUES (?, (SELECT COALESCE(MAX(position) + 1, 0) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (run_id, step_id) DO UPDATE
                SET status = excluded.status,
                    attempt = excluded.attempt,
                    started_at = COALESCE(excluded.started_at, run_steps.started_at),
                    duration_ms = excluded.duration_ms,
-                   error = excluded.error""";
+                   error = excluded.error,
+                   outputs = excluded.outputs""";
 
     private static final String UPSERT_VARIABLE = """
             INSERT INTO run_variables (run_id, name, value) VALUES (?, ?, ?)
@@ -291,6 +292,7 @@ final class BatchWriter {
                     setLong(upsert, 7, step.startedAt);
                     setLong(upsert, 8, step.durationMs);
                     upsert.setString(9, step.error);
+                    upsert.setBytes(10, step.outputs);
                     upsert.addBatch();
                 }
             }

@@ -1,5 +1,6 @@
 package dev.stepstream.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
@@ -38,7 +39,7 @@ final class JdbcStore implements Store {
     private static final String SUMMARY_COLUMNS =
             "run_id, workflow_id, workflow_version, status, created_at, started_at, finished_at, duration_ms, error, last_seq";
     private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", inputs, definition";
-    private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error";
+    private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs";
 
     /**
      * Inserts version 1, or replaces the row with version + 1 only when the definition differs;
@@ -131,8 +132,9 @@ final class JdbcStore implements Store {
     public void createRun(NewRun run) {
         db.write("create run " + run.runId(), connection -> {
             try (PreparedStatement insert = connection.prepareStatement("""
-                    INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0)""")) {
+                    INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq,
+                                      parent_run_id, parent_step_id, depth)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)""")) {
                 insert.setString(1, run.runId().toString());
                 insert.setString(2, run.workflowId());
                 insert.setInt(3, run.workflowVersion());
@@ -140,6 +142,10 @@ final class JdbcStore implements Store {
                 insert.setBytes(5, run.inputs());
                 insert.setBytes(6, run.definition());
                 insert.setLong(7, run.createdAt().toEpochMilli());
+                RunParent parent = run.parent();
+                insert.setString(8, parent == null ? null : parent.runId().toString());
+                insert.setString(9, parent == null ? null : parent.stepId());
+                insert.setInt(10, parent == null ? 0 : parent.depth());
                 insert.executeUpdate();
             }
             if (run.steps().isEmpty()) {
@@ -383,7 +389,8 @@ final class JdbcStore implements Store {
 
     /** The columns a claimed run comes back with. */
     private static final String CLAIM_COLUMNS =
-            "run_id, workflow_id, workflow_version, inputs, definition, created_at, last_seq, cancel_requested";
+            "run_id, workflow_id, workflow_version, inputs, definition, created_at, last_seq, cancel_requested,"
+            + " parent_run_id, parent_step_id, depth";
 
     @Override
     public void registerNode(String nodeId, Instant now, Instant leaseUntil) {
@@ -478,10 +485,21 @@ final class JdbcStore implements Store {
                         rows.getBytes("definition"),
                         Instant.ofEpochMilli(rows.getLong("created_at")),
                         rows.getLong("last_seq"),
-                        rows.getInt("cancel_requested") != 0));
+                        rows.getInt("cancel_requested") != 0,
+                        parent(rows)));
             }
         }
         return runs;
+    }
+
+    private static JsonNode outputs(byte[] json) {
+        return json == null ? null : Json.parseTrusted(json);
+    }
+
+    private static RunParent parent(ResultSet rows) throws SQLException {
+        String parentRunId = rows.getString("parent_run_id");
+        return parentRunId == null ? null
+                : new RunParent(UUID.fromString(parentRunId), rows.getString("parent_step_id"), rows.getInt("depth"));
     }
 
     @Override
@@ -578,7 +596,8 @@ final class JdbcStore implements Store {
                             rows.getInt("attempt"),
                             instant(rows, "started_at"),
                             nullableLong(rows, "duration_ms"),
-                            rows.getString("error"));
+                            rows.getString("error"),
+                            outputs(rows.getBytes("outputs")));
                     steps.computeIfAbsent(rows.getString("run_id"), id -> new ArrayList<>()).add(step);
                 }
             }

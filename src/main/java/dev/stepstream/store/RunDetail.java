@@ -16,7 +16,10 @@ public record RunDetail(UUID runId, String workflowId, int workflowVersion, RunS
                         Instant createdAt, Instant startedAt, Instant finishedAt, Long durationMs, String error,
                         long lastSeq, List<StepState> steps, ObjectNode variables, byte[] definition) {
 
-    /** One step's projection; {@code attempt} is 0 while pending. */
+    /**
+     * One step's projection; {@code attempt} is 0 while pending; {@code outputs} is null until
+     * a step_complete carried some (as that event carried them: each value cut at 16 KiB).
+     */
     public record StepState(String stepId, String stepName, StepStatus status, int attempt, Instant startedAt,
-                            Long durationMs, String error) {}
+                            Long durationMs, String error, JsonNode outputs) {}
 }

@@ -75,10 +75,18 @@ final class Fixtures {
         }
 
         RunEvent stepComplete(String stepId, String status, long duration, int attempt, String error) {
+            return stepComplete(stepId, status, duration, attempt, error, null);
+        }
+
+        /** {@code outputs} is JSON text, or null for none. */
+        RunEvent stepComplete(String stepId, String status, long duration, int attempt, String error, String outputs) {
             ObjectNode payload = Json.object().put("stepId", stepId).put("stepName", "Step " + stepId)
                     .put("status", status).put("duration", duration).put("attempt", attempt);
             if (error != null) {
                 payload.put("error", error);
+            }
+            if (outputs != null) {
+                payload.set("outputs", parse(outputs));
             }
             return next(EventType.STEP_COMPLETE, payload);
         }

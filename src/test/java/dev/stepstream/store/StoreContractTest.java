@@ -174,9 +174,9 @@ abstract class StoreContractTest {
         assertThat(run.lastSeq()).isZero();
         assertThat(run.variables()).isEmpty();
         assertThat(run.steps()).containsExactly(
-                new StepState("zeta", "Step zeta", StepStatus.PENDING, 0, null, null, null),
-                new StepState("alpha", "Step alpha", StepStatus.PENDING, 0, null, null, null),
-                new StepState("mid", "Step mid", StepStatus.PENDING, 0, null, null, null));
+                new StepState("zeta", "Step zeta", StepStatus.PENDING, 0, null, null, null, null),
+                new StepState("alpha", "Step alpha", StepStatus.PENDING, 0, null, null, null, null),
+                new StepState("mid", "Step mid", StepStatus.PENDING, 0, null, null, null, null));
     }
 
     @Test
@@ -244,12 +244,12 @@ abstract class StoreContractTest {
         Commits.commit(store, List.of(log.runStart(), log.stepStart("greet", 1)));
 
         assertThat(step(runId, "greet"))
-                .isEqualTo(new StepState("greet", "Step greet", StepStatus.RUNNING, 1, Log.timeOf(2), null, null));
+                .isEqualTo(new StepState("greet", "Step greet", StepStatus.RUNNING, 1, Log.timeOf(2), null, null, null));
 
         Commits.commit(store, List.of(log.stepLog("greet", "hello"), log.stepComplete("greet", "success", 40, 1, null)));
 
         assertThat(step(runId, "greet"))
-                .isEqualTo(new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 40L, null));
+                .isEqualTo(new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 40L, null, null));
         assertThat(step(runId, "later").status()).isEqualTo(StepStatus.PENDING);
     }
 
@@ -260,17 +260,46 @@ abstract class StoreContractTest {
         Commits.commit(store, List.of(log.runStart(), log.stepStart("call", 1), log.stepComplete("call", "failed", 5, 1, "HTTP 503")));
 
         assertThat(step(runId, "call"))
-                .isEqualTo(new StepState("call", "Step call", StepStatus.FAILED, 1, Log.timeOf(2), 5L, "HTTP 503"));
+                .isEqualTo(new StepState("call", "Step call", StepStatus.FAILED, 1, Log.timeOf(2), 5L, "HTTP 503", null));
 
         Commits.commit(store, List.of(log.stepStart("call", 2)));
 
         assertThat(step(runId, "call"))
-                .isEqualTo(new StepState("call", "Step call", StepStatus.RUNNING, 2, Log.timeOf(4), null, null));
+                .isEqualTo(new StepState("call", "Step call", StepStatus.RUNNING, 2, Log.timeOf(4), null, null, null));
 
         Commits.commit(store, List.of(log.stepComplete("call", "success", 7, 2, null)));
 
         assertThat(step(runId, "call"))
-                .isEqualTo(new StepState("call", "Step call", StepStatus.SUCCESS, 2, Log.timeOf(4), 7L, null));
+                .isEqualTo(new StepState("call", "Step call", StepStatus.SUCCESS, 2, Log.timeOf(4), 7L, null, null));
+    }
+
+    @Test
+    void aStepsOutputsAreTheLastCompletionsAndANewAttemptClearsThem() {
+        UUID runId = queuedRun("build");
+        Log log = new Log(runId);
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("build", 1),
+                log.stepComplete("build", "failed", 5, 1, "exited with code 1", "{\"version\":\"1.4.1\"}")));
+        assertThat(step(runId, "build").outputs()).isEqualTo(parse("{\"version\":\"1.4.1\"}"));
+
+        Commits.commit(store, List.of(log.stepStart("build", 2)));
+        assertThat(step(runId, "build").outputs()).as("a new attempt has none yet").isNull();
+
+        Commits.commit(store, List.of(log.stepComplete("build", "success", 7, 2, null, "{\"version\":\"1.4.2\",\"n\":{\"a\":[1]}}")));
+        assertThat(step(runId, "build").outputs()).isEqualTo(parse("{\"version\":\"1.4.2\",\"n\":{\"a\":[1]}}"));
+    }
+
+    @Test
+    void aClaimedRunKnowsTheRunAndStepThatStartedIt() {
+        UUID parentId = queuedRun("call");
+        UUID childId = UUID.randomUUID();
+        NewRun plain = newRun(childId, "hello", T0, "a");
+        store.createRun(new NewRun(plain.runId(), plain.workflowId(), plain.workflowVersion(), plain.definition(),
+                plain.inputs(), plain.createdAt(), plain.steps(), new RunParent(parentId, "call", 3)));
+        store.registerNode("node-a", NOW, NOW.plusSeconds(15));
+
+        assertThat(store.claimRun(childId, "node-a")).get().extracting(ClaimedRun::parent)
+                .isEqualTo(new RunParent(parentId, "call", 3));
+        assertThat(store.claimRun(parentId, "node-a")).get().extracting(ClaimedRun::parent).isNull();
     }
 
     @Test
@@ -281,7 +310,7 @@ abstract class StoreContractTest {
         Commits.commit(store, List.of(log.runStart(), log.stepComplete("maybe", "skipped", 0, 0, null)));
 
         assertThat(step(runId, "maybe"))
-                .isEqualTo(new StepState("maybe", "Step maybe", StepStatus.SKIPPED, 0, null, 0L, null));
+                .isEqualTo(new StepState("maybe", "Step maybe", StepStatus.SKIPPED, 0, null, 0L, null, null));
     }
 
     @Test
@@ -385,8 +414,8 @@ abstract class StoreContractTest {
         assertThat(run.error()).isNull();
         assertThat(run.lastSeq()).isEqualTo(8);
         assertThat(run.steps()).containsExactly(
-                new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 2L, null),
-                new StepState("set", "Step set", StepStatus.SUCCESS, 1, Log.timeOf(5), 1L, null));
+                new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 2L, null, null),
+                new StepState("set", "Step set", StepStatus.SUCCESS, 1, Log.timeOf(5), 1L, null, null));
         assertThat(run.variables()).isEqualTo(parse("{\"x\":1}"));
     }
 
