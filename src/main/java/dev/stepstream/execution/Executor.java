@@ -1,5 +1,6 @@
 package dev.stepstream.execution;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
@@ -9,8 +10,12 @@ import dev.stepstream.json.Json;
 import dev.stepstream.store.CancelTarget;
 import dev.stepstream.store.ClaimedRun;
 import dev.stepstream.store.NewRun;
+import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.RunParent;
+import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
+import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowValidator;
@@ -38,8 +43,13 @@ import org.slf4j.LoggerFactory;
  * also looks for cancels asked of this node's runs on other nodes. The node's lease, and the
  * adoption of the runs of nodes that died, are {@link NodeLease}'s.
  *
- * <p>Ownership: {@code running}, {@code closed} and {@code wakeRequested} are guarded by
- * {@code lock}, which is never held across I/O. A run's events have one producer at a time:
+ * <p>A run waiting for a child run ({@code type: workflow}) gives its slot back while it
+ * waits ({@code parked}), so that parents waiting on children can never take every slot and
+ * leave their children queued for ever.
+ *
+ * <p>Ownership: {@code running}, {@code parked}, {@code closed} and {@code wakeRequested} are
+ * guarded by {@code lock}, which is never held across I/O. {@code childWaits} is a concurrent
+ * map: the waiting steps' threads add and remove, the committer thread completes. A run's events have one producer at a time:
  * its driver while it runs; the node that claimed it to end it without running it (a cancel
  * before it started, a definition no longer valid); the node that adopted it from a dead one.
  */
@@ -63,6 +73,8 @@ public final class Executor implements AutoCloseable {
     }
 
     private static final Logger log = LoggerFactory.getLogger(Executor.class);
+    /** How often a step waiting for a child run looks at it, besides the wake of a local end. */
+    private static final Duration CHILD_POLL = Duration.ofSeconds(1);
 
     private final Store store;
     private final EventLog eventLog;
@@ -84,6 +96,9 @@ public final class Executor implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private final Map<UUID, RunDriver> running = new LinkedHashMap<>(); // guarded by lock
     private boolean wakeRequested;                                      // guarded by lock
+    private int parked;                                                 // guarded by lock
+    /** Child runs some step here waits for: completed when this node commits their run_complete. */
+    private final Map<UUID, java.util.concurrent.CompletableFuture<Void>> childWaits = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean closed;                                             // guarded by lock
     private Thread claimer;
 
@@ -111,7 +126,19 @@ public final class Executor implements AutoCloseable {
         this.lease = new NodeLease(store, eventLog, listener, nodeId, lease, alone, clock, this::wake, this::leaseLapsed);
         eventLog.addListener(new EventLog.Listener() {
             @Override
-            public void committed(List<RunEvent> batch) { }
+            public void committed(List<RunEvent> batch) {
+                if (childWaits.isEmpty()) {
+                    return; // the usual case: nothing more on the commit path
+                }
+                for (RunEvent event : batch) {
+                    if (event.type() == EventType.RUN_COMPLETE) {
+                        var wait = childWaits.get(event.runId());
+                        if (wait != null) {
+                            wait.complete(null);
+                        }
+                    }
+                }
+            }
 
             @Override
             public void lost(UUID runId) {
@@ -143,6 +170,10 @@ public final class Executor implements AutoCloseable {
      *         over all nodes; concurrent submits may pass it by a few)
      */
     public UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs) {
+        return submit(workflow, workflowVersion, inputs, null);
+    }
+
+    private UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent) {
         lock.lock();
         try {
             if (closed) {
@@ -158,7 +189,7 @@ public final class Executor implements AutoCloseable {
         List<NewRun.StepRef> steps = workflow.steps().stream()
                 .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
         store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                Json.bytes(inputs), Json.now(), steps));
+                Json.bytes(inputs), Json.now(), steps, parent));
         listener.queued(runId, workflow.id(), workflowVersion, Json.now());
         wake();
         return runId;
@@ -199,7 +230,7 @@ public final class Executor implements AutoCloseable {
                 }
                 woken = wakeRequested;
                 wakeRequested = false;
-                free = maxConcurrentRuns - running.size();
+                free = maxConcurrentRuns - running.size() + parked;
             } catch (InterruptedException e) {
                 return;
             } finally {
@@ -243,7 +274,7 @@ public final class Executor implements AutoCloseable {
         }
         listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
-                run.lastSeq(), eventLog, http, httpTargets, listener, lease);
+                run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns);
         lock.lock();
         try {
             if (closed) {
@@ -257,6 +288,92 @@ public final class Executor implements AutoCloseable {
         }
         Thread.ofVirtual().name("run-" + run.runId()).start(() -> drive(driver));
         return true;
+    }
+
+    /** What a step of run {@code runId}, at nesting {@code depth}, may do with child runs. */
+    private ChildRuns childRuns(UUID runId, String stepId, int depth) {
+        return new ChildRuns() {
+            @Override
+            public UUID start(String workflowId, JsonNode given) throws StepFailedException {
+                if (depth >= ChildRuns.MAX_DEPTH) {
+                    throw new StepFailedException("runs nest at most " + ChildRuns.MAX_DEPTH + " deep, and this run is at depth " + depth
+                            + ": it starts no run of \"" + workflowId + "\"");
+                }
+                StoredWorkflow stored = store.findWorkflow(workflowId)
+                        .orElseThrow(() -> new StepFailedException("no workflow \"" + workflowId + "\" exists"));
+                Workflow workflow;
+                ObjectNode inputs;
+                try {
+                    workflow = validator.validate(Json.parseTrusted(stored.definition()), workflowId);
+                } catch (InvalidException e) {
+                    throw new StepFailedException("workflow \"" + workflowId + "\" is not valid here: " + e.getMessage());
+                }
+                try {
+                    inputs = Inputs.bind(workflow.inputs(), given);
+                } catch (InvalidException e) {
+                    throw new StepFailedException("inputs for workflow \"" + workflowId + "\": " + e.getMessage());
+                }
+                try {
+                    return submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1));
+                } catch (OverCapacityException e) {
+                    throw new StepFailedException("could not start workflow \"" + workflowId + "\": " + e.getMessage());
+                }
+            }
+
+            @Override
+            public Ending await(UUID childId) throws InterruptedException {
+                return awaitChild(childId);
+            }
+
+            @Override
+            public void cancel(UUID childId) {
+                Executor.this.cancel(childId);
+            }
+        };
+    }
+
+    /**
+     * Waits until a child run has ended, its slot given back meanwhile. This node's commit of
+     * its run_complete wakes the wait at once; a child on another node is seen within a second.
+     */
+    private ChildRuns.Ending awaitChild(UUID childId) throws InterruptedException {
+        var ended = new java.util.concurrent.CompletableFuture<Void>();
+        childWaits.put(childId, ended);
+        park(1);
+        try {
+            while (true) {
+                try {
+                    Optional<RunDetail> child = store.findRun(childId);
+                    if (child.isEmpty()) {
+                        return new ChildRuns.Ending(RunStatus.FAILED, "the run is gone", Json.object());
+                    }
+                    if (child.get().status().isTerminal()) {
+                        return new ChildRuns.Ending(child.get().status(), child.get().error(), child.get().variables());
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("could not read child run {} (retrying): {}", childId, e.getMessage());
+                }
+                try {
+                    ended.get(CHILD_POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    // look again
+                }
+            }
+        } finally {
+            park(-1);
+            childWaits.remove(childId, ended);
+        }
+    }
+
+    private void park(int change) {
+        lock.lock();
+        try {
+            parked += change;
+            wakeRequested = true;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Ends a run that no driver owns, which this node has claimed. */

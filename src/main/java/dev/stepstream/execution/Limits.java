@@ -32,6 +32,24 @@ final class Limits {
         return value != null && json.length > MAX_VALUE_BYTES;
     }
 
+    /**
+     * Cuts each output value over {@value #MAX_VALUE_BYTES} bytes, in place: a string to that
+     * many UTF-8 bytes, another value to its JSON text cut so. True if any was cut.
+     */
+    static boolean cutOutputs(com.fasterxml.jackson.databind.node.ObjectNode outputs) {
+        boolean cut = false;
+        for (var field : outputs.properties()) {
+            JsonNode value = field.getValue();
+            String text = value.isTextual() ? value.textValue() : value.toString();
+            String shorter = cutOrNull(text);
+            if (shorter != null) {
+                field.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(shorter));
+                cut = true;
+            }
+        }
+        return cut;
+    }
+
     static String preview(String json) {
         return json.length() <= PREVIEW_CHARS ? json : json.substring(0, PREVIEW_CHARS) + "…";
     }

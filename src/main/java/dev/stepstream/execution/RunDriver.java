@@ -10,6 +10,7 @@ import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.execution.steps.StepActions;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.RunParent;
 import dev.stepstream.time.Durations;
 import dev.stepstream.workflow.ExpressionException;
 import dev.stepstream.workflow.Expressions;
@@ -18,7 +19,13 @@ import dev.stepstream.workflow.Workflow;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -34,12 +41,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Executes one run, on its own virtual thread, and is the only producer of its events.
  *
- * <p>Ownership: {@code lastSeq}, {@code variables} and {@code stepStatuses} are guarded by
- * {@code emitLock}, which is held while an event is numbered and appended, so the run's
- * events enter the log in seq order even when a script's two output readers log at once.
- * Each step attempt runs on a thread of its own so that the driver can stop it on timeout
- * or cancel; the driver alone interrupts it. {@code stop} is completed by another thread
- * (cancel, shutdown) and only read here.
+ * <p>A workflow whose steps have no {@code needs} runs them in order, one at a time. A graph
+ * ({@link Workflow#isGraph}) is scheduled by {@link #runGraph}: the run's thread starts each
+ * step whose needs have ended on a thread of its own (at most {@code maxParallel} at once), and
+ * learns of each end from a queue; it alone decides what starts or is skipped.
+ *
+ * <p>Ownership: {@code lastSeq}, {@code variables}, {@code stepStatuses} and {@code outputs}
+ * are guarded by {@code emitLock}, which is held while an event is numbered and appended, so
+ * the run's events enter the log in seq order, gapless, however many steps (and a script's two
+ * output readers) emit at once. Each step attempt runs on a thread of its own so that the
+ * driver can stop it on timeout or cancel; the step's thread alone interrupts it. {@code stop}
+ * is completed by another thread (cancel, shutdown) and only read here.
  */
 final class RunDriver {
     /**
@@ -63,16 +75,25 @@ final class RunDriver {
     private final dev.stepstream.workflow.HttpTargets httpTargets;
     private final RunListener listener;
     private final NodeLease lease;
+    private final RunParent parent;
+    private final Children children;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
+
+    /** Gives a step of this run the child runs it may start (a {@code workflow} step's). */
+    @FunctionalInterface
+    interface Children {
+        ChildRuns of(UUID runId, String stepId, int depth);
+    }
 
     private final ReentrantLock emitLock = new ReentrantLock();
     private long lastSeq;                                                   // guarded by emitLock
     private final Map<String, JsonNode> variables = new LinkedHashMap<>();  // guarded by emitLock
     private final Map<String, StepStatus> stepStatuses = new HashMap<>();   // guarded by emitLock
+    private final Map<String, JsonNode> outputs = new HashMap<>();          // guarded by emitLock
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
               EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets, RunListener listener,
-              NodeLease lease) {
+              NodeLease lease, RunParent parent, Children children) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -84,6 +105,8 @@ final class RunDriver {
         this.httpTargets = httpTargets;
         this.listener = listener;
         this.lease = lease;
+        this.parent = parent;
+        this.children = children;
     }
 
     UUID runId() {
@@ -97,43 +120,188 @@ final class RunDriver {
 
     void run() {
         long started = System.nanoTime();
-        emit(EventType.RUN_START, Json.object()
+        ObjectNode start = Json.object()
                 .put("workflowId", workflow.id())
                 .put("workflowVersion", workflowVersion)
-                .set("inputs", inputs));
-        RunStatus status = RunStatus.SUCCESS;
-        String error = null;
-        for (Step step : workflow.steps()) {
-            awaitLease();
-            if (stop.isDone()) {
-                status = stoppedStatus();
-                break;
-            }
-            StepOutcome outcome = runStep(step);
-            if (outcome.status() == StepStatus.CANCELLED) {
-                status = stoppedStatus();
-                break;
-            }
-            if (outcome.status() == StepStatus.FAILED && !step.continueOnError()) {
-                status = RunStatus.FAILED;
-                error = "step \"" + step.id() + "\" failed: " + outcome.error();
-                break;
-            }
+                .set("inputs", inputs);
+        if (parent != null) {
+            start.put("parentRunId", parent.runId().toString()).put("parentStepId", parent.stepId());
         }
+        emit(EventType.RUN_START, start);
+        Ending ending = workflow.isGraph() ? runGraph() : runInOrder();
         if (lost()) {
             log.warn("run {} stopped here: another node took it over, and ends it", runId);
             return;
         }
-        if (status == RunStatus.CANCELLED) {
-            error = "cancelled";
-        } else if (status == RunStatus.INTERRUPTED) {
-            error = "the server stopped while the run was running";
-        }
-        ObjectNode payload = Json.object().put("status", status.wire()).put("duration", millisSince(started));
+        String error = switch (ending.status()) {
+            case CANCELLED -> "cancelled";
+            case INTERRUPTED -> "the server stopped while the run was running";
+            default -> ending.error();
+        };
+        ObjectNode payload = Json.object().put("status", ending.status().wire()).put("duration", millisSince(started));
         if (error != null) {
             payload.put("error", error);
         }
         emit(EventType.RUN_COMPLETE, payload);
+    }
+
+    /** How a run ends: its status, and for a failed one, which step failed and why. */
+    private record Ending(RunStatus status, String error) {
+        static final Ending SUCCESS = new Ending(RunStatus.SUCCESS, null);
+
+        static Ending failed(Step step, String error) {
+            return new Ending(RunStatus.FAILED, "step \"" + step.id() + "\" failed: " + error);
+        }
+    }
+
+    /** v2's list: one step after the other; the first failure (without continueOnError) ends the run. */
+    private Ending runInOrder() {
+        for (Step step : workflow.steps()) {
+            awaitLease();
+            if (stop.isDone()) {
+                return new Ending(stoppedStatus(), null);
+            }
+            StepOutcome outcome = runStep(step);
+            if (outcome.status() == StepStatus.CANCELLED) {
+                return new Ending(stoppedStatus(), null);
+            }
+            if (outcome.status() == StepStatus.FAILED && !step.continueOnError()) {
+                return Ending.failed(step, outcome.error());
+            }
+        }
+        return Ending.SUCCESS;
+    }
+
+    /** A step of a graph that ended, as its thread tells the run's thread. */
+    private record Ended(int index, StepOutcome outcome) {}
+
+    /**
+     * A graph: a step starts when every step it needs has ended {@code success}, {@code skipped}
+     * or {@code failed} with continueOnError, at most {@code maxParallel} at once, in definition
+     * order among those ready. A step that failed (without continueOnError) or was cancelled
+     * makes every step that needs it, directly or not, end {@code skipped}, with an error naming
+     * the need; the others run on. The run ends when nothing more can start: {@code failed} if a
+     * step failed without continueOnError (the first such names the run's error), else
+     * {@code success}. A stop starts nothing more: the running steps end cancelled, the others
+     * stay pending.
+     *
+     * <p>All the state here is the run thread's own; the steps' threads only put their ends in
+     * {@code ends}, which has room for every step and the stop, so that no put ever waits.
+     */
+    private Ending runGraph() {
+        List<Step> steps = workflow.steps();
+        Map<String, Integer> indexOf = new HashMap<>();
+        for (int i = 0; i < steps.size(); i++) {
+            indexOf.put(steps.get(i).id(), i);
+        }
+        List<List<Integer>> dependents = new ArrayList<>();
+        int[] waitingOn = new int[steps.size()];
+        for (int i = 0; i < steps.size(); i++) {
+            dependents.add(new ArrayList<>());
+        }
+        for (int i = 0; i < steps.size(); i++) {
+            for (String need : steps.get(i).needs()) {
+                dependents.get(indexOf.get(need)).add(i);
+                waitingOn[i]++;
+            }
+        }
+        boolean[] settled = new boolean[steps.size()]; // started, or skipped for a need
+        TreeSet<Integer> ready = new TreeSet<>();
+        for (int i = 0; i < steps.size(); i++) {
+            if (waitingOn[i] == 0) {
+                ready.add(i);
+            }
+        }
+        BlockingQueue<Object> ends = new ArrayBlockingQueue<>(steps.size() + 1);
+        Object stopped = new Object();
+        stop.thenRun(() -> ends.add(stopped));
+        int running = 0;
+        Ending failure = null;
+        while (true) {
+            while (!stop.isDone() && running < workflow.maxParallel() && !ready.isEmpty()) {
+                awaitLease();
+                if (stop.isDone()) {
+                    break;
+                }
+                int index = ready.pollFirst();
+                settled[index] = true;
+                running++;
+                Step step = steps.get(index);
+                Thread.ofVirtual().name("run-" + runId + "-" + step.id()).start(() -> ends.add(new Ended(index, runStepSafely(step))));
+            }
+            if (running == 0) {
+                break;
+            }
+            Object next = take(ends);
+            if (next == stopped) {
+                continue;
+            }
+            Ended ended = (Ended) next;
+            running--;
+            Step step = steps.get(ended.index());
+            StepOutcome outcome = ended.outcome();
+            if (stop.isDone()) {
+                continue; // nothing more starts, nothing is skipped: what did not run stays pending
+            }
+            boolean blocks = outcome.status() == StepStatus.CANCELLED
+                    || (outcome.status() == StepStatus.FAILED && !step.continueOnError());
+            if (outcome.status() == StepStatus.FAILED && !step.continueOnError() && failure == null) {
+                failure = Ending.failed(step, outcome.error());
+            }
+            if (blocks) {
+                String why = "needs \"" + step.id() + "\", which " + (outcome.status() == StepStatus.CANCELLED ? "was cancelled" : "failed");
+                skipDependents(steps, ended.index(), why, dependents, settled, ready);
+            } else {
+                for (int dependent : dependents.get(ended.index())) {
+                    if (--waitingOn[dependent] == 0 && !settled[dependent]) {
+                        ready.add(dependent);
+                    }
+                }
+            }
+        }
+        if (stop.isDone()) {
+            return new Ending(stoppedStatus(), null);
+        }
+        return failure != null ? failure : Ending.SUCCESS;
+    }
+
+    /** Every step that needs the one at {@code index}, directly or not, ends skipped, in definition order. */
+    private void skipDependents(List<Step> steps, int index, String why, List<List<Integer>> dependents,
+                                boolean[] settled, TreeSet<Integer> ready) {
+        TreeSet<Integer> toSkip = new TreeSet<>();
+        ArrayDeque<Integer> todo = new ArrayDeque<>(dependents.get(index));
+        while (!todo.isEmpty()) {
+            int dependent = todo.pop();
+            if (!settled[dependent] && toSkip.add(dependent)) {
+                todo.addAll(dependents.get(dependent));
+            }
+        }
+        for (int dependent : toSkip) {
+            settled[dependent] = true;
+            ready.remove(dependent);
+            Step skipped = steps.get(dependent);
+            String reason = skipped.needs().contains(steps.get(index).id()) ? why
+                    : "a step it needs was skipped: " + why;
+            complete(skipped, StepStatus.SKIPPED, 0, 0, reason, null);
+        }
+    }
+
+    private static Object take(BlockingQueue<Object> queue) {
+        try {
+            return queue.take();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException("the run driver is never interrupted", e);
+        }
+    }
+
+    /** {@link #runStep} on a step's own thread: an engine fault fails the step, not the run's scheduler. */
+    private StepOutcome runStepSafely(Step step) {
+        try {
+            return runStep(step);
+        } catch (RuntimeException | Error e) {
+            log.error("step {} of run {} failed inside the engine", step.id(), runId, e);
+            return new StepOutcome(StepStatus.FAILED, "internal error: " + e, null);
+        }
     }
 
     /**
@@ -179,16 +347,16 @@ final class RunDriver {
         return stop.getNow(StopReason.CANCEL) == StopReason.SHUTDOWN ? RunStatus.INTERRUPTED : RunStatus.CANCELLED;
     }
 
-    private record StepOutcome(StepStatus status, String error) {}
+    private record StepOutcome(StepStatus status, String error, ObjectNode outputs) {}
 
     private StepOutcome runStep(Step step) {
         try {
             if (step.when() != null && !Expressions.test(step.when(), scope())) {
-                return complete(step, StepStatus.SKIPPED, 0, 0, null);
+                return complete(step, StepStatus.SKIPPED, 0, 0, null, null);
             }
         } catch (ExpressionException e) {
             emitStepStart(step, 1);
-            return complete(step, StepStatus.FAILED, 1, 0, e.getMessage());
+            return complete(step, StepStatus.FAILED, 1, 0, e.getMessage(), null);
         }
         int attempts = step.retry().attempts();
         for (int attempt = 1; ; attempt++) {
@@ -197,13 +365,13 @@ final class RunDriver {
             StepOutcome outcome = attempt(step, attempt);
             long duration = millisSince(started);
             if (outcome.status() != StepStatus.FAILED || attempt >= attempts) {
-                return complete(step, outcome.status(), attempt, duration, outcome.error());
+                return complete(step, outcome.status(), attempt, duration, outcome.error(), outcome.outputs());
             }
             Duration delay = step.retry().delay();
             emitLog(step.id(), LogLevel.WARN, "attempt " + attempt + " of " + attempts + " failed: " + outcome.error()
                     + "; retrying in " + Durations.format(delay));
             if (waitForStop(delay)) {
-                return complete(step, StepStatus.CANCELLED, attempt, duration, null);
+                return complete(step, StepStatus.CANCELLED, attempt, duration, null, null);
             }
         }
     }
@@ -211,7 +379,7 @@ final class RunDriver {
     /** Runs one attempt on its own thread, bounded by the step's timeout and by stop. */
     private StepOutcome attempt(Step step, int attempt) {
         if (step.type().actsOutside() && !stepStartStored()) {
-            return new StepOutcome(StepStatus.CANCELLED, null);
+            return new StepOutcome(StepStatus.CANCELLED, null, null);
         }
         AttemptContext ctx = new AttemptContext(step);
         StepAction action = StepActions.forKind(step.type());
@@ -240,14 +408,14 @@ final class RunDriver {
         try {
             if (result.isDone()) {
                 StepResult done = result.join();
-                return done.success() ? new StepOutcome(StepStatus.SUCCESS, null) : new StepOutcome(StepStatus.FAILED, done.error());
+                return new StepOutcome(done.status(), done.status() == StepStatus.SUCCESS ? null : done.error(), done.outputs());
             }
             thread.interrupt();
             joinQuietly(thread);
             if (timedOut) {
-                return new StepOutcome(StepStatus.FAILED, "timed out after " + Durations.format(step.timeout()));
+                return new StepOutcome(StepStatus.FAILED, "timed out after " + Durations.format(step.timeout()), null);
             }
-            return new StepOutcome(StepStatus.CANCELLED, null);
+            return new StepOutcome(StepStatus.CANCELLED, null, null);
         } finally {
             ctx.close();
         }
@@ -279,6 +447,7 @@ final class RunDriver {
         emitLock.lock();
         try {
             stepStatuses.put(step.id(), StepStatus.RUNNING);
+            outputs.remove(step.id());
             emit(EventType.STEP_START, Json.object()
                     .put("stepId", step.id()).put("stepName", step.name()).put("attempt", attempt));
         } finally {
@@ -286,22 +455,41 @@ final class RunDriver {
         }
     }
 
-    private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error) {
+    /**
+     * Emits the step's step_complete: {@code error} when it failed or was skipped for a need,
+     * {@code outputs} when it has some (each value cut at 16 KiB, with {@code truncated}).
+     * What expressions read of the step from now on is what this event says.
+     */
+    private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error, ObjectNode stepOutputs) {
         ObjectNode payload = Json.object()
                 .put("stepId", step.id()).put("stepName", step.name()).put("status", status.wire())
                 .put("duration", durationMs).put("attempt", attempt);
-        if (status == StepStatus.FAILED) {
+        if (error != null && (status == StepStatus.FAILED || status == StepStatus.SKIPPED)) {
             payload.put("error", error);
+        }
+        if (stepOutputs != null && !stepOutputs.isEmpty()) {
+            ObjectNode cut = stepOutputs.deepCopy();
+            boolean truncated = Limits.cutOutputs(cut);
+            payload.set("outputs", cut);
+            if (truncated) {
+                payload.put("truncated", true);
+            }
         }
         emitLock.lock();
         try {
             stepStatuses.put(step.id(), status);
+            JsonNode emitted = payload.get("outputs");
+            if (emitted == null) {
+                outputs.remove(step.id());
+            } else {
+                outputs.put(step.id(), emitted);
+            }
             emit(EventType.STEP_COMPLETE, payload);
         } finally {
             emitLock.unlock();
         }
         listener.stepCompleted(step.type(), status, durationMs);
-        return new StepOutcome(status, error);
+        return new StepOutcome(status, error, stepOutputs);
     }
 
     /** A script's every line comes here: the envelope is written without a payload tree. */
@@ -337,7 +525,7 @@ final class RunDriver {
         }
     }
 
-    /** What expressions see: inputs, vars, run and steps.<id>.status. */
+    /** What expressions see: inputs, vars, run, and steps.<id>.status and .outputs. */
     private Map<String, Object> scope() {
         Map<String, Object> scope = new HashMap<>();
         scope.put("inputs", inputsJava);
@@ -348,7 +536,12 @@ final class RunDriver {
             variables.forEach((name, value) -> vars.put(name, Expressions.toJava(value)));
             scope.put("vars", vars);
             Map<String, Object> steps = new HashMap<>();
-            stepStatuses.forEach((id, status) -> steps.put(id, Map.of("status", status.wire())));
+            stepStatuses.forEach((id, status) -> {
+                Map<String, Object> step = new HashMap<>();
+                step.put("status", status.wire());
+                step.put("outputs", outputs.containsKey(id) ? Expressions.toJava(outputs.get(id)) : Map.of());
+                steps.put(id, step);
+            });
             scope.put("steps", steps);
         } finally {
             emitLock.unlock();
@@ -450,6 +643,16 @@ final class RunDriver {
         @Override
         public Duration timeout() {
             return step.timeout();
+        }
+
+        @Override
+        public UUID runId() {
+            return runId;
+        }
+
+        @Override
+        public ChildRuns children() {
+            return children.of(runId, step.id(), parent == null ? 0 : parent.depth());
         }
 
         void close() {

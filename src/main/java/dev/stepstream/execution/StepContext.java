@@ -18,6 +18,9 @@ public interface StepContext {
 
     Step step();
 
+    /** The run the step belongs to. */
+    java.util.UUID runId();
+
     /**
      * The step's field {@code name} with its {@code ${…}} expressions evaluated against the
      * run's current inputs, variables and step statuses; null when the field is absent.
@@ -38,4 +41,7 @@ public interface StepContext {
 
     /** The step's timeout, or null when it has none. */
     Duration timeout();
+
+    /** The runs this step may start as children of its own (a {@code workflow} step's). */
+    ChildRuns children();
 }

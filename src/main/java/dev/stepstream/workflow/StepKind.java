@@ -24,15 +24,20 @@ public enum StepKind {
     /** {@code run} (required), {@code workdir}, {@code env} (name to text), {@code saveAs}. */
     SCRIPT,
     /** {@code message} (text, optional). */
-    FAIL;
+    FAIL,
+    /**
+     * {@code workflow} (a workflow id, required), {@code inputs} (a mapping; its values may be
+     * expressions): a child run of that workflow, which the step waits for.
+     */
+    WORKFLOW;
 
     /**
-     * Whether the step acts outside the run (a process, a request): its run's driver waits
+     * Whether the step acts outside the run (a process, a request, a child run): its run's driver waits
      * until its step_start is stored before it acts, so that no such act is missing from a
      * run's log, whatever the faults (docs/architecture.md, "One writer per run").
      */
     public boolean actsOutside() {
-        return this == HTTP || this == SCRIPT;
+        return this == HTTP || this == SCRIPT || this == WORKFLOW;
     }
 
     public String wire() {

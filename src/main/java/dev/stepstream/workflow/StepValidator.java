@@ -25,17 +25,18 @@ final class StepValidator {
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern HTTP_URL = Pattern.compile("(?i)https?://.+");
-    private static final List<String> COMMON = List.of("id", "name", "type", "when", "timeout", "retry", "continueOnError");
+    private static final List<String> COMMON = List.of("id", "name", "type", "needs", "when", "timeout", "retry", "continueOnError");
     private static final Map<StepKind, List<String>> FIELDS = new EnumMap<>(Map.of(
             StepKind.LOG, List.of("message", "level"),
             StepKind.SET, List.of("vars"),
             StepKind.SLEEP, List.of("duration"),
             StepKind.HTTP, List.of("method", "url", "headers", "body", "expectStatus", "saveAs"),
             StepKind.SCRIPT, List.of("run", "workdir", "env", "saveAs"),
-            StepKind.FAIL, List.of("message")));
+            StepKind.FAIL, List.of("message"),
+            StepKind.WORKFLOW, List.of("workflow", "inputs")));
     /** Fields whose values are read as they are, never rendered: expressions there would be a mistake. */
-    private static final Set<String> LITERAL = Set.of("id", "type", "level", "method", "timeout", "retry",
-            "continueOnError", "expectStatus", "saveAs");
+    private static final Set<String> LITERAL = Set.of("id", "type", "needs", "level", "method", "timeout", "retry",
+            "continueOnError", "expectStatus", "saveAs", "workflow");
     private static final List<String> LEVELS = List.of("debug", "info", "warn", "error");
     private static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
     private static final List<String> RETRY_FIELDS = List.of("attempts", "delay");
@@ -49,8 +50,12 @@ final class StepValidator {
     /** Step id to its index, first occurrence; for duplicates and for references to steps. */
     private final Map<String, Integer> ids = new HashMap<>();
     private final List<Located> references = new ArrayList<>();
+    /** Each step's needs as written (valid ids only), by step index; for the graph's checks. */
+    private final List<List<String>> needs = new ArrayList<>();
+    /** The index of the step being checked: where a reference found now is. */
+    private int current;
 
-    private record Located(String path, Expressions.Reference reference) {}
+    private record Located(String path, int stepIndex, Expressions.Reference reference) {}
 
     StepValidator(boolean allowScripts, HttpTargets httpTargets, Set<String> inputs, Problems problems) {
         this.allowScripts = allowScripts;
@@ -76,22 +81,28 @@ final class StepValidator {
             problems.add("steps", "at most " + MAX_STEPS + " steps are allowed, got " + node.size());
         }
         for (int i = 0; i < node.size(); i++) {
+            current = i;
             Step step = step(node.get(i), Problems.index("steps", i), i);
             if (step != null) {
                 steps.add(step);
             }
         }
-        checkReferences();
+        boolean graph = needs.stream().anyMatch(list -> !list.isEmpty());
+        boolean acyclic = checkNeeds();
+        checkReferences(graph, acyclic);
         return steps;
     }
 
     private Step step(JsonNode node, String path, int index) {
         if (!node.isObject()) {
             problems.add(path, "expected a mapping, got " + Problems.kind(node));
+            needs.add(List.of());
             return null;
         }
         ObjectNode spec = (ObjectNode) node;
         String id = id(spec.get("id"), Problems.field(path, "id"), index);
+        List<String> stepNeeds = needs(spec.get("needs"), Problems.field(path, "needs"));
+        needs.add(stepNeeds);
         String name = text(spec, "name", path, false);
         StepKind kind = kind(spec.get("type"), Problems.field(path, "type"));
         if (kind != null) {
@@ -111,6 +122,7 @@ final class StepValidator {
                 case HTTP -> http(spec, path);
                 case SCRIPT -> script(spec, path);
                 case FAIL -> text(spec, "message", path, false);
+                case WORKFLOW -> workflow(spec, path);
             }
         }
         spec.properties().forEach(field -> {
@@ -121,7 +133,7 @@ final class StepValidator {
         if (id == null || kind == null) {
             return null;
         }
-        return new Step(id, name == null ? id : name, kind, when, timeout, retry, continueOnError, spec);
+        return new Step(id, name == null ? id : name, kind, when, timeout, retry, continueOnError, stepNeeds, spec);
     }
 
     private String id(JsonNode node, String path, int index) {
@@ -138,6 +150,97 @@ final class StepValidator {
             problems.add(path, "duplicate id \"" + id + "\"");
         }
         return id;
+    }
+
+    /** The ids listed, checked for form here and against the other steps by {@link #checkNeeds}. */
+    private List<String> needs(JsonNode node, String path) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            problems.add(path, "expected a list of step ids like [build, test], got " + Problems.kind(node));
+            return List.of();
+        }
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode need = node.get(i);
+            String needPath = Problems.index(path, i);
+            if (!need.isTextual() || !STEP_ID.matcher(need.textValue()).matches()) {
+                problems.add(needPath, Problems.quote(need) + " is not a valid step id (letters, digits, _ and -, at most 64)");
+            } else if (ids.contains(need.textValue())) {
+                problems.add(needPath, "\"" + need.textValue() + "\" is listed twice");
+            } else {
+                ids.add(need.textValue());
+            }
+        }
+        return List.copyOf(ids);
+    }
+
+    /**
+     * Every need names another step, and the needs form no cycle (each cycle is reported once,
+     * at the needs of its first step, naming it: {@code a → b → a}). True when there is no cycle.
+     */
+    private boolean checkNeeds() {
+        for (int i = 0; i < needs.size(); i++) {
+            String self = idAt(i);
+            List<String> list = needs.get(i);
+            for (int n = 0; n < list.size(); n++) {
+                String need = list.get(n);
+                String path = Problems.index(Problems.field(Problems.index("steps", i), "needs"), n);
+                if (need.equals(self)) {
+                    problems.add(path, "a step cannot need itself");
+                } else if (!ids.containsKey(need)) {
+                    problems.add(path, "\"" + need + "\" names no step" + Problems.suggestion(need, ids.keySet()));
+                }
+            }
+        }
+        // Depth-first: 0 unvisited, 1 on the current path, 2 done.
+        int[] state = new int[needs.size()];
+        boolean acyclic = true;
+        for (int i = 0; i < needs.size(); i++) {
+            acyclic &= visit(i, state, new ArrayList<>());
+        }
+        return acyclic;
+    }
+
+    private boolean visit(int index, int[] state, List<Integer> path) {
+        if (state[index] == 2) {
+            return true;
+        }
+        if (state[index] == 1) {
+            List<Integer> cycle = new ArrayList<>(path.subList(path.indexOf(index), path.size()));
+            int first = cycle.stream().min(Integer::compare).orElseThrow();
+            java.util.Collections.rotate(cycle, -cycle.indexOf(first));
+            StringBuilder names = new StringBuilder();
+            for (int step : cycle) {
+                names.append(idAt(step)).append(" → ");
+            }
+            names.append(idAt(first));
+            problems.add(Problems.field(Problems.index("steps", first), "needs"), "cycle: " + names);
+            return false;
+        }
+        state[index] = 1;
+        path.add(index);
+        boolean acyclic = true;
+        for (String need : needs.get(index)) {
+            Integer next = ids.get(need);
+            if (next != null && next != index) {
+                acyclic &= visit(next, state, path);
+            }
+        }
+        path.remove(path.size() - 1);
+        state[index] = 2;
+        return acyclic;
+    }
+
+    /** The id of the step at {@code index} (its first holder; a duplicate id has none of its own). */
+    private String idAt(int index) {
+        for (Map.Entry<String, Integer> entry : ids.entrySet()) {
+            if (entry.getValue() == index) {
+                return entry.getKey();
+            }
+        }
+        return "steps[" + index + "]";
     }
 
     private StepKind kind(JsonNode node, String path) {
@@ -174,7 +277,7 @@ final class StepValidator {
         List<String> found = raw ? Expressions.checkExpression(text) : Expressions.check(text);
         found.forEach(message -> problems.add(path, message));
         if (found.isEmpty()) {
-            Expressions.references(text, raw).forEach(reference -> references.add(new Located(path, reference)));
+            Expressions.references(text, raw).forEach(reference -> references.add(new Located(path, current, reference)));
         }
         return node;
     }
@@ -323,6 +426,18 @@ final class StepValidator {
         saveAs(spec, path);
     }
 
+    private void workflow(ObjectNode spec, String path) {
+        String workflow = text(spec, "workflow", path, true);
+        if (workflow != null && !WorkflowValidator.WORKFLOW_ID.matcher(workflow).matches()) {
+            problems.add(Problems.field(path, "workflow"), Problems.quote(spec.get("workflow"))
+                    + " is not a valid workflow id (lowercase letters, digits, _ and -, starting with a letter or digit, at most 64)");
+        }
+        JsonNode inputs = spec.get("inputs");
+        if (inputs != null && !inputs.isNull() && !inputs.isObject()) {
+            problems.add(Problems.field(path, "inputs"), "expected a mapping of input names to values, got " + Problems.kind(inputs));
+        }
+    }
+
     private void saveAs(ObjectNode spec, String path) {
         JsonNode saveAs = spec.get("saveAs");
         if (saveAs != null && !(saveAs.isTextual() && WorkflowValidator.NAME.matcher(saveAs.textValue()).matches())) {
@@ -393,7 +508,7 @@ final class StepValidator {
             if (Template.mayContainExpressions(text)) {
                 List<String> found = Expressions.check(text);
                 found.forEach(message -> problems.add(path, message));
-                Expressions.references(text, false).forEach(reference -> references.add(new Located(path, reference)));
+                Expressions.references(text, false).forEach(reference -> references.add(new Located(path, current, reference)));
             }
         } else if (node.isObject()) {
             node.properties().forEach(field -> expressions(field.getValue(), Problems.field(path, field.getKey())));
@@ -404,8 +519,12 @@ final class StepValidator {
         }
     }
 
-    /** Expressions may only name declared inputs, existing steps and the run's own fields: typos surface now. */
-    private void checkReferences() {
+    /**
+     * Expressions may only name declared inputs, existing steps and the run's own fields: typos
+     * surface now. A step's outputs may be read only where that step has surely ended: by the
+     * steps after it in a list, by the steps that need it (directly or not) in a graph.
+     */
+    private void checkReferences(boolean graph, boolean acyclic) {
         for (Located located : references) {
             List<String> variable = located.reference().path();
             if (variable.size() < 2) {
@@ -422,9 +541,15 @@ final class StepValidator {
                     }
                 }
                 case "steps" -> {
-                    if (!ids.containsKey(name)) {
+                    Integer read = ids.get(name);
+                    if (read == null) {
                         problems.add(located.path(), expression + " reads step \"" + name + "\", which does not exist"
                                 + Problems.suggestion(name, ids.keySet()));
+                    } else if (variable.size() > 2 && variable.get(2).equals("outputs") && acyclic
+                            && !(graph ? needsOf(located.stepIndex()).contains(read) : read < located.stepIndex())) {
+                        problems.add(located.path(), expression + " reads the outputs of step \"" + name + "\", which "
+                                + (read == located.stepIndex() ? "is this step itself"
+                                : graph ? "this step does not need (add it to needs)" : "runs after this one"));
                     }
                 }
                 case "run" -> {
@@ -436,5 +561,20 @@ final class StepValidator {
                 }
             }
         }
+    }
+
+    /** The indexes of the steps that the step at {@code index} needs, directly or not (the needs are acyclic). */
+    private Set<Integer> needsOf(int index) {
+        Set<Integer> found = new java.util.HashSet<>();
+        java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(List.of(index));
+        while (!todo.isEmpty()) {
+            for (String need : needs.get(todo.pop())) {
+                Integer next = ids.get(need);
+                if (next != null && found.add(next)) {
+                    todo.push(next);
+                }
+            }
+        }
+        return found;
     }
 }

@@ -8,6 +8,20 @@ import java.util.Map;
  * A validated workflow definition. {@code definition} is the normalised JSON document (what
  * {@code GET /api/v2/workflows/{id}} returns, without {@code version}); it must not be modified.
  * {@code inputs} keeps declaration order.
+ *
+ * @param maxParallel how many steps of one run may run at once (a graph's; 16 when not given)
  */
 public record Workflow(String id, String name, String description, Map<String, InputSpec> inputs,
-                       List<Step> steps, ObjectNode definition) {}
+                       List<Step> steps, int maxParallel, ObjectNode definition) {
+
+    public static final int DEFAULT_MAX_PARALLEL = 16;
+    public static final int MAX_PARALLEL = 256;
+
+    /**
+     * Whether its steps form a graph: as soon as one step has {@code needs}, a step starts when
+     * what it needs has ended, and steps run at once. Otherwise they run in order, one at a time.
+     */
+    public boolean isGraph() {
+        return steps.stream().anyMatch(step -> !step.needs().isEmpty());
+    }
+}

@@ -23,7 +23,7 @@ public final class WorkflowValidator {
     /** Input and variable names: what an expression can read as {@code inputs.x} or {@code vars.x}. */
     static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     static final String NAME_RULE = "letters, digits and _, not starting with a digit, at most 64";
-    private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "steps");
+    private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "maxParallel", "steps");
     private static final List<String> INPUT_FIELDS = List.of("type", "required", "default");
 
     private final boolean allowScripts;
@@ -65,10 +65,11 @@ public final class WorkflowValidator {
         String description = optionalText(doc, "description", problems);
         Map<String, InputSpec> inputs = inputs(doc.get("inputs"), problems);
         ObjectNode definition = definition((ObjectNode) doc, id);
+        int maxParallel = maxParallel(doc.get("maxParallel"), problems);
         List<Step> steps = new StepValidator(allowScripts, httpTargets, inputs.keySet(), problems).steps(definition.get("steps"));
         problems.throwIfAny();
         return new Workflow(id, name == null ? id : name, description, Collections.unmodifiableMap(inputs),
-                List.copyOf(steps), definition);
+                List.copyOf(steps), maxParallel, definition);
     }
 
     private static String id(JsonNode given, String expectedId, Problems problems) {
@@ -95,6 +96,18 @@ public final class WorkflowValidator {
             return null;
         }
         return id;
+    }
+
+    private static int maxParallel(JsonNode node, Problems problems) {
+        if (node == null || node.isNull()) {
+            return Workflow.DEFAULT_MAX_PARALLEL;
+        }
+        if (!node.canConvertToExactIntegral() || !node.canConvertToInt()
+                || node.intValue() < 1 || node.intValue() > Workflow.MAX_PARALLEL) {
+            problems.add("maxParallel", "expected a whole number from 1 to " + Workflow.MAX_PARALLEL + ", got " + Problems.quote(node));
+            return Workflow.DEFAULT_MAX_PARALLEL;
+        }
+        return node.intValue();
     }
 
     private static String optionalText(JsonNode object, String field, Problems problems) {

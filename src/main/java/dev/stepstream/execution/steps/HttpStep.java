@@ -22,8 +22,8 @@ import java.util.Map;
 
 /**
  * {@code type: http}: one request. Without {@code expectStatus}, a status of 400 or more fails
- * the step. The response is saved under {@code saveAs} as {@code {status, headers, body}},
- * with a JSON body parsed. Requests time out after 30 s unless the step sets {@code timeout}.
+ * the step. The response is the step's outputs, {@code status}, {@code headers} and
+ * {@code body} (a JSON body parsed), and is saved as such under {@code saveAs}. Requests time out after 30 s unless the step sets {@code timeout}.
  * Redirects (at most {@value #MAX_REDIRECTS}) are followed here rather than by the client, so
  * that each hop is checked against the server's {@code --http-allow} stance: a redirect cannot
  * carry a request to where the step could not send it. A 303, and a 301 or 302 answering a
@@ -72,11 +72,12 @@ final class HttpStep implements StepAction {
         int status = response.statusCode();
         ctx.log(LogLevel.INFO, method + " " + uri + " -> " + status + " in " + tookMs + " ms");
 
+        ObjectNode outputs = responseValue(response, body);
         JsonNode saveAs = ctx.field("saveAs");
         if (saveAs != null) {
-            ctx.setVariable(saveAs.asText(), responseValue(response, body));
+            ctx.setVariable(saveAs.asText(), outputs.deepCopy());
         }
-        return checkStatus(status, ctx.field("expectStatus"));
+        return checkStatus(status, ctx.field("expectStatus")).withOutputs(outputs);
     }
 
     private static HttpResponse<InputStream> send(StepContext ctx, String method, HttpRequest request) throws Exception {

@@ -1,6 +1,7 @@
 package dev.stepstream.execution.steps;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.LogLevel;
 import dev.stepstream.execution.StepAction;
 import dev.stepstream.execution.StepContext;
@@ -18,6 +19,8 @@ import java.util.Map;
 /**
  * {@code type: script}: runs {@code run} with {@code /bin/sh -c}. Each stdout line becomes an
  * info log and each stderr line a warn log as it is printed. A non-zero exit fails the step.
+ * What the script writes to the file named by {@code $STEPSTREAM_OUTPUT} becomes the step's
+ * outputs ({@link OutputFile}).
  *
  * <p>Order of lines (docs/workflows.md, "Script output"): the lines of one stream are stored in
  * the order written, exactly. Across the two streams they are stored in the order they reach
@@ -61,6 +64,21 @@ final class ScriptStep implements StepAction {
             }
         }
 
+        try (OutputFile outputFile = OutputFile.create()) {
+            builder.environment().put("STEPSTREAM_OUTPUT", outputFile.path().toString());
+            int exitCode = execute(builder, ctx);
+            JsonNode saveAs = ctx.field("saveAs");
+            if (saveAs != null) {
+                ctx.setVariable(saveAs.asText(), Json.object().put("exitCode", exitCode));
+            }
+            ObjectNode outputs = outputFile.read();
+            StepResult result = exitCode == 0 ? StepResult.ok() : StepResult.failed("exited with code " + exitCode);
+            return result.withOutputs(outputs.isEmpty() ? null : outputs);
+        }
+    }
+
+    /** Runs the script to its end, its lines logged as they come; its exit code. */
+    private static int execute(ProcessBuilder builder, StepContext ctx) throws StepFailedException, InterruptedException {
         Process process;
         try {
             process = builder.start();
@@ -88,12 +106,7 @@ final class ScriptStep implements StepAction {
                 killTree(process);
             }
         }
-
-        JsonNode saveAs = ctx.field("saveAs");
-        if (saveAs != null) {
-            ctx.setVariable(saveAs.asText(), Json.object().put("exitCode", exitCode));
-        }
-        return exitCode == 0 ? StepResult.ok() : StepResult.failed("exited with code " + exitCode);
+        return exitCode;
     }
 
     /** Kills the shell first, so that it starts nothing new, then everything it had started. */

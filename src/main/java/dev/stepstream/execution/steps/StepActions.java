@@ -16,6 +16,7 @@ public final class StepActions {
             case HTTP -> new HttpStep();
             case SCRIPT -> new ScriptStep();
             case FAIL -> new FailStep();
+            case WORKFLOW -> new WorkflowStep();
         };
     }
 

@@ -1,0 +1,32 @@
+package dev.stepstream.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.RunStatus;
+import java.util.UUID;
+
+/**
+ * What a {@code workflow} step may do with runs: start a child of its own run, wait for it to
+ * end, cancel it. The child is queued like any run, so any node may execute it.
+ */
+public interface ChildRuns {
+    /** How deep runs may nest: a step of a run at this depth fails rather than start a child. */
+    int MAX_DEPTH = 8;
+
+    /** How a child run ended: its status and error, and its variables as they were at its end. */
+    record Ending(RunStatus status, String error, ObjectNode variables) {}
+
+    /**
+     * Queues a run of {@code workflowId} with {@code inputs}, as a child of the step's run.
+     *
+     * @throws StepFailedException naming what is wrong: no such workflow, inputs that do not fit
+     *         it, nesting deeper than {@link #MAX_DEPTH}, a full queue
+     */
+    UUID start(String workflowId, JsonNode inputs) throws StepFailedException;
+
+    /** Waits until the run has ended. */
+    Ending await(UUID runId) throws InterruptedException;
+
+    /** Cancels the run, whichever node executes it; nothing when it has ended. */
+    void cancel(UUID runId);
+}
