@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -230,6 +231,87 @@ class GraphTest {
         } finally {
             clients.forEach(WsClient::close);
         }
+    }
+
+    static Stream<Arguments> invalidGraphs() {
+        return Stream.of(
+                Arguments.of("""
+                        steps:
+                          - {id: a, type: log, message: a}
+                          - {id: b, needs: [a, nope], type: log, message: b}
+                        """, "steps[1].needs[1]", "\"nope\" names no step"),
+                Arguments.of("""
+                        steps:
+                          - {id: a, needs: [a], type: log, message: a}
+                        """, "steps[0].needs[0]", "a step cannot need itself"),
+                Arguments.of("""
+                        steps:
+                          - {id: x, type: log, message: x}
+                          - {id: a, needs: [x, c], type: log, message: a}
+                          - {id: b, needs: [a], type: log, message: b}
+                          - {id: c, needs: [b], type: log, message: c}
+                        """, "steps[1].needs", "cycle: a → c → b → a"), // each needs the next
+                Arguments.of("""
+                        maxParallel: 0
+                        steps:
+                          - {id: a, type: log, message: a}
+                        """, "maxParallel", "expected a whole number from 1 to 256, got 0"),
+                Arguments.of("""
+                        maxParallel: 257
+                        steps:
+                          - {id: a, type: log, message: a}
+                        """, "maxParallel", "expected a whole number from 1 to 256, got 257"),
+                Arguments.of("""
+                        steps:
+                          - {id: a, type: log, message: a}
+                          - {id: b, needs: a, type: log, message: b}
+                        """, "steps[1].needs", "expected a list of step ids"),
+                Arguments.of("""
+                        steps:
+                          - {id: build, type: log, message: a}
+                          - {id: other, type: log, message: a}
+                          - {id: ship, needs: [other], type: log, message: "${steps.build.outputs.version}"}
+                        """, "steps[2].message", "reads the outputs of step \"build\", which this step does not need"),
+                Arguments.of("""
+                        steps:
+                          - {id: early, type: log, message: "${steps.late.outputs.version}"}
+                          - {id: late, type: log, message: a}
+                        """, "steps[0].message", "reads the outputs of step \"late\", which runs after this one"),
+                Arguments.of("""
+                        steps:
+                          - {id: child, type: workflow}
+                        """, "steps[0].workflow", "required"));
+    }
+
+    @ParameterizedTest(name = "{1}: {2}")
+    @MethodSource("invalidGraphs")
+    void aWrongGraphIs422WithThePathOfEachProblem(String steps, String path, String message) {
+        TestServer.Response response = server.putYaml("/api/v2/workflows/wrong-graph", "id: wrong-graph\n" + steps);
+
+        assertThat(response.status()).as(response.text()).isEqualTo(422);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("invalid_workflow");
+        List<String> problems = new ArrayList<>();
+        response.body().path("error").path("details")
+                .forEach(p -> problems.add(p.path("path").asText() + ": " + p.path("message").asText()));
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith(path + ": ").contains(message));
+        assertThat(server.get("/api/v2/workflows/wrong-graph").status()).as("nothing stored").isEqualTo(404);
+    }
+
+    @Test
+    void outputsReadThroughNeedsDirectOrNotOrInListOrderAreValid() {
+        server.apply("""
+                id: reads-outputs
+                steps:
+                  - {id: build, type: log, message: a}
+                  - {id: mid, needs: [build], type: log, message: b}
+                  - {id: ship, needs: [mid], type: log, message: "${steps.build.outputs.version}"}
+                """);
+        server.apply("""
+                id: reads-outputs-in-order
+                steps:
+                  - {id: build, type: log, message: a}
+                  - {id: ship, type: log, message: "${steps.build.outputs.version}"}
+                """);
     }
 
     // --- helpers ------------------------------------------------------------------------------

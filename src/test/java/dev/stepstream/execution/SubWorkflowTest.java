@@ -1,0 +1,185 @@
+package dev.stepstream.execution;
+
+import static dev.stepstream.execution.GraphTest.stepOf;
+import static dev.stepstream.testing.TestServer.payloads;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.TestServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code type: workflow} (docs/workflows.md, "Sub-workflows"), on a node with two run slots: a
+ * parent waiting for its child gives its slot back, so that chains deeper than the slots run.
+ */
+@Timeout(90)
+class SubWorkflowTest {
+    private static final Pattern STARTED = Pattern.compile("started run ([0-9a-f-]{36}) of workflow \"([a-z0-9_-]+)\"");
+
+    @TempDir
+    static Path dir;
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dir, config -> config.withMaxConcurrentRuns(2));
+        server.apply("""
+                id: e2e-suite
+                inputs:
+                  version: {type: string, required: true}
+                steps:
+                  - {id: test, type: log, message: "testing ${inputs.version}"}
+                  - {id: remember, type: set, vars: {tested: "${inputs.version}", passed: 42}}
+                """);
+        server.apply("""
+                id: breaks
+                steps:
+                  - {id: boom, type: fail, message: "suite broke"}
+                """);
+        server.apply("""
+                id: sleeps
+                steps:
+                  - {id: nap, type: sleep, duration: 60s}
+                """);
+        server.apply("""
+                id: recurse
+                steps:
+                  - {id: again, type: workflow, workflow: recurse}
+                """);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void aChildRunHasItsOwnIdAndStreamAndItsParentGoesOnWithItsOutputs() {
+        server.apply("""
+                id: release
+                steps:
+                  - {id: build, type: script, run: 'echo "version=1.4.2" >> "$STEPSTREAM_OUTPUT"'}
+                  - id: e2e
+                    needs: [build]
+                    type: workflow
+                    workflow: e2e-suite
+                    inputs: {version: "${steps.build.outputs.version}"}
+                  - {id: ship, needs: [e2e], type: log, message: "shipping after ${steps.e2e.outputs.variables.passed} passed"}
+                """);
+        String runId = server.execute("release", null);
+        JsonNode run = server.awaitEnd(runId);
+        List<JsonNode> events = server.awaitHistory(runId);
+
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+        String childId = childOf(events, "e2e-suite");
+        JsonNode outputs = stepOf(run, "e2e").path("outputs");
+        assertThat(outputs.path("runId").asText()).isEqualTo(childId);
+        assertThat(outputs.path("status").asText()).isEqualTo("success");
+        assertThat(outputs.path("variables").path("tested").asText()).isEqualTo("1.4.2");
+        assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains("shipping after 42 passed");
+
+        JsonNode child = server.run(childId);
+        assertThat(child.path("workflowId").asText()).isEqualTo("e2e-suite");
+        assertThat(child.path("inputs").path("version").asText()).isEqualTo("1.4.2");
+        JsonNode childStart = server.awaitHistory(childId).getFirst();
+        assertThat(childStart.path("payload").path("parentRunId").asText()).isEqualTo(runId);
+        assertThat(childStart.path("payload").path("parentStepId").asText()).isEqualTo("e2e");
+        assertThat(server.awaitHistory(runId).getFirst().path("payload").has("parentRunId")).isFalse();
+    }
+
+    @Test
+    void aFailedChildFailsItsStepAndTheRun() {
+        server.apply("""
+                id: calls-breaks
+                steps:
+                  - {id: call, type: workflow, workflow: breaks}
+                """);
+        JsonNode run = server.awaitEnd(server.execute("calls-breaks", null));
+
+        assertThat(run.path("status").asText()).isEqualTo("failed");
+        assertThat(stepOf(run, "call").path("error").asText()).matches(
+                "run [0-9a-f-]{36} of workflow \"breaks\" ended failed: step \"boom\" failed: suite broke");
+        assertThat(stepOf(run, "call").path("outputs").path("status").asText()).isEqualTo("failed");
+    }
+
+    @Test
+    void aStepForAWorkflowThatDoesNotExistOrInputsThatDoNotFitFails() {
+        server.apply("""
+                id: calls-nothing
+                steps:
+                  - {id: missing, type: workflow, workflow: no-such-flow, continueOnError: true}
+                  - {id: misfit, type: workflow, workflow: e2e-suite, inputs: {versoin: "1"}}
+                """);
+        JsonNode run = server.awaitEnd(server.execute("calls-nothing", null));
+
+        assertThat(stepOf(run, "missing").path("error").asText()).isEqualTo("no workflow \"no-such-flow\" exists");
+        assertThat(stepOf(run, "misfit").path("error").asText())
+                .startsWith("inputs for workflow \"e2e-suite\": ").contains("inputs.version: required");
+    }
+
+    @Test
+    void cancellingTheParentCancelsTheChild() {
+        server.apply("""
+                id: calls-sleeps
+                steps:
+                  - {id: call, type: workflow, workflow: sleeps}
+                """);
+        String runId = server.execute("calls-sleeps", null);
+        String childId = Await.until("the child runs", Duration.ofSeconds(10), () -> {
+            List<JsonNode> events = server.events(runId);
+            String id = events.stream().anyMatch(e -> e.path("type").asText().equals("step_log")) ? childOf(events, "sleeps") : null;
+            return id != null && server.run(id).path("status").asText().equals("running") ? id : null;
+        });
+
+        assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+
+        assertThat(server.awaitEnd(runId, Duration.ofSeconds(10)).path("status").asText()).isEqualTo("cancelled");
+        assertThat(server.awaitEnd(childId, Duration.ofSeconds(10)).path("status").asText()).isEqualTo("cancelled");
+    }
+
+    @Test
+    void runsNestAtMostEightDeepAndTheDeepestStepSaysSo() {
+        String top = server.execute("recurse", null);
+        JsonNode run = server.awaitEnd(top, Duration.ofSeconds(60));
+
+        assertThat(run.path("status").asText()).isEqualTo("failed");
+        List<String> chain = new ArrayList<>(List.of(top));
+        while (true) {
+            List<JsonNode> events = server.awaitHistory(chain.getLast());
+            String child = childOf(events, "recurse");
+            if (child == null) {
+                break;
+            }
+            chain.add(child);
+        }
+        assertThat(chain).as("the first run and 8 nested ones").hasSize(9);
+        JsonNode deepest = server.run(chain.getLast());
+        assertThat(stepOf(deepest, "again").path("error").asText())
+                .isEqualTo("runs nest at most 8 deep, and this run is at depth 8: it starts no run of \"recurse\"");
+        for (String id : chain) {
+            assertThat(server.run(id).path("status").asText()).as(id).isEqualTo("failed");
+        }
+    }
+
+    /** The child run a parent's log names as started, or null. */
+    private static String childOf(List<JsonNode> events, String workflowId) {
+        for (String message : payloads(events, "step_log", p -> p.path("message").asText())) {
+            Matcher m = STARTED.matcher(message);
+            if (m.matches() && m.group(2).equals(workflowId)) {
+                return m.group(1);
+            }
+        }
+        return null;
+    }
+}
