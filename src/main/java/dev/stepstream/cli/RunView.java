@@ -2,16 +2,22 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
- * Renders a run's envelopes for a person: steps as they start and end with status and
- * duration, log lines by level, variable changes. With {@code json}, the envelopes exactly as
- * the server sent them, one per line.
+ * Renders a run's envelopes for a person: steps as they start and end with status, duration
+ * and outputs, log lines by level, variable changes. Once two steps have run at once (a
+ * graph), every line of a step says which step it is of, so that the lines of steps running
+ * side by side stay readable; each event is one whole line. With {@code json}, the envelopes
+ * exactly as the server sent them, one per line. Used by one thread.
  */
 final class RunView {
     private final PrintWriter out;
     private final Terminal terminal;
     private final boolean json;
+    private final Set<String> running = new HashSet<>();
+    private boolean parallel;
 
     RunView(PrintWriter out, Terminal terminal, boolean json) {
         this.out = out;
@@ -27,14 +33,22 @@ final class RunView {
             return;
         }
         JsonNode p = envelope.path("payload");
-        String line = switch (envelope.path("type").asText()) {
+        String type = envelope.path("type").asText();
+        if (type.equals("step_start")) {
+            running.add(p.path("stepId").asText());
+            parallel |= running.size() > 1;
+        } else if (type.equals("step_complete")) {
+            running.remove(p.path("stepId").asText());
+        }
+        String step = parallel ? terminal.dim("[" + p.path("stepId").asText() + "] ") : "";
+        String line = switch (type) {
             case "run_start" -> terminal.bold("run " + envelope.path("runId").asText() + " of "
                     + p.path("workflowId").asText() + " (version " + p.path("workflowVersion").asText() + ") started");
             case "step_start" -> "▶ " + p.path("stepName").asText()
                     + (p.path("attempt").asInt() > 1 ? terminal.dim(" (attempt " + p.path("attempt").asInt() + ")") : "");
-            case "step_log" -> "  " + level(p.path("level").asText()) + " " + p.path("message").asText()
+            case "step_log" -> "  " + step + level(p.path("level").asText()) + " " + p.path("message").asText()
                     + (p.path("truncated").asBoolean() ? terminal.dim(" [truncated]") : "");
-            case "variable_change" -> "  " + terminal.dim("vars." + p.path("varName").asText() + ": ")
+            case "variable_change" -> "  " + step + terminal.dim("vars." + p.path("varName").asText() + ": ")
                     + switch (p.path("changeType").asText()) {
                         case "create" -> "= " + p.path("newValue");
                         case "delete" -> "deleted (was " + p.path("oldValue") + ")";
@@ -42,7 +56,8 @@ final class RunView {
                     };
             case "step_complete" -> status(p.path("status").asText()) + " " + p.path("stepName").asText()
                     + terminal.dim(" " + p.path("status").asText() + " in " + Terminal.duration(p.path("duration").asLong()))
-                    + (p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "");
+                    + (p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "")
+                    + outputs(p.path("outputs"));
             case "run_complete" -> terminal.bold("run " + colourStatus(p.path("status").asText())
                     + " in " + Terminal.duration(p.path("duration").asLong()))
                     + (p.hasNonNull("error") ? ": " + p.path("error").asText() : "");
@@ -50,6 +65,20 @@ final class RunView {
         };
         out.println(line);
         out.flush();
+    }
+
+    /** The outputs on a line of their own under the step's end: {@code name=value}, long values shortened. */
+    private String outputs(JsonNode outputs) {
+        if (!outputs.isObject() || outputs.isEmpty()) {
+            return "";
+        }
+        StringBuilder line = new StringBuilder(System.lineSeparator()).append("  ").append(terminal.dim("outputs:"));
+        outputs.properties().forEach(field -> {
+            String value = field.getValue().isTextual() ? field.getValue().textValue() : field.getValue().toString();
+            value = value.replace("\n", "⏎");
+            line.append(' ').append(field.getKey()).append('=').append(value.length() > 60 ? value.substring(0, 60) + "…" : value);
+        });
+        return line.toString();
     }
 
     private String level(String level) {

@@ -124,6 +124,40 @@ class FollowTest {
     }
 
     @Test
+    void stepsRunningAtOnceHaveEachLineTaggedWithItsStep(@TempDir Path meet) {
+        // Each script waits until the other has started: they can only end by running at once.
+        server.apply("""
+                id: follow-parallel
+                steps:
+                  - {id: left, type: script, run: "touch '%1$s/l'; while [ ! -f '%1$s/r' ]; do sleep 0.01; done; for i in 1 2 3; do echo left $i; done"}
+                  - {id: right, type: script, run: "touch '%1$s/r'; while [ ! -f '%1$s/l' ]; do sleep 0.01; done; for i in 1 2 3; do echo right $i; done"}
+                  - {id: join, needs: [left, right], type: log, message: joined}
+                """.formatted(meet));
+        Result result = cli("run", "follow-parallel", "--follow", "--server", server.url());
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        List<String> logLines = result.lines().stream().filter(line -> line.contains(" info  ")).toList();
+        assertThat(logLines).hasSize(7).allSatisfy(line -> assertThat(line).matches(
+                "  \\[(left|right|join)] info  (\\1 [123]|joined)"));
+        assertThat(logLines).filteredOn(line -> line.startsWith("  [left]")).extracting(line -> line.substring(line.length() - 1))
+                .containsExactly("1", "2", "3");
+        assertThat(result.out()).contains("✔ join success in ");
+    }
+
+    @Test
+    void aStepsOutputsAreShownUnderItsEnd() {
+        server.apply("""
+                id: follow-outputs
+                steps:
+                  - {id: build, type: script, run: 'echo "version=1.4.2" >> "$STEPSTREAM_OUTPUT"'}
+                """);
+        Result result = cli("run", "follow-outputs", "--follow", "--server", server.url());
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.lines()).contains("  outputs: version=1.4.2");
+    }
+
+    @Test
     void jsonPrintsExactlyTheEnvelopesOfTheHistoryOneALine() throws Exception {
         String runId = server.execute("follow-fails", null);
         List<JsonNode> history = server.awaitHistory(runId);
