@@ -8,6 +8,7 @@ import dev.stepstream.testing.Await;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.net.http.HttpClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -312,6 +313,19 @@ class GraphTest {
                   - {id: build, type: log, message: a}
                   - {id: ship, type: log, message: "${steps.build.outputs.version}"}
                 """);
+    }
+
+    @Test
+    void theExamplesOfTheDocsRunAsAGraph() throws Exception {
+        server.apply(Files.readString(Path.of("docs/examples/e2e-suite.yaml")));
+        server.apply(Files.readString(Path.of("docs/examples/release.yaml")));
+        String runId = server.execute("release", null);
+        JsonNode run = server.awaitEnd(runId);
+
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+        assertThat(mostRunningAtOnce(server.awaitHistory(runId))).isEqualTo(3);
+        assertThat(TestServer.payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
+                .contains("shipping 1.4.2: e2e success");
     }
 
     // --- helpers ------------------------------------------------------------------------------
