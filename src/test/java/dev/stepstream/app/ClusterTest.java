@@ -322,6 +322,40 @@ class ClusterTest {
         assertThat(run.path("steps").get(1).path("status").asText()).isEqualTo("pending");
     }
 
+    @Test
+    void aGraphsChildRunsSpreadOverTheNodesAndItsStreamIsTheSameOnEveryNode() {
+        StringBuilder yaml = new StringBuilder("id: fan-children\nsteps:\n");
+        for (int i = 0; i < 6; i++) {
+            yaml.append("  - {id: child").append(i).append(", type: workflow, workflow: paced, inputs: {lines: 3, pause: \"0.5\"}}\n");
+        }
+        yaml.append("  - {id: join, needs: [child0, child1, child2, child3, child4, child5], type: log, message: all done}\n");
+        put("a", yaml.toString());
+        String runId = execute("b", "fan-children", null);
+        List<WsClient> streams = new ArrayList<>();
+        for (ChildServer node : nodes.values()) {
+            streams.add(WsClient.connect(http, streamUrl(node, runId, 0)));
+        }
+
+        JsonNode run = awaitEnd(node("c"), runId);
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+        Set<String> executors = new HashSet<>();
+        for (JsonNode step : run.path("steps")) {
+            if (step.path("stepId").asText().startsWith("child")) {
+                String childId = step.path("outputs").path("runId").asText();
+                assertThat(step.path("outputs").path("status").asText()).isEqualTo("success");
+                List<JsonNode> childEvents = events(node("a"), childId);
+                assertThat(childEvents.getFirst().path("payload").path("parentRunId").asText()).isEqualTo(runId);
+                executors.add(executorOf(childEvents));
+            }
+        }
+        assertThat(executors).as("six children of 1.5 s, two slots a node").hasSizeGreaterThan(1);
+        List<String> history = awaitRawHistory(node("a"), runId);
+        for (WsClient stream : streams) {
+            assertThat(stream.awaitClose().code()).as(stream.uri().toString()).isEqualTo(1000);
+            assertThat(stream.envelopeTexts()).as(stream.uri().toString()).containsExactlyElementsOf(history);
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------
 
     private static void put(String letter, String yaml) {
