@@ -12,8 +12,8 @@ import dev.stepstream.store.ClaimedRun;
 import dev.stepstream.store.NewRun;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunParent;
-import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.store.Store;
+import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
@@ -21,11 +21,17 @@ import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowValidator;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -44,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * adoption of the runs of nodes that died, are {@link NodeLease}'s.
  *
  * <p>A run waiting for a child run ({@code type: workflow}) gives its slot back while it
- * waits ({@code parked}), so that parents waiting on children can never take every slot and
- * leave their children queued for ever.
+ * waits ({@code parked}: a run with one step or several waiting so counts once), so that
+ * parents waiting on children can never take every slot and leave their children queued for ever.
  *
  * <p>Ownership: {@code running}, {@code parked}, {@code closed} and {@code wakeRequested} are
  * guarded by {@code lock}, which is never held across I/O. {@code childWaits} is a concurrent
@@ -96,9 +102,10 @@ public final class Executor implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private final Map<UUID, RunDriver> running = new LinkedHashMap<>(); // guarded by lock
     private boolean wakeRequested;                                      // guarded by lock
-    private int parked;                                                 // guarded by lock
+    /** Runs with steps waiting for child runs: how many steps of each. */
+    private final Map<UUID, Integer> parked = new HashMap<>(); // guarded by lock
     /** Child runs some step here waits for: completed when this node commits their run_complete. */
-    private final Map<UUID, java.util.concurrent.CompletableFuture<Void>> childWaits = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<UUID, CompletableFuture<Void>> childWaits = new ConcurrentHashMap<>();
     private boolean closed;                                             // guarded by lock
     private Thread claimer;
 
@@ -230,7 +237,7 @@ public final class Executor implements AutoCloseable {
                 }
                 woken = wakeRequested;
                 wakeRequested = false;
-                free = maxConcurrentRuns - running.size() + parked;
+                free = maxConcurrentRuns - running.size() + parked.size();
             } catch (InterruptedException e) {
                 return;
             } finally {
@@ -322,7 +329,7 @@ public final class Executor implements AutoCloseable {
 
             @Override
             public Ending await(UUID childId) throws InterruptedException {
-                return awaitChild(childId);
+                return awaitChild(runId, childId);
             }
 
             @Override
@@ -336,10 +343,10 @@ public final class Executor implements AutoCloseable {
      * Waits until a child run has ended, its slot given back meanwhile. This node's commit of
      * its run_complete wakes the wait at once; a child on another node is seen within a second.
      */
-    private ChildRuns.Ending awaitChild(UUID childId) throws InterruptedException {
-        var ended = new java.util.concurrent.CompletableFuture<Void>();
+    private ChildRuns.Ending awaitChild(UUID parentId, UUID childId) throws InterruptedException {
+        var ended = new CompletableFuture<Void>();
         childWaits.put(childId, ended);
-        park(1);
+        park(parentId, 1);
         try {
             while (true) {
                 try {
@@ -354,21 +361,21 @@ public final class Executor implements AutoCloseable {
                     log.warn("could not read child run {} (retrying): {}", childId, e.getMessage());
                 }
                 try {
-                    ended.get(CHILD_POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    ended.get(CHILD_POLL.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException e) {
                     // look again
                 }
             }
         } finally {
-            park(-1);
+            park(parentId, -1);
             childWaits.remove(childId, ended);
         }
     }
 
-    private void park(int change) {
+    private void park(UUID runId, int change) {
         lock.lock();
         try {
-            parked += change;
+            parked.merge(runId, change, (a, b) -> a + b == 0 ? null : a + b);
             wakeRequested = true;
             wake.signalAll();
         } finally {

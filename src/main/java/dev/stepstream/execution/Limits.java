@@ -1,6 +1,8 @@
 package dev.stepstream.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.nio.charset.StandardCharsets;
 
 /** Size limits on what a run may put into its events (docs/api.md, "Limits": 16 KiB messages and values). */
@@ -36,14 +38,14 @@ final class Limits {
      * Cuts each output value over {@value #MAX_VALUE_BYTES} bytes, in place: a string to that
      * many UTF-8 bytes, another value to its JSON text cut so. True if any was cut.
      */
-    static boolean cutOutputs(com.fasterxml.jackson.databind.node.ObjectNode outputs) {
+    static boolean cutOutputs(ObjectNode outputs) {
         boolean cut = false;
         for (var field : outputs.properties()) {
             JsonNode value = field.getValue();
             String text = value.isTextual() ? value.textValue() : value.toString();
             String shorter = cutOrNull(text);
             if (shorter != null) {
-                field.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(shorter));
+                field.setValue(TextNode.valueOf(shorter));
                 cut = true;
             }
         }

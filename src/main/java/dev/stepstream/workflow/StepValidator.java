@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.stepstream.time.Durations;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -210,7 +213,7 @@ final class StepValidator {
         if (state[index] == 1) {
             List<Integer> cycle = new ArrayList<>(path.subList(path.indexOf(index), path.size()));
             int first = cycle.stream().min(Integer::compare).orElseThrow();
-            java.util.Collections.rotate(cycle, -cycle.indexOf(first));
+            Collections.rotate(cycle, -cycle.indexOf(first));
             StringBuilder names = new StringBuilder();
             for (int step : cycle) {
                 names.append(idAt(step)).append(" → ");
@@ -565,8 +568,8 @@ final class StepValidator {
 
     /** The indexes of the steps that the step at {@code index} needs, directly or not (the needs are acyclic). */
     private Set<Integer> needsOf(int index) {
-        Set<Integer> found = new java.util.HashSet<>();
-        java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(List.of(index));
+        Set<Integer> found = new HashSet<>();
+        ArrayDeque<Integer> todo = new ArrayDeque<>(List.of(index));
         while (!todo.isEmpty()) {
             for (String need : needs.get(todo.pop())) {
                 Integer next = ids.get(need);

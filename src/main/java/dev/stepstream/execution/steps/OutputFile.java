@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.execution.StepFailedException;
 import dev.stepstream.json.Json;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
@@ -89,7 +91,7 @@ final class OutputFile implements AutoCloseable {
                     throw new StepFailedException("$STEPSTREAM_OUTPUT line " + (i + 1) + ": \"" + name
                             + "\" has no closing line \"" + delimiter + "\"");
                 }
-                value = String.join("\n", java.util.Arrays.asList(lines).subList(start, end));
+                value = String.join("\n", Arrays.asList(lines).subList(start, end));
                 i = end;
             } else if (equals > 0) {
                 name = line.substring(0, equals);
@@ -113,7 +115,7 @@ final class OutputFile implements AutoCloseable {
     private static String decode(byte[] bytes) throws StepFailedException {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                    .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new StepFailedException("$STEPSTREAM_OUTPUT is not UTF-8 text");
         }
