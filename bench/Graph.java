@@ -3,7 +3,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -37,10 +40,14 @@ import java.util.regex.Pattern;
  * events = the run's lastSeq. The two workflows alternate, one pair of warm-ups first, so that
  * both meet the same JIT and the same drift of a shared machine.
  *
+ * With SERVER_PID, each {@code fanout} run also gives the CPU time the server's JVM spent
+ * (user + system, from /proc) and that of the scripts it ran (its children's, counted as it
+ * reaps them).
+ *
  * <p>Each run prints a line; the last line is {@code RESULT {json}}.
  *
  * Usage: java bench/Graph.java SERVER_URL graph [RUNS=5] [WARMUPS=2]
- *        java bench/Graph.java SERVER_URL fanout [RUNS=3] [WARMUPS=1]
+ *        java bench/Graph.java SERVER_URL fanout [RUNS=3] [WARMUPS=1] [SERVER_PID]
  */
 public class Graph {
     static final HttpClient http = HttpClient.newHttpClient();
@@ -57,7 +64,7 @@ public class Graph {
         int warmups = args.length > 3 ? Integer.parseInt(args[3]) : mode.equals("graph") ? 2 : 1;
         switch (mode) {
             case "graph" -> graph(server, runs, warmups);
-            case "fanout" -> fanout(server, runs, warmups);
+            case "fanout" -> fanout(server, runs, warmups, args.length > 4 ? Long.parseLong(args[4]) : 0);
             default -> throw new IllegalArgumentException("mode: graph or fanout, got " + mode);
         }
     }
@@ -123,7 +130,7 @@ public class Graph {
         return yaml.toString();
     }
 
-    static void fanout(String server, int runs, int warmups) throws Exception {
+    static void fanout(String server, int runs, int warmups, long serverPid) throws Exception {
         int lines = LINES / SCRIPTS;
         put(server, "bench-single", "id: bench-single\nsteps:\n  - {id: print, type: script, run: \"seq 1 " + LINES + "\"}\n");
         StringBuilder fan = new StringBuilder("id: bench-fanout\nmaxParallel: " + SCRIPTS + "\nsteps:\n");
@@ -141,14 +148,18 @@ public class Graph {
         Map<String, List<Double>> rates = Map.of("bench-single", new ArrayList<>(), "bench-fanout", new ArrayList<>());
         for (int i = 1 - warmups; i <= runs; i++) {
             for (String workflow : List.of("bench-single", "bench-fanout")) {
+                long[] cpuBefore = cpuTicks(serverPid);
                 long started = System.nanoTime();
                 String runId = execute(server, workflow);
                 long ended = completion(runId).get(10, TimeUnit.MINUTES);
+                long[] cpuAfter = cpuTicks(serverPid);
                 double seconds = (ended - started) / 1e9;
                 String run = send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/runs/" + runId)).GET());
                 long events = Long.parseLong(field(run, "lastSeq"));
-                System.out.printf("%s %s: status %s, %,d events in %.2f s: %,.0f events/s%n",
-                        i <= 0 ? "warm-up " + (i + warmups) : "run " + i, workflow, field(run, "status"), events, seconds, events / seconds);
+                System.out.printf("%s %s: status %s, %,d events in %.2f s: %,.0f events/s%s%n",
+                        i <= 0 ? "warm-up " + (i + warmups) : "run " + i, workflow, field(run, "status"), events, seconds, events / seconds,
+                        serverPid == 0 ? "" : String.format("; CPU: server %.2f s, scripts %.2f s",
+                                (cpuAfter[0] - cpuBefore[0]) / 100.0, (cpuAfter[1] - cpuBefore[1]) / 100.0));
                 if (!field(run, "status").equals("success")) {
                     throw new IllegalStateException("run " + runId + " ended " + field(run, "status"));
                 }
@@ -304,8 +315,20 @@ public class Graph {
         return m.group(1);
     }
 
+    /**
+     * A process's CPU time so far in clock ticks (1/100 s), user + system: its own, and that of
+     * the children it has reaped; zeros without a pid.
+     */
+    static long[] cpuTicks(long pid) throws Exception {
+        if (pid == 0) {
+            return new long[2];
+        }
+        String[] fields = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+        return new long[] {Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long.parseLong(fields[13]) + Long.parseLong(fields[14])};
+    }
+
     static long time(String envelope) {
-        return java.time.Instant.parse(field(envelope, "time")).toEpochMilli();
+        return Instant.parse(field(envelope, "time")).toEpochMilli();
     }
 
     static double median(List<Double> values) {
