@@ -34,7 +34,11 @@ export async function startServer(dataDir = mkdtempSync(join(tmpdir(), 'stepstre
       if (proc.exitCode !== null) return;
       const exited = new Promise((ok) => proc.once('exit', ok));
       proc.kill('SIGTERM');
-      await Promise.race([exited, new Promise((ok) => setTimeout(ok, 10_000))]);
+      // The grace timer is cleared once the server has exited: left pending, it kept node (and
+      // so each test file) alive for its whole 10 s.
+      let grace;
+      await Promise.race([exited, new Promise((ok) => { grace = setTimeout(ok, 10_000); })]);
+      clearTimeout(grace);
       if (proc.exitCode === null) proc.kill('SIGKILL');
     },
     cleanup() { rmSync(dataDir, { recursive: true, force: true }); },
