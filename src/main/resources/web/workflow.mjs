@@ -16,7 +16,8 @@ export async function showWorkflow(main, id, navigate) {
   main.replaceChildren(
     el('p', { class: 'crumbs' }, el('a', { href: '/', text: '← Runs & workflows' })),
     el('h1', {}, wf.name || wf.id, el('span', { class: 'muted', text: ` ${wf.id} · v${wf.version}` })),
-    wf.description ? el('p', { text: wf.description }) : null,
+    // replaceChildren, unlike el, would show a null as the text "null".
+    wf.description ? el('p', { text: wf.description }) : '',
     el('p', {}, el('a', { href: `/?workflowId=${encodeURIComponent(wf.id)}`, text: 'Runs of this workflow' })),
     form,
     el('section', { class: 'panel', 'aria-labelledby': 'def-h' }, el('h2', { id: 'def-h', text: 'Steps' }),
