@@ -21,3 +21,38 @@ for (const fixture of fixtures) {
     assert.deepEqual(summary(state), fixture.expected);
   });
 }
+
+// What the page adds for a graph, beyond the store's summary: each step's needs (from the
+// detail), its outputs (from its step_complete) and a workflow step's child run.
+test("a graph's steps keep their needs, outputs, and a workflow step's child run", () => {
+  const child = '1941e659-f694-4d87-960c-d8aead5ed57b';
+  const state = newRunState({ runId: 'r', workflowId: 'wf', createdAt: '2026-11-26T10:00:00.000Z', steps: [
+    { stepId: 'build', stepName: 'build', needs: [] },
+    { stepId: 'e2e', stepName: 'e2e', needs: ['build'] },
+  ] });
+  const events = [
+    ['run_start', {}],
+    ['step_start', { stepId: 'build', stepName: 'build', attempt: 1 }],
+    ['step_complete', { stepId: 'build', stepName: 'build', status: 'success', duration: 5, attempt: 1,
+      outputs: { version: '1.4.2', notes: 'x…' }, truncated: true }],
+    ['step_start', { stepId: 'e2e', stepName: 'e2e', attempt: 1 }],
+    ['step_log', { stepId: 'e2e', level: 'info', message: `started run ${child} of workflow "suite"` }],
+  ];
+  const changed = events.map(([type, payload], i) => applyEvent(state, { type, payload, runId: 'r', seq: i + 1, time: `2026-11-26T10:00:0${i}.000Z` }));
+  assert.deepEqual(changed, [true, true, true, true, true]);
+  const build = state.steps.get('build');
+  const e2e = state.steps.get('e2e');
+  assert.deepEqual([build.needs, build.outputs, build.truncated], [[], { version: '1.4.2', notes: 'x…' }, true]);
+  assert.deepEqual([e2e.needs, e2e.status, e2e.outputs, e2e.childRunId], [['build'], 'running', null, child],
+    'the child run is known while it runs');
+
+  assert.equal(applyEvent(state, { type: 'step_log', payload: { stepId: 'e2e', level: 'info', message: 'another line' } }), false);
+  applyEvent(state, { type: 'step_complete', payload: { stepId: 'e2e', stepName: 'e2e', status: 'failed', duration: 9, attempt: 1,
+    error: 'the child failed', outputs: { runId: child, status: 'failed', variables: {} } } });
+  assert.deepEqual([e2e.childRunId, e2e.outputs.status], [child, 'failed']);
+
+  applyEvent(state, { type: 'step_start', payload: { stepId: 'e2e', stepName: 'e2e', attempt: 2 } });
+  assert.deepEqual([e2e.outputs, e2e.truncated, e2e.childRunId], [null, false, null], 'a new attempt starts afresh');
+  applyEvent(state, { type: 'step_complete', payload: { stepId: 'e2e', stepName: 'e2e', status: 'success', duration: 1, attempt: 2 } });
+  assert.equal(e2e.outputs, null, 'a step_complete without outputs leaves none');
+});

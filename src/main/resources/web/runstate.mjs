@@ -1,19 +1,36 @@
 // The fold of a run's events into its state, as the page shows it: the same rule as the
 // store's (BatchEffects and BatchWriter on the server), and tested on the same fixtures
 // (src/test/resources/runstate/fixtures.json: StoreContractTest there, runstate.test.mjs
-// here). Pure: no DOM, no network. Log lines are the log list's, not the state's.
+// here). Pure: no DOM, no network. Log lines are the log list's, not the state's: the one the
+// state reads is a workflow step's naming its child run, which the store has no need of.
 
-/** A run before any event: queued, its steps (in definition order, from GET /runs/{id}) pending. */
+/**
+ * A run before any event: queued, its steps (in definition order, from GET /runs/{id}) pending.
+ * A step's `needs` are its definition's, from the detail; the rest comes from the events.
+ */
 export function newRunState(detail) {
   return {
     run: { runId: detail.runId, workflowId: detail.workflowId, status: 'queued', createdAt: detail.createdAt,
       startedAt: null, finishedAt: null, duration: null, error: null },
-    steps: new Map(detail.steps.map((s) => [s.stepId, {
-      stepId: s.stepId, stepName: s.stepName, status: 'pending', attempt: 0, startedAt: null, duration: null, error: null,
-    }])),
+    steps: new Map(detail.steps.map((s) => [s.stepId, newStep(s.stepId, s.stepName, s.needs)])),
     vars: new Map(),   // name -> value
   };
 }
+
+/**
+ * `outputs`: what its last step_complete carried (null before, or when it carried none), and
+ * `truncated` whether a value of them was cut. `childRunId`: the run a workflow step started, known
+ * from its log line as soon as the child starts, so that the page can link to it while it runs.
+ */
+function newStep(stepId, stepName, needs) {
+  return { stepId, stepName, needs: needs ?? [], status: 'pending', attempt: 0, startedAt: null, duration: null,
+    error: null, outputs: null, truncated: false, childRunId: null };
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+// The parent step's line when its child run starts (WorkflowStep on the server).
+const CHILD_STARTED = new RegExp(`^started run (${UUID}) of workflow "`);
+const RUN_ID = new RegExp(`^${UUID}$`);
 
 /** Applies one event (an envelope: type, seq, time, payload) to the state; returns whether the view changed. */
 export function applyEvent(state, e) {
@@ -24,12 +41,24 @@ export function applyEvent(state, e) {
       return true;
     case 'step_start': {
       const s = step(state, p);
-      Object.assign(s, { status: 'running', attempt: p.attempt, startedAt: e.time, duration: null, error: null });
+      // A new attempt of a workflow step starts a new child run.
+      Object.assign(s, { status: 'running', attempt: p.attempt, startedAt: e.time, duration: null, error: null,
+        outputs: null, truncated: false, childRunId: null });
+      return true;
+    }
+    case 'step_log': {
+      // Only the line naming a child run changes the state; the log list keeps every line.
+      const m = p.message?.startsWith('started run ') && CHILD_STARTED.exec(p.message);
+      if (!m) return false;
+      step(state, p).childRunId = m[1];
       return true;
     }
     case 'step_complete': {
       const s = step(state, p);
-      Object.assign(s, { status: p.status, attempt: p.attempt, duration: p.duration ?? null, error: p.error ?? null });
+      Object.assign(s, { status: p.status, attempt: p.attempt, duration: p.duration ?? null, error: p.error ?? null,
+        outputs: p.outputs ?? null, truncated: p.truncated === true });
+      // A workflow step's outputs name its child run (docs/api.md), whether or not its log line came.
+      if (RUN_ID.test(p.outputs?.runId)) s.childRunId = p.outputs.runId;
       return true;
     }
     case 'variable_change':
@@ -49,7 +78,7 @@ export function applyEvent(state, e) {
 function step(state, p) {
   let s = state.steps.get(p.stepId);
   if (!s) {
-    s = { stepId: p.stepId, stepName: p.stepName || p.stepId, status: 'pending', attempt: 0, startedAt: null, duration: null, error: null };
+    s = newStep(p.stepId, p.stepName || p.stepId, []);
     state.steps.set(p.stepId, s);
   }
   return s;
