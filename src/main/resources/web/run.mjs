@@ -5,6 +5,7 @@ import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './forma
 import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
 import { newRunState, applyEvent } from './runstate.mjs';
+import { isGraph, byLevel, needsText } from './graph.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -32,7 +33,10 @@ export async function showRun(main, runId, hooks) {
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId })))),
     errorSlot, el('div', { class: 'actions' }, cancelButton));
 
-  const timeline = el('ol', { class: 'timeline' });
+  // A graph's steps run at once: the timeline groups them by level, each row saying what it needs.
+  const graph = isGraph([...steps.values()]);
+  const timeline = el('ol', { class: graph ? 'timeline graph' : 'timeline' });
+  const openOutputs = new Set();   // step ids whose outputs are shown: kept across re-renders
   const stepSelect = el('select', { id: 'log-step', onchange: () => log.setFilter({ stepId: stepSelect.value }) },
     el('option', { value: '', text: 'all steps' }),
     [...steps.values()].map((s) => el('option', { value: s.stepId, text: s.stepName })));
@@ -102,27 +106,58 @@ export async function showRun(main, runId, hooks) {
       const ms = stepElapsed(s);
       row.dur.textContent = ms === null ? '' : duration(ms);
       const left = s.startedAt && t0 ? Math.max(0, (Date.parse(s.startedAt) - t0) / total) : 0;
-      const width = ms === null ? 0 : Math.max(0.004, ms / total);
+      // A step that never started (skipped) has no place on the time axis.
+      const width = ms === null || !s.startedAt ? 0 : Math.max(0.004, ms / total);
       row.bar.style.marginLeft = `${Math.min(100, left * 100)}%`;
       row.bar.style.width = `${Math.min(100 - left * 100, width * 100)}%`;
     }
   }
 
   function renderSteps() {
-    timeline.replaceChildren(...[...steps.values()].map((s) => {
-      const bar = el('span', { class: 'bar' });
-      const dur = el('span', { class: 'step-dur' });
-      const li = el('li', { class: `step status-${s.status}`, 'data-step': s.stepId, 'data-status': s.status },
-        el('span', { class: 'icon', 'aria-hidden': 'true', text: STATUS_ICON[s.status] || '?' }),
-        el('span', { class: 'step-name' }, s.stepName, el('span', { class: 'sr-only', text: `: ${s.status}` })),
-        el('span', { class: 'step-attempt muted', text: s.attempt > 1 ? `attempt ${s.attempt}` : '' }),
-        dur,
-        el('span', { class: 'track', 'aria-hidden': 'true' }, bar),
-        s.error ? el('span', { class: 'step-error', text: s.error }) : null);
-      s.row = { bar, dur };
-      return li;
-    }));
+    const all = [...steps.values()];
+    if (graph) {
+      timeline.replaceChildren(...byLevel(all, (s) => s.stepId).map((group, n) =>
+        el('li', { class: 'level', 'data-level': n },
+          el('h3', { class: 'level-head' }, `Level ${n}`,
+            el('span', { class: 'muted', text: ` · ${group.length} ${group.length === 1 ? 'step' : 'steps'}` })),
+          el('ol', { class: 'level-steps' }, group.map(stepRow)))));
+    } else {
+      timeline.replaceChildren(...all.map(stepRow));
+    }
     tick();
+  }
+
+  function stepRow(s) {
+    const bar = el('span', { class: 'bar' });
+    const dur = el('span', { class: 'step-dur' });
+    const needs = graph ? needsText(s.needs) : '';
+    const li = el('li', { class: `step status-${s.status}`, 'data-step': s.stepId, 'data-status': s.status },
+      el('span', { class: 'icon', 'aria-hidden': 'true', text: STATUS_ICON[s.status] || '?' }),
+      el('span', { class: 'step-name' }, s.stepName, el('span', { class: 'sr-only', text: `: ${s.status}` }),
+        needs ? el('span', { class: 'step-needs muted', title: needs, text: needs }) : null),
+      el('span', { class: 'step-attempt muted', text: s.attempt > 1 ? `attempt ${s.attempt}` : '' }),
+      dur,
+      el('span', { class: 'track', 'aria-hidden': 'true' }, bar),
+      // Why a step of a graph was skipped: a step it needs failed.
+      s.error ? el('span', { class: 'step-error' }, s.status === 'skipped' ? 'skipped: ' : '', s.error) : null,
+      stepExtras(s));
+    s.row = { bar, dur };
+    return li;
+  }
+
+  /** A workflow step's child run, and the outputs of a step that has some; null for neither. */
+  function stepExtras(s) {
+    const names = Object.keys(s.outputs || {});
+    if (!s.childRunId && !names.length) return null;
+    const child = s.childRunId ? el('a', { class: 'child-run', href: `/runs/${encodeURIComponent(s.childRunId)}` },
+      'child run ', el('code', { text: s.childRunId.slice(0, 8) })) : null;
+    const outputs = names.length ? el('details', { class: 'step-outputs', open: openOutputs.has(s.stepId),
+      ontoggle: (ev) => { if (ev.target.open) openOutputs.add(s.stepId); else openOutputs.delete(s.stepId); } },
+      el('summary', { text: `outputs (${names.length})` }),
+      el('dl', {}, names.map((k) => el('div', { 'data-output': k },
+        el('dt', {}, el('code', { text: k })), el('dd', {}, el('code', { text: value(s.outputs[k]) }))))),
+      s.truncated ? el('p', { class: 'muted', text: 'A value over 16 KiB was cut.' }) : null) : null;
+    return el('div', { class: 'step-extras' }, child, outputs);
   }
 
   function renderVars() {
@@ -139,26 +174,25 @@ export async function showRun(main, runId, hooks) {
       el('span', { class: 'muted', text: ` by ${c.stepId}` })));
   }
 
-  /** Folds an event in; a log line goes to the log, a variable change to the changes list too. */
+  /**
+   * Folds an event in; a log line goes to the log, a variable change to the changes list too.
+   * Returns whether the steps, header or variables changed.
+   */
   function apply(e) {
     const p = e.payload || {};
     if (e.type === 'step_log') {
       log.add({ seq: e.seq, time: p.timestamp || e.time, stepId: p.stepId, level: p.level,
         message: p.message, lower: p.message.toLowerCase() });
-      return;
     }
-    applyEvent(state, e);
     if (e.type === 'variable_change') addChange({ seq: e.seq, ...p });
+    return applyEvent(state, e);
   }
 
   let seen = 0;
   const stream = new RunStream(runId, {
     onEvents(events) {
       let structural = false;
-      for (const e of events) {
-        apply(e);
-        if (e.type !== 'step_log') structural = true;
-      }
+      for (const e of events) if (apply(e)) structural = true;
       seen += events.length;
       if (structural) { renderHeader(); renderSteps(); renderVars(); }
     },
