@@ -1,6 +1,7 @@
 // One workflow: its definition, and an Execute form built from its `inputs`.
 import { api } from './api.mjs';
 import { el } from './format.mjs';
+import { isGraph, byLevel, needsText } from './graph.mjs';
 
 export async function showWorkflow(main, id, navigate) {
   const wf = await api(`/api/v2/workflows/${encodeURIComponent(id)}`);
@@ -21,9 +22,7 @@ export async function showWorkflow(main, id, navigate) {
     el('p', {}, el('a', { href: `/?workflowId=${encodeURIComponent(wf.id)}`, text: 'Runs of this workflow' })),
     form,
     el('section', { class: 'panel', 'aria-labelledby': 'def-h' }, el('h2', { id: 'def-h', text: 'Steps' }),
-      el('ol', { class: 'def-steps' }, wf.steps.map((s) => el('li', {},
-        el('strong', { text: s.name || s.id }), el('span', { class: 'muted', text: ` ${s.id} · ${s.type}` }),
-        s.when ? el('span', { class: 'muted', text: ` · when ${s.when}` }) : null))),
+      isGraph(wf.steps) ? graphSteps(wf) : el('ol', { class: 'def-steps' }, wf.steps.map(defStep)),
       el('details', {}, el('summary', { text: 'Definition (JSON)' }), el('pre', { text: JSON.stringify(wf, null, 2) }))));
   if (location.hash === '#execute') (fields[0]?.input || form.querySelector('button')).focus();
 
@@ -52,6 +51,28 @@ export async function showWorkflow(main, id, navigate) {
   function showErrors(list) {
     errors.replaceChildren(el('ul', {}, list.map((m) => el('li', { text: m }))));
   }
+}
+
+function defStep(s) {
+  const needs = needsText(s.needs);
+  return el('li', { 'data-step': s.id },
+    el('strong', { text: s.name || s.id }), el('span', { class: 'muted', text: ` ${s.id} · ${s.type}` }),
+    s.when ? el('span', { class: 'muted', text: ` · when ${s.when}` }) : null,
+    s.type === 'workflow' && s.workflow
+      ? [' → ', el('a', { class: 'sub-workflow', href: `/workflows/${encodeURIComponent(s.workflow)}`, text: s.workflow })] : null,
+    needs ? el('span', { class: 'step-needs muted', text: needs }) : null);
+}
+
+/** A graph's steps by level, as the run page groups them, so that one sees before a run what waits on what. */
+function graphSteps(wf) {
+  return [
+    el('p', { class: 'muted', text: 'The steps form a graph: each starts once every step it needs has ended, '
+      + `so steps that do not wait on each other run at once${wf.maxParallel ? ` (at most ${wf.maxParallel})` : ''}.` }),
+    el('ol', { class: 'def-levels' }, byLevel(wf.steps).map((group, n) =>
+      el('li', { class: 'def-level', 'data-level': n },
+        el('h3', { class: 'level-head', text: `Level ${n}` }),
+        el('ul', { class: 'def-steps' }, group.map(defStep))))),
+  ];
 }
 
 function field(name, spec) {
