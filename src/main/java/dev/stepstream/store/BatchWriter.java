@@ -1,10 +1,12 @@
 package dev.stepstream.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunLostException;
 import dev.stepstream.events.RunStatus;
+import dev.stepstream.json.Json;
 import dev.stepstream.store.BatchEffects.RunEffect;
-import dev.stepstream.store.BatchEffects.StepEffect;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -60,7 +62,7 @@ final class BatchWriter {
     /**
      * Steps are inserted as pending by createRun; the insert branch only catches a step the run
      * did not declare, which is appended after the others rather than lost from the projection.
-     * A null started_at keeps the stored one (see {@link StepEffect}).
+     * A null started_at keeps the stored one (see {@link RunFold.Step}).
      */
     private static final String UPSERT_STEP = """
             INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs)
@@ -108,7 +110,7 @@ final class BatchWriter {
         try (PreparedStatement update = connection.prepareStatement(CLOSE_RUNNING_STEPS)) {
             boolean any = false;
             for (RunEffect run : runs) {
-                if (run.completed) {
+                if (run.state.completed) {
                     update.setString(1, run.runId);
                     update.addBatch();
                     any = true;
@@ -124,13 +126,14 @@ final class BatchWriter {
         int[] updated;
         try (PreparedStatement update = connection.prepareStatement(ADVANCE_RUN)) {
             for (RunEffect run : runs) {
-                update.setLong(1, run.lastSeq);
-                update.setString(2, run.status == null ? null : run.status.wire());
-                setLong(update, 3, run.startedAt);
-                setLong(update, 4, run.finishedAt);
-                setLong(update, 5, run.durationMs);
-                update.setBoolean(6, run.completed);
-                update.setString(7, run.error);
+                RunFold.Run state = run.state;
+                update.setLong(1, state.lastSeq);
+                update.setString(2, state.status == null ? null : state.status.wire());
+                setLong(update, 3, state.startedAt);
+                setLong(update, 4, state.finishedAt);
+                setLong(update, 5, state.durationMs);
+                update.setBoolean(6, state.completed);
+                update.setString(7, state.error);
                 update.setString(8, run.runId);
                 update.setLong(9, run.firstSeq - 1);
                 update.setString(10, writer);
@@ -277,12 +280,12 @@ final class BatchWriter {
     }
 
     private static void writeSteps(Connection connection, List<RunEffect> runs) throws SQLException {
-        if (runs.stream().allMatch(run -> run.steps.isEmpty())) {
+        if (runs.stream().allMatch(run -> run.state.steps.isEmpty())) {
             return;
         }
         try (PreparedStatement upsert = connection.prepareStatement(UPSERT_STEP)) {
             for (RunEffect run : runs) {
-                for (StepEffect step : run.steps.values()) {
+                for (RunFold.Step step : run.state.steps.values()) {
                     upsert.setString(1, run.runId);
                     upsert.setString(2, run.runId);
                     upsert.setString(3, step.stepId);
@@ -292,7 +295,7 @@ final class BatchWriter {
                     setLong(upsert, 7, step.startedAt);
                     setLong(upsert, 8, step.durationMs);
                     upsert.setString(9, step.error);
-                    upsert.setBytes(10, step.outputs);
+                    upsert.setBytes(10, step.outputs == null ? null : Json.bytes(step.outputs));
                     upsert.addBatch();
                 }
             }
@@ -301,7 +304,7 @@ final class BatchWriter {
     }
 
     private static void writeVariables(Connection connection, List<RunEffect> runs) throws SQLException {
-        if (runs.stream().allMatch(run -> run.variables.isEmpty())) {
+        if (runs.stream().allMatch(run -> run.state.variables.isEmpty())) {
             return;
         }
         try (PreparedStatement upsert = connection.prepareStatement(UPSERT_VARIABLE);
@@ -309,7 +312,7 @@ final class BatchWriter {
             boolean upserts = false;
             boolean deletes = false;
             for (RunEffect run : runs) {
-                for (Map.Entry<String, byte[]> variable : run.variables.entrySet()) {
+                for (Map.Entry<String, JsonNode> variable : run.state.variables.entrySet()) {
                     if (variable.getValue() == null) {
                         delete.setString(1, run.runId);
                         delete.setString(2, variable.getKey());
@@ -318,7 +321,7 @@ final class BatchWriter {
                     } else {
                         upsert.setString(1, run.runId);
                         upsert.setString(2, variable.getKey());
-                        upsert.setBytes(3, variable.getValue());
+                        upsert.setBytes(3, Json.bytes(variable.getValue()));
                         upsert.addBatch();
                         upserts = true;
                     }

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunLostException;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
@@ -25,6 +26,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -974,6 +976,46 @@ abstract class StoreContractTest {
                         .put("status", step.status().wire()).put("attempt", step.attempt()).put("error", step.error())).toList();
                 assertThat(steps).as(as).containsExactlyElementsOf(expected.path("steps"));
                 assertThat((JsonNode) run.variables()).as(as).isEqualTo(expected.path("variables"));
+            }
+        }
+    }
+
+    /**
+     * The store's projection is the one fold of run state ({@link RunFold}): after every event of
+     * every fixture, the run's log so far folded from its start gives what the store shows.
+     */
+    @Test
+    void aRunsLogFoldedFromItsStartIsTheStoresProjectionEventByEvent() throws java.io.IOException {
+        JsonNode fixtures;
+        try (var in = StoreContractTest.class.getResourceAsStream("/runstate/fixtures.json")) {
+            fixtures = Json.MAPPER.readTree(in);
+        }
+        for (JsonNode fixture : fixtures) {
+            List<Map.Entry<String, String>> declared = new ArrayList<>();
+            fixture.path("steps").forEach(step -> declared.add(Map.entry(step.path("stepId").asText(), "Step " + step.path("stepId").asText())));
+            UUID runId = queuedRun(declared.stream().map(Map.Entry::getKey).toArray(String[]::new));
+            RunFold.Run folded = RunFold.Run.queued(declared);
+            long seq = 0;
+            for (JsonNode event : fixture.path("events")) {
+                seq++;
+                RunEvent next = RunEvent.create(runId, seq, EventType.fromWire(event.path("type").asText()),
+                        T0.plusSeconds(seq), (com.fasterxml.jackson.databind.node.ObjectNode) event.path("payload"));
+                Commits.commit(store, List.of(next));
+                RunFold.apply(folded, next);
+
+                String as = fixture.path("about").asText() + ", after seq " + seq;
+                RunDetail stored = store.findRun(runId).orElseThrow();
+                assertThat(stored.status()).as(as).isEqualTo(folded.status);
+                assertThat(stored.error()).as(as).isEqualTo(folded.error);
+                assertThat(stored.lastSeq()).as(as).isEqualTo(folded.lastSeq);
+                assertThat(stored.startedAt()).as(as).isEqualTo(folded.startedAt == null ? null : Instant.ofEpochMilli(folded.startedAt));
+                assertThat(stored.finishedAt()).as(as).isEqualTo(folded.finishedAt == null ? null : Instant.ofEpochMilli(folded.finishedAt));
+                assertThat(stored.durationMs()).as(as).isEqualTo(folded.durationMs);
+                assertThat(stored.steps()).as(as).containsExactlyElementsOf(folded.steps.values().stream().map(step -> new StepState(
+                        step.stepId, step.stepName, step.status, step.attempt,
+                        step.startedAt == null ? null : Instant.ofEpochMilli(step.startedAt), step.durationMs, step.error,
+                        step.outputs)).toList());
+                assertThat((JsonNode) stored.variables()).as(as).isEqualTo(Json.MAPPER.valueToTree(folded.currentVariables()));
             }
         }
     }

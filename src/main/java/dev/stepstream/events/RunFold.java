@@ -1,0 +1,215 @@
+package dev.stepstream.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The one rule by which a run's events make its state (docs/architecture.md, "One rule for run
+ * state"). The store folds each committed batch with it into the projection it writes, and a
+ * run's whole log folded from its start gives the run as the store shows it, which is what a
+ * node needs to take a run up where another left it. The web page's {@code runstate.mjs} is the
+ * same rule in JavaScript, held to it by the shared fixtures.
+ *
+ * <p>A {@link Run} may start from a known status (a run rebuilt from its first event is
+ * {@code queued}), or from none ({@code status} null: a batch, whose run's stored status only
+ * the store knows); moves are checked against the status once it is known.
+ */
+public final class RunFold {
+    private RunFold() {}
+
+    /**
+     * A run's state as its events made it. Null fields are not known yet (or, for a batch, left
+     * as stored). Owned by one thread.
+     */
+    public static final class Run {
+        /** Null until known: the stored status of a batch's run is the store's to check. */
+        public RunStatus status;
+        public Long startedAt;
+        public Long finishedAt;
+        public Long durationMs;
+        /** Set by run_complete, which also sets {@link #error} (null when it carries none). */
+        public boolean completed;
+        public String error;
+        /** The seq of the last event folded in; 0 before any. */
+        public long lastSeq;
+        /** By step id, in the order they were declared (when seeded) or first touched. */
+        public final Map<String, Step> steps = new LinkedHashMap<>();
+        /** By name: the value now, or null for a variable deleted (so a batch knows to delete it). */
+        public final Map<String, JsonNode> variables = new LinkedHashMap<>();
+
+        /** A run before any event: queued, with these steps pending. */
+        public static Run queued(Iterable<Map.Entry<String, String>> stepIdsAndNames) {
+            Run run = new Run();
+            run.status = RunStatus.QUEUED;
+            for (Map.Entry<String, String> step : stepIdsAndNames) {
+                Step pending = new Step(step.getKey());
+                pending.stepName = step.getValue();
+                pending.status = StepStatus.PENDING;
+                run.steps.put(step.getKey(), pending);
+            }
+            return run;
+        }
+
+        /** The variables that exist now, by name. */
+        public Map<String, JsonNode> currentVariables() {
+            Map<String, JsonNode> current = new LinkedHashMap<>();
+            variables.forEach((name, value) -> {
+                if (value != null) {
+                    current.put(name, value);
+                }
+            });
+            return current;
+        }
+    }
+
+    /**
+     * A step's state. Status, attempt, duration, error and outputs are the last word of its
+     * events (step_start clears duration, error and outputs); {@code startedAt} is set by a
+     * step_start only, so a step skipped without starting has none.
+     */
+    public static final class Step {
+        public final String stepId;
+        public String stepName;
+        public StepStatus status;
+        public int attempt;
+        public Long startedAt;
+        public Long durationMs;
+        public String error;
+        /** As its last step_complete carried them, or null for none. */
+        public JsonNode outputs;
+
+        Step(String stepId) {
+            this.stepId = stepId;
+        }
+    }
+
+    /**
+     * Folds one event into the run. The caller checks that seqs follow each other.
+     *
+     * @throws IllegalArgumentException when the event cannot follow the run's known status (a
+     *         run that has ended takes nothing more), or its payload lacks what the state needs
+     */
+    public static void apply(Run run, RunEvent event) {
+        run.lastSeq = event.seq();
+        if (event.type() == EventType.STEP_LOG) {
+            requireRunning(run, event.type());
+            return; // nothing of it is state: its payload is not even parsed
+        }
+        JsonNode payload = event.payload();
+        long time = event.time().toEpochMilli();
+        switch (event.type()) {
+            case RUN_START -> {
+                moveTo(run, RunStatus.RUNNING);
+                run.startedAt = time;
+            }
+            case RUN_COMPLETE -> {
+                moveTo(run, RunStatus.fromWire(text(payload, "status")));
+                run.finishedAt = time;
+                run.durationMs = optionalLong(payload, "duration");
+                run.completed = true;
+                run.error = optionalText(payload, "error");
+                // A finished run has no running step: one cut off (cancel, shutdown, a node's
+                // death) shows cancelled. The store does the same for the steps not in a batch.
+                run.steps.values().forEach(step -> {
+                    if (step.status == StepStatus.RUNNING) {
+                        step.status = StepStatus.CANCELLED;
+                    }
+                });
+            }
+            case STEP_START -> {
+                requireRunning(run, event.type());
+                Step step = step(run, payload);
+                step.status = StepStatus.RUNNING;
+                step.attempt = integer(payload, "attempt");
+                step.startedAt = time;
+                step.durationMs = null;
+                step.error = null;
+                step.outputs = null;
+            }
+            case STEP_COMPLETE -> {
+                requireRunning(run, event.type());
+                Step step = step(run, payload);
+                step.status = StepStatus.fromWire(text(payload, "status"));
+                step.attempt = integer(payload, "attempt");
+                step.durationMs = optionalLong(payload, "duration");
+                step.error = optionalText(payload, "error");
+                JsonNode outputs = payload.get("outputs");
+                step.outputs = outputs == null || outputs.isNull() ? null : outputs;
+            }
+            case VARIABLE_CHANGE -> {
+                requireRunning(run, event.type());
+                String name = text(payload, "varName");
+                // A truncated value is a text preview (a JSON string): kept as given.
+                JsonNode value = switch (text(payload, "changeType")) {
+                    case "create", "update" -> {
+                        JsonNode newValue = payload.get("newValue");
+                        yield newValue == null ? NullNode.getInstance() : newValue;
+                    }
+                    case "delete" -> null;
+                    default -> throw new IllegalArgumentException("changeType must be create, update or delete");
+                };
+                run.variables.put(name, value);
+            }
+            case STEP_LOG -> { } // handled above
+        }
+    }
+
+    /** A step's or variable's event needs a running run (when its status is known). */
+    private static void requireRunning(Run run, EventType type) {
+        if (run.status != null && run.status != RunStatus.RUNNING) {
+            throw new IllegalArgumentException("a run that is " + run.status.wire() + " takes no " + type.wire());
+        }
+    }
+
+    private static void moveTo(Run run, RunStatus next) {
+        if (run.status != null && !run.status.canMoveTo(next)) {
+            throw new IllegalArgumentException("a run cannot go from " + run.status.wire() + " to " + next.wire());
+        }
+        run.status = next;
+    }
+
+    /**
+     * The step an event is of. A step keeps the name it was declared with; an event's
+     * {@code stepName} names only a step the run did not declare, which is added after the others.
+     */
+    private static Step step(Run run, JsonNode payload) {
+        String stepId = text(payload, "stepId");
+        Step step = run.steps.get(stepId);
+        if (step == null) {
+            step = new Step(stepId);
+            String name = optionalText(payload, "stepName");
+            step.stepName = name != null ? name : stepId;
+            step.status = StepStatus.PENDING;
+            run.steps.put(stepId, step);
+        }
+        return step;
+    }
+
+    private static String text(JsonNode payload, String field) {
+        JsonNode node = payload.get(field);
+        if (node == null || !node.isTextual()) {
+            throw new IllegalArgumentException("payload field \"" + field + "\" must be a string");
+        }
+        return node.textValue();
+    }
+
+    private static int integer(JsonNode payload, String field) {
+        JsonNode node = payload.get(field);
+        if (node == null || !node.canConvertToInt() || !node.isIntegralNumber()) {
+            throw new IllegalArgumentException("payload field \"" + field + "\" must be an integer");
+        }
+        return node.intValue();
+    }
+
+    private static String optionalText(JsonNode payload, String field) {
+        JsonNode node = payload.get(field);
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    private static Long optionalLong(JsonNode payload, String field) {
+        JsonNode node = payload.get(field);
+        return node != null && node.isNumber() ? node.longValue() : null;
+    }
+}
