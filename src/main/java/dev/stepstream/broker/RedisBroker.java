@@ -245,8 +245,7 @@ public final class RedisBroker implements Broker {
             List<RunEvent> runLevel = new ArrayList<>();
             for (RunEvent event : batch) {
                 byRun.computeIfAbsent(event.runId(), id -> new ArrayList<>()).add(event);
-                if (event.type() == EventType.RUN_START || event.type() == EventType.STEP_COMPLETE
-                        || event.type() == EventType.RUN_COMPLETE) {
+                if (event.type().isRunEvent() || event.type() == EventType.STEP_COMPLETE) {
                     runLevel.add(event);
                 }
             }

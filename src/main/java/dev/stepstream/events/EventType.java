@@ -4,12 +4,19 @@ import java.util.Locale;
 
 /** The types of events in a run's log, in wire spelling ({@code run_start}, …). */
 public enum EventType {
-    RUN_START, STEP_START, STEP_LOG, VARIABLE_CHANGE, STEP_COMPLETE, RUN_COMPLETE;
+    RUN_START, STEP_START, STEP_LOG, VARIABLE_CHANGE, STEP_COMPLETE, RUN_COMPLETE,
+    /** A node took up a run whose node stopped or died ({@code onInterrupt: resume}) and goes on with it. */
+    RUN_RESUMED;
 
     private final String wire = name().toLowerCase(Locale.ROOT);
 
     public String wire() {
         return wire;
+    }
+
+    /** An event of the run itself, not of one of its steps: every stream sends it, whatever its step filter. */
+    public boolean isRunEvent() {
+        return this == RUN_START || this == RUN_RESUMED || this == RUN_COMPLETE;
     }
 
     /** @throws IllegalArgumentException naming the unknown type */

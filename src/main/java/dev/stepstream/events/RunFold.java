@@ -152,6 +152,7 @@ public final class RunFold {
                 };
                 run.variables.put(name, value);
             }
+            case RUN_RESUMED -> requireRunning(run, event.type()); // the restarted steps' step_start follow
             case STEP_LOG -> { } // handled above
         }
     }

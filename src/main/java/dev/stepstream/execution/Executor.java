@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.CancelTarget;
@@ -79,6 +80,8 @@ public final class Executor implements AutoCloseable {
     }
 
     private static final Logger log = LoggerFactory.getLogger(Executor.class);
+    /** Events read a page at a time when a run is rebuilt from its log. */
+    private static final int REBUILD_PAGE = 10_000;
     /** How often a step waiting for a child run looks at it, besides the wake of a local end. */
     private static final Duration CHILD_POLL = Duration.ofSeconds(1);
 
@@ -196,7 +199,7 @@ public final class Executor implements AutoCloseable {
         List<NewRun.StepRef> steps = workflow.steps().stream()
                 .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
         store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                Json.bytes(inputs), Json.now(), steps, parent));
+                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes()));
         listener.queued(runId, workflow.id(), workflowVersion, Json.now());
         wake();
         return runId;
@@ -276,12 +279,20 @@ public final class Executor implements AutoCloseable {
             return false;
         }
         if (run.cancelRequested()) {
-            end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, "cancelled before it started");
+            end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, run.lastSeq() > 0 ? "cancelled" : "cancelled before it started");
             return false;
         }
-        listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
+        RunFold.Run resumed = null;
+        if (run.lastSeq() > 0) {
+            // Handed back by a node that stopped or died (onInterrupt: resume): go on from its log.
+            resumed = rebuild(run, workflow);
+            listener.recovered(run.runId(), run.workflowId());
+            log.info("resuming run {} at seq {}", run.runId(), run.lastSeq());
+        } else {
+            listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
+        }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
-                run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns);
+                run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns, nodeId, resumed);
         lock.lock();
         try {
             if (closed) {
@@ -381,6 +392,28 @@ public final class Executor implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The run as its stored log made it: every event folded from queued by the one rule of run state. */
+    private RunFold.Run rebuild(ClaimedRun run, Workflow workflow) {
+        List<Map.Entry<String, String>> declared = workflow.steps().stream()
+                .map(step -> Map.entry(step.id(), step.name())).toList();
+        RunFold.Run state = RunFold.Run.queued(declared);
+        long after = 0;
+        while (after < run.lastSeq()) {
+            List<RunEvent> page = store.events(run.runId(), after, REBUILD_PAGE);
+            if (page.isEmpty()) {
+                throw new IllegalStateException("run " + run.runId() + " has no events after seq " + after
+                        + " though its last is " + run.lastSeq());
+            }
+            for (RunEvent event : page) {
+                if (event.seq() <= run.lastSeq()) {
+                    RunFold.apply(state, event);
+                }
+            }
+            after = page.getLast().seq();
+        }
+        return state;
     }
 
     /** Ends a run that no driver owns, which this node has claimed. */
@@ -501,7 +534,9 @@ public final class Executor implements AutoCloseable {
         try {
             closed = true;
             wake.signalAll();
-            running.values().forEach(driver -> driver.stop(RunDriver.StopReason.SHUTDOWN));
+            // A resumable run is handed back (it emits nothing more, and goes on elsewhere); others end interrupted.
+            running.values().forEach(driver -> driver.stop(driver.resumes() ? RunDriver.StopReason.HAND_BACK
+                    : RunDriver.StopReason.SHUTDOWN));
             while (!running.isEmpty()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -523,6 +558,15 @@ public final class Executor implements AutoCloseable {
      * another node must not take them for orphans and end them a second time.
      */
     public void leave() {
+        try {
+            int handedBack = store.handBack(nodeId);
+            if (handedBack > 0) {
+                log.info("handed back {} resumable runs: other nodes (or this one's next start) resume them", handedBack);
+            }
+        } catch (RuntimeException e) {
+            log.warn("could not hand back the resumable runs (they are taken up once this node's lease lapses): {}",
+                    e.getMessage());
+        }
         lease.close();
     }
 

@@ -6,6 +6,7 @@ import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.execution.steps.StepActions;
@@ -56,10 +57,11 @@ import org.slf4j.LoggerFactory;
 final class RunDriver {
     /**
      * Why a run stops early: a cancel (it ends cancelled), the node shutting down (interrupted),
-     * or the run lost to another node (this node's lease lapsed): it then emits nothing more,
-     * as the node that took it over ends it.
+     * the run lost to another node (this node's lease lapsed): it then emits nothing more, as
+     * the node that took it over ends it; or the node stopping hands a resumable run back: it
+     * emits nothing more either, and the node that claims it goes on with it.
      */
-    enum StopReason { CANCEL, SHUTDOWN, LOST }
+    enum StopReason { CANCEL, SHUTDOWN, LOST, HAND_BACK }
 
     private static final Logger log = LoggerFactory.getLogger(RunDriver.class);
     /** How long a stopped step may take to end before the run moves on without it. */
@@ -77,6 +79,9 @@ final class RunDriver {
     private final NodeLease lease;
     private final RunParent parent;
     private final Children children;
+    private final String nodeId;
+    /** The run as its log left it, when this driver resumes it; null for a run it starts. */
+    private final RunFold.Run resumed;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
 
     /** Gives a step of this run the child runs it may start (a {@code workflow} step's). */
@@ -93,7 +98,7 @@ final class RunDriver {
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
               EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets, RunListener listener,
-              NodeLease lease, RunParent parent, Children children) {
+              NodeLease lease, RunParent parent, Children children, String nodeId, RunFold.Run resumed) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -107,10 +112,28 @@ final class RunDriver {
         this.lease = lease;
         this.parent = parent;
         this.children = children;
+        this.nodeId = nodeId;
+        this.resumed = resumed;
+        if (resumed != null) {
+            variables.putAll(resumed.currentVariables());
+            resumed.steps.values().forEach(step -> {
+                if (step.status != StepStatus.PENDING) {
+                    stepStatuses.put(step.stepId, step.status);
+                }
+                if (step.outputs != null) {
+                    outputs.put(step.stepId, step.outputs);
+                }
+            });
+        }
     }
 
     UUID runId() {
         return runId;
+    }
+
+    /** Whether its workflow says onInterrupt: resume. */
+    boolean resumes() {
+        return workflow.resumes();
     }
 
     /** Asks the run to stop: its current step is interrupted and no later step starts. */
@@ -119,18 +142,33 @@ final class RunDriver {
     }
 
     void run() {
-        long started = System.nanoTime();
-        ObjectNode start = Json.object()
-                .put("workflowId", workflow.id())
-                .put("workflowVersion", workflowVersion)
-                .set("inputs", inputs);
-        if (parent != null) {
-            start.put("parentRunId", parent.runId().toString()).put("parentStepId", parent.stepId());
+        long startedMillis = Json.now().toEpochMilli();
+        if (resumed == null) {
+            ObjectNode start = Json.object()
+                    .put("workflowId", workflow.id())
+                    .put("workflowVersion", workflowVersion)
+                    .set("inputs", inputs);
+            if (parent != null) {
+                start.put("parentRunId", parent.runId().toString()).put("parentStepId", parent.stepId());
+            }
+            emit(EventType.RUN_START, start);
+        } else {
+            if (resumed.startedAt != null) {
+                startedMillis = resumed.startedAt;
+            }
+            ObjectNode payload = Json.object().put("node", nodeId);
+            var restarted = payload.putArray("restartedSteps");
+            resumed.steps.values().stream().filter(step -> step.status == StepStatus.RUNNING)
+                    .forEach(step -> restarted.add(step.stepId));
+            emit(EventType.RUN_RESUMED, payload);
         }
-        emit(EventType.RUN_START, start);
         Ending ending = workflow.isGraph() ? runGraph() : runInOrder();
-        if (lost()) {
-            log.warn("run {} stopped here: another node took it over, and ends it", runId);
+        if (silenced()) {
+            if (stop.getNow(null) == StopReason.HAND_BACK) {
+                log.info("run {} handed back: a node that claims it resumes it", runId);
+            } else {
+                log.warn("run {} stopped here: another node took it over, and ends it", runId);
+            }
             return;
         }
         String error = switch (ending.status()) {
@@ -138,7 +176,8 @@ final class RunDriver {
             case INTERRUPTED -> "the server stopped while the run was running";
             default -> ending.error();
         };
-        ObjectNode payload = Json.object().put("status", ending.status().wire()).put("duration", millisSince(started));
+        long duration = Math.max(0, Json.now().toEpochMilli() - startedMillis);
+        ObjectNode payload = Json.object().put("status", ending.status().wire()).put("duration", duration);
         if (error != null) {
             payload.put("error", error);
         }
@@ -157,11 +196,22 @@ final class RunDriver {
     /** v2's list: one step after the other; the first failure (without continueOnError) ends the run. */
     private Ending runInOrder() {
         for (Step step : workflow.steps()) {
+            RunFold.Step before = resumed == null ? null : resumed.steps.get(step.id());
+            if (before != null && ended(before.status)) {
+                // Resumed: a step that had ended is never run again; the run goes on from it.
+                if (before.status == StepStatus.CANCELLED) {
+                    return new Ending(RunStatus.CANCELLED, null);
+                }
+                if (before.status == StepStatus.FAILED && !step.continueOnError()) {
+                    return Ending.failed(step, before.error);
+                }
+                continue;
+            }
             awaitLease();
             if (stop.isDone()) {
                 return new Ending(stoppedStatus(), null);
             }
-            StepOutcome outcome = runStep(step);
+            StepOutcome outcome = runStep(step, firstAttempt(step));
             if (outcome.status() == StepStatus.CANCELLED) {
                 return new Ending(stoppedStatus(), null);
             }
@@ -207,8 +257,34 @@ final class RunDriver {
         }
         boolean[] settled = new boolean[steps.size()]; // started, or skipped for a need
         TreeSet<Integer> ready = new TreeSet<>();
+        Ending failure = null;
+        // Resumed: the steps that had ended are settled, and what they decide is decided again
+        // (what needs them may start, or is skipped); those that were running start again.
+        List<Integer> endedBefore = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
-            if (waitingOn[i] == 0) {
+            RunFold.Step before = resumed == null ? null : resumed.steps.get(steps.get(i).id());
+            if (before != null && ended(before.status)) {
+                settled[i] = true;
+                endedBefore.add(i);
+            }
+        }
+        for (int i : endedBefore) {
+            Step step = steps.get(i);
+            StepStatus status = resumed.steps.get(step.id()).status;
+            if (status == StepStatus.FAILED && !step.continueOnError() && failure == null) {
+                failure = Ending.failed(step, resumed.steps.get(step.id()).error);
+            }
+            if (status == StepStatus.CANCELLED || (status == StepStatus.FAILED && !step.continueOnError())) {
+                String why = "needs \"" + step.id() + "\", which " + (status == StepStatus.CANCELLED ? "was cancelled" : "failed");
+                skipDependents(steps, i, why, dependents, settled, ready);
+            } else {
+                for (int dependent : dependents.get(i)) {
+                    waitingOn[dependent]--;
+                }
+            }
+        }
+        for (int i = 0; i < steps.size(); i++) {
+            if (waitingOn[i] == 0 && !settled[i]) {
                 ready.add(i);
             }
         }
@@ -216,7 +292,6 @@ final class RunDriver {
         Object stopped = new Object();
         stop.thenRun(() -> ends.add(stopped));
         int running = 0;
-        Ending failure = null;
         while (true) {
             while (!stop.isDone() && running < workflow.maxParallel() && !ready.isEmpty()) {
                 awaitLease();
@@ -297,7 +372,7 @@ final class RunDriver {
     /** {@link #runStep} on a step's own thread: an engine fault fails the step, not the run's scheduler. */
     private StepOutcome runStepSafely(Step step) {
         try {
-            return runStep(step);
+            return runStep(step, firstAttempt(step));
         } catch (RuntimeException | Error e) {
             log.error("step {} of run {} failed inside the engine", step.id(), runId, e);
             return new StepOutcome(StepStatus.FAILED, "internal error: " + e, null);
@@ -338,9 +413,23 @@ final class RunDriver {
         return !stop.isDone();
     }
 
-    /** Lost to another node: whatever this node would still say of the run, the store refuses. */
-    private boolean lost() {
-        return stop.getNow(null) == StopReason.LOST;
+    /**
+     * Lost to another node, or handed back: whatever this node would still say of the run, the
+     * store refuses (lost), or the node that resumes it says instead (handed back).
+     */
+    private boolean silenced() {
+        StopReason reason = stop.getNow(null);
+        return reason == StopReason.LOST || reason == StopReason.HAND_BACK;
+    }
+
+    private static boolean ended(StepStatus status) {
+        return status != StepStatus.PENDING && status != StepStatus.RUNNING;
+    }
+
+    /** 1, or for a step that was running when its run was resumed, the attempt after the one cut off. */
+    private int firstAttempt(Step step) {
+        RunFold.Step before = resumed == null ? null : resumed.steps.get(step.id());
+        return before != null && before.status == StepStatus.RUNNING ? before.attempt + 1 : 1;
     }
 
     private RunStatus stoppedStatus() {
@@ -349,7 +438,11 @@ final class RunDriver {
 
     private record StepOutcome(StepStatus status, String error, ObjectNode outputs) {}
 
-    private StepOutcome runStep(Step step) {
+    /**
+     * Runs the step's tries from {@code firstAttempt} (above 1 for a step restarted by a resume):
+     * retry's attempts count tries in all, and a restarted step has at least one more.
+     */
+    private StepOutcome runStep(Step step, int firstAttempt) {
         try {
             if (step.when() != null && !Expressions.test(step.when(), scope())) {
                 return complete(step, StepStatus.SKIPPED, 0, 0, null, null);
@@ -359,7 +452,8 @@ final class RunDriver {
             return complete(step, StepStatus.FAILED, 1, 0, e.getMessage(), null);
         }
         int attempts = step.retry().attempts();
-        for (int attempt = 1; ; attempt++) {
+        attempts = Math.max(attempts, firstAttempt);
+        for (int attempt = firstAttempt; ; attempt++) {
             emitStepStart(step, attempt);
             long started = System.nanoTime();
             StepOutcome outcome = attempt(step, attempt);
@@ -498,7 +592,7 @@ final class RunDriver {
         String cut = Limits.cutOrNull(message);
         emitLock.lock();
         try {
-            if (lost()) {
+            if (silenced()) {
                 return;
             }
             lastSeq++;
@@ -515,7 +609,7 @@ final class RunDriver {
     private void emit(EventType type, ObjectNode payload, Instant time) {
         emitLock.lock();
         try {
-            if (lost()) {
+            if (silenced()) {
                 return;
             }
             lastSeq++;

@@ -133,8 +133,8 @@ final class JdbcStore implements Store {
         db.write("create run " + run.runId(), connection -> {
             try (PreparedStatement insert = connection.prepareStatement("""
                     INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq,
-                                      parent_run_id, parent_step_id, depth)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)""")) {
+                                      parent_run_id, parent_step_id, depth, resumable)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)""")) {
                 insert.setString(1, run.runId().toString());
                 insert.setString(2, run.workflowId());
                 insert.setInt(3, run.workflowVersion());
@@ -146,6 +146,7 @@ final class JdbcStore implements Store {
                 insert.setString(8, parent == null ? null : parent.runId().toString());
                 insert.setString(9, parent == null ? null : parent.stepId());
                 insert.setInt(10, parent == null ? 0 : parent.depth());
+                insert.setInt(11, run.resumable() ? 1 : 0);
                 insert.executeUpdate();
             }
             if (run.steps().isEmpty()) {
@@ -337,7 +338,7 @@ final class JdbcStore implements Store {
     public List<RunEvent> runLevelEvents(UUID runId, long afterSeq) {
         return db.read("read run-level events of run " + runId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT seq, type, time, body FROM events"
-                    + " WHERE run_id = ? AND seq > ? AND type IN ('run_start', 'step_complete', 'run_complete') ORDER BY seq")) {
+                    + " WHERE run_id = ? AND seq > ? AND type IN ('run_start', 'run_resumed', 'step_complete', 'run_complete') ORDER BY seq")) {
                 select.setString(1, runId.toString());
                 select.setLong(2, afterSeq);
                 List<RunEvent> events = new ArrayList<>();
@@ -386,6 +387,13 @@ final class JdbcStore implements Store {
             }
         });
     }
+
+    /**
+     * A run a node may claim: queued and no node's, or running and handed back to be resumed
+     * (its node stopped, or died and its lease lapsed, and its workflow says onInterrupt: resume).
+     */
+    private static final String CLAIMABLE =
+            "owner IS NULL AND (status = 'queued' OR (status = 'running' AND resumable = 1))";
 
     /** The columns a claimed run comes back with. */
     private static final String CLAIM_COLUMNS =
@@ -443,7 +451,7 @@ final class JdbcStore implements Store {
         // A materialised CTE, not "run_id IN (SELECT … LIMIT n)": PostgreSQL may run such a
         // subquery more than once in a join, claiming more than n runs.
         // Only a registered node claims: one whose lease lapsed must register again first.
-        String sql = "WITH picked AS MATERIALIZED (SELECT run_id FROM runs WHERE status = 'queued' AND owner IS NULL"
+        String sql = "WITH picked AS MATERIALIZED (SELECT run_id FROM runs WHERE " + CLAIMABLE
                 + " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = ?)"
                 + " ORDER BY created_at, run_id LIMIT ?" + db.dialect().skipLocked() + ")"
                 + " UPDATE runs SET owner = ? FROM picked WHERE runs.run_id = picked.run_id RETURNING "
@@ -465,7 +473,7 @@ final class JdbcStore implements Store {
     public Optional<ClaimedRun> claimRun(UUID runId, String nodeId) {
         return db.write("claim run " + runId + " for node " + nodeId, connection -> {
             try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET owner = ? "
-                    + "WHERE run_id = ? AND status = 'queued' AND owner IS NULL RETURNING " + CLAIM_COLUMNS)) {
+                    + "WHERE run_id = ? AND " + CLAIMABLE + " RETURNING " + CLAIM_COLUMNS)) {
                 update.setString(1, nodeId);
                 update.setString(2, runId.toString());
                 return claimedRuns(update).stream().findFirst();
@@ -554,8 +562,13 @@ final class JdbcStore implements Store {
                 release.setString(1, nodeId);
                 release.executeUpdate();
             }
-            try (PreparedStatement adopt = connection.prepareStatement("UPDATE runs SET owner = ? WHERE status = 'running' AND "
-                    + orphaned + " RETURNING run_id, workflow_id, started_at, last_seq")) {
+            try (PreparedStatement handBack = connection.prepareStatement("UPDATE runs SET owner = NULL"
+                    + " WHERE status = 'running' AND resumable = 1 AND owner IS NOT NULL AND " + orphaned)) {
+                handBack.setString(1, nodeId);
+                handBack.executeUpdate();
+            }
+            try (PreparedStatement adopt = connection.prepareStatement("UPDATE runs SET owner = ? WHERE status = 'running'"
+                    + " AND resumable = 0 AND " + orphaned + " RETURNING run_id, workflow_id, started_at, last_seq")) {
                 adopt.setString(1, nodeId);
                 adopt.setString(2, nodeId);
                 List<OrphanedRun> runs = new ArrayList<>();
@@ -566,6 +579,17 @@ final class JdbcStore implements Store {
                     }
                 }
                 return runs;
+            }
+        });
+    }
+
+    @Override
+    public int handBack(String nodeId) {
+        return db.write("hand back the resumable runs of node " + nodeId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE runs SET owner = NULL WHERE owner = ? AND status = 'running' AND resumable = 1")) {
+                update.setString(1, nodeId);
+                return update.executeUpdate();
             }
         });
     }

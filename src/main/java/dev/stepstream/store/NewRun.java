@@ -7,15 +7,16 @@ import java.util.UUID;
 /**
  * A run about to be queued: the workflow version and definition it runs (a snapshot, so that
  * replacing or deleting the workflow later does not change it), its bound inputs (JSON) and
- * its steps in order; {@code parent} is null unless a {@code workflow} step started it.
+ * its steps in order; {@code parent} is null unless a {@code workflow} step started it;
+ * {@code resumable} when its workflow says {@code onInterrupt: resume}.
  */
 public record NewRun(UUID runId, String workflowId, int workflowVersion, byte[] definition, byte[] inputs,
-                     Instant createdAt, List<StepRef> steps, RunParent parent) {
+                     Instant createdAt, List<StepRef> steps, RunParent parent, boolean resumable) {
 
     /** A run that no other run started. */
     public NewRun(UUID runId, String workflowId, int workflowVersion, byte[] definition, byte[] inputs,
                   Instant createdAt, List<StepRef> steps) {
-        this(runId, workflowId, workflowVersion, definition, inputs, createdAt, steps, null);
+        this(runId, workflowId, workflowVersion, definition, inputs, createdAt, steps, null, false);
     }
 
     public record StepRef(String stepId, String stepName) {}

@@ -143,11 +143,18 @@ public interface Store extends AutoCloseable {
     /**
      * Adopts the unfinished runs of nodes whose lease ended before {@code deadline} (and of no
      * node: runs left running by a version without nodes), in one transaction: their queued
-     * runs are released for any node to claim, their running runs become {@code nodeId}'s and
-     * are returned for it to mark {@code interrupted}; those nodes are forgotten. Of two nodes
-     * adopting at once, each orphan goes to one.
+     * runs are released for any node to claim, and so are their resumable running runs (to be
+     * claimed and resumed); their other running runs become {@code nodeId}'s and are returned
+     * for it to mark {@code interrupted}; those nodes are forgotten. Of two nodes adopting at
+     * once, each orphan goes to one.
      */
     List<OrphanedRun> adoptOrphans(String nodeId, Instant deadline);
+
+    /**
+     * Gives up the node's resumable running runs, for any node to claim and resume: a node that
+     * stops calls it once their last events are stored. Returns how many.
+     */
+    int handBack(String nodeId);
 
     /** @throws StoreException when the store does not answer; used by {@code /readyz} */
     void ping();

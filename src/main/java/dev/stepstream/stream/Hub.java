@@ -77,6 +77,7 @@ public final class Hub implements EventLog.Listener, RunListener {
                         .put("status", event.payload().path("status").asText()));
                 feed.publish(workflowOfRun.get(event.runId()), Json.bytes(progress));
             }
+            case RUN_RESUMED -> feed.publish(workflowOfRun.get(event.runId()), event.json());
             case RUN_COMPLETE -> feed.publish(workflowOfRun.remove(event.runId()), event.json());
             default -> { }
         }

@@ -74,7 +74,7 @@ record StreamFilter(Set<EventType> types, LogLevel minLevel, Set<String> steps) 
         if (!types.contains(event.type())) {
             return false;
         }
-        boolean stepEvent = event.type() != EventType.RUN_START && event.type() != EventType.RUN_COMPLETE;
+        boolean stepEvent = !event.type().isRunEvent();
         if (steps != null && stepEvent && !steps.contains(event.payload().path("stepId").asText())) {
             return false;
         }

@@ -10,9 +10,11 @@ import java.util.Map;
  * {@code inputs} keeps declaration order.
  *
  * @param maxParallel how many steps of one run may run at once (a graph's; 16 when not given)
+ * @param resumes     {@code onInterrupt: resume}: a run whose node stopped or died goes on
+ *                    elsewhere, rebuilt from its log, rather than end {@code interrupted}
  */
 public record Workflow(String id, String name, String description, Map<String, InputSpec> inputs,
-                       List<Step> steps, int maxParallel, ObjectNode definition) {
+                       List<Step> steps, int maxParallel, boolean resumes, ObjectNode definition) {
 
     public static final int DEFAULT_MAX_PARALLEL = 16;
     public static final int MAX_PARALLEL = 256;

@@ -23,7 +23,7 @@ public final class WorkflowValidator {
     /** Input and variable names: what an expression can read as {@code inputs.x} or {@code vars.x}. */
     static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     static final String NAME_RULE = "letters, digits and _, not starting with a digit, at most 64";
-    private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "maxParallel", "steps");
+    private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "maxParallel", "onInterrupt", "steps");
     private static final List<String> INPUT_FIELDS = List.of("type", "required", "default");
 
     private final boolean allowScripts;
@@ -66,10 +66,11 @@ public final class WorkflowValidator {
         Map<String, InputSpec> inputs = inputs(doc.get("inputs"), problems);
         ObjectNode definition = definition((ObjectNode) doc, id);
         int maxParallel = maxParallel(doc.get("maxParallel"), problems);
+        boolean resumes = resumes(doc.get("onInterrupt"), problems);
         List<Step> steps = new StepValidator(allowScripts, httpTargets, inputs.keySet(), problems).steps(definition.get("steps"));
         problems.throwIfAny();
         return new Workflow(id, name == null ? id : name, description, Collections.unmodifiableMap(inputs),
-                List.copyOf(steps), maxParallel, definition);
+                List.copyOf(steps), maxParallel, resumes, definition);
     }
 
     private static String id(JsonNode given, String expectedId, Problems problems) {
@@ -108,6 +109,17 @@ public final class WorkflowValidator {
             return Workflow.DEFAULT_MAX_PARALLEL;
         }
         return node.intValue();
+    }
+
+    private static boolean resumes(JsonNode node, Problems problems) {
+        if (node == null || node.isNull() || (node.isTextual() && node.textValue().equals("fail"))) {
+            return false;
+        }
+        if (node.isTextual() && node.textValue().equals("resume")) {
+            return true;
+        }
+        problems.add("onInterrupt", "expected fail or resume, got " + Problems.quote(node));
+        return false;
     }
 
     private static String optionalText(JsonNode object, String field, Problems problems) {
