@@ -58,6 +58,9 @@ final class RunView {
                     + terminal.dim(" " + p.path("status").asText() + " in " + Terminal.duration(p.path("duration").asLong()))
                     + (p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "")
                     + outputs(p.path("outputs"));
+            case "run_resumed" -> terminal.bold("run resumed on " + p.path("node").asText())
+                    + (p.path("restartedSteps").isEmpty() ? "" : terminal.dim(", starting again: "
+                    + String.join(", ", p.path("restartedSteps").valueStream().map(JsonNode::asText).toList())));
             case "run_complete" -> terminal.bold("run " + colourStatus(p.path("status").asText())
                     + " in " + Terminal.duration(p.path("duration").asLong()))
                     + (p.hasNonNull("error") ? ": " + p.path("error").asText() : "");
