@@ -10,6 +10,7 @@ import static dev.stepstream.app.NodeApi.streamUrl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
 import dev.stepstream.testing.SseClient;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -356,7 +358,90 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void aResumableGraphWhoseNodeIsKilledGoesOnElsewhereAndStreamsCarryOnWithoutAClose(@TempDir Path work) throws Exception {
+        long tookMs = resumeElsewhere(work, true);
+        assertThat(tookMs).as("within about a lease and a third").isLessThan(LEASE.multipliedBy(3).toMillis());
+    }
+
+    @Test
+    void aResumableRunOfANodeThatStopsIsHandedOverAtOnce(@TempDir Path work) throws Exception {
+        long tookMs = resumeElsewhere(work, false);
+        assertThat(tookMs).as("the node hands it back as it stops; another claims it within its poll")
+                .isLessThan(LEASE.toMillis() / 2);
+    }
+
+    /**
+     * Runs a resumable graph, stops the node executing it in the middle (SIGKILL, or SIGTERM),
+     * and checks that another node goes on with it: no ended step runs again, a stream on a
+     * third node carries on without a close. Returns the milliseconds from the node's end to
+     * the run_resumed on that stream.
+     */
+    private static long resumeElsewhere(Path work, boolean kill) throws Exception {
+        put("a", """
+                id: durable-graph
+                onInterrupt: resume
+                steps:
+                  - {id: where, type: script, run: 'echo "on $STEPSTREAM_NODE_ID"; echo where >> "%1$s/done"'}
+                  - {id: left, needs: [where], type: script, run: 'echo left >> "%1$s/done"'}
+                  - {id: hold, needs: [where], type: script, run: 'echo "hold on $STEPSTREAM_NODE_ID" >> "%1$s/done"; while [ ! -f "%1$s/open" ]; do sleep 0.05; done'}
+                  - {id: join, needs: [left, hold], type: log, message: joined}
+                """.formatted(work));
+        String runId = execute("b", "durable-graph", null);
+        String executor = executorOf(awaitFirstLog(node("b"), runId));
+        List<String> others = IDS.stream().filter(id -> !id.equals(executor)).toList();
+        WsClient stream = WsClient.connect(http, streamUrl(nodes.get(others.getLast()), runId, 0));
+        WsClient dashboard = WsClient.connect(http, URI.create(nodes.get(others.getLast()).url().replaceFirst("^http", "ws")
+                + "/api/v2/stream?workflowId=durable-graph"));
+        // "Ended" is what the log says: left's step_complete stored, hold started.
+        Await.until("left has ended and hold runs on " + executor, Duration.ofSeconds(20), () -> {
+            JsonNode steps = get(nodes.get(others.getFirst()), "/api/v2/workflows/runs/" + runId).path("steps");
+            return steps.get(1).path("status").asText().equals("success") && steps.get(2).path("status").asText().equals("running")
+                    && lines(work.resolve("done")).contains("hold on " + executor) ? true : null;
+        });
+
+        if (kill) {
+            nodes.get(executor).kill();
+        } else {
+            nodes.get(executor).close();
+        }
+        long ended = System.nanoTime();
+        try {
+            JsonNode resumed = stream.awaitType("run_resumed", LEASE.multipliedBy(4));
+            long tookMs = Duration.ofNanos(System.nanoTime() - ended).toMillis();
+            String resumer = resumed.path("payload").path("node").asText();
+            assertThat(resumer).isIn(others);
+            assertThat(resumed.path("payload").path("restartedSteps")).extracting(JsonNode::asText).containsExactly("hold");
+            Await.until("the hold step runs again on " + resumer, Duration.ofSeconds(20),
+                    () -> lines(work.resolve("done")).contains("hold on " + resumer) ? true : null);
+            Files.createFile(work.resolve("open"));
+
+            assertThat(stream.awaitClose(Duration.ofSeconds(30)).code()).isEqualTo(1000);
+            JsonNode run = awaitEnd(nodes.get(others.getFirst()), runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(lines(work.resolve("done"))).as("ended steps never ran again").containsOnlyOnce("where", "left");
+            List<String> history = awaitRawHistory(nodes.get(others.getFirst()), runId);
+            assertThat(stream.envelopeTexts()).as("one stream, every event once, in order").containsExactlyElementsOf(history);
+            dashboard.awaitMessages("the dashboard sees the run resumed", messages -> messages.stream().anyMatch(m ->
+                    m.type().equals("run_resumed") && m.json().path("runId").asText().equals(runId)), Duration.ofSeconds(10));
+            return tookMs;
+        } finally {
+            stream.close();
+            dashboard.close();
+            restartAfterKill(executor);
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------
+
+    /** The lines of a file the test's scripts write, none while it does not exist. */
+    private static List<String> lines(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file) : List.of();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private static void put(String letter, String yaml) {
         NodeApi.put(node(letter), yaml);

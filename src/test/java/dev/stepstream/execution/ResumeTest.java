@@ -1,0 +1,110 @@
+package dev.stepstream.execution;
+
+import static dev.stepstream.execution.GraphTest.assertGapless;
+import static dev.stepstream.execution.GraphTest.stepOf;
+import static dev.stepstream.testing.TestServer.payloads;
+import static dev.stepstream.testing.TestServer.types;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code onInterrupt: resume} on one node (docs/workflows.md, "Runs that outlive their node"): a
+ * server that stops hands its resumable runs back, and the next start goes on with them from
+ * their log, never running an ended step again.
+ */
+@Timeout(90)
+class ResumeTest {
+
+    /** Steps that write what they did to a file, a gate that holds one of them, and a step after. */
+    private static String workflow(String onInterrupt, Path work) {
+        return """
+                id: durable
+                onInterrupt: %s
+                steps:
+                  - {id: first, type: script, run: "echo first >> '%2$s/done'"}
+                  - {id: remember, type: set, vars: {phase: one}}
+                  - {id: gate, needs: [first, remember], type: script, run: "echo gate-started >> '%2$s/done'; while [ ! -f '%2$s/open' ]; do sleep 0.02; done; echo gate >> '%2$s/done'"}
+                  - {id: side, needs: [first], type: script, run: "echo side >> '%2$s/done'"}
+                  - {id: last, needs: [gate, side], type: log, message: "phase ${vars.phase}"}
+                """.formatted(onInterrupt, work);
+    }
+
+    @Test
+    void aResumableRunGoesOnAfterARestartAndNoEndedStepRunsTwice(@TempDir Path data, @TempDir Path work) throws Exception {
+        String runId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(workflow("resume", work));
+            runId = server.execute("durable", null);
+            Await.until("the gate step runs", Duration.ofSeconds(20), () ->
+                    stepOf(server.run(runId), "gate").path("status").asText().equals("running")
+                            && stepOf(server.run(runId), "side").path("status").asText().equals("success") ? true : null);
+        }
+        // Stopped gracefully mid-gate: the run was handed back, not ended.
+        try (TestServer server = TestServer.start(data)) {
+            Await.until("the gate runs again", Duration.ofSeconds(20), () ->
+                    lines(work.resolve("done")).stream().filter("gate-started"::equals).count() == 2 ? true : null);
+            Files.createFile(work.resolve("open"));
+            JsonNode run = server.awaitEnd(runId);
+            List<JsonNode> events = server.awaitHistory(runId);
+
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertGapless(events);
+            assertThat(types(events)).containsOnlyOnce("run_start", "run_resumed", "run_complete");
+            JsonNode resumed = payloads(events, "run_resumed", p -> p).getFirst();
+            assertThat(resumed.path("restartedSteps")).extracting(JsonNode::asText).containsExactly("gate");
+            assertThat(resumed.path("node").asText()).isNotBlank();
+            assertThat(stepOf(run, "gate").path("attempt").asInt()).as("a new attempt").isEqualTo(2);
+            assertThat(Files.readAllLines(work.resolve("done")))
+                    .as("the steps that had ended ran once").containsOnlyOnce("first", "side")
+                    .filteredOn("gate"::equals).hasSize(1);
+            assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains("phase one");
+            assertThat(run.path("duration").asLong()).as("counted from the run's start")
+                    .isGreaterThanOrEqualTo(Duration.between(java.time.Instant.parse(run.path("startedAt").asText()),
+                            java.time.Instant.parse(run.path("finishedAt").asText())).toMillis() - 5);
+        }
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void withoutResumeARunStoppedByAShutdownEndsInterruptedAsBefore(@TempDir Path data, @TempDir Path work) throws Exception {
+        String runId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(workflow("fail", work));
+            runId = server.execute("durable", null);
+            Await.until("the gate step runs", Duration.ofSeconds(20), () ->
+                    stepOf(server.run(runId), "gate").path("status").asText().equals("running") ? true : null);
+        }
+        try (TestServer server = TestServer.start(data)) {
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).isEqualTo("interrupted");
+            assertThat(types(server.awaitHistory(runId))).doesNotContain("run_resumed");
+        }
+    }
+
+    @Test
+    void onInterruptTakesFailOrResume(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            TestServer.Response response = server.putYaml("/api/v2/workflows/odd",
+                    "id: odd\nonInterrupt: retry\nsteps:\n  - {id: a, type: log, message: a}\n");
+            assertThat(response.status()).isEqualTo(422);
+            assertThat(response.text()).contains("onInterrupt", "expected fail or resume, got \\\"retry\\\"");
+        }
+    }
+}
