@@ -285,8 +285,15 @@ public final class Executor implements AutoCloseable {
         RunFold.Run resumed = null;
         if (run.lastSeq() > 0) {
             // Handed back by a node that stopped or died (onInterrupt: resume): go on from its log.
-            resumed = rebuild(run, workflow);
             listener.recovered(run.runId(), run.workflowId());
+            try {
+                resumed = rebuild(run, workflow);
+            } catch (RuntimeException e) {
+                // Owned by this node now: left as it is, no node would ever take it up again.
+                log.error("run {} could not be rebuilt from its log to resume it: ended interrupted", run.runId(), e);
+                end(run.runId(), run.lastSeq(), RunStatus.INTERRUPTED, "could not be resumed: " + e.getMessage());
+                return false;
+            }
             log.info("resuming run {} at seq {}", run.runId(), run.lastSeq());
         } else {
             listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
