@@ -239,69 +239,38 @@ final class RunDriver {
      * {@code ends}, which has room for every step and the stop, so that no put ever waits.
      */
     private Ending runGraph() {
-        List<Step> steps = workflow.steps();
-        Map<String, Integer> indexOf = new HashMap<>();
-        for (int i = 0; i < steps.size(); i++) {
-            indexOf.put(steps.get(i).id(), i);
-        }
-        List<List<Integer>> dependents = new ArrayList<>();
-        int[] waitingOn = new int[steps.size()];
-        for (int i = 0; i < steps.size(); i++) {
-            dependents.add(new ArrayList<>());
-        }
-        for (int i = 0; i < steps.size(); i++) {
-            for (String need : steps.get(i).needs()) {
-                dependents.get(indexOf.get(need)).add(i);
-                waitingOn[i]++;
-            }
-        }
-        boolean[] settled = new boolean[steps.size()]; // started, or skipped for a need
-        TreeSet<Integer> ready = new TreeSet<>();
-        Ending failure = null;
-        // Resumed: the steps that had ended are settled, and what they decide is decided again
+        Schedule schedule = new Schedule(workflow.steps());
+        // Resumed: the steps that had ended are settled, and what they decided is decided again
         // (what needs them may start, or is skipped); those that were running start again.
-        List<Integer> endedBefore = new ArrayList<>();
-        for (int i = 0; i < steps.size(); i++) {
-            RunFold.Step before = resumed == null ? null : resumed.steps.get(steps.get(i).id());
-            if (before != null && ended(before.status)) {
-                settled[i] = true;
-                endedBefore.add(i);
+        if (resumed != null) {
+            for (int i = 0; i < schedule.steps.size(); i++) {
+                RunFold.Step before = resumed.steps.get(schedule.steps.get(i).id());
+                if (before != null && ended(before.status)) {
+                    schedule.settled[i] = true;
+                }
             }
-        }
-        for (int i : endedBefore) {
-            Step step = steps.get(i);
-            StepStatus status = resumed.steps.get(step.id()).status;
-            if (status == StepStatus.FAILED && !step.continueOnError() && failure == null) {
-                failure = Ending.failed(step, resumed.steps.get(step.id()).error);
-            }
-            if (status == StepStatus.CANCELLED || (status == StepStatus.FAILED && !step.continueOnError())) {
-                String why = "needs \"" + step.id() + "\", which " + (status == StepStatus.CANCELLED ? "was cancelled" : "failed");
-                skipDependents(steps, i, why, dependents, settled, ready);
-            } else {
-                for (int dependent : dependents.get(i)) {
-                    waitingOn[dependent]--;
+            for (int i = 0; i < schedule.steps.size(); i++) {
+                RunFold.Step before = resumed.steps.get(schedule.steps.get(i).id());
+                if (before != null && ended(before.status)) {
+                    schedule.ended(i, before.status, before.error);
                 }
             }
         }
-        for (int i = 0; i < steps.size(); i++) {
-            if (waitingOn[i] == 0 && !settled[i]) {
-                ready.add(i);
-            }
-        }
-        BlockingQueue<Object> ends = new ArrayBlockingQueue<>(steps.size() + 1);
+        schedule.readyAtStart();
+        BlockingQueue<Object> ends = new ArrayBlockingQueue<>(schedule.steps.size() + 1);
         Object stopped = new Object();
         stop.thenRun(() -> ends.add(stopped));
         int running = 0;
         while (true) {
-            while (!stop.isDone() && running < workflow.maxParallel() && !ready.isEmpty()) {
+            while (!stop.isDone() && running < workflow.maxParallel() && !schedule.ready.isEmpty()) {
                 awaitLease();
                 if (stop.isDone()) {
                     break;
                 }
-                int index = ready.pollFirst();
-                settled[index] = true;
+                int index = schedule.ready.pollFirst();
+                schedule.settled[index] = true;
                 running++;
-                Step step = steps.get(index);
+                Step step = schedule.steps.get(index);
                 Thread.ofVirtual().name("run-" + runId + "-" + step.id()).start(() -> ends.add(new Ended(index, runStepSafely(step))));
             }
             if (running == 0) {
@@ -313,51 +282,95 @@ final class RunDriver {
             }
             Ended ended = (Ended) next;
             running--;
-            Step step = steps.get(ended.index());
-            StepOutcome outcome = ended.outcome();
-            if (stop.isDone()) {
-                continue; // nothing more starts, nothing is skipped: what did not run stays pending
-            }
-            boolean blocks = outcome.status() == StepStatus.CANCELLED
-                    || (outcome.status() == StepStatus.FAILED && !step.continueOnError());
-            if (outcome.status() == StepStatus.FAILED && !step.continueOnError() && failure == null) {
-                failure = Ending.failed(step, outcome.error());
-            }
-            if (blocks) {
-                String why = "needs \"" + step.id() + "\", which " + (outcome.status() == StepStatus.CANCELLED ? "was cancelled" : "failed");
-                skipDependents(steps, ended.index(), why, dependents, settled, ready);
-            } else {
-                for (int dependent : dependents.get(ended.index())) {
-                    if (--waitingOn[dependent] == 0 && !settled[dependent]) {
-                        ready.add(dependent);
-                    }
-                }
+            if (!stop.isDone()) { // once stopped, nothing more starts or is skipped: what did not run stays pending
+                schedule.ended(ended.index(), ended.outcome().status(), ended.outcome().error());
             }
         }
         if (stop.isDone()) {
             return new Ending(stoppedStatus(), null);
         }
-        return failure != null ? failure : Ending.SUCCESS;
+        return schedule.failure != null ? schedule.failure : Ending.SUCCESS;
     }
 
-    /** Every step that needs the one at {@code index}, directly or not, ends skipped, in definition order. */
-    private void skipDependents(List<Step> steps, int index, String why, List<List<Integer>> dependents,
-                                boolean[] settled, TreeSet<Integer> ready) {
-        TreeSet<Integer> toSkip = new TreeSet<>();
-        ArrayDeque<Integer> todo = new ArrayDeque<>(dependents.get(index));
-        while (!todo.isEmpty()) {
-            int dependent = todo.pop();
-            if (!settled[dependent] && toSkip.add(dependent)) {
-                todo.addAll(dependents.get(dependent));
+    /**
+     * What of a graph may start: each step's dependents, how many of its needs have not ended,
+     * whether it is settled (started, ended, or skipped for a need), the ready steps in
+     * definition order, and the first failure. The run's thread's alone.
+     */
+    private final class Schedule {
+        final List<Step> steps;
+        final List<List<Integer>> dependents = new ArrayList<>();
+        final int[] waitingOn;
+        final boolean[] settled;
+        final TreeSet<Integer> ready = new TreeSet<>();
+        Ending failure;
+
+        Schedule(List<Step> steps) {
+            this.steps = steps;
+            this.waitingOn = new int[steps.size()];
+            this.settled = new boolean[steps.size()];
+            Map<String, Integer> indexOf = new HashMap<>();
+            for (int i = 0; i < steps.size(); i++) {
+                indexOf.put(steps.get(i).id(), i);
+                dependents.add(new ArrayList<>());
+            }
+            for (int i = 0; i < steps.size(); i++) {
+                for (String need : steps.get(i).needs()) {
+                    dependents.get(indexOf.get(need)).add(i);
+                    waitingOn[i]++;
+                }
             }
         }
-        for (int dependent : toSkip) {
-            settled[dependent] = true;
-            ready.remove(dependent);
-            Step skipped = steps.get(dependent);
-            String reason = skipped.needs().contains(steps.get(index).id()) ? why
-                    : "a step it needs was skipped: " + why;
-            complete(skipped, StepStatus.SKIPPED, 0, 0, reason, null);
+
+        /** The steps that need nothing that has not ended are ready. */
+        void readyAtStart() {
+            for (int i = 0; i < steps.size(); i++) {
+                if (waitingOn[i] == 0 && !settled[i]) {
+                    ready.add(i);
+                }
+            }
+        }
+
+        /**
+         * The step at {@code index} ended so: a failure (without continueOnError) or a cancel
+         * skips what needs it, directly or not; any other end may make what needs it ready.
+         */
+        void ended(int index, StepStatus status, String error) {
+            Step step = steps.get(index);
+            boolean failed = status == StepStatus.FAILED && !step.continueOnError();
+            if (failed && failure == null) {
+                failure = Ending.failed(step, error);
+            }
+            if (failed || status == StepStatus.CANCELLED) {
+                String why = "needs \"" + step.id() + "\", which " + (failed ? "failed" : "was cancelled");
+                skipDependents(index, why);
+                return;
+            }
+            for (int dependent : dependents.get(index)) {
+                if (--waitingOn[dependent] == 0 && !settled[dependent]) {
+                    ready.add(dependent);
+                }
+            }
+        }
+
+        /** Every step that needs the one at {@code index}, directly or not, ends skipped, in definition order. */
+        private void skipDependents(int index, String why) {
+            TreeSet<Integer> toSkip = new TreeSet<>();
+            ArrayDeque<Integer> todo = new ArrayDeque<>(dependents.get(index));
+            while (!todo.isEmpty()) {
+                int dependent = todo.pop();
+                if (!settled[dependent] && toSkip.add(dependent)) {
+                    todo.addAll(dependents.get(dependent));
+                }
+            }
+            for (int dependent : toSkip) {
+                settled[dependent] = true;
+                ready.remove(dependent);
+                Step skipped = steps.get(dependent);
+                String reason = skipped.needs().contains(steps.get(index).id()) ? why
+                        : "a step it needs was skipped: " + why;
+                complete(skipped, StepStatus.SKIPPED, 0, 0, reason, null);
+            }
         }
     }
 
