@@ -28,8 +28,8 @@ function newStep(stepId, stepName, needs) {
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-// The parent step's line when its child run starts (WorkflowStep on the server).
-const CHILD_STARTED = new RegExp(`^started run (${UUID}) of workflow "`);
+// The parent step's line when its child run starts, or is taken up again after a resume (WorkflowStep).
+const CHILD_STARTED = new RegExp(`^(?:started|took up again) run (${UUID}) of workflow "`);
 const RUN_ID = new RegExp(`^${UUID}$`);
 
 /** Applies one event (an envelope: type, seq, time, payload) to the state; returns whether the view changed. */
@@ -48,7 +48,8 @@ export function applyEvent(state, e) {
     }
     case 'step_log': {
       // Only the line naming a child run changes the state; the log list keeps every line.
-      const m = p.message?.startsWith('started run ') && CHILD_STARTED.exec(p.message);
+      const m = (p.message?.startsWith('started run ') || p.message?.startsWith('took up again run '))
+        && CHILD_STARTED.exec(p.message);
       if (!m) return false;
       step(state, p).childRunId = m[1];
       return true;

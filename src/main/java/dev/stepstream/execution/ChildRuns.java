@@ -16,17 +16,25 @@ public interface ChildRuns {
     /** How a child run ended: its status and error, and its variables as they were at its end. */
     record Ending(RunStatus status, String error, ObjectNode variables) {}
 
+    /** The child run the step waits for, and whether it was started before (the step's run was resumed). */
+    record Child(UUID runId, boolean takenUp) {}
+
     /**
-     * Queues a run of {@code workflowId} with {@code inputs}, as a child of the step's run.
+     * Queues a run of {@code workflowId} with {@code inputs}, as a child of the step's run; or,
+     * when this step had started a child that has not ended (its run was handed over to this
+     * node and resumed), takes that one up instead.
      *
      * @throws StepFailedException naming what is wrong: no such workflow, inputs that do not fit
      *         it, nesting deeper than {@link #MAX_DEPTH}, a full queue
      */
-    UUID start(String workflowId, JsonNode inputs) throws StepFailedException;
+    Child start(String workflowId, JsonNode inputs) throws StepFailedException;
 
     /** Waits until the run has ended. */
     Ending await(UUID runId) throws InterruptedException;
 
-    /** Cancels the run, whichever node executes it; nothing when it has ended. */
+    /**
+     * Cancels the run, whichever node executes it; nothing when it has ended, or when the step's
+     * own run is being handed back (the node that resumes it takes the child up).
+     */
     void cancel(UUID runId);
 }

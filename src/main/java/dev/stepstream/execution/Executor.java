@@ -319,7 +319,11 @@ public final class Executor implements AutoCloseable {
     private ChildRuns childRuns(UUID runId, String stepId, int depth) {
         return new ChildRuns() {
             @Override
-            public UUID start(String workflowId, JsonNode given) throws StepFailedException {
+            public Child start(String workflowId, JsonNode given) throws StepFailedException {
+                Optional<UUID> unfinished = store.unfinishedChild(runId, stepId);
+                if (unfinished.isPresent()) {
+                    return new Child(unfinished.get(), true);
+                }
                 if (depth >= ChildRuns.MAX_DEPTH) {
                     throw new StepFailedException("runs nest at most " + ChildRuns.MAX_DEPTH + " deep, and this run is at depth " + depth
                             + ": it starts no run of \"" + workflowId + "\"");
@@ -339,7 +343,7 @@ public final class Executor implements AutoCloseable {
                     throw new StepFailedException("inputs for workflow \"" + workflowId + "\": " + e.getMessage());
                 }
                 try {
-                    return submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1));
+                    return new Child(submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1)), false);
                 } catch (OverCapacityException e) {
                     throw new StepFailedException("could not start workflow \"" + workflowId + "\": " + e.getMessage());
                 }
@@ -352,6 +356,10 @@ public final class Executor implements AutoCloseable {
 
             @Override
             public void cancel(UUID childId) {
+                if (handingBack(runId)) {
+                    log.info("run {} is handed back: its child run {} goes on for it", runId, childId);
+                    return;
+                }
                 Executor.this.cancel(childId);
             }
         };
@@ -475,6 +483,17 @@ public final class Executor implements AutoCloseable {
             peers.cancel(owner, runId);
         }
         return CancelOutcome.ACCEPTED;
+    }
+
+    /** Whether this node is handing the run back (it stops, and the run resumes elsewhere). */
+    private boolean handingBack(UUID runId) {
+        lock.lock();
+        try {
+            RunDriver driver = running.get(runId);
+            return driver != null && driver.handingBack();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Stops a run this node executes (a cancel asked here or on another node); no-op for others. */

@@ -131,6 +131,11 @@ final class RunDriver {
         return runId;
     }
 
+    /** Whether it was stopped to be handed back, for another node to resume. */
+    boolean handingBack() {
+        return stop.getNow(null) == StopReason.HAND_BACK;
+    }
+
     /** Whether its workflow says onInterrupt: resume. */
     boolean resumes() {
         return workflow.resumes();

@@ -156,6 +156,9 @@ public interface Store extends AutoCloseable {
      */
     int handBack(String nodeId);
 
+    /** The newest run that this step of that run started and that has not ended, if any. */
+    Optional<UUID> unfinishedChild(UUID parentRunId, String parentStepId);
+
     /** @throws StoreException when the store does not answer; used by {@code /readyz} */
     void ping();
 

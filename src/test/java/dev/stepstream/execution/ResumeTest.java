@@ -83,6 +83,46 @@ class ResumeTest {
     }
 
     @Test
+    void aResumedParentTakesUpTheChildItHadStartedRatherThanStartAnother(@TempDir Path data, @TempDir Path work) throws Exception {
+        String parentId;
+        String childId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply("""
+                    id: durable-child
+                    onInterrupt: resume
+                    steps:
+                      - {id: wait, type: script, run: "while [ ! -f '%s/open' ]; do sleep 0.02; done; echo through"}
+                    """.formatted(work));
+            server.apply("""
+                    id: durable-parent
+                    onInterrupt: resume
+                    steps:
+                      - {id: call, type: workflow, workflow: durable-child}
+                    """);
+            parentId = server.execute("durable-parent", null);
+            childId = Await.until("the child runs", Duration.ofSeconds(20), () -> {
+                String id = payloads(server.events(parentId), "step_log", p -> p.path("message").asText()).stream()
+                        .filter(m -> m.startsWith("started run ")).map(m -> m.substring(12, 48)).findFirst().orElse(null);
+                return id != null && stepOf(server.run(id), "wait").path("status").asText().equals("running") ? id : null;
+            });
+        }
+        try (TestServer server = TestServer.start(data)) {
+            Await.until("the child is resumed", Duration.ofSeconds(20),
+                    () -> types(server.events(childId)).contains("run_resumed") ? true : null);
+            Files.createFile(work.resolve("open"));
+            JsonNode parent = server.awaitEnd(parentId);
+
+            assertThat(parent.path("status").asText()).as(parent.toString()).isEqualTo("success");
+            assertThat(stepOf(parent, "call").path("outputs").path("runId").asText()).isEqualTo(childId);
+            assertThat(server.awaitEnd(childId).path("status").asText()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(parentId), "step_log", p -> p.path("message").asText()))
+                    .contains("took up again run " + childId + " of workflow \"durable-child\"");
+            assertThat(server.get("/api/v2/workflows/runs?workflowId=durable-child").body().path("runs"))
+                    .as("no second child").hasSize(1);
+        }
+    }
+
+    @Test
     void withoutResumeARunStoppedByAShutdownEndsInterruptedAsBefore(@TempDir Path data, @TempDir Path work) throws Exception {
         String runId;
         try (TestServer server = TestServer.start(data)) {

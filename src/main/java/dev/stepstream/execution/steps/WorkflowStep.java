@@ -24,8 +24,10 @@ final class WorkflowStep implements StepAction {
         String workflowId = StepActions.text(ctx.field("workflow"));
         JsonNode inputs = ctx.field("inputs");
         ChildRuns children = ctx.children();
-        UUID child = children.start(workflowId, inputs);
-        ctx.log(LogLevel.INFO, "started run " + child + " of workflow \"" + workflowId + "\"");
+        ChildRuns.Child started = children.start(workflowId, inputs);
+        UUID child = started.runId();
+        ctx.log(LogLevel.INFO, (started.takenUp() ? "took up again run " : "started run ") + child
+                + " of workflow \"" + workflowId + "\"");
         ChildRuns.Ending ending;
         try {
             ending = children.await(child);
