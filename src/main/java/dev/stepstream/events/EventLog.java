@@ -205,6 +205,12 @@ public final class EventLog implements AutoCloseable {
     }
 
     private void lost(RunLostException e, int dropped) {
+        if (e.stale()) {
+            // From a driver of an earlier claim of a run this node holds again: not the run's
+            // driver now, which must not be stopped.
+            log.warn("{}: {} event(s) of a stale driver of it dropped", e.getMessage(), dropped);
+            return;
+        }
         if (lostRuns.put(e.runId(), Boolean.TRUE) == null) {
             log.warn("{}: its {} event(s) from this node are dropped, as will be any later ones", e.getMessage(), dropped);
         }

@@ -11,13 +11,28 @@ import java.util.UUID;
  */
 public final class RunLostException extends IllegalStateException {
     private final UUID runId;
+    private final boolean stale;
 
     public RunLostException(UUID runId, String reason) {
+        this(runId, reason, false);
+    }
+
+    /**
+     * @param stale the run is this node's again (released, then claimed here anew), and the
+     *              events came from the driver of its earlier claim: only they are dropped,
+     *              the run's new driver goes on
+     */
+    public RunLostException(UUID runId, String reason, boolean stale) {
         super("run " + runId + " " + reason);
         this.runId = runId;
+        this.stale = stale;
     }
 
     public UUID runId() {
         return runId;
+    }
+
+    public boolean stale() {
+        return stale;
     }
 }

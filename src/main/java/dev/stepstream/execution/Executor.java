@@ -307,7 +307,12 @@ public final class Executor implements AutoCloseable {
                 // until the node deregisters and another node (or the next start) adopts it.
                 return false;
             }
-            running.put(run.runId(), driver);
+            // A driver of this run may linger from an earlier claim that this node lost (its
+            // lease lapsed, the run was released, and claimed here again): it is stale.
+            RunDriver stale = running.put(run.runId(), driver);
+            if (stale != null) {
+                stale.stop(RunDriver.StopReason.LOST);
+            }
         } finally {
             lock.unlock();
         }
@@ -445,7 +450,7 @@ public final class Executor implements AutoCloseable {
         } finally {
             lock.lock();
             try {
-                running.remove(driver.runId());
+                running.remove(driver.runId(), driver); // not a newer driver of the same run
                 wakeRequested = true;
                 wake.signalAll();
                 idle.signalAll();

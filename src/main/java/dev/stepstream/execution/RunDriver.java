@@ -147,6 +147,9 @@ final class RunDriver {
     }
 
     void run() {
+        // A node paused or cut off past its lease between the claim and now must not start the
+        // run: it waits to learn whether it still holds it (if not, the run is stopped as lost).
+        awaitLease();
         long startedMillis = Json.now().toEpochMilli();
         if (resumed == null) {
             ObjectNode start = Json.object()

@@ -173,6 +173,13 @@ final class BatchWriter {
                     return new IllegalStateException("events of run " + run.runId + " starting at seq " + run.firstSeq
                             + " cannot follow its status " + status.wire());
                 }
+                if (lastSeq == run.firstSeq - 1) {
+                    // Everything holds now, so the row changed between the update and this read:
+                    // another node released and this node claimed the run again in between (on
+                    // PostgreSQL each statement reads the latest commit). The batch's writer was a
+                    // stale driver of the run; the run is another's to write.
+                    return new RunLostException(run.id, "changed hands while this batch was written", true);
+                }
                 return new IllegalStateException("events of run " + run.runId + " start at seq " + run.firstSeq
                         + " but its stored log ends at seq " + lastSeq);
             }
