@@ -155,10 +155,12 @@ public class Resume {
     }
 
     static Process start(Node node) throws IOException {
-        return new ProcessBuilder("bin/stepstream", "serve", "--port", String.valueOf(node.port()), "--db", node.db(),
-                "--redis", "redis://127.0.0.1:6379", "--node-id", node.id(), "--lease", "3s", "--allow-scripts")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(node.log().toFile()))
-                .start();
+        // The node id as a variable (not --node-id): its scripts see it too, and say where they run.
+        ProcessBuilder builder = new ProcessBuilder("bin/stepstream", "serve", "--port", String.valueOf(node.port()),
+                "--db", node.db(), "--redis", "redis://127.0.0.1:6379", "--lease", "3s", "--allow-scripts")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(node.log().toFile()));
+        builder.environment().put("STEPSTREAM_NODE_ID", node.id());
+        return builder.start();
     }
 
     static void awaitReady(Node node) throws InterruptedException {
