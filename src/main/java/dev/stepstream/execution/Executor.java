@@ -56,9 +56,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ownership: {@code running}, {@code parked}, {@code closed} and {@code wakeRequested} are
  * guarded by {@code lock}, which is never held across I/O. {@code childWaits} is a concurrent
- * map: the waiting steps' threads add and remove, the committer thread completes. A run's events have one producer at a time:
- * its driver while it runs; the node that claimed it to end it without running it (a cancel
- * before it started, a definition no longer valid); the node that adopted it from a dead one.
+ * map: the waiting steps' threads add and remove, the committer thread completes. A run's
+ * events have one producer at a time: its driver while it runs; the node that claimed it to
+ * end it without running it (a cancel before it started, a definition no longer valid); the
+ * node that adopted it from a dead one.
  */
 public final class Executor implements AutoCloseable {
 
@@ -320,12 +321,16 @@ public final class Executor implements AutoCloseable {
         return true;
     }
 
-    /** What a step of run {@code runId}, at nesting {@code depth}, may do with child runs. */
-    private ChildRuns childRuns(UUID runId, String stepId, int depth) {
+    /**
+     * What a step of run {@code runId}, at nesting {@code depth}, may do with child runs;
+     * {@code takeUp} for the attempt a resume restarted, which goes on with the child it had
+     * started if that one has not ended (a retry's attempt never does: its child was cancelled).
+     */
+    private ChildRuns childRuns(UUID runId, String stepId, int depth, boolean takeUp) {
         return new ChildRuns() {
             @Override
             public Child start(String workflowId, JsonNode given) throws StepFailedException {
-                Optional<UUID> unfinished = store.unfinishedChild(runId, stepId);
+                Optional<UUID> unfinished = takeUp ? store.unfinishedChild(runId, stepId) : Optional.empty();
                 if (unfinished.isPresent()) {
                     return new Child(unfinished.get(), true);
                 }

@@ -84,10 +84,14 @@ final class RunDriver {
     private final RunFold.Run resumed;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
 
-    /** Gives a step of this run the child runs it may start (a {@code workflow} step's). */
+    /**
+     * Gives a step of this run the child runs it may start (a {@code workflow} step's);
+     * {@code takeUp}: the attempt restarts one that a resume cut off, and takes up the child
+     * that attempt had started, if it is still going.
+     */
     @FunctionalInterface
     interface Children {
-        ChildRuns of(UUID runId, String stepId, int depth);
+        ChildRuns of(UUID runId, String stepId, int depth, boolean takeUp);
     }
 
     private final ReentrantLock emitLock = new ReentrantLock();
@@ -496,7 +500,7 @@ final class RunDriver {
         if (step.type().actsOutside() && !stepStartStored()) {
             return new StepOutcome(StepStatus.CANCELLED, null, null);
         }
-        AttemptContext ctx = new AttemptContext(step);
+        AttemptContext ctx = new AttemptContext(step, attempt);
         StepAction action = StepActions.forKind(step.type());
         CompletableFuture<StepResult> result = new CompletableFuture<>();
         Thread thread = Thread.ofVirtual().name("run-" + runId + "-" + step.id() + "-" + attempt).start(() -> {
@@ -671,10 +675,12 @@ final class RunDriver {
     /** The context of one attempt; closed when the attempt ends, after which it emits nothing. */
     private final class AttemptContext implements StepContext {
         private final Step step;
+        private final int attempt;
         private boolean closed; // guarded by emitLock
 
-        AttemptContext(Step step) {
+        AttemptContext(Step step, int attempt) {
             this.step = step;
+            this.attempt = attempt;
         }
 
         @Override
@@ -767,7 +773,9 @@ final class RunDriver {
 
         @Override
         public ChildRuns children() {
-            return children.of(runId, step.id(), parent == null ? 0 : parent.depth());
+            RunFold.Step before = resumed == null ? null : resumed.steps.get(step.id());
+            boolean restarted = before != null && before.status == StepStatus.RUNNING && attempt == before.attempt + 1;
+            return children.of(runId, step.id(), parent == null ? 0 : parent.depth(), restarted);
         }
 
         void close() {
