@@ -13,6 +13,7 @@ import dev.stepstream.store.ClaimedRun;
 import dev.stepstream.store.NewRun;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunParent;
+import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.time.Clock;
@@ -386,12 +387,12 @@ public final class Executor implements AutoCloseable {
         try {
             while (true) {
                 try {
-                    Optional<RunDetail> child = store.findRun(childId);
-                    if (child.isEmpty()) {
-                        return new ChildRuns.Ending(RunStatus.FAILED, "the run is gone", Json.object());
-                    }
-                    if (child.get().status().isTerminal()) {
-                        return new ChildRuns.Ending(child.get().status(), child.get().error(), child.get().variables());
+                    // Its position (one row) while it goes on; its whole detail once, when it has ended.
+                    Optional<RunPosition> position = store.findPosition(childId);
+                    if (position.isEmpty() || position.get().status().isTerminal()) {
+                        Optional<RunDetail> child = store.findRun(childId);
+                        return child.isEmpty() ? new ChildRuns.Ending(RunStatus.FAILED, "the run is gone", Json.object())
+                                : new ChildRuns.Ending(child.get().status(), child.get().error(), child.get().variables());
                     }
                 } catch (RuntimeException e) {
                     log.warn("could not read child run {} (retrying): {}", childId, e.getMessage());
