@@ -16,6 +16,7 @@ import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.WorkflowCatalog;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -23,6 +24,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 
 /** The REST routes of docs/api.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
@@ -30,6 +32,10 @@ public final class HttpApi implements AutoCloseable {
     static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
     private static final int MAX_EVENTS_PAGE = 10_000;
+    /** A decision's comment, in characters. */
+    private static final int MAX_COMMENT_CHARS = 4096;
+    /** A decision's body: a comment of 4,096 characters, JSON-escaped, fits. */
+    private static final int MAX_DECISION_BYTES = 64 * 1024;
     private static final long LINGER_MS = 2_000;
 
     private final WorkflowCatalog catalog;
@@ -49,6 +55,10 @@ public final class HttpApi implements AutoCloseable {
         router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
         router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);
         router.post("/api/v2/workflows/runs/:runId/cancel").handler(this::cancel);
+        router.post("/api/v2/workflows/runs/:runId/steps/:stepId/approve")
+                .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(ctx -> decide(ctx, true));
+        router.post("/api/v2/workflows/runs/:runId/steps/:stepId/reject")
+                .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(ctx -> decide(ctx, false));
 
         router.get("/api/v2/workflows").handler(this::listWorkflows);
         router.get("/api/v2/workflows/:workflowId").handler(this::getWorkflow);
@@ -132,7 +142,7 @@ public final class HttpApi implements AutoCloseable {
         String id = Params.workflowId(ctx);
         byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
         String contentType = ctx.request().getHeader("Content-Type");
-        boolean json = contentType != null && contentType.toLowerCase(java.util.Locale.ROOT).contains("json");
+        boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         respond(ctx, () -> {
             PutOutcome outcome = catalog.put(id, body, json);
             return Reply.json(outcome.created() ? 201 : 200, Views.workflowDefinition(outcome.workflow()))
@@ -171,6 +181,15 @@ public final class HttpApi implements AutoCloseable {
 
     /** The optional {@code {"inputs": {…}}} body: its inputs node, or null. */
     private static JsonNode executeBody(Buffer raw) {
+        JsonNode body = optionalBody(raw, "inputs", "{\"inputs\": {…}}", "the execute body");
+        return body == null ? null : body.get("inputs");
+    }
+
+    /**
+     * An optional JSON object body with at most the one field {@code field}: null when there
+     * is none; 400 for anything else, naming what is wrong ({@code example} shows the shape).
+     */
+    private static JsonNode optionalBody(Buffer raw, String field, String example, String what) {
         if (raw == null || raw.length() == 0 || raw.toString(StandardCharsets.UTF_8).isBlank()) {
             return null;
         }
@@ -181,7 +200,7 @@ public final class HttpApi implements AutoCloseable {
             throw new ApiError(400, "invalid_json", "the body is not valid JSON: " + firstLine(e.getMessage()));
         }
         if (!body.isObject()) {
-            throw new ApiError(400, "invalid_json", "the body must be a JSON object like {\"inputs\": {…}}");
+            throw new ApiError(400, "invalid_json", "the body must be a JSON object like " + example);
         }
         String outOfRange = Json.outOfRangeNumber(body, "");
         if (outOfRange != null) {
@@ -191,7 +210,7 @@ public final class HttpApi implements AutoCloseable {
         // naming the field (with every unknown field in details, as paths).
         List<String> unknown = new java.util.ArrayList<>();
         body.fieldNames().forEachRemaining(name -> {
-            if (!name.equals("inputs")) {
+            if (!name.equals(field)) {
                 unknown.add(name);
             }
         });
@@ -200,9 +219,9 @@ public final class HttpApi implements AutoCloseable {
             unknown.forEach(name -> details.addObject().put("path", name).put("message", "unknown field"));
             throw new ApiError(400, "invalid_request", Params.abbreviate(unknown.get(0)) + ": unknown field"
                     + (unknown.size() > 1 ? " (and " + (unknown.size() - 1) + " more)" : "")
-                    + "; the execute body has only \"inputs\"", details);
+                    + "; " + what + " has only \"" + field + "\"", details);
         }
-        return body.get("inputs");
+        return body;
     }
 
     private static String firstLine(String message) {
@@ -281,6 +300,45 @@ public final class HttpApi implements AutoCloseable {
             case NOT_FOUND -> throw runNotFound(runId);
             case ALREADY_ENDED -> throw new ApiError(409, "run_finished", "run " + runId + " has already ended",
                     Json.object().put("status", store.findRun(runId).map(r -> r.status().wire()).orElse("unknown")));
+        });
+    }
+
+    /** Approve or reject a waiting approval step: {@code {"comment": "…"}} optional; by the request's principal. */
+    private void decide(RoutingContext ctx, boolean approved) {
+        UUID runId = Params.runId(ctx);
+        String stepId = ctx.pathParam("stepId");
+        Buffer raw = ctx.body().buffer();
+        User user = ctx.user();
+        String by = user == null || user.subject() == null ? "anonymous" : user.subject();
+        respond(ctx, () -> {
+            JsonNode body = optionalBody(raw, "comment", "{\"comment\": \"…\"}", "a decision's body");
+            JsonNode comment = body == null ? null : body.get("comment");
+            ObjectNode decision = Json.object().put("approved", approved).put("by", by);
+            if (comment != null && !comment.isNull()) {
+                if (!comment.isTextual()) {
+                    throw new ApiError(400, "invalid_request", "comment: expected a string, got " + comment.getNodeType().name().toLowerCase(Locale.ROOT));
+                }
+                if (comment.textValue().length() > MAX_COMMENT_CHARS) {
+                    throw new ApiError(400, "invalid_request", "comment: at most " + MAX_COMMENT_CHARS + " characters, got "
+                            + comment.textValue().length());
+                }
+                decision.put("comment", comment.textValue());
+            }
+            return switch (executor.decide(runId, stepId, decision)) {
+                case TAKEN -> Reply.json(202, Json.object().put("runId", runId.toString()).put("stepId", stepId)
+                        .put("approved", approved));
+                case NO_RUN -> throw runNotFound(runId);
+                case NO_STEP -> throw new ApiError(404, "step_not_found", "run " + runId + " has no step \""
+                        + Params.abbreviate(stepId) + "\"");
+                case NOT_WAITING -> {
+                    String status = store.findRun(runId).flatMap(run -> run.steps().stream()
+                            .filter(step -> step.stepId().equals(stepId)).findFirst())
+                            .map(step -> step.status().wire()).orElse("unknown");
+                    throw new ApiError(409, "step_not_waiting", "step \"" + Params.abbreviate(stepId) + "\" of run " + runId
+                            + " waits for no decision" + (status.equals("waiting") ? " (one was taken already)" : " (it is " + status + ")"),
+                            Json.object().put("status", status));
+                }
+            };
         });
     }
 

@@ -128,7 +128,7 @@ public final class Server implements AutoCloseable {
                 config.maxQueuedRuns(), RunListener.all(broker, metrics.runs()), cluster.nodeId(), cluster.lease(),
                 cluster.pollInterval(), config.db() == null, clock);
         executor.peers(broker);
-        broker.onNotices(executor::wake, executor::cancelHere);
+        broker.onNotices(executor::wake, executor::cancelHere, executor::decided);
         metrics.runs().executor(executor::runningCount, executor::queuedCount);
         Readiness readiness = new Readiness();
         readiness.add("store", store::ping);

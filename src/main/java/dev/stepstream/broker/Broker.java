@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * Carries committed events from the node that committed them to every node's hub, and the
- * notices nodes send one another (a run was queued; cancel a run you execute).
+ * notices nodes send one another (a run was queued; cancel a run you execute; a decision was taken).
  *
  * <p>Contract, pinned by {@code BrokerContractTest} against every implementation:
  * <ul>
@@ -22,17 +22,20 @@ import java.util.Optional;
  *       the broker down) has them delivered from the store within about the poll interval:
  *       a subscriber never waits forever for a {@code run_complete}.</li>
  *   <li>{@link #queued} reaches the hub of every node; {@link #cancel} reaches the named node's
- *       executor (best effort: the store carries the cancel too).</li>
+ *       executor (best effort: the store carries the cancel too); {@link #decided} reaches the
+ *       named node's executor, or every node's when none is named (best effort too).</li>
  * </ul>
  */
 public interface Broker extends EventLog.Listener, RunListener, Executor.Peers, Interest, AutoCloseable {
 
     /**
      * Where notices from other nodes go: {@code runQueued} when a run was queued elsewhere (a
-     * node with free slots may claim it), {@code cancel} for a run this node executes. Set
-     * once, before the node starts.
+     * node with free slots may claim it), {@code cancel} for a run this node executes,
+     * {@code decided} when a decision was taken on a step of a run this node holds or that no
+     * node holds. Set once, before the node starts.
      */
-    void onNotices(Runnable runQueued, java.util.function.Consumer<java.util.UUID> cancel);
+    void onNotices(Runnable runQueued, java.util.function.Consumer<java.util.UUID> cancel,
+                   java.util.function.Consumer<java.util.UUID> decided);
 
     /**
      * Where the broker counts failed publishes and the gaps it repaired from the store. Set

@@ -50,7 +50,10 @@ public final class LocalBroker implements Broker {
     public void cancel(String nodeId, UUID runId) {}
 
     @Override
-    public void onNotices(Runnable runQueued, Consumer<UUID> cancel) {}
+    public void decided(String nodeId, UUID runId) {}
+
+    @Override
+    public void onNotices(Runnable runQueued, Consumer<UUID> cancel, Consumer<UUID> decided) {}
 
     @Override
     public Optional<String> problem() {

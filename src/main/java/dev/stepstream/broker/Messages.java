@@ -15,7 +15,8 @@ import java.util.UUID;
  *   <li>{@code E}: events, one stored envelope per line, exactly the bytes that were committed
  *       (encoded once, DESIGN.md invariant 5: no node re-encodes them);</li>
  *   <li>{@code Q}: a run was queued: {@code runId workflowId workflowVersion epochMillis};</li>
- *   <li>{@code C}: cancel this run: {@code runId}.</li>
+ *   <li>{@code C}: cancel this run: {@code runId};</li>
+ *   <li>{@code D}: a decision was taken on a step of this run: {@code runId}.</li>
  * </ul>
  * Envelopes hold no raw newline (JSON escapes it in strings), so lines split them safely.
  */
@@ -67,6 +68,10 @@ final class Messages {
 
     static byte[] cancel(String origin, UUID runId) {
         return text('C', origin, runId.toString());
+    }
+
+    static byte[] decided(String origin, UUID runId) {
+        return text('D', origin, runId.toString());
     }
 
     /** @throws IllegalArgumentException when the bytes are not a message */

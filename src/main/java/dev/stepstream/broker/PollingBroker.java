@@ -70,8 +70,12 @@ public final class PollingBroker implements Broker {
         relay.execute(task);
     }
 
+    /** The nodes learn of it by polling: a driver reads its decisions every second, claimers find waiting runs woken. */
     @Override
-    public void onNotices(Runnable runQueued, Consumer<UUID> cancel) {}
+    public void decided(String nodeId, UUID runId) {}
+
+    @Override
+    public void onNotices(Runnable runQueued, Consumer<UUID> cancel, Consumer<UUID> decided) {}
 
     @Override
     public Optional<String> problem() {

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * as the stored envelope bytes, on one channel per run ({@code stepstream:run:<runId>}), and
  * its run-level events also on {@code stepstream:runs}, which every node hears (the all-runs
  * stream); a node subscribes to a run's channel while it has local subscribers for the run.
- * Notices go on {@code stepstream:runs} (a run was queued) and {@code stepstream:node:<id>}
- * (cancel a run you execute).
+ * Notices go on {@code stepstream:runs} (a run was queued; a decision on a run no node holds)
+ * and {@code stepstream:node:<id>} (cancel a run you execute; a decision on a run you hold).
  *
  * <p>Redis pub/sub drops messages when a connection breaks or a subscriber falls behind; the
  * {@link Relay} repairs every such loss from the store. While Redis is down, streams of runs
@@ -74,6 +74,7 @@ public final class RedisBroker implements Broker {
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> subscriber;
     private volatile Runnable runQueued = () -> { };
     private volatile Consumer<UUID> cancel = runId -> { };
+    private volatile Consumer<UUID> decided = runId -> { };
 
     /**
      * Connects to Redis at {@code url}; when it does not answer, starts anyway (streams poll
@@ -229,6 +230,7 @@ public final class RedisBroker implements Broker {
                     UUID runId = UUID.fromString(message.fields()[0]);
                     Thread.ofVirtual().name("cancel-" + runId).start(() -> cancel.accept(runId));
                 }
+                case 'D' -> decided.accept(UUID.fromString(message.fields()[0])); // a signal: it does not block
                 default -> throw new IllegalArgumentException("unknown kind " + message.kind());
             }
         } catch (RuntimeException e) {
@@ -245,7 +247,7 @@ public final class RedisBroker implements Broker {
             List<RunEvent> runLevel = new ArrayList<>();
             for (RunEvent event : batch) {
                 byRun.computeIfAbsent(event.runId(), id -> new ArrayList<>()).add(event);
-                if (event.type().isRunEvent() || event.type() == EventType.STEP_COMPLETE) {
+                if (event.type().isRunLevel()) {
                     runLevel.add(event);
                 }
             }
@@ -317,6 +319,15 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /** To the node that holds the run, or to every node when none does (any may claim it). */
+    @Override
+    public void decided(String ownerNodeId, UUID runId) {
+        StatefulRedisConnection<byte[], byte[]> pub = publisher;
+        if (pub != null && pub.isOpen()) {
+            send(pub, ownerNodeId == null ? RUNS_CHANNEL : nodeChannel(ownerNodeId), Messages.decided(nodeId, runId));
+        }
+    }
+
     @Override
     public void follow(UUID runId) {
         relay.follow(runId);
@@ -328,8 +339,9 @@ public final class RedisBroker implements Broker {
     }
 
     @Override
-    public void onNotices(Runnable runQueued, Consumer<UUID> cancel) {
+    public void onNotices(Runnable runQueued, Consumer<UUID> cancel, Consumer<UUID> decided) {
         this.runQueued = runQueued;
+        this.decided = decided;
         this.cancel = cancel;
     }
 

@@ -31,6 +31,14 @@ public final class RunFold {
         public Long durationMs;
         /** Set by run_complete, which also sets {@link #error} (null when it carries none). */
         public boolean completed;
+        /**
+         * Whether {@link #steps} holds every step of the run (a run folded from queued), so that
+         * the fold itself can tell {@code running} from {@code waiting}; a batch's fold holds only
+         * the steps its events touch, and leaves that to the store ({@link #stepsMoved}).
+         */
+        public boolean allSteps;
+        /** Whether an event moved a step to running, waiting or an end: the run may have moved between running and waiting. */
+        public boolean stepsMoved;
         public String error;
         /** The seq of the last event folded in; 0 before any. */
         public long lastSeq;
@@ -43,6 +51,7 @@ public final class RunFold {
         public static Run queued(Iterable<Map.Entry<String, String>> stepIdsAndNames) {
             Run run = new Run();
             run.status = RunStatus.QUEUED;
+            run.allSteps = true;
             for (Map.Entry<String, String> step : stepIdsAndNames) {
                 Step pending = new Step(step.getKey());
                 pending.stepName = step.getValue();
@@ -113,7 +122,7 @@ public final class RunFold {
                 // A finished run has no running step: one cut off (cancel, shutdown, a node's
                 // death) shows cancelled. The store does the same for the steps not in a batch.
                 run.steps.values().forEach(step -> {
-                    if (step.status == StepStatus.RUNNING) {
+                    if (step.status == StepStatus.RUNNING || step.status == StepStatus.WAITING) {
                         step.status = StepStatus.CANCELLED;
                     }
                 });
@@ -127,6 +136,7 @@ public final class RunFold {
                 step.durationMs = null;
                 step.error = null;
                 step.outputs = null;
+                stepMoved(run);
             }
             case STEP_COMPLETE -> {
                 requireRunning(run, event.type());
@@ -137,6 +147,12 @@ public final class RunFold {
                 step.error = optionalText(payload, "error");
                 JsonNode outputs = payload.get("outputs");
                 step.outputs = outputs == null || outputs.isNull() ? null : outputs;
+                stepMoved(run);
+            }
+            case STEP_WAITING -> {
+                requireRunning(run, event.type());
+                step(run, payload).status = StepStatus.WAITING;
+                stepMoved(run);
             }
             case VARIABLE_CHANGE -> {
                 requireRunning(run, event.type());
@@ -157,9 +173,32 @@ public final class RunFold {
         }
     }
 
-    /** A step's or variable's event needs a running run (when its status is known). */
+    /**
+     * The rule of {@code waiting}: a run that is going on waits when every step it started and
+     * has not ended waits for a decision (and one does), else it runs. The store applies it to
+     * the steps it holds when a batch moved some ({@link Run#stepsMoved}).
+     */
+    public static RunStatus runningOrWaiting(boolean anyStepRunning, boolean anyStepWaiting) {
+        return anyStepWaiting && !anyStepRunning ? RunStatus.WAITING : RunStatus.RUNNING;
+    }
+
+    /** A step moved: a run that knows all its steps settles running or waiting at once. */
+    private static void stepMoved(Run run) {
+        run.stepsMoved = true;
+        if (run.allSteps && (run.status == RunStatus.RUNNING || run.status == RunStatus.WAITING)) {
+            boolean running = false;
+            boolean waiting = false;
+            for (Step step : run.steps.values()) {
+                running |= step.status == StepStatus.RUNNING;
+                waiting |= step.status == StepStatus.WAITING;
+            }
+            run.status = runningOrWaiting(running, waiting);
+        }
+    }
+
+    /** A step's or variable's event needs a run that is going on (when its status is known). */
     private static void requireRunning(Run run, EventType type) {
-        if (run.status != null && run.status != RunStatus.RUNNING) {
+        if (run.status != null && run.status != RunStatus.RUNNING && run.status != RunStatus.WAITING) {
             throw new IllegalArgumentException("a run that is " + run.status.wire() + " takes no " + type.wire());
         }
     }

@@ -5,12 +5,14 @@ import java.util.Locale;
 /**
  * The status of a run. A run moves queued -> running -> one terminal status, or straight
  * from queued to cancelled, interrupted or failed (a run whose workflow can no longer run);
+ * while it runs it may be {@code waiting} (every step it has started and not ended waits for a
+ * decision: {@link RunFold}) and running again, any number of times;
  * {@link #canMoveTo} is the one place that says which moves are legal. The store applies it
  * to every commit ({@code BatchEffects}, {@code BatchWriter}), so a run that has ended takes
  * no further event, whoever sends it.
  */
 public enum RunStatus {
-    QUEUED, RUNNING, SUCCESS, FAILED, CANCELLED, INTERRUPTED;
+    QUEUED, RUNNING, WAITING, SUCCESS, FAILED, CANCELLED, INTERRUPTED;
 
     private final String wire = name().toLowerCase(Locale.ROOT);
 
@@ -19,14 +21,15 @@ public enum RunStatus {
     }
 
     public boolean isTerminal() {
-        return this != QUEUED && this != RUNNING;
+        return this != QUEUED && this != RUNNING && this != WAITING;
     }
 
     /** Whether a run may move from this status to {@code next}. */
     public boolean canMoveTo(RunStatus next) {
         return switch (this) {
             case QUEUED -> next == RUNNING || next == CANCELLED || next == INTERRUPTED || next == FAILED;
-            case RUNNING -> next.isTerminal();
+            case RUNNING -> next == WAITING || next.isTerminal();
+            case WAITING -> next == RUNNING || next.isTerminal();
             default -> false;
         };
     }

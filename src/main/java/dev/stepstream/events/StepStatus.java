@@ -2,9 +2,12 @@ package dev.stepstream.events;
 
 import java.util.Locale;
 
-/** The status of one step of a run, as the run detail and {@code step_complete} show it. */
+/**
+ * The status of one step of a run, as the run detail and {@code step_complete} show it;
+ * {@code waiting}: an approval step that waits for a decision ({@code step_waiting}).
+ */
 public enum StepStatus {
-    PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, CANCELLED;
+    PENDING, RUNNING, WAITING, SUCCESS, FAILED, SKIPPED, CANCELLED;
 
     private final String wire = name().toLowerCase(Locale.ROOT);
 
@@ -13,7 +16,7 @@ public enum StepStatus {
     }
 
     public boolean isTerminal() {
-        return this != PENDING && this != RUNNING;
+        return this != PENDING && this != RUNNING && this != WAITING;
     }
 
     /** @throws IllegalArgumentException naming the unknown status */

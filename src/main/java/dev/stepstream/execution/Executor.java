@@ -66,6 +66,9 @@ public final class Executor implements AutoCloseable {
 
     public enum CancelOutcome { ACCEPTED, NOT_FOUND, ALREADY_ENDED }
 
+    /** What became of a decision: taken, or why not. */
+    public enum DecisionOutcome { TAKEN, NO_RUN, NO_STEP, NOT_WAITING }
+
     /** The queue of waiting runs is full, or the executor is shutting down. */
     public static final class OverCapacityException extends RuntimeException {
         OverCapacityException(String message) {
@@ -73,12 +76,24 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** Tells another node to cancel a run it executes now (it also finds out by itself, within a poll). */
-    @FunctionalInterface
+    /** Tells other nodes what concerns the runs they hold (each also finds out by itself, within a poll). */
     public interface Peers {
+        /** Cancel a run {@code nodeId} executes now. */
         void cancel(String nodeId, UUID runId);
 
-        Peers NONE = (nodeId, runId) -> { };
+        /**
+         * A decision was taken on a step of the run: {@code nodeId} holds it and is to take the
+         * decision in; null when no node holds it, and any node may claim it now.
+         */
+        void decided(String nodeId, UUID runId);
+
+        Peers NONE = new Peers() {
+            @Override
+            public void cancel(String nodeId, UUID runId) {}
+
+            @Override
+            public void decided(String nodeId, UUID runId) {}
+        };
     }
 
     private static final Logger log = LoggerFactory.getLogger(Executor.class);
@@ -201,7 +216,7 @@ public final class Executor implements AutoCloseable {
         List<NewRun.StepRef> steps = workflow.steps().stream()
                 .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
         store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes()));
+                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals()));
         listener.queued(runId, workflow.id(), workflowVersion, Json.now());
         wake();
         return runId;
@@ -249,7 +264,7 @@ public final class Executor implements AutoCloseable {
                 lock.unlock();
             }
             try {
-                if (free > 0 && (woken || failed || !alone)) {
+                if (free > 0 && (woken || failed || !alone || waitingRunDue())) {
                     boolean allStarted = true;
                     for (ClaimedRun run : store.claimQueued(nodeId, free)) {
                         allStarted &= begin(run);
@@ -265,6 +280,14 @@ public final class Executor implements AutoCloseable {
                 failed = true; // claim on the next poll, whatever the wake was for
             }
         }
+    }
+
+    /**
+     * Whether a waiting run that no node holds is due to be taken up (a deadline passed): alone on
+     * its store, a node hears of no decision but through a wake, and of no deadline but here.
+     */
+    private boolean waitingRunDue() {
+        return alone && store.nextWake().filter(at -> !at.isAfter(clock.now())).isPresent();
     }
 
     /**
@@ -286,7 +309,8 @@ public final class Executor implements AutoCloseable {
         }
         RunFold.Run resumed = null;
         if (run.lastSeq() > 0) {
-            // Handed back by a node that stopped or died (onInterrupt: resume): go on from its log.
+            // Handed back by a node that stopped or died (onInterrupt: resume), or waiting and
+            // due (a decision came, or a deadline passed): go on from its log.
             listener.recovered(run.runId(), run.workflowId());
             try {
                 resumed = rebuild(run, workflow);
@@ -296,12 +320,17 @@ public final class Executor implements AutoCloseable {
                 end(run.runId(), run.lastSeq(), RunStatus.INTERRUPTED, "could not be resumed: " + e.getMessage());
                 return false;
             }
-            log.info("resuming run {} at seq {}", run.runId(), run.lastSeq());
+            if (run.status() == RunStatus.WAITING) {
+                log.debug("taking up waiting run {} at seq {}", run.runId(), run.lastSeq());
+            } else {
+                log.info("resuming run {} at seq {}", run.runId(), run.lastSeq());
+            }
         } else {
             listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
         }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
-                run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns, nodeId, resumed);
+                run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns, nodeId, resumed,
+                store::decisions);
         lock.lock();
         try {
             if (closed) {
@@ -451,6 +480,9 @@ public final class Executor implements AutoCloseable {
     private void drive(RunDriver driver) {
         try {
             driver.run();
+            if (driver.parked()) {
+                parkWaiting(driver);
+            }
         } catch (RuntimeException | Error e) {
             log.error("run {} failed inside the engine", driver.runId(), e);
         } finally {
@@ -463,6 +495,71 @@ public final class Executor implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    /**
+     * Gives up a run whose every started step waits for a decision, once its events are stored:
+     * no node holds it (nor a thread) until a decision comes or its first deadline passes, and
+     * then whichever node claims it goes on. A decision or cancel that came meanwhile makes it
+     * claimable at once.
+     */
+    private void parkWaiting(RunDriver driver) {
+        try {
+            while (!eventLog.awaitCommitted(Duration.ofSeconds(10))) {
+                log.warn("run {} waits for its events to be stored before it is parked", driver.runId());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (store.park(driver.runId(), nodeId, driver.parkedUntil())) {
+            wake(); // decided (or cancelled) while it parked: this node takes it up again
+        }
+    }
+
+    /**
+     * Approves or rejects a waiting approval step, whichever node holds its run (or none): the
+     * decision is stored once, and the node that goes on with the run is told.
+     *
+     * @param decision {@code {"approved", "by", "comment"}}
+     */
+    public DecisionOutcome decide(UUID runId, String stepId, ObjectNode decision) {
+        var decided = store.decide(runId, stepId, decision);
+        switch (decided.outcome()) {
+            case NO_RUN -> {
+                return DecisionOutcome.NO_RUN;
+            }
+            case NO_STEP -> {
+                return DecisionOutcome.NO_STEP;
+            }
+            case NOT_WAITING -> {
+                return DecisionOutcome.NOT_WAITING;
+            }
+            case TAKEN -> { }
+        }
+        String owner = decided.owner();
+        if (owner == null || nodeId.equals(owner)) {
+            decided(runId);
+        }
+        if (!nodeId.equals(owner)) {
+            peers.decided(owner, runId);
+        }
+        return DecisionOutcome.TAKEN;
+    }
+
+    /** A decision was taken on a step of this run: its driver here takes it in, or a claim takes the run up. */
+    public void decided(UUID runId) {
+        lock.lock();
+        try {
+            RunDriver driver = running.get(runId);
+            if (driver != null) {
+                driver.nudge();
+            }
+            wakeRequested = true;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -15,7 +15,9 @@ import dev.stepstream.store.RunParent;
 import dev.stepstream.time.Durations;
 import dev.stepstream.workflow.ExpressionException;
 import dev.stepstream.workflow.Expressions;
+import dev.stepstream.workflow.HttpTargets;
 import dev.stepstream.workflow.Step;
+import dev.stepstream.workflow.StepKind;
 import dev.stepstream.workflow.Workflow;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -23,15 +25,16 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
-import java.util.TreeSet;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,6 +49,13 @@ import org.slf4j.LoggerFactory;
  * ({@link Workflow#isGraph}) is scheduled by {@link #runGraph}: the run's thread starts each
  * step whose needs have ended on a thread of its own (at most {@code maxParallel} at once), and
  * learns of each end from a queue; it alone decides what starts or is skipped.
+ *
+ * <p>An approval step emits step_waiting and then waits for a decision without a thread of
+ * its own: the run's thread takes decisions in from the store when told of one ({@link #nudge})
+ * and at least every second, and fails the step at its timeout. When every step the run has
+ * started waits so, the driver ends without a run_complete, {@link #parkedUntil parked}: the
+ * executor gives the run up in the store, and whichever node claims it after a decision (or at
+ * its first deadline) rebuilds it from its log and goes on.
  *
  * <p>Ownership: {@code lastSeq}, {@code variables}, {@code stepStatuses} and {@code outputs}
  * are guarded by {@code emitLock}, which is held while an event is numbered and appended, so
@@ -74,7 +84,7 @@ final class RunDriver {
     private final Object inputsJava;
     private final EventLog eventLog;
     private final HttpClient http;
-    private final dev.stepstream.workflow.HttpTargets httpTargets;
+    private final HttpTargets httpTargets;
     private final RunListener listener;
     private final NodeLease lease;
     private final RunParent parent;
@@ -82,7 +92,28 @@ final class RunDriver {
     private final String nodeId;
     /** The run as its log left it, when this driver resumes it; null for a run it starts. */
     private final RunFold.Run resumed;
+    private final Decisions decisions;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
+    /** The approval steps that wait for a decision: since when, and in which attempt. Steps' threads add, the run's thread removes. */
+    private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+    /** Where a nudge goes: the graph's queue of ends while it is scheduled, else nowhere (a sequence parks at once). */
+    private volatile BlockingQueue<Object> wakes;
+    /** Set by the run's thread when it parks the run; read by the same thread once {@link #run} returns. */
+    private boolean parked;
+    private Instant parkedUntil;
+
+    /** How often the run's thread reads decisions while some step waits for one and others run. */
+    private static final Duration DECISION_POLL = Duration.ofSeconds(1);
+    private static final Object NUDGE = new Object();
+
+    /** An approval step waiting since {@code sinceMillis}, in its attempt {@code attempt}. */
+    private record Waiting(long sinceMillis, int attempt) {}
+
+    /** The decisions taken on a run's waiting steps, by step id (JSON {approved, by, comment}). */
+    @FunctionalInterface
+    interface Decisions {
+        Map<String, JsonNode> of(UUID runId);
+    }
 
     /**
      * Gives a step of this run the child runs it may start (a {@code workflow} step's);
@@ -101,8 +132,9 @@ final class RunDriver {
     private final Map<String, JsonNode> outputs = new HashMap<>();          // guarded by emitLock
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
-              EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets, RunListener listener,
-              NodeLease lease, RunParent parent, Children children, String nodeId, RunFold.Run resumed) {
+              EventLog eventLog, HttpClient http, HttpTargets httpTargets, RunListener listener,
+              NodeLease lease, RunParent parent, Children children, String nodeId, RunFold.Run resumed,
+              Decisions decisions) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -118,6 +150,7 @@ final class RunDriver {
         this.children = children;
         this.nodeId = nodeId;
         this.resumed = resumed;
+        this.decisions = decisions;
         if (resumed != null) {
             variables.putAll(resumed.currentVariables());
             resumed.steps.values().forEach(step -> {
@@ -126,6 +159,9 @@ final class RunDriver {
                 }
                 if (step.outputs != null) {
                     outputs.put(step.stepId, step.outputs);
+                }
+                if (step.status == StepStatus.WAITING) {
+                    waiting.put(step.stepId, new Waiting(step.startedAt == null ? Json.now().toEpochMilli() : step.startedAt, step.attempt));
                 }
             });
         }
@@ -143,6 +179,24 @@ final class RunDriver {
     /** Whether its workflow says onInterrupt: resume. */
     boolean resumes() {
         return workflow.resumes();
+    }
+
+    /** A decision was taken on one of its steps: the run's thread reads it now rather than at its next poll. */
+    void nudge() {
+        BlockingQueue<Object> queue = wakes;
+        if (queue != null) {
+            queue.offer(NUDGE); // full: ends are pending, and the thread reads decisions once it has them
+        }
+    }
+
+    /** Whether it ended parked: every step it started waits for a decision, and it holds no thread. */
+    boolean parked() {
+        return parked;
+    }
+
+    /** When a parked run is to be taken up without a decision (its first deadline), or null for never. */
+    Instant parkedUntil() {
+        return parkedUntil;
     }
 
     /** Asks the run to stop: its current step is interrupted and no later step starts. */
@@ -164,6 +218,9 @@ final class RunDriver {
                 start.put("parentRunId", parent.runId().toString()).put("parentStepId", parent.stepId());
             }
             emit(EventType.RUN_START, start);
+        } else if (resumed.status == RunStatus.WAITING) {
+            // Taken up for a decision or a deadline: nothing was cut off, nothing restarts.
+            startedMillis = resumed.startedAt == null ? startedMillis : resumed.startedAt;
         } else {
             if (resumed.startedAt != null) {
                 startedMillis = resumed.startedAt;
@@ -175,6 +232,12 @@ final class RunDriver {
             emit(EventType.RUN_RESUMED, payload);
         }
         Ending ending = workflow.isGraph() ? runGraph() : runInOrder();
+        if (ending.status() == RunStatus.WAITING && !silenced()) {
+            parked = true;
+            parkedUntil = ending.until();
+            log.debug("run {} waits for a decision, parked until {}", runId, parkedUntil == null ? "one comes" : parkedUntil);
+            return;
+        }
         if (silenced()) {
             if (stop.getNow(null) == StopReason.HAND_BACK) {
                 log.info("run {} handed back: a node that claims it resumes it", runId);
@@ -196,12 +259,23 @@ final class RunDriver {
         emit(EventType.RUN_COMPLETE, payload);
     }
 
-    /** How a run ends: its status, and for a failed one, which step failed and why. */
-    private record Ending(RunStatus status, String error) {
+    /**
+     * How a run ends: its status, and for a failed one, which step failed and why; or
+     * {@code waiting}: it is parked, to be taken up {@code until} (null: once a decision comes).
+     */
+    private record Ending(RunStatus status, String error, Instant until) {
         static final Ending SUCCESS = new Ending(RunStatus.SUCCESS, null);
+
+        Ending(RunStatus status, String error) {
+            this(status, error, null);
+        }
 
         static Ending failed(Step step, String error) {
             return new Ending(RunStatus.FAILED, "step \"" + step.id() + "\" failed: " + error);
+        }
+
+        static Ending parked(Instant until) {
+            return new Ending(RunStatus.WAITING, null, until);
         }
     }
 
@@ -209,7 +283,7 @@ final class RunDriver {
     private Ending runInOrder() {
         for (Step step : workflow.steps()) {
             RunFold.Step before = resumed == null ? null : resumed.steps.get(step.id());
-            if (before != null && ended(before.status)) {
+            if (before != null && before.status.isTerminal()) {
                 // Resumed: a step that had ended is never run again; the run goes on from it.
                 if (before.status == StepStatus.CANCELLED) {
                     return new Ending(RunStatus.CANCELLED, null);
@@ -223,7 +297,14 @@ final class RunDriver {
             if (stop.isDone()) {
                 return new Ending(stoppedStatus(), null);
             }
-            StepOutcome outcome = runStep(step, firstAttempt(step));
+            StepOutcome outcome = waiting.containsKey(step.id()) ? StepOutcome.WAITING : runStep(step, firstAttempt(step));
+            if (outcome.status() == StepStatus.WAITING) {
+                // Nothing else runs: decided, timed out, or parked until one or the other.
+                outcome = takeDecision(step, decisions.of(runId).get(step.id()));
+                if (outcome == null) {
+                    return Ending.parked(deadline(step.id()));
+                }
+            }
             if (outcome.status() == StepStatus.CANCELLED) {
                 return new Ending(stoppedStatus(), null);
             }
@@ -257,21 +338,23 @@ final class RunDriver {
         if (resumed != null) {
             for (int i = 0; i < schedule.steps.size(); i++) {
                 RunFold.Step before = resumed.steps.get(schedule.steps.get(i).id());
-                if (before != null && ended(before.status)) {
+                if (before != null && (before.status.isTerminal() || before.status == StepStatus.WAITING)) {
                     schedule.settled[i] = true;
                 }
             }
             for (int i = 0; i < schedule.steps.size(); i++) {
                 RunFold.Step before = resumed.steps.get(schedule.steps.get(i).id());
-                if (before != null && ended(before.status)) {
+                if (before != null && before.status.isTerminal()) {
                     schedule.ended(i, before.status, before.error);
                 }
             }
         }
         schedule.readyAtStart();
-        BlockingQueue<Object> ends = new ArrayBlockingQueue<>(schedule.steps.size() + 1);
+        // Room for every step's end, the stop, and one nudge (more are dropped: one is enough).
+        BlockingQueue<Object> ends = new ArrayBlockingQueue<>(schedule.steps.size() + 2);
         Object stopped = new Object();
         stop.thenRun(() -> ends.add(stopped));
+        wakes = ends;
         int running = 0;
         while (true) {
             while (!stop.isDone() && running < workflow.maxParallel() && !schedule.ready.isEmpty()) {
@@ -285,15 +368,25 @@ final class RunDriver {
                 Step step = schedule.steps.get(index);
                 Thread.ofVirtual().name("run-" + runId + "-" + step.id()).start(() -> ends.add(new Ended(index, runStepSafely(step))));
             }
+            if (!waiting.isEmpty() && !stop.isDone() && takeDecisions(schedule)) {
+                continue; // what needs the decided steps may start now
+            }
             if (running == 0) {
+                if (!waiting.isEmpty() && !stop.isDone()) {
+                    return Ending.parked(waiting.keySet().stream().map(this::deadline).filter(Objects::nonNull)
+                            .min(Instant::compareTo).orElse(null));
+                }
                 break;
             }
-            Object next = take(ends);
-            if (next == stopped) {
+            Object next = waiting.isEmpty() ? take(ends) : poll(ends, untilNextLook());
+            if (next == null || next == stopped || next == NUDGE) {
                 continue;
             }
             Ended ended = (Ended) next;
             running--;
+            if (ended.outcome().status() == StepStatus.WAITING) {
+                continue; // in waiting now: decided, timed out, or parked with the run
+            }
             if (!stop.isDone()) { // once stopped, nothing more starts or is skipped: what did not run stays pending
                 schedule.ended(ended.index(), ended.outcome().status(), ended.outcome().error());
             }
@@ -386,6 +479,47 @@ final class RunDriver {
         }
     }
 
+    /**
+     * Takes in the decisions taken on waiting steps, and fails those past their timeout, each
+     * as an end of the schedule. True if any step ended so.
+     */
+    private boolean takeDecisions(Schedule schedule) {
+        Map<String, JsonNode> taken = decisions.of(runId);
+        boolean any = false;
+        for (int i = 0; i < schedule.steps.size(); i++) {
+            Step step = schedule.steps.get(i);
+            if (waiting.containsKey(step.id())) {
+                StepOutcome outcome = takeDecision(step, taken.get(step.id()));
+                if (outcome != null) {
+                    schedule.ended(i, outcome.status(), outcome.error());
+                    any = true;
+                }
+            }
+        }
+        return any;
+    }
+
+    /** How long the graph's thread may wait for an end before it looks at decisions and deadlines again. */
+    private Duration untilNextLook() {
+        long now = Json.now().toEpochMilli();
+        long next = now + DECISION_POLL.toMillis();
+        for (String stepId : waiting.keySet()) {
+            Instant deadline = deadline(stepId);
+            if (deadline != null) {
+                next = Math.min(next, deadline.toEpochMilli());
+            }
+        }
+        return Duration.ofMillis(Math.max(1, next - now));
+    }
+
+    private static Object poll(BlockingQueue<Object> queue, Duration timeout) {
+        try {
+            return queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException("the run driver is never interrupted", e);
+        }
+    }
+
     private static Object take(BlockingQueue<Object> queue) {
         try {
             return queue.take();
@@ -447,10 +581,6 @@ final class RunDriver {
         return reason == StopReason.LOST || reason == StopReason.HAND_BACK;
     }
 
-    private static boolean ended(StepStatus status) {
-        return status != StepStatus.PENDING && status != StepStatus.RUNNING;
-    }
-
     /** 1, or for a step that was running when its run was resumed, the attempt after the one cut off. */
     private int firstAttempt(Step step) {
         RunFold.Step before = resumed == null ? null : resumed.steps.get(step.id());
@@ -461,7 +591,10 @@ final class RunDriver {
         return stop.getNow(StopReason.CANCEL) == StopReason.SHUTDOWN ? RunStatus.INTERRUPTED : RunStatus.CANCELLED;
     }
 
-    private record StepOutcome(StepStatus status, String error, ObjectNode outputs) {}
+    private record StepOutcome(StepStatus status, String error, ObjectNode outputs) {
+        /** An approval step that waits for a decision. */
+        static final StepOutcome WAITING = new StepOutcome(StepStatus.WAITING, null, null);
+    }
 
     /**
      * Runs the step's tries from {@code firstAttempt} (above 1 for a step restarted by a resume):
@@ -475,6 +608,9 @@ final class RunDriver {
         } catch (ExpressionException e) {
             emitStepStart(step, 1);
             return complete(step, StepStatus.FAILED, 1, 0, e.getMessage(), null);
+        }
+        if (step.type() == StepKind.APPROVAL) {
+            return startApproval(step, firstAttempt);
         }
         int attempts = step.retry().attempts();
         attempts = Math.max(attempts, firstAttempt);
@@ -493,6 +629,59 @@ final class RunDriver {
                 return complete(step, StepStatus.CANCELLED, attempt, duration, null, null);
             }
         }
+    }
+
+    /**
+     * An approval's start: step_start, then step_waiting with its message rendered (a message
+     * that does not render fails the step). From here it waits, without a thread.
+     */
+    private StepOutcome startApproval(Step step, int attempt) {
+        emitStepStart(step, attempt);
+        long since = Json.now().toEpochMilli();
+        String message;
+        try {
+            message = StepActions.text(Expressions.render(step.spec().get("message"), scope()));
+        } catch (ExpressionException e) {
+            return complete(step, StepStatus.FAILED, attempt, 0, e.getMessage(), null);
+        }
+        emit(EventType.STEP_WAITING, Json.object().put("stepId", step.id()).put("message", message));
+        waiting.put(step.id(), new Waiting(since, attempt)); // after its step_waiting: no end can come before it
+        return StepOutcome.WAITING;
+    }
+
+    /** When a waiting step fails for want of a decision, or null when it waits for ever. */
+    private Instant deadline(String stepId) {
+        Waiting since = waiting.get(stepId);
+        Duration timeout = workflow.steps().stream().filter(step -> step.id().equals(stepId)).findFirst()
+                .map(Step::timeout).orElse(null);
+        return since == null || timeout == null ? null : Instant.ofEpochMilli(since.sinceMillis()).plus(timeout);
+    }
+
+    /**
+     * Ends a waiting approval step with its decision (approved: success; rejected: failed), or
+     * failed past its timeout; null while it waits on. On the run's thread.
+     */
+    private StepOutcome takeDecision(Step step, JsonNode decision) {
+        Waiting since = waiting.get(step.id());
+        long now = Json.now().toEpochMilli();
+        long duration = Math.max(0, now - since.sinceMillis());
+        Instant deadline = deadline(step.id());
+        StepOutcome outcome;
+        if (decision != null) {
+            boolean approved = decision.path("approved").asBoolean(false);
+            String comment = decision.path("comment").isTextual() ? decision.path("comment").textValue() : null;
+            String error = approved ? null : "rejected by " + decision.path("by").asText("?")
+                    + (comment == null || comment.isEmpty() ? "" : ": " + comment);
+            outcome = complete(step, approved ? StepStatus.SUCCESS : StepStatus.FAILED, since.attempt(), duration, error,
+                    (ObjectNode) decision, decision);
+        } else if (deadline != null && now >= deadline.toEpochMilli()) {
+            outcome = complete(step, StepStatus.FAILED, since.attempt(), duration,
+                    "no decision within " + Durations.format(step.timeout()), null);
+        } else {
+            return null;
+        }
+        waiting.remove(step.id());
+        return outcome;
     }
 
     /** Runs one attempt on its own thread, bounded by the step's timeout and by stop. */
@@ -580,9 +769,18 @@ final class RunDriver {
      * What expressions read of the step from now on is what this event says.
      */
     private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error, ObjectNode stepOutputs) {
+        return complete(step, status, attempt, durationMs, error, stepOutputs, null);
+    }
+
+    /** As above, for an approval with the {@code decision} that ended it. */
+    private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error, ObjectNode stepOutputs,
+                                 JsonNode decision) {
         ObjectNode payload = Json.object()
                 .put("stepId", step.id()).put("stepName", step.name()).put("status", status.wire())
                 .put("duration", durationMs).put("attempt", attempt);
+        if (decision != null) {
+            payload.set("decision", decision);
+        }
         if (error != null && (status == StepStatus.FAILED || status == StepStatus.SKIPPED)) {
             payload.put("error", error);
         }
@@ -757,7 +955,7 @@ final class RunDriver {
         }
 
         @Override
-        public dev.stepstream.workflow.HttpTargets httpTargets() {
+        public HttpTargets httpTargets() {
             return httpTargets;
         }
 

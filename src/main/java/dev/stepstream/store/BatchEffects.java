@@ -32,10 +32,12 @@ final class BatchEffects {
         final RunFold.Run state = new RunFold.Run();
         /**
          * The statuses the stored run may have for this batch to apply, by {@link RunStatus#canMoveTo}:
-         * queued before a run_start, running before anything else but a run_complete, which may
-         * also end a queued run. Set by the batch's first event of the run.
+         * queued before a run_start, running or waiting before anything else but a run_complete,
+         * which may also end a queued run. Set by the batch's first event of the run.
          */
         List<RunStatus> from;
+        /** The fold's running status is assumed from the batch's first event, not said by one: the stored one stands. */
+        boolean statusAssumed;
 
         RunEffect(UUID id, long firstSeq) {
             this.id = id;
@@ -100,8 +102,11 @@ final class BatchEffects {
             default -> null;
         };
         if (next == null) {
+            // Running or waiting, as stored: the fold checks the batch's moves as for a running
+            // run, and the store keeps (or settles) which of the two it is.
             run.state.status = RunStatus.RUNNING;
-            return List.of(RunStatus.RUNNING);
+            run.statusAssumed = true;
+            return List.of(RunStatus.RUNNING, RunStatus.WAITING);
         }
         List<RunStatus> from = Arrays.stream(RunStatus.values()).filter(status -> status.canMoveTo(next)).toList();
         if (from.isEmpty()) {

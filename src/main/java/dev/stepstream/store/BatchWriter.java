@@ -39,7 +39,7 @@ final class BatchWriter {
                    finished_at = COALESCE(?, finished_at),
                    duration_ms = COALESCE(?, duration_ms),
                    error = CASE WHEN ? THEN ? ELSE error END
-             WHERE run_id = ? AND last_seq = ? AND owner = ? AND status IN (?, ?)""";
+             WHERE run_id = ? AND last_seq = ? AND owner = ? AND status IN (?, ?, ?)""";
 
     /**
      * Events go in as multi-row INSERTs of this many rows: each statement execution has a fixed
@@ -96,15 +96,60 @@ final class BatchWriter {
         insertEvents(connection, dialect, batch, effects);
         writeSteps(connection, runs);
         closeRunningSteps(connection, runs);
+        settleWaiting(connection, runs);
         writeVariables(connection, runs);
     }
 
     /**
-     * A finished run has no running step: one cut off by cancel, shutdown or a crash (whose
-     * run_complete recovery writes) is shown as cancelled.
+     * Of a run with approval steps whose steps moved, its steps say whether it runs or waits
+     * ({@link RunFold#runningOrWaiting}); a run without approval steps never waits, and costs
+     * one primary-key lookup here.
+     */
+    private static final String STEPS_RUNNING_OR_WAITING = """
+            SELECT r.status,
+                   EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.run_id AND s.status = 'running'),
+                   EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.run_id AND s.status = 'waiting')
+              FROM runs r WHERE r.run_id = ? AND r.approvals = 1""";
+
+    private static void settleWaiting(Connection connection, List<RunEffect> runs) throws SQLException {
+        PreparedStatement select = null;
+        try {
+            for (RunEffect run : runs) {
+                if (!run.state.stepsMoved || run.state.completed) {
+                    continue;
+                }
+                if (select == null) {
+                    select = connection.prepareStatement(STEPS_RUNNING_OR_WAITING);
+                }
+                select.setString(1, run.runId);
+                try (ResultSet row = select.executeQuery()) {
+                    if (!row.next()) {
+                        continue;
+                    }
+                    RunStatus stored = RunStatus.fromWire(row.getString(1));
+                    RunStatus settled = RunFold.runningOrWaiting(row.getBoolean(2), row.getBoolean(3));
+                    if (stored != settled && !stored.isTerminal() && stored != RunStatus.QUEUED) {
+                        try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET status = ? WHERE run_id = ?")) {
+                            update.setString(1, settled.wire());
+                            update.setString(2, run.runId);
+                            update.executeUpdate();
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (select != null) {
+                select.close();
+            }
+        }
+    }
+
+    /**
+     * A finished run has no running or waiting step: one cut off by cancel, shutdown or a crash
+     * (whose run_complete recovery writes) is shown as cancelled.
      */
     private static final String CLOSE_RUNNING_STEPS =
-            "UPDATE run_steps SET status = 'cancelled' WHERE run_id = ? AND status = 'running'";
+            "UPDATE run_steps SET status = 'cancelled' WHERE run_id = ? AND status IN ('running', 'waiting')";
 
     private static void closeRunningSteps(Connection connection, List<RunEffect> runs) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement(CLOSE_RUNNING_STEPS)) {
@@ -128,7 +173,8 @@ final class BatchWriter {
             for (RunEffect run : runs) {
                 RunFold.Run state = run.state;
                 update.setLong(1, state.lastSeq);
-                update.setString(2, state.status == null ? null : state.status.wire());
+                update.setString(2, state.status == null || run.statusAssumed && state.status == RunStatus.RUNNING
+                        ? null : state.status.wire());
                 setLong(update, 3, state.startedAt);
                 setLong(update, 4, state.finishedAt);
                 setLong(update, 5, state.durationMs);
@@ -137,8 +183,9 @@ final class BatchWriter {
                 update.setString(8, run.runId);
                 update.setLong(9, run.firstSeq - 1);
                 update.setString(10, writer);
-                update.setString(11, run.from.getFirst().wire());
-                update.setString(12, run.from.getLast().wire());
+                for (int i = 0; i < 3; i++) { // the one to three statuses it may follow
+                    update.setString(11 + i, run.from.get(Math.min(i, run.from.size() - 1)).wire());
+                }
                 update.addBatch();
             }
             updated = update.executeBatch();

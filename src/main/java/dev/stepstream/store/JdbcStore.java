@@ -133,8 +133,8 @@ final class JdbcStore implements Store {
         db.write("create run " + run.runId(), connection -> {
             try (PreparedStatement insert = connection.prepareStatement("""
                     INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq,
-                                      parent_run_id, parent_step_id, depth, resumable)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)""")) {
+                                      parent_run_id, parent_step_id, depth, resumable, approvals)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)""")) {
                 insert.setString(1, run.runId().toString());
                 insert.setString(2, run.workflowId());
                 insert.setInt(3, run.workflowVersion());
@@ -147,6 +147,7 @@ final class JdbcStore implements Store {
                 insert.setString(9, parent == null ? null : parent.stepId());
                 insert.setInt(10, parent == null ? 0 : parent.depth());
                 insert.setInt(11, run.resumable() ? 1 : 0);
+                insert.setInt(12, run.approvals() ? 1 : 0);
                 insert.executeUpdate();
             }
             if (run.steps().isEmpty()) {
@@ -320,7 +321,7 @@ final class JdbcStore implements Store {
         return db.read("read the active runs", connection -> {
             try (PreparedStatement select = connection.prepareStatement(
                     "SELECT run_id, workflow_id, workflow_version, created_at, status, last_seq FROM runs"
-                            + " WHERE status IN ('queued', 'running') OR finished_at >= ? ORDER BY created_at, run_id")) {
+                            + " WHERE status IN ('queued', 'running', 'waiting') OR finished_at >= ? ORDER BY created_at, run_id")) {
                 select.setLong(1, endedSince.toEpochMilli());
                 List<ActiveRun> runs = new ArrayList<>();
                 try (ResultSet rows = select.executeQuery()) {
@@ -338,7 +339,7 @@ final class JdbcStore implements Store {
     public List<RunEvent> runLevelEvents(UUID runId, long afterSeq) {
         return db.read("read run-level events of run " + runId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT seq, type, time, body FROM events"
-                    + " WHERE run_id = ? AND seq > ? AND type IN ('run_start', 'run_resumed', 'step_complete', 'run_complete') ORDER BY seq")) {
+                    + " WHERE run_id = ? AND seq > ? AND type IN ('run_start', 'run_resumed', 'step_waiting', 'step_complete', 'run_complete') ORDER BY seq")) {
                 select.setString(1, runId.toString());
                 select.setLong(2, afterSeq);
                 List<RunEvent> events = new ArrayList<>();
@@ -389,15 +390,23 @@ final class JdbcStore implements Store {
     }
 
     /**
-     * A run a node may claim: queued and no node's, or running and handed back to be resumed
-     * (its node stopped, or died and its lease lapsed, and its workflow says onInterrupt: resume).
+     * A run no node holds and that one may claim to end it: queued, running and handed back to
+     * be resumed (its node stopped, or died and its lease lapsed, and its workflow says
+     * onInterrupt: resume), or waiting for a decision.
      */
-    private static final String CLAIMABLE =
-            "owner IS NULL AND (status = 'queued' OR (status = 'running' AND resumable = 1))";
+    private static final String UNHELD =
+            "owner IS NULL AND (status = 'queued' OR (status = 'running' AND resumable = 1) OR status = 'waiting')";
+
+    /**
+     * A run a node may claim to run it: as {@link #UNHELD}, a waiting one only from its
+     * {@code wake_at} (a decision came, or its first deadline passed); the parameter is now.
+     */
+    private static final String CLAIMABLE = "owner IS NULL AND (status = 'queued' OR (status = 'running' AND resumable = 1)"
+            + " OR (status = 'waiting' AND wake_at <= ?))";
 
     /** The columns a claimed run comes back with. */
     private static final String CLAIM_COLUMNS =
-            "run_id, workflow_id, workflow_version, inputs, definition, created_at, last_seq, cancel_requested,"
+            "run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq, cancel_requested,"
             + " parent_run_id, parent_step_id, depth";
 
     @Override
@@ -405,7 +414,8 @@ final class JdbcStore implements Store {
         db.write("register node " + nodeId, connection -> {
             try (PreparedStatement forget = connection.prepareStatement("DELETE FROM nodes WHERE node_id = ?");
                  PreparedStatement orphan = connection.prepareStatement(
-                         "UPDATE runs SET owner = NULL WHERE owner = ? AND status IN ('queued', 'running')");
+                         "UPDATE runs SET owner = NULL, wake_at = CASE WHEN status = 'waiting' THEN 0 ELSE wake_at END"
+                                 + " WHERE owner = ? AND status IN ('queued', 'running', 'waiting')");
                  PreparedStatement insert = connection.prepareStatement(
                          "INSERT INTO nodes (node_id, started_at, lease_until) VALUES (?, ?, ?)")) {
                 forget.setString(1, nodeId);
@@ -444,7 +454,7 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public List<ClaimedRun> claimQueued(String nodeId, int max) {
+    public List<ClaimedRun> claimQueued(String nodeId, int max, Instant now) {
         if (max < 1) {
             return List.of();
         }
@@ -458,9 +468,10 @@ final class JdbcStore implements Store {
                 + CLAIM_COLUMNS.replaceAll("(\\w+)", "runs.$1");
         List<ClaimedRun> claimed = db.write("claim queued runs for node " + nodeId, connection -> {
             try (PreparedStatement update = connection.prepareStatement(sql)) {
-                update.setString(1, nodeId);
-                update.setInt(2, max);
-                update.setString(3, nodeId);
+                update.setLong(1, now.toEpochMilli());
+                update.setString(2, nodeId);
+                update.setInt(3, max);
+                update.setString(4, nodeId);
                 return claimedRuns(update);
             }
         });
@@ -473,7 +484,7 @@ final class JdbcStore implements Store {
     public Optional<ClaimedRun> claimRun(UUID runId, String nodeId) {
         return db.write("claim run " + runId + " for node " + nodeId, connection -> {
             try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET owner = ? "
-                    + "WHERE run_id = ? AND " + CLAIMABLE + " RETURNING " + CLAIM_COLUMNS)) {
+                    + "WHERE run_id = ? AND " + UNHELD + " RETURNING " + CLAIM_COLUMNS)) {
                 update.setString(1, nodeId);
                 update.setString(2, runId.toString());
                 return claimedRuns(update).stream().findFirst();
@@ -489,6 +500,7 @@ final class JdbcStore implements Store {
                         UUID.fromString(rows.getString("run_id")),
                         rows.getString("workflow_id"),
                         rows.getInt("workflow_version"),
+                        RunStatus.fromWire(rows.getString("status")),
                         Json.parseTrusted(rows.getBytes("inputs")),
                         rows.getBytes("definition"),
                         Instant.ofEpochMilli(rows.getLong("created_at")),
@@ -514,7 +526,7 @@ final class JdbcStore implements Store {
     public Optional<CancelTarget> requestCancel(UUID runId) {
         return db.write("request the cancel of run " + runId, connection -> {
             try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET cancel_requested = 1 "
-                    + "WHERE run_id = ? AND status IN ('queued', 'running') RETURNING status, owner")) {
+                    + "WHERE run_id = ? AND status IN ('queued', 'running', 'waiting') RETURNING status, owner")) {
                 update.setString(1, runId.toString());
                 try (ResultSet row = update.executeQuery()) {
                     return row.next()
@@ -529,7 +541,7 @@ final class JdbcStore implements Store {
     public List<UUID> cancelRequested(String nodeId) {
         return db.read("find cancels for node " + nodeId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs "
-                    + "WHERE owner = ? AND status IN ('queued', 'running') AND cancel_requested = 1")) {
+                    + "WHERE owner = ? AND status IN ('queued', 'running', 'waiting') AND cancel_requested = 1")) {
                 select.setString(1, nodeId);
                 List<UUID> runs = new ArrayList<>();
                 try (ResultSet rows = select.executeQuery()) {
@@ -567,6 +579,12 @@ final class JdbcStore implements Store {
                 handBack.setString(1, nodeId);
                 handBack.executeUpdate();
             }
+            // A waiting run, whatever its workflow, is left for the claim that follows a decision or its deadline.
+            try (PreparedStatement park = connection.prepareStatement("UPDATE runs SET owner = NULL, wake_at = 0"
+                    + " WHERE status = 'waiting' AND owner IS NOT NULL AND " + orphaned)) {
+                park.setString(1, nodeId);
+                park.executeUpdate();
+            }
             try (PreparedStatement adopt = connection.prepareStatement("UPDATE runs SET owner = ? WHERE status = 'running'"
                     + " AND resumable = 0 AND " + orphaned + " RETURNING run_id, workflow_id, started_at, last_seq")) {
                 adopt.setString(1, nodeId);
@@ -587,7 +605,8 @@ final class JdbcStore implements Store {
     public int handBack(String nodeId) {
         return db.write("hand back the resumable runs of node " + nodeId, connection -> {
             try (PreparedStatement update = connection.prepareStatement(
-                    "UPDATE runs SET owner = NULL WHERE owner = ? AND status = 'running' AND resumable = 1")) {
+                    "UPDATE runs SET owner = NULL, wake_at = CASE WHEN status = 'waiting' THEN 0 ELSE wake_at END"
+                            + " WHERE owner = ? AND ((status = 'running' AND resumable = 1) OR status = 'waiting')")) {
                 update.setString(1, nodeId);
                 return update.executeUpdate();
             }
@@ -598,12 +617,109 @@ final class JdbcStore implements Store {
     public Optional<UUID> unfinishedChild(UUID parentRunId, String parentStepId) {
         return db.read("find an unfinished child of run " + parentRunId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs"
-                    + " WHERE parent_run_id = ? AND parent_step_id = ? AND status IN ('queued', 'running')"
+                    + " WHERE parent_run_id = ? AND parent_step_id = ? AND status IN ('queued', 'running', 'waiting')"
                     + " ORDER BY created_at DESC LIMIT 1")) {
                 select.setString(1, parentRunId.toString());
                 select.setString(2, parentStepId);
                 try (ResultSet row = select.executeQuery()) {
                     return row.next() ? Optional.of(UUID.fromString(row.getString(1))) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean park(UUID runId, String nodeId, Instant wakeAt) {
+        boolean parked = db.write("park run " + runId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE runs SET owner = NULL, wake_at = ? WHERE run_id = ? AND owner = ? AND status = 'waiting'")) {
+                BatchWriter.setLong(update, 1, wakeAt == null ? null : wakeAt.toEpochMilli());
+                update.setString(2, runId.toString());
+                update.setString(3, nodeId);
+                return update.executeUpdate() > 0;
+            }
+        });
+        // Only now, the park committed: a decision committed before it is seen here, one after
+        // it sees no holder and wakes the run itself (decide).
+        return parked && db.write("wake run " + runId + " if decided", connection -> wakeIfUnheld(connection, runId,
+                " AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.run_id AND s.status = 'waiting'"
+                        + " AND s.decision IS NOT NULL)"));
+    }
+
+    /** Makes a waiting run that no node holds claimable now; true if it was such a run. */
+    private static boolean wakeIfUnheld(Connection connection, UUID runId, String condition) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET wake_at = 0"
+                + " WHERE run_id = ? AND owner IS NULL AND status = 'waiting'" + condition)) {
+            update.setString(1, runId.toString());
+            return update.executeUpdate() > 0;
+        }
+    }
+
+    @Override
+    public Decided decide(UUID runId, String stepId, JsonNode decision) {
+        String run = runId.toString();
+        boolean taken = db.write("decide step " + stepId + " of run " + runId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE run_steps SET decision = ?"
+                    + " WHERE run_id = ? AND step_id = ? AND status = 'waiting' AND decision IS NULL")) {
+                update.setBytes(1, Json.bytes(decision));
+                update.setString(2, run);
+                update.setString(3, stepId);
+                return update.executeUpdate() > 0;
+            }
+        });
+        if (!taken) {
+            return db.read("find step " + stepId + " of run " + runId, connection -> {
+                try (PreparedStatement select = connection.prepareStatement(
+                        "SELECT EXISTS (SELECT 1 FROM run_steps WHERE run_id = ? AND step_id = ?) FROM runs WHERE run_id = ?")) {
+                    select.setString(1, run);
+                    select.setString(2, stepId);
+                    select.setString(3, run);
+                    try (ResultSet row = select.executeQuery()) {
+                        return !row.next() ? Decided.NO_RUN : row.getBoolean(1) ? Decided.NOT_WAITING : Decided.NO_STEP;
+                    }
+                }
+            });
+        }
+        // After the decision's commit: see park for why the order matters.
+        return db.write("wake run " + runId + " for its decision", connection -> {
+            if (wakeIfUnheld(connection, runId, "")) {
+                return Decided.taken(null);
+            }
+            try (PreparedStatement select = connection.prepareStatement("SELECT owner FROM runs WHERE run_id = ?")) {
+                select.setString(1, run);
+                try (ResultSet row = select.executeQuery()) {
+                    return Decided.taken(row.next() ? row.getString(1) : null);
+                }
+            }
+        });
+    }
+
+    @Override
+    public Map<String, JsonNode> decisions(UUID runId) {
+        return db.read("read the decisions of run " + runId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT step_id, decision FROM run_steps"
+                    + " WHERE run_id = ? AND status = 'waiting' AND decision IS NOT NULL")) {
+                select.setString(1, runId.toString());
+                Map<String, JsonNode> decisions = new HashMap<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        decisions.put(rows.getString(1), Json.parseTrusted(rows.getBytes(2)));
+                    }
+                }
+                return decisions;
+            }
+        });
+    }
+
+    @Override
+    public Optional<Instant> nextWake() {
+        return db.read("find the next waiting run to wake", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT MIN(wake_at) FROM runs WHERE status = 'waiting' AND owner IS NULL")) {
+                try (ResultSet row = select.executeQuery()) {
+                    row.next();
+                    long at = row.getLong(1);
+                    return row.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(at));
                 }
             }
         });

@@ -1,5 +1,6 @@
 package dev.stepstream.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunLostException;
 import dev.stepstream.events.RunStatus;
@@ -90,7 +91,7 @@ public interface Store extends AutoCloseable {
      */
     List<ActiveRun> activeRuns(Instant endedSince);
 
-    /** A run's run-level events (run_start, step_complete, run_complete) with seq greater than {@code afterSeq}, in seq order. */
+    /** A run's run-level events ({@link dev.stepstream.events.EventType#isRunLevel}) with seq greater than {@code afterSeq}, in seq order. */
     List<RunEvent> runLevelEvents(UUID runId, long afterSeq);
 
     /** The last stored seq of each of these runs that exists (0 before its first event). */
@@ -120,14 +121,21 @@ public interface Store extends AutoCloseable {
 
     /**
      * Claims up to {@code max} queued runs that no node has claimed, oldest first, for
-     * {@code nodeId}, which must be registered (else it claims nothing). Concurrent claims from any number of nodes never return one run twice;
+     * {@code nodeId}, which must be registered (else it claims nothing); also runs handed back to
+     * be resumed, and waiting runs that no node holds whose decision came or whose first
+     * deadline is at or before {@code now}. Concurrent claims from any number of nodes never return one run twice;
      * on PostgreSQL they do not wait for one another ({@code FOR UPDATE SKIP LOCKED}).
      */
-    List<ClaimedRun> claimQueued(String nodeId, int max);
+    List<ClaimedRun> claimQueued(String nodeId, int max, Instant now);
+
+    /** {@link #claimQueued(String, int, Instant)} now. */
+    default List<ClaimedRun> claimQueued(String nodeId, int max) {
+        return claimQueued(nodeId, max, Instant.now());
+    }
 
     /**
-     * Claims one queued run, if no node has claimed it yet, so that {@code nodeId} may end it
-     * (a cancel of a run that never started).
+     * Claims one run that no node holds (queued, handed back, or waiting), so that
+     * {@code nodeId} may end it (a cancel).
      */
     Optional<ClaimedRun> claimRun(UUID runId, String nodeId);
 
@@ -158,6 +166,28 @@ public interface Store extends AutoCloseable {
 
     /** The newest run that this step of that run started and that has not ended, if any. */
     Optional<UUID> unfinishedChild(UUID parentRunId, String parentStepId);
+
+    // --- approvals (docs/workflows.md "Approvals") --------------------------------------------
+
+    /**
+     * Gives up a waiting run that {@code nodeId} holds, for a node to claim from {@code wakeAt}
+     * (its first decision deadline; null: only once a decision comes), or at once if a decision
+     * was taken meanwhile. The caller has had the run's events stored.
+     * @return false when the node does not hold the run or it is not waiting
+     */
+    boolean park(UUID runId, String nodeId, Instant wakeAt);
+
+    /**
+     * Records the decision on a waiting approval step, once: a waiting run that no node holds
+     * becomes claimable at once; the node that holds one is named, to be told.
+     */
+    Decided decide(UUID runId, String stepId, JsonNode decision);
+
+    /** The decisions taken on the run's waiting steps, by step id. */
+    Map<String, JsonNode> decisions(UUID runId);
+
+    /** The earliest time a waiting run that no node holds is to be claimed, if any is. */
+    Optional<Instant> nextWake();
 
     /** @throws StoreException when the store does not answer; used by {@code /readyz} */
     void ping();

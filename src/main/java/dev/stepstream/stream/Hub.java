@@ -3,6 +3,7 @@ package dev.stepstream.stream;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.broker.Interest;
 import dev.stepstream.events.EventLog;
+import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.json.Json;
@@ -71,10 +72,10 @@ public final class Hub implements EventLog.Listener, RunListener {
                 workflowOfRun.put(event.runId(), workflowId);
                 feed.publish(workflowId, event.json());
             }
-            case STEP_COMPLETE -> {
+            case STEP_COMPLETE, STEP_WAITING -> {
+                String status = event.type() == EventType.STEP_WAITING ? "waiting" : event.payload().path("status").asText();
                 ObjectNode progress = Json.object().put("type", "run_progress").put("runId", event.runId().toString());
-                progress.set("payload", Json.object().put("stepId", event.payload().path("stepId").asText())
-                        .put("status", event.payload().path("status").asText()));
+                progress.set("payload", Json.object().put("stepId", event.payload().path("stepId").asText()).put("status", status));
                 feed.publish(workflowOfRun.get(event.runId()), Json.bytes(progress));
             }
             case RUN_RESUMED -> feed.publish(workflowOfRun.get(event.runId()), event.json());

@@ -4,10 +4,12 @@ import dev.stepstream.api.ApiError;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunEvent;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The server-side filters of a run stream: {@code types}, {@code minLevel}, {@code steps}.
@@ -27,8 +29,8 @@ record StreamFilter(Set<EventType> types, LogLevel minLevel, Set<String> steps) 
                 try {
                     typeSet.add(EventType.fromWire(type));
                 } catch (IllegalArgumentException e) {
-                    throw ApiError.badParameter("types", e.getMessage()
-                            + " (expected run_start, step_start, step_log, variable_change, step_complete or run_complete)");
+                    throw ApiError.badParameter("types", e.getMessage() + " (expected one of " + Arrays.stream(EventType.values())
+                            .map(EventType::wire).collect(Collectors.joining(", ")) + ")");
                 }
             }
         }

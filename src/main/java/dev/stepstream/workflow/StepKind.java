@@ -29,7 +29,12 @@ public enum StepKind {
      * {@code workflow} (a workflow id, required), {@code inputs} (a mapping; its values may be
      * expressions): a child run of that workflow, which the step waits for.
      */
-    WORKFLOW;
+    WORKFLOW,
+    /**
+     * {@code message} (text, required): waits for a person's decision (approve or reject),
+     * until {@code timeout} if it has one; holds no thread while it waits.
+     */
+    APPROVAL;
 
     /**
      * Whether the step acts outside the run (a process, a request, a child run): its run's driver waits

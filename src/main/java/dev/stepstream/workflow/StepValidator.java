@@ -36,7 +36,8 @@ final class StepValidator {
             StepKind.HTTP, List.of("method", "url", "headers", "body", "expectStatus", "saveAs"),
             StepKind.SCRIPT, List.of("run", "workdir", "env", "saveAs"),
             StepKind.FAIL, List.of("message"),
-            StepKind.WORKFLOW, List.of("workflow", "inputs")));
+            StepKind.WORKFLOW, List.of("workflow", "inputs"),
+            StepKind.APPROVAL, List.of("message")));
     /** Fields whose values are read as they are, never rendered: expressions there would be a mistake. */
     private static final Set<String> LITERAL = Set.of("id", "type", "needs", "level", "method", "timeout", "retry",
             "continueOnError", "expectStatus", "saveAs", "workflow");
@@ -126,6 +127,7 @@ final class StepValidator {
                 case SCRIPT -> script(spec, path);
                 case FAIL -> text(spec, "message", path, false);
                 case WORKFLOW -> workflow(spec, path);
+                case APPROVAL -> approval(spec, path);
             }
         }
         spec.properties().forEach(field -> {
@@ -283,6 +285,14 @@ final class StepValidator {
             Expressions.references(text, raw).forEach(reference -> references.add(new Located(path, current, reference)));
         }
         return node;
+    }
+
+    /** An approval: a message for the person who decides; a decision is final, so no retry. */
+    private void approval(ObjectNode spec, String path) {
+        text(spec, "message", path, true);
+        if (spec.has("retry")) {
+            problems.add(Problems.field(path, "retry"), "an approval step is not retried: its decision is final");
+        }
     }
 
     private Duration timeout(JsonNode node, String path) {

@@ -26,4 +26,9 @@ public record Workflow(String id, String name, String description, Map<String, I
     public boolean isGraph() {
         return steps.stream().anyMatch(step -> !step.needs().isEmpty());
     }
+
+    /** Whether it has approval steps: its runs may wait for decisions. */
+    public boolean hasApprovals() {
+        return steps.stream().anyMatch(step -> step.type() == StepKind.APPROVAL);
+    }
 }

@@ -109,7 +109,7 @@ class RedisBrokerTest extends BrokerContractTest {
     @Test
     void aCancelNoticeReachesTheNodeItNames() {
         AtomicReference<UUID> heard = new AtomicReference<>();
-        watcher().broker().onNotices(() -> { }, heard::set);
+        watcher().broker().onNotices(() -> { }, heard::set, runId -> { });
         Await.until("the watcher listens on its node channel", WAIT,
                 () -> Redis.subscribers(RedisBroker.nodeChannel(watcher().id())) > 0 ? true : null);
         UUID runId = UUID.randomUUID();

@@ -296,7 +296,7 @@ abstract class StoreContractTest {
         UUID childId = UUID.randomUUID();
         NewRun plain = newRun(childId, "hello", T0, "a");
         store.createRun(new NewRun(plain.runId(), plain.workflowId(), plain.workflowVersion(), plain.definition(),
-                plain.inputs(), plain.createdAt(), plain.steps(), new RunParent(parentId, "call", 3), false));
+                plain.inputs(), plain.createdAt(), plain.steps(), new RunParent(parentId, "call", 3), false, false));
         store.registerNode("node-a", NOW, NOW.plusSeconds(15));
 
         assertThat(store.claimRun(childId, "node-a")).get().extracting(ClaimedRun::parent)

@@ -17,11 +17,12 @@ public final class StepActions {
             case SCRIPT -> new ScriptStep();
             case FAIL -> new FailStep();
             case WORKFLOW -> new WorkflowStep();
+            case APPROVAL -> throw new IllegalArgumentException("an approval has no action: its run's driver waits for the decision");
         };
     }
 
     /** A rendered value as text: strings as they are, other JSON as JSON text, absent as "". */
-    static String text(JsonNode value) {
+    public static String text(JsonNode value) {
         if (value == null || value.isNull() || value.isMissingNode()) {
             return "";
         }

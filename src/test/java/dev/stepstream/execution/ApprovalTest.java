@@ -1,0 +1,259 @@
+package dev.stepstream.execution;
+
+import static dev.stepstream.execution.GraphTest.assertGapless;
+import static dev.stepstream.execution.GraphTest.stepOf;
+import static dev.stepstream.testing.TestServer.payloads;
+import static dev.stepstream.testing.TestServer.types;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Approval steps on one node (docs/workflows.md, "Approvals"): a run waits for a person's
+ * decision without a thread, through restarts, and goes on when it comes; or fails when it is
+ * a rejection or comes too late.
+ */
+@Timeout(90)
+class ApprovalTest {
+
+    private static final String DEPLOY = """
+            id: deploy
+            inputs:
+              env: {type: string, default: prod}
+            steps:
+              - {id: build, type: set, vars: {artifact: "app-1.2"}}
+              - id: gate
+                type: approval
+                message: "Ship ${vars.artifact} to ${inputs.env}?"
+              - {id: ship, type: log, message: "shipping, approved by ${steps.gate.outputs.by}"}
+            """;
+
+    private static JsonNode awaitWaiting(TestServer server, String runId) {
+        return Await.until("run " + runId + " waits", Duration.ofSeconds(20), () -> {
+            JsonNode run = server.run(runId);
+            return run.path("status").asText().equals("waiting") ? run : null;
+        });
+    }
+
+    private static String approvePath(String runId, String stepId, String decision) {
+        return "/api/v2/workflows/runs/" + runId + "/steps/" + stepId + "/" + decision;
+    }
+
+    @Test
+    void aRunWaitsForApprovalThenGoesOnWithTheDecisionInItsLog(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            String runId = server.execute("deploy", "{\"env\": \"staging\"}");
+            JsonNode waiting = awaitWaiting(server, runId);
+
+            assertThat(stepOf(waiting, "gate").path("status").asText()).isEqualTo("waiting");
+            assertThat(stepOf(waiting, "ship").path("status").asText()).isEqualTo("pending");
+            assertThat(payloads(server.events(runId), "step_waiting", p -> p))
+                    .singleElement().satisfies(p -> {
+                        assertThat(p.path("stepId").asText()).isEqualTo("gate");
+                        assertThat(p.path("message").asText()).isEqualTo("Ship app-1.2 to staging?");
+                    });
+            assertThat(server.get("/metrics").text()).as("a waiting run holds no slot")
+                    .containsPattern("(?m)^stepstream_runs_active\\{[^}]*state=\"running\"[^}]*\\} 0\\.0$");
+
+            TestServer.Response approved = server.post(approvePath(runId, "gate", "approve"), "{\"comment\": \"go\"}");
+            assertThat(approved.status()).as(approved.text()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            List<JsonNode> events = server.awaitHistory(runId);
+
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertGapless(events);
+            JsonNode gate = payloads(events, "step_complete", p -> p).stream()
+                    .filter(p -> p.path("stepId").asText().equals("gate")).findFirst().orElseThrow();
+            assertThat(gate.path("status").asText()).isEqualTo("success");
+            assertThat(gate.path("decision").path("approved").asBoolean()).isTrue();
+            assertThat(gate.path("decision").path("by").asText()).isEqualTo("anonymous");
+            assertThat(gate.path("decision").path("comment").asText()).isEqualTo("go");
+            assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains("shipping, approved by anonymous");
+            assertThat(types(events)).as("taking a decision is no resume").doesNotContain("run_resumed");
+
+            TestServer.Response again = server.post(approvePath(runId, "gate", "approve"), "");
+            assertThat(again.status()).as(again.text()).isEqualTo(409);
+            assertThat(again.body().path("error").path("code").asText()).isEqualTo("step_not_waiting");
+            assertThat(again.text()).contains("gate", "success");
+        }
+    }
+
+    @Test
+    void aRejectionFailsTheStepAndTheRun(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            String runId = server.execute("deploy", null);
+            awaitWaiting(server, runId);
+
+            TestServer.Response rejected = server.post(approvePath(runId, "gate", "reject"), "{\"comment\": \"not on a Friday\"}");
+            assertThat(rejected.status()).as(rejected.text()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+
+            assertThat(run.path("status").asText()).isEqualTo("failed");
+            assertThat(run.path("error").asText()).isEqualTo("step \"gate\" failed: rejected by anonymous: not on a Friday");
+            assertThat(stepOf(run, "gate").path("status").asText()).isEqualTo("failed");
+            assertThat(stepOf(run, "ship").path("status").asText()).isEqualTo("pending");
+            assertThat(server.post(approvePath(runId, "gate", "approve"), "").status()).isEqualTo(409);
+        }
+    }
+
+    @Test
+    void withoutADecisionInTimeTheStepFails(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply("""
+                    id: hurry
+                    steps:
+                      - {id: gate, type: approval, message: "quick?", timeout: 500ms}
+                      - {id: after, type: log, message: never}
+                    """);
+            String runId = server.execute("hurry", null);
+            JsonNode run = server.awaitEnd(runId);
+
+            assertThat(run.path("status").asText()).isEqualTo("failed");
+            assertThat(stepOf(run, "gate").path("error").asText()).isEqualTo("no decision within 500ms");
+            assertThat(stepOf(run, "gate").path("duration").asLong()).isGreaterThanOrEqualTo(500);
+            assertThat(stepOf(run, "after").path("status").asText()).isEqualTo("pending");
+        }
+    }
+
+    @Test
+    void aWaitingRunOutlivesARestartAndGoesOnWhenApprovedAfterIt(@TempDir Path data) {
+        String runId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            runId = server.execute("deploy", null);
+            awaitWaiting(server, runId);
+        }
+        try (TestServer server = TestServer.start(data)) {
+            JsonNode waiting = server.run(runId);
+            assertThat(waiting.path("status").asText()).as("not interrupted by the restart").isEqualTo("waiting");
+            assertThat(server.post(approvePath(runId, "gate", "approve"), "").status()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            List<JsonNode> events = server.awaitHistory(runId);
+            assertGapless(events);
+            assertThat(types(events)).containsOnlyOnce("step_waiting").doesNotContain("run_resumed");
+        }
+    }
+
+    @Test
+    void inAGraphOtherBranchesRunWhileAStepWaits(@TempDir Path data, @TempDir Path work) throws Exception {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            server.apply("""
+                    id: release
+                    steps:
+                      - {id: gate, type: approval, message: "release?"}
+                      - {id: tests, type: script, run: "while [ ! -f '%1$s/open' ]; do sleep 0.02; done; echo tested"}
+                      - {id: ship, needs: [gate, tests], type: log, message: shipped}
+                    """.formatted(work));
+            String runId = server.execute("release", null);
+            Await.until("the gate waits while the tests run", Duration.ofSeconds(20), () -> {
+                JsonNode run = server.run(runId);
+                return stepOf(run, "gate").path("status").asText().equals("waiting")
+                        && stepOf(run, "tests").path("status").asText().equals("running") ? run : null;
+            });
+            assertThat(server.run(runId).path("status").asText()).as("a step still runs").isEqualTo("running");
+
+            Files.createFile(work.resolve("open"));
+            awaitWaiting(server, runId);
+            assertThat(stepOf(server.run(runId), "ship").path("status").asText()).isEqualTo("pending");
+
+            assertThat(server.post(approvePath(runId, "gate", "approve"), "").status()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(stepOf(run, "ship").path("status").asText()).isEqualTo("success");
+        }
+    }
+
+    @Test
+    void aDecisionTakenWhileOtherStepsRunIsTakenInAtOnce(@TempDir Path data, @TempDir Path work) throws Exception {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            server.apply("""
+                    id: busy
+                    steps:
+                      - {id: gate, type: approval, message: "go?"}
+                      - {id: slow, type: script, run: "while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
+                      - {id: after-gate, needs: [gate], type: log, message: through}
+                    """.formatted(work));
+            String runId = server.execute("busy", null);
+            Await.until("the gate waits", Duration.ofSeconds(20),
+                    () -> stepOf(server.run(runId), "gate").path("status").asText().equals("waiting") ? true : null);
+
+            assertThat(server.post(approvePath(runId, "gate", "approve"), "").status()).isEqualTo(202);
+            Await.until("the step after the gate ran while the slow one still runs", Duration.ofSeconds(10), () -> {
+                JsonNode run = server.run(runId);
+                return stepOf(run, "after-gate").path("status").asText().equals("success")
+                        && stepOf(run, "slow").path("status").asText().equals("running") ? true : null;
+            });
+            Files.createFile(work.resolve("open"));
+            assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        }
+    }
+
+    @Test
+    void aWaitingRunCanBeCancelled(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            String runId = server.execute("deploy", null);
+            awaitWaiting(server, runId);
+
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).isEqualTo("cancelled");
+            assertThat(stepOf(run, "gate").path("status").asText()).isEqualTo("cancelled");
+            assertThat(server.post(approvePath(runId, "gate", "approve"), "").status()).isEqualTo(409);
+        }
+    }
+
+    @Test
+    void badDecisionsAreRefusedByName(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            String runId = server.execute("deploy", null);
+            awaitWaiting(server, runId);
+
+            TestServer.Response noStep = server.post(approvePath(runId, "nope", "approve"), "");
+            assertThat(noStep.status()).isEqualTo(404);
+            assertThat(noStep.body().path("error").path("code").asText()).isEqualTo("step_not_found");
+            TestServer.Response notWaiting = server.post(approvePath(runId, "build", "approve"), "");
+            assertThat(notWaiting.status()).isEqualTo(409);
+            assertThat(notWaiting.text()).contains("step_not_waiting", "it is success");
+            TestServer.Response noRun = server.post(approvePath("6f1c1f5e-8c7e-4c55-9d1e-3c0e8b7a9b10", "gate", "approve"), "");
+            assertThat(noRun.status()).isEqualTo(404);
+            assertThat(noRun.body().path("error").path("code").asText()).isEqualTo("run_not_found");
+            TestServer.Response badComment = server.post(approvePath(runId, "gate", "approve"), "{\"comment\": 3}");
+            assertThat(badComment.status()).isEqualTo(400);
+            assertThat(badComment.text()).contains("comment: expected a string");
+            TestServer.Response unknown = server.post(approvePath(runId, "gate", "reject"), "{\"reason\": \"x\"}");
+            assertThat(unknown.status()).isEqualTo(400);
+            assertThat(unknown.text()).contains("reason: unknown field");
+
+            assertThat(server.run(runId).path("status").asText()).as("nothing decided by the refusals").isEqualTo("waiting");
+        }
+    }
+
+    @Test
+    void approvalStepsAreValidated(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            TestServer.Response response = server.putYaml("/api/v2/workflows/odd", """
+                    id: odd
+                    steps:
+                      - {id: gate, type: approval, retry: {attempts: 2}}
+                    """);
+            assertThat(response.status()).isEqualTo(422);
+            assertThat(response.text()).contains("steps[0].message", "required",
+                    "steps[0].retry", "an approval step is not retried");
+        }
+    }
+}
