@@ -88,6 +88,11 @@ public final class RunFold {
         public String error;
         /** As its last step_complete carried them, or null for none. */
         public JsonNode outputs;
+        /**
+         * Only its status is known here: a batch's step that only a step_waiting touched (its
+         * attempt, start and the rest are the stored ones).
+         */
+        public boolean statusOnly;
 
         Step(String stepId) {
             this.stepId = stepId;
@@ -130,6 +135,7 @@ public final class RunFold {
             case STEP_START -> {
                 requireRunning(run, event.type());
                 Step step = step(run, payload);
+                step.statusOnly = false;
                 step.status = StepStatus.RUNNING;
                 step.attempt = integer(payload, "attempt");
                 step.startedAt = time;
@@ -141,6 +147,7 @@ public final class RunFold {
             case STEP_COMPLETE -> {
                 requireRunning(run, event.type());
                 Step step = step(run, payload);
+                step.statusOnly = false;
                 step.status = StepStatus.fromWire(text(payload, "status"));
                 step.attempt = integer(payload, "attempt");
                 step.durationMs = optionalLong(payload, "duration");
@@ -222,6 +229,7 @@ public final class RunFold {
             String name = optionalText(payload, "stepName");
             step.stepName = name != null ? name : stepId;
             step.status = StepStatus.PENDING;
+            step.statusOnly = !run.allSteps; // a batch's: what it knows of the step is what its events say
             run.steps.put(stepId, step);
         }
         return step;

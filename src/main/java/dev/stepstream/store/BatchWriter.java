@@ -75,6 +75,9 @@ final class BatchWriter {
                    error = excluded.error,
                    outputs = excluded.outputs""";
 
+    /** A step that only waits now (its step_start was in an earlier batch): the rest of it stays as stored. */
+    private static final String UPDATE_STEP_STATUS = "UPDATE run_steps SET status = ? WHERE run_id = ? AND step_id = ?";
+
     private static final String UPSERT_VARIABLE = """
             INSERT INTO run_variables (run_id, name, value) VALUES (?, ?, ?)
             ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value""";
@@ -337,9 +340,21 @@ final class BatchWriter {
         if (runs.stream().allMatch(run -> run.state.steps.isEmpty())) {
             return;
         }
-        try (PreparedStatement upsert = connection.prepareStatement(UPSERT_STEP)) {
+        try (PreparedStatement upsert = connection.prepareStatement(UPSERT_STEP);
+             PreparedStatement status = connection.prepareStatement(UPDATE_STEP_STATUS)) {
+            boolean upserts = false;
+            boolean statuses = false;
             for (RunEffect run : runs) {
                 for (RunFold.Step step : run.state.steps.values()) {
+                    if (step.statusOnly) {
+                        status.setString(1, step.status.wire());
+                        status.setString(2, run.runId);
+                        status.setString(3, step.stepId);
+                        status.addBatch();
+                        statuses = true;
+                        continue;
+                    }
+                    upserts = true;
                     upsert.setString(1, run.runId);
                     upsert.setString(2, run.runId);
                     upsert.setString(3, step.stepId);
@@ -353,7 +368,12 @@ final class BatchWriter {
                     upsert.addBatch();
                 }
             }
-            upsert.executeBatch();
+            if (upserts) {
+                upsert.executeBatch();
+            }
+            if (statuses) {
+                status.executeBatch();
+            }
         }
     }
 

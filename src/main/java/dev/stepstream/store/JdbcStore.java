@@ -642,8 +642,8 @@ final class JdbcStore implements Store {
         // Only now, the park committed: a decision committed before it is seen here, one after
         // it sees no holder and wakes the run itself (decide).
         return parked && db.write("wake run " + runId + " if decided", connection -> wakeIfUnheld(connection, runId,
-                " AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.run_id AND s.status = 'waiting'"
-                        + " AND s.decision IS NOT NULL)"));
+                " AND (cancel_requested = 1 OR EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.run_id"
+                        + " AND s.status = 'waiting' AND s.decision IS NOT NULL))"));
     }
 
     /** Makes a waiting run that no node holds claimable now; true if it was such a run. */

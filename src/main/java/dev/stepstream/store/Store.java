@@ -172,8 +172,9 @@ public interface Store extends AutoCloseable {
     /**
      * Gives up a waiting run that {@code nodeId} holds, for a node to claim from {@code wakeAt}
      * (its first decision deadline; null: only once a decision comes), or at once if a decision
-     * was taken meanwhile. The caller has had the run's events stored.
-     * @return false when the node does not hold the run or it is not waiting
+     * or cancel was asked meanwhile. The caller has had the run's events stored.
+     * @return whether it is claimable at once (decided or cancelled meanwhile); false too when
+     *         the node did not hold the run or it was not waiting
      */
     boolean park(UUID runId, String nodeId, Instant wakeAt);
 

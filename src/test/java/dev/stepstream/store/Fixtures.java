@@ -69,6 +69,11 @@ final class Fixtures {
                     .put("attempt", attempt));
         }
 
+        /** Any event, with this payload. */
+        RunEvent event(EventType type, ObjectNode payload) {
+            return next(type, payload);
+        }
+
         RunEvent stepLog(String stepId, String message) {
             return next(EventType.STEP_LOG, Json.object().put("stepId", stepId).put("level", "info")
                     .put("message", message).put("timestamp", Json.time(timeOf(seq + 1))));

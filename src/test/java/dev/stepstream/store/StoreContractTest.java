@@ -80,6 +80,15 @@ abstract class StoreContractTest {
         return runId;
     }
 
+    /** A queued run of a workflow with approval steps: its steps say whether it runs or waits. */
+    private UUID queuedRunWithApprovals(String... stepIds) {
+        UUID runId = UUID.randomUUID();
+        NewRun plain = newRun(runId, "hello", T0, stepIds);
+        store.createRun(new NewRun(runId, plain.workflowId(), plain.workflowVersion(), plain.definition(), plain.inputs(),
+                plain.createdAt(), plain.steps(), null, false, true));
+        return runId;
+    }
+
     // --- workflows -----------------------------------------------------------------------
 
     @Test
@@ -955,7 +964,7 @@ abstract class StoreContractTest {
             String[] stepIds = java.util.stream.StreamSupport.stream(fixture.path("steps").spliterator(), false)
                     .map(step -> step.path("stepId").asText()).toArray(String[]::new);
             for (boolean oneBatch : new boolean[] {true, false}) {
-                UUID runId = queuedRun(stepIds);
+                UUID runId = queuedRunWithApprovals(stepIds);
                 List<RunEvent> events = new ArrayList<>();
                 for (JsonNode event : fixture.path("events")) {
                     long seq = events.size() + 1;
@@ -993,8 +1002,9 @@ abstract class StoreContractTest {
         for (JsonNode fixture : fixtures) {
             List<Map.Entry<String, String>> declared = new ArrayList<>();
             fixture.path("steps").forEach(step -> declared.add(Map.entry(step.path("stepId").asText(), "Step " + step.path("stepId").asText())));
-            UUID runId = queuedRun(declared.stream().map(Map.Entry::getKey).toArray(String[]::new));
+            UUID runId = queuedRunWithApprovals(declared.stream().map(Map.Entry::getKey).toArray(String[]::new));
             RunFold.Run folded = RunFold.Run.queued(declared);
+            JsonNode statusAfter = fixture.path("statusAfter");
             long seq = 0;
             for (JsonNode event : fixture.path("events")) {
                 seq++;
@@ -1006,6 +1016,9 @@ abstract class StoreContractTest {
                 String as = fixture.path("about").asText() + ", after seq " + seq;
                 RunDetail stored = store.findRun(runId).orElseThrow();
                 assertThat(stored.status()).as(as).isEqualTo(folded.status);
+                if (statusAfter.has(Long.toString(seq))) {
+                    assertThat(folded.status.wire()).as(as).isEqualTo(statusAfter.path(Long.toString(seq)).asText());
+                }
                 assertThat(stored.error()).as(as).isEqualTo(folded.error);
                 assertThat(stored.lastSeq()).as(as).isEqualTo(folded.lastSeq);
                 assertThat(stored.startedAt()).as(as).isEqualTo(folded.startedAt == null ? null : Instant.ofEpochMilli(folded.startedAt));
@@ -1018,6 +1031,87 @@ abstract class StoreContractTest {
                 assertThat((JsonNode) stored.variables()).as(as).isEqualTo(Json.MAPPER.valueToTree(folded.currentVariables()));
             }
         }
+    }
+
+    // --- approvals ------------------------------------------------------------------------
+
+    /** A run of node-a whose one started step waits for a decision: status waiting, held by node-a. */
+    private UUID waitingRun() {
+        UUID runId = queuedRunWithApprovals("gate", "ship");
+        store.registerNode("node-a", NOW, NOW.plusSeconds(60));
+        store.registerNode("node-b", NOW, NOW.plusSeconds(60));
+        assertThat(store.claimQueued("node-a", 1, NOW)).extracting(ClaimedRun::runId).containsExactly(runId);
+        Log log = new Log(runId);
+        store.commit("node-a", List.of(log.runStart(), log.stepStart("gate", 1),
+                log.event(EventType.STEP_WAITING, Json.object().put("stepId", "gate").put("message", "go?"))));
+        assertThat(store.findRun(runId).orElseThrow().status()).isEqualTo(RunStatus.WAITING);
+        return runId;
+    }
+
+    @Test
+    void aParkedRunIsClaimedOnceADecisionIsTakenAndTheDecisionOnlyOnce() {
+        UUID runId = waitingRun();
+        assertThat(store.park(runId, "node-a", NOW.plusSeconds(3600))).as("nothing decided yet").isFalse();
+        assertThat(store.claimQueued("node-b", 10, NOW)).as("not before a decision or its deadline").isEmpty();
+
+        var decision = Json.object().put("approved", true).put("by", "ann");
+        assertThat(store.decide(runId, "gate", decision)).isEqualTo(new Decided(Decided.Outcome.TAKEN, null));
+        assertThat(store.decide(runId, "gate", decision).outcome()).isEqualTo(Decided.Outcome.NOT_WAITING);
+        assertThat(store.decide(runId, "ship", decision).outcome()).isEqualTo(Decided.Outcome.NOT_WAITING);
+        assertThat(store.decide(runId, "nope", decision).outcome()).isEqualTo(Decided.Outcome.NO_STEP);
+        assertThat(store.decide(UUID.randomUUID(), "gate", decision).outcome()).isEqualTo(Decided.Outcome.NO_RUN);
+        assertThat(store.decisions(runId)).containsOnlyKeys("gate");
+
+        List<ClaimedRun> claimed = store.claimQueued("node-b", 10, NOW);
+        assertThat(claimed).extracting(ClaimedRun::runId, ClaimedRun::status, ClaimedRun::lastSeq)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(runId, RunStatus.WAITING, 3L));
+        Log log = new Log(runId, 3);
+        store.commit("node-b", List.of(log.event(EventType.STEP_COMPLETE, Json.object().put("stepId", "gate")
+                .put("stepName", "Gate").put("status", "success").put("duration", 5).put("attempt", 1).set("decision", decision))));
+        RunDetail run = store.findRun(runId).orElseThrow();
+        assertThat(run.status()).as("its waiting step ended: it runs").isEqualTo(RunStatus.RUNNING);
+        assertThat(store.decisions(runId)).isEmpty();
+    }
+
+    @Test
+    void aDecisionTakenWhileItsNodeHoldsTheRunNamesThatNode() {
+        UUID runId = waitingRun();
+        assertThat(store.decide(runId, "gate", Json.object().put("approved", false).put("by", "bob")))
+                .isEqualTo(new Decided(Decided.Outcome.TAKEN, "node-a"));
+        assertThat(store.park(runId, "node-a", null)).as("decided before the park: claimable at once").isTrue();
+        assertThat(store.claimQueued("node-b", 10, NOW)).extracting(ClaimedRun::runId).containsExactly(runId);
+    }
+
+    @Test
+    void aParkedRunIsClaimedAtItsDeadlineAndCanBeCancelled() {
+        UUID runId = waitingRun();
+        store.park(runId, "node-a", NOW.plusSeconds(5));
+        assertThat(store.nextWake()).contains(NOW.plusSeconds(5));
+        assertThat(store.claimQueued("node-b", 10, NOW.plusSeconds(4))).isEmpty();
+        assertThat(store.claimQueued("node-b", 10, NOW.plusSeconds(5))).extracting(ClaimedRun::runId).containsExactly(runId);
+
+        UUID other = waitingRunOf("node-a");
+        store.park(other, "node-a", null);
+        assertThat(store.requestCancel(other)).contains(new CancelTarget(RunStatus.WAITING, null));
+        assertThat(store.claimRun(other, "node-b")).as("a parked run is claimed to be ended").isPresent();
+    }
+
+    private UUID waitingRunOf(String node) {
+        UUID runId = queuedRunWithApprovals("gate");
+        assertThat(store.claimRun(runId, node)).isPresent();
+        Log log = new Log(runId);
+        store.commit(node, List.of(log.runStart(), log.stepStart("gate", 1),
+                log.event(EventType.STEP_WAITING, Json.object().put("stepId", "gate").put("message", "go?"))));
+        return runId;
+    }
+
+    @Test
+    void aWaitingRunOfANodeThatDiedIsLeftForAClaimNotInterrupted() {
+        UUID runId = waitingRun();
+        store.registerNode("taker", NOW, NOW.plusSeconds(600));
+        assertThat(store.adoptOrphans("taker", NOW.plusSeconds(120))).as("nothing to interrupt").isEmpty();
+        assertThat(store.findRun(runId).orElseThrow().status()).isEqualTo(RunStatus.WAITING);
+        assertThat(store.claimQueued("taker", 10, NOW)).extracting(ClaimedRun::runId).containsExactly(runId);
     }
 
     @Test
