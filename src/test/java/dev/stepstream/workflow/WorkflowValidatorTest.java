@@ -65,7 +65,7 @@ class WorkflowValidatorTest {
                 "steps[0].message: required",
                 "steps[0].mesage: expression \"${inputs.who\" is not closed with \"}\"",
                 "steps[1].id: duplicate id \"greet\"",
-                "steps[1].type: unknown step type \"teleport\" (expected log, set, sleep, http, script, fail or workflow)",
+                "steps[1].type: unknown step type \"teleport\" (expected log, set, sleep, http, script, fail, workflow or approval)",
                 "steps[2].retry.attempts: expected a whole number from 1 to 100, got 0",
                 "steps[2].duration: expected a duration like 250ms, 2s or 1m, got \"5 minutes\"",
                 "steps[3].vars.9lives: invalid variable name (letters, digits and _, not starting with a digit, at most 64)",
@@ -155,7 +155,7 @@ class WorkflowValidatorTest {
     @Test
     void unknownStepTypeIsReportedWithItsPath() {
         assertThat(problems(SCRIPTS_ALLOWED, steps("{id: a, type: log, message: hi}", "{id: b, type: teleport, to: mars}"), null))
-                .containsExactly("steps[1].type: unknown step type \"teleport\" (expected log, set, sleep, http, script, fail or workflow)");
+                .containsExactly("steps[1].type: unknown step type \"teleport\" (expected log, set, sleep, http, script, fail, workflow or approval)");
         assertThat(problems(SCRIPTS_ALLOWED, steps("{id: a}"), null)).containsExactly("steps[0].type: required");
         assertThat(problems(SCRIPTS_ALLOWED, steps("{id: a, type: LOG, message: hi}"), null)).singleElement().asString()
                 .startsWith("steps[0].type: unknown step type \"LOG\"");
