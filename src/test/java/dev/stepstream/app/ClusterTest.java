@@ -432,6 +432,70 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void anApprovalTakenOnAnyNodeMovesTheRunOnWhereverItWaitedAndStreamsSeeItWithoutAClose() throws Exception {
+        put("a", APPROVED_DEPLOY);
+        WsClient dashboard = WsClient.connect(http, URI.create(node("a").url().replaceFirst("^http", "ws")
+                + "/api/v2/stream?workflowId=approved-deploy"));
+        String runId = execute("b", "approved-deploy", null);
+        WsClient stream = WsClient.connect(http, streamUrl(node("c"), runId, 0));
+        try {
+            awaitWaiting("c", runId);
+            dashboard.awaitMessages("the dashboard sees the run wait", messages -> messages.stream().anyMatch(m ->
+                    m.type().equals("run_progress") && m.json().path("runId").asText().equals(runId)
+                            && m.json().path("payload").path("status").asText().equals("waiting")), Duration.ofSeconds(10));
+
+            assertThat(NodeApi.decide(node("a"), runId, "gate", "approve")).isEqualTo(202);
+            assertThat(NodeApi.decide(node("c"), runId, "gate", "approve")).as("once only").isEqualTo(409);
+            assertThat(stream.awaitClose(Duration.ofSeconds(30)).code()).isEqualTo(1000);
+            JsonNode run = awaitEnd(node("b"), runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(stream.envelopeTexts()).as("one stream, every event once, in order")
+                    .containsExactlyElementsOf(awaitRawHistory(node("a"), runId));
+        } finally {
+            stream.close();
+            dashboard.close();
+        }
+    }
+
+    @Test
+    void aWaitingRunOutlivesARestartOfEveryNodeAndGoesOnWhenApprovedAfterIt() throws Exception {
+        put("a", APPROVED_DEPLOY);
+        String runId = execute("a", "approved-deploy", null);
+        awaitWaiting("b", runId);
+
+        // One node dies, the others stop; all come back.
+        node("a").kill();
+        node("b").close();
+        node("c").close();
+        List<CompletableFuture<ChildServer>> starting = IDS.stream()
+                .map(id -> CompletableFuture.supplyAsync(() -> startNode(id))).toList();
+        for (int i = 0; i < IDS.size(); i++) {
+            nodes.put(IDS.get(i), starting.get(i).join());
+        }
+        assertThat(get(node("c"), "/api/v2/workflows/runs/" + runId).path("status").asText())
+                .as("still waiting, not interrupted").isEqualTo("waiting");
+
+        assertThat(NodeApi.decide(node("c"), runId, "gate", "approve")).isEqualTo(202);
+        JsonNode run = awaitEnd(node("a"), runId);
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+        assertThat(events(node("b"), runId).stream().map(e -> e.path("type").asText()))
+                .containsOnlyOnce("run_start", "step_waiting", "run_complete").doesNotContain("run_resumed");
+    }
+
+    private static final String APPROVED_DEPLOY = """
+            id: approved-deploy
+            steps:
+              - {id: build, type: script, run: 'echo "built on $STEPSTREAM_NODE_ID"'}
+              - {id: gate, type: approval, message: "Ship it?"}
+              - {id: ship, type: script, run: 'echo "shipped on $STEPSTREAM_NODE_ID"'}
+            """;
+
+    private static void awaitWaiting(String letter, String runId) {
+        Await.until("run " + runId + " waits", Duration.ofSeconds(20), () ->
+                get(node(letter), "/api/v2/workflows/runs/" + runId).path("status").asText().equals("waiting") ? true : null);
+    }
+
     // --- helpers -------------------------------------------------------------------------
 
     /** The lines of a file the test's scripts write, none while it does not exist. */

@@ -67,6 +67,12 @@ final class NodeApi {
                 .POST(HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** Approves ({@code approve}) or rejects ({@code reject}) a waiting step; the answer's status. */
+    static int decide(ChildServer node, String runId, String stepId, String decision) {
+        return send(HttpRequest.newBuilder(URI.create(node.url() + "/api/v2/workflows/runs/" + runId + "/steps/" + stepId + "/" + decision))
+                .POST(HttpRequest.BodyPublishers.noBody())).statusCode();
+    }
+
     static URI streamUrl(ChildServer node, String runId, long after) {
         return URI.create(node.url().replaceFirst("^http", "ws") + "/api/v2/workflows/runs/" + runId + "/stream?after=" + after);
     }
