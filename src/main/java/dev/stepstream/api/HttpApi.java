@@ -55,6 +55,8 @@ public final class HttpApi implements AutoCloseable {
         router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
         router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);
         router.post("/api/v2/workflows/runs/:runId/cancel").handler(this::cancel);
+        router.post("/api/v2/workflows/runs/:runId/retry")
+                .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(this::retry);
         router.post("/api/v2/workflows/runs/:runId/steps/:stepId/approve")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(ctx -> decide(ctx, true));
         router.post("/api/v2/workflows/runs/:runId/steps/:stepId/reject")
@@ -256,7 +258,7 @@ public final class HttpApi implements AutoCloseable {
 
     private void getRun(RoutingContext ctx) {
         UUID runId = Params.runId(ctx);
-        respond(ctx, () -> Reply.json(200, Views.runDetail(run(runId))));
+        respond(ctx, () -> Reply.json(200, Views.runDetail(run(runId), store.retries(runId))));
     }
 
     private RunDetail run(UUID runId) {
@@ -300,6 +302,36 @@ public final class HttpApi implements AutoCloseable {
             case NOT_FOUND -> throw runNotFound(runId);
             case ALREADY_ENDED -> throw new ApiError(409, "run_finished", "run " + runId + " has already ended",
                     Json.object().put("status", store.findRun(runId).map(r -> r.status().wire()).orElse("unknown")));
+        });
+    }
+
+    /** A new run of an ended run's workflow version and inputs, reusing what {@code from} says: {@code {"from": "failed"}} optional. */
+    private void retry(RoutingContext ctx) {
+        UUID runId = Params.runId(ctx);
+        Buffer raw = ctx.body().buffer();
+        respond(ctx, () -> {
+            JsonNode body = optionalBody(raw, "from", "{\"from\": \"failed\"}", "a retry's body");
+            JsonNode from = body == null || body.get("from") == null || body.get("from").isNull() ? null : body.get("from");
+            if (from != null && !from.isTextual()) {
+                throw new ApiError(400, "invalid_request", "from: expected failed, start or a step id, got "
+                        + from.getNodeType().name().toLowerCase(Locale.ROOT));
+            }
+            UUID retryId;
+            try {
+                retryId = executor.retry(runId, from == null ? "failed" : from.textValue());
+            } catch (Executor.RetryRefused e) {
+                throw switch (e.reason()) {
+                    case NOT_FOUND -> runNotFound(runId);
+                    case NOT_FINISHED -> new ApiError(409, "run_not_finished", e.getMessage());
+                    case BAD_FROM -> new ApiError(400, "invalid_request", e.getMessage());
+                    case NOT_VALID -> new ApiError(422, "invalid_workflow", e.getMessage());
+                };
+            }
+            RunDetail retried = run(retryId);
+            ObjectNode reply = Json.object().put("runId", retryId.toString()).put("workflowId", retried.workflowId())
+                    .put("status", "queued").put("streamUrl", "/api/v2/workflows/runs/" + retryId + "/stream");
+            reply.set("retryOf", Json.object().put("runId", runId.toString()).put("from", retried.retryOf().from()));
+            return Reply.json(202, reply).withLocation("/api/v2/workflows/runs/" + retryId);
         });
     }
 

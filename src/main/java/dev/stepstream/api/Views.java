@@ -8,7 +8,9 @@ import dev.stepstream.store.RunSummary;
 import dev.stepstream.store.StoredWorkflow;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /** The JSON shapes of docs/api.md, in one place. */
 final class Views {
@@ -37,7 +39,8 @@ final class Views {
         return node;
     }
 
-    static ObjectNode runDetail(RunDetail run) {
+    /** The run's detail; {@code retries}: the runs that retry it, oldest first. */
+    static ObjectNode runDetail(RunDetail run, List<UUID> retries) {
         ObjectNode node = Json.object().put("runId", run.runId().toString()).put("workflowId", run.workflowId())
                 .put("workflowVersion", run.workflowVersion()).put("status", run.status().wire());
         node.set("inputs", run.inputs());
@@ -56,6 +59,13 @@ final class Views {
             s.set("outputs", step.outputs() == null ? Json.object() : step.outputs());
         }
         node.set("variables", run.variables());
+        if (run.retryOf() == null) {
+            node.putNull("retryOf");
+        } else {
+            node.set("retryOf", Json.object().put("runId", run.retryOf().runId().toString()).put("from", run.retryOf().from()));
+        }
+        var retried = node.putArray("retries");
+        retries.forEach(id -> retried.add(id.toString()));
         return node;
     }
 

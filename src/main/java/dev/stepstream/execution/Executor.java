@@ -14,6 +14,7 @@ import dev.stepstream.store.NewRun;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunParent;
 import dev.stepstream.store.RunPosition;
+import dev.stepstream.store.RunRetry;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.time.Clock;
@@ -23,6 +24,7 @@ import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowValidator;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +67,22 @@ import org.slf4j.LoggerFactory;
 public final class Executor implements AutoCloseable {
 
     public enum CancelOutcome { ACCEPTED, NOT_FOUND, ALREADY_ENDED }
+
+    /** A retry refused: the run is not found, has not ended, or {@code from} names no step of it (the message says). */
+    public static final class RetryRefused extends RuntimeException {
+        public enum Reason { NOT_FOUND, NOT_FINISHED, BAD_FROM, NOT_VALID }
+
+        private final Reason reason;
+
+        RetryRefused(Reason reason, String message) {
+            super(message);
+            this.reason = reason;
+        }
+
+        public Reason reason() {
+            return reason;
+        }
+    }
 
     /** What became of a decision: taken, or why not. */
     public enum DecisionOutcome { TAKEN, NO_RUN, NO_STEP, NOT_WAITING }
@@ -197,10 +215,40 @@ public final class Executor implements AutoCloseable {
      *         over all nodes; concurrent submits may pass it by a few)
      */
     public UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs) {
-        return submit(workflow, workflowVersion, inputs, null);
+        return submit(workflow, workflowVersion, inputs, null, null);
     }
 
-    private UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent) {
+    /**
+     * Queues a new run of an ended run's workflow version and inputs, which reuses the results
+     * of some of its steps ({@link RetryPlan}): {@code from} is {@code failed}, {@code start} or
+     * a step id of the run.
+     *
+     * @throws RetryRefused naming why not
+     * @throws OverCapacityException as {@link #submit}
+     */
+    public UUID retry(UUID runId, String from) {
+        RunDetail run = store.findRun(runId)
+                .orElseThrow(() -> new RetryRefused(RetryRefused.Reason.NOT_FOUND, "no run " + runId + " exists"));
+        if (!run.status().isTerminal()) {
+            throw new RetryRefused(RetryRefused.Reason.NOT_FINISHED, "run " + runId + " is " + run.status().wire()
+                    + ": only a run that has ended is retried (cancel it first)");
+        }
+        Workflow workflow;
+        try {
+            workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());
+        } catch (InvalidException e) {
+            throw new RetryRefused(RetryRefused.Reason.NOT_VALID,
+                    "the workflow this run ran is no longer valid here: " + e.getMessage());
+        }
+        if (!from.equals(RetryPlan.FROM_FAILED) && !from.equals(RetryPlan.FROM_START)
+                && workflow.steps().stream().noneMatch(step -> step.id().equals(from))) {
+            throw new RetryRefused(RetryRefused.Reason.BAD_FROM, "from: expected failed, start or a step id of run " + runId
+                    + ", got \"" + (from.length() > 64 ? from.substring(0, 64) + "…" : from) + "\"");
+        }
+        return submit(workflow, run.workflowVersion(), (ObjectNode) run.inputs(), null, new RunRetry(runId, from));
+    }
+
+    private UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry) {
         lock.lock();
         try {
             if (closed) {
@@ -216,7 +264,7 @@ public final class Executor implements AutoCloseable {
         List<NewRun.StepRef> steps = workflow.steps().stream()
                 .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
         store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals()));
+                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals(), retry));
         listener.queued(runId, workflow.id(), workflowVersion, Json.now());
         wake();
         return runId;
@@ -328,9 +376,17 @@ public final class Executor implements AutoCloseable {
         } else {
             listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
         }
+        Map<String, RetryPlan.Reused> reuse = Map.of();
+        if (run.retry() != null && resumed == null) {
+            try {
+                reuse = RetryPlan.of(workflow, log(run.retry().runId(), Long.MAX_VALUE), run.retry().from());
+            } catch (RuntimeException e) {
+                log.warn("run {} retries run {}, whose log could not be read: it reuses nothing", run.runId(), run.retry().runId(), e);
+            }
+        }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
                 run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns, nodeId, resumed,
-                store::decisions);
+                store::decisions, run.retry(), reuse);
         lock.lock();
         try {
             if (closed) {
@@ -383,7 +439,7 @@ public final class Executor implements AutoCloseable {
                     throw new StepFailedException("inputs for workflow \"" + workflowId + "\": " + e.getMessage());
                 }
                 try {
-                    return new Child(submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1)), false);
+                    return new Child(submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1), null), false);
                 } catch (OverCapacityException e) {
                     throw new StepFailedException("could not start workflow \"" + workflowId + "\": " + e.getMessage());
                 }
@@ -454,21 +510,32 @@ public final class Executor implements AutoCloseable {
         List<Map.Entry<String, String>> declared = workflow.steps().stream()
                 .map(step -> Map.entry(step.id(), step.name())).toList();
         RunFold.Run state = RunFold.Run.queued(declared);
+        List<RunEvent> events = log(run.runId(), run.lastSeq());
+        if (events.size() != run.lastSeq()) {
+            throw new IllegalStateException("run " + run.runId() + " has " + events.size() + " events though its last seq is "
+                    + run.lastSeq());
+        }
+        events.forEach(event -> RunFold.apply(state, event));
+        return state;
+    }
+
+    /** A run's stored log up to {@code lastSeq} (all of it: Long.MAX_VALUE), read a page at a time. */
+    private List<RunEvent> log(UUID runId, long lastSeq) {
+        List<RunEvent> events = new ArrayList<>();
         long after = 0;
-        while (after < run.lastSeq()) {
-            List<RunEvent> page = store.events(run.runId(), after, REBUILD_PAGE);
-            if (page.isEmpty()) {
-                throw new IllegalStateException("run " + run.runId() + " has no events after seq " + after
-                        + " though its last is " + run.lastSeq());
-            }
+        while (after < lastSeq) {
+            List<RunEvent> page = store.events(runId, after, REBUILD_PAGE);
             for (RunEvent event : page) {
-                if (event.seq() <= run.lastSeq()) {
-                    RunFold.apply(state, event);
+                if (event.seq() <= lastSeq) {
+                    events.add(event);
                 }
+            }
+            if (page.size() < REBUILD_PAGE) {
+                break;
             }
             after = page.getLast().seq();
         }
-        return state;
+        return events;
     }
 
     /** Ends a run that no driver owns, which this node has claimed. */

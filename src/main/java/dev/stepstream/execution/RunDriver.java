@@ -12,6 +12,7 @@ import dev.stepstream.events.StepStatus;
 import dev.stepstream.execution.steps.StepActions;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.RunParent;
+import dev.stepstream.store.RunRetry;
 import dev.stepstream.time.Durations;
 import dev.stepstream.workflow.ExpressionException;
 import dev.stepstream.workflow.Expressions;
@@ -93,6 +94,9 @@ final class RunDriver {
     /** The run as its log left it, when this driver resumes it; null for a run it starts. */
     private final RunFold.Run resumed;
     private final Decisions decisions;
+    /** What the run retries, or null; and the steps whose results it takes over from that run. */
+    private final RunRetry retryOf;
+    private final Map<String, RetryPlan.Reused> reuse;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
     /** The approval steps that wait for a decision: since when, and in which attempt. Steps' threads add, the run's thread removes. */
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
@@ -134,7 +138,7 @@ final class RunDriver {
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
               EventLog eventLog, HttpClient http, HttpTargets httpTargets, RunListener listener,
               NodeLease lease, RunParent parent, Children children, String nodeId, RunFold.Run resumed,
-              Decisions decisions) {
+              Decisions decisions, RunRetry retryOf, Map<String, RetryPlan.Reused> reuse) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -151,6 +155,8 @@ final class RunDriver {
         this.nodeId = nodeId;
         this.resumed = resumed;
         this.decisions = decisions;
+        this.retryOf = retryOf;
+        this.reuse = reuse;
         if (resumed != null) {
             variables.putAll(resumed.currentVariables());
             resumed.steps.values().forEach(step -> {
@@ -216,6 +222,9 @@ final class RunDriver {
                     .set("inputs", inputs);
             if (parent != null) {
                 start.put("parentRunId", parent.runId().toString()).put("parentStepId", parent.stepId());
+            }
+            if (retryOf != null) {
+                start.set("retryOf", Json.object().put("runId", retryOf.runId().toString()).put("from", retryOf.from()));
             }
             emit(EventType.RUN_START, start);
         } else if (resumed.status == RunStatus.WAITING) {
@@ -297,6 +306,10 @@ final class RunDriver {
             if (stop.isDone()) {
                 return new Ending(stoppedStatus(), null);
             }
+            if (reuse.containsKey(step.id())) {
+                reuse(step, reuse.get(step.id()));
+                continue; // a reused step ended success or skipped
+            }
             StepOutcome outcome = waiting.containsKey(step.id()) ? StepOutcome.WAITING : runStep(step, firstAttempt(step));
             if (outcome.status() == StepStatus.WAITING) {
                 // Nothing else runs: decided, timed out, or parked until one or the other.
@@ -364,8 +377,13 @@ final class RunDriver {
                 }
                 int index = schedule.ready.pollFirst();
                 schedule.settled[index] = true;
-                running++;
                 Step step = schedule.steps.get(index);
+                if (reuse.containsKey(step.id())) {
+                    StepOutcome reused = reuse(step, reuse.get(step.id()));
+                    schedule.ended(index, reused.status(), reused.error());
+                    continue;
+                }
+                running++;
                 Thread.ofVirtual().name("run-" + runId + "-" + step.id()).start(() -> ends.add(new Ended(index, runStepSafely(step))));
             }
             if (!waiting.isEmpty() && !stop.isDone() && takeDecisions(schedule)) {
@@ -673,7 +691,7 @@ final class RunDriver {
             String error = approved ? null : "rejected by " + decision.path("by").asText("?")
                     + (comment == null || comment.isEmpty() ? "" : ": " + comment);
             outcome = complete(step, approved ? StepStatus.SUCCESS : StepStatus.FAILED, since.attempt(), duration, error,
-                    (ObjectNode) decision, decision);
+                    (ObjectNode) decision, decision, false);
         } else if (deadline != null && now >= deadline.toEpochMilli()) {
             outcome = complete(step, StepStatus.FAILED, since.attempt(), duration,
                     "no decision within " + Durations.format(step.timeout()), null);
@@ -682,6 +700,19 @@ final class RunDriver {
         }
         waiting.remove(step.id());
         return outcome;
+    }
+
+    /**
+     * A step whose result a retry takes over: the variables it set in the retried run, set
+     * again (each a variable_change of this step, where the value changes), then its
+     * step_complete as it was there, marked {@code reused}. On the run's thread.
+     */
+    private StepOutcome reuse(Step step, RetryPlan.Reused reused) {
+        AttemptContext ctx = new AttemptContext(step, reused.attempt());
+        reused.variables().forEach(variable -> ctx.setVariable(variable.getKey(), variable.getValue()));
+        ctx.close();
+        return complete(step, reused.status(), reused.attempt(), reused.durationMs(), reused.error(), reused.outputs(),
+                reused.decision(), true);
     }
 
     /** Runs one attempt on its own thread, bounded by the step's timeout and by stop. */
@@ -769,17 +800,23 @@ final class RunDriver {
      * What expressions read of the step from now on is what this event says.
      */
     private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error, ObjectNode stepOutputs) {
-        return complete(step, status, attempt, durationMs, error, stepOutputs, null);
+        return complete(step, status, attempt, durationMs, error, stepOutputs, null, false);
     }
 
-    /** As above, for an approval with the {@code decision} that ended it. */
+    /**
+     * As above, for an approval with the {@code decision} that ended it; {@code reused}: a
+     * retry took the step's result over from the run it retries (it ran no attempt here).
+     */
     private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error, ObjectNode stepOutputs,
-                                 JsonNode decision) {
+                                 JsonNode decision, boolean reused) {
         ObjectNode payload = Json.object()
                 .put("stepId", step.id()).put("stepName", step.name()).put("status", status.wire())
                 .put("duration", durationMs).put("attempt", attempt);
         if (decision != null) {
             payload.set("decision", decision);
+        }
+        if (reused) {
+            payload.put("reused", true);
         }
         if (error != null && (status == StepStatus.FAILED || status == StepStatus.SKIPPED)) {
             payload.put("error", error);
@@ -805,7 +842,9 @@ final class RunDriver {
         } finally {
             emitLock.unlock();
         }
-        listener.stepCompleted(step.type(), status, durationMs);
+        if (!reused) {
+            listener.stepCompleted(step.type(), status, durationMs);
+        }
         return new StepOutcome(status, error, stepOutputs);
     }
 

@@ -38,7 +38,7 @@ final class JdbcStore implements Store {
     private static final String WORKFLOW_COLUMNS = "id, name, description, version, updated_at, step_count, definition";
     private static final String SUMMARY_COLUMNS =
             "run_id, workflow_id, workflow_version, status, created_at, started_at, finished_at, duration_ms, error, last_seq";
-    private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", inputs, definition";
+    private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", inputs, definition, retry_of, retry_from";
     private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs";
 
     /**
@@ -133,8 +133,8 @@ final class JdbcStore implements Store {
         db.write("create run " + run.runId(), connection -> {
             try (PreparedStatement insert = connection.prepareStatement("""
                     INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq,
-                                      parent_run_id, parent_step_id, depth, resumable, approvals)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)""")) {
+                                      parent_run_id, parent_step_id, depth, resumable, approvals, retry_of, retry_from)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)""")) {
                 insert.setString(1, run.runId().toString());
                 insert.setString(2, run.workflowId());
                 insert.setInt(3, run.workflowVersion());
@@ -148,6 +148,8 @@ final class JdbcStore implements Store {
                 insert.setInt(10, parent == null ? 0 : parent.depth());
                 insert.setInt(11, run.resumable() ? 1 : 0);
                 insert.setInt(12, run.approvals() ? 1 : 0);
+                insert.setString(13, run.retry() == null ? null : run.retry().runId().toString());
+                insert.setString(14, run.retry() == null ? null : run.retry().from());
                 insert.executeUpdate();
             }
             if (run.steps().isEmpty()) {
@@ -407,7 +409,7 @@ final class JdbcStore implements Store {
     /** The columns a claimed run comes back with. */
     private static final String CLAIM_COLUMNS =
             "run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq, cancel_requested,"
-            + " parent_run_id, parent_step_id, depth";
+            + " parent_run_id, parent_step_id, depth, retry_of, retry_from";
 
     @Override
     public void registerNode(String nodeId, Instant now, Instant leaseUntil) {
@@ -506,7 +508,8 @@ final class JdbcStore implements Store {
                         Instant.ofEpochMilli(rows.getLong("created_at")),
                         rows.getLong("last_seq"),
                         rows.getInt("cancel_requested") != 0,
-                        parent(rows)));
+                        parent(rows),
+                        retry(rows)));
             }
         }
         return runs;
@@ -514,6 +517,11 @@ final class JdbcStore implements Store {
 
     private static JsonNode outputs(byte[] json) {
         return json == null ? null : Json.parseTrusted(json);
+    }
+
+    private static RunRetry retry(ResultSet rows) throws SQLException {
+        String retryOf = rows.getString("retry_of");
+        return retryOf == null ? null : new RunRetry(UUID.fromString(retryOf), rows.getString("retry_from"));
     }
 
     private static RunParent parent(ResultSet rows) throws SQLException {
@@ -609,6 +617,23 @@ final class JdbcStore implements Store {
                             + " WHERE owner = ? AND ((status = 'running' AND resumable = 1) OR status = 'waiting')")) {
                 update.setString(1, nodeId);
                 return update.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public List<UUID> retries(UUID runId) {
+        return db.read("find the retries of run " + runId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT run_id FROM runs WHERE retry_of = ? ORDER BY created_at, run_id")) {
+                select.setString(1, runId.toString());
+                List<UUID> retries = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        retries.add(UUID.fromString(rows.getString(1)));
+                    }
+                }
+                return retries;
             }
         });
     }
@@ -799,19 +824,19 @@ final class JdbcStore implements Store {
     }
 
     /** A row of {@code runs} with the detail columns, waiting for its steps and variables. */
-    private record RunRow(RunSummary summary, byte[] inputs, byte[] definition) {
+    private record RunRow(RunSummary summary, byte[] inputs, byte[] definition, RunRetry retryOf) {
         RunDetail detail(Map<String, List<StepState>> steps, Map<String, ObjectNode> variables) {
             String id = summary.runId().toString();
             return new RunDetail(summary.runId(), summary.workflowId(), summary.workflowVersion(), summary.status(),
                     Json.parseTrusted(inputs), summary.createdAt(), summary.startedAt(), summary.finishedAt(),
                     summary.durationMs(), summary.error(), summary.lastSeq(),
                     List.copyOf(steps.getOrDefault(id, List.of())),
-                    variables.getOrDefault(id, Json.object()), definition);
+                    variables.getOrDefault(id, Json.object()), definition, retryOf);
         }
     }
 
     private static RunRow runRow(ResultSet row) throws SQLException {
-        return new RunRow(summary(row), row.getBytes("inputs"), row.getBytes("definition"));
+        return new RunRow(summary(row), row.getBytes("inputs"), row.getBytes("definition"), retry(row));
     }
 
     private static RunSummary summary(ResultSet row) throws SQLException {

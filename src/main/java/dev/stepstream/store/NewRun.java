@@ -9,15 +9,16 @@ import java.util.UUID;
  * replacing or deleting the workflow later does not change it), its bound inputs (JSON) and
  * its steps in order; {@code parent} is null unless a {@code workflow} step started it;
  * {@code resumable} when its workflow says {@code onInterrupt: resume}; {@code approvals} when it
- * has approval steps (it may wait for decisions).
+ * has approval steps (it may wait for decisions); {@code retry} is null unless a retry made it.
  */
 public record NewRun(UUID runId, String workflowId, int workflowVersion, byte[] definition, byte[] inputs,
-                     Instant createdAt, List<StepRef> steps, RunParent parent, boolean resumable, boolean approvals) {
+                     Instant createdAt, List<StepRef> steps, RunParent parent, boolean resumable, boolean approvals,
+                     RunRetry retry) {
 
     /** A run that no other run started. */
     public NewRun(UUID runId, String workflowId, int workflowVersion, byte[] definition, byte[] inputs,
                   Instant createdAt, List<StepRef> steps) {
-        this(runId, workflowId, workflowVersion, definition, inputs, createdAt, steps, null, false, false);
+        this(runId, workflowId, workflowVersion, definition, inputs, createdAt, steps, null, false, false, null);
     }
 
     public record StepRef(String stepId, String stepName) {}

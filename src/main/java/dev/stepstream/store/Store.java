@@ -164,6 +164,9 @@ public interface Store extends AutoCloseable {
      */
     int handBack(String nodeId);
 
+    /** The runs that retry this one ({@link NewRun#retry}), oldest first. */
+    List<UUID> retries(UUID runId);
+
     /** The newest run that this step of that run started and that has not ended, if any. */
     Optional<UUID> unfinishedChild(UUID parentRunId, String parentStepId);
 

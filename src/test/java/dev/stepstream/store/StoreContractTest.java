@@ -85,7 +85,7 @@ abstract class StoreContractTest {
         UUID runId = UUID.randomUUID();
         NewRun plain = newRun(runId, "hello", T0, stepIds);
         store.createRun(new NewRun(runId, plain.workflowId(), plain.workflowVersion(), plain.definition(), plain.inputs(),
-                plain.createdAt(), plain.steps(), null, false, true));
+                plain.createdAt(), plain.steps(), null, false, true, null));
         return runId;
     }
 
@@ -305,7 +305,7 @@ abstract class StoreContractTest {
         UUID childId = UUID.randomUUID();
         NewRun plain = newRun(childId, "hello", T0, "a");
         store.createRun(new NewRun(plain.runId(), plain.workflowId(), plain.workflowVersion(), plain.definition(),
-                plain.inputs(), plain.createdAt(), plain.steps(), new RunParent(parentId, "call", 3), false, false));
+                plain.inputs(), plain.createdAt(), plain.steps(), new RunParent(parentId, "call", 3), false, false, null));
         store.registerNode("node-a", NOW, NOW.plusSeconds(15));
 
         assertThat(store.claimRun(childId, "node-a")).get().extracting(ClaimedRun::parent)
