@@ -2,13 +2,17 @@ package dev.stepstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.app.Config;
+import dev.stepstream.json.Json;
 import dev.stepstream.settings.Setting;
+import dev.stepstream.testing.Await;
 import dev.stepstream.testing.TestServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -165,7 +169,8 @@ class CliTest {
         String runId = java.util.UUID.randomUUID().toString();
         String nobody = "http://127.0.0.1:1";
         for (List<String> command : List.of(List.of("run", "w"), List.of("run", "w", "--follow"), List.of("follow", runId),
-                List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("workflows", "apply", file.toString()))) {
+                List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("approve", runId, "gate"),
+                List.of("reject", runId, "gate", "--comment", "no"), List.of("workflows", "apply", file.toString()))) {
             List<String> args = new java.util.ArrayList<>(command);
             args.addAll(List.of("--server", nobody));
             Result result = cli(args.toArray(String[]::new));
@@ -225,6 +230,70 @@ class CliTest {
         assertThat(cancelled.exitCode()).as(cancelled.err()).isZero();
         assertThat(cancelled.out()).contains(runId);
         assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("cancelled");
+    }
+
+    private static final String DEPLOY = """
+            id: cli-deploy
+            steps:
+              - {id: build, type: set, vars: {artifact: "app-1.2"}}
+              - {id: gate, type: approval, message: "Ship ${vars.artifact}?"}
+              - {id: ship, type: log, message: shipped}
+            """;
+
+    /** Starts a run of {@link #DEPLOY} and returns its id once it waits for a decision on its gate. */
+    private static String deployWaitingAtTheGate() {
+        server.apply(DEPLOY);
+        String runId = server.execute("cli-deploy", null);
+        Await.until("run " + runId + " waits", Duration.ofSeconds(20),
+                () -> server.run(runId).path("status").asText().equals("waiting") ? runId : null);
+        return runId;
+    }
+
+    @Test
+    void approveTakesTheDecisionWithItsCommentAndTheRunGoesOn() {
+        String runId = deployWaitingAtTheGate();
+
+        Result approved = cli("approve", runId, "gate", "--comment", "go", "--server", server.url());
+
+        assertThat(approved.exitCode()).as(approved.err()).isZero();
+        assertThat(approved.out()).isEqualTo("run " + runId + ": step \"gate\" approved" + System.lineSeparator());
+        assertThat(approved.err()).isEmpty();
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        JsonNode gate = TestServer.payloads(server.awaitHistory(runId), "step_complete", p -> p).stream()
+                .filter(p -> p.path("stepId").asText().equals("gate")).findFirst().orElseThrow();
+        assertThat(gate.path("decision")).isEqualTo(Json.object().put("approved", true).put("by", "anonymous").put("comment", "go"));
+    }
+
+    /** A decision the server refuses is exit 1 with one line saying why; a bad argument is exit 2. */
+    @Test
+    void aDecisionOnAStepThatWaitsForNoneIsRefusedWithOneLine() {
+        String runId = deployWaitingAtTheGate();
+        assertThat(cli("approve", runId, "gate", "--server", server.url()).exitCode()).isZero();
+
+        Result twice = cli("approve", runId, "gate", "--server", server.url());
+        assertThat(twice.exitCode()).isEqualTo(1);
+        assertThat(twice.err().lines()).singleElement().asString()
+                .startsWith("stepstream approve: step \"gate\" of run " + runId + " waits for no decision");
+        assertThat(twice.out()).isEmpty();
+
+        Result noStep = cli("reject", runId, "gaet", "--server", server.url());
+        assertThat(noStep.exitCode()).isEqualTo(1);
+        assertThat(noStep.err().lines()).singleElement().asString()
+                .isEqualTo("stepstream reject: run " + runId + " has no step \"gaet\"");
+
+        String unknownRun = java.util.UUID.randomUUID().toString();
+        Result noRun = cli("approve", unknownRun, "gate", "--server", server.url());
+        assertThat(noRun.exitCode()).isEqualTo(1);
+        assertThat(noRun.err().lines()).singleElement().asString().startsWith("stepstream approve: ").contains(unknownRun);
+
+        Result badId = cli("approve", "not-a-run", "gate", "--server", server.url());
+        assertThat(badId.exitCode()).isEqualTo(2);
+        assertThat(badId.err().lines()).singleElement().asString().contains("RUN_ID", "not-a-run");
+        Result noStepGiven = cli("reject", runId, "--server", server.url());
+        assertThat(noStepGiven.exitCode()).isEqualTo(2);
+        Result longComment = cli("reject", runId, "gate", "--comment", "x".repeat(5000), "--server", server.url());
+        assertThat(longComment.exitCode()).as("a 400: the command was given something bad").isEqualTo(2);
+        assertThat(longComment.err().lines()).singleElement().asString().startsWith("stepstream reject: comment: at most ");
     }
 
     /** picocli's own message for a map option reads "option option '--input'"; ours names the flag once. */
