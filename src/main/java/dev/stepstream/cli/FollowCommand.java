@@ -40,7 +40,7 @@ final class FollowCommand implements Callable<Integer> {
         if (after < 0) {
             throw new ParameterException(spec.commandLine(), "--after: expected a seq of 0 or more, got " + after);
         }
-        RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json);
+        RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json, options.serverOption());
         return new RunFollower(options.client(), id, view, spec.commandLine().getErr(), spec.qualifiedName(),
                 options.serverOption()).follow(after);
     }

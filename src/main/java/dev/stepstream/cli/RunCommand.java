@@ -70,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(runId);
             return Cli.OK;
         }
-        RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json);
+        RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json, options.serverOption());
         return new RunFollower(client, runId, view, spec.commandLine().getErr(), spec.qualifiedName(),
                 options.serverOption()).follow(0);
     }

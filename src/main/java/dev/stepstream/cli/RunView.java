@@ -2,27 +2,36 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Renders a run's envelopes for a person: steps as they start and end with status, duration
  * and outputs, log lines by level, variable changes. Once two steps have run at once (a
  * graph), every line of a step says which step it is of, so that the lines of steps running
- * side by side stay readable; each event is one whole line. With {@code json}, the envelopes
- * exactly as the server sent them, one per line. Used by one thread.
+ * side by side stay readable; each event is one whole line. A step that waits for a decision
+ * says so with its message, and under it the commands that take the decision; its end says
+ * what was decided, by whom and why. With {@code json}, the envelopes exactly as the server sent
+ * them, one per line. Used by one thread.
  */
 final class RunView {
     private final PrintWriter out;
     private final Terminal terminal;
     private final boolean json;
+    /** {@code --server URL} when one was given, to repeat in the commands suggested. */
+    private final String serverOption;
     private final Set<String> running = new HashSet<>();
+    /** The steps' names by id, from their step_start (step_waiting carries the id only). */
+    private final Map<String, String> names = new HashMap<>();
     private boolean parallel;
 
-    RunView(PrintWriter out, Terminal terminal, boolean json) {
+    RunView(PrintWriter out, Terminal terminal, boolean json, String serverOption) {
         this.out = out;
         this.terminal = terminal;
         this.json = json;
+        this.serverOption = serverOption;
     }
 
     /** Shows one envelope: {@code envelope} parsed, {@code text} its JSON as received. */
@@ -36,6 +45,7 @@ final class RunView {
         String type = envelope.path("type").asText();
         if (type.equals("step_start")) {
             running.add(p.path("stepId").asText());
+            names.put(p.path("stepId").asText(), p.path("stepName").asText());
             parallel |= running.size() > 1;
         } else if (type.equals("step_complete")) {
             running.remove(p.path("stepId").asText());
@@ -54,10 +64,13 @@ final class RunView {
                         case "delete" -> "deleted (was " + p.path("oldValue") + ")";
                         default -> p.path("oldValue") + " → " + p.path("newValue");
                     };
+            case "step_waiting" -> waiting(envelope.path("runId").asText(), p);
             case "step_complete" -> status(p.path("status").asText()) + " " + p.path("stepName").asText()
                     + terminal.dim(" " + p.path("status").asText() + " in " + Terminal.duration(p.path("duration").asLong()))
-                    + (p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "")
-                    + outputs(p.path("outputs"));
+                    + (p.hasNonNull("decision") ? ": " + decision(p.path("decision"))
+                    : p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "")
+                    // An approval step's outputs are its decision, shown above.
+                    + (p.path("outputs").equals(p.path("decision")) ? "" : outputs(p.path("outputs")));
             case "run_resumed" -> terminal.bold("run resumed on " + p.path("node").asText())
                     + (p.path("restartedSteps").isEmpty() ? "" : terminal.dim(", starting again: "
                     + String.join(", ", p.path("restartedSteps").valueStream().map(JsonNode::asText).toList())));
@@ -68,6 +81,25 @@ final class RunView {
         };
         out.println(line);
         out.flush();
+    }
+
+    /**
+     * A step that waits for a decision, and on a line under it the two commands that take it
+     * (with {@code --server} when one was given, so that they reach the same server).
+     */
+    private String waiting(String runId, JsonNode p) {
+        String stepId = p.path("stepId").asText();
+        String decide = " " + runId + " " + stepId + serverOption;
+        return terminal.yellow("⏸") + " " + names.getOrDefault(stepId, stepId) + " waits for a decision: "
+                + terminal.bold(p.path("message").asText()) + System.lineSeparator()
+                + "  " + terminal.dim("stepstream approve" + decide + "  |  stepstream reject" + decide);
+    }
+
+    /** What was decided, by whom, and the comment quoted: {@code approved by ann: "go"}. A rejection in red, as a failure. */
+    private String decision(JsonNode decision) {
+        String text = (decision.path("approved").asBoolean() ? "approved" : "rejected") + " by " + decision.path("by").asText()
+                + (decision.path("comment").isTextual() ? ": " + decision.path("comment") : "");
+        return decision.path("approved").asBoolean() ? text : terminal.red(text);
     }
 
     /** The outputs on a line of their own under the step's end: {@code name=value}, long values shortened. */

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +32,11 @@ class CliTest {
     record Result(int exitCode, String out, String err) {}
 
     static Result cli(String... args) {
-        StringWriter out = new StringWriter();
+        return cli(new StringWriter(), args);
+    }
+
+    /** The command with its stdout going to {@code out}, to be read while it runs. */
+    static Result cli(java.io.Writer out, String... args) {
         StringWriter err = new StringWriter();
         int code = Cli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
         return new Result(code, out.toString(), err.toString());
@@ -262,6 +268,29 @@ class CliTest {
         JsonNode gate = TestServer.payloads(server.awaitHistory(runId), "step_complete", p -> p).stream()
                 .filter(p -> p.path("stepId").asText().equals("gate")).findFirst().orElseThrow();
         assertThat(gate.path("decision")).isEqualTo(Json.object().put("approved", true).put("by", "anonymous").put("comment", "go"));
+    }
+
+    @Test
+    void rejectFailsTheRunAndItsFollowerExits1() throws Exception {
+        server.apply(DEPLOY);
+        StringWriter out = new StringWriter();
+        CompletableFuture<Result> following = CompletableFuture.supplyAsync(
+                () -> cli(out, "run", "cli-deploy", "--follow", "--server", server.url()));
+        String runId = Await.until("the follower shows that the gate waits", Duration.ofSeconds(20), () -> {
+            if (following.isDone()) {
+                throw new AssertionError("the follower ended early: " + following.join());
+            }
+            return out.toString().contains("waits for a decision") ? out.toString().lines().findFirst().orElseThrow().split(" ")[1] : null;
+        });
+
+        Result rejected = cli("reject", runId, "gate", "--comment", "not on a Friday", "--server", server.url());
+
+        assertThat(rejected.exitCode()).as(rejected.err()).isZero();
+        assertThat(rejected.out()).isEqualTo("run " + runId + ": step \"gate\" rejected" + System.lineSeparator());
+        Result followed = following.get(30, TimeUnit.SECONDS);
+        assertThat(followed.exitCode()).as(followed.err()).isEqualTo(1);
+        assertThat(followed.out()).contains("✘ gate failed in ", ": rejected by anonymous: \"not on a Friday\"", "run failed in ");
+        assertThat(server.run(runId).path("status").asText()).isEqualTo("failed");
     }
 
     /** A decision the server refuses is exit 1 with one line saying why; a bad argument is exit 2. */

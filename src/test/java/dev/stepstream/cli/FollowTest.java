@@ -124,6 +124,44 @@ class FollowTest {
     }
 
     @Test
+    void aStepThatWaitsForADecisionIsShownWithTheCommandsThatTakeIt() throws Exception {
+        server.apply("""
+                id: follow-deploy
+                steps:
+                  - {id: build, type: set, vars: {artifact: "app-1.2"}}
+                  - {id: gate, name: Gate, type: approval, message: "Ship ${vars.artifact}?"}
+                  - {id: ship, type: log, message: shipped}
+                """);
+        StringWriter out = new StringWriter();
+        CompletableFuture<Result> following = CompletableFuture.supplyAsync(
+                () -> cli(out, "run", "follow-deploy", "--follow", "--server", server.url()));
+
+        Await.until("the follower shows how to decide", Duration.ofSeconds(20),
+                () -> out.toString().contains("stepstream reject") ? Boolean.TRUE : endedEarly(following));
+        String runId = out.toString().lines().findFirst().orElseThrow().split(" ")[1];
+        TestServer.Response approved = server.post("/api/v2/workflows/runs/" + runId + "/steps/gate/approve", "{\"comment\": \"go\"}");
+        assertThat(approved.status()).as(approved.text()).isEqualTo(202);
+
+        Result result = following.get(30, TimeUnit.SECONDS);
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        String decide = " " + runId + " gate --server " + server.url();
+        assertThat(result.lines()).map(line -> line.replaceAll(" in [0-9.]+ (ms|s)(?=$|:)", ""))
+                .containsExactly(
+                        "run " + runId + " of follow-deploy (version 1) started",
+                        "▶ build", "  vars.artifact: = \"app-1.2\"", "✔ build success",
+                        "▶ Gate",
+                        "⏸ Gate waits for a decision: Ship app-1.2?",
+                        "  stepstream approve" + decide + "  |  stepstream reject" + decide,
+                        "✔ Gate success: approved by anonymous: \"go\"",
+                        "▶ ship", "  info  shipped", "✔ ship success",
+                        "run success");
+
+        Result json = cli("follow", runId, "--json", "--server", server.url());
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(parse(json.lines())).as("--json: the envelopes as they are").isEqualTo(server.awaitHistory(runId));
+    }
+
+    @Test
     void stepsRunningAtOnceHaveEachLineTaggedWithItsStep(@TempDir Path meet) {
         // Each script waits until the other has started: they can only end by running at once.
         server.apply("""
