@@ -16,7 +16,6 @@ import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.WorkflowCatalog;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.auth.User;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -340,8 +339,7 @@ public final class HttpApi implements AutoCloseable {
         UUID runId = Params.runId(ctx);
         String stepId = ctx.pathParam("stepId");
         Buffer raw = ctx.body().buffer();
-        User user = ctx.user();
-        String by = user == null || user.subject() == null ? "anonymous" : user.subject();
+        String by = Who.principal(ctx);
         respond(ctx, () -> {
             JsonNode body = optionalBody(raw, "comment", "{\"comment\": \"…\"}", "a decision's body");
             JsonNode comment = body == null ? null : body.get("comment");

@@ -1,19 +1,31 @@
 package dev.stepstream.api;
 
 import io.vertx.core.net.SocketAddress;
-import io.vertx.ext.auth.User;
 import io.vertx.ext.web.RoutingContext;
 
-/** Who made a request, for the logs: the client's address, and its principal when authentication set one. */
+/**
+ * Who made a request: the client's address, and the principal its credentials name, which the
+ * security guard puts in the request's context ({@link #PRINCIPAL}) before any route runs.
+ */
 public final class Who {
+    /** The context key of the principal's name; absent when the request gave no valid credentials. */
+    public static final String PRINCIPAL = "stepstream.principal";
+    /** The principal of a server without credentials, where every local request may do anything. */
+    public static final String ANONYMOUS = "anonymous";
+
     private Who() {}
 
     /** {@code 127.0.0.1:50312}, or {@code 127.0.0.1:50312 ci} for a request authenticated as {@code ci}. */
     public static String of(RoutingContext ctx) {
         SocketAddress remote = ctx.request().remoteAddress();
         String address = remote == null ? "-" : remote.hostAddress() + ":" + remote.port();
-        User user = ctx.user();
-        String subject = user == null ? null : user.subject();
-        return subject == null ? address : address + " " + subject;
+        String name = ctx.get(PRINCIPAL);
+        return name == null || name.equals(ANONYMOUS) ? address : address + " " + name;
+    }
+
+    /** The principal's name (a token's name, a JWT's subject), or {@code anonymous} on a server without credentials. */
+    public static String principal(RoutingContext ctx) {
+        String name = ctx.get(PRINCIPAL);
+        return name == null ? ANONYMOUS : name;
     }
 }

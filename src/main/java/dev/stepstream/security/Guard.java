@@ -2,6 +2,7 @@ package dev.stepstream.security;
 
 import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
+import dev.stepstream.api.Who;
 import dev.stepstream.json.Json;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
@@ -98,6 +99,9 @@ final class Guard implements Handler<RoutingContext> {
         boolean limited = credentials.required() || !isLoopback(address);
         Client client = new Client(principal != null && !principal.anonymous() ? principal.name() : "ip:" + address, principal, limited);
         ctx.put(Client.CONTEXT_KEY, client);
+        if (principal != null) {
+            ctx.put(Who.PRINCIPAL, principal.name()); // for the access log, and who takes a decision
+        }
         if (access == AccessPolicy.Access.OPEN) {
             ctx.next();
             return;

@@ -1,5 +1,6 @@
 package dev.stepstream.security;
 
+import dev.stepstream.api.Who;
 import java.time.Instant;
 
 /**
@@ -9,7 +10,7 @@ import java.time.Instant;
  */
 public record Principal(String name, Role role, Instant expires) {
     /** Everyone, on a server without credentials configured: it serves only this machine (or a trusted network with --insecure). */
-    public static final Principal ANONYMOUS = new Principal("anonymous", Role.ADMIN, null);
+    public static final Principal ANONYMOUS = new Principal(Who.ANONYMOUS, Role.ADMIN, null);
 
     public boolean anonymous() {
         return this == ANONYMOUS;

@@ -88,6 +88,12 @@ class AccessPolicyTest {
                 new Route("GET /api/v2/workflows/runs/{runId}/events (SSE)", "GET", run + "/events", null,
                         Map.of("Accept", "text/event-stream"), false, Role.VIEWER),
                 new Route("POST /api/v2/workflows/runs/{runId}/cancel", "POST", run + "/cancel", null, Map.of(), false, Role.OPERATOR),
+                new Route("POST /api/v2/workflows/runs/{runId}/retry", "POST", run + "/retry", "{\"from\": \"nope\"}",
+                        Map.of("Content-Type", "application/json"), false, Role.OPERATOR),
+                new Route("POST /api/v2/workflows/runs/{runId}/steps/{stepId}/approve", "POST", run + "/steps/a/approve", null,
+                        Map.of(), false, Role.OPERATOR),
+                new Route("POST /api/v2/workflows/runs/{runId}/steps/{stepId}/reject", "POST", run + "/steps/a/reject", null,
+                        Map.of(), false, Role.OPERATOR),
                 new Route("WebSocket /api/v2/workflows/runs/{runId}/stream", "GET", run + "/stream", null, Map.of(), true, Role.VIEWER),
                 new Route("WebSocket /api/v2/stream", "GET", "/api/v2/stream", null, Map.of(), true, Role.VIEWER),
                 new Route("GET /metrics", "GET", "/metrics", null, Map.of(), false, Role.VIEWER),
@@ -132,6 +138,30 @@ class AccessPolicyTest {
         } else {
             assertThat(answer.status()).as(answer.body()).isNotIn(401, 403);
         }
+    }
+
+    @Test
+    void aDecisionNamesTheTokenThatTookIt() {
+        String admin = TOKENS.get("admin");
+        TestServer.Response put = server.send(server.request("/api/v2/workflows/gated")
+                .header("Authorization", "Bearer " + admin).header("Content-Type", "application/yaml")
+                .PUT(HttpRequest.BodyPublishers.ofString("id: gated\nsteps:\n  - {id: gate, type: approval, message: ready}\n")));
+        assertThat(put.status()).as(put.text()).isIn(200, 201);
+        String gated = server.send(server.request("/api/v2/workflows/gated/execute")
+                .header("Authorization", "Bearer " + admin).POST(HttpRequest.BodyPublishers.noBody())).body().path("runId").asText();
+        dev.stepstream.testing.Await.until("the run waits", java.time.Duration.ofSeconds(20), () -> server.send(
+                server.request("/api/v2/workflows/runs/" + gated).header("Authorization", "Bearer " + admin).GET())
+                .body().path("status").asText().equals("waiting") ? true : null);
+
+        TestServer.Response approved = server.send(server.request("/api/v2/workflows/runs/" + gated + "/steps/gate/approve")
+                .header("Authorization", "Bearer " + TOKENS.get("operator")).POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(approved.status()).as(approved.text()).isEqualTo(202);
+        String step = dev.stepstream.testing.Await.until("the decision is in the log", java.time.Duration.ofSeconds(20), () -> {
+            TestServer.Response events = server.send(server.request("/api/v2/workflows/runs/" + gated + "/events")
+                    .header("Authorization", "Bearer " + admin).GET());
+            return events.text().contains("\"decision\"") ? events.text() : null;
+        });
+        assertThat(step).contains("\"by\":\"token:the-operator\"").doesNotContain(TOKENS.get("operator"));
     }
 
     @Test
