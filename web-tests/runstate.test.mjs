@@ -15,12 +15,22 @@ test('there are fixtures to fold', () => {
 for (const fixture of fixtures) {
   test(`the page folds as the store does: ${fixture.about}`, () => {
     const state = newRunState({ runId: 'r', workflowId: 'wf', createdAt: '2026-11-26T10:00:00.000Z', steps: fixture.steps });
+    // The run's status after an event, where the fixture says it (by seq): running and waiting
+    // move back and forth as steps run, wait and end.
+    const statusAfter = {};
     fixture.events.forEach((event, i) => {
-      applyEvent(state, { ...event, runId: 'r', seq: i + 1, time: `2026-11-26T10:00:${String(i + 1).padStart(2, '0')}.000Z` });
+      const seq = i + 1;
+      applyEvent(state, { ...event, runId: 'r', seq, time: `2026-11-26T10:00:${String(seq).padStart(2, '0')}.000Z` });
+      if (Object.hasOwn(fixture.statusAfter ?? {}, seq)) statusAfter[seq] = state.run.status;
     });
+    assert.deepEqual(statusAfter, fixture.statusAfter ?? {}, 'the run status after each event the fixture names');
     assert.deepEqual(summary(state), fixture.expected);
   });
 }
+
+test('some fixtures say the run status after their events', () => {
+  assert.ok(fixtures.filter((f) => f.statusAfter).length >= 3);
+});
 
 // What the page adds for a graph, beyond the store's summary: each step's needs (from the
 // detail), its outputs (from its step_complete) and a workflow step's child run.
@@ -55,4 +65,26 @@ test("a graph's steps keep their needs, outputs, and a workflow step's child run
   assert.deepEqual([e2e.outputs, e2e.truncated, e2e.childRunId], [null, false, null], 'a new attempt starts afresh');
   applyEvent(state, { type: 'step_complete', payload: { stepId: 'e2e', stepName: 'e2e', status: 'success', duration: 1, attempt: 2 } });
   assert.equal(e2e.outputs, null, 'a step_complete without outputs leaves none');
+});
+
+// What the page adds for an approval: the question, kept beside the decision once it is taken.
+test("an approval step keeps its message while it waits and once decided, with the decision", () => {
+  const state = newRunState({ runId: 'r', workflowId: 'wf', createdAt: '2026-11-26T10:00:00.000Z', steps: [
+    { stepId: 'gate', stepName: 'Gate', needs: [] },
+  ] });
+  const apply = (type, payload) => applyEvent(state, { type, payload, runId: 'r', seq: 1, time: '2026-11-26T10:00:01.000Z' });
+  const gate = state.steps.get('gate');
+  apply('run_start', {});
+  apply('step_start', { stepId: 'gate', stepName: 'Gate', attempt: 1 });
+  assert.equal(apply('step_waiting', { stepId: 'gate', message: 'Ship app-1.2?' }), true);
+  assert.deepEqual([state.run.status, gate.status, gate.waitingMessage, gate.decision], ['waiting', 'waiting', 'Ship app-1.2?', null]);
+
+  const decision = { approved: false, by: 'ann', comment: 'not today' };
+  apply('step_complete', { stepId: 'gate', stepName: 'Gate', status: 'failed', duration: 9, attempt: 1,
+    error: 'rejected by ann: not today', decision, outputs: decision });
+  assert.deepEqual([state.run.status, gate.status, gate.waitingMessage, gate.decision, gate.error],
+    ['running', 'failed', 'Ship app-1.2?', decision, 'rejected by ann: not today']);
+
+  apply('step_start', { stepId: 'gate', stepName: 'Gate', attempt: 2 });
+  assert.deepEqual([gate.waitingMessage, gate.decision], [null, null], 'a new attempt asks afresh');
 });

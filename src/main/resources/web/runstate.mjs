@@ -1,5 +1,5 @@
 // The fold of a run's events into its state, as the page shows it: the same rule as the
-// store's (BatchEffects and BatchWriter on the server), and tested on the same fixtures
+// server's (events/RunFold, which the store folds each batch with), and tested on the same fixtures
 // (src/test/resources/runstate/fixtures.json: StoreContractTest there, runstate.test.mjs
 // here). Pure: no DOM, no network. Log lines are the log list's, not the state's: the one the
 // state reads is a workflow step's naming its child run, which the store has no need of.
@@ -21,10 +21,12 @@ export function newRunState(detail) {
  * `outputs`: what its last step_complete carried (null before, or when it carried none), and
  * `truncated` whether a value of them was cut. `childRunId`: the run a workflow step started, known
  * from its log line as soon as the child starts, so that the page can link to it while it runs.
+ * `waitingMessage`: what an approval step asks (its step_waiting), kept once it is decided, so that
+ * the question stays beside the answer; `decision`: its step_complete's `{approved, by, comment?}`.
  */
 function newStep(stepId, stepName, needs) {
   return { stepId, stepName, needs: needs ?? [], status: 'pending', attempt: 0, startedAt: null, duration: null,
-    error: null, outputs: null, truncated: false, childRunId: null };
+    error: null, outputs: null, truncated: false, childRunId: null, waitingMessage: null, decision: null };
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -43,7 +45,14 @@ export function applyEvent(state, e) {
       const s = step(state, p);
       // A new attempt of a workflow step starts a new child run.
       Object.assign(s, { status: 'running', attempt: p.attempt, startedAt: e.time, duration: null, error: null,
-        outputs: null, truncated: false, childRunId: null });
+        outputs: null, truncated: false, childRunId: null, waitingMessage: null, decision: null });
+      stepMoved(state);
+      return true;
+    }
+    case 'step_waiting': {
+      const s = step(state, p);
+      Object.assign(s, { status: 'waiting', waitingMessage: p.message ?? null });
+      stepMoved(state);
       return true;
     }
     case 'step_log': {
@@ -57,9 +66,10 @@ export function applyEvent(state, e) {
     case 'step_complete': {
       const s = step(state, p);
       Object.assign(s, { status: p.status, attempt: p.attempt, duration: p.duration ?? null, error: p.error ?? null,
-        outputs: p.outputs ?? null, truncated: p.truncated === true });
+        outputs: p.outputs ?? null, truncated: p.truncated === true, decision: p.decision ?? null });
       // A workflow step's outputs name its child run (docs/api.md), whether or not its log line came.
       if (RUN_ID.test(p.outputs?.runId)) s.childRunId = p.outputs.runId;
+      stepMoved(state);
       return true;
     }
     case 'variable_change':
@@ -67,12 +77,29 @@ export function applyEvent(state, e) {
       return true;
     case 'run_complete':
       Object.assign(state.run, { status: p.status, duration: p.duration ?? null, error: p.error ?? null, finishedAt: e.time });
-      // A finished run has no running step: one cut off (cancel, shutdown, a node's death) shows cancelled.
-      for (const s of state.steps.values()) if (s.status === 'running') s.status = 'cancelled';
+      // A finished run has no running or waiting step: one cut off (cancel, shutdown, a node's
+      // death) shows cancelled.
+      for (const s of state.steps.values()) if (s.status === 'running' || s.status === 'waiting') s.status = 'cancelled';
       return true;
     default:
       return false;
   }
+}
+
+/**
+ * A step moved to running, waiting or an end: a run that is going on waits when a step waits for a
+ * decision and none runs, else it runs (RunFold.runningOrWaiting). The state holds every step of
+ * the run (the detail's, and any the events add), so it can tell at once.
+ */
+function stepMoved(state) {
+  if (state.run.status !== 'running' && state.run.status !== 'waiting') return;
+  let running = false;
+  let waiting = false;
+  for (const s of state.steps.values()) {
+    running ||= s.status === 'running';
+    waiting ||= s.status === 'waiting';
+  }
+  state.run.status = waiting && !running ? 'waiting' : 'running';
 }
 
 /** A step the run did not declare is added after the others, as the store does. */
