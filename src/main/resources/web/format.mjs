@@ -41,7 +41,7 @@ export function value(v) {
 }
 
 export const STATUS_ICON = {
-  pending: '○', queued: '○', running: '◔', success: '✓', failed: '✗',
+  pending: '○', queued: '○', running: '◔', waiting: '‖', success: '✓', failed: '✗',
   skipped: '↷', cancelled: '⊘', interrupted: '⚠',
 };
 

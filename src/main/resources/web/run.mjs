@@ -6,6 +6,7 @@ import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
 import { newRunState, applyEvent } from './runstate.mjs';
 import { isGraph, byLevel, needsText } from './graph.mjs';
+import { ApprovalBanner } from './approvals.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -32,6 +33,8 @@ export async function showRun(main, runId, hooks) {
       el('div', {}, el('dt', { text: 'Duration' }), durationSlot),
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId })))),
     errorSlot, el('div', { class: 'actions' }, cancelButton));
+  // A waiting run asks its reader first: the banner sits right under the header.
+  const approvals = new ApprovalBanner(runId);
 
   // A graph's steps run at once: the timeline groups them by level, each row saying what it needs.
   const graph = isGraph([...steps.values()]);
@@ -61,6 +64,7 @@ export async function showRun(main, runId, hooks) {
   main.replaceChildren(
     el('p', { class: 'crumbs' }, el('a', { href: '/', text: '← All runs' })),
     header,
+    approvals.node,
     el('section', { class: 'panel steps', 'aria-labelledby': 'steps-h' },
       el('h2', { id: 'steps-h', text: 'Steps' }), timeline),
     el('section', { class: 'panel log', 'aria-labelledby': 'log-h' },
@@ -92,7 +96,8 @@ export async function showRun(main, runId, hooks) {
 
   function stepElapsed(s) {
     if (s.duration !== null) return s.duration;
-    return s.startedAt && s.status === 'running' ? Date.now() - Date.parse(s.startedAt) : null;
+    // A waiting step's time so far is how long it has waited (with its time running before).
+    return s.startedAt && (s.status === 'running' || s.status === 'waiting') ? Date.now() - Date.parse(s.startedAt) : null;
   }
 
   // The Gantt scale: the run's time so far, so that a long step stands out.
@@ -119,12 +124,20 @@ export async function showRun(main, runId, hooks) {
       timeline.replaceChildren(...byLevel(all, (s) => s.stepId).map((group, n) =>
         el('li', { class: 'level', 'data-level': n },
           el('h3', { class: 'level-head' }, `Level ${n}`,
-            el('span', { class: 'muted', text: ` · ${group.length} ${group.length === 1 ? 'step' : 'steps'}` })),
+            el('span', { class: 'muted', text: ` · ${group.length} ${group.length === 1 ? 'step' : 'steps'}` }),
+            waitingIn(group)),
           el('ol', { class: 'level-steps' }, group.map(stepRow)))));
     } else {
       timeline.replaceChildren(...all.map(stepRow));
     }
+    approvals.update(all);
     tick();
+  }
+
+  /** A level's steps that wait for a decision, said in its head so that a long graph shows where; null for none. */
+  function waitingIn(group) {
+    const n = group.filter((s) => s.status === 'waiting').length;
+    return n ? el('span', { class: 'level-waiting status-waiting', text: ` · ${n} waiting` }) : null;
   }
 
   function stepRow(s) {
@@ -145,10 +158,14 @@ export async function showRun(main, runId, hooks) {
     return li;
   }
 
-  /** A workflow step's child run, and the outputs of a step that has some; null for neither. */
+  /**
+   * An approval step's question and decision, a workflow step's child run, and the outputs of a
+   * step that has some; null for none of them.
+   */
   function stepExtras(s) {
     const names = Object.keys(s.outputs || {});
-    if (!s.childRunId && !names.length) return null;
+    if (!s.childRunId && !names.length && !s.waitingMessage && !s.decision) return null;
+    const question = s.waitingMessage ? el('span', { class: 'step-question', text: s.waitingMessage }) : null;
     const child = s.childRunId ? el('a', { class: 'child-run', href: `/runs/${encodeURIComponent(s.childRunId)}` },
       'child run ', el('code', { text: s.childRunId.slice(0, 8) })) : null;
     const outputs = names.length ? el('details', { class: 'step-outputs', open: openOutputs.has(s.stepId),
@@ -157,7 +174,15 @@ export async function showRun(main, runId, hooks) {
       el('dl', {}, names.map((k) => el('div', { 'data-output': k },
         el('dt', {}, el('code', { text: k })), el('dd', {}, el('code', { text: value(s.outputs[k]) }))))),
       s.truncated ? el('p', { class: 'muted', text: 'A value over 16 KiB was cut.' }) : null) : null;
-    return el('div', { class: 'step-extras' }, child, outputs);
+    return el('div', { class: 'step-extras' }, question, decisionOf(s.decision), child, outputs);
+  }
+
+  /** `approved by ann: “go”`, or null for a step that took no decision. */
+  function decisionOf(d) {
+    if (!d) return null;
+    return el('span', { class: 'step-decision', 'data-approved': String(d.approved === true) },
+      el('strong', { text: d.approved ? 'approved' : 'rejected' }), ` by ${d.by ?? 'someone'}`,
+      d.comment ? el('span', { class: 'decision-comment', text: `: “${d.comment}”` }) : null);
   }
 
   function renderVars() {
