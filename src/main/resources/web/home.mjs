@@ -3,7 +3,8 @@ import { api } from './api.mjs';
 import { el, duration, dateTime, statusBadge } from './format.mjs';
 import { AllRunsStream } from './stream.mjs';
 
-const STATUSES = ['queued', 'running', 'success', 'failed', 'cancelled', 'interrupted'];
+const STATUSES = ['queued', 'running', 'waiting', 'success', 'failed', 'cancelled', 'interrupted'];
+const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
 export async function showHome(main, hooks) {
   const params = new URLSearchParams(location.search);
@@ -46,6 +47,13 @@ export async function showHome(main, hooks) {
 
   const runs = new Map(); // runId -> summary (+ lastStep)
   let older; // the listing's cursor for the page after the oldest run shown; null when there is none
+  // Runs known to have a step that waits (or waited) for a decision, kept across filters. Whether
+  // such a run is running or waiting depends on all its steps (a step that waits beside one that
+  // runs leaves the run running: runstate.mjs's rule), and the all-runs stream tells only of steps
+  // that wait or end, so on each of their run_progress the page asks the store, which knows.
+  // Other runs cost nothing.
+  const approving = new Set();
+  const asking = new Map(); // runId -> whether to ask again once the answer on its way has come
 
   function matches(r) {
     return (!filter.workflowId || r.workflowId === filter.workflowId) && (!filter.status || r.status === filter.status);
@@ -71,7 +79,10 @@ export async function showHome(main, hooks) {
     if (filter.status) q.set('status', filter.status);
     if (before) q.set('before', before);
     const { runs: found, next } = await api(`/api/v2/workflows/runs?${q}`);
-    for (const r of found) runs.set(r.runId, { ...runs.get(r.runId), ...r });
+    for (const r of found) {
+      runs.set(r.runId, { ...runs.get(r.runId), ...r });
+      if (r.status === 'waiting') approving.add(r.runId);
+    }
     return next;
   }
 
@@ -108,10 +119,32 @@ export async function showHome(main, hooks) {
         else { api(`/api/v2/workflows/runs/${e.runId}`).then((r) => { runs.set(r.runId, r); render(); }, () => {}); }
         break;
       case 'run_progress':
-        if (known) known.lastStep = `${p.stepId}: ${p.status}`;
+        if (!known) break;
+        known.lastStep = `${p.stepId}: ${p.status}`;
+        if (p.status === 'waiting') approving.add(e.runId);
+        if (approving.has(e.runId)) refresh(e.runId);
         break;
     }
+    if (e.type === 'run_complete') approving.delete(e.runId);
     render();
+  }
+
+  /**
+   * Reads a run's status again, as the store folded it after the event that asked. One request a
+   * run at a time, so answers come in order; events meanwhile make one more, after it.
+   */
+  function refresh(runId) {
+    if (asking.has(runId)) { asking.set(runId, true); return; }
+    asking.set(runId, false);
+    api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`).then((r) => {
+      const known = runs.get(runId);
+      // A run that has ended stays ended, whatever an answer sent before its run_complete said.
+      if (known && !TERMINAL.has(known.status)) { known.status = r.status; render(); }
+    }, () => {}).finally(() => {
+      const again = asking.get(runId);
+      asking.delete(runId);
+      if (again) refresh(runId);
+    });
   }
 
   let stream;
