@@ -58,8 +58,10 @@ export async function launchBrowser() {
   return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
-export async function rest(base, path, { method = 'GET', body, yaml } = {}) {
+/** A REST call; `token` is sent as a bearer token, for a server started with credentials. */
+export async function rest(base, path, { method = 'GET', body, yaml, token } = {}) {
   const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (yaml !== undefined) { headers['Content-Type'] = 'application/yaml'; payload = yaml; }
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
