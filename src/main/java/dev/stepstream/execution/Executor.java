@@ -314,7 +314,7 @@ public final class Executor implements AutoCloseable {
             try {
                 if (free > 0 && (woken || failed || !alone || waitingRunDue())) {
                     boolean allStarted = true;
-                    for (ClaimedRun run : store.claimQueued(nodeId, free)) {
+                    for (ClaimedRun run : store.claimQueued(nodeId, free, clock.now())) {
                         allStarted &= begin(run);
                     }
                     if (!allStarted) {
