@@ -164,10 +164,15 @@ public class Resume {
     }
 
     static void awaitReady(Node node) throws InterruptedException {
+        awaitReady(node.url(), node.id() + " is not ready; see " + node.log());
+    }
+
+    /** Waits up to a minute for the server at {@code url} to answer /readyz with 200; else fails with {@code otherwise}. */
+    static void awaitReady(String url, String otherwise) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             try {
-                if (http.send(HttpRequest.newBuilder(URI.create(node.url() + "/readyz")).build(),
+                if (http.send(HttpRequest.newBuilder(URI.create(url + "/readyz")).build(),
                         HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                     return;
                 }
@@ -176,7 +181,7 @@ public class Resume {
             }
             Thread.sleep(50);
         }
-        throw new IllegalStateException(node.id() + " is not ready; see " + node.log());
+        throw new IllegalStateException(otherwise);
     }
 
     static String send(HttpRequest.Builder request) throws IOException, InterruptedException {

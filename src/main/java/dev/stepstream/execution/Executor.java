@@ -9,6 +9,7 @@ import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.CancelTarget;
+import dev.stepstream.store.Decided;
 import dev.stepstream.store.ClaimedRun;
 import dev.stepstream.store.NewRun;
 import dev.stepstream.store.RunDetail;
@@ -84,8 +85,6 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** What became of a decision: taken, or why not. */
-    public enum DecisionOutcome { TAKEN, NO_RUN, NO_STEP, NOT_WAITING }
 
     /** The queue of waiting runs is full, or the executor is shutting down. */
     public static final class OverCapacityException extends RuntimeException {
@@ -591,19 +590,10 @@ public final class Executor implements AutoCloseable {
      *
      * @param decision {@code {"approved", "by", "comment"}}
      */
-    public DecisionOutcome decide(UUID runId, String stepId, ObjectNode decision) {
-        var decided = store.decide(runId, stepId, decision);
-        switch (decided.outcome()) {
-            case NO_RUN -> {
-                return DecisionOutcome.NO_RUN;
-            }
-            case NO_STEP -> {
-                return DecisionOutcome.NO_STEP;
-            }
-            case NOT_WAITING -> {
-                return DecisionOutcome.NOT_WAITING;
-            }
-            case TAKEN -> { }
+    public Decided.Outcome decide(UUID runId, String stepId, ObjectNode decision) {
+        Decided decided = store.decide(runId, stepId, decision);
+        if (decided.outcome() != Decided.Outcome.TAKEN) {
+            return decided.outcome();
         }
         String owner = decided.owner();
         if (owner == null || nodeId.equals(owner)) {
@@ -612,19 +602,20 @@ public final class Executor implements AutoCloseable {
         if (!nodeId.equals(owner)) {
             peers.decided(owner, runId);
         }
-        return DecisionOutcome.TAKEN;
+        return Decided.Outcome.TAKEN;
     }
 
     /** A decision was taken on a step of this run: its driver here takes it in, or a claim takes the run up. */
     public void decided(UUID runId) {
+        driverOf(runId).ifPresent(RunDriver::nudge);
+        wake();
+    }
+
+    /** The driver of the run, if this node executes it now. */
+    private Optional<RunDriver> driverOf(UUID runId) {
         lock.lock();
         try {
-            RunDriver driver = running.get(runId);
-            if (driver != null) {
-                driver.nudge();
-            }
-            wakeRequested = true;
-            wake.signalAll();
+            return Optional.ofNullable(running.get(runId));
         } finally {
             lock.unlock();
         }
@@ -662,13 +653,7 @@ public final class Executor implements AutoCloseable {
 
     /** Whether this node is handing the run back (it stops, and the run resumes elsewhere). */
     private boolean handingBack(UUID runId) {
-        lock.lock();
-        try {
-            RunDriver driver = running.get(runId);
-            return driver != null && driver.handingBack();
-        } finally {
-            lock.unlock();
-        }
+        return driverOf(runId).map(RunDriver::handingBack).orElse(false);
     }
 
     /** Stops a run this node executes (a cancel asked here or on another node); no-op for others. */
@@ -678,15 +663,7 @@ public final class Executor implements AutoCloseable {
 
     /** Stops the run's driver, if this node executes it. */
     private void stop(UUID runId, RunDriver.StopReason reason) {
-        lock.lock();
-        try {
-            RunDriver driver = running.get(runId);
-            if (driver != null) {
-                driver.stop(reason);
-            }
-        } finally {
-            lock.unlock();
-        }
+        driverOf(runId).ifPresent(driver -> driver.stop(reason));
     }
 
     /** This node's lease lapsed and its runs were adopted elsewhere: stop them (their events are refused now). */
