@@ -83,4 +83,28 @@ class AllRunsStreamTest {
             }
         }
     }
+
+    @Test
+    void aDashboardIsToldWhenARunWaitsForADecisionAndWhenItGoesOn() {
+        try (TestServer server = TestServer.start(dir)) {
+            server.apply("""
+                    id: st-gated
+                    steps:
+                      - {id: gate, type: approval, message: "go?"}
+                      - {id: after, type: log, message: through}
+                    """);
+            try (WsClient all = WsClient.connect(http, server.wsUrl("/api/v2/stream"))) {
+                String runId = server.execute("st-gated", null);
+                all.awaitMessages("the run's wait", m -> of(all, runId).stream().anyMatch(e -> e.path("type").asText().equals("run_progress")
+                        && e.path("payload").path("status").asText().equals("waiting")), Duration.ofSeconds(20));
+                assertThat(server.post("/api/v2/workflows/runs/" + runId + "/steps/gate/approve", "").status()).isEqualTo(202);
+                all.awaitMessages("the run's end", m -> completed(all, List.of(runId)), Duration.ofSeconds(20));
+
+                assertThat(of(all, runId)).extracting(e -> e.path("type").asText() + " " + e.path("payload").path("stepId").asText()
+                        + " " + e.path("payload").path("status").asText()).containsExactly(
+                        "run_queued  ", "run_start  ", "run_progress gate waiting", "run_progress gate success",
+                        "run_progress after success", "run_complete  success");
+            }
+        }
+    }
 }
