@@ -88,6 +88,8 @@ public final class RunFold {
         public String error;
         /** As its last step_complete carried them, or null for none. */
         public JsonNode outputs;
+        /** An approval's decision, as its step_complete carried it; null for none. */
+        public JsonNode decision;
         /**
          * Only its status is known here: a batch's step that only a step_waiting touched (its
          * attempt, start and the rest are the stored ones).
@@ -142,6 +144,7 @@ public final class RunFold {
                 step.durationMs = null;
                 step.error = null;
                 step.outputs = null;
+                step.decision = null;
                 stepMoved(run);
             }
             case STEP_COMPLETE -> {
@@ -154,6 +157,8 @@ public final class RunFold {
                 step.error = optionalText(payload, "error");
                 JsonNode outputs = payload.get("outputs");
                 step.outputs = outputs == null || outputs.isNull() ? null : outputs;
+                JsonNode decision = payload.get("decision");
+                step.decision = decision == null || decision.isNull() ? null : decision;
                 stepMoved(run);
             }
             case STEP_WAITING -> {

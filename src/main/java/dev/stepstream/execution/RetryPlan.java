@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunFold;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.workflow.Step;
 import dev.stepstream.workflow.Workflow;
@@ -48,37 +49,35 @@ final class RetryPlan {
         if (from.equals(FROM_START)) {
             return Map.of();
         }
-        Map<String, JsonNode> ends = new HashMap<>();
+        // How each step ended is the one rule of run state's; what each step set, the log's alone.
+        RunFold.Run ended = RunFold.Run.queued(workflow.steps().stream().map(step -> Map.entry(step.id(), step.name())).toList());
         Map<String, List<Map.Entry<String, JsonNode>>> set = new HashMap<>();
         for (RunEvent event : log) {
-            if (event.type() == EventType.STEP_COMPLETE) {
-                ends.put(event.payload().path("stepId").asText(), event.payload());
-            } else if (event.type() == EventType.VARIABLE_CHANGE) {
+            RunFold.apply(ended, event);
+            if (event.type() == EventType.VARIABLE_CHANGE) {
                 JsonNode payload = event.payload();
                 JsonNode value = payload.path("changeType").asText().equals("delete") ? null : payload.get("newValue");
                 set.computeIfAbsent(payload.path("stepId").asText(), id -> new ArrayList<>())
                         .add(new AbstractMap.SimpleEntry<>(payload.path("varName").asText(), value));
             }
         }
-        List<Step> steps = workflow.steps();
         Set<String> excluded = from.equals(FROM_FAILED) ? Set.of() : rerunWith(workflow, from);
-        Map<String, Reused> reused = new LinkedHashMap<>();
+        Map<String, Reused> reused = new HashMap<>();
         for (Step step : topological(workflow)) {
-            JsonNode end = ends.get(step.id());
-            if (end == null || excluded.contains(step.id()) || !reusable(end)) {
+            RunFold.Step end = ended.steps.get(step.id());
+            if (excluded.contains(step.id()) || !reusable(end)) {
                 continue;
             }
             if (workflow.isGraph() && !step.needs().stream().allMatch(reused::containsKey)) {
                 continue;
             }
-            reused.put(step.id(), new Reused(StepStatus.fromWire(end.path("status").asText()), end.path("attempt").asInt(),
-                    end.path("duration").asLong(), end.hasNonNull("error") ? end.path("error").asText() : null,
-                    end.get("outputs") instanceof ObjectNode outputs ? outputs : null, end.get("decision"),
+            reused.put(step.id(), new Reused(end.status, end.attempt, end.durationMs == null ? 0 : end.durationMs, end.error,
+                    end.outputs instanceof ObjectNode outputs ? outputs : null, end.decision,
                     set.getOrDefault(step.id(), List.of())));
         }
         // In the workflow's order, which the list form runs them in.
         Map<String, Reused> ordered = new LinkedHashMap<>();
-        steps.forEach(step -> {
+        workflow.steps().forEach(step -> {
             if (reused.containsKey(step.id())) {
                 ordered.put(step.id(), reused.get(step.id()));
             }
@@ -86,10 +85,9 @@ final class RetryPlan {
         return ordered;
     }
 
-    /** Ended so that its result stands: success, or skipped by its own {@code when}. */
-    private static boolean reusable(JsonNode end) {
-        String status = end.path("status").asText();
-        return status.equals("success") || status.equals("skipped") && !end.hasNonNull("error");
+    /** Ended so that its result stands: success, or skipped by its own {@code when} (no need failed). */
+    private static boolean reusable(RunFold.Step end) {
+        return end != null && (end.status == StepStatus.SUCCESS || end.status == StepStatus.SKIPPED && end.error == null);
     }
 
     /** The steps a retry from {@code from} runs again whatever they did: it, and what comes after it or needs it. */
