@@ -34,11 +34,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "NAME=VALUE", description = "An input (repeatable).")
     List<String> inputs = new ArrayList<>();
 
-    @Option(names = "--follow", description = "Show the run live until it ends.")
-    boolean follow;
-
-    @Option(names = "--json", description = "With --follow: print the envelopes, one a line.")
-    boolean json;
+    @Mixin
+    FollowOptions follow;
 
     @Mixin
     ClientOptions options;
@@ -65,14 +62,7 @@ final class RunCommand implements Callable<Integer> {
             started.printError(spec.commandLine().getErr(), prefix);
             return Cli.FAILED;
         }
-        String runId = started.body().path("runId").asText();
-        if (!follow) {
-            spec.commandLine().getOut().println(runId);
-            return Cli.OK;
-        }
-        RunView view = new RunView(spec.commandLine().getOut(), Terminal.detect(), json, options.serverOption());
-        return new RunFollower(client, runId, view, spec.commandLine().getErr(), spec.qualifiedName(),
-                options.serverOption()).follow(0);
+        return follow.printOrFollow(started.body().path("runId").asText(), client, options);
     }
 
     /** The {@code --input NAME=VALUE} options by name; a later one for a name wins. */

@@ -1,0 +1,35 @@
+package dev.stepstream.cli;
+
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code --follow} and {@code --json} of the commands that start a run ({@code run},
+ * {@code retry}), and what they do with the run started: print its id, or follow it to its end.
+ */
+final class FollowOptions {
+    @Option(names = "--follow", description = "Show the run live until it ends.")
+    boolean follow;
+
+    @Option(names = "--json", description = "With --follow: print the envelopes, one a line.")
+    boolean json;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /**
+     * Prints {@code runId} on a line of its own and returns 0; with {@code --follow}, shows the
+     * run until it ends instead and returns 0 when it ended {@code success}, 1 otherwise
+     * ({@link RunFollower}).
+     */
+    int printOrFollow(String runId, ApiClient client, ClientOptions options) {
+        if (!follow) {
+            command.commandLine().getOut().println(runId);
+            return Cli.OK;
+        }
+        RunView view = new RunView(command.commandLine().getOut(), Terminal.detect(), json, options.serverOption());
+        return new RunFollower(client, runId, view, command.commandLine().getErr(), command.qualifiedName(),
+                options.serverOption()).follow(0);
+    }
+}
