@@ -175,7 +175,8 @@ class CliTest {
         String runId = java.util.UUID.randomUUID().toString();
         String nobody = "http://127.0.0.1:1";
         for (List<String> command : List.of(List.of("run", "w"), List.of("run", "w", "--follow"), List.of("follow", runId),
-                List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("approve", runId, "gate"),
+                List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("retry", runId),
+                List.of("retry", runId, "--follow"), List.of("approve", runId, "gate"),
                 List.of("reject", runId, "gate", "--comment", "no"), List.of("workflows", "apply", file.toString()))) {
             List<String> args = new java.util.ArrayList<>(command);
             args.addAll(List.of("--server", nobody));
@@ -323,6 +324,107 @@ class CliTest {
         Result longComment = cli("reject", runId, "gate", "--comment", "x".repeat(5000), "--server", server.url());
         assertThat(longComment.exitCode()).as("a 400: the command was given something bad").isEqualTo(2);
         assertThat(longComment.err().lines()).singleElement().asString().startsWith("stepstream reject: comment: at most ");
+    }
+
+    private static final String FLAKY = """
+            id: cli-flaky
+            steps:
+              - {id: prepare, type: set, vars: {version: "7"}}
+              - {id: deploy, type: script, run: "[ -f '%s' ]"}
+              - {id: after, type: log, message: "deployed ${vars.version}"}
+            """;
+
+    /** {@link #FLAKY} with its deploy step failing until {@code fixed} exists; returns the id of a run of it that failed. */
+    private static String flakyRunThatFailed(Path fixed) {
+        server.apply(FLAKY.formatted(fixed));
+        String runId = server.execute("cli-flaky", null);
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("failed");
+        return runId;
+    }
+
+    /** The ids of the steps whose step_complete in the run's log says {@code reused}. */
+    private static List<String> reusedSteps(String runId) {
+        return TestServer.payloads(server.awaitHistory(runId), "step_complete", p -> p).stream()
+                .filter(p -> p.path("reused").asBoolean()).map(p -> p.path("stepId").asText()).toList();
+    }
+
+    @Test
+    void retryPrintsTheNewRunsIdAndTheNewRunSaysWhichItRetries(@TempDir Path files) {
+        String failed = flakyRunThatFailed(files.resolve("fixed"));
+
+        Result retried = cli("retry", failed, "--server", server.url());
+
+        assertThat(retried.exitCode()).as(retried.err()).isZero();
+        assertThat(retried.err()).isEmpty();
+        String retryId = retried.out().strip();
+        assertThat(retried.out()).isEqualTo(retryId + System.lineSeparator());
+        assertThat(java.util.UUID.fromString(retryId).toString()).isEqualTo(retryId).isNotEqualTo(failed);
+        JsonNode retry = server.awaitEnd(retryId);
+        assertThat(retry.path("retryOf")).isEqualTo(Json.object().put("runId", failed).put("from", "failed"));
+        assertThat(retry.path("status").asText()).as("deploy fails again: nothing was fixed").isEqualTo("failed");
+        assertThat(reusedSteps(retryId)).containsExactly("prepare");
+        assertThat(server.run(failed).path("retries")).containsExactly(Json.MAPPER.getNodeFactory().textNode(retryId));
+    }
+
+    @Test
+    void retryFollowShowsTheNewRunWhichReusesWhatSucceededAndExits0(@TempDir Path files) throws Exception {
+        Path fixed = files.resolve("fixed");
+        String failed = flakyRunThatFailed(fixed);
+        Files.createFile(fixed);
+
+        Result followed = cli("retry", failed, "--follow", "--server", server.url());
+
+        assertThat(followed.exitCode()).as(followed.err()).isZero();
+        assertThat(followed.out()).contains("deployed 7", "▶ deploy", "run success in ").doesNotContain("▶ prepare");
+        String retryId = followed.out().lines().findFirst().orElseThrow().split(" ")[1];
+        assertThat(reusedSteps(retryId)).containsExactly("prepare");
+
+        Result fromStart = cli("retry", failed, "--from", "start", "--follow", "--server", server.url());
+        assertThat(fromStart.exitCode()).as(fromStart.err()).isZero();
+        assertThat(fromStart.out()).contains("▶ prepare", "deployed 7");
+        String fromStartId = fromStart.out().lines().findFirst().orElseThrow().split(" ")[1];
+        assertThat(server.run(fromStartId).path("retryOf").path("from").asText()).isEqualTo("start");
+        assertThat(reusedSteps(fromStartId)).isEmpty();
+    }
+
+    @Test
+    void retryFollowOfARetryThatFailsAgainExits1(@TempDir Path files) {
+        String failed = flakyRunThatFailed(files.resolve("fixed"));
+
+        Result followed = cli("retry", failed, "--follow", "--server", server.url());
+
+        assertThat(followed.exitCode()).isEqualTo(1);
+        assertThat(followed.out()).contains("✘ deploy failed in ", "run failed in ");
+    }
+
+    /** A retry the server refuses is exit 1 with one line saying why; a bad argument, a 400 included, is exit 2. */
+    @Test
+    void aRetryOfARunThatHasNotEndedIsRefusedAndABadFromIsAUsageError(@TempDir Path files) {
+        String waiting = deployWaitingAtTheGate();
+        Result going = cli("retry", waiting, "--server", server.url());
+        assertThat(going.exitCode()).isEqualTo(1);
+        assertThat(going.err().lines()).singleElement().asString()
+                .startsWith("stepstream retry: run " + waiting + " is waiting").contains("only a run that has ended is retried");
+        assertThat(going.out()).isEmpty();
+        assertThat(cli("cancel", waiting, "--server", server.url()).exitCode()).isZero();
+
+        String unknownRun = java.util.UUID.randomUUID().toString();
+        Result noRun = cli("retry", unknownRun, "--follow", "--server", server.url());
+        assertThat(noRun.exitCode()).isEqualTo(1);
+        assertThat(noRun.err().lines()).singleElement().asString().startsWith("stepstream retry: ").contains(unknownRun);
+        assertThat(noRun.out()).isEmpty();
+
+        String failed = flakyRunThatFailed(files.resolve("fixed"));
+        Result badFrom = cli("retry", failed, "--from", "nope", "--server", server.url());
+        assertThat(badFrom.exitCode()).isEqualTo(2);
+        assertThat(badFrom.err().lines()).singleElement().asString()
+                .startsWith("stepstream retry: from: expected failed, start or a step id of run " + failed).contains("\"nope\"");
+        assertThat(badFrom.out()).isEmpty();
+        assertThat(server.run(failed).path("retries")).as("nothing was started").isEmpty();
+
+        Result badId = cli("retry", "not-a-run", "--server", server.url());
+        assertThat(badId.exitCode()).isEqualTo(2);
+        assertThat(badId.err().lines()).singleElement().asString().contains("RUN_ID", "not-a-run");
     }
 
     /** picocli's own message for a map option reads "option option '--input'"; ours names the flag once. */
