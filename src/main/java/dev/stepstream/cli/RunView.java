@@ -2,8 +2,10 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -13,8 +15,10 @@ import java.util.Set;
  * graph), every line of a step says which step it is of, so that the lines of steps running
  * side by side stay readable; each event is one whole line. A step that waits for a decision
  * says so with its message, and under it the commands that take the decision; its end says
- * what was decided, by whom and why. With {@code json}, the envelopes exactly as the server sent
- * them, one per line. Used by one thread.
+ * what was decided, by whom and why. A step that a retry reuses (docs/workflows.md, "Retrying a
+ * run") did not run: it is one line that says so, with how it ended in the run retried, and its
+ * variable changes under it. With {@code json}, the envelopes exactly as the server sent them,
+ * one per line. Used by one thread.
  */
 final class RunView {
     private final PrintWriter out;
@@ -25,6 +29,14 @@ final class RunView {
     private final Set<String> running = new HashSet<>();
     /** The steps' names by id, from their step_start (step_waiting carries the id only). */
     private final Map<String, String> names = new HashMap<>();
+    /** The id of the run that this one retries, from its run_start; null if none, or if run_start was not shown. */
+    private String retryOf;
+    /**
+     * The lines of the variable changes of reused steps, by step id, until their step_complete. A
+     * reused step has no step_start, and its variable_changes come before its step_complete; held
+     * back, they are shown under its line as a step's variable changes are, not above it.
+     */
+    private final Map<String, List<String>> held = new HashMap<>();
     private boolean parallel;
 
     RunView(PrintWriter out, Terminal terminal, boolean json, String serverOption) {
@@ -51,9 +63,13 @@ final class RunView {
             running.remove(p.path("stepId").asText());
         }
         String step = parallel ? terminal.dim("[" + p.path("stepId").asText() + "] ") : "";
+        if (type.equals("run_start") && p.hasNonNull("retryOf")) {
+            retryOf = p.path("retryOf").path("runId").asText();
+        }
         String line = switch (type) {
             case "run_start" -> terminal.bold("run " + envelope.path("runId").asText() + " of "
-                    + p.path("workflowId").asText() + " (version " + p.path("workflowVersion").asText() + ") started");
+                    + p.path("workflowId").asText() + " (version " + p.path("workflowVersion").asText() + ") started"
+                    + (retryOf == null ? "" : ", retry of run " + retryOf + " from " + from(p.path("retryOf").path("from").asText())));
             case "step_start" -> "▶ " + p.path("stepName").asText()
                     + (p.path("attempt").asInt() > 1 ? terminal.dim(" (attempt " + p.path("attempt").asInt() + ")") : "");
             case "step_log" -> "  " + step + level(p.path("level").asText()) + " " + p.path("message").asText()
@@ -65,12 +81,14 @@ final class RunView {
                         default -> p.path("oldValue") + " → " + p.path("newValue");
                     };
             case "step_waiting" -> waiting(envelope.path("runId").asText(), p);
-            case "step_complete" -> status(p.path("status").asText()) + " " + p.path("stepName").asText()
-                    + terminal.dim(" " + p.path("status").asText() + " in " + Terminal.duration(p.path("duration").asLong()))
+            case "step_complete" -> (p.path("reused").asBoolean() ? reused(p)
+                    : status(p.path("status").asText()) + " " + p.path("stepName").asText()
+                    + terminal.dim(" " + p.path("status").asText() + " in " + Terminal.duration(p.path("duration").asLong())))
                     + (p.hasNonNull("decision") ? ": " + decision(p.path("decision"))
                     : p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "")
                     // An approval step's outputs are its decision, shown above.
-                    + (p.path("outputs").equals(p.path("decision")) ? "" : outputs(p.path("outputs")));
+                    + (p.path("outputs").equals(p.path("decision")) ? "" : outputs(p.path("outputs")))
+                    + heldLines(p.path("stepId").asText());
             case "run_resumed" -> terminal.bold("run resumed on " + p.path("node").asText())
                     + (p.path("restartedSteps").isEmpty() ? "" : terminal.dim(", starting again: "
                     + String.join(", ", p.path("restartedSteps").valueStream().map(JsonNode::asText).toList())));
@@ -79,8 +97,35 @@ final class RunView {
                     + (p.hasNonNull("error") ? ": " + p.path("error").asText() : "");
             default -> envelope.toString();
         };
+        if (type.equals("variable_change") && retryOf != null && !names.containsKey(p.path("stepId").asText())) {
+            // A step that has not started changes a variable: in a retry, a reused step restoring what it set.
+            held.computeIfAbsent(p.path("stepId").asText(), id -> new ArrayList<>()).add(line);
+            return;
+        }
         out.println(line);
         out.flush();
+    }
+
+    /**
+     * The head of a reused step's line: that it is reused, from which run (when its run_start was
+     * shown), and how it ended there. It ended {@code success}, or {@code skipped} by its {@code when}.
+     */
+    private String reused(JsonNode p) {
+        String status = p.path("status").asText();
+        return (status.equals("success") ? terminal.green("↺") : terminal.dim("↺")) + " " + p.path("stepName").asText()
+                + " reused" + (retryOf == null ? "" : " from run " + retryOf.substring(0, Math.min(8, retryOf.length())))
+                + terminal.dim(" (" + status + " in " + Terminal.duration(p.path("duration").asLong()) + ")");
+    }
+
+    /** The variable changes held back for the step, each on a line of its own; none once shown. */
+    private String heldLines(String stepId) {
+        List<String> lines = held.remove(stepId);
+        return lines == null ? "" : System.lineSeparator() + String.join(System.lineSeparator(), lines);
+    }
+
+    /** A retry's {@code from} in words: {@code failed}, {@code start}, or {@code step "deploy"}. */
+    private static String from(String from) {
+        return from.equals("failed") || from.equals("start") ? from : "step \"" + from + "\"";
     }
 
     /**

@@ -162,6 +162,53 @@ class FollowTest {
     }
 
     @Test
+    void aRetrySaysWhichRunItRetriesAndEachReusedStepIsOneLineWithItsVariablesUnderIt(@TempDir Path work) throws Exception {
+        Path fixed = work.resolve("fixed");
+        server.apply("""
+                id: follow-flaky
+                steps:
+                  - {id: prepare, name: Prepare, type: set, vars: {version: "7"}}
+                  - {id: deploy, type: script, run: "[ -f '%s' ]"}
+                  - {id: after, type: log, message: "deployed ${vars.version}"}
+                """.formatted(fixed));
+        String failed = server.execute("follow-flaky", null);
+        assertThat(server.awaitEnd(failed).path("status").asText()).isEqualTo("failed");
+        Files.createFile(fixed);
+
+        Result result = cli("retry", failed, "--follow", "--server", server.url());
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        String retryId = result.lines().getFirst().split(" ")[1];
+        assertThat(result.lines()).map(line -> line.replaceAll(" in [0-9.]+ (ms|s)(?=$|\\))", ""))
+                .containsExactly(
+                        "run " + retryId + " of follow-flaky (version 1) started, retry of run " + failed + " from failed",
+                        "↺ Prepare reused from run " + failed.substring(0, 8) + " (success)",
+                        "  vars.version: = \"7\"",
+                        "▶ deploy", "✔ deploy success",
+                        "▶ after", "  info  deployed 7", "✔ after success",
+                        "run success");
+
+        Result fromDeploy = cli("retry", failed, "--from", "deploy", "--follow", "--server", server.url());
+        assertThat(fromDeploy.exitCode()).as(fromDeploy.err()).isZero();
+        assertThat(fromDeploy.lines().getFirst()).endsWith(", retry of run " + failed + " from step \"deploy\"");
+
+        Result fromStart = cli("retry", failed, "--from", "start", "--follow", "--server", server.url());
+        assertThat(fromStart.exitCode()).as(fromStart.err()).isZero();
+        assertThat(fromStart.lines().getFirst()).endsWith(", retry of run " + failed + " from start");
+        assertThat(fromStart.out()).contains("▶ Prepare", "  vars.version: = \"7\"", "✔ Prepare success in ").doesNotContain("↺");
+
+        // Without its run_start the view cannot tell which run the step came from, nor hold its variables.
+        Result tail = cli("follow", retryId, "--after", "1", "--server", server.url());
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        assertThat(tail.lines().subList(0, 2)).map(line -> line.replaceAll(" in [0-9.]+ (ms|s)(?=$|\\))", ""))
+                .containsExactly("  vars.version: = \"7\"", "↺ Prepare reused (success)");
+
+        Result json = cli("follow", retryId, "--json", "--server", server.url());
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(parse(json.lines())).as("--json: the envelopes as they are").isEqualTo(server.awaitHistory(retryId));
+    }
+
+    @Test
     void stepsRunningAtOnceHaveEachLineTaggedWithItsStep(@TempDir Path meet) {
         // Each script waits until the other has started: they can only end by running at once.
         server.apply("""
