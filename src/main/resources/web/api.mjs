@@ -16,6 +16,22 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Why the server refused this token an action, for a 401 or 403 ApiError, in the page's words:
+ * `Your token may not retry: retrying needs the operator role, and yours is viewer. …`. `may` is
+ * the verb of the action (decide), `doing` what it does (approving or rejecting); `needs` the role
+ * to name when the server names none (a 401 names none).
+ */
+export function refusal(err, { may, doing, needs = 'operator' }) {
+  if (err.status === 403) {
+    return `Your token may not ${may}: ${doing} needs the ${err.details?.needs || needs} role`
+      + `${err.details?.role ? `, and yours is ${err.details.role}` : ''}. Someone whose token allows it can.`;
+  }
+  return token()
+    ? `Your token may not ${may}: the server did not accept it (expired or revoked?). Set another under Token.`
+    : `Your token may not ${may}: ${doing} needs a token with the ${needs} role. Set one under Token.`;
+}
+
 export async function api(path, { method = 'GET', body } = {}) {
   const headers = { Accept: 'application/json' };
   if (token()) headers.Authorization = `Bearer ${token()}`;

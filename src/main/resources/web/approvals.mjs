@@ -2,7 +2,7 @@
 // Approve / Reject (with an optional comment) posted with the page's token. The banner only asks:
 // a step leaves it when the run's stream brings the step's step_complete, never on the page's word,
 // so that what the page shows is what the run did.
-import { api, token } from './api.mjs';
+import { api, refusal } from './api.mjs';
 import { el } from './format.mjs';
 
 const MAX_COMMENT = 4096; // characters: the server refuses a longer comment (docs/api.md)
@@ -88,12 +88,7 @@ export class ApprovalBanner {
 
   /** The server refused this token a decision: say so once, for every step, and offer no buttons. */
   refuse(err) {
-    this.refusal.textContent = err.status === 403
-      ? `Your token may not decide: approving or rejecting needs the ${err.details?.needs || 'operator'} role`
-        + `${err.details?.role ? `, and yours is ${err.details.role}` : ''}. Someone whose token allows it can.`
-      : token()
-        ? 'Your token may not decide: the server did not accept it (expired or revoked?). Set another under Token.'
-        : 'Your token may not decide: deciding needs a token with the operator role. Set one under Token.';
+    this.refusal.textContent = refusal(err, { may: 'decide', doing: 'approving or rejecting' });
     this.refusal.hidden = false;
     for (const e of this.entries.values()) { e.form.hidden = true; e.note.textContent = ''; }
   }
