@@ -88,3 +88,26 @@ test("an approval step keeps its message while it waits and once decided, with t
   apply('step_start', { stepId: 'gate', stepName: 'Gate', attempt: 2 });
   assert.deepEqual([gate.waitingMessage, gate.decision], [null, null], 'a new attempt asks afresh');
 });
+
+// What the page adds for a retry: which steps it took over from the run it retries.
+test('a step a retry reuses is marked reused, and a step that starts again is not', () => {
+  const state = newRunState({ runId: 'r', workflowId: 'wf', createdAt: '2026-11-26T10:00:00.000Z', steps: [
+    { stepId: 'prepare', stepName: 'prepare', needs: [] },
+    { stepId: 'deploy', stepName: 'deploy', needs: [] },
+  ] });
+  const apply = (type, payload) => applyEvent(state, { type, payload, runId: 'r', seq: 1, time: '2026-11-26T10:00:01.000Z' });
+  const [prepare, deploy] = [state.steps.get('prepare'), state.steps.get('deploy')];
+  assert.deepEqual([prepare.reused, deploy.reused], [false, false], 'nothing is reused before the events say so');
+  apply('run_start', { retryOf: { runId: 'old', from: 'failed' } });
+  apply('variable_change', { stepId: 'prepare', varName: 'version', oldValue: null, newValue: '7', changeType: 'create' });
+  assert.equal(apply('step_complete', { stepId: 'prepare', stepName: 'prepare', status: 'success', duration: 4, attempt: 2,
+    outputs: { v: 1 }, reused: true }), true);
+  assert.deepEqual([prepare.status, prepare.attempt, prepare.duration, prepare.startedAt, prepare.outputs, prepare.reused],
+    ['success', 2, 4, null, { v: 1 }, true], 'as it ended in the run retried, never started here');
+  apply('step_start', { stepId: 'deploy', stepName: 'deploy', attempt: 1 });
+  apply('step_complete', { stepId: 'deploy', stepName: 'deploy', status: 'success', duration: 30, attempt: 1 });
+  assert.equal(deploy.reused, false, 'a step that ran is not reused');
+
+  apply('step_start', { stepId: 'prepare', stepName: 'prepare', attempt: 1 });
+  assert.deepEqual([prepare.status, prepare.reused], ['running', false], 'a step_start clears it');
+});

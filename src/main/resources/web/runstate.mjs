@@ -23,10 +23,12 @@ export function newRunState(detail) {
  * from its log line as soon as the child starts, so that the page can link to it while it runs.
  * `waitingMessage`: what an approval step asks (its step_waiting), kept once it is decided, so that
  * the question stays beside the answer; `decision`: its step_complete's `{approved, by, comment?}`.
+ * `reused`: its step_complete said `reused` (a retry took the step's result over from the run it
+ * retries, without running it: it has no step_start); a step_start clears it.
  */
 function newStep(stepId, stepName, needs) {
   return { stepId, stepName, needs: needs ?? [], status: 'pending', attempt: 0, startedAt: null, duration: null,
-    error: null, outputs: null, truncated: false, childRunId: null, waitingMessage: null, decision: null };
+    error: null, outputs: null, truncated: false, childRunId: null, waitingMessage: null, decision: null, reused: false };
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -45,7 +47,7 @@ export function applyEvent(state, e) {
       const s = step(state, p);
       // A new attempt of a workflow step starts a new child run.
       Object.assign(s, { status: 'running', attempt: p.attempt, startedAt: e.time, duration: null, error: null,
-        outputs: null, truncated: false, childRunId: null, waitingMessage: null, decision: null });
+        outputs: null, truncated: false, childRunId: null, waitingMessage: null, decision: null, reused: false });
       stepMoved(state);
       return true;
     }
@@ -66,7 +68,8 @@ export function applyEvent(state, e) {
     case 'step_complete': {
       const s = step(state, p);
       Object.assign(s, { status: p.status, attempt: p.attempt, duration: p.duration ?? null, error: p.error ?? null,
-        outputs: p.outputs ?? null, truncated: p.truncated === true, decision: p.decision ?? null });
+        outputs: p.outputs ?? null, truncated: p.truncated === true, decision: p.decision ?? null,
+        reused: p.reused === true });
       // A workflow step's outputs name its child run (docs/api.md), whether or not its log line came.
       if (RUN_ID.test(p.outputs?.runId)) s.childRunId = p.outputs.runId;
       stepMoved(state);
