@@ -2,7 +2,7 @@
 // workflow page and the run page both show. Pure node: no browser, no server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byLevel, isGraph, levels, needsText } from '../src/main/resources/web/graph.mjs';
+import { byLevel, isGraph, levels, needsText, reusedText } from '../src/main/resources/web/graph.mjs';
 
 const ids = (groups, id = (s) => s.id) => groups.map((g) => g.map(id));
 
@@ -48,4 +48,10 @@ test('the needs are worded as the pages show them', () => {
   assert.equal(needsText(['build', 'unit']), 'needs: build, unit');
   assert.equal(needsText([]), '');
   assert.equal(needsText(undefined), '');
+});
+
+test("a level's head says how many of its steps a retry reused, and when all were", () => {
+  assert.equal(reusedText([{ reused: false }, {}]), '');
+  assert.equal(reusedText([{ reused: true }, { reused: false }, { reused: true }]), '↺ 2 reused');
+  assert.equal(reusedText([{ reused: true }]), '↺ all reused');
 });

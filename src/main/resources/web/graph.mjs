@@ -49,3 +49,13 @@ export function byLevel(steps, id = (s) => s.id) {
 export function needsText(needs) {
   return needs?.length ? `needs: ${needs.join(', ')}` : '';
 }
+
+/**
+ * What a level's head says of its steps that a retry took over (`reused`, runstate.mjs):
+ * `↺ all reused`, `↺ 2 reused`, or '' for none.
+ */
+export function reusedText(group) {
+  const n = group.filter((s) => s.reused).length;
+  if (!n) return '';
+  return n === group.length ? '↺ all reused' : `↺ ${n} reused`;
+}

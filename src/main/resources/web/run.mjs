@@ -5,7 +5,7 @@ import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './forma
 import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
 import { newRunState, applyEvent } from './runstate.mjs';
-import { isGraph, byLevel, needsText } from './graph.mjs';
+import { isGraph, byLevel, needsText, reusedText } from './graph.mjs';
 import { ApprovalBanner } from './approvals.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
@@ -26,6 +26,7 @@ export async function showRun(main, runId, hooks) {
   const durationSlot = el('dd', { class: 'run-duration' });
   const errorSlot = el('p', { class: 'run-error', hidden: true });
   const cancelButton = el('button', { type: 'button', class: 'danger', text: 'Cancel run', onclick: cancel });
+  const retriedFrom = detail.retryOf ? `run ${detail.retryOf.runId.slice(0, 8)}` : 'the run this one retries';
   const header = el('section', { class: 'run-header', 'aria-label': 'Run' },
     el('div', { class: 'run-title' }, title, statusSlot, conn),
     el('dl', { class: 'facts' },
@@ -125,7 +126,7 @@ export async function showRun(main, runId, hooks) {
         el('li', { class: 'level', 'data-level': n },
           el('h3', { class: 'level-head' }, `Level ${n}`,
             el('span', { class: 'muted', text: ` · ${group.length} ${group.length === 1 ? 'step' : 'steps'}` }),
-            waitingIn(group)),
+            waitingIn(group), reusedIn(group)),
           el('ol', { class: 'level-steps' }, group.map(stepRow)))));
     } else {
       timeline.replaceChildren(...all.map(stepRow));
@@ -140,15 +141,27 @@ export async function showRun(main, runId, hooks) {
     return n ? el('span', { class: 'level-waiting status-waiting', text: ` · ${n} waiting` }) : null;
   }
 
+  /** A level's steps that a retry took over, said in its head (muted); null for none. */
+  function reusedIn(group) {
+    const text = reusedText(group);
+    return text ? el('span', { class: 'level-reused muted', text: ` · ${text}` }) : null;
+  }
+
   function stepRow(s) {
     const bar = el('span', { class: 'bar' });
     const dur = el('span', { class: 'step-dur' });
     const needs = graph ? needsText(s.needs) : '';
-    const li = el('li', { class: `step status-${s.status}`, 'data-step': s.stepId, 'data-status': s.status },
+    // A step a retry took over did not run here: muted, and marked reused where the attempt goes.
+    const li = el('li', { class: `step status-${s.status}${s.reused ? ' reused' : ''}`, 'data-step': s.stepId,
+      'data-status': s.status, 'data-reused': s.reused ? 'true' : null },
       el('span', { class: 'icon', 'aria-hidden': 'true', text: STATUS_ICON[s.status] || '?' }),
-      el('span', { class: 'step-name' }, s.stepName, el('span', { class: 'sr-only', text: `: ${s.status}` }),
+      el('span', { class: 'step-name' }, s.stepName,
+        el('span', { class: 'sr-only', text: `: ${s.status}${s.reused ? `, reused from ${retriedFrom}` : ''}` }),
         needs ? el('span', { class: 'step-needs muted', title: needs, text: needs }) : null),
-      el('span', { class: 'step-attempt muted', text: s.attempt > 1 ? `attempt ${s.attempt}` : '' }),
+      s.reused
+        ? el('span', { class: 'step-attempt' }, el('span', { class: 'step-reused', 'aria-hidden': 'true',
+          title: `Taken over from ${retriedFrom}${s.attempt > 1 ? ` (attempt ${s.attempt})` : ''}: not run again`, text: '↺ reused' }))
+        : el('span', { class: 'step-attempt muted', text: s.attempt > 1 ? `attempt ${s.attempt}` : '' }),
       dur,
       el('span', { class: 'track', 'aria-hidden': 'true' }, bar),
       // Why a step of a graph was skipped: a step it needs failed.
