@@ -27,7 +27,7 @@ async function route() {
   try {
     if ((m = path.match(/^\/runs\/([^/]+)$/))) {
       document.title = 'Run · stepstream';
-      leave = await showRun(main, decodeURIComponent(m[1]), hooks);
+      leave = await showRun(main, decodeURIComponent(m[1]), hooks, navigate);
     } else if ((m = path.match(/^\/workflows\/([^/]+)$/))) {
       document.title = `${decodeURIComponent(m[1])} · stepstream`;
       await showWorkflow(main, decodeURIComponent(m[1]), navigate);

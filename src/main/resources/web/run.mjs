@@ -7,10 +7,12 @@ import { LogList, LEVELS } from './loglist.mjs';
 import { newRunState, applyEvent } from './runstate.mjs';
 import { isGraph, byLevel, needsText, reusedText } from './graph.mjs';
 import { ApprovalBanner } from './approvals.mjs';
+import { RetryControl, lineage } from './retry.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
-export async function showRun(main, runId, hooks) {
+/** @param {(href: string) => void} navigate the app's navigation, to open the run a retry made */
+export async function showRun(main, runId, hooks, navigate) {
   const detail = await api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`);
   // Queued, its steps pending: the stream replays what happened to them (runstate.mjs's rule).
   const state = newRunState({ ...detail, runId });
@@ -26,6 +28,16 @@ export async function showRun(main, runId, hooks) {
   const durationSlot = el('dd', { class: 'run-duration' });
   const errorSlot = el('p', { class: 'run-error', hidden: true });
   const cancelButton = el('button', { type: 'button', class: 'danger', text: 'Cancel run', onclick: cancel });
+  // Links to the run this one retries and to the runs that retry it, as the detail says: read
+  // again when Retry was pressed and made no run here (someone else's retry shows then).
+  const lineageSlot = el('div', { class: 'lineage-slot' }, lineage(detail));
+  const retry = new RetryControl(runId, [...steps.keys()], {
+    onRetried: (reply) => navigate(`/runs/${encodeURIComponent(reply.runId)}`),
+    onNotRetried: async () => {
+      const again = await api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`).catch(() => null);
+      if (again) lineageSlot.replaceChildren(...[lineage(again)].filter(Boolean));
+    },
+  });
   const retriedFrom = detail.retryOf ? `run ${detail.retryOf.runId.slice(0, 8)}` : 'the run this one retries';
   const header = el('section', { class: 'run-header', 'aria-label': 'Run' },
     el('div', { class: 'run-title' }, title, statusSlot, conn),
@@ -33,7 +45,7 @@ export async function showRun(main, runId, hooks) {
       el('div', {}, el('dt', { text: 'Started' }), startedSlot),
       el('div', {}, el('dt', { text: 'Duration' }), durationSlot),
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId })))),
-    errorSlot, el('div', { class: 'actions' }, cancelButton));
+    lineageSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node));
   // A waiting run asks its reader first: the banner sits right under the header.
   const approvals = new ApprovalBanner(runId);
 
@@ -85,6 +97,7 @@ export async function showRun(main, runId, hooks) {
     statusSlot.replaceChildren(statusBadge(run.status));
     startedSlot.textContent = dateTime(run.startedAt);
     cancelButton.hidden = TERMINAL.has(run.status);
+    retry.update(TERMINAL.has(run.status));
     errorSlot.hidden = !run.error;
     errorSlot.textContent = run.error || '';
     tick();
