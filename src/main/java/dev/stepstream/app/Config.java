@@ -2,6 +2,7 @@ package dev.stepstream.app;
 
 import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.logging.LogSettings;
+import dev.stepstream.secrets.SecretsSettings;
 import dev.stepstream.security.SecuritySettings;
 import dev.stepstream.settings.ConfigException;
 import dev.stepstream.settings.Setting;
@@ -27,7 +28,7 @@ import java.util.stream.Stream;
 public record Config(String host, int port, StoreSettings store, Path workflowsDir, String redis,
                      boolean allowScripts, boolean insecure, int maxConcurrentRuns, int maxQueuedRuns,
                      StreamSettings streams, List<String> allowedOrigins, ClusterSettings cluster,
-                     SecuritySettings security, LogSettings observability) {
+                     SecuritySettings security, LogSettings observability, SecretsSettings secrets) {
 
     /** Where the embedded database lives (the store's setting). */
     public Path dataDir() {
@@ -43,58 +44,58 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, new StoreSettings(dataDir, null), dataDir.resolve("workflows"), null, true, false,
                 64, 10_000, StreamSettings.DEFAULTS, List.of(), ClusterSettings.defaults(), SecuritySettings.NONE,
-                LogSettings.DEFAULTS);
+                LogSettings.DEFAULTS, new SecretsSettings(null, dataDir.resolve("secrets.key")));
     }
 
     public Config withAllowScripts(boolean allow) {
-        return new Config(host, port, store, workflowsDir, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability);
+        return new Config(host, port, store, workflowsDir, redis, allow, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
     public Config withMaxConcurrentRuns(int max) {
-        return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability);
+        return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
     public Config withWorkflowsDir(Path dir) {
-        return new Config(host, port, store, dir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability);
+        return new Config(host, port, store, dir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
     public Config withAllowedOrigins(List<String> origins) {
         return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, origins, cluster, security, observability);
+                streams, origins, cluster, security, observability, secrets);
     }
 
     public Config withDb(String jdbcUrl) {
         return new Config(host, port, new StoreSettings(store.dataDir(), jdbcUrl), workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security, observability);
+                streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
     public Config withRedis(String url) {
         return new Config(host, port, store, workflowsDir, url, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security, observability);
+                streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
     public Config withCluster(ClusterSettings settings) {
         return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, settings, security, observability);
+                streams, allowedOrigins, settings, security, observability, secrets);
     }
 
     public Config withStreams(StreamSettings timings) {
-        return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster, security, observability);
+        return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, timings, allowedOrigins, cluster, security, observability, secrets);
     }
 
     public Config withSecurity(SecuritySettings settings) {
         return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, settings, observability);
+                streams, allowedOrigins, cluster, settings, observability, secrets);
     }
 
     public Config withObservability(LogSettings settings) {
         return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security, settings);
+                streams, allowedOrigins, cluster, security, settings, secrets);
     }
 
     public Config withHost(String newHost) {
         return new Config(newHost, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
-                streams, allowedOrigins, cluster, security, observability);
+                streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
     // --- the settings this package owns; the others are in their packages' settings records ---
@@ -130,6 +131,7 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
                     List.of(ALLOWED_ORIGINS),
                     ClusterSettings.ALL,
                     SecuritySettings.ALL,
+                    SecretsSettings.ALL,
                     LogSettings.ALL,
                     List.of(Settings.CONFIG))
             .<Setting<?>>flatMap(List::stream).toList();
@@ -159,7 +161,8 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
         }
         return new Config(host, settings.get(PORT), store, Path.of(settings.get(WORKFLOWS_DIR)), redis,
                 settings.get(ALLOW_SCRIPTS), insecure, settings.get(MAX_CONCURRENT_RUNS), settings.get(MAX_QUEUED_RUNS),
-                StreamSettings.from(settings), settings.get(ALLOWED_ORIGINS), cluster, security, LogSettings.from(settings));
+                StreamSettings.from(settings), settings.get(ALLOWED_ORIGINS), cluster, security, LogSettings.from(settings),
+                SecretsSettings.from(settings, store.dataDir()));
     }
 
     private static boolean isLoopback(String host, Settings settings) {

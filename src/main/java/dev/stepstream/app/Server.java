@@ -4,6 +4,7 @@ import dev.stepstream.api.AccessLog;
 import dev.stepstream.api.HttpApi;
 import dev.stepstream.api.OperationsApi;
 import dev.stepstream.api.Readiness;
+import dev.stepstream.api.SecretsApi;
 import dev.stepstream.broker.Broker;
 import dev.stepstream.broker.LocalBroker;
 import dev.stepstream.broker.PollingBroker;
@@ -14,6 +15,7 @@ import dev.stepstream.execution.Executor;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.logging.StepLogEcho;
 import dev.stepstream.metrics.Metrics;
+import dev.stepstream.secrets.Vault;
 import dev.stepstream.security.Security;
 import dev.stepstream.settings.ConfigException;
 import dev.stepstream.store.Store;
@@ -102,6 +104,13 @@ public final class Server implements AutoCloseable {
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Metrics metrics = new Metrics(version());
         Store store = Stores.open(config.db(), config.dataDir());
+        Vault vault;
+        try {
+            vault = Vault.open(store, config.secrets());
+        } catch (IllegalArgumentException e) {
+            store.close();
+            throw new ConfigException(e.getMessage());
+        }
         ClusterSettings cluster = config.cluster();
         // This node writes as the node it is: the store refuses its events for a run it no longer holds.
         EventLog eventLog = new EventLog(metrics.eventLog().timed(batch -> store.commit(cluster.nodeId(), batch)),
@@ -126,7 +135,7 @@ public final class Server implements AutoCloseable {
         WorkflowValidator validator = new WorkflowValidator(config.allowScripts(), httpTargets);
         Executor executor = new Executor(store, eventLog, httpClient, httpTargets, validator, config.maxConcurrentRuns(),
                 config.maxQueuedRuns(), RunListener.all(broker, metrics.runs()), cluster.nodeId(), cluster.lease(),
-                cluster.pollInterval(), config.db() == null, clock);
+                cluster.pollInterval(), config.db() == null, clock, vault::value);
         executor.peers(broker);
         broker.onNotices(executor::wake, executor::cancelHere, executor::decided);
         metrics.runs().executor(executor::runningCount, executor::queuedCount);
@@ -158,6 +167,7 @@ public final class Server implements AutoCloseable {
                 metrics.streams(), clock);
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
+        new SecretsApi(vault).mount(router);
         api.mount(router);
         // Last, so that the API's and the streams' routes (and the API's JSON 404) come first.
         new WebRoutes().mount(router);

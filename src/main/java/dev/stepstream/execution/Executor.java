@@ -132,6 +132,7 @@ public final class Executor implements AutoCloseable {
     private final NodeLease lease;
     private final boolean alone;
     private final Clock clock;
+    private final SecretSource secrets;
     private volatile Peers peers = Peers.NONE;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -154,7 +155,8 @@ public final class Executor implements AutoCloseable {
     public Executor(Store store, EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets,
                     WorkflowValidator validator, int maxConcurrentRuns,
                     int maxQueuedRuns, RunListener listener, String nodeId, Duration lease, Duration pollInterval,
-                    boolean alone, Clock clock) {
+                    boolean alone, Clock clock, SecretSource secrets) {
+        this.secrets = secrets;
         this.httpTargets = httpTargets;
         this.store = store;
         this.eventLog = eventLog;
@@ -385,7 +387,7 @@ public final class Executor implements AutoCloseable {
         }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
                 run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns, nodeId, resumed,
-                store::decisions, run.retry(), reuse);
+                store::decisions, run.retry(), reuse, secrets);
         lock.lock();
         try {
             if (closed) {

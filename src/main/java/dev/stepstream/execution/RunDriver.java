@@ -11,6 +11,7 @@ import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.execution.steps.StepActions;
 import dev.stepstream.json.Json;
+import dev.stepstream.secrets.Masker;
 import dev.stepstream.store.RunParent;
 import dev.stepstream.store.RunRetry;
 import dev.stepstream.time.Durations;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -94,6 +96,11 @@ final class RunDriver {
     /** The run as its log left it, when this driver resumes it; null for a run it starts. */
     private final RunFold.Run resumed;
     private final Decisions decisions;
+    /** The secrets' values, for the steps that read them; and what of them the run's events must not hold. */
+    private final SecretSource secrets;
+    private final Masker masker = new Masker();
+    /** The secrets each step reads, by step id: resolved as the step starts (by its own thread), read by its field renders. */
+    private final Map<String, Map<String, Object>> stepSecrets = new ConcurrentHashMap<>();
     /** What the run retries, or null; and the steps whose results it takes over from that run. */
     private final RunRetry retryOf;
     private final Map<String, RetryPlan.Reused> reuse;
@@ -138,7 +145,7 @@ final class RunDriver {
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
               EventLog eventLog, HttpClient http, HttpTargets httpTargets, RunListener listener,
               NodeLease lease, RunParent parent, Children children, String nodeId, RunFold.Run resumed,
-              Decisions decisions, RunRetry retryOf, Map<String, RetryPlan.Reused> reuse) {
+              Decisions decisions, RunRetry retryOf, Map<String, RetryPlan.Reused> reuse, SecretSource secrets) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -155,6 +162,7 @@ final class RunDriver {
         this.nodeId = nodeId;
         this.resumed = resumed;
         this.decisions = decisions;
+        this.secrets = secrets;
         this.retryOf = retryOf;
         this.reuse = reuse;
         if (resumed != null) {
@@ -620,7 +628,13 @@ final class RunDriver {
      */
     private StepOutcome runStep(Step step, int firstAttempt) {
         try {
-            if (step.when() != null && !Expressions.test(step.when(), scope())) {
+            readSecrets(step);
+        } catch (StepFailedException e) {
+            emitStepStart(step, firstAttempt);
+            return complete(step, StepStatus.FAILED, firstAttempt, 0, e.getMessage(), null);
+        }
+        try {
+            if (step.when() != null && !Expressions.test(step.when(), scope(step))) {
                 return complete(step, StepStatus.SKIPPED, 0, 0, null, null);
             }
         } catch (ExpressionException e) {
@@ -658,7 +672,7 @@ final class RunDriver {
         long since = Json.now().toEpochMilli();
         String message;
         try {
-            message = StepActions.text(Expressions.render(step.spec().get("message"), scope()));
+            message = StepActions.text(Expressions.render(step.spec().get("message"), scope(step)));
         } catch (ExpressionException e) {
             return complete(step, StepStatus.FAILED, attempt, 0, e.getMessage(), null);
         }
@@ -849,8 +863,9 @@ final class RunDriver {
     }
 
     /** A script's every line comes here: the envelope is written without a payload tree. */
-    private void emitLog(String stepId, LogLevel level, String message) {
+    private void emitLog(String stepId, LogLevel level, String raw) {
         Instant now = Json.now();
+        String message = masker.mask(raw); // the whole line, before it is cut: no part of a value escapes
         String cut = Limits.cutOrNull(message);
         emitLock.lock();
         try {
@@ -869,6 +884,7 @@ final class RunDriver {
     }
 
     private void emit(EventType type, ObjectNode payload, Instant time) {
+        masker.maskInPlace(payload);
         emitLock.lock();
         try {
             if (silenced()) {
@@ -881,9 +897,28 @@ final class RunDriver {
         }
     }
 
-    /** What expressions see: inputs, vars, run, and steps.<id>.status and .outputs. */
-    private Map<String, Object> scope() {
+    /**
+     * The values of the secrets the step reads, from now on masked in every event of the run.
+     * @throws StepFailedException naming a secret that does not exist
+     */
+    private void readSecrets(Step step) throws StepFailedException {
+        Set<String> names = Expressions.secretNames(step.spec());
+        if (names.isEmpty()) {
+            return;
+        }
+        Map<String, Object> values = new HashMap<>();
+        for (String name : names) {
+            String value = secrets.value(name).orElseThrow(() -> new StepFailedException("no secret \"" + name + "\" exists"));
+            masker.add(value);
+            values.put(name, value);
+        }
+        stepSecrets.put(step.id(), values);
+    }
+
+    /** What a step's expressions see: inputs, vars, run, steps.<id>.status and .outputs, and the secrets it reads. */
+    private Map<String, Object> scope(Step step) {
         Map<String, Object> scope = new HashMap<>();
+        scope.put("secrets", stepSecrets.getOrDefault(step.id(), Map.of()));
         scope.put("inputs", inputsJava);
         scope.put("run", Map.of("id", runId.toString(), "workflowId", workflow.id()));
         emitLock.lock();
@@ -893,10 +928,10 @@ final class RunDriver {
             scope.put("vars", vars);
             Map<String, Object> steps = new HashMap<>();
             stepStatuses.forEach((id, status) -> {
-                Map<String, Object> step = new HashMap<>();
-                step.put("status", status.wire());
-                step.put("outputs", outputs.containsKey(id) ? Expressions.toJava(outputs.get(id)) : Map.of());
-                steps.put(id, step);
+                Map<String, Object> seen = new HashMap<>();
+                seen.put("status", status.wire());
+                seen.put("outputs", outputs.containsKey(id) ? Expressions.toJava(outputs.get(id)) : Map.of());
+                steps.put(id, seen);
             });
             scope.put("steps", steps);
         } finally {
@@ -928,7 +963,7 @@ final class RunDriver {
         @Override
         public JsonNode field(String name) throws ExpressionException {
             JsonNode raw = step.spec().get(name);
-            return raw == null ? null : Expressions.render(raw, scope());
+            return raw == null ? null : Expressions.render(raw, scope(step));
         }
 
         @Override

@@ -48,6 +48,11 @@ final class AccessPolicy {
             new Rule("POST", "/api/v2/workflows/runs/:runId/steps/:stepId/approve", Access.OPERATOR),
             new Rule("POST", "/api/v2/workflows/runs/:runId/steps/:stepId/reject", Access.OPERATOR),
             new Rule("GET", "/api/v2/stream", Access.VIEWER),
+            // Secrets: values are never answered, but even their names are the admin's.
+            new Rule("GET", "/api/v2/secrets", Access.ADMIN),
+            new Rule("PUT", "/api/v2/secrets/:name", Access.ADMIN),
+            new Rule("DELETE", "/api/v2/secrets/:name", Access.ADMIN),
+            new Rule("POST", "/api/v2/secrets/rotate-key", Access.ADMIN),
             // Workflows.
             new Rule("GET", "/api/v2/workflows", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/:workflowId", Access.VIEWER),

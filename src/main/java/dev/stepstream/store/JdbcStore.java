@@ -18,6 +18,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -746,6 +747,117 @@ final class JdbcStore implements Store {
                     long at = row.getLong(1);
                     return row.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(at));
                 }
+            }
+        });
+    }
+
+    @Override
+    public List<StoredSecret> secrets() {
+        return db.read("read the secrets", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT name, key_id, ciphertext, updated_at FROM secrets ORDER BY name")) {
+                List<StoredSecret> secrets = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        secrets.add(secret(rows));
+                    }
+                }
+                return secrets;
+            }
+        });
+    }
+
+    @Override
+    public Optional<StoredSecret> findSecret(String name) {
+        return db.read("read secret " + name, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT name, key_id, ciphertext, updated_at FROM secrets WHERE name = ?")) {
+                select.setString(1, name);
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next() ? Optional.of(secret(row)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    private static StoredSecret secret(ResultSet row) throws SQLException {
+        return new StoredSecret(row.getString(1), row.getString(2), row.getBytes(3), Instant.ofEpochMilli(row.getLong(4)));
+    }
+
+    @Override
+    public boolean putSecret(StoredSecret secret) {
+        return db.write("store secret " + secret.name(), connection -> {
+            boolean existed;
+            try (PreparedStatement select = connection.prepareStatement("SELECT 1 FROM secrets WHERE name = ?")) {
+                select.setString(1, secret.name());
+                try (ResultSet row = select.executeQuery()) {
+                    existed = row.next();
+                }
+            }
+            try (PreparedStatement upsert = connection.prepareStatement("""
+                    INSERT INTO secrets (name, key_id, ciphertext, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE
+                       SET key_id = excluded.key_id, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at""")) {
+                upsert.setString(1, secret.name());
+                upsert.setString(2, secret.keyId());
+                upsert.setBytes(3, secret.ciphertext());
+                upsert.setLong(4, secret.updatedAt().toEpochMilli());
+                upsert.executeUpdate();
+            }
+            return !existed;
+        });
+    }
+
+    @Override
+    public boolean replaceSecret(StoredSecret expected, String keyId, byte[] ciphertext) {
+        return db.write("re-encrypt secret " + expected.name(), connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE secrets SET key_id = ?, ciphertext = ?"
+                    + " WHERE name = ? AND key_id = ? AND ciphertext = ?")) {
+                update.setString(1, keyId);
+                update.setBytes(2, ciphertext);
+                update.setString(3, expected.name());
+                update.setString(4, expected.keyId());
+                update.setBytes(5, expected.ciphertext());
+                return update.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public boolean deleteSecret(String name) {
+        return db.write("delete secret " + name, connection -> {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM secrets WHERE name = ?")) {
+                delete.setString(1, name);
+                return delete.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public Map<String, byte[]> secretKeys() {
+        return db.read("read the secret keys", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT key_id, wrapped FROM secret_keys ORDER BY created_at, key_id")) {
+                Map<String, byte[]> keys = new LinkedHashMap<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        keys.put(rows.getString(1), rows.getBytes(2));
+                    }
+                }
+                return keys;
+            }
+        });
+    }
+
+    @Override
+    public boolean addSecretKey(String keyId, byte[] wrapped, Instant createdAt) {
+        return db.write("add secret key " + keyId, connection -> {
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO secret_keys (key_id, wrapped, created_at)"
+                    + " VALUES (?, ?, ?) ON CONFLICT (key_id) DO NOTHING")) {
+                insert.setString(1, keyId);
+                insert.setBytes(2, wrapped);
+                insert.setLong(3, createdAt.toEpochMilli());
+                return insert.executeUpdate() > 0;
             }
         });
     }

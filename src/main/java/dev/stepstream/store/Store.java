@@ -193,6 +193,31 @@ public interface Store extends AutoCloseable {
     /** The earliest time a waiting run that no node holds is to be claimed, if any is. */
     Optional<Instant> nextWake();
 
+    // --- secrets (docs/security.md "Secrets"): ciphertexts and wrapped keys only ---------------
+
+    /** Every secret, by name. */
+    List<StoredSecret> secrets();
+
+    Optional<StoredSecret> findSecret(String name);
+
+    /** Creates or replaces a secret; true when it was created. */
+    boolean putSecret(StoredSecret secret);
+
+    /**
+     * Replaces a secret's ciphertext only if it is still {@code expected} (a rotation's
+     * re-encryption loses to a put that came meanwhile); true when replaced.
+     */
+    boolean replaceSecret(StoredSecret expected, String keyId, byte[] ciphertext);
+
+    /** @return false when there was no such secret */
+    boolean deleteSecret(String name);
+
+    /** The data keys, wrapped by the master key, by id, oldest first. */
+    Map<String, byte[]> secretKeys();
+
+    /** Adds a data key; false when one of that id exists. */
+    boolean addSecretKey(String keyId, byte[] wrapped, Instant createdAt);
+
     /** @throws StoreException when the store does not answer; used by {@code /readyz} */
     void ping();
 

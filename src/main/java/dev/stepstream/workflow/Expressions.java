@@ -12,8 +12,10 @@ import java.util.Base64;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code ${…}} expressions in workflow string values (docs/workflows.md, "Expressions").
@@ -192,6 +194,30 @@ public final class Expressions {
             }
         }
         return references;
+    }
+
+    /**
+     * The names of the secrets a step's fields read ({@code ${secrets.NAME}}), in the order
+     * they appear: what a run's driver resolves (and masks) before the step runs.
+     */
+    public static Set<String> secretNames(JsonNode spec) {
+        Set<String> names = new LinkedHashSet<>();
+        collectSecrets(spec, spec.isObject() && spec.has("when") ? spec.get("when") : null, names);
+        return names;
+    }
+
+    private static void collectSecrets(JsonNode node, JsonNode when, Set<String> names) {
+        if (node.isTextual()) {
+            String text = node.textValue();
+            boolean raw = node == when && !Template.mayContainExpressions(text);
+            for (Reference reference : references(text, raw)) {
+                if (reference.path().size() >= 2 && reference.path().get(0).equals("secrets")) {
+                    names.add(reference.path().get(1));
+                }
+            }
+        } else if (node.isContainerNode()) {
+            node.forEach(child -> collectSecrets(child, when, names));
+        }
     }
 
     /**

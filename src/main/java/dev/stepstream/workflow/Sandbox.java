@@ -43,7 +43,7 @@ import org.apache.commons.logging.impl.NoOpLog;
  * The engine and its parse cache are thread-safe; each evaluation gets its own context.
  */
 final class Sandbox {
-    static final Set<String> ROOTS = Set.of("inputs", "vars", "run", "steps");
+    static final Set<String> ROOTS = Set.of("inputs", "vars", "run", "steps", "secrets");
     static final int MAX_LENGTH = 4096;
     static final int MAX_NESTING = 32;
     /** Characters a regular expression may examine in one match, so that {@code =~} cannot hang. */
@@ -128,7 +128,7 @@ final class Sandbox {
             for (List<String> path : variables(expression)) {
                 if (!ROOTS.contains(path.get(0))) {
                     problems.add(named(source) + " uses unknown variable \"" + path.get(0)
-                            + "\" (expressions see inputs, vars, run and steps)");
+                            + "\" (expressions see inputs, vars, run, steps and secrets)");
                 }
             }
             return problems;

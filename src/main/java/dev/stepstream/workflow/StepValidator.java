@@ -45,6 +45,8 @@ final class StepValidator {
     private static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
     private static final List<String> RETRY_FIELDS = List.of("attempts", "delay");
     private static final List<String> RUN_FIELDS = List.of("id", "workflowId");
+    /** A secret's name, as docs/security.md says (the secrets package checks it when one is set). */
+    private static final Pattern SECRET_NAME = Pattern.compile("[A-Z_][A-Z0-9_]{0,63}");
     private static final String DURATION_HINT = "expected a duration like 250ms, 2s or 1m, got ";
 
     private final boolean allowScripts;
@@ -54,6 +56,8 @@ final class StepValidator {
     /** Step id to its index, first occurrence; for duplicates and for references to steps. */
     private final Map<String, Integer> ids = new HashMap<>();
     private final List<Located> references = new ArrayList<>();
+    /** Each step's type (null when not valid), by step index; for the references' checks. */
+    private final List<StepKind> kinds = new ArrayList<>();
     /** Each step's needs as written (valid ids only), by step index; for the graph's checks. */
     private final List<List<String>> needs = new ArrayList<>();
     /** The index of the step being checked: where a reference found now is. */
@@ -101,6 +105,7 @@ final class StepValidator {
         if (!node.isObject()) {
             problems.add(path, "expected a mapping, got " + Problems.kind(node));
             needs.add(List.of());
+            kinds.add(null);
             return null;
         }
         ObjectNode spec = (ObjectNode) node;
@@ -109,6 +114,7 @@ final class StepValidator {
         needs.add(stepNeeds);
         String name = text(spec, "name", path, false);
         StepKind kind = kind(spec.get("type"), Problems.field(path, "type"));
+        kinds.add(kind);
         if (kind != null) {
             List<String> known = new ArrayList<>(COMMON);
             known.addAll(FIELDS.get(kind));
@@ -563,6 +569,15 @@ final class StepValidator {
                         problems.add(located.path(), expression + " reads the outputs of step \"" + name + "\", which "
                                 + (read == located.stepIndex() ? "is this step itself"
                                 : graph ? "this step does not need (add it to needs)" : "runs after this one"));
+                    }
+                }
+                case "secrets" -> {
+                    if (!SECRET_NAME.matcher(name).matches()) {
+                        problems.add(located.path(), expression + " reads secret \"" + name + "\": a secret's name is upper-case"
+                                + " letters, digits and _, not first a digit");
+                    } else if (located.path().matches("steps\\[\\d+]\\.inputs(\\..*)?") && kinds.get(located.stepIndex()) == StepKind.WORKFLOW) {
+                        problems.add(located.path(), expression + ": a secret is not passed to another workflow's run"
+                                + " (its inputs are stored as they are); read ${secrets." + name + "} in that workflow's steps");
                     }
                 }
                 case "run" -> {

@@ -200,7 +200,7 @@ class ExpressionsTest {
     void checkReportsEveryBrokenExpressionByName() {
         assertThat(Expressions.check("${inputs.who +} and ${vars.n * 2} and ${foo.bar}")).containsExactly(
                 "expression \"inputs.who +\" does not parse: unexpected \"+\" at column 12",
-                "expression \"foo.bar\" uses unknown variable \"foo\" (expressions see inputs, vars, run and steps)");
+                "expression \"foo.bar\" uses unknown variable \"foo\" (expressions see inputs, vars, run, steps and secrets)");
         assertThat(Expressions.check("Hello ${inputs.who")).containsExactly(
                 "expression \"${inputs.who\" is not closed with \"}\"");
         assertThat(Expressions.check("${vars.ok} then ${ }")).containsExactly("expression \"${ }\" is empty");

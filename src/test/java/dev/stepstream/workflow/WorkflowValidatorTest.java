@@ -250,7 +250,7 @@ class WorkflowValidatorTest {
                 "steps[0].vars.list[1]: expression \"x = 1\" is not allowed: assignments are not supported",
                 "steps[1].url: expression \"inputs.who.getClass()\" is not allowed: method calls are not supported",
                 "steps[1].headers.A: expression \"${\" is not closed with \"}\"",
-                "steps[1].body.deep[0].k: expression \"foo\" uses unknown variable \"foo\" (expressions see inputs, vars, run and steps)",
+                "steps[1].body.deep[0].k: expression \"foo\" uses unknown variable \"foo\" (expressions see inputs, vars, run, steps and secrets)",
                 "steps[2].when: expression \"vars.n >\" does not parse: unexpected \">\" at column 8");
     }
 

@@ -42,8 +42,12 @@ import java.util.Map;
  * interrupt (cancel, timeout) kills the whole process tree.
  */
 final class ScriptStep implements StepAction {
-    /** Lines longer than this are cut by the log (16 KiB); the reader keeps one byte more so it knows. */
-    private static final int MAX_LINE_BYTES = 16 * 1024 + 1;
+    /**
+     * Lines longer than 16 KiB are cut by the log, after secrets are masked in them. The reader
+     * keeps a secret's longest value (64 KiB) more, so that a value that starts within the first
+     * 16 KiB is whole when it is masked, and one byte more still so the log knows to cut.
+     */
+    private static final int MAX_LINE_BYTES = 16 * 1024 + 64 * 1024 + 1;
 
     @Override
     public StepResult run(StepContext ctx) throws Exception {

@@ -1,0 +1,213 @@
+package dev.stepstream.secrets;
+
+import static dev.stepstream.testing.TestServer.payloads;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.WsClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Secrets (docs/security.md, "Secrets"): stored encrypted, never answered, read by steps as
+ * {@code ${secrets.NAME}}, and masked in every form before an event is stored, so that no byte
+ * the server produces holds a value.
+ */
+@Timeout(90)
+class SecretsTest {
+    /** A value whose JSON, URL and base64 forms all differ from it. */
+    private static final String VALUE = "pa\"ss\\w0rd with/odd+chars=ü";
+
+    private static List<String> forms(String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        return List.of(value, value.replace("\\", "\\\\").replace("\"", "\\\""), URLEncoder.encode(value, StandardCharsets.UTF_8),
+                URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"), Base64.getEncoder().encodeToString(bytes),
+                Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+    }
+
+    private static TestServer.Response setSecret(TestServer server, String name, String value) {
+        return server.putJson("/api/v2/secrets/" + name, "{\"value\": " + com.fasterxml.jackson.databind.node.TextNode.valueOf(value) + "}");
+    }
+
+    @Test
+    void secretsAreSetListedAndDeletedButTheirValuesNeverAnswered(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            TestServer.Response created = setSecret(server, "API_TOKEN", VALUE);
+            assertThat(created.status()).as(created.text()).isEqualTo(201);
+            assertThat(setSecret(server, "API_TOKEN", VALUE + "2").status()).isEqualTo(200);
+            TestServer.Response list = server.get("/api/v2/secrets");
+            assertThat(list.body().path("secrets")).extracting(s -> s.path("name").asText()).containsExactly("API_TOKEN");
+            assertThat(list.body().path("secrets").get(0).has("updatedAt")).isTrue();
+            for (String form : forms(VALUE)) {
+                assertThat(list.text() + created.text()).doesNotContain(form);
+            }
+
+            TestServer.Response shortValue = setSecret(server, "SHORT", "abc");
+            assertThat(shortValue.status()).isEqualTo(400);
+            assertThat(shortValue.text()).contains("value: at least 4 characters");
+            TestServer.Response badName = setSecret(server, "lower", VALUE);
+            assertThat(badName.status()).isEqualTo(400);
+            assertThat(badName.text()).contains("name: expected upper-case letters");
+            assertThat(server.putJson("/api/v2/secrets/OTHER", "{\"value\": \"long enough\", \"extra\": 1}").text())
+                    .contains("extra: unknown field");
+
+            assertThat(server.delete("/api/v2/secrets/API_TOKEN").status()).isEqualTo(204);
+            TestServer.Response again = server.delete("/api/v2/secrets/API_TOKEN");
+            assertThat(again.status()).isEqualTo(404);
+            assertThat(again.body().path("error").path("code").asText()).isEqualTo("secret_not_found");
+            assertThat(server.get("/api/v2/secrets").body().path("secrets")).isEmpty();
+        }
+    }
+
+    @Test
+    void aSecretIsMaskedInEveryFormWhateverTheStepsDoWithItAndNoByteTheServerKeepsHoldsIt(@TempDir Path data) throws Exception {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
+            server.apply("""
+                    id: leaky
+                    steps:
+                      - {id: said, type: log, message: "the token is ${secrets.TOKEN}"}
+                      - id: printed
+                        type: script
+                        env: {T: "${secrets.TOKEN}"}
+                        run: |
+                          printf 'raw: %s\\n' "$T"
+                          printf 'in pieces: %s' "$(printf '%s' "$T" | cut -c1-5)"; printf '%s\\n' "$(printf '%s' "$T" | cut -c6-)"
+                          printf '%s' "$T" | base64 -w0; echo
+                          echo "token=$T" >> "$STEPSTREAM_OUTPUT"
+                          printf '%s\\n' "$T" >&2
+                          printf 'long:%16370s%s and more\\n' '' "$T"
+                      - {id: kept, type: set, vars: {tok: "${secrets.TOKEN}", nested: {deep: ["${secrets.TOKEN}"]}}}
+                      - {id: echoed, type: log, message: "from a variable: ${vars.tok}"}
+                      - {id: failed, type: fail, message: "gave up with ${secrets.TOKEN}"}
+                    """);
+            String runId = server.execute("leaky", null);
+            HttpClient http = HttpClient.newHttpClient();
+            List<String> frames = new ArrayList<>();
+            try (WsClient live = WsClient.connect(http, server.streamUrl(runId, ""))) {
+                JsonNode run = server.awaitEnd(runId);
+                live.awaitClose(Duration.ofSeconds(20));
+                frames.addAll(live.messages().stream().map(WsClient.Message::text).toList());
+                assertThat(run.path("status").asText()).isEqualTo("failed");
+            }
+            List<JsonNode> events = server.awaitHistory(runId);
+
+            assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains(
+                    "the token is ***", "raw: ***", "in pieces: ***", "***", "from a variable: ***");
+            String cut = payloads(events, "step_log", p -> p.path("message").asText()).stream()
+                    .filter(m -> m.startsWith("long:")).findFirst().orElseThrow();
+            assertThat(cut).as("a value across the 16 KiB cut is masked before it").contains("***").doesNotContain("pa");
+            assertThat(server.run(runId).path("variables").path("tok").asText()).isEqualTo("***");
+            assertThat(server.run(runId).path("error").asText()).contains("gave up with ***");
+            JsonNode printed = payloads(events, "step_complete", p -> p).stream()
+                    .filter(p -> p.path("stepId").asText().equals("printed")).findFirst().orElseThrow();
+            assertThat(printed.path("outputs").path("token").asText()).isEqualTo("***");
+
+            // Every byte the server produced: its answers, the stream, and the files of its data dir.
+            List<String> produced = new ArrayList<>(frames);
+            produced.add(server.get("/api/v2/workflows/runs/" + runId).text());
+            produced.add(server.get("/api/v2/workflows/runs/" + runId + "/events").text());
+            produced.add(server.get("/api/v2/workflows/runs").text());
+            produced.add(server.get("/api/v2/secrets").text());
+            produced.add(server.get("/metrics").text());
+            for (String form : forms(VALUE)) {
+                assertThat(produced).as("no answer or frame holds the value as %s", form).noneMatch(text -> text.contains(form));
+            }
+            server.close();
+            for (byte[] file : filesUnder(data)) {
+                for (String form : forms(VALUE)) {
+                    assertThat(indexOf(file, form.getBytes(StandardCharsets.UTF_8))).as("a stored file holds %s", form).isEqualTo(-1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aStepThatReadsASecretThatDoesNotExistFailsNamingIt(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply("""
+                    id: missing
+                    steps:
+                      - {id: use, type: log, message: "${secrets.NOPE}"}
+                    """);
+            JsonNode run = server.awaitEnd(server.execute("missing", null));
+            assertThat(run.path("status").asText()).isEqualTo("failed");
+            assertThat(run.path("error").asText()).isEqualTo("step \"use\" failed: no secret \"NOPE\" exists");
+        }
+    }
+
+    @Test
+    void secretsAreNotPassedToAChildRunsInputsAndTheirNamesAreChecked(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            TestServer.Response child = server.putYaml("/api/v2/workflows/parent", """
+                    id: parent
+                    steps:
+                      - {id: call, type: workflow, workflow: other, inputs: {token: "${secrets.TOKEN}"}}
+                      - {id: odd, type: log, message: "${secrets.lower}"}
+                    """);
+            assertThat(child.status()).isEqualTo(422);
+            assertThat(child.text()).contains("steps[0].inputs.token", "a secret is not passed to another workflow's run",
+                    "steps[1].message", "a secret's name is upper-case");
+        }
+    }
+
+    @Test
+    void aRotationSealsEverySecretAgainAndRunsGoOnReadingThem(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            setSecret(server, "ONE", "first value");
+            setSecret(server, "TWO", "second value");
+            TestServer.Response rotated = server.post("/api/v2/secrets/rotate-key", "");
+            assertThat(rotated.status()).as(rotated.text()).isEqualTo(200);
+            assertThat(rotated.body().path("resealed").asInt()).isEqualTo(2);
+            server.apply("""
+                    id: reader
+                    steps:
+                      - {id: read, type: set, vars: {both: "${secrets.ONE} ${secrets.TWO}"}}
+                      - {id: said, type: log, message: "${vars.both}"}
+                    """);
+            JsonNode run = server.awaitEnd(server.execute("reader", null));
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(run.path("runId").asText()), "step_log", p -> p.path("message").asText()))
+                    .containsExactly("*** ***");
+        }
+    }
+
+    private static List<byte[]> filesUnder(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).map(file -> {
+                try {
+                    return Files.readAllBytes(file);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
