@@ -4,6 +4,9 @@ import static dev.stepstream.testing.TestServer.payloads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Postgres;
+import dev.stepstream.testing.Redis;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.io.IOException;
@@ -73,67 +76,132 @@ class SecretsTest {
         }
     }
 
+    /** Steps that do all they can to print the secret TOKEN: what a careless or hostile workflow would. */
+    private static final String LEAKY = """
+            id: leaky
+            steps:
+              - {id: said, type: log, message: "the token is ${secrets.TOKEN}"}
+              - id: printed
+                type: script
+                env: {T: "${secrets.TOKEN}"}
+                run: |
+                  printf 'raw: %s\\n' "$T"
+                  printf 'in pieces: %s' "$(printf '%s' "$T" | cut -c1-5)"; printf '%s\\n' "$(printf '%s' "$T" | cut -c6-)"
+                  printf '%s' "$T" | base64 -w0; echo
+                  echo "token=$T" >> "$STEPSTREAM_OUTPUT"
+                  printf '%s\\n' "$T" >&2
+                  printf 'long:%16370s%s and more\\n' '' "$T"
+              - {id: kept, type: set, vars: {tok: "${secrets.TOKEN}", nested: {deep: ["${secrets.TOKEN}"]}}}
+              - {id: echoed, type: log, message: "from a variable: ${vars.tok}"}
+              - {id: failed, type: fail, message: "gave up with ${secrets.TOKEN}"}
+            """;
+
+    /** Runs LEAKY with TOKEN set, checks what it emitted is masked, and returns every answer and frame the server gave. */
+    private static List<String> runLeaky(TestServer server) {
+        assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
+        server.apply(LEAKY);
+        String runId = server.execute("leaky", null);
+        List<String> produced = new ArrayList<>();
+        try (WsClient live = WsClient.connect(HttpClient.newHttpClient(), server.streamUrl(runId, ""))) {
+            JsonNode run = server.awaitEnd(runId);
+            live.awaitClose(Duration.ofSeconds(20));
+            produced.addAll(live.messages().stream().map(WsClient.Message::text).toList());
+            assertThat(run.path("status").asText()).isEqualTo("failed");
+        }
+        List<JsonNode> events = server.awaitHistory(runId);
+
+        assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains(
+                "the token is ***", "raw: ***", "in pieces: ***", "***", "from a variable: ***");
+        String cut = payloads(events, "step_log", p -> p.path("message").asText()).stream()
+                .filter(m -> m.startsWith("long:")).findFirst().orElseThrow();
+        assertThat(cut).as("a value across the 16 KiB cut is masked before it").contains("***").doesNotContain("pa");
+        assertThat(server.run(runId).path("variables").path("tok").asText()).isEqualTo("***");
+        assertThat(server.run(runId).path("error").asText()).contains("gave up with ***");
+        JsonNode printed = payloads(events, "step_complete", p -> p).stream()
+                .filter(p -> p.path("stepId").asText().equals("printed")).findFirst().orElseThrow();
+        assertThat(printed.path("outputs").path("token").asText()).isEqualTo("***");
+
+        produced.add(server.get("/api/v2/workflows/runs/" + runId).text());
+        produced.add(server.get("/api/v2/workflows/runs/" + runId + "/events").text());
+        produced.add(server.get("/api/v2/workflows/runs").text());
+        produced.add(server.get("/api/v2/secrets").text());
+        produced.add(server.get("/metrics").text());
+        return produced;
+    }
+
+    private static void assertNoForm(String what, byte[] bytes) {
+        for (String form : forms(VALUE)) {
+            assertThat(indexOf(bytes, form.getBytes(StandardCharsets.UTF_8))).as("%s holds the value as %s", what, form).isEqualTo(-1);
+        }
+    }
+
     @Test
     void aSecretIsMaskedInEveryFormWhateverTheStepsDoWithItAndNoByteTheServerKeepsHoldsIt(@TempDir Path data) throws Exception {
         try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
-            assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
-            server.apply("""
-                    id: leaky
-                    steps:
-                      - {id: said, type: log, message: "the token is ${secrets.TOKEN}"}
-                      - id: printed
-                        type: script
-                        env: {T: "${secrets.TOKEN}"}
-                        run: |
-                          printf 'raw: %s\\n' "$T"
-                          printf 'in pieces: %s' "$(printf '%s' "$T" | cut -c1-5)"; printf '%s\\n' "$(printf '%s' "$T" | cut -c6-)"
-                          printf '%s' "$T" | base64 -w0; echo
-                          echo "token=$T" >> "$STEPSTREAM_OUTPUT"
-                          printf '%s\\n' "$T" >&2
-                          printf 'long:%16370s%s and more\\n' '' "$T"
-                      - {id: kept, type: set, vars: {tok: "${secrets.TOKEN}", nested: {deep: ["${secrets.TOKEN}"]}}}
-                      - {id: echoed, type: log, message: "from a variable: ${vars.tok}"}
-                      - {id: failed, type: fail, message: "gave up with ${secrets.TOKEN}"}
-                    """);
-            String runId = server.execute("leaky", null);
-            HttpClient http = HttpClient.newHttpClient();
-            List<String> frames = new ArrayList<>();
-            try (WsClient live = WsClient.connect(http, server.streamUrl(runId, ""))) {
-                JsonNode run = server.awaitEnd(runId);
-                live.awaitClose(Duration.ofSeconds(20));
-                frames.addAll(live.messages().stream().map(WsClient.Message::text).toList());
-                assertThat(run.path("status").asText()).isEqualTo("failed");
+            for (String answer : runLeaky(server)) {
+                assertNoForm("an answer or frame", answer.getBytes(StandardCharsets.UTF_8));
             }
-            List<JsonNode> events = server.awaitHistory(runId);
+        }
+        for (byte[] file : filesUnder(data)) {
+            assertNoForm("a file of the data dir", file);
+        }
+    }
 
-            assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains(
-                    "the token is ***", "raw: ***", "in pieces: ***", "***", "from a variable: ***");
-            String cut = payloads(events, "step_log", p -> p.path("message").asText()).stream()
-                    .filter(m -> m.startsWith("long:")).findFirst().orElseThrow();
-            assertThat(cut).as("a value across the 16 KiB cut is masked before it").contains("***").doesNotContain("pa");
-            assertThat(server.run(runId).path("variables").path("tok").asText()).isEqualTo("***");
-            assertThat(server.run(runId).path("error").asText()).contains("gave up with ***");
-            JsonNode printed = payloads(events, "step_complete", p -> p).stream()
-                    .filter(p -> p.path("stepId").asText().equals("printed")).findFirst().orElseThrow();
-            assertThat(printed.path("outputs").path("token").asText()).isEqualTo("***");
-
-            // Every byte the server produced: its answers, the stream, and the files of its data dir.
-            List<String> produced = new ArrayList<>(frames);
-            produced.add(server.get("/api/v2/workflows/runs/" + runId).text());
-            produced.add(server.get("/api/v2/workflows/runs/" + runId + "/events").text());
-            produced.add(server.get("/api/v2/workflows/runs").text());
-            produced.add(server.get("/api/v2/secrets").text());
-            produced.add(server.get("/metrics").text());
-            for (String form : forms(VALUE)) {
-                assertThat(produced).as("no answer or frame holds the value as %s", form).noneMatch(text -> text.contains(form));
+    @Test
+    void onPostgresAndRedisNoRowAndNoBrokerMessageHoldsAValue(@TempDir Path data) throws Exception {
+        Redis.require();
+        try (Postgres postgres = Postgres.schema()) {
+            Path heard = data.resolve("redis.out");
+            Process listener = new ProcessBuilder("redis-cli", "-u", Redis.URL, "--raw", "PSUBSCRIBE", "*")
+                    .redirectErrorStream(true).redirectOutput(heard.toFile()).start();
+            try {
+                Await.until("the Redis listener subscribes", Duration.ofSeconds(10),
+                        () -> new String(read(heard), StandardCharsets.UTF_8).contains("psubscribe") ? true : null);
+                try (TestServer server = TestServer.start(data.resolve("node"), config -> config.withAllowScripts(true)
+                        .withDb(postgres.url()).withRedis(Redis.URL))) {
+                    for (String answer : runLeaky(server)) {
+                        assertNoForm("an answer or frame", answer.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+            } finally {
+                listener.destroy();
+                listener.waitFor();
             }
-            server.close();
-            for (byte[] file : filesUnder(data)) {
-                for (String form : forms(VALUE)) {
-                    assertThat(indexOf(file, form.getBytes(StandardCharsets.UTF_8))).as("a stored file holds %s", form).isEqualTo(-1);
+            byte[] broker = Files.readAllBytes(heard);
+            assertThat(new String(broker, StandardCharsets.UTF_8)).as("the listener heard the run").contains("the token is ***");
+            assertNoForm("a Redis message", broker);
+            assertNoForm("a PostgreSQL row", rows(postgres.url()));
+        }
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every value of every row of the store's tables, as bytes. */
+    private static byte[] rows(String url) throws java.sql.SQLException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url)) {
+            for (String table : List.of("workflows", "runs", "run_steps", "run_variables", "events", "secrets", "secret_keys", "nodes")) {
+                try (java.sql.Statement select = connection.createStatement();
+                     java.sql.ResultSet rows = select.executeQuery("SELECT * FROM " + table)) {
+                    int columns = rows.getMetaData().getColumnCount();
+                    while (rows.next()) {
+                        for (int i = 1; i <= columns; i++) {
+                            Object value = rows.getObject(i);
+                            out.writeBytes(value instanceof byte[] bytes ? bytes
+                                    : String.valueOf(value).getBytes(StandardCharsets.UTF_8));
+                            out.write('\n');
+                        }
+                    }
                 }
             }
         }
+        return out.toByteArray();
     }
 
     @Test
