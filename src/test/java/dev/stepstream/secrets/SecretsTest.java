@@ -4,6 +4,8 @@ import static dev.stepstream.testing.TestServer.payloads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.sun.net.httpserver.HttpServer;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
@@ -11,6 +13,7 @@ import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SecretsTest {
     /** A value whose JSON, URL and base64 forms all differ from it. */
     private static final String VALUE = "pa\"ss\\w0rd with/odd+chars=ü";
+    /** One an HTTP header can carry as it is (headers are ISO-8859-1: a server may read ü otherwise, and no longer the value). */
+    private static final String ASCII_VALUE = "pa\"ss\\w0rd with/odd+chars=x";
 
     private static List<String> forms(String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
@@ -130,7 +135,11 @@ class SecretsTest {
     }
 
     private static void assertNoForm(String what, byte[] bytes) {
-        for (String form : forms(VALUE)) {
+        assertNoForm(what, bytes, VALUE);
+    }
+
+    private static void assertNoForm(String what, byte[] bytes, String value) {
+        for (String form : forms(value)) {
             assertThat(indexOf(bytes, form.getBytes(StandardCharsets.UTF_8))).as("%s holds the value as %s", what, form).isEqualTo(-1);
         }
     }
@@ -202,6 +211,68 @@ class SecretsTest {
             }
         }
         return out.toByteArray();
+    }
+
+    @Test
+    void anHttpResponseThatHoldsASecretIsMaskedInTheVariableAndTheOutputs(@TempDir Path data) throws Exception {
+        HttpServer target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        target.createContext("/echo", exchange -> {
+            String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            byte[] reply = ("{\"seen\": " + TextNode.valueOf(auth) + ", \"encoded\": \""
+                    + Base64.getEncoder().encodeToString(auth.substring(7).getBytes(StandardCharsets.UTF_8)) + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
+        target.start();
+        try (TestServer server = TestServer.start(data)) {
+            assertThat(setSecret(server, "TOKEN", ASCII_VALUE).status()).isEqualTo(201);
+            server.apply("""
+                    id: caller
+                    steps:
+                      - id: call
+                        type: http
+                        url: "http://127.0.0.1:%d/echo"
+                        headers: {Authorization: "Bearer ${secrets.TOKEN}"}
+                        saveAs: reply
+                    """.formatted(target.getAddress().getPort()));
+            String runId = server.execute("caller", null);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(run.path("variables").path("reply").path("body").path("seen").asText()).isEqualTo("Bearer ***");
+            assertThat(run.path("variables").path("reply").path("body").path("encoded").asText()).isEqualTo("***");
+            List<String> produced = new ArrayList<>(server.awaitRawHistory(runId));
+            produced.add(server.run(runId).toString());
+            for (String answer : produced) {
+                assertNoForm("the run's history or detail", answer.getBytes(StandardCharsets.UTF_8), ASCII_VALUE);
+            }
+        } finally {
+            target.stop(0);
+        }
+    }
+
+    @Test
+    void aRotationWhileARunWaitsLosesNothingTheRunReadsAfterIt(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            setSecret(server, "ONE", "first value");
+            server.apply("""
+                    id: patient
+                    steps:
+                      - {id: early, type: log, message: "before: ${secrets.ONE}"}
+                      - {id: gate, type: approval, message: "go on?"}
+                      - {id: late, type: set, vars: {seen: "${secrets.ONE}"}}
+                    """);
+            String runId = server.execute("patient", null);
+            Await.until("the run waits", Duration.ofSeconds(20),
+                    () -> server.run(runId).path("status").asText().equals("waiting") ? true : null);
+            assertThat(server.post("/api/v2/secrets/rotate-key", "").body().path("resealed").asInt()).isEqualTo(1);
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/steps/gate/approve", "").status()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(run.path("variables").path("seen").asText()).isEqualTo("***");
+        }
     }
 
     @Test
