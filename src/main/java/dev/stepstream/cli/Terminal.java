@@ -18,6 +18,12 @@ final class Terminal {
         return new Terminal(colour);
     }
 
+    /** The console, when this process both reads from and writes to a terminal; else null. */
+    static Console console() {
+        Console console = System.console();
+        return isTerminal(console) ? console : null;
+    }
+
     /**
      * From Java 22 {@code System.console()} may return a console although the output is
      * redirected (JDK-8308591), and only {@code Console.isTerminal()}, which Java 21 lacks,

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,18 @@ class CliTest {
     static Result cli(java.io.Writer out, String... args) {
         StringWriter err = new StringWriter();
         int code = Cli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** The command reading {@code stdin}, as a pipe gives it. */
+    static Result cliReading(String stdin, String... args) {
+        return cliReading(new java.io.ByteArrayInputStream(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8)), args);
+    }
+
+    static Result cliReading(java.io.InputStream stdin, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Cli.run(args, stdin, new PrintWriter(out, true), new PrintWriter(err, true));
         return new Result(code, out.toString(), err.toString());
     }
 
@@ -177,14 +190,18 @@ class CliTest {
         for (List<String> command : List.of(List.of("run", "w"), List.of("run", "w", "--follow"), List.of("follow", runId),
                 List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("retry", runId),
                 List.of("retry", runId, "--follow"), List.of("approve", runId, "gate"),
-                List.of("reject", runId, "gate", "--comment", "no"), List.of("workflows", "apply", file.toString()))) {
+                List.of("reject", runId, "gate", "--comment", "no"), List.of("workflows", "apply", file.toString()),
+                List.of("secrets", "set", "CLI_NOBODY"), List.of("secrets", "list"), List.of("secrets", "delete", "CLI_NOBODY"),
+                List.of("secrets", "rotate-key"))) {
             List<String> args = new java.util.ArrayList<>(command);
             args.addAll(List.of("--server", nobody));
-            Result result = cli(args.toArray(String[]::new));
+            Result result = cliReading("never-sent-value\n", args.toArray(String[]::new));
             assertThat(result.exitCode()).as("%s: %s", command, result.err()).isEqualTo(2);
+            boolean grouped = command.get(0).equals("workflows") || command.get(0).equals("secrets");
             assertThat(result.err().lines()).as("%s", command).singleElement().asString()
-                    .startsWith("stepstream " + (command.get(0).equals("workflows") ? "workflows apply" : command.get(0))
+                    .startsWith("stepstream " + (grouped ? command.get(0) + " " + command.get(1) : command.get(0))
                             + ": cannot reach the server at " + nobody + " (from --server)")
+                    .doesNotContain("never-sent-value")
                     .contains("connection refused", "--server URL or STEPSTREAM_SERVER")
                     .doesNotContain("Exception");
             assertThat(result.out()).as("%s", command).isEmpty();
@@ -425,6 +442,174 @@ class CliTest {
         Result badId = cli("retry", "not-a-run", "--server", server.url());
         assertThat(badId.exitCode()).isEqualTo(2);
         assertThat(badId.err().lines()).singleElement().asString().contains("RUN_ID", "not-a-run");
+    }
+
+    /** Every secret's name in {@code GET /api/v2/secrets}. */
+    private static List<String> secretNames(TestServer on) {
+        TestServer.Response listed = on.get("/api/v2/secrets");
+        assertThat(listed.status()).as(listed.text()).isEqualTo(200);
+        List<String> names = new java.util.ArrayList<>();
+        listed.body().path("secrets").forEach(secret -> names.add(secret.path("name").asText()));
+        return names;
+    }
+
+    @Test
+    void secretsSetReadsTheValueFromStdinAndListShowsTheNameButNeverTheValue() throws Exception {
+        List<Result> results = new java.util.ArrayList<>();
+
+        Result set = cliReading("first-cli-value\n", "secrets", "set", "CLI_TOKEN", "--server", server.url());
+        results.add(set);
+        assertThat(set.exitCode()).as(set.err()).isZero();
+        assertThat(set.out()).isEqualTo("secret CLI_TOKEN set" + System.lineSeparator());
+        assertThat(set.err()).isEmpty();
+
+        Result replaced = cliReading("second-cli-value", "secrets", "set", "CLI_TOKEN", "--server", server.url());
+        results.add(replaced);
+        assertThat(replaced.exitCode()).as(replaced.err()).isZero();
+        assertThat(replaced.out()).isEqualTo("secret CLI_TOKEN replaced" + System.lineSeparator());
+        results.add(cliReading("a-much-longer-value-than-the-other\n", "secrets", "set", "CLI_TOKEN_WITH_A_LONGER_NAME",
+                "--server", server.url()));
+        assertThat(results.getLast().exitCode()).as(results.getLast().err()).isZero();
+
+        Result listed = cli("secrets", "list", "--server", server.url());
+        results.add(listed);
+        assertThat(listed.exitCode()).as(listed.err()).isZero();
+        List<String> lines = listed.out().lines().toList();
+        assertThat(lines.getFirst()).matches("NAME +UPDATED");
+        String token = lines.stream().filter(line -> line.startsWith("CLI_TOKEN ")).findFirst().orElseThrow();
+        String longer = lines.stream().filter(line -> line.startsWith("CLI_TOKEN_WITH_A_LONGER_NAME ")).findFirst().orElseThrow();
+        assertThat(token).matches("CLI_TOKEN +\\d{4}-\\d\\d-\\d\\dT\\S+Z");
+        assertThat(lines).as("one column of times").extracting(line -> line.indexOf(line.strip().split(" +")[1]))
+                .containsOnly(lines.getFirst().indexOf("UPDATED"));
+        assertThat(longer).contains("T");
+
+        Result json = cli("secrets", "list", "--json", "--server", server.url());
+        results.add(json);
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        JsonNode secrets = Json.MAPPER.readTree(json.out()).path("secrets");
+        JsonNode listedToken = java.util.stream.StreamSupport.stream(secrets.spliterator(), false)
+                .filter(secret -> secret.path("name").asText().equals("CLI_TOKEN")).findFirst().orElseThrow();
+        assertThat(listedToken.properties()).extracting(java.util.Map.Entry::getKey).containsExactly("name", "updatedAt");
+
+        for (Result result : results) {
+            assertThat(result.out() + result.err()).doesNotContain("first-cli-value", "second-cli-value", "a-much-longer-value");
+        }
+    }
+
+    /** What a step reads is exactly what was piped in, less one newline: {@code echo} and {@code echo -n} agree. */
+    @Test
+    void secretsSetKeepsTheValueExactlyLessOneTrailingNewline() {
+        for (var given : java.util.Map.of("CLI_ECHOED", "echoed-value\n", "CLI_PRINTED", "echoed-value",
+                "CLI_CRLF", "crlf-value\r\n", "CLI_MULTI", "line one\nline two\n\n").entrySet()) {
+            Result set = cliReading(given.getValue(), "secrets", "set", given.getKey(), "--server", server.url());
+            assertThat(set.exitCode()).as("%s: %s", given.getKey(), set.err()).isZero();
+        }
+        server.apply("""
+                id: cli-secret-values
+                steps:
+                  - {id: expect, type: set, vars: {multi: "line one\\nline two\\n"}}
+                  - id: compare
+                    type: log
+                    message: >-
+                      exact: ${secrets.CLI_ECHOED == 'echoed-value'} ${secrets.CLI_PRINTED == 'echoed-value'}
+                      ${secrets.CLI_CRLF == 'crlf-value'} ${secrets.CLI_MULTI == vars.multi}
+                """);
+        String runId = server.execute("cli-secret-values", null);
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        assertThat(TestServer.payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
+                .contains("exact: true true true true");
+    }
+
+    /** A bad name or value is exit 2 with one line naming it, and the value is never repeated. */
+    @Test
+    void aSecretWithABadNameOrAShortOrEmptyValueIsAUsageErrorNamingIt() {
+        Result shortValue = cliReading("x9q\n", "secrets", "set", "CLI_SHORT", "--server", server.url());
+        assertThat(shortValue.exitCode()).isEqualTo(2);
+        assertThat(shortValue.err().lines()).singleElement().asString()
+                .startsWith("stepstream secrets set: value: at least 4 characters").doesNotContain("x9q");
+        assertThat(shortValue.out()).isEmpty();
+
+        java.io.ByteArrayInputStream unread = new java.io.ByteArrayInputStream("lower-case-value".getBytes());
+        Result lowerCase = cliReading(unread, "secrets", "set", "cli_lower", "--server", server.url());
+        assertThat(lowerCase.exitCode()).isEqualTo(2);
+        assertThat(lowerCase.err().lines()).singleElement().asString()
+                .startsWith("stepstream secrets set: name: expected upper-case letters").contains("\"cli_lower\"");
+        assertThat(unread.available()).as("a bad name is refused before the value is read").isEqualTo(16);
+
+        for (String nothing : List.of("", "\n")) {
+            Result empty = cliReading(nothing, "secrets", "set", "CLI_EMPTY", "--server", server.url());
+            assertThat(empty.exitCode()).isEqualTo(2);
+            assertThat(empty.err().lines()).singleElement().asString().startsWith("stepstream secrets set: value: empty");
+        }
+
+        Result badDelete = cli("secrets", "delete", "cli_lower", "--server", server.url());
+        assertThat(badDelete.exitCode()).isEqualTo(2);
+        assertThat(badDelete.err().lines()).singleElement().asString().startsWith("stepstream secrets delete: name: ");
+
+        assertThat(secretNames(server)).doesNotContain("CLI_SHORT", "cli_lower", "CLI_EMPTY");
+    }
+
+    /** There is no way to give a value on the command line, where ps and the shell's history would show it. */
+    @Test
+    void secretsSetTakesNoValueFromTheCommandLineAndNeverRepeatsOneGivenThere() {
+        var set = new picocli.CommandLine(SecretsCommand.Set.class).getCommandSpec();
+        assertThat(set.positionalParameters()).extracting(p -> p.paramLabel()).containsExactly("NAME");
+        assertThat(set.options().stream().filter(option -> option.arity().max() > 0).flatMap(option -> Stream.of(option.names())))
+                .containsExactlyInAnyOrder("--server", "--token");
+
+        for (List<String> extra : List.of(List.of("argv-value-1234"), List.of("--value", "argv-value-1234"),
+                List.of("--value=argv-value-1234"), List.of("-v", "argv-value-1234"))) {
+            List<String> args = new java.util.ArrayList<>(List.of("secrets", "set", "CLI_ARGV"));
+            args.addAll(extra);
+            args.addAll(List.of("--server", server.url()));
+            Result result = cliReading("stdin-value-5678\n", args.toArray(String[]::new));
+            assertThat(result.exitCode()).as("%s", extra).isEqualTo(2);
+            assertThat(result.err().lines()).as("%s", extra).singleElement().asString()
+                    .startsWith("stepstream secrets set: NAME is the only argument: the value is read from stdin")
+                    .doesNotContain("argv-value-1234");
+            assertThat(result.out()).isEmpty();
+        }
+        assertThat(secretNames(server)).doesNotContain("CLI_ARGV");
+
+        Result help = cli("secrets", "set", "--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out().replaceAll("\\s+", " ")).contains("read from stdin (never from the command line)",
+                "less one trailing newline, so that both `echo` and `echo -n` give the same value", "printf %s");
+    }
+
+    @Test
+    void secretsDeleteRemovesASecretAndASecondDeleteIsRefused() {
+        assertThat(cliReading("to-be-deleted\n", "secrets", "set", "CLI_GONE", "--server", server.url()).exitCode()).isZero();
+
+        Result deleted = cli("secrets", "delete", "CLI_GONE", "--server", server.url());
+        assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).isEqualTo("secret CLI_GONE deleted" + System.lineSeparator());
+        assertThat(secretNames(server)).doesNotContain("CLI_GONE");
+        assertThat(cli("secrets", "list", "--server", server.url()).out()).doesNotContain("CLI_GONE");
+
+        Result again = cli("secrets", "delete", "CLI_GONE", "--server", server.url());
+        assertThat(again.exitCode()).isEqualTo(1);
+        assertThat(again.err().lines()).singleElement().asString().isEqualTo("stepstream secrets delete: no secret \"CLI_GONE\" exists");
+        assertThat(again.out()).isEmpty();
+    }
+
+    /** On a server of its own, so that the count is this test's alone. */
+    @Test
+    void rotateKeySaysHowManySecretsItSealedAgainAndUnderWhichKey(@TempDir Path data) {
+        try (TestServer own = TestServer.start(data)) {
+            assertThat(cliReading("only-one-value", "secrets", "set", "CLI_ONE", "--server", own.url()).exitCode()).isZero();
+
+            Result one = cli("secrets", "rotate-key", "--server", own.url());
+            assertThat(one.exitCode()).as(one.err()).isZero();
+            assertThat(one.out()).matches("sealed 1 secret again under key [0-9a-f]{16}\\R");
+
+            assertThat(cliReading("another-value", "secrets", "set", "CLI_TWO", "--server", own.url()).exitCode()).isZero();
+            Result two = cli("secrets", "rotate-key", "--server", own.url());
+            assertThat(two.exitCode()).as(two.err()).isZero();
+            assertThat(two.out()).matches("sealed 2 secrets again under key [0-9a-f]{16}\\R");
+            assertThat(two.out().strip().split(" ")[6]).isNotEqualTo(one.out().strip().split(" ")[6]);
+            assertThat(one.out() + one.err() + two.out() + two.err()).doesNotContain("only-one-value", "another-value");
+        }
     }
 
     /** picocli's own message for a map option reads "option option '--input'"; ours names the flag once. */
