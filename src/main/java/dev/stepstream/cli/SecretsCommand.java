@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
- * {@code stepstream secrets set NAME | list | delete NAME | rotate-key} (docs/clients.md, "Secrets
- * from the command line"): manages a server's secrets, with an admin's token when credentials
+ * {@code stepstream secrets set NAME | list | delete NAME | rotate-key} (docs/clients.md, "The
+ * stepstream command line"): manages a server's secrets, with an admin's token when credentials
  * are on. No command prints a value, and the server never sends one. Exit 1 when the server
  * refuses (no such secret, refused credentials), 2 on a usage or connection error, a 400 included.
  */
