@@ -81,7 +81,9 @@ public final class Cli implements Runnable {
                 return USAGE;
             }
             if (ex instanceof Exit exit) {
-                line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + exit.getMessage());
+                // Made safe (SafeText, no colour): the message may quote the server, or a run.
+                line.getErr().println(line.getCommandSpec().qualifiedName() + ": "
+                        + SafeText.sanitise(exit.getMessage(), false, System.lineSeparator()));
                 return exit.code();
             }
             throw ex;

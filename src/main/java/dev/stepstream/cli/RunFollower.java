@@ -178,9 +178,12 @@ final class RunFollower {
         return null;
     }
 
-    /** One line on stderr, so that the envelopes of {@code --json} on stdout stay clean. */
+    /**
+     * One line on stderr, so that the envelopes of {@code --json} on stdout stay clean. Made safe
+     * ({@link SafeText}, no colour): it may quote the server, a close reason for one.
+     */
     private void notice(String message) {
-        err.println(command + ": " + message);
+        err.println(command + ": " + SafeText.sanitise(message, false, "⏎"));
         err.flush();
     }
 

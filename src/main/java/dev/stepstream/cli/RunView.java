@@ -18,7 +18,13 @@ import java.util.Set;
  * what was decided, by whom and why. A step that a retry reuses (docs/workflows.md, "Retrying a
  * run") did not run: it is one line that says so, with how it ended in the run retried, and its
  * variable changes under it. With {@code json}, the envelopes exactly as the server sent them,
- * one per line. Used by one thread.
+ * one per line.
+ *
+ * <p>Every piece of text that comes from the run (names, messages, errors, values) goes
+ * through {@link Terminal#line} or {@link Terminal#lines} ({@link SafeText}): colours kept on a
+ * terminal, removed otherwise, every other control sequence shown, never interpreted. A
+ * message of several lines goes on under its first line, indented to where it starts. Used by
+ * one thread.
  */
 final class RunView {
     private final PrintWriter out;
@@ -62,40 +68,46 @@ final class RunView {
         } else if (type.equals("step_complete")) {
             running.remove(p.path("stepId").asText());
         }
-        String step = parallel ? terminal.dim("[" + p.path("stepId").asText() + "] ") : "";
+        String stepId = text(p.path("stepId"));
+        String step = parallel ? terminal.dim("[" + stepId + "] ") : "";
         if (type.equals("run_start") && p.hasNonNull("retryOf")) {
             retryOf = p.path("retryOf").path("runId").asText();
         }
         String line = switch (type) {
-            case "run_start" -> terminal.bold("run " + envelope.path("runId").asText() + " of "
-                    + p.path("workflowId").asText() + " (version " + p.path("workflowVersion").asText() + ") started"
-                    + (retryOf == null ? "" : ", retry of run " + retryOf + " from " + from(p.path("retryOf").path("from").asText())));
-            case "step_start" -> "▶ " + p.path("stepName").asText()
+            case "run_start" -> terminal.bold("run " + text(envelope.path("runId")) + " of "
+                    + text(p.path("workflowId")) + " (version " + text(p.path("workflowVersion")) + ") started"
+                    + (retryOf == null ? "" : ", retry of run " + terminal.line(retryOf) + " from " + from(p.path("retryOf").path("from").asText())));
+            case "step_start" -> "▶ " + text(p.path("stepName"))
                     + (p.path("attempt").asInt() > 1 ? terminal.dim(" (attempt " + p.path("attempt").asInt() + ")") : "");
-            case "step_log" -> "  " + step + level(p.path("level").asText()) + " " + p.path("message").asText()
-                    + (p.path("truncated").asBoolean() ? terminal.dim(" [truncated]") : "");
-            case "variable_change" -> "  " + step + terminal.dim("vars." + p.path("varName").asText() + ": ")
+            case "step_log" -> {
+                String level = p.path("level").asText();
+                // The lines after a message's first go on under it: past the step and the level.
+                String indent = " ".repeat(2 + (parallel ? stepId.length() + 3 : 0) + Math.max(5, level.length()) + 1);
+                yield "  " + step + level(level) + " " + terminal.lines(p.path("message").asText(), indent)
+                        + (p.path("truncated").asBoolean() ? terminal.dim(" [truncated]") : "");
+            }
+            case "variable_change" -> "  " + step + terminal.dim("vars." + text(p.path("varName")) + ": ")
                     + switch (p.path("changeType").asText()) {
-                        case "create" -> "= " + p.path("newValue");
-                        case "delete" -> "deleted (was " + p.path("oldValue") + ")";
-                        default -> p.path("oldValue") + " → " + p.path("newValue");
+                        case "create" -> "= " + json(p.path("newValue"));
+                        case "delete" -> "deleted (was " + json(p.path("oldValue")) + ")";
+                        default -> json(p.path("oldValue")) + " → " + json(p.path("newValue"));
                     };
             case "step_waiting" -> waiting(envelope.path("runId").asText(), p);
             case "step_complete" -> (p.path("reused").asBoolean() ? reused(p)
-                    : status(p.path("status").asText()) + " " + p.path("stepName").asText()
-                    + terminal.dim(" " + p.path("status").asText() + " in " + Terminal.duration(p.path("duration").asLong())))
+                    : status(p.path("status").asText()) + " " + text(p.path("stepName"))
+                    + terminal.dim(" " + text(p.path("status")) + " in " + Terminal.duration(p.path("duration").asLong())))
                     + (p.hasNonNull("decision") ? ": " + decision(p.path("decision"))
-                    : p.hasNonNull("error") ? ": " + terminal.red(p.path("error").asText()) : "")
+                    : p.hasNonNull("error") ? ": " + terminal.red(terminal.lines(p.path("error").asText(), "  ")) : "")
                     // An approval step's outputs are its decision, shown above.
                     + (p.path("outputs").equals(p.path("decision")) ? "" : outputs(p.path("outputs")))
                     + heldLines(p.path("stepId").asText());
-            case "run_resumed" -> terminal.bold("run resumed on " + p.path("node").asText())
+            case "run_resumed" -> terminal.bold("run resumed on " + text(p.path("node")))
                     + (p.path("restartedSteps").isEmpty() ? "" : terminal.dim(", starting again: "
-                    + String.join(", ", p.path("restartedSteps").valueStream().map(JsonNode::asText).toList())));
+                    + String.join(", ", p.path("restartedSteps").valueStream().map(this::text).toList())));
             case "run_complete" -> terminal.bold("run " + colourStatus(p.path("status").asText())
                     + " in " + Terminal.duration(p.path("duration").asLong()))
-                    + (p.hasNonNull("error") ? ": " + p.path("error").asText() : "");
-            default -> envelope.toString();
+                    + (p.hasNonNull("error") ? ": " + terminal.lines(p.path("error").asText(), "  ") : "");
+            default -> terminal.line(envelope.toString());
         };
         if (type.equals("variable_change") && retryOf != null && !names.containsKey(p.path("stepId").asText())) {
             // A step that has not started changes a variable: in a retry, a reused step restoring what it set.
@@ -112,9 +124,9 @@ final class RunView {
      */
     private String reused(JsonNode p) {
         String status = p.path("status").asText();
-        return (status.equals("success") ? terminal.green("↺") : terminal.dim("↺")) + " " + p.path("stepName").asText()
-                + " reused" + (retryOf == null ? "" : " from run " + retryOf.substring(0, Math.min(8, retryOf.length())))
-                + terminal.dim(" (" + status + " in " + Terminal.duration(p.path("duration").asLong()) + ")");
+        return (status.equals("success") ? terminal.green("↺") : terminal.dim("↺")) + " " + text(p.path("stepName"))
+                + " reused" + (retryOf == null ? "" : " from run " + terminal.line(retryOf.substring(0, Math.min(8, retryOf.length()))))
+                + terminal.dim(" (" + terminal.line(status) + " in " + Terminal.duration(p.path("duration").asLong()) + ")");
     }
 
     /** The variable changes held back for the step, each on a line of its own; none once shown. */
@@ -124,8 +136,8 @@ final class RunView {
     }
 
     /** A retry's {@code from} in words: {@code failed}, {@code start}, or {@code step "deploy"}. */
-    private static String from(String from) {
-        return from.equals("failed") || from.equals("start") ? from : "step \"" + from + "\"";
+    private String from(String from) {
+        return from.equals("failed") || from.equals("start") ? from : "step \"" + terminal.line(from) + "\"";
     }
 
     /**
@@ -134,16 +146,16 @@ final class RunView {
      */
     private String waiting(String runId, JsonNode p) {
         String stepId = p.path("stepId").asText();
-        String decide = " " + runId + " " + stepId + serverOption;
-        return terminal.yellow("⏸") + " " + names.getOrDefault(stepId, stepId) + " waits for a decision: "
-                + terminal.bold(p.path("message").asText()) + System.lineSeparator()
+        String decide = " " + terminal.line(runId) + " " + terminal.line(stepId) + serverOption;
+        return terminal.yellow("⏸") + " " + terminal.line(names.getOrDefault(stepId, stepId)) + " waits for a decision: "
+                + terminal.bold(terminal.lines(p.path("message").asText(), "  ")) + System.lineSeparator()
                 + "  " + terminal.dim("stepstream approve" + decide + "  |  stepstream reject" + decide);
     }
 
     /** What was decided, by whom, and the comment quoted: {@code approved by ann: "go"}. A rejection in red, as a failure. */
     private String decision(JsonNode decision) {
-        String text = (decision.path("approved").asBoolean() ? "approved" : "rejected") + " by " + decision.path("by").asText()
-                + (decision.path("comment").isTextual() ? ": " + decision.path("comment") : "");
+        String text = (decision.path("approved").asBoolean() ? "approved" : "rejected") + " by " + text(decision.path("by"))
+                + (decision.path("comment").isTextual() ? ": " + json(decision.path("comment")) : "");
         return decision.path("approved").asBoolean() ? text : terminal.red(text);
     }
 
@@ -155,14 +167,25 @@ final class RunView {
         StringBuilder line = new StringBuilder(System.lineSeparator()).append("  ").append(terminal.dim("outputs:"));
         outputs.properties().forEach(field -> {
             String value = field.getValue().isTextual() ? field.getValue().textValue() : field.getValue().toString();
-            value = value.replace("\n", "⏎");
-            line.append(' ').append(field.getKey()).append('=').append(value.length() > 60 ? value.substring(0, 60) + "…" : value);
+            // Cut before it is made safe: a cut made after could leave half an escape sequence.
+            line.append(' ').append(terminal.line(field.getKey())).append('=')
+                    .append(terminal.line(value.length() > 60 ? value.substring(0, 60) + "…" : value));
         });
         return line.toString();
     }
 
+    /** A text field of an event, on one line, safe to print. */
+    private String text(JsonNode node) {
+        return terminal.line(node.asText());
+    }
+
+    /** A value as JSON, safe to print: JSON escapes C0 controls, but not DEL nor C1 ones. */
+    private String json(JsonNode node) {
+        return terminal.line(node.toString());
+    }
+
     private String level(String level) {
-        String padded = String.format("%-5s", level);
+        String padded = String.format("%-5s", terminal.line(level));
         return switch (level) {
             case "error" -> terminal.red(padded);
             case "warn" -> terminal.yellow(padded);
@@ -184,7 +207,7 @@ final class RunView {
         return switch (status) {
             case "success" -> terminal.green(status);
             case "failed" -> terminal.red(status);
-            default -> terminal.yellow(status);
+            default -> terminal.yellow(terminal.line(status));
         };
     }
 }

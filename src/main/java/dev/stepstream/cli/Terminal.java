@@ -2,7 +2,10 @@ package dev.stepstream.cli;
 
 import java.io.Console;
 
-/** Colours when writing to a terminal, plain text otherwise. */
+/**
+ * Colours when writing to a terminal, plain text otherwise; and text from a run made safe to
+ * print either way ({@link SafeText}): with colour its SGR sequences kept, without them removed.
+ */
 final class Terminal {
     private final boolean colour;
 
@@ -40,6 +43,20 @@ final class Terminal {
         } catch (ReflectiveOperationException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Text from a run that must stay on one line: safe to print, a line feed shown as {@code ⏎}. */
+    String line(String text) {
+        return SafeText.sanitise(text, colour, "⏎");
+    }
+
+    /**
+     * Text from a run that may have several lines (a log message, an error): safe to print,
+     * each line after the first on a line of its own after {@code indent}, so that it reads as
+     * going on under the first.
+     */
+    String lines(String text, String indent) {
+        return SafeText.sanitise(text, colour, System.lineSeparator() + indent);
     }
 
     String red(String text) {

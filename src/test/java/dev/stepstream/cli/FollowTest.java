@@ -7,6 +7,7 @@ import dev.stepstream.json.Json;
 import dev.stepstream.stream.StreamSettings;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.Yaml;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -240,6 +241,34 @@ class FollowTest {
 
         assertThat(result.exitCode()).as(result.err()).isZero();
         assertThat(result.lines()).contains("  outputs: version=1.4.2");
+    }
+
+    @Test
+    void pipedEscapeSequencesFromTheRunAreRemovedAndOtherControlsShown() throws Exception {
+        server.apply(Yaml.fixture("hostile-output.yaml"));
+        String runId = server.execute("hostile-output", null);
+        List<JsonNode> history = server.awaitHistory(runId);
+
+        Result result = cli("follow", runId, "--server", server.url());
+        assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
+        assertThat(result.out().chars().filter(c -> c != '\n' && c != '\t').filter(c -> c < 0x20 || (c >= 0x7f && c <= 0x9f)))
+                .as("no ESC nor any other control character").isEmpty();
+        assertThat(result.lines()).map(line -> line.replaceAll(" in [0-9.]+ (ms|s)(?=$|:)", "")).contains(
+                "  info  colours: red bold c208 rgb left on",
+                "▶ attack",
+                "  info  attack: cleared␍back␈␇ end",
+                "  info  lines: first",
+                "        second red",
+                "        third",
+                "  info  script: green",
+                "  outputs: key=v",
+                "  vars.title: = \"\\u001B]2;var-title\\u0007\"",
+                "✘ boom failed: error: kaput");
+        assertThat(result.err()).isEmpty();
+
+        Result json = cli("follow", runId, "--json", "--server", server.url());
+        assertThat(parse(json.lines())).as("--json: the envelopes unchanged").isEqualTo(history);
+        assertThat(json.out()).contains("attack: \\u001B]0;pwned\\u0007\\u001B[2J");
     }
 
     @Test
