@@ -1,13 +1,16 @@
 // The log of a run: keeps every line, filters by level, step and text, and renders only the
-// rows in view (fixed row height), so 100,000 lines cost no more to show than 30.
+// rows in view (fixed row height), so 100,000 lines cost no more to show than 30. A message's
+// colours show and its other control sequences read as text (ansi.mjs); one without any control
+// character, nearly all, is shown as it is.
 import { el, clock } from './format.mjs';
+import { plainText, render } from './ansi.mjs';
 
 const ROW = 22; // px, matches .log-row in style.css
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 
 export class LogList {
   constructor() {
-    this.lines = [];     // {seq, time, stepId, level, message}
+    this.lines = [];     // {seq, time, stepId, level, message, text: as shown, lower: text in lower case}
     this.shown = [];     // indexes into lines that pass the filter
     this.filter = { minLevel: 'debug', stepId: '', text: '' };
     this.follow = true;
@@ -23,6 +26,8 @@ export class LogList {
   }
 
   add(line) {
+    line.text = plainText(line.message);
+    line.lower = line.text.toLowerCase();
     this.lines.push(line);
     if (this.passes(line)) this.shown.push(this.lines.length - 1);
     this.schedule();
@@ -83,9 +88,16 @@ export class LogList {
         el('time', { datetime: line.time, text: clock(line.time) }),
         el('span', { class: 'log-step', text: line.stepId }),
         el('span', { class: 'log-level', text: line.level }),
-        el('span', { class: 'log-msg', title: line.message.length > 120 ? line.message : null, text: line.message })));
+        this.message(line)));
     }
     this.rows.replaceChildren(frag);
+  }
+
+  /** A line's message: its text, or when it has control characters its colours and the rest shown. */
+  message(line) {
+    const span = el('span', { class: 'log-msg', title: line.text.length > 120 ? line.text : null });
+    render(span, line.message);
+    return span;
   }
 
   /** Scrolls so that the line with this seq is in view (if it passes the filter). */

@@ -233,7 +233,7 @@ export async function showRun(main, runId, hooks, navigate) {
     const p = e.payload || {};
     if (e.type === 'step_log') {
       log.add({ seq: e.seq, time: p.timestamp || e.time, stepId: p.stepId, level: p.level,
-        message: p.message, lower: p.message.toLowerCase() });
+        message: p.message });
     }
     if (e.type === 'variable_change') addChange({ seq: e.seq, ...p });
     return applyEvent(state, e);
