@@ -51,6 +51,8 @@ public final class SecretsApi implements AutoCloseable {
             boolean created;
             try {
                 created = vault.put(name, value);
+            } catch (Vault.Locked e) {
+                throw unavailable(e);
             } catch (IllegalArgumentException e) {
                 throw new ApiError(400, "invalid_request", e.getMessage());
             }
@@ -101,9 +103,19 @@ public final class SecretsApi implements AutoCloseable {
 
     private void rotate(RoutingContext ctx) {
         blocking.respond(ctx, () -> {
-            int resealed = vault.rotate();
+            int resealed;
+            try {
+                resealed = vault.rotate();
+            } catch (Vault.Locked e) {
+                throw unavailable(e);
+            }
             return Reply.json(200, Json.object().put("keyId", vault.currentKeyId()).put("resealed", resealed));
         });
+    }
+
+    /** This node cannot open the secrets: a setting of its to fix, which the message names. */
+    private static ApiError unavailable(Vault.Locked e) {
+        return new ApiError(503, "secrets_unavailable", e.getMessage());
     }
 
     private static ObjectNode listed(String name, Instant updatedAt) {

@@ -111,6 +111,7 @@ public final class Server implements AutoCloseable {
             store.close();
             throw new ConfigException(e.getMessage());
         }
+        vault.locked().ifPresent(why -> log.warn("secrets cannot be read on this node: {}", why));
         ClusterSettings cluster = config.cluster();
         // This node writes as the node it is: the store refuses its events for a run it no longer holds.
         EventLog eventLog = new EventLog(metrics.eventLog().timed(batch -> store.commit(cluster.nodeId(), batch)),

@@ -908,7 +908,12 @@ final class RunDriver {
         }
         Map<String, Object> values = new HashMap<>();
         for (String name : names) {
-            String value = secrets.value(name).orElseThrow(() -> new StepFailedException("no secret \"" + name + "\" exists"));
+            String value;
+            try {
+                value = secrets.value(name).orElseThrow(() -> new StepFailedException("no secret \"" + name + "\" exists"));
+            } catch (IllegalStateException e) { // this node cannot open the secrets: the message names the setting
+                throw new StepFailedException("secret \"" + name + "\": " + e.getMessage());
+            }
             masker.add(value);
             values.put(name, value);
         }

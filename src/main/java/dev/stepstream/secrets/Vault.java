@@ -32,35 +32,60 @@ public final class Vault {
     private final byte[] master;
     /** Opened data keys by id; a key is never changed once stored, so a cached one stays right. */
     private final Map<String, byte[]> keys = new ConcurrentHashMap<>();
+    /** Why this node cannot open the secrets (its master key is not the one that sealed the data keys), or null. */
+    private final String locked;
 
-    private Vault(Store store, byte[] master) {
+    private Vault(Store store, byte[] master, String locked) {
         this.store = store;
         this.master = master;
+        this.locked = locked;
     }
 
     /**
      * Opens the vault: the master key from the settings, checked against the data keys stored
-     * (the first is made when there is none).
-     * @throws IllegalArgumentException naming the setting, when the key cannot be had or does not
-     *         open the stored keys (nodes of a cluster must share it)
+     * (the first is made when there is none). A key that does not open them leaves the vault
+     * {@link #locked}: the node serves everything else, and says why whenever a secret is
+     * needed, as a step's error and as the answer of the secrets' routes.
+     * @throws IllegalArgumentException naming the setting, when the key cannot be had at all
      */
     public static Vault open(Store store, SecretsSettings settings) {
-        Vault vault = new Vault(store, MasterKey.load(settings));
+        byte[] master = MasterKey.load(settings);
         Map<String, byte[]> stored = store.secretKeys();
-        if (stored.isEmpty()) {
-            vault.newDataKey();
-            return vault;
-        }
+        Map<String, byte[]> opened = new java.util.HashMap<>();
         for (Map.Entry<String, byte[]> key : stored.entrySet()) {
             try {
-                vault.keys.put(key.getKey(), Aead.open(vault.master, key.getValue(), wrapContext(key.getKey())));
+                opened.put(key.getKey(), Aead.open(master, key.getValue(), wrapContext(key.getKey())));
             } catch (Aead.OpenFailed e) {
-                throw new IllegalArgumentException((settings.key() != null ? "--secrets-key" : "--secrets-key-file " + settings.keyFile())
-                        + ": this master key does not open the secrets' keys stored in the database"
-                        + " (every node must hold the same key: the first node's file, or STEPSTREAM_SECRETS_KEY)");
+                return new Vault(store, master, (settings.key() != null ? "--secrets-key" : "--secrets-key-file " + settings.keyFile())
+                        + ": this node's master key does not open the secrets' keys stored in the database (every node must hold"
+                        + " the same key: copy the first node's key file, or set the same STEPSTREAM_SECRETS_KEY everywhere)");
             }
         }
+        Vault vault = new Vault(store, master, null);
+        vault.keys.putAll(opened);
+        if (stored.isEmpty()) {
+            vault.newDataKey();
+        }
         return vault;
+    }
+
+    /** Why this node cannot open the secrets, if it cannot. */
+    public Optional<String> locked() {
+        return Optional.ofNullable(locked);
+    }
+
+    /** @throws Locked when this node cannot open the secrets */
+    private void requireOpen() {
+        if (locked != null) {
+            throw new Locked(locked);
+        }
+    }
+
+    /** This node's master key does not open the secrets (the message says which setting to fix). */
+    public static final class Locked extends IllegalStateException {
+        Locked(String message) {
+            super(message);
+        }
     }
 
     /**
@@ -81,6 +106,7 @@ public final class Vault {
         if (plain.length > MAX_BYTES) {
             throw new IllegalArgumentException("value: at most 64 KiB, got " + plain.length + " bytes");
         }
+        requireOpen();
         String keyId = currentKeyId();
         return store.putSecret(new StoredSecret(name, keyId, Aead.seal(key(keyId), plain, name), Instant.now()));
     }
@@ -97,6 +123,7 @@ public final class Vault {
 
     /** A secret's value, if it exists. */
     public Optional<String> value(String name) {
+        requireOpen();
         return store.findSecret(name).map(secret ->
                 new String(Aead.open(key(secret.keyId()), secret.ciphertext(), secret.name()), StandardCharsets.UTF_8));
     }
@@ -107,6 +134,7 @@ public final class Vault {
      * @return how many secrets were sealed again
      */
     public int rotate() {
+        requireOpen();
         String keyId = newDataKey();
         byte[] key = key(keyId);
         int resealed = 0;

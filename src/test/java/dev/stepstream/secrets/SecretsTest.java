@@ -276,6 +276,30 @@ class SecretsTest {
     }
 
     @Test
+    void aNodeWhoseMasterKeyDoesNotOpenTheStoredKeysServesRunsButSaysWhyItCannotReadSecrets(@TempDir Path data) throws Exception {
+        try (TestServer server = TestServer.start(data)) {
+            assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
+        }
+        Files.writeString(data.resolve("secrets.key"), Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+        try (TestServer server = TestServer.start(data)) {
+            TestServer.Response refused = setSecret(server, "OTHER", VALUE);
+            assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.body().path("error").path("code").asText()).isEqualTo("secrets_unavailable");
+            assertThat(refused.text()).contains("--secrets-key-file " + data.resolve("secrets.key"), "does not open");
+            assertThat(server.get("/api/v2/secrets").body().path("secrets")).as("names are still listed").hasSize(1);
+            server.apply("""
+                    id: reads
+                    steps:
+                      - {id: plain, type: log, message: "runs go on"}
+                      - {id: use, type: log, message: "${secrets.TOKEN}"}
+                    """);
+            JsonNode run = server.awaitEnd(server.execute("reads", null));
+            assertThat(run.path("status").asText()).isEqualTo("failed");
+            assertThat(run.path("error").asText()).startsWith("step \"use\" failed: secret \"TOKEN\": --secrets-key-file");
+        }
+    }
+
+    @Test
     void aStepThatReadsASecretThatDoesNotExistFailsNamingIt(@TempDir Path data) {
         try (TestServer server = TestServer.start(data)) {
             server.apply("""
