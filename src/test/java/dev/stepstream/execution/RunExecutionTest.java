@@ -147,6 +147,10 @@ class RunExecutionTest {
      * each with its stream's level (docs/workflows.md, "Script output": exact whenever the
      * writes are further apart than a reader takes to wake, as with a command in between).
      */
+    /**
+     * Two pipes have no order between them: lines written far enough apart (50 ms here; 20 ms
+     * was once too little on a loaded 2-core machine) are stored as written.
+     */
     @Test
     void aScriptsStdoutAndStderrLinesAreStoredInTheOrderWritten() {
         server.apply("""
@@ -154,7 +158,7 @@ class RunExecutionTest {
                 steps:
                   - id: talk
                     type: script
-                    run: 'i=1; while [ $i -le 25 ]; do echo "out $i"; sleep 0.02; echo "err $i" >&2; sleep 0.02; i=$((i+1)); done'
+                    run: 'i=1; while [ $i -le 25 ]; do echo "out $i"; sleep 0.05; echo "err $i" >&2; sleep 0.05; i=$((i+1)); done'
                 """);
         String runId = server.execute("interleaved", null);
         assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
