@@ -60,6 +60,11 @@ import org.slf4j.LoggerFactory;
  * executor gives the run up in the store, and whichever node claims it after a decision (or at
  * its first deadline) rebuilds it from its log and goes on.
  *
+ * <p>A step that reads secrets ({@code ${secrets.NAME}}) has them read as it starts; from then
+ * on the run's {@link Masker} replaces their values in everything the run emits, before an event
+ * is made (docs/security.md, "Secrets"), while the run's own state keeps the real values its
+ * later steps may need.
+ *
  * <p>Ownership: {@code lastSeq}, {@code variables}, {@code stepStatuses} and {@code outputs}
  * are guarded by {@code emitLock}, which is held while an event is numbered and appended, so
  * the run's events enter the log in seq order, gapless, however many steps (and a script's two
