@@ -1,6 +1,7 @@
 package dev.stepstream.logging;
 
 import java.util.Locale;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -9,12 +10,24 @@ import java.util.regex.Pattern;
  * {@code stepstream.bearer.<token>} WebSocket subprotocol (docs/api.md, "The run stream"). The access
  * log redacts what it writes; every log line goes through here once more in the encoders, so a
  * token that some other message carries is not written either.
+ *
+ * <p>A query parameter's name is read as the server reads it, decoded: Vert.x takes
+ * {@code ?%61ccess_token=…} or {@code ?access%5Ftoken=…} for {@code access_token} (case aside),
+ * and authenticates with it, so those values are redacted too. So is the value of any name that
+ * reads {@code access_token} once decoded, give or take case and punctuation
+ * ({@code access+token}, {@code accessToken}): a token sent under a misspelt name is still a token.
  */
 public final class Redaction {
     public static final String MARK = "[redacted]";
 
     /** A query value runs to the next parameter, or to whatever cannot be in a URL. */
     private static final Pattern ACCESS_TOKEN = Pattern.compile("(?i)(access_token=)[^&#\\s\"'<>]+");
+    /**
+     * A {@code name=value} pair whose name starts a query string, follows another parameter
+     * ({@code &}, or {@code ;} as Vert.x reads a query), or starts a word. The look-behind makes a
+     * match fail at once anywhere else, so that a long path without {@code =} costs one pass.
+     */
+    private static final Pattern PARAMETER = Pattern.compile("(?<![^\\s?&;\"'<>(])([^\\s=?&;#\"'<>]+)=([^&;#\\s\"'<>]+)");
     /** Characters of a bearer token (RFC 6750 b64token) and of a subprotocol (an HTTP token, RFC 9110). */
     private static final String TOKEN = "[A-Za-z0-9!#$%&'*+\\-.^_`|~/=]+";
     private static final Pattern BEARER = Pattern.compile("(?i)(bearer\\s+)(?!\\[redacted])" + TOKEN);
@@ -28,12 +41,43 @@ public final class Redaction {
             return text;
         }
         String lower = text.toLowerCase(Locale.ROOT);
-        if (!lower.contains("access_token") && !lower.contains("bearer")) {
+        if (!lower.contains("token") && !lower.contains("bearer") && text.indexOf('%') < 0) {
             return text; // the common case: nothing to look for, no regex run
         }
-        String replacement = "$1" + java.util.regex.Matcher.quoteReplacement(MARK);
+        String replacement = "$1" + Matcher.quoteReplacement(MARK);
         String redacted = ACCESS_TOKEN.matcher(text).replaceAll(replacement);
+        redacted = PARAMETER.matcher(redacted).replaceAll(parameter -> isAccessToken(parameter.group(1))
+                ? Matcher.quoteReplacement(parameter.group(1) + "=" + MARK) : Matcher.quoteReplacement(parameter.group()));
         redacted = SUBPROTOCOL.matcher(redacted).replaceAll(replacement);
         return BEARER.matcher(redacted).replaceAll(replacement);
+    }
+
+    /**
+     * Whether a query parameter's name, as written, is {@code access_token} to the server or
+     * nearly: its percent-escapes decoded (a {@code %} that starts no escape is kept as written),
+     * then only its ASCII letters and digits compared, case aside.
+     */
+    static boolean isAccessToken(String name) {
+        StringBuilder letters = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '%' && i + 2 < name.length() && hex(name.charAt(i + 1)) >= 0 && hex(name.charAt(i + 2)) >= 0) {
+                c = (char) (hex(name.charAt(i + 1)) * 16 + hex(name.charAt(i + 2)));
+                i += 2;
+            }
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                letters.append(c);
+            } else if (c >= 'A' && c <= 'Z') {
+                letters.append((char) (c + ('a' - 'A')));
+            }
+            if (letters.length() > "accesstoken".length()) {
+                return false;
+            }
+        }
+        return letters.toString().equals("accesstoken");
+    }
+
+    private static int hex(char c) {
+        return c < 128 ? Character.digit(c, 16) : -1;
     }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
+import dev.stepstream.security.Role;
+import dev.stepstream.security.TokenFile;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.WsClient;
 import java.io.IOException;
@@ -22,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The server's own log, as {@code serve} writes it (a child process with the real logback.xml,
@@ -134,6 +138,46 @@ class LoggingTest {
             assertThat(output).as("step logs are echoed only when asked").doesNotContain("echo me please");
             assertThat(output).as("the real logback.xml is in use, and parses").contains("Z INFO  stepstream.access - ")
                     .doesNotContain("ERROR in ch.qos.logback").doesNotContain("JoranException");
+        }
+    }
+
+    /**
+     * Vert.x decodes a query parameter's name, so {@code ?%61ccess_token=} and
+     * {@code ?access%5Ftoken=} carry a token that authenticates: the access log's lines and the
+     * streams' lines, which echo the URI, must redact it as well as the plain spelling.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"text", "json"})
+    void aTokenUnderAPercentEncodedParameterNameIsNeverLogged(String format) throws Exception {
+        Path tokens = dir.resolve("tokens");
+        String token = TokenFile.create(tokens, "reader", Role.ADMIN);
+        try (ChildServer server = ChildServer.start(dir, REAL_LOGGING, "--log-format", format, "--tokens-file", tokens.toString())) {
+            String url = server.url();
+            send(HttpRequest.newBuilder(URI.create(url + "/api/v2/workflows/talk")).header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/yaml").PUT(HttpRequest.BodyPublishers.ofString(WORKFLOW)));
+            String runId = Json.MAPPER.readTree(send(HttpRequest.newBuilder(URI.create(url + "/api/v2/workflows/talk/execute"))
+                    .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()))).path("runId").asText();
+            for (String name : List.of("%61ccess_token", "access%5Ftoken")) {
+                String query = "?" + name + "=" + token;
+                Await.until("the run ends", Duration.ofSeconds(30), () -> {
+                    String run = send(HttpRequest.newBuilder(URI.create(url + "/api/v2/workflows/runs/" + runId + query)));
+                    assertThat(run).as("%s authenticates", name).contains("\"runId\"");
+                    return run.contains("\"status\":\"success\"") ? run : null;
+                });
+                try (WsClient stream = WsClient.connect(http, URI.create(url.replaceFirst("^http", "ws") + "/api/v2/workflows/runs/"
+                        + runId + "/stream" + query))) {
+                    assertThat(stream.awaitClose().code()).isEqualTo(1000);
+                }
+                HttpResponse<String> sse = http.send(HttpRequest.newBuilder(URI.create(url + "/api/v2/workflows/runs/" + runId
+                        + "/events" + query)).header("Accept", "text/event-stream").timeout(Duration.ofSeconds(30)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(sse.statusCode()).isEqualTo(200);
+                assertThat(sse.body()).contains("run_complete");
+            }
+            String output = Await.until("the four streams are logged", Duration.ofSeconds(10),
+                    () -> server.output().lines().filter(line -> line.contains("close 1000 by server")).count() == 4 ? server.output() : null);
+            assertThat(output).as(output).doesNotContain(token).doesNotContain(token.substring(3, 20))
+                    .contains("?%61ccess_token=[redacted]", "?access%5Ftoken=[redacted]");
         }
     }
 

@@ -19,4 +19,20 @@ class RedactionTest {
         assertThat(Redaction.text("GET /api/v2/workflows/runs?limit=5 200")).isEqualTo("GET /api/v2/workflows/runs?limit=5 200");
         assertThat(Redaction.text(null)).isNull();
     }
+
+    @Test
+    void aParameterIsRecognisedByItsDecodedName() {
+        assertThat(Redaction.text("GET /x?%61ccess_token=s3cr3t&after=1")).isEqualTo("GET /x?%61ccess_token=[redacted]&after=1");
+        assertThat(Redaction.text("GET /x?after=1&access%5Ftoken=s3cr3t")).isEqualTo("GET /x?after=1&access%5Ftoken=[redacted]");
+        assertThat(Redaction.text("GET /x?%61%63%63%65%73%73%5f%74%6F%6B%65%6E=s3cr3t"))
+                .isEqualTo("GET /x?%61%63%63%65%73%73%5f%74%6F%6B%65%6E=[redacted]");
+        assertThat(Redaction.text("GET /x?a=1;%41CCESS_TOKEN=s3cr3t")).as("Vert.x splits at ; too")
+                .isEqualTo("GET /x?a=1;%41CCESS_TOKEN=[redacted]");
+        assertThat(Redaction.text("GET /x?access+token=s3cr3t&accessToken=s3cr3t&%20access_token%00=s3cr3t"))
+                .as("near misses, which do not authenticate, are still not written")
+                .isEqualTo("GET /x?access+token=[redacted]&accessToken=[redacted]&%20access_token%00=[redacted]");
+        assertThat(Redaction.text("GET /x?%zz=1&%61ccess_token%=s3cr3t")).isEqualTo("GET /x?%zz=1&%61ccess_token%=[redacted]");
+        assertThat(Redaction.text("GET /x?%61ccess=1&token=2&steps=a%2Cb 200"))
+                .as("other parameters are kept").isEqualTo("GET /x?%61ccess=1&token=2&steps=a%2Cb 200");
+    }
 }
