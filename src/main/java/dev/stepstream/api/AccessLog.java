@@ -7,6 +7,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One log line per HTTP request (who, what, status, how long, bytes), on the logger
@@ -14,11 +15,17 @@ import org.slf4j.LoggerFactory;
  * client went away before the answer. Query strings are
  * redacted ({@code access_token}); no header is logged. A stream logs its own line when it ends
  * (with its close code), so an upgraded WebSocket (101) or an SSE response is not logged here.
+ *
+ * <p>Requests the security edge refuses (401, 429, 403, …) are logged like any other, with the
+ * reason it gave ({@link #refused}), and counted by reason: an operator sees a brute-force
+ * attempt, never the credentials it tried.
  */
 public final class AccessLog {
     private static final Logger access = LoggerFactory.getLogger("stepstream.access");
 
     private static final int CLIENT_GONE = 499;
+    /** The context key of the reason a request was refused with (the error's code). */
+    private static final String REFUSED = "stepstream.refused";
 
     private final HttpMetrics metrics;
 
@@ -26,9 +33,18 @@ public final class AccessLog {
         this.metrics = metrics;
     }
 
-    /** Mount first, so that it sees every request. */
+    /** Mount first, before the security guard, so that it sees every request, refused ones included. */
     public void mount(Router router) {
         router.route().handler(this::handle);
+    }
+
+    /**
+     * Marks the request as refused by the security edge with {@code reason} (an error code of
+     * docs/security.md, such as {@code invalid_token}): its log line says so, and
+     * {@link HttpMetrics#refused} counts it. Call before the answer is sent.
+     */
+    public static void refused(RoutingContext ctx, String reason) {
+        ctx.put(REFUSED, reason);
     }
 
     private void handle(RoutingContext ctx) {
@@ -51,14 +67,20 @@ public final class AccessLog {
         String what = Redaction.text(method + " " + ctx.request().uri());
         long millis = nanos / 1_000_000;
         long bytes = ctx.response().bytesWritten();
-        access.atInfo()
+        String refused = ctx.get(REFUSED);
+        LoggingEventBuilder line = access.atInfo()
                 .addKeyValue("kind", "http")
                 .addKeyValue("client", who)
                 .addKeyValue("request", what)
                 .addKeyValue("status", status)
                 .addKeyValue("durationMs", millis)
-                .addKeyValue("bytes", bytes)
-                .log("{} {} {} {} ms, {} bytes", who, what, status, millis, bytes);
+                .addKeyValue("bytes", bytes);
+        if (refused == null) {
+            line.log("{} {} {} {} ms, {} bytes", who, what, status, millis, bytes);
+        } else {
+            metrics.refused(refused);
+            line.addKeyValue("refused", refused).log("{} {} {} {} ms, {} bytes, refused: {}", who, what, status, millis, bytes, refused);
+        }
     }
 
     /** The route's path template as OpenAPI spells it ({@code /runs/{runId}}), or null. */

@@ -160,8 +160,8 @@ public final class Server implements AutoCloseable {
         }
         Router router = Router.router(vertx);
         Security security = Security.start(config.security(), config.host(), config.allowedOrigins(), clock);
-        security.mount(router); // first: every route below passes its guard
-        new AccessLog(metrics.http()).mount(router);
+        new AccessLog(metrics.http()).mount(router); // first: it logs every request, those the guard refuses too
+        security.mount(router); // then every route below passes the guard
         OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());
         operations.mount(router);
         StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.origins(), security.streams(),

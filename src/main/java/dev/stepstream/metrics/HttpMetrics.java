@@ -1,5 +1,6 @@
 package dev.stepstream.metrics;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -9,6 +10,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * HTTP requests by method, route template ({@code /api/v2/workflows/runs/{runId}}, never the
  * path itself, so that the label set stays bounded) and status; for error rates and latency.
+ * And the requests the security edge refused, by reason (an error code of docs/security.md:
+ * {@code invalid_token}, {@code rate_limited}, …, a small fixed set), to see brute force and
+ * floods.
  */
 public final class HttpMetrics {
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
@@ -33,5 +37,14 @@ public final class HttpMetrics {
                         Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(10))
                 .register(registry)
                 .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One request refused by the security edge, for {@code reason} (the error's code); counted besides {@link #request}. */
+    public void refused(String reason) {
+        Counter.builder("stepstream.http.refused")
+                .description("HTTP requests the security edge refused (401, 403, 429, 503 ...), by reason")
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
     }
 }

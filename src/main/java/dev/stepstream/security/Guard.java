@@ -1,5 +1,6 @@
 package dev.stepstream.security;
 
+import dev.stepstream.api.AccessLog;
 import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
 import dev.stepstream.api.Who;
@@ -21,6 +22,8 @@ import java.util.Locale;
  * (DNS rebinding); 403 {@code origin_not_allowed} for a browser page of another origin that tries
  * to change something; 401 for a malformed {@code Authorization} header; 429 past the client's
  * rate; 401 without valid credentials; 403 {@code forbidden} for a role that is not enough.
+ * Every refusal is marked with its code ({@link AccessLog#refused}), so that the access log,
+ * mounted before the guard, writes why, and {@code /metrics} counts it.
  */
 final class Guard implements Handler<RoutingContext> {
     private static final String BEARER_PROTOCOL = "stepstream.bearer.";
@@ -211,6 +214,7 @@ final class Guard implements Handler<RoutingContext> {
     }
 
     private static void refuse(RoutingContext ctx, ApiError error) {
+        AccessLog.refused(ctx, error.code());
         error.send(ctx);
     }
 
@@ -232,6 +236,7 @@ final class Guard implements Handler<RoutingContext> {
     }
 
     private static void answerAndClose(RoutingContext ctx, ApiError error) {
+        AccessLog.refused(ctx, error.code());
         ctx.response().setStatusCode(error.status())
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .putHeader("Connection", "close")

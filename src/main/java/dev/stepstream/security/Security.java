@@ -89,7 +89,7 @@ public final class Security implements AutoCloseable {
         }
     }
 
-    /** Puts the guard in front of every route; mount before any other route. */
+    /** Puts the guard in front of every route; mount before any route but the access log. */
     public void mount(Router router) {
         router.route().handler(guard);
     }

@@ -1,5 +1,6 @@
 package dev.stepstream.security;
 
+import dev.stepstream.api.AccessLog;
 import dev.stepstream.api.ApiError;
 import io.vertx.core.Context;
 import io.vertx.ext.web.RoutingContext;
@@ -56,6 +57,7 @@ public final class StreamGate {
                 return now + 1;
             });
             if (!admitted[0]) {
+                AccessLog.refused(ctx, "over_capacity");
                 throw new ApiError(503, "over_capacity", "run " + runId + " has " + limits.maxSubscribersPerRun()
                         + " open streams, the most this server allows (--max-subscribers-per-run); try again later");
             }
@@ -73,6 +75,7 @@ public final class StreamGate {
             });
             if (!admitted[0]) {
                 pass.releaseRun();
+                AccessLog.refused(ctx, "too_many_streams");
                 throw new ApiError(429, "too_many_streams", "this client has " + limits.maxStreamsPerClient()
                         + " open streams, the most it may (--max-streams-per-client); close some first");
             }

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(120)
 class LoggingTest {
     /** The production logging configuration, which the child uses instead of logback-test.xml. */
-    private static final List<String> REAL_LOGGING = List.of("-Dlogback.configurationFile="
+    static final List<String> REAL_LOGGING = List.of("-Dlogback.configurationFile="
             + java.util.Objects.requireNonNull(LoggingTest.class.getClassLoader().getResource("logback.xml"), "logback.xml"));
 
     private static final String WORKFLOW = "id: talk\nsteps:\n  - {id: say, type: log, message: \"echo me please\"}\n";

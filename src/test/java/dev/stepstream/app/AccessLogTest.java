@@ -1,0 +1,81 @@
+package dev.stepstream.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stepstream.security.Role;
+import dev.stepstream.security.TokenFile;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Scrape;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The access log's promise, one line per request, kept for the requests the security guard
+ * refuses before any route runs: an operator must see a brute-force attempt, in the log and in
+ * {@code /metrics}, without the credentials it tried.
+ */
+@Timeout(120)
+class AccessLogTest {
+    @TempDir
+    Path dir;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void refusedRequestsAreLoggedOnceEachWithTheirReasonAndCounted() throws Exception {
+        Path tokens = dir.resolve("tokens");
+        String viewer = TokenFile.create(tokens, "scraper", Role.VIEWER);
+        String guess = "ss_aGuessThatIsNotAToken0123456789abcdefghij";
+        try (ChildServer server = ChildServer.start(dir, LoggingTest.REAL_LOGGING, "--tokens-file", tokens.toString(),
+                "--rate-limit", "4/min")) {
+            Scrape before = scrape(server, viewer);
+
+            assertThat(get(server, "/api/v2/workflows?try=1", "Bearer " + guess).statusCode()).isEqualTo(401);
+            assertThat(get(server, "/api/v2/workflows?try=2&%61ccess_token=" + guess, null).statusCode()).isEqualTo(401);
+            assertThat(get(server, "/api/v2/workflows?try=3", null).statusCode()).isEqualTo(401);
+            assertThat(get(server, "/api/v2/workflows?try=4", "Bearer " + guess).statusCode()).isEqualTo(401);
+            HttpResponse<String> limited = get(server, "/api/v2/workflows?try=5", "Bearer " + guess);
+            assertThat(limited.statusCode()).as("past --rate-limit, before the token is even looked at").isEqualTo(429);
+
+            String output = Await.until("the five refusals are logged", Duration.ofSeconds(10),
+                    () -> server.output().contains("?try=5 ") ? server.output() : null);
+            assertThat(output).as(output).doesNotContain(guess).doesNotContain(guess.substring(3, 20));
+            for (int i = 1; i <= 5; i++) {
+                String marker = "?try=" + i;
+                List<String> lines = output.lines().filter(line -> line.contains(marker + " ") || line.contains(marker + "&")).toList();
+                assertThat(lines).as("one access-log line for request %d", i).hasSize(1);
+                assertThat(lines.get(0)).contains("stepstream.access - 127.0.0.1:", "GET /api/v2/workflows" + marker);
+            }
+            assertThat(output).contains("?try=1 401 ", "?try=2&%61ccess_token=[redacted] 401 ", "?try=5 429 ")
+                    .contains("bytes, refused: invalid_token", "bytes, refused: unauthenticated", "bytes, refused: rate_limited");
+
+            Scrape after = scrape(server, viewer);
+            assertThat(after.since(before, "stepstream_http_refused_total", "reason=invalid_token")).isEqualTo(3);
+            assertThat(after.since(before, "stepstream_http_refused_total", "reason=unauthenticated")).isEqualTo(1);
+            assertThat(after.since(before, "stepstream_http_refused_total", "reason=rate_limited")).isEqualTo(1);
+            assertThat(after.since(before, "stepstream_http_requests_seconds_count", "status=401")).isEqualTo(4);
+        }
+    }
+
+    private HttpResponse<String> get(ChildServer server, String path, String authorization) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(30));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private Scrape scrape(ChildServer server, String token) throws IOException, InterruptedException {
+        HttpResponse<String> metrics = get(server, "/metrics", "Bearer " + token);
+        assertThat(metrics.statusCode()).as(metrics.body()).isEqualTo(200);
+        return Scrape.parse(metrics.body());
+    }
+}
