@@ -17,7 +17,8 @@ import java.util.Locale;
  * limits, then the role the {@link AccessPolicy} asks for. Runs on the event loop and never
  * blocks (a token check is a hash, a JWT check a signature verification).
  *
- * <p>In order: 503 for a connection over {@code --max-connections}; 403 {@code host_not_allowed}
+ * <p>In order: 503 for a connection over {@code --max-connections}; 400 for a path that cannot
+ * be decoded; 403 {@code host_not_allowed}
  * when an open server (no credentials, loopback) is reached by a name that is not this machine's
  * (DNS rebinding); 403 {@code origin_not_allowed} for a browser page of another origin that tries
  * to change something; 401 for a malformed {@code Authorization} header; 429 past the client's
@@ -75,8 +76,9 @@ final class Guard implements Handler<RoutingContext> {
     }
 
     private void check(RoutingContext ctx, HttpServerRequest request) {
-        AccessPolicy.Access access = AccessPolicy.access(request.method().name(), ctx.normalizedPath());
-        boolean probe = access == AccessPolicy.Access.OPEN && (ctx.normalizedPath().equals("/healthz") || ctx.normalizedPath().equals("/readyz"));
+        String path = path(ctx);
+        AccessPolicy.Access access = AccessPolicy.access(request.method().name(), path);
+        boolean probe = access == AccessPolicy.Access.OPEN && (path.equals("/healthz") || path.equals("/readyz"));
         if (localHosts != null && !probe && !localHost(request.getHeader("Host"))) {
             throw new ApiError(403, "host_not_allowed", "this server has no credentials configured and answers only to"
                     + " this machine's names (localhost, 127.0.0.1); configure credentials to serve other names");
@@ -129,10 +131,26 @@ final class Guard implements Handler<RoutingContext> {
         }
         if (!principal.role().includes(access.role())) {
             throw new ApiError(403, "forbidden", "the role " + principal.role().wire() + " may not " + request.method() + " "
-                    + Params.abbreviate(ctx.normalizedPath()) + "; it needs " + access.role().wire(),
+                    + Params.abbreviate(path) + "; it needs " + access.role().wire(),
                     Json.object().put("role", principal.role().wire()).put("needs", access.role().wire()));
         }
         ctx.next();
+    }
+
+    /**
+     * The router's normalised path (escapes of unreserved characters decoded, {@code ..} resolved).
+     * @throws ApiError 400 {@code bad_request} for a path with a {@code %} that does not start an
+     *                  escape of two hex digits: the router cannot decode it, and would otherwise
+     *                  fail the request with a 500 and a stack trace in the log, on every route,
+     *                  for anyone, credentials or not
+     */
+    private static String path(RoutingContext ctx) {
+        try {
+            return ctx.normalizedPath();
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(400, "bad_request", "the path " + Params.abbreviate(ctx.request().path())
+                    + " is malformed: a % must start an escape of two hex digits (RFC 3986), such as %2F");
+        }
     }
 
     private static boolean changes(HttpMethod method) {

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stepstream.security.Role;
 import dev.stepstream.security.TokenFile;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.RawHttp;
 import dev.stepstream.testing.Scrape;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -62,6 +64,41 @@ class AccessLogTest {
             assertThat(after.since(before, "stepstream_http_refused_total", "reason=unauthenticated")).isEqualTo(1);
             assertThat(after.since(before, "stepstream_http_refused_total", "reason=rate_limited")).isEqualTo(1);
             assertThat(after.since(before, "stepstream_http_requests_seconds_count", "status=401")).isEqualTo(4);
+        }
+    }
+
+    /**
+     * A path the router cannot decode (a {@code %} without two hex digits) is the client's
+     * mistake, on any route and before any credentials are looked at: a 400 with the error
+     * shape and one access-log line, never a 500 with a stack trace per request, which let
+     * anyone flood the log.
+     */
+    @Test
+    void aMalformedPercentEscapeIsA400WithOneLogLineAndNoStackTrace() throws Exception {
+        Path tokens = dir.resolve("tokens");
+        TokenFile.create(tokens, "someone", Role.ADMIN);
+        try (ChildServer server = ChildServer.start(dir, LoggingTest.REAL_LOGGING, "--tokens-file", tokens.toString())) {
+            int port = URI.create(server.url()).getPort();
+            Await.until("the server has logged its start", Duration.ofSeconds(10),
+                    () -> server.output().contains("stepstream listening on") ? true : null);
+            long linesBefore = server.output().lines().count();
+            List<String> requests = List.of("GET /%zz", "GET /api/v2/workflows%", "GET /api/v2/workflows/runs/%G0/events",
+                    "POST /api/v2/workflows/x%2/execute", "DELETE /api/v2/workflows/%", "HEAD /%zz.html", "GET /metrics%7");
+            for (String request : requests) {
+                String path = request.substring(request.indexOf(' ') + 1);
+                RawHttp.Answer answer = RawHttp.exchange(port, (request + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                        + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertThat(answer).as(request).isNotNull();
+                assertThat(answer.status()).as(request).isEqualTo(400);
+                if (!request.startsWith("HEAD")) {
+                    assertThat(answer.json().path("error").path("code").asText()).as(request).isEqualTo("bad_request");
+                    assertThat(answer.json().path("error").path("message").asText()).as(request).contains(path);
+                }
+            }
+            String output = Await.until("each request is logged", Duration.ofSeconds(10),
+                    () -> server.output().lines().filter(line -> line.contains(" 400 ")).count() == requests.size() ? server.output() : null);
+            assertThat(output.lines().count() - linesBefore).as(output).isEqualTo(requests.size());
+            assertThat(output).doesNotContain("Exception", "\tat ", "ERROR");
         }
     }
 
