@@ -164,8 +164,7 @@ public final class Server implements AutoCloseable {
         security.mount(router); // then every route below passes the guard
         OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());
         operations.mount(router);
-        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.origins(), security.streams(),
-                metrics.streams(), clock);
+        StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.streams(), metrics.streams(), clock);
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         new SecretsApi(vault).mount(router);

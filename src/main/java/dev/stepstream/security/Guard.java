@@ -21,7 +21,8 @@ import java.util.Locale;
  * be decoded; 403 {@code host_not_allowed}
  * when an open server (no credentials, loopback) is reached by a name that is not this machine's
  * (DNS rebinding); 403 {@code origin_not_allowed} for a browser page of another origin that tries
- * to change something; 401 for a malformed {@code Authorization} header; 429 past the client's
+ * to change something or to open a stream (WebSocket or SSE alike: this is the one place the
+ * origin rule is applied); 401 for a malformed {@code Authorization} header; 429 past the client's
  * rate; 401 without valid credentials; 403 {@code forbidden} for a role that is not enough.
  * Every refusal is marked with its code ({@link AccessLog#refused}), so that the access log,
  * mounted before the guard, writes why, and {@code /metrics} counts it.
@@ -83,9 +84,11 @@ final class Guard implements Handler<RoutingContext> {
             throw new ApiError(403, "host_not_allowed", "this server has no credentials configured and answers only to"
                     + " this machine's names (localhost, 127.0.0.1); configure credentials to serve other names");
         }
-        if (changes(request.method()) && !origins.allows(request)) {
+        boolean streamOpen = opensStream(request);
+        if ((streamOpen || changes(request.method())) && !origins.allows(request)) {
             throw new ApiError(403, "origin_not_allowed", "the origin " + Params.abbreviate(request.getHeader("Origin"))
-                    + " may not send " + request.method() + " requests here (see --allowed-origins)");
+                    + (streamOpen ? " may not open streams here" : " may not send " + request.method() + " requests here")
+                    + " (see --allowed-origins)");
         }
         String address = clientAddress(request);
         Principal principal = Principal.ANONYMOUS;
@@ -112,7 +115,6 @@ final class Guard implements Handler<RoutingContext> {
             return;
         }
         if (limited) {
-            boolean streamOpen = "websocket".equalsIgnoreCase(request.getHeader("Upgrade")) || acceptsEventStream(request);
             long wait = (streamOpen ? streams : requests).acquire(client.key());
             if (wait > 0) {
                 ctx.response().putHeader("Retry-After", Long.toString(wait));
@@ -157,7 +159,16 @@ final class Guard implements Handler<RoutingContext> {
         return method != HttpMethod.GET && method != HttpMethod.HEAD && method != HttpMethod.OPTIONS;
     }
 
-    private static boolean acceptsEventStream(HttpServerRequest request) {
+    /**
+     * Whether the request asks to open a stream: a WebSocket upgrade (the run stream, the
+     * all-runs stream) or an event stream (the SSE form of the run stream). Streams have their
+     * own rate ({@code --stream-rate-limit}) and, whatever the method, the origin rule: browsers
+     * let any page open a WebSocket or an {@code EventSource} to any server.
+     */
+    private static boolean opensStream(HttpServerRequest request) {
+        if ("websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            return true;
+        }
         String accept = request.getHeader("Accept");
         return accept != null && accept.contains("text/event-stream");
     }

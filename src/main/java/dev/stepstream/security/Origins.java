@@ -8,8 +8,10 @@ import java.util.Locale;
  * Which browser pages may open a stream or change something (docs/security.md, "Origins, proxies, hosts"): a request
  * without an {@code Origin} header (not a browser), one whose origin is the server's own (the
  * scheme, host and port the request was sent to), or one listed with {@code --allowed-origins}.
- * Anything else is refused with 403: this closes cross-site WebSocket hijacking, which browsers
- * do not prevent (WebSockets are not subject to CORS), and cross-site form posts.
+ * Anything else is refused with 403 by the {@link Guard}, for every stream (WebSocket and SSE)
+ * and every request that changes something: this closes cross-site WebSocket hijacking, which
+ * browsers do not prevent (WebSockets are not subject to CORS), streams opened by pages elsewhere,
+ * and cross-site form posts.
  *
  * <p>Behind a reverse proxy the request the server sees was sent to the proxy's address by the
  * proxy, not to the address the browser used: with {@code --trust-proxy}, the scheme and host
@@ -17,16 +19,16 @@ import java.util.Locale;
  * value). Default ports are dropped on both sides ({@code https://a:443} is {@code https://a}).
  * Immutable.
  */
-public final class Origins {
+final class Origins {
     private final List<String> allowed;
     private final boolean trustProxy;
 
-    public Origins(List<String> allowed, boolean trustProxy) {
+    Origins(List<String> allowed, boolean trustProxy) {
         this.allowed = allowed.stream().map(Origins::normalise).toList();
         this.trustProxy = trustProxy;
     }
 
-    public boolean allows(HttpServerRequest request) {
+    boolean allows(HttpServerRequest request) {
         String origin = request.getHeader("Origin");
         if (origin == null) {
             return true;

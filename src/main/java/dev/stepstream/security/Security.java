@@ -32,7 +32,6 @@ public final class Security implements AutoCloseable {
     private final Credentials credentials;
     private final Connections connections;
     private final StreamGate gate;
-    private final Origins origins;
     private final Guard guard;
     private final ScheduledExecutorService housekeeping;
 
@@ -42,7 +41,7 @@ public final class Security implements AutoCloseable {
         SecuritySettings.Limits limits = settings.limits();
         this.connections = new Connections(limits.maxConnections(), limits.requestTimeout().toMillis());
         this.gate = new StreamGate(limits, clock, connections);
-        this.origins = new Origins(allowedOrigins, settings.trustProxy());
+        Origins origins = new Origins(allowedOrigins, settings.trustProxy());
         RateLimits requests = new RateLimits(limits.requests(), clock);
         RateLimits streams = new RateLimits(limits.streams(), clock);
         this.guard = new Guard(credentials, requests, streams, connections, origins, settings.trustProxy(),
@@ -145,10 +144,6 @@ public final class Security implements AutoCloseable {
 
     public StreamGate streams() {
         return gate;
-    }
-
-    public Origins origins() {
-        return origins;
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
 import dev.stepstream.api.Who;
 import dev.stepstream.metrics.StreamMetrics;
-import dev.stepstream.security.Origins;
 import dev.stepstream.security.StreamGate;
 import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
@@ -28,21 +27,18 @@ public final class StreamRoutes implements AutoCloseable {
     private final Hub hub;
     private final History history;
     private final StreamSettings timings;
-    private final Origins origins;
     /** Connection caps, and the end of a stream whose credentials end (docs/security.md). */
     private final StreamGate gate;
     private final StreamMetrics metrics;
     /** Pings, idle closes and close handshakes of every stream socket: one clock per event loop. */
     private final Heartbeats heartbeats;
 
-    public StreamRoutes(Hub hub, Store store, StreamSettings timings, Origins origins, StreamGate gate,
-                        StreamMetrics metrics, Clock clock) {
+    public StreamRoutes(Hub hub, Store store, StreamSettings timings, StreamGate gate, StreamMetrics metrics, Clock clock) {
         VertxInternals.check(); // before the server listens: fails naming the Vert.x version if they changed
         this.hub = hub;
         this.metrics = metrics;
         this.history = new History(store, metrics);
         this.timings = timings;
-        this.origins = origins;
         this.gate = gate;
         this.heartbeats = new Heartbeats(timings, clock);
     }
@@ -50,13 +46,6 @@ public final class StreamRoutes implements AutoCloseable {
     private void checkOpen() {
         if (hub.closing()) {
             throw new ApiError(503, "shutting_down", "the server is shutting down; reconnect with after");
-        }
-    }
-
-    private void checkOrigin(HttpServerRequest request) {
-        if (!origins.allows(request)) {
-            throw new ApiError(403, "origin_not_allowed", "the origin " + Params.abbreviate(request.getHeader("Origin"))
-                    + " may not open streams here (see --allowed-origins)");
         }
     }
 
@@ -134,13 +123,13 @@ public final class StreamRoutes implements AutoCloseable {
     }
 
     /**
-     * The checks both WebSocket endpoints make before the upgrade, in order: the origin, that it
-     * is an upgrade at all, the handshake's headers, that the server is not shutting down. On
-     * success the request counts as opening until {@link Hub#opened}.
+     * The checks both WebSocket endpoints make before the upgrade, in order: that it is an
+     * upgrade at all, the handshake's headers, that the server is not shutting down. (The origin
+     * and host rules, for every stream, WebSocket or SSE, are the security guard's, which ran
+     * before.) On success the request counts as opening until {@link Hub#opened}.
      */
     private void beforeUpgrade(RoutingContext ctx, String hint) {
         HttpServerRequest request = ctx.request();
-        checkOrigin(request);
         if (!request.canUpgradeToWebSocket()) {
             throw new ApiError(426, "upgrade_required", "this endpoint is a WebSocket; connect with a WebSocket client" + hint);
         }

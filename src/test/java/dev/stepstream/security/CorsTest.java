@@ -138,7 +138,8 @@ class CorsTest {
         assertNoCors(read);
         RawHttp.Answer refused = send("GET", "/api/v2/workflows/runs/" + UUID.randomUUID() + "/events",
                 "Origin: " + ELSEWHERE + "\r\nAccept: text/event-stream\r\n", "");
-        assertThat(refused.status()).isEqualTo(401);
+        assertThat(refused.status()).as("a stream from a page elsewhere is refused before its credentials are looked at").isEqualTo(403);
+        assertThat(refused.json().path("error").path("code").asText()).isEqualTo("origin_not_allowed");
         assertNoCors(refused);
         RawHttp.Answer preflight = send("OPTIONS", "/api/v2/workflows/cors/execute", "Origin: " + ELSEWHERE
                 + "\r\nAccess-Control-Request-Method: POST\r\n", "");

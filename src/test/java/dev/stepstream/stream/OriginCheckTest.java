@@ -2,6 +2,7 @@ package dev.stepstream.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stepstream.testing.RawHttp;
 import dev.stepstream.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +11,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,6 +69,47 @@ class OriginCheckTest {
             assertThat(answer).as(path).startsWith("HTTP/1.1 403");
             assertThat(answer).contains("\"code\":\"origin_not_allowed\"");
         }
+    }
+
+    /**
+     * The SSE form of a run stream is a stream like the WebSocket: a page elsewhere may not open
+     * it (origin), nor a page reached through a rebound name (host; this server is open and
+     * loopback-only), and both are refused with the same answer as the WebSocket's.
+     */
+    @Test
+    void sseIsRefusedAForeignOriginAndAForeignHostExactlyAsTheWebSocketIs() {
+        int port = server.port();
+        String websocket = "/api/v2/workflows/runs/" + runId + "/stream";
+        for (Map<String, String> headers : List.of(Map.of("Origin", "http://evil.example"),
+                Map.of("Origin", "http://127.0.0.1:1"),
+                Map.of("Host", "attacker.example:" + port),
+                Map.of("Host", "attacker.example:" + port, "Origin", "http://attacker.example:" + port))) {
+            RawHttp.Answer upgrade = RawHttp.upgrade(port, websocket, headers);
+            RawHttp.Answer events = sse(headers);
+            assertThat(upgrade.status()).as("WebSocket, %s", headers).isEqualTo(403);
+            assertThat(events.status()).as("SSE, %s", headers).isEqualTo(403);
+            assertThat(events.json().path("error").path("code").asText()).as("SSE, %s", headers)
+                    .isEqualTo(upgrade.json().path("error").path("code").asText())
+                    .isEqualTo(headers.containsKey("Host") ? "host_not_allowed" : "origin_not_allowed");
+        }
+        for (Map<String, String> headers : List.of(Map.<String, String>of(), Map.of("Origin", "http://127.0.0.1:" + port),
+                Map.of("Origin", "https://ops.example.com"), Map.of("Host", "localhost:" + port))) {
+            assertThat(RawHttp.upgrade(port, websocket, headers).status()).as("WebSocket, %s", headers).isEqualTo(101);
+            RawHttp.Answer events = sse(headers);
+            assertThat(events.status()).as("SSE, %s", headers).isEqualTo(200);
+            assertThat(events.body()).contains("event: run_complete");
+        }
+    }
+
+    /** Opens the run's SSE stream with {@code headers} on a raw socket (the JDK's client will not send a Host of our choosing). */
+    static RawHttp.Answer sse(Map<String, String> headers) {
+        StringBuilder request = new StringBuilder("GET /api/v2/workflows/runs/" + runId + "/events HTTP/1.1\r\n");
+        if (!headers.containsKey("Host")) {
+            request.append("Host: 127.0.0.1:").append(server.port()).append("\r\n");
+        }
+        headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        request.append("Accept: text/event-stream\r\nConnection: close\r\n\r\n");
+        return RawHttp.exchange(server.port(), request.toString().getBytes(StandardCharsets.US_ASCII));
     }
 
     @Test
