@@ -26,7 +26,7 @@ import java.nio.charset.StandardCharsets;
  * ({@link Frames}) straight to the channel, many frames per flush; it keeps the connection honest
  * (docs/api.md, "The run stream"): a ping frame every ping interval, a close when nothing arrived
  * for the idle timeout (both from {@link Heartbeats}, one clock per event loop, not a timer per
- * connection); it applies the inbound rules (a text message over {@value #MAX_INBOUND_BYTES}
+ * connection); it applies the inbound rules (a message, text or binary, over {@value #MAX_INBOUND_BYTES}
  * bytes closes with 1009, {@code {"type":"ping"}} is answered with {@code {"type":"pong"}},
  * anything else is ignored; a frame that breaks the protocol closes with 1002, one over 64 KiB
  * with 1009); and it closes properly: its close frame, then the channel closes when the
@@ -40,7 +40,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Threads: the channel's event loop only, which owns every field.
  */
 final class StreamSocket extends ChannelDuplexHandler {
-    /** Inbound text larger than this closes the connection with 1009 (docs/api.md, "The run stream"). */
+    /** An inbound message, text or binary, larger than this closes the connection with 1009 (docs/security.md, "Limits"). */
     static final int MAX_INBOUND_BYTES = 512;
     private static final byte[] PONG = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
     private static final int FIN = 0x80;
@@ -72,6 +72,9 @@ final class StreamSocket extends ChannelDuplexHandler {
 
     private enum State { OPEN, CLOSING, CLOSED }
 
+    /** The kind of the message being received: a text one is collected and read, a binary one counted and ignored. */
+    private enum Inbound { NONE, TEXT, BINARY }
+
     private final Heartbeats.Loop clock;
     private ChannelHandlerContext channel;
     private Events events;
@@ -94,11 +97,12 @@ final class StreamSocket extends ChannelDuplexHandler {
      * UTF-8. The close frame goes, then the TCP connection ends, without waiting for an answer.
      */
     private boolean failed;
-    /** A fragmented message is being received: text (collected up to the limit) or binary (ignored). */
-    private boolean inText;
-    private boolean inBinary;
+    /** What kind of message is being received, when it comes in fragments; NONE between messages. */
+    private Inbound inbound = Inbound.NONE;
+    /** Bytes of the message being received so far, text or binary: what the limit is checked on. */
+    private int inboundLength;
+    /** A fragmented text message collected so far (its first {@code inboundLength} bytes), or null. */
     private byte[] text;
-    private int textLength;
 
     // Liveness, kept by the loop's clock: what arrived since its last tick, when, the last ping,
     // and when our close frame left (the client then has the close timeout to answer it).
@@ -332,20 +336,9 @@ final class StreamSocket extends ChannelDuplexHandler {
                         channel.writeAndFlush(control(PONG_FRAME, ping.content()), channel.voidPromise());
                     }
                 }
-                case TextWebSocketFrame first -> {
-                    inText = !first.isFinalFragment();
-                    textLength = 0;
-                    text(first.content(), first.isFinalFragment(), true);
-                }
-                case ContinuationWebSocketFrame more -> {
-                    if (inText) {
-                        inText = !more.isFinalFragment();
-                        text(more.content(), more.isFinalFragment(), false);
-                    } else {
-                        inBinary = !more.isFinalFragment();
-                    }
-                }
-                case BinaryWebSocketFrame binary -> inBinary = !binary.isFinalFragment(); // ignored, as any message but a ping
+                case TextWebSocketFrame first -> fragment(Inbound.TEXT, first.content(), first.isFinalFragment());
+                case BinaryWebSocketFrame first -> fragment(Inbound.BINARY, first.content(), first.isFinalFragment());
+                case ContinuationWebSocketFrame more -> fragment(Inbound.NONE, more.content(), more.isFinalFragment());
                 default -> { } // a pong: it counts as something received, no more
             }
         } finally {
@@ -353,19 +346,45 @@ final class StreamSocket extends ChannelDuplexHandler {
         }
     }
 
-    /** A fragment of a text message: collected up to the limit, and handled when it is whole. */
-    private void text(ByteBuf content, boolean last, boolean first) {
+    /**
+     * A frame of a message: the first one of a text or binary message ({@code kind}), or a
+     * continuation ({@link Inbound#NONE}) of the message begun before (the frame decoder fails a
+     * continuation of nothing, and a new message in the middle of one, with 1002). The one place
+     * the inbound limit is applied, to text and binary alike: past {@value #MAX_INBOUND_BYTES}
+     * bytes a message closes the connection with 1009. A text message is collected and handled
+     * when it is whole; a binary one is counted and ignored, as any message but a ping.
+     */
+    private void fragment(Inbound kind, ByteBuf content, boolean last) {
         if (state != State.OPEN) {
             return;
         }
+        boolean first = kind != Inbound.NONE;
+        if (first) {
+            inbound = kind;
+            inboundLength = 0;
+        }
         int length = content.readableBytes();
-        if (textLength + length > MAX_INBOUND_BYTES) {
-            inText = false;
+        if (inboundLength + length > MAX_INBOUND_BYTES) {
+            inbound = Inbound.NONE;
             text = null;
             failed = true; // as for a frame the decoder refuses: the connection is failed, and closed after the frame
             events.closeRequested(CloseCode.TOO_BIG, "messages to the server are at most " + MAX_INBOUND_BYTES + " bytes");
             return;
         }
+        int offset = inboundLength;
+        inboundLength += length;
+        boolean isText = inbound == Inbound.TEXT;
+        if (last) {
+            inbound = Inbound.NONE;
+        }
+        if (isText) {
+            text(content, offset, first, last);
+        }
+    }
+
+    /** A fragment of a text message within the limit, starting at {@code offset} of it: collected, and handled when whole. */
+    private void text(ByteBuf content, int offset, boolean first, boolean last) {
+        int length = content.readableBytes();
         if (first && last) {
             if (utf8(content, content.readerIndex(), length)) {
                 message(ByteBufUtil.getBytes(content));
@@ -375,10 +394,9 @@ final class StreamSocket extends ChannelDuplexHandler {
         if (text == null) {
             text = new byte[MAX_INBOUND_BYTES];
         }
-        content.readBytes(text, textLength, length);
-        textLength += length;
+        content.readBytes(text, offset, length);
         if (last) {
-            byte[] whole = java.util.Arrays.copyOf(text, textLength);
+            byte[] whole = java.util.Arrays.copyOf(text, offset + length);
             text = null;
             if (utf8(Unpooled.wrappedBuffer(whole), 0, whole.length)) {
                 message(whole);

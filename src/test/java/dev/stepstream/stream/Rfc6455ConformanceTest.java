@@ -177,6 +177,38 @@ class Rfc6455ConformanceTest {
         }
     }
 
+    /**
+     * Section 10.4 leaves the limits to the server; ours (docs/security.md, "Limits") is 512
+     * bytes a message, whatever its kind: a binary message is ignored as a text one is answered,
+     * up to the limit, and closes the connection with 1009 past it, whole or in fragments.
+     */
+    @Test
+    void section10_4_aMessageOver512BytesTextOrBinaryFailsTheConnectionWith1009() throws IOException {
+        try (SilentWebSocket client = open()) {
+            client.send(BINARY, new byte[513], true, true);
+            assertFailedWith(client, 1009);
+            assertThat(client.closeReason()).contains("512 bytes");
+        }
+        try (SilentWebSocket client = open()) {
+            client.send(BINARY, new byte[300], false, true);
+            client.send(CONTINUATION, new byte[213], true, true);
+            assertFailedWith(client, 1009);
+        }
+        try (SilentWebSocket client = open()) {
+            client.send(TEXT, "x".repeat(513).getBytes(StandardCharsets.UTF_8), true, true);
+            assertFailedWith(client, 1009);
+        }
+        try (SilentWebSocket client = open()) {
+            client.send(BINARY, new byte[300], false, true);
+            client.send(CONTINUATION, new byte[212], true, true);
+            String ping = "{\"type\":\"ping\",\"pad\":\"\"}";
+            client.send(TEXT, ping.replace("\"\"}", "\"" + "x".repeat(512 - ping.length()) + "\"}").getBytes(StandardCharsets.UTF_8),
+                    true, true);
+            assertAnsweredPing(client);
+            assertThat(client.ended()).as("512 bytes, binary or text, is within the limit").isFalse();
+        }
+    }
+
     @Test
     void section8_1_textThatIsNotUtf8FailsTheConnectionWith1007() throws IOException {
         try (SilentWebSocket client = open()) {
