@@ -24,7 +24,7 @@ import java.util.Locale;
  * @param jwtAudience  {@code --jwt-audience}: a value {@code aud} must hold, or null for any
  * @param trustProxy   {@code --trust-proxy}: honour X-Forwarded-Host/-Proto/-For from a proxy in front
  * @param tlsCert      {@code --tls-cert}: a PEM certificate chain; with {@code tlsKey}, serve HTTPS and WSS
- * @param tlsKey       {@code --tls-key}: its PEM private key (PKCS#8 or PKCS#1)
+ * @param tlsKey       {@code --tls-key}: its PEM private key (PKCS#8, PKCS#1 or SEC1), checked to be that certificate's ({@link TlsKeys})
  * @param httpAllow    {@code --http-allow}: host patterns {@code http} steps may reach; empty: any host
  *                     but this server itself and link-local (cloud metadata) addresses
  */
@@ -157,8 +157,12 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
             throw settings.wrong(tlsCert == null ? TLS_KEY : TLS_CERT, "--tls-cert and --tls-key go together");
         }
         if (tlsCert != null) {
-            pem(settings, TLS_CERT, tlsCert, "CERTIFICATE-----");
-            pem(settings, TLS_KEY, tlsKey, "PRIVATE KEY-----");
+            String chain = pem(settings, TLS_CERT, tlsCert, "CERTIFICATE-----");
+            String key = pem(settings, TLS_KEY, tlsKey, "PRIVATE KEY-----");
+            String problem = TlsKeys.problem(tlsCert, chain, tlsKey, key);
+            if (problem != null) {
+                throw settings.wrong(TLS_KEY, problem);
+            }
         }
         Limits limits = new Limits(settings.get(RATE_LIMIT), settings.get(STREAM_RATE_LIMIT), settings.get(MAX_CONNECTIONS),
                 settings.get(MAX_STREAMS_PER_CLIENT), settings.get(MAX_SUBSCRIBERS_PER_RUN), settings.get(REQUEST_TIMEOUT),
@@ -187,11 +191,13 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
         }
     }
 
-    private static void pem(Settings settings, Setting<?> setting, Path file, String marker) {
+    /** The text of {@code file}, a PEM file with a {@code marker} block. */
+    private static String pem(Settings settings, Setting<?> setting, Path file, String marker) {
         String text = read(settings, setting, file);
         if (!text.contains("-----BEGIN") || !text.contains(marker)) {
             throw settings.wrong(setting, file + " is not a PEM file with a " + marker.replace("-----", ""));
         }
+        return text;
     }
 
     /** As a record would print itself, with the JWT secret left out: a secret must not reach a log. */

@@ -2,6 +2,7 @@ package dev.stepstream.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stepstream.testing.Certificates;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -27,10 +28,17 @@ class ServeStartupErrorsTest {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), "dev.stepstream.Main", "serve"));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("serve gave up").isTrue();
-        return new Exit(process.exitValue(), output.lines().filter(line -> !line.startsWith("WARNING:") && !line.isBlank()).toList());
+        Path log = Files.createTempFile("serve", ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+            String output = Files.readString(log, StandardCharsets.UTF_8);
+            assertThat(exited).as("serve should have given up, but runs on:%n%s", output).isTrue();
+            return new Exit(process.exitValue(), output.lines().filter(line -> !line.startsWith("WARNING:") && !line.isBlank()).toList());
+        } finally {
+            process.destroyForcibly();
+            Files.delete(log);
+        }
     }
 
     @Test
@@ -66,5 +74,30 @@ class ServeStartupErrorsTest {
         Exit malformed = serve("--port", "0", "--data-dir", dir.resolve("keyed").toString(), "--secrets-key", "not base64!");
         assertThat(malformed.code()).isEqualTo(2);
         assertThat(malformed.lines()).singleElement().asString().contains("--secrets-key", "32 bytes in base64");
+    }
+
+    /**
+     * The key of another certificate loads (it is a key) and the server listened, but every
+     * handshake failed: the pair is now checked at start-up, by their public keys.
+     */
+    @Test
+    void aTlsKeyOfAnotherCertificateIsOneLineNamingTlsKeyAndExit2() throws Exception {
+        Certificates.Pair one = Certificates.selfSigned(dir.resolve("tls"), "one");
+        Certificates.Pair other = Certificates.selfSigned(dir.resolve("tls"), "other");
+        Certificates.Pair elliptic = Certificates.selfSigned(dir.resolve("tls"), "elliptic", "EC");
+        Certificates.Pair elliptic2 = Certificates.selfSigned(dir.resolve("tls"), "elliptic2", "EC");
+        for (Certificates.Pair[] pairing : new Certificates.Pair[][] {{one, other}, {one, elliptic}, {elliptic, elliptic2}}) {
+            Certificates.Pair cert = pairing[0];
+            Path key = pairing[1].key();
+            Exit exit = serve("--port", "0", "--data-dir", dir.resolve("data").toString(),
+                    "--tls-cert", cert.cert().toString(), "--tls-key", key.toString());
+            assertThat(exit.code()).as("%s with the key of %s", cert.cert(), key).isEqualTo(2);
+            assertThat(exit.lines()).as("%s with the key of %s", cert.cert(), key).hasSize(1);
+            assertThat(exit.lines().get(0)).startsWith("stepstream serve: --tls-key: " + key + " ").contains(cert.cert().toString())
+                    .doesNotContain("Exception");
+            if (cert.certificate().getPublicKey().getAlgorithm().equals(pairing[1].certificate().getPublicKey().getAlgorithm())) {
+                assertThat(exit.lines().get(0)).contains("is not the key of the certificate " + cert.cert());
+            }
+        }
     }
 }

@@ -3,21 +3,19 @@ package dev.stepstream.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stepstream.app.Config;
+import dev.stepstream.testing.Certificates;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -26,11 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** HTTPS and WSS from PEM files, with a certificate made in the test by the JDK's keytool. */
+/** HTTPS and WSS from PEM files, with a certificate made in the test by the JDK's keytool ({@link Certificates}). */
 @Timeout(90)
 class TlsTest {
-    private static final char[] PASSWORD = "changeit".toCharArray();
-
     @TempDir
     static Path dir;
     static TestServer server;
@@ -38,28 +34,11 @@ class TlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path keystore = dir.resolve("server.p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process process = new ProcessBuilder(List.of(keytool, "-genkeypair", "-alias", "stepstream", "-keyalg", "RSA",
-                "-keysize", "2048", "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
-                "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", new String(PASSWORD),
-                "-keypass", new String(PASSWORD))).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(output).isZero();
-
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(keystore)) {
-            store.load(in, PASSWORD);
-        }
-        Certificate certificate = store.getCertificate("stepstream");
-        Path cert = Files.writeString(dir.resolve("cert.pem"), pem("CERTIFICATE", certificate.getEncoded()));
-        Path key = Files.writeString(dir.resolve("key.pem"), pem("PRIVATE KEY", store.getKey("stepstream", PASSWORD).getEncoded()));
-
-        server = TestServer.start(dir.resolve("data"), config -> config.withSecurity(config.security().withTls(cert, key)));
+        Certificates.Pair tls = Certificates.selfSigned(dir, "server");
+        server = TestServer.start(dir.resolve("data"), config -> config.withSecurity(config.security().withTls(tls.cert(), tls.key())));
         KeyStore trusted = KeyStore.getInstance("PKCS12");
         trusted.load(null, null);
-        trusted.setCertificateEntry("stepstream", certificate);
+        trusted.setCertificateEntry("stepstream", tls.certificate());
         TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         trust.init(trusted);
         SSLContext ssl = SSLContext.getInstance("TLS");
@@ -70,11 +49,6 @@ class TlsTest {
     @AfterAll
     static void stop() {
         server.close();
-    }
-
-    static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
     }
 
     static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
@@ -107,6 +81,16 @@ class TlsTest {
         try (WsClient stream = WsClient.connect(client, wss)) {
             assertThat(stream.awaitClose().code()).isEqualTo(1000);
             assertThat(stream.envelopes()).extracting(e -> e.path("type").asText()).contains("run_start", "run_complete");
+        }
+    }
+
+    /** The start-up check that --tls-key is --tls-cert's key (ServeStartupErrorsTest has the refusals) passes a true pair. */
+    @Test
+    void aKeyWithItsOwnCertificatePassesTheStartUpCheckRsaOrEc() {
+        for (String algorithm : List.of("RSA", "EC")) {
+            Certificates.Pair own = Certificates.selfSigned(dir.resolve("own"), algorithm, algorithm);
+            Config config = Config.resolve(Map.of("tls-cert", own.cert().toString(), "tls-key", own.key().toString()), Map.of());
+            assertThat(config.security().tlsKey()).as(algorithm).isEqualTo(own.key());
         }
     }
 
