@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -99,21 +98,7 @@ public class Approval {
                 .POST(HttpRequest.BodyPublishers.noBody()));
         String runId = body.replaceAll(".*\"runId\":\"([0-9a-f-]{36})\".*", "$1");
         LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
-        WebSocket socket = http.newWebSocketBuilder().buildAsync(URI.create(approver.url().replace("http", "ws")
-                + "/api/v2/workflows/runs/" + runId + "/stream"), new WebSocket.Listener() {
-                    final StringBuilder text = new StringBuilder();
-
-                    @Override
-                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                        text.append(data);
-                        if (last) {
-                            frames.add(text.toString());
-                            text.setLength(0);
-                        }
-                        webSocket.request(1);
-                        return null;
-                    }
-                }).join();
+        WebSocket socket = Resume.follow(approver.url(), runId, frames);
         await(frames, "\"step_waiting\"", runId);
         // Parked once the run's row says waiting and no node holds it: poll the detail until waiting.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -109,21 +109,7 @@ public class Resume {
         }
         Node other = nodes.get(1 - executor);
         LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
-        WebSocket socket = http.newWebSocketBuilder().buildAsync(URI.create(other.url().replace("http", "ws")
-                + "/api/v2/workflows/runs/" + runId + "/stream"), new WebSocket.Listener() {
-                    final StringBuilder text = new StringBuilder();
-
-                    @Override
-                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                        text.append(data);
-                        if (last) {
-                            frames.add(text.toString());
-                            text.setLength(0);
-                        }
-                        webSocket.request(1);
-                        return null;
-                    }
-                }).join();
+        WebSocket socket = follow(other.url(), runId, frames);
         while (!frames.take().contains("\"caught_up\"")) {
             // the history so far
         }
@@ -152,6 +138,25 @@ public class Resume {
         processes.set(executor, start(nodes.get(executor)));
         awaitReady(nodes.get(executor));
         return new long[] {received, stamp};
+    }
+
+    /** Follows the run's stream on the server at {@code url}: each whole text message goes to {@code frames}. */
+    static WebSocket follow(String url, String runId, LinkedBlockingQueue<String> frames) {
+        return http.newWebSocketBuilder().buildAsync(URI.create(url.replace("http", "ws")
+                + "/api/v2/workflows/runs/" + runId + "/stream"), new WebSocket.Listener() {
+                    final StringBuilder text = new StringBuilder();
+
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        text.append(data);
+                        if (last) {
+                            frames.add(text.toString());
+                            text.setLength(0);
+                        }
+                        webSocket.request(1);
+                        return null;
+                    }
+                }).join();
     }
 
     static Process start(Node node) throws IOException {
