@@ -103,13 +103,14 @@ public final class SecretsApi implements AutoCloseable {
 
     private void rotate(RoutingContext ctx) {
         blocking.respond(ctx, () -> {
-            int resealed;
+            Vault.Rotation rotation;
             try {
-                resealed = vault.rotate();
+                rotation = vault.rotate();
             } catch (Vault.Locked e) {
                 throw unavailable(e);
             }
-            return Reply.json(200, Json.object().put("keyId", vault.currentKeyId()).put("resealed", resealed));
+            return Reply.json(200, Json.object().put("keyId", rotation.keyId()).put("resealed", rotation.resealed())
+                    .put("rewrapped", rotation.rewrapped()));
         });
     }
 

@@ -44,7 +44,7 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
     public static Config forTests(Path dataDir) {
         return new Config("127.0.0.1", 0, new StoreSettings(dataDir, null), dataDir.resolve("workflows"), null, true, false,
                 64, 10_000, StreamSettings.DEFAULTS, List.of(), ClusterSettings.defaults(), SecuritySettings.NONE,
-                LogSettings.DEFAULTS, new SecretsSettings(null, dataDir.resolve("secrets.key")));
+                LogSettings.DEFAULTS, new SecretsSettings(dataDir.resolve("secrets.key")));
     }
 
     public Config withAllowScripts(boolean allow) {
@@ -91,6 +91,11 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
     public Config withObservability(LogSettings settings) {
         return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
                 streams, allowedOrigins, cluster, security, settings, secrets);
+    }
+
+    public Config withSecrets(SecretsSettings settings) {
+        return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+                streams, allowedOrigins, cluster, security, observability, settings);
     }
 
     public Config withHost(String newHost) {

@@ -112,6 +112,15 @@ public final class Server implements AutoCloseable {
             throw new ConfigException(e.getMessage());
         }
         vault.locked().ifPresent(why -> log.warn("secrets cannot be read on this node: {}", why));
+        if (vault.locked().isEmpty() && vault.hasPreviousKey()) {
+            int older = vault.keysUnderPreviousKey();
+            if (older > 0) {
+                log.info("secrets: {} data key(s) still open only with the previous master key; once every node holds the new"
+                        + " one, run `stepstream secrets rotate-key`", older);
+            } else {
+                log.info("secrets: the previous master key opens nothing any longer and can be removed from this node's settings");
+            }
+        }
         ClusterSettings cluster = config.cluster();
         // This node writes as the node it is: the store refuses its events for a run it no longer holds.
         EventLog eventLog = new EventLog(metrics.eventLog().timed(batch -> store.commit(cluster.nodeId(), batch)),

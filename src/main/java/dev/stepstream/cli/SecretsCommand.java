@@ -214,7 +214,9 @@ final class SecretsCommand implements Runnable {
     }
 
     @Command(name = "rotate-key", mixinStandardHelpOptions = true,
-            description = "Make a new data key and seal every secret again under it, while runs go on.")
+            description = {"Make a new data key and seal every secret again under it, while runs go on.",
+                "After a change of master key (every node started with the new key and --secrets-previous-key), it also"
+                    + " seals the older data keys under the new master key, after which the previous one is no longer needed."})
     static final class RotateKey implements Callable<Integer> {
         @Mixin
         ClientOptions options;
@@ -229,8 +231,13 @@ final class SecretsCommand implements Runnable {
                 return response.refused(spec);
             }
             int resealed = response.body().path("resealed").asInt();
+            int rewrapped = response.body().path("rewrapped").asInt();
             spec.commandLine().getOut().println("sealed " + resealed + (resealed == 1 ? " secret" : " secrets")
                     + " again under key " + response.body().path("keyId").asText());
+            if (rewrapped > 0) {
+                spec.commandLine().getOut().println("sealed " + rewrapped + " older data " + (rewrapped == 1 ? "key" : "keys")
+                        + " under the new master key: the previous master key is no longer needed");
+            }
             return Cli.OK;
         }
     }

@@ -38,6 +38,28 @@ final class MasterKey {
         }
     }
 
+    /**
+     * The previous master key the settings name, or null when they name none; its file is never
+     * created.
+     * @throws IllegalArgumentException naming the setting, when the key or file is unusable
+     */
+    static byte[] loadPrevious(SecretsSettings settings) {
+        if (settings.previousKey() != null) {
+            return decode(settings.previousKey());
+        }
+        Path file = settings.previousKeyFile();
+        if (file == null) {
+            return null;
+        }
+        try {
+            return decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--secrets-previous-key-file: cannot read " + file + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--secrets-previous-key-file: " + file + " holds no key: " + e.getMessage(), e);
+        }
+    }
+
     private static void create(Path file) throws IOException {
         if (file.getParent() != null) {
             Files.createDirectories(file.getParent());

@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -30,43 +31,81 @@ public final class Vault {
 
     private final Store store;
     private final byte[] master;
-    /** Opened data keys by id; a key is never changed once stored, so a cached one stays right. */
+    /** The master key before this one, while it changes (null otherwise): it only opens data keys. */
+    private final byte[] previous;
+    /** Opened data keys by id; a key is never changed once stored (only sealed again), so a cached one stays right. */
     private final Map<String, byte[]> keys = new ConcurrentHashMap<>();
+    /** The ids of the data keys that only the previous master key opens, until a rotation seals them again. */
+    private final Set<String> underPrevious = ConcurrentHashMap.newKeySet();
     /** Why this node cannot open the secrets (its master key is not the one that sealed the data keys), or null. */
     private final String locked;
 
-    private Vault(Store store, byte[] master, String locked) {
+    private Vault(Store store, byte[] master, byte[] previous, String locked) {
         this.store = store;
         this.master = master;
+        this.previous = previous;
         this.locked = locked;
     }
 
     /**
-     * Opens the vault: the master key from the settings, checked against the data keys stored
-     * (the first is made when there is none). A key that does not open them leaves the vault
-     * {@link #locked}: the node serves everything else, and says why whenever a secret is
-     * needed, as a step's error and as the answer of the secrets' routes.
-     * @throws IllegalArgumentException naming the setting, when the key cannot be had at all
+     * Opens the vault: the master key from the settings (and the previous one, while it
+     * changes), checked against the data keys stored (the first is made when there is none). Keys
+     * that do not open them leave the vault {@link #locked}: the node serves everything else, and
+     * says why whenever a secret is needed, as a step's error and as the answer of the secrets' routes.
+     * @throws IllegalArgumentException naming the setting, when a key cannot be had at all
      */
     public static Vault open(Store store, SecretsSettings settings) {
         byte[] master = MasterKey.load(settings);
+        byte[] previous = MasterKey.loadPrevious(settings);
         Map<String, byte[]> stored = store.secretKeys();
-        Map<String, byte[]> opened = new java.util.HashMap<>();
+        Vault vault = new Vault(store, master, previous, null);
         for (Map.Entry<String, byte[]> key : stored.entrySet()) {
-            try {
-                opened.put(key.getKey(), Aead.open(master, key.getValue(), wrapContext(key.getKey())));
-            } catch (Aead.OpenFailed e) {
-                return new Vault(store, master, (settings.key() != null ? "--secrets-key" : "--secrets-key-file " + settings.keyFile())
-                        + ": this node's master key does not open the secrets' keys stored in the database (every node must hold"
-                        + " the same key: copy the first node's key file, or set the same STEPSTREAM_SECRETS_KEY everywhere)");
+            if (vault.open(key.getKey(), key.getValue()) == null) {
+                return new Vault(store, master, previous, (previous == null
+                        ? settings.keySource() + ": this node's master key does not open"
+                        : settings.keySource() + " and " + settings.previousKeySource() + ": neither of this node's master keys opens")
+                        + " the secrets' keys stored in the database (every node must hold the same key: copy the first node's"
+                        + " key file, or set the same STEPSTREAM_SECRETS_KEY everywhere)");
             }
         }
-        Vault vault = new Vault(store, master, null);
-        vault.keys.putAll(opened);
         if (stored.isEmpty()) {
             vault.newDataKey();
         }
         return vault;
+    }
+
+    /** A data key opened with the master key, else the previous one (noted), and cached; null when neither opens it. */
+    private byte[] open(String keyId, byte[] wrapped) {
+        try {
+            byte[] key = Aead.open(master, wrapped, wrapContext(keyId));
+            keys.put(keyId, key);
+            return key;
+        } catch (Aead.OpenFailed e) {
+            if (previous == null) {
+                return null;
+            }
+        }
+        try {
+            byte[] key = Aead.open(previous, wrapped, wrapContext(keyId));
+            underPrevious.add(keyId);
+            keys.put(keyId, key);
+            return key;
+        } catch (Aead.OpenFailed e) {
+            return null;
+        }
+    }
+
+    /**
+     * How many stored data keys only the previous master key opens: none once a rotation has
+     * sealed them under this one (the previous key is then no longer needed). Said at start.
+     */
+    public int keysUnderPreviousKey() {
+        return underPrevious.size();
+    }
+
+    /** Whether this node was given a previous master key. */
+    public boolean hasPreviousKey() {
+        return previous != null;
     }
 
     /** Why this node cannot open the secrets, if it cannot. */
@@ -128,12 +167,16 @@ public final class Vault {
                 new String(Aead.open(key(secret.keyId()), secret.ciphertext(), secret.name()), StandardCharsets.UTF_8));
     }
 
+    /** What a rotation did: the new data key, the secrets sealed under it, the older data keys sealed again under the master key. */
+    public record Rotation(String keyId, int resealed, int rewrapped) {}
+
     /**
      * Makes a new data key and seals every secret again under it, one at a time, while runs go
-     * on: until a secret is sealed again its old key, which stays stored, still opens it.
-     * @return how many secrets were sealed again
+     * on: until a secret is sealed again its old key, which stays stored, still opens it. Then
+     * seals again under this node's master key every data key that only the previous master key
+     * opened, so that no node needs the previous one any longer.
      */
-    public int rotate() {
+    public Rotation rotate() {
         requireOpen();
         String keyId = newDataKey();
         byte[] key = key(keyId);
@@ -154,7 +197,16 @@ public final class Vault {
                 current = now.get();
             }
         }
-        return resealed;
+        int rewrapped = 0;
+        for (String older : store.secretKeys().keySet()) {
+            byte[] opened = key(older);
+            if (underPrevious.contains(older)) {
+                store.rewrapSecretKey(older, Aead.seal(master, opened, wrapContext(older)));
+                underPrevious.remove(older);
+                rewrapped++;
+            }
+        }
+        return new Rotation(keyId, resealed, rewrapped);
     }
 
     /** The id of the newest data key, which new values are sealed under. */
@@ -176,13 +228,20 @@ public final class Vault {
     }
 
     private byte[] key(String keyId) {
-        return keys.computeIfAbsent(keyId, id -> {
-            byte[] wrapped = store.secretKeys().get(id);
-            if (wrapped == null) {
-                throw new IllegalStateException("the secrets' data key " + id + " is not stored");
-            }
-            return Aead.open(master, wrapped, wrapContext(id));
-        });
+        byte[] cached = keys.get(keyId);
+        if (cached != null) {
+            return cached;
+        }
+        byte[] wrapped = store.secretKeys().get(keyId);
+        if (wrapped == null) {
+            throw new IllegalStateException("the secrets' data key " + keyId + " is not stored");
+        }
+        byte[] key = open(keyId, wrapped);
+        if (key == null) {
+            throw new Locked("the secrets' data key " + keyId + " was sealed under a master key this node does not hold"
+                    + " (every node must hold the same key)");
+        }
+        return key;
     }
 
     private static String wrapContext(String keyId) {

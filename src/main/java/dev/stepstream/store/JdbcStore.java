@@ -863,6 +863,17 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public void rewrapSecretKey(String keyId, byte[] wrapped) {
+        db.write("seal secret key " + keyId + " again", connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE secret_keys SET wrapped = ? WHERE key_id = ?")) {
+                update.setBytes(1, wrapped);
+                update.setString(2, keyId);
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    @Override
     public void ping() {
         db.ping();
     }

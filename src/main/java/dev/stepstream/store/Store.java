@@ -218,6 +218,9 @@ public interface Store extends AutoCloseable {
     /** Adds a data key; false when one of that id exists. */
     boolean addSecretKey(String keyId, byte[] wrapped, Instant createdAt);
 
+    /** Replaces a data key's wrapping (the same key, sealed under another master key). */
+    void rewrapSecretKey(String keyId, byte[] wrapped);
+
     /** @throws StoreException when the store does not answer; used by {@code /readyz} */
     void ping();
 

@@ -74,6 +74,12 @@ class ServeStartupErrorsTest {
         Exit malformed = serve("--port", "0", "--data-dir", dir.resolve("keyed").toString(), "--secrets-key", "not base64!");
         assertThat(malformed.code()).isEqualTo(2);
         assertThat(malformed.lines()).singleElement().asString().contains("--secrets-key", "32 bytes in base64");
+
+        Path absent = dir.resolve("old.key");
+        Exit missing = serve("--port", "0", "--data-dir", dir.resolve("keyed").toString(), "--secrets-previous-key-file", absent.toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.lines()).singleElement().asString().contains("--secrets-previous-key-file: cannot read " + absent);
+        assertThat(absent).as("a previous key is never made up").doesNotExist();
     }
 
     /**

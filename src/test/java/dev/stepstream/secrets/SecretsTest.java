@@ -275,6 +275,63 @@ class SecretsTest {
         }
     }
 
+    /**
+     * The master key itself changes with no secret lost and no run stopped: nodes start with the
+     * new key and the previous one, a rotation seals the older data keys under the new key, and
+     * from then on the new key alone opens everything.
+     */
+    @Test
+    void theMasterKeyChangesWhileARunWaitsAndThenThePreviousOneIsNoLongerNeeded(@TempDir Path data) throws Exception {
+        Path keyFile = data.resolve("secrets.key");
+        String runId;
+        try (TestServer server = TestServer.start(data)) {
+            assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
+            server.apply("""
+                    id: patient
+                    steps:
+                      - {id: early, type: log, message: "before: ${secrets.TOKEN}"}
+                      - {id: gate, type: approval, message: "go on?"}
+                      - {id: late, type: log, message: "after: ${secrets.TOKEN}"}
+                    """);
+            runId = server.execute("patient", null);
+            Await.until("the run waits", Duration.ofSeconds(20),
+                    () -> server.run(runId).path("status").asText().equals("waiting") ? true : null);
+        }
+        Path oldKey = Files.move(keyFile, data.resolve("old.key"));
+        Files.writeString(keyFile, Base64.getEncoder().encodeToString(MasterKey.random(32)) + "\n");
+        SecretsSettings both = new SecretsSettings(null, keyFile, null, oldKey);
+        try (TestServer server = TestServer.start(data, config -> config.withSecrets(both))) {
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/steps/gate/approve", "").status()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
+                    .containsExactly("before: ***", "after: ***");
+            TestServer.Response rotated = server.post("/api/v2/secrets/rotate-key", "");
+            assertThat(rotated.status()).as(rotated.text()).isEqualTo(200);
+            assertThat(rotated.body().path("resealed").asInt()).isEqualTo(1);
+            assertThat(rotated.body().path("rewrapped").asInt()).as("the first data key, sealed under the old master key").isEqualTo(1);
+            assertThat(server.post("/api/v2/secrets/rotate-key", "").body().path("rewrapped").asInt()).isZero();
+        }
+        try (TestServer server = TestServer.start(data)) {
+            assertThat(setSecret(server, "OTHER", "another value").status()).as("the new key alone opens the vault").isEqualTo(201);
+            server.apply("""
+                    id: reader
+                    steps:
+                      - {id: read, type: log, message: "${secrets.TOKEN} ${secrets.OTHER}"}
+                    """);
+            JsonNode run = server.awaitEnd(server.execute("reader", null));
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(run.path("runId").asText()), "step_log", p -> p.path("message").asText()))
+                    .containsExactly("*** ***");
+        }
+        SecretsSettings oldOnly = new SecretsSettings(null, oldKey, null, null);
+        try (TestServer server = TestServer.start(data, config -> config.withSecrets(oldOnly))) {
+            TestServer.Response refused = server.post("/api/v2/secrets/rotate-key", "");
+            assertThat(refused.status()).as("the old key opens nothing any longer").isEqualTo(503);
+            assertThat(refused.text()).contains("--secrets-key-file " + oldKey, "does not open");
+        }
+    }
+
     @Test
     void aNodeWhoseMasterKeyDoesNotOpenTheStoredKeysServesRunsButSaysWhyItCannotReadSecrets(@TempDir Path data) throws Exception {
         try (TestServer server = TestServer.start(data)) {
