@@ -167,13 +167,13 @@ public final class HttpApi implements AutoCloseable {
         respond(ctx, () -> {
             JsonNode given = executeBody(raw);
             WorkflowCatalog.Entry entry = catalog.find(id).orElseThrow(() -> workflowNotFound(id));
-            ObjectNode inputs;
+            UUID runId;
             try {
-                inputs = Inputs.bind(entry.workflow().inputs(), given);
+                ObjectNode inputs = Inputs.bind(entry.workflow().inputs(), given);
+                runId = executor.submit(entry.workflow(), entry.stored().version(), inputs);
             } catch (InvalidException e) {
-                throw Errors.invalid("invalid_inputs", e);
+                throw Errors.invalid("invalid_inputs", e); // the inputs, or the concurrency key they make
             }
-            UUID runId = executor.submit(entry.workflow(), entry.stored().version(), inputs);
             ObjectNode body = Json.object().put("runId", runId.toString()).put("workflowId", id)
                     .put("status", "queued").put("streamUrl", "/api/v2/workflows/runs/" + runId + "/stream");
             return Reply.json(202, body).withLocation("/api/v2/workflows/runs/" + runId);
@@ -238,12 +238,13 @@ public final class HttpApi implements AutoCloseable {
     private void listRuns(RoutingContext ctx) {
         String workflowId = Params.single(ctx, "workflowId");
         var status = Params.status(ctx);
+        String trigger = Params.trigger(ctx);
         int limit = (int) Params.longParam(ctx, "limit", 50, 1, 500);
         String before = Params.single(ctx, "before");
         respond(ctx, () -> {
             RunPage page;
             try {
-                page = store.listRuns(new RunQuery(workflowId, status, limit, before));
+                page = store.listRuns(new RunQuery(workflowId, status, trigger, limit, before));
             } catch (IllegalArgumentException e) {
                 throw ApiError.badParameter("before", e.getMessage());
             }

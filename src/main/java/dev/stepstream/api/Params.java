@@ -1,6 +1,7 @@
 package dev.stepstream.api;
 
 import dev.stepstream.events.RunStatus;
+import dev.stepstream.store.RunTrigger;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.UUID;
@@ -65,6 +66,16 @@ public final class Params {
             throw ApiError.badParameter("status", "expected queued, running, success, failed, cancelled or interrupted, got \""
                     + abbreviate(text) + "\"");
         }
+    }
+
+    /** {@code ?trigger=}: a trigger type, or null. */
+    public static String trigger(RoutingContext ctx) {
+        String text = single(ctx, "trigger");
+        if (text != null && !RunTrigger.TYPES.contains(text)) {
+            throw ApiError.badParameter("trigger", "expected " + String.join(", ", RunTrigger.TYPES) + ", got \""
+                    + abbreviate(text) + "\"");
+        }
+        return text;
     }
 
     public static String abbreviate(String text) {

@@ -36,8 +36,11 @@ final class Views {
         putTime(node, "startedAt", run.startedAt());
         putTime(node, "finishedAt", run.finishedAt());
         node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
+        node.set("trigger", run.trigger().json());
         return node;
     }
+
+
 
     /** The run's detail; {@code retries}: the runs that retry it, oldest first. */
     static ObjectNode runDetail(RunDetail run, List<UUID> retries) {
@@ -48,6 +51,7 @@ final class Views {
         putTime(node, "startedAt", run.startedAt());
         putTime(node, "finishedAt", run.finishedAt());
         node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
+        node.set("trigger", run.trigger().json());
         Map<String, JsonNode> needs = needs(run.definition());
         var steps = node.putArray("steps");
         for (RunDetail.StepState step : run.steps()) {

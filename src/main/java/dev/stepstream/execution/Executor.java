@@ -15,10 +15,13 @@ import dev.stepstream.store.NewRun;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunParent;
 import dev.stepstream.store.RunPosition;
+import dev.stepstream.store.RunConcurrency;
 import dev.stepstream.store.RunRetry;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.time.Clock;
+import dev.stepstream.workflow.Concurrency;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.Workflow;
@@ -215,8 +218,24 @@ public final class Executor implements AutoCloseable {
      * @throws OverCapacityException when {@code maxQueuedRuns} runs are waiting already (counted
      *         over all nodes; concurrent submits may pass it by a few)
      */
-    public UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs) {
-        return submit(workflow, workflowVersion, inputs, null, null);
+    public UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs) throws InvalidException {
+        return submit(workflow, workflowVersion, inputs, RunTrigger.MANUAL);
+    }
+
+    /**
+     * {@link #submit(Workflow, int, ObjectNode)} for a run that {@code trigger} started (a
+     * schedule, a webhook).
+     * @throws InvalidException at {@code concurrency.key} when the workflow's key fails on these inputs
+     */
+    public UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunTrigger trigger) throws InvalidException {
+        return submit(workflow, workflowVersion, inputs, null, null, trigger, concurrency(workflow, inputs));
+    }
+
+    /** The run's place in its workflow's concurrency group, or null when the workflow has none. */
+    private static RunConcurrency concurrency(Workflow workflow, ObjectNode inputs) throws InvalidException {
+        Concurrency concurrency = workflow.concurrency();
+        return concurrency == null ? null : new RunConcurrency(concurrency.keyOf(workflow.id(), inputs), concurrency.limit(),
+                concurrency.onLimit().wire());
     }
 
     /**
@@ -246,10 +265,18 @@ public final class Executor implements AutoCloseable {
             throw new RetryRefused(RetryRefused.Reason.BAD_FROM, "from: expected failed, start or a step id of run " + runId
                     + ", got \"" + (from.length() > 64 ? from.substring(0, 64) + "…" : from) + "\"");
         }
-        return submit(workflow, run.workflowVersion(), (ObjectNode) run.inputs(), null, new RunRetry(runId, from));
+        RunConcurrency concurrency;
+        try {
+            concurrency = concurrency(workflow, (ObjectNode) run.inputs());
+        } catch (InvalidException e) {
+            throw new RetryRefused(RetryRefused.Reason.NOT_VALID, e.getMessage());
+        }
+        return submit(workflow, run.workflowVersion(), (ObjectNode) run.inputs(), null, new RunRetry(runId, from),
+                new RunTrigger("retry", runId.toString(), null), concurrency);
     }
 
-    private UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry) {
+    private UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry,
+                        RunTrigger trigger, RunConcurrency concurrency) {
         lock.lock();
         try {
             if (closed) {
@@ -265,7 +292,8 @@ public final class Executor implements AutoCloseable {
         List<NewRun.StepRef> steps = workflow.steps().stream()
                 .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
         store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals(), retry));
+                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals(), retry, trigger,
+                concurrency));
         listener.queued(runId, workflow.id(), workflowVersion, Json.now());
         wake();
         return runId;
@@ -387,7 +415,7 @@ public final class Executor implements AutoCloseable {
         }
         RunDriver driver = new RunDriver(run.runId(), workflow, run.workflowVersion(), (ObjectNode) run.inputs(),
                 run.lastSeq(), eventLog, http, httpTargets, listener, lease, run.parent(), this::childRuns, nodeId, resumed,
-                store::decisions, run.retry(), reuse, secrets);
+                store::decisions, run.retry(), run.trigger(), reuse, secrets);
         lock.lock();
         try {
             if (closed) {
@@ -440,7 +468,10 @@ public final class Executor implements AutoCloseable {
                     throw new StepFailedException("inputs for workflow \"" + workflowId + "\": " + e.getMessage());
                 }
                 try {
-                    return new Child(submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1), null), false);
+                    return new Child(submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1), null,
+                            new RunTrigger("workflow", runId.toString(), null), concurrency(workflow, inputs)), false);
+                } catch (InvalidException e) {
+                    throw new StepFailedException("workflow \"" + workflowId + "\": " + e.getMessage());
                 } catch (OverCapacityException e) {
                     throw new StepFailedException("could not start workflow \"" + workflowId + "\": " + e.getMessage());
                 }

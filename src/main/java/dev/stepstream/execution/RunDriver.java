@@ -14,6 +14,7 @@ import dev.stepstream.json.Json;
 import dev.stepstream.secrets.Masker;
 import dev.stepstream.store.RunParent;
 import dev.stepstream.store.RunRetry;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.time.Durations;
 import dev.stepstream.workflow.ExpressionException;
 import dev.stepstream.workflow.Expressions;
@@ -108,6 +109,8 @@ final class RunDriver {
     private final Map<String, Map<String, Object>> stepSecrets = new ConcurrentHashMap<>();
     /** What the run retries, or null; and the steps whose results it takes over from that run. */
     private final RunRetry retryOf;
+    /** What started the run, said in its run_start. */
+    private final RunTrigger trigger;
     private final Map<String, RetryPlan.Reused> reuse;
     private final CompletableFuture<StopReason> stop = new CompletableFuture<>();
     /** The approval steps that wait for a decision: since when, and in which attempt. Steps' threads add, the run's thread removes. */
@@ -150,7 +153,7 @@ final class RunDriver {
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
               EventLog eventLog, HttpClient http, HttpTargets httpTargets, RunListener listener,
               NodeLease lease, RunParent parent, Children children, String nodeId, RunFold.Run resumed,
-              Decisions decisions, RunRetry retryOf, Map<String, RetryPlan.Reused> reuse, SecretSource secrets) {
+              Decisions decisions, RunRetry retryOf, RunTrigger trigger, Map<String, RetryPlan.Reused> reuse, SecretSource secrets) {
         this.runId = runId;
         this.workflow = workflow;
         this.workflowVersion = workflowVersion;
@@ -169,6 +172,7 @@ final class RunDriver {
         this.decisions = decisions;
         this.secrets = secrets;
         this.retryOf = retryOf;
+        this.trigger = trigger;
         this.reuse = reuse;
         if (resumed != null) {
             variables.putAll(resumed.currentVariables());
@@ -239,6 +243,7 @@ final class RunDriver {
             if (retryOf != null) {
                 start.set("retryOf", Json.object().put("runId", retryOf.runId().toString()).put("from", retryOf.from()));
             }
+            start.set("trigger", trigger.json());
             emit(EventType.RUN_START, start);
         } else if (resumed.status == RunStatus.WAITING) {
             // Taken up for a decision or a deadline: nothing was cut off, nothing restarts.

@@ -10,7 +10,9 @@ import java.util.UUID;
  * queued with), its status (queued; running, handed back to be resumed; or waiting for a
  * decision), where its log ends ({@code lastSeq}, 0 before its first event), and
  * whether a cancel was asked for before the claim; {@code parent} is null unless a
- * {@code workflow} step started it, and {@code retry} null unless a retry made it.
+ * {@code workflow} step started it, and {@code retry} null unless a retry made it; {@code trigger}
+ * says what started it.
  */
 public record ClaimedRun(UUID runId, String workflowId, int workflowVersion, RunStatus status, JsonNode inputs, byte[] definition,
-                         Instant createdAt, long lastSeq, boolean cancelRequested, RunParent parent, RunRetry retry) {}
+                         Instant createdAt, long lastSeq, boolean cancelRequested, RunParent parent, RunRetry retry,
+                         RunTrigger trigger) {}

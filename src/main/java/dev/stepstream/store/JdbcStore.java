@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,7 +39,8 @@ final class JdbcStore implements Store {
 
     private static final String WORKFLOW_COLUMNS = "id, name, description, version, updated_at, step_count, definition";
     private static final String SUMMARY_COLUMNS =
-            "run_id, workflow_id, workflow_version, status, created_at, started_at, finished_at, duration_ms, error, last_seq";
+            "run_id, workflow_id, workflow_version, status, created_at, started_at, finished_at, duration_ms, error, last_seq,"
+            + " trigger_type, trigger_id, trigger_due_at";
     private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", inputs, definition, retry_of, retry_from";
     private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs";
 
@@ -134,8 +136,9 @@ final class JdbcStore implements Store {
         db.write("create run " + run.runId(), connection -> {
             try (PreparedStatement insert = connection.prepareStatement("""
                     INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq,
-                                      parent_run_id, parent_step_id, depth, resumable, approvals, retry_of, retry_from)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)""")) {
+                                      parent_run_id, parent_step_id, depth, resumable, approvals, retry_of, retry_from,
+                                      trigger_type, trigger_id, trigger_due_at, concurrency_key, concurrency_limit, on_limit)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
                 insert.setString(1, run.runId().toString());
                 insert.setString(2, run.workflowId());
                 insert.setInt(3, run.workflowVersion());
@@ -151,6 +154,13 @@ final class JdbcStore implements Store {
                 insert.setInt(12, run.approvals() ? 1 : 0);
                 insert.setString(13, run.retry() == null ? null : run.retry().runId().toString());
                 insert.setString(14, run.retry() == null ? null : run.retry().from());
+                insert.setString(15, run.trigger().type());
+                insert.setString(16, run.trigger().id());
+                insert.setObject(17, run.trigger().dueAt() == null ? null : run.trigger().dueAt().toEpochMilli(), Types.BIGINT);
+                RunConcurrency concurrency = run.concurrency();
+                insert.setString(18, concurrency == null ? null : concurrency.key());
+                insert.setObject(19, concurrency == null ? null : concurrency.limit(), Types.INTEGER);
+                insert.setString(20, concurrency == null ? null : concurrency.onLimit());
                 insert.executeUpdate();
             }
             if (run.steps().isEmpty()) {
@@ -223,6 +233,10 @@ final class JdbcStore implements Store {
         if (query.status() != null) {
             conditions.add("status = ?");
             parameters.add(query.status().wire());
+        }
+        if (query.trigger() != null) {
+            conditions.add("trigger_type = ?");
+            parameters.add(query.trigger());
         }
         if (query.before() != null) {
             RunCursor before = RunCursor.decode(query.before());
@@ -410,7 +424,7 @@ final class JdbcStore implements Store {
     /** The columns a claimed run comes back with. */
     private static final String CLAIM_COLUMNS =
             "run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq, cancel_requested,"
-            + " parent_run_id, parent_step_id, depth, retry_of, retry_from";
+            + " parent_run_id, parent_step_id, depth, retry_of, retry_from, trigger_type, trigger_id, trigger_due_at";
 
     @Override
     public void registerNode(String nodeId, Instant now, Instant leaseUntil) {
@@ -510,7 +524,8 @@ final class JdbcStore implements Store {
                         rows.getLong("last_seq"),
                         rows.getInt("cancel_requested") != 0,
                         parent(rows),
-                        retry(rows)));
+                        retry(rows),
+                        trigger(rows)));
             }
         }
         return runs;
@@ -518,6 +533,12 @@ final class JdbcStore implements Store {
 
     private static JsonNode outputs(byte[] json) {
         return json == null ? null : Json.parseTrusted(json);
+    }
+
+    static RunTrigger trigger(ResultSet rows) throws SQLException {
+        long dueAt = rows.getLong("trigger_due_at");
+        return new RunTrigger(rows.getString("trigger_type"), rows.getString("trigger_id"),
+                rows.wasNull() ? null : Instant.ofEpochMilli(dueAt));
     }
 
     private static RunRetry retry(ResultSet rows) throws SQLException {
@@ -954,7 +975,7 @@ final class JdbcStore implements Store {
                     Json.parseTrusted(inputs), summary.createdAt(), summary.startedAt(), summary.finishedAt(),
                     summary.durationMs(), summary.error(), summary.lastSeq(),
                     List.copyOf(steps.getOrDefault(id, List.of())),
-                    variables.getOrDefault(id, Json.object()), definition, retryOf);
+                    variables.getOrDefault(id, Json.object()), definition, retryOf, summary.trigger());
         }
     }
 
@@ -973,7 +994,8 @@ final class JdbcStore implements Store {
                 instant(row, "finished_at"),
                 nullableLong(row, "duration_ms"),
                 row.getString("error"),
-                row.getLong("last_seq"));
+                row.getLong("last_seq"),
+                trigger(row));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

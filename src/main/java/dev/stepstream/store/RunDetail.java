@@ -10,11 +10,13 @@ import java.util.UUID;
 
 /**
  * A run's projection. Nullable: {@code startedAt}, {@code finishedAt}, {@code durationMs},
- * {@code error}, {@code retryOf} (set for a run a retry made). {@code lastSeq} is 0 before the first event.
+ * {@code error}, {@code retryOf} (set for a run a retry made). {@code lastSeq} is 0 before the
+ * first event. {@code trigger} says what started it.
  */
 public record RunDetail(UUID runId, String workflowId, int workflowVersion, RunStatus status, JsonNode inputs,
                         Instant createdAt, Instant startedAt, Instant finishedAt, Long durationMs, String error,
-                        long lastSeq, List<StepState> steps, ObjectNode variables, byte[] definition, RunRetry retryOf) {
+                        long lastSeq, List<StepState> steps, ObjectNode variables, byte[] definition, RunRetry retryOf,
+                        RunTrigger trigger) {
 
     /**
      * One step's projection; {@code attempt} is 0 while pending; {@code outputs} is null until

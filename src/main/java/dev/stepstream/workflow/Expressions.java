@@ -157,13 +157,18 @@ public final class Expressions {
      * @return one message per problem, each naming its expression; empty when all is well
      */
     public static List<String> check(String text) {
+        return check(text, Sandbox.ROOTS);
+    }
+
+    /** Like {@link #check}, for a field whose expressions see only {@code roots} (a webhook's see {@code body}…). */
+    public static List<String> check(String text, Set<String> roots) {
         if (!Template.mayContainExpressions(text)) {
             return List.of();
         }
         Template template = Template.parse(text);
         List<String> problems = new ArrayList<>();
         for (String expression : template.expressions()) {
-            problems.addAll(Sandbox.problems(expression));
+            problems.addAll(Sandbox.problems(expression, roots));
         }
         if (template.error() != null) {
             problems.add(template.error());
@@ -173,7 +178,7 @@ public final class Expressions {
 
     /** Like {@link #check} for one raw expression, such as a {@code when} without <code>${</code>. */
     static List<String> checkExpression(String expression) {
-        return Sandbox.problems(expression);
+        return Sandbox.problems(expression, Sandbox.ROOTS);
     }
 
     /** A variable path an expression reads ({@code [inputs, who]}), with the expression for messages. */

@@ -121,14 +121,15 @@ final class Sandbox {
     }
 
     /** Problems with one raw expression: it does not parse, is not allowed, or reads an unknown root. */
-    static List<String> problems(String source) {
+    static List<String> problems(String source, Set<String> roots) {
         try {
             JexlExpression expression = parse(source);
             List<String> problems = new ArrayList<>();
             for (List<String> path : variables(expression)) {
-                if (!ROOTS.contains(path.get(0))) {
-                    problems.add(named(source) + " uses unknown variable \"" + path.get(0)
-                            + "\" (expressions see inputs, vars, run, steps and secrets)");
+                if (!roots.contains(path.get(0))) {
+                    problems.add(named(source) + " uses unknown variable \"" + path.get(0) + "\" (expressions "
+                            + (roots == ROOTS ? "see inputs, vars, run, steps and secrets" : "here see " + String.join(", ", roots.stream().sorted().toList()))
+                            + ")");
                 }
             }
             return problems;

@@ -3,6 +3,7 @@ package dev.stepstream.workflow;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A validated workflow definition. {@code definition} is the normalised JSON document (what
@@ -12,9 +13,12 @@ import java.util.Map;
  * @param maxParallel how many steps of one run may run at once (a graph's; 16 when not given)
  * @param resumes     {@code onInterrupt: resume}: a run whose node stopped or died goes on
  *                    elsewhere, rebuilt from its log, rather than end {@code interrupted}
+ * @param triggers    what starts runs besides a call: schedules and webhooks
+ * @param concurrency how many runs of one key run at once, or null for no limit
  */
 public record Workflow(String id, String name, String description, Map<String, InputSpec> inputs,
-                       List<Step> steps, int maxParallel, boolean resumes, ObjectNode definition) {
+                       List<Step> steps, int maxParallel, boolean resumes, List<TriggerSpec> triggers,
+                       Concurrency concurrency, ObjectNode definition) {
 
     public static final int DEFAULT_MAX_PARALLEL = 16;
     public static final int MAX_PARALLEL = 256;
@@ -25,6 +29,11 @@ public record Workflow(String id, String name, String description, Map<String, I
      */
     public boolean isGraph() {
         return steps.stream().anyMatch(step -> !step.needs().isEmpty());
+    }
+
+    /** Its trigger of that id, if it has one. */
+    public Optional<TriggerSpec> trigger(String triggerId) {
+        return triggers.stream().filter(trigger -> trigger.id().equals(triggerId)).findFirst();
     }
 
     /** Whether it has approval steps: its runs may wait for decisions. */

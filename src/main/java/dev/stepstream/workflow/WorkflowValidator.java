@@ -23,7 +23,8 @@ public final class WorkflowValidator {
     /** Input and variable names: what an expression can read as {@code inputs.x} or {@code vars.x}. */
     static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     static final String NAME_RULE = "letters, digits and _, not starting with a digit, at most 64";
-    private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "maxParallel", "onInterrupt", "steps");
+    private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "maxParallel", "onInterrupt",
+            "triggers", "concurrency", "steps");
     private static final List<String> INPUT_FIELDS = List.of("type", "required", "default");
 
     private final boolean allowScripts;
@@ -67,10 +68,13 @@ public final class WorkflowValidator {
         ObjectNode definition = definition((ObjectNode) doc, id);
         int maxParallel = maxParallel(doc.get("maxParallel"), problems);
         boolean resumes = resumes(doc.get("onInterrupt"), problems);
+        TriggerValidator triggerValidator = new TriggerValidator(inputs, problems);
+        List<TriggerSpec> triggers = triggerValidator.triggers(doc.get("triggers"));
+        Concurrency concurrency = triggerValidator.concurrency(doc.get("concurrency"));
         List<Step> steps = new StepValidator(allowScripts, httpTargets, inputs.keySet(), problems).steps(definition.get("steps"));
         problems.throwIfAny();
         return new Workflow(id, name == null ? id : name, description, Collections.unmodifiableMap(inputs),
-                List.copyOf(steps), maxParallel, resumes, definition);
+                List.copyOf(steps), maxParallel, resumes, List.copyOf(triggers), concurrency, definition);
     }
 
     private static String id(JsonNode given, String expectedId, Problems problems) {

@@ -85,7 +85,7 @@ abstract class StoreContractTest {
         UUID runId = UUID.randomUUID();
         NewRun plain = newRun(runId, "hello", T0, stepIds);
         store.createRun(new NewRun(runId, plain.workflowId(), plain.workflowVersion(), plain.definition(), plain.inputs(),
-                plain.createdAt(), plain.steps(), null, false, true, null));
+                plain.createdAt(), plain.steps(), null, false, true, null, RunTrigger.MANUAL, null));
         return runId;
     }
 
@@ -158,7 +158,7 @@ abstract class StoreContractTest {
         assertThat(store.findWorkflow("hello")).isEmpty();
         assertThat(store.deleteWorkflow("hello")).isFalse();
         assertThat(run(runId).workflowId()).isEqualTo("hello");
-        assertThat(store.listRuns(new RunQuery("hello", null, 10, null)).runs()).extracting(RunSummary::runId)
+        assertThat(store.listRuns(new RunQuery("hello", null, null, 10, null)).runs()).extracting(RunSummary::runId)
                 .containsExactly(runId);
     }
 
@@ -305,7 +305,8 @@ abstract class StoreContractTest {
         UUID childId = UUID.randomUUID();
         NewRun plain = newRun(childId, "hello", T0, "a");
         store.createRun(new NewRun(plain.runId(), plain.workflowId(), plain.workflowVersion(), plain.definition(),
-                plain.inputs(), plain.createdAt(), plain.steps(), new RunParent(parentId, "call", 3), false, false, null));
+                plain.inputs(), plain.createdAt(), plain.steps(), new RunParent(parentId, "call", 3), false, false, null,
+                new RunTrigger("workflow", parentId.toString(), null), null));
         store.registerNode("node-a", NOW, NOW.plusSeconds(15));
 
         assertThat(store.claimRun(childId, "node-a")).get().extracting(ClaimedRun::parent)
@@ -605,7 +606,7 @@ abstract class StoreContractTest {
         for (int i = 0; i < count; i++) {
             store.createRun(newRun(UUID.randomUUID(), workflowId, T0.plusMillis(i / 3), "greet"));
         }
-        return store.listRuns(new RunQuery(workflowId, null, 500, null)).runs();
+        return store.listRuns(new RunQuery(workflowId, null, null, 500, null)).runs();
     }
 
     private static final Comparator<RunSummary> NEWEST_FIRST = Comparator
@@ -634,7 +635,7 @@ abstract class StoreContractTest {
         List<Integer> sizes = new ArrayList<>();
         String cursor = null;
         do {
-            RunPage page = store.listRuns(new RunQuery(null, null, 5, cursor));
+            RunPage page = store.listRuns(new RunQuery(null, null, null, 5, cursor));
             sizes.add(page.runs().size());
             paged.addAll(page.runs());
             cursor = page.next();
@@ -649,13 +650,13 @@ abstract class StoreContractTest {
     void aPageThatEndsExactlyAtTheLastRunHasNoNext() {
         createRuns(4, "hello");
 
-        RunPage first = store.listRuns(new RunQuery(null, null, 2, null));
-        RunPage second = store.listRuns(new RunQuery(null, null, 2, first.next()));
+        RunPage first = store.listRuns(new RunQuery(null, null, null, 2, null));
+        RunPage second = store.listRuns(new RunQuery(null, null, null, 2, first.next()));
 
         assertThat(first.next()).isNotNull();
         assertThat(second.runs()).hasSize(2);
         assertThat(second.next()).isNull();
-        assertThat(store.listRuns(new RunQuery(null, null, 4, null)).next()).isNull();
+        assertThat(store.listRuns(new RunQuery(null, null, null, 4, null)).next()).isNull();
     }
 
     @Test
@@ -666,14 +667,14 @@ abstract class StoreContractTest {
             Commits.commit(store, List.of(new Log(run.runId()).runStart()));
         }
 
-        assertThat(store.listRuns(new RunQuery("other", null, 10, null)).runs()).extracting(RunSummary::runId)
+        assertThat(store.listRuns(new RunQuery("other", null, null, 10, null)).runs()).extracting(RunSummary::runId)
                 .containsExactlyElementsOf(other.stream().map(RunSummary::runId).toList());
-        assertThat(store.listRuns(new RunQuery(null, RunStatus.RUNNING, 10, null)).runs()).extracting(RunSummary::runId)
+        assertThat(store.listRuns(new RunQuery(null, RunStatus.RUNNING, null, 10, null)).runs()).extracting(RunSummary::runId)
                 .containsExactlyInAnyOrder(hello.get(0).runId(), hello.get(2).runId(), other.get(1).runId());
-        assertThat(store.listRuns(new RunQuery("hello", RunStatus.RUNNING, 10, null)).runs()).extracting(RunSummary::runId)
+        assertThat(store.listRuns(new RunQuery("hello", RunStatus.RUNNING, null, 10, null)).runs()).extracting(RunSummary::runId)
                 .containsExactly(hello.get(0).runId(), hello.get(2).runId());
-        assertThat(store.listRuns(new RunQuery("hello", RunStatus.FAILED, 10, null)).runs()).isEmpty();
-        assertThat(store.listRuns(new RunQuery("nope", null, 10, null))).isEqualTo(new RunPage(List.of(), null));
+        assertThat(store.listRuns(new RunQuery("hello", RunStatus.FAILED, null, 10, null)).runs()).isEmpty();
+        assertThat(store.listRuns(new RunQuery("nope", null, null, 10, null))).isEqualTo(new RunPage(List.of(), null));
     }
 
     @Test
@@ -681,9 +682,9 @@ abstract class StoreContractTest {
         List<RunSummary> hello = createRuns(7, "hello");
         createRuns(6, "other");
 
-        RunPage first = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, 3, null));
-        RunPage second = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, 3, first.next()));
-        RunPage third = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, 3, second.next()));
+        RunPage first = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, null, 3, null));
+        RunPage second = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, null, 3, first.next()));
+        RunPage third = store.listRuns(new RunQuery("hello", RunStatus.QUEUED, null, 3, second.next()));
 
         assertThat(Stream.of(first, second, third).flatMap(page -> page.runs().stream()).map(RunSummary::runId))
                 .containsExactlyElementsOf(hello.stream().map(RunSummary::runId).toList());
@@ -698,7 +699,7 @@ abstract class StoreContractTest {
                 .encodeToString(("12_" + UUID.randomUUID().toString().toUpperCase()).getBytes(StandardCharsets.US_ASCII));
 
         for (String cursor : List.of(notBase64, notAPosition, notCanonical, "")) {
-            assertThatThrownBy(() -> store.listRuns(new RunQuery(null, null, 10, cursor)))
+            assertThatThrownBy(() -> store.listRuns(new RunQuery(null, null, null, 10, cursor)))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("malformed cursor");
         }
@@ -750,13 +751,13 @@ abstract class StoreContractTest {
         Commits.commit(store, events);
         StoredWorkflow workflow = store.findWorkflow("hello").orElseThrow();
         RunDetail run = run(runId);
-        RunPage page = store.listRuns(new RunQuery(null, null, 10, null));
+        RunPage page = store.listRuns(new RunQuery(null, null, null, 10, null));
 
         reopen();
 
         assertThat(store.findWorkflow("hello").orElseThrow()).usingRecursiveComparison().isEqualTo(workflow);
         assertThat(run(runId)).usingRecursiveComparison().isEqualTo(run);
-        assertThat(store.listRuns(new RunQuery(null, null, 10, null))).usingRecursiveComparison().isEqualTo(page);
+        assertThat(store.listRuns(new RunQuery(null, null, null, 10, null))).usingRecursiveComparison().isEqualTo(page);
         assertThat(store.events(runId, 0, 100)).extracting(RunEvent::json)
                 .containsExactlyElementsOf(events.stream().map(RunEvent::json).toList());
         assertThat(store.putWorkflow(draft("hello", "hey"), T0.plusSeconds(2)).workflow().version()).isEqualTo(2);
@@ -782,7 +783,7 @@ abstract class StoreContractTest {
                     store.createRun(newRun(UUID.randomUUID(), "many", T0.plusMillis(n), "greet"));
                     store.putWorkflow(draft("wf" + (n % 5), "v" + n), T0);
                     assertThat(store.findRun(busy)).isPresent();
-                    store.listRuns(new RunQuery(null, null, 10, null));
+                    store.listRuns(new RunQuery(null, null, null, 10, null));
                     store.ping();
                 }));
             }
@@ -793,7 +794,7 @@ abstract class StoreContractTest {
 
         assertThat(run(busy).lastSeq()).isEqualTo(1 + batches * 100L);
         assertThat(store.events(busy, 0, 10_000)).hasSize(1 + batches * 100);
-        assertThat(store.listRuns(new RunQuery("many", null, 100, null)).runs()).hasSize(runs);
+        assertThat(store.listRuns(new RunQuery("many", null, null, 100, null)).runs()).hasSize(runs);
         assertThat(store.listWorkflows()).hasSize(5);
     }
 
