@@ -3,6 +3,7 @@ package dev.stepstream.broker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
+import dev.stepstream.store.RunTrigger;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -29,8 +30,8 @@ public final class LocalBroker implements Broker {
     }
 
     @Override
-    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
-        runs.queued(runId, workflowId, workflowVersion, at);
+    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {
+        runs.queued(runId, workflowId, workflowVersion, at, trigger);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.stepstream.broker;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.store.RunTrigger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code E}: events, one stored envelope per line, exactly the bytes that were committed
  *       (encoded once, DESIGN.md invariant 5: no node re-encodes them);</li>
- *   <li>{@code Q}: a run was queued: {@code runId workflowId workflowVersion epochMillis};</li>
+ *   <li>{@code Q}: a run was queued: {@code runId workflowId workflowVersion epochMillis triggerType triggerId dueMillis}
+ *       ({@code -} for a trigger's null; a node of an earlier version sends the first four only: manual);</li>
  *   <li>{@code C}: cancel this run: {@code runId};</li>
  *   <li>{@code D}: a decision was taken on a step of this run: {@code runId}.</li>
  * </ul>
@@ -62,8 +64,18 @@ final class Messages {
         return message;
     }
 
-    static byte[] queued(String origin, UUID runId, String workflowId, int workflowVersion, Instant at) {
-        return text('Q', origin, runId + " " + workflowId + " " + workflowVersion + " " + at.toEpochMilli());
+    static byte[] queued(String origin, UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {
+        return text('Q', origin, runId + " " + workflowId + " " + workflowVersion + " " + at.toEpochMilli() + " " + trigger.type()
+                + " " + (trigger.id() == null ? "-" : trigger.id()) + " " + (trigger.dueAt() == null ? "-" : trigger.dueAt().toEpochMilli()));
+    }
+
+    /** The trigger of a {@code Q} message's fields (manual from a node that sends none). */
+    static RunTrigger trigger(String[] fields) {
+        if (fields.length < 7) {
+            return RunTrigger.MANUAL;
+        }
+        return new RunTrigger(fields[4], fields[5].equals("-") ? null : fields[5],
+                fields[6].equals("-") ? null : Instant.ofEpochMilli(Long.parseLong(fields[6])));
     }
 
     static byte[] cancel(String origin, UUID runId) {

@@ -3,6 +3,7 @@ package dev.stepstream.broker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
 import java.time.Duration;
@@ -38,13 +39,13 @@ public final class PollingBroker implements Broker {
     }
 
     @Override
-    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
-        relay.queued(runId, () -> runs.queued(runId, workflowId, workflowVersion, at));
+    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {
+        relay.queued(runId, () -> runs.queued(runId, workflowId, workflowVersion, at, trigger));
     }
 
     @Override
-    public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {
-        queued(runId, workflowId, workflowVersion, queuedAt);
+    public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt, RunTrigger trigger) {
+        queued(runId, workflowId, workflowVersion, queuedAt, trigger);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
 import io.lettuce.core.ClientOptions;
@@ -222,7 +223,8 @@ public final class RedisBroker implements Broker {
                     String[] fields = message.fields();
                     UUID runId = UUID.fromString(fields[0]);
                     Instant at = Instant.ofEpochMilli(Long.parseLong(fields[3]));
-                    relay.queued(runId, () -> runs.queued(runId, fields[1], Integer.parseInt(fields[2]), at));
+                    RunTrigger trigger = Messages.trigger(fields);
+                    relay.queued(runId, () -> runs.queued(runId, fields[1], Integer.parseInt(fields[2]), at, trigger));
                     runQueued.run();
                 }
                 case 'C' -> {
@@ -293,16 +295,16 @@ public final class RedisBroker implements Broker {
 
     /** The queueing again, on this node and to the others, ahead of the run's start on the same channel. */
     @Override
-    public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {
-        queued(runId, workflowId, workflowVersion, queuedAt);
+    public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt, RunTrigger trigger) {
+        queued(runId, workflowId, workflowVersion, queuedAt, trigger);
     }
 
     @Override
-    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
-        relay.queued(runId, () -> runs.queued(runId, workflowId, workflowVersion, at));
+    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {
+        relay.queued(runId, () -> runs.queued(runId, workflowId, workflowVersion, at, trigger));
         StatefulRedisConnection<byte[], byte[]> pub = publisher;
         if (pub != null && pub.isOpen()) {
-            send(pub, RUNS_CHANNEL, Messages.queued(nodeId, runId, workflowId, workflowVersion, at));
+            send(pub, RUNS_CHANNEL, Messages.queued(nodeId, runId, workflowId, workflowVersion, at, trigger));
         }
     }
 

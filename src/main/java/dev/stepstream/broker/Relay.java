@@ -492,7 +492,7 @@ final class Relay implements AutoCloseable {
     private void announce(RunState run, ActiveRun active, long now) {
         run.announced = true;
         run.heardNanos = now;
-        announce.queued(active.runId(), active.workflowId(), active.workflowVersion(), active.createdAt());
+        announce.queued(active.runId(), active.workflowId(), active.workflowVersion(), active.createdAt(), active.trigger());
     }
 
     /** Stops the thread; deliveries still waiting are dropped (the node is stopping). */

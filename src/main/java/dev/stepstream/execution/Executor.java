@@ -9,13 +9,13 @@ import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.CancelTarget;
-import dev.stepstream.store.Decided;
 import dev.stepstream.store.ClaimedRun;
+import dev.stepstream.store.Decided;
 import dev.stepstream.store.NewRun;
+import dev.stepstream.store.RunConcurrency;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunParent;
 import dev.stepstream.store.RunPosition;
-import dev.stepstream.store.RunConcurrency;
 import dev.stepstream.store.RunRetry;
 import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
@@ -294,7 +294,7 @@ public final class Executor implements AutoCloseable {
         store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
                 Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals(), retry, trigger,
                 concurrency));
-        listener.queued(runId, workflow.id(), workflowVersion, Json.now());
+        listener.queued(runId, workflow.id(), workflowVersion, Json.now(), trigger);
         wake();
         return runId;
     }
@@ -403,7 +403,7 @@ public final class Executor implements AutoCloseable {
                 log.info("resuming run {} at seq {}", run.runId(), run.lastSeq());
             }
         } else {
-            listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt());
+            listener.claimed(run.runId(), run.workflowId(), run.workflowVersion(), run.createdAt(), run.trigger());
         }
         Map<String, RetryPlan.Reused> reuse = Map.of();
         if (run.retry() != null && resumed == null) {

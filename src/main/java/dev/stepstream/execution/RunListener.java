@@ -1,6 +1,7 @@
 package dev.stepstream.execution;
 
 import dev.stepstream.events.StepStatus;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.workflow.StepKind;
 import java.time.Instant;
 import java.util.List;
@@ -9,14 +10,14 @@ import java.util.UUID;
 /** Told of runs the executor takes on; called on the thread that does so, and must not block. */
 public interface RunListener {
     /** A run was stored as queued (before it can start, so this precedes its run_start). */
-    void queued(UUID runId, String workflowId, int workflowVersion, Instant at);
+    void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger);
 
     /**
      * This node claimed a queued run and is about to start it (before its run_start): where
      * other nodes' notices may come late, the queueing is told again, so that it precedes the
      * start everywhere. Delivered at most once per run by each node ({@code broker/Relay}).
      */
-    default void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {}
+    default void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt, RunTrigger trigger) {}
 
     /** At start-up, a run left unfinished by a previous process is being marked or queued again. */
     void recovered(UUID runId, String workflowId);
@@ -26,7 +27,7 @@ public interface RunListener {
 
     RunListener NONE = new RunListener() {
         @Override
-        public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {}
+        public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {}
 
         @Override
         public void recovered(UUID runId, String workflowId) {}
@@ -37,13 +38,13 @@ public interface RunListener {
         List<RunListener> each = List.of(listeners);
         return new RunListener() {
             @Override
-            public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
-                each.forEach(listener -> listener.queued(runId, workflowId, workflowVersion, at));
+            public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {
+                each.forEach(listener -> listener.queued(runId, workflowId, workflowVersion, at, trigger));
             }
 
             @Override
-            public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt) {
-                each.forEach(listener -> listener.claimed(runId, workflowId, workflowVersion, queuedAt));
+            public void claimed(UUID runId, String workflowId, int workflowVersion, Instant queuedAt, RunTrigger trigger) {
+                each.forEach(listener -> listener.claimed(runId, workflowId, workflowVersion, queuedAt, trigger));
             }
 
             @Override

@@ -6,6 +6,7 @@ import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.execution.RunListener;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.workflow.StepKind;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -96,7 +97,7 @@ public final class RunMetrics implements EventLog.Listener, RunListener {
     }
 
     @Override
-    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {}
+    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {}
 
     @Override
     public void recovered(UUID runId, String workflowId) {}

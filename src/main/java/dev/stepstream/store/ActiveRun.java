@@ -9,4 +9,4 @@ import java.util.UUID;
  * announce it queued and to see whether its log moved ({@link Store#activeRuns}).
  */
 public record ActiveRun(UUID runId, String workflowId, int workflowVersion, Instant createdAt, RunStatus status,
-                        long lastSeq) {}
+                        long lastSeq, RunTrigger trigger) {}

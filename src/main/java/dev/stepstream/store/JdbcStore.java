@@ -337,14 +337,16 @@ final class JdbcStore implements Store {
     public List<ActiveRun> activeRuns(Instant endedSince) {
         return db.read("read the active runs", connection -> {
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT run_id, workflow_id, workflow_version, created_at, status, last_seq FROM runs"
+                    "SELECT run_id, workflow_id, workflow_version, created_at, status, last_seq, trigger_type, trigger_id,"
+                            + " trigger_due_at FROM runs"
                             + " WHERE status IN ('queued', 'running', 'waiting') OR finished_at >= ? ORDER BY created_at, run_id")) {
                 select.setLong(1, endedSince.toEpochMilli());
                 List<ActiveRun> runs = new ArrayList<>();
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
                         runs.add(new ActiveRun(UUID.fromString(rows.getString(1)), rows.getString(2), rows.getInt(3),
-                                Instant.ofEpochMilli(rows.getLong(4)), RunStatus.fromWire(rows.getString(5)), rows.getLong(6)));
+                                Instant.ofEpochMilli(rows.getLong(4)), RunStatus.fromWire(rows.getString(5)), rows.getLong(6),
+                                trigger(rows)));
                     }
                 }
                 return runs;
@@ -536,9 +538,9 @@ final class JdbcStore implements Store {
     }
 
     static RunTrigger trigger(ResultSet rows) throws SQLException {
-        long dueAt = rows.getLong("trigger_due_at");
-        return new RunTrigger(rows.getString("trigger_type"), rows.getString("trigger_id"),
-                rows.wasNull() ? null : Instant.ofEpochMilli(dueAt));
+        long dueMillis = rows.getLong("trigger_due_at");
+        Instant dueAt = rows.wasNull() ? null : Instant.ofEpochMilli(dueMillis);
+        return new RunTrigger(rows.getString("trigger_type"), rows.getString("trigger_id"), dueAt);
     }
 
     private static RunRetry retry(ResultSet rows) throws SQLException {

@@ -7,6 +7,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.RunTrigger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -86,11 +87,12 @@ public final class Hub implements EventLog.Listener, RunListener {
 
     /** A run was stored as queued: dashboards see a {@code run_queued} envelope (seq 0: no event yet). */
     @Override
-    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
+    public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {
         workflowOfRun.put(runId, workflowId);
         ObjectNode envelope = Json.object().put("runId", runId.toString()).put("seq", 0).put("type", "run_queued")
                 .put("time", Json.time(at));
-        envelope.set("payload", Json.object().put("workflowId", workflowId).put("workflowVersion", workflowVersion));
+        envelope.set("payload", Json.object().put("workflowId", workflowId).put("workflowVersion", workflowVersion)
+                .set("trigger", trigger.json()));
         feed.publish(workflowId, Json.bytes(envelope));
     }
 

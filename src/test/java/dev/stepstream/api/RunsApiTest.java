@@ -60,6 +60,30 @@ class RunsApiTest {
     }
 
     @Test
+    void everyRunSaysWhatStartedItAndTheListFiltersOnIt() {
+        String manual = server.execute("broken", null);
+        server.awaitEnd(manual);
+        TestServer.Response retried = server.post("/api/v2/workflows/runs/" + manual + "/retry", "{\"from\": \"start\"}");
+        assertThat(retried.status()).as(retried.text()).isEqualTo(202);
+        String retry = retried.body().path("runId").asText();
+        server.awaitEnd(retry);
+
+        assertThat(server.run(manual).path("trigger")).hasToString("{\"type\":\"manual\",\"id\":null,\"dueAt\":null}");
+        assertThat(server.run(retry).path("trigger")).hasToString("{\"type\":\"retry\",\"id\":\"" + manual + "\",\"dueAt\":null}");
+        assertThat(server.awaitHistory(retry).get(0).path("payload").path("trigger")).isEqualTo(server.run(retry).path("trigger"));
+
+        JsonNode retries = server.get("/api/v2/workflows/runs?trigger=retry&limit=500").body().path("runs");
+        assertThat(retries).extracting(run -> run.path("runId").asText()).contains(retry).doesNotContain(manual);
+        assertThat(retries).allSatisfy(run -> assertThat(run.path("trigger").path("type").asText()).isEqualTo("retry"));
+        assertThat(server.get("/api/v2/workflows/runs?trigger=manual&limit=500").body().path("runs"))
+                .extracting(run -> run.path("runId").asText()).contains(manual).doesNotContain(retry);
+
+        TestServer.Response bad = server.get("/api/v2/workflows/runs?trigger=cron");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.text()).contains("trigger", "expected manual, schedule, webhook, retry, workflow, got \\\"cron\\\"");
+    }
+
+    @Test
     void anExecuteBodyWithAnUnknownFieldIs400NamingTheField() {
         TestServer.Response response = server.post("/api/v2/workflows/quick/execute", "{\"inputs\": {\"n\": 7}, \"input\": {}}");
         assertThat(response.status()).isEqualTo(400);

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.testing.Commits;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -109,7 +111,7 @@ abstract class BrokerContractTest {
     void everyNodeHearsOfARunsQueueingBeforeItsStart() {
         RunLog run = new RunLog(store);
 
-        publisher().broker().queued(run.runId, "wf", 1, Json.now());
+        publisher().broker().queued(run.runId, "wf", 1, Json.now(), RunTrigger.MANUAL);
         commit(List.of(run.runStart()));
 
         watcher().hub().awaitSeq(run.runId, 1, WAIT);
@@ -121,9 +123,14 @@ abstract class BrokerContractTest {
     void aQueuedRunIsAnnouncedToEveryNode() {
         UUID runId = new RunLog(store).runId; // stored queued first, as the executor does
 
-        publisher().broker().queued(runId, "wf", 1, Json.now());
+        RunTrigger trigger = new RunTrigger("schedule", "nightly", Instant.parse("2026-12-04T03:00:00Z"));
+        publisher().broker().queued(runId, "wf", 1, Json.now(), trigger);
 
         assertThat(dev.stepstream.testing.Await.until("the watcher hears of the queued run", WAIT,
                 () -> watcher().hub().queued().contains(runId) ? true : null)).isTrue();
+        if (watcher().broker() instanceof RedisBroker) {
+            // Through the broker's message (a polling node reads the store's row instead, which says manual here).
+            assertThat(watcher().hub().trigger(runId)).isEqualTo(trigger);
+        }
     }
 }

@@ -3,12 +3,15 @@ package dev.stepstream.broker;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.testing.Await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -17,6 +20,7 @@ final class RecordingHub implements EventLog.Listener, RunListener {
     private final List<RunEvent> events = new ArrayList<>();   // guarded by this
     private final Set<Thread> threads = new HashSet<>();       // guarded by this
     private final List<UUID> queued = new ArrayList<>();       // guarded by this
+    private final Map<UUID, RunTrigger> triggers = new HashMap<>(); // guarded by this
     private List<RunEvent> lastBatch;                          // guarded by this
     private final List<String> timeline = new ArrayList<>();   // guarded by this: "run_queued <id>", "<type> <id>"
 
@@ -29,9 +33,14 @@ final class RecordingHub implements EventLog.Listener, RunListener {
     }
 
     @Override
-    public synchronized void queued(UUID runId, String workflowId, int workflowVersion, Instant at) {
+    public synchronized void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {
         queued.add(runId);
+        triggers.put(runId, trigger);
         timeline.add("run_queued " + runId);
+    }
+
+    synchronized RunTrigger trigger(UUID runId) {
+        return triggers.get(runId);
     }
 
     /** Everything delivered, in order: {@code "run_queued <runId>"} or {@code "<type> <runId>"}. */

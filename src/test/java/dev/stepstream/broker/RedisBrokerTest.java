@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.Await;
@@ -128,7 +129,7 @@ class RedisBrokerTest extends BrokerContractTest {
             Redis.stop();
             Await.until("the broker reports Redis down", WAIT, () -> watcherBroker.problem().orElse(null));
 
-            publisher().broker().queued(run.runId, "wf", 1, Json.now());
+            publisher().broker().queued(run.runId, "wf", 1, Json.now(), RunTrigger.MANUAL);
             Await.until("the watcher hears of the queued run", WAIT,
                     () -> watcher().hub().queued().contains(run.runId) ? true : null);
             commit(List.of(run.runStart(), run.stepStart(), run.log("hello")));

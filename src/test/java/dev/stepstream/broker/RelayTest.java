@@ -3,6 +3,7 @@ package dev.stepstream.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.ManualClock;
@@ -95,12 +96,12 @@ class RelayTest {
     @Test
     void aRunsQueueingIsDeliveredBeforeItsStartOrNotAtAll() throws Exception {
         RunLog inOrder = new RunLog(store);
-        relay.queued(inOrder.runId, () -> hub.queued(inOrder.runId, "wf", 1, Instant.now()));
+        relay.queued(inOrder.runId, () -> hub.queued(inOrder.runId, "wf", 1, Instant.now(), RunTrigger.MANUAL));
         relay.local(List.of(inOrder.runStart()));
 
         RunLog startedFirst = new RunLog(store);   // queued elsewhere, claimed here at once
         relay.local(List.of(startedFirst.runStart()));
-        relay.queued(startedFirst.runId, () -> hub.queued(startedFirst.runId, "wf", 1, Instant.now()));
+        relay.queued(startedFirst.runId, () -> hub.queued(startedFirst.runId, "wf", 1, Instant.now(), RunTrigger.MANUAL));
         drain();
 
         assertThat(hub.timeline()).containsExactly("run_queued " + inOrder.runId, "run_start " + inOrder.runId,

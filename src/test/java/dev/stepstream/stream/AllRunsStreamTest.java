@@ -40,6 +40,8 @@ class AllRunsStreamTest {
         assertThat(seen.get(0).path("type").asText()).as("first of %s", seen).isEqualTo("run_queued");
         JsonNode runStart = history.get(0);
         JsonNode runComplete = history.get(history.size() - 1);
+        assertThat(seen.get(0).path("payload").path("trigger")).as("run_queued says what started the run, as run_start does")
+                .isEqualTo(runStart.path("payload").path("trigger")).isNotEmpty();
         assertThat(seen.stream().filter(m -> m.path("type").asText().equals("run_start")).toList())
                 .as("run_start with its per-run seq, as the history has it").containsExactly(runStart);
         assertThat(seen.stream().filter(m -> m.path("type").asText().equals("run_complete")).toList())
