@@ -45,26 +45,28 @@ final class ApiClient {
 
         /**
          * Prints the error's message after {@code prefix}; when its details list several
-         * problems, each on a line of its own below (one problem is the message itself).
+         * problems, each on a line of its own below (one problem is the message itself). Each
+         * made safe ({@link Terminal#printf}): a problem may quote the file, a message the server.
          */
         void printError(java.io.PrintWriter err, String prefix) {
             JsonNode details = body.path("error").path("details");
             if (!details.isArray() || details.size() < 2) {
-                err.println(prefix + errorMessage());
+                Terminal.printf(err, "%s%s%n", prefix, errorMessage());
                 return;
             }
-            err.println(prefix + details.size() + " problems:");
+            Terminal.printf(err, "%s%d problems:%n", prefix, details.size());
             for (JsonNode problem : details) {
-                err.println("  " + problem.path("path").asText() + ": " + problem.path("message").asText());
+                Terminal.printf(err, "  %s: %s%n", problem.path("path").asText(), problem.path("message").asText());
             }
         }
 
         /**
-         * Says on {@code spec}'s stderr, in one line, why the server refused, and returns the
-         * exit code of a refusal: 2 for a 400 (the command was given something bad), else 1.
+         * Says on {@code spec}'s stderr, in one line made safe ({@link Terminal#printf}), why the
+         * server refused, and returns the exit code of a refusal: 2 for a 400 (the command was
+         * given something bad), else 1.
          */
         int refused(picocli.CommandLine.Model.CommandSpec spec) {
-            spec.commandLine().getErr().println(spec.qualifiedName() + ": " + errorMessage());
+            Terminal.printf(spec.commandLine().getErr(), "%s: %s%n", spec.qualifiedName(), errorMessage());
             return status == 400 ? Cli.USAGE : Cli.FAILED;
         }
 

@@ -72,7 +72,7 @@ abstract sealed class DecisionCommand implements Callable<Integer> permits Decis
         if (!response.ok()) {
             return response.refused(spec);
         }
-        spec.commandLine().getOut().println("run " + id + ": step \"" + stepId + "\" " + (approved ? "approved" : "rejected"));
+        Terminal.printf(spec.commandLine().getOut(), "run %s: step \"%s\" %s%n", id, stepId, approved ? "approved" : "rejected");
         return Cli.OK;
     }
 }

@@ -19,13 +19,13 @@ final class FollowOptions {
     CommandSpec command;
 
     /**
-     * Prints {@code runId} on a line of its own and returns 0; with {@code --follow}, shows the
-     * run until it ends instead and returns 0 when it ended {@code success}, 1 otherwise
-     * ({@link RunFollower}).
+     * Prints {@code runId} (the server's answer, so made safe) on a line of its own and returns
+     * 0; with {@code --follow}, shows the run until it ends instead and returns 0 when it ended
+     * {@code success}, 1 otherwise ({@link RunFollower}).
      */
     int printOrFollow(String runId, ApiClient client, ClientOptions options) {
         if (!follow) {
-            command.commandLine().getOut().println(runId);
+            Terminal.printf(command.commandLine().getOut(), "%s%n", runId);
             return Cli.OK;
         }
         RunView view = new RunView(command.commandLine().getOut(), Terminal.detect(), json, options.serverOption());

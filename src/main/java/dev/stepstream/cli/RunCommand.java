@@ -51,7 +51,7 @@ final class RunCommand implements Callable<Integer> {
         ApiClient.Response definition = client.get(path);
         String prefix = spec.qualifiedName() + ": ";
         if (!definition.ok()) {
-            spec.commandLine().getErr().println(prefix + definition.errorMessage());
+            Terminal.printf(spec.commandLine().getErr(), "%s%s%n", prefix, definition.errorMessage());
             return Cli.FAILED;
         }
         ObjectNode body = Json.object();

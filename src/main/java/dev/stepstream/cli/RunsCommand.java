@@ -54,7 +54,7 @@ final class RunsCommand implements Callable<Integer> {
         out.printf(format, "RUN ID", "WORKFLOW", "STATUS", "CREATED", "DURATION");
         for (JsonNode run : response.body().path("runs")) {
             JsonNode duration = run.path("duration");
-            out.printf(format, run.path("runId").asText(), run.path("workflowId").asText(), run.path("status").asText(),
+            Terminal.printf(out, format, run.path("runId").asText(), run.path("workflowId").asText(), run.path("status").asText(),
                     run.path("createdAt").asText(), duration.isNumber() ? Terminal.duration(duration.asLong()) : "-");
         }
         return Cli.OK;

@@ -177,14 +177,15 @@ final class SecretsCommand implements Runnable {
                 out.println(response.body());
                 return Cli.OK;
             }
+            // The widest name as it will be printed: made safe, a control is shown in more characters.
             int width = "NAME".length();
             for (JsonNode secret : response.body().path("secrets")) {
-                width = Math.max(width, secret.path("name").asText().length());
+                width = Math.max(width, Terminal.plain(secret.path("name").asText()).length());
             }
             String format = "%-" + width + "s  %s%n";
             out.printf(format, "NAME", "UPDATED");
             for (JsonNode secret : response.body().path("secrets")) {
-                out.printf(format, secret.path("name").asText(), secret.path("updatedAt").asText());
+                Terminal.printf(out, format, secret.path("name").asText(), secret.path("updatedAt").asText());
             }
             return Cli.OK;
         }
@@ -232,8 +233,8 @@ final class SecretsCommand implements Runnable {
             }
             int resealed = response.body().path("resealed").asInt();
             int rewrapped = response.body().path("rewrapped").asInt();
-            spec.commandLine().getOut().println("sealed " + resealed + (resealed == 1 ? " secret" : " secrets")
-                    + " again under key " + response.body().path("keyId").asText());
+            Terminal.printf(spec.commandLine().getOut(), "sealed %d %s again under key %s%n", resealed,
+                    resealed == 1 ? "secret" : "secrets", response.body().path("keyId").asText());
             if (rewrapped > 0) {
                 spec.commandLine().getOut().println("sealed " + rewrapped + " older data " + (rewrapped == 1 ? "key" : "keys")
                         + " under the new master key: the previous master key is no longer needed");

@@ -51,17 +51,17 @@ final class StatusCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         String version = now.label("stepstream_build_info", "version");
-        out.println("stepstream " + (version == null ? "(unknown version)" : version) + " at " + client.server());
-        out.println(row("state", readiness(ready)));
-        out.println(row("uptime", uptime(now.sum("process_uptime_seconds"))));
-        out.println(row("connections", connections(now)));
-        out.println(row("runs", runs(now)));
-        out.println(row("events/s", String.format(Locale.ROOT, "%s stored, %s delivered (over %s)",
+        Terminal.printf(out, "stepstream %s at %s%n", version == null ? "(unknown version)" : version, client.server());
+        row(out, "state", readiness(ready));
+        row(out, "uptime", uptime(now.sum("process_uptime_seconds")));
+        row(out, "connections", connections(now));
+        row(out, "runs", runs(now));
+        row(out, "events/s", String.format(Locale.ROOT, "%s stored, %s delivered (over %s)",
                 rate(now.sum("stepstream_events_committed_total") - before.sum("stepstream_events_committed_total"), seconds),
                 rate(now.sum("stepstream_stream_events_delivered_total") - before.sum("stepstream_stream_events_delivered_total"), seconds),
-                Durations.format(pause))));
-        out.println(row("event log", String.format(Locale.ROOT, "%,d of %,d queued",
-                (long) now.sum("stepstream_eventlog_queue_depth"), (long) now.sum("stepstream_eventlog_queue_capacity"))));
+                Durations.format(pause)));
+        row(out, "event log", String.format(Locale.ROOT, "%,d of %,d queued",
+                (long) now.sum("stepstream_eventlog_queue_depth"), (long) now.sum("stepstream_eventlog_queue_capacity")));
         out.flush();
         return ready.ok() ? Cli.OK : Cli.FAILED;
     }
@@ -89,8 +89,9 @@ final class StatusCommand implements Callable<Integer> {
         return response;
     }
 
-    private static String row(String name, String value) {
-        return String.format(Locale.ROOT, "%-12s %s", name, value);
+    /** A row of the summary; its value may quote the server (its version, its readiness), so it is made safe. */
+    private static void row(PrintWriter out, String name, String value) {
+        Terminal.printf(out, "%-12s %s%n", name, value);
     }
 
     private static String readiness(ApiClient.Response ready) {

@@ -1,10 +1,14 @@
 package dev.stepstream.cli;
 
 import java.io.Console;
+import java.io.PrintWriter;
+import java.util.Locale;
 
 /**
  * Colours when writing to a terminal, plain text otherwise; and text from a run made safe to
  * print either way ({@link SafeText}): with colour its SGR sequences kept, without them removed.
+ * The commands' own human output (tables, confirmations, error lines) writes what came from the
+ * server, a run or a file through {@link #printf}, without colour.
  */
 final class Terminal {
     private final boolean colour;
@@ -59,6 +63,31 @@ final class Terminal {
         return SafeText.sanitise(text, colour, System.lineSeparator() + indent);
     }
 
+    /**
+     * {@code out.printf(format, fields)}, each text field made safe ({@link SafeText}) on one line
+     * without colour, a line feed shown as {@code ⏎}. Every command's human output writes text
+     * that is not its own (a workflow's or a step's name, a run's error, a problem's message, a
+     * row of {@code runs} or {@code secrets list}, the server's error message) this way: the format
+     * is the CLI's, the fields are whatever the server, a run or a file held. Colour is for a
+     * run's log lines in its live view ({@link #line}, {@link #lines}), never for these fields.
+     * Numbers and other non-text fields are passed as they are. {@code --json} output never comes
+     * here: escaping is the JSON encoder's job.
+     */
+    static void printf(PrintWriter out, String format, Object... fields) {
+        Object[] safe = fields.clone();
+        for (int i = 0; i < safe.length; i++) {
+            if (safe[i] instanceof CharSequence text) {
+                safe[i] = plain(text.toString());
+            }
+        }
+        out.printf(Locale.ROOT, format, safe);
+    }
+
+    /** A field for {@link #printf} made safe ahead, where its width must be measured as it will be printed. */
+    static String plain(String text) {
+        return SafeText.sanitise(text, false, "⏎");
+    }
+
     String red(String text) {
         return paint("31", text);
     }
@@ -88,7 +117,7 @@ final class Terminal {
             return millis + " ms";
         }
         if (millis < 60_000) {
-            return String.format(java.util.Locale.ROOT, "%.1f s", millis / 1000.0);
+            return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
         }
         return (millis / 60_000) + " min " + (millis % 60_000) / 1000 + " s";
     }

@@ -68,13 +68,13 @@ final class TokenCommand implements Runnable {
             try {
                 String token = TokenFile.create(path, name, parsed);
                 spec.commandLine().getOut().println(token);
-                spec.commandLine().getErr().println("token " + name + " (" + parsed.wire() + ") added to " + path
-                        + "; it is shown only this once");
+                Terminal.printf(spec.commandLine().getErr(), "token %s (%s) added to %s; it is shown only this once%n",
+                        name, parsed.wire(), path.toString());
                 return Cli.OK;
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             } catch (IOException e) {
-                spec.commandLine().getErr().println("token create: cannot write " + path + ": " + e.getMessage());
+                Terminal.printf(spec.commandLine().getErr(), "token create: cannot write %s: %s%n", path.toString(), e.getMessage());
                 return Cli.FAILED;
             }
         }
@@ -96,13 +96,13 @@ final class TokenCommand implements Runnable {
             Path path = file.path(spec);
             try {
                 if (!Files.exists(path) || !TokenFile.revoke(path, name)) {
-                    spec.commandLine().getErr().println("token revoke: no token named " + name + " in " + path);
+                    Terminal.printf(spec.commandLine().getErr(), "token revoke: no token named %s in %s%n", name, path.toString());
                     return Cli.FAILED;
                 }
-                spec.commandLine().getErr().println("token " + name + " revoked");
+                Terminal.printf(spec.commandLine().getErr(), "token %s revoked%n", name);
                 return Cli.OK;
             } catch (IOException e) {
-                spec.commandLine().getErr().println("token revoke: cannot rewrite " + path + ": " + e.getMessage());
+                Terminal.printf(spec.commandLine().getErr(), "token revoke: cannot rewrite %s: %s%n", path.toString(), e.getMessage());
                 return Cli.FAILED;
             }
         }
@@ -121,11 +121,11 @@ final class TokenCommand implements Runnable {
             Path path = file.path(spec);
             try {
                 for (TokenFile.Entry entry : TokenFile.read(path).entries()) {
-                    spec.commandLine().getOut().printf("%-32s %s%n", entry.name(), entry.role().wire());
+                    Terminal.printf(spec.commandLine().getOut(), "%-32s %s%n", entry.name(), entry.role().wire());
                 }
                 return Cli.OK;
             } catch (IOException | IllegalArgumentException e) {
-                spec.commandLine().getErr().println("token list: " + path + ": " + e.getMessage());
+                Terminal.printf(spec.commandLine().getErr(), "token list: %s: %s%n", path.toString(), e.getMessage());
                 return Cli.FAILED;
             }
         }

@@ -56,7 +56,7 @@ final class WorkflowsCommand implements Runnable {
             try {
                 body = Files.readAllBytes(file);
             } catch (IOException e) {
-                err.println(file + ": cannot read: " + e.getMessage());
+                Terminal.printf(err, "%s: cannot read: %s%n", file.toString(), e.getMessage());
                 return false;
             }
             boolean json = file.getFileName().toString().endsWith(".json");
@@ -64,8 +64,8 @@ final class WorkflowsCommand implements Runnable {
             ApiClient.Response response = client.put("/api/v2/workflows/" + URLEncoder.encode(id, StandardCharsets.UTF_8),
                     body, json ? "application/json" : "application/yaml");
             if (response.ok()) {
-                out.println(file + ": " + (response.status() == 201 ? "created" : "applied") + " workflow "
-                        + response.body().path("id").asText(id) + ", version " + response.body().path("version").asInt());
+                Terminal.printf(out, "%s: %s workflow %s, version %d%n", file.toString(), response.status() == 201 ? "created" : "applied",
+                        response.body().path("id").asText(id), response.body().path("version").asInt());
                 return true;
             }
             response.printError(err, file + ": ");

@@ -690,6 +690,164 @@ class CliTest {
         assertThat(urls).as("URLs checked").isGreaterThan(5);
     }
 
+    /**
+     * What a hostile workflow author or server puts in a text: a change of the terminal's title
+     * (OSC … BEL), a clear of the screen (CSI 2J), an 8-bit CSI (0x9B) cut short, and a bare CR.
+     */
+    private static final String HOSTILE = "deploy\u001b]0;pwned\u0007 now\u001b[2J c1\u009b\rover";
+    /** {@link #HOSTILE} as YAML writes it, in a double-quoted scalar. */
+    private static final String HOSTILE_YAML = "\"deploy\\e]0;pwned\\a now\\e[2J c1\\x9b\\rover\"";
+    /**
+     * {@link #HOSTILE} as the CLI shows it, without colour ({@link SafeText}): the two well-formed
+     * sequences taken out, the CSI cut short and the CR shown.
+     */
+    private static final String HOSTILE_SHOWN = "deploy now c1␛[␍over";
+
+    /** The command with stdout and stderr captured as the bytes it writes, in UTF-8 as a terminal reads them. */
+    static Result cliBytes(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = Cli.run(args, new PrintWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8), true),
+                new PrintWriter(new java.io.OutputStreamWriter(err, java.nio.charset.StandardCharsets.UTF_8), true));
+        return new Result(code, out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Asserts that {@code written} holds nothing a terminal would obey: no C0 control but a tab
+     * and a line break, no DEL, no C1 (in UTF-8, 0x9B is the bytes C2 9B, which a terminal reads as CSI).
+     */
+    static void assertNothingATerminalObeys(String what, String written) {
+        String withoutLineBreaks = written.replace(System.lineSeparator(), "\n");
+        assertThat(withoutLineBreaks.chars().filter(c -> c != '\t' && c != '\n' && (c < 0x20 || (c >= 0x7f && c <= 0x9f))))
+                .as("%s wrote a raw control: %s", what, written).isEmpty();
+    }
+
+    /** A workflow, a run and a file whose texts are hostile: every command's human output shows them, none obeys them. */
+    @Test
+    void hostileTextFromAWorkflowOrARunIsShownNeverObeyed(@TempDir Path files) throws Exception {
+        Path workflow = Files.writeString(files.resolve("cli-hostile.yaml"), """
+                id: cli-hostile
+                name: %1$s
+                description: %1$s
+                inputs:
+                  who: {type: string, default: %1$s}
+                steps:
+                  - {id: say, type: log, message: %1$s}
+                  - {id: boom, type: fail, message: %1$s}
+                """.formatted(HOSTILE_YAML));
+        Result applied = cliBytes("workflows", "apply", workflow.toString(), "--server", server.url());
+        assertThat(applied.exitCode()).as(applied.err()).isZero();
+        assertThat(server.get("/api/v2/workflows/cli-hostile").body().path("name").asText()).isEqualTo(HOSTILE);
+        String runId = server.execute("cli-hostile", null);
+        assertThat(server.awaitEnd(runId).path("error").asText()).contains(HOSTILE);
+
+        Path invalid = Files.writeString(files.resolve("cli-hostile-bad.yaml"), """
+                id: cli-hostile-bad
+                steps:
+                  - {id: a, type: %1$s}
+                  - {id: b, type: log, message: hi, %1$s: 1}
+                """.formatted(HOSTILE_YAML));
+        Result rejected = cliBytes("workflows", "apply", invalid.toString(), "--server", server.url());
+        assertThat(rejected.exitCode()).isEqualTo(1);
+        // The validator quotes as JSON does, C0 controls escaped; the C1 it leaves (with what it
+        // takes as its CSI's end) is taken out.
+        assertThat(rejected.err()).contains("2 problems:", "unknown step type \"deploy\\u001B]0;pwned\\u0007 now");
+
+        Result runs = cliBytes("runs", "--workflow", "cli-hostile", "--server", server.url());
+        assertThat(runs.exitCode()).as(runs.err()).isZero();
+        assertThat(runs.out()).contains(runId, "failed");
+
+        Result followed = cliBytes("follow", runId, "--server", server.url());
+        assertThat(followed.exitCode()).isEqualTo(1);
+        assertThat(followed.out()).contains(HOSTILE_SHOWN);
+
+        for (Result result : List.of(applied, rejected, runs, followed)) {
+            assertNothingATerminalObeys("out", result.out());
+            assertNothingATerminalObeys("err", result.err());
+        }
+    }
+
+    /**
+     * A hostile server, whose every text is {@link #HOSTILE}: each command shows it in its visible
+     * form, and obeys none of it; nothing of it is the CLI's own, so nothing of it is coloured.
+     */
+    @Test
+    void textFromAHostileServerIsShownNeverObeyedByEveryCommand(@TempDir Path files) throws Exception {
+        Path file = Files.writeString(files.resolve("w.yaml"), "id: w\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        Path other = Files.writeString(files.resolve("bad.yaml"), "id: bad\nsteps: []\n");
+        String runId = java.util.UUID.randomUUID().toString();
+        try (HostileServer hostile = new HostileServer()) {
+            List<List<String>> commands = List.of(List.of("runs"), List.of("status", "--interval", "10ms"),
+                    List.of("workflows", "apply", file.toString(), other.toString()), List.of("secrets", "list"),
+                    List.of("secrets", "rotate-key"), List.of("retry", runId), List.of("cancel", runId),
+                    List.of("approve", runId, "gate"), List.of("run", "w"));
+            for (List<String> command : commands) {
+                List<String> args = new java.util.ArrayList<>(command);
+                args.addAll(List.of("--server", hostile.url()));
+                Result result = cliBytes(args.toArray(String[]::new));
+                assertThat(result.out() + result.err()).as("%s", command).contains(HOSTILE_SHOWN);
+                assertNothingATerminalObeys(command + " out", result.out());
+                assertNothingATerminalObeys(command + " err", result.err());
+            }
+        }
+    }
+
+    /**
+     * A server that answers every request of the client commands with {@link #HOSTILE} wherever
+     * the answer has text: a 2xx where a command prints what it got, an error where it prints why.
+     */
+    static final class HostileServer implements AutoCloseable {
+        private final com.sun.net.httpserver.HttpServer http;
+
+        HostileServer() throws java.io.IOException {
+            http = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+            http.createContext("/", exchange -> {
+                String request = exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath();
+                JsonNode error = Json.object().set("error", Json.object().put("message", HOSTILE)
+                        .set("details", Json.MAPPER.createArrayNode().add(Json.object().put("path", HOSTILE).put("message", HOSTILE))
+                                .add(Json.object().put("path", "steps").put("message", HOSTILE))));
+                int status = 200;
+                String body;
+                if (request.equals("GET /metrics")) {
+                    body = "stepstream_build_info{version=\"" + HOSTILE + "\"} 1\n";
+                } else if (request.startsWith("GET /api/v2/workflows/runs")) {
+                    body = Json.text(Json.object().set("runs", Json.MAPPER.createArrayNode().add(Json.object().put("runId", HOSTILE)
+                            .put("workflowId", HOSTILE).put("status", HOSTILE).put("createdAt", HOSTILE).put("duration", 5))));
+                } else if (request.equals("GET /readyz")) {
+                    body = Json.text(Json.object().put("status", "ready").put(HOSTILE, HOSTILE));
+                } else if (request.equals("GET /api/v2/secrets")) {
+                    body = Json.text(Json.object().set("secrets", Json.MAPPER.createArrayNode()
+                            .add(Json.object().put("name", HOSTILE).put("updatedAt", HOSTILE))));
+                } else if (request.equals("POST /api/v2/secrets/rotate-key")) {
+                    body = Json.text(Json.object().put("resealed", 1).put("rewrapped", 0).put("keyId", HOSTILE));
+                } else if (request.equals("PUT /api/v2/workflows/w") || request.endsWith("/retry")) {
+                    status = request.startsWith("PUT") ? 201 : 202;
+                    body = Json.text(Json.object().put("id", HOSTILE).put("version", 1).put("runId", HOSTILE));
+                } else if (request.equals("GET /api/v2/workflows/w")) {
+                    body = Json.text(Json.object().put("id", "w"));
+                } else {
+                    status = 422;
+                    body = Json.text(error);
+                }
+                byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", request.equals("GET /metrics") ? "text/plain" : "application/json");
+                exchange.sendResponseHeaders(status, bytes.length);
+                exchange.getResponseBody().write(bytes);
+                exchange.close();
+            });
+            http.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + http.getAddress().getPort();
+        }
+
+        @Override
+        public void close() {
+            http.stop(0);
+        }
+    }
+
     /** The follower reconnects on exactly the close codes whose {@code CloseCode} says so, and on a drop (1006). */
     @Test
     void theFollowerReconnectsAsCloseCodeSays() {
