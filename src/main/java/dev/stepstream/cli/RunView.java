@@ -17,8 +17,8 @@ import java.util.Set;
  * says so with its message, and under it the commands that take the decision; its end says
  * what was decided, by whom and why. A step that a retry reuses (docs/workflows.md, "Retrying a
  * run") did not run: it is one line that says so, with how it ended in the run retried, and its
- * variable changes under it. With {@code json}, the envelopes exactly as the server sent them,
- * one per line.
+ * variable changes under it. With {@code json}, the envelopes as the server sent them, one per
+ * line, except that DEL and C1 controls are escaped ({@link JsonOutput#line}).
  *
  * <p>Every piece of text that comes from the run (names, messages, errors, values) goes
  * through {@link Terminal#line} or {@link Terminal#lines} ({@link SafeText}): colours kept on a
@@ -55,7 +55,7 @@ final class RunView {
     /** Shows one envelope: {@code envelope} parsed, {@code text} its JSON as received. */
     void show(JsonNode envelope, String text) {
         if (json) {
-            out.println(text);
+            out.println(JsonOutput.line(text));
             out.flush();
             return;
         }

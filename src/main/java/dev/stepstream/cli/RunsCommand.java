@@ -47,7 +47,7 @@ final class RunsCommand implements Callable<Integer> {
             return response.refused(spec);
         }
         if (json) {
-            out.println(response.body());
+            out.println(JsonOutput.of(response.body()));
             return Cli.OK;
         }
         String format = "%-36s  %-24s  %-11s  %-24s  %s%n";

@@ -174,7 +174,7 @@ final class SecretsCommand implements Runnable {
             }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.println(response.body());
+                out.println(JsonOutput.of(response.body()));
                 return Cli.OK;
             }
             // The widest name as it will be printed: made safe, a control is shown in more characters.

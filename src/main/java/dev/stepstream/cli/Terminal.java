@@ -71,7 +71,7 @@ final class Terminal {
      * is the CLI's, the fields are whatever the server, a run or a file held. Colour is for a
      * run's log lines in its live view ({@link #line}, {@link #lines}), never for these fields.
      * Numbers and other non-text fields are passed as they are. {@code --json} output never comes
-     * here: escaping is the JSON encoder's job.
+     * here: escaping is the JSON encoder's job ({@link JsonOutput}).
      */
     static void printf(PrintWriter out, String format, Object... fields) {
         Object[] safe = fields.clone();

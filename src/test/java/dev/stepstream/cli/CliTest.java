@@ -722,19 +722,22 @@ class CliTest {
                 .as("%s wrote a raw control: %s", what, written).isEmpty();
     }
 
+    /** A workflow with {@link #HOSTILE} wherever it takes free text; its runs log it and fail with it. */
+    private static final String HOSTILE_WORKFLOW = """
+            id: cli-hostile
+            name: %1$s
+            description: %1$s
+            inputs:
+              who: {type: string, default: %1$s}
+            steps:
+              - {id: say, type: log, message: %1$s}
+              - {id: boom, type: fail, message: %1$s}
+            """.formatted(HOSTILE_YAML);
+
     /** A workflow, a run and a file whose texts are hostile: every command's human output shows them, none obeys them. */
     @Test
     void hostileTextFromAWorkflowOrARunIsShownNeverObeyed(@TempDir Path files) throws Exception {
-        Path workflow = Files.writeString(files.resolve("cli-hostile.yaml"), """
-                id: cli-hostile
-                name: %1$s
-                description: %1$s
-                inputs:
-                  who: {type: string, default: %1$s}
-                steps:
-                  - {id: say, type: log, message: %1$s}
-                  - {id: boom, type: fail, message: %1$s}
-                """.formatted(HOSTILE_YAML));
+        Path workflow = Files.writeString(files.resolve("cli-hostile.yaml"), HOSTILE_WORKFLOW);
         Result applied = cliBytes("workflows", "apply", workflow.toString(), "--server", server.url());
         assertThat(applied.exitCode()).as(applied.err()).isZero();
         assertThat(server.get("/api/v2/workflows/cli-hostile").body().path("name").asText()).isEqualTo(HOSTILE);
@@ -768,6 +771,39 @@ class CliTest {
     }
 
     /**
+     * {@code --json} of a hostile run is the same JSON, every string exact, with its DEL and C1
+     * controls escaped as JSON escapes C0 ones: nothing in it a terminal would obey.
+     */
+    @Test
+    void jsonOfAHostileRunHoldsTheExactTextAndNothingATerminalObeys() throws Exception {
+        server.apply(HOSTILE_WORKFLOW);
+        String runId = server.execute("cli-hostile", null);
+        server.awaitEnd(runId);
+        List<JsonNode> history = server.awaitHistory(runId);
+
+        Result runs = cliBytes("runs", "--workflow", "cli-hostile", "--json", "--server", server.url());
+        assertThat(runs.exitCode()).as(runs.err()).isZero();
+        JsonNode listed = java.util.stream.StreamSupport.stream(Json.MAPPER.readTree(runs.out()).path("runs").spliterator(), false)
+                .filter(run -> run.path("runId").asText().equals(runId)).findFirst().orElseThrow();
+        assertThat(listed.path("error").asText()).contains(HOSTILE);
+        assertThat(runs.out()).contains("\\u009B");
+
+        Result followed = cliBytes("follow", runId, "--json", "--server", server.url());
+        assertThat(followed.exitCode()).isEqualTo(1);
+        List<JsonNode> envelopes = new java.util.ArrayList<>();
+        for (String line : followed.out().lines().toList()) {
+            envelopes.add(Json.MAPPER.readTree(line));
+        }
+        assertThat(envelopes).as("the same envelopes as the history").isEqualTo(history);
+        assertThat(TestServer.payloads(envelopes, "step_log", p -> p.path("message").asText())).containsExactly(HOSTILE);
+
+        for (Result result : List.of(runs, followed)) {
+            assertNothingATerminalObeys("out", result.out());
+            assertNothingATerminalObeys("err", result.err());
+        }
+    }
+
+    /**
      * A hostile server, whose every text is {@link #HOSTILE}: each command shows it in its visible
      * form, and obeys none of it; nothing of it is the CLI's own, so nothing of it is coloured.
      */
@@ -789,6 +825,15 @@ class CliTest {
                 assertNothingATerminalObeys(command + " out", result.out());
                 assertNothingATerminalObeys(command + " err", result.err());
             }
+            for (var json : java.util.Map.of(List.of("runs", "--json"), HostileServer.RUNS,
+                    List.of("secrets", "list", "--json"), HostileServer.SECRETS).entrySet()) {
+                List<String> args = new java.util.ArrayList<>(json.getKey());
+                args.addAll(List.of("--server", hostile.url()));
+                Result result = cliBytes(args.toArray(String[]::new));
+                assertThat(result.exitCode()).as("%s: %s", json.getKey(), result.err()).isZero();
+                assertThat(Json.MAPPER.readTree(result.out())).as("%s", json.getKey()).isEqualTo(json.getValue());
+                assertNothingATerminalObeys(json.getKey() + " out", result.out());
+            }
         }
     }
 
@@ -797,6 +842,11 @@ class CliTest {
      * the answer has text: a 2xx where a command prints what it got, an error where it prints why.
      */
     static final class HostileServer implements AutoCloseable {
+        static final JsonNode RUNS = Json.object().set("runs", Json.MAPPER.createArrayNode().add(Json.object()
+                .put("runId", HOSTILE).put("workflowId", HOSTILE).put("status", HOSTILE).put("createdAt", HOSTILE).put("duration", 5)));
+        static final JsonNode SECRETS = Json.object().set("secrets", Json.MAPPER.createArrayNode()
+                .add(Json.object().put("name", HOSTILE).put("updatedAt", HOSTILE)));
+
         private final com.sun.net.httpserver.HttpServer http;
 
         HostileServer() throws java.io.IOException {
@@ -811,13 +861,11 @@ class CliTest {
                 if (request.equals("GET /metrics")) {
                     body = "stepstream_build_info{version=\"" + HOSTILE + "\"} 1\n";
                 } else if (request.startsWith("GET /api/v2/workflows/runs")) {
-                    body = Json.text(Json.object().set("runs", Json.MAPPER.createArrayNode().add(Json.object().put("runId", HOSTILE)
-                            .put("workflowId", HOSTILE).put("status", HOSTILE).put("createdAt", HOSTILE).put("duration", 5))));
+                    body = Json.text(RUNS);
                 } else if (request.equals("GET /readyz")) {
                     body = Json.text(Json.object().put("status", "ready").put(HOSTILE, HOSTILE));
                 } else if (request.equals("GET /api/v2/secrets")) {
-                    body = Json.text(Json.object().set("secrets", Json.MAPPER.createArrayNode()
-                            .add(Json.object().put("name", HOSTILE).put("updatedAt", HOSTILE))));
+                    body = Json.text(SECRETS);
                 } else if (request.equals("POST /api/v2/secrets/rotate-key")) {
                     body = Json.text(Json.object().put("resealed", 1).put("rewrapped", 0).put("keyId", HOSTILE));
                 } else if (request.equals("PUT /api/v2/workflows/w") || request.endsWith("/retry")) {
