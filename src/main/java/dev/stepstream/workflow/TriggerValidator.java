@@ -119,7 +119,7 @@ final class TriggerValidator {
         try {
             bound = Inputs.bind(inputs, trigger.get("inputs"));
         } catch (InvalidException e) {
-            e.problems().forEach(problem -> problems.add(Problems.field(path, problem.path()), problem.message()));
+            e.problems().forEach(problem -> problems.add(path + "." + problem.path(), problem.message())); // inputs.x
         }
         return cron == null || bound == null ? null : new TriggerSpec(id, TriggerSpec.Type.SCHEDULE, cron, bound, null);
     }

@@ -318,6 +318,68 @@ class WorkflowValidatorTest {
                 .containsExactly("name: expected a string, got a list", "description: expected a string, got a number");
     }
 
+    @Test
+    void triggersAndConcurrencyAreTyped() throws Exception {
+        Workflow workflow = SCRIPTS_DISABLED.validate(yaml("""
+                id: deploy
+                inputs:
+                  env: {type: string, required: true}
+                  ref: {type: string, default: main}
+                triggers:
+                  - {id: nightly, type: schedule, cron: "0 3 * * 1-5", timezone: Europe/Paris, inputs: {env: prod}}
+                  - {id: push, type: webhook, secret: "${secrets.HOOK_KEY}",
+                     inputs: {env: staging, ref: "${body.ref}"}}
+                concurrency: {key: "deploy-${inputs.env}", onLimit: cancel-running}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """), null);
+
+        TriggerSpec nightly = workflow.trigger("nightly").orElseThrow();
+        assertThat(nightly.type()).isEqualTo(TriggerSpec.Type.SCHEDULE);
+        assertThat(nightly.cron().zone()).hasToString("Europe/Paris");
+        assertThat(nightly.inputs()).hasToString("{\"env\":\"prod\",\"ref\":\"main\"}");
+        TriggerSpec push = workflow.trigger("push").orElseThrow();
+        assertThat(push.secret()).isEqualTo("${secrets.HOOK_KEY}");
+        assertThat(push.inputs()).hasToString("{\"env\":\"staging\",\"ref\":\"${body.ref}\"}");
+        assertThat(workflow.concurrency()).isEqualTo(new Concurrency("deploy-${inputs.env}", 1, Concurrency.OnLimit.CANCEL_RUNNING));
+        assertThat(workflow.concurrency().keyOf("deploy", (com.fasterxml.jackson.databind.node.ObjectNode) json("{\"env\":\"prod\"}")))
+                .isEqualTo("deploy-prod");
+        assertThat(SCRIPTS_DISABLED.validate(steps("{id: a, type: log, message: hi}"), null).concurrency()).isNull();
+    }
+
+    @Test
+    void everyProblemOfTriggersAndConcurrencyIsNamedByItsPath() {
+        assertThat(problems(SCRIPTS_DISABLED, yaml("""
+                id: bad
+                inputs:
+                  env: {type: string, required: true}
+                triggers:
+                  - {id: nightly, type: schedule, cron: "0 3 * *", timezone: Mars/Olympus}
+                  - {id: nightly, type: schedule, cron: "61 * * * *", inputs: {env: 3}}
+                  - {id: Hook, type: webhook, secret: plain-text-key, inputs: {env: "${vars.x}", other: "x"}}
+                  - {id: pull, type: webhook, inputs: {env: "${secrets.TOKEN}"}, when: always}
+                  - {id: later, type: teleport}
+                concurrency: {key: "${steps.a}", limit: 0, onLimit: wait}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """), null)).containsExactlyInAnyOrder(
+                "triggers[0].timezone: \"Mars/Olympus\" is not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)",
+                "triggers[0].inputs.env: required",
+                "triggers[1].id: another trigger has the id \"nightly\"",
+                "triggers[1].cron: \"61 * * * *\" is not a cron expression: Failed to parse cron expression. Value 61 not in range [0, 59]",
+                "triggers[1].inputs.env: expected string, got number",
+                "triggers[2].id: \"Hook\" is not a valid trigger id (lowercase letters, digits, _ and -, starting with a letter or digit, at most 64)",
+                "triggers[2].secret: expected a secret, like \"${secrets.HOOK_KEY}\" (a key written out would be stored and shown with the workflow)",
+                "triggers[2].inputs.env: expression \"vars.x\" uses unknown variable \"vars\" (expressions here see body, headers, query, secrets)",
+                "triggers[2].inputs.other: unknown input (declared: env)",
+                "triggers[3].when: unknown field",
+                "triggers[3].inputs.env: a secret is not passed as an input (inputs are stored as they are)",
+                "triggers[4].type: unknown trigger type \"teleport\" (expected schedule or webhook)",
+                "concurrency.key: expression \"steps.a\" uses unknown variable \"steps\" (expressions here see inputs)",
+                "concurrency.limit: expected a whole number from 1 to 1000, got 0",
+                "concurrency.onLimit: expected queue, skip or cancel-running, got \"wait\"");
+    }
+
     private static JsonNode steps(String... steps) {
         return yaml("id: test\nsteps:\n" + String.join("\n", List.of(steps).stream().map(s -> "  - " + s).toList()) + "\n");
     }
