@@ -20,6 +20,10 @@ final class RunsCommand implements Callable<Integer> {
     @Option(names = "--status", paramLabel = "STATUS", description = "Only runs in this status.")
     String status;
 
+    @Option(names = "--trigger", paramLabel = "TYPE",
+            description = "Only runs started this way: manual, schedule, webhook, retry or workflow.")
+    String trigger;
+
     @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "At most N runs (1..500, default 50).")
     int limit;
 
@@ -41,6 +45,9 @@ final class RunsCommand implements Callable<Integer> {
         if (status != null) {
             query.append("&status=").append(URLEncoder.encode(status, StandardCharsets.UTF_8));
         }
+        if (trigger != null) {
+            query.append("&trigger=").append(URLEncoder.encode(trigger, StandardCharsets.UTF_8));
+        }
         ApiClient.Response response = options.client().get("/api/v2/workflows/runs" + query);
         PrintWriter out = spec.commandLine().getOut();
         if (!response.ok()) {
@@ -50,13 +57,21 @@ final class RunsCommand implements Callable<Integer> {
             out.println(JsonOutput.of(response.body()));
             return Cli.OK;
         }
-        String format = "%-36s  %-24s  %-11s  %-24s  %s%n";
-        out.printf(format, "RUN ID", "WORKFLOW", "STATUS", "CREATED", "DURATION");
+        String format = "%-36s  %-24s  %-11s  %-24s  %-9s  %s%n";
+        out.printf(format, "RUN ID", "WORKFLOW", "STATUS", "CREATED", "DURATION", "TRIGGER");
         for (JsonNode run : response.body().path("runs")) {
             JsonNode duration = run.path("duration");
             Terminal.printf(out, format, run.path("runId").asText(), run.path("workflowId").asText(), run.path("status").asText(),
-                    run.path("createdAt").asText(), duration.isNumber() ? Terminal.duration(duration.asLong()) : "-");
+                    run.path("createdAt").asText(), duration.isNumber() ? Terminal.duration(duration.asLong()) : "-",
+                    trigger(run.path("trigger")));
         }
         return Cli.OK;
+    }
+
+    /** {@code schedule nightly}, {@code webhook push}, {@code retry}, {@code manual}: the type, and the id of a trigger of the workflow's. */
+    private static String trigger(JsonNode trigger) {
+        String type = trigger.path("type").asText("-");
+        return (type.equals("schedule") || type.equals("webhook")) && trigger.path("id").isTextual()
+                ? type + " " + trigger.path("id").asText() : type;
     }
 }

@@ -150,10 +150,17 @@ class CliTest {
         server.awaitEnd(runId);
         Result listed = cli("runs", "--workflow", "cli-listed", "--server", server.url());
         assertThat(listed.exitCode()).as(listed.err()).isZero();
-        assertThat(listed.out()).contains("RUN ID", runId, "cli-listed", "success");
+        assertThat(listed.out()).contains("RUN ID", "TRIGGER", runId, "cli-listed", "success");
+        assertThat(listed.out().lines().filter(line -> line.startsWith(runId)).findFirst().orElseThrow()).endsWith("manual");
         Result bad = cli("runs", "--status", "sleepy", "--server", server.url());
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.err()).contains("status");
+        Result retries = cli("runs", "--workflow", "cli-listed", "--trigger", "retry", "--server", server.url());
+        assertThat(retries.exitCode()).as(retries.err()).isZero();
+        assertThat(retries.out()).contains("RUN ID").doesNotContain(runId);
+        Result badTrigger = cli("runs", "--trigger", "cron", "--server", server.url());
+        assertThat(badTrigger.exitCode()).isEqualTo(2);
+        assertThat(badTrigger.err()).contains("trigger");
     }
 
     @Test
