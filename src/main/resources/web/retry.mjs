@@ -4,7 +4,7 @@ import { api, refusal } from './api.mjs';
 import { el } from './format.mjs';
 
 /** A run's link as the page shows it: its short id. */
-function runLink(runId) {
+export function runLink(runId) {
   return el('a', { class: 'run-link', href: `/runs/${encodeURIComponent(runId)}` }, el('code', { text: runId.slice(0, 8) }));
 }
 

@@ -7,7 +7,8 @@ import { LogList, LEVELS } from './loglist.mjs';
 import { newRunState, applyEvent } from './runstate.mjs';
 import { isGraph, byLevel, needsText, reusedText } from './graph.mjs';
 import { ApprovalBanner } from './approvals.mjs';
-import { RetryControl, lineage } from './retry.mjs';
+import { RetryControl, lineage, runLink } from './retry.mjs';
+import { triggerParts } from './trigger.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -44,6 +45,8 @@ export async function showRun(main, runId, hooks, navigate) {
     el('dl', { class: 'facts' },
       el('div', {}, el('dt', { text: 'Started' }), startedSlot),
       el('div', {}, el('dt', { text: 'Duration' }), durationSlot),
+      el('div', {}, el('dt', { text: 'Trigger' }), el('dd', { class: 'run-trigger', 'data-trigger': detail.trigger?.type },
+        triggerParts(detail.trigger, { run: runLink }))),
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId })))),
     lineageSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node));
   // A waiting run asks its reader first: the banner sits right under the header.
