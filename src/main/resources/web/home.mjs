@@ -2,13 +2,16 @@
 import { api } from './api.mjs';
 import { el, duration, dateTime, statusBadge } from './format.mjs';
 import { AllRunsStream } from './stream.mjs';
+import { TRIGGER_TYPES, triggerParts } from './trigger.mjs';
 
 const STATUSES = ['queued', 'running', 'waiting', 'success', 'failed', 'cancelled', 'interrupted'];
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
+const COLUMNS = ['Run', 'Workflow', 'Status', 'Trigger', 'Created', 'Duration', 'Last step'];
 
 export async function showHome(main, hooks) {
   const params = new URLSearchParams(location.search);
-  const filter = { workflowId: params.get('workflowId') || '', status: params.get('status') || '' };
+  const filter = { workflowId: params.get('workflowId') || '', status: params.get('status') || '',
+    trigger: params.get('trigger') || '' };
   const { workflows } = await api('/api/v2/workflows');
 
   const wfList = el('ul', { class: 'cards workflows' }, workflows.map((w) => el('li', { class: 'card', 'data-workflow': w.id },
@@ -22,14 +25,17 @@ export async function showHome(main, hooks) {
     workflows.map((w) => el('option', { value: w.id, text: w.id, selected: w.id === filter.workflowId })));
   const stSelect = el('select', { id: 'f-status', name: 'status' }, el('option', { value: '', text: 'any status' }),
     STATUSES.map((s) => el('option', { value: s, text: s, selected: s === filter.status })));
+  const trSelect = el('select', { id: 'f-trigger', name: 'trigger' }, el('option', { value: '', text: 'any trigger' }),
+    TRIGGER_TYPES.map((t) => el('option', { value: t, text: t, selected: t === filter.trigger })));
   const onFilter = () => {
-    filter.workflowId = wfSelect.value; filter.status = stSelect.value;
+    filter.workflowId = wfSelect.value; filter.status = stSelect.value; filter.trigger = trSelect.value;
     const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
     history.replaceState(null, '', q.size ? `/?${q}` : '/');
     restart();
   };
   wfSelect.addEventListener('change', onFilter);
   stSelect.addEventListener('change', onFilter);
+  trSelect.addEventListener('change', onFilter);
   const conn = el('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
   const tbody = el('tbody');
   const more = el('button', { type: 'button', class: 'more', text: 'Load older runs', hidden: true });
@@ -40,10 +46,10 @@ export async function showHome(main, hooks) {
       el('div', { class: 'panel-head' }, el('h1', { id: 'runs-h', text: 'Runs' }), conn),
       el('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
         el('label', { for: 'f-workflow', text: 'Workflow' }), wfSelect,
-        el('label', { for: 'f-status', text: 'Status' }), stSelect),
+        el('label', { for: 'f-status', text: 'Status' }), stSelect,
+        el('label', { for: 'f-trigger', text: 'Trigger' }), trSelect),
       el('div', { class: 'table-wrap' }, el('table', { class: 'runs' },
-        el('thead', {}, el('tr', {}, ['Run', 'Workflow', 'Status', 'Created', 'Duration', 'Last step']
-          .map((h) => el('th', { scope: 'col', text: h })))), tbody)), more));
+        el('thead', {}, el('tr', {}, COLUMNS.map((h) => el('th', { scope: 'col', text: h })))), tbody)), more));
 
   const runs = new Map(); // runId -> summary (+ lastStep)
   let older; // the listing's cursor for the page after the oldest run shown; null when there is none
@@ -56,7 +62,8 @@ export async function showHome(main, hooks) {
   const asking = new Map(); // runId -> whether to ask again once the answer on its way has come
 
   function matches(r) {
-    return (!filter.workflowId || r.workflowId === filter.workflowId) && (!filter.status || r.status === filter.status);
+    return (!filter.workflowId || r.workflowId === filter.workflowId) && (!filter.status || r.status === filter.status)
+      && (!filter.trigger || r.trigger?.type === filter.trigger);
   }
 
   function render() {
@@ -65,10 +72,11 @@ export async function showHome(main, hooks) {
       el('td', {}, el('a', { href: `/runs/${r.runId}`, text: r.runId.slice(0, 8) })),
       el('td', { text: r.workflowId }),
       el('td', {}, statusBadge(r.status)),
+      el('td', { class: 'run-trigger', 'data-trigger': r.trigger?.type }, triggerParts(r.trigger, { brief: true })),
       el('td', { text: dateTime(r.createdAt) }),
       el('td', { text: r.duration !== null && r.duration !== undefined ? duration(r.duration) : '' }),
       el('td', { class: 'muted', text: r.lastStep || '' }))));
-    if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No runs.' })));
+    if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: String(COLUMNS.length), class: 'muted', text: 'No runs.' })));
     more.hidden = !older;
   }
 
@@ -77,6 +85,7 @@ export async function showHome(main, hooks) {
     const q = new URLSearchParams({ limit: '100' });
     if (filter.workflowId) q.set('workflowId', filter.workflowId);
     if (filter.status) q.set('status', filter.status);
+    if (filter.trigger) q.set('trigger', filter.trigger);
     if (before) q.set('before', before);
     const { runs: found, next } = await api(`/api/v2/workflows/runs?${q}`);
     for (const r of found) {
@@ -108,11 +117,14 @@ export async function showHome(main, hooks) {
     const p = e.payload || {};
     switch (e.type) {
       case 'run_queued':
-        runs.set(e.runId, { runId: e.runId, workflowId: p.workflowId, status: 'queued', createdAt: e.time, duration: null, ...known });
+        runs.set(e.runId, { runId: e.runId, workflowId: p.workflowId, status: 'queued', createdAt: e.time, duration: null,
+          trigger: p.trigger ?? null, ...known });
         break;
       case 'run_start':
-        if (known) Object.assign(known, { status: 'running', startedAt: e.time });
-        else runs.set(e.runId, { runId: e.runId, workflowId: p.workflowId, status: 'running', createdAt: e.time, startedAt: e.time, duration: null });
+        // A run first seen here (its run_queued came before the page listened) has its trigger in this payload.
+        if (known) Object.assign(known, { status: 'running', startedAt: e.time, trigger: known.trigger ?? p.trigger ?? null });
+        else runs.set(e.runId, { runId: e.runId, workflowId: p.workflowId, status: 'running', createdAt: e.time, startedAt: e.time,
+          duration: null, trigger: p.trigger ?? null });
         break;
       case 'run_complete':
         if (known) Object.assign(known, { status: p.status, duration: p.duration ?? null });
