@@ -37,6 +37,11 @@ public final class ApiError extends RuntimeException {
         return code;
     }
 
+    /** More about the error (the problems of an invalid document, …), or null. */
+    public JsonNode details() {
+        return details;
+    }
+
     /** Answers the request with this error (on the request's event loop). */
     public void send(io.vertx.ext.web.RoutingContext ctx) {
         Reply.error(this).send(ctx);

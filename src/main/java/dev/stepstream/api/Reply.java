@@ -3,34 +3,54 @@ package dev.stepstream.api;
 import dev.stepstream.json.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** A finished response, computed off the event loop and sent on it. */
-record Reply(int status, byte[] body, String location, String contentType) {
+/**
+ * A finished response, computed off the event loop and sent on it.
+ *
+ * @param headers besides Content-Type ({@code Location}, {@code WWW-Authenticate})
+ * @param refused the reason the request is refused for, as the security edge would mark it
+ *                ({@link AccessLog#refused}), when a route decides a refusal itself (a webhook's
+ *                signature); else null
+ */
+record Reply(int status, byte[] body, Map<String, String> headers, String contentType, String refused) {
     private static final String JSON = "application/json; charset=utf-8";
 
     static Reply json(int status, Object body) {
-        return new Reply(status, Json.bytes(body), null, JSON);
+        return new Reply(status, Json.bytes(body), Map.of(), JSON, null);
     }
 
     static Reply rawJson(int status, byte[] body) {
-        return new Reply(status, body, null, JSON);
+        return new Reply(status, body, Map.of(), JSON, null);
     }
 
     /** A body that is not JSON (the Prometheus text exposition). */
     static Reply bytes(int status, String contentType, byte[] body) {
-        return new Reply(status, body, null, contentType);
+        return new Reply(status, body, Map.of(), contentType, null);
     }
 
     static Reply noContent() {
-        return new Reply(204, null, null, null);
+        return new Reply(204, null, Map.of(), null, null);
     }
 
     static Reply error(ApiError error) {
-        return new Reply(error.status(), error.body(), null, JSON);
+        return new Reply(error.status(), error.body(), Map.of(), JSON, null);
     }
 
     Reply withLocation(String location) {
-        return new Reply(status, body, location, contentType);
+        return withHeader("Location", location);
+    }
+
+    Reply withHeader(String name, String value) {
+        Map<String, String> more = new LinkedHashMap<>(headers);
+        more.put(name, value);
+        return new Reply(status, body, Map.copyOf(more), contentType, refused);
+    }
+
+    /** This reply, logged and counted as a refusal for {@code reason} (an error code). */
+    Reply refusedFor(String reason) {
+        return new Reply(status, body, headers, contentType, reason);
     }
 
     void send(RoutingContext ctx) {
@@ -38,10 +58,11 @@ record Reply(int status, byte[] body, String location, String contentType) {
         if (response.ended() || response.closed()) {
             return;
         }
-        response.setStatusCode(status);
-        if (location != null) {
-            response.putHeader("Location", location);
+        if (refused != null) {
+            AccessLog.refused(ctx, refused);
         }
+        response.setStatusCode(status);
+        headers.forEach(response::putHeader);
         if (body == null) {
             response.end();
         } else {
