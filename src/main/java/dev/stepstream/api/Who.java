@@ -10,6 +10,13 @@ import io.vertx.ext.web.RoutingContext;
 public final class Who {
     /** The context key of the principal's name; absent when the request gave no valid credentials. */
     public static final String PRINCIPAL = "stepstream.principal";
+    /**
+     * The context key, on a webhook's route, of the {@link ApiError} the guard would have
+     * answered had the route needed role operator (401 {@code unauthenticated} or
+     * {@code invalid_token}, 403 {@code forbidden}); absent when the caller may operate. A webhook
+     * without a secret answers it; one with a secret has its signature for credential instead.
+     */
+    public static final String OPERATOR_REFUSAL = "stepstream.operator-refusal";
     /** The principal of a server without credentials, where every local request may do anything. */
     public static final String ANONYMOUS = "anonymous";
 

@@ -16,10 +16,19 @@ import java.util.Locale;
  * may route as the path without them) are dropped before matching.
  */
 final class AccessPolicy {
-    /** What a line asks for: nothing (probes, the page's files), or a role. */
-    enum Access { OPEN, VIEWER, OPERATOR, ADMIN;
+    /**
+     * What a line asks for: nothing (probes, the page's files), a role, or {@code HOOK}: role
+     * operator unless the webhook has a secret, whose signature is then the credential. Only the
+     * hook's handler knows which (the trigger is in the store): the guard applies every other
+     * rule, then hands it its verdict on the role ({@link dev.stepstream.api.Who#OPERATOR_REFUSAL}).
+     */
+    enum Access { OPEN, VIEWER, OPERATOR, ADMIN, HOOK;
         Role role() {
-            return this == OPEN ? null : Role.valueOf(name());
+            return switch (this) {
+                case OPEN -> null;
+                case HOOK -> Role.OPERATOR;
+                default -> Role.valueOf(name());
+            };
         }
     }
 
@@ -53,6 +62,8 @@ final class AccessPolicy {
             new Rule("PUT", "/api/v2/secrets/:name", Access.ADMIN),
             new Rule("DELETE", "/api/v2/secrets/:name", Access.ADMIN),
             new Rule("POST", "/api/v2/secrets/rotate-key", Access.ADMIN),
+            // Webhooks (issue 17): a signed body, or an operator's credentials (see Access.HOOK).
+            new Rule("POST", "/api/v2/hooks/:workflowId/:triggerId", Access.HOOK),
             // Workflows.
             new Rule("GET", "/api/v2/workflows", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/:workflowId", Access.VIEWER),

@@ -24,6 +24,9 @@ import java.util.Locale;
  * to change something or to open a stream (WebSocket or SSE alike: this is the one place the
  * origin rule is applied); 401 for a malformed {@code Authorization} header; 429 past the client's
  * rate; 401 without valid credentials; 403 {@code forbidden} for a role that is not enough.
+ * A webhook's route ({@link AccessPolicy.Access#HOOK}) passes every rule but the role, whose
+ * refusal, if any, it leaves to the route ({@link Who#OPERATOR_REFUSAL}): a webhook with a secret
+ * needs no credentials, and only its handler knows whether it has one.
  * Every refusal is marked with its code ({@link AccessLog#refused}), so that the access log,
  * mounted before the guard, writes why, and {@code /metrics} counts it.
  */
@@ -95,7 +98,15 @@ final class Guard implements Handler<RoutingContext> {
         String refused = null;
         if (credentials.required()) {
             principal = null;
-            String token = access == AccessPolicy.Access.OPEN ? null : token(ctx, request);
+            String token = null;
+            try {
+                token = access == AccessPolicy.Access.OPEN ? null : token(ctx, request);
+            } catch (ApiError malformed) {
+                if (access != AccessPolicy.Access.HOOK) {
+                    throw malformed;
+                }
+                refused = malformed.getMessage(); // a signed webhook needs no Authorization: its handler decides
+            }
             if (token != null) {
                 try {
                     principal = credentials.authenticate(token);
@@ -123,20 +134,43 @@ final class Guard implements Handler<RoutingContext> {
                         Json.object().put("retryAfter", wait));
             }
         }
+        ApiError refusal = roleRefusal(request, path, principal, refused, access.role());
+        if (access == AccessPolicy.Access.HOOK) {
+            // Rate, origin and host rules applied; the role only if the webhook has no secret,
+            // which its handler alone knows: it answers this refusal then.
+            if (refusal != null) {
+                ctx.put(Who.OPERATOR_REFUSAL, refusal);
+            }
+            ctx.next();
+            return;
+        }
+        if (refusal != null) {
+            if (refusal.status() == 401) {
+                ctx.response().putHeader("WWW-Authenticate", refused == null ? "Bearer realm=\"stepstream\""
+                        : "Bearer realm=\"stepstream\", error=\"invalid_token\"");
+            }
+            throw refusal;
+        }
+        ctx.next();
+    }
+
+    /**
+     * Why {@code principal} may not act as {@code role}, or null when it may. A null principal gave
+     * no valid credentials; {@code refused} says what was wrong with those it gave, if any.
+     */
+    private static ApiError roleRefusal(HttpServerRequest request, String path, Principal principal, String refused, Role role) {
         if (principal == null) {
-            ctx.response().putHeader("WWW-Authenticate", refused == null ? "Bearer realm=\"stepstream\""
-                    : "Bearer realm=\"stepstream\", error=\"invalid_token\"");
-            throw refused == null
+            return refused == null
                     ? new ApiError(401, "unauthenticated", "this server needs a token: send Authorization: Bearer <token>"
                             + " (or, for a browser's WebSocket, the subprotocol stepstream.bearer.<token>)")
                     : new ApiError(401, "invalid_token", refused);
         }
-        if (!principal.role().includes(access.role())) {
-            throw new ApiError(403, "forbidden", "the role " + principal.role().wire() + " may not " + request.method() + " "
-                    + Params.abbreviate(path) + "; it needs " + access.role().wire(),
-                    Json.object().put("role", principal.role().wire()).put("needs", access.role().wire()));
+        if (!principal.role().includes(role)) {
+            return new ApiError(403, "forbidden", "the role " + principal.role().wire() + " may not " + request.method() + " "
+                    + Params.abbreviate(path) + "; it needs " + role.wire(),
+                    Json.object().put("role", principal.role().wire()).put("needs", role.wire()));
         }
-        ctx.next();
+        return null;
     }
 
     /**
