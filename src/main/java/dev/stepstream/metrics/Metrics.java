@@ -22,11 +22,12 @@ import java.util.function.Supplier;
  * One node's meters, in one Prometheus registry, and the parts that record them: the streams
  * ({@link StreamMetrics}), the event log ({@link EventLogMetrics}), runs and steps
  * ({@link RunMetrics}), the broker ({@link BrokerMetrics}), the HTTP requests
- * ({@link HttpMetrics}), and the JVM and process. docs/operations.md lists every meter.
+ * ({@link HttpMetrics}), webhook deliveries ({@link HookMetrics}), and the JVM and process.
+ * docs/operations.md lists every meter.
  *
  * <p>Cardinality stays bounded: no label carries a run id, a workflow id or a client; labels
  * take values from small fixed sets (transport, close code, run status, step type, route
- * template, HTTP status).
+ * template, HTTP status, webhook outcome).
  *
  * <p>Threads: every part may be called from any thread. Meters are created up front, so the
  * recording calls of the hot path look nothing up and allocate nothing. {@link #scrape} runs
@@ -39,6 +40,7 @@ public final class Metrics implements AutoCloseable {
     private final RunMetrics runs;
     private final BrokerMetrics broker;
     private final HttpMetrics http;
+    private final HookMetrics hooks;
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final JvmHeapPressureMetrics heapPressure = new JvmHeapPressureMetrics();
     /** Called before each scrape, for figures sampled rather than counted (subscribers per run). */
@@ -57,6 +59,7 @@ public final class Metrics implements AutoCloseable {
         this.runs = new RunMetrics(registry);
         this.broker = new BrokerMetrics(registry);
         this.http = new HttpMetrics(registry);
+        this.hooks = new HookMetrics(registry);
         samplers.add(streams::sample);
     }
 
@@ -78,6 +81,10 @@ public final class Metrics implements AutoCloseable {
 
     public HttpMetrics http() {
         return http;
+    }
+
+    public HookMetrics hooks() {
+        return hooks;
     }
 
     /** The registry, for parts that bind meters of their own (a connection pool, a broker client). */
