@@ -79,8 +79,10 @@ public final class HttpApi implements AutoCloseable {
         router.errorHandler(413, ctx -> {
             // The connection ends after this answer (lingerAndClose); a client must not reuse it.
             ctx.response().putHeader("Connection", "close");
-            fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than "
-                    + (ctx.request().path().endsWith("/execute") ? "256 KiB (the limit for inputs)" : "1 MiB (the limit for a workflow)")));
+            String path = ctx.request().path();
+            fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than " + (path.endsWith("/execute")
+                    ? "256 KiB (the limit for inputs)" : path.startsWith("/api/v2/hooks/") ? "1 MiB (the limit for a webhook's body)"
+                    : "1 MiB (the limit for a workflow)")));
             lingerAndClose(ctx);
         });
         router.errorHandler(500, ctx -> fail(ctx, Errors.toApiError(ctx.failure() == null

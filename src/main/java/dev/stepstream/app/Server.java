@@ -1,6 +1,7 @@
 package dev.stepstream.app;
 
 import dev.stepstream.api.AccessLog;
+import dev.stepstream.api.HooksApi;
 import dev.stepstream.api.HttpApi;
 import dev.stepstream.api.OperationsApi;
 import dev.stepstream.api.Readiness;
@@ -177,6 +178,7 @@ public final class Server implements AutoCloseable {
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store);
         new SecretsApi(vault).mount(router);
+        new HooksApi(catalog, executor, vault, metrics.hooks()).mount(router);
         api.mount(router);
         // Last, so that the API's and the streams' routes (and the API's JSON 404) come first.
         new WebRoutes().mount(router);

@@ -33,6 +33,7 @@ class AccessPolicyTest {
     static TestServer server;
     static String runId;
     static final Map<String, String> TOKENS = new LinkedHashMap<>();
+    static final String HOOK_KEY = "the key of the signed webhook";
 
     /** One route: how to call it, and the role it needs (null: open to all). */
     record Route(String name, String method, String path, String body, Map<String, String> headers, boolean webSocket, Role needs) {
@@ -56,6 +57,20 @@ class AccessPolicyTest {
                     .PUT(HttpRequest.BodyPublishers.ofString("id: " + id + "\nsteps:\n  - {id: a, type: log, message: hi}\n")));
             assertThat(put.status()).as(put.text()).isEqualTo(201);
         }
+        TestServer.Response secret = server.send(server.request("/api/v2/secrets/ROLES_HOOK_KEY").header("Authorization", "Bearer " + admin)
+                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString("{\"value\": \"" + HOOK_KEY + "\"}")));
+        assertThat(secret.status()).as(secret.text()).isEqualTo(201);
+        TestServer.Response hooks = server.send(server.request("/api/v2/workflows/roles-hooks")
+                .header("Authorization", "Bearer " + admin).header("Content-Type", "application/yaml")
+                .PUT(HttpRequest.BodyPublishers.ofString("""
+                        id: roles-hooks
+                        triggers:
+                          - {id: signed, type: webhook, secret: "${secrets.ROLES_HOOK_KEY}"}
+                          - {id: unsigned, type: webhook}
+                        steps:
+                          - {id: a, type: log, message: hi}
+                        """)));
+        assertThat(hooks.status()).as(hooks.text()).isEqualTo(201);
         TestServer.Response run = server.send(server.request("/api/v2/workflows/roles/execute")
                 .header("Authorization", "Bearer " + admin).POST(HttpRequest.BodyPublishers.noBody()));
         assertThat(run.status()).as(run.text()).isEqualTo(202);
@@ -101,12 +116,27 @@ class AccessPolicyTest {
                         Map.of("Content-Type", "application/json"), false, Role.ADMIN),
                 new Route("DELETE /api/v2/secrets/{name}", "DELETE", "/api/v2/secrets/NOT_THERE", null, Map.of(), false, Role.ADMIN),
                 new Route("POST /api/v2/secrets/rotate-key", "POST", "/api/v2/secrets/rotate-key", null, Map.of(), false, Role.ADMIN),
+                // A webhook with a secret needs no token, whatever token is sent: the signature is its credential.
+                new Route("POST /api/v2/hooks/{workflowId}/{triggerId} (a secret, a signed body)", "POST",
+                        "/api/v2/hooks/roles-hooks/signed", "{}", Map.of("X-Hub-Signature-256", signature("{}")), false, null),
+                new Route("POST /api/v2/hooks/{workflowId}/{triggerId} (no secret)", "POST", "/api/v2/hooks/roles-hooks/unsigned", "{}",
+                        Map.of("Content-Type", "application/json"), false, Role.OPERATOR),
                 new Route("GET /metrics", "GET", "/metrics", null, Map.of(), false, Role.VIEWER),
                 new Route("GET /api/v2/openapi.json", "GET", "/api/v2/openapi.json", null, Map.of(), false, Role.VIEWER),
                 new Route("GET of an unknown route", "GET", "/api/v2/nothing-here", null, Map.of(), false, Role.VIEWER),
                 new Route("POST of an unknown route", "POST", "/api/v2/nothing-here", "{}", Map.of(), false, Role.ADMIN),
                 new Route("PUT with a trailing slash", "PUT", "/api/v2/workflows/roles/", yaml,
                         Map.of("Content-Type", "application/yaml"), false, Role.ADMIN));
+    }
+
+    static String signature(String body) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(HOOK_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+            return "sha256=" + java.util.HexFormat.of().formatHex(mac.doFinal(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new AssertionError(e);
+        }
     }
 
     static Stream<Arguments> routesAndCallers() {
