@@ -184,6 +184,17 @@ class WebhookTest {
         assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").asText()).isEqualTo(GITHUB_PAYLOAD);
     }
 
+    /** GitHub's other content type: the form's bytes are signed and read as they came, as text. */
+    @Test
+    void aFormEncodedBodyIsSignedAsSentAndReadAsText() {
+        String body = "payload=%7B%22ref%22%3A%22refs%2Fheads%2Fmain%22%7D";
+        TestServer.Response answer = deliver("/api/v2/hooks/greeted/greet", body, Map.of(
+                "Content-Type", "application/x-www-form-urlencoded", "X-Hub-Signature-256", sign(GITHUB_SECRET, bytes(body))));
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(202);
+        assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").asText()).isEqualTo(body);
+    }
+
     static Stream<Arguments> badSignatures() {
         String good = GITHUB_SIGNATURE;
         String payload = GITHUB_PAYLOAD;
