@@ -5,15 +5,27 @@ import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.time.zone.ZoneOffsetTransition;
 import java.util.Optional;
 
 /**
  * A schedule's cron expression in its time zone (docs/workflows.md, "Triggers"): five fields
  * (minute hour day-of-month month day-of-week), or six with seconds first, or {@code @hourly},
- * {@code @daily}, {@code @weekly}, {@code @monthly}, {@code @yearly}. Parsing and due times are
+ * {@code @daily}, {@code @weekly}, {@code @monthly}, {@code @yearly}. Parsing and matching are
  * cron-utils'; this class fixes the dialect and the rule for daylight-saving changes.
+ *
+ * <p>The fields are matched against the zone's wall-clock times, and a matching local time is
+ * due at the instant it happens: a local time that does not exist (the clocks go forward over
+ * it) is not due at all, and one that happens twice (the clocks go back) is due once, the first
+ * time. So in Europe/Paris, {@code 30 2 * * *} does not fire on the last Sunday of March, and
+ * {@code 30 1 * * *} fires once on the last Sunday of October; {@code 0 * * * *} fires for 02:00
+ * once on that day too (it then waits two hours for 03:00). cron-utils alone fires a repeated
+ * local time twice (at both offsets), so the zone's rules are applied here, on local date-times.
  *
  * <p>Immutable and thread-safe.
  */
@@ -42,11 +54,14 @@ public final class Cron {
     private final String text;
     private final ZoneId zone;
     private final ExecutionTime times;
+    /** Seconds with six fields, else minutes: a due time is whole in it (cron-utils matches 10:00:30 to a five-field 10:00). */
+    private final ChronoUnit unit;
 
-    private Cron(String text, ZoneId zone, ExecutionTime times) {
+    private Cron(String text, ZoneId zone, ExecutionTime times, ChronoUnit unit) {
         this.text = text;
         this.zone = zone;
         this.times = times;
+        this.unit = unit;
     }
 
     /** @throws IllegalArgumentException saying what is wrong with {@code text} */
@@ -60,7 +75,7 @@ public final class Cron {
         try {
             var cron = new CronParser(fields == 5 ? FIVE : SIX).parse(trimmed);
             cron.validate();
-            return new Cron(trimmed, zone, ExecutionTime.forCron(cron));
+            return new Cron(trimmed, zone, ExecutionTime.forCron(cron), fields == 6 ? ChronoUnit.SECONDS : ChronoUnit.MINUTES);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() == null ? "not a cron expression" : e.getMessage());
         }
@@ -68,16 +83,77 @@ public final class Cron {
 
     /** The first due time strictly after {@code after}, if any is ever due. */
     public Optional<Instant> next(Instant after) {
-        return times.nextExecution(ZonedDateTime.ofInstant(after, zone)).map(ZonedDateTime::toInstant);
+        ZonedDateTime at = after.atZone(zone);
+        LocalDateTime from = at.toLocalDateTime().truncatedTo(unit);
+        if (inLaterPass(at)) {
+            // Every local time of the repeated hour was due in its first pass, which is over.
+            from = zone.getRules().getTransition(from).getDateTimeBefore().minus(1, unit);
+        }
+        while (true) {
+            Optional<LocalDateTime> local = times.nextExecution(wall(from)).map(ZonedDateTime::toLocalDateTime);
+            if (local.isEmpty()) {
+                return Optional.empty();
+            }
+            Optional<Instant> due = instant(local.get());
+            if (due.isPresent() && due.get().isAfter(after)) {
+                return due;
+            }
+            // A local time in a gap never happens, nor does the rest of the gap: go on from its end.
+            ZoneOffsetTransition gap = zone.getRules().getTransition(local.get());
+            from = gap != null && gap.isGap() ? gap.getDateTimeAfter().minus(1, unit) : local.get();
+        }
     }
 
     /** The last due time at or before {@code at}, if any was. */
     public Optional<Instant> latest(Instant at) {
-        ZonedDateTime when = ZonedDateTime.ofInstant(at, zone);
-        if (times.isMatch(when.withNano(0)) && when.getNano() == 0) {
-            return Optional.of(at);
+        ZonedDateTime when = at.atZone(zone);
+        LocalDateTime from = when.toLocalDateTime().truncatedTo(unit);
+        if (inLaterPass(when)) {
+            // The whole repeated hour was due in its first pass: its last local time is the latest.
+            from = zone.getRules().getTransition(from).getDateTimeBefore();
+        } else if (times.isMatch(wall(from))) {
+            Optional<Instant> due = instant(from);
+            if (due.isPresent() && !due.get().isAfter(at)) {
+                return due;
+            }
         }
-        return times.lastExecution(when).map(ZonedDateTime::toInstant);
+        while (true) {
+            Optional<LocalDateTime> local = times.lastExecution(wall(from)).map(ZonedDateTime::toLocalDateTime);
+            if (local.isEmpty()) {
+                return Optional.empty();
+            }
+            Optional<Instant> due = instant(local.get());
+            if (due.isPresent() && !due.get().isAfter(at)) {
+                return due;
+            }
+            ZoneOffsetTransition gap = zone.getRules().getTransition(local.get()); // as in next, from the gap's start
+            from = gap != null && gap.isGap() ? gap.getDateTimeBefore() : local.get();
+        }
+    }
+
+    /**
+     * When a local time is due: none in a gap (it never happens), the first of the two in an
+     * overlap (it happens twice and fires once), else its one instant.
+     */
+    private Optional<Instant> instant(LocalDateTime local) {
+        if (zone.getRules().getValidOffsets(local).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(ZonedDateTime.ofLocal(local, zone, null).withEarlierOffsetAtOverlap().toInstant());
+    }
+
+    /** Whether {@code at} is in the second pass of a repeated local hour (after the clocks went back). */
+    private static boolean inLaterPass(ZonedDateTime at) {
+        return at.withEarlierOffsetAtOverlap().toInstant().isBefore(at.toInstant());
+    }
+
+    /**
+     * A local date-time as cron-utils' argument: in UTC, where no time is skipped or repeated,
+     * so that it matches the fields against wall-clock times and nothing else; the zone's rules
+     * are applied here ({@link #instant}), not by cron-utils.
+     */
+    private static ZonedDateTime wall(LocalDateTime local) {
+        return local.atZone(ZoneOffset.UTC);
     }
 
     public ZoneId zone() {
