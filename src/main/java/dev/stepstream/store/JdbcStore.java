@@ -84,6 +84,20 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public Map<String, Integer> workflowVersions() {
+        return db.read("list workflow versions", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id, version FROM workflows");
+                 ResultSet rows = select.executeQuery()) {
+                Map<String, Integer> versions = new HashMap<>();
+                while (rows.next()) {
+                    versions.put(rows.getString(1), rows.getInt(2));
+                }
+                return versions;
+            }
+        });
+    }
+
+    @Override
     public Optional<StoredWorkflow> findWorkflow(String workflowId) {
         return db.read("find workflow " + workflowId, connection -> selectWorkflow(connection, workflowId));
     }
@@ -133,55 +147,86 @@ final class JdbcStore implements Store {
 
     @Override
     public void createRun(NewRun run) {
-        db.write("create run " + run.runId(), connection -> {
-            try (PreparedStatement insert = connection.prepareStatement("""
-                    INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq,
-                                      parent_run_id, parent_step_id, depth, resumable, approvals, retry_of, retry_from,
-                                      trigger_type, trigger_id, trigger_due_at, concurrency_key, concurrency_limit, on_limit)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
-                insert.setString(1, run.runId().toString());
-                insert.setString(2, run.workflowId());
-                insert.setInt(3, run.workflowVersion());
-                insert.setString(4, RunStatus.QUEUED.wire());
-                insert.setBytes(5, run.inputs());
-                insert.setBytes(6, run.definition());
-                insert.setLong(7, run.createdAt().toEpochMilli());
-                RunParent parent = run.parent();
-                insert.setString(8, parent == null ? null : parent.runId().toString());
-                insert.setString(9, parent == null ? null : parent.stepId());
-                insert.setInt(10, parent == null ? 0 : parent.depth());
-                insert.setInt(11, run.resumable() ? 1 : 0);
-                insert.setInt(12, run.approvals() ? 1 : 0);
-                insert.setString(13, run.retry() == null ? null : run.retry().runId().toString());
-                insert.setString(14, run.retry() == null ? null : run.retry().from());
-                insert.setString(15, run.trigger().type());
-                insert.setString(16, run.trigger().id());
-                insert.setObject(17, run.trigger().dueAt() == null ? null : run.trigger().dueAt().toEpochMilli(), Types.BIGINT);
-                RunConcurrency concurrency = run.concurrency();
-                insert.setString(18, concurrency == null ? null : concurrency.key());
-                insert.setObject(19, concurrency == null ? null : concurrency.limit(), Types.INTEGER);
-                insert.setString(20, concurrency == null ? null : concurrency.onLimit());
-                insert.executeUpdate();
-            }
-            if (run.steps().isEmpty()) {
-                return null;
-            }
-            try (PreparedStatement insert = connection.prepareStatement("""
-                    INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt)
-                    VALUES (?, ?, ?, ?, ?, 0)""")) {
-                int position = 0;
-                for (NewRun.StepRef step : run.steps()) {
-                    insert.setString(1, run.runId().toString());
-                    insert.setInt(2, position++);
-                    insert.setString(3, step.stepId());
-                    insert.setString(4, step.stepName());
-                    insert.setString(5, StepStatus.PENDING.wire());
-                    insert.addBatch();
+        db.write("create run " + run.runId(), connection -> insertRun(connection, run));
+    }
+
+    /**
+     * The compare-and-set is one upsert, the same text in both dialects: it inserts the first due
+     * time of a (workflow, trigger), or moves a stored one forward; a due time at or before the
+     * stored one matches the upsert's WHERE on no row, and 0 rows change. PostgreSQL, of two
+     * concurrent upserts, makes the second wait for the first's row and evaluates its WHERE on the
+     * committed row, so one of them wins; SQLite has one writer. The run goes in the same
+     * transaction: a run and its due time are stored together or not at all.
+     */
+    @Override
+    public boolean fireSchedule(String workflowId, String triggerId, Instant dueAt, NewRun run) {
+        return db.write("fire schedule " + triggerId + " of workflow " + workflowId + " due at " + dueAt, connection -> {
+            try (PreparedStatement advance = connection.prepareStatement("""
+                    INSERT INTO schedule_fires (workflow_id, trigger_id, last_due_at) VALUES (?, ?, ?)
+                    ON CONFLICT (workflow_id, trigger_id) DO UPDATE SET last_due_at = excluded.last_due_at
+                     WHERE schedule_fires.last_due_at < excluded.last_due_at""")) {
+                advance.setString(1, workflowId);
+                advance.setString(2, triggerId);
+                advance.setLong(3, dueAt.toEpochMilli());
+                if (advance.executeUpdate() == 0) {
+                    return false;
                 }
-                insert.executeBatch();
             }
-            return null;
+            if (run != null) {
+                insertRun(connection, run);
+            }
+            return true;
         });
+    }
+
+    private static Void insertRun(Connection connection, NewRun run) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq,
+                                  parent_run_id, parent_step_id, depth, resumable, approvals, retry_of, retry_from,
+                                  trigger_type, trigger_id, trigger_due_at, concurrency_key, concurrency_limit, on_limit)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            insert.setString(1, run.runId().toString());
+            insert.setString(2, run.workflowId());
+            insert.setInt(3, run.workflowVersion());
+            insert.setString(4, RunStatus.QUEUED.wire());
+            insert.setBytes(5, run.inputs());
+            insert.setBytes(6, run.definition());
+            insert.setLong(7, run.createdAt().toEpochMilli());
+            RunParent parent = run.parent();
+            insert.setString(8, parent == null ? null : parent.runId().toString());
+            insert.setString(9, parent == null ? null : parent.stepId());
+            insert.setInt(10, parent == null ? 0 : parent.depth());
+            insert.setInt(11, run.resumable() ? 1 : 0);
+            insert.setInt(12, run.approvals() ? 1 : 0);
+            insert.setString(13, run.retry() == null ? null : run.retry().runId().toString());
+            insert.setString(14, run.retry() == null ? null : run.retry().from());
+            insert.setString(15, run.trigger().type());
+            insert.setString(16, run.trigger().id());
+            insert.setObject(17, run.trigger().dueAt() == null ? null : run.trigger().dueAt().toEpochMilli(), Types.BIGINT);
+            RunConcurrency concurrency = run.concurrency();
+            insert.setString(18, concurrency == null ? null : concurrency.key());
+            insert.setObject(19, concurrency == null ? null : concurrency.limit(), Types.INTEGER);
+            insert.setString(20, concurrency == null ? null : concurrency.onLimit());
+            insert.executeUpdate();
+        }
+        if (run.steps().isEmpty()) {
+            return null;
+        }
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt)
+                VALUES (?, ?, ?, ?, ?, 0)""")) {
+            int position = 0;
+            for (NewRun.StepRef step : run.steps()) {
+                insert.setString(1, run.runId().toString());
+                insert.setInt(2, position++);
+                insert.setString(3, step.stepId());
+                insert.setString(4, step.stepName());
+                insert.setString(5, StepStatus.PENDING.wire());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+        return null;
     }
 
     @Override

@@ -31,6 +31,9 @@ public interface Store extends AutoCloseable {
 
     List<StoredWorkflow> listWorkflows();
 
+    /** Each workflow's current version, by id: what a scheduler reads every second to see what changed. */
+    Map<String, Integer> workflowVersions();
+
     Optional<StoredWorkflow> findWorkflow(String workflowId);
 
     /**
@@ -44,6 +47,18 @@ public interface Store extends AutoCloseable {
 
     /** Inserts a run with status {@code queued} and all its steps {@code pending}. */
     void createRun(NewRun run);
+
+    /**
+     * Fires a schedule's due time at most once, whatever the number of nodes that try: in one
+     * transaction, advances the last due time fired for (workflow, trigger) to {@code dueAt} only
+     * if it is earlier or there is none (a compare-and-set), and only then inserts {@code run} as
+     * {@link #createRun} does. Of concurrent calls for one due time, one returns true; a call for
+     * a due time at or before the last fired returns false and changes nothing.
+     * @param run the run the due time starts, or null to use the due time up without a run (one
+     *            could not be queued: the caller that wins says why, once)
+     * @return whether this call fired it
+     */
+    boolean fireSchedule(String workflowId, String triggerId, Instant dueAt, NewRun run);
 
     /** The run's projection: status, times, steps and current variables. */
     Optional<RunDetail> findRun(UUID runId);

@@ -219,6 +219,81 @@ abstract class StoreContractTest {
                 .hasMessageContaining("create run " + runId);
     }
 
+    // --- schedules -------------------------------------------------------------------------
+
+    /** A run that the schedule {@code nightly} of workflow {@code hello} starts for {@code dueAt}. */
+    private static NewRun scheduledRun(Instant dueAt) {
+        NewRun run = newRun(UUID.randomUUID(), "hello", T0, "greet");
+        return new NewRun(run.runId(), run.workflowId(), run.workflowVersion(), run.definition(), run.inputs(), run.createdAt(),
+                run.steps(), null, false, false, null, new RunTrigger("schedule", "nightly", dueAt), null);
+    }
+
+    @Test
+    void aDueTimeFiresOnceAndOnlyLaterOnesFireAfterIt() {
+        Instant due = T0.plusSeconds(60);
+        NewRun first = scheduledRun(due);
+
+        assertThat(store.fireSchedule("hello", "nightly", due, first)).isTrue();
+        assertThat(store.fireSchedule("hello", "nightly", due, scheduledRun(due))).isFalse();
+        assertThat(store.fireSchedule("hello", "nightly", due.minusSeconds(60), scheduledRun(due.minusSeconds(60)))).isFalse();
+        NewRun later = scheduledRun(due.plusSeconds(60));
+        assertThat(store.fireSchedule("hello", "nightly", due.plusSeconds(60), later)).isTrue();
+        // Each (workflow, trigger) keeps its own last due time.
+        assertThat(store.fireSchedule("hello", "weekly", due, null)).isTrue();
+        assertThat(store.fireSchedule("other", "nightly", due, null)).isTrue();
+
+        assertThat(store.listRuns(new RunQuery(null, null, "schedule", 10, null)).runs())
+                .extracting(RunSummary::runId).containsExactlyInAnyOrder(first.runId(), later.runId());
+        assertThat(run(first.runId()).trigger()).isEqualTo(new RunTrigger("schedule", "nightly", due));
+        assertThat(run(first.runId()).status()).isEqualTo(RunStatus.QUEUED);
+    }
+
+    @Test
+    void aDueTimeUsedUpWithoutARunIsNotFiredAgain() {
+        assertThat(store.fireSchedule("hello", "nightly", T0, null)).isTrue();
+        assertThat(store.fireSchedule("hello", "nightly", T0, scheduledRun(T0))).isFalse();
+        assertThat(store.countQueued()).isZero();
+    }
+
+    @Test
+    void aRunThatCannotBeStoredLeavesItsDueTimeUnfired() {
+        NewRun run = scheduledRun(T0);
+        store.createRun(run); // the same run id again: its insert fails, and takes the due time back with it
+
+        assertThatThrownBy(() -> store.fireSchedule("hello", "nightly", T0, run)).isInstanceOf(StoreException.class);
+        assertThat(store.fireSchedule("hello", "nightly", T0, scheduledRun(T0))).isTrue();
+    }
+
+    @Test
+    void manyNodesFiringOneDueTimeQueueOneRun() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            Instant due = T0.plusSeconds(round);
+            List<Future<Boolean>> fired = new ArrayList<>();
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int node = 0; node < 8; node++) {
+                    fired.add(threads.submit(() -> store.fireSchedule("hello", "nightly", due, scheduledRun(due))));
+                }
+            }
+            int won = 0;
+            for (Future<Boolean> one : fired) {
+                won += one.get() ? 1 : 0;
+            }
+            assertThat(won).as("nodes that fired the due time %s", due).isEqualTo(1);
+        }
+        assertThat(store.countQueued()).isEqualTo(5);
+    }
+
+    @Test
+    void workflowVersionsNameEachWorkflowsCurrentVersion() {
+        store.putWorkflow(draft("a", "hi"), T0);
+        store.putWorkflow(draft("b", "hi"), T0);
+        store.putWorkflow(draft("b", "hello"), T0);
+
+        assertThat(store.workflowVersions()).isEqualTo(Map.of("a", 1, "b", 2));
+        store.deleteWorkflow("a");
+        assertThat(store.workflowVersions()).isEqualTo(Map.of("b", 2));
+    }
+
     // --- commit: projections -------------------------------------------------------------
 
     @Test
