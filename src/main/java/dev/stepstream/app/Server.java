@@ -14,6 +14,7 @@ import dev.stepstream.events.EventLog;
 import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.execution.Executor;
 import dev.stepstream.execution.RunListener;
+import dev.stepstream.execution.Scheduler;
 import dev.stepstream.logging.StepLogEcho;
 import dev.stepstream.metrics.Metrics;
 import dev.stepstream.secrets.Vault;
@@ -45,7 +46,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One stepstream node: the store, the event log, the executor and the HTTP edge, started and
+ * One stepstream node: the store, the event log, the executor, the scheduler and the HTTP edge, started and
  * stopped in dependency order. {@link #start} returns once the node listens.
  */
 public final class Server implements AutoCloseable {
@@ -60,6 +61,7 @@ public final class Server implements AutoCloseable {
     private final Store store;
     private final EventLog eventLog;
     private final Executor executor;
+    private final Scheduler scheduler;
     private final Hub hub;
     private final Broker broker;
     private final StreamRoutes streams;
@@ -72,7 +74,7 @@ public final class Server implements AutoCloseable {
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Server(Config config, Store store, EventLog eventLog, Executor executor, Hub hub, Broker broker,
+    private Server(Config config, Store store, EventLog eventLog, Executor executor, Scheduler scheduler, Hub hub, Broker broker,
                    StreamRoutes streams, HttpApi api, Security security, OperationsApi operations, Metrics metrics,
                    Vertx vertx, Router router, List<HttpServer> servers) {
         this.security = security;
@@ -86,6 +88,7 @@ public final class Server implements AutoCloseable {
         this.store = store;
         this.eventLog = eventLog;
         this.executor = executor;
+        this.scheduler = scheduler;
         this.api = api;
         this.vertx = vertx;
         this.servers = servers;
@@ -95,7 +98,7 @@ public final class Server implements AutoCloseable {
         return start(config, Clock.system());
     }
 
-    /** A node whose time-driven work (leases, heartbeats, polls, token expiry, rate limits) reads {@code clock}. */
+    /** A node whose time-driven work (leases, heartbeats, polls, token expiry, rate limits, schedules) reads {@code clock}. */
     public static Server start(Config config, Clock clock) {
         // The port first (port 0 is resolved now): http steps may not call this server itself.
         int port = config.port() == 0 ? freePort(config.host()) : requireFree(config.host(), config.port());
@@ -155,9 +158,11 @@ public final class Server implements AutoCloseable {
         readiness.add("broker", () -> broker.problem().ifPresent(problem -> {
             throw new IllegalStateException(problem);
         }));
-        WorkflowCatalog catalog = new WorkflowCatalog(store, validator);
+        WorkflowCatalog catalog = new WorkflowCatalog(store, validator, clock);
         catalog.loadDirectory(config.workflowsDir());
         executor.start();
+        Scheduler scheduler = new Scheduler(store, validator, executor, clock);
+        scheduler.start();
 
         // Netty's native epoll transport where the platform has it (Linux x86-64): each write to a
         // socket costs less than through java.nio, which is most of the work of fanning an event
@@ -208,7 +213,7 @@ public final class Server implements AutoCloseable {
             throw new ConfigException("--tls-cert: cannot serve TLS with " + config.security().tlsCert() + " and "
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
-        return new Server(config, store, eventLog, executor, hub, broker, streams, api, security, operations, metrics, vertx,
+        return new Server(config, store, eventLog, executor, scheduler, hub, broker, streams, api, security, operations, metrics, vertx,
                 router, servers);
     }
 
@@ -335,6 +340,7 @@ public final class Server implements AutoCloseable {
             return;
         }
         log.info("stopping");
+        scheduler.close(); // first: a stopping node starts no run
         hub.closeAll(Duration.ofSeconds(5));
         servers.forEach(server -> await(server.close()));
         executor.close(Duration.ofSeconds(10));

@@ -24,10 +24,12 @@ import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.Concurrency;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
+import dev.stepstream.workflow.TriggerSpec;
 import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowValidator;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -297,6 +299,54 @@ public final class Executor implements AutoCloseable {
         listener.queued(runId, workflow.id(), workflowVersion, Json.now(), trigger);
         wake();
         return runId;
+    }
+
+    /**
+     * Queues the run that a schedule starts for {@code dueAt}, unless a node did already: of all
+     * the nodes that call this for one due time, one queues it ({@link Store#fireSchedule}). Its
+     * trigger is {@code {"type":"schedule","id","dueAt"}} and its inputs the trigger's. A run that
+     * cannot be queued (the queue is full, its concurrency key fails on those inputs) uses its due
+     * time up all the same, and the node that used it logs why at warn, once: it is not retried.
+     *
+     * @return the run queued; empty when another node fired this due time (or a later one), or
+     *         when the run could not be queued
+     * @throws OverCapacityException when this node is shutting down: nothing is recorded, and
+     *         another node may still fire the due time
+     */
+    public Optional<UUID> submitScheduled(Workflow workflow, int workflowVersion, TriggerSpec schedule, Instant dueAt) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new OverCapacityException("the server is shutting down");
+            }
+        } finally {
+            lock.unlock();
+        }
+        RunTrigger trigger = new RunTrigger("schedule", schedule.id(), dueAt);
+        NewRun run = null;
+        String refused;
+        try {
+            RunConcurrency concurrency = concurrency(workflow, schedule.inputs());
+            refused = store.countQueued() >= maxQueuedRuns ? maxQueuedRuns + " runs are queued already" : null;
+            if (refused == null) {
+                run = new NewRun(UUID.randomUUID(), workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
+                        Json.bytes(schedule.inputs()), Json.now(), workflow.steps().stream()
+                                .map(step -> new NewRun.StepRef(step.id(), step.name())).toList(),
+                        null, workflow.resumes(), workflow.hasApprovals(), null, trigger, concurrency);
+            }
+        } catch (InvalidException e) {
+            refused = e.getMessage();
+        }
+        if (!store.fireSchedule(workflow.id(), schedule.id(), dueAt, run)) {
+            return Optional.empty();
+        }
+        if (run == null) {
+            log.warn("schedule {} of workflow {} started no run for {}: {}", schedule.id(), workflow.id(), dueAt, refused);
+            return Optional.empty();
+        }
+        listener.queued(run.runId(), workflow.id(), workflowVersion, run.createdAt(), trigger);
+        wake();
+        return Optional.of(run.runId());
     }
 
     /** Something may be claimable: a run was queued, a slot came free, a node's runs were released. */

@@ -6,6 +6,7 @@ import dev.stepstream.store.PutOutcome;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.store.WorkflowDraft;
+import dev.stepstream.time.Clock;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -38,10 +39,13 @@ public final class WorkflowCatalog {
     private final Store store;
     private final WorkflowValidator validator;
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+    /** A version's update time is when its schedules begin: the schedulers' clock (docs/workflows.md, "Schedules"). */
+    private final Clock clock;
 
-    public WorkflowCatalog(Store store, WorkflowValidator validator) {
+    public WorkflowCatalog(Store store, WorkflowValidator validator, Clock clock) {
         this.store = store;
         this.validator = validator;
+        this.clock = clock;
     }
 
     /**
@@ -56,7 +60,7 @@ public final class WorkflowCatalog {
             throw new InvalidException(List.of(new Problem("id", "\"" + RESERVED_ID + "\" is reserved")));
         }
         PutOutcome outcome = store.putWorkflow(new WorkflowDraft(workflow.id(), workflow.name(), workflow.description(),
-                workflow.steps().size(), Json.bytes(workflow.definition())), Json.now());
+                workflow.steps().size(), Json.bytes(workflow.definition())), clock.now());
         cache.put(workflow.id(), new Entry(outcome.workflow(), workflow));
         return outcome;
     }
