@@ -12,6 +12,7 @@ import dev.stepstream.store.RunPage;
 import dev.stepstream.store.RunQuery;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
+import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.WorkflowCatalog;
@@ -40,12 +41,15 @@ public final class HttpApi implements AutoCloseable {
     private final WorkflowCatalog catalog;
     private final Executor executor;
     private final Store store;
+    /** For schedules' next due times. */
+    private final Clock clock;
     private final Blocking blocking = new Blocking(1024);
 
-    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store) {
+    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store, Clock clock) {
         this.catalog = catalog;
         this.executor = executor;
         this.store = store;
+        this.clock = clock;
     }
 
     /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
@@ -130,7 +134,7 @@ public final class HttpApi implements AutoCloseable {
 
     private void getWorkflow(RoutingContext ctx) {
         String id = Params.workflowId(ctx);
-        respond(ctx, () -> Reply.json(200, Views.workflowDefinition(storedWorkflow(id))));
+        respond(ctx, () -> Reply.json(200, Views.workflowDefinition(storedWorkflow(id), clock.now())));
     }
 
     private StoredWorkflow storedWorkflow(String id) {
@@ -148,7 +152,7 @@ public final class HttpApi implements AutoCloseable {
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         respond(ctx, () -> {
             PutOutcome outcome = catalog.put(id, body, json);
-            return Reply.json(outcome.created() ? 201 : 200, Views.workflowDefinition(outcome.workflow()))
+            return Reply.json(outcome.created() ? 201 : 200, Views.workflowDefinition(outcome.workflow(), clock.now()))
                     .withLocation("/api/v2/workflows/" + outcome.workflow().id());
         });
     }

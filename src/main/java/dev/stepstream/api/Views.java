@@ -6,7 +6,10 @@ import dev.stepstream.json.Json;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunSummary;
 import dev.stepstream.store.StoredWorkflow;
+import dev.stepstream.workflow.Cron;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +26,29 @@ final class Views {
                 .put("steps", workflow.stepCount());
     }
 
-    /** The definition as registered, with its version and update time. */
-    static ObjectNode workflowDefinition(StoredWorkflow workflow) {
+    /**
+     * The definition as registered, with its version and update time; each schedule trigger
+     * with its {@code nextRunAt}, its first due time after {@code now} (null if it has none).
+     */
+    static ObjectNode workflowDefinition(StoredWorkflow workflow, Instant now) {
         ObjectNode node = (ObjectNode) Json.parseTrusted(workflow.definition());
+        for (JsonNode trigger : node.path("triggers")) {
+            if (trigger instanceof ObjectNode schedule && "schedule".equals(schedule.path("type").asText())) {
+                putTime(schedule, "nextRunAt", nextRunAt(schedule, now));
+            }
+        }
         return node.put("version", workflow.version()).put("updatedAt", Json.time(workflow.updatedAt()));
+    }
+
+    /** A stored schedule's next due time (it was valid when stored; null if it no longer parses). */
+    private static Instant nextRunAt(ObjectNode schedule, Instant now) {
+        try {
+            JsonNode zone = schedule.path("timezone");
+            Cron cron = Cron.parse(schedule.path("cron").asText(), zone.isTextual() ? ZoneId.of(zone.textValue()) : ZoneOffset.UTC);
+            return cron.next(now).orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     static ObjectNode runSummary(RunSummary run) {

@@ -181,7 +181,7 @@ public final class Server implements AutoCloseable {
         operations.mount(router);
         StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.streams(), metrics.streams(), clock);
         streams.mount(router);
-        HttpApi api = new HttpApi(catalog, executor, store);
+        HttpApi api = new HttpApi(catalog, executor, store, clock);
         new SecretsApi(vault).mount(router);
         new HooksApi(catalog, executor, vault, metrics.hooks()).mount(router);
         api.mount(router);

@@ -114,6 +114,15 @@ class OpenApiTest {
         check(validator, "putWorkflow", server.putYaml("/api/v2/workflows/oa-bad", "id: oa-bad\nsteps:\n  - {id: a, type: teleport}\n"));
         check(validator, "listWorkflows", server.get("/api/v2/workflows"));
         check(validator, "getWorkflow", server.get("/api/v2/workflows/st-story"));
+        check(validator, "putWorkflow", server.putYaml("/api/v2/workflows/oa-triggers", """
+                id: oa-triggers
+                triggers:
+                  - {id: nightly, type: schedule, cron: "0 3 * * 1-5", timezone: Europe/Paris}
+                  - {id: push, type: webhook}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """));
+        check(validator, "getWorkflow", server.get("/api/v2/workflows/oa-triggers"));
         check(validator, "getWorkflow", server.get("/api/v2/workflows/nope"));
         TestServer.Response started = server.post("/api/v2/workflows/st-story/execute", "{\"inputs\": {\"who\": \"spec\"}}");
         check(validator, "executeWorkflow", started);
