@@ -1,6 +1,6 @@
 // One workflow: its definition, and an Execute form built from its `inputs`.
 import { api } from './api.mjs';
-import { el } from './format.mjs';
+import { el, dateTime } from './format.mjs';
 import { isGraph, byLevel, needsText } from './graph.mjs';
 
 export async function showWorkflow(main, id, navigate) {
@@ -21,6 +21,7 @@ export async function showWorkflow(main, id, navigate) {
     wf.description ? el('p', { text: wf.description }) : '',
     el('p', {}, el('a', { href: `/?workflowId=${encodeURIComponent(wf.id)}`, text: 'Runs of this workflow' })),
     form,
+    wf.triggers?.length ? triggersPanel(wf.triggers) : '',
     el('section', { class: 'panel', 'aria-labelledby': 'def-h' }, el('h2', { id: 'def-h', text: 'Steps' }),
       isGraph(wf.steps) ? graphSteps(wf) : el('ol', { class: 'def-steps' }, wf.steps.map(defStep)),
       el('details', {}, el('summary', { text: 'Definition (JSON)' }), el('pre', { text: JSON.stringify(wf, null, 2) }))));
@@ -61,6 +62,19 @@ function defStep(s) {
     s.type === 'workflow' && s.workflow
       ? [' → ', el('a', { class: 'sub-workflow', href: `/workflows/${encodeURIComponent(s.workflow)}`, text: s.workflow })] : null,
     needs ? el('span', { class: 'step-needs muted', text: needs }) : null);
+}
+
+/** What starts runs besides the form: each schedule with its cron, time zone and next run time. */
+function triggersPanel(triggers) {
+  return el('section', { class: 'panel', 'aria-labelledby': 'trig-h' }, el('h2', { id: 'trig-h', text: 'Triggers' }),
+    el('ul', { class: 'def-triggers' }, triggers.map((t) => el('li', { 'data-trigger': t.id },
+      el('strong', { text: t.id }), el('span', { class: 'muted', text: ` · ${t.type}` }),
+      t.type === 'schedule' ? [
+        el('span', { class: 'muted', text: ` · ${t.cron} (${t.timezone || 'UTC'})` }),
+        ' · next run ',
+        t.nextRunAt ? el('time', { class: 'next-run', datetime: t.nextRunAt, title: t.nextRunAt, text: dateTime(t.nextRunAt) })
+          : el('span', { class: 'next-run muted', text: 'never' }),
+      ] : null))));
 }
 
 /** A graph's steps by level, as the run page groups them, so that one sees before a run what waits on what. */
