@@ -58,6 +58,20 @@ class CronTest {
     }
 
     @Test
+    void namesNearestWeekdaysNthWeekdaysAndTheOtherAtFormsWorkAsDocumented() {
+        String from = "2026-01-15T00:00:00Z";
+        assertThat(sequence("0 0 1 FEB,MAR *", ZoneOffset.UTC, from, 2)).containsExactly("2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z");
+        assertThat(sequence("0 9 * * MON", ZoneOffset.UTC, from, 1)).containsExactly("2026-01-19T09:00:00Z");
+        assertThat(sequence("0 9 * * 1#1", ZoneOffset.UTC, from, 2)).containsExactly("2026-02-02T09:00:00Z", "2026-03-02T09:00:00Z");
+        // The 15th of February 2026 is a Sunday: its nearest weekday is Monday the 16th.
+        assertThat(sequence("0 0 15W * *", ZoneOffset.UTC, "2026-02-01T00:00:00Z", 1)).containsExactly("2026-02-16T00:00:00Z");
+        assertThat(sequence("0-30/10 8 * * *", ZoneOffset.UTC, from, 4)).containsExactly(
+                "2026-01-15T08:00:00Z", "2026-01-15T08:10:00Z", "2026-01-15T08:20:00Z", "2026-01-15T08:30:00Z");
+        assertThat(sequence("@midnight", ZoneOffset.UTC, from, 1)).containsExactly("2026-01-16T00:00:00Z");
+        assertThat(sequence("@annually", ZoneOffset.UTC, from, 1)).containsExactly("2027-01-01T00:00:00Z");
+    }
+
+    @Test
     void sixFieldsPutSecondsFirst() {
         assertThat(sequence("* * * * * *", ZoneOffset.UTC, "2026-01-15T00:00:00.500Z", 3))
                 .containsExactly("2026-01-15T00:00:01Z", "2026-01-15T00:00:02Z", "2026-01-15T00:00:03Z");
