@@ -161,8 +161,7 @@ public final class Server implements AutoCloseable {
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator, clock);
         catalog.loadDirectory(config.workflowsDir());
         executor.start();
-        Scheduler scheduler = new Scheduler(store, validator, executor, clock);
-        scheduler.start();
+        Scheduler scheduler = new Scheduler(store, validator, executor, clock); // started once the node listens
 
         // Netty's native epoll transport where the platform has it (Linux x86-64): each write to a
         // socket costs less than through java.nio, which is most of the work of fanning an event
@@ -213,6 +212,7 @@ public final class Server implements AutoCloseable {
             throw new ConfigException("--tls-cert: cannot serve TLS with " + config.security().tlsCert() + " and "
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
+        scheduler.start(); // not before: a node that failed to start must fire nothing
         return new Server(config, store, eventLog, executor, scheduler, hub, broker, streams, api, security, operations, metrics, vertx,
                 router, servers);
     }
