@@ -2,6 +2,9 @@ package dev.stepstream.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.ManualClock;
@@ -14,12 +17,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Schedules on one node (docs/workflows.md, "Schedules"), on a clock the test moves: one run per
  * due time, with the trigger's inputs and {@code {type: schedule, id, dueAt}}; no run for a due
- * time before the workflow existed, nor for those that passed while the node was down; and each
- * schedule's {@code nextRunAt} in the workflow's answer.
+ * time before the workflow existed, nor for those that passed while the node was down; one
+ * warning, and no run, for a due time whose run cannot be queued; and each schedule's
+ * {@code nextRunAt} in the workflow's answer.
  */
 @Timeout(90)
 class ScheduleTest {
@@ -113,6 +118,48 @@ class ScheduleTest {
             clock.advance(Duration.ofMinutes(1));
             assertThat(awaitScheduled(server, "tick", 3)).extracting(r -> r.path("trigger").path("dueAt").asText())
                     .containsExactly("2026-12-04T12:11:00.000Z", "2026-12-04T12:10:00.000Z", "2026-12-04T12:00:00.000Z");
+        }
+    }
+
+    @Test
+    void aRunThatCannotBeQueuedUsesItsDueTimeUpWithOneWarning() {
+        var executorLog = (Logger) LoggerFactory.getLogger(Executor.class);
+        var warnings = new ListAppender<ILoggingEvent>();
+        warnings.start();
+        executorLog.addAppender(warnings);
+        ManualClock clock = new ManualClock(START);
+        try (TestServer server = TestServer.start(dir, clock, config -> config)) {
+            server.apply("""
+                    id: bad-key
+                    inputs:
+                      env: {type: string}
+                    triggers:
+                      - {id: every-minute, type: schedule, cron: "* * * * *", inputs: {env: prod}}
+                    concurrency:
+                      key: "${inputs.env.region}"
+                    steps:
+                      - {id: a, type: log, message: never}
+                    """);
+            for (String due : List.of("2026-12-04T12:00:00Z", "2026-12-04T12:01:00Z")) {
+                clock.advance(Duration.between(clock.instant(), Instant.parse(due).plusMillis(500)));
+                Await.until("a warning for " + due, WAIT, () -> messages(warnings).stream()
+                        .anyMatch(message -> message.contains(due)) ? true : null);
+            }
+            assertThat(messages(warnings)).containsExactly(
+                    "schedule every-minute of workflow bad-key started no run for 2026-12-04T12:00:00Z: concurrency.key:"
+                            + " expression \"inputs.env.region\" failed: undefined property \"region\"",
+                    "schedule every-minute of workflow bad-key started no run for 2026-12-04T12:01:00Z: concurrency.key:"
+                            + " expression \"inputs.env.region\" failed: undefined property \"region\"");
+            assertThat(runs(server, "workflowId=bad-key")).isEmpty();
+        } finally {
+            executorLog.detachAppender(warnings);
+        }
+    }
+
+    private static List<String> messages(ListAppender<ILoggingEvent> appender) {
+        synchronized (appender) { // the lock its doAppend holds
+            return appender.list.stream().filter(event -> event.getMessage().startsWith("schedule "))
+                    .map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
 
