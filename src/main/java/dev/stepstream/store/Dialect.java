@@ -10,22 +10,25 @@ enum Dialect {
      * A deferred transaction in WAL mode reads one snapshot from its first read on, so a
      * read that spans several statements needs nothing more than the transaction.
      */
-    SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true),
+    SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true, true),
 
     /**
      * Read committed, the server's default, takes a new snapshot per statement; a read that
      * spans several statements asks for one snapshot for the whole transaction.
      */
     POSTGRESQL("PostgreSQL", "classpath:db/migration/postgresql",
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED", false);
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED", false, false);
 
     private final String displayName;
     private final String migrations;
     private final String snapshotStatement;
     private final String skipLocked;
     private final boolean numbersParameters;
+    private final boolean namesIndexes;
 
-    Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked, boolean numbersParameters) {
+    Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked, boolean numbersParameters,
+            boolean namesIndexes) {
+        this.namesIndexes = namesIndexes;
         this.displayName = displayName;
         this.migrations = migrations;
         this.snapshotStatement = snapshotStatement;
@@ -48,6 +51,18 @@ enum Dialect {
      */
     String skipLocked() {
         return skipLocked;
+    }
+
+    /**
+     * What follows a table name to read it through {@code index} (a partial index whose terms
+     * the query repeats), or nothing. SQLite's planner has no statistics (nothing runs ANALYZE),
+     * and without them it prefers an index with more equality terms: for the claim it would read
+     * every unclaimed run ever kept through runs_by_owner and sort them, where runs_claimable
+     * holds only the unfinished ones in claim order. PostgreSQL's statistics find the partial
+     * indexes by themselves.
+     */
+    String indexedBy(String index) {
+        return namesIndexes ? " INDEXED BY " + index : "";
     }
 
     String displayName() {

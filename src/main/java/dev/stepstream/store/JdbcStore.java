@@ -464,9 +464,12 @@ final class JdbcStore implements Store {
     /**
      * A run a node may claim to run it: as {@link #UNHELD}, a waiting one only from its
      * {@code wake_at} (a decision came, or its first deadline passed); the parameter is now.
+     * The first two terms are those of the partial index runs_claimable, through which both
+     * databases read only the runs no node holds that have not ended, oldest first, and stop at
+     * the first few that match.
      */
-    private static final String CLAIMABLE = "owner IS NULL AND (status = 'queued' OR (status = 'running' AND resumable = 1)"
-            + " OR (status = 'waiting' AND wake_at <= ?))";
+    private static final String CLAIMABLE = "owner IS NULL AND status IN ('queued', 'running', 'waiting')"
+            + " AND (status = 'queued' OR (status = 'running' AND resumable = 1) OR (status = 'waiting' AND wake_at <= ?))";
 
     /** The columns a claimed run comes back with. */
     private static final String CLAIM_COLUMNS =
@@ -525,7 +528,8 @@ final class JdbcStore implements Store {
         // A materialised CTE, not "run_id IN (SELECT … LIMIT n)": PostgreSQL may run such a
         // subquery more than once in a join, claiming more than n runs.
         // Only a registered node claims: one whose lease lapsed must register again first.
-        String sql = "WITH picked AS MATERIALIZED (SELECT run_id FROM runs WHERE " + CLAIMABLE
+        String sql = "WITH picked AS MATERIALIZED (SELECT run_id FROM runs" + db.dialect().indexedBy("runs_claimable")
+                + " WHERE " + CLAIMABLE
                 + " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = ?)"
                 + " ORDER BY created_at, run_id LIMIT ?" + db.dialect().skipLocked() + ")"
                 + " UPDATE runs SET owner = ? FROM picked WHERE runs.run_id = picked.run_id RETURNING "
