@@ -9,6 +9,7 @@ import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.CancelTarget;
+import dev.stepstream.store.Claim;
 import dev.stepstream.store.ClaimedRun;
 import dev.stepstream.store.Decided;
 import dev.stepstream.store.NewRun;
@@ -53,6 +54,9 @@ import org.slf4j.LoggerFactory;
  * {@code queued}, and every node's claimer takes the oldest unclaimed ones while it has free
  * slots ({@link Store#claimQueued}), so any node executes the runs queued on any node, oldest
  * first (by creation time, to the millisecond), and no run twice. At most {@code maxQueuedRuns} runs wait, over all nodes.
+ * A run of a workflow with {@code concurrency} starts only while its key has a slot under its
+ * limit, counted over all nodes (the store's claim sees to it); past the limit the claim hands
+ * this node runs to end ({@code skip}) and runs to cancel ({@code cancel-running}).
  *
  * <p>The claimer (one virtual thread) claims when woken (a run was queued here or, through
  * the broker, elsewhere; a slot came free) and at least every {@code pollInterval}, when it
@@ -67,8 +71,8 @@ import org.slf4j.LoggerFactory;
  * guarded by {@code lock}, which is never held across I/O. {@code childWaits} is a concurrent
  * map: the waiting steps' threads add and remove, the committer thread completes. A run's
  * events have one producer at a time: its driver while it runs; the node that claimed it to
- * end it without running it (a cancel before it started, a definition no longer valid); the
- * node that adopted it from a dead one.
+ * end it without running it (a cancel before it started, a skip at its key's limit, a
+ * definition no longer valid); the node that adopted it from a dead one.
  */
 public final class Executor implements AutoCloseable {
 
@@ -119,6 +123,8 @@ public final class Executor implements AutoCloseable {
     }
 
     private static final Logger log = LoggerFactory.getLogger(Executor.class);
+    /** The error of a run skipped because its concurrency key was at its limit (API.md, "Triggers and concurrency"). */
+    static final String CONCURRENCY_LIMIT = "concurrency limit";
     /** Events read a page at a time when a run is rebuilt from its log. */
     private static final int REBUILD_PAGE = 10_000;
     /** How often a step waiting for a child run looks at it, besides the wake of a local end. */
@@ -361,10 +367,11 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * Claims while there are free slots. Alone on its store, a node learns of every queued run
-     * from a wake (a submit here, a freed slot, the adoption at start), so only other nodes'
-     * runs make it claim on the poll too, which keeps an idle single node from writing every
-     * second. Cancels are read on every poll: a cancel may reach a run between its claim and
+     * Claims while there are free slots, and, full or not, the runs of concurrency keys to end at
+     * their limit ({@code skip}) and the cancels that make room ({@code cancel-running}). Alone on
+     * its store, a node learns of every queued run from a wake (a submit here, a freed slot, the
+     * adoption at start), so only other nodes' runs make it claim on the poll too, which keeps an
+     * idle single node from writing every second. Cancels are read on every poll: a cancel may reach a run between its claim and
      * its driver's start, where only the store still carries it.
      */
     private void claimLoop() {
@@ -384,18 +391,20 @@ public final class Executor implements AutoCloseable {
                 }
                 woken = wakeRequested;
                 wakeRequested = false;
-                free = maxConcurrentRuns - running.size() + parked.size();
+                free = Math.max(0, maxConcurrentRuns - running.size() + parked.size());
             } catch (InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
             try {
-                if (free > 0 && (woken || failed || !alone || waitingRunDue())) {
+                if (woken || failed || !alone || (free > 0 && waitingRunDue())) {
+                    Claim claim = store.claimQueued(nodeId, free, clock.now());
                     boolean allStarted = true;
-                    for (ClaimedRun run : store.claimQueued(nodeId, free, clock.now())) {
+                    for (ClaimedRun run : claim.runs()) {
                         allStarted &= begin(run);
                     }
+                    makeRoom(claim.cancels());
                     if (!allStarted) {
                         wake(); // a claimed run ended without taking its slot: claim again
                     }
@@ -406,6 +415,14 @@ public final class Executor implements AutoCloseable {
                 log.warn("could not claim runs or read cancels (retrying in {}): {}", pollInterval, e.getMessage());
                 failed = true; // claim on the next poll, whatever the wake was for
             }
+        }
+    }
+
+    /** Cancels the runs a claim chose to make room for newer runs of their concurrency key (onLimit: cancel-running). */
+    private void makeRoom(List<UUID> runIds) {
+        for (UUID runId : runIds) {
+            log.info("cancelling run {}: a newer run of its concurrency key takes its place", runId);
+            cancel(runId);
         }
     }
 
@@ -422,6 +439,11 @@ public final class Executor implements AutoCloseable {
      * @return whether it started (and took a slot)
      */
     private boolean begin(ClaimedRun run) {
+        if (run.overLimit()) {
+            // Its key was at its limit and its workflow says skip: it ends as a cancel before its start would.
+            end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, CONCURRENCY_LIMIT);
+            return false;
+        }
         Workflow workflow;
         try {
             workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());

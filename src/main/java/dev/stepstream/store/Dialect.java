@@ -10,24 +10,27 @@ enum Dialect {
      * A deferred transaction in WAL mode reads one snapshot from its first read on, so a
      * read that spans several statements needs nothing more than the transaction.
      */
-    SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true, true),
+    SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true, null, true),
 
     /**
      * Read committed, the server's default, takes a new snapshot per statement; a read that
      * spans several statements asks for one snapshot for the whole transaction.
      */
     POSTGRESQL("PostgreSQL", "classpath:db/migration/postgresql",
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED", false, false);
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED", false,
+            "SELECT pg_advisory_xact_lock(?, hashtext(?))", false);
 
     private final String displayName;
     private final String migrations;
     private final String snapshotStatement;
     private final String skipLocked;
     private final boolean numbersParameters;
+    private final String keyLock;
     private final boolean namesIndexes;
 
     Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked, boolean numbersParameters,
-            boolean namesIndexes) {
+            String keyLock, boolean namesIndexes) {
+        this.keyLock = keyLock;
         this.namesIndexes = namesIndexes;
         this.displayName = displayName;
         this.migrations = migrations;
@@ -51,6 +54,17 @@ enum Dialect {
      */
     String skipLocked() {
         return skipLocked;
+    }
+
+    /**
+     * The statement that takes a concurrency key's lock until the transaction ends (parameters:
+     * the lock space, the key), or null where writers are serialised already. PostgreSQL: an
+     * advisory lock on the key's hash, so that nodes claiming runs of one key take turns (two keys
+     * with one hash take turns too, which costs a wait, never a wrong count). SQLite: one writer at
+     * a time, and one node per file.
+     */
+    String keyLock() {
+        return keyLock;
     }
 
     /**

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Store} on JDBC: one implementation, and one SQL text, for SQLite and PostgreSQL;
@@ -36,6 +38,7 @@ import java.util.UUID;
  * never wait for a write.
  */
 final class JdbcStore implements Store {
+    private static final Logger log = LoggerFactory.getLogger(JdbcStore.class);
 
     private static final String WORKFLOW_COLUMNS = "id, name, description, version, updated_at, step_count, definition";
     private static final String SUMMARY_COLUMNS =
@@ -462,17 +465,20 @@ final class JdbcStore implements Store {
             "owner IS NULL AND (status = 'queued' OR (status = 'running' AND resumable = 1) OR status = 'waiting')";
 
     /**
-     * A run a node may claim to run it: as {@link #UNHELD}, a waiting one only from its
-     * {@code wake_at} (a decision came, or its first deadline passed); the parameter is now.
+     * A run a node may claim to run it, with no lock: as {@link #UNHELD}, a waiting one only from
+     * its {@code wake_at} (a decision came, or its first deadline passed; the parameter is now),
+     * and a queued one only without a concurrency key ({@link ConcurrencyClaims} claims those). A
+     * running or waiting run of a key holds its slot already, and keeps it through this claim.
      * The first two terms are those of the partial index runs_claimable, through which both
      * databases read only the runs no node holds that have not ended, oldest first, and stop at
      * the first few that match.
      */
     private static final String CLAIMABLE = "owner IS NULL AND status IN ('queued', 'running', 'waiting')"
-            + " AND (status = 'queued' OR (status = 'running' AND resumable = 1) OR (status = 'waiting' AND wake_at <= ?))";
+            + " AND ((status = 'queued' AND concurrency_key IS NULL) OR (status = 'running' AND resumable = 1)"
+            + " OR (status = 'waiting' AND wake_at <= ?))";
 
     /** The columns a claimed run comes back with. */
-    private static final String CLAIM_COLUMNS =
+    static final String CLAIM_COLUMNS =
             "run_id, workflow_id, workflow_version, status, inputs, definition, created_at, last_seq, cancel_requested,"
             + " parent_run_id, parent_step_id, depth, retry_of, retry_from, trigger_type, trigger_id, trigger_due_at";
 
@@ -520,8 +526,90 @@ final class JdbcStore implements Store {
         });
     }
 
+    /**
+     * The runs of concurrency keys first, a key at a time under its lock ({@link ConcurrencyClaims}),
+     * then the others in one statement, as before keys existed. The free slots go to the oldest
+     * runs that can start, keyed or not. A node with no free slot still claims runs to end them
+     * (skipped at their key's limit) and asks the cancels that make room for others.
+     */
     @Override
-    public List<ClaimedRun> claimQueued(String nodeId, int max, Instant now) {
+    public Claim claimQueued(String nodeId, int max, Instant now) {
+        Map<String, List<GroupPlan.GroupRow>> groups = db.read("find the concurrency keys with queued runs",
+                connection -> ConcurrencyClaims.waiting(connection, db.dialect()));
+        if (groups.isEmpty()) {
+            return new Claim(claimUnkeyed(nodeId, max, now), List.of(), false);
+        }
+        Map<String, GroupPlan> plans = new LinkedHashMap<>();
+        groups.forEach((key, rows) -> plans.put(key, GroupPlan.of(rows, Math.max(0, max))));
+        Map<String, Integer> budgets = budgets(plans, max, now);
+        List<ClaimedRun> claimed = new ArrayList<>();
+        List<UUID> cancels = new ArrayList<>();
+        boolean heldBack = false;
+        int started = 0;
+        try {
+            for (Map.Entry<String, GroupPlan> group : plans.entrySet()) {
+                String key = group.getKey();
+                int budget = budgets.getOrDefault(key, 0);
+                GroupPlan plan = group.getValue();
+                if (!plan.acts() || (budget == 0 && plan.end().isEmpty() && plan.cancel().isEmpty())) {
+                    heldBack |= plan.heldBack();
+                    continue; // as read without the lock: nothing to claim or cancel for this key now
+                }
+                ConcurrencyClaims.KeyClaim done = db.write("claim the runs of a concurrency key for node " + nodeId,
+                        connection -> ConcurrencyClaims.claim(connection, db.dialect(), key, nodeId, budget));
+                claimed.addAll(done.runs());
+                cancels.addAll(done.cancels());
+                heldBack |= done.heldBack();
+                started += done.started();
+            }
+            claimed.addAll(claimUnkeyed(nodeId, max - started, now));
+        } catch (RuntimeException e) {
+            if (claimed.isEmpty() && cancels.isEmpty()) {
+                throw e;
+            }
+            // What the committed transactions claimed is this node's now: it must hear of it, or
+            // no node would ever start those runs. The rest is claimed at the next wake or poll.
+            log.warn("claimed {} runs, then could not claim more (retrying later): {}", claimed.size(), e.getMessage());
+            heldBack = true;
+        }
+        return new Claim(claimed.stream().sorted(Comparator.comparing(ClaimedRun::createdAt)
+                .thenComparing(run -> run.runId().toString())).toList(), cancels, heldBack);
+    }
+
+    /**
+     * How many of the {@code max} free slots each key may take: the oldest runs that can start
+     * get them, keyed ({@code plans}, as read without locks) or not. A key's runs claimed under
+     * its lock may be fewer; the slots left go to runs without a key.
+     */
+    private Map<String, Integer> budgets(Map<String, GroupPlan> plans, int max, Instant now) {
+        record Head(long createdAt, String runId, String key) {}
+        List<Head> keyed = new ArrayList<>();
+        plans.forEach((key, plan) -> plan.start().forEach(row -> keyed.add(new Head(row.createdAt(), row.runId(), key))));
+        if (keyed.isEmpty() || max < 1) {
+            return Map.of();
+        }
+        List<Head> heads = new ArrayList<>(keyed);
+        db.read("find the oldest claimable runs", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT created_at, run_id FROM runs"
+                    + db.dialect().indexedBy("runs_claimable") + " WHERE " + CLAIMABLE + " ORDER BY created_at, run_id LIMIT ?")) {
+                select.setLong(1, now.toEpochMilli());
+                select.setInt(2, max);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        heads.add(new Head(rows.getLong(1), rows.getString(2), null));
+                    }
+                }
+            }
+            return null;
+        });
+        heads.sort(Comparator.comparingLong(Head::createdAt).thenComparing(Head::runId));
+        Map<String, Integer> budgets = new HashMap<>();
+        heads.stream().limit(max).filter(head -> head.key() != null).forEach(head -> budgets.merge(head.key(), 1, Integer::sum));
+        return budgets;
+    }
+
+    /** Claims the claimable runs without a concurrency key: one statement, which waits for no lock. */
+    private List<ClaimedRun> claimUnkeyed(String nodeId, int max, Instant now) {
         if (max < 1) {
             return List.of();
         }
@@ -551,7 +639,8 @@ final class JdbcStore implements Store {
     @Override
     public Optional<ClaimedRun> claimRun(UUID runId, String nodeId) {
         return db.write("claim run " + runId + " for node " + nodeId, connection -> {
-            try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET owner = ? "
+            // Claimed to be ended: a queued run of a concurrency key holds no slot meanwhile.
+            try (PreparedStatement update = connection.prepareStatement("UPDATE runs SET owner = ?, claimed_to_end = 1 "
                     + "WHERE run_id = ? AND " + UNHELD + " RETURNING " + CLAIM_COLUMNS)) {
                 update.setString(1, nodeId);
                 update.setString(2, runId.toString());
@@ -560,7 +649,7 @@ final class JdbcStore implements Store {
         });
     }
 
-    private static List<ClaimedRun> claimedRuns(PreparedStatement update) throws SQLException {
+    static List<ClaimedRun> claimedRuns(PreparedStatement update) throws SQLException {
         List<ClaimedRun> runs = new ArrayList<>();
         try (ResultSet rows = update.executeQuery()) {
             while (rows.next()) {
@@ -576,7 +665,8 @@ final class JdbcStore implements Store {
                         rows.getInt("cancel_requested") != 0,
                         parent(rows),
                         retry(rows),
-                        trigger(rows)));
+                        trigger(rows),
+                        false));
             }
         }
         return runs;

@@ -140,11 +140,19 @@ public interface Store extends AutoCloseable {
      * be resumed, and waiting runs that no node holds whose decision came or whose first
      * deadline is at or before {@code now}. Concurrent claims from any number of nodes never return one run twice;
      * on PostgreSQL they do not wait for one another ({@code FOR UPDATE SKIP LOCKED}).
+     *
+     * <p>A queued run with a concurrency key is claimed to be started only while its key has a
+     * slot under its limit, counted over every node: the runs of the key that run or wait, or
+     * are claimed to be started. Claims of one key take turns (never two claims taking its last
+     * slot), and its runs start first come, first served (created_at, run_id). Past the limit,
+     * whatever {@code max} (0 too), a run whose workflow says {@code skip} is claimed to be ended
+     * ({@link ClaimedRun#overLimit}), and one that says {@code cancel-running} has the oldest slot
+     * holder of its key that is not cancelled yet asked to cancel ({@link Claim#cancels}).
      */
-    List<ClaimedRun> claimQueued(String nodeId, int max, Instant now);
+    Claim claimQueued(String nodeId, int max, Instant now);
 
     /** {@link #claimQueued(String, int, Instant)} now. */
-    default List<ClaimedRun> claimQueued(String nodeId, int max) {
+    default Claim claimQueued(String nodeId, int max) {
         return claimQueued(nodeId, max, Instant.now());
     }
 

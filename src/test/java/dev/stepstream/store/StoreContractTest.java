@@ -903,12 +903,12 @@ abstract class StoreContractTest {
         store.registerNode("node-a", NOW, NOW.plusSeconds(15));
         store.registerNode("node-b", NOW, NOW.plusSeconds(15));
 
-        List<ClaimedRun> byA = store.claimQueued("node-a", 2);
-        List<ClaimedRun> byB = store.claimQueued("node-b", 5);
+        List<ClaimedRun> byA = store.claimQueued("node-a", 2).runs();
+        List<ClaimedRun> byB = store.claimQueued("node-b", 5).runs();
 
         assertThat(byA).extracting(ClaimedRun::runId).containsExactly(first, second);
         assertThat(byB).extracting(ClaimedRun::runId).containsExactly(third);
-        assertThat(store.claimQueued("node-b", 5)).isEmpty();
+        assertThat(store.claimQueued("node-b", 5).runs()).isEmpty();
         ClaimedRun claimed = byA.getFirst();
         assertThat(claimed.workflowId()).isEqualTo("hello");
         assertThat(claimed.workflowVersion()).isEqualTo(3);
@@ -934,7 +934,7 @@ abstract class StoreContractTest {
                 claims.add(threads.submit(() -> {
                     List<ClaimedRun> mine = new ArrayList<>();
                     for (int i = 0; i < 10; i++) {
-                        mine.addAll(store.claimQueued(nodeId, 3));
+                        mine.addAll(store.claimQueued(nodeId, 3).runs());
                     }
                     return mine;
                 }));
@@ -954,7 +954,7 @@ abstract class StoreContractTest {
 
         assertThat(store.claimRun(runId, "node-a")).get().extracting(ClaimedRun::runId).isEqualTo(runId);
         assertThat(store.claimRun(runId, "node-b")).isEmpty();
-        assertThat(store.claimQueued("node-b", 10)).isEmpty();
+        assertThat(store.claimQueued("node-b", 10).runs()).isEmpty();
         assertThat(store.claimRun(UUID.randomUUID(), "node-a")).isEmpty();
     }
 
@@ -1002,7 +1002,7 @@ abstract class StoreContractTest {
 
         assertThat(adopted).containsExactly(new OrphanedRun(running, "hello", Log.timeOf(1), 2));
         assertThat(store.adoptOrphans("other", NOW.plusSeconds(20))).as("adopted once").isEmpty();
-        assertThat(store.claimQueued("alive", 10)).extracting(ClaimedRun::runId).containsExactly(claimedNotStarted);
+        assertThat(store.claimQueued("alive", 10).runs()).extracting(ClaimedRun::runId).containsExactly(claimedNotStarted);
         assertThat(store.renewLease("dead", NOW.plusSeconds(60))).as("a lapsed node learns it is gone").isFalse();
         store.requestCancel(running);
         assertThat(store.cancelRequested("alive")).as("the adopter owns the run now").containsExactly(running);
@@ -1021,6 +1021,229 @@ abstract class StoreContractTest {
         assertThat(store.renewLease("node-a", NOW.plusSeconds(20))).isTrue();
         store.deregisterNode("node-a");
         assertThat(store.renewLease("node-a", NOW.plusSeconds(20))).isFalse();
+    }
+
+    // --- concurrency groups ------------------------------------------------------------------
+
+    /** A queued run of a workflow whose concurrency key is {@code key}. */
+    private UUID keyedRun(String key, int limit, String onLimit, Instant createdAt) {
+        return keyedRun(key, limit, onLimit, createdAt, false);
+    }
+
+    private UUID keyedRun(String key, int limit, String onLimit, Instant createdAt, boolean resumable) {
+        UUID runId = UUID.randomUUID();
+        NewRun plain = newRun(runId, "deploy", createdAt, "a");
+        store.createRun(new NewRun(runId, plain.workflowId(), plain.workflowVersion(), plain.definition(), plain.inputs(),
+                plain.createdAt(), plain.steps(), null, resumable, false, null, RunTrigger.MANUAL,
+                new RunConcurrency(key, limit, onLimit)));
+        return runId;
+    }
+
+    private static List<UUID> ids(Claim claim) {
+        return claim.runs().stream().map(ClaimedRun::runId).toList();
+    }
+
+    /** The run, claimed by {@code node}, starts and ends there. */
+    private void runToEnd(String node, UUID runId) {
+        Log log = new Log(runId);
+        store.commit(node, List.of(log.runStart()));
+        store.commit(node, List.of(log.runComplete("success", 1, null)));
+    }
+
+    @Test
+    void aKeysRunsAreClaimedOnlyWhileItHasASlotCountedOverEveryNode() {
+        store.registerNode("node-a", NOW, NOW.plusSeconds(60));
+        store.registerNode("node-b", NOW, NOW.plusSeconds(60));
+        UUID first = keyedRun("prod", 2, "queue", T0.plusSeconds(1));
+        UUID second = keyedRun("prod", 2, "queue", T0.plusSeconds(2));
+        UUID third = keyedRun("prod", 2, "queue", T0.plusSeconds(3));
+        UUID staging = keyedRun("staging", 2, "queue", T0.plusSeconds(4));
+        UUID unkeyed = UUID.randomUUID();
+        store.createRun(newRun(unkeyed, "hello", T0.plusSeconds(5), "a"));
+
+        assertThat(ids(store.claimQueued("node-a", 1))).as("the oldest run, keyed or not").containsExactly(first);
+        Claim byB = store.claimQueued("node-b", 10);
+        assertThat(ids(byB)).as("prod has one slot left; the others have no key or room")
+                .containsExactly(second, staging, unkeyed);
+        assertThat(byB.heldBack()).isTrue();
+        assertThat(byB.cancels()).isEmpty();
+
+        store.commit("node-a", List.of(new Log(first).runStart()));
+        assertThat(ids(store.claimQueued("node-b", 10))).as("a claimed run, started or not, holds its slot").isEmpty();
+        runToEnd("node-b", second);
+        assertThat(ids(store.claimQueued("node-b", 10))).as("a run's end frees its slot").containsExactly(third);
+        assertThat(store.claimQueued("node-b", 10)).isEqualTo(Claim.NONE);
+    }
+
+    @Test
+    void aKeysRunsAreClaimedFirstComeFirstServed() {
+        store.registerNode("node-a", NOW, NOW.plusSeconds(60));
+        List<UUID> byCreation = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            byCreation.add(null);
+        }
+        for (int i : List.of(3, 0, 4, 1, 2)) { // stored in another order than created
+            byCreation.set(i, keyedRun("prod", 1, "queue", T0.plusMillis(i)));
+        }
+
+        List<UUID> claimed = new ArrayList<>();
+        for (int i = 0; i < byCreation.size(); i++) {
+            List<UUID> one = ids(store.claimQueued("node-a", 3));
+            assertThat(one).hasSize(1);
+            claimed.add(one.getFirst());
+            runToEnd("node-a", one.getFirst());
+        }
+        assertThat(claimed).containsExactlyElementsOf(byCreation);
+    }
+
+    @Test
+    void nodesClaimingOneKeyAtOnceNeverBothTakeItsLastSlot() throws Exception {
+        int runs = 40;
+        List<UUID> byCreation = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            byCreation.add(keyedRun("prod", 1, "queue", T0.plusMillis(i)));
+        }
+        java.util.concurrent.atomic.AtomicReference<UUID> holder = new java.util.concurrent.atomic.AtomicReference<>();
+        List<String> overlaps = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<UUID> order = java.util.Collections.synchronizedList(new ArrayList<>());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        List<Future<?>> claimers = new ArrayList<>();
+        try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
+            for (String nodeId : List.of("node-a", "node-b")) {
+                store.registerNode(nodeId, NOW, NOW.plusSeconds(600));
+                claimers.add(threads.submit(() -> {
+                    while (order.size() < runs && System.nanoTime() < deadline) {
+                        for (ClaimedRun run : store.claimQueued(nodeId, 2).runs()) {
+                            // The slot is this run's from its claim until its run_complete is stored.
+                            if (!holder.compareAndSet(null, run.runId())) {
+                                overlaps.add(nodeId + " claimed " + run.runId() + " while " + holder.get() + " held the slot");
+                            }
+                            order.add(run.runId());
+                            Log log = new Log(run.runId());
+                            store.commit(nodeId, List.of(log.runStart()));
+                            holder.compareAndSet(run.runId(), null);
+                            store.commit(nodeId, List.of(log.runComplete("success", 1, null)));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> claimer : claimers) {
+                claimer.get();
+            }
+        }
+        assertThat(overlaps).isEmpty();
+        assertThat(order).as("every run once, oldest first").containsExactlyElementsOf(byCreation);
+    }
+
+    @Test
+    void threeNodesClaimingAKeyOfTwoSlotsAtOnceNeverHoldThree() throws Exception {
+        int runs = 45;
+        for (int i = 0; i < runs; i++) {
+            keyedRun("prod", 2, "queue", T0.plusMillis(i));
+        }
+        java.util.concurrent.atomic.AtomicInteger holding = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        List<UUID> claimed = java.util.Collections.synchronizedList(new ArrayList<>());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        List<Future<?>> claimers = new ArrayList<>();
+        try (ExecutorService threads = Executors.newFixedThreadPool(3)) {
+            for (int node = 1; node <= 3; node++) {
+                String nodeId = "node-" + node;
+                int free = node; // 1, 2 and 3 free slots
+                store.registerNode(nodeId, NOW, NOW.plusSeconds(600));
+                claimers.add(threads.submit(() -> {
+                    while (claimed.size() < runs && System.nanoTime() < deadline) {
+                        List<ClaimedRun> mine = store.claimQueued(nodeId, free).runs();
+                        most.accumulateAndGet(holding.addAndGet(mine.size()), Math::max);
+                        for (ClaimedRun run : mine) {
+                            claimed.add(run.runId());
+                            Log log = new Log(run.runId());
+                            store.commit(nodeId, List.of(log.runStart()));
+                            holding.decrementAndGet(); // before its end is stored: the slot is still held
+                            store.commit(nodeId, List.of(log.runComplete("success", 1, null)));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> claimer : claimers) {
+                claimer.get();
+            }
+        }
+        assertThat(claimed).doesNotHaveDuplicates().hasSize(runs);
+        assertThat(most.get()).as("runs holding a slot at once").isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void pastItsLimitASkipRunIsClaimedToBeEndedEvenByAFullNodeAndHoldsNoSlotMeanwhile() {
+        store.registerNode("node-a", NOW, NOW.plusSeconds(60));
+        store.registerNode("node-b", NOW, NOW.plusSeconds(60));
+        UUID running = keyedRun("prod", 1, "skip", T0.plusSeconds(1));
+        assertThat(ids(store.claimQueued("node-a", 1))).containsExactly(running);
+        store.commit("node-a", List.of(new Log(running).runStart()));
+        UUID skipped = keyedRun("prod", 1, "skip", T0.plusSeconds(2));
+
+        Claim claim = store.claimQueued("node-b", 0);
+        assertThat(claim.runs()).extracting(ClaimedRun::runId, ClaimedRun::overLimit, ClaimedRun::cancelRequested)
+                .containsExactly(tuple(skipped, true, false));
+        assertThat(claim.heldBack()).as("nothing waits for the limit").isFalse();
+        assertThat(run(skipped).status()).as("claimed, to be ended by its claimer").isEqualTo(RunStatus.QUEUED);
+
+        store.commit("node-a", List.of(new Log(running, 1).runComplete("success", 1, null)));
+        UUID next = keyedRun("prod", 1, "skip", T0.plusSeconds(3));
+        assertThat(store.claimQueued("node-b", 1).runs()).extracting(ClaimedRun::runId, ClaimedRun::overLimit)
+                .as("the skipped run, not ended yet, takes no slot").containsExactly(tuple(next, false));
+    }
+
+    @Test
+    void pastItsLimitACancelRunningRunHasTheOldestHolderCancelledOnceAndWaitsForItsSlot() {
+        store.registerNode("node-a", NOW, NOW.plusSeconds(60));
+        store.registerNode("node-b", NOW, NOW.plusSeconds(60));
+        UUID oldest = keyedRun("prod", 1, "cancel-running", T0.plusSeconds(1));
+        assertThat(ids(store.claimQueued("node-a", 1))).containsExactly(oldest);
+        store.commit("node-a", List.of(new Log(oldest).runStart()));
+        UUID newer = keyedRun("prod", 1, "cancel-running", T0.plusSeconds(2));
+
+        Claim claim = store.claimQueued("node-b", 5);
+        assertThat(claim.runs()).as("never two past the limit").isEmpty();
+        assertThat(claim.cancels()).containsExactly(oldest);
+        assertThat(claim.heldBack()).isTrue();
+        assertThat(store.cancelRequested("node-a")).as("recorded for its node").containsExactly(oldest);
+        assertThat(store.claimQueued("node-b", 5).cancels()).as("one cancel for one waiting run").isEmpty();
+        UUID newest = keyedRun("prod", 1, "cancel-running", T0.plusSeconds(3));
+        assertThat(store.claimQueued("node-b", 5)).as("the one slot is promised to the older waiting run")
+                .isEqualTo(new Claim(List.of(), List.of(), true));
+
+        store.commit("node-a", List.of(new Log(oldest, 1).runComplete("cancelled", 1, "cancelled")));
+        assertThat(ids(store.claimQueued("node-b", 5))).containsExactly(newer);
+        assertThat(store.claimQueued("node-b", 5).cancels()).as("the newest waits in turn").containsExactly(newer);
+    }
+
+    @Test
+    void aCancelledQueuedRunOfAKeyIsClaimedToBeEnded() {
+        store.registerNode("node-a", NOW, NOW.plusSeconds(60));
+        UUID runId = keyedRun("prod", 1, "queue", T0);
+        store.requestCancel(runId);
+
+        assertThat(store.claimQueued("node-a", 0).runs()).extracting(ClaimedRun::runId, ClaimedRun::cancelRequested,
+                ClaimedRun::overLimit).containsExactly(tuple(runId, true, false));
+    }
+
+    @Test
+    void aRunOfAKeyHandedBackOrParkedKeepsItsSlotAndIsClaimedAsBefore() {
+        store.registerNode("node-a", NOW, NOW.plusSeconds(60));
+        store.registerNode("node-b", NOW, NOW.plusSeconds(60));
+        UUID resumable = keyedRun("prod", 1, "queue", T0.plusSeconds(1), true);
+        assertThat(ids(store.claimQueued("node-a", 1))).containsExactly(resumable);
+        store.commit("node-a", List.of(new Log(resumable).runStart()));
+        assertThat(store.handBack("node-a")).isEqualTo(1);
+        UUID queued = keyedRun("prod", 1, "queue", T0.plusSeconds(2));
+
+        Claim claim = store.claimQueued("node-b", 5);
+        assertThat(ids(claim)).as("the handed back run, to be resumed; not the queued one").containsExactly(resumable);
+        assertThat(claim.heldBack()).isTrue();
+        assertThat(run(queued).status()).isEqualTo(RunStatus.QUEUED);
     }
 
     /**
@@ -1116,7 +1339,7 @@ abstract class StoreContractTest {
         UUID runId = queuedRunWithApprovals("gate", "ship");
         store.registerNode("node-a", NOW, NOW.plusSeconds(60));
         store.registerNode("node-b", NOW, NOW.plusSeconds(60));
-        assertThat(store.claimQueued("node-a", 1, NOW)).extracting(ClaimedRun::runId).containsExactly(runId);
+        assertThat(store.claimQueued("node-a", 1, NOW).runs()).extracting(ClaimedRun::runId).containsExactly(runId);
         Log log = new Log(runId);
         store.commit("node-a", List.of(log.runStart(), log.stepStart("gate", 1),
                 log.event(EventType.STEP_WAITING, Json.object().put("stepId", "gate").put("message", "go?"))));
@@ -1128,7 +1351,7 @@ abstract class StoreContractTest {
     void aParkedRunIsClaimedOnceADecisionIsTakenAndTheDecisionOnlyOnce() {
         UUID runId = waitingRun();
         assertThat(store.park(runId, "node-a", NOW.plusSeconds(3600))).as("nothing decided yet").isFalse();
-        assertThat(store.claimQueued("node-b", 10, NOW)).as("not before a decision or its deadline").isEmpty();
+        assertThat(store.claimQueued("node-b", 10, NOW).runs()).as("not before a decision or its deadline").isEmpty();
 
         var decision = Json.object().put("approved", true).put("by", "ann");
         assertThat(store.decide(runId, "gate", decision)).isEqualTo(new Decided(Decided.Outcome.TAKEN, null));
@@ -1138,7 +1361,7 @@ abstract class StoreContractTest {
         assertThat(store.decide(UUID.randomUUID(), "gate", decision).outcome()).isEqualTo(Decided.Outcome.NO_RUN);
         assertThat(store.decisions(runId)).containsOnlyKeys("gate");
 
-        List<ClaimedRun> claimed = store.claimQueued("node-b", 10, NOW);
+        List<ClaimedRun> claimed = store.claimQueued("node-b", 10, NOW).runs();
         assertThat(claimed).extracting(ClaimedRun::runId, ClaimedRun::status, ClaimedRun::lastSeq)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(runId, RunStatus.WAITING, 3L));
         Log log = new Log(runId, 3);
@@ -1155,7 +1378,7 @@ abstract class StoreContractTest {
         assertThat(store.decide(runId, "gate", Json.object().put("approved", false).put("by", "bob")))
                 .isEqualTo(new Decided(Decided.Outcome.TAKEN, "node-a"));
         assertThat(store.park(runId, "node-a", null)).as("decided before the park: claimable at once").isTrue();
-        assertThat(store.claimQueued("node-b", 10, NOW)).extracting(ClaimedRun::runId).containsExactly(runId);
+        assertThat(store.claimQueued("node-b", 10, NOW).runs()).extracting(ClaimedRun::runId).containsExactly(runId);
     }
 
     @Test
@@ -1163,8 +1386,8 @@ abstract class StoreContractTest {
         UUID runId = waitingRun();
         store.park(runId, "node-a", NOW.plusSeconds(5));
         assertThat(store.nextWake()).contains(NOW.plusSeconds(5));
-        assertThat(store.claimQueued("node-b", 10, NOW.plusSeconds(4))).isEmpty();
-        assertThat(store.claimQueued("node-b", 10, NOW.plusSeconds(5))).extracting(ClaimedRun::runId).containsExactly(runId);
+        assertThat(store.claimQueued("node-b", 10, NOW.plusSeconds(4)).runs()).isEmpty();
+        assertThat(store.claimQueued("node-b", 10, NOW.plusSeconds(5)).runs()).extracting(ClaimedRun::runId).containsExactly(runId);
 
         UUID other = waitingRunOf("node-a");
         store.park(other, "node-a", null);
@@ -1187,7 +1410,7 @@ abstract class StoreContractTest {
         store.registerNode("taker", NOW, NOW.plusSeconds(600));
         assertThat(store.adoptOrphans("taker", NOW.plusSeconds(120))).as("nothing to interrupt").isEmpty();
         assertThat(store.findRun(runId).orElseThrow().status()).isEqualTo(RunStatus.WAITING);
-        assertThat(store.claimQueued("taker", 10, NOW)).extracting(ClaimedRun::runId).containsExactly(runId);
+        assertThat(store.claimQueued("taker", 10, NOW).runs()).extracting(ClaimedRun::runId).containsExactly(runId);
     }
 
     @Test
