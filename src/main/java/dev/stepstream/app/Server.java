@@ -11,6 +11,8 @@ import dev.stepstream.broker.LocalBroker;
 import dev.stepstream.broker.PollingBroker;
 import dev.stepstream.broker.RedisBroker;
 import dev.stepstream.events.EventLog;
+import dev.stepstream.events.EventType;
+import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.execution.Executor;
 import dev.stepstream.execution.RunListener;
@@ -42,6 +44,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,7 +140,10 @@ public final class Server implements AutoCloseable {
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
         Hub hub = new Hub();
-        Broker broker = broker(config, store, hub, clock);
+        // Every node's run ends reach this hub through the broker: the executor hears of them too,
+        // since one may free a slot of a concurrency key whose runs wait here (set once it exists).
+        AtomicReference<Runnable> runEnded = new AtomicReference<>(() -> { });
+        Broker broker = broker(config, store, delivered(hub, runEnded), hub, clock);
         hub.interest(broker);
         broker.measure(metrics.broker());
         eventLog.addListener(broker);
@@ -151,6 +157,7 @@ public final class Server implements AutoCloseable {
                 config.maxQueuedRuns(), RunListener.all(broker, metrics.runs()), cluster.nodeId(), cluster.lease(),
                 cluster.pollInterval(), config.db() == null, clock, vault::value);
         executor.peers(broker);
+        runEnded.set(executor::runEnded);
         broker.onNotices(executor::wake, executor::cancelHere, executor::decided);
         metrics.runs().executor(executor::runningCount, executor::queuedCount);
         Readiness readiness = new Readiness();
@@ -221,12 +228,25 @@ public final class Server implements AutoCloseable {
      * One node (SQLite): the local broker. Nodes sharing PostgreSQL: Redis pub/sub when given,
      * else the store polled for the runs this node's streams follow.
      */
-    private static Broker broker(Config config, Store store, Hub hub, Clock clock) {
+    private static Broker broker(Config config, Store store, EventLog.Listener delivered, Hub hub, Clock clock) {
         Duration poll = config.cluster().pollInterval();
         if (config.redis() != null) {
-            return new RedisBroker(config.redis(), config.cluster().nodeId(), store, hub, hub, poll, clock);
+            return new RedisBroker(config.redis(), config.cluster().nodeId(), store, delivered, hub, poll, clock);
         }
-        return config.db() == null ? new LocalBroker(hub, hub) : new PollingBroker(store, hub, hub, poll, clock);
+        return config.db() == null ? new LocalBroker(delivered, hub) : new PollingBroker(store, delivered, hub, poll, clock);
+    }
+
+    /** The hub, then {@code runEnded} once for a delivered batch that holds a run_complete (on the broker's one delivery thread). */
+    private static EventLog.Listener delivered(Hub hub, AtomicReference<Runnable> runEnded) {
+        return batch -> {
+            hub.committed(batch);
+            for (RunEvent event : batch) {
+                if (event.type() == EventType.RUN_COMPLETE) {
+                    runEnded.get().run();
+                    return;
+                }
+            }
+        };
     }
 
     /** This build's version, from the jar's manifest ({@code development} when run from classes). */

@@ -67,12 +67,12 @@ import org.slf4j.LoggerFactory;
  * waits ({@code parked}: a run with one step or several waiting so counts once), so that
  * parents waiting on children can never take every slot and leave their children queued for ever.
  *
- * <p>Ownership: {@code running}, {@code parked}, {@code closed} and {@code wakeRequested} are
- * guarded by {@code lock}, which is never held across I/O. {@code childWaits} is a concurrent
- * map: the waiting steps' threads add and remove, the committer thread completes. A run's
- * events have one producer at a time: its driver while it runs; the node that claimed it to
- * end it without running it (a cancel before it started, a skip at its key's limit, a
- * definition no longer valid); the node that adopted it from a dead one.
+ * <p>Ownership: {@code running}, {@code parked}, {@code closed}, {@code wakeRequested},
+ * {@code heldBack} and {@code endedSinceClaim} are guarded by {@code lock}, which is never held
+ * across I/O. {@code childWaits} is a concurrent map: the waiting steps' threads add and remove,
+ * the committer thread completes. A run's events have one producer at a time: its driver while
+ * it runs; the node that claimed it to end it without running it (a cancel before it started, a
+ * skip at its key's limit, a definition no longer valid); the node that adopted it from a dead one.
  */
 public final class Executor implements AutoCloseable {
 
@@ -151,6 +151,10 @@ public final class Executor implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private final Map<UUID, RunDriver> running = new LinkedHashMap<>(); // guarded by lock
     private boolean wakeRequested;                                      // guarded by lock
+    /** The last claim left runs of a concurrency key queued at its limit: a run's end anywhere may let them start. */
+    private boolean heldBack;                                           // guarded by lock
+    /** A run ended (its run_complete stored) since the current claim began to read. */
+    private boolean endedSinceClaim;                                    // guarded by lock
     /** Runs with steps waiting for child runs: how many steps of each. */
     private final Map<UUID, Integer> parked = new HashMap<>(); // guarded by lock
     /** Child runs some step here waits for: completed when this node commits their run_complete. */
@@ -184,16 +188,18 @@ public final class Executor implements AutoCloseable {
         eventLog.addListener(new EventLog.Listener() {
             @Override
             public void committed(List<RunEvent> batch) {
-                if (childWaits.isEmpty()) {
-                    return; // the usual case: nothing more on the commit path
-                }
+                boolean ended = false;
                 for (RunEvent event : batch) {
                     if (event.type() == EventType.RUN_COMPLETE) {
-                        var wait = childWaits.get(event.runId());
+                        ended = true;
+                        var wait = childWaits.isEmpty() ? null : childWaits.get(event.runId());
                         if (wait != null) {
                             wait.complete(null);
                         }
                     }
+                }
+                if (ended) {
+                    runEnded();
                 }
             }
 
@@ -285,14 +291,7 @@ public final class Executor implements AutoCloseable {
 
     private UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry,
                         RunTrigger trigger, RunConcurrency concurrency) {
-        lock.lock();
-        try {
-            if (closed) {
-                throw new OverCapacityException("the server is shutting down");
-            }
-        } finally {
-            lock.unlock();
-        }
+        requireOpen();
         if (store.countQueued() >= maxQueuedRuns) {
             throw new OverCapacityException(maxQueuedRuns + " runs are queued already; try again later");
         }
@@ -320,14 +319,7 @@ public final class Executor implements AutoCloseable {
      *         another node may still fire the due time
      */
     public Optional<UUID> submitScheduled(Workflow workflow, int workflowVersion, TriggerSpec schedule, Instant dueAt) {
-        lock.lock();
-        try {
-            if (closed) {
-                throw new OverCapacityException("the server is shutting down");
-            }
-        } finally {
-            lock.unlock();
-        }
+        requireOpen();
         RunTrigger trigger = new RunTrigger("schedule", schedule.id(), dueAt);
         NewRun run = null;
         String refused;
@@ -355,6 +347,36 @@ public final class Executor implements AutoCloseable {
         return Optional.of(run.runId());
     }
 
+    /** @throws OverCapacityException once the node is shutting down: it queues nothing more */
+    private void requireOpen() {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new OverCapacityException("the server is shutting down");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A run ended, here or on another node, and its run_complete is stored: when runs of a
+     * concurrency key wait for its limit, a slot of theirs may have come free, and the claimer
+     * claims again at once (else a run's end frees nothing that this node's own slots do not say).
+     */
+    public void runEnded() {
+        lock.lock();
+        try {
+            endedSinceClaim = true;
+            if (heldBack) {
+                wakeRequested = true;
+                wake.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Something may be claimable: a run was queued, a slot came free, a node's runs were released. */
     public void wake() {
         lock.lock();
@@ -369,9 +391,10 @@ public final class Executor implements AutoCloseable {
     /**
      * Claims while there are free slots, and, full or not, the runs of concurrency keys to end at
      * their limit ({@code skip}) and the cancels that make room ({@code cancel-running}). Alone on
-     * its store, a node learns of every queued run from a wake (a submit here, a freed slot, the
-     * adoption at start), so only other nodes' runs make it claim on the poll too, which keeps an
-     * idle single node from writing every second. Cancels are read on every poll: a cancel may reach a run between its claim and
+     * its store, a node learns of every queued run from a wake (a submit here, a freed slot, a
+     * run's end while runs wait for their key's limit, the adoption at start), so only other
+     * nodes' runs make it claim on the poll too, which keeps an idle single node from writing every
+     * second. Cancels are read on every poll: a cancel may reach a run between its claim and
      * its driver's start, where only the store still carries it.
      */
     private void claimLoop() {
@@ -391,6 +414,7 @@ public final class Executor implements AutoCloseable {
                 }
                 woken = wakeRequested;
                 wakeRequested = false;
+                endedSinceClaim = false; // the claim below reads every end stored before this
                 free = Math.max(0, maxConcurrentRuns - running.size() + parked.size());
             } catch (InterruptedException e) {
                 return;
@@ -405,6 +429,7 @@ public final class Executor implements AutoCloseable {
                         allStarted &= begin(run);
                     }
                     makeRoom(claim.cancels());
+                    heldBack(claim.heldBack());
                     if (!allStarted) {
                         wake(); // a claimed run ended without taking its slot: claim again
                     }
@@ -423,6 +448,19 @@ public final class Executor implements AutoCloseable {
         for (UUID runId : runIds) {
             log.info("cancelling run {}: a newer run of its concurrency key takes its place", runId);
             cancel(runId);
+        }
+    }
+
+    /** Records whether runs wait for their key's limit; one that ended while the claim read may have freed their slot. */
+    private void heldBack(boolean waiting) {
+        lock.lock();
+        try {
+            heldBack = waiting;
+            if (waiting && endedSinceClaim) {
+                wakeRequested = true;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
