@@ -496,6 +496,63 @@ class ClusterTest {
                 get(node(letter), "/api/v2/workflows/runs/" + runId).path("status").asText().equals("waiting") ? true : null);
     }
 
+    /**
+     * A key of limit 1 (the workflow's id) holds across the nodes: twenty executes at once, on
+     * three nodes with two slots each, run one at a time (no run starts before the one before it
+     * has ended, by their run_start and run_complete times) and first come, first served.
+     */
+    @Test
+    void twentyRunsOfAKeyOfLimitOneExecutedAtOnceOnThreeNodesRunOneAtATimeInTheOrderTheyCame() {
+        put("a", """
+                id: one-at-a-time
+                concurrency: {limit: 1, onLimit: queue}
+                steps:
+                  - {id: work, type: sleep, duration: 100ms}
+                  - {id: done, type: log, message: done}
+                """);
+        record Executed(String runId, long sent, long answered) {}
+        List<CompletableFuture<Executed>> executes = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String letter = List.of("a", "b", "c").get(i % 3);
+            executes.add(CompletableFuture.supplyAsync(() -> {
+                long sent = System.nanoTime();
+                String runId = execute(letter, "one-at-a-time", null);
+                return new Executed(runId, sent, System.nanoTime());
+            }));
+        }
+        List<Executed> executed = executes.stream().map(CompletableFuture::join).toList();
+        Map<String, JsonNode> runs = new LinkedHashMap<>();
+        for (Executed execute : executed) {
+            JsonNode run = awaitEnd(node("b"), execute.runId());
+            assertThat(run.path("status").asText()).as(execute.runId()).isEqualTo("success");
+            runs.put(execute.runId(), run);
+        }
+
+        List<String> byStart = runs.keySet().stream()
+                .sorted(java.util.Comparator.comparing(id -> java.time.Instant.parse(runs.get(id).path("startedAt").asText())))
+                .toList();
+        for (int i = 1; i < byStart.size(); i++) {
+            JsonNode before = runs.get(byStart.get(i - 1));
+            JsonNode after = runs.get(byStart.get(i));
+            assertThat(java.time.Instant.parse(after.path("startedAt").asText()))
+                    .as("run %s starts after run %s has ended", byStart.get(i), byStart.get(i - 1))
+                    .isAfterOrEqualTo(java.time.Instant.parse(before.path("finishedAt").asText()));
+        }
+        List<String> byCreation = runs.keySet().stream()
+                .sorted(java.util.Comparator.<String, java.time.Instant>comparing(
+                        id -> java.time.Instant.parse(runs.get(id).path("createdAt").asText())).thenComparing(id -> id))
+                .toList();
+        assertThat(byStart).as("first come, first served").containsExactlyElementsOf(byCreation);
+        for (Executed first : executed) {
+            for (Executed later : executed) {
+                if (first.answered() < later.sent()) {
+                    assertThat(byStart.indexOf(first.runId())).as("answered before the other was sent")
+                            .isLessThan(byStart.indexOf(later.runId()));
+                }
+            }
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------
 
     /** The lines of a file the test's scripts write, none while it does not exist. */
