@@ -68,7 +68,8 @@ public final class Server implements AutoCloseable {
     private final Hub hub;
     private final Broker broker;
     private final StreamRoutes streams;
-    private final HttpApi api;
+    /** The API routes' handlers, each with the threads it blocks on: closed after the executor. */
+    private final List<AutoCloseable> apis;
     private final Security security;
     private final OperationsApi operations;
     private final Metrics metrics;
@@ -78,7 +79,7 @@ public final class Server implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Server(Config config, Store store, EventLog eventLog, Executor executor, Scheduler scheduler, Hub hub, Broker broker,
-                   StreamRoutes streams, HttpApi api, Security security, OperationsApi operations, Metrics metrics,
+                   StreamRoutes streams, List<AutoCloseable> apis, Security security, OperationsApi operations, Metrics metrics,
                    Vertx vertx, Router router, List<HttpServer> servers) {
         this.security = security;
         this.router = router;
@@ -92,7 +93,7 @@ public final class Server implements AutoCloseable {
         this.eventLog = eventLog;
         this.executor = executor;
         this.scheduler = scheduler;
-        this.api = api;
+        this.apis = apis;
         this.vertx = vertx;
         this.servers = servers;
     }
@@ -188,8 +189,10 @@ public final class Server implements AutoCloseable {
         StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.streams(), metrics.streams(), clock);
         streams.mount(router);
         HttpApi api = new HttpApi(catalog, executor, store, clock);
-        new SecretsApi(vault).mount(router);
-        new HooksApi(catalog, executor, vault, metrics.hooks()).mount(router);
+        SecretsApi secretsApi = new SecretsApi(vault);
+        secretsApi.mount(router);
+        HooksApi hooksApi = new HooksApi(catalog, executor, vault, metrics.hooks());
+        hooksApi.mount(router);
         api.mount(router);
         // Last, so that the API's and the streams' routes (and the API's JSON 404) come first.
         new WebRoutes().mount(router);
@@ -220,7 +223,8 @@ public final class Server implements AutoCloseable {
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
         scheduler.start(); // not before: a node that failed to start must fire nothing
-        return new Server(config, store, eventLog, executor, scheduler, hub, broker, streams, api, security, operations, metrics, vertx,
+        return new Server(config, store, eventLog, executor, scheduler, hub, broker, streams,
+                List.of(api, secretsApi, hooksApi), security, operations, metrics, vertx,
                 router, servers);
     }
 
@@ -367,7 +371,7 @@ public final class Server implements AutoCloseable {
         eventLog.close(Duration.ofSeconds(10));
         executor.leave();
         broker.close();
-        api.close();
+        apis.forEach(Server::closeQuietly);
         operations.close();
         streams.close();
         security.close();
@@ -375,6 +379,14 @@ public final class Server implements AutoCloseable {
         await(vertx.close());
         metrics.close();
         log.info("stopped");
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            log.warn("shutdown step did not complete: {}", e.toString());
+        }
     }
 
     private static void await(io.vertx.core.Future<?> future) {
