@@ -1,5 +1,6 @@
 package dev.stepstream.cli;
 
+import java.util.UUID;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,6 +25,12 @@ final class FollowOptions {
      * {@code success}, 1 otherwise ({@link RunFollower}).
      */
     int printOrFollow(String runId, ApiClient client, ClientOptions options) {
+        if (!isRunId(runId)) {
+            // Never put into a stream's URL: the server's answer is not a run id.
+            Terminal.printf(command.commandLine().getErr(), "%s: the server answered no run id (got \"%s\")%n",
+                    command.qualifiedName(), runId.length() > 64 ? runId.substring(0, 64) + "…" : runId);
+            return Cli.FAILED;
+        }
         if (!follow) {
             Terminal.printf(command.commandLine().getOut(), "%s%n", runId);
             return Cli.OK;
@@ -31,5 +38,13 @@ final class FollowOptions {
         RunView view = new RunView(command.commandLine().getOut(), Terminal.detect(), json, options.serverOption());
         return new RunFollower(client, runId, view, command.commandLine().getErr(), command.qualifiedName(),
                 options.serverOption()).follow(0);
+    }
+
+    private static boolean isRunId(String text) {
+        try {
+            return UUID.fromString(text).toString().equals(text);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 }

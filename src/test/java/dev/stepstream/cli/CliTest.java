@@ -832,6 +832,9 @@ class CliTest {
                 assertNothingATerminalObeys(command + " out", result.out());
                 assertNothingATerminalObeys(command + " err", result.err());
             }
+            Result followed = cliBytes("retry", runId, "--follow", "--server", hostile.url());
+            assertThat(followed.exitCode()).as("a run id that is none is followed nowhere").isEqualTo(1);
+            assertThat(followed.err()).contains("the server answered no run id");
             for (var json : java.util.Map.of(List.of("runs", "--json"), HostileServer.RUNS,
                     List.of("secrets", "list", "--json"), HostileServer.SECRETS).entrySet()) {
                 List<String> args = new java.util.ArrayList<>(json.getKey());
