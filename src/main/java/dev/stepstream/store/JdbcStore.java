@@ -48,17 +48,21 @@ final class JdbcStore implements Store {
     private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs";
 
     /**
-     * Inserts version 1, or replaces the row with version + 1 only when the definition differs;
-     * RETURNING yields no row for an unchanged definition. One statement, so two concurrent
-     * puts of one id cannot both insert.
+     * Inserts the workflow with the version after its last kept one (1 for a new id), or replaces
+     * the row with version + 1 only when the definition differs; RETURNING yields no row for an
+     * unchanged definition. One statement, so two concurrent puts of one id cannot both insert.
+     * The CASE goes past a kept version above the current one (left by runs of a workflow deleted
+     * and created again before versions were kept); otherwise it is version + 1, which PostgreSQL
+     * evaluates on the row a concurrent put left.
      */
     private static final String PUT_WORKFLOW = """
             INSERT INTO workflows (id, name, description, version, updated_at, step_count, definition)
-            VALUES (?, ?, ?, 1, ?, ?, ?)
+            VALUES (?, ?, ?, (SELECT COALESCE(MAX(version), 0) + 1 FROM workflow_versions WHERE workflow_id = ?), ?, ?, ?)
             ON CONFLICT (id) DO UPDATE
                SET name = excluded.name,
                    description = excluded.description,
-                   version = workflows.version + 1,
+                   version = CASE WHEN excluded.version > workflows.version THEN excluded.version
+                                  ELSE workflows.version + 1 END,
                    updated_at = excluded.updated_at,
                    step_count = excluded.step_count,
                    definition = excluded.definition
@@ -115,21 +119,28 @@ final class JdbcStore implements Store {
         }
     }
 
+    /**
+     * The put and its version row, in one transaction. Whether it created the workflow is read
+     * before the put: in PostgreSQL, of two puts that create one id at the same moment, both may
+     * say so (one stores version n, the other n + 1).
+     */
     @Override
     public PutOutcome putWorkflow(WorkflowDraft draft, Instant now) {
         return db.write("put workflow " + draft.id(), connection -> {
+            boolean existed = selectWorkflow(connection, draft.id()).isPresent();
             try (PreparedStatement put = connection.prepareStatement(PUT_WORKFLOW)) {
                 put.setString(1, draft.id());
                 put.setString(2, draft.name());
                 put.setString(3, draft.description());
-                put.setLong(4, now.toEpochMilli());
-                put.setInt(5, draft.stepCount());
-                put.setBytes(6, draft.definition());
+                put.setString(4, draft.id());
+                put.setLong(5, now.toEpochMilli());
+                put.setInt(6, draft.stepCount());
+                put.setBytes(7, draft.definition());
                 try (ResultSet row = put.executeQuery()) {
                     if (row.next()) {
                         StoredWorkflow stored = workflow(row);
-                        boolean created = stored.version() == 1;
-                        return new PutOutcome(stored, created, !created);
+                        insertVersion(connection, stored);
+                        return new PutOutcome(stored, !existed, existed);
                     }
                 }
             }
@@ -138,12 +149,56 @@ final class JdbcStore implements Store {
         });
     }
 
+    private static void insertVersion(Connection connection, StoredWorkflow stored) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO workflow_versions (workflow_id, version, definition, updated_at) VALUES (?, ?, ?, ?)")) {
+            insert.setString(1, stored.id());
+            insert.setInt(2, stored.version());
+            insert.setBytes(3, stored.definition());
+            insert.setLong(4, stored.updatedAt().toEpochMilli());
+            insert.executeUpdate();
+        }
+    }
+
     @Override
     public boolean deleteWorkflow(String workflowId) {
         return db.write("delete workflow " + workflowId, connection -> {
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM workflows WHERE id = ?")) {
                 delete.setString(1, workflowId);
                 return delete.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public List<WorkflowVersion> listWorkflowVersions(String workflowId) {
+        return db.read("list versions of workflow " + workflowId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT version, updated_at FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC")) {
+                select.setString(1, workflowId);
+                try (ResultSet rows = select.executeQuery()) {
+                    List<WorkflowVersion> versions = new ArrayList<>();
+                    while (rows.next()) {
+                        versions.add(new WorkflowVersion(rows.getInt(1), Instant.ofEpochMilli(rows.getLong(2))));
+                    }
+                    return versions;
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<StoredVersion> findWorkflowVersion(String workflowId, int version) {
+        return db.read("find version " + version + " of workflow " + workflowId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT updated_at, definition FROM workflow_versions WHERE workflow_id = ? AND version = ?")) {
+                select.setString(1, workflowId);
+                select.setInt(2, version);
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next()
+                            ? Optional.of(new StoredVersion(workflowId, version, Instant.ofEpochMilli(row.getLong(1)), row.getBytes(2)))
+                            : Optional.empty();
+                }
             }
         });
     }

@@ -42,8 +42,14 @@ public interface Store extends AutoCloseable {
      */
     PutOutcome putWorkflow(WorkflowDraft draft, Instant now);
 
-    /** @return false when there was no such workflow. Runs of the workflow are kept. */
+    /** @return false when there was no such workflow. Runs of the workflow and its versions are kept. */
     boolean deleteWorkflow(String workflowId);
+
+    /** Every stored version of a workflow, deleted or not, newest first; empty when it never existed. */
+    List<WorkflowVersion> listWorkflowVersions(String workflowId);
+
+    /** One stored version of a workflow, deleted or not. */
+    Optional<StoredVersion> findWorkflowVersion(String workflowId, int version);
 
     /** Inserts a run with status {@code queued} and all its steps {@code pending}. */
     void createRun(NewRun run);

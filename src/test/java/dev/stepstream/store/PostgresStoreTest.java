@@ -57,7 +57,7 @@ class PostgresStoreTest extends StoreContractTest {
     @BeforeEach
     void emptyTheTables() throws SQLException {
         try (Connection connection = DriverManager.getConnection(url())) {
-            execute(connection, "TRUNCATE workflows, runs, run_steps, run_variables, events, nodes, schedule_fires");
+            execute(connection, "TRUNCATE workflows, workflow_versions, runs, run_steps, run_variables, events, nodes, schedule_fires");
         }
     }
 

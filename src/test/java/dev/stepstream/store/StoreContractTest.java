@@ -162,6 +162,42 @@ abstract class StoreContractTest {
                 .containsExactly(runId);
     }
 
+    @Test
+    void everyVersionIsKeptNewestFirstWithItsDefinitionAndTime() {
+        store.putWorkflow(draft("hello", "hi"), T0);
+        store.putWorkflow(draft("hello", "hi"), T0.plusSeconds(30));
+        store.putWorkflow(draft("hello", "hey"), T0.plusSeconds(60));
+        store.putWorkflow(draft("hello", "yo"), T0.plusSeconds(120));
+
+        assertThat(store.listWorkflowVersions("hello")).containsExactly(
+                new WorkflowVersion(3, T0.plusSeconds(120)), new WorkflowVersion(2, T0.plusSeconds(60)), new WorkflowVersion(1, T0));
+        StoredVersion first = store.findWorkflowVersion("hello", 1).orElseThrow();
+        assertThat(first.updatedAt()).isEqualTo(T0);
+        assertThat(first.definition()).isEqualTo(draft("hello", "hi").definition());
+        assertThat(store.findWorkflowVersion("hello", 4)).isEmpty();
+        assertThat(store.listWorkflowVersions("nope")).isEmpty();
+    }
+
+    @Test
+    void deletingAWorkflowKeepsItsVersionsAndCreatingItAgainGoesOnFromTheLast() {
+        store.putWorkflow(draft("hello", "hi"), T0);
+        store.putWorkflow(draft("hello", "hey"), T0.plusSeconds(60));
+
+        assertThat(store.deleteWorkflow("hello")).isTrue();
+
+        assertThat(store.listWorkflowVersions("hello")).extracting(WorkflowVersion::version).containsExactly(2, 1);
+        assertThat(store.findWorkflowVersion("hello", 2).orElseThrow().definition()).isEqualTo(draft("hello", "hey").definition());
+
+        PutOutcome again = store.putWorkflow(draft("hello", "hi"), T0.plusSeconds(120));
+
+        assertThat(again.created()).isTrue();
+        assertThat(again.changed()).isFalse();
+        assertThat(again.workflow().version()).isEqualTo(3);
+        assertThat(store.listWorkflowVersions("hello")).extracting(WorkflowVersion::version).containsExactly(3, 2, 1);
+        reopen();
+        assertThat(store.findWorkflowVersion("hello", 1).orElseThrow().definition()).isEqualTo(draft("hello", "hi").definition());
+    }
+
     // --- runs ----------------------------------------------------------------------------
 
     @Test

@@ -111,6 +111,30 @@ class StoresTest {
         assertThat(history(url)).isEqualTo(allApplied);
     }
 
+    @Test
+    void theVersionsThatRunsUsedBeforeVersionsWereKeptBecomeReadable() throws Exception {
+        Path file = dir.resolve("before-versions.db");
+        String url = "jdbc:sqlite:" + file;
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite").target("11").load().migrate();
+        try (Connection connection = DriverManager.getConnection(url); var statement = connection.createStatement()) {
+            statement.execute("INSERT INTO workflows (id, version, updated_at, step_count, definition)"
+                    + " VALUES ('hello', 3, 3000, 1, CAST('{\"v\":3}' AS BLOB))");
+            for (String[] run : new String[][] {{"a", "1", "1000"}, {"b", "1", "1500"}, {"c", "2", "2000"}, {"d", "3", "3500"}}) {
+                statement.execute("INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at)"
+                        + " VALUES ('" + run[0] + "', 'hello', " + run[1] + ", 'success', CAST('{}' AS BLOB),"
+                        + " CAST('{\"v\":" + run[1] + "}' AS BLOB), " + run[2] + ")");
+            }
+        }
+
+        try (Store store = Stores.sqlite(file)) {
+            assertThat(store.listWorkflowVersions("hello")).containsExactly(
+                    new WorkflowVersion(3, java.time.Instant.ofEpochMilli(3000)),
+                    new WorkflowVersion(2, java.time.Instant.ofEpochMilli(2000)),
+                    new WorkflowVersion(1, java.time.Instant.ofEpochMilli(1000)));
+            assertThat(new String(store.findWorkflowVersion("hello", 1).orElseThrow().definition())).isEqualTo("{\"v\":1}");
+        }
+    }
+
     private static long migrationCount(String database) throws Exception {
         try (var files = Files.list(Path.of(Stores.class.getResource("/db/migration/" + database).toURI()))) {
             return files.count();
