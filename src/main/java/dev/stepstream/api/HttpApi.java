@@ -12,6 +12,7 @@ import dev.stepstream.store.RunPage;
 import dev.stepstream.store.RunQuery;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
+import dev.stepstream.store.WorkflowVersion;
 import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 
 /** The REST routes of docs/api.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
@@ -67,6 +69,7 @@ public final class HttpApi implements AutoCloseable {
 
         router.get("/api/v2/workflows").handler(this::listWorkflows);
         router.get("/api/v2/workflows/:workflowId").handler(this::getWorkflow);
+        router.get("/api/v2/workflows/:workflowId/versions").handler(this::listVersions);
         router.put("/api/v2/workflows/:workflowId")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_WORKFLOW_BYTES))
                 .handler(this::putWorkflow);
@@ -132,9 +135,38 @@ public final class HttpApi implements AutoCloseable {
         });
     }
 
+    /** The current definition, or with {@code ?version=N} a kept one, a deleted workflow's too. */
     private void getWorkflow(RoutingContext ctx) {
         String id = Params.workflowId(ctx);
-        respond(ctx, () -> Reply.json(200, Views.workflowDefinition(storedWorkflow(id), clock.now())));
+        int version = (int) Params.longParam(ctx, "version", 0, 1, Integer.MAX_VALUE);
+        respond(ctx, () -> Reply.json(200, version == 0
+                ? Views.workflowDefinition(storedWorkflow(id), clock.now())
+                : workflowVersion(id, version)));
+    }
+
+    /** The current version is answered as the current definition is: only it has schedules to come. */
+    private ObjectNode workflowVersion(String id, int version) {
+        Optional<StoredWorkflow> current = store.findWorkflow(id).filter(workflow -> workflow.version() == version);
+        if (current.isPresent()) {
+            return Views.workflowDefinition(current.get(), clock.now());
+        }
+        return Views.workflowVersion(store.findWorkflowVersion(id, version).orElseThrow(() -> new ApiError(404,
+                "version_not_found", "workflow \"" + Params.abbreviate(id) + "\" has no version " + version)));
+    }
+
+    private void listVersions(RoutingContext ctx) {
+        String id = Params.workflowId(ctx);
+        respond(ctx, () -> {
+            List<WorkflowVersion> versions = store.listWorkflowVersions(id);
+            if (versions.isEmpty()) {
+                throw workflowNotFound(id);
+            }
+            ObjectNode body = Json.object();
+            ArrayNode list = body.putArray("versions");
+            versions.forEach(version -> list.addObject().put("version", version.version())
+                    .put("updatedAt", Json.time(version.updatedAt())));
+            return Reply.json(200, body);
+        });
     }
 
     private StoredWorkflow storedWorkflow(String id) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunSummary;
+import dev.stepstream.store.StoredVersion;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.workflow.Cron;
 import java.time.Instant;
@@ -38,6 +39,12 @@ final class Views {
             }
         }
         return node.put("version", workflow.version()).put("updatedAt", Json.time(workflow.updatedAt()));
+    }
+
+    /** A kept version other than the current one: as {@link #workflowDefinition}, without schedules to come. */
+    static ObjectNode workflowVersion(StoredVersion version) {
+        ObjectNode node = (ObjectNode) Json.parseTrusted(version.definition());
+        return node.put("version", version.version()).put("updatedAt", Json.time(version.updatedAt()));
     }
 
     /** A stored schedule's next due time (it was valid when stored; null if it no longer parses). */

@@ -67,6 +67,7 @@ final class AccessPolicy {
             // Workflows.
             new Rule("GET", "/api/v2/workflows", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/:workflowId", Access.VIEWER),
+            new Rule("GET", "/api/v2/workflows/:workflowId/versions", Access.VIEWER),
             new Rule("POST", "/api/v2/workflows/:workflowId/execute", Access.OPERATOR),
             new Rule("PUT", "/api/v2/workflows/:workflowId", Access.ADMIN),
             new Rule("DELETE", "/api/v2/workflows/:workflowId", Access.ADMIN),

@@ -147,7 +147,14 @@ class OpenApiTest {
         check(validator, "deliverWebhook", server.post("/api/v2/hooks/oa-hooked/push", "{}"));
         check(validator, "deliverWebhook", server.post("/api/v2/hooks/oa-hooked/nope", "{}"));
         check(validator, "deliverWebhook", server.post("/api/v2/hooks/oa-hooked/signed", "{}"));
+        check(validator, "listWorkflowVersions", server.get("/api/v2/workflows/st-story/versions"));
+        check(validator, "getWorkflow", server.get("/api/v2/workflows/oa-triggers?version=1"));
         check(validator, "deleteWorkflow", server.delete("/api/v2/workflows/oa-new"));
+        check(validator, "listWorkflowVersions", server.get("/api/v2/workflows/oa-new/versions"));
+        check(validator, "listWorkflowVersions", server.get("/api/v2/workflows/nope/versions"));
+        check(validator, "getWorkflow", server.get("/api/v2/workflows/oa-new?version=1"));
+        check(validator, "getWorkflow", server.get("/api/v2/workflows/oa-new?version=9"));
+        check(validator, "getWorkflow", server.get("/api/v2/workflows/oa-new?version=x"));
         check(validator, "health", server.get("/healthz"));
         check(validator, "readiness", server.get("/readyz"));
     }
