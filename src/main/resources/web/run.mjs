@@ -9,6 +9,7 @@ import { isGraph, byLevel, needsText, reusedText } from './graph.mjs';
 import { ApprovalBanner } from './approvals.mjs';
 import { RetryControl, lineage, runLink } from './retry.mjs';
 import { triggerParts } from './trigger.mjs';
+import { lineDiff, definitionLines } from './diff.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -39,6 +40,10 @@ export async function showRun(main, runId, hooks, navigate) {
       if (again) lineageSlot.replaceChildren(...[lineage(again)].filter(Boolean));
     },
   });
+  // What changed in the workflow since the version this run ran, filled in once read.
+  const changesSlot = el('div', { class: 'version-changes-slot' });
+  versionChanges(run.workflowId, detail.workflowVersion).then((node) => changesSlot.replaceChildren(...[node].filter(Boolean)))
+    .catch(() => {});
   const retriedFrom = detail.retryOf ? `run ${detail.retryOf.runId.slice(0, 8)}` : 'the run this one retries';
   const header = el('section', { class: 'run-header', 'aria-label': 'Run' },
     el('div', { class: 'run-title' }, title, statusSlot, conn),
@@ -47,8 +52,10 @@ export async function showRun(main, runId, hooks, navigate) {
       el('div', {}, el('dt', { text: 'Duration' }), durationSlot),
       el('div', {}, el('dt', { text: 'Trigger' }), el('dd', { class: 'run-trigger', 'data-trigger': detail.trigger?.type },
         triggerParts(detail.trigger, { run: runLink }))),
+      el('div', {}, el('dt', { text: 'Workflow version' }), el('dd', { class: 'run-version' }, el('a', {
+        href: `/workflows/${encodeURIComponent(run.workflowId)}?version=${detail.workflowVersion}`, text: `v${detail.workflowVersion}` }))),
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId })))),
-    lineageSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node));
+    lineageSlot, changesSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node));
   // A waiting run asks its reader first: the banner sits right under the header.
   const approvals = new ApprovalBanner(runId);
 
@@ -281,4 +288,23 @@ export async function showRun(main, runId, hooks, navigate) {
     state: () => conn.dataset.state,
   };
   return () => { stream.stop(); clearInterval(ticker); };
+}
+
+const DIFF_CLASS = { ' ': 'diff-same', '-': 'diff-del', '+': 'diff-add' };
+
+/**
+ * A disclosure of the line diff from the version a run ran to the workflow's current one (the
+ * definitions as pretty JSON; text only, via textContent); null when the run ran the current one,
+ * a note when the workflow has since been deleted (its versions stay readable through the link).
+ */
+async function versionChanges(workflowId, version) {
+  const path = `/api/v2/workflows/${encodeURIComponent(workflowId)}`;
+  const current = await api(path).catch((err) => { if (err.status === 404) return null; throw err; });
+  if (current === null) return el('p', { class: 'version-note muted', text: 'This workflow has been deleted since.' });
+  if (current.version === version) return null;
+  const ran = await api(`${path}?version=${version}`);
+  const ops = lineDiff(definitionLines(ran), definitionLines(current));
+  return el('details', { class: 'version-changes' },
+    el('summary', { text: `Changes since v${version} (now v${current.version})` }),
+    el('pre', { class: 'diff' }, ops.map((o) => el('span', { class: `diff-line ${DIFF_CLASS[o.op]}`, text: `${o.op} ${o.text}` }))));
 }

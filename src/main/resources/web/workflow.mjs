@@ -1,10 +1,19 @@
-// One workflow: its definition, and an Execute form built from its `inputs`.
+// One workflow: its definition, and an Execute form built from its `inputs`; with ?version=N, a
+// kept version (a deleted workflow's too), read only; and the list of its versions.
 import { api } from './api.mjs';
 import { el, dateTime } from './format.mjs';
 import { isGraph, byLevel, needsText } from './graph.mjs';
 
 export async function showWorkflow(main, id, navigate) {
-  const wf = await api(`/api/v2/workflows/${encodeURIComponent(id)}`);
+  const path = `/api/v2/workflows/${encodeURIComponent(id)}`;
+  const asked = new URLSearchParams(location.search).get('version');
+  const [wf, current, versions] = await Promise.all([
+    api(asked === null ? path : `${path}?version=${encodeURIComponent(asked)}`),
+    asked === null ? null : api(path).catch((err) => { if (err.status === 404) return null; throw err; }),
+    api(`${path}/versions`).then((body) => body.versions, () => []),
+  ]);
+  // Only the current version runs: an older one, or a deleted workflow's, is shown without the form.
+  const old = asked !== null && current?.version !== wf.version;
   const inputs = Object.entries(wf.inputs || {});
   const errors = el('div', { class: 'form-errors', role: 'alert' });
   const fields = inputs.map(([name, spec]) => field(name, spec));
@@ -19,9 +28,13 @@ export async function showWorkflow(main, id, navigate) {
     el('h1', {}, wf.name || wf.id, el('span', { class: 'muted', text: ` ${wf.id} · v${wf.version}` })),
     // replaceChildren, unlike el, would show a null as the text "null".
     wf.description ? el('p', { text: wf.description }) : '',
+    old ? el('p', { class: 'version-note' }, `This is version ${wf.version}, kept for the runs that used it; `,
+      current ? el('a', { href: `/workflows/${encodeURIComponent(wf.id)}`, text: `the current one is v${current.version}` })
+        : 'the workflow has been deleted since', '.') : '',
     el('p', {}, el('a', { href: `/?workflowId=${encodeURIComponent(wf.id)}`, text: 'Runs of this workflow' })),
-    form,
+    old ? '' : form,
     wf.triggers?.length ? triggersPanel(wf.triggers) : '',
+    versions.length > 1 ? versionsPanel(wf, versions) : '',
     el('section', { class: 'panel', 'aria-labelledby': 'def-h' }, el('h2', { id: 'def-h', text: 'Steps' }),
       isGraph(wf.steps) ? graphSteps(wf) : el('ol', { class: 'def-steps' }, wf.steps.map(defStep)),
       el('details', {}, el('summary', { text: 'Definition (JSON)' }), el('pre', { text: JSON.stringify(wf, null, 2) }))));
@@ -62,6 +75,15 @@ function defStep(s) {
     s.type === 'workflow' && s.workflow
       ? [' → ', el('a', { class: 'sub-workflow', href: `/workflows/${encodeURIComponent(s.workflow)}`, text: s.workflow })] : null,
     needs ? el('span', { class: 'step-needs muted', text: needs }) : null);
+}
+
+/** Every kept version, newest first, each a link to it; the one shown is marked. */
+function versionsPanel(wf, versions) {
+  return el('section', { class: 'panel', 'aria-labelledby': 'ver-h' }, el('h2', { id: 'ver-h', text: 'Versions' }),
+    el('ol', { class: 'def-versions' }, versions.map((v) => el('li', { 'data-version': v.version },
+      v.version === wf.version ? el('strong', { 'aria-current': 'page', text: `v${v.version}` })
+        : el('a', { href: `/workflows/${encodeURIComponent(wf.id)}?version=${v.version}`, text: `v${v.version}` }),
+      el('span', { class: 'muted', text: ` · ${dateTime(v.updatedAt)}` })))));
 }
 
 /** What starts runs besides the form: each schedule with its cron, time zone and next run time. */

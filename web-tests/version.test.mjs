@@ -1,0 +1,89 @@
+// A run's page names the workflow version it ran, linked to that version's page, and, once the
+// workflow has changed, shows a line diff of what changed since (text only: a definition's HTML
+// stays text). The version's page is read only and lists the versions; a deleted workflow's
+// version stays readable for its runs.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+
+const saying = (message) => `
+id: versioned
+steps:
+  - {id: greet, type: log, message: "${message}"}
+  - {id: bye, type: log, message: "bye"}
+`;
+
+let server, browser, page;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+});
+
+async function endedRun(workflowId) {
+  const { runId } = await rest(server.url, `/api/v2/workflows/${workflowId}/execute`, { method: 'POST', body: { inputs: {} } });
+  await waitFor(async () => ['success', 'failed'].includes((await rest(server.url, `/api/v2/workflows/runs/${runId}`)).status),
+    { what: `run ${runId} to end` });
+  return runId;
+}
+
+test('a run of the current version links it and shows no changes', async () => {
+  await rest(server.url, '/api/v2/workflows/versioned', { method: 'PUT', yaml: saying('hello') });
+  const runId = await endedRun('versioned');
+  await page.goto(`${server.url}/runs/${runId}`);
+  const link = page.locator('.run-version a');
+  await link.waitFor();
+  assert.equal(await link.textContent(), 'v1');
+  assert.equal(await link.getAttribute('href'), '/workflows/versioned?version=1');
+  // The changes are read after the header is shown: give them the time to (not) appear.
+  await page.waitForLoadState('networkidle');
+  assert.equal(await page.locator('.version-changes').count(), 0);
+});
+
+test('a run of an older version shows the line diff against the current one, as text', async () => {
+  const runId = (await rest(server.url, '/api/v2/workflows/runs?workflowId=versioned')).runs[0].runId;
+  await rest(server.url, '/api/v2/workflows/versioned', { method: 'PUT', yaml: saying('<b>hi</b> there') });
+  await page.goto(`${server.url}/runs/${runId}`);
+  const changes = page.locator('details.version-changes');
+  await changes.waitFor();
+  assert.equal(await page.locator('.run-version a').textContent(), 'v1');
+  assert.equal(await changes.locator('summary').textContent(), 'Changes since v1 (now v2)');
+  await changes.locator('summary').click();
+  const removed = await changes.locator('.diff-del').allTextContents();
+  const added = await changes.locator('.diff-add').allTextContents();
+  assert.deepEqual(removed.map((l) => l.replace(/^([-+ ]) +/, '$1 ')), ['- "message": "hello"']);
+  assert.deepEqual(added.map((l) => l.replace(/^([-+ ]) +/, '$1 ')), ['+ "message": "<b>hi</b> there"']);
+  assert.equal(await changes.locator('b').count(), 0, 'the definition is shown as text, never as HTML');
+  assert.ok((await changes.locator('.diff-same').allTextContents()).some((l) => l.includes('"message": "bye"')));
+
+  await page.locator('.run-version a').click();
+  await page.waitForURL(`${server.url}/workflows/versioned?version=1`);
+  const note = page.locator('.version-note');
+  await note.waitFor();
+  assert.match(await note.textContent(), /This is version 1, kept for the runs that used it; the current one is v2\./);
+  assert.equal(await page.locator('form#execute').count(), 0, 'an old version is not executed');
+  assert.deepEqual(await page.locator('.def-versions li').evaluateAll((items) => items.map((li) => li.dataset.version)), ['2', '1']);
+  assert.equal(await page.locator('.def-versions [aria-current=page]').textContent(), 'v1');
+});
+
+test('a deleted workflow\'s run still links its version, which stays readable', async () => {
+  const runId = (await rest(server.url, '/api/v2/workflows/runs?workflowId=versioned')).runs[0].runId;
+  await rest(server.url, '/api/v2/workflows/versioned', { method: 'DELETE' });
+  await page.goto(`${server.url}/runs/${runId}`);
+  await page.locator('.version-note').waitFor();
+  assert.equal(await page.locator('.version-note').textContent(), 'This workflow has been deleted since.');
+  await page.locator('.run-version a').click();
+  await page.waitForURL(`${server.url}/workflows/versioned?version=1`);
+  const note = page.locator('.version-note');
+  await note.waitFor();
+  assert.match(await note.textContent(), /the workflow has been deleted since\./);
+  assert.match(await page.locator('[data-step=greet]').textContent(), /greet/);
+});
