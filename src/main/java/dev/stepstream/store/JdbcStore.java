@@ -127,7 +127,7 @@ final class JdbcStore implements Store {
     @Override
     public PutOutcome putWorkflow(WorkflowDraft draft, Instant now) {
         return db.write("put workflow " + draft.id(), connection -> {
-            boolean existed = selectWorkflow(connection, draft.id()).isPresent();
+            boolean existed = workflowExists(connection, draft.id());
             try (PreparedStatement put = connection.prepareStatement(PUT_WORKFLOW)) {
                 put.setString(1, draft.id());
                 put.setString(2, draft.name());
@@ -147,6 +147,15 @@ final class JdbcStore implements Store {
             StoredWorkflow unchanged = selectWorkflow(connection, draft.id()).orElseThrow();
             return new PutOutcome(unchanged, false, false);
         });
+    }
+
+    private static boolean workflowExists(Connection connection, String workflowId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT 1 FROM workflows WHERE id = ?")) {
+            select.setString(1, workflowId);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next();
+            }
+        }
     }
 
     private static void insertVersion(Connection connection, StoredWorkflow stored) throws SQLException {

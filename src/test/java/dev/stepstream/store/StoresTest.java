@@ -124,6 +124,11 @@ class StoresTest {
                         + " VALUES ('" + run[0] + "', 'hello', " + run[1] + ", 'success', CAST('{}' AS BLOB),"
                         + " CAST('{\"v\":" + run[1] + "}' AS BLOB), " + run[2] + ")");
             }
+            // Deleted at version 2 and created again before versions were kept: at version 1 now.
+            statement.execute("INSERT INTO workflows (id, version, updated_at, step_count, definition)"
+                    + " VALUES ('again', 1, 5000, 1, CAST('{\"again\":1}' AS BLOB))");
+            statement.execute("INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at)"
+                    + " VALUES ('e', 'again', 2, 'success', CAST('{}' AS BLOB), CAST('{\"old\":2}' AS BLOB), 4000)");
         }
 
         try (Store store = Stores.sqlite(file)) {
@@ -132,6 +137,11 @@ class StoresTest {
                     new WorkflowVersion(2, java.time.Instant.ofEpochMilli(2000)),
                     new WorkflowVersion(1, java.time.Instant.ofEpochMilli(1000)));
             assertThat(new String(store.findWorkflowVersion("hello", 1).orElseThrow().definition())).isEqualTo("{\"v\":1}");
+            assertThat(store.listWorkflowVersions("again")).extracting(WorkflowVersion::version).containsExactly(2, 1);
+            PutOutcome changed = store.putWorkflow(new WorkflowDraft("again", null, null, 1, "{\"again\":2}".getBytes()),
+                    java.time.Instant.ofEpochMilli(6000));
+            assertThat(changed.workflow().version()).as("past the version the old run used").isEqualTo(3);
+            assertThat(new String(store.findWorkflowVersion("again", 2).orElseThrow().definition())).isEqualTo("{\"old\":2}");
         }
     }
 
