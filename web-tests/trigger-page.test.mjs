@@ -112,8 +112,9 @@ describe('what started a run, in the web page', () => {
     const asked = listing('retry');
     await page.selectOption('#f-trigger', 'retry');
     await asked;
-    await waitFor(async () => (await row(first).count()) === 0, { what: 'the manual run leaves the list' });
-    assert.equal(await row(retry).count(), 1);
+    // The list is emptied and filled again from the listing: wait for both, not the first only.
+    await waitFor(async () => (await row(first).count()) === 0 && (await row(retry).count()) === 1,
+      { what: 'the manual run leaves the list and the retry is in it' });
     assert.equal(new URL(page.url()).searchParams.get('trigger'), 'retry');
 
     const askedAgain = listing('retry');
