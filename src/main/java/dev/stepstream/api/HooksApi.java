@@ -165,7 +165,7 @@ public final class HooksApi implements AutoCloseable {
         UUID runId;
         try {
             ObjectNode inputs = Inputs.bind(entry.workflow().inputs(), given(trigger, delivery));
-            runId = executor.submit(entry.workflow(), entry.stored().version(), inputs, new RunTrigger("webhook", trigger.id(), null));
+            runId = executor.submit(entry.workflow(), entry.stored().version(), inputs, RunTrigger.webhook(trigger.id()));
         } catch (InvalidException e) {
             throw Errors.invalid("invalid_inputs", e); // the inputs, or the concurrency key they make
         }

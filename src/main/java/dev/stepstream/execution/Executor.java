@@ -286,7 +286,7 @@ public final class Executor implements AutoCloseable {
             throw new RetryRefused(RetryRefused.Reason.NOT_VALID, e.getMessage());
         }
         return submit(workflow, run.workflowVersion(), (ObjectNode) run.inputs(), null, new RunRetry(runId, from),
-                new RunTrigger("retry", runId.toString(), null), concurrency);
+                RunTrigger.retry(runId), concurrency);
     }
 
     private UUID submit(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry,
@@ -295,15 +295,21 @@ public final class Executor implements AutoCloseable {
         if (store.countQueued() >= maxQueuedRuns) {
             throw new OverCapacityException(maxQueuedRuns + " runs are queued already; try again later");
         }
-        UUID runId = UUID.randomUUID();
+        NewRun run = newRun(workflow, workflowVersion, inputs, parent, retry, trigger, concurrency);
+        store.createRun(run);
+        listener.queued(run.runId(), workflow.id(), workflowVersion, run.createdAt(), trigger);
+        wake();
+        return run.runId();
+    }
+
+    /** A new run of {@code workflow}, as the store keeps it: the definition and inputs as they are now, its steps pending. */
+    private static NewRun newRun(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry,
+                                 RunTrigger trigger, RunConcurrency concurrency) {
         List<NewRun.StepRef> steps = workflow.steps().stream()
                 .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
-        store.createRun(new NewRun(runId, workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
+        return new NewRun(UUID.randomUUID(), workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
                 Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals(), retry, trigger,
-                concurrency));
-        listener.queued(runId, workflow.id(), workflowVersion, Json.now(), trigger);
-        wake();
-        return runId;
+                concurrency);
     }
 
     /**
@@ -320,17 +326,14 @@ public final class Executor implements AutoCloseable {
      */
     public Optional<UUID> submitScheduled(Workflow workflow, int workflowVersion, TriggerSpec schedule, Instant dueAt) {
         requireOpen();
-        RunTrigger trigger = new RunTrigger("schedule", schedule.id(), dueAt);
+        RunTrigger trigger = RunTrigger.schedule(schedule.id(), dueAt);
         NewRun run = null;
         String refused;
         try {
             RunConcurrency concurrency = concurrency(workflow, schedule.inputs());
             refused = store.countQueued() >= maxQueuedRuns ? maxQueuedRuns + " runs are queued already" : null;
             if (refused == null) {
-                run = new NewRun(UUID.randomUUID(), workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                        Json.bytes(schedule.inputs()), Json.now(), workflow.steps().stream()
-                                .map(step -> new NewRun.StepRef(step.id(), step.name())).toList(),
-                        null, workflow.resumes(), workflow.hasApprovals(), null, trigger, concurrency);
+                run = newRun(workflow, workflowVersion, schedule.inputs(), null, null, trigger, concurrency);
             }
         } catch (InvalidException e) {
             refused = e.getMessage();
@@ -579,7 +582,7 @@ public final class Executor implements AutoCloseable {
                 }
                 try {
                     return new Child(submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1), null,
-                            new RunTrigger("workflow", runId.toString(), null), concurrency(workflow, inputs)), false);
+                            RunTrigger.workflow(runId), concurrency(workflow, inputs)), false);
                 } catch (InvalidException e) {
                     throw new StepFailedException("workflow \"" + workflowId + "\": " + e.getMessage());
                 } catch (OverCapacityException e) {
