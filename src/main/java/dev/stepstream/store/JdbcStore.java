@@ -520,6 +520,103 @@ final class JdbcStore implements Store {
         });
     }
 
+    /** The statuses of a finished run, for SQL: a run is deleted only in one of them. */
+    private static final String FINISHED = java.util.Arrays.stream(RunStatus.values()).filter(RunStatus::isTerminal)
+            .map(status -> "'" + status.wire() + "'").collect(java.util.stream.Collectors.joining(", "));
+
+    /**
+     * The run's row goes only if it has finished, checked by the DELETE itself, so a run cannot
+     * be deleted as it is cancelled, retried or resumed (SQLite: one writer; PostgreSQL: the
+     * row's lock). Its events, which may be millions of rows, are left to {@link #purgeEvents},
+     * in short transactions of their own, recorded in {@code run_purges} meanwhile.
+     */
+    @Override
+    public RunDeletion deleteRun(UUID runId) {
+        String id = runId.toString();
+        return db.write("delete run " + id, connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(
+                    "DELETE FROM runs WHERE run_id = ? AND status IN (" + FINISHED + ")")) {
+                delete.setString(1, id);
+                if (delete.executeUpdate() == 0) {
+                    return notDeleted(connection, id);
+                }
+            }
+            for (String table : List.of("run_steps", "run_variables")) {
+                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table + " WHERE run_id = ?")) {
+                    delete.setString(1, id);
+                    delete.executeUpdate();
+                }
+            }
+            try (PreparedStatement pending = connection.prepareStatement(
+                    "INSERT INTO run_purges (run_id, deleted_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING")) {
+                pending.setString(1, id);
+                pending.setLong(2, Instant.now().toEpochMilli());
+                pending.executeUpdate();
+            }
+            return RunDeletion.DELETED;
+        });
+    }
+
+    private static RunDeletion notDeleted(Connection connection, String id) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT status FROM runs WHERE run_id = ?")) {
+            select.setString(1, id);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? new RunDeletion.NotFinished(RunStatus.fromWire(row.getString(1))) : RunDeletion.NOT_FOUND;
+            }
+        }
+    }
+
+    /** By seq range from the lowest left (the primary key's order): each chunk reads only what it deletes. */
+    @Override
+    public long purgeEvents(UUID runId, int maxRows) {
+        String id = runId.toString();
+        return db.write("purge events of deleted run " + id, connection -> {
+            long lowest;
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT (SELECT MIN(seq) FROM events WHERE run_id = ?) FROM run_purges WHERE run_id = ?")) {
+                select.setString(1, id);
+                select.setString(2, id);
+                try (ResultSet row = select.executeQuery()) {
+                    if (!row.next()) {
+                        return 0L; // not deleted, or purged already
+                    }
+                    lowest = row.getLong(1);
+                    if (row.wasNull()) {
+                        try (PreparedStatement done = connection.prepareStatement("DELETE FROM run_purges WHERE run_id = ?")) {
+                            done.setString(1, id);
+                            done.executeUpdate();
+                        }
+                        return 0L;
+                    }
+                }
+            }
+            try (PreparedStatement delete = connection.prepareStatement(
+                    "DELETE FROM events WHERE run_id = ? AND seq >= ? AND seq < ?")) {
+                delete.setString(1, id);
+                delete.setLong(2, lowest);
+                delete.setLong(3, lowest + maxRows);
+                return (long) delete.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public List<UUID> pendingPurges(int limit) {
+        return db.read("read the deleted runs whose events are left", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT run_id FROM run_purges ORDER BY deleted_at, run_id LIMIT ?")) {
+                select.setInt(1, limit);
+                List<UUID> runs = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        runs.add(UUID.fromString(rows.getString(1)));
+                    }
+                }
+                return runs;
+            }
+        });
+    }
+
     /**
      * A run no node holds and that one may claim to end it: queued, running and handed back to
      * be resumed (its node stopped, or died and its lease lapsed, and its workflow says

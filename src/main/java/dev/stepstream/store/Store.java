@@ -121,6 +121,42 @@ public interface Store extends AutoCloseable {
     /** Runs waiting in status {@code queued}, claimed or not: the cluster's run queue. */
     int countQueued();
 
+    // --- deleting runs (docs/api.md, "Run lifecycle and storage") -------------------------------
+
+    /** Events {@link #purgeEvents(UUID)} removes per transaction: short enough not to hold up the committer. */
+    int PURGE_CHUNK = 5_000;
+
+    /**
+     * Deletes a finished run in one short write transaction: its row, steps, variables and
+     * decisions, and records that its events are to be purged ({@link #pendingPurges}). Its
+     * events stay until {@link #purgeEvents} removes them; from the commit on, the run does not
+     * exist for {@link #findRun}, {@link #findPosition}, {@link #listRuns} and {@link #lastSeqs}.
+     * Nothing of any other run is touched.
+     * @return {@link RunDeletion#DELETED}; {@link RunDeletion#NOT_FOUND}; or
+     *         {@link RunDeletion.NotFinished} with its status while it is queued, running or waiting
+     */
+    RunDeletion deleteRun(UUID runId);
+
+    /**
+     * Removes up to {@code maxRows} of the lowest-numbered events of a run that {@link #deleteRun}
+     * deleted, in one short write transaction; once none is left, forgets the pending purge.
+     * Does nothing for a run that was not deleted.
+     * @return how many events it removed: 0 when none was left (the purge is then over)
+     */
+    long purgeEvents(UUID runId, int maxRows);
+
+    /** Removes every event of a deleted run, {@value #PURGE_CHUNK} per transaction. @return how many */
+    default long purgeEvents(UUID runId) {
+        long total = 0;
+        for (long removed; (removed = purgeEvents(runId, PURGE_CHUNK)) > 0; ) {
+            total += removed;
+        }
+        return total;
+    }
+
+    /** Deleted runs whose events are not all purged yet (a process died meanwhile), oldest deletion first. */
+    List<UUID> pendingPurges(int limit);
+
     // --- nodes, claims and leases (DESIGN.md "Scale") -----------------------------------
 
     /**

@@ -1531,4 +1531,81 @@ abstract class StoreContractTest {
         assertThat(store.lastSeqs(many)).containsOnly(java.util.Map.entry(started, 2L));
         assertThat(store.countQueued()).isEqualTo(1);
     }
+
+    // --- deleting runs -------------------------------------------------------------------
+
+    /** A run of step "a" that set a variable, logged {@code lines} lines and ended {@code success}. */
+    private UUID finishedRun(int lines) {
+        UUID runId = queuedRun("a");
+        Log log = new Log(runId);
+        List<RunEvent> batch = new ArrayList<>(List.of(log.runStart(), log.stepStart("a", 1), log.variable("x", "create", null, "1")));
+        batch.addAll(log.logs("a", lines));
+        batch.add(log.stepComplete("a", "success", 5, 1, null));
+        batch.add(log.runComplete("success", 10, null));
+        Commits.commit(store, batch);
+        return runId;
+    }
+
+    @Test
+    void aDeletedRunIsGoneAtOnceAndItsEventsGoAChunkAtATimeWhileOtherRunsStayWhole() {
+        UUID deleted = finishedRun(20);
+        UUID kept = finishedRun(20);
+        RunDetail keptBefore = run(kept);
+        int events = 3 + 20 + 2;
+
+        assertThat(store.deleteRun(deleted)).isEqualTo(RunDeletion.DELETED);
+
+        assertThat(store.findRun(deleted)).isEmpty();
+        assertThat(store.findPosition(deleted)).isEmpty();
+        assertThat(store.lastSeqs(List.of(deleted, kept))).containsOnlyKeys(kept);
+        assertThat(store.listRuns(new RunQuery(null, null, null, 10, null)).runs()).extracting(RunSummary::runId)
+                .containsExactly(kept);
+        assertThat(store.pendingPurges(10)).containsExactly(deleted);
+        assertThat(store.events(deleted, 0, 100)).as("left to the purge").hasSize(events);
+
+        assertThat(store.purgeEvents(deleted, 10)).isEqualTo(10);
+        assertThat(store.events(deleted, 0, 100)).extracting(RunEvent::seq).first().isEqualTo(11L);
+        assertThat(store.purgeEvents(deleted)).isEqualTo(events - 10);
+        assertThat(store.events(deleted, 0, 100)).isEmpty();
+        assertThat(store.pendingPurges(10)).as("a purge ends once no event is left").isEmpty();
+        assertThat(store.purgeEvents(deleted, 10)).isZero();
+
+        assertThat(run(kept)).usingRecursiveComparison().isEqualTo(keptBefore);
+        assertThat(store.events(kept, 0, 100)).hasSize(events);
+        assertThat(store.deleteRun(deleted)).as("deleted already").isEqualTo(RunDeletion.NOT_FOUND);
+        assertThat(store.deleteRun(UUID.randomUUID())).isEqualTo(RunDeletion.NOT_FOUND);
+    }
+
+    @Test
+    void aRunThatHasNotFinishedIsNotDeletedNorAreItsEventsPurged() {
+        UUID waiting = waitingRun(); // first: it claims the oldest queued run
+        store.decide(waiting, "gate", Json.object().put("approved", true).put("by", "ann"));
+        UUID queued = queuedRun("a");
+        UUID running = queuedRun("a");
+        Log log = new Log(running);
+        Commits.commit(store, List.of(log.runStart(), log.stepStart("a", 1)));
+
+        assertThat(store.deleteRun(queued)).isEqualTo(new RunDeletion.NotFinished(RunStatus.QUEUED));
+        assertThat(store.deleteRun(running)).isEqualTo(new RunDeletion.NotFinished(RunStatus.RUNNING));
+        assertThat(store.deleteRun(waiting)).isEqualTo(new RunDeletion.NotFinished(RunStatus.WAITING));
+
+        assertThat(store.purgeEvents(running, 10)).as("only a deleted run's events are purged").isZero();
+        assertThat(store.events(running, 0, 10)).hasSize(2);
+        assertThat(store.decisions(waiting)).containsOnlyKeys("gate");
+        assertThat(store.lastSeqs(List.of(queued, running, waiting))).containsOnlyKeys(queued, running, waiting);
+        assertThat(store.pendingPurges(10)).isEmpty();
+    }
+
+    @Test
+    void aPurgeThatWasCutOffIsPendingUntilFinishedAfterAReopen() {
+        UUID deleted = finishedRun(30);
+        assertThat(store.deleteRun(deleted)).isEqualTo(RunDeletion.DELETED);
+        store.purgeEvents(deleted, 7); // then the process dies
+
+        reopen();
+
+        assertThat(store.pendingPurges(10)).containsExactly(deleted);
+        assertThat(store.purgeEvents(deleted)).isEqualTo(3 + 30 + 2 - 7);
+        assertThat(store.pendingPurges(10)).isEmpty();
+    }
 }
