@@ -6,13 +6,14 @@ import java.time.Duration;
 
 /**
  * Durations as workflow authors write them: a number and a unit, {@code 250ms}, {@code 2s},
- * {@code 1.5s}, {@code 1m}, {@code 1h}, or several of them from the largest unit down,
- * {@code 1m30s}, {@code 1h5m}. Units are {@code h}, {@code m}, {@code s} and {@code ms}; each
- * may appear once. Fractions are allowed; anything below a nanosecond is dropped.
+ * {@code 1.5s}, {@code 1m}, {@code 1h}, {@code 90d}, or several of them from the largest unit
+ * down, {@code 1m30s}, {@code 1h5m}, {@code 1d12h}. Units are {@code d} (24 hours), {@code h},
+ * {@code m}, {@code s} and {@code ms}; each may appear once. Fractions are allowed; anything
+ * below a nanosecond is dropped.
  */
 public final class Durations {
-    private static final String[] UNITS = {"h", "m", "s", "ms"};
-    private static final long[] UNIT_NANOS = {3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L};
+    private static final String[] UNITS = {"d", "h", "m", "s", "ms"};
+    private static final long[] UNIT_NANOS = {86_400_000_000_000L, 3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L};
 
     private Durations() {}
 
@@ -70,7 +71,7 @@ public final class Durations {
 
     /**
      * Formats a duration the way {@link #parse} reads it, for messages: {@code 250ms},
-     * {@code 1.5s}, {@code 1m30s}, {@code 1h}; zero is {@code 0s}.
+     * {@code 1.5s}, {@code 1m30s}, {@code 1h}, {@code 90d}; zero is {@code 0s}.
      */
     public static String format(Duration duration) {
         if (duration.isNegative()) {
@@ -83,8 +84,11 @@ public final class Durations {
             return decimal(BigDecimal.valueOf(duration.toNanos(), 6)) + "ms";
         }
         StringBuilder text = new StringBuilder();
-        if (duration.toHours() > 0) {
-            text.append(duration.toHours()).append('h');
+        if (duration.toDays() > 0) {
+            text.append(duration.toDays()).append('d');
+        }
+        if (duration.toHoursPart() > 0) {
+            text.append(duration.toHoursPart()).append('h');
         }
         if (duration.toMinutesPart() > 0) {
             text.append(duration.toMinutesPart()).append('m');
@@ -99,9 +103,9 @@ public final class Durations {
 
     private static int unitAt(String s, int pos) {
         if (s.startsWith("ms", pos)) {
-            return 3;
+            return 4;
         }
-        for (int unit = 0; unit < 3; unit++) {
+        for (int unit = 0; unit < 4; unit++) {
             if (s.startsWith(UNITS[unit], pos)) {
                 return unit;
             }

@@ -23,13 +23,16 @@ class DurationsTest {
         "0s, PT0S",
         "0.5ms, PT0.0005S",
         "90m, PT1H30M",
+        "90d, PT2160H",
+        "1d12h, PT36H",
+        "0.5d, PT12H",
     })
     void readsTheUnitsAuthorsWrite(String text, Duration expected) {
         assertThat(Durations.parse(text)).isEqualTo(expected);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "5", "s", "1.s", "-1s", "1 s", "1d", "2sec", "1s1m", "1m1m", "1.5.5s", "ms", "1S",
+    @ValueSource(strings = {"", "5", "s", "1.s", "-1s", "1 s", "1D", "1h1d", "2sec", "1s1m", "1m1m", "1.5.5s", "ms", "1S",
         "99999999999999999999999h", "${inputs.delay}"})
     void refusesAnythingElseWithTheMessageUsersSee(String text) {
         assertThatThrownBy(() -> Durations.parse(text))
@@ -47,6 +50,8 @@ class DurationsTest {
         "PT1H0.5S, 1h0.5s",
         "PT0S, 0s",
         "PT0.0005S, 0.5ms",
+        "PT2160H, 90d",
+        "PT36H, 1d12h",
     })
     void formatsTheWayItParses(Duration duration, String expected) {
         assertThat(Durations.format(duration)).isEqualTo(expected);
