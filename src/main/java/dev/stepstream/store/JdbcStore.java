@@ -8,10 +8,16 @@ import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.RunDetail.StepState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -1192,6 +1198,125 @@ final class JdbcStore implements Store {
                 update.setBytes(1, wrapped);
                 update.setString(2, keyId);
                 return update.executeUpdate();
+            }
+        });
+    }
+
+    // --- retention ---
+
+    private static final String ENDED = "status IN ('success', 'failed', 'cancelled', 'interrupted')";
+
+    @Override
+    public List<UUID> runsEndedBefore(Instant endedBefore, int limit) {
+        return db.read("find the runs that ended before " + endedBefore, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs WHERE finished_at < ? AND "
+                    + ENDED + " ORDER BY finished_at LIMIT ?")) {
+                select.setLong(1, endedBefore.toEpochMilli());
+                select.setInt(2, limit);
+                return runIds(select);
+            }
+        });
+    }
+
+    @Override
+    public List<UUID> runsPastRetention(String workflowId, Instant endedBefore, int keepNewest, int limit) {
+        return db.read("find the runs of workflow " + workflowId + " past its retention", connection -> {
+            List<UUID> found = new ArrayList<>();
+            if (keepNewest > 0) {
+                // Newest first through runs_by_workflow, skipping the runs kept; those that
+                // have not ended count as kept, and are skipped here.
+                try (PreparedStatement select = connection.prepareStatement("SELECT run_id, status FROM runs WHERE workflow_id = ?"
+                        + " ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?")) {
+                    select.setString(1, workflowId);
+                    select.setInt(2, limit);
+                    select.setInt(3, keepNewest);
+                    try (ResultSet rows = select.executeQuery()) {
+                        while (rows.next()) {
+                            if (RunStatus.fromWire(rows.getString(2)).isTerminal()) {
+                                found.add(UUID.fromString(rows.getString(1)));
+                            }
+                        }
+                    }
+                }
+            }
+            if (endedBefore != null && found.size() < limit) {
+                try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs WHERE workflow_id = ?"
+                        + " AND finished_at < ? AND " + ENDED + " ORDER BY finished_at LIMIT ?")) {
+                    select.setString(1, workflowId);
+                    select.setLong(2, endedBefore.toEpochMilli());
+                    select.setInt(3, limit);
+                    for (UUID runId : runIds(select)) {
+                        if (found.size() < limit && !found.contains(runId)) {
+                            found.add(runId);
+                        }
+                    }
+                }
+            }
+            return found;
+        });
+    }
+
+    private static List<UUID> runIds(PreparedStatement select) throws SQLException {
+        List<UUID> ids = new ArrayList<>();
+        try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                ids.add(UUID.fromString(rows.getString(1)));
+            }
+        }
+        return ids;
+    }
+
+    @Override
+    public StoreUsage usage() {
+        return db.read("measure the store's size", connection -> {
+            try (Statement statement = connection.createStatement()) {
+                if (db.dialect() == Dialect.POSTGRESQL) {
+                    long size = single(statement, "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                            + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'");
+                    return new StoreUsage(size, 0);
+                }
+                long pageSize = single(statement, "PRAGMA page_size");
+                long free = single(statement, "PRAGMA freelist_count") * pageSize;
+                String file;
+                try (ResultSet row = statement.executeQuery("SELECT file FROM pragma_database_list WHERE name = 'main'")) {
+                    row.next();
+                    file = row.getString(1);
+                }
+                return new StoreUsage(fileSize(Path.of(file)) + fileSize(Path.of(file + "-wal")), free);
+            }
+        });
+    }
+
+    private static long single(Statement statement, String sql) throws SQLException {
+        try (ResultSet row = statement.executeQuery(sql)) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+
+    private static long fileSize(Path file) {
+        try {
+            return Files.size(file);
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the size of " + file, e);
+        }
+    }
+
+    @Override
+    public long reclaim(int maxPages) {
+        if (db.dialect() != Dialect.SQLITE) {
+            return 0;
+        }
+        return db.write("give free pages of the SQLite file back", connection -> {
+            try (Statement statement = connection.createStatement()) {
+                long before = single(statement, "PRAGMA freelist_count");
+                if (before == 0) {
+                    return 0L;
+                }
+                statement.executeUpdate("PRAGMA incremental_vacuum(" + maxPages + ")");
+                return (before - single(statement, "PRAGMA freelist_count")) * single(statement, "PRAGMA page_size");
             }
         });
     }

@@ -286,6 +286,33 @@ public interface Store extends AutoCloseable {
     /** Replaces a data key's wrapping (the same key, sealed under another master key). */
     void rewrapSecretKey(String keyId, byte[] wrapped);
 
+    // --- retention (docs/operations.md, "Retention") ---
+
+    /**
+     * Up to {@code limit} runs that ended (success, failed, cancelled, interrupted) before
+     * {@code endedBefore}, those that ended first first. Runs that have not ended are never among them.
+     */
+    List<UUID> runsEndedBefore(Instant endedBefore, int limit);
+
+    /**
+     * Up to {@code limit} ended runs of {@code workflowId} past its retention: that ended before
+     * {@code endedBefore} (when not null), or that are not among its {@code keepNewest} newest
+     * runs by creation, those that have not ended included in the count (when above 0).
+     */
+    List<UUID> runsPastRetention(String workflowId, Instant endedBefore, int keepNewest, int limit);
+
+    /** The disk the store takes; a few cheap reads, no scan. */
+    StoreUsage usage();
+
+    /**
+     * SQLite: gives up to {@code maxPages} free pages at the end of the file back to the file
+     * system (an incremental vacuum: one short write), so that the file shrinks once the next
+     * checkpoint has run. PostgreSQL: nothing (autovacuum makes deleted rows' space reusable).
+     *
+     * @return the bytes given back
+     */
+    long reclaim(int maxPages);
+
     /** @throws StoreException when the store does not answer; used by {@code /readyz} */
     void ping();
 

@@ -17,6 +17,8 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.postgresql.Driver;
 import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
@@ -52,6 +54,11 @@ public final class Stores {
      * (within this process, writes queue for the one writer connection instead).
      */
     private static final int SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+    /** {@code PRAGMA auto_vacuum}'s value for INCREMENTAL. */
+    private static final int SQLITE_AUTO_VACUUM_INCREMENTAL = 2;
+
+    private static final Logger log = LoggerFactory.getLogger(Stores.class);
 
     private Stores() {}
 
@@ -94,6 +101,7 @@ public final class Stores {
         String url = "jdbc:sqlite:" + absolute;
         String where = "SQLite database " + absolute;
         SQLiteDataSource readerSource = sqliteDataSource(url, sqliteConfig(SQLiteConfig.TransactionMode.DEFERRED));
+        incrementalVacuum(readerSource, where);
         migrate(Dialect.SQLITE, readerSource, where);
         // One writer connection: writes are serialised by SQLite anyway; queueing for the
         // connection in-process beats polling SQLite's lock. Its transactions begin IMMEDIATE,
@@ -116,6 +124,43 @@ public final class Stores {
         } catch (RuntimeException e) {
             closeAll(opened, e);
             throw e;
+        }
+    }
+
+    /**
+     * Makes the file one whose free pages can be given back while the server runs
+     * ({@code auto_vacuum = INCREMENTAL}, {@link Store#reclaim}): without it, deleting runs
+     * leaves the file as large as it ever was until a full VACUUM, which needs the whole file
+     * to itself. A new file takes the mode before its first table; a file made by an earlier
+     * version is rewritten once with VACUUM (seconds per GB, and room for a copy of the file
+     * meanwhile), said in the log before and after.
+     */
+    private static void incrementalVacuum(DataSource source, String where) {
+        try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
+            if (single(statement, "PRAGMA auto_vacuum") == SQLITE_AUTO_VACUUM_INCREMENTAL) {
+                return;
+            }
+            statement.execute("PRAGMA auto_vacuum = INCREMENTAL");
+            // The mode takes effect with a VACUUM, even in a new file: opening it in WAL mode
+            // has already written its first page. Instant then; a rewrite of an older file.
+            boolean empty = single(statement, "SELECT COUNT(*) FROM sqlite_schema") == 0;
+            long started = System.nanoTime();
+            if (!empty) {
+                log.info("converting the {} to incremental auto-vacuum, once (VACUUM: it takes a while for a large file)", where);
+            }
+            statement.execute("VACUUM");
+            if (!empty) {
+                log.info("converted the {} to incremental auto-vacuum in {} ms", where, (System.nanoTime() - started) / 1_000_000);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("could not set incremental auto-vacuum on the " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long single(Statement statement, String sql) throws SQLException {
+        try (ResultSet row = statement.executeQuery(sql)) {
+            row.next();
+            return row.getLong(1);
         }
     }
 

@@ -145,6 +145,38 @@ class StoresTest {
         }
     }
 
+    @Test
+    void aNewSqliteFileGivesFreePagesBackAndAnOlderOneIsConvertedOnceKeepingItsRuns() throws Exception {
+        Path fresh = dir.resolve("fresh.db");
+        try (Store store = Stores.sqlite(fresh)) {
+            store.ping();
+        }
+        assertThat(autoVacuum("jdbc:sqlite:" + fresh)).as("incremental").isEqualTo(2);
+
+        Path file = dir.resolve("older.db");
+        String url = "jdbc:sqlite:" + file;
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite").target("12").load().migrate();
+        try (Connection connection = DriverManager.getConnection(url); var statement = connection.createStatement()) {
+            statement.execute("INSERT INTO runs (run_id, workflow_id, workflow_version, status, inputs, definition, created_at)"
+                    + " VALUES ('" + java.util.UUID.nameUUIDFromBytes(new byte[] {1}) + "', 'hello', 1, 'success',"
+                    + " CAST('{}' AS BLOB), CAST('{}' AS BLOB), 1000)");
+        }
+        assertThat(autoVacuum(url)).as("as files were made before").isZero();
+
+        try (Store store = Stores.sqlite(file)) {
+            assertThat(store.findRun(java.util.UUID.nameUUIDFromBytes(new byte[] {1}))).isPresent();
+        }
+        assertThat(autoVacuum(url)).isEqualTo(2);
+    }
+
+    private static int autoVacuum(String url) throws Exception {
+        try (Connection connection = DriverManager.getConnection(url);
+             ResultSet result = connection.createStatement().executeQuery("PRAGMA auto_vacuum")) {
+            result.next();
+            return result.getInt(1);
+        }
+    }
+
     private static long migrationCount(String database) throws Exception {
         try (var files = Files.list(Path.of(Stores.class.getResource("/db/migration/" + database).toURI()))) {
             return files.count();
