@@ -15,10 +15,11 @@ import java.util.Optional;
  *                    elsewhere, rebuilt from its log, rather than end {@code interrupted}
  * @param triggers    what starts runs besides a call: schedules and webhooks
  * @param concurrency how many runs of one key run at once, or null for no limit
+ * @param retention   how long and how many of its finished runs are kept, or null for the server's rule
  */
 public record Workflow(String id, String name, String description, Map<String, InputSpec> inputs,
                        List<Step> steps, int maxParallel, boolean resumes, List<TriggerSpec> triggers,
-                       Concurrency concurrency, ObjectNode definition) {
+                       Concurrency concurrency, Retention retention, ObjectNode definition) {
 
     public static final int DEFAULT_MAX_PARALLEL = 16;
     public static final int MAX_PARALLEL = 256;

@@ -3,6 +3,8 @@ package dev.stepstream.workflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
+import dev.stepstream.time.Durations;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +26,8 @@ public final class WorkflowValidator {
     static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     static final String NAME_RULE = "letters, digits and _, not starting with a digit, at most 64";
     private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "maxParallel", "onInterrupt",
-            "triggers", "concurrency", "steps");
+            "triggers", "concurrency", "retention", "steps");
+    private static final List<String> RETENTION_FIELDS = List.of("maxAge", "maxRuns");
     private static final List<String> INPUT_FIELDS = List.of("type", "required", "default");
 
     private final boolean allowScripts;
@@ -71,10 +74,11 @@ public final class WorkflowValidator {
         TriggerValidator triggerValidator = new TriggerValidator(inputs, problems);
         List<TriggerSpec> triggers = triggerValidator.triggers(doc.get("triggers"));
         Concurrency concurrency = triggerValidator.concurrency(doc.get("concurrency"));
+        Retention retention = retention(doc.get("retention"), problems);
         List<Step> steps = new StepValidator(allowScripts, httpTargets, inputs.keySet(), problems).steps(definition.get("steps"));
         problems.throwIfAny();
         return new Workflow(id, name == null ? id : name, description, Collections.unmodifiableMap(inputs),
-                List.copyOf(steps), maxParallel, resumes, List.copyOf(triggers), concurrency, definition);
+                List.copyOf(steps), maxParallel, resumes, List.copyOf(triggers), concurrency, retention, definition);
     }
 
     private static String id(JsonNode given, String expectedId, Problems problems) {
@@ -113,6 +117,51 @@ public final class WorkflowValidator {
             return Workflow.DEFAULT_MAX_PARALLEL;
         }
         return node.intValue();
+    }
+
+    /**
+     * The {@code retention} of a definition stored after validation, or null when it has none
+     * (or, stored under other rules, one that does not read as valid now).
+     */
+    public static Retention retentionOf(JsonNode definition) {
+        Problems problems = new Problems();
+        Retention retention = retention(definition.get("retention"), problems);
+        return problems.isEmpty() ? retention : null;
+    }
+
+    private static Retention retention(JsonNode node, Problems problems) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            problems.add("retention", "expected a mapping like {maxAge: 30d, maxRuns: 200}, got " + Problems.kind(node));
+            return null;
+        }
+        problems.unknownFields(node, "retention", RETENTION_FIELDS);
+        Duration maxAge = null;
+        JsonNode age = node.get("maxAge");
+        if (age != null && !age.isNull()) {
+            try {
+                maxAge = Durations.parse(age.isTextual() ? age.textValue() : null);
+                if (maxAge.isZero()) {
+                    problems.add("retention.maxAge", "expected a duration above zero such as 7d or 12h, got " + Problems.quote(age));
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add("retention.maxAge", "expected a duration such as 7d or 12h, got " + Problems.quote(age));
+            }
+        }
+        int maxRuns = 0;
+        JsonNode runs = node.get("maxRuns");
+        if (runs != null && !runs.isNull()) {
+            if (!runs.canConvertToExactIntegral() || !runs.canConvertToInt()
+                    || runs.intValue() < 1 || runs.intValue() > Retention.MAX_RUNS) {
+                problems.add("retention.maxRuns", "expected a whole number from 1 to " + Retention.MAX_RUNS + ", got "
+                        + Problems.quote(runs));
+            } else {
+                maxRuns = runs.intValue();
+            }
+        }
+        return new Retention(maxAge, maxRuns);
     }
 
     private static boolean resumes(JsonNode node, Problems problems) {

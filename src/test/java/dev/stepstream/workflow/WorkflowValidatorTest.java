@@ -380,6 +380,38 @@ class WorkflowValidatorTest {
                 "concurrency.onLimit: expected queue, skip or cancel-running, got \"wait\"");
     }
 
+    @Test
+    void retentionKeepsRunsByAgeOrCountAndEveryProblemIsNamedByItsPath() throws InvalidException {
+        Workflow both = SCRIPTS_DISABLED.validate(yaml("""
+                id: kept
+                retention: {maxAge: 1d12h, maxRuns: 200}
+                steps: [{id: a, type: log, message: hi}]
+                """), null);
+        assertThat(both.retention()).isEqualTo(new Retention(java.time.Duration.ofHours(36), 200));
+        assertThat(WorkflowValidator.retentionOf(both.definition())).isEqualTo(both.retention());
+        assertThat(SCRIPTS_DISABLED.validate(yaml("id: a\nretention: {maxRuns: 5}\nsteps: [{id: a, type: log, message: hi}]"), null)
+                .retention()).isEqualTo(new Retention(null, 5));
+        assertThat(SCRIPTS_DISABLED.validate(steps("{id: a, type: log, message: hi}"), null).retention()).isNull();
+
+        assertThat(problems(SCRIPTS_DISABLED, yaml("""
+                id: bad
+                retention: {maxAge: 0s, maxRuns: 0, keep: all}
+                steps: [{id: a, type: log, message: hi}]
+                """), null)).containsExactlyInAnyOrder(
+                "retention.maxAge: expected a duration above zero such as 7d or 12h, got \"0s\"",
+                "retention.maxRuns: expected a whole number from 1 to 10000000, got 0",
+                "retention.keep: unknown field");
+        assertThat(problems(SCRIPTS_DISABLED, yaml("""
+                id: bad
+                retention: {maxAge: a week, maxRuns: 2.5}
+                steps: [{id: a, type: log, message: hi}]
+                """), null)).containsExactlyInAnyOrder(
+                "retention.maxAge: expected a duration such as 7d or 12h, got \"a week\"",
+                "retention.maxRuns: expected a whole number from 1 to 10000000, got 2.5");
+        assertThat(problems(SCRIPTS_DISABLED, yaml("id: bad\nretention: 30d\nsteps: [{id: a, type: log, message: hi}]"), null))
+                .containsExactly("retention: expected a mapping like {maxAge: 30d, maxRuns: 200}, got a string");
+    }
+
     private static JsonNode steps(String... steps) {
         return yaml("id: test\nsteps:\n" + String.join("\n", List.of(steps).stream().map(s -> "  - " + s).toList()) + "\n");
     }
