@@ -12,6 +12,7 @@ import dev.stepstream.stream.StreamSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -42,7 +43,7 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
 
     /** Defaults for a test or an embedding: loopback, a free port, everything under {@code dataDir}. */
     public static Config forTests(Path dataDir) {
-        return new Config("127.0.0.1", 0, new StoreSettings(dataDir, null), dataDir.resolve("workflows"), null, true, false,
+        return new Config("127.0.0.1", 0, StoreSettings.embedded(dataDir), dataDir.resolve("workflows"), null, true, false,
                 64, 10_000, StreamSettings.DEFAULTS, List.of(), ClusterSettings.defaults(), SecuritySettings.NONE,
                 LogSettings.DEFAULTS, new SecretsSettings(dataDir.resolve("secrets.key")));
     }
@@ -65,8 +66,13 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
     }
 
     public Config withDb(String jdbcUrl) {
-        return new Config(host, port, new StoreSettings(store.dataDir(), jdbcUrl), workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
+        return new Config(host, port, store.withDb(jdbcUrl), workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns,
                 streams, allowedOrigins, cluster, security, observability, secrets);
+    }
+
+    public Config withRetention(Duration retention) {
+        return new Config(host, port, store.withRetention(retention), workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns,
+                maxQueuedRuns, streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
     public Config withRedis(String url) {

@@ -19,6 +19,7 @@ import dev.stepstream.execution.RunListener;
 import dev.stepstream.execution.Scheduler;
 import dev.stepstream.logging.StepLogEcho;
 import dev.stepstream.metrics.Metrics;
+import dev.stepstream.retention.Sweeper;
 import dev.stepstream.secrets.Vault;
 import dev.stepstream.security.Security;
 import dev.stepstream.settings.ConfigException;
@@ -65,6 +66,7 @@ public final class Server implements AutoCloseable {
     private final EventLog eventLog;
     private final Executor executor;
     private final Scheduler scheduler;
+    private final Sweeper sweeper;
     private final Hub hub;
     private final Broker broker;
     private final StreamRoutes streams;
@@ -78,7 +80,8 @@ public final class Server implements AutoCloseable {
     private final List<HttpServer> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Server(Config config, Store store, EventLog eventLog, Executor executor, Scheduler scheduler, Hub hub, Broker broker,
+    private Server(Config config, Store store, EventLog eventLog, Executor executor, Scheduler scheduler, Sweeper sweeper,
+                   Hub hub, Broker broker,
                    StreamRoutes streams, List<AutoCloseable> apis, Security security, OperationsApi operations, Metrics metrics,
                    Vertx vertx, Router router, List<HttpServer> servers) {
         this.security = security;
@@ -93,6 +96,7 @@ public final class Server implements AutoCloseable {
         this.eventLog = eventLog;
         this.executor = executor;
         this.scheduler = scheduler;
+        this.sweeper = sweeper;
         this.apis = apis;
         this.vertx = vertx;
         this.servers = servers;
@@ -223,7 +227,9 @@ public final class Server implements AutoCloseable {
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
         scheduler.start(); // not before: a node that failed to start must fire nothing
-        return new Server(config, store, eventLog, executor, scheduler, hub, broker, streams,
+        Sweeper sweeper = new Sweeper(store, config.store().retention(), broker, metrics.store(), clock);
+        sweeper.start();
+        return new Server(config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,
                 List.of(api, secretsApi, hooksApi), security, operations, metrics, vertx,
                 router, servers);
     }
@@ -365,6 +371,7 @@ public final class Server implements AutoCloseable {
         }
         log.info("stopping");
         scheduler.close(); // first: a stopping node starts no run
+        sweeper.close();
         hub.closeAll(Duration.ofSeconds(5));
         servers.forEach(server -> await(server.close()));
         executor.close(Duration.ofSeconds(10));

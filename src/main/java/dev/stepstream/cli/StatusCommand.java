@@ -18,10 +18,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code stepstream status}: one screen about a server, from its {@code /readyz} and two scrapes
  * of its {@code /metrics} an interval apart (for the rates): version, uptime, readiness,
- * connections, runs by status, events per second. Exit 0 when it is ready, 1 when it is not,
+ * connections, runs by status, events per second, the store's disk. Exit 0 when it is ready, 1 when it is not,
  * 2 when it cannot be reached.
  */
-@Command(name = "status", description = "Summarise a server: version, uptime, readiness, connections, runs, events/s.",
+@Command(name = "status", description = "Summarise a server: version, uptime, readiness, connections, runs, events/s, disk.",
         mixinStandardHelpOptions = true)
 final class StatusCommand implements Callable<Integer> {
     private static final String[] RUN_STATUSES = {"success", "failed", "cancelled", "interrupted"};
@@ -62,6 +62,7 @@ final class StatusCommand implements Callable<Integer> {
                 Durations.format(pause)));
         row(out, "event log", String.format(Locale.ROOT, "%,d of %,d queued",
                 (long) now.sum("stepstream_eventlog_queue_depth"), (long) now.sum("stepstream_eventlog_queue_capacity")));
+        row(out, "store", store(now));
         out.flush();
         return ready.ok() ? Cli.OK : Cli.FAILED;
     }
@@ -106,6 +107,23 @@ final class StatusCommand implements Callable<Integer> {
         }
         JsonNode message = ready.body().path("error").path("message");
         return message.isMissingNode() ? "not ready (HTTP " + ready.status() + ")" : message.asText();
+    }
+
+    private static String store(MetricsText now) {
+        return String.format(Locale.ROOT, "%s on disk, %s free inside to give back; %,d runs deleted since start (%,d by retention)",
+                bytes(now.sum("stepstream_store_size_bytes")), bytes(now.sum("stepstream_store_reclaimable_bytes")),
+                (long) now.sum("stepstream_runs_deleted_total"), (long) now.sum("stepstream_runs_deleted_total", "reason=retention"));
+    }
+
+    /** A size in the largest binary unit that keeps it at 1 or more: {@code 312.4 MiB}. */
+    static String bytes(double bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        int unit = 0;
+        while (bytes >= 1024 && unit < units.length - 1) {
+            bytes /= 1024;
+            unit++;
+        }
+        return unit == 0 ? String.format(Locale.ROOT, "%.0f B", bytes) : String.format(Locale.ROOT, "%.1f %s", bytes, units[unit]);
     }
 
     private static String uptime(double seconds) {

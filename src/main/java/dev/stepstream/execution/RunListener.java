@@ -25,6 +25,12 @@ public interface RunListener {
     /** A step of a run completed (on the run's thread, as its step_complete is emitted). */
     default void stepCompleted(StepKind type, StepStatus status, long durationMs) {}
 
+    /**
+     * A finished run was deleted (its row is gone from the store): its open streams end, on every
+     * node. Called on the thread that deleted it, after the delete committed.
+     */
+    default void deleted(UUID runId) {}
+
     RunListener NONE = new RunListener() {
         @Override
         public void queued(UUID runId, String workflowId, int workflowVersion, Instant at, RunTrigger trigger) {}
@@ -55,6 +61,11 @@ public interface RunListener {
             @Override
             public void stepCompleted(StepKind type, StepStatus status, long durationMs) {
                 each.forEach(listener -> listener.stepCompleted(type, status, durationMs));
+            }
+
+            @Override
+            public void deleted(UUID runId) {
+                each.forEach(listener -> listener.deleted(runId));
             }
         };
     }

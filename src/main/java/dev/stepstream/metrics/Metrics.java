@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  * One node's meters, in one Prometheus registry, and the parts that record them: the streams
  * ({@link StreamMetrics}), the event log ({@link EventLogMetrics}), runs and steps
  * ({@link RunMetrics}), the broker ({@link BrokerMetrics}), the HTTP requests
- * ({@link HttpMetrics}), webhook deliveries ({@link HookMetrics}), and the JVM and process.
+ * ({@link HttpMetrics}), webhook deliveries ({@link HookMetrics}), the store's disk and
+ * retention ({@link StoreMetrics}), and the JVM and process.
  * docs/operations.md lists every meter.
  *
  * <p>Cardinality stays bounded: no label carries a run id, a workflow id or a client; labels
@@ -41,6 +42,7 @@ public final class Metrics implements AutoCloseable {
     private final BrokerMetrics broker;
     private final HttpMetrics http;
     private final HookMetrics hooks;
+    private final StoreMetrics store;
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final JvmHeapPressureMetrics heapPressure = new JvmHeapPressureMetrics();
     /** Called before each scrape, for figures sampled rather than counted (subscribers per run). */
@@ -60,6 +62,7 @@ public final class Metrics implements AutoCloseable {
         this.broker = new BrokerMetrics(registry);
         this.http = new HttpMetrics(registry);
         this.hooks = new HookMetrics(registry);
+        this.store = new StoreMetrics(registry);
         samplers.add(streams::sample);
     }
 
@@ -85,6 +88,10 @@ public final class Metrics implements AutoCloseable {
 
     public HookMetrics hooks() {
         return hooks;
+    }
+
+    public StoreMetrics store() {
+        return store;
     }
 
     /** The registry, for parts that bind meters of their own (a connection pool, a broker client). */

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The layering of docs/architecture.md, checked on the compiled classes: the engine (events,
- * store, broker, execution, workflow, time, json) knows nothing of Vert.x or Netty, which stay at
+ * store, broker, execution, retention, workflow, time, json) knows nothing of Vert.x or Netty, which stay at
  * the edges (api, stream, security, web, app), and the packages form no cycle.
  */
 class LayeringTest {
@@ -27,7 +27,8 @@ class LayeringTest {
     @Test
     void theEngineImportsNothingOfVertxOrNetty() {
         noClasses().that().resideInAnyPackage("dev.stepstream.events..", "dev.stepstream.store..", "dev.stepstream.broker..",
-                        "dev.stepstream.execution..", "dev.stepstream.workflow..", "dev.stepstream.time..", "dev.stepstream.json..")
+                        "dev.stepstream.execution..", "dev.stepstream.retention..", "dev.stepstream.workflow..", "dev.stepstream.time..",
+                        "dev.stepstream.json..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.vertx..", "io.netty..")
                 .because("the engine runs on plain threads and is tested without a server (DESIGN.md, \"Threads\")")
                 .check(classes);

@@ -175,6 +175,9 @@ class CliTest {
                 "connections  0 open");
         String runs = lines.stream().filter(line -> line.startsWith("runs ")).findFirst().orElseThrow();
         assertThat(runs).matches("runs +\\d+ running, \\d+ queued; ended since start: [1-9][0-9]* success, \\d+ failed, \\d+ cancelled, \\d+ interrupted");
+        String store = lines.stream().filter(line -> line.startsWith("store ")).findFirst().orElseThrow();
+        assertThat(store).as("the SQLite file, measured at the sweeper's first pass")
+                .matches("store +[0-9.]+ (KiB|MiB) on disk, [0-9.]+ (B|KiB|MiB) free inside to give back; \\d+ runs deleted since start \\(\\d+ by retention\\)");
         assertThat(lines).as("one screen").hasSizeLessThan(12);
 
         Result badInterval = cli("status", "--server", server.url(), "--interval", "soon");

@@ -1,0 +1,281 @@
+package dev.stepstream.retention;
+
+import dev.stepstream.execution.RunListener;
+import dev.stepstream.json.Json;
+import dev.stepstream.metrics.StoreMetrics;
+import dev.stepstream.store.RunDeletion;
+import dev.stepstream.store.Store;
+import dev.stepstream.store.StoreUsage;
+import dev.stepstream.store.StoredWorkflow;
+import dev.stepstream.time.Clock;
+import dev.stepstream.workflow.Retention;
+import dev.stepstream.workflow.WorkflowValidator;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes the finished runs past their retention (docs/operations.md, "Retention") and gives
+ * the space back, one virtual thread per node, a pass a minute on the {@link Clock}.
+ *
+ * <p>A pass: finishes the purges a stopped process left half done; deletes, oldest end first,
+ * every ended run older than the server's {@code --retention} (none when it is zero), then, for
+ * each workflow with a {@code retention}, its ended runs older than {@code maxAge} or not
+ * among its {@code maxRuns} newest; gives free pages of the SQLite file back to the file system;
+ * and measures the store's size. Each run goes through {@link Store#deleteRun}, which refuses a
+ * run that has not ended, whatever the query that found it saw; its streams then end on every
+ * node ({@link RunListener#deleted}).
+ *
+ * <p>It never holds the writer long: every write is one short transaction (a run's rows; at most
+ * {@link Store#PURGE_CHUNK} of its events; {@link #RECLAIM_PAGES} pages), so the committer of live
+ * events waits at most one of them; and after each write it rests for {@link #REST_FACTOR} times
+ * as long as the write took, leaving the writer to the committer most of the time however much
+ * there is to delete (docs/BENCHMARKS.md, "Retention", measures both).
+ *
+ * <p>Several nodes sharing a store each run a sweeper: deleting is idempotent, so two that pick
+ * the same run cost a little work twice, nothing more.
+ *
+ * <p>Ownership: {@code retentions} belongs to the sweeper's thread; {@code closed} is guarded
+ * by {@code lock}, whose condition wakes the thread to stop. The lock is never held across I/O.
+ */
+public final class Sweeper implements AutoCloseable {
+    /** Time between two passes. */
+    static final Duration INTERVAL = Duration.ofMinutes(1);
+    /** Runs looked up per query. */
+    static final int BATCH = 100;
+    /**
+     * Pages given back per transaction: 1 MiB at 4 KiB a page, about 15 ms of the writer (an
+     * incremental vacuum moves each page from the end of the file into a free slot).
+     */
+    static final int RECLAIM_PAGES = 256;
+    /** After each write, the sweeper rests this many times as long as the write took. */
+    static final int REST_FACTOR = 1;
+
+    private static final Logger log = LoggerFactory.getLogger(Sweeper.class);
+
+    /** A workflow's retention as of the version read, null when it has none. */
+    private record Cached(int version, Retention retention) {}
+
+    private final Store store;
+    private final Duration retention;
+    private final RunListener listener;
+    private final StoreMetrics metrics;
+    private final Clock clock;
+    private final Map<String, Cached> retentions = new HashMap<>();
+    /** This pass's figures, for its log line. */
+    private long eventsDeleted;
+    private long longestWriteNanos;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition stop = lock.newCondition();
+    private boolean closed; // guarded by lock
+    private Thread thread;
+
+    /**
+     * @param retention how long an ended run is kept; zero keeps runs for ever (unless their
+     *                  workflow says otherwise)
+     * @param listener  told of each run deleted, so that its streams end
+     */
+    public Sweeper(Store store, Duration retention, RunListener listener, StoreMetrics metrics, Clock clock) {
+        this.store = store;
+        this.retention = retention;
+        this.listener = listener;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** Measures the store (so that the first scrape has its size), then starts the passes, the first at once. */
+    public void start() {
+        try {
+            measure();
+        } catch (RuntimeException e) {
+            log.warn("retention: could not measure the store (the first pass tries again): {}", e.getMessage());
+        }
+        thread = Thread.ofVirtual().name("sweeper").start(this::loop);
+    }
+
+    private void loop() {
+        do {
+            try {
+                pass();
+            } catch (RuntimeException e) {
+                log.warn("retention: a pass failed (the next one, in {}, starts over): {}", INTERVAL, e.getMessage());
+            } catch (InterruptedException e) {
+                return;
+            }
+        } while (await(clock.now().plus(INTERVAL)));
+    }
+
+    /** One pass; public to the package for tests that drive it by hand. */
+    void pass() throws InterruptedException {
+        long started = clock.nanoTime();
+        eventsDeleted = 0;
+        longestWriteNanos = 0;
+        long deleted = 0;
+        for (UUID runId : store.pendingPurges(BATCH)) {
+            purge(runId);
+        }
+        Instant now = clock.now();
+        if (!retention.isZero()) {
+            Instant endedBefore = now.minus(retention);
+            deleted += deleteAll(() -> store.runsEndedBefore(endedBefore, BATCH));
+        }
+        refreshRetentions();
+        for (Map.Entry<String, Cached> entry : retentions.entrySet()) {
+            Retention limits = entry.getValue().retention();
+            if (limits != null && limits.limits()) {
+                Instant endedBefore = limits.maxAge() == null ? null : now.minus(limits.maxAge());
+                deleted += deleteAll(() -> store.runsPastRetention(entry.getKey(), endedBefore, limits.maxRuns(), BATCH));
+            }
+        }
+        long reclaimed = 0;
+        for (long bytes; !isClosed() && (bytes = timed(() -> store.reclaim(RECLAIM_PAGES))) > 0; ) {
+            metrics.reclaimed(bytes);
+            reclaimed += bytes;
+        }
+        StoreUsage usage = measure();
+        metrics.passed();
+        if (deleted > 0 || reclaimed > 0) {
+            log.info("retention: deleted {} run(s) and {} events in {} ms (longest write {} ms), gave back {} bytes;"
+                    + " the store takes {} bytes", deleted, eventsDeleted, (clock.nanoTime() - started) / 1_000_000,
+                    longestWriteNanos / 1_000_000, reclaimed, usage.sizeBytes());
+        }
+    }
+
+    private StoreUsage measure() {
+        StoreUsage usage = store.usage();
+        metrics.usage(usage.sizeBytes(), usage.reclaimableBytes());
+        return usage;
+    }
+
+    /** Deletes the runs {@code batch} finds until it finds none; the number deleted. */
+    private long deleteAll(Supplier<List<UUID>> batch) throws InterruptedException {
+        long deleted = 0;
+        while (!isClosed()) {
+            List<UUID> runIds = batch.get();
+            long before = deleted;
+            for (UUID runId : runIds) {
+                if (isClosed()) {
+                    break;
+                }
+                if (timed(() -> store.deleteRun(runId)) == RunDeletion.DELETED) {
+                    listener.deleted(runId);
+                    metrics.deletedByRetention();
+                    purge(runId);
+                    deleted++;
+                }
+            }
+            if (runIds.size() < BATCH || deleted == before) {
+                return deleted; // the last batch, or one whose runs all started again or went meanwhile
+            }
+        }
+        return deleted;
+    }
+
+    private void purge(UUID runId) throws InterruptedException {
+        for (long removed; !isClosed() && (removed = timed(() -> store.purgeEvents(runId, Store.PURGE_CHUNK))) > 0; ) {
+            eventsDeleted += removed;
+        }
+    }
+
+    /** Runs one write, then rests {@link #REST_FACTOR} times as long. */
+    private <T> T timed(Supplier<T> write) throws InterruptedException {
+        long started = clock.nanoTime();
+        T result = write.get();
+        long took = clock.nanoTime() - started;
+        longestWriteNanos = Math.max(longestWriteNanos, took);
+        if (REST_FACTOR > 0 && took > 0) {
+            await(clock.nanoTime() + took * REST_FACTOR);
+        }
+        return result;
+    }
+
+    /** Reads the retention of the workflows that are new or changed since the last pass. */
+    private void refreshRetentions() {
+        Map<String, Integer> versions = store.workflowVersions();
+        retentions.keySet().retainAll(versions.keySet());
+        versions.forEach((id, version) -> {
+            Cached cached = retentions.get(id);
+            if (cached == null || cached.version() != version) {
+                Retention read = store.findWorkflow(id)
+                        .map(StoredWorkflow::definition)
+                        .map(definition -> WorkflowValidator.retentionOf(Json.parseTrusted(definition)))
+                        .orElse(null);
+                retentions.put(id, new Cached(version, read));
+            }
+        });
+    }
+
+    private boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until {@code until} on the clock or until closed; false once closed. */
+    private boolean await(Instant until) {
+        lock.lock();
+        try {
+            while (!closed) {
+                long left = Duration.between(clock.instant(), until).toNanos();
+                if (left <= 0) {
+                    return true;
+                }
+                clock.awaitNanos(stop, left);
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until the clock's monotonic time reaches {@code deadline}; false once closed. */
+    private boolean await(long deadline) throws InterruptedException {
+        lock.lock();
+        try {
+            while (!closed) {
+                long left = deadline - clock.nanoTime();
+                if (left <= 0) {
+                    return true;
+                }
+                clock.awaitNanos(stop, left);
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops after the write under way, if any. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            stop.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (thread != null) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
