@@ -24,6 +24,9 @@ import java.util.Optional;
  *   <li>{@link #queued} reaches the hub of every node; {@link #cancel} reaches the named node's
  *       executor (best effort: the store carries the cancel too); {@link #decided} reaches the
  *       named node's executor, or every node's when none is named (best effort too).</li>
+ *   <li>{@link #deleted} reaches the hub of every node that follows the run: at once through
+ *       the transport, and, should that lose it, when the relay finds the followed run gone
+ *       from the store (within about the poll interval).</li>
  * </ul>
  */
 public interface Broker extends EventLog.Listener, RunListener, Executor.Peers, Interest, AutoCloseable {

@@ -39,6 +39,12 @@ public final class LocalBroker implements Broker {
         runs.recovered(runId, workflowId);
     }
 
+    /** On the thread that deleted the run, which the hub's close of its streams does not block. */
+    @Override
+    public void deleted(UUID runId) {
+        runs.deleted(runId);
+    }
+
     /** One node: the hub already hears every event. */
     @Override
     public void follow(UUID runId) {}

@@ -18,7 +18,8 @@ import java.util.UUID;
  *   <li>{@code Q}: a run was queued: {@code runId workflowId workflowVersion epochMillis triggerType triggerId dueMillis}
  *       ({@code -} for a trigger's null; a node of an earlier version sends the first four only: manual);</li>
  *   <li>{@code C}: cancel this run: {@code runId};</li>
- *   <li>{@code D}: a decision was taken on a step of this run: {@code runId}.</li>
+ *   <li>{@code D}: a decision was taken on a step of this run: {@code runId};</li>
+ *   <li>{@code X}: this finished run was deleted (its streams end): {@code runId}.</li>
  * </ul>
  * Envelopes hold no raw newline (JSON escapes it in strings), so lines split them safely.
  */
@@ -84,6 +85,10 @@ final class Messages {
 
     static byte[] decided(String origin, UUID runId) {
         return text('D', origin, runId.toString());
+    }
+
+    static byte[] deleted(String origin, UUID runId) {
+        return text('X', origin, runId.toString());
     }
 
     /** @throws IllegalArgumentException when the bytes are not a message */

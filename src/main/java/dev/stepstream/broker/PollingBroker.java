@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  * The broker of nodes that share PostgreSQL without Redis: this node's events are delivered at
  * once, and the runs its streams follow are read from the store every poll interval, so a
  * stream of a run executed on another node works, a poll interval behind. Queued runs and
- * cancels reach other nodes through the store too (their claimers poll it).
+ * cancels reach other nodes through the store too (their claimers poll it), and so do deletions:
+ * a followed run gone from the store is a deleted run ({@link Relay}).
  */
 public final class PollingBroker implements Broker {
     private final RunListener runs;
@@ -51,6 +52,12 @@ public final class PollingBroker implements Broker {
     @Override
     public void recovered(UUID runId, String workflowId) {
         runs.recovered(runId, workflowId);
+    }
+
+    /** Here at once, through the relay; other nodes notice when they poll the run. */
+    @Override
+    public void deleted(UUID runId) {
+        relay.deleted(runId);
     }
 
     @Override

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * as the stored envelope bytes, on one channel per run ({@code stepstream:run:<runId>}), and
  * its run-level events also on {@code stepstream:runs}, which every node hears (the all-runs
  * stream); a node subscribes to a run's channel while it has local subscribers for the run.
- * Notices go on {@code stepstream:runs} (a run was queued; a decision on a run no node holds)
+ * Notices go on {@code stepstream:runs} (a run was queued; a decision on a run no node holds; a
+ * run was deleted)
  * and {@code stepstream:node:<id>} (cancel a run you execute; a decision on a run you hold).
  *
  * <p>Redis pub/sub drops messages when a connection breaks or a subscriber falls behind; the
@@ -233,6 +234,7 @@ public final class RedisBroker implements Broker {
                     Thread.ofVirtual().name("cancel-" + runId).start(() -> cancel.accept(runId));
                 }
                 case 'D' -> decided.accept(UUID.fromString(message.fields()[0])); // a signal: it does not block
+                case 'X' -> relay.deleted(UUID.fromString(message.fields()[0]));
                 default -> throw new IllegalArgumentException("unknown kind " + message.kind());
             }
         } catch (RuntimeException e) {
@@ -311,6 +313,19 @@ public final class RedisBroker implements Broker {
     @Override
     public void recovered(UUID runId, String workflowId) {
         runs.recovered(runId, workflowId);
+    }
+
+    /**
+     * Here through the relay, and to every node. A lost message is made up for by the relay's
+     * check of followed runs, which finds the run gone from the store within a poll interval.
+     */
+    @Override
+    public void deleted(UUID runId) {
+        relay.deleted(runId);
+        StatefulRedisConnection<byte[], byte[]> pub = publisher;
+        if (pub != null && pub.isOpen()) {
+            send(pub, RUNS_CHANNEL, Messages.deleted(nodeId, runId));
+        }
     }
 
     @Override

@@ -11,9 +11,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -45,6 +47,10 @@ import org.slf4j.LoggerFactory;
  *       run (its run_start, step_completes and run_complete) and the runs queued are read from
  *       the store every poll interval ({@link Store#activeRuns}), so the all-runs stream still
  *       shows the runs of other nodes, a poll interval late at worst.</li>
+ *   <li>A run deleted ({@link #deleted}, here or on another node) is told to the hub once; a
+ *       followed run that the store no longer has is a deleted run too, found by the same checks
+ *       (all followed runs, finished or not, while polling): so a node that missed the notice
+ *       still ends the run's streams.</li>
  *   <li>What was delivered of a run is remembered for a while ({@code forgetEndedAfterNanos}) after
  *       its {@code run_complete}, whether or not a topic follows it: a copy of an event that
  *       comes late by the other channel (a run's own and the all-runs one carry its run-level
@@ -77,6 +83,8 @@ final class Relay implements AutoCloseable {
 
     private record Queued(UUID runId, Runnable deliver) {}
 
+    private record Deleted(UUID runId) {}
+
     /** What a repair read from the store (seq order, from the run's delivered seq on; may stop short), or null if it failed. */
     private record Repaired(UUID runId, List<RunEvent> events) {}
 
@@ -89,6 +97,7 @@ final class Relay implements AutoCloseable {
         boolean followed;
         boolean complete;      // run_complete delivered
         boolean announced;     // run_queued delivered
+        boolean deleted;       // its deletion was told to the hub
         boolean positioned;    // delivered is where the topic's history ends, even at 0 (taken from the store at follow)
         /** A gap is being read from the store on a virtual thread; events of the run that come meanwhile wait here. */
         List<RunEvent> held;
@@ -189,6 +198,11 @@ final class Relay implements AutoCloseable {
         inbox.add(new Queued(runId, deliver));
     }
 
+    /** A run was deleted (here or on another node): the hub is told, on the relay thread, once. */
+    void deleted(UUID runId) {
+        inbox.add(new Deleted(runId));
+    }
+
     /** Remote messages dropped for want of room, and events read from the store to fill gaps. */
     long dropped() {
         return dropped.get();
@@ -241,6 +255,7 @@ final class Relay implements AutoCloseable {
             case Follow follow -> follow(follow);
             case Task task -> task.task().run();
             case Queued queued -> queued(queued);
+            case Deleted deleted -> tellDeleted(deleted.runId());
             case Repaired repaired -> repaired(repaired);
             default -> throw new IllegalStateException("unknown relay item " + item);
         }
@@ -257,6 +272,15 @@ final class Relay implements AutoCloseable {
         if (run.delivered == 0 && !run.announced) {
             run.announced = true;
             queued.deliver().run();
+        }
+    }
+
+    private void tellDeleted(UUID runId) {
+        RunState run = state(runId);
+        run.heardNanos = clock.nanoTime();
+        if (!run.deleted) {
+            run.deleted = true;
+            announce.deleted(runId);
         }
     }
 
@@ -392,7 +416,8 @@ final class Relay implements AutoCloseable {
     private void check() {
         long now = clock.nanoTime();
         boolean polling = !pushing.getAsBoolean();
-        List<UUID> quiet = new ArrayList<>();
+        Set<UUID> quiet = new HashSet<>();
+        List<UUID> watched = new ArrayList<>(); // quiet, and finished ones too: to see whether they were deleted
         for (Iterator<Map.Entry<UUID, RunState>> it = runs.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<UUID, RunState> entry = it.next();
             RunState run = entry.getValue();
@@ -402,7 +427,11 @@ final class Relay implements AutoCloseable {
                 }
                 continue;
             }
-            if (!run.complete && run.held == null && (polling || now - run.heardNanos >= pollInterval.toNanos())) {
+            if (run.deleted || !(polling || now - run.heardNanos >= pollInterval.toNanos())) {
+                continue;
+            }
+            watched.add(entry.getKey());
+            if (!run.complete && run.held == null) {
                 quiet.add(entry.getKey());
             }
         }
@@ -422,14 +451,21 @@ final class Relay implements AutoCloseable {
                 lastRunPoll = null;
             }
         }
-        if (quiet.isEmpty()) {
+        if (watched.isEmpty()) {
             return;
         }
-        Map<UUID, Long> stored = store.lastSeqs(quiet);
-        for (UUID runId : quiet) {
+        Map<UUID, Long> stored = store.lastSeqs(watched);
+        for (UUID runId : watched) {
             RunState run = runs.get(runId);
             run.heardNanos = now;
-            long last = stored.getOrDefault(runId, 0L);
+            if (!stored.containsKey(runId)) {
+                tellDeleted(runId); // a stream opened only for a run that existed: its row is gone
+                continue;
+            }
+            if (!quiet.contains(runId)) {
+                continue;
+            }
+            long last = stored.get(runId);
             if (last <= run.delivered) {
                 continue;
             }

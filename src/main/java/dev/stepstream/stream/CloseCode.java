@@ -5,7 +5,7 @@ package dev.stepstream.stream;
  * should reconnect with {@code after=<last seq>}.
  */
 public enum CloseCode {
-    /** {@code run_complete} was sent: the run's stream is over. */
+    /** {@code run_complete} was sent, or the run was deleted ({@link #RUN_DELETED}): the run's stream is over. */
     NORMAL(1000, false),
     /** The server is shutting down, or the connection went silent: reconnect with after. */
     GOING_AWAY(1001, true),
@@ -21,6 +21,13 @@ public enum CloseCode {
     INTERNAL(1011, true),
     /** The client fell too far behind or the server is overloaded: reconnect with after, nothing is lost. */
     TRY_AGAIN(1013, true);
+
+    /**
+     * The reason that comes with {@link #NORMAL} when the run was deleted while its stream was
+     * open (its history is gone, so no {@code run_complete} may follow): clients tell the two
+     * ends of a stream apart by it.
+     */
+    public static final String RUN_DELETED = "run deleted";
 
     private final short code;
     private final boolean reconnect;

@@ -102,6 +102,21 @@ public final class Hub implements EventLog.Listener, RunListener {
         workflowOfRun.put(runId, workflowId);
     }
 
+    /**
+     * A finished run was deleted: each of its streams here ends, on its own event loop, with 1000
+     * {@value CloseCode#RUN_DELETED} (an SSE response simply ends), wherever it is in the history.
+     * A stream that opens in the same moment finds the history cut short and ends the same way
+     * ({@link Subscriber}). Any thread; does not block.
+     */
+    @Override
+    public void deleted(UUID runId) {
+        workflowOfRun.remove(runId);
+        Topic topic = topics.get(runId);
+        if (topic != null) {
+            topic.subscribers.forEach(Subscriber::runDeleted);
+        }
+    }
+
     /** Adds a subscriber to its run's topic, creating the topic if the run has none. */
     Subscriber subscribe(UUID runId, java.util.function.Function<Topic, Subscriber> create) {
         Subscriber[] made = new Subscriber[1];

@@ -95,7 +95,7 @@ public final class StreamRoutes implements AutoCloseable {
             StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_WEBSOCKET, ctx, asked.after() > 0);
             WebSocketSink sink = new WebSocketSink(socket, asked.batch(), measured);
             Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
-                    asked.filter(), context, asked.after(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
+                    asked.filter(), context, asked.after(), run.lastSeq(), ended(run, asked.after()), timings.writeTimeout().toMillis()));
             attach(socket, subscriber, pass, measured);
         }, () -> {
             pass.release();
@@ -245,7 +245,7 @@ public final class StreamRoutes implements AutoCloseable {
             StreamMetrics.Connection measured = opened(StreamMetrics.Kind.RUN_SSE, ctx, asked.after() > 0);
             SseSink sink = new SseSink(response, measured);
             Subscriber subscriber = hub.subscribe(asked.runId(), topic -> new Subscriber(hub, topic, history, sink,
-                    asked.filter(), context, asked.after(), false, timings.writeTimeout().toMillis()));
+                    asked.filter(), context, asked.after(), run.lastSeq(), false, timings.writeTimeout().toMillis()));
             long keepAlive = context.owner().setPeriodic(timings.sseKeepAlive().toMillis(), ignored -> {
                 if (!response.ended() && !response.closed() && !response.writeQueueFull()) {
                     sink.keepAlive();

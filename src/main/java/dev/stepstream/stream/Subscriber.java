@@ -6,6 +6,7 @@ import dev.stepstream.json.Json;
 import io.vertx.core.Context;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One connection's view of one run: a cursor over the run's log and a small state machine
@@ -31,6 +32,8 @@ final class Subscriber extends Pump {
     private final History history;
     private final StreamSink sink;
     private final StreamFilter filter;
+    /** The run's last seq when the stream opened: the store holds every event up to it unless the run is deleted. */
+    private final long storedAtOpen;
 
     private long cursor;           // the last seq this connection has passed (sent or filtered out)
     private long lastSent;         // the last seq written, for caught_up
@@ -42,7 +45,7 @@ final class Subscriber extends Pump {
     private int pageIndex;
 
     Subscriber(Hub hub, Topic topic, History history, StreamSink sink, StreamFilter filter, Context context,
-               long after, boolean runAlreadyEnded, long writeTimeoutMs) {
+               long after, long storedAtOpen, boolean runAlreadyEnded, long writeTimeoutMs) {
         super(context, writeTimeoutMs);
         this.hub = hub;
         this.topic = topic;
@@ -50,6 +53,7 @@ final class Subscriber extends Pump {
         this.sink = sink;
         this.filter = filter;
         this.cursor = after;
+        this.storedAtOpen = storedAtOpen;
         this.finished = runAlreadyEnded;
     }
 
@@ -141,22 +145,53 @@ final class Subscriber extends Pump {
             return;
         }
         fetching = true;
-        history.page(topic.runId, cursor).whenComplete((events, failure) -> context.runOnContext(ignored -> {
-            fetching = false;
-            if (isClosed()) {
-                return;
-            }
-            if (failure != null) {
-                close(CloseCode.INTERNAL, "history unavailable; reconnect with after");
-                return;
-            }
-            page = events;
-            pageIndex = 0;
-            if (events.size() < History.PAGE) {
-                historyDone = true;
-            }
-            pump();
-        }));
+        long pageStart = cursor / History.PAGE * History.PAGE;
+        long committed = Math.max(storedAtOpen, topic.lastSeq()); // before the read: the store has these
+        history.page(topic.runId, cursor)
+                .thenCompose(events -> cutShort(events, pageStart, committed)
+                        ? history.position(topic.runId).thenApply(run -> run.isPresent() ? events : null)
+                        : CompletableFuture.completedFuture(events))
+                .whenComplete((events, failure) -> context.runOnContext(ignored -> {
+                    fetching = false;
+                    if (isClosed()) {
+                        return;
+                    }
+                    if (failure != null) {
+                        close(CloseCode.INTERNAL, "history unavailable; reconnect with after");
+                        return;
+                    }
+                    if (events == null) {
+                        close(CloseCode.NORMAL, CloseCode.RUN_DELETED);
+                        return;
+                    }
+                    page = events;
+                    pageIndex = 0;
+                    if (events.size() < History.PAGE) {
+                        historyDone = true;
+                    }
+                    pump();
+                }));
+    }
+
+    /**
+     * Whether a page lacks events the store had before it was read: a hole at its start, or an
+     * end short of {@code committed}. That happens when the run was deleted and its events are
+     * being purged, or when the page was read (for another connection) before the last commits;
+     * the run's row tells which.
+     */
+    private static boolean cutShort(List<RunEvent> events, long pageStart, long committed) {
+        if (!events.isEmpty() && events.getFirst().seq() != pageStart + 1) {
+            return true;
+        }
+        return events.size() < History.PAGE && (events.isEmpty() ? pageStart : events.getLast().seq()) < committed;
+    }
+
+    /**
+     * Any thread: the run was deleted ({@link Hub#deleted}): the stream ends with 1000
+     * {@value CloseCode#RUN_DELETED} on its event loop, wherever it is in the history.
+     */
+    void runDeleted() {
+        context.runOnContext(ignored -> close(CloseCode.NORMAL, CloseCode.RUN_DELETED));
     }
 
     private void caughtUp() {

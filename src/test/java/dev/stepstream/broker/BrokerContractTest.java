@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.RunDeletion;
 import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.testing.Commits;
@@ -132,5 +133,27 @@ abstract class BrokerContractTest {
             // Through the broker's message (a polling node reads the store's row instead, which says manual here).
             assertThat(watcher().hub().trigger(runId)).isEqualTo(trigger);
         }
+    }
+
+    @Test
+    void aDeletedRunIsToldOnceToEveryNodeThatFollowsItAndARunStillQueuedIsNot() {
+        RunLog run = new RunLog(store);
+        RunLog queued = new RunLog(store); // no event yet: it exists all the same
+        watcher().broker().follow(run.runId);
+        watcher().broker().follow(queued.runId);
+        awaitFollowing(watcher(), run.runId);
+        awaitFollowing(watcher(), queued.runId);
+        commit(List.of(run.runStart(), run.stepStart(), run.stepComplete(), run.runComplete()));
+        watcher().hub().awaitSeq(run.runId, 4, WAIT);
+
+        assertThat(store.deleteRun(run.runId)).isEqualTo(RunDeletion.DELETED);
+        publisher().broker().deleted(run.runId);
+
+        dev.stepstream.testing.Await.until("the watcher hears that run " + run.runId + " was deleted", WAIT,
+                () -> watcher().hub().deleted().contains(run.runId) ? true : null);
+        // Deliveries after it (by the relay's next check, where nodes poll) tell it no second time.
+        commit(List.of(queued.runStart()));
+        watcher().hub().awaitSeq(queued.runId, 1, WAIT);
+        assertThat(watcher().hub().deleted()).containsExactly(run.runId);
     }
 }

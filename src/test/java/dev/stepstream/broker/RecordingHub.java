@@ -21,6 +21,7 @@ final class RecordingHub implements EventLog.Listener, RunListener {
     private final Set<Thread> threads = new HashSet<>();       // guarded by this
     private final List<UUID> queued = new ArrayList<>();       // guarded by this
     private final Map<UUID, RunTrigger> triggers = new HashMap<>(); // guarded by this
+    private final List<UUID> deleted = new ArrayList<>();      // guarded by this
     private List<RunEvent> lastBatch;                          // guarded by this
     private final List<String> timeline = new ArrayList<>();   // guarded by this: "run_queued <id>", "<type> <id>"
 
@@ -50,6 +51,16 @@ final class RecordingHub implements EventLog.Listener, RunListener {
 
     @Override
     public void recovered(UUID runId, String workflowId) {}
+
+    @Override
+    public synchronized void deleted(UUID runId) {
+        deleted.add(runId);
+    }
+
+    /** The runs whose deletion was delivered, in order, as often as it was. */
+    synchronized List<UUID> deleted() {
+        return List.copyOf(deleted);
+    }
 
     synchronized List<Long> seqs(UUID runId) {
         return events.stream().filter(e -> e.runId().equals(runId)).map(RunEvent::seq).toList();
