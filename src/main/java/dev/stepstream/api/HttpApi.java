@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.Executor;
+import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.PutOutcome;
+import dev.stepstream.store.RunDeletion;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunPage;
 import dev.stepstream.store.RunQuery;
@@ -28,9 +30,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The REST routes of docs/api.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
 public final class HttpApi implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
     private static final int MAX_EVENTS_PAGE = 10_000;
@@ -43,14 +48,16 @@ public final class HttpApi implements AutoCloseable {
     private final WorkflowCatalog catalog;
     private final Executor executor;
     private final Store store;
+    private final RunDeleter deleter;
     /** For schedules' next due times. */
     private final Clock clock;
     private final Blocking blocking = new Blocking(1024);
 
-    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store, Clock clock) {
+    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store, RunDeleter deleter, Clock clock) {
         this.catalog = catalog;
         this.executor = executor;
         this.store = store;
+        this.deleter = deleter;
         this.clock = clock;
     }
 
@@ -59,6 +66,7 @@ public final class HttpApi implements AutoCloseable {
         router.get("/api/v2/workflows/runs").handler(this::listRuns);
         router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
         router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);
+        router.delete("/api/v2/workflows/runs/:runId").handler(this::deleteRun);
         router.post("/api/v2/workflows/runs/:runId/cancel").handler(this::cancel);
         router.post("/api/v2/workflows/runs/:runId/retry")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(this::retry);
@@ -314,7 +322,9 @@ public final class HttpApi implements AutoCloseable {
         int limit = (int) Params.longParam(ctx, "limit", 1000, 1, MAX_EVENTS_PAGE);
         respond(ctx, () -> {
             List<RunEvent> events = store.events(runId, after, limit + 1);
-            if (events.isEmpty() && store.findRun(runId).isEmpty()) {
+            // Looked up after the read: a run deleted meanwhile is not found, rather than shown in
+            // part (its events go after its row, a chunk at a time).
+            if (store.findPosition(runId).isEmpty()) {
                 throw runNotFound(runId);
             }
             boolean more = events.size() > limit;
@@ -330,6 +340,22 @@ public final class HttpApi implements AutoCloseable {
             String next = more ? Long.toString(page.get(page.size() - 1).seq()) : "null";
             out.writeBytes(("],\"next\":" + next + "}").getBytes(StandardCharsets.UTF_8));
             return Reply.rawJson(200, out.toByteArray());
+        });
+    }
+
+    /** A finished run and all it left: 204; 409 while it is queued, running or waiting. */
+    private void deleteRun(RoutingContext ctx) {
+        UUID runId = Params.runId(ctx);
+        String who = Who.of(ctx);
+        respond(ctx, () -> switch (deleter.delete(runId)) {
+            case RunDeletion.Deleted deleted -> {
+                log.info("run {} deleted by {}", runId, who);
+                yield Reply.noContent();
+            }
+            case RunDeletion.NotFound notFound -> throw runNotFound(runId);
+            case RunDeletion.NotFinished notFinished -> throw new ApiError(409, "run_not_finished", "run " + runId
+                    + " is " + notFinished.status().wire() + "; only a finished run can be deleted (cancel it first)",
+                    Json.object().put("status", notFinished.status().wire()));
         });
     }
 

@@ -15,6 +15,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.execution.Executor;
+import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.execution.Scheduler;
 import dev.stepstream.logging.StepLogEcho;
@@ -192,7 +193,7 @@ public final class Server implements AutoCloseable {
         operations.mount(router);
         StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.streams(), metrics.streams(), clock);
         streams.mount(router);
-        HttpApi api = new HttpApi(catalog, executor, store, clock);
+        HttpApi api = new HttpApi(catalog, executor, store, new RunDeleter(store, broker), clock);
         SecretsApi secretsApi = new SecretsApi(vault);
         secretsApi.mount(router);
         HooksApi hooksApi = new HooksApi(catalog, executor, vault, metrics.hooks());

@@ -52,6 +52,7 @@ final class AccessPolicy {
             new Rule("GET", "/api/v2/workflows/runs/:runId", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/events", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/stream", Access.VIEWER),
+            new Rule("DELETE", "/api/v2/workflows/runs/:runId", Access.ADMIN),
             new Rule("POST", "/api/v2/workflows/runs/:runId/cancel", Access.OPERATOR),
             new Rule("POST", "/api/v2/workflows/runs/:runId/retry", Access.OPERATOR),
             new Rule("POST", "/api/v2/workflows/runs/:runId/steps/:stepId/approve", Access.OPERATOR),
