@@ -12,7 +12,7 @@ import java.util.Set;
  * {@code batch=1}), showing each event once, and returns the exit code: 0 when the run ended
  * {@code success}, 1 when it ended otherwise. Whatever stops it earlier is a {@link Cli.Exit}:
  * exit 1 when the server refused (no such run, no credentials, a close that says not to
- * reconnect), exit 2 when there is no server to talk to, the id is refused as malformed, or
+ * reconnect, a run deleted meanwhile), exit 2 when there is no server to talk to, the id is refused as malformed, or
  * the stream could not be resumed for {@link Backoff#GIVE_UP_AFTER}.
  *
  * <p>Resuming: the follower remembers the seq of the last event it showed. When a connection
@@ -113,6 +113,8 @@ final class RunFollower {
     private Integer exitCode(StreamOutcome outcome, boolean connectedOnce) {
         return switch (outcome) {
             case StreamOutcome.Completed completed -> "success".equals(completed.status()) ? Cli.OK : Cli.FAILED;
+            case StreamOutcome.Closed closed when closed.closeCode().orElse(null) == dev.stepstream.stream.CloseCode.NORMAL
+                    && dev.stepstream.stream.CloseCode.RUN_DELETED.equals(closed.reason()) -> throw runDeleted();
             case StreamOutcome.Closed closed when closed.closeCode().orElse(null) == dev.stepstream.stream.CloseCode.NORMAL ->
                     endedWithoutRunComplete();
             case StreamOutcome.Closed closed when !closed.reconnect() ->
@@ -136,8 +138,16 @@ final class RunFollower {
         if (run.ok() && TERMINAL.contains(status)) {
             return "success".equals(status) ? Cli.OK : Cli.FAILED;
         }
+        if (run.status() == 404) {
+            throw runDeleted();
+        }
         throw new ApiClient.ConnectionException("the server closed the stream of run " + runId
                 + " normally (1000) before its run_complete, while the run is " + (run.ok() ? status : run.errorMessage()));
+    }
+
+    /** The run was deleted while we followed it: its history is gone, and no run_complete will come. */
+    private ApiClient.RefusedException runDeleted() {
+        return new ApiClient.RefusedException("run " + runId + " was deleted (after seq " + cursor() + ")");
     }
 
     private synchronized long cursor() {

@@ -198,7 +198,7 @@ class CliTest {
         String runId = java.util.UUID.randomUUID().toString();
         String nobody = "http://127.0.0.1:1";
         for (List<String> command : List.of(List.of("run", "w"), List.of("run", "w", "--follow"), List.of("follow", runId),
-                List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("retry", runId),
+                List.of("runs"), List.of("status"), List.of("cancel", runId), List.of("delete", runId), List.of("retry", runId),
                 List.of("retry", runId, "--follow"), List.of("approve", runId, "gate"),
                 List.of("reject", runId, "gate", "--comment", "no"), List.of("workflows", "apply", file.toString()),
                 List.of("secrets", "set", "CLI_NOBODY"), List.of("secrets", "list"), List.of("secrets", "delete", "CLI_NOBODY"),
@@ -264,6 +264,79 @@ class CliTest {
         assertThat(cancelled.exitCode()).as(cancelled.err()).isZero();
         assertThat(cancelled.out()).contains(runId);
         assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("cancelled");
+    }
+
+    @Test
+    void deleteRemovesAFinishedRunAndAFollowOfItEndsSayingItWasDeleted() throws Exception {
+        server.apply(dev.stepstream.testing.Yaml.fixture("st-flood.yaml"));
+        String runId = server.execute("st-flood", "{\"lines\": 100000}");
+        server.awaitEnd(runId, Duration.ofSeconds(120));
+        HeldWriter held = new HeldWriter();
+        CompletableFuture<Result> follow = CompletableFuture.supplyAsync(
+                () -> cli(held, "follow", runId, "--json", "--server", server.url()));
+        held.awaitHeld(); // the follower shows nothing more, so it reads nothing more: the server's replay waits
+
+        Result deleted = cli("delete", runId, "--server", server.url());
+        assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).isEqualTo("deleted run " + runId + System.lineSeparator());
+        held.release();
+
+        Result followed = follow.get(60, TimeUnit.SECONDS);
+        assertThat(followed.exitCode()).as(followed.err()).isEqualTo(1);
+        assertThat(followed.err().lines()).singleElement().asString()
+                .isEqualTo("stepstream follow: run " + runId + " was deleted (after seq " + followed.out().lines().count() + ")");
+        assertThat(followed.out()).doesNotContain("run_complete");
+
+        Result again = cli("delete", runId, "--server", server.url());
+        assertThat(again.exitCode()).isEqualTo(1);
+        assertThat(again.err().lines()).singleElement().asString().isEqualTo("stepstream delete: no run " + runId + " exists");
+    }
+
+    @Test
+    void deleteRefusesARunThatHasNotFinishedAndAnIdThatIsNone() {
+        server.apply("id: cli-gated\nsteps:\n  - {id: gate, type: approval, message: \"ok?\"}\n");
+        String waiting = server.execute("cli-gated", null);
+        Await.until("run " + waiting + " waits", Duration.ofSeconds(30),
+                () -> server.run(waiting).path("status").asText().equals("waiting") ? true : null);
+
+        Result refused = cli("delete", waiting, "--server", server.url());
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err().lines()).singleElement().asString().startsWith("stepstream delete: run " + waiting + " is waiting");
+
+        Result malformed = cli("delete", "nope", "--server", server.url());
+        assertThat(malformed.exitCode()).isEqualTo(2);
+        assertThat(malformed.err()).contains("RUN_ID: expected a run id (a UUID)");
+        assertThat(cli("cancel", waiting, "--server", server.url()).exitCode()).isZero();
+    }
+
+    /** Stdout that holds its first write until released: a person who stopped reading a pipe. */
+    private static final class HeldWriter extends StringWriter {
+        private final java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public void write(String text, int offset, int length) {
+            writing.countDown();
+            try {
+                released.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            super.write(text, offset, length);
+        }
+
+        @Override
+        public void write(char[] chars, int offset, int length) {
+            write(new String(chars, offset, length), 0, length);
+        }
+
+        void awaitHeld() throws InterruptedException {
+            assertThat(writing.await(30, TimeUnit.SECONDS)).as("the follower shows its first event").isTrue();
+        }
+
+        void release() {
+            released.countDown();
+        }
     }
 
     private static final String DEPLOY = """
@@ -825,7 +898,7 @@ class CliTest {
         try (HostileServer hostile = new HostileServer()) {
             List<List<String>> commands = List.of(List.of("runs"), List.of("status", "--interval", "10ms"),
                     List.of("workflows", "apply", file.toString(), other.toString()), List.of("secrets", "list"),
-                    List.of("secrets", "rotate-key"), List.of("retry", runId), List.of("cancel", runId),
+                    List.of("secrets", "rotate-key"), List.of("retry", runId), List.of("cancel", runId), List.of("delete", runId),
                     List.of("approve", runId, "gate"), List.of("run", "w"));
             for (List<String> command : commands) {
                 List<String> args = new java.util.ArrayList<>(command);
