@@ -7,6 +7,7 @@ import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.Executor;
 import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.json.Json;
+import dev.stepstream.metrics.StoreMetrics;
 import dev.stepstream.store.PutOutcome;
 import dev.stepstream.store.RunDeletion;
 import dev.stepstream.store.RunDetail;
@@ -49,15 +50,18 @@ public final class HttpApi implements AutoCloseable {
     private final Executor executor;
     private final Store store;
     private final RunDeleter deleter;
+    private final StoreMetrics storeMetrics;
     /** For schedules' next due times. */
     private final Clock clock;
     private final Blocking blocking = new Blocking(1024);
 
-    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store, RunDeleter deleter, Clock clock) {
+    public HttpApi(WorkflowCatalog catalog, Executor executor, Store store, RunDeleter deleter, StoreMetrics storeMetrics,
+                   Clock clock) {
         this.catalog = catalog;
         this.executor = executor;
         this.store = store;
         this.deleter = deleter;
+        this.storeMetrics = storeMetrics;
         this.clock = clock;
     }
 
@@ -349,6 +353,7 @@ public final class HttpApi implements AutoCloseable {
         String who = Who.of(ctx);
         respond(ctx, () -> switch (deleter.delete(runId)) {
             case RunDeletion.Deleted deleted -> {
+                storeMetrics.deletedByRequest();
                 log.info("run {} deleted by {}", runId, who);
                 yield Reply.noContent();
             }

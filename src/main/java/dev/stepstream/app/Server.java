@@ -193,7 +193,8 @@ public final class Server implements AutoCloseable {
         operations.mount(router);
         StreamRoutes streams = new StreamRoutes(hub, store, config.streams(), security.streams(), metrics.streams(), clock);
         streams.mount(router);
-        HttpApi api = new HttpApi(catalog, executor, store, new RunDeleter(store, broker), clock);
+        RunDeleter deleter = new RunDeleter(store, broker);
+        HttpApi api = new HttpApi(catalog, executor, store, deleter, metrics.store(), clock);
         SecretsApi secretsApi = new SecretsApi(vault);
         secretsApi.mount(router);
         HooksApi hooksApi = new HooksApi(catalog, executor, vault, metrics.hooks());
@@ -228,7 +229,7 @@ public final class Server implements AutoCloseable {
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
         scheduler.start(); // not before: a node that failed to start must fire nothing
-        Sweeper sweeper = new Sweeper(store, config.store().retention(), broker, metrics.store(), clock);
+        Sweeper sweeper = new Sweeper(store, config.store().retention(), deleter, metrics.store(), clock);
         sweeper.start();
         return new Server(config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,
                 List.of(api, secretsApi, hooksApi), security, operations, metrics, vertx,

@@ -1,6 +1,6 @@
 package dev.stepstream.retention;
 
-import dev.stepstream.execution.RunListener;
+import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.json.Json;
 import dev.stepstream.metrics.StoreMetrics;
 import dev.stepstream.store.RunDeletion;
@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * every ended run older than the server's {@code --retention} (none when it is zero), then, for
  * each workflow with a {@code retention}, its ended runs older than {@code maxAge} or not
  * among its {@code maxRuns} newest; gives free pages of the SQLite file back to the file system;
- * and measures the store's size. Each run goes through {@link Store#deleteRun}, which refuses a
- * run that has not ended, whatever the query that found it saw; its streams then end on every
- * node ({@link RunListener#deleted}).
+ * and measures the store's size. Each run goes through the {@link RunDeleter}, as a
+ * {@code DELETE} of it would: the store refuses a run that has not ended, whatever the query
+ * that found it saw, and a deleted run's streams end on every node.
  *
  * <p>It never holds the writer long: every write is one short transaction (a run's rows; at most
  * {@link Store#PURGE_CHUNK} of its events; {@link #RECLAIM_PAGES} pages), so the committer of live
@@ -66,7 +66,7 @@ public final class Sweeper implements AutoCloseable {
 
     private final Store store;
     private final Duration retention;
-    private final RunListener listener;
+    private final RunDeleter deleter;
     private final StoreMetrics metrics;
     private final Clock clock;
     private final Map<String, Cached> retentions = new HashMap<>();
@@ -82,12 +82,12 @@ public final class Sweeper implements AutoCloseable {
     /**
      * @param retention how long an ended run is kept; zero keeps runs for ever (unless their
      *                  workflow says otherwise)
-     * @param listener  told of each run deleted, so that its streams end
+     * @param deleter   what deletes each run, and tells every node so that its streams end
      */
-    public Sweeper(Store store, Duration retention, RunListener listener, StoreMetrics metrics, Clock clock) {
+    public Sweeper(Store store, Duration retention, RunDeleter deleter, StoreMetrics metrics, Clock clock) {
         this.store = store;
         this.retention = retention;
-        this.listener = listener;
+        this.deleter = deleter;
         this.metrics = metrics;
         this.clock = clock;
     }
@@ -108,15 +108,13 @@ public final class Sweeper implements AutoCloseable {
                 pass();
             } catch (RuntimeException e) {
                 log.warn("retention: a pass failed (the next one, in {}, starts over): {}", INTERVAL, e.getMessage());
-            } catch (InterruptedException e) {
-                return;
             }
         } while (await(clock.now().plus(INTERVAL)));
     }
 
     /** One pass; public to the package for tests that drive it by hand. */
-    void pass() throws InterruptedException {
-        long started = clock.nanoTime();
+    void pass() {
+        long started = System.nanoTime();
         eventsDeleted = 0;
         longestWriteNanos = 0;
         long deleted = 0;
@@ -145,7 +143,7 @@ public final class Sweeper implements AutoCloseable {
         metrics.passed();
         if (deleted > 0 || reclaimed > 0) {
             log.info("retention: deleted {} run(s) and {} events in {} ms (longest write {} ms), gave back {} bytes;"
-                    + " the store takes {} bytes", deleted, eventsDeleted, (clock.nanoTime() - started) / 1_000_000,
+                    + " the store takes {} bytes", deleted, eventsDeleted, (System.nanoTime() - started) / 1_000_000,
                     longestWriteNanos / 1_000_000, reclaimed, usage.sizeBytes());
         }
     }
@@ -157,7 +155,7 @@ public final class Sweeper implements AutoCloseable {
     }
 
     /** Deletes the runs {@code batch} finds until it finds none; the number deleted. */
-    private long deleteAll(Supplier<List<UUID>> batch) throws InterruptedException {
+    private long deleteAll(Supplier<List<UUID>> batch) {
         long deleted = 0;
         while (!isClosed()) {
             List<UUID> runIds = batch.get();
@@ -166,8 +164,7 @@ public final class Sweeper implements AutoCloseable {
                 if (isClosed()) {
                     break;
                 }
-                if (timed(() -> store.deleteRun(runId)) == RunDeletion.DELETED) {
-                    listener.deleted(runId);
+                if (timed(() -> deleter.deleteRows(runId)) == RunDeletion.DELETED) {
                     metrics.deletedByRetention();
                     purge(runId);
                     deleted++;
@@ -180,22 +177,44 @@ public final class Sweeper implements AutoCloseable {
         return deleted;
     }
 
-    private void purge(UUID runId) throws InterruptedException {
-        for (long removed; !isClosed() && (removed = timed(() -> store.purgeEvents(runId, Store.PURGE_CHUNK))) > 0; ) {
-            eventsDeleted += removed;
+    private void purge(UUID runId) {
+        if (isClosed()) {
+            return;
         }
+        eventsDeleted += deleter.purge(runId, (removed, writeNanos) -> {
+            longestWriteNanos = Math.max(longestWriteNanos, writeNanos);
+            return rest(writeNanos);
+        });
     }
 
-    /** Runs one write, then rests {@link #REST_FACTOR} times as long. */
-    private <T> T timed(Supplier<T> write) throws InterruptedException {
-        long started = clock.nanoTime();
+    /** Runs one write, then rests. */
+    private <T> T timed(Supplier<T> write) {
+        long started = System.nanoTime();
         T result = write.get();
-        long took = clock.nanoTime() - started;
+        long took = System.nanoTime() - started;
         longestWriteNanos = Math.max(longestWriteNanos, took);
-        if (REST_FACTOR > 0 && took > 0) {
-            await(clock.nanoTime() + took * REST_FACTOR);
-        }
+        rest(took);
         return result;
+    }
+
+    /**
+     * Rests {@link #REST_FACTOR} times as long as a write took, in real time (a write's length
+     * is real, whatever the clock); false once closed.
+     */
+    private boolean rest(long writeNanos) {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + writeNanos * REST_FACTOR;
+            for (long left = writeNanos * REST_FACTOR; left > 0 && !closed; left = deadline - System.nanoTime()) {
+                stop.awaitNanos(left);
+            }
+            return !closed;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Reads the retention of the workflows that are new or changed since the last pass. */
@@ -237,23 +256,6 @@ public final class Sweeper implements AutoCloseable {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits until the clock's monotonic time reaches {@code deadline}; false once closed. */
-    private boolean await(long deadline) throws InterruptedException {
-        lock.lock();
-        try {
-            while (!closed) {
-                long left = deadline - clock.nanoTime();
-                if (left <= 0) {
-                    return true;
-                }
-                clock.awaitNanos(stop, left);
-            }
             return false;
         } finally {
             lock.unlock();

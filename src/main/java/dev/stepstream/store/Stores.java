@@ -50,6 +50,14 @@ public final class Stores {
     private static final int SQLITE_WRITER_AUTOCHECKPOINT_PAGES = 10_000;
 
     /**
+     * The size the write-ahead log is cut back to when it starts over after a checkpoint.
+     * SQLite otherwise keeps the file as large as it ever grew: a burst of writes (an ingest
+     * flood while the sweeper deletes: 100 MB measured) would hold that disk for good. Above the
+     * writer's own checkpoint bound, so that a flood does not cut and regrow it each time.
+     */
+    private static final long SQLITE_WAL_SIZE_LIMIT_BYTES = 64L << 20;
+
+    /**
      * How long a SQLite connection waits for a lock held by another process before failing
      * (within this process, writes queue for the one writer connection instead).
      */
@@ -109,6 +117,7 @@ public final class Stores {
         // on a lock upgrade should another process write to the file too.
         SQLiteConfig writerConfig = sqliteConfig(SQLiteConfig.TransactionMode.IMMEDIATE);
         writerConfig.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, String.valueOf(SQLITE_WRITER_AUTOCHECKPOINT_PAGES));
+        writerConfig.setPragma(SQLiteConfig.Pragma.JOURNAL_SIZE_LIMIT, String.valueOf(SQLITE_WAL_SIZE_LIMIT_BYTES));
         SQLiteDataSource writerSource = sqliteDataSource(url, writerConfig);
         List<AutoCloseable> opened = new ArrayList<>();
         try {

@@ -7,6 +7,7 @@ import dev.stepstream.security.Role;
 import dev.stepstream.security.TokenFile;
 import dev.stepstream.stream.StreamSettings;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Scrape;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import dev.stepstream.testing.Yaml;
@@ -70,11 +71,13 @@ class RunDeletionTest {
         server.awaitEnd(runId);
         String kept = server.execute("quick", null);
         server.awaitEnd(kept);
+        double deletedBefore = Scrape.of(server).value("stepstream_runs_deleted_total", "reason=request");
 
         TestServer.Response deleted = server.delete(runPath(runId));
 
         assertThat(deleted.status()).as(deleted.text()).isEqualTo(204);
         assertThat(deleted.text()).isEmpty();
+        assertThat(Scrape.of(server).value("stepstream_runs_deleted_total", "reason=request")).isEqualTo(deletedBefore + 1);
         TestServer.Response run = server.get(runPath(runId));
         assertThat(run.status()).isEqualTo(404);
         assertThat(run.body().path("error").path("code").asText()).isEqualTo("run_not_found");
@@ -152,11 +155,15 @@ class RunDeletionTest {
             InputStream in = socket.getInputStream();
             ByteArrayOutputStream body = new ByteArrayOutputStream();
             byte[] buffer = new byte[64 * 1024];
-            body.write(buffer, 0, in.read(buffer)); // the head and the first events; then it reads no more for a while
+            socket.setSoTimeout(60_000); // each read's deadline: a blocking read, not a guessed pause
+            while (!body.toString(StandardCharsets.UTF_8).contains("event: step_log")) { // the head, then the first events
+                int read = in.read(buffer);
+                assertThat(read).as("the stream ended before its first step_log").isPositive();
+                body.write(buffer, 0, read);
+            } // then it reads no more for a while
 
             assertThat(server.delete(runPath(runId)).status()).isEqualTo(204);
 
-            socket.setSoTimeout(60_000); // each read's deadline: a blocking read, not a guessed pause
             byte[] last = "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             while (!endsWith(body.toByteArray(), last)) {
                 int read = in.read(buffer);
