@@ -1,9 +1,12 @@
 package dev.stepstream.api;
 
+import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.store.RunTrigger;
 import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -12,6 +15,9 @@ public final class Params {
     private static final Pattern UUID_TEXT =
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     static final Pattern WORKFLOW_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Pattern STEP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    /** Entries of a comma-separated parameter ({@code types}, {@code steps}). */
+    private static final int MAX_LIST_ENTRIES = 64;
 
     private Params() {}
 
@@ -76,6 +82,51 @@ public final class Params {
                     + abbreviate(text) + "\"");
         }
         return text;
+    }
+
+    /**
+     * {@code ?minLevel=}, the lowest {@code step_log} level asked for: DEBUG (every level) when
+     * {@code text} is null. The one rule for every route that takes it (the run stream, its SSE
+     * form, the log).
+     */
+    public static LogLevel minLevel(String text) {
+        if (text == null) {
+            return LogLevel.DEBUG;
+        }
+        try {
+            return LogLevel.fromWire(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badParameter("minLevel", e.getMessage());
+        }
+    }
+
+    /** {@code ?steps=}, a comma-separated list of step ids: null (every step) when {@code text} is null. */
+    public static Set<String> steps(String text) {
+        if (text == null) {
+            return null;
+        }
+        Set<String> steps = new LinkedHashSet<>();
+        for (String step : list(text, "steps")) {
+            if (!STEP_ID.matcher(step).matches()) {
+                throw ApiError.badParameter("steps", "\"" + abbreviate(step) + "\" is not a step id");
+            }
+            steps.add(step);
+        }
+        return steps;
+    }
+
+    /** The entries of the comma-separated parameter {@code name}: none empty, at most {@value #MAX_LIST_ENTRIES}. */
+    public static String[] list(String text, String name) {
+        String[] parts = text.split(",", -1);
+        for (String part : parts) {
+            if (part.isBlank()) {
+                throw ApiError.badParameter(name, "expected a comma-separated list without empty entries");
+            }
+        }
+        if (parts.length > MAX_LIST_ENTRIES) {
+            throw ApiError.badParameter(name, "at most " + MAX_LIST_ENTRIES + " entries");
+        }
+        return parts;
     }
 
     public static String abbreviate(String text) {

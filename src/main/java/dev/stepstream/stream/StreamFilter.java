@@ -1,14 +1,13 @@
 package dev.stepstream.stream;
 
 import dev.stepstream.api.ApiError;
+import dev.stepstream.api.Params;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunEvent;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.LinkedHashSet;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -17,15 +16,14 @@ import java.util.stream.Collectors;
  * Immutable.
  */
 record StreamFilter(Set<EventType> types, LogLevel minLevel, Set<String> steps) {
-    private static final Pattern STEP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     static final StreamFilter ALL = new StreamFilter(EnumSet.allOf(EventType.class), LogLevel.DEBUG, null);
 
-    /** @throws ApiError 400 naming the parameter */
+    /** @throws ApiError 400 naming the parameter (the rules of {@code minLevel} and {@code steps} are {@link Params}'s) */
     static StreamFilter parse(String types, String minLevel, String steps) {
         Set<EventType> typeSet = EnumSet.allOf(EventType.class);
         if (types != null) {
             typeSet = EnumSet.noneOf(EventType.class);
-            for (String type : split(types, "types")) {
+            for (String type : Params.list(types, "types")) {
                 try {
                     typeSet.add(EventType.fromWire(type));
                 } catch (IllegalArgumentException e) {
@@ -34,42 +32,7 @@ record StreamFilter(Set<EventType> types, LogLevel minLevel, Set<String> steps) 
                 }
             }
         }
-        LogLevel level = LogLevel.DEBUG;
-        if (minLevel != null) {
-            try {
-                level = LogLevel.fromWire(minLevel);
-            } catch (IllegalArgumentException e) {
-                throw ApiError.badParameter("minLevel", e.getMessage());
-            }
-        }
-        Set<String> stepSet = null;
-        if (steps != null) {
-            stepSet = new LinkedHashSet<>();
-            for (String step : split(steps, "steps")) {
-                if (!STEP_ID.matcher(step).matches()) {
-                    throw ApiError.badParameter("steps", "\"" + abbreviate(step) + "\" is not a step id");
-                }
-                stepSet.add(step);
-            }
-        }
-        return new StreamFilter(typeSet, level, stepSet);
-    }
-
-    private static String[] split(String list, String name) {
-        String[] parts = list.split(",", -1);
-        for (String part : parts) {
-            if (part.isBlank()) {
-                throw ApiError.badParameter(name, "expected a comma-separated list without empty entries");
-            }
-        }
-        if (parts.length > 64) {
-            throw ApiError.badParameter(name, "at most 64 entries");
-        }
-        return parts;
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() <= 64 ? text : text.substring(0, 64) + "…";
+        return new StreamFilter(typeSet, Params.minLevel(minLevel), Params.steps(steps));
     }
 
     boolean accepts(RunEvent event) {
