@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * Runs a request's blocking work (store calls) on a virtual thread and sends the reply back
@@ -38,6 +40,58 @@ final class Blocking implements AutoCloseable {
             }
             Reply done = reply;
             context.runOnContext(ignored -> done.send(ctx));
+        });
+    }
+
+    /**
+     * The first part of a response sent in parts (a log read page by page): as {@link #respond},
+     * 503 past the limit and a failure of {@code work} answered as an error, but a result is
+     * handed to {@code then} on the request's context, which begins the response.
+     */
+    <T> void begin(RoutingContext ctx, Callable<T> work, Consumer<T> then) {
+        if (!inFlight.tryAcquire()) {
+            Reply.error(new ApiError(503, "over_capacity", "too many requests in progress; try again later")).send(ctx);
+            return;
+        }
+        Context context = Vertx.currentContext();
+        workers.execute(() -> {
+            T result;
+            try {
+                result = work.call();
+            } catch (Throwable failure) {
+                Reply error = Reply.error(Errors.toApiError(failure));
+                context.runOnContext(ignored -> error.send(ctx));
+                return;
+            } finally {
+                inFlight.release();
+            }
+            context.runOnContext(ignored -> then.accept(result));
+        });
+    }
+
+    /**
+     * A later part of a response already begun, which can no longer answer 503: past the limit
+     * it waits for its turn, on its virtual thread (which holds no carrier thread meanwhile).
+     * {@code then} gets the result, or the failure (reported as {@link Errors} reports it), on
+     * {@code context}.
+     */
+    <T> void next(Context context, Callable<T> work, BiConsumer<T, ApiError> then) {
+        workers.execute(() -> {
+            T result = null;
+            ApiError error = null;
+            try {
+                inFlight.acquire();
+                try {
+                    result = work.call();
+                } finally {
+                    inFlight.release();
+                }
+            } catch (Throwable failure) {
+                error = Errors.toApiError(failure);
+            }
+            T done = result;
+            ApiError failed = error;
+            context.runOnContext(ignored -> then.accept(done, failed));
         });
     }
 

@@ -54,6 +54,7 @@ public final class HttpApi implements AutoCloseable {
     /** For schedules' next due times. */
     private final Clock clock;
     private final Blocking blocking = new Blocking(1024);
+    private final LogDownload logs;
 
     public HttpApi(WorkflowCatalog catalog, Executor executor, Store store, RunDeleter deleter, StoreMetrics storeMetrics,
                    Clock clock) {
@@ -63,6 +64,7 @@ public final class HttpApi implements AutoCloseable {
         this.deleter = deleter;
         this.storeMetrics = storeMetrics;
         this.clock = clock;
+        this.logs = new LogDownload(store, blocking);
     }
 
     /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
@@ -71,6 +73,7 @@ public final class HttpApi implements AutoCloseable {
         router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
         router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);
         router.delete("/api/v2/workflows/runs/:runId").handler(this::deleteRun);
+        router.get("/api/v2/workflows/runs/:runId/log").handler(logs::handle);
         router.post("/api/v2/workflows/runs/:runId/cancel").handler(this::cancel);
         router.post("/api/v2/workflows/runs/:runId/retry")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(this::retry);

@@ -51,6 +51,7 @@ final class AccessPolicy {
             new Rule("GET", "/api/v2/workflows/runs", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/events", Access.VIEWER),
+            new Rule("GET", "/api/v2/workflows/runs/:runId/log", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/stream", Access.VIEWER),
             new Rule("DELETE", "/api/v2/workflows/runs/:runId", Access.ADMIN),
             new Rule("POST", "/api/v2/workflows/runs/:runId/cancel", Access.OPERATOR),

@@ -104,6 +104,7 @@ class AccessPolicyTest {
                 new Route("GET /api/v2/workflows/runs", "GET", "/api/v2/workflows/runs", null, Map.of(), false, Role.VIEWER),
                 new Route("GET /api/v2/workflows/runs/{runId}", "GET", run, null, Map.of(), false, Role.VIEWER),
                 new Route("GET /api/v2/workflows/runs/{runId}/events", "GET", run + "/events", null, Map.of(), false, Role.VIEWER),
+                new Route("GET /api/v2/workflows/runs/{runId}/log", "GET", run + "/log", null, Map.of(), false, Role.VIEWER),
                 new Route("GET /api/v2/workflows/runs/{runId}/events (SSE)", "GET", run + "/events", null,
                         Map.of("Accept", "text/event-stream"), false, Role.VIEWER),
                 new Route("POST /api/v2/workflows/runs/{runId}/cancel", "POST", run + "/cancel", null, Map.of(), false, Role.OPERATOR),
