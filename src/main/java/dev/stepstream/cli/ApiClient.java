@@ -136,6 +136,39 @@ final class ApiClient {
         return new TextResponse(response.statusCode(), response.body());
     }
 
+    /**
+     * GETs {@code path} and, for a 2xx, hands its body to {@code reader} as it arrives (UTF-8),
+     * and returns null; any other answer is read whole and returned, as {@link #get} reads it.
+     * A failure while reading the body (the server went away, or cut the answer) is a
+     * ConnectionException that says so.
+     */
+    Response getStreamed(String path, String accept, BodyReader reader) {
+        HttpResponse<java.io.InputStream> response = exchange(request(path).setHeader("Accept", accept).GET(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (java.io.InputStream body = response.body()) {
+            if (response.statusCode() < 200 || response.statusCode() >= 300) {
+                byte[] bytes = body.readAllBytes();
+                JsonNode json;
+                try {
+                    json = bytes.length == 0 ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(bytes);
+                } catch (IOException e) {
+                    json = Json.MAPPER.nullNode();
+                }
+                return new Response(response.statusCode(), json);
+            }
+            reader.read(new java.io.InputStreamReader(body, java.nio.charset.StandardCharsets.UTF_8));
+            return null;
+        } catch (IOException e) {
+            throw new ConnectionException("the answer of the server at " + server + " was cut short: " + why(e));
+        }
+    }
+
+    /** Reads a body as it arrives. */
+    @FunctionalInterface
+    interface BodyReader {
+        void read(java.io.Reader body) throws IOException;
+    }
+
     Response put(String path, byte[] body, String contentType) {
         return send(request(path).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
     }

@@ -12,7 +12,7 @@ import picocli.CommandLine;
         description = "A workflow engine whose runs can be watched live, step by step.",
         subcommands = {ServeCommand.class, WorkflowsCommand.class, RunCommand.class, FollowCommand.class, RunsCommand.class,
             CancelCommand.class, DeleteCommand.class, RetryCommand.class, DecisionCommand.Approve.class, DecisionCommand.Reject.class, TokenCommand.class,
-            StatusCommand.class, SecretsCommand.class})
+            StatusCommand.class, SecretsCommand.class, LogsCommand.class})
 public final class Cli implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -37,7 +37,7 @@ public final class Cli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs, cancel, delete, retry, approve, reject, token, status, secrets)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, workflows, run, follow, runs, logs, cancel, delete, retry, approve, reject, token, status, secrets)");
     }
 
     public static int run(String[] args) {

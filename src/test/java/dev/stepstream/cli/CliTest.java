@@ -163,6 +163,80 @@ class CliTest {
         assertThat(badTrigger.err()).contains("trigger");
     }
 
+    /** {@code logs} prints the server's log as it is, and its filters are the server's, and --grep's the CLI's. */
+    @Test
+    void logsPrintsTheRunsLogAndFiltersItsEntries() {
+        server.apply("""
+                id: cli-logs
+                steps:
+                  - {id: a, type: log, message: "Starting"}
+                  - {id: b, type: log, level: warn, message: "two\\nLines here"}
+                  - {id: c, type: log, level: debug, message: "tail\\tend"}
+                """);
+        String runId = server.execute("cli-logs", null);
+        server.awaitEnd(runId);
+        String whole = server.get("/api/v2/workflows/runs/" + runId + "/log").text();
+        String nl = System.lineSeparator();
+
+        Result all = cli("logs", runId, "--server", server.url());
+        assertThat(all.exitCode()).as(all.err()).isZero();
+        assertThat(all.out()).isEqualTo(whole.replace("\n", nl));
+        assertThat(all.out().lines().toList()).hasSize(4);
+        assertThat(all.err()).isEmpty();
+
+        Result warn = cli("logs", runId, "--min-level", "warn", "--server", server.url());
+        assertThat(warn.out().lines().toList()).hasSize(2).first().asString().endsWith(" b WARN two");
+        Result steps = cli("logs", runId, "--steps", "a,c", "--server", server.url());
+        assertThat(steps.out().lines().toList()).hasSize(2).last().asString().endsWith(" c DEBUG tail\tend");
+
+        Result grep = cli("logs", runId, "--grep", "lines HERE", "--server", server.url());
+        assertThat(grep.exitCode()).isZero();
+        assertThat(grep.out().lines().toList()).as("the whole entry: its line and its continuation")
+                .hasSize(2).containsExactly(whole.lines().toList().get(1), "  Lines here");
+        assertThat(cli("logs", runId, "--grep", "starting", "--server", server.url()).out().lines().toList())
+                .singleElement().asString().endsWith(" a INFO Starting");
+        Result none = cli("logs", runId, "--grep", "nowhere", "--server", server.url());
+        assertThat(none.exitCode()).isZero();
+        assertThat(none.out()).isEmpty();
+    }
+
+    @Test
+    void logsOfARunThatIsNoneIsExit1AndABadFlagExit2NamingIt() {
+        String unknown = java.util.UUID.randomUUID().toString();
+        Result missing = cli("logs", unknown, "--server", server.url());
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.err().lines()).singleElement().asString().isEqualTo("stepstream logs: no run " + unknown + " exists");
+        assertThat(missing.out()).isEmpty();
+
+        Result level = cli("logs", unknown, "--min-level", "loud", "--server", server.url());
+        assertThat(level.exitCode()).isEqualTo(2);
+        assertThat(level.err().lines()).singleElement().asString().contains("--min-level", "\"loud\"");
+        Result steps = cli("logs", unknown, "--steps", "a,,b", "--server", server.url());
+        assertThat(steps.exitCode()).isEqualTo(2);
+        assertThat(steps.err().lines()).singleElement().asString().contains("steps: ");
+        Result id = cli("logs", "not-a-run", "--server", server.url());
+        assertThat(id.exitCode()).isEqualTo(2);
+        assertThat(id.err()).contains("RUN_ID");
+    }
+
+    /** A long log is printed whole and in order as it arrives. */
+    @Test
+    void logsOfALongRunPrintsEveryLineInOrder() {
+        server.apply("id: cli-logs-long\nsteps:\n  - {id: print, type: script, run: \"seq 1 20000\"}\n");
+        String runId = server.execute("cli-logs-long", null);
+        assertThat(server.awaitEnd(runId, Duration.ofSeconds(60)).path("status").asText()).isEqualTo("success");
+
+        Result printed = cli("logs", runId, "--server", server.url());
+        assertThat(printed.exitCode()).as(printed.err()).isZero();
+        List<String> lines = printed.out().lines().toList();
+        assertThat(lines).hasSize(20_000);
+        for (int i = 0; i < lines.size(); i++) {
+            if (!lines.get(i).endsWith(" print INFO " + (i + 1))) {
+                throw new AssertionError("line " + (i + 1) + " is " + lines.get(i));
+            }
+        }
+    }
+
     @Test
     void statusSummarisesTheServerOnOneScreen() {
         server.apply("id: cli-status\nsteps:\n  - {id: a, type: log, message: hi}\n");
@@ -202,7 +276,7 @@ class CliTest {
                 List.of("retry", runId, "--follow"), List.of("approve", runId, "gate"),
                 List.of("reject", runId, "gate", "--comment", "no"), List.of("workflows", "apply", file.toString()),
                 List.of("secrets", "set", "CLI_NOBODY"), List.of("secrets", "list"), List.of("secrets", "delete", "CLI_NOBODY"),
-                List.of("secrets", "rotate-key"))) {
+                List.of("secrets", "rotate-key"), List.of("logs", runId))) {
             List<String> args = new java.util.ArrayList<>(command);
             args.addAll(List.of("--server", nobody));
             Result result = cliReading("never-sent-value\n", args.toArray(String[]::new));
@@ -899,7 +973,8 @@ class CliTest {
             List<List<String>> commands = List.of(List.of("runs"), List.of("status", "--interval", "10ms"),
                     List.of("workflows", "apply", file.toString(), other.toString()), List.of("secrets", "list"),
                     List.of("secrets", "rotate-key"), List.of("retry", runId), List.of("cancel", runId), List.of("delete", runId),
-                    List.of("approve", runId, "gate"), List.of("run", "w"));
+                    List.of("approve", runId, "gate"), List.of("run", "w"), List.of("logs", runId),
+                    List.of("logs", runId, "--grep", "pwned"));
             for (List<String> command : commands) {
                 List<String> args = new java.util.ArrayList<>(command);
                 args.addAll(List.of("--server", hostile.url()));
@@ -932,6 +1007,8 @@ class CliTest {
                 .put("runId", HOSTILE).put("workflowId", HOSTILE).put("status", HOSTILE).put("createdAt", HOSTILE).put("duration", 5)));
         static final JsonNode SECRETS = Json.object().set("secrets", Json.MAPPER.createArrayNode()
                 .add(Json.object().put("name", HOSTILE).put("updatedAt", HOSTILE)));
+        /** A log whose every line and continuation is hostile, the second entry holding "pwned" only in its continuation. */
+        static final String LOG = HOSTILE + "\n  " + HOSTILE + "\n2026-01-01T00:00:00.000Z a INFO x\n  pwned " + HOSTILE + "\n";
 
         private final com.sun.net.httpserver.HttpServer http;
 
@@ -946,6 +1023,8 @@ class CliTest {
                 String body;
                 if (request.equals("GET /metrics")) {
                     body = "stepstream_build_info{version=\"" + HOSTILE + "\"} 1\n";
+                } else if (request.startsWith("GET /api/v2/workflows/runs/") && request.endsWith("/log")) {
+                    body = LOG;
                 } else if (request.startsWith("GET /api/v2/workflows/runs")) {
                     body = Json.text(RUNS);
                 } else if (request.equals("GET /readyz")) {
@@ -964,7 +1043,8 @@ class CliTest {
                     body = Json.text(error);
                 }
                 byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().add("Content-Type", request.equals("GET /metrics") ? "text/plain" : "application/json");
+                exchange.getResponseHeaders().add("Content-Type", request.equals("GET /metrics") || body == LOG
+                        ? "text/plain" : "application/json");
                 exchange.sendResponseHeaders(status, bytes.length);
                 exchange.getResponseBody().write(bytes);
                 exchange.close();
