@@ -238,6 +238,66 @@ class CliTest {
     }
 
     @Test
+    void workflowsListGetAndDeleteShowAndRemoveWorkflows(@TempDir Path files) throws Exception {
+        server.apply("""
+                id: cli-shown
+                name: Shown
+                triggers:
+                  - {id: nightly, type: schedule, cron: "0 3 * * *"}
+                steps:
+                  - {id: a, type: log, message: "hello: world"}
+                  - {id: b, type: sleep, duration: 10ms}
+                """);
+        server.apply("id: cli-shown\nname: Shown again\nsteps:\n  - {id: a, type: log, message: hi}\n");
+
+        Result list = cli("workflows", "list", "--server", server.url());
+        assertThat(list.exitCode()).as(list.err()).isZero();
+        assertThat(list.out().lines().findFirst().orElseThrow()).matches("ID +NAME +VERSION +STEPS +UPDATED");
+        assertThat(list.out().lines().filter(line -> line.startsWith("cli-shown ")).findFirst().orElseThrow())
+                .matches("cli-shown +Shown again +2 +1 +\\d{4}-.*Z");
+        Result listJson = cli("workflows", "list", "--json", "--server", server.url());
+        assertThat(Json.MAPPER.readTree(listJson.out())).isEqualTo(server.get("/api/v2/workflows").body());
+
+        Result current = cli("workflows", "get", "cli-shown", "--server", server.url());
+        assertThat(current.exitCode()).as(current.err()).isZero();
+        assertThat(current.out()).startsWith("# workflow cli-shown, version 2, updated ").contains("name: Shown again")
+                .doesNotContain("updatedAt");
+        Result first = cli("workflows", "get", "cli-shown", "--version", "1", "--server", server.url());
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(first.out()).contains("version 1", "name: Shown", "nightly", "hello: world").doesNotContain("nextRunAt");
+        // What get prints, apply takes back: the same definition, a new version.
+        Path file = Files.writeString(files.resolve("cli-shown.yaml"), first.out());
+        Result applied = cli("workflows", "apply", file.toString(), "--server", server.url());
+        assertThat(applied.exitCode()).as(applied.err()).isZero();
+        JsonNode again = server.get("/api/v2/workflows/cli-shown").body();
+        assertThat(again.path("version").asInt()).isEqualTo(3);
+        assertThat(again.path("steps").toString()).isEqualTo(server.get("/api/v2/workflows/cli-shown?version=1").body().path("steps").toString());
+        Result json = cli("workflows", "get", "cli-shown", "--json", "--server", server.url());
+        assertThat(Json.MAPPER.readTree(json.out())).isEqualTo(again);
+
+        Result noVersion = cli("workflows", "get", "cli-shown", "--version", "9", "--server", server.url());
+        assertThat(noVersion.exitCode()).isEqualTo(1);
+        assertThat(noVersion.err().lines()).singleElement().asString().isEqualTo("stepstream workflows get: workflow \"cli-shown\" has no version 9");
+        assertThat(cli("workflows", "get", "cli-shown", "--version", "0", "--server", server.url()).exitCode()).isEqualTo(2);
+
+        Result deleted = cli("workflows", "delete", "cli-shown", "--server", server.url());
+        assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).isEqualTo("workflow cli-shown deleted" + System.lineSeparator());
+        Result gone = cli("workflows", "get", "cli-shown", "--server", server.url());
+        assertThat(gone.exitCode()).isEqualTo(1);
+        assertThat(gone.err().lines()).singleElement().asString().isEqualTo("stepstream workflows get: no workflow \"cli-shown\" exists");
+        assertThat(cli("workflows", "get", "cli-shown", "--version", "1", "--server", server.url()).exitCode())
+                .as("a deleted workflow's versions stay readable").isZero();
+        Result twice = cli("workflows", "delete", "cli-shown", "--server", server.url());
+        assertThat(twice.exitCode()).isEqualTo(1);
+        assertThat(twice.err().lines()).singleElement().asString().isEqualTo("stepstream workflows delete: no workflow \"cli-shown\" exists");
+        assertThat(twice.out()).isEmpty();
+
+        Result help = cli("workflows", "--help");
+        assertThat(help.out()).contains("apply", "list", "get", "delete");
+    }
+
+    @Test
     void statusSummarisesTheServerOnOneScreen() {
         server.apply("id: cli-status\nsteps:\n  - {id: a, type: log, message: hi}\n");
         server.awaitEnd(server.execute("cli-status", null));
@@ -276,7 +336,8 @@ class CliTest {
                 List.of("retry", runId, "--follow"), List.of("approve", runId, "gate"),
                 List.of("reject", runId, "gate", "--comment", "no"), List.of("workflows", "apply", file.toString()),
                 List.of("secrets", "set", "CLI_NOBODY"), List.of("secrets", "list"), List.of("secrets", "delete", "CLI_NOBODY"),
-                List.of("secrets", "rotate-key"), List.of("logs", runId))) {
+                List.of("secrets", "rotate-key"), List.of("logs", runId), List.of("workflows", "list"),
+                List.of("workflows", "get", "w"), List.of("workflows", "delete", "w"))) {
             List<String> args = new java.util.ArrayList<>(command);
             args.addAll(List.of("--server", nobody));
             Result result = cliReading("never-sent-value\n", args.toArray(String[]::new));
@@ -974,7 +1035,8 @@ class CliTest {
                     List.of("workflows", "apply", file.toString(), other.toString()), List.of("secrets", "list"),
                     List.of("secrets", "rotate-key"), List.of("retry", runId), List.of("cancel", runId), List.of("delete", runId),
                     List.of("approve", runId, "gate"), List.of("run", "w"), List.of("logs", runId),
-                    List.of("logs", runId, "--grep", "pwned"));
+                    List.of("logs", runId, "--grep", "pwned"), List.of("workflows", "list"), List.of("workflows", "get", "hostile"),
+                    List.of("workflows", "get", "nope"), List.of("workflows", "delete", "w"));
             for (List<String> command : commands) {
                 List<String> args = new java.util.ArrayList<>(command);
                 args.addAll(List.of("--server", hostile.url()));
@@ -987,7 +1049,8 @@ class CliTest {
             assertThat(followed.exitCode()).as("a run id that is none is followed nowhere").isEqualTo(1);
             assertThat(followed.err()).contains("the server answered no run id");
             for (var json : java.util.Map.of(List.of("runs", "--json"), HostileServer.RUNS,
-                    List.of("secrets", "list", "--json"), HostileServer.SECRETS).entrySet()) {
+                    List.of("secrets", "list", "--json"), HostileServer.SECRETS, List.of("workflows", "list", "--json"), HostileServer.WORKFLOWS,
+                    List.of("workflows", "get", "hostile", "--json"), HostileServer.DEFINITION).entrySet()) {
                 List<String> args = new java.util.ArrayList<>(json.getKey());
                 args.addAll(List.of("--server", hostile.url()));
                 Result result = cliBytes(args.toArray(String[]::new));
@@ -1007,6 +1070,12 @@ class CliTest {
                 .put("runId", HOSTILE).put("workflowId", HOSTILE).put("status", HOSTILE).put("createdAt", HOSTILE).put("duration", 5)));
         static final JsonNode SECRETS = Json.object().set("secrets", Json.MAPPER.createArrayNode()
                 .add(Json.object().put("name", HOSTILE).put("updatedAt", HOSTILE)));
+        static final JsonNode WORKFLOWS = Json.object().set("workflows", Json.MAPPER.createArrayNode()
+                .add(Json.object().put("id", HOSTILE).put("name", HOSTILE).put("version", HOSTILE).put("steps", HOSTILE)
+                        .put("updatedAt", HOSTILE)));
+        static final JsonNode DEFINITION = Json.object().put("id", HOSTILE).put("name", HOSTILE).put("version", 1)
+                .put("updatedAt", HOSTILE).set("steps", Json.MAPPER.createArrayNode().add(Json.object().put("id", "a")
+                        .put("type", "log").put("message", HOSTILE + "\u0085next\u007f")));
         /** A log whose every line and continuation is hostile, the second entry holding "pwned" only in its continuation. */
         static final String LOG = HOSTILE + "\n  " + HOSTILE + "\n2026-01-01T00:00:00.000Z a INFO x\n  pwned " + HOSTILE + "\n";
 
@@ -1025,6 +1094,10 @@ class CliTest {
                     body = "stepstream_build_info{version=\"" + HOSTILE + "\"} 1\n";
                 } else if (request.startsWith("GET /api/v2/workflows/runs/") && request.endsWith("/log")) {
                     body = LOG;
+                } else if (request.equals("GET /api/v2/workflows")) {
+                    body = Json.text(WORKFLOWS);
+                } else if (request.equals("GET /api/v2/workflows/hostile")) {
+                    body = Json.text(DEFINITION);
                 } else if (request.startsWith("GET /api/v2/workflows/runs")) {
                     body = Json.text(RUNS);
                 } else if (request.equals("GET /readyz")) {
