@@ -11,7 +11,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -34,8 +33,15 @@ import java.util.regex.Pattern;
  * the other through {@link Context#runOnContext} or the worker executor (which order the memory).
  */
 final class LogDownload {
-    /** Events read per page: a page of step_logs at their largest (16 KiB each) is 8 MiB. */
-    static final int PAGE_EVENTS = 500;
+    /**
+     * Events read per page: the first page reads the fewest, and each next page as many as
+     * would have made about {@link #TARGET_PAGE_BYTES} of envelopes of the last, within these
+     * bounds. A page of small lines is read in one query; one of messages at their largest
+     * (16 KiB, more once escaped) still holds a few MiB at most, whatever the run's size.
+     */
+    static final int MIN_PAGE_EVENTS = 32;
+    static final int MAX_PAGE_EVENTS = 1000;
+    static final long TARGET_PAGE_BYTES = 256 * 1024;
     private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
 
     private final Store store;
@@ -46,11 +52,11 @@ final class LogDownload {
         this.blocking = blocking;
     }
 
-    /** What was asked for: the run, its filters, and the seq the log ends at. */
+    /** What was asked for: the run and its filters. */
     private record Asked(UUID runId, LogLevel minLevel, Set<String> steps) {}
 
-    /** One page, formatted: its text, the last seq read, and whether the log ends with it. */
-    private record Page(byte[] text, long lastSeq, boolean last) {}
+    /** One page, formatted: its text, the last seq read, whether the log ends with it, and the size of the next. */
+    private record Page(Buffer text, long lastSeq, boolean last, int nextLimit) {}
 
     void handle(RoutingContext ctx) {
         Asked asked = new Asked(Params.runId(ctx), Params.minLevel(Params.single(ctx, "minLevel")),
@@ -60,45 +66,54 @@ final class LogDownload {
             if (end == null) {
                 throw new ApiError(404, "run_not_found", "no run " + asked.runId() + " exists");
             }
-            return new Download(ctx, asked, end, read(asked, 0, end));
+            return new Download(ctx, asked, end, read(asked, 0, end, MIN_PAGE_EVENTS));
         }, Download::start);
     }
 
-    /** The page of events after {@code after}, up to {@code end}, as text. On a virtual thread. */
-    private Page read(Asked asked, long after, long end) {
+    /** The page of at most {@code limit} events after {@code after}, up to {@code end}, as text. On a virtual thread. */
+    private Page read(Asked asked, long after, long end, int limit) {
         if (after >= end) {
-            return new Page(new byte[0], after, true);
+            return new Page(Buffer.buffer(), after, true, limit);
         }
-        List<RunEvent> events = store.events(asked.runId(), after, PAGE_EVENTS);
-        StringBuilder text = new StringBuilder();
+        List<RunEvent> events = store.events(asked.runId(), after, limit);
+        Buffer text = Buffer.buffer();
         long lastSeq = after;
+        long bytes = 0;
         for (RunEvent event : events) {
             if (event.seq() > end) {
                 break;
             }
             lastSeq = event.seq();
+            bytes += event.json().length;
             if (event.type() == EventType.STEP_LOG) {
                 appendLine(text, event, asked);
             }
         }
-        boolean last = events.size() < PAGE_EVENTS || lastSeq >= end;
-        return new Page(text.toString().getBytes(StandardCharsets.UTF_8), lastSeq, last);
+        boolean last = events.size() < limit || lastSeq >= end;
+        return new Page(text, lastSeq, last, nextLimit(limit, bytes));
+    }
+
+    /** As many events as would have made about {@link #TARGET_PAGE_BYTES} of envelopes in the page just read. */
+    static int nextLimit(int limit, long bytes) {
+        long fitting = bytes == 0 ? MAX_PAGE_EVENTS : limit * TARGET_PAGE_BYTES / bytes;
+        return (int) Math.max(MIN_PAGE_EVENTS, Math.min(MAX_PAGE_EVENTS, fitting));
     }
 
     /** {@code <time> <stepId> <LEVEL> <message>}, if the filters let it through; each further line of the message after two spaces. */
-    private static void appendLine(StringBuilder text, RunEvent event, Asked asked) {
-        JsonNode payload = event.payload();
+    private static void appendLine(Buffer text, RunEvent event, Asked asked) {
+        // Parsed here rather than by event.payload(), which would keep the tree in the event
+        // (and so every tree of the page) until the page is done.
+        JsonNode payload = Json.parseTrusted(event.json()).path("payload");
         String stepId = payload.path("stepId").asText();
         String level = payload.path("level").asText();
         if ((asked.steps() != null && !asked.steps().contains(stepId)) || !atLeast(level, asked.minLevel())) {
             return;
         }
-        text.append(Json.time(event.time())).append(' ').append(stepId).append(' ')
-                .append(level.toUpperCase(Locale.ROOT)).append(' ');
         String[] lines = LINE_BREAK.split(payload.path("message").asText(), -1);
-        text.append(lines[0]).append('\n');
+        text.appendString(Json.time(event.time()) + " " + stepId + " " + level.toUpperCase(Locale.ROOT) + " ")
+                .appendString(lines[0]).appendByte((byte) '\n');
         for (int i = 1; i < lines.length; i++) {
-            text.append("  ").append(lines[i]).append('\n');
+            text.appendString("  ").appendString(lines[i]).appendByte((byte) '\n');
         }
     }
 
@@ -151,27 +166,27 @@ final class LogDownload {
             }
             Page written = page;
             if (written.last()) {
-                response.end(Buffer.buffer(written.text()));
+                response.end(written.text());
                 return;
             }
-            if (written.text().length > 0) {
-                response.write(Buffer.buffer(written.text()));
+            if (written.text().length() > 0) {
+                response.write(written.text());
             }
             if (response.writeQueueFull()) {
                 response.drainHandler(ignored -> {
                     response.drainHandler(null);
-                    readNext(written.lastSeq());
+                    readNext(written.lastSeq(), written.nextLimit());
                 });
             } else {
-                readNext(written.lastSeq());
+                readNext(written.lastSeq(), written.nextLimit());
             }
         }
 
-        private void readNext(long after) {
+        private void readNext(long after, int limit) {
             if (ctx.response().closed()) {
                 return;
             }
-            blocking.next(context, () -> read(asked, after, end), (next, failure) -> {
+            blocking.next(context, () -> read(asked, after, end, limit), (next, failure) -> {
                 if (failure != null) {
                     // The status has gone: the only way left to say "not all of it" is to cut
                     // the response (no last chunk), which a client reads as a failed transfer.
