@@ -275,13 +275,16 @@ final class Relay implements AutoCloseable {
         }
     }
 
+    /** Tells the hub once per run the relay knows; a run it does not know gets no state (retention deletes many). */
     private void tellDeleted(UUID runId) {
-        RunState run = state(runId);
-        run.heardNanos = clock.nanoTime();
-        if (!run.deleted) {
+        RunState run = runs.get(runId);
+        if (run != null) {
+            if (run.deleted) {
+                return;
+            }
             run.deleted = true;
-            announce.deleted(runId);
         }
+        announce.deleted(runId);
     }
 
     private void follow(Follow follow) {
