@@ -260,6 +260,7 @@ export async function showRun(main, runId, hooks, navigate) {
     onState(state, reason) {
       conn.dataset.state = state;
       conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', done: '',
+        deleted: 'this run was deleted: what is shown is what was read before',
         unauthorized: 'the token expired or was revoked: set a new one under Token',
         refused: `the server closed the stream: ${reason || 'no reason given'}` }[state];
     },

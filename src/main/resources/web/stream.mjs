@@ -12,7 +12,8 @@ export class RunStream {
    * @param {string} runId
    * @param {{onEvents(events: object[]): void, onState(state: string): void, onCaughtUp?(): void}} sink
    *   onEvents gets each frame's envelopes in seq order, never one twice; onState gets
-   *   'connecting', 'live', 'reconnecting', 'done', 'unauthorized' when the server ended the
+   *   'connecting', 'live', 'reconnecting', 'done', 'deleted' when the run was deleted while
+   *   read (close 1000 "run deleted"), 'unauthorized' when the server ended the
    *   stream because the token expired or was revoked (1008), and 'refused' for another code
    *   after which reconnecting would not help (the server's CloseCode says which).
    */
@@ -54,7 +55,8 @@ export class RunStream {
     this.skipping = false;
     if (socket !== this.socket || this.stopped) return;
     this.socket = null;
-    if (ev.code === 1000) { this.sink.onState('done'); return; }
+    // 1000 with "run deleted" (CloseCode.RUN_DELETED): over too, but the history shown is not whole.
+    if (ev.code === 1000) { this.sink.onState(ev.reason === 'run deleted' ? 'deleted' : 'done'); return; }
     if (ev.code === 1008) { this.sink.onState('unauthorized'); return; }
     if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
     const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
