@@ -60,7 +60,9 @@ final class Views {
 
     static ObjectNode runSummary(RunSummary run) {
         ObjectNode node = Json.object().put("runId", run.runId().toString()).put("workflowId", run.workflowId())
-                .put("workflowVersion", run.workflowVersion()).put("status", run.status().wire());
+                .put("workflowName", run.workflowName()).put("workflowVersion", run.workflowVersion())
+                .put("status", run.status().wire());
+        node.set("inputs", run.inputs());
         putTime(node, "createdAt", run.createdAt());
         putTime(node, "startedAt", run.startedAt());
         putTime(node, "finishedAt", run.finishedAt());
@@ -69,12 +71,11 @@ final class Views {
         return node;
     }
 
-
-
     /** The run's detail; {@code retries}: the runs that retry it, oldest first. */
     static ObjectNode runDetail(RunDetail run, List<UUID> retries) {
         ObjectNode node = Json.object().put("runId", run.runId().toString()).put("workflowId", run.workflowId())
-                .put("workflowVersion", run.workflowVersion()).put("status", run.status().wire());
+                .put("workflowName", run.workflowName()).put("workflowVersion", run.workflowVersion())
+                .put("status", run.status().wire());
         node.set("inputs", run.inputs());
         putTime(node, "createdAt", run.createdAt());
         putTime(node, "startedAt", run.startedAt());

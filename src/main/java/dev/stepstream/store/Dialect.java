@@ -10,7 +10,8 @@ enum Dialect {
      * A deferred transaction in WAL mode reads one snapshot from its first read on, so a
      * read that spans several statements needs nothing more than the transaction.
      */
-    SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true, null, true),
+    SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true, null, true,
+            "COALESCE(json_extract(CAST(definition AS TEXT), '$.name'), workflow_id)"),
 
     /**
      * Read committed, the server's default, takes a new snapshot per statement; a read that
@@ -18,7 +19,8 @@ enum Dialect {
      */
     POSTGRESQL("PostgreSQL", "classpath:db/migration/postgresql",
             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED", false,
-            "SELECT pg_advisory_xact_lock(?, hashtext(?))", false);
+            "SELECT pg_advisory_xact_lock(?, hashtext(?))", false,
+            "COALESCE(convert_from(definition, 'UTF8')::json ->> 'name', workflow_id)");
 
     private final String displayName;
     private final String migrations;
@@ -27,9 +29,11 @@ enum Dialect {
     private final boolean numbersParameters;
     private final String keyLock;
     private final boolean namesIndexes;
+    private final String workflowName;
 
     Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked, boolean numbersParameters,
-            String keyLock, boolean namesIndexes) {
+            String keyLock, boolean namesIndexes, String workflowName) {
+        this.workflowName = workflowName;
         this.keyLock = keyLock;
         this.namesIndexes = namesIndexes;
         this.displayName = displayName;
@@ -91,5 +95,15 @@ enum Dialect {
     /** The first statement of a multi-statement read transaction, or null when none is needed. */
     String snapshotStatement() {
         return snapshotStatement;
+    }
+
+    /**
+     * The SQL expression of a {@code runs} row's workflow name: the {@code name} of the definition
+     * the run was queued with, else its workflow id (the name's default, as
+     * {@link dev.stepstream.workflow.WorkflowValidator} has it). Read in the database so that a
+     * listing of runs transfers no definitions (each may be up to 1 MiB).
+     */
+    String workflowName() {
+        return workflowName;
     }
 }

@@ -49,8 +49,8 @@ final class JdbcStore implements Store {
     private static final String WORKFLOW_COLUMNS = "id, name, description, version, updated_at, step_count, definition";
     private static final String SUMMARY_COLUMNS =
             "run_id, workflow_id, workflow_version, status, created_at, started_at, finished_at, duration_ms, error, last_seq,"
-            + " trigger_type, trigger_id, trigger_due_at";
-    private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", inputs, definition, retry_of, retry_from";
+            + " trigger_type, trigger_id, trigger_due_at, inputs";
+    private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", definition, retry_of, retry_from";
     private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs";
 
     /**
@@ -308,7 +308,7 @@ final class JdbcStore implements Store {
         return db.snapshot("find run " + id, connection -> {
             RunRow run;
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT " + DETAIL_COLUMNS + " FROM runs WHERE run_id = ?")) {
+                    "SELECT " + DETAIL_COLUMNS + workflowName() + " FROM runs WHERE run_id = ?")) {
                 select.setString(1, id);
                 try (ResultSet row = select.executeQuery()) {
                     if (!row.next()) {
@@ -362,7 +362,7 @@ final class JdbcStore implements Store {
             parameters.add(before.createdAtMillis());
             parameters.add(before.runId());
         }
-        String sql = "SELECT " + SUMMARY_COLUMNS + " FROM runs"
+        String sql = "SELECT " + SUMMARY_COLUMNS + workflowName() + " FROM runs"
                 + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions))
                 + " ORDER BY created_at DESC, run_id DESC LIMIT ?";
         // One row past the page says whether there is a next page.
@@ -398,7 +398,7 @@ final class JdbcStore implements Store {
         return db.snapshot("find runs with status " + wires, connection -> {
             List<RunRow> runs = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT " + DETAIL_COLUMNS + " FROM runs WHERE " + inStatuses + " ORDER BY created_at, run_id")) {
+                    "SELECT " + DETAIL_COLUMNS + workflowName() + " FROM runs WHERE " + inStatuses + " ORDER BY created_at, run_id")) {
                 bind(select, wires);
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
@@ -1395,19 +1395,24 @@ final class JdbcStore implements Store {
     }
 
     /** A row of {@code runs} with the detail columns, waiting for its steps and variables. */
-    private record RunRow(RunSummary summary, byte[] inputs, byte[] definition, RunRetry retryOf) {
+    private record RunRow(RunSummary summary, byte[] definition, RunRetry retryOf) {
         RunDetail detail(Map<String, List<StepState>> steps, Map<String, ObjectNode> variables) {
             String id = summary.runId().toString();
             return new RunDetail(summary.runId(), summary.workflowId(), summary.workflowVersion(), summary.status(),
-                    Json.parseTrusted(inputs), summary.createdAt(), summary.startedAt(), summary.finishedAt(),
+                    summary.inputs(), summary.createdAt(), summary.startedAt(), summary.finishedAt(),
                     summary.durationMs(), summary.error(), summary.lastSeq(),
                     List.copyOf(steps.getOrDefault(id, List.of())),
-                    variables.getOrDefault(id, Json.object()), definition, retryOf, summary.trigger());
+                    variables.getOrDefault(id, Json.object()), definition, retryOf, summary.trigger(), summary.workflowName());
         }
     }
 
+    /** The column {@code workflow_name} that {@link #summary} reads, to follow the summary's columns. */
+    private String workflowName() {
+        return ", " + db.dialect().workflowName() + " AS workflow_name";
+    }
+
     private static RunRow runRow(ResultSet row) throws SQLException {
-        return new RunRow(summary(row), row.getBytes("inputs"), row.getBytes("definition"), retry(row));
+        return new RunRow(summary(row), row.getBytes("definition"), retry(row));
     }
 
     private static RunSummary summary(ResultSet row) throws SQLException {
@@ -1422,7 +1427,9 @@ final class JdbcStore implements Store {
                 nullableLong(row, "duration_ms"),
                 row.getString("error"),
                 row.getLong("last_seq"),
-                trigger(row));
+                trigger(row),
+                Json.parseTrusted(row.getBytes("inputs")),
+                row.getString("workflow_name"));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

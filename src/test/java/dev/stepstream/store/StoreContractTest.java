@@ -163,6 +163,25 @@ abstract class StoreContractTest {
     }
 
     @Test
+    void summariesAndTheDetailCarryTheInputsAndTheNameInTheDefinitionTheRunWasQueuedWith() {
+        UUID named = UUID.randomUUID();
+        store.createRun(new NewRun(named, "hello", 1, Fixtures.json("{\"id\":\"hello\",\"name\":\"Grüße, \\\"hello\\\"\",\"steps\":[]}"),
+                Fixtures.json("{\"who\":\"ada\"}"), T0, List.of()));
+        UUID unnamed = UUID.randomUUID();
+        store.createRun(newRun(unnamed, "plain", T0.plusSeconds(1)));
+
+        RunSummary summary = store.listRuns(new RunQuery("hello", null, null, 10, null)).runs().getFirst();
+        assertThat(summary.workflowName()).isEqualTo("Grüße, \"hello\"");
+        assertThat(summary.inputs()).isEqualTo(parse("{\"who\":\"ada\"}"));
+        assertThat(run(named).workflowName()).isEqualTo("Grüße, \"hello\"");
+        assertThat(run(named).summary()).isEqualTo(summary);
+        assertThat(store.listRuns(new RunQuery("plain", null, null, 10, null)).runs().getFirst().workflowName())
+                .as("a definition without a name: the workflow id").isEqualTo("plain");
+        assertThat(store.runsWithStatus(Set.of(RunStatus.QUEUED))).extracting(RunDetail::workflowName)
+                .containsExactly("Grüße, \"hello\"", "plain");
+    }
+
+    @Test
     void everyVersionIsKeptNewestFirstWithItsDefinitionAndTime() {
         store.putWorkflow(draft("hello", "hi"), T0);
         store.putWorkflow(draft("hello", "hi"), T0.plusSeconds(30));
