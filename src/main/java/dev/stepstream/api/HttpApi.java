@@ -69,6 +69,7 @@ public final class HttpApi implements AutoCloseable {
 
     /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
     public void mount(Router router) {
+        new RunReadsApi(store, blocking).mount(router); // before /runs/:runId: see RunReadsApi.mount
         router.get("/api/v2/workflows/runs").handler(this::listRuns);
         router.get("/api/v2/workflows/runs/:runId").handler(this::getRun);
         router.get("/api/v2/workflows/runs/:runId/events").handler(this::events);

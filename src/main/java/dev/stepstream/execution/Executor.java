@@ -17,6 +17,7 @@ import dev.stepstream.store.RunConcurrency;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunParent;
 import dev.stepstream.store.RunPosition;
+import dev.stepstream.store.RunReplay;
 import dev.stepstream.store.RunRetry;
 import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
@@ -654,14 +655,7 @@ public final class Executor implements AutoCloseable {
     private RunFold.Run rebuild(ClaimedRun run, Workflow workflow) {
         List<Map.Entry<String, String>> declared = workflow.steps().stream()
                 .map(step -> Map.entry(step.id(), step.name())).toList();
-        RunFold.Run state = RunFold.Run.queued(declared);
-        List<RunEvent> events = log(run.runId(), run.lastSeq());
-        if (events.size() != run.lastSeq()) {
-            throw new IllegalStateException("run " + run.runId() + " has " + events.size() + " events though its last seq is "
-                    + run.lastSeq());
-        }
-        events.forEach(event -> RunFold.apply(state, event));
-        return state;
+        return RunReplay.fold(store, run.runId(), RunFold.Run.queued(declared), run.lastSeq());
     }
 
     /** A run's stored log up to {@code lastSeq} (all of it: Long.MAX_VALUE), read a page at a time. */

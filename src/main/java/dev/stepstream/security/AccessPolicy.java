@@ -50,6 +50,7 @@ final class AccessPolicy {
             // Runs, their history and streams (the SSE form shares the events route).
             new Rule("GET", "/api/v2/workflows/runs", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId", Access.VIEWER),
+            new Rule("GET", "/api/v2/workflows/runs/:runId/state", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/events", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/log", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/stream", Access.VIEWER),

@@ -162,6 +162,37 @@ abstract class StoreContractTest {
                 .containsExactly(runId);
     }
 
+    /** Time travel and a resume's rebuild read the log in pages: the fold across pages is the projection. */
+    @Test
+    void aReplayOfTheLogInPagesGivesTheProjectionAtItsEndAndTheRunAsItWasBefore() {
+        UUID runId = queuedRun("greet", "later");
+        Log log = new Log(runId);
+        List<RunEvent> events = new ArrayList<>(List.of(log.runStart(), log.stepStart("greet", 1)));
+        events.addAll(log.logs("greet", RunReplay.PAGE + 500));
+        RunEvent created = log.variable("n", "create", null, "1");
+        events.add(created);
+        events.addAll(log.logs("greet", RunReplay.PAGE));
+        events.add(log.variable("n", "update", "1", "2"));
+        events.add(log.stepComplete("greet", "success", 3, 1, null, "{\"k\":\"v\"}"));
+        events.add(log.runComplete("cancelled", 10, "cancelled"));
+        Commits.commit(store, events);
+        RunDetail stored = run(runId);
+        List<Map.Entry<String, String>> declared = stored.steps().stream()
+                .map(step -> Map.entry(step.stepId(), step.stepName())).toList();
+
+        RunFold.Run whole = RunReplay.fold(store, runId, RunFold.Run.queued(declared), stored.lastSeq());
+        assertThat(stored.asOf(whole)).isEqualTo(stored);
+        RunDetail before = stored.asOf(RunReplay.fold(store, runId, RunFold.Run.queued(declared), created.seq() - 1));
+        assertThat(before.status()).isEqualTo(RunStatus.RUNNING);
+        assertThat(before.variables()).isEmpty();
+        assertThat(before.steps()).extracting(StepState::status).containsExactly(StepStatus.RUNNING, StepStatus.PENDING);
+        RunDetail after = stored.asOf(RunReplay.fold(store, runId, RunFold.Run.queued(declared), created.seq()));
+        assertThat(after.variables()).isEqualTo(parse("{\"n\":1}"));
+        assertThat(after.lastSeq()).isEqualTo(created.seq());
+        assertThatThrownBy(() -> RunReplay.fold(store, runId, RunFold.Run.queued(declared), stored.lastSeq() + 1))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("ends at seq " + stored.lastSeq());
+    }
+
     @Test
     void summariesAndTheDetailCarryTheInputsAndTheNameInTheDefinitionTheRunWasQueuedWith() {
         UUID named = UUID.randomUUID();
