@@ -29,6 +29,18 @@ public final class Params {
         return UUID.fromString(text);
     }
 
+    /** A required run id in the query: a 400 naming the parameter when it is absent or not a UUID. */
+    public static UUID runIdQuery(RoutingContext ctx, String name) {
+        String text = single(ctx, name);
+        if (text == null) {
+            throw ApiError.badParameter(name, "required: a run id");
+        }
+        if (!UUID_TEXT.matcher(text).matches()) {
+            throw ApiError.badParameter(name, "expected a run id (a UUID), got \"" + abbreviate(text) + "\"");
+        }
+        return UUID.fromString(text);
+    }
+
     /** A workflow id from the path; one that cannot exist is simply not found. */
     public static String workflowId(RoutingContext ctx) {
         return ctx.pathParam("workflowId");

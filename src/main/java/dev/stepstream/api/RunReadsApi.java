@@ -9,9 +9,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 
 /**
- * Reading runs beyond their detail (docs/api.md, "A run at an earlier seq"): a run's state just
- * after any event of its log. Read-only; its handlers do their store work on {@link HttpApi}'s
- * virtual threads.
+ * Reading runs beyond their detail (docs/api.md, "A run at an earlier seq" and "Comparing two
+ * runs"): a run's state just after any event of its log, and two runs side by side. Read-only;
+ * its handlers do their store work on {@link HttpApi}'s virtual threads.
  */
 final class RunReadsApi {
     private final Store store;
@@ -22,8 +22,12 @@ final class RunReadsApi {
         this.blocking = blocking;
     }
 
-    /** Adds the routes; mounted before {@code /runs/:runId}. */
+    /**
+     * Adds the routes. Mounted before {@code /runs/:runId}, which would otherwise take
+     * {@code compare} for a run id (Vert.x tries routes in the order they were added).
+     */
     void mount(Router router) {
+        router.get("/api/v2/workflows/runs/compare").handler(this::compare);
         router.get("/api/v2/workflows/runs/:runId/state").handler(this::state);
     }
 
@@ -48,6 +52,12 @@ final class RunReadsApi {
             }
             return Reply.json(200, Views.runDetail(stored.asOf(state), store.retries(runId)));
         });
+    }
+
+    private void compare(RoutingContext ctx) {
+        UUID a = Params.runIdQuery(ctx, "a");
+        UUID b = Params.runIdQuery(ctx, "b");
+        blocking.respond(ctx, () -> Reply.json(200, RunComparison.compare(store, find(a), find(b))));
     }
 
     private RunDetail find(UUID runId) {

@@ -49,6 +49,7 @@ final class AccessPolicy {
             new Rule("GET", "/api/v2/openapi.json", Access.VIEWER),
             // Runs, their history and streams (the SSE form shares the events route).
             new Rule("GET", "/api/v2/workflows/runs", Access.VIEWER),
+            new Rule("GET", "/api/v2/workflows/runs/compare", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/state", Access.VIEWER),
             new Rule("GET", "/api/v2/workflows/runs/:runId/events", Access.VIEWER),
