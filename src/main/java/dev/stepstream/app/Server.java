@@ -229,7 +229,8 @@ public final class Server implements AutoCloseable {
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
         scheduler.start(); // not before: a node that failed to start must fire nothing
-        Sweeper sweeper = new Sweeper(store, config.store().retention(), deleter, metrics.store(), clock);
+        Sweeper sweeper = new Sweeper(store, config.store().retention(), deleter, () -> eventLog.depth() > 0,
+                metrics.store(), clock);
         sweeper.start();
         return new Server(config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,
                 List.of(api, secretsApi, hooksApi), security, operations, metrics, vertx,

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +37,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It never holds the writer long: every write is one short transaction (a run's rows; at most
  * {@link Store#PURGE_CHUNK} of its events; {@link #RECLAIM_PAGES} pages), so the committer of live
- * events waits at most one of them; and after each write it rests for {@link #REST_FACTOR} times
- * as long as the write took, leaving the writer to the committer most of the time however much
- * there is to delete (docs/BENCHMARKS.md, "Retention", measures both).
+ * events waits at most one of them; and after each write it rests, as long as the write took
+ * when no event waits to be stored ({@link #REST_FACTOR_IDLE}), nine times as long while events
+ * do ({@link #REST_FACTOR_BUSY}): however much there is to delete, it takes at most a tenth of
+ * the writer from a flood of events, and half of it from an idle store (docs/BENCHMARKS.md,
+ * "Retention", measures both).
  *
  * <p>Several nodes sharing a store each run a sweeper: deleting is idempotent, so two that pick
  * the same run cost a little work twice, nothing more.
@@ -56,8 +59,10 @@ public final class Sweeper implements AutoCloseable {
      * incremental vacuum moves each page from the end of the file into a free slot).
      */
     static final int RECLAIM_PAGES = 256;
-    /** After each write, the sweeper rests this many times as long as the write took. */
-    static final int REST_FACTOR = 1;
+    /** After each write while no event waits to be stored, the sweeper rests as long as the write took. */
+    static final int REST_FACTOR_IDLE = 1;
+    /** After each write while events wait to be stored, the sweeper rests nine times as long. */
+    static final int REST_FACTOR_BUSY = 9;
 
     private static final Logger log = LoggerFactory.getLogger(Sweeper.class);
 
@@ -67,6 +72,7 @@ public final class Sweeper implements AutoCloseable {
     private final Store store;
     private final Duration retention;
     private final RunDeleter deleter;
+    private final BooleanSupplier eventsWaiting;
     private final StoreMetrics metrics;
     private final Clock clock;
     private final Map<String, Cached> retentions = new HashMap<>();
@@ -82,12 +88,15 @@ public final class Sweeper implements AutoCloseable {
     /**
      * @param retention how long an ended run is kept; zero keeps runs for ever (unless their
      *                  workflow says otherwise)
-     * @param deleter   what deletes each run, and tells every node so that its streams end
+     * @param deleter       what deletes each run, and tells every node so that its streams end
+     * @param eventsWaiting whether events wait to be stored (this node's event log is not empty)
      */
-    public Sweeper(Store store, Duration retention, RunDeleter deleter, StoreMetrics metrics, Clock clock) {
+    public Sweeper(Store store, Duration retention, RunDeleter deleter, BooleanSupplier eventsWaiting, StoreMetrics metrics,
+                   Clock clock) {
         this.store = store;
         this.retention = retention;
         this.deleter = deleter;
+        this.eventsWaiting = eventsWaiting;
         this.metrics = metrics;
         this.clock = clock;
     }
@@ -198,14 +207,15 @@ public final class Sweeper implements AutoCloseable {
     }
 
     /**
-     * Rests {@link #REST_FACTOR} times as long as a write took, in real time (a write's length
-     * is real, whatever the clock); false once closed.
+     * Rests {@link #REST_FACTOR_IDLE} or {@link #REST_FACTOR_BUSY} times as long as a write took,
+     * in real time (a write's length is real, whatever the clock); false once closed.
      */
     private boolean rest(long writeNanos) {
+        long pause = writeNanos * (eventsWaiting.getAsBoolean() ? REST_FACTOR_BUSY : REST_FACTOR_IDLE);
         lock.lock();
         try {
-            long deadline = System.nanoTime() + writeNanos * REST_FACTOR;
-            for (long left = writeNanos * REST_FACTOR; left > 0 && !closed; left = deadline - System.nanoTime()) {
+            long deadline = System.nanoTime() + pause;
+            for (long left = pause; left > 0 && !closed; left = deadline - System.nanoTime()) {
                 stop.awaitNanos(left);
             }
             return !closed;
