@@ -4,6 +4,7 @@ import dev.stepstream.json.Json;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.time.Clock;
+import dev.stepstream.time.StopSignal;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.TriggerSpec;
 import dev.stepstream.workflow.Workflow;
@@ -15,8 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +44,7 @@ import org.slf4j.LoggerFactory;
  * most {@link #TICK}, so that a new workflow is seen within about a second.
  *
  * <p>Ownership: {@code schedules}, {@code workflows} and {@code attempted} belong to the
- * scheduler's thread alone; {@code closed} is guarded by {@code lock}, whose condition wakes
- * the thread to stop. The lock is never held across I/O.
+ * scheduler's thread alone; {@code stop} wakes the thread to stop.
  */
 public final class Scheduler implements AutoCloseable {
     /** The longest wait between two looks at the workflows. */
@@ -79,9 +77,7 @@ public final class Scheduler implements AutoCloseable {
     private final Executor executor;
     private final Clock clock;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition stop = lock.newCondition();
-    private boolean closed; // guarded by lock
+    private final StopSignal stop;
     private Thread thread;
     private Instant startedAt;
 
@@ -97,6 +93,7 @@ public final class Scheduler implements AutoCloseable {
         this.validator = validator;
         this.executor = executor;
         this.clock = clock;
+        this.stop = new StopSignal(clock);
     }
 
     /** Starts firing: due times from now on (never those before this call). Call after the executor's start. */
@@ -113,7 +110,7 @@ public final class Scheduler implements AutoCloseable {
                 log.warn("could not read the workflows' schedules (retrying in {}): {}", TICK, e.getMessage());
             }
             Instant now = clock.now();
-            if (!fireDue(now) || !await(nextLook(now))) {
+            if (!fireDue(now) || !stop.awaitUntil(nextLook(now))) {
                 return;
             }
         }
@@ -207,7 +204,7 @@ public final class Scheduler implements AutoCloseable {
         if (due.isBefore(startedAt) || due.isBefore(schedule.updatedAt) || (tried != null && !due.isAfter(tried))) {
             return Outcome.DONE;
         }
-        if (stopping()) {
+        if (stop.stopped()) {
             return Outcome.STOPPING;
         }
         try {
@@ -239,41 +236,10 @@ public final class Scheduler implements AutoCloseable {
         return look;
     }
 
-    /** Waits on the clock until {@code until}. @return false once closed */
-    private boolean await(Instant until) {
-        lock.lock();
-        try {
-            long deadline = clock.nanoTime() + Duration.between(clock.now(), until).toNanos();
-            while (!closed && deadline - clock.nanoTime() > 0) {
-                clock.awaitNanos(stop, deadline - clock.nanoTime());
-            }
-            return !closed;
-        } catch (InterruptedException e) {
-            return false;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private boolean stopping() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Stops firing and waits for the scheduler's thread: once this returns, this node fires nothing more. */
     @Override
     public void close() {
-        lock.lock();
-        try {
-            closed = true;
-            stop.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        stop.stop();
         if (thread != null) {
             try {
                 thread.join(Duration.ofSeconds(10));

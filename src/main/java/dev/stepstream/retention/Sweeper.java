@@ -8,6 +8,7 @@ import dev.stepstream.store.Store;
 import dev.stepstream.store.StoreUsage;
 import dev.stepstream.store.StoredWorkflow;
 import dev.stepstream.time.Clock;
+import dev.stepstream.time.StopSignal;
 import dev.stepstream.workflow.Retention;
 import dev.stepstream.workflow.WorkflowValidator;
 import java.time.Duration;
@@ -16,8 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -46,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * <p>Several nodes sharing a store each run a sweeper: deleting is idempotent, so two that pick
  * the same run cost a little work twice, nothing more.
  *
- * <p>Ownership: {@code retentions} belongs to the sweeper's thread; {@code closed} is guarded
- * by {@code lock}, whose condition wakes the thread to stop. The lock is never held across I/O.
+ * <p>Ownership: {@code retentions} and a pass's figures belong to the sweeper's thread;
+ * {@code stop} wakes it to stop.
  */
 public final class Sweeper implements AutoCloseable {
     /** Time between two passes. */
@@ -80,9 +79,7 @@ public final class Sweeper implements AutoCloseable {
     private long eventsDeleted;
     private long longestWriteNanos;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition stop = lock.newCondition();
-    private boolean closed; // guarded by lock
+    private final StopSignal stop;
     private Thread thread;
 
     /**
@@ -99,6 +96,7 @@ public final class Sweeper implements AutoCloseable {
         this.eventsWaiting = eventsWaiting;
         this.metrics = metrics;
         this.clock = clock;
+        this.stop = new StopSignal(clock);
     }
 
     /** Measures the store (so that the first scrape has its size), then starts the passes, the first at once. */
@@ -118,7 +116,7 @@ public final class Sweeper implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("retention: a pass failed (the next one, in {}, starts over): {}", INTERVAL, e.getMessage());
             }
-        } while (await(clock.now().plus(INTERVAL)));
+        } while (stop.awaitUntil(clock.now().plus(INTERVAL)));
     }
 
     /** One pass; public to the package for tests that drive it by hand. */
@@ -144,7 +142,7 @@ public final class Sweeper implements AutoCloseable {
             }
         }
         long reclaimed = 0;
-        for (long bytes; !isClosed() && (bytes = timed(() -> store.reclaim(RECLAIM_PAGES))) > 0; ) {
+        for (long bytes; !stop.stopped() && (bytes = timed(() -> store.reclaim(RECLAIM_PAGES))) > 0; ) {
             metrics.reclaimed(bytes);
             reclaimed += bytes;
         }
@@ -166,11 +164,11 @@ public final class Sweeper implements AutoCloseable {
     /** Deletes the runs {@code batch} finds until it finds none; the number deleted. */
     private long deleteAll(Supplier<List<UUID>> batch) {
         long deleted = 0;
-        while (!isClosed()) {
+        while (!stop.stopped()) {
             List<UUID> runIds = batch.get();
             long before = deleted;
             for (UUID runId : runIds) {
-                if (isClosed()) {
+                if (stop.stopped()) {
                     break;
                 }
                 if (timed(() -> deleter.deleteRows(runId)) == RunDeletion.DELETED) {
@@ -187,7 +185,7 @@ public final class Sweeper implements AutoCloseable {
     }
 
     private void purge(UUID runId) {
-        if (isClosed()) {
+        if (stop.stopped()) {
             return;
         }
         eventsDeleted += deleter.purge(runId, (removed, writeNanos) -> {
@@ -211,20 +209,7 @@ public final class Sweeper implements AutoCloseable {
      * in real time (a write's length is real, whatever the clock); false once closed.
      */
     private boolean rest(long writeNanos) {
-        long pause = writeNanos * (eventsWaiting.getAsBoolean() ? REST_FACTOR_BUSY : REST_FACTOR_IDLE);
-        lock.lock();
-        try {
-            long deadline = System.nanoTime() + pause;
-            for (long left = pause; left > 0 && !closed; left = deadline - System.nanoTime()) {
-                stop.awaitNanos(left);
-            }
-            return !closed;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            lock.unlock();
-        }
+        return stop.awaitRealNanos(writeNanos * (eventsWaiting.getAsBoolean() ? REST_FACTOR_BUSY : REST_FACTOR_IDLE));
     }
 
     /** Reads the retention of the workflows that are new or changed since the last pass. */
@@ -243,45 +228,10 @@ public final class Sweeper implements AutoCloseable {
         });
     }
 
-    private boolean isClosed() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits until {@code until} on the clock or until closed; false once closed. */
-    private boolean await(Instant until) {
-        lock.lock();
-        try {
-            while (!closed) {
-                long left = Duration.between(clock.instant(), until).toNanos();
-                if (left <= 0) {
-                    return true;
-                }
-                clock.awaitNanos(stop, left);
-            }
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Stops after the write under way, if any. */
     @Override
     public void close() {
-        lock.lock();
-        try {
-            closed = true;
-            stop.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        stop.stop();
         if (thread != null) {
             try {
                 thread.join();
