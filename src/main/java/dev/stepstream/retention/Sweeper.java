@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * that found it saw, and a deleted run's streams end on every node.
  *
  * <p>It never holds the writer long: every write is one short transaction (a run's rows; at most
- * {@link Store#PURGE_CHUNK} of its events; {@link #RECLAIM_PAGES} pages), so the committer of live
- * events waits at most one of them; and after each write it rests, as long as the write took
+ * {@link Store#PURGE_CHUNK} of its events; as many free pages as take about
+ * {@link #RECLAIM_TARGET}), so the committer of live events waits at most one of them; and after each write it rests, as long as the write took
  * when no event waits to be stored ({@link #REST_FACTOR_IDLE}), nine times as long while events
  * do ({@link #REST_FACTOR_BUSY}): however much there is to delete, it takes at most a tenth of
  * the writer from a flood of events, and half of it from an idle store (docs/BENCHMARKS.md,
@@ -54,10 +54,20 @@ public final class Sweeper implements AutoCloseable {
     /** Runs looked up per query. */
     static final int BATCH = 100;
     /**
-     * Pages given back per transaction: 1 MiB at 4 KiB a page, about 15 ms of the writer (an
-     * incremental vacuum moves each page from the end of the file into a free slot).
+     * How long one transaction that gives pages back should hold the writer. An incremental
+     * vacuum moves each page from the end of the file into a free slot, updating its parent; what
+     * a page costs grows with the file (about 60 us in a 350 MB file, over 1 ms in a 3 GB one,
+     * measured), so the number of pages per transaction is adjusted after each one to take
+     * about this long ({@link #reclaimPages}).
      */
-    static final int RECLAIM_PAGES = 256;
+    static final Duration RECLAIM_TARGET = Duration.ofMillis(20);
+    static final int RECLAIM_PAGES_MIN = 8;
+    static final int RECLAIM_PAGES_MAX = 2_048;
+    /**
+     * The most write time one pass spends giving pages back; the rest waits for the next pass,
+     * so that deleting what has expired meanwhile is not held up by a large file's slow reclaim.
+     */
+    static final Duration RECLAIM_BUDGET = Duration.ofSeconds(20);
     /** After each write while no event waits to be stored, the sweeper rests as long as the write took. */
     static final int REST_FACTOR_IDLE = 1;
     /** After each write while events wait to be stored, the sweeper rests nine times as long. */
@@ -78,6 +88,8 @@ public final class Sweeper implements AutoCloseable {
     /** This pass's figures, for its log line. */
     private long eventsDeleted;
     private long longestWriteNanos;
+    /** Pages per reclaim transaction, adjusted towards {@link #RECLAIM_TARGET}; the sweeper's thread's. */
+    private int reclaimPages = RECLAIM_PAGES_MIN * 4;
 
     private final StopSignal stop;
     private Thread thread;
@@ -141,11 +153,7 @@ public final class Sweeper implements AutoCloseable {
                 deleted += deleteAll(() -> store.runsPastRetention(entry.getKey(), endedBefore, limits.maxRuns(), BATCH));
             }
         }
-        long reclaimed = 0;
-        for (long bytes; !stop.stopped() && (bytes = timed(() -> store.reclaim(RECLAIM_PAGES))) > 0; ) {
-            metrics.reclaimed(bytes);
-            reclaimed += bytes;
-        }
+        long reclaimed = reclaim();
         StoreUsage usage = measure();
         metrics.passed();
         if (deleted > 0 || reclaimed > 0) {
@@ -159,6 +167,35 @@ public final class Sweeper implements AutoCloseable {
         StoreUsage usage = store.usage();
         metrics.usage(usage.sizeBytes(), usage.reclaimableBytes());
         return usage;
+    }
+
+    /**
+     * Gives free pages back, each transaction sized to hold the writer about
+     * {@link #RECLAIM_TARGET}, until none is left or the pass's {@link #RECLAIM_BUDGET} is spent.
+     * @return the bytes given back
+     */
+    private long reclaim() {
+        long reclaimed = 0;
+        long spent = 0;
+        while (!stop.stopped() && spent < RECLAIM_BUDGET.toNanos()) {
+            long started = System.nanoTime();
+            long bytes = store.reclaim(reclaimPages);
+            long took = System.nanoTime() - started;
+            longestWriteNanos = Math.max(longestWriteNanos, took);
+            spent += took;
+            if (bytes == 0) {
+                break;
+            }
+            metrics.reclaimed(bytes);
+            reclaimed += bytes;
+            if (took > 2 * RECLAIM_TARGET.toNanos()) {
+                reclaimPages = Math.max(RECLAIM_PAGES_MIN, reclaimPages / 2);
+            } else if (took < RECLAIM_TARGET.toNanos() / 2) {
+                reclaimPages = Math.min(RECLAIM_PAGES_MAX, reclaimPages * 2);
+            }
+            rest(took);
+        }
+        return reclaimed;
     }
 
     /** Deletes the runs {@code batch} finds until it finds none; the number deleted. */
