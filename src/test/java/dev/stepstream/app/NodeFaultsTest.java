@@ -162,7 +162,11 @@ class NodeFaultsTest {
         assertTheRunEndedOnceAndNothingRanAfterItsEnd(runId, gate);
     }
 
-    /** Executes the gated workflow until node A is the one that executes it. */
+    /**
+     * Executes the gated workflow until node A is the one that executes it. Which node claims a
+     * run is a race the test does not decide: node A reaches the database through a proxy, so
+     * node B wins most of them (10 lost in a row was seen in CI on 2 cores); 30 tries.
+     */
     private static String runOnNodeA(Path gate) {
         for (int attempt = 1; ; attempt++) {
             String runId = execute(a, "gated", "{\"gate\": \"" + gate + "\"}");
@@ -172,7 +176,7 @@ class NodeFaultsTest {
             }
             cancel(a, runId);
             awaitEnd(a, runId);
-            assertThat(attempt).as("node A executes one of the runs it queued").isLessThan(10);
+            assertThat(attempt).as("node A executes one of the runs it queued").isLessThan(30);
         }
     }
 
