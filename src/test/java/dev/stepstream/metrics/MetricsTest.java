@@ -115,7 +115,7 @@ class MetricsTest {
                     "route=/api/v2/workflows/runs/{runId}", "status=404")).isEqualTo(1);
             assertThat(after.text()).as("no label carries a run id").doesNotContain(runId);
 
-            for (String jvm : List.of("jvm_memory_used_bytes", "jvm_gc_pause_seconds_count", "jvm_threads_live_threads",
+            for (String jvm : List.of("jvm_memory_used_bytes", "jvm_gc_max_data_size_bytes", "jvm_threads_live_threads",
                     "process_cpu_usage", "process_uptime_seconds", "process_files_open_files", "stepstream_build_info")) {
                 assertThat(after.has(jvm)).as(jvm).isTrue();
             }
