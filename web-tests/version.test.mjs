@@ -82,8 +82,10 @@ test('a deleted workflow\'s run still links its version, which stays readable', 
   assert.equal(await page.locator('.version-note').textContent(), 'This workflow has been deleted since.');
   await page.locator('.run-version a').click();
   await page.waitForURL(`${server.url}/workflows/versioned?version=1`);
-  const note = page.locator('.version-note');
+  // The page swaps in place after the address changes: wait for the workflow page's note, not the
+  // run page's that may still be there.
+  const note = page.locator('.version-note', { hasText: /the workflow has been deleted since\./ });
   await note.waitFor();
-  assert.match(await note.textContent(), /the workflow has been deleted since\./);
+  assert.match(await note.textContent(), /version 1/);
   assert.match(await page.locator('[data-step=greet]').textContent(), /greet/);
 });
