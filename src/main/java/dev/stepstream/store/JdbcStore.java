@@ -1204,13 +1204,11 @@ final class JdbcStore implements Store {
 
     // --- retention ---
 
-    private static final String ENDED = "status IN ('success', 'failed', 'cancelled', 'interrupted')";
-
     @Override
     public List<UUID> runsEndedBefore(Instant endedBefore, int limit) {
         return db.read("find the runs that ended before " + endedBefore, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs WHERE finished_at < ? AND "
-                    + ENDED + " ORDER BY finished_at LIMIT ?")) {
+            try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs WHERE finished_at < ? AND status IN ("
+                    + FINISHED + ") ORDER BY finished_at LIMIT ?")) {
                 select.setLong(1, endedBefore.toEpochMilli());
                 select.setInt(2, limit);
                 return runIds(select);
@@ -1241,7 +1239,7 @@ final class JdbcStore implements Store {
             }
             if (endedBefore != null && found.size() < limit) {
                 try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs WHERE workflow_id = ?"
-                        + " AND finished_at < ? AND " + ENDED + " ORDER BY finished_at LIMIT ?")) {
+                        + " AND finished_at < ? AND status IN (" + FINISHED + ") ORDER BY finished_at LIMIT ?")) {
                     select.setString(1, workflowId);
                     select.setLong(2, endedBefore.toEpochMilli());
                     select.setInt(3, limit);
@@ -1287,7 +1285,8 @@ final class JdbcStore implements Store {
         });
     }
 
-    private static long single(Statement statement, String sql) throws SQLException {
+    /** The first column of the first row of {@code sql} as a number. */
+    static long single(Statement statement, String sql) throws SQLException {
         try (ResultSet row = statement.executeQuery(sql)) {
             row.next();
             return row.getLong(1);

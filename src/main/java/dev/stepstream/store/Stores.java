@@ -146,13 +146,13 @@ public final class Stores {
      */
     private static void incrementalVacuum(DataSource source, String where) {
         try (Connection connection = source.getConnection(); Statement statement = connection.createStatement()) {
-            if (single(statement, "PRAGMA auto_vacuum") == SQLITE_AUTO_VACUUM_INCREMENTAL) {
+            if (JdbcStore.single(statement, "PRAGMA auto_vacuum") == SQLITE_AUTO_VACUUM_INCREMENTAL) {
                 return;
             }
             statement.execute("PRAGMA auto_vacuum = INCREMENTAL");
             // The mode takes effect with a VACUUM, even in a new file: opening it in WAL mode
             // has already written its first page. Instant then; a rewrite of an older file.
-            boolean empty = single(statement, "SELECT COUNT(*) FROM sqlite_schema") == 0;
+            boolean empty = JdbcStore.single(statement, "SELECT COUNT(*) FROM sqlite_schema") == 0;
             long started = System.nanoTime();
             if (!empty) {
                 log.info("converting the {} to incremental auto-vacuum, once (VACUUM: it takes a while for a large file)", where);
@@ -163,13 +163,6 @@ public final class Stores {
             }
         } catch (SQLException e) {
             throw new StoreException("could not set incremental auto-vacuum on the " + where + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static long single(Statement statement, String sql) throws SQLException {
-        try (ResultSet row = statement.executeQuery(sql)) {
-            row.next();
-            return row.getLong(1);
         }
     }
 
