@@ -44,14 +44,18 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Drops every connection now, and every new one as it arrives. */
     public void cut() {
-        cut = true;
-        open.forEach(TcpProxy::closeQuietly);
-        open.clear();
+        synchronized (open) {
+            cut = true;
+            open.forEach(TcpProxy::closeQuietly);
+            open.clear();
+        }
     }
 
     /** Lets new connections through again. */
     public void restore() {
-        cut = false;
+        synchronized (open) {
+            cut = false;
+        }
     }
 
     private void accept() {
@@ -62,18 +66,22 @@ public final class TcpProxy implements AutoCloseable {
             } catch (IOException e) {
                 return; // closed
             }
-            if (cut) {
-                closeQuietly(client);
-                continue;
-            }
-            try {
-                Socket upstream = new Socket(targetHost, targetPort);
-                open.add(client);
-                open.add(upstream);
-                Thread.ofVirtual().start(() -> pipe(client, upstream));
-                Thread.ofVirtual().start(() -> pipe(upstream, client));
-            } catch (IOException e) {
-                closeQuietly(client);
+            // The check and the registration are one step under the lock cut() takes, so a
+            // connection accepted while the proxy is being cut cannot slip through it.
+            synchronized (open) {
+                if (cut) {
+                    closeQuietly(client);
+                    continue;
+                }
+                try {
+                    Socket upstream = new Socket(targetHost, targetPort);
+                    open.add(client);
+                    open.add(upstream);
+                    Thread.ofVirtual().start(() -> pipe(client, upstream));
+                    Thread.ofVirtual().start(() -> pipe(upstream, client));
+                } catch (IOException e) {
+                    closeQuietly(client);
+                }
             }
         }
     }
