@@ -3,11 +3,13 @@ package dev.stepstream.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.Executor;
 import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.json.Json;
 import dev.stepstream.metrics.StoreMetrics;
+import dev.stepstream.store.EventPage;
 import dev.stepstream.store.PutOutcome;
 import dev.stepstream.store.RunDeletion;
 import dev.stepstream.store.RunDetail;
@@ -324,19 +326,35 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /** History as one JSON document; each envelope's stored bytes are copied in as they are. */
+    /**
+     * A page of a run's history, filtered by {@code types}, {@code steps}, {@code minLevel} and
+     * searched by {@code q} when asked: {@code {"events": […], "next": seq | null}}. A filtered
+     * page may hold fewer than {@code limit} events (none, even) and still have a {@code next}:
+     * each page reads for a bounded time (store.EventSearch).
+     */
     private void events(RoutingContext ctx) {
         UUID runId = Params.runId(ctx);
         long after = Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
         int limit = (int) Params.longParam(ctx, "limit", 1000, 1, MAX_EVENTS_PAGE);
+        EventFilter filter = Params.eventFilter(ctx);
         respond(ctx, () -> {
-            List<RunEvent> events = store.events(runId, after, limit + 1);
+            List<RunEvent> page;
+            long next;
+            if (filter.all()) {
+                List<RunEvent> events = store.events(runId, after, limit + 1);
+                boolean more = events.size() > limit;
+                page = more ? events.subList(0, limit) : events;
+                next = more ? page.getLast().seq() : -1;
+            } else {
+                EventPage found = store.events(runId, after, limit, filter);
+                page = found.events();
+                next = found.next();
+            }
             // Looked up after the read: a run deleted meanwhile is not found, rather than shown in
             // part (its events go after its row, a chunk at a time).
             if (store.findPosition(runId).isEmpty()) {
                 throw runNotFound(runId);
             }
-            boolean more = events.size() > limit;
-            List<RunEvent> page = more ? events.subList(0, limit) : events;
             ByteArrayOutputStream out = new ByteArrayOutputStream(64 + page.size() * 256);
             out.writeBytes("{\"events\":[".getBytes(StandardCharsets.UTF_8));
             for (int i = 0; i < page.size(); i++) {
@@ -345,8 +363,7 @@ public final class HttpApi implements AutoCloseable {
                 }
                 out.writeBytes(page.get(i).json());
             }
-            String next = more ? Long.toString(page.get(page.size() - 1).seq()) : "null";
-            out.writeBytes(("],\"next\":" + next + "}").getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(("],\"next\":" + (next < 0 ? "null" : Long.toString(next)) + "}").getBytes(StandardCharsets.UTF_8));
             return Reply.rawJson(200, out.toByteArray());
         });
     }

@@ -1,8 +1,8 @@
 package dev.stepstream.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.EventType;
-import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.Store;
@@ -11,9 +11,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -53,14 +53,14 @@ final class LogDownload {
     }
 
     /** What was asked for: the run and its filters. */
-    private record Asked(UUID runId, LogLevel minLevel, Set<String> steps) {}
+    private record Asked(UUID runId, EventFilter filter) {}
 
     /** One page, formatted: its text, the last seq read, whether the log ends with it, and the size of the next. */
     private record Page(Buffer text, long lastSeq, boolean last, int nextLimit) {}
 
     void handle(RoutingContext ctx) {
-        Asked asked = new Asked(Params.runId(ctx), Params.minLevel(Params.single(ctx, "minLevel")),
-                Params.steps(Params.single(ctx, "steps")));
+        Asked asked = new Asked(Params.runId(ctx), new EventFilter(EnumSet.of(EventType.STEP_LOG),
+                Params.minLevel(Params.single(ctx, "minLevel")), Params.steps(Params.single(ctx, "steps")), null));
         blocking.begin(ctx, () -> {
             Long end = store.lastSeqs(List.of(asked.runId())).get(asked.runId());
             if (end == null) {
@@ -104,28 +104,16 @@ final class LogDownload {
         // Parsed here rather than by event.payload(), which would keep the tree in the event
         // (and so every tree of the page) until the page is done.
         JsonNode payload = Json.parseTrusted(event.json()).path("payload");
-        String stepId = payload.path("stepId").asText();
-        String level = payload.path("level").asText();
-        if ((asked.steps() != null && !asked.steps().contains(stepId)) || !atLeast(level, asked.minLevel())) {
+        if (!asked.filter().accepts(event.type(), payload)) {
             return;
         }
+        String stepId = payload.path("stepId").asText();
+        String level = payload.path("level").asText();
         String[] lines = LINE_BREAK.split(payload.path("message").asText(), -1);
         text.appendString(Json.time(event.time()) + " " + stepId + " " + level.toUpperCase(Locale.ROOT) + " ")
                 .appendString(lines[0]).appendByte((byte) '\n');
         for (int i = 1; i < lines.length; i++) {
             text.appendString("  ").appendString(lines[i]).appendByte((byte) '\n');
-        }
-    }
-
-    /** As the run stream's filter compares levels: a level it does not know passes. */
-    private static boolean atLeast(String level, LogLevel minLevel) {
-        if (minLevel == LogLevel.DEBUG) {
-            return true;
-        }
-        try {
-            return LogLevel.fromWire(level).compareTo(minLevel) >= 0;
-        } catch (IllegalArgumentException e) {
-            return true;
         }
     }
 

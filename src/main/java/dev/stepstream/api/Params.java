@@ -1,14 +1,19 @@
 package dev.stepstream.api;
 
+import dev.stepstream.events.EventFilter;
+import dev.stepstream.events.EventType;
 import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.store.RunTrigger;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** Path and query parameters, checked: a bad one is a 400 that names it. */
 public final class Params {
@@ -94,6 +99,35 @@ public final class Params {
                     + abbreviate(text) + "\"");
         }
         return text;
+    }
+
+    /** The longest {@code ?q=} a search takes, in characters. */
+    static final int MAX_QUERY_LENGTH = 200;
+
+    /**
+     * The filters of a run's events ({@code types}, {@code minLevel}, {@code steps}, {@code q}) from
+     * the query of {@code ctx}: the one parsing of them for the stream, its SSE form and the paged
+     * history. Each bad one is a 400 that names it.
+     */
+    public static EventFilter eventFilter(RoutingContext ctx) {
+        Set<EventType> types = EnumSet.allOf(EventType.class);
+        String typeList = single(ctx, "types");
+        if (typeList != null) {
+            types = EnumSet.noneOf(EventType.class);
+            for (String type : list(typeList, "types")) {
+                try {
+                    types.add(EventType.fromWire(type));
+                } catch (IllegalArgumentException e) {
+                    throw ApiError.badParameter("types", e.getMessage() + " (expected one of " + Arrays.stream(EventType.values())
+                            .map(EventType::wire).collect(Collectors.joining(", ")) + ")");
+                }
+            }
+        }
+        String q = single(ctx, "q");
+        if (q != null && q.length() > MAX_QUERY_LENGTH) {
+            throw ApiError.badParameter("q", "at most " + MAX_QUERY_LENGTH + " characters, got " + q.length());
+        }
+        return new EventFilter(types, minLevel(single(ctx, "minLevel")), steps(single(ctx, "steps")), q);
     }
 
     /**

@@ -11,7 +11,8 @@ enum Dialect {
      * read that spans several statements needs nothing more than the transaction.
      */
     SQLITE("SQLite", "classpath:db/migration/sqlite", null, "", true, null, true,
-            "COALESCE(json_extract(CAST(definition AS TEXT), '$.name'), workflow_id)"),
+            "COALESCE(json_extract(CAST(definition AS TEXT), '$.name'), workflow_id)",
+            "body LIKE ? ESCAPE '\\'"),
 
     /**
      * Read committed, the server's default, takes a new snapshot per statement; a read that
@@ -20,7 +21,8 @@ enum Dialect {
     POSTGRESQL("PostgreSQL", "classpath:db/migration/postgresql",
             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", " FOR UPDATE SKIP LOCKED", false,
             "SELECT pg_advisory_xact_lock(?, hashtext(?))", false,
-            "COALESCE(convert_from(definition, 'UTF8')::json ->> 'name', workflow_id)");
+            "COALESCE(convert_from(definition, 'UTF8')::json ->> 'name', workflow_id)",
+            "convert_from(body, 'UTF8') ILIKE ? ESCAPE '\\'");
 
     private final String displayName;
     private final String migrations;
@@ -30,9 +32,11 @@ enum Dialect {
     private final String keyLock;
     private final boolean namesIndexes;
     private final String workflowName;
+    private final String bodyContains;
 
     Dialect(String displayName, String migrations, String snapshotStatement, String skipLocked, boolean numbersParameters,
-            String keyLock, boolean namesIndexes, String workflowName) {
+            String keyLock, boolean namesIndexes, String workflowName, String bodyContains) {
+        this.bodyContains = bodyContains;
         this.workflowName = workflowName;
         this.keyLock = keyLock;
         this.namesIndexes = namesIndexes;
@@ -105,5 +109,15 @@ enum Dialect {
      */
     String workflowName() {
         return workflowName;
+    }
+
+    /**
+     * The condition that an event's stored envelope ({@code body}, UTF-8 JSON) matches a
+     * {@code LIKE} pattern (one parameter, escape {@code \}) ignoring the case of ASCII letters:
+     * SQLite's LIKE (which reads a BLOB as text), PostgreSQL's ILIKE (which folds other letters
+     * too, or not, as the database's locale says: the C locale does not).
+     */
+    String bodyContains() {
+        return bodyContains;
     }
 }

@@ -2,6 +2,7 @@ package dev.stepstream.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
@@ -449,6 +450,15 @@ final class JdbcStore implements Store {
                 return events;
             }
         });
+    }
+
+    @Override
+    public EventPage events(UUID runId, long afterSeq, int limit, EventFilter filter) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+        }
+        return db.read("search events of run " + runId,
+                connection -> EventSearch.page(connection, db.dialect(), runId, afterSeq, limit, filter));
     }
 
     @Override

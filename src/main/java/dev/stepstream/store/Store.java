@@ -1,6 +1,7 @@
 package dev.stepstream.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunLostException;
 import dev.stepstream.events.RunStatus;
@@ -105,6 +106,14 @@ public interface Store extends AutoCloseable {
 
     /** Events of a run with seq greater than {@code afterSeq}, in seq order, at most {@code limit}. */
     List<RunEvent> events(UUID runId, long afterSeq, int limit);
+
+    /**
+     * The events of a run after {@code afterSeq} that pass {@code filter}, in seq order, at most
+     * {@code limit}: a page of a search or filtered history. A call reads for a bounded time (a
+     * rare match in a long run is not found in one call): the page then holds fewer than
+     * {@code limit} events, possibly none, and its {@link EventPage#next} says where to go on.
+     */
+    EventPage events(UUID runId, long afterSeq, int limit, EventFilter filter);
 
     /**
      * Runs queued or running now, and runs that ended at or after {@code endedSince}, oldest

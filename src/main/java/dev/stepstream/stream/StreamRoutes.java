@@ -3,6 +3,7 @@ package dev.stepstream.stream;
 import dev.stepstream.api.ApiError;
 import dev.stepstream.api.Params;
 import dev.stepstream.api.Who;
+import dev.stepstream.events.EventFilter;
 import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.security.StreamGate;
 import dev.stepstream.store.RunPosition;
@@ -64,12 +65,11 @@ public final class StreamRoutes implements AutoCloseable {
     }
 
     /** What a run stream was asked for. */
-    private record Request(UUID runId, long after, StreamFilter filter, boolean batch) {}
+    private record Request(UUID runId, long after, EventFilter filter, boolean batch) {}
 
     private Request parse(RoutingContext ctx, long after) {
         UUID runId = Params.runId(ctx);
-        StreamFilter filter = StreamFilter.parse(Params.single(ctx, "types"), Params.single(ctx, "minLevel"),
-                Params.single(ctx, "steps"));
+        EventFilter filter = Params.eventFilter(ctx);
         String batch = Params.single(ctx, "batch");
         if (batch != null && !batch.equals("0") && !batch.equals("1")) {
             throw ApiError.badParameter("batch", "expected 0 or 1, got \"" + Params.abbreviate(batch) + "\"");

@@ -1,5 +1,6 @@
 package dev.stepstream.stream;
 
+import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
@@ -31,7 +32,7 @@ final class Subscriber extends Pump {
     private final Topic topic;
     private final History history;
     private final StreamSink sink;
-    private final StreamFilter filter;
+    private final EventFilter filter;
     /** The run's last seq when the stream opened: the store holds every event up to it unless the run is deleted. */
     private final long storedAtOpen;
 
@@ -44,7 +45,7 @@ final class Subscriber extends Pump {
     private List<RunEvent> page = List.of();
     private int pageIndex;
 
-    Subscriber(Hub hub, Topic topic, History history, StreamSink sink, StreamFilter filter, Context context,
+    Subscriber(Hub hub, Topic topic, History history, StreamSink sink, EventFilter filter, Context context,
                long after, long storedAtOpen, boolean runAlreadyEnded, long writeTimeoutMs) {
         super(context, writeTimeoutMs);
         this.hub = hub;

@@ -75,7 +75,11 @@ final class Fixtures {
         }
 
         RunEvent stepLog(String stepId, String message) {
-            return next(EventType.STEP_LOG, Json.object().put("stepId", stepId).put("level", "info")
+            return stepLog(stepId, "info", message);
+        }
+
+        RunEvent stepLog(String stepId, String level, String message) {
+            return next(EventType.STEP_LOG, Json.object().put("stepId", stepId).put("level", level)
                     .put("message", message).put("timestamp", Json.time(timeOf(seq + 1))));
         }
 

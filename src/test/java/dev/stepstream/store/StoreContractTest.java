@@ -9,7 +9,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.EventType;
+import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunLostException;
@@ -24,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -1657,5 +1660,101 @@ abstract class StoreContractTest {
         assertThat(store.pendingPurges(10)).containsExactly(deleted);
         assertThat(store.purgeEvents(deleted)).isEqualTo(3 + 30 + 2 - 7);
         assertThat(store.pendingPurges(10)).isEmpty();
+    }
+
+    // --- searching a run's events ---------------------------------------------------------
+
+    /** Every page of a filtered read, followed through its {@code next}: the seqs found. */
+    private List<Long> searchAll(UUID runId, int limit, EventFilter filter) {
+        List<Long> seqs = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            EventPage page = store.events(runId, after, limit, filter);
+            assertThat(page.events()).hasSizeLessThanOrEqualTo(limit);
+            page.events().forEach(e -> seqs.add(e.seq()));
+            if (!page.more()) {
+                return seqs;
+            }
+            assertThat(page.next()).as("a page moves on").isGreaterThan(after);
+            after = page.next();
+        }
+    }
+
+    private static EventFilter search(String text) {
+        return new EventFilter(EnumSet.allOf(EventType.class), LogLevel.DEBUG, null, text);
+    }
+
+    @Test
+    void aSearchFindsTheEventsWhoseMessageOrValuesContainTheTextIgnoringCase() {
+        UUID runId = queuedRun("build", "test");
+        Log log = new Log(runId);
+        Commits.commit(store, List.of(
+                log.runStart(),                                                    // 1: inputs {"who":"world"}
+                log.stepStart("build", 1),                                          // 2
+                log.stepLog("build", "Compiling 12 files"),                         // 3
+                log.stepLog("build", "warn", "deprecated API in Main.java"),        // 4
+                log.variable("artifact", "create", null, "\"build/Main.JAR\""),    // 5
+                log.stepLog("build", "100% done_ok \"quoted\" back\\slash"),       // 6
+                log.stepComplete("build", "success", 5, 1, null, "{\"jar\": \"MAIN.jar\"}"), // 7
+                log.stepStart("test", 1),                                           // 8
+                log.stepLog("test", "error", "Été: assertion failed in MainTest"),  // 9
+                log.stepComplete("test", "failed", 5, 1, "exit code 1", null),      // 10
+                log.runComplete("failed", 20, "step test failed: exit code 1")));   // 11
+
+        assertThat(searchAll(runId, 100, search("main"))).as("message, value, output, any case").containsExactly(4L, 5L, 7L, 9L);
+        assertThat(searchAll(runId, 100, search("WORLD"))).as("the run's inputs").containsExactly(1L);
+        assertThat(searchAll(runId, 100, search("exit code"))).as("errors").containsExactly(10L, 11L);
+        assertThat(searchAll(runId, 100, search("artifact"))).as("a variable's name").containsExactly(5L);
+        assertThat(searchAll(runId, 100, search("ÉTÉ"))).as("letters outside ASCII, any case").containsExactly(9L);
+        assertThat(searchAll(runId, 100, search("100% done_ok"))).as("% and _ are text").containsExactly(6L);
+        assertThat(searchAll(runId, 100, search("0%"))).containsExactly(6L);
+        assertThat(searchAll(runId, 100, search("\"quoted\" back\\slash"))).as("quotes and backslashes").containsExactly(6L);
+        assertThat(searchAll(runId, 100, search("level"))).as("keys are not searched").isEmpty();
+        assertThat(searchAll(runId, 100, search("stepId"))).isEmpty();
+        assertThat(searchAll(runId, 100, search("nothing like it"))).isEmpty();
+    }
+
+    @Test
+    void aSearchCombinesWithTypesStepsAndLevelAndPagesThroughLimit() {
+        UUID runId = queuedRun("a", "b");
+        Log log = new Log(runId);
+        List<RunEvent> events = new ArrayList<>(List.of(log.runStart(), log.stepStart("a", 1), log.stepStart("b", 1)));
+        for (int i = 0; i < 30; i++) {
+            events.add(log.stepLog(i % 2 == 0 ? "a" : "b", i % 3 == 0 ? "warn" : "info", "tick " + i));
+        }
+        Commits.commit(store, events);
+
+        EventFilter ticks = search("tick");
+        assertThat(searchAll(runId, 7, ticks)).hasSize(30);
+        EventPage first = store.events(runId, 0, 7, ticks);
+        assertThat(first.events()).extracting(RunEvent::seq).containsExactly(4L, 5L, 6L, 7L, 8L, 9L, 10L);
+        assertThat(first.next()).isEqualTo(10L);
+        assertThat(store.events(runId, 10, 7, ticks).events().getFirst().seq()).isEqualTo(11L);
+
+        EventFilter warnsOfA = new EventFilter(EnumSet.of(EventType.STEP_LOG), LogLevel.WARN, Set.of("a"), "TICK");
+        // i % 2 == 0 and i % 3 == 0: i = 0, 6, 12, 18, 24 at seq i + 4
+        assertThat(searchAll(runId, 2, warnsOfA)).containsExactly(4L, 10L, 16L, 22L, 28L);
+        EventFilter starts = new EventFilter(EnumSet.of(EventType.STEP_START), LogLevel.DEBUG, Set.of("b"), null);
+        assertThat(searchAll(runId, 100, starts)).containsExactly(3L);
+        assertThat(store.events(UUID.randomUUID(), 0, 10, ticks)).isEqualTo(new EventPage(List.of(), -1));
+    }
+
+    @Test
+    void aRareMatchDeepInALongRunIsFoundByFollowingTheNextPages() {
+        UUID runId = queuedRun("flood");
+        Log log = new Log(runId);
+        int count = EventSearch.WINDOW * 2 + 500;
+        Commits.commit(store, List.of(log.runStart()));
+        for (int from = 0; from < count; from += 10_000) {
+            List<RunEvent> batch = new ArrayList<>();
+            for (int i = from; i < Math.min(count, from + 10_000); i++) {
+                batch.add(log.stepLog("flood", i == count - 3 ? "the needle" : "hay " + i));
+            }
+            Commits.commit(store, batch);
+        }
+
+        assertThat(searchAll(runId, 10, search("NEEDLE"))).containsExactly((long) count - 1);
+        // Non-ASCII text is matched by the store's rule on SQLite too, where the database cannot narrow.
+        assertThat(searchAll(runId, 10, search("ÿ"))).isEmpty();
     }
 }

@@ -1,0 +1,19 @@
+package dev.stepstream.store;
+
+import dev.stepstream.events.RunEvent;
+import java.util.List;
+
+/**
+ * A page of a run's events that passed a filter ({@link Store#events(java.util.UUID, long, int,
+ * dev.stepstream.events.EventFilter)}), and where the next page starts: the seq to ask after, or
+ * -1 when the run's log held nothing more to read when the page was read.
+ */
+public record EventPage(List<RunEvent> events, long next) {
+    public EventPage {
+        events = List.copyOf(events);
+    }
+
+    public boolean more() {
+        return next >= 0;
+    }
+}

@@ -1,0 +1,130 @@
+package dev.stepstream.store;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.stepstream.events.EventFilter;
+import dev.stepstream.events.EventType;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.json.Json;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A filtered page of a run's events (docs/api.md, "Searching a run"): what
+ * {@link Store#events(UUID, long, int, EventFilter)} reads, in both databases.
+ *
+ * <p>The database narrows the rows: by type, and for a search by the text in the stored
+ * envelope (a {@code LIKE} of the JSON-escaped text, which ignores ASCII case). That can let
+ * through more than the search asks (the text in a field that is not searched, in a key, in an
+ * escape), never less, so {@link EventFilter} has the last word on each row, and decides the
+ * filters the database cannot see ({@code steps}, {@code minLevel}). A text with a letter outside
+ * ASCII, whose case the database may not ignore, is narrowed by type only. (Two letters outside
+ * ASCII lower-case to ASCII ones, the Kelvin sign and the dotted capital I: the database does not
+ * find them for a {@code k} or an {@code i}, which the rule would.)
+ *
+ * <p>Bounded work: rows are read {@value #WINDOW} seqs at a time, at most {@value #CHUNK} per
+ * statement, and a page stops after {@link #TIME} however few it found, saying where it
+ * stopped: a rare word in a run of millions of events takes several pages, each a short read
+ * that holds one connection briefly, never one read that holds it for seconds.
+ */
+final class EventSearch {
+    static final int WINDOW = 100_000;
+    static final int CHUNK = 1000;
+    static final Duration TIME = Duration.ofMillis(200);
+
+    private EventSearch() {}
+
+    static EventPage page(Connection connection, Dialect dialect, UUID runId, long afterSeq, int limit, EventFilter filter)
+            throws SQLException {
+        long last = lastSeq(connection, runId);
+        String pattern = pattern(filter.text());
+        List<EventType> types = filter.types().size() == EventType.values().length ? List.of() : List.copyOf(filter.types());
+        if (filter.types().isEmpty()) {
+            return new EventPage(List.of(), -1);
+        }
+        StringBuilder sql = new StringBuilder("SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? AND seq <= ?");
+        if (!types.isEmpty()) {
+            sql.append(" AND type IN (").append("?, ".repeat(types.size() - 1)).append("?)");
+        }
+        if (pattern != null) {
+            sql.append(" AND ").append(dialect.bodyContains());
+        }
+        sql.append(" ORDER BY seq LIMIT ?");
+        long deadline = System.nanoTime() + TIME.toNanos();
+        List<RunEvent> found = new ArrayList<>();
+        long cursor = afterSeq;
+        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            while (cursor < last) {
+                long upTo = Math.min(last, cursor + WINDOW);
+                int p = 1;
+                select.setString(p++, runId.toString());
+                select.setLong(p++, cursor);
+                select.setLong(p++, upTo);
+                for (EventType type : types) {
+                    select.setString(p++, type.wire());
+                }
+                if (pattern != null) {
+                    select.setString(p++, pattern);
+                }
+                select.setInt(p, CHUNK);
+                int rows = 0;
+                long lastRead = cursor;
+                try (ResultSet result = select.executeQuery()) {
+                    while (result.next()) {
+                        rows++;
+                        lastRead = result.getLong(1);
+                        EventType type = EventType.fromWire(result.getString(2));
+                        byte[] body = result.getBytes(4);
+                        // Parsed here, not by RunEvent.payload(), which would keep every tree read.
+                        if (filter.accepts(type, Json.parseTrusted(body).path("payload"))) {
+                            found.add(RunEvent.stored(runId, lastRead, type, Instant.ofEpochMilli(result.getLong(3)), body));
+                            if (found.size() == limit) {
+                                return new EventPage(found, lastRead < last ? lastRead : -1);
+                            }
+                        }
+                    }
+                }
+                cursor = rows == CHUNK ? lastRead : upTo;
+                if (cursor < last && System.nanoTime() > deadline) {
+                    return new EventPage(found, cursor);
+                }
+            }
+        }
+        return new EventPage(found, -1);
+    }
+
+    /** The run's last seq, 0 for a run that does not exist (nothing to read). */
+    private static long lastSeq(Connection connection, UUID runId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT last_seq FROM runs WHERE run_id = ?")) {
+            select.setString(1, runId.toString());
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? row.getLong(1) : 0;
+            }
+        }
+    }
+
+    /**
+     * The {@code LIKE} pattern (escape {@code \}) that finds {@code text} as the stored JSON writes
+     * it, or null when there is no text or the database could miss a match by its case.
+     */
+    static String pattern(String text) {
+        if (text == null || !text.chars().allMatch(c -> c < 0x80)) {
+            return null;
+        }
+        String json = new String(JsonStringEncoder.getInstance().quoteAsString(text));
+        StringBuilder pattern = new StringBuilder(json.length() + 2).append('%');
+        for (char c : json.toCharArray()) {
+            if (c == '%' || c == '_' || c == '\\') {
+                pattern.append('\\');
+            }
+            pattern.append(c);
+        }
+        return pattern.append('%').toString();
+    }
+}

@@ -1,0 +1,151 @@
+package dev.stepstream.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.TestServer;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code GET /api/v2/workflows/runs/{runId}/events?q=}: the events whose message or values contain
+ * a text, ignoring case, paged like the history and combined with {@code types}, {@code steps},
+ * {@code minLevel} (docs/api.md, "Searching a run"). The store's side, on both databases, is in
+ * the store contract.
+ */
+@Timeout(120)
+class RunSearchTest {
+    @TempDir
+    static Path dir;
+    static TestServer server;
+    static String runId;
+    static List<JsonNode> history;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dir);
+        server.apply("""
+                id: searched
+                inputs:
+                  target: {type: string, default: Production}
+                steps:
+                  - {id: build, type: log, message: "Building for ${inputs.target}"}
+                  - {id: noisy, type: script, run: "for i in $(seq 1 300); do echo \\"tick $i\\"; done; echo 'WARNING: disk 91% full' >&2"}
+                  - {id: mark, type: set, vars: {stage: "production-ready", count: 42}}
+                  - {id: tell, type: log, level: warn, message: "Ready: tick tock"}
+                """);
+        runId = server.execute("searched", null);
+        server.awaitEnd(runId);
+        history = server.awaitHistory(runId);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** Every page of a search, followed through {@code next}: the seqs found. */
+    private static List<Long> search(String query, int limit) {
+        List<Long> seqs = new ArrayList<>();
+        String after = "0";
+        while (true) {
+            TestServer.Response page = server.get("/api/v2/workflows/runs/" + runId + "/events?" + query + "&limit=" + limit
+                    + "&after=" + after);
+            assertThat(page.status()).as(page.text()).isEqualTo(200);
+            assertThat(page.body().path("events").size()).isLessThanOrEqualTo(limit);
+            page.body().path("events").forEach(e -> seqs.add(e.path("seq").asLong()));
+            if (page.body().path("next").isNull()) {
+                return seqs;
+            }
+            after = page.body().path("next").asText();
+        }
+    }
+
+    private static String q(String text) {
+        return "q=" + URLEncoder.encode(text, StandardCharsets.UTF_8);
+    }
+
+    /** The seqs of the history's events that pass {@code test}: what a search must find. */
+    private static List<Long> seqsOf(Predicate<JsonNode> test) {
+        return history.stream().filter(test).map(e -> e.path("seq").asLong()).toList();
+    }
+
+    private static boolean says(JsonNode event, String lower) {
+        JsonNode payload = event.path("payload");
+        return payload.path("message").asText().toLowerCase(Locale.ROOT).contains(lower);
+    }
+
+    @Test
+    void aSearchFindsEveryMentionIgnoringCaseAcrossPages() {
+        List<Long> ticks = seqsOf(e -> says(e, "tick"));
+        assertThat(ticks).hasSize(301);
+
+        assertThat(search(q("TICK"), 1000)).isEqualTo(ticks);
+        assertThat(search(q("tick"), 7)).as("pages of 7").isEqualTo(ticks);
+        assertThat(search(q("Tick 300"), 50)).isEqualTo(seqsOf(e -> says(e, "tick 300")));
+    }
+
+    @Test
+    void valuesAndInputsAreSearchedAndPercentIsText() {
+        List<Long> production = seqsOf(e -> e.path("type").asText().equals("run_start")
+                || says(e, "production")
+                || e.path("payload").path("newValue").asText().contains("production"));
+        assertThat(production).hasSize(3); // the input, the log line, the variable
+        assertThat(search(q("PRODUCTION"), 100)).isEqualTo(production);
+        assertThat(search(q("42"), 100)).as("a number is read as its JSON")
+                .isEqualTo(seqsOf(e -> says(e, "42") || e.path("payload").path("newValue").asText().equals("42"))).hasSize(4);
+        assertThat(search(q("91% full"), 100)).isEqualTo(seqsOf(e -> says(e, "91% full"))).hasSize(1);
+        assertThat(search(q("1%"), 100)).isEqualTo(seqsOf(e -> says(e, "1%")));
+        assertThat(search(q("no such words"), 100)).isEmpty();
+    }
+
+    @Test
+    void aSearchCombinesWithTypesStepsAndMinLevel() {
+        assertThat(search(q("tick") + "&minLevel=warn", 100)).isEqualTo(seqsOf(e -> says(e, "tick")
+                && e.path("payload").path("level").asText().equals("warn")));
+        assertThat(search(q("tick") + "&steps=tell", 100)).isEqualTo(seqsOf(e -> says(e, "tick")
+                && e.path("payload").path("stepId").asText().equals("tell"))).hasSize(1);
+        assertThat(search(q("production") + "&types=variable_change", 100))
+                .isEqualTo(seqsOf(e -> e.path("type").asText().equals("variable_change")
+                        && e.path("payload").path("newValue").asText().contains("production")));
+        assertThat(search("types=step_complete&steps=noisy", 100)).as("filters without q page the history too")
+                .isEqualTo(seqsOf(e -> e.path("type").asText().equals("step_complete")
+                        && e.path("payload").path("stepId").asText().equals("noisy")));
+    }
+
+    @Test
+    void theStreamTakesTheSameSearch() {
+        TestServer.Response sse = server.send(server.request("/api/v2/workflows/runs/" + runId + "/events?" + q("tick 29"))
+                .header("Accept", "text/event-stream").GET());
+        assertThat(sse.status()).isEqualTo(200);
+        List<Long> ids = sse.text().lines().filter(line -> line.startsWith("id: "))
+                .map(line -> Long.parseLong(line.substring(4))).toList();
+        assertThat(ids).isEqualTo(seqsOf(e -> says(e, "tick 29")));
+    }
+
+    @Test
+    void badParametersAre400NamingThemAndAnUnknownRunIs404() {
+        TestServer.Response long_ = server.get("/api/v2/workflows/runs/" + runId + "/events?" + q("x".repeat(201)));
+        assertThat(long_.status()).isEqualTo(400);
+        assertThat(long_.body().path("error").path("message").asText()).startsWith("q: ");
+
+        TestServer.Response types = server.get("/api/v2/workflows/runs/" + runId + "/events?q=a&types=step_lag");
+        assertThat(types.status()).isEqualTo(400);
+        assertThat(types.body().path("error").path("message").asText()).startsWith("types: ");
+
+        TestServer.Response missing = server.get("/api/v2/workflows/runs/" + UUID.randomUUID() + "/events?q=a");
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.body().path("error").path("code").asText()).isEqualTo("run_not_found");
+    }
+}
