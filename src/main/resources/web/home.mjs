@@ -89,7 +89,9 @@ export async function showHome(main, hooks) {
     if (before) q.set('before', before);
     const { runs: found, next } = await api(`/api/v2/workflows/runs?${q}`);
     for (const r of found) {
-      runs.set(r.runId, { ...runs.get(r.runId), ...r });
+      // The listing's last step as the stream's run_progress gives it: `stepId: status`.
+      const lastStep = r.lastStep ? `${r.lastStep.stepId}: ${r.lastStep.status}` : runs.get(r.runId)?.lastStep;
+      runs.set(r.runId, { ...runs.get(r.runId), ...r, lastStep });
       if (r.status === 'waiting') approving.add(r.runId);
     }
     return next;

@@ -68,6 +68,11 @@ final class Views {
         putTime(node, "finishedAt", run.finishedAt());
         node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
         node.set("trigger", run.trigger().json());
+        if (run.lastStep() == null) {
+            node.putNull("lastStep");
+        } else {
+            node.putObject("lastStep").put("stepId", run.lastStep().stepId()).put("status", run.lastStep().status().wire());
+        }
         return node;
     }
 

@@ -383,7 +383,7 @@ final class JdbcStore implements Store {
                         runs.add(summary(rows));
                     }
                 }
-                return new RunPage(runs, next);
+                return new RunPage(withLastSteps(connection, runs), next);
             }
         });
     }
@@ -1340,6 +1340,28 @@ final class JdbcStore implements Store {
         db.close();
     }
 
+    /** The runs, each with its {@link StepMark}: read from the steps' times and statuses only. */
+    private static List<RunSummary> withLastSteps(Connection connection, List<RunSummary> runs) throws SQLException {
+        if (runs.isEmpty()) {
+            return runs;
+        }
+        Map<String, List<StepState>> steps = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT run_id, step_id, status, started_at, duration_ms FROM run_steps WHERE started_at IS NOT NULL AND run_id IN ("
+                        + String.join(", ", Collections.nCopies(runs.size(), "?")) + ") ORDER BY run_id, position")) {
+            bind(select, runs.stream().<Object>map(run -> run.runId().toString()).toList());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    steps.computeIfAbsent(rows.getString("run_id"), id -> new ArrayList<>()).add(new StepState(
+                            rows.getString("step_id"), null, StepStatus.fromWire(rows.getString("status")), 0,
+                            instant(rows, "started_at"), nullableLong(rows, "duration_ms"), null, null));
+                }
+            }
+        }
+        return runs.stream().map(run -> run.withLastStep(StepMark.latest(steps.getOrDefault(run.runId().toString(), List.of()))))
+                .toList();
+    }
+
     /** Steps of the runs that {@code where} selects, by run id, each list in position order. */
     private static Map<String, List<StepState>> steps(Connection connection, String where, List<Object> parameters)
             throws SQLException {
@@ -1438,7 +1460,8 @@ final class JdbcStore implements Store {
                 row.getLong("last_seq"),
                 trigger(row),
                 Json.parseTrusted(row.getBytes("inputs")),
-                row.getString("workflow_name"));
+                row.getString("workflow_name"),
+                null);
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

@@ -34,7 +34,7 @@ public record RunDetail(UUID runId, String workflowId, int workflowVersion, RunS
     /** The row of the runs listing for this run. */
     public RunSummary summary() {
         return new RunSummary(runId, workflowId, workflowVersion, status, createdAt, startedAt, finishedAt, durationMs,
-                error, lastSeq, trigger, inputs, workflowName);
+                error, lastSeq, trigger, inputs, workflowName, StepMark.latest(steps));
     }
 
     /**

@@ -3,8 +3,10 @@ package dev.stepstream.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.Await;
 import dev.stepstream.testing.TestServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -81,6 +83,38 @@ class RunsApiTest {
         TestServer.Response bad = server.get("/api/v2/workflows/runs?trigger=cron");
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.text()).contains("trigger", "expected manual, schedule, webhook, retry, workflow, got \\\"cron\\\"");
+    }
+
+    @Test
+    void theListingSaysWhichStepMovedLast() {
+        server.apply("""
+                id: three-then-fail
+                steps:
+                  - {id: first, type: log, message: one}
+                  - {id: second, type: set, vars: {x: 1}}
+                  - {id: third, type: fail, message: stop here}
+                  - {id: never, type: log, message: not reached}
+                """);
+        String runId = server.execute("three-then-fail", null);
+        server.awaitEnd(runId);
+
+        JsonNode listed = server.get("/api/v2/workflows/runs?workflowId=three-then-fail").body().path("runs").get(0);
+        assertThat(listed.path("runId").asText()).isEqualTo(runId);
+        assertThat(listed.path("lastStep").path("stepId").asText()).isEqualTo("third");
+        assertThat(listed.path("lastStep").path("status").asText()).isEqualTo("failed");
+
+        server.apply("""
+                id: waits
+                steps:
+                  - {id: nap, type: sleep, duration: 30s}
+                """);
+        String sleeping = server.execute("waits", null);
+        Await.until("the listing's last step of a queued then running run", Duration.ofSeconds(20), () -> {
+            JsonNode run = server.get("/api/v2/workflows/runs?workflowId=waits").body().path("runs").get(0);
+            return run.path("lastStep").path("status").asText().equals("running") ? run : null;
+        });
+        server.post("/api/v2/workflows/runs/" + sleeping + "/cancel", "{}");
+        server.awaitEnd(sleeping);
     }
 
     @Test

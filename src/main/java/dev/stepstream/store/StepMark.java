@@ -1,0 +1,31 @@
+package dev.stepstream.store;
+
+import dev.stepstream.events.StepStatus;
+import dev.stepstream.store.RunDetail.StepState;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A run's step that moved last, and its status: the runs listing's "last step". The step whose
+ * latest moment (its end once it has one, else its start) is the latest; of two at one moment,
+ * the later in the run's order. Null for a run none of whose steps has started.
+ */
+public record StepMark(String stepId, StepStatus status) {
+
+    /** The step that moved last of {@code steps} (in the run's order), or null when none has started. */
+    public static StepMark latest(List<StepState> steps) {
+        StepState last = null;
+        Instant lastMoment = null;
+        for (StepState step : steps) {
+            if (step.startedAt() == null) {
+                continue;
+            }
+            Instant moment = step.durationMs() == null ? step.startedAt() : step.startedAt().plusMillis(step.durationMs());
+            if (lastMoment == null || !moment.isBefore(lastMoment)) {
+                last = step;
+                lastMoment = moment;
+            }
+        }
+        return last == null ? null : new StepMark(last.stepId(), last.status());
+    }
+}
