@@ -76,6 +76,11 @@ final class LogDownload {
             return new Page(Buffer.buffer(), after, true, limit);
         }
         List<RunEvent> events = store.events(asked.runId(), after, limit);
+        // Looked up after the read, as the history's pages are: once the run is deleted its log
+        // is cut (no last chunk), never ended as if it were whole.
+        if (store.findPosition(asked.runId()).isEmpty()) {
+            throw new ApiError(404, "run_not_found", "run " + asked.runId() + " was deleted during the download");
+        }
         Buffer text = Buffer.buffer();
         long lastSeq = after;
         long bytes = 0;

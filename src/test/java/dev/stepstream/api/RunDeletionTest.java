@@ -176,6 +176,38 @@ class RunDeletionTest {
     }
 
     @Test
+    void aLogDownloadOfARunDeletedMidwayIsCutNotEnded() throws IOException {
+        String runId = finishedFlood();
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(("GET " + runPath(runId) + "/log HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            byte[] buffer = new byte[64 * 1024];
+            socket.setSoTimeout(60_000); // each read's deadline: a blocking read, not a guessed pause
+            while (!body.toString(StandardCharsets.UTF_8).contains(" INFO ")) { // the head, then the first lines
+                int read = in.read(buffer);
+                assertThat(read).as("the download ended before its first line").isPositive();
+                body.write(buffer, 0, read);
+            } // then it reads no more for a while
+
+            assertThat(server.delete(runPath(runId)).status()).isEqualTo(204);
+
+            int read;
+            while ((read = in.read(buffer)) >= 0) {
+                body.write(buffer, 0, read);
+            }
+            String text = body.toString(StandardCharsets.UTF_8);
+            assertThat(text).startsWith("HTTP/1.1 200");
+            assertThat(endsWith(body.toByteArray(), "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))
+                    .as("cut without the last chunk after %d bytes, so that no client takes it for the whole log", body.size())
+                    .isFalse();
+        } catch (java.net.SocketException reset) {
+            // a reset is a cut too
+        }
+    }
+
+    @Test
     void onlyAnAdminMayDeleteARun() throws IOException {
         Path tokens = dir.resolve("tokens");
         String operator = TokenFile.create(tokens, "ops", Role.OPERATOR);
