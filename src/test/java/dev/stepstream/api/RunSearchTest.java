@@ -15,26 +15,32 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code GET /api/v2/workflows/runs/{runId}/events?q=}: the events whose message or values contain
  * a text, ignoring case, paged like the history and combined with {@code types}, {@code steps},
- * {@code minLevel} (docs/api.md, "Searching a run"). The store's side, on both databases, is in
- * the store contract.
+ * {@code minLevel} (docs/api.md, "Searching a run"), and the log download of the same run: on
+ * SQLite here, on PostgreSQL in {@link PostgresRunSearchTest}. The store's side of the search, on
+ * both databases, is in the store contract.
  */
 @Timeout(120)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RunSearchTest {
-    @TempDir
-    static Path dir;
-    static TestServer server;
-    static String runId;
-    static List<JsonNode> history;
+    TestServer server;
+    String runId;
+    List<JsonNode> history;
+
+    /** The server under test, on {@code dir}: the embedded default here. */
+    TestServer startServer(Path dir) {
+        return TestServer.start(dir);
+    }
 
     @BeforeAll
-    static void start() {
-        server = TestServer.start(dir);
+    void start(@TempDir Path dir) {
+        server = startServer(dir);
         server.apply("""
                 id: searched
                 inputs:
@@ -51,12 +57,15 @@ class RunSearchTest {
     }
 
     @AfterAll
-    static void stop() {
-        server.close();
+    void stop() {
+        if (server != null) {
+            server.close();
+            server = null;
+        }
     }
 
     /** Every page of a search, followed through {@code next}: the seqs found. */
-    private static List<Long> search(String query, int limit) {
+    private List<Long> search(String query, int limit) {
         List<Long> seqs = new ArrayList<>();
         String after = "0";
         while (true) {
@@ -77,7 +86,7 @@ class RunSearchTest {
     }
 
     /** The seqs of the history's events that pass {@code test}: what a search must find. */
-    private static List<Long> seqsOf(Predicate<JsonNode> test) {
+    private List<Long> seqsOf(Predicate<JsonNode> test) {
         return history.stream().filter(test).map(e -> e.path("seq").asLong()).toList();
     }
 
@@ -132,6 +141,19 @@ class RunSearchTest {
         List<Long> ids = sse.text().lines().filter(line -> line.startsWith("id: "))
                 .map(line -> Long.parseLong(line.substring(4))).toList();
         assertThat(ids).isEqualTo(seqsOf(e -> says(e, "tick 29")));
+    }
+
+    @Test
+    void theLogDownloadHasEveryLineOfTheRun() {
+        TestServer.Response log = server.get("/api/v2/workflows/runs/" + runId + "/log");
+        assertThat(log.status()).isEqualTo(200);
+        List<String> expected = history.stream().filter(e -> e.path("type").asText().equals("step_log"))
+                .map(e -> e.path("time").asText() + " " + e.path("payload").path("stepId").asText() + " "
+                        + e.path("payload").path("level").asText().toUpperCase(Locale.ROOT) + " "
+                        + e.path("payload").path("message").asText())
+                .toList();
+        assertThat(expected).hasSize(303);
+        assertThat(log.text().lines().toList()).isEqualTo(expected);
     }
 
     @Test
