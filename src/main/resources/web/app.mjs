@@ -1,9 +1,12 @@
-// The page's entry: a small router over real links (/, /workflows/{id}, /runs/{runId}).
+// The page's entry: a small router over real links (/, /workflows/{id}, /runs/{runId},
+// /compare?a=&b=); any other path, and a run or workflow that does not exist, is the not-found page.
 import { setToken, token } from './api.mjs';
 import { el } from './format.mjs';
 import { showHome } from './home.mjs';
 import { showRun } from './run.mjs';
 import { showWorkflow } from './workflow.mjs';
+import { showNotFound } from './notfound.mjs';
+import { showCompare } from './compare.mjs';
 
 const main = document.getElementById('main');
 const hooks = { current: null };
@@ -24,19 +27,33 @@ async function route() {
   hooks.current = null;
   const path = location.pathname;
   let m;
+  let what = { kind: 'path', id: path };   // what a 404 from the API says is missing
   try {
     if ((m = path.match(/^\/runs\/([^/]+)$/))) {
       document.title = 'Run · stepstream';
+      what = { kind: 'run', id: decodeURIComponent(m[1]) };
       leave = await showRun(main, decodeURIComponent(m[1]), hooks, navigate);
     } else if ((m = path.match(/^\/workflows\/([^/]+)$/))) {
       document.title = `${decodeURIComponent(m[1])} · stepstream`;
+      what = { kind: 'workflow', id: decodeURIComponent(m[1]) };
       await showWorkflow(main, decodeURIComponent(m[1]), navigate);
-    } else {
+    } else if (path === '/compare') {
+      document.title = 'Compare · stepstream';
+      what = { kind: 'compare' };
+      const q = new URLSearchParams(location.search);
+      await showCompare(main, q.get('a') || '', q.get('b') || '', navigate);
+    } else if (path === '/' || path === '/index.html') {
       document.title = 'stepstream';
       leave = await showHome(main, hooks);
+    } else {
+      showNotFound(main, what);
     }
   } catch (err) {
-    main.replaceChildren(el('h1', { text: err.status === 404 ? 'Not found' : 'Something went wrong' }),
+    if (err.status === 404) {
+      showNotFound(main, { ...what, message: err.message });
+      return;
+    }
+    main.replaceChildren(el('h1', { text: 'Something went wrong' }),
       el('p', { class: 'error', text: err.message }), el('p', {}, el('a', { href: '/', text: 'Back to the runs' })));
   }
 }

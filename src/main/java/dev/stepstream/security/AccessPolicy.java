@@ -80,6 +80,7 @@ final class AccessPolicy {
             new Rule("GET", "/", Access.OPEN),
             new Rule("GET", "/runs/:runId", Access.OPEN),
             new Rule("GET", "/workflows/:workflowId", Access.OPEN),
+            new Rule("GET", "/compare", Access.OPEN),
             new Rule("GET", "/*.html", Access.OPEN),
             new Rule("GET", "/*.mjs", Access.OPEN),
             new Rule("GET", "/*.css", Access.OPEN),

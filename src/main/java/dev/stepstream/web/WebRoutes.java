@@ -13,8 +13,10 @@ import java.io.UncheckedIOException;
  * The web page ({@code GET /}, docs/api.md): static files from the classpath folder {@code web},
  * and the page's deep links ({@code /runs/{runId}}, {@code /workflows/{id}}) answered with
  * {@code index.html} so that a reload of such an address shows the page, which then routes itself.
- * Mount it after the API and stream routes: a path it does not know falls through to the API's
- * JSON 404.
+ * Any other GET of a path outside {@code /api/} that names no file is answered with the page too,
+ * with status 404: the page shows its not-found page, and the status tells crawlers and scripts.
+ * Mount it after the API and stream routes: an {@code /api/} path or a file it does not know falls
+ * through to the API's JSON 404.
  */
 public final class WebRoutes {
     private static final String ROOT = "web";
@@ -40,12 +42,22 @@ public final class WebRoutes {
                 .end(CLOSE_CODES));
         router.get("/runs/:runId").handler(this::sendIndex);
         router.get("/workflows/:workflowId").handler(this::sendIndex);
+        router.get("/compare").handler(this::sendIndex);
         router.get("/*").handler(StaticHandler.create(ROOT)
                 .setIndexPage("index.html")
                 // The files are small and change with the jar: let the browser revalidate
                 // rather than run yesterday's modules against today's server.
                 .setCachingEnabled(false)
                 .setDirectoryListing(false));
+        router.get("/*").handler(ctx -> {
+            String path = ctx.normalizedPath();
+            if (path.startsWith("/api/") || path.substring(path.lastIndexOf('/') + 1).contains(".")) {
+                ctx.next();
+            } else {
+                ctx.response().setStatusCode(404);
+                sendIndex(ctx);
+            }
+        });
     }
 
     /** An ES module of {@link CloseCode}: each code's name and whether a stream closed with it reconnects. */
