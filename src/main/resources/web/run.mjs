@@ -10,6 +10,8 @@ import { ApprovalBanner } from './approvals.mjs';
 import { RetryControl, lineage, runLink } from './retry.mjs';
 import { triggerParts } from './trigger.mjs';
 import { lineDiff, definitionLines } from './diff.mjs';
+import { workflowTitle, inputsFact } from './runfacts.mjs';
+import { DagView } from './dag.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -23,8 +25,7 @@ export async function showRun(main, runId, hooks, navigate) {
 
   // --- layout -------------------------------------------------------------------------------
   const conn = el('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
-  const title = el('h1', {}, el('a', { href: `/workflows/${encodeURIComponent(run.workflowId)}`, text: run.workflowId }),
-    el('span', { class: 'muted run-id', text: ` run ${runId.slice(0, 8)}` }));
+  const title = workflowTitle(detail, runId);
   const statusSlot = el('span', { class: 'run-status' });
   const startedSlot = el('dd');
   const durationSlot = el('dd', { class: 'run-duration' });
@@ -54,7 +55,8 @@ export async function showRun(main, runId, hooks, navigate) {
         triggerParts(detail.trigger, { run: runLink }))),
       el('div', {}, el('dt', { text: 'Workflow version' }), el('dd', { class: 'run-version' }, el('a', {
         href: `/workflows/${encodeURIComponent(run.workflowId)}?version=${detail.workflowVersion}`, text: `v${detail.workflowVersion}` }))),
-      el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId })))),
+      el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId }))),
+      inputsFact(detail.inputs)),
     lineageSlot, changesSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node));
   // A waiting run asks its reader first: the banner sits right under the header.
   const approvals = new ApprovalBanner(runId);
@@ -62,6 +64,8 @@ export async function showRun(main, runId, hooks, navigate) {
   // A graph's steps run at once: the timeline groups them by level, each row saying what it needs.
   const graph = isGraph([...steps.values()]);
   const timeline = el('ol', { class: graph ? 'timeline graph' : 'timeline' });
+  // And draws them: a node per step, coloured live, that leads to the step's row.
+  const dag = graph ? new DagView([...steps.values()], { onPick: focusStep }) : null;
   const openOutputs = new Set();   // step ids whose outputs are shown: kept across re-renders
   const stepSelect = el('select', { id: 'log-step', onchange: () => log.setFilter({ stepId: stepSelect.value }) },
     el('option', { value: '', text: 'all steps' }),
@@ -89,7 +93,7 @@ export async function showRun(main, runId, hooks, navigate) {
     header,
     approvals.node,
     el('section', { class: 'panel steps', 'aria-labelledby': 'steps-h' },
-      el('h2', { id: 'steps-h', text: 'Steps' }), timeline),
+      el('h2', { id: 'steps-h', text: 'Steps' }), dag?.node, timeline),
     el('section', { class: 'panel log', 'aria-labelledby': 'log-h' },
       el('div', { class: 'panel-head' }, el('h2', { id: 'log-h', text: 'Log' }), log.count),
       el('div', { class: 'log-tools' },
@@ -155,7 +159,17 @@ export async function showRun(main, runId, hooks, navigate) {
       timeline.replaceChildren(...all.map(stepRow));
     }
     approvals.update(all);
+    dag?.update(all);
     tick();
+  }
+
+  /** Scrolls to a step's row and focuses it: where a node of the graph leads. */
+  function focusStep(stepId) {
+    const row = timeline.querySelector(`li[data-step="${CSS.escape(stepId)}"]`);
+    if (!row) return;
+    row.tabIndex = -1;
+    row.scrollIntoView({ block: 'center' });
+    row.focus({ preventScroll: true });
   }
 
   /** A level's steps that wait for a decision, said in its head so that a long graph shows where; null for none. */

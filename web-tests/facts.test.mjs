@@ -1,0 +1,95 @@
+// The run page's facts (issue 19): the workflow's name with its id, the run's inputs (or none),
+// and for a graph workflow the graph drawn: one SVG node per step, one edge per need, each node
+// coloured by its step's status and leading to the step's row.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+
+const GRAPH = `
+id: drawn
+name: Drawn graph
+inputs:
+  who: {type: string, default: world}
+  size: {type: number, default: 3}
+steps:
+  - {id: a, type: log, message: "hi \${inputs.who}"}
+  - {id: b, needs: [a], type: log, message: b}
+  - {id: c, needs: [a], type: log, message: c}
+  - {id: d, needs: [b, c], type: fail, message: "d broke"}
+  - {id: e, needs: [d], type: log, message: never}
+  - {id: f, type: log, message: alone}
+`;
+const PLAIN = `
+id: plain
+steps:
+  - {id: one, type: log, message: one}
+`;
+
+let server, browser, page;
+
+before(async () => {
+  server = await startServer();
+  await rest(server.url, '/api/v2/workflows/drawn', { method: 'PUT', yaml: GRAPH });
+  await rest(server.url, '/api/v2/workflows/plain', { method: 'PUT', yaml: PLAIN });
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+});
+
+async function endedRun(workflowId, inputs = {}) {
+  const { runId } = await rest(server.url, `/api/v2/workflows/${workflowId}/execute`, { method: 'POST', body: { inputs } });
+  await waitFor(async () => ['success', 'failed'].includes((await rest(server.url, `/api/v2/workflows/runs/${runId}`)).status),
+    { what: `run ${runId} to end` });
+  return runId;
+}
+
+test('a run shows its workflow name and id, and its inputs', async () => {
+  const runId = await endedRun('drawn', { who: '<b>ann</b>' });
+  await page.goto(`${server.url}/runs/${runId}`);
+  await page.locator('.run-inputs [data-input=who]').waitFor();
+  assert.equal(await page.textContent('.run-title h1 a'), 'Drawn graph');
+  assert.equal(await page.getAttribute('.run-title h1 a', 'href'), '/workflows/drawn');
+  assert.equal((await page.textContent('.run-title h1 .workflow-id')).trim(), 'drawn');
+  assert.equal(await page.textContent('.run-inputs [data-input=who] dd'), '"<b>ann</b>"');
+  assert.equal(await page.textContent('.run-inputs [data-input=size] dd'), '3');
+  assert.equal(await page.locator('.run-inputs b').count(), 0, 'an input is shown as text');
+});
+
+test('a run given no inputs says none, and a list of steps draws no graph', async () => {
+  const runId = await endedRun('plain');
+  await page.goto(`${server.url}/runs/${runId}`);
+  await page.locator('.run-status .status[data-status=success]').waitFor();
+  assert.equal(await page.textContent('.run-inputs'), 'none');
+  assert.equal(await page.textContent('.run-title h1 a'), 'plain');
+  assert.equal(await page.locator('.run-title h1 .workflow-id').count(), 0);
+  assert.equal(await page.locator('.dag').count(), 0);
+});
+
+test('a graph run draws one node per step and one edge per need, coloured by status', async () => {
+  const runId = await endedRun('drawn');
+  await page.goto(`${server.url}/runs/${runId}`);
+  await page.locator('.dag-node[data-step=d][data-status=failed]').waitFor();
+  const nodes = await page.locator('.dag-svg .dag-node').evaluateAll((gs) => gs.map((g) => [g.dataset.step, g.dataset.status]));
+  assert.deepEqual(Object.fromEntries(nodes),
+    { a: 'success', b: 'success', c: 'success', d: 'failed', e: 'skipped', f: 'success' });
+  const edges = await page.locator('.dag-svg .dag-edge').evaluateAll((ps) => ps.map((p) => `${p.dataset.from}>${p.dataset.to}`));
+  assert.deepEqual(edges.sort(), ['a>b', 'a>c', 'b>d', 'c>d', 'd>e']);
+  // Columns by level: a and f first, d after b and c, e last.
+  const x = Object.fromEntries(await page.locator('.dag-node').evaluateAll((gs) =>
+    gs.map((g) => [g.dataset.step, g.getBoundingClientRect().x])));
+  assert.equal(x.a, x.f);
+  assert.equal(x.b, x.c);
+  assert.ok(x.a < x.b && x.b < x.d && x.d < x.e, JSON.stringify(x));
+  // A node leads to its step's row.
+  await page.click('.dag-node[data-step=d]');
+  await waitFor(() => page.evaluate(() => document.activeElement?.dataset?.step === 'd'), { what: 'the row of d focused' });
+  await page.focus('.dag-node[data-step=e]');
+  await page.keyboard.press('Enter');
+  await waitFor(() => page.evaluate(() => document.activeElement?.dataset?.step === 'e'), { what: 'the row of e focused' });
+});
