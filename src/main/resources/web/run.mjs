@@ -12,6 +12,7 @@ import { triggerParts } from './trigger.mjs';
 import { lineDiff, definitionLines } from './diff.mjs';
 import { workflowTitle, inputsFact } from './runfacts.mjs';
 import { DagView } from './dag.mjs';
+import { TimeTravel } from './timetravel.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -20,7 +21,14 @@ export async function showRun(main, runId, hooks, navigate) {
   const detail = await api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`);
   // Queued, its steps pending: the stream replays what happened to them (runstate.mjs's rule).
   const state = newRunState({ ...detail, runId });
-  const { run, steps, vars } = state;
+  const { run, steps } = state;
+  // What the steps, variables and header show: the live state, or the run as it was at an event
+  // while time-travelling (timetravel.mjs). Cancel, retry and approvals always follow the live one.
+  let shown = state;
+  const travel = new TimeTravel(runId, { last: detail.lastSeq ?? 0, run: () => run, onView: (view) => {
+    shown = view ?? state;
+    renderHeader(); renderSteps(); renderVars();
+  } });
   const log = new LogList();
 
   // --- layout -------------------------------------------------------------------------------
@@ -92,6 +100,7 @@ export async function showRun(main, runId, hooks, navigate) {
     el('p', { class: 'crumbs' }, el('a', { href: '/', text: '← All runs' })),
     header,
     approvals.node,
+    travel.node,
     el('section', { class: 'panel steps', 'aria-labelledby': 'steps-h' },
       el('h2', { id: 'steps-h', text: 'Steps' }), dag?.node, timeline),
     el('section', { class: 'panel log', 'aria-labelledby': 'log-h' },
@@ -108,18 +117,19 @@ export async function showRun(main, runId, hooks, navigate) {
 
   // --- state -> DOM -------------------------------------------------------------------------
   function renderHeader() {
-    statusSlot.replaceChildren(statusBadge(run.status));
-    startedSlot.textContent = dateTime(run.startedAt);
+    statusSlot.replaceChildren(statusBadge(shown.run.status));
+    startedSlot.textContent = dateTime(shown.run.startedAt);
     cancelButton.hidden = TERMINAL.has(run.status);
     retry.update(TERMINAL.has(run.status));
-    errorSlot.hidden = !run.error;
-    errorSlot.textContent = run.error || '';
+    errorSlot.hidden = !shown.run.error;
+    errorSlot.textContent = shown.run.error || '';
     tick();
   }
 
   function runElapsed() {
-    if (run.duration !== null) return run.duration;
-    return run.startedAt ? Date.now() - Date.parse(run.startedAt) : null;
+    const r = shown.run;
+    if (r.duration !== null) return r.duration;
+    return r.startedAt ? Date.now() - Date.parse(r.startedAt) : null;
   }
 
   function stepElapsed(s) {
@@ -132,8 +142,8 @@ export async function showRun(main, runId, hooks, navigate) {
   function tick() {
     durationSlot.textContent = duration(runElapsed());
     const total = Math.max(1, runElapsed() || 1);
-    const t0 = run.startedAt ? Date.parse(run.startedAt) : 0;
-    for (const s of steps.values()) {
+    const t0 = shown.run.startedAt ? Date.parse(shown.run.startedAt) : 0;
+    for (const s of shown.steps.values()) {
       const row = s.row;
       if (!row) continue;
       const ms = stepElapsed(s);
@@ -147,7 +157,7 @@ export async function showRun(main, runId, hooks, navigate) {
   }
 
   function renderSteps() {
-    const all = [...steps.values()];
+    const all = [...shown.steps.values()];
     if (graph) {
       timeline.replaceChildren(...byLevel(all, (s) => s.stepId).map((group, n) =>
         el('li', { class: 'level', 'data-level': n },
@@ -158,7 +168,7 @@ export async function showRun(main, runId, hooks, navigate) {
     } else {
       timeline.replaceChildren(...all.map(stepRow));
     }
-    approvals.update(all);
+    approvals.update([...steps.values()]);
     dag?.update(all);
     tick();
   }
@@ -236,6 +246,9 @@ export async function showRun(main, runId, hooks, navigate) {
   }
 
   function renderVars() {
+    const vars = shown.vars;
+    // While time-travelling, the changes after the event shown are not yet made.
+    for (const li of changesList.children) li.hidden = shown !== state && Number(li.dataset.seq) > shown.seq;
     varsTable.replaceChildren(...[...vars.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) =>
       el('tr', { 'data-var': k }, el('th', { scope: 'row', text: k }), el('td', {}, el('code', { text: value(v) })))));
     if (!vars.size) varsTable.append(el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'No variables.' })));
@@ -269,6 +282,7 @@ export async function showRun(main, runId, hooks, navigate) {
       let structural = false;
       for (const e of events) if (apply(e)) structural = true;
       seen += events.length;
+      travel.setLast(stream.lastSeq);
       if (structural) { renderHeader(); renderSteps(); renderVars(); }
     },
     onState(state, reason) {
@@ -292,6 +306,7 @@ export async function showRun(main, runId, hooks, navigate) {
   }
 
   renderHeader(); renderSteps(); renderVars();
+  travel.start(new URLSearchParams(location.search).get('at'));
   stream.start();
   const ticker = setInterval(() => { if (!TERMINAL.has(run.status)) tick(); }, 200);
 
@@ -302,7 +317,7 @@ export async function showRun(main, runId, hooks, navigate) {
     revealLog: (seq) => log.reveal(seq),
     state: () => conn.dataset.state,
   };
-  return () => { stream.stop(); clearInterval(ticker); };
+  return () => { stream.stop(); clearInterval(ticker); travel.stop(); };
 }
 
 const DIFF_CLASS = { ' ': 'diff-same', '-': 'diff-del', '+': 'diff-add' };
