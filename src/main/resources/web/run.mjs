@@ -13,6 +13,7 @@ import { lineDiff, definitionLines } from './diff.mjs';
 import { workflowTitle, inputsFact } from './runfacts.mjs';
 import { DagView } from './dag.mjs';
 import { TimeTravel } from './timetravel.mjs';
+import { CompareControl } from './compare.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -49,6 +50,7 @@ export async function showRun(main, runId, hooks, navigate) {
       if (again) lineageSlot.replaceChildren(...[lineage(again)].filter(Boolean));
     },
   });
+  const compare = new CompareControl(runId, run.workflowId, navigate);
   // What changed in the workflow since the version this run ran, filled in once read.
   const changesSlot = el('div', { class: 'version-changes-slot' });
   versionChanges(run.workflowId, detail.workflowVersion).then((node) => changesSlot.replaceChildren(...[node].filter(Boolean)))
@@ -65,7 +67,7 @@ export async function showRun(main, runId, hooks, navigate) {
         href: `/workflows/${encodeURIComponent(run.workflowId)}?version=${detail.workflowVersion}`, text: `v${detail.workflowVersion}` }))),
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId }))),
       inputsFact(detail.inputs)),
-    lineageSlot, changesSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node));
+    lineageSlot, changesSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node, compare.node));
   // A waiting run asks its reader first: the banner sits right under the header.
   const approvals = new ApprovalBanner(runId);
 
@@ -121,6 +123,7 @@ export async function showRun(main, runId, hooks, navigate) {
     startedSlot.textContent = dateTime(shown.run.startedAt);
     cancelButton.hidden = TERMINAL.has(run.status);
     retry.update(TERMINAL.has(run.status));
+    compare.update(run.status);
     errorSlot.hidden = !shown.run.error;
     errorSlot.textContent = shown.run.error || '';
     tick();
