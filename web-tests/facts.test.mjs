@@ -55,7 +55,7 @@ test('a run shows its workflow name and id, and its inputs', async () => {
   await page.locator('.run-inputs [data-input=who]').waitFor();
   assert.equal(await page.textContent('.run-title h1 a'), 'Drawn graph');
   assert.equal(await page.getAttribute('.run-title h1 a', 'href'), '/workflows/drawn');
-  assert.equal((await page.textContent('.run-title h1 .workflow-id')).trim(), 'drawn');
+  assert.equal((await page.textContent('.run-title h1 .workflow-id')).trim(), '(drawn)');
   assert.equal(await page.textContent('.run-inputs [data-input=who] dd'), '"<b>ann</b>"');
   assert.equal(await page.textContent('.run-inputs [data-input=size] dd'), '3');
   assert.equal(await page.locator('.run-inputs b').count(), 0, 'an input is shown as text');

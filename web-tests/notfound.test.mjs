@@ -42,6 +42,7 @@ test('an unknown path is a not-found page, answered 404', async () => {
 test('a run that does not exist and an unknown workflow are not-found pages', async () => {
   const runId = '0b0e7a1c-7d5e-4a53-9d0e-3f1c2b4a5d6e';
   await expectNotFound(`/runs/${runId}`, new RegExp(`There is no run ${runId}`));
+  await expectNotFound('/runs/not-a-uuid', /There is no run not-a-uuid/);
   await expectNotFound('/workflows/unknown', /There is no workflow “unknown”/);
 });
 

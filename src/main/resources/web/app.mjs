@@ -49,7 +49,8 @@ async function route() {
       showNotFound(main, what);
     }
   } catch (err) {
-    if (err.status === 404) {
+    // A run's address whose id is no UUID (400 from the API) names no run either.
+    if (err.status === 404 || (err.status === 400 && what.kind === 'run')) {
       showNotFound(main, { ...what, message: err.message });
       return;
     }

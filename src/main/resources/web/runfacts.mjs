@@ -6,7 +6,7 @@ import { el, value } from './format.mjs';
 export function workflowTitle(detail, runId) {
   const name = detail.workflowName || detail.workflowId;
   return el('h1', {}, el('a', { href: `/workflows/${encodeURIComponent(detail.workflowId)}`, text: name }),
-    name !== detail.workflowId ? el('span', { class: 'muted workflow-id', text: ` ${detail.workflowId}` }) : null,
+    name !== detail.workflowId ? el('span', { class: 'muted workflow-id', text: ` (${detail.workflowId})` }) : null,
     el('span', { class: 'muted run-id', text: ` run ${runId.slice(0, 8)}` }));
 }
 
