@@ -3,6 +3,9 @@
 // coloured by its step's status and leading to the step's row.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
 
 const GRAPH = `
@@ -19,6 +22,19 @@ steps:
   - {id: e, needs: [d], type: log, message: never}
   - {id: f, type: log, message: alone}
 `;
+// hold waits (up to 15 s) for the file go, which the test writes once the page shows it running.
+const LIVE = `
+id: live-graph
+inputs:
+  dir: {type: string, required: true}
+steps:
+  - {id: a, type: log, message: a}
+  - id: hold
+    needs: [a]
+    type: script
+    run: 'n=0; until [ -f "\${inputs.dir}/go" ]; do n=$((n+1)); [ $n -gt 300 ] && exit 3; sleep 0.05; done'
+  - {id: z, needs: [hold], type: log, message: z}
+`;
 const PLAIN = `
 id: plain
 steps:
@@ -31,6 +47,7 @@ before(async () => {
   server = await startServer();
   await rest(server.url, '/api/v2/workflows/drawn', { method: 'PUT', yaml: GRAPH });
   await rest(server.url, '/api/v2/workflows/plain', { method: 'PUT', yaml: PLAIN });
+  await rest(server.url, '/api/v2/workflows/live-graph', { method: 'PUT', yaml: LIVE });
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err));
@@ -92,4 +109,22 @@ test('a graph run draws one node per step and one edge per need, coloured by sta
   await page.focus('.dag-node[data-step=e]');
   await page.keyboard.press('Enter');
   await waitFor(() => page.evaluate(() => document.activeElement?.dataset?.step === 'e'), { what: 'the row of e focused' });
+});
+
+test('the graph\'s nodes change colour as the events arrive', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stepstream-facts-'));
+  try {
+    const { runId } = await rest(server.url, '/api/v2/workflows/live-graph/execute', { method: 'POST', body: { inputs: { dir } } });
+    await page.goto(`${server.url}/runs/${runId}`);
+    await page.locator('.dag-node[data-step=hold][data-status=running]').waitFor();
+    assert.equal(await page.getAttribute('.dag-node[data-step=a]', 'data-status'), 'success');
+    assert.equal(await page.getAttribute('.dag-node[data-step=z]', 'data-status'), 'pending');
+    assert.equal(await page.getAttribute('.dag-edge[data-from=a]', 'data-status'), 'success');
+    writeFileSync(join(dir, 'go'), '');
+    await page.locator('.dag-node[data-step=z][data-status=success]').waitFor();
+    assert.equal(await page.getAttribute('.dag-node[data-step=hold]', 'data-status'), 'success');
+    assert.equal(await page.getAttribute('.dag-node[data-step=z]', 'aria-label'), 'z: success');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
