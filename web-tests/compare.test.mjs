@@ -116,6 +116,16 @@ test('Compare… on a run page lists the workflow\'s other runs', async () => {
   await page.locator('.cmp-step[data-step=prep]').waitFor();
 });
 
+test('the compare page with only A asks for B, and its picker compares', async () => {
+  const runs = (await rest(server.url, '/api/v2/workflows/runs?workflowId=flaky')).runs.map((r) => r.runId);
+  await page.goto(`${server.url}/compare?a=${runs[0]}`);
+  await page.locator('.cmp-run[data-side=a] h2 .status').waitFor();
+  assert.equal(await page.inputValue('#cmp-pick-b'), '');
+  await page.selectOption('#cmp-pick-b', runs[2]);
+  await page.waitForURL(`${server.url}/compare?a=${runs[0]}&b=${runs[2]}`);
+  await page.locator('.cmp-step[data-step=prep]').waitFor();
+});
+
 test('a failed run of a workflow that never succeeded says so', async () => {
   const failed = await endedRun('never');
   await page.goto(`${server.url}/runs/${failed}`);

@@ -3,7 +3,7 @@
 // opened ?at=N address; play at 100× reaches the end; Back to live shows the run as it is.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+import { history, launchBrowser, rest, startServer, waitFor } from './harness.mjs';
 
 const STORY = `
 id: story
@@ -60,6 +60,10 @@ async function assertShownAt(n) {
   assert.match(await page.textContent('.tt-banner'), new RegExp(`^Viewing the run as it was at event ${n} of ${last}\\b.*Back to live$`));
   assert.deepEqual(await shownState(), await expectedAt(n), `the page at event ${n}`);
   assert.equal(new URL(page.url()).searchParams.get('at'), String(n));
+  // The list of changes holds those made by then.
+  const made = (await history(server.url, runId)).filter((e) => e.type === 'variable_change' && e.seq <= n).map((e) => String(e.seq));
+  await waitFor(async () => JSON.stringify(await page.locator('.changes li:not([hidden])').evaluateAll((lis) =>
+    lis.map((li) => li.dataset.seq))) === JSON.stringify(made), { what: `the changes up to event ${n}` });
 }
 
 test('the scrubber and the number field show the run as state?at says', async () => {
