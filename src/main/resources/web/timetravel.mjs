@@ -74,7 +74,8 @@ export class TimeTravel {
       'aria-label': 'Event number', onchange: () => { this.pause(); this.go(Number(this.number.value)); } });
     this.total = el('span', { class: 'tt-total muted' });
     this.playButton = el('button', { type: 'button', class: 'tt-play', onclick: () => (this.playing ? this.pause() : this.play()) });
-    this.speed = el('select', { id: 'tt-speed', class: 'tt-speed', 'aria-label': 'Speed', onchange: () => this.rebase() },
+    this.speed = el('select', { id: 'tt-speed', class: 'tt-speed', 'aria-label': 'Speed', onchange: () => this.rebase(),
+      title: '1× plays the run at its own average pace (at least an event a second)' },
       SPEEDS.map((s) => el('option', { value: s, text: `${s}×` })));
     this.note = el('span', { class: 'tt-note', role: 'status', 'aria-live': 'polite' });
     this.bannerText = el('span', { class: 'tt-banner-text' });
