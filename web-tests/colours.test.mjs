@@ -84,9 +84,9 @@ test("a run's log shows its colours and shows, without obeying, every other sequ
     const steps = [...document.querySelectorAll('.log-row .log-step')];
     return steps.length === 1 && steps[0].textContent === id;
   }, stepId);
-  await page.fill('#log-search', 'red bold');
+  await page.fill('#log-filter', 'red bold');
   await onlyRowOf('paint');
-  await page.fill('#log-search', 'pwned␇');
+  await page.fill('#log-filter', 'pwned␇');
   await onlyRowOf('attack');
-  await page.fill('#log-search', '');
+  await page.fill('#log-filter', '');
 });

@@ -199,7 +199,7 @@ describe('the web page', () => {
     await waitFor(async () => (await runStatus()) === 'success', { what: 'run success' });
     assert.equal(await logSeqsMatchHistory(runId), 150);
     // Every line is reachable: search for one and find exactly it.
-    await page.fill('#log-search', 'chat 77');
+    await page.fill('#log-filter', 'chat 77');
     await waitFor(async () => (await page.locator('.log-row').count()) === 1, { what: 'search result' });
     assert.equal(await page.textContent('.log-row .log-msg'), 'chat 77');
   });

@@ -64,6 +64,9 @@ async function assertShownAt(n) {
   const made = (await history(server.url, runId)).filter((e) => e.type === 'variable_change' && e.seq <= n).map((e) => String(e.seq));
   await waitFor(async () => JSON.stringify(await page.locator('.changes li:not([hidden])').evaluateAll((lis) =>
     lis.map((li) => li.dataset.seq))) === JSON.stringify(made), { what: `the changes up to event ${n}` });
+  // The log's lines after it are dimmed, those up to it not.
+  await waitFor(async () => (await page.locator('.log-row').evaluateAll((rows, at) =>
+    rows.every((r) => r.classList.contains('log-later') === Number(r.dataset.seq) > at), n)), { what: `the log dimmed after event ${n}` });
 }
 
 test('the scrubber and the number field show the run as state?at says', async () => {

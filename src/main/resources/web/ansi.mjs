@@ -6,7 +6,8 @@
 // of its sequence as the text it is (an OSC title `ESC ] 0;t BEL` reads ␛]0;t␇), other C0
 // controls as their control pictures (␍ ␈ ␀…), DEL as ␡, C1 controls as ␛ and their 7-bit
 // equivalent (0x9B as ␛[), and a line feed (or CR LF) as ⏎, since a row of the log is one line;
-// a tab stays a tab. These are the rules of the CLI on a terminal (cli/SafeText.java). Styles
+// a tab stays a tab; with `{ lines: true }` (the log viewer, which shows a message of several lines
+// whole) a line feed or CR LF stays a line feed. These are the rules of the CLI on a terminal (cli/SafeText.java). Styles
 // carry from one SGR to the next within a message only: each message starts plain. The spans
 // are built with textContent and CSSOM, never innerHTML. Pure but for render(): node tests it.
 
@@ -33,7 +34,7 @@ function visible(code) {
  * undefined for the row's own, classes a list of `ansi-bold`, `ansi-dim`, `ansi-italic`,
  * `ansi-underline`.
  */
-export function parse(message) {
+export function parse(message, { lines = false } = {}) {
   const runs = [];
   let style = {};
   let text = '';
@@ -54,8 +55,11 @@ export function parse(message) {
       style = apply(style, sgr[1]);
       from = SGR.lastIndex;
     } else if (code === 0x0d && message.charCodeAt(i + 1) === 0x0a) {
-      text += '⏎';
+      text += lines ? '\n' : '⏎';
       from = i + 2;
+    } else if (code === 0x0a && lines) {
+      text += '\n';
+      from = i + 1;
     } else {
       text += visible(code);
       from = i + 1;
@@ -72,13 +76,16 @@ export function plainText(message) {
   return isPlain(message) ? message : parse(message).map((run) => run.text).join('');
 }
 
-/** Fills `target` (emptied first) with the message: its text, or styled spans when it has SGR. */
-export function render(target, message) {
+/**
+ * Fills `target` (emptied first) with the message: its text, or styled spans when it has SGR;
+ * `options` as parse()'s.
+ */
+export function render(target, message, options) {
   if (isPlain(message)) {
     target.textContent = message;
     return;
   }
-  target.replaceChildren(...parse(message).map((run) => {
+  target.replaceChildren(...parse(message, options).map((run) => {
     if (!run.color && !run.background && run.classes.length === 0) return run.text;
     const span = document.createElement('span');
     span.textContent = run.text;

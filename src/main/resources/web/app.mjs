@@ -17,11 +17,15 @@ window.__stepstream = {
   dropConnection: () => hooks.current?.dropConnection(),
   lastSeq: () => hooks.current?.lastSeq?.(),
   logSeqs: () => hooks.current?.logSeqs?.() || [],
+  logCount: () => hooks.current?.logCount?.() ?? 0,
   revealLog: (seq) => hooks.current?.revealLog?.(seq),
   connection: () => hooks.current?.state?.(),
 };
 
+let routed = null; // the path and query last shown: a change of the hash alone is the page's own (#seq=N)
+
 async function route() {
+  routed = location.pathname + location.search;
   leave?.();
   leave = null;
   hooks.current = null;
@@ -73,7 +77,9 @@ document.addEventListener('click', (ev) => {
   ev.preventDefault();
   navigate(url.pathname + url.search + url.hash);
 });
-window.addEventListener('popstate', route);
+window.addEventListener('popstate', () => {
+  if (location.pathname + location.search !== routed) route();
+});
 
 const tokenForm = document.getElementById('token-form');
 const tokenInput = document.getElementById('token-input');

@@ -1,51 +1,235 @@
-// The log of a run: keeps every line, filters by level, step and text, and renders only the
-// rows in view (fixed row height), so 100,000 lines cost no more to show than 30. A message's
-// colours show and its other control sequences read as text (ansi.mjs); one without any control
-// character, nearly all, is shown as it is.
+// The log of a run, as a viewer of any size: 1,000,000 lines cost no more to draw than 30.
+//
+// What it keeps: one entry per step_log in columns (seq, time, step, level, message, group), no
+// object per line; the text as shown is worked out only for the rows drawn, or for every line
+// while a text filter asks. Lines are grouped by step attempt, each group under a header row
+// that collapses it; a group's lines stay together even where parallel steps interleaved them
+// (the gutter shows each line's real seq), as a CI log reads. Groups come in the order of their
+// first line.
+//
+// How it draws: the rows that pass the filters (`rows`: a line index, or -1 - g for group g's
+// header) and their tops (`tops`, prefix sums of row heights) make a virtual list; only the
+// rows in view are in the DOM. A row is as many text lines high as its message has (line feeds
+// are shown as such), or, with wrap on, as the monospace columns make it (the character width is
+// measured once), so no row is ever measured. Past MAX_HEIGHT px the scroll range is scaled,
+// since browsers cap an element's height. Appending to the last group extends the list in place;
+// a line of an earlier group (parallel steps) marks it for a rebuild, at most one per REBUILD_MS.
+//
+// Search (find) asks the server (`?q=` on the run's events, the whole history, whether or not
+// the lines have arrived here): the matches' seqs, next/previous among them, the current one
+// revealed when it is here. Filters (level, step, text) hide lines; search hides none.
+//
+// Threads: the page's one thread; the stream calls add(), the DOM events the rest.
 import { el, clock } from './format.mjs';
-import { plainText, render } from './ansi.mjs';
+import { isPlain, plainText, render } from './ansi.mjs';
+import { api } from './api.mjs';
 
-const ROW = 22; // px, matches .log-row in style.css
+const ROW = 22;                // px per text line, as .log-row's line-height in style.css
+const MAX_HEIGHT = 15_000_000; // px: under every browser's cap on an element's height
+const REBUILD_MS = 200;
+const MATCH_CAP = 10_000;      // matches a search keeps; the counter says "10000+" past it
 const LEVELS = ['debug', 'info', 'warn', 'error'];
+const PREFS = 'stepstream.log.';
+
+/** Grows a typed array to hold at least `n`. */
+function ensure(array, n) {
+  if (array.length >= n) return array;
+  const bigger = new array.constructor(Math.max(n, array.length * 2, 1024));
+  bigger.set(array);
+  return bigger;
+}
 
 export class LogList {
-  constructor() {
-    this.lines = [];     // {seq, time, stepId, level, message, text: as shown, lower: text in lower case}
-    this.shown = [];     // indexes into lines that pass the filter
+  /**
+   * @param {string} runId whose events the search asks for
+   * @param {(stepId: string) => string} stepName a step's name, for the group headers
+   */
+  constructor(runId, stepName = (id) => id) {
+    this.runId = runId;
+    this.stepName = stepName;
+    // --- the lines, in columns ------------------------------------------------------------
+    this.length = 0;
+    this.seqs = new Float64Array(1024);
+    this.levels = new Uint8Array(1024);
+    this.groupOf = new Uint32Array(1024);
+    this.times = [];       // ISO strings
+    this.messages = [];
+    this.lower = null;     // the messages as shown, lower case: built while a text filter is on
+    this.groups = [];      // {stepId, attempt, lines: number[], collapsed}
+    this.groupKeys = new Map();
+    // --- the view -------------------------------------------------------------------------
     this.filter = { minLevel: 'debug', stepId: '', text: '' };
+    this.wrap = localStorage.getItem(PREFS + 'wrap') === 'true';
+    this.showTimes = localStorage.getItem(PREFS + 'times') !== 'false';
+    this.rows = new Int32Array(1024);
+    this.rowCount = 0;
+    this.tops = new Float64Array(1025);
+    this.groupShown = [];  // per group: whether its header is in rows
+    this.dirty = false;
+    this.lastRebuild = 0;
+    this.columns = 0;      // characters a wrapped row holds; 0 until measured
     this.follow = true;
+    this.viewY = 0;        // the list position (px) at the top of the view, whatever the scale
+    this.scale = 1;        // list px per scroll px (above 1 past MAX_HEIGHT)
     this.pending = false;
+    this.target = null;    // the seq a link or a search asked to see: highlighted, revealed when here
+    this.cutoff = null;    // time travel's event: lines after it are dimmed
+    this.find = { query: '', seqs: [], more: false, current: -1, token: 0 };
+
     this.viewport = el('div', { class: 'log-viewport', tabindex: '0', role: 'log',
       'aria-label': 'Log lines', onscroll: () => this.onScroll() });
     this.spacer = el('div', { class: 'log-spacer' });
-    this.rows = el('div', { class: 'log-rows' });
-    this.spacer.append(this.rows);
+    this.rowsNode = el('div', { class: 'log-rows' });
+    this.spacer.append(this.rowsNode);
     this.viewport.append(this.spacer);
+    this.viewport.addEventListener('click', (ev) => this.onClick(ev));
     this.count = el('span', { class: 'muted log-count', 'aria-live': 'polite' });
     this.empty = el('p', { class: 'muted log-empty', text: 'No log lines yet.' });
+    this.applyClasses();
+    new ResizeObserver(() => { this.columns = 0; if (this.wrap) this.dirty = true; this.schedule(); }).observe(this.viewport);
   }
 
+  // --- lines in ----------------------------------------------------------------------------
+
+  /** A step_log: `{seq, time, stepId, level, message, attempt}`, in seq order. */
   add(line) {
-    line.text = plainText(line.message);
-    line.lower = line.text.toLowerCase();
-    this.lines.push(line);
-    if (this.passes(line)) this.shown.push(this.lines.length - 1);
+    const i = this.length++;
+    if (this.seqs.length <= i) {
+      this.seqs = ensure(this.seqs, i + 1);
+      this.levels = ensure(this.levels, i + 1);
+      this.groupOf = ensure(this.groupOf, i + 1);
+    }
+    this.seqs[i] = line.seq;
+    const level = LEVELS.indexOf(line.level);
+    this.levels[i] = level < 0 ? 1 : level;
+    this.times.push(line.time);
+    this.messages.push(line.message ?? '');
+    if (this.lower) this.lower.push(plainText(line.message ?? '').toLowerCase());
+    const key = `${line.stepId}\u0000${line.attempt || 1}`;
+    let g = this.groupKeys.get(key);
+    if (g === undefined) {
+      g = this.groups.length;
+      this.groups.push({ stepId: line.stepId, attempt: line.attempt || 1, lines: [], collapsed: false });
+      this.groupKeys.set(key, g);
+      this.groupShown.push(false);
+    }
+    this.groupOf[i] = g;
+    this.groups[g].lines.push(i);
+    if (!this.dirty) {
+      if (g === this.groups.length - 1) this.appendRow(i, g);
+      else if (this.passes(i) && !this.groups[g].collapsed) this.dirty = true;
+    }
+    if (this.target !== null && line.seq === this.target.seq && this.target.waiting) this.reveal(line.seq, this.target.kind);
     this.schedule();
   }
+
+  /** Extends the rows with line i of the last group, when it passes. */
+  appendRow(i, g) {
+    if (!this.passes(i) || this.groups[g].collapsed && this.groupShown[g]) return;
+    if (!this.groupShown[g]) {
+      this.groupShown[g] = true;
+      this.pushRow(-1 - g);
+      if (this.groups[g].collapsed) return;
+    }
+    this.pushRow(i);
+  }
+
+  pushRow(entry) {
+    const n = this.rowCount++;
+    this.rows = ensure(this.rows, n + 1);
+    this.tops = ensure(this.tops, n + 2);
+    this.rows[n] = entry;
+    this.tops[n + 1] = this.tops[n] + this.height(entry);
+  }
+
+  /** Rebuilds the rows from the groups: after a filter, a collapse, a wrap change, or a line of an earlier group. */
+  rebuild() {
+    this.rowCount = 0;
+    this.tops[0] = 0;
+    this.groupShown.fill(false);
+    for (let g = 0; g < this.groups.length; g++) {
+      const group = this.groups[g];
+      for (const i of group.lines) {
+        if (!this.passes(i)) continue;
+        if (!this.groupShown[g]) {
+          this.groupShown[g] = true;
+          this.pushRow(-1 - g);
+          if (group.collapsed) break;
+        }
+        this.pushRow(i);
+      }
+    }
+    this.dirty = false;
+    this.lastRebuild = performance.now();
+  }
+
+  passes(i) {
+    const f = this.filter;
+    if (this.levels[i] < LEVELS.indexOf(f.minLevel)) return false;
+    if (f.stepId && this.groups[this.groupOf[i]].stepId !== f.stepId) return false;
+    if (f.text && !this.lower[i].includes(f.text)) return false;
+    return true;
+  }
+
+  /** A row's height in px: a header one line; a line as many as its message shows. */
+  height(entry) {
+    if (entry < 0) return ROW;
+    const message = this.messages[entry];
+    if (!this.wrap) {
+      if (message.indexOf('\n') < 0) return ROW;
+      return ROW * message.split(/\r?\n/).length;
+    }
+    const columns = this.columns || 80;
+    let rows = 0;
+    for (const part of message.indexOf('\n') < 0 ? [message] : message.split(/\r?\n/)) {
+      rows += Math.max(1, Math.ceil(part.length / columns));
+    }
+    return ROW * rows;
+  }
+
+  // --- the view's settings -------------------------------------------------------------------
 
   setFilter(change) {
     Object.assign(this.filter, change);
-    this.shown = [];
-    for (let i = 0; i < this.lines.length; i++) if (this.passes(this.lines[i])) this.shown.push(i);
+    if (this.filter.text && !this.lower) {
+      this.lower = this.messages.map((m) => plainText(m).toLowerCase());
+    }
+    this.dirty = true;
     this.schedule();
   }
 
-  passes(line) {
-    const f = this.filter;
-    if (LEVELS.indexOf(line.level) < LEVELS.indexOf(f.minLevel)) return false;
-    if (f.stepId && line.stepId !== f.stepId) return false;
-    if (f.text && !line.lower.includes(f.text)) return false;
-    return true;
+  setWrap(on) {
+    this.wrap = on;
+    localStorage.setItem(PREFS + 'wrap', String(on));
+    this.applyClasses();
+    this.dirty = true;
+    this.schedule();
+  }
+
+  setTimes(on) {
+    this.showTimes = on;
+    localStorage.setItem(PREFS + 'times', String(on));
+    this.applyClasses();
+    this.columns = 0;
+    if (this.wrap) this.dirty = true;
+    this.schedule();
+  }
+
+  applyClasses() {
+    this.viewport.classList.toggle('wrap', this.wrap);
+    this.viewport.classList.toggle('no-times', !this.showTimes);
+  }
+
+  toggleGroup(g) {
+    this.groups[g].collapsed = !this.groups[g].collapsed;
+    this.dirty = true;
+    this.schedule();
+  }
+
+  /** While time-travelling: the lines after this seq are dimmed (null: none). */
+  setCutoff(seq) {
+    this.cutoff = seq;
+    this.schedule();
   }
 
   setFollow(on) {
@@ -54,12 +238,7 @@ export class LogList {
     if (on) this.schedule();
   }
 
-  onScroll() {
-    const v = this.viewport;
-    const atBottom = v.scrollTop + v.clientHeight >= v.scrollHeight - ROW;
-    if (this.programmatic) { this.programmatic = false; } else if (atBottom !== this.follow) this.setFollow(atBottom);
-    this.render();
-  }
+  // --- drawing -------------------------------------------------------------------------------
 
   schedule() {
     if (this.pending) return;
@@ -67,47 +246,263 @@ export class LogList {
     requestAnimationFrame(() => { this.pending = false; this.render(); });
   }
 
-  render() {
+  onScroll() {
     const v = this.viewport;
-    const total = this.shown.length;
-    this.spacer.style.height = `${total * ROW}px`;
-    this.count.textContent = total === this.lines.length
-      ? `${total} lines` : `${total} of ${this.lines.length} lines`;
-    this.empty.hidden = total > 0;
-    if (this.follow) {
-      const bottom = Math.max(0, total * ROW - v.clientHeight);
-      if (Math.abs(v.scrollTop - bottom) > 1) { this.programmatic = true; v.scrollTop = bottom; }
+    const atBottom = v.scrollTop + v.clientHeight >= v.scrollHeight - ROW;
+    if (this.programmatic) {
+      this.programmatic = false;
+    } else {
+      this.viewY = v.scrollTop * this.scale;
+      if (atBottom !== this.follow) this.setFollow(atBottom);
     }
-    const first = Math.max(0, Math.floor(v.scrollTop / ROW) - 5);
-    const last = Math.min(total, Math.ceil((v.scrollTop + v.clientHeight) / ROW) + 5);
-    this.rows.style.transform = `translateY(${first * ROW}px)`;
-    const frag = document.createDocumentFragment();
-    for (let i = first; i < last; i++) {
-      const line = this.lines[this.shown[i]];
-      frag.append(el('div', { class: `log-row level-${line.level}`, 'data-seq': line.seq },
-        el('time', { datetime: line.time, text: clock(line.time) }),
-        el('span', { class: 'log-step', text: line.stepId }),
-        el('span', { class: 'log-level', text: line.level }),
-        this.message(line)));
-    }
-    this.rows.replaceChildren(frag);
+    this.render();
   }
 
-  /** A line's message: its text, or when it has control characters its colours and the rest shown. */
-  message(line) {
-    const span = el('span', { class: 'log-msg', title: line.text.length > 120 ? line.text : null });
-    render(span, line.message);
+  /** The characters a wrapped message column holds, measured from one drawn row. */
+  measure() {
+    const probe = el('div', { class: 'log-row' }, el('span', { class: 'log-gutter', text: '0' }),
+      el('time', { text: '00:00:00.000' }), el('span', { class: 'log-step', text: 'x' }), el('span', { class: 'log-level', text: 'info' }),
+      el('span', { class: 'log-msg', text: 'x'.repeat(100) }));
+    probe.style.visibility = 'hidden';
+    this.rowsNode.append(probe);
+    const msg = probe.querySelector('.log-msg');
+    const charWidth = msg.scrollWidth / 100 || 8;
+    const row = probe.getBoundingClientRect();
+    const left = msg.getBoundingClientRect().left - row.left;
+    probe.remove();
+    // The step column is at most 10em wide: the rest of the row, less its padding, is the message's.
+    const width = this.viewport.clientWidth - left - 16;
+    this.columns = Math.max(20, Math.floor(width / charWidth));
+  }
+
+  render() {
+    const v = this.viewport;
+    if (this.wrap && !this.columns && v.clientWidth) { this.measure(); this.dirty = true; }
+    if (this.dirty) {
+      const since = performance.now() - this.lastRebuild;
+      // A line of an earlier group waits for the next rebuild; a filter or a click does not.
+      if (!this.settled && since < REBUILD_MS && this.rowCount > 0) {
+        setTimeout(() => this.schedule(), REBUILD_MS - since);
+      } else {
+        this.rebuild();
+      }
+    }
+    this.settled = false;
+    const { height, scale } = this.layout();
+    this.count.textContent = this.counterText();
+    this.empty.hidden = this.length > 0;
+    if (this.follow) {
+      const bottom = Math.max(0, height - v.clientHeight);
+      if (Math.abs(v.scrollTop - bottom) > 1) { this.programmatic = true; v.scrollTop = bottom; }
+      this.viewY = v.scrollTop * scale;
+    } else if (Math.abs(v.scrollTop * scale - this.viewY) > scale) {
+      // Lines added while scaled move what a scrollTop means: the view stays on its lines.
+      this.programmatic = true;
+      v.scrollTop = this.viewY / scale;
+    }
+    const y = Math.min(this.viewY, Math.max(0, this.tops[this.rowCount] - v.clientHeight));
+    let first = this.rowAt(y);
+    const last = Math.min(this.rowCount, this.rowAt(y + v.clientHeight) + 6);
+    first = Math.max(0, first - 5);
+    // The rows are placed where they are in the list, shifted by the scale's difference.
+    this.rowsNode.style.transform = `translateY(${this.tops[first] - y + v.scrollTop}px)`;
+    const frag = document.createDocumentFragment();
+    for (let r = first; r < last; r++) frag.append(this.drawRow(this.rows[r]));
+    this.rowsNode.replaceChildren(frag);
+  }
+
+  /**
+   * Sizes the scroll range to the rows, and says how positions in the list map onto it: past
+   * MAX_HEIGHT, scrollTop maps onto the list proportionally (`scale` list px per scroll px).
+   */
+  layout() {
+    const v = this.viewport;
+    const total = this.tops[this.rowCount];
+    const height = Math.min(total, MAX_HEIGHT);
+    this.spacer.style.height = `${height}px`;
+    const scale = total > MAX_HEIGHT ? (total - v.clientHeight) / (MAX_HEIGHT - v.clientHeight) : 1;
+    this.scale = scale;
+    return { height, scale };
+  }
+
+  /** The index of the row at position y (px in the list). */
+  rowAt(y) {
+    let lo = 0;
+    let hi = this.rowCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.tops[mid + 1] <= y) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  counterText() {
+    const shown = this.rowCount - this.groupShown.filter(Boolean).length;
+    const lines = this.length === 1 ? 'line' : 'lines';
+    return shown === this.length ? `${this.length} ${lines}` : `${shown} of ${this.length} ${lines}`;
+  }
+
+  drawRow(entry) {
+    if (entry < 0) {
+      const g = -1 - entry;
+      const group = this.groups[g];
+      const name = this.stepName(group.stepId);
+      return el('div', { class: 'log-group', 'data-group': g, 'data-step': group.stepId, 'data-attempt': group.attempt },
+        el('button', { type: 'button', class: 'log-toggle', 'aria-expanded': String(!group.collapsed), 'data-group': g,
+          text: `${group.collapsed ? '▸' : '▾'} ${name}${group.attempt > 1 ? ` · attempt ${group.attempt}` : ''}` }),
+        el('span', { class: 'muted', text: ` ${group.lines.length} ${group.lines.length === 1 ? 'line' : 'lines'}` }));
+    }
+    const seq = this.seqs[entry];
+    const level = LEVELS[this.levels[entry]];
+    const classes = [`log-row level-${level}`];
+    if (this.target?.seq === seq) classes.push('log-target');
+    if (this.cutoff != null && seq > this.cutoff) classes.push('log-later');
+    if (this.find.current >= 0 && this.find.seqs[this.find.current] === seq) classes.push('log-current');
+    const row = el('div', { class: classes.join(' '), 'data-seq': seq },
+      el('a', { class: 'log-gutter', href: `#seq=${seq}`, 'aria-label': `line ${seq}`, text: String(seq) }),
+      el('time', { datetime: this.times[entry], text: clock(this.times[entry]) }),
+      el('span', { class: 'log-step', text: this.groups[this.groupOf[entry]].stepId }),
+      el('span', { class: 'log-level', text: level }),
+      this.message(entry));
+    const lines = this.height(entry) / ROW;
+    if (lines > 1) row.style.height = `${lines * ROW}px`;
+    return row;
+  }
+
+  /** A line's message: its text with the search's matches marked, or its colours when it has control characters. */
+  message(i) {
+    const message = this.messages[i];
+    const span = el('span', { class: 'log-msg' });
+    const q = this.find.query;
+    if (q && isPlain(message.replace(/\r?\n/g, ''))) {
+      const lower = message.toLowerCase();
+      let from = 0;
+      for (let at = lower.indexOf(q); at >= 0; at = lower.indexOf(q, at + q.length)) {
+        span.append(message.slice(from, at), el('mark', { text: message.slice(at, at + q.length) }));
+        from = at + q.length;
+      }
+      span.append(message.slice(from));
+      return span;
+    }
+    render(span, message, { lines: true });
     return span;
   }
 
-  /** Scrolls so that the line with this seq is in view (if it passes the filter). */
-  reveal(seq) {
-    const i = this.shown.findIndex((idx) => this.lines[idx].seq === seq);
-    if (i < 0) return false;
+  onClick(ev) {
+    const toggle = ev.target.closest('.log-toggle');
+    if (toggle) {
+      this.settled = true;
+      this.toggleGroup(Number(toggle.dataset.group));
+      return;
+    }
+    const gutter = ev.target.closest('.log-gutter');
+    if (gutter) {
+      // A link to the line: the address says it, without a navigation or a scroll jump.
+      ev.preventDefault();
+      history.replaceState(history.state, '', `#seq=${gutter.closest('.log-row').dataset.seq}`);
+      this.reveal(Number(gutter.closest('.log-row').dataset.seq), 'link', { scroll: false });
+    }
+  }
+
+  // --- finding lines -------------------------------------------------------------------------
+
+  /** The index of the line with this seq, or -1 when it has not arrived. */
+  indexOf(seq) {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid] < seq) lo = mid + 1; else hi = mid;
+    }
+    return lo < this.length && this.seqs[lo] === seq ? lo : -1;
+  }
+
+  /**
+   * Scrolls to the line with this seq and highlights it (`kind` 'link' for a deep link, 'find'
+   * for a search's current match), opening its group and clearing filters that hide it. A seq
+   * that has not arrived yet is revealed when it does. Returns whether it is shown now.
+   */
+  reveal(seq, kind = 'link', { scroll = true } = {}) {
+    const i = this.indexOf(seq);
+    this.target = { seq, kind, waiting: i < 0 };
+    if (i < 0) { this.schedule(); return false; }
     this.setFollow(false);
-    this.viewport.scrollTop = i * ROW;
+    const group = this.groups[this.groupOf[i]];
+    if (group.collapsed) { group.collapsed = false; this.dirty = true; }
+    if (!this.passes(i)) {
+      this.filter = { minLevel: 'debug', stepId: '', text: '' };
+      this.onFilterReset?.();
+      this.dirty = true;
+    }
+    if (this.dirty) this.rebuild();
+    if (scroll) {
+      let r = 0;
+      while (r < this.rowCount && this.rows[r] !== i) r++;
+      const v = this.viewport;
+      // Sized first: a scrollTop past the range drawn last would be cut back to its end.
+      const { scale } = this.layout();
+      this.viewY = Math.max(0, this.tops[r] - v.clientHeight / 2 + ROW);
+      this.programmatic = true;
+      v.scrollTop = this.viewY / scale;
+    }
+    this.settled = true;
     this.render();
     return true;
+  }
+
+  /**
+   * Searches the whole history on the server for `query` (case-insensitive): the matches'
+   * seqs, page after page, then the first match at or after the line in view. Returns when
+   * the first page is in.
+   */
+  async search(query) {
+    const q = query.trim().toLowerCase();
+    const find = { query: q, seqs: [], more: false, current: -1, token: this.find.token + 1 };
+    this.find = find;
+    if (!q) { this.onFindChange?.(); this.render(); return; }
+    let after = 0;
+    let first = true;
+    do {
+      const page = await api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log&limit=1000`
+        + `&q=${encodeURIComponent(q)}&after=${after}`);
+      if (this.find !== find) return; // a newer search took over
+      for (const e of page.events) find.seqs.push(e.seq);
+      after = page.next;
+      find.more = after !== null && find.seqs.length < MATCH_CAP;
+      if (first && find.seqs.length) {
+        first = false;
+        const inView = this.seqs[this.rows[this.rowAt(this.viewport.scrollTop)]] || 0;
+        const k = find.seqs.findIndex((s) => s >= inView);
+        this.go(k < 0 && !find.more ? 0 : Math.max(0, k));
+      }
+      this.onFindChange?.();
+    } while (find.more && (first || find.seqs.length < MATCH_CAP));
+    if (first) this.render();
+  }
+
+  /** Moves to the match `k` (wrapping), and reveals it. */
+  go(k) {
+    const n = this.find.seqs.length;
+    if (!n) return;
+    this.find.current = ((k % n) + n) % n;
+    this.reveal(this.find.seqs[this.find.current], 'find');
+    this.onFindChange?.();
+  }
+
+  next() { this.go(this.find.current + 1); }
+  previous() { this.go(this.find.current - 1); }
+
+  /** "3 of 120", "3 of 120+", "no matches", or '' with no search. */
+  findText() {
+    const f = this.find;
+    if (!f.query) return '';
+    if (!f.seqs.length) return f.more ? 'searching…' : 'no matches';
+    return `${f.current + 1} of ${f.seqs.length}${f.more || f.seqs.length >= MATCH_CAP ? '+' : ''}`;
+  }
+
+  /** The seqs of every line, in order: for tests. */
+  allSeqs() {
+    return Array.from(this.seqs.subarray(0, this.length));
   }
 }
 

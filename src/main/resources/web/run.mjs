@@ -1,6 +1,6 @@
 // The run view: header, step timeline, log and variables, all kept up to date from the run's
 // WebSocket stream (history first, then live).
-import { api } from './api.mjs';
+import { api, token } from './api.mjs';
 import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './format.mjs';
 import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
@@ -28,9 +28,10 @@ export async function showRun(main, runId, hooks, navigate) {
   let shown = state;
   const travel = new TimeTravel(runId, { last: detail.lastSeq ?? 0, run: () => run, onView: (view) => {
     shown = view ?? state;
+    log.setCutoff(view ? view.seq : null);
     renderHeader(); renderSteps(); renderVars();
   } });
-  const log = new LogList();
+  const log = new LogList(runId, (stepId) => steps.get(stepId)?.stepName ?? stepId);
 
   // --- layout -------------------------------------------------------------------------------
   const conn = el('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
@@ -82,11 +83,45 @@ export async function showRun(main, runId, hooks, navigate) {
     [...steps.values()].map((s) => el('option', { value: s.stepId, text: s.stepName })));
   const levelSelect = el('select', { id: 'log-level', onchange: () => log.setFilter({ minLevel: levelSelect.value }) },
     LEVELS.map((l) => el('option', { value: l, text: l === 'debug' ? 'all levels' : `${l} and above` })));
-  let searchTimer;
-  const search = el('input', { id: 'log-search', type: 'search', placeholder: 'Search the log', oninput: () => {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => log.setFilter({ text: search.value.toLowerCase() }), 120);
+  let filterTimer;
+  const filterInput = el('input', { id: 'log-filter', type: 'search', placeholder: 'Filter lines', oninput: () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => log.setFilter({ text: filterInput.value.toLowerCase() }), 120);
   } });
+  log.onFilterReset = () => { filterInput.value = ''; stepSelect.value = ''; levelSelect.value = 'debug'; };
+  // Search: the server's ?q= over the whole history; Enter goes to the next match, Shift+Enter back.
+  const findCount = el('span', { class: 'muted log-find-count', 'aria-live': 'polite' });
+  let findTimer;
+  let searched = '';
+  const findInput = el('input', { id: 'log-find', type: 'search', placeholder: 'Search the log ( / )', oninput: () => {
+    clearTimeout(findTimer);
+    findTimer = setTimeout(() => { searched = findInput.value; log.search(searched).catch(showFindError); }, 300);
+  }, onkeydown: (ev) => {
+    if (ev.key !== 'Enter') return;
+    ev.preventDefault();
+    clearTimeout(findTimer);
+    if (findInput.value !== searched) { searched = findInput.value; log.search(searched).catch(showFindError); }
+    else if (ev.shiftKey) log.previous(); else log.next();
+  } });
+  const showFindError = (err) => { findCount.textContent = `search failed: ${err.message}`; };
+  log.onFindChange = () => { findCount.textContent = log.findText(); };
+  const findPrev = el('button', { type: 'button', class: 'log-find-prev', 'aria-label': 'Previous match', text: '▲',
+    onclick: () => log.previous() });
+  const findNext = el('button', { type: 'button', class: 'log-find-next', 'aria-label': 'Next match', text: '▼',
+    onclick: () => log.next() });
+  const toggle = (id, label, on, set) => {
+    const button = el('button', { type: 'button', id, class: 'log-option', 'aria-pressed': String(on), text: label });
+    button.addEventListener('click', () => {
+      const now = button.getAttribute('aria-pressed') !== 'true';
+      button.setAttribute('aria-pressed', String(now));
+      set(now);
+    });
+    return button;
+  };
+  const wrapButton = toggle('log-wrap', 'Wrap', log.wrap, (on) => log.setWrap(on));
+  const timesButton = toggle('log-times', 'Times', log.showTimes, (on) => log.setTimes(on));
+  const download = el('a', { class: 'log-download button', href: `/api/v2/workflows/runs/${encodeURIComponent(runId)}/log`,
+    download: `${runId}.log`, text: 'Download', onclick: downloadLog });
   const followButton = el('button', { type: 'button', class: 'follow', 'aria-pressed': 'true',
     onclick: () => log.setFollow(!log.follow) });
   log.onFollowChange = (on) => {
@@ -110,7 +145,10 @@ export async function showRun(main, runId, hooks, navigate) {
       el('div', { class: 'log-tools' },
         el('label', { for: 'log-level', class: 'sr-only', text: 'Level' }), levelSelect,
         el('label', { for: 'log-step', class: 'sr-only', text: 'Step' }), stepSelect,
-        el('label', { for: 'log-search', class: 'sr-only', text: 'Search' }), search, followButton),
+        el('label', { for: 'log-filter', class: 'sr-only', text: 'Filter lines' }), filterInput,
+        el('span', { class: 'log-find' }, el('label', { for: 'log-find', class: 'sr-only', text: 'Search the log' }), findInput,
+          findPrev, findNext, findCount),
+        wrapButton, timesButton, download, followButton),
       log.viewport, log.empty),
     el('section', { class: 'panel vars', 'aria-labelledby': 'vars-h' },
       el('h2', { id: 'vars-h', text: 'Variables' }),
@@ -273,7 +311,7 @@ export async function showRun(main, runId, hooks, navigate) {
     const p = e.payload || {};
     if (e.type === 'step_log') {
       log.add({ seq: e.seq, time: p.timestamp || e.time, stepId: p.stepId, level: p.level,
-        message: p.message });
+        message: p.message, attempt: steps.get(p.stepId)?.attempt || 1 });
     }
     if (e.type === 'variable_change') addChange({ seq: e.seq, ...p });
     return applyEvent(state, e);
@@ -308,19 +346,58 @@ export async function showRun(main, runId, hooks, navigate) {
     }
   }
 
+  /**
+   * The whole log as a file: a plain link where no token is set; with one, fetched with it (a
+   * link cannot carry the header) and handed to the browser as a file.
+   */
+  async function downloadLog(ev) {
+    if (!token()) return;
+    ev.preventDefault();
+    const res = await fetch(download.href, { headers: { Authorization: `Bearer ${token()}` } });
+    if (!res.ok) { alert(`Could not download the log: HTTP ${res.status}`); return; }
+    const url = URL.createObjectURL(await res.blob());
+    const a = el('a', { href: url, download: `${runId}.log` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
+  /** `#seq=N` in the address: that line, revealed and highlighted, now or when it arrives. */
+  function revealFromHash() {
+    const m = location.hash.match(/^#seq=(\d+)$/);
+    if (m) log.reveal(Number(m[1]), 'link');
+  }
+  // `/` searches the log, as in most viewers, unless a field has the keys.
+  function onKey(ev) {
+    if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.target.closest?.('input, textarea, select, [contenteditable]')) return;
+    ev.preventDefault();
+    findInput.focus();
+    findInput.select();
+  }
+  window.addEventListener('hashchange', revealFromHash);
+  document.addEventListener('keydown', onKey);
+
   renderHeader(); renderSteps(); renderVars();
   travel.start(new URLSearchParams(location.search).get('at'));
   stream.start();
+  revealFromHash();
   const ticker = setInterval(() => { if (!TERMINAL.has(run.status)) tick(); }, 200);
 
   hooks.current = {
     dropConnection: () => stream.drop(),
     lastSeq: () => stream.lastSeq,
-    logSeqs: () => log.lines.map((l) => l.seq),
+    logSeqs: () => log.allSeqs(),
+    logCount: () => log.length,
     revealLog: (seq) => log.reveal(seq),
     state: () => conn.dataset.state,
   };
-  return () => { stream.stop(); clearInterval(ticker); travel.stop(); };
+  return () => {
+    stream.stop(); clearInterval(ticker); travel.stop();
+    window.removeEventListener('hashchange', revealFromHash);
+    document.removeEventListener('keydown', onKey);
+  };
 }
 
 const DIFF_CLASS = { ' ': 'diff-same', '-': 'diff-del', '+': 'diff-add' };
