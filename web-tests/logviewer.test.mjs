@@ -191,6 +191,27 @@ steps:
     await page.locator('.log-row', { hasText: 'first try' }).waitFor();
   });
 
+  test('a search moves between its matches with Enter and Shift+Enter, the same the server finds', async () => {
+    const server_ = await rest(server.url, `/api/v2/workflows/runs/${runId}/events?types=step_log&q=TRY`);
+    const expected = server_.events.map((e) => e.seq);
+    const n = expected.length;
+    assert.ok(n >= 2, 'first try, second try, and any line of the engine about the retry');
+    await page.fill('#log-find', 'TRY');
+    await page.press('#log-find', 'Enter');
+    const current = () => page.$eval('.log-row.log-current', (r) => Number(r.dataset.seq));
+    await waitFor(async () => (await page.textContent('.log-find-count')) === `1 of ${n}`, { what: 'the matches counted' });
+    assert.equal(await current(), expected[0]);
+    assert.ok((await page.$$eval('.log-row mark', (ms) => ms.map((m) => m.textContent.toLowerCase()))).every((t) => t === 'try'));
+    await page.press('#log-find', 'Enter');
+    await waitFor(async () => (await page.textContent('.log-find-count')) === `2 of ${n}`, { what: 'the second match' });
+    assert.equal(await current(), expected[1]);
+    await page.press('#log-find', 'Shift+Enter');
+    await page.press('#log-find', 'Shift+Enter');
+    await waitFor(async () => (await page.textContent('.log-find-count')) === `${n} of ${n}`, { what: 'back past the first to the last' });
+    assert.equal(await current(), expected[n - 1]);
+    await page.fill('#log-find', '');
+  });
+
   test('/ goes to the search box', async () => {
     await page.click('.log-viewport');
     await page.keyboard.press('/');

@@ -15,9 +15,12 @@
 // since browsers cap an element's height. Appending to the last group extends the list in place;
 // a line of an earlier group (parallel steps) marks it for a rebuild, at most one per REBUILD_MS.
 //
-// Search (find) asks the server (`?q=` on the run's events, the whole history, whether or not
-// the lines have arrived here): the matches' seqs, next/previous among them, the current one
-// revealed when it is here. Filters (level, step, text) hide lines; search hides none.
+// Search (find) covers the whole history: while the page does not hold all of it (the stream
+// has not caught up) it asks the server (`?q=` on the run's events), and once it does it looks
+// in the lines here, which says the same sooner (the server's rule: the message as sent,
+// ignoring case), and counts matching lines that arrive after. Then next/previous among the
+// matches' seqs, the current one revealed when it is here. Filters (level, step, text) hide
+// lines; search hides none.
 //
 // Threads: the page's one thread; the stream calls add(), the DOM events the rest.
 import { el, clock } from './format.mjs';
@@ -74,7 +77,8 @@ export class LogList {
     this.pending = false;
     this.target = null;    // the seq a link or a search asked to see: highlighted, revealed when here
     this.cutoff = null;    // time travel's event: lines after it are dimmed
-    this.find = { query: '', seqs: [], more: false, current: -1, token: 0 };
+    this.find = { query: '', seqs: [], more: false, current: -1, token: 0, local: false };
+    this.complete = false; // whether every line up to now is here (the stream has caught up)
 
     this.viewport = el('div', { class: 'log-viewport', tabindex: '0', role: 'log',
       'aria-label': 'Log lines', onscroll: () => this.onScroll() });
@@ -118,6 +122,11 @@ export class LogList {
     if (!this.dirty) {
       if (g === this.groups.length - 1) this.appendRow(i, g);
       else if (this.passes(i) && !this.groups[g].collapsed) this.dirty = true;
+    }
+    const f = this.find;
+    if (f.local && f.seqs.length < MATCH_CAP && f.pattern.test(this.messages[i])) {
+      f.seqs.push(line.seq); // a search answered here counts the lines that come after it
+      this.onFindChange?.();
     }
     if (this.target !== null && line.seq === this.target.seq && this.target.waiting) this.reveal(line.seq, this.target.kind);
     this.schedule();
@@ -457,9 +466,22 @@ export class LogList {
    */
   async search(query) {
     const q = query.trim().toLowerCase();
-    const find = { query: q, seqs: [], more: false, current: -1, token: this.find.token + 1 };
+    const find = { query: q, seqs: [], more: false, current: -1, token: this.find.token + 1, local: false };
     this.find = find;
     if (!q) { this.onFindChange?.(); this.render(); return; }
+    if (this.complete) {
+      // The page holds the whole history (and is sent what comes next): the server would say the same.
+      find.local = true;
+      find.pattern = new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+      for (let i = 0; i < this.length && find.seqs.length < MATCH_CAP; i++) {
+        if (find.pattern.test(this.messages[i])) find.seqs.push(this.seqs[i]);
+      }
+      find.more = find.seqs.length >= MATCH_CAP;
+      if (find.seqs.length) this.goFromView();
+      else this.render();
+      this.onFindChange?.();
+      return;
+    }
     let after = 0;
     let first = true;
     do {
@@ -471,13 +493,25 @@ export class LogList {
       find.more = after !== null && find.seqs.length < MATCH_CAP;
       if (first && find.seqs.length) {
         first = false;
-        const inView = this.seqs[this.rows[this.rowAt(this.viewport.scrollTop)]] || 0;
-        const k = find.seqs.findIndex((s) => s >= inView);
-        this.go(k < 0 && !find.more ? 0 : Math.max(0, k));
+        this.goFromView();
       }
       this.onFindChange?.();
     } while (find.more && (first || find.seqs.length < MATCH_CAP));
     if (first) this.render();
+  }
+
+  /** Moves to the first match at or after the line in view (the first of all when none is). */
+  goFromView() {
+    const f = this.find;
+    const entry = this.rows[this.rowAt(this.viewY)];
+    const inView = entry >= 0 && this.rowCount ? this.seqs[entry] : 0;
+    const k = f.seqs.findIndex((seq) => seq >= inView);
+    this.go(k < 0 && !f.more ? 0 : Math.max(0, k));
+  }
+
+  /** Whether the page holds the whole history up to now (the stream has caught up): a search is then answered here. */
+  setComplete(on) {
+    this.complete = on;
   }
 
   /** Moves to the match `k` (wrapping), and reveals it. */

@@ -328,6 +328,7 @@ export async function showRun(main, runId, hooks, navigate) {
     },
     onState(state, reason) {
       conn.dataset.state = state;
+      log.setComplete(state === 'live' || state === 'done');
       conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', done: '',
         deleted: 'this run was deleted: what is shown is what was read before',
         unauthorized: 'the token expired or was revoked: set a new one under Token',
