@@ -3,7 +3,7 @@
 // diff (a long unchanged stretch folded); the pickers on both pages lead to other comparisons.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+import { launchBrowser, rest, startServer, waitFor, endedRun } from './harness.mjs';
 
 const FLAKY = `
 id: flaky
@@ -42,16 +42,10 @@ after(async () => {
   server?.cleanup();
 });
 
-async function endedRun(workflowId, inputs = {}) {
-  const { runId } = await rest(server.url, `/api/v2/workflows/${workflowId}/execute`, { method: 'POST', body: { inputs } });
-  await waitFor(async () => ['success', 'failed'].includes((await rest(server.url, `/api/v2/workflows/runs/${runId}`)).status),
-    { what: `run ${runId} to end` });
-  return runId;
-}
 
 test('a failed run compared with the last success in one click', async () => {
-  const passed = await endedRun('flaky', { ok: true });
-  const failed = await endedRun('flaky', { ok: false });
+  const passed = await endedRun(server.url, 'flaky', { ok: true });
+  const failed = await endedRun(server.url, 'flaky', { ok: false });
   await page.goto(`${server.url}/runs/${failed}`);
   await page.locator('.run-status .status[data-status=failed]').waitFor();
   await page.click('.compare-success');
@@ -96,7 +90,7 @@ test('a failed run compared with the last success in one click', async () => {
   assert.deepEqual(await page.locator('.cmp-step[data-step=ship] .diff-line').allTextContents(), ['+ shipped']);
 
   // The picker of B leads to another comparison.
-  const other = await endedRun('flaky', { ok: false });
+  const other = await endedRun(server.url, 'flaky', { ok: false });
   await page.reload();
   await page.locator('#cmp-pick-b').waitFor();
   await page.selectOption('#cmp-pick-b', other);
@@ -127,7 +121,7 @@ test('the compare page with only A asks for B, and its picker compares', async (
 });
 
 test('a failed run of a workflow that never succeeded says so', async () => {
-  const failed = await endedRun('never');
+  const failed = await endedRun(server.url, 'never');
   await page.goto(`${server.url}/runs/${failed}`);
   await page.locator('.run-status .status[data-status=failed]').waitFor();
   await page.click('.compare-success');

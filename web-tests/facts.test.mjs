@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+import { launchBrowser, rest, startServer, waitFor, endedRun } from './harness.mjs';
 
 const GRAPH = `
 id: drawn
@@ -59,15 +59,9 @@ after(async () => {
   server?.cleanup();
 });
 
-async function endedRun(workflowId, inputs = {}) {
-  const { runId } = await rest(server.url, `/api/v2/workflows/${workflowId}/execute`, { method: 'POST', body: { inputs } });
-  await waitFor(async () => ['success', 'failed'].includes((await rest(server.url, `/api/v2/workflows/runs/${runId}`)).status),
-    { what: `run ${runId} to end` });
-  return runId;
-}
 
 test('a run shows its workflow name and id, and its inputs', async () => {
-  const runId = await endedRun('drawn', { who: '<b>ann</b>' });
+  const runId = await endedRun(server.url, 'drawn', { who: '<b>ann</b>' });
   await page.goto(`${server.url}/runs/${runId}`);
   await page.locator('.run-inputs [data-input=who]').waitFor();
   assert.equal(await page.textContent('.run-title h1 a'), 'Drawn graph');
@@ -79,7 +73,7 @@ test('a run shows its workflow name and id, and its inputs', async () => {
 });
 
 test('a run given no inputs says none, and a list of steps draws no graph', async () => {
-  const runId = await endedRun('plain');
+  const runId = await endedRun(server.url, 'plain');
   await page.goto(`${server.url}/runs/${runId}`);
   await page.locator('.run-status .status[data-status=success]').waitFor();
   assert.equal(await page.textContent('.run-inputs'), 'none');
@@ -89,7 +83,7 @@ test('a run given no inputs says none, and a list of steps draws no graph', asyn
 });
 
 test('a graph run draws one node per step and one edge per need, coloured by status', async () => {
-  const runId = await endedRun('drawn');
+  const runId = await endedRun(server.url, 'drawn');
   await page.goto(`${server.url}/runs/${runId}`);
   await page.locator('.dag-node[data-step=d][data-status=failed]').waitFor();
   const nodes = await page.locator('.dag-svg .dag-node').evaluateAll((gs) => gs.map((g) => [g.dataset.step, g.dataset.status]));

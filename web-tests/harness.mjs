@@ -92,3 +92,13 @@ export async function waitFor(fn, { timeout = 15_000, interval = 100, what = 'co
     await new Promise((ok) => setTimeout(ok, interval));
   }
 }
+
+const ENDED = ['success', 'failed', 'cancelled', 'interrupted'];
+
+/** Executes a workflow with these inputs and waits for its run to end: the run's id. */
+export async function endedRun(base, workflowId, inputs = {}, { timeout = 15_000 } = {}) {
+  const { runId } = await rest(base, `/api/v2/workflows/${workflowId}/execute`, { method: 'POST', body: { inputs } });
+  await waitFor(async () => ENDED.includes((await rest(base, `/api/v2/workflows/runs/${runId}`)).status),
+    { timeout, what: `run ${runId} to end` });
+  return runId;
+}

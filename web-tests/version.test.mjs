@@ -4,7 +4,7 @@
 // version stays readable for its runs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+import { launchBrowser, rest, startServer, waitFor, endedRun } from './harness.mjs';
 
 const saying = (message) => `
 id: versioned
@@ -28,16 +28,10 @@ after(async () => {
   server?.cleanup();
 });
 
-async function endedRun(workflowId) {
-  const { runId } = await rest(server.url, `/api/v2/workflows/${workflowId}/execute`, { method: 'POST', body: { inputs: {} } });
-  await waitFor(async () => ['success', 'failed'].includes((await rest(server.url, `/api/v2/workflows/runs/${runId}`)).status),
-    { what: `run ${runId} to end` });
-  return runId;
-}
 
 test('a run of the current version links it and shows no changes', async () => {
   await rest(server.url, '/api/v2/workflows/versioned', { method: 'PUT', yaml: saying('hello') });
-  const runId = await endedRun('versioned');
+  const runId = await endedRun(server.url, 'versioned');
   await page.goto(`${server.url}/runs/${runId}`);
   const link = page.locator('.run-version a');
   await link.waitFor();
