@@ -1,0 +1,88 @@
+/** One event of a run, as the server sends it. */
+export interface Envelope {
+  runId: string;
+  seq: number;
+  type: 'run_start' | 'step_start' | 'step_log' | 'variable_change' | 'step_complete' | 'step_waiting'
+    | 'run_resumed' | 'run_complete' | (string & {});
+  time: string;
+  payload: Record<string, any>;
+}
+
+export type ErrorKind = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large'
+  | 'invalid' | 'rate_limited' | 'unavailable' | 'policy' | 'closed' | 'deleted' | 'http';
+
+export class StepstreamError extends Error {
+  /** What went wrong; for a REST answer, from its HTTP status. */
+  kind: ErrorKind;
+  /** The HTTP status, or null when the stream was closed. */
+  status: number | null;
+  /** The API error's code (`run_not_found`, `invalid_token`, …). */
+  code: string | null;
+  details: unknown;
+  /** The WebSocket close code that ended the stream, if one did. */
+  closeCode: number | null;
+}
+
+export interface ClientOptions {
+  /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
+  server: string;
+  /** A bearer token; sent as the `Authorization` header over REST and as the subprotocol `stepstream.bearer.<token>` on the stream. */
+  token?: string;
+  /** A WebSocket constructor (WHATWG-style, with addEventListener); defaults to the global one. Node 20: `import WebSocket from 'ws'`. */
+  WebSocket?: any;
+  /** A fetch function; defaults to the global one. */
+  fetch?: typeof fetch;
+}
+
+export interface BackoffOptions {
+  /** The first reconnection waits up to this long (ms, default 250). */
+  baseMs?: number;
+  /** No wait is longer than this, apart from a server's Retry-After (ms, default 10000). */
+  capMs?: number;
+}
+
+export interface FollowOptions {
+  /** Yield only the envelopes with a greater seq (default 0: the whole run). */
+  after?: number;
+  /** Event types to receive (default all). */
+  types?: string[] | string;
+  /** Step ids whose step events to receive (run events always come). */
+  steps?: string[] | string;
+  /** The lowest step_log level: debug, info, warn, error. */
+  minLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Stops following; the iteration rejects with the signal's reason. */
+  signal?: AbortSignal;
+  backoff?: BackoffOptions;
+  /** Fail with kind `unavailable` after this long without a usable connection (ms, default 300000). */
+  giveUpAfterMs?: number;
+}
+
+export interface Follow extends AsyncIterable<Envelope> {
+  /** The seq of the last envelope yielded (or `after`): resume from it. */
+  readonly lastSeq: number;
+  /** How many times the follower connected again. */
+  readonly reconnects: number;
+}
+
+export interface RunsQuery { workflowId?: string; status?: string; limit?: number; before?: string }
+export interface EventsQuery { after?: number; limit?: number; types?: string[] | string; steps?: string[] | string; minLevel?: string; q?: string }
+
+export class StepstreamClient {
+  constructor(options: ClientOptions);
+  execute(workflowId: string, inputs?: Record<string, unknown>): Promise<{ runId: string; workflowId: string; status: string; streamUrl: string }>;
+  run(runId: string): Promise<Record<string, any>>;
+  runs(query?: RunsQuery): Promise<{ runs: Record<string, any>[]; next: string | null }>;
+  events(runId: string, query?: EventsQuery): Promise<{ events: Envelope[]; next: number | null }>;
+  cancel(runId: string): Promise<unknown>;
+  retry(runId: string, options?: { from?: 'failed' | 'start' | (string & {}) }): Promise<{ runId: string } & Record<string, any>>;
+  approve(runId: string, stepId: string, options?: { comment?: string }): Promise<unknown>;
+  reject(runId: string, stepId: string, options?: { comment?: string }): Promise<unknown>;
+  follow(runId: string, options?: FollowOptions): Follow;
+}
+
+/** The reconnection pause: uniform in [0, min(capMs, baseMs * 2^attempt)), at least retryAfterMs. */
+export function backoffDelay(attempt: number, options?: BackoffOptions & { retryAfterMs?: number; random?: () => number }): number;
+/** The messages of one text frame (batch=1: one JSON object per line). */
+export function splitFrame(data: string): Array<Envelope | { type: string; [key: string]: unknown }>;
+/** A Retry-After header (seconds or an HTTP date) in ms; 0 when absent. */
+export function retryAfterMs(header: string | null | undefined, now?: number): number;

@@ -1,0 +1,351 @@
+// stepstream's JavaScript client: follows a run over its WebSocket stream with exact resume by
+// seq, and wraps the REST calls. No dependencies; browsers and Node 20+ (pass a WebSocket
+// implementation, such as the `ws` package's, where there is no global one).
+
+/** The close codes after which a follower connects again with after=<lastSeq>. */
+const RECONNECT_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013, 1014]);
+/** HTTP statuses of a refused upgrade (or of the probe) that are worth trying again. */
+const RETRY_STATUSES = new Set([408, 429, 502, 503, 504]);
+const KINDS = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 409: 'conflict',
+  413: 'too_large', 422: 'invalid', 429: 'rate_limited', 503: 'unavailable' };
+
+/** The error of a refused REST call or of a stream that cannot go on. */
+export class StepstreamError extends Error {
+  constructor(message, { kind, status = null, code = null, details = null, closeCode = null } = {}) {
+    super(message);
+    this.name = 'StepstreamError';
+    /** What went wrong: not_found, unauthenticated, forbidden, bad_request, policy, closed, unavailable, … */
+    this.kind = kind;
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.closeCode = closeCode;
+  }
+}
+
+/**
+ * The pause before attempt `attempt` (0-based) of a reconnection: "full jitter", a uniform
+ * random time between 0 and min(cap, base * 2^attempt), but at least `retryAfterMs`.
+ */
+export function backoffDelay(attempt, { baseMs = 250, capMs = 10_000, retryAfterMs = 0, random = Math.random } = {}) {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.max(retryAfterMs, Math.floor(random() * ceiling));
+}
+
+/** The envelopes and control messages of one text frame (batch=1: one JSON object per line). */
+export function splitFrame(data) {
+  const messages = [];
+  for (const line of String(data).split('\n')) {
+    if (line.trim()) messages.push(JSON.parse(line));
+  }
+  return messages;
+}
+
+/** Seconds or an HTTP date of a Retry-After header, in ms; 0 when absent or unreadable. */
+export function retryAfterMs(header, now = Date.now()) {
+  if (!header) return 0;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
+}
+
+export class StepstreamClient {
+  #server;
+  #token;
+  #WebSocket;
+  #fetch;
+
+  /**
+   * @param {{server: string, token?: string, WebSocket?: any, fetch?: typeof fetch}} options
+   */
+  constructor({ server, token, WebSocket: WebSocketImpl, fetch: fetchImpl } = {}) {
+    if (!server) throw new TypeError('StepstreamClient: server is required, e.g. http://127.0.0.1:8080');
+    this.#server = new URL(server);
+    this.#token = token || null;
+    this.#WebSocket = WebSocketImpl ?? globalThis.WebSocket;
+    this.#fetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
+  }
+
+  // ---- REST ----
+
+  /** Starts a run of a workflow: `{runId, workflowId, status, streamUrl}`. */
+  execute(workflowId, inputs) {
+    return this.#call('POST', `/api/v2/workflows/${enc(workflowId)}/execute`, inputs === undefined ? undefined : { inputs });
+  }
+
+  /** The run's detail. */
+  run(runId) {
+    return this.#call('GET', `/api/v2/workflows/runs/${enc(runId)}`);
+  }
+
+  /** Runs, newest first: `{runs, next}`; query: workflowId, status, limit, before. */
+  runs(query = {}) {
+    return this.#call('GET', `/api/v2/workflows/runs${queryString(query)}`);
+  }
+
+  /** One page of a run's history: `{events, next}`; query: after, limit, types, steps, minLevel, q. */
+  events(runId, query = {}) {
+    return this.#call('GET', `/api/v2/workflows/runs/${enc(runId)}/events${queryString(query)}`);
+  }
+
+  cancel(runId) {
+    return this.#call('POST', `/api/v2/workflows/runs/${enc(runId)}/cancel`);
+  }
+
+  /** Starts a new run from an ended one; from: "failed" (default), "start" or a step id. */
+  retry(runId, { from } = {}) {
+    return this.#call('POST', `/api/v2/workflows/runs/${enc(runId)}/retry`, from === undefined ? undefined : { from });
+  }
+
+  approve(runId, stepId, { comment } = {}) {
+    return this.#call('POST', `/api/v2/workflows/runs/${enc(runId)}/steps/${enc(stepId)}/approve`, comment === undefined ? undefined : { comment });
+  }
+
+  reject(runId, stepId, { comment } = {}) {
+    return this.#call('POST', `/api/v2/workflows/runs/${enc(runId)}/steps/${enc(stepId)}/reject`, comment === undefined ? undefined : { comment });
+  }
+
+  async #call(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await this.#fetch(new URL(path, this.#server), {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw errorOf(method, path, response, text);
+    return text ? JSON.parse(text) : null;
+  }
+
+  // ---- the stream ----
+
+  /**
+   * Follows a run: an async iterable of its envelopes after seq `after`, each once and in seq
+   * order, ending after run_complete. The handle's `lastSeq` is the seq of the last envelope
+   * yielded (pass it as `after` to resume later); `reconnects` counts connections made again.
+   */
+  follow(runId, options = {}) {
+    return new Follow(this, runId, options, {
+      WebSocket: this.#WebSocket, token: this.#token, server: this.#server, fetch: this.#fetch,
+    });
+  }
+}
+
+/** One follower of one run. Iterate it once. */
+export class Follow {
+  #client;
+  #runId;
+  #options;
+  #env;
+  #iterating = false;
+  lastSeq;
+  reconnects = 0;
+
+  constructor(client, runId, options, env) {
+    this.#client = client;
+    this.#runId = runId;
+    this.#options = options;
+    this.#env = env;
+    this.lastSeq = Number(options.after ?? 0);
+  }
+
+  [Symbol.asyncIterator]() {
+    if (this.#iterating) throw new Error('a follow can be iterated once; call client.follow again with after: lastSeq');
+    this.#iterating = true;
+    return this.#run();
+  }
+
+  async *#run() {
+    const { signal, backoff = {}, giveUpAfterMs = 300_000 } = this.#options;
+    if (!this.#env.WebSocket) throw new TypeError('no WebSocket implementation: pass {WebSocket} (e.g. from the ws package) to StepstreamClient');
+    let attempt = 0;
+    let failingSince = null;
+    for (let first = true; ; first = false) {
+      signal?.throwIfAborted();
+      if (!first) this.reconnects++;
+      const connection = new Connection(this.#env.WebSocket, this.#streamUrl(), this.#protocols(), signal);
+      let close;
+      try {
+        for (;;) {
+          const event = await connection.next();
+          if (event.type === 'close') { close = event; break; }
+          for (const message of splitFrame(event.data)) {
+            attempt = 0;
+            failingSince = null;
+            if (typeof message.seq !== 'number' || message.seq <= this.lastSeq) continue; // caught_up, pong, or seen
+            this.lastSeq = message.seq;
+            yield message;
+            if (message.type === 'run_complete') return;
+          }
+        }
+      } finally {
+        connection.close();
+      }
+      signal?.throwIfAborted();
+      let waitAtLeast = 0;
+      if (close.code === 1000) {
+        if (close.reason === 'run deleted') throw new StepstreamError(`run ${this.#runId} was deleted`, { kind: 'deleted', closeCode: 1000 });
+        return; // the run had ended at or before `after`
+      }
+      if (!close.opened) {
+        // A refused upgrade is opaque to a WebSocket: the same request over REST says why.
+        const refusal = await this.#probe();
+        if (refusal?.error) throw refusal.error;
+        waitAtLeast = refusal?.retryAfterMs ?? 0;
+      } else if (!RECONNECT_CODES.has(close.code)) {
+        const kind = close.code === 1008 ? 'policy' : 'closed';
+        throw new StepstreamError(`the server closed the stream with ${close.code}${close.reason ? `: ${close.reason}` : ''}`, { kind, closeCode: close.code });
+      }
+      failingSince ??= Date.now();
+      if (Date.now() - failingSince > giveUpAfterMs) {
+        throw new StepstreamError(`no usable connection for ${Math.round(giveUpAfterMs / 1000)} s (last close ${close.code}); resume with after=${this.lastSeq}`, { kind: 'unavailable', closeCode: close.code });
+      }
+      await sleep(backoffDelay(attempt++, { ...backoff, retryAfterMs: waitAtLeast }), signal);
+    }
+  }
+
+  #streamUrl() {
+    const { types, steps, minLevel } = this.#options;
+    const url = new URL(`/api/v2/workflows/runs/${enc(this.#runId)}/stream`, this.#env.server);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.search = queryString({ batch: 1, after: this.lastSeq, types, steps, minLevel });
+    return url.href;
+  }
+
+  #protocols() {
+    // Browsers cannot set headers on a WebSocket; the subprotocol works with every implementation.
+    return this.#env.token ? ['stepstream.v2', `stepstream.bearer.${this.#env.token}`] : ['stepstream.v2'];
+  }
+
+  /** The history request with the stream's parameters: its answer is the refusal's. */
+  async #probe() {
+    const { types, steps, minLevel } = this.#options;
+    const path = `/api/v2/workflows/runs/${enc(this.#runId)}/events${queryString({ after: this.lastSeq, limit: 1, types, steps, minLevel })}`;
+    const headers = { Accept: 'application/json' };
+    if (this.#env.token) headers.Authorization = `Bearer ${this.#env.token}`;
+    let response;
+    try {
+      response = await this.#env.fetch(new URL(path, this.#env.server), { headers });
+    } catch {
+      return null; // no server, or (in a browser) another origin not allowed to read: back off
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) return null;
+    if (RETRY_STATUSES.has(response.status) || response.status >= 500) {
+      return { retryAfterMs: retryAfterMs(response.headers.get('Retry-After')) };
+    }
+    return { error: errorOf('GET', `/api/v2/workflows/runs/${this.#runId}/stream`, response, text) };
+  }
+}
+
+/**
+ * One WebSocket as a queue of frames and its close. With a consumer slower than the stream,
+ * frames wait here; where the implementation can pause reading (the ws package), it does, so
+ * the server sees back-pressure (and may close with 1013, after which we resume).
+ */
+class Connection {
+  static HIGH_WATER = 64;
+  #socket;
+  #queue = [];
+  #waiter = null;
+  #opened = false;
+  #closed = null;
+  #paused = false;
+  #onAbort;
+
+  constructor(WebSocketImpl, url, protocols, signal) {
+    try {
+      this.#socket = new WebSocketImpl(url, protocols);
+    } catch (error) {
+      this.#finish({ code: 1006, reason: String(error?.message ?? error) });
+      return;
+    }
+    const socket = this.#socket;
+    socket.addEventListener('open', () => { this.#opened = true; });
+    socket.addEventListener('message', (event) => {
+      if (this.#closed) return;
+      this.#queue.push(typeof event.data === 'string' ? event.data : String(event.data));
+      if (this.#queue.length >= Connection.HIGH_WATER && typeof socket.pause === 'function' && !this.#paused) {
+        this.#paused = true;
+        socket.pause();
+      }
+      this.#wake();
+    });
+    socket.addEventListener('close', (event) => this.#finish({ code: event.code, reason: event.reason }));
+    // After a refused upgrade some implementations report an error and never close.
+    socket.addEventListener('error', () => { if (!this.#opened) this.#finish({ code: 1006, reason: 'connection failed' }); });
+    this.#onAbort = () => this.#finish({ code: 1006, reason: 'aborted' });
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.signal = signal;
+  }
+
+  #finish({ code, reason }) {
+    if (this.#closed) return;
+    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened };
+    this.#wake();
+  }
+
+  #wake() {
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.();
+  }
+
+  /** The next frame `{type: 'message', data}`, or `{type: 'close', code, reason, opened}` once all frames are taken. */
+  async next() {
+    for (;;) {
+      if (this.#queue.length) {
+        const data = this.#queue.shift();
+        if (this.#paused && this.#queue.length < Connection.HIGH_WATER / 2) {
+          this.#paused = false;
+          this.#socket.resume();
+        }
+        return { type: 'message', data };
+      }
+      if (this.#closed) return this.#closed;
+      await new Promise((resolve) => { this.#waiter = resolve; });
+    }
+  }
+
+  close() {
+    this.signal?.removeEventListener('abort', this.#onAbort);
+    this.#finish({ code: 1000, reason: 'closed by the client' });
+    try {
+      if (this.#socket && this.#socket.readyState <= 1) this.#socket.close(1000);
+    } catch {
+      // already closing
+    }
+  }
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(signal.reason); return; }
+    const onAbort = () => { clearTimeout(timer); reject(signal.reason); };
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function enc(part) {
+  return encodeURIComponent(String(part));
+}
+
+function queryString(query) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    params.set(name, Array.isArray(value) ? value.join(',') : String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function errorOf(method, path, response, text) {
+  let body = null;
+  try { body = JSON.parse(text).error ?? null; } catch { /* not JSON */ }
+  const message = body?.message ?? `HTTP ${response.status}`;
+  return new StepstreamError(`${method} ${path}: ${response.status} ${message}`, {
+    kind: KINDS[response.status] ?? 'http', status: response.status, code: body?.code ?? null, details: body?.details ?? null,
+  });
+}

@@ -1,0 +1,156 @@
+// Unit tests of the follower against a scripted WebSocket: no server, no network.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StepstreamClient, StepstreamError, backoffDelay, splitFrame, retryAfterMs } from '../index.mjs';
+
+const RUN = '550e8400-e29b-41d4-a716-446655440000';
+const env = (seq, type = 'step_log') => ({ runId: RUN, seq, type, time: '2026-01-01T00:00:00.000Z', payload: {} });
+
+/**
+ * A WebSocket whose connections play scripts: each script is a list of frames (strings) and
+ * ends with {close: code} or {refuse: true} (a refused upgrade: error, then close 1006).
+ */
+function scriptedWebSocket(scripts) {
+  const urls = [];
+  class FakeSocket extends EventTarget {
+    constructor(url, protocols) {
+      super();
+      urls.push({ url: new URL(url), protocols });
+      this.readyState = 0;
+      const script = scripts.shift() ?? [{ close: 1006 }];
+      setTimeout(() => this.#play(script), 0);
+    }
+    #play(script) {
+      if (script[0]?.refuse) {
+        this.dispatchEvent(new Event('error'));
+        this.#close(1006);
+        return;
+      }
+      this.readyState = 1;
+      this.dispatchEvent(new Event('open'));
+      for (const step of script) {
+        if (step.close !== undefined) { this.#close(step.close, step.reason); return; }
+        const message = new Event('message');
+        message.data = step;
+        this.dispatchEvent(message);
+      }
+    }
+    #close(code, reason = '') {
+      if (this.readyState === 3) return;
+      this.readyState = 3;
+      const event = new Event('close');
+      event.code = code;
+      event.reason = reason;
+      this.dispatchEvent(event);
+    }
+    close() { this.readyState = 3; }
+  }
+  return { FakeSocket, urls };
+}
+
+const okFetch = async () => new Response('{"events":[],"next":null}', { status: 200 });
+const fast = { backoff: { baseMs: 1, capMs: 2 } };
+
+async function collect(follow) {
+  const seen = [];
+  for await (const envelope of follow) seen.push(envelope.seq);
+  return seen;
+}
+
+test('a batched frame is split on newlines, control messages are skipped', () => {
+  const frame = `${JSON.stringify(env(1))}\n${JSON.stringify({ type: 'caught_up', payload: { seq: 1 } })}\n\n${JSON.stringify(env(2))}`;
+  assert.deepEqual(splitFrame(frame).map((m) => m.seq ?? m.type), [1, 'caught_up', 2]);
+});
+
+test('backoff is full jitter under a capped exponential ceiling, and never below Retry-After', () => {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const ceiling = Math.min(10_000, 250 * 2 ** attempt);
+    assert.equal(backoffDelay(attempt, { random: () => 0 }), 0);
+    assert.ok(backoffDelay(attempt, { random: () => 0.999999 }) < ceiling);
+    assert.ok(backoffDelay(attempt) <= 10_000);
+  }
+  assert.equal(backoffDelay(0, { random: () => 0.5, retryAfterMs: 3000 }), 3000);
+  assert.equal(retryAfterMs('2'), 2000);
+  assert.equal(retryAfterMs(null), 0);
+  assert.equal(retryAfterMs(new Date(10_000).toUTCString(), 5_000), 5_000);
+});
+
+test('resumes after a dropped connection with after=lastSeq and yields each seq once, in order', async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([
+    [`${JSON.stringify(env(1))}\n${JSON.stringify(env(2))}`, JSON.stringify({ type: 'caught_up', payload: { seq: 2 } }), JSON.stringify(env(3)), { close: 1006 }],
+    // The server sends from after=3; an older seq, should one come, is not yielded again.
+    [JSON.stringify(env(3)), JSON.stringify(env(4)), { close: 1013 }],
+    [JSON.stringify(env(5)), JSON.stringify(env(6, 'run_complete')), { close: 1000 }],
+  ]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const follow = client.follow(RUN, { types: ['step_log', 'run_complete'], ...fast });
+  assert.deepEqual(await collect(follow), [1, 2, 3, 4, 5, 6]);
+  assert.equal(follow.lastSeq, 6);
+  assert.equal(follow.reconnects, 2);
+  assert.deepEqual(urls.map((u) => u.url.searchParams.get('after')), ['0', '3', '4']);
+  assert.equal(urls[0].url.searchParams.get('batch'), '1');
+  assert.equal(urls[0].url.searchParams.get('types'), 'step_log,run_complete');
+  assert.equal(urls[0].url.protocol, 'ws:');
+});
+
+test('a token travels as the subprotocol beside stepstream.v2', async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(env(1, 'run_complete')), { close: 1000 }]]);
+  const client = new StepstreamClient({ server: 'https://example.test', token: 'ss_abc', WebSocket: FakeSocket, fetch: okFetch });
+  await collect(client.follow(RUN));
+  assert.deepEqual(urls[0].protocols, ['stepstream.v2', 'stepstream.bearer.ss_abc']);
+  assert.equal(urls[0].url.protocol, 'wss:');
+});
+
+test('a close with 1000 before run_complete ends a run that had ended at or before after', async () => {
+  const { FakeSocket } = scriptedWebSocket([[JSON.stringify({ type: 'caught_up', payload: { seq: 9 } }), { close: 1000 }]]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const follow = client.follow(RUN, { after: 9 });
+  assert.deepEqual(await collect(follow), []);
+  assert.equal(follow.lastSeq, 9);
+});
+
+test('1008 and 4xxx are final, with no reconnection', async () => {
+  for (const code of [1008, 4001]) {
+    const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(env(1)), { close: code }]]);
+    const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+    const follow = client.follow(RUN, fast);
+    await assert.rejects(collect(follow), (error) => error instanceof StepstreamError
+      && error.closeCode === code && error.kind === (code === 1008 ? 'policy' : 'closed'));
+    assert.equal(urls.length, 1);
+    assert.equal(follow.lastSeq, 1);
+  }
+});
+
+test('a refused upgrade is explained by the REST answer: 404 is final, 429 waits Retry-After', async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([[{ refuse: true }], [{ refuse: true }]]);
+  const answers = [
+    new Response('{"error":{"code":"rate_limited","message":"slow down"}}', { status: 429, headers: { 'Retry-After': '1' } }),
+    new Response('{"error":{"code":"run_not_found","message":"no run","details":null}}', { status: 404 }),
+  ];
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: async () => answers.shift() });
+  const started = Date.now();
+  await assert.rejects(collect(client.follow(RUN, fast)), (error) => error.kind === 'not_found'
+    && error.status === 404 && error.code === 'run_not_found');
+  assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
+  assert.equal(urls.length, 2);
+});
+
+test('an aborted follow stops at once', async () => {
+  const { FakeSocket } = scriptedWebSocket([[{ refuse: true }], [{ refuse: true }], [{ refuse: true }]]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('enough')), 50);
+  await assert.rejects(collect(client.follow(RUN, { signal: controller.signal, backoff: { baseMs: 1000, capMs: 1000 } })), /enough/);
+});
+
+test('REST errors carry the API error and the status', async () => {
+  const fetch = async (url, init) => {
+    assert.equal(init.headers.Authorization, 'Bearer t0k');
+    assert.equal(init.method, 'POST');
+    assert.deepEqual(JSON.parse(init.body), { inputs: { who: 'x' } });
+    return new Response('{"error":{"code":"invalid_inputs","message":"bad","details":[{"path":"inputs.who"}]}}', { status: 422 });
+  };
+  const client = new StepstreamClient({ server: 'http://example.test', token: 't0k', fetch });
+  await assert.rejects(client.execute('hello', { who: 'x' }), (error) => error.status === 422 && error.kind === 'invalid'
+    && error.code === 'invalid_inputs' && error.details[0].path === 'inputs.who');
+});
