@@ -1,0 +1,277 @@
+// The conformance suite: every client library, through its driver, follows the same runs of a
+// real server through the same trouble, and is held to the same answers. See README.md.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startServer, startProxy, rest, history, waitFor } from './server.mjs';
+
+const HERE = import.meta.dirname;
+const PYTHON = process.env.CONFORMANCE_PYTHON || '/usr/bin/python3';
+const ALL_DRIVERS = {
+  js: ['node', [join(HERE, 'drivers', 'js.mjs')]],
+  python: [PYTHON, [join(HERE, 'drivers', 'python.py')]],
+  'python-async': [PYTHON, [join(HERE, 'drivers', 'python.py'), '--async']],
+  // Any executable drivers/<name> taking the same arguments joins in: drivers/java, for one.
+  java: [join(HERE, 'drivers', 'java'), []],
+};
+const DRIVERS = Object.entries(ALL_DRIVERS).filter(([name, [command]]) => {
+  if (process.env.CONFORMANCE_DRIVERS) return process.env.CONFORMANCE_DRIVERS.split(',').includes(name);
+  if (!command.startsWith('/') || command === PYTHON) return true;
+  try { accessSync(command, constants.X_OK); return true; } catch { return false; }
+});
+
+const WORKFLOWS = {
+  live: `id: live
+steps:
+  - {id: a, type: log, level: info, message: one}
+  - {id: b, type: log, level: debug, message: quiet}
+  - {id: c, type: log, level: warn, message: careful}
+  - {id: nap, type: sleep, duration: 2500ms}
+  - {id: d, type: log, level: error, message: after the nap}
+  - {id: e, type: set, vars: {done: true}}
+`,
+  resumable: `id: resumable
+onInterrupt: resume
+steps:
+  - {id: first, type: log, message: before the nap}
+  - {id: nap, type: sleep, duration: 4s}
+  - {id: last, type: log, message: after the nap}
+`,
+  chatty: `id: chatty
+steps:
+  - id: talk
+    type: script
+    run: "seq 1 60000 | sed 's/$/ the quick brown fox jumps over the lazy dog, again and again and again and again and again/'"
+`,
+};
+
+/**
+ * Runs one driver: `driver SERVER RUN_ID [--after N] [--types …] [--steps …] [--min-level L]
+ * [--token T] [--stall-after N --stall-ms MS]`. It prints each envelope as a JSON line, then
+ * `{"end": {"lastSeq", "reconnects", "error": null | {"kind", "status", "code", "closeCode"}}}`.
+ */
+function drive([command, baseArgs], url, runId, args = []) {
+  const proc = spawn(command, [...baseArgs, url, runId, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = { envelopes: [], end: null, stderr: '', unreadable: [] };
+  let buffered = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop();
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      try {
+        const message = JSON.parse(line);
+        if (message.end) result.end = message.end; else result.envelopes.push(message);
+      } catch { result.unreadable.push(line); }
+    }
+  });
+  proc.stderr.on('data', (d) => { result.stderr = (result.stderr + d).slice(-5000); });
+  result.done = new Promise((ok) => proc.on('close', (code) => { result.code = code; ok(result); }));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
+  result.done.then(() => clearTimeout(timer));
+  return result;
+}
+
+/** Starts every driver on one run with the same arguments. */
+function driveAll(url, runId, args) {
+  return DRIVERS.map(([name, driver]) => Object.assign(drive(driver, url, runId, args), { name }));
+}
+
+function describeResult(r) {
+  const seqs = r.envelopes.map((e) => e.seq);
+  return `${r.name}: exit ${r.code}, ${seqs.length} envelopes (${seqs.slice(0, 5)}…${seqs.slice(-3)}), end ${JSON.stringify(r.end)}`
+    + (r.unreadable.length ? `, unreadable: ${r.unreadable.slice(0, 3)}` : '') + (r.stderr ? `\nstderr: ${r.stderr}` : '');
+}
+
+/** The assertions of every scenario that ends with run_complete. */
+function assertFollowed(r, expected, { minReconnects = 0, maxReconnects = 0 } = {}) {
+  const why = describeResult(r);
+  assert.equal(r.code, 0, why);
+  assert.ok(r.end, `no end line: ${why}`);
+  assert.equal(r.end.error, null, why);
+  const seqs = r.envelopes.map((e) => e.seq);
+  for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], `seq ${seqs[i]} after ${seqs[i - 1]}: ${why}`);
+  assert.deepEqual(r.envelopes, expected, why);
+  if (expected.length) {
+    assert.equal(r.envelopes.at(-1).type, 'run_complete', why);
+    assert.equal(r.end.lastSeq, expected.at(-1).seq, why);
+  }
+  assert.ok(r.end.reconnects >= minReconnects && r.end.reconnects <= maxReconnects,
+    `reconnects ${r.end.reconnects} not in [${minReconnects}, ${maxReconnects}]: ${why}`);
+}
+
+/** The assertions of the final-error scenarios: the error kind, nothing yielded, no retry loop. */
+function assertRefused(r, { kind, status }) {
+  const why = describeResult(r);
+  assert.equal(r.code, 0, why);
+  assert.ok(r.end?.error, `no error: ${why}`);
+  assert.equal(r.end.error.kind, kind, why);
+  assert.equal(r.end.error.status, status, why);
+  assert.equal(r.end.reconnects, 0, why);
+  assert.deepEqual(r.envelopes, [], why);
+}
+
+async function execute(server, workflowId) {
+  return (await rest(server, `/api/v2/workflows/${workflowId}/execute`, { method: 'POST', body: {} })).runId;
+}
+
+async function finished(server, runId) {
+  return waitFor(async () => ['success', 'failed', 'cancelled', 'interrupted']
+    .includes((await rest(server, `/api/v2/workflows/runs/${runId}`)).status), { what: `run ${runId} to end`, timeout: 60_000 });
+}
+
+async function applyWorkflows(server) {
+  for (const yaml of Object.values(WORKFLOWS)) {
+    await rest(server, `/api/v2/workflows/${yaml.match(/^id: (\S+)/)[1]}`, { method: 'PUT', yaml });
+  }
+}
+
+/** Each driver's result as a subtest of its own, so a report names the library that failed. */
+async function eachDriver(t, results, check) {
+  for (const r of results) {
+    t.diagnostic(`${r.name}: ${r.envelopes.length} envelopes, reconnects ${r.end?.reconnects}, error ${r.end?.error?.kind ?? 'none'}`);
+    await t.test(r.name, () => check(r));
+  }
+}
+
+describe(`client conformance (${DRIVERS.map(([name]) => name).join(', ')})`, { timeout: 170_000 }, () => {
+  let server;
+  before(async () => {
+    // A short write timeout, so that a stalled consumer is closed with 1013 within a second.
+    server = await startServer({ args: ['--write-timeout', '1s'] });
+    await applyWorkflows(server);
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  test('history then live: joined before the run started and while it ran, each gets every event once', async (t) => {
+    const runId = await execute(server, 'live');
+    const early = driveAll(server.url, runId);
+    await waitFor(async () => (await history(server, runId)).some((e) => e.type === 'step_start' && e.payload.stepId === 'nap'),
+      { what: 'the nap to start' });
+    const late = driveAll(server.url, runId);
+    await Promise.all([...early, ...late].map((r) => r.done));
+    const all = await history(server, runId);
+    await eachDriver(t, [...early, ...late.map((r) => ({ ...r, name: `${r.name} (joined late)` }))], (r) => assertFollowed(r, all));
+
+    // A finished run, from the middle of its history; and from its end: nothing, and no error.
+    const middle = driveAll(server.url, runId, ['--after', '3']);
+    const end = driveAll(server.url, runId, ['--after', String(all.at(-1).seq)]);
+    await Promise.all([...middle, ...end].map((r) => r.done));
+    await eachDriver(t, middle.map((r) => ({ ...r, name: `${r.name} (after 3)` })), (r) => assertFollowed(r, all.slice(3)));
+    await eachDriver(t, end.map((r) => ({ ...r, name: `${r.name} (after the end)` })), (r) => {
+      assertFollowed(r, []);
+      assert.equal(r.end.lastSeq, all.at(-1).seq, describeResult(r));
+    });
+  });
+
+  test('filters: types, steps and minLevel give what the history gives with the same filters', async (t) => {
+    const runId = await execute(server, 'live');
+    const cases = [
+      { types: 'step_log,run_complete', minLevel: 'warn' },
+      { steps: 'a,d' },
+      { types: 'step_start,step_complete,run_complete', steps: 'nap' },
+    ];
+    const running = cases.map((filters) => ({
+      filters,
+      results: driveAll(server.url, runId, [
+        ...(filters.types ? ['--types', filters.types] : []), ...(filters.steps ? ['--steps', filters.steps] : []),
+        ...(filters.minLevel ? ['--min-level', filters.minLevel] : [])]),
+    }));
+    await Promise.all(running.flatMap(({ results }) => results.map((r) => r.done)));
+    for (const { filters, results } of running) {
+      const expected = await history(server, runId, filters);
+      assert.ok(expected.length >= 2 && expected.length < (await history(server, runId)).length, 'the filter filters');
+      await eachDriver(t, results.map((r) => ({ ...r, name: `${r.name} ${JSON.stringify(filters)}` })), (r) => assertFollowed(r, expected));
+    }
+  });
+
+  test('a cut connection: each resumes after its last seq and loses nothing', async (t) => {
+    const proxy = await startProxy(server.url);
+    try {
+      const runId = await execute(server, 'live');
+      const results = driveAll(proxy.url, runId);
+      await waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_start' && e.payload.stepId === 'nap')),
+        { what: 'every driver to see the nap start' });
+      proxy.cut();
+      await Promise.all(results.map((r) => r.done));
+      const all = await history(server, runId);
+      await eachDriver(t, results, (r) => assertFollowed(r, all, { minReconnects: 1, maxReconnects: 4 }));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('a slow consumer: the server closes it with 1013, it resumes and loses nothing', async (t) => {
+    const runId = await execute(server, 'chatty');
+    const results = driveAll(server.url, runId, ['--stall-after', '5', '--stall-ms', '6000']);
+    await Promise.all(results.map((r) => r.done));
+    const all = await history(server, runId);
+    assert.ok(all.length > 60_000);
+    await eachDriver(t, results, (r) => assertFollowed(r, all, { minReconnects: 1, maxReconnects: 5 }));
+  });
+
+  test('a run that does not exist: a final not_found, no retry; a malformed id: bad_request', async (t) => {
+    const missing = driveAll(server.url, randomUUID());
+    const malformed = driveAll(server.url, 'not-a-run-id');
+    await Promise.all([...missing, ...malformed].map((r) => r.done));
+    await eachDriver(t, missing, (r) => assertRefused(r, { kind: 'not_found', status: 404 }));
+    await eachDriver(t, malformed.map((r) => ({ ...r, name: `${r.name} (malformed)` })), (r) => assertRefused(r, { kind: 'bad_request', status: 400 }));
+  });
+});
+
+describe('client conformance with a server that restarts', { timeout: 120_000 }, () => {
+  let server;
+  before(async () => {
+    server = await startServer();
+    await applyWorkflows(server);
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  test('server restart mid-run: each follows the resumed run to run_complete, gapless', async (t) => {
+    const runId = await execute(server, 'resumable');
+    const results = driveAll(server.url, runId);
+    await waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_start' && e.payload.stepId === 'nap')),
+      { what: 'every driver to see the nap start' });
+    await server.restart();
+    await Promise.all(results.map((r) => r.done));
+    await finished(server, runId);
+    const all = await history(server, runId);
+    assert.ok(all.some((e) => e.type === 'run_resumed'), `the run was resumed: ${all.map((e) => e.type)}`);
+    await eachDriver(t, results, (r) => assertFollowed(r, all, { minReconnects: 1, maxReconnects: 30 }));
+  });
+});
+
+describe('client conformance with credentials', { timeout: 120_000 }, () => {
+  let server;
+  before(async () => {
+    server = await startServer({ withToken: true });
+    await applyWorkflows(server);
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  test('the right token follows; a bad token or none is a final unauthenticated, with no retry loop', async (t) => {
+    const runId = await execute(server, 'live');
+    const good = driveAll(server.url, runId, ['--token', server.token]);
+    const bad = driveAll(server.url, runId, ['--token', 'ss_not-a-token']);
+    const none = driveAll(server.url, runId);
+    await Promise.all([...good, ...bad, ...none].map((r) => r.done));
+    const all = await history(server, runId);
+    await eachDriver(t, good, (r) => assertFollowed(r, all));
+    await eachDriver(t, bad.map((r) => ({ ...r, name: `${r.name} (bad token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
+    await eachDriver(t, none.map((r) => ({ ...r, name: `${r.name} (no token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
+  });
+});

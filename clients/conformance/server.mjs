@@ -1,0 +1,129 @@
+// The real server jar for the conformance suite: started on a temporary data dir, stopped and
+// started again on the same dir and port, with a tokens file when asked; and a TCP proxy that
+// can cut every connection through it.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+const JAR = process.env.STEPSTREAM_JAR || join(ROOT, 'target', 'stepstream.jar');
+const JAVA = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+
+/** A server on a fresh data dir; `withToken` makes it require credentials (`server.token`, role admin). */
+export async function startServer({ withToken = false, args = [] } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stepstream-conformance-'));
+  const workflowsDir = join(dataDir, 'workflows');
+  mkdirSync(workflowsDir, { recursive: true });
+  let token = null;
+  const serveArgs = ['--data-dir', dataDir, '--workflows-dir', workflowsDir, '--allow-scripts', ...args];
+  if (withToken) {
+    const tokensFile = join(dataDir, 'tokens');
+    token = execFileSync(JAVA, ['-jar', JAR, 'token', 'create', '--role', 'admin', '--name', 'conformance',
+      '--tokens-file', tokensFile], { encoding: 'utf8' }).trim().split('\n').pop().trim();
+    serveArgs.push('--tokens-file', tokensFile);
+  }
+  const server = { dataDir, token, url: null, proc: null, stderr: '' };
+  server.start = async (port = 0) => {
+    const proc = spawn(JAVA, ['-jar', JAR, 'serve', '--port', String(port), ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.proc = proc;
+    proc.stderr.on('data', (d) => { server.stderr = (server.stderr + d).slice(-20_000); });
+    server.url = await new Promise((ok, fail) => {
+      let out = '';
+      const timer = setTimeout(() => fail(new Error(`server did not start in 60 s: ${out}${server.stderr}`)), 60_000);
+      proc.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/stepstream listening on (http:\/\/\S+)/);
+        if (m) { clearTimeout(timer); ok(m[1]); }
+      });
+      proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}: ${out}${server.stderr}`)); });
+    });
+    proc.stdout.resume();
+    return server.url;
+  };
+  /** SIGTERM, as an operator restarting it would; SIGKILL after 15 s. */
+  server.stop = async () => {
+    const proc = server.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((ok) => proc.once('exit', ok));
+    proc.kill('SIGTERM');
+    let grace;
+    await Promise.race([exited, new Promise((ok) => { grace = setTimeout(ok, 15_000); })]);
+    clearTimeout(grace);
+    if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await exited; }
+  };
+  /** Stops the server and starts it again on the same data dir and port. */
+  server.restart = async () => {
+    const port = new URL(server.url).port;
+    await server.stop();
+    return server.start(Number(port));
+  };
+  server.cleanup = () => rmSync(dataDir, { recursive: true, force: true });
+  await server.start();
+  return server;
+}
+
+/** A TCP proxy to `target` (a URL); `cut()` resets every connection open through it. */
+export async function startProxy(target) {
+  const { hostname, port } = new URL(target);
+  const open = new Set();
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    const pair = { client, upstream };
+    open.add(pair);
+    const drop = () => { open.delete(pair); client.destroy(); upstream.destroy(); };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((ok) => proxy.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${proxy.address().port}`,
+    cuts: 0,
+    cut() {
+      this.cuts += open.size;
+      for (const { client, upstream } of [...open]) { client.resetAndDestroy(); upstream.destroy(); }
+      open.clear();
+    },
+    close: () => new Promise((ok) => { for (const { client, upstream } of open) { client.destroy(); upstream.destroy(); } proxy.close(ok); }),
+  };
+}
+
+/** A REST call with the server's token, if any; throws on an error status. */
+export async function rest(server, path, { method = 'GET', body, yaml } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (server.token) headers.Authorization = `Bearer ${server.token}`;
+  let payload;
+  if (yaml !== undefined) { headers['Content-Type'] = 'application/yaml'; payload = yaml; }
+  else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
+  const res = await fetch(server.url + path, { method, headers, body: payload });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A run's events over REST, filtered like a stream: the truth every driver is held to. */
+export async function history(server, runId, filters = {}) {
+  const all = [];
+  let after = 0;
+  for (;;) {
+    const query = new URLSearchParams({ after: String(after), limit: '1000' });
+    for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+    const page = await rest(server, `/api/v2/workflows/runs/${runId}/events?${query}`);
+    all.push(...page.events);
+    if (page.next === null || page.events.length === 0) return all;
+    after = page.next;
+  }
+}
+
+export async function waitFor(fn, { timeout = 30_000, interval = 50, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, interval));
+  }
+}
