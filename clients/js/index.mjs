@@ -188,8 +188,9 @@ export class Follow {
         return; // the run had ended at or before `after`
       }
       if (!close.opened) {
-        // A refused upgrade is opaque to a WebSocket: the same request over REST says why.
-        const refusal = await this.#probe();
+        // A refused upgrade is opaque to a browser's WebSocket: the same request over REST
+        // says why. The ws package shows the response itself.
+        const refusal = close.refusal ? this.#refused(close.refusal) : await this.#probe();
         if (refusal?.error) throw refusal.error;
         waitAtLeast = refusal?.retryAfterMs ?? 0;
       } else if (!RECONNECT_CODES.has(close.code)) {
@@ -215,6 +216,12 @@ export class Follow {
   #protocols() {
     // Browsers cannot set headers on a WebSocket; the subprotocol works with every implementation.
     return this.#env.token ? ['stepstream.v2', `stepstream.bearer.${this.#env.token}`] : ['stepstream.v2'];
+  }
+
+  /** What to do about a refused upgrade's response: wait (429, 503, …) or stop (any other 4xx). */
+  #refused({ status, retryAfter, body }) {
+    if (RETRY_STATUSES.has(status) || status >= 500) return { retryAfterMs: retryAfterMs(retryAfter) };
+    return { error: errorOf('GET', `/api/v2/workflows/runs/${this.#runId}/stream`, { status }, body) };
   }
 
   /** The history request with the stream's parameters: its answer is the refusal's. */
@@ -251,6 +258,7 @@ class Connection {
   #opened = false;
   #closed = null;
   #paused = false;
+  #refusal = null;
   #onAbort;
 
   constructor(WebSocketImpl, url, protocols, signal) {
@@ -272,6 +280,19 @@ class Connection {
       this.#wake();
     });
     socket.addEventListener('close', (event) => this.#finish({ code: event.code, reason: event.reason }));
+    // The ws package shows a refused upgrade's response (status, Retry-After, error body).
+    if (typeof socket.on === 'function') {
+      socket.on('unexpected-response', (request, response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => { body += chunk; });
+        response.on('end', () => {
+          this.#refusal = { status: response.statusCode, retryAfter: response.headers['retry-after'], body };
+          socket.terminate();
+        });
+        response.on('error', () => socket.terminate());
+      });
+    }
     // After a refused upgrade some implementations report an error and never close.
     socket.addEventListener('error', () => { if (!this.#opened) this.#finish({ code: 1006, reason: 'connection failed' }); });
     this.#onAbort = () => this.#finish({ code: 1006, reason: 'aborted' });
@@ -281,7 +302,7 @@ class Connection {
 
   #finish({ code, reason }) {
     if (this.#closed) return;
-    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened };
+    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened, refusal: this.#refusal };
     this.#wake();
   }
 
