@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
 import { startServer, startProxy, rest, history, waitFor } from './server.mjs';
 
 const HERE = import.meta.dirname;
@@ -273,5 +274,36 @@ describe('client conformance with credentials', { timeout: 120_000 }, () => {
     await eachDriver(t, good, (r) => assertFollowed(r, all));
     await eachDriver(t, bad.map((r) => ({ ...r, name: `${r.name} (bad token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
     await eachDriver(t, none.map((r) => ({ ...r, name: `${r.name} (no token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
+  });
+});
+
+describe('client conformance with a stream rate limit', { timeout: 120_000 }, () => {
+  let server;
+  before(async () => {
+    // A limit applies to clients with a token (or not on loopback): one stream open a second.
+    server = await startServer({ withToken: true, args: ['--stream-rate-limit', '1/s'] });
+    await applyWorkflows(server);
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  test('429 with Retry-After: each waits as told, then follows the run whole', async (t) => {
+    const runId = await execute(server, 'live');
+    // This second's permit goes to a stream opened here; then every driver opens its stream
+    // with the same token and is refused with 429 and Retry-After: 1, and one more gets
+    // through each second. A client that ignored Retry-After (its backoff starts at 100 ms)
+    // would knock many more times.
+    const taken = new WebSocket(`${server.url.replace('http', 'ws')}/api/v2/workflows/runs/${runId}/stream`,
+      ['stepstream.v2', `stepstream.bearer.${server.token}`]);
+    await new Promise((ok, fail) => { taken.once('open', ok); taken.once('error', fail); });
+    const started = Date.now();
+    const results = driveAll(server.url, runId, ['--token', server.token]);
+    await Promise.all(results.map((r) => r.done));
+    taken.terminate();
+    const all = await history(server, runId);
+    await eachDriver(t, results, (r) => assertFollowed(r, all, { minReconnects: 1, maxReconnects: DRIVERS.length + 1 }));
+    assert.ok(Date.now() - started < 30_000);
   });
 });
