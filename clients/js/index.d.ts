@@ -26,9 +26,9 @@ export class StepstreamError extends Error {
 export interface ClientOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
   server: string;
-  /** A bearer token; sent as the `Authorization` header over REST and as the subprotocol `stepstream.bearer.<token>` on the stream. */
+  /** A bearer token: the `Authorization` header over REST and with the ws package; the subprotocol `stepstream.bearer.<token>` with a browser's WebSocket. */
   token?: string;
-  /** A WebSocket constructor (WHATWG-style, with addEventListener); defaults to the global one. Node 20: `import WebSocket from 'ws'`. */
+  /** A WebSocket constructor (WHATWG-style, with addEventListener); defaults to the global one. Node 20: `import WebSocket from 'ws'` (then the token goes as a header). */
   WebSocket?: any;
   /** A fetch function; defaults to the global one. */
   fetch?: typeof fetch;

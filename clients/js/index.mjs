@@ -163,7 +163,7 @@ export class Follow {
     for (let first = true; ; first = false) {
       signal?.throwIfAborted();
       if (!first) this.reconnects++;
-      const connection = new Connection(this.#env.WebSocket, this.#streamUrl(), this.#protocols(), signal);
+      const connection = new Connection(this.#env.WebSocket, this.#streamUrl(), this.#env.token, signal);
       let close;
       try {
         for (;;) {
@@ -213,11 +213,6 @@ export class Follow {
     return url.href;
   }
 
-  #protocols() {
-    // Browsers cannot set headers on a WebSocket; the subprotocol works with every implementation.
-    return this.#env.token ? ['stepstream.v2', `stepstream.bearer.${this.#env.token}`] : ['stepstream.v2'];
-  }
-
   /** What to do about a refused upgrade's response: wait (429, 503, …) or stop (any other 4xx). */
   #refused({ status, retryAfter, body }) {
     if (RETRY_STATUSES.has(status) || status >= 500) return { retryAfterMs: retryAfterMs(retryAfter) };
@@ -261,9 +256,17 @@ class Connection {
   #refusal = null;
   #onAbort;
 
-  constructor(WebSocketImpl, url, protocols, signal) {
+  constructor(WebSocketImpl, url, token, signal) {
     try {
-      this.#socket = new WebSocketImpl(url, protocols);
+      if (!token) {
+        this.#socket = new WebSocketImpl(url, ['stepstream.v2']);
+      } else if (typeof WebSocketImpl.prototype?.terminate === 'function') {
+        // The ws package can send headers: the token goes as Authorization, as over REST.
+        this.#socket = new WebSocketImpl(url, ['stepstream.v2'], { headers: { Authorization: `Bearer ${token}` } });
+      } else {
+        // Browsers (and Node's global WebSocket) cannot set headers: the subprotocol carries it.
+        this.#socket = new WebSocketImpl(url, ['stepstream.v2', `stepstream.bearer.${token}`]);
+      }
     } catch (error) {
       this.#finish({ code: 1006, reason: String(error?.message ?? error) });
       return;

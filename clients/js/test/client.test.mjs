@@ -13,9 +13,9 @@ const env = (seq, type = 'step_log') => ({ runId: RUN, seq, type, time: '2026-01
 function scriptedWebSocket(scripts) {
   const urls = [];
   class FakeSocket extends EventTarget {
-    constructor(url, protocols) {
+    constructor(url, protocols, options) {
       super();
-      urls.push({ url: new URL(url), protocols });
+      urls.push({ url: new URL(url), protocols, options });
       this.readyState = 0;
       const script = scripts.shift() ?? [{ close: 1006 }];
       setTimeout(() => this.#play(script), 0);
@@ -99,6 +99,15 @@ test('a token travels as the subprotocol beside stepstream.v2', async () => {
   await collect(client.follow(RUN));
   assert.deepEqual(urls[0].protocols, ['stepstream.v2', 'stepstream.bearer.ss_abc']);
   assert.equal(urls[0].url.protocol, 'wss:');
+});
+
+test('with the ws package (it has terminate) the token is the Authorization header instead', async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(env(1, 'run_complete')), { close: 1000 }]]);
+  class WsLike extends FakeSocket { terminate() { this.close(); } }
+  const client = new StepstreamClient({ server: 'http://example.test', token: 'ss_abc', WebSocket: WsLike, fetch: okFetch });
+  await collect(client.follow(RUN));
+  assert.deepEqual(urls[0].protocols, ['stepstream.v2']);
+  assert.deepEqual(urls[0].options, { headers: { Authorization: 'Bearer ss_abc' } });
 });
 
 test('a close with 1000 before run_complete ends a run that had ended at or before after', async () => {
