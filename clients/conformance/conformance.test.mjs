@@ -275,6 +275,28 @@ describe('client conformance with credentials', { timeout: 120_000 }, () => {
     await eachDriver(t, bad.map((r) => ({ ...r, name: `${r.name} (bad token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
     await eachDriver(t, none.map((r) => ({ ...r, name: `${r.name} (no token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
   });
+
+  test('a token revoked mid-stream: the server closes with 1008, a final policy error, no retry', async (t) => {
+    const doomed = server.createToken('doomed', 'viewer');
+    const runId = await execute(server, 'resumable');
+    // The server reads the tokens file again within 2 s: until then the new token may be unknown.
+    await waitFor(async () => (await fetch(`${server.url}/api/v2/workflows/runs/${runId}`,
+      { headers: { Authorization: `Bearer ${doomed}` } })).ok, { what: 'the new token to be known' });
+    const results = driveAll(server.url, runId, ['--token', doomed]);
+    await waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_start' && e.payload.stepId === 'nap')),
+      { what: 'every driver to see the nap start' });
+    server.revokeToken('doomed');
+    await Promise.all(results.map((r) => r.done));
+    const all = await history(server, runId);
+    await eachDriver(t, results, (r) => {
+      const why = describeResult(r);
+      assert.equal(r.end?.error?.kind, 'policy', why);
+      assert.equal(r.end.error.closeCode, 1008, why);
+      assert.equal(r.end.reconnects, 0, why);
+      assert.deepEqual(r.envelopes, all.slice(0, r.envelopes.length), why);
+      assert.equal(r.end.lastSeq, r.envelopes.at(-1).seq, why);
+    });
+  });
 });
 
 describe('client conformance with a stream rate limit', { timeout: 120_000 }, () => {

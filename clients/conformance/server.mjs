@@ -16,15 +16,19 @@ export async function startServer({ withToken = false, args = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepstream-conformance-'));
   const workflowsDir = join(dataDir, 'workflows');
   mkdirSync(workflowsDir, { recursive: true });
-  let token = null;
+  const tokensFile = join(dataDir, 'tokens');
   const serveArgs = ['--data-dir', dataDir, '--workflows-dir', workflowsDir, '--allow-scripts', ...args];
+  const server = { dataDir, token: null, url: null, proc: null, stderr: '' };
+  /** Adds a token to the tokens file (the server reads it again within 2 s): the token. */
+  server.createToken = (name, role) => execFileSync(JAVA, ['-jar', JAR, 'token', 'create', '--role', role, '--name', name,
+    '--tokens-file', tokensFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop().trim();
+  /** Revokes a token: the server closes its streams with 1008 within 2 s. */
+  server.revokeToken = (name) => execFileSync(JAVA, ['-jar', JAR, 'token', 'revoke', name, '--tokens-file', tokensFile],
+    { stdio: 'ignore' });
   if (withToken) {
-    const tokensFile = join(dataDir, 'tokens');
-    token = execFileSync(JAVA, ['-jar', JAR, 'token', 'create', '--role', 'admin', '--name', 'conformance',
-      '--tokens-file', tokensFile], { encoding: 'utf8' }).trim().split('\n').pop().trim();
+    server.token = server.createToken('conformance', 'admin');
     serveArgs.push('--tokens-file', tokensFile);
   }
-  const server = { dataDir, token, url: null, proc: null, stderr: '' };
   server.start = async (port = 0) => {
     const proc = spawn(JAVA, ['-jar', JAR, 'serve', '--port', String(port), ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.proc = proc;
