@@ -3,11 +3,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { startServer, startProxy, rest, history, waitFor } from './server.mjs';
+import { ROOT, startServer, startProxy, rest, history, waitFor } from './server.mjs';
 
 const HERE = import.meta.dirname;
 const PYTHON = process.env.CONFORMANCE_PYTHON || '/usr/bin/python3';
@@ -127,7 +127,7 @@ async function finished(server, runId) {
 }
 
 async function applyWorkflows(server) {
-  for (const yaml of Object.values(WORKFLOWS)) {
+  for (const yaml of [...Object.values(WORKFLOWS), readFileSync(join(ROOT, 'workflows', 'hello.yaml'), 'utf8')]) {
     await rest(server, `/api/v2/workflows/${yaml.match(/^id: (\S+)/)[1]}`, { method: 'PUT', yaml });
   }
 }
@@ -225,6 +225,48 @@ describe(`client conformance (${DRIVERS.map(([name]) => name).join(', ')})`, { t
     await Promise.all([...missing, ...malformed].map((r) => r.done));
     await eachDriver(t, missing, (r) => assertRefused(r, { kind: 'not_found', status: 404 }));
     await eachDriver(t, malformed.map((r) => ({ ...r, name: `${r.name} (malformed)` })), (r) => assertRefused(r, { kind: 'bad_request', status: 400 }));
+  });
+});
+
+describe('the examples of docs/clients.md', { timeout: 60_000 }, () => {
+  let server;
+  before(async () => {
+    server = await startServer();
+    await applyWorkflows(server);
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  const page = readFileSync(join(ROOT, 'docs', 'clients.md'), 'utf8');
+  /** Runs a snippet of the page against this server; its output's last line. */
+  const runSnippet = async (command, args, file, text) => {
+    writeFileSync(file, text.replaceAll('http://127.0.0.1:8080', server.url));
+    try {
+      const proc = spawn(command, [...args, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (d) => { out += d; });
+      proc.stderr.on('data', (d) => { err += d; });
+      const code = await new Promise((ok) => proc.on('close', ok));
+      assert.equal(code, 0, err);
+      return out.trim().split('\n').at(-1);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  };
+
+  test('the JavaScript example executes hello and follows it to success', async () => {
+    const snippet = page.match(/```js\n(import \{ StepstreamClient[\s\S]*?)```/)[1]
+      .replace("'@stepstream/client'", "'../js/index.mjs'");
+    assert.match(await runSnippet('node', [], join(HERE, '.docs-example.mjs'), snippet), /^last seq \d+ status success$/);
+  });
+
+  test('the Python example executes hello and follows it to success', async () => {
+    const snippet = page.match(/```python\n(from stepstream_client[\s\S]*?)```/)[1];
+    const path = `import sys\nsys.path.insert(0, ${JSON.stringify(join(ROOT, 'clients', 'python'))})\n`;
+    assert.match(await runSnippet(PYTHON, [], join(HERE, '.docs-example.py'), path + snippet), /^last seq \d+ status success$/);
   });
 });
 
