@@ -41,6 +41,12 @@ steps:
   - {id: nap, type: sleep, duration: 4s}
   - {id: last, type: log, message: after the nap}
 `,
+  long: `id: long
+steps:
+  - {id: first, type: log, message: before the nap}
+  - {id: nap, type: sleep, duration: 60s}
+  - {id: last, type: log, message: after the nap}
+`,
   chatty: `id: chatty
 steps:
   - id: talk
@@ -197,7 +203,7 @@ describe(`client conformance (${DRIVERS.map(([name]) => name).join(', ')})`, { t
   test('a cut connection: each resumes after its last seq and loses nothing', async (t) => {
     const proxy = await startProxy(server.url);
     try {
-      const runId = await execute(server, 'live');
+      const runId = await execute(server, 'resumable'); // its 4 s nap leaves time to cut mid-run
       const results = driveAll(proxy.url, runId);
       await waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_start' && e.payload.stepId === 'nap')),
         { what: 'every driver to see the nap start' });
@@ -320,7 +326,7 @@ describe('client conformance with credentials', { timeout: 120_000 }, () => {
 
   test('a token revoked mid-stream: the server closes with 1008, a final policy error, no retry', async (t) => {
     const doomed = server.createToken('doomed', 'viewer');
-    const runId = await execute(server, 'resumable');
+    const runId = await execute(server, 'long'); // long enough for the revocation to land mid-run
     // The server reads the tokens file again within 2 s: until then the new token may be unknown.
     await waitFor(async () => (await fetch(`${server.url}/api/v2/workflows/runs/${runId}`,
       { headers: { Authorization: `Bearer ${doomed}` } })).ok, { what: 'the new token to be known' });
@@ -329,6 +335,7 @@ describe('client conformance with credentials', { timeout: 120_000 }, () => {
       { what: 'every driver to see the nap start' });
     server.revokeToken('doomed');
     await Promise.all(results.map((r) => r.done));
+    await rest(server, `/api/v2/workflows/runs/${runId}/cancel`, { method: 'POST' });
     const all = await history(server, runId);
     await eachDriver(t, results, (r) => {
       const why = describeResult(r);
