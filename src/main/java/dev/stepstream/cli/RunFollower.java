@@ -56,12 +56,17 @@ final class RunFollower {
      * line saying that the run continues and how to cancel it.
      */
     int follow(long after) {
-        Thread onInterrupt = new Thread(() -> notice("interrupted; run " + runId + " continues on the server;"
-                + " to cancel it: stepstream cancel " + runId + serverOption));
+        Thread onInterrupt = new Thread(() -> {
+            view.stop();
+            notice("interrupted; run " + runId + " continues on the server;"
+                    + " to cancel it: stepstream cancel " + runId + serverOption);
+        });
         Runtime.getRuntime().addShutdownHook(onInterrupt);
+        view.start();
         try {
             return followFrom(after);
         } finally {
+            view.stop();
             try {
                 Runtime.getRuntime().removeShutdownHook(onInterrupt);
             } catch (IllegalStateException shuttingDown) {
@@ -193,6 +198,7 @@ final class RunFollower {
      * ({@link SafeText}, no colour): it may quote the server, a close reason for one.
      */
     private void notice(String message) {
+        view.eraseStatus();
         err.println(command + ": " + SafeText.sanitise(message, false, "⏎"));
         err.flush();
     }

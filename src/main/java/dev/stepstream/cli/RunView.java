@@ -2,7 +2,11 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -23,8 +27,17 @@ import java.util.Set;
  * <p>Every piece of text that comes from the run (names, messages, errors, values) goes
  * through {@link Terminal#line} or {@link Terminal#lines} ({@link SafeText}): colours kept on a
  * terminal, removed otherwise, every other control sequence shown, never interpreted. A
- * message of several lines goes on under its first line, indented to where it starts. Used by
- * one thread.
+ * message of several lines goes on under its first line, indented to where it starts.
+ *
+ * <p>The status line: on an interactive terminal ({@link Terminal#interactive}, never with
+ * {@code json} nor when piped), once nothing has been printed for a second while a step runs,
+ * the last line of the screen says which steps run and for how long ({@code ⠙ build running
+ * 12s}), redrawn in place about once a second by a ticker ({@link #start}, {@link #stop}). It is
+ * erased before anything else is printed, so it never ends up among the log lines.
+ *
+ * <p>Who owns the output: this view, under its own lock. {@link #show} (the follower's
+ * connection thread), the ticker's virtual thread and {@link #stop} (also from the Ctrl-C
+ * shutdown hook, before its notice goes to stderr on the same screen) all write under it.
  */
 final class RunView {
     private final PrintWriter out;
@@ -45,15 +58,115 @@ final class RunView {
     private final Map<String, List<String>> held = new HashMap<>();
     private boolean parallel;
 
+    private static final String SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+    private static final Duration SILENCE = Duration.ofSeconds(1);
+    /** Whether this view draws a status line at all: an interactive terminal, and not {@code json}. */
+    private final boolean live;
+    /** The running steps that do not wait for a decision, by id: their name and when they started (the event's time). */
+    private final Map<String, Started> ticking = new LinkedHashMap<>();
+    private record Started(String name, Instant at) {}
+    /** When this view last printed a line; the status line appears after {@link #SILENCE} without one. */
+    private Instant lastPrinted = Instant.now();
+    /** Whether the status line is on the screen now, to be erased before the next line. */
+    private boolean statusShown;
+    private int frame;
+    /** The ticker's virtual thread, from {@link #start} to {@link #stop}; null when none runs. */
+    private Thread ticker;
+
     RunView(PrintWriter out, Terminal terminal, boolean json, String serverOption) {
         this.out = out;
         this.terminal = terminal;
         this.json = json;
         this.serverOption = serverOption;
+        this.live = terminal.interactive() && !json;
+    }
+
+    /** Starts the ticker that redraws the status line about once a second; nothing unless {@link #live}. */
+    synchronized void start() {
+        if (!live || ticker != null) {
+            return;
+        }
+        ticker = Thread.ofVirtual().name("stepstream-status").start(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(1000);
+                    tick();
+                }
+            } catch (InterruptedException stopped) {
+                // stop() ends the ticker
+            }
+        });
+    }
+
+    /** Stops the ticker and erases the status line; safe to call more than once, from any thread. */
+    synchronized void stop() {
+        if (ticker != null) {
+            ticker.interrupt();
+            ticker = null;
+        }
+        eraseStatus();
+    }
+
+    private synchronized void tick() {
+        if (ticker == null || ticking.isEmpty() || Duration.between(lastPrinted, Instant.now()).compareTo(SILENCE) < 0) {
+            return;
+        }
+        Instant now = Instant.now();
+        StringBuilder status = new StringBuilder();
+        for (Started step : ticking.values()) {
+            long seconds = Math.max(0, Duration.between(step.at(), now).toSeconds());
+            status.append(status.isEmpty() ? "" : ", ").append(step.name()).append("  running ").append(elapsed(seconds));
+        }
+        String text = status.length() > 70 ? status.substring(0, 69) + "…" : status.toString();
+        frame = (frame + 1) % SPINNER.length();
+        // Carriage return and erase line: the status line is redrawn in place, never wraps (it is cut to fit).
+        out.print("\r\u001b[2K" + terminal.yellow(String.valueOf(SPINNER.charAt(frame))) + " " + terminal.dim(text));
+        out.flush();
+        statusShown = true;
+    }
+
+    /** {@code 12s}, {@code 3m05s}, {@code 1h02m}. */
+    static String elapsed(long seconds) {
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return String.format("%dm%02ds", seconds / 60, seconds % 60);
+        }
+        return String.format("%dh%02dm", seconds / 3600, seconds % 3600 / 60);
+    }
+
+    /** Erases the status line, if shown, so that a notice can take its place on the screen (stderr shares it). */
+    synchronized void eraseStatus() {
+        if (statusShown) {
+            out.print("\r\u001b[2K");
+            out.flush();
+            statusShown = false;
+        }
+    }
+
+    /** Keeps track of the steps that tick: started and not waiting for a decision nor ended. */
+    private void track(JsonNode envelope, String type, JsonNode p) {
+        String stepId = p.path("stepId").asText();
+        switch (type) {
+            case "step_start" -> ticking.put(stepId, new Started(terminal.line(p.path("stepName").asText()), time(envelope)));
+            case "step_waiting", "step_complete" -> ticking.remove(stepId);
+            case "run_complete" -> ticking.clear();
+            default -> { }
+        }
+    }
+
+    /** The event's time; now when it has none or cannot be read. */
+    private static Instant time(JsonNode envelope) {
+        try {
+            return Instant.parse(envelope.path("time").asText());
+        } catch (DateTimeParseException e) {
+            return Instant.now();
+        }
     }
 
     /** Shows one envelope: {@code envelope} parsed, {@code text} its JSON as received. */
-    void show(JsonNode envelope, String text) {
+    synchronized void show(JsonNode envelope, String text) {
         if (json) {
             out.println(JsonOutput.line(text));
             out.flush();
@@ -61,6 +174,9 @@ final class RunView {
         }
         JsonNode p = envelope.path("payload");
         String type = envelope.path("type").asText();
+        if (live) {
+            track(envelope, type, p);
+        }
         if (type.equals("step_start")) {
             running.add(p.path("stepId").asText());
             names.put(p.path("stepId").asText(), p.path("stepName").asText());
@@ -114,8 +230,10 @@ final class RunView {
             held.computeIfAbsent(p.path("stepId").asText(), id -> new ArrayList<>()).add(line);
             return;
         }
+        eraseStatus();
         out.println(line);
         out.flush();
+        lastPrinted = Instant.now();
     }
 
     /**

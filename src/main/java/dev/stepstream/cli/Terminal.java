@@ -12,17 +12,27 @@ import java.util.Locale;
  */
 final class Terminal {
     private final boolean colour;
+    /**
+     * Whether stdout is an interactive terminal, whatever NO_COLOR says: only then may a line be
+     * redrawn in place (the live view's status line); piped output gets none of it.
+     */
+    private final boolean interactive;
 
     Terminal(boolean colour) {
+        this(colour, false);
+    }
+
+    Terminal(boolean colour, boolean interactive) {
         this.colour = colour;
+        this.interactive = interactive;
     }
 
     /** Colour only for an interactive terminal, and never when NO_COLOR is set (no-color.org). */
     static Terminal detect() {
         String noColour = System.getenv("NO_COLOR");
-        boolean colour = isTerminal(System.console()) && (noColour == null || noColour.isEmpty())
-                && !"dumb".equals(System.getenv("TERM"));
-        return new Terminal(colour);
+        boolean interactive = isTerminal(System.console()) && !"dumb".equals(System.getenv("TERM"));
+        boolean colour = interactive && (noColour == null || noColour.isEmpty());
+        return new Terminal(colour, interactive);
     }
 
     /** The console, when this process both reads from and writes to a terminal; else null. */
@@ -47,6 +57,11 @@ final class Terminal {
         } catch (ReflectiveOperationException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Whether lines may be redrawn in place: stdout is a terminal that is not {@code dumb}. */
+    boolean interactive() {
+        return interactive;
     }
 
     /** Text from a run that must stay on one line: safe to print, a line feed shown as {@code ⏎}. */
