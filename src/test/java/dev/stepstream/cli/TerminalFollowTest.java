@@ -47,6 +47,7 @@ class TerminalFollowTest {
         tmux = Tmux.start(dir.resolve("tmux.sock"));
         server = TestServer.start(dir.resolve("server"));
         server.apply(Yaml.fixture("hostile-output.yaml"));
+        server.apply(Yaml.fixture("st-quiet.yaml"));
     }
 
     @AfterAll
@@ -92,6 +93,48 @@ class TerminalFollowTest {
         assertThat(cells.at("✔ colours")).as("a message's colours end with it").doesNotContainKey("underline");
         assertThat(cells.at("red\n")).as("a colour left on at a line's end").containsEntry("fg", "31");
         assertThat(cells.at("        third")).as("ends with the line").doesNotContainKey("fg");
+    }
+
+    @Test
+    void aSilentStepShowsItsElapsedTimeTickingAndCtrlCSaysTheRunGoesOnAndExits130() throws IOException {
+        // The pane's shell traps Ctrl-C (its child gets the default action back) to live on and say how the CLI exited.
+        Pane pane = tmux.pane("quiet", "trap true INT; " + javaCommand("run", "st-quiet", "--input", "pause=60s", "--follow", "--server", server.url()));
+        Pattern ticking = Pattern.compile("[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] wait {2}running (\\d+)s");
+
+        pane.go();
+        String first = pane.awaitScreen("the status line of the silent step", text -> ticking.matcher(text).find());
+        Matcher seen = ticking.matcher(first);
+        assertThat(seen.find()).isTrue();
+        String later = pane.awaitScreen("the elapsed time ticks", text -> {
+            Matcher now = ticking.matcher(text);
+            return now.find() && !now.group(1).equals(seen.group(1));
+        });
+        assertThat(later.lines().filter(line -> ticking.matcher(line).find()))
+                .as("one status line, redrawn in place").hasSize(1);
+        assertThat(later).contains("  info  hello");
+        Matcher run = Pattern.compile("run ([0-9a-f-]{36}) of st-quiet").matcher(later);
+        assertThat(run.find()).isTrue();
+        String runId = run.group(1);
+
+        tmux.run("send-keys", "-t", pane.name, "C-c");
+        String screen = pane.awaitScreen("follow has ended", text -> text.contains("exited with"));
+
+        assertThat(tmux.run("capture-pane", "-p", "-J", "-t", pane.name)).as("the notice, its wrapped lines joined").contains("run " + runId + " continues on the server; to cancel it: stepstream cancel " + runId);
+        assertThat(screen).contains("exited with 130");
+        assertThat(screen).as("the status line was erased").doesNotContainPattern(ticking.pattern());
+        assertThat(server.run(runId).path("status").asText()).as("the run goes on").isEqualTo("running");
+        server.post("/api/v2/workflows/runs/" + runId + "/cancel", "{}");
+    }
+
+    @Test
+    void pipedOutputGetsNoStatusLine() throws IOException {
+        Pane pane = tmux.pane("piped", javaCommand("run", "st-quiet", "--input", "pause=3s", "--follow", "--server", server.url())
+                + " | cat -v");
+
+        pane.go();
+        String screen = pane.awaitScreen("the run has ended", text -> text.contains("exited with"));
+
+        assertThat(screen).contains("  info  bye").contains("exited with 0").doesNotContain("running").doesNotContain("^[");
     }
 
     @Test
