@@ -391,6 +391,23 @@ class CliTest {
         assertThat(finished.err().lines()).singleElement().asString().contains("already ended");
     }
 
+    /** Every command about a run or a workflow that is none: exit 1, one line that names it (API.md, "Command line additions"). */
+    @Test
+    void everyCommandAboutARunOrWorkflowThatIsNoneIsExit1WithOneLine() {
+        String unknownRun = java.util.UUID.randomUUID().toString();
+        for (List<String> command : List.of(List.of("cancel", unknownRun), List.of("retry", unknownRun),
+                List.of("retry", unknownRun, "--follow"), List.of("approve", unknownRun, "gate"), List.of("reject", unknownRun, "gate"),
+                List.of("logs", unknownRun), List.of("follow", unknownRun), List.of("delete", unknownRun),
+                List.of("workflows", "get", "cli-none"), List.of("workflows", "delete", "cli-none"))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.addAll(List.of("--server", server.url()));
+            Result result = cli(args.toArray(String[]::new));
+            assertThat(result.exitCode()).as("%s: %s", command, result.err()).isEqualTo(1);
+            assertThat(result.err().lines()).as("%s", command).singleElement().asString()
+                    .contains(command.get(0).equals("workflows") ? "cli-none" : unknownRun).doesNotContain("Exception");
+        }
+    }
+
     @Test
     void cancelStopsARunningRun() {
         server.apply("id: cli-long\nsteps:\n  - {id: wait, type: sleep, duration: 30s}\n");
