@@ -52,7 +52,7 @@ final class RunCommand implements Callable<Integer> {
         String prefix = spec.qualifiedName() + ": ";
         if (!definition.ok()) {
             Terminal.printf(spec.commandLine().getErr(), "%s%s%n", prefix, definition.errorMessage());
-            return Cli.FAILED;
+            return definition.status() == 400 ? Cli.USAGE : Cli.FAILED;
         }
         ObjectNode body = Json.object();
         ObjectNode typed = body.putObject("inputs");
@@ -60,7 +60,8 @@ final class RunCommand implements Callable<Integer> {
         ApiClient.Response started = client.post(path + "/execute", body);
         if (!started.ok()) {
             started.printError(spec.commandLine().getErr(), prefix);
-            return Cli.FAILED;
+            // As every command (ApiClient.Response#refused): a 400 is a usage error, exit 2.
+            return started.status() == 400 ? Cli.USAGE : Cli.FAILED;
         }
         return follow.printOrFollow(started.body().path("runId").asText(), client, options);
     }
