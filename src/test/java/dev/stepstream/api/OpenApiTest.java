@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class OpenApiTest {
     /** The web page's routes (HTML and static files, docs/api.md): not part of the API description. */
-    private static final Set<String> WEB_PAGE = Set.of("GET /runs/{runId}", "GET /workflows/{workflowId}", "GET /closecodes.mjs",
+    private static final Set<String> WEB_PAGE = Set.of("GET /runs/{runId}", "GET /workflows/{workflowId}", "GET /compare", "GET /closecodes.mjs",
             "GET /*");
     private static final List<String> METHODS = List.of("get", "put", "post", "delete", "patch", "head", "options", "trace");
 
