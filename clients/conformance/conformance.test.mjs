@@ -158,6 +158,24 @@ describe(`client conformance (${DRIVERS.map(([name]) => name).join(', ')})`, { t
     server?.cleanup();
   });
 
+  test("each library reconnects after the close codes the server's own table says, and only those", async () => {
+    // The server's table of its close codes, the one the web page imports.
+    const source = await (await fetch(`${server.url}/closecodes.mjs`)).text();
+    const { CLOSE_CODES } = await import(`data:text/javascript,${encodeURIComponent(source)}`);
+    const codes = Object.keys(CLOSE_CODES).map(Number);
+    assert.ok(codes.includes(1013) && codes.includes(1008), 'the table has the codes streams close with');
+    const expected = Object.fromEntries(codes.map((code) => [code, CLOSE_CODES[code].reconnect]));
+    const { reconnectsAfter } = await import('../js/index.mjs');
+    assert.deepEqual(Object.fromEntries(codes.map((code) => [code, reconnectsAfter(code)])), expected, 'clients/js');
+    const python = spawn(PYTHON, ['-c', `import json, sys; sys.path.insert(0, ${JSON.stringify(join(ROOT, 'clients', 'python'))});
+from stepstream_client import reconnects_after
+print(json.dumps({c: reconnects_after(c) for c in ${JSON.stringify(codes)}}))`]);
+    let out = '';
+    python.stdout.on('data', (d) => { out += d; });
+    await new Promise((ok) => python.on('close', ok));
+    assert.deepEqual(JSON.parse(out), Object.fromEntries(Object.entries(expected).map(([c, r]) => [String(c), r])), 'clients/python');
+  });
+
   test('history then live: joined before the run started and while it ran, each gets every event once', async (t) => {
     const runId = await execute(server, 'live');
     const early = driveAll(server.url, runId);

@@ -80,6 +80,9 @@ export class StepstreamClient {
   follow(runId: string, options?: FollowOptions): Follow;
 }
 
+/** Whether a stream closed with this code is followed again with after=<lastSeq> (1001, 1005, 1006, 1011–1014). */
+export function reconnectsAfter(code: number): boolean;
+
 /** The reconnection pause: uniform in [0, min(capMs, baseMs * 2^attempt)), at least retryAfterMs. */
 export function backoffDelay(attempt: number, options?: BackoffOptions & { retryAfterMs?: number; random?: () => number }): number;
 /** The messages of one text frame (batch=1: one JSON object per line). */

@@ -4,6 +4,15 @@
 
 /** The close codes after which a follower connects again with after=<lastSeq>. */
 const RECONNECT_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013, 1014]);
+
+/**
+ * Whether a stream closed with this code is followed again with after=<lastSeq>: the server's
+ * own table (GET /closecodes.mjs) for the codes it sends, which the conformance suite checks,
+ * and the network's 1005/1006, 1012 and 1014.
+ */
+export function reconnectsAfter(code) {
+  return RECONNECT_CODES.has(code);
+}
 /** HTTP statuses of a refused upgrade (or of the probe) that are worth trying again. */
 const RETRY_STATUSES = new Set([408, 429, 502, 503, 504]);
 const KINDS = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 409: 'conflict',
@@ -193,7 +202,7 @@ export class Follow {
         const refusal = close.refusal ? this.#refused(close.refusal) : await this.#probe();
         if (refusal?.error) throw refusal.error;
         waitAtLeast = refusal?.retryAfterMs ?? 0;
-      } else if (!RECONNECT_CODES.has(close.code)) {
+      } else if (!reconnectsAfter(close.code)) {
         const kind = close.code === 1008 ? 'policy' : 'closed';
         throw new StepstreamError(`the server closed the stream with ${close.code}${close.reason ? `: ${close.reason}` : ''}`, { kind, closeCode: close.code });
       }

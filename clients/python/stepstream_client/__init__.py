@@ -16,6 +16,7 @@ from ._core import (
     Follow,
     StepstreamError,
     backoff_delay,
+    reconnects_after,
     retry_after_seconds,
     split_frame,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Follow",
     "StepstreamError",
     "backoff_delay",
+    "reconnects_after",
     "retry_after_seconds",
     "split_frame",
 ]

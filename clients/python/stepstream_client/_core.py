@@ -18,6 +18,13 @@ __all__ = ["Client", "AsyncClient", "Follow", "AsyncFollow", "StepstreamError",
 
 # The close codes after which a follower connects again with after=<last_seq>.
 RECONNECT_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
+
+
+def reconnects_after(code):
+    """Whether a stream closed with this code is followed again with after=<last seq>: the
+    server's own table (GET /closecodes.mjs) for the codes it sends, which the conformance suite
+    checks, and the network's 1005/1006, 1012 and 1014."""
+    return code in RECONNECT_CODES
 # HTTP statuses of a refused upgrade that are worth trying again.
 RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 KINDS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict",
@@ -273,7 +280,7 @@ class AsyncFollow:
                 if reason == "run deleted":
                     raise StepstreamError(f"run {self._run_id} was deleted", "deleted", close_code=1000)
                 return  # the run had ended at or before `after`
-            if code not in RECONNECT_CODES:
+            if not reconnects_after(code):
                 kind = "policy" if code == 1008 else "closed"
                 raise StepstreamError(f"the server closed the stream with {code}" + (f": {reason}" if reason else ""),
                                       kind, close_code=code)
