@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,7 +19,7 @@ import java.util.regex.Pattern;
  * Reading benchmark (issue 19): on one run of LINES log lines ("line 1" … "line LINES"), how long
  * a search over the whole history takes through {@code GET …/events?q=} (the time to the first
  * match, following {@code next}; and to the end of the pages), and the rate of the log download
- * {@code GET …/log} with the server's resident memory and heap meanwhile.
+ * {@code GET …/log} (three times) with the server's resident memory and heap meanwhile.
  *
  * Usage: java bench/Reading.java SERVER_URL SERVER_PID [LINES]
  */
@@ -55,12 +56,20 @@ public class Reading {
         System.out.printf("search: first match p50 %.0f ms, max %.0f ms over %d terms%n", firsts.get(firsts.size() / 2),
                 firsts.getLast(), firsts.size());
 
-        // The download, with the server's memory sampled every 50 ms.
+        // The download, three times, with the server's memory sampled every 50 ms.
+        for (int round = 1; round <= 3; round++) {
+            download(runId, pid);
+        }
+    }
+
+    static void download(String runId, long pid) throws Exception {
         long rssBefore = rss(pid);
         AtomicLong rssMax = new AtomicLong(rssBefore);
         AtomicLong heapMax = new AtomicLong(heap());
+        // A flag, not the interrupt alone: heap()'s request would swallow an interrupt that lands in it.
+        AtomicBoolean done = new AtomicBoolean();
         Thread sampler = Thread.ofVirtual().start(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
+            while (!done.get()) {
                 rssMax.accumulateAndGet(rss(pid), Math::max);
                 heapMax.accumulateAndGet(heap(), Math::max);
                 try {
@@ -88,6 +97,7 @@ public class Reading {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        done.set(true);
         sampler.interrupt();
         sampler.join();
         System.out.printf("download: %,d lines, %.1f MiB in %.2f s: %.1f MiB/s, %,.0f lines/s%n", newlines, bytes / 1048576.0,
