@@ -3,7 +3,7 @@
 // diff (a long unchanged stretch folded); the pickers on both pages lead to other comparisons.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, rest, startServer, waitFor, endedRun } from './harness.mjs';
+import { closeServerAndPage, endedRun, openServerAndPage, rest, waitFor } from './harness.mjs';
 
 const FLAKY = `
 id: flaky
@@ -27,20 +27,8 @@ steps:
 
 let server, browser, page;
 
-before(async () => {
-  server = await startServer();
-  await rest(server.url, '/api/v2/workflows/flaky', { method: 'PUT', yaml: FLAKY });
-  await rest(server.url, '/api/v2/workflows/never', { method: 'PUT', yaml: NEVER });
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err));
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+before(async () => { ({ server, browser, page } = await openServerAndPage({ workflows: [FLAKY, NEVER] })); });
+after(() => closeServerAndPage({ server, browser }));
 
 
 test('a failed run compared with the last success in one click', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, rest, startServer, waitFor, endedRun } from './harness.mjs';
+import { closeServerAndPage, endedRun, openServerAndPage, rest, waitFor } from './harness.mjs';
 
 const GRAPH = `
 id: drawn
@@ -43,21 +43,8 @@ steps:
 
 let server, browser, page;
 
-before(async () => {
-  server = await startServer();
-  await rest(server.url, '/api/v2/workflows/drawn', { method: 'PUT', yaml: GRAPH });
-  await rest(server.url, '/api/v2/workflows/plain', { method: 'PUT', yaml: PLAIN });
-  await rest(server.url, '/api/v2/workflows/live-graph', { method: 'PUT', yaml: LIVE });
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err));
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+before(async () => { ({ server, browser, page } = await openServerAndPage({ workflows: [GRAPH, PLAIN, LIVE] })); });
+after(() => closeServerAndPage({ server, browser }));
 
 
 test('a run shows its workflow name and id, and its inputs', async () => {

@@ -102,3 +102,26 @@ export async function endedRun(base, workflowId, inputs = {}, { timeout = 15_000
     { timeout, what: `run ${runId} to end` });
   return runId;
 }
+
+/**
+ * A test file's server (with these workflows put, each a YAML text starting with its `id:`) and
+ * a new page of a browser, with the page's errors printed: for its before(); closeServerAndPage
+ * for its after().
+ */
+export async function openServerAndPage({ workflows = [] } = {}) {
+  const server = await startServer();
+  for (const yaml of workflows) {
+    const id = yaml.match(/^id: (\S+)/m)[1];
+    await rest(server.url, `/api/v2/workflows/${id}`, { method: 'PUT', yaml });
+  }
+  const browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err));
+  return { server, browser, page };
+}
+
+export async function closeServerAndPage({ server, browser } = {}) {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+}

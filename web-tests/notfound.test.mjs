@@ -3,22 +3,12 @@
 // server answers an unknown page path with the page and status 404.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from './harness.mjs';
+import { closeServerAndPage, openServerAndPage } from './harness.mjs';
 
 let server, browser, page;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err));
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+before(async () => { ({ server, browser, page } = await openServerAndPage()); });
+after(() => closeServerAndPage({ server, browser }));
 
 async function expectNotFound(path, what) {
   const response = await page.goto(`${server.url}${path}`);

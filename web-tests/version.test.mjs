@@ -4,7 +4,7 @@
 // version stays readable for its runs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, rest, startServer, waitFor, endedRun } from './harness.mjs';
+import { closeServerAndPage, endedRun, openServerAndPage, rest, waitFor } from './harness.mjs';
 
 const saying = (message) => `
 id: versioned
@@ -15,18 +15,8 @@ steps:
 
 let server, browser, page;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err));
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+before(async () => { ({ server, browser, page } = await openServerAndPage()); });
+after(() => closeServerAndPage({ server, browser }));
 
 
 test('a run of the current version links it and shows no changes', async () => {
