@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# JMH micro-benchmarks of the hot paths (src/jmh/java): envelope encoding, the ring, frame
+# JMH micro-benchmarks of the hot paths (server/src/jmh/java): envelope encoding, the ring, frame
 # building, the committer. Builds them with the `jmh` Maven profile, then runs JMH.
 #
 # Usage: bench/jmh.sh [PATTERN] [JMH options…]
@@ -17,7 +17,7 @@ fi
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 mkdir -p target/jmh
-./mvnw -q -B -ntp -Pjmh test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/jmh/classpath.txt -Dmdep.includeScope=test
+./mvnw -q -B -ntp -Pjmh -pl server -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$PWD/target/jmh/classpath.txt" -Dmdep.includeScope=test
 exec "$java_bin" -cp "target/test-classes:target/classes:$(cat target/jmh/classpath.txt)" \
   org.openjdk.jmh.Main -rf json -rff target/jmh/results.json "$@"

@@ -3,7 +3,7 @@
 // browser, no server.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPlain, parse, plainText } from '../src/main/resources/web/ansi.mjs';
+import { isPlain, parse, plainText } from '../server/src/main/resources/web/ansi.mjs';
 
 /** The runs of a message, with only the style fields that are set. */
 const runs = (message) => parse(message).map(({ text, color, background, classes }) => ({

@@ -1,7 +1,7 @@
 // The page's line diff (src/main/resources/web/diff.mjs). Pure node: no browser, no server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineDiff, definitionLines } from '../src/main/resources/web/diff.mjs';
+import { lineDiff, definitionLines } from '../server/src/main/resources/web/diff.mjs';
 
 const render = (ops) => ops.map((o) => o.op + o.text);
 

@@ -2,7 +2,7 @@
 // workflow page and the run page both show. Pure node: no browser, no server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byLevel, isGraph, levels, needsText, reusedText } from '../src/main/resources/web/graph.mjs';
+import { byLevel, isGraph, levels, needsText, reusedText } from '../server/src/main/resources/web/graph.mjs';
 
 const ids = (groups, id = (s) => s.id) => groups.map((g) => g.map(id));
 

@@ -3,9 +3,9 @@
 // Pure node: no browser, no server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldedParts } from '../src/main/resources/web/compare.mjs';
-import { layout } from '../src/main/resources/web/dag.mjs';
-import { baseRate, viewOf } from '../src/main/resources/web/timetravel.mjs';
+import { foldedParts } from '../server/src/main/resources/web/compare.mjs';
+import { layout } from '../server/src/main/resources/web/dag.mjs';
+import { baseRate, viewOf } from '../server/src/main/resources/web/timetravel.mjs';
 
 const ops = (text) => [...text].map((c) => ({ op: c === '.' ? ' ' : c, text: c }));
 const shape = (parts) => parts.map((p) => (p.fold ? `[${p.ops.length}]` : p.ops.map((o) => o.op).join('').replaceAll(' ', '.'))).join('|');

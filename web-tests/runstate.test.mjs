@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { newRunState, applyEvent, summary } from '../src/main/resources/web/runstate.mjs';
+import { newRunState, applyEvent, summary } from '../server/src/main/resources/web/runstate.mjs';
 
-const fixtures = JSON.parse(readFileSync(new URL('../src/test/resources/runstate/fixtures.json', import.meta.url), 'utf8'));
+const fixtures = JSON.parse(readFileSync(new URL('../server/src/test/resources/runstate/fixtures.json', import.meta.url), 'utf8'));
 
 test('there are fixtures to fold', () => {
   assert.ok(fixtures.length >= 5);

@@ -2,8 +2,8 @@
 // page and the run list's column. Pure node: no browser, no server.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dateTime } from '../src/main/resources/web/format.mjs';
-import { TRIGGER_TYPES, triggerParts } from '../src/main/resources/web/trigger.mjs';
+import { dateTime } from '../server/src/main/resources/web/format.mjs';
+import { TRIGGER_TYPES, triggerParts } from '../server/src/main/resources/web/trigger.mjs';
 
 const RUN = '1a2b3c4d-0000-4000-8000-000000000001';
 const DUE = '2026-12-04T02:00:00.000Z';

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.RepositoryFiles;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import java.net.http.HttpClient;
@@ -317,8 +318,8 @@ class GraphTest {
 
     @Test
     void theExamplesOfTheDocsRunAsAGraph() throws Exception {
-        server.apply(Files.readString(Path.of("docs/examples/e2e-suite.yaml")));
-        server.apply(Files.readString(Path.of("docs/examples/release.yaml")));
+        server.apply(Files.readString(RepositoryFiles.path("docs/examples/e2e-suite.yaml")));
+        server.apply(Files.readString(RepositoryFiles.path("docs/examples/release.yaml")));
         String runId = server.execute("release", null);
         JsonNode run = server.awaitEnd(runId);
 

@@ -1,6 +1,6 @@
 // The fold of a run's events into its state, as the page shows it: the same rule as the
 // server's (events/RunFold, which the store folds each batch with), and tested on the same fixtures
-// (src/test/resources/runstate/fixtures.json: StoreContractTest there, runstate.test.mjs
+// (server/src/test/resources/runstate/fixtures.json: StoreContractTest there, runstate.test.mjs
 // here). Pure: no DOM, no network. Log lines are the log list's, not the state's: the one the
 // state reads is a workflow step's naming its child run, which the store has no need of.
 

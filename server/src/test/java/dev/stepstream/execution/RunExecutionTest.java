@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.stepstream.json.Json;
+import dev.stepstream.testing.RepositoryFiles;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.Yaml;
 import java.io.IOException;
@@ -177,10 +178,10 @@ class RunExecutionTest {
     /** README's quick start shows the seq of the hello run's run_complete: it must be what hello emits. */
     @Test
     void theReadmesSampleSeqIsWhatTheHelloWorkflowEmits() throws IOException {
-        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        String readme = java.nio.file.Files.readString(RepositoryFiles.path("README.md"));
         java.util.regex.Matcher shown = java.util.regex.Pattern.compile("\\{\"seq\":(\\d+),\"type\":\"run_complete\"").matcher(readme);
         assertThat(shown.find()).as("README shows a run_complete with its seq").isTrue();
-        String hello = java.nio.file.Files.readString(Path.of("workflows", "hello.yaml"));
+        String hello = java.nio.file.Files.readString(RepositoryFiles.path("workflows/hello.yaml"));
         assertThat(hello).containsPattern("(?m)^id: hello$");
         server.apply(hello.replaceFirst("(?m)^id: hello$", "id: readme-hello")); // the test fixtures have a hello of their own
         String runId = server.execute("readme-hello", "{\"who\": \"you\"}"); // as README's curl does
