@@ -1,0 +1,279 @@
+package dev.stepstream.client;
+
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.nio.channels.UnresolvedAddressException;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One WebSocket connection to a run stream, from the upgrade to its end, as a queue of what
+ * arrived that the follower takes from.
+ *
+ * <p>Threads: the JDK calls the listener methods one at a time on its own threads; they only
+ * put into {@link #arrived} and never block. The next message is asked for ({@code request(1)})
+ * when the follower takes one, so at most one text message waits here beside an end: a slow
+ * reader slows the server (which closes with 1013 if it falls too far behind) instead of
+ * filling memory. The follower's thread, waiting in {@link #take}, watches for silence: it
+ * pings a connection quiet for {@link #QUIET} and gives one silent for {@link #DEAD_AFTER} up
+ * for dead (a half-open TCP connection never reports an error).
+ */
+final class Connection implements WebSocket.Listener {
+    /** What the follower takes: a whole text message, or how the connection ended. */
+    sealed interface Item {}
+
+    record Text(String data) implements Item {}
+
+    record Closed(int code, String reason) implements Item {}
+
+    record Failed(String why) implements Item {}
+
+    record Broken(String why) implements Item {}
+
+    /** How an upgrade went. */
+    sealed interface Opening {}
+
+    record Opened(Connection connection) implements Opening {}
+
+    /** The server answered the upgrade with an HTTP error; {@code body} as sent, or null. */
+    record Refused(int status, String body, Duration retryAfter) implements Opening {}
+
+    /** No connection: refused, unknown host, TLS failed, no answer in time. */
+    record Unreachable(String why) implements Opening {}
+
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(15);
+    static final Duration QUIET = Duration.ofSeconds(15);
+    static final Duration DEAD_AFTER = Duration.ofSeconds(45);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
+    /** A message this large did not come from a stepstream server; refusing it bounds memory. */
+    static final int MAX_MESSAGE_CHARS = 64 << 20;
+
+    /** One text message, a close and an error at most: the capacity is never reached. */
+    private final BlockingQueue<Item> arrived = new ArrayBlockingQueue<>(4);
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    /** Parts of a message delivered in pieces; touched only by the listener. */
+    private final StringBuilder parts = new StringBuilder();
+    private volatile long lastHeard = System.nanoTime();
+    /** When the follower last asked for a message: silence counts from then at the earliest. */
+    private volatile long lastAsked = System.nanoTime();
+    private volatile boolean ended;
+    private WebSocket socket;
+
+    private Connection() {}
+
+    /** Opens a connection to {@code uri}; the token goes as {@code Authorization: Bearer}. */
+    static Opening open(HttpClient http, URI uri, String token) {
+        Connection connection = new Connection();
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT);
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        CompletableFuture<WebSocket> opening = builder.buildAsync(uri, connection);
+        try {
+            connection.socket = opening.get(HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return new Opened(connection);
+        } catch (ExecutionException e) {
+            return refusal(e.getCause());
+        } catch (TimeoutException e) {
+            opening.cancel(true);
+            return new Unreachable("no answer to the upgrade within " + HANDSHAKE_TIMEOUT.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            opening.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting", e);
+        }
+    }
+
+    private static Opening refusal(Throwable failure) {
+        if (failure instanceof WebSocketHandshakeException handshake) {
+            HttpResponse<?> response = handshake.getResponse();
+            Object body = response.body();
+            String text = body instanceof String string ? string
+                    : body instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8) : null;
+            Duration retryAfter = response.headers().firstValue("Retry-After").map(Connection::seconds).orElse(null);
+            return new Refused(response.statusCode(), text, retryAfter);
+        }
+        return new Unreachable(why(failure));
+    }
+
+    private static Duration seconds(String header) {
+        try {
+            return Duration.ofSeconds(Long.parseLong(header.trim()));
+        } catch (NumberFormatException e) {
+            return null; // an HTTP date: the back-off decides
+        }
+    }
+
+    /** What went wrong, in words a person reads: never a Java class name alone. */
+    static String why(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConnectException) {
+                return "connection refused";
+            }
+            if (cause instanceof HttpConnectTimeoutException) {
+                return "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s";
+            }
+            if (cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
+                return "unknown host";
+            }
+            if (cause instanceof javax.net.ssl.SSLException) {
+                return "TLS failed: " + cause.getMessage();
+            }
+        }
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+                return cause.getMessage();
+            }
+        }
+        return failure.getClass().getSimpleName();
+    }
+
+    @Override
+    public void onOpen(WebSocket webSocket) {
+        webSocket.request(1);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        heard();
+        if (ended) {
+            webSocket.request(1);
+            return null;
+        }
+        if (parts.length() + data.length() > MAX_MESSAGE_CHARS) {
+            parts.setLength(0);
+            end(new Broken("the server sent a message over " + (MAX_MESSAGE_CHARS >> 20) + " MiB"));
+            return null;
+        }
+        parts.append(data);
+        if (last) {
+            String message = parts.toString();
+            parts.setLength(0);
+            put(new Text(message)); // the follower asks for the next one when it takes this
+        } else {
+            webSocket.request(1);
+        }
+        return null;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+        heard();
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+        heard(); // the JDK answers with a pong by itself
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+        heard();
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        end(new Closed(statusCode, reason));
+        closed.complete(null);
+        return null; // the JDK then answers with its own close frame
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+        end(new Failed(why(error)));
+        closed.complete(null);
+    }
+
+    private void heard() {
+        lastHeard = System.nanoTime();
+    }
+
+    private void end(Item item) {
+        if (!ended) {
+            ended = true;
+            put(item);
+        }
+    }
+
+    private void put(Item item) {
+        if (!arrived.offer(item)) {
+            // Cannot happen with one message asked for at a time; if it did, say so rather than block the JDK's thread.
+            ended = true;
+            arrived.clear();
+            arrived.offer(new Broken("more arrived than was asked for"));
+        }
+    }
+
+    /**
+     * The next thing that arrived, waiting for it as long as the connection lives: pings it when
+     * quiet, and ends it as {@link Failed} when silent for {@link #DEAD_AFTER}. Taking a text
+     * message asks for the next one.
+     */
+    Item take() throws InterruptedException {
+        while (true) {
+            Item item = arrived.poll(QUIET.toMillis() / 3, TimeUnit.MILLISECONDS);
+            if (item != null) {
+                if (item instanceof Text && !ended) {
+                    lastAsked = System.nanoTime();
+                    socket.request(1);
+                }
+                return item;
+            }
+            long quiet = System.nanoTime() - Math.max(lastHeard, lastAsked);
+            if (quiet > DEAD_AFTER.toNanos()) {
+                end(new Failed("nothing heard from the server for " + DEAD_AFTER.toSeconds() + " s"));
+            } else if (quiet > QUIET.toNanos()) {
+                try {
+                    socket.sendPing(ByteBuffer.allocate(0));
+                } catch (IllegalStateException e) {
+                    // a ping is still being sent, or the output is closed: the silence decides
+                }
+            }
+        }
+    }
+
+    /**
+     * Lets the connection go. After {@code run_complete} ({@code normally}) the server closes
+     * with 1000: its close frame is awaited briefly (the JDK answers it), and if it does not
+     * come we close first. Any other ending aborts at once.
+     */
+    void release(boolean normally) {
+        ended = true;
+        try {
+            if (normally && !closed.isDone()) {
+                closed.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            try {
+                socket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException | RuntimeException ignored) {
+                // It is going away either way.
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            socket.abort();
+        }
+    }
+}

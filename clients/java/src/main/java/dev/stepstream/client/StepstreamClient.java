@@ -1,0 +1,269 @@
+package dev.stepstream.client;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+
+/**
+ * A stepstream server, from Java: {@link #follow} a run with resume built in, and the REST calls
+ * (docs/api.md). Uses the JDK's {@link HttpClient} and nothing else; safe to share between
+ * threads (each {@link Follow} is iterated by one).
+ *
+ * <pre>{@code
+ * StepstreamClient client = StepstreamClient.builder("http://127.0.0.1:8080").token(System.getenv("STEPSTREAM_TOKEN")).build();
+ * String runId = (String) client.execute("hello", Map.of("name", "Ada")).get("runId");
+ * try (Follow follow = client.follow(runId)) {
+ *     for (Event event : follow) {
+ *         System.out.println(event.json());
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>JSON answers come as {@code Map<String, Object>} (keys in the server's order), with lists
+ * as {@code List<Object>}, numbers as {@code Long} or {@code Double}, and {@code null}; they are
+ * unmodifiable. Errors are {@link StepstreamException}s with the API error's code and message.
+ */
+public final class StepstreamClient {
+    /**
+     * The close codes after which a follower connects again with {@code after=<lastSeq>}: the
+     * server's own (1001 going away, 1011 internal error, 1013 try again; its table is at
+     * {@code GET /closecodes.mjs}, which the conformance suite checks this against) and the
+     * network's: 1005 and 1006 (closed without a code, or without a close frame), 1012, 1014.
+     */
+    private static final Set<Integer> RECONNECT_CODES = Set.of(1001, 1005, 1006, 1011, 1012, 1013, 1014);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final URI server;
+    private final String token;
+    private final HttpClient http;
+
+    private StepstreamClient(Builder builder) {
+        this.server = builder.server;
+        this.token = builder.token;
+        this.http = builder.http != null ? builder.http
+                : HttpClient.newBuilder().connectTimeout(Connection.CONNECT_TIMEOUT).build();
+    }
+
+    /** A client of the server at {@code server}, such as {@code http://127.0.0.1:8080}. */
+    public static Builder builder(String server) {
+        return new Builder(server);
+    }
+
+    /** Whether a stream closed with {@code code} is followed again with {@code after=<lastSeq>}. */
+    public static boolean reconnectsAfter(int code) {
+        return RECONNECT_CODES.contains(code);
+    }
+
+    public static final class Builder {
+        private final URI server;
+        private String token;
+        private HttpClient http;
+
+        private Builder(String server) {
+            Objects.requireNonNull(server, "server");
+            URI uri;
+            try {
+                uri = URI.create(server.endsWith("/") ? server.substring(0, server.length() - 1) : server);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("server: not a URL: " + server, e);
+            }
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new IllegalArgumentException("server: expected http://host:port or https://host:port, got " + server);
+            }
+            this.server = uri;
+        }
+
+        /** A bearer token (docs/security.md); sent as {@code Authorization: Bearer}. */
+        public Builder token(String bearer) {
+            this.token = bearer == null || bearer.isBlank() ? null : bearer;
+            return this;
+        }
+
+        /** The HTTP client to use (its TLS settings, proxy, executor); by default one of the client's own. */
+        public Builder httpClient(HttpClient client) {
+            this.http = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        public StepstreamClient build() {
+            return new StepstreamClient(this);
+        }
+    }
+
+    // ---- the stream ----
+
+    /** Follows the whole run: {@link #follow(String, FollowOptions)} with the defaults. */
+    public Follow follow(String runId) {
+        return follow(runId, FollowOptions.DEFAULTS);
+    }
+
+    /**
+     * Follows a run: its events after {@code options.after()}, each once and in seq order, until
+     * {@code run_complete}. Nothing connects until the follow is iterated.
+     */
+    public Follow follow(String runId, FollowOptions options) {
+        return new Follow(this, Objects.requireNonNull(runId, "runId"), Objects.requireNonNull(options, "options"));
+    }
+
+    // ---- REST ----
+
+    /** Starts a run of a workflow: {@code {runId, workflowId, status, streamUrl}}. */
+    public Map<String, Object> execute(String workflowId, Map<String, ?> inputs) {
+        return object(call("POST", "/api/v2/workflows/" + encode(workflowId) + "/execute", inputs == null ? null : Map.of("inputs", inputs)));
+    }
+
+    /** The run's detail: status, steps, variables, … */
+    public Map<String, Object> run(String runId) {
+        return object(call("GET", "/api/v2/workflows/runs/" + encode(runId), null));
+    }
+
+    /** Runs, newest first: {@code {runs, next}}; query: {@code workflowId}, {@code status}, {@code limit}, {@code before}, … */
+    public Map<String, Object> runs(Map<String, ?> query) {
+        return object(call("GET", "/api/v2/workflows/runs" + query(query), null));
+    }
+
+    /** One page of a run's history: {@code {events, next}}; query: {@code after}, {@code limit}, {@code types}, {@code q}, … */
+    public Map<String, Object> events(String runId, Map<String, ?> query) {
+        return object(call("GET", "/api/v2/workflows/runs/" + encode(runId) + "/events" + query(query), null));
+    }
+
+    public Map<String, Object> cancel(String runId) {
+        return object(call("POST", "/api/v2/workflows/runs/" + encode(runId) + "/cancel", null));
+    }
+
+    /** Starts a new run from an ended one; {@code from}: {@code failed} (null: the default), {@code start} or a step id. */
+    public Map<String, Object> retry(String runId, String from) {
+        return object(call("POST", "/api/v2/workflows/runs/" + encode(runId) + "/retry", from == null ? null : Map.of("from", from)));
+    }
+
+    /** Approves a waiting approval step; {@code comment} may be null. */
+    public Map<String, Object> approve(String runId, String stepId, String comment) {
+        return decide(runId, stepId, "approve", comment);
+    }
+
+    /** Rejects a waiting approval step; {@code comment} may be null. */
+    public Map<String, Object> reject(String runId, String stepId, String comment) {
+        return decide(runId, stepId, "reject", comment);
+    }
+
+    private Map<String, Object> decide(String runId, String stepId, String decision, String comment) {
+        return object(call("POST", "/api/v2/workflows/runs/" + encode(runId) + "/steps/" + encode(stepId) + "/" + decision,
+                comment == null ? null : Map.of("comment", comment)));
+    }
+
+    private Object call(String method, String path, Object body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(path)).timeout(REQUEST_TIMEOUT)
+                .header("Accept", "application/json");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(Json.write(body)));
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new StepstreamException(method + " " + path + ": cannot reach the server at " + server + ": " + Connection.why(e),
+                    StepstreamException.Kind.UNAVAILABLE, 0, null, null, 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        if (response.statusCode() >= 300) {
+            throw errorOf(method, path, response.statusCode(), response.body());
+        }
+        String text = response.body();
+        try {
+            return text == null || text.isBlank() ? null : Json.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new StepstreamException(method + " " + path + ": the server's answer is " + e.getMessage(),
+                    StepstreamException.Kind.PROTOCOL, response.statusCode(), null, null, 0);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Object value) {
+        return value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
+    }
+
+    // ---- shared with Follow ----
+
+    HttpClient http() {
+        return http;
+    }
+
+    String token() {
+        return token;
+    }
+
+    /** {@code path} (with its query) on the server, as a ws: or wss: URI. */
+    URI webSocketUri(String path) {
+        URI resolved = server.resolve(path);
+        return URI.create(("https".equals(server.getScheme()) ? "wss" : "ws") + resolved.toString().substring(server.getScheme().length()));
+    }
+
+    /** The error of a refused request: the API's error code, message and details when the body has them. */
+    static StepstreamException errorOf(String method, String path, int status, String body) {
+        Map<String, Object> error = apiError(body);
+        Object message = error.get("message");
+        return new StepstreamException(method + " " + path + ": " + status + " " + (message instanceof String text ? text : "HTTP " + status),
+                StepstreamException.Kind.ofStatus(status), status, error.get("code") instanceof String code ? code : null,
+                error.get("details"), 0);
+    }
+
+    /** The API error's message in {@code body}, or null. */
+    static String errorMessage(String body) {
+        return apiError(body).get("message") instanceof String message ? message : null;
+    }
+
+    private static Map<String, Object> apiError(String body) {
+        if (body == null || body.isBlank()) {
+            return Map.of();
+        }
+        try {
+            return Json.parse(body) instanceof Map<?, ?> map && map.get("error") instanceof Map<?, ?> error
+                    ? copy(error) : Map.of();
+        } catch (IllegalArgumentException e) {
+            return Map.of();
+        }
+    }
+
+    private static Map<String, Object> copy(Map<?, ?> map) {
+        Map<String, Object> copy = new LinkedHashMap<>();
+        map.forEach((key, value) -> copy.put(String.valueOf(key), value));
+        return copy;
+    }
+
+    static String encode(String part) {
+        return URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static String query(Map<String, ?> query) {
+        if (query == null || query.isEmpty()) {
+            return "";
+        }
+        StringBuilder text = new StringBuilder();
+        query.forEach((name, value) -> {
+            if (value != null) {
+                String joined = value instanceof Iterable<?> values
+                        ? StreamSupport.stream(values.spliterator(), false).map(String::valueOf).collect(Collectors.joining(","))
+                        : String.valueOf(value);
+                text.append(text.isEmpty() ? '?' : '&').append(encode(name)).append('=').append(encode(joined));
+            }
+        });
+        return text.toString();
+    }
+}

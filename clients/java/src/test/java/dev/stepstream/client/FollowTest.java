@@ -1,0 +1,78 @@
+package dev.stepstream.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What can be checked without a server: the pause between attempts, the close codes, the
+ * stream's address, the options. Following a real server is the conformance suite's
+ * (clients/conformance) and the CLI's tests' (server/src/test/java/dev/stepstream/cli).
+ */
+class FollowTest {
+    private static final Duration BASE = Duration.ofMillis(250);
+    private static final Duration CAP = Duration.ofSeconds(10);
+
+    @Test
+    void pausesAreFullJitterUnderADoublingCeilingCappedAndAtLeastTheServersRetryAfter() {
+        assertThat(Follow.pause(0, BASE, CAP, null, 0.999)).isBetween(Duration.ofMillis(249), BASE);
+        assertThat(Follow.pause(3, BASE, CAP, null, 0.5)).isEqualTo(Duration.ofMillis(1000));
+        assertThat(Follow.pause(10, BASE, CAP, null, 0.5)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(Follow.pause(200, BASE, CAP, null, 0.999)).isLessThanOrEqualTo(CAP).isGreaterThan(Duration.ofMillis(9_980));
+        assertThat(Follow.pause(0, BASE, CAP, null, 0.0)).isZero();
+        assertThat(Follow.pause(0, BASE, CAP, Duration.ofSeconds(3), 0.5)).isEqualTo(Duration.ofSeconds(3));
+        assertThat(Follow.pause(10, BASE, CAP, Duration.ofSeconds(1), 0.5)).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void theStreamIsResumedAfterDropsAndTheServersTryAgainCodesAndNotAfterTheOthers() {
+        assertThat(List.of(1001, 1005, 1006, 1011, 1012, 1013, 1014)).allMatch(StepstreamClient::reconnectsAfter);
+        assertThat(List.of(1000, 1002, 1003, 1007, 1008, 1009, 1010, 4000, 4403)).noneMatch(StepstreamClient::reconnectsAfter);
+    }
+
+    @Test
+    void theStreamAddressCarriesTheCursorTheFiltersAndTheSchemeOfTheServer() throws Exception {
+        StepstreamClient plain = StepstreamClient.builder("http://127.0.0.1:8080/").build();
+        assertThat(plain.webSocketUri("/api/v2/workflows/runs/r/stream?batch=1&after=0"))
+                .hasToString("ws://127.0.0.1:8080/api/v2/workflows/runs/r/stream?batch=1&after=0");
+        StepstreamClient tls = StepstreamClient.builder("https://ci.example.com").build();
+        assertThat(tls.webSocketUri("/x")).hasToString("wss://ci.example.com/x");
+
+        Follow follow = plain.follow("a b/c", FollowOptions.DEFAULTS.after(41).types("step_log", "run_complete").steps("build").minLevel("warn"));
+        java.lang.reflect.Method uri = Follow.class.getDeclaredMethod("streamUri");
+        uri.setAccessible(true);
+        assertThat(uri.invoke(follow)).hasToString("ws://127.0.0.1:8080/api/v2/workflows/runs/a%20b%2Fc/stream"
+                + "?batch=1&after=41&types=step_log%2Crun_complete&steps=build&minLevel=warn");
+        assertThat(follow.lastSeq()).isEqualTo(41);
+    }
+
+    @Test
+    void badOptionsAndServersAreRefusedNamingWhatIsWrong() {
+        assertThatThrownBy(() -> FollowOptions.DEFAULTS.after(-1)).hasMessageStartingWith("after:");
+        assertThatThrownBy(() -> FollowOptions.DEFAULTS.backoff(Duration.ZERO, CAP)).hasMessageStartingWith("backoff:");
+        assertThatThrownBy(() -> FollowOptions.DEFAULTS.backoff(CAP, BASE)).hasMessageStartingWith("backoff:");
+        assertThatThrownBy(() -> StepstreamClient.builder("ftp://host")).hasMessageStartingWith("server:");
+        assertThatThrownBy(() -> StepstreamClient.builder("not a url")).hasMessageStartingWith("server:");
+    }
+
+    @Test
+    void aRefusalCarriesTheApiErrorsCodeMessageAndDetails() {
+        StepstreamException error = StepstreamClient.errorOf("GET", "/api/v2/workflows/runs/x", 404,
+                "{\"error\":{\"code\":\"run_not_found\",\"message\":\"no run x\",\"details\":[{\"field\":\"runId\"}]}}");
+        assertThat(error.kind()).isEqualTo(StepstreamException.Kind.NOT_FOUND);
+        assertThat(error.kind().wire()).isEqualTo("not_found");
+        assertThat(error.status()).isEqualTo(404);
+        assertThat(error.code()).isEqualTo("run_not_found");
+        assertThat(error.details()).isEqualTo(List.of(Map.of("field", "runId")));
+        assertThat(error).hasMessage("GET /api/v2/workflows/runs/x: 404 no run x");
+
+        StepstreamException bare = StepstreamClient.errorOf("POST", "/p", 502, "<html>bad gateway</html>");
+        assertThat(bare.kind()).isEqualTo(StepstreamException.Kind.HTTP);
+        assertThat(bare.code()).isNull();
+        assertThat(bare).hasMessage("POST /p: 502 HTTP 502");
+    }
+}
