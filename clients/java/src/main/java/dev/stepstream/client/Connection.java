@@ -117,28 +117,36 @@ final class Connection implements WebSocket.Listener {
         }
     }
 
-    /** What went wrong, in words a person reads: never a Java class name alone. */
+    /** What went wrong, in words a person reads: never a Java class name. */
     static String why(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof ConnectException) {
-                return "connection refused";
-            }
-            if (cause instanceof HttpConnectTimeoutException) {
-                return "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s";
-            }
+            // First: the JDK reports an unknown host as a ConnectException caused by one of these.
             if (cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
                 return "unknown host";
             }
+        }
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof HttpConnectTimeoutException) {
+                return "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s";
+            }
+            if (cause instanceof ConnectException) {
+                return "connection refused";
+            }
             if (cause instanceof javax.net.ssl.SSLException) {
-                return "TLS failed: " + cause.getMessage();
+                return "TLS failed" + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
             }
         }
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
-                return cause.getMessage();
+            String message = cause.getMessage();
+            if (message != null) {
+                // Exceptions that wrap others put the cause's class name in their message.
+                String words = message.replaceAll("(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)(?::\\s*)?", "").strip();
+                if (!words.isEmpty()) {
+                    return words;
+                }
             }
         }
-        return failure.getClass().getSimpleName();
+        return "the connection failed";
     }
 
     @Override

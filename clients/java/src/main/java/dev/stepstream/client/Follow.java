@@ -32,8 +32,9 @@ import java.util.stream.StreamSupport;
  * again with {@code after=<lastSeq>} after a pause ("full jitter": uniform up to
  * base×2<sup>attempt</sup>, capped, at least a server's {@code Retry-After}), and the server
  * sends every later event exactly once. Events at or below the cursor are skipped all the same,
- * and a gap in the seqs (which the server never makes) is taken for a lost connection, so an
- * event is never lost nor yielded twice, whatever the connections do.
+ * and, when no filter leaves events out, a gap in the seqs (which the server never makes) is
+ * taken for a lost connection, so an event is never lost nor yielded twice, whatever the
+ * connections do.
  *
  * <p>It stops with a {@link StepstreamException}: the server refused (404, 401, 403, 400), closed
  * with 1008 ({@code POLICY}) or another code that says not to reconnect ({@code CLOSED}), the
@@ -46,6 +47,8 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
     private final StepstreamClient client;
     private final String runId;
     private final FollowOptions options;
+    /** Whether every event comes (no filter): only then does a gap in the seqs mean events were lost. */
+    private final boolean whole;
 
     /** The seq of the last event yielded; the next connection resumes after it. */
     private long lastSeq;
@@ -66,6 +69,7 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         this.runId = runId;
         this.options = options;
         this.lastSeq = options.after();
+        this.whole = options.types().isEmpty() && options.steps().isEmpty() && options.minLevel() == null;
     }
 
     /** The seq of the last event yielded (or {@code after}): pass it as {@code after} to resume later. */
@@ -215,7 +219,7 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
             if (seq <= seen) {
                 continue; // yielded from an earlier connection
             }
-            if (seq > seen + 1) {
+            if (seq > seen + 1 && whole) {
                 abandon = "events " + (seen + 1) + (seq - 1 > seen + 1 ? ".." + (seq - 1) : "") + " went missing on the way";
                 return;
             }

@@ -4,7 +4,9 @@ import java.time.Duration;
 
 /**
  * Told what a {@link Follow} does between events, to say it to a person (the CLI prints one
- * line per reconnection). Called on the thread that iterates the follow; keep it short.
+ * line per reconnection). Called on the thread that iterates the follow; keep it short. An
+ * exception it throws ends the follow (the connection is let go) and comes out of
+ * {@link Follow#hasNext()}: a listener can decide that a failure is final.
  */
 public interface FollowListener {
     /**
