@@ -1,6 +1,7 @@
 package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.json.Json;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -106,21 +107,13 @@ final class ApiClient {
         return token == null || token.isEmpty() ? null : token;
     }
 
-    HttpClient http() {
-        return http;
-    }
-
-    /** The WebSocket address of {@code path} on the server: ws:// for http://, wss:// for https://. */
-    URI webSocketUri(String path) {
-        int colon = server.indexOf("://");
-        String scheme = colon < 0 ? "" : server.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
-        String ws = switch (scheme) {
-            case "http", "ws" -> "ws";
-            case "https", "wss" -> "wss";
-            default -> throw notAUrl();
-        };
+    /**
+     * The Java client library on the same server, token and HTTP client: what follows a run's
+     * stream ({@link RunFollower}).
+     */
+    StepstreamClient library() {
         try {
-            return URI.create(ws + server.substring(colon) + path);
+            return StepstreamClient.builder(server).token(token()).httpClient(http).build();
         } catch (IllegalArgumentException e) {
             throw notAUrl();
         }

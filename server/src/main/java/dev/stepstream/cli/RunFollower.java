@@ -2,28 +2,38 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.client.Event;
+import dev.stepstream.client.Follow;
+import dev.stepstream.client.FollowListener;
+import dev.stepstream.client.FollowOptions;
+import dev.stepstream.client.StepstreamException;
 import dev.stepstream.json.Json;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Set;
 
 /**
- * Follows a run to its {@code run_complete} over the run stream (docs/api.md, "The run stream",
- * {@code batch=1}), showing each event once, and returns the exit code: 0 when the run ended
- * {@code success}, 1 when it ended otherwise. Whatever stops it earlier is a {@link Cli.Exit}:
- * exit 1 when the server refused (no such run, no credentials, a close that says not to
- * reconnect, a run deleted meanwhile), exit 2 when there is no server to talk to, the id is refused as malformed, or
- * the stream could not be resumed for {@link Backoff#GIVE_UP_AFTER}.
+ * Follows a run to its {@code run_complete} with the Java client library ({@code clients/java},
+ * {@link Follow}: it resumes with {@code after=<last seq>} on drops and on the close codes that
+ * say so, and never yields an event twice or out of order), showing each event once, and
+ * returns the exit code: 0 when the run ended {@code success}, 1 when it ended otherwise.
+ * Whatever stops it earlier is a {@link Cli.Exit}: exit 1 when the server refused (no such run,
+ * no credentials, a close that says not to reconnect, a run deleted meanwhile), exit 2 when
+ * there is no server to talk to, the id is refused as malformed, or the stream could not be
+ * resumed for {@link #GIVE_UP_AFTER}.
  *
- * <p>Resuming: the follower remembers the seq of the last event it showed. When a connection
- * drops, or closes with a code whose {@link dev.stepstream.stream.CloseCode#reconnect()} says so
- * (1001 the server is stopping, 1013 we fell behind; the server's own table, not a copy of it),
- * it opens another with {@code after=<that seq>}, and the server sends every
- * later event exactly once. Events at or below the cursor are skipped all the same, so an
- * event is never lost nor shown twice, whatever the connections do.
+ * <p>What the CLI adds to the library: a line on stderr for each reconnection, the exit codes,
+ * and, when the very first connection fails or the stream is refused, a request for the run
+ * over REST, whose answer says why in the API's words: an unreachable server or a missing run
+ * is one line at once rather than a follow that retries for {@link #GIVE_UP_AFTER}.
  */
 final class RunFollower {
     private static final Set<String> TERMINAL = Set.of("success", "failed", "cancelled", "interrupted");
+    /** A follow gives up once no connection was usable for this long, and says how to go on. */
+    static final Duration GIVE_UP_AFTER = Duration.ofSeconds(30);
+    /** Reconnections wait from up to 100 ms, doubling, to up to 2 s: a restarting server is back in seconds. */
+    private static final Duration BACKOFF_BASE = Duration.ofMillis(100);
+    private static final Duration BACKOFF_CAP = Duration.ofSeconds(2);
 
     private final ApiClient client;
     private final String runId;
@@ -33,13 +43,10 @@ final class RunFollower {
     private final String command;
     /** {@code --server URL} when one was given, to repeat in the commands suggested. */
     private final String serverOption;
-
-    /**
-     * The seq of the last event shown. Guarded by {@code this}: a connection given up for dead
-     * may still be delivering while its successor starts, and the lock with this cursor lets
-     * only one of them show a given event.
-     */
-    private long cursor;
+    /** Why the last connection ended; touched only by the thread that follows, as is the next. */
+    private String lastReason = "no connection";
+    /** Whether a connection to the stream has opened yet. */
+    private boolean connectedOnce;
 
     RunFollower(ApiClient client, String runId, RunView view, PrintWriter err, String command, String serverOption) {
         this.serverOption = serverOption;
@@ -76,121 +83,97 @@ final class RunFollower {
     }
 
     private int followFrom(long after) {
-        synchronized (this) {
-            cursor = after;
-        }
-        boolean connectedOnce = false;
-        Backoff backoff = null;
-        while (true) {
-            StreamConnection.Result attempt = StreamConnection.attempt(client,
-                    client.webSocketUri("/api/v2/workflows/runs/" + runId + "/stream?batch=1&after=" + cursor()), this::show);
-            connectedOnce |= attempt.opened();
-            Integer exitCode = exitCode(attempt.outcome(), connectedOnce);
-            if (exitCode != null) {
-                return exitCode;
+        FollowOptions options = FollowOptions.DEFAULTS.after(after).backoff(BACKOFF_BASE, BACKOFF_CAP)
+                .giveUpAfter(GIVE_UP_AFTER).listener(new Notices());
+        try (Follow follow = client.library().follow(runId, options)) {
+            try {
+                for (Event event : follow) {
+                    show(event);
+                    if (event.isRunComplete()) {
+                        return "success".equals(event.payload().get("status")) ? Cli.OK : Cli.FAILED;
+                    }
+                }
+            } catch (StepstreamException e) {
+                throw exit(e, follow.lastSeq());
             }
-            if (attempt.heard() || backoff == null) {
-                backoff = new Backoff(System.nanoTime());
-            }
-            if (attempt.opened()) {
-                notice("stream ended (" + attempt.outcome().describe() + "); resuming after seq " + cursor());
-            } else if (backoff.attempts() == 1) {
-                notice("cannot resume yet (" + attempt.outcome().describe() + "); trying for up to "
-                        + Backoff.GIVE_UP_AFTER.toSeconds() + " s");
-            }
-            Duration pause = backoff.next(System.nanoTime(), attempt.outcome().retryAfter());
-            if (pause == null) {
-                throw new ApiClient.ConnectionException("lost the stream of run " + runId + " after seq " + cursor()
-                        + " and could not resume it for " + Backoff.GIVE_UP_AFTER.toSeconds() + " s ("
-                        + attempt.outcome().describe() + "); to go on: stepstream follow " + runId + " --after " + cursor() + serverOption);
-            }
-            sleep(pause);
+            return endedWithoutRunComplete(follow.lastSeq());
         }
     }
 
-    /**
-     * The exit code when a connection's outcome ends the follow, null when another connection
-     * is worth trying: a drop, a close whose {@link dev.stepstream.stream.CloseCode} says to
-     * reconnect (1001, 1011, 1013), 429, 503, or a server that went away after we had reached it
-     * once (it may be restarting). Throws when trying again cannot help: exit 1 for a refusal
-     * (404, 401, 403, a close that says not to reconnect), 2 for a usage error (400) or no server.
-     */
-    private Integer exitCode(StreamOutcome outcome, boolean connectedOnce) {
-        return switch (outcome) {
-            case StreamOutcome.Completed completed -> "success".equals(completed.status()) ? Cli.OK : Cli.FAILED;
-            case StreamOutcome.Closed closed when closed.closeCode().orElse(null) == dev.stepstream.stream.CloseCode.NORMAL
-                    && dev.stepstream.stream.CloseCode.RUN_DELETED.equals(closed.reason()) -> throw runDeleted();
-            case StreamOutcome.Closed closed when closed.closeCode().orElse(null) == dev.stepstream.stream.CloseCode.NORMAL ->
-                    endedWithoutRunComplete();
-            case StreamOutcome.Closed closed when !closed.reconnect() ->
-                    throw new ApiClient.RefusedException("the server ended the stream: " + closed.describe());
-            case StreamOutcome.Refused refused when refused.status() == 400 -> throw new Cli.Exit(Cli.USAGE, refused.message());
-            case StreamOutcome.Refused refused when !refused.retryable() -> throw new ApiClient.RefusedException(
-                    refused.message() + (refused.status() == 404 || refused.status() == 401 ? "" : " (HTTP " + refused.status() + ")"));
-            case StreamOutcome.Unreachable unreachable when !connectedOnce -> throw client.unreachable(unreachable.why());
-            case StreamOutcome.Broken broken -> throw new ApiClient.ConnectionException(broken.why());
-            default -> null;
+    private void show(Event event) {
+        JsonNode envelope;
+        try {
+            envelope = Json.MAPPER.readTree(event.json());
+        } catch (JsonProcessingException e) {
+            throw new ApiClient.ConnectionException("cannot show the run: " + e.getOriginalMessage());
+        }
+        view.show(envelope, event.json());
+    }
+
+    /** Tells of each reconnection on stderr: the library calls it on the thread that follows. */
+    private final class Notices implements FollowListener {
+        @Override
+        public void reconnecting(String reason, long after, int attempt, boolean wasConnected, Duration pause) {
+            lastReason = reason;
+            connectedOnce |= wasConnected;
+            if (!connectedOnce && attempt == 1) {
+                checkRun(); // throws, and so ends the follow, when the server is not there or refuses
+            }
+            if (wasConnected) {
+                notice("stream ended (" + reason + "); resuming after seq " + after);
+            } else if (attempt == 1) {
+                notice("cannot resume yet (" + reason + "); trying for up to " + GIVE_UP_AFTER.toSeconds() + " s");
+            }
+        }
+    }
+
+    /** The exit that a follow which cannot go on ends with. */
+    private Cli.Exit exit(StepstreamException e, long lastSeq) {
+        return switch (e.kind()) {
+            case UNAVAILABLE -> new ApiClient.ConnectionException("lost the stream of run " + runId + " after seq " + lastSeq
+                    + " and could not resume it for " + GIVE_UP_AFTER.toSeconds() + " s (" + lastReason + "); to go on: stepstream follow "
+                    + runId + " --after " + lastSeq + serverOption);
+            case PROTOCOL -> new ApiClient.ConnectionException(e.getMessage());
+            case DELETED, POLICY, CLOSED -> new ApiClient.RefusedException(e.getMessage());
+            default -> {
+                checkRun();
+                yield refusal(e.status(), e.getMessage());
+            }
         };
+    }
+
+    /**
+     * Asks for the run over REST, and throws what its answer means when it is not the run:
+     * no server (exit 2, saying where it looked), a malformed id (2), no such run, no or a bad
+     * token (1), each in the API's own words.
+     */
+    private void checkRun() {
+        ApiClient.Response run = client.get("/api/v2/workflows/runs/" + runId);
+        if (!run.ok()) {
+            throw refusal(run.status(), run.errorMessage());
+        }
+    }
+
+    /** A refused request: exit 2 for a 400 (a malformed id or parameter), else 1. */
+    private static Cli.Exit refusal(int status, String message) {
+        return status == 400 ? new Cli.Exit(Cli.USAGE, message) : new ApiClient.RefusedException(message);
     }
 
     /**
      * The server closed normally without a {@code run_complete} after our cursor: that happens
      * when {@code --after} was at or past the end of a finished run. Its status says how it ended.
      */
-    private int endedWithoutRunComplete() {
+    private int endedWithoutRunComplete(long lastSeq) {
         ApiClient.Response run = client.get("/api/v2/workflows/runs/" + runId);
         String status = run.body().path("status").asText();
         if (run.ok() && TERMINAL.contains(status)) {
             return "success".equals(status) ? Cli.OK : Cli.FAILED;
         }
         if (run.status() == 404) {
-            throw runDeleted();
+            throw new ApiClient.RefusedException("run " + runId + " was deleted (after seq " + lastSeq + ")");
         }
         throw new ApiClient.ConnectionException("the server closed the stream of run " + runId
                 + " normally (1000) before its run_complete, while the run is " + (run.ok() ? status : run.errorMessage()));
-    }
-
-    /** The run was deleted while we followed it: its history is gone, and no run_complete will come. */
-    private ApiClient.RefusedException runDeleted() {
-        return new ApiClient.RefusedException("run " + runId + " was deleted (after seq " + cursor() + ")");
-    }
-
-    private synchronized long cursor() {
-        return cursor;
-    }
-
-    /**
-     * Shows the envelopes of one message (one per line with {@code batch=1}) that are past the
-     * cursor. Returns the run's final status once its {@code run_complete} was shown, else null.
-     */
-    private synchronized String show(String message) {
-        for (String line : message.split("\n")) {
-            String text = line.strip();
-            if (text.isEmpty()) {
-                continue;
-            }
-            JsonNode envelope;
-            try {
-                envelope = Json.MAPPER.readTree(text);
-            } catch (JsonProcessingException e) {
-                throw new StreamConnection.ProtocolException("the server sent a line that is not JSON: "
-                        + (text.length() > 200 ? text.substring(0, 200) + "…" : text));
-            }
-            JsonNode seq = envelope.path("seq");
-            if (!seq.canConvertToLong() || seq.asLong() <= cursor) {
-                continue; // a control message (caught_up, pong: no seq), or shown by an earlier connection
-            }
-            if (seq.asLong() > cursor + 1) {
-                throw new StreamConnection.LostEventsException("events " + (cursor + 1)
-                        + (seq.asLong() - 1 > cursor + 1 ? ".." + (seq.asLong() - 1) : "") + " went missing on the way");
-            }
-            view.show(envelope, text);
-            cursor = seq.asLong();
-            if ("run_complete".equals(envelope.path("type").asText())) {
-                return envelope.path("payload").path("status").asText();
-            }
-        }
-        return null;
     }
 
     /**
@@ -201,14 +184,5 @@ final class RunFollower {
         view.eraseStatus();
         err.println(command + ": " + SafeText.sanitise(message, false, "⏎"));
         err.flush();
-    }
-
-    private static void sleep(Duration pause) {
-        try {
-            Thread.sleep(pause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiClient.ConnectionException("interrupted");
-        }
     }
 }
