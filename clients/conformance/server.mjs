@@ -1,6 +1,6 @@
 // The real server jar for the conformance suite: started on a temporary data dir, stopped and
-// started again on the same dir and port, with a tokens file when asked; and a TCP proxy that
-// can cut every connection through it.
+// started again on the same dir and port, with a tokens file when asked; a TCP proxy that can
+// cut every connection through it; and a gate that refuses each client's first stream.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -92,6 +92,58 @@ export async function startProxy(target) {
       open.clear();
     },
     close: () => new Promise((ok) => { for (const { client, upstream } of open) { client.destroy(); upstream.destroy(); } proxy.close(ok); }),
+  };
+}
+
+/**
+ * A proxy to `target` that answers the first stream upgrade of each client (told apart by its
+ * Authorization header or bearer subprotocol) with 429 and `Retry-After: 1`, as a rate-limiting
+ * proxy would, and passes everything else through. `attempts` maps each client to the times
+ * (ms) of its upgrades.
+ */
+export async function startGate(target) {
+  const { hostname, port } = new URL(target);
+  const attempts = new Map();
+  const sockets = new Set();
+  const gate = createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    let head = Buffer.alloc(0);
+    const onData = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      client.off('data', onData);
+      const text = head.subarray(0, end).toString('latin1');
+      const header = (name) => text.match(new RegExp(`^${name}:\\s*(.*)$`, 'im'))?.[1]?.trim() ?? '';
+      const upgrade = /^upgrade:\s*websocket/im.test(text);
+      const who = header('authorization') || (header('sec-websocket-protocol').match(/stepstream\.bearer\.[^,\s]+/)?.[0] ?? 'anonymous');
+      if (upgrade) {
+        const times = attempts.get(who) ?? [];
+        times.push(Date.now());
+        attempts.set(who, times);
+        if (times.length === 1) {
+          const body = JSON.stringify({ error: { code: 'rate_limited', message: 'too many streams opened by this client; retry in 1 s' } });
+          client.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+          return;
+        }
+      }
+      const upstream = connect(Number(port), hostname);
+      const drop = () => { client.destroy(); upstream.destroy(); };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      upstream.write(head);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    };
+    client.on('data', onData);
+    client.on('error', () => client.destroy());
+  });
+  await new Promise((ok) => gate.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${gate.address().port}`,
+    attempts,
+    close: () => new Promise((ok) => { for (const socket of sockets) socket.destroy(); gate.close(ok); }),
   };
 }
 
