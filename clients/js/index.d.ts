@@ -21,6 +21,8 @@ export class StepstreamError extends Error {
   details: unknown;
   /** The WebSocket close code that ended the stream, if one did. */
   closeCode: number | null;
+  /** The reason the server gave with that close code (`run deleted`, …), if any. */
+  closeReason: string | null;
 }
 
 export interface ClientOptions {
@@ -53,15 +55,30 @@ export interface FollowOptions {
   /** Stops following; the iteration rejects with the signal's reason. */
   signal?: AbortSignal;
   backoff?: BackoffOptions;
-  /** Fail with kind `unavailable` after this long without a usable connection (ms, default 300000). */
+  /** Fail with kind `unavailable` after this long without a usable connection (ms, default 300000; `Infinity`: never). */
   giveUpAfterMs?: number;
+  /**
+   * Called when the connection's state changes, in order with the envelopes: `connecting` (the
+   * first connection), `live` (the server's `caught_up`: every envelope up to now has been
+   * yielded, what follows happens now), `reconnecting` (the connection was lost, or
+   * `reconnect()` dropped it; until the next `live`). The end is the iteration's.
+   */
+  onStateChange?(state: FollowState): void;
 }
+
+export type FollowState = 'connecting' | 'live' | 'reconnecting';
 
 export interface Follow extends AsyncIterable<Envelope> {
   /** The seq of the last envelope yielded (or `after`): resume from it. */
   readonly lastSeq: number;
   /** How many times the follower connected again. */
   readonly reconnects: number;
+  /**
+   * Drops the connection and connects again with after=lastSeq, as after a lost one (the same
+   * pause first), e.g. when the network changed; envelopes received but not yet yielded come
+   * again. Does nothing while no connection is open.
+   */
+  reconnect(): void;
 }
 
 export interface RunsQuery { workflowId?: string; status?: string; limit?: number; before?: string }

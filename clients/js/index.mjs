@@ -20,7 +20,7 @@ const KINDS = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 40
 
 /** The error of a refused REST call or of a stream that cannot go on. */
 export class StepstreamError extends Error {
-  constructor(message, { kind, status = null, code = null, details = null, closeCode = null } = {}) {
+  constructor(message, { kind, status = null, code = null, details = null, closeCode = null, closeReason = null } = {}) {
     super(message);
     this.name = 'StepstreamError';
     /** What went wrong: not_found, unauthenticated, forbidden, bad_request, policy, closed, unavailable, … */
@@ -29,6 +29,8 @@ export class StepstreamError extends Error {
     this.code = code;
     this.details = details;
     this.closeCode = closeCode;
+    /** The reason the server gave with that close code, if any. */
+    this.closeReason = closeReason;
   }
 }
 
@@ -131,7 +133,9 @@ export class StepstreamClient {
   /**
    * Follows a run: an async iterable of its envelopes after seq `after`, each once and in seq
    * order, ending after run_complete. The handle's `lastSeq` is the seq of the last envelope
-   * yielded (pass it as `after` to resume later); `reconnects` counts connections made again.
+   * yielded (pass it as `after` to resume later); `reconnects` counts connections made again;
+   * `reconnect()` drops the connection and resumes. `onStateChange(state)` hears of
+   * 'connecting', 'live' (the server's caught_up) and 'reconnecting', in order with the envelopes.
    */
   follow(runId, options = {}) {
     return new Follow(this, runId, options, {
@@ -147,6 +151,8 @@ export class Follow {
   #options;
   #env;
   #iterating = false;
+  #connection = null;
+  #state = null;
   lastSeq;
   reconnects = 0;
 
@@ -164,6 +170,23 @@ export class Follow {
     return this.#run();
   }
 
+  /**
+   * Drops the connection at once and connects again with after=lastSeq, as after a lost one
+   * (the same pause first): for when the network is known to have changed. What it had received
+   * but not yet yielded comes again on the next. Nothing happens while no connection is open, or
+   * once the server has closed it.
+   */
+  reconnect() {
+    if (this.#connection?.drop()) this.#setState('reconnecting');
+  }
+
+  /** Tells onStateChange of a new state, once. */
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#options.onStateChange?.(state);
+  }
+
   async *#run() {
     const { signal, backoff = {}, giveUpAfterMs = 300_000 } = this.#options;
     if (!this.#env.WebSocket) throw new TypeError('no WebSocket implementation: pass {WebSocket} (e.g. from the ws package) to StepstreamClient');
@@ -171,16 +194,18 @@ export class Follow {
     let failingSince = null;
     for (let first = true; ; first = false) {
       signal?.throwIfAborted();
-      if (!first) this.reconnects++;
-      const connection = new Connection(this.#env.WebSocket, this.#streamUrl(), this.#env.token, signal);
+      if (first) this.#setState('connecting'); else this.reconnects++;
+      const connection = this.#connection = new Connection(this.#env.WebSocket, this.#streamUrl(), this.#env.token, signal);
       let close;
       try {
         for (;;) {
           const event = await connection.next();
           if (event.type === 'close') { close = event; break; }
           for (const message of splitFrame(event.data)) {
+            if (connection.dropped) break; // by reconnect(): the rest comes again
             attempt = 0;
             failingSince = null;
+            if (message.type === 'caught_up') this.#setState('live');
             if (typeof message.seq !== 'number' || message.seq <= this.lastSeq) continue; // caught_up, pong, or seen
             this.lastSeq = message.seq;
             yield message;
@@ -188,15 +213,17 @@ export class Follow {
           }
         }
       } finally {
+        this.#connection = null;
         connection.close();
       }
       signal?.throwIfAborted();
       let waitAtLeast = 0;
-      if (close.code === 1000) {
-        if (close.reason === 'run deleted') throw new StepstreamError(`run ${this.#runId} was deleted`, { kind: 'deleted', closeCode: 1000 });
+      if (close.dropped) {
+        // reconnect() asked for it: connect again as after a lost connection.
+      } else if (close.code === 1000) {
+        if (close.reason === 'run deleted') throw new StepstreamError(`run ${this.#runId} was deleted`, { kind: 'deleted', closeCode: 1000, closeReason: close.reason });
         return; // the run had ended at or before `after`
-      }
-      if (!close.opened) {
+      } else if (!close.opened) {
         // A refused upgrade is opaque to a browser's WebSocket: the same request over REST
         // says why. The ws package shows the response itself.
         const refusal = close.refusal ? this.#refused(close.refusal) : await this.#probe();
@@ -204,8 +231,10 @@ export class Follow {
         waitAtLeast = refusal?.retryAfterMs ?? 0;
       } else if (!reconnectsAfter(close.code)) {
         const kind = close.code === 1008 ? 'policy' : 'closed';
-        throw new StepstreamError(`the server closed the stream with ${close.code}${close.reason ? `: ${close.reason}` : ''}`, { kind, closeCode: close.code });
+        throw new StepstreamError(`the server closed the stream with ${close.code}${close.reason ? `: ${close.reason}` : ''}`,
+          { kind, closeCode: close.code, closeReason: close.reason || null });
       }
+      this.#setState('reconnecting');
       failingSince ??= Date.now();
       if (Date.now() - failingSince > giveUpAfterMs) {
         throw new StepstreamError(`no usable connection for ${Math.round(giveUpAfterMs / 1000)} s (last close ${close.code}); resume with after=${this.lastSeq}`, { kind: 'unavailable', closeCode: close.code });
@@ -312,10 +341,15 @@ class Connection {
     this.signal = signal;
   }
 
-  #finish({ code, reason }) {
+  #finish({ code, reason, dropped = false }) {
     if (this.#closed) return;
-    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened, refusal: this.#refusal };
+    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened, refusal: this.#refusal, dropped };
     this.#wake();
+  }
+
+  /** Whether drop() was called: frames not yet taken are gone, and next() gives the close. */
+  get dropped() {
+    return this.#closed?.dropped === true;
   }
 
   #wake() {
@@ -338,6 +372,18 @@ class Connection {
       if (this.#closed) return this.#closed;
       await new Promise((resolve) => { this.#waiter = resolve; });
     }
+  }
+
+  /**
+   * Ends this connection now, its frames not yet taken too, as a lost connection would; false
+   * when it had already ended (its last frames and close are then still to be taken).
+   */
+  drop() {
+    if (this.#closed) return false;
+    this.#queue = [];
+    this.#finish({ code: 1006, reason: 'reconnect() was called', dropped: true });
+    this.close();
+    return true;
   }
 
   close() {

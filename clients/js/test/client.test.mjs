@@ -93,6 +93,42 @@ test('resumes after a dropped connection with after=lastSeq and yields each seq 
   assert.equal(urls[0].url.protocol, 'ws:');
 });
 
+test('onStateChange hears connecting, live at caught_up and reconnecting, in order with the envelopes', async () => {
+  const caughtUp = (seq) => JSON.stringify({ type: 'caught_up', payload: { seq } });
+  const { FakeSocket } = scriptedWebSocket([
+    [`${JSON.stringify(env(1))}\n${JSON.stringify(env(2))}\n${caughtUp(2)}`, JSON.stringify(env(3)), { close: 1006 }],
+    [caughtUp(3), JSON.stringify(env(4, 'run_complete')), { close: 1000 }],
+  ]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const heard = [];
+  const follow = client.follow(RUN, { ...fast, onStateChange: (state) => heard.push(state) });
+  for await (const envelope of follow) heard.push(envelope.seq);
+  assert.deepEqual(heard, ['connecting', 1, 2, 'live', 3, 'reconnecting', 'live', 4]);
+});
+
+test('reconnect() drops the connection at once and resumes after the last seq yielded', async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([
+    [JSON.stringify(env(1)), JSON.stringify(env(2)), JSON.stringify(env(3))], // stays open
+    [JSON.stringify(env(2)), JSON.stringify(env(3, 'run_complete')), { close: 1000 }],
+  ]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const states = [];
+  const follow = client.follow(RUN, { ...fast, onStateChange: (state) => states.push(state) });
+  const seen = [];
+  for await (const envelope of follow) {
+    seen.push(envelope.seq);
+    if (envelope.seq === 1) {
+      follow.reconnect();
+      assert.equal(states.at(-1), 'reconnecting', 'said at once');
+    }
+  }
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(follow.reconnects, 1);
+  assert.deepEqual(urls.map((u) => u.url.searchParams.get('after')), ['0', '1']);
+  follow.reconnect(); // over: nothing to drop
+  assert.equal(urls.length, 2);
+});
+
 test('a token travels as the subprotocol beside stepstream.v2', async () => {
   const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(env(1, 'run_complete')), { close: 1000 }]]);
   const client = new StepstreamClient({ server: 'https://example.test', token: 'ss_abc', WebSocket: FakeSocket, fetch: okFetch });
@@ -120,11 +156,11 @@ test('a close with 1000 before run_complete ends a run that had ended at or befo
 
 test('1008 and 4xxx are final, with no reconnection', async () => {
   for (const code of [1008, 4001]) {
-    const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(env(1)), { close: code }]]);
+    const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(env(1)), { close: code, reason: 'no more' }]]);
     const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
     const follow = client.follow(RUN, fast);
     await assert.rejects(collect(follow), (error) => error instanceof StepstreamError
-      && error.closeCode === code && error.kind === (code === 1008 ? 'policy' : 'closed'));
+      && error.closeCode === code && error.closeReason === 'no more' && error.kind === (code === 1008 ? 'policy' : 'closed'));
     assert.equal(urls.length, 1);
     assert.equal(follow.lastSeq, 1);
   }
