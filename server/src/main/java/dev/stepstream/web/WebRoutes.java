@@ -11,7 +11,8 @@ import java.io.UncheckedIOException;
 
 /**
  * The web page ({@code GET /}, docs/api.md): static files from the classpath folder {@code web},
- * and the page's deep links ({@code /runs/{runId}}, {@code /workflows/{id}}) answered with
+ * the JavaScript client library it follows runs with ({@code /stepstream-client.mjs}), and the
+ * page's deep links ({@code /runs/{runId}}, {@code /workflows/{id}}) answered with
  * {@code index.html} so that a reload of such an address shows the page, which then routes itself.
  * Any other GET of a path outside {@code /api/} that names no file is answered with the page too,
  * with status 404: the page shows its not-found page, and the status tells crawlers and scripts.
@@ -23,16 +24,12 @@ public final class WebRoutes {
     /** The page's close-code rules, written from {@link CloseCode}: the one place that says them. */
     static final String CLOSE_CODES = closeCodesModule();
     private final Buffer index;
+    /** clients/js/index.mjs, which the build copies into the jar: the page follows runs with it. */
+    private final Buffer clientLibrary;
 
     public WebRoutes() {
-        try (InputStream in = WebRoutes.class.getClassLoader().getResourceAsStream(ROOT + "/index.html")) {
-            if (in == null) {
-                throw new IllegalStateException("the web page is missing from the classpath (" + ROOT + "/index.html)");
-            }
-            index = Buffer.buffer(in.readAllBytes());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        index = resource(ROOT + "/index.html");
+        clientLibrary = resource("clients/js/index.mjs");
     }
 
     public void mount(Router router) {
@@ -40,6 +37,10 @@ public final class WebRoutes {
                 .putHeader("Content-Type", "text/javascript; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache")
                 .end(CLOSE_CODES));
+        router.get("/stepstream-client.mjs").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/javascript; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache")
+                .end(clientLibrary));
         router.get("/runs/:runId").handler(this::sendIndex);
         router.get("/workflows/:workflowId").handler(this::sendIndex);
         router.get("/compare").handler(this::sendIndex);
@@ -77,7 +78,18 @@ public final class WebRoutes {
                 + "}\n";
     }
 
-    private void sendIndex(RoutingContext ctx) {
+    private static Buffer resource(String path) {
+        try (InputStream in = WebRoutes.class.getClassLoader().getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("the web page is missing from the classpath (" + path + ")");
+            }
+            return Buffer.buffer(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+        private void sendIndex(RoutingContext ctx) {
         ctx.response()
                 .putHeader("Content-Type", "text/html; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache")

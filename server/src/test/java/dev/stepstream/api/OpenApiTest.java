@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OpenApiTest {
     /** The web page's routes (HTML and static files, docs/api.md): not part of the API description. */
     private static final Set<String> WEB_PAGE = Set.of("GET /runs/{runId}", "GET /workflows/{workflowId}", "GET /compare", "GET /closecodes.mjs",
-            "GET /*");
+            "GET /stepstream-client.mjs", "GET /*");
     private static final List<String> METHODS = List.of("get", "put", "post", "delete", "patch", "head", "options", "trace");
 
     @TempDir

@@ -90,6 +90,7 @@ class AccessPolicyTest {
                 new Route("GET /readyz", "GET", "/readyz", null, Map.of(), false, null),
                 new Route("GET / (the page)", "GET", "/", null, Map.of(), false, null),
                 new Route("GET /app.mjs (the page)", "GET", "/app.mjs", null, Map.of(), false, null),
+                new Route("GET /stepstream-client.mjs (the page's client library)", "GET", "/stepstream-client.mjs", null, Map.of(), false, null),
                 new Route("GET /compare (the page)", "GET", "/compare", null, Map.of(), false, null),
                 new Route("GET /api/v2/workflows", "GET", "/api/v2/workflows", null, Map.of(), false, Role.VIEWER),
                 new Route("GET /api/v2/workflows/{id}", "GET", "/api/v2/workflows/roles", null, Map.of(), false, Role.VIEWER),
