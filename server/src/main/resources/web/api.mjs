@@ -1,4 +1,5 @@
-// The REST side of docs/api.md, and the WebSocket address and subprotocols, in one place.
+// The REST side of docs/api.md, the token, and the all-runs WebSocket's address and subprotocols.
+// (A run's stream is the client library's: stream.mjs.)
 const TOKEN_KEY = 'stepstream.token';
 
 export function token() { return localStorage.getItem(TOKEN_KEY) || ''; }
@@ -43,7 +44,7 @@ export async function api(path, { method = 'GET', body } = {}) {
   return json;
 }
 
-/** Opens a WebSocket on a path of this server, with the token as a subprotocol when there is one. */
+/** Opens a WebSocket on a path of this server, with the token as a subprotocol when there is one (as clients/js does). */
 export function openSocket(path) {
   const url = new URL(path, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
