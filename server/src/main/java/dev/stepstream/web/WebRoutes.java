@@ -81,7 +81,7 @@ public final class WebRoutes {
     private static Buffer resource(String path) {
         try (InputStream in = WebRoutes.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException("the web page is missing from the classpath (" + path + ")");
+                throw new IllegalStateException(path + " is missing from the classpath: the jar was not built whole");
             }
             return Buffer.buffer(in.readAllBytes());
         } catch (IOException e) {
@@ -89,7 +89,7 @@ public final class WebRoutes {
         }
     }
 
-        private void sendIndex(RoutingContext ctx) {
+    private void sendIndex(RoutingContext ctx) {
         ctx.response()
                 .putHeader("Content-Type", "text/html; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache")
