@@ -103,17 +103,25 @@ final class Connection implements WebSocket.Listener {
             Object body = response.body();
             String text = body instanceof String string ? string
                     : body instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8) : null;
-            Duration retryAfter = response.headers().firstValue("Retry-After").map(Connection::seconds).orElse(null);
+            Duration retryAfter = response.headers().firstValue("Retry-After")
+                    .map(header -> retryAfter(header, java.time.Instant.now())).orElse(null);
             return new Refused(response.statusCode(), text, retryAfter);
         }
         return new Unreachable(why(failure));
     }
 
-    private static Duration seconds(String header) {
+    /** A Retry-After header: seconds, or an HTTP date; null when it is neither. */
+    static Duration retryAfter(String header, java.time.Instant now) {
+        String text = header.trim();
         try {
-            return Duration.ofSeconds(Long.parseLong(header.trim()));
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(text)));
         } catch (NumberFormatException e) {
-            return null; // an HTTP date: the back-off decides
+            try {
+                java.time.Instant at = java.time.ZonedDateTime.parse(text, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                return at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO;
+            } catch (java.time.format.DateTimeParseException notADate) {
+                return null; // the back-off decides
+            }
         }
     }
 

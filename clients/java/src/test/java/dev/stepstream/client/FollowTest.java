@@ -29,6 +29,15 @@ class FollowTest {
     }
 
     @Test
+    void retryAfterIsReadInSecondsOrAsAnHttpDate() {
+        java.time.Instant now = java.time.Instant.parse("2026-12-04T10:00:00Z");
+        assertThat(Connection.retryAfter(" 3 ", now)).isEqualTo(Duration.ofSeconds(3));
+        assertThat(Connection.retryAfter("Fri, 04 Dec 2026 10:00:07 GMT", now)).isEqualTo(Duration.ofSeconds(7));
+        assertThat(Connection.retryAfter("Fri, 04 Dec 2026 09:59:00 GMT", now)).isZero();
+        assertThat(Connection.retryAfter("soon", now)).isNull();
+    }
+
+    @Test
     void theStreamIsResumedAfterDropsAndTheServersTryAgainCodesAndNotAfterTheOthers() {
         assertThat(List.of(1001, 1005, 1006, 1011, 1012, 1013, 1014)).allMatch(StepstreamClient::reconnectsAfter);
         assertThat(List.of(1000, 1002, 1003, 1007, 1008, 1009, 1010, 4000, 4403)).noneMatch(StepstreamClient::reconnectsAfter);
