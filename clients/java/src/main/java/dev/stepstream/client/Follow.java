@@ -206,14 +206,14 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
             if (line.isBlank()) {
                 continue;
             }
-            Object parsed;
+            Map<String, Object> envelope;
             try {
-                parsed = Json.parse(line);
+                envelope = Json.parseShallow(line);
             } catch (IllegalArgumentException e) {
                 throw protocol("the server sent a line that is not JSON (" + e.getMessage() + "): "
                         + (line.length() > 200 ? line.substring(0, 200) + "…" : line));
             }
-            if (!(parsed instanceof Map<?, ?> envelope) || !(envelope.get("seq") instanceof Long seq)) {
+            if (!(envelope.get("seq") instanceof Long seq)) {
                 continue; // a control message (caught_up, pong: no seq)
             }
             if (seq <= seen) {
@@ -232,11 +232,9 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private Event event(Map<?, ?> envelope, long seq, String line) {
-        Object payload = envelope.get("payload");
+    private static Event event(Map<String, Object> envelope, long seq, String line) {
         return new Event(String.valueOf(envelope.get("runId")), seq, String.valueOf(envelope.get("type")),
-                String.valueOf(envelope.get("time")), payload instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of(), line);
+                String.valueOf(envelope.get("time")), envelope.get("payload"), line);
     }
 
     /** The server closed the connection with {@code code}: end, stop, or connect again. */

@@ -21,15 +21,21 @@ final class Json {
     private static final int MAX_DEPTH = 512;
 
     private final String text;
+    /** Whether the objects and arrays inside the top-level object are left unread ({@link #parseShallow}). */
+    private final boolean shallow;
     private int at;
 
-    private Json(String text) {
+    private Json(String text, boolean shallow) {
         this.text = text;
+        this.shallow = shallow;
     }
+
+    /** An object or array value left as its text by {@link #parseShallow}: {@link #parse} reads it. */
+    record Unread(String text) {}
 
     /** The value {@code text} holds; {@link IllegalArgumentException} naming the offset when it is not JSON. */
     static Object parse(String text) {
-        Json reader = new Json(text);
+        Json reader = new Json(text, false);
         reader.space();
         Object value = reader.value(0);
         reader.space();
@@ -37,6 +43,52 @@ final class Json {
             throw reader.error("unexpected text after the value");
         }
         return value;
+    }
+
+    /**
+     * The object {@code text} holds, with its own members read and the objects and arrays among
+     * their values left as {@link Unread} text: an envelope's seq and type are read at the cost of
+     * skipping over its payload, which is read only if it is asked for ({@link Event#payload()}).
+     */
+    static Map<String, Object> parseShallow(String text) {
+        Json reader = new Json(text, true);
+        reader.space();
+        if (reader.peek() != '{') {
+            throw reader.error("expected an object");
+        }
+        Map<String, Object> value = reader.object(0);
+        reader.space();
+        if (reader.at != text.length()) {
+            throw reader.error("unexpected text after the value");
+        }
+        return value;
+    }
+
+    /** Steps over the object or array at {@link #at}, minding strings, and returns its text. */
+    private Unread skip() {
+        int start = at;
+        int depth = 0;
+        while (at < text.length()) {
+            char c = text.charAt(at++);
+            if (c == '"') {
+                while (true) {
+                    if (at >= text.length()) {
+                        throw error("unterminated string");
+                    }
+                    char d = text.charAt(at++);
+                    if (d == '\\') {
+                        at++;
+                    } else if (d == '"') {
+                        break;
+                    }
+                }
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return new Unread(text.substring(start, at));
+            }
+        }
+        throw error("unexpected end");
     }
 
     private Object value(int depth) {
@@ -80,7 +132,7 @@ final class Json {
             space();
             expect(':');
             space();
-            object.put(key, value(depth + 1));
+            object.put(key, shallow && (peek() == '{' || peek() == '[') ? skip() : value(depth + 1));
             space();
             char c = next();
             if (c == '}') {

@@ -39,6 +39,24 @@ class JsonTest {
     }
 
     @Test
+    void anEnvelopeReadShallowLeavesItsPayloadAsTextUntilAskedFor() {
+        String line = "{\"runId\":\"r\",\"seq\":7,\"type\":\"step_log\",\"time\":\"t\","
+                + "\"payload\":{\"message\":\"a } ] \\\" [ { quoted\",\"list\":[1,{\"k\":[]}]},\"extra\":[\"]\"]}";
+
+        Map<String, Object> envelope = Json.parseShallow(line);
+
+        assertThat(envelope.get("seq")).isEqualTo(7L);
+        assertThat(envelope.get("payload")).isEqualTo(new Json.Unread("{\"message\":\"a } ] \\\" [ { quoted\",\"list\":[1,{\"k\":[]}]}"));
+        assertThat(envelope.get("extra")).isEqualTo(new Json.Unread("[\"]\"]"));
+        Event event = new Event("r", 7, "step_log", "t", envelope.get("payload"), line);
+        assertThat(event.payload()).isEqualTo(Map.of("message", "a } ] \" [ { quoted", "list", List.of(1L, Map.of("k", List.of()))));
+        assertThat(event.payload()).isSameAs(event.payload());
+        for (String bad : List.of("[1]", "{\"payload\":{\"a\":\"open}", "{\"payload\":{", "{\"seq\":1} x")) {
+            assertThatThrownBy(() -> Json.parseShallow(bad)).as(bad).hasMessageStartingWith("not JSON: ");
+        }
+    }
+
+    @Test
     void surrogatePairsAndEscapedSurrogatesBothComeBackAsTheSameText() {
         assertThat(Json.parse("\"🚀 \\ud83d\\ude80\"")).isEqualTo("🚀 🚀");
     }
