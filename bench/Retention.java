@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * Retention benchmark: what the sweeper costs an ingest flood, how fast it deletes, and how
- * much of the SQLite file it gives back.
+ * much of the SQLite file it gives back, or, on PostgreSQL, whether autovacuum makes the
+ * deleted rows' space reusable so that the events table stops growing.
  *
  * <ol>
  *   <li>Fills the store: FILL_RUNS runs of a script printing FILL_LINES lines (workflow
@@ -35,9 +36,15 @@ import java.util.regex.Pattern;
  *       {@code bench-ingest} {@code maxRuns: 1} as well, and measures the file again once the next
  *       pass has deleted those runs with nothing else writing (the space given back).</li>
  * </ol>
+ * On PostgreSQL (a psql connection string as fifth argument) the sizes are
+ * {@code pg_total_relation_size} of the events table and of all tables, with the events table's
+ * live and dead rows and autovacuum's count from {@code pg_stat_user_tables}; after each pass it
+ * also waits (at most {@link #AUTOVACUUM_WAIT}) for autovacuum to have processed the events table,
+ * and at the end ingests {@link #REUSE_RUNS} more runs of 1,000,000 lines to see whether they
+ * fill the space made free or grow the table.
  * The sweeper's own line in the server log (rate, longest write) is printed by bench/retention.sh.
  *
- * Usage: java bench/Retention.java SERVER_URL DATA_DIR [FILL_RUNS] [FILL_LINES]
+ * Usage: java bench/Retention.java SERVER_URL DATA_DIR [FILL_RUNS] [FILL_LINES] [PSQL_URL]
  */
 public class Retention {
     /** Ingest runs measured while the sweeper deletes; then the pass is left to end alone. */
@@ -45,12 +52,18 @@ public class Retention {
     static final HttpClient http = HttpClient.newHttpClient();
     static final Map<String, CompletableFuture<Long>> completed = new ConcurrentHashMap<>();
     static String server;
+    /** PostgreSQL: the psql connection string of the server's database; null on SQLite. */
+    static String psql;
+    static final long AUTOVACUUM_WAIT_SECONDS = 240;
+    static final Duration AUTOVACUUM_WAIT = Duration.ofSeconds(AUTOVACUUM_WAIT_SECONDS);
+    static final int REUSE_RUNS = 3;
 
     public static void main(String[] args) throws Exception {
         server = args[0];
         Path file = Path.of(args[1], "stepstream.db");
         int fillRuns = args.length > 2 ? Integer.parseInt(args[2]) : 30;
         int fillLines = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
+        psql = args.length > 4 ? args[4] : null;
         put("bench-fill", "id: bench-fill\nsteps:\n  - {id: print, type: script, run: \"seq 1 " + fillLines + "\"}\n");
         put("bench-ingest", "id: bench-ingest\nsteps:\n  - {id: print, type: script, run: \"seq 1 1000000\"}\n");
         WebSocket feed = http.newWebSocketBuilder()
@@ -99,6 +112,9 @@ public class Retention {
         long after = settledSize(file);
         System.out.printf("file after: %,d bytes (%s), with 3+%d ingest runs of 1,000,000 lines added meanwhile%n",
                 after, sizes(file), during.size());
+        if (psql != null) {
+            after = afterAutovacuum();
+        }
 
         // The space given back, with nothing else writing: all but the newest ingest run go too.
         double deletedBefore = metric("stepstream_runs_deleted_total", "reason=\"retention\"");
@@ -120,6 +136,17 @@ public class Retention {
         System.out.printf("file once %,.0f more runs were deleted with nothing else writing: %,d bytes (%s): %.1f %% of %,d%n",
                 metric("stepstream_runs_deleted_total", "reason=\"retention\"") - deletedBefore, quiet, sizes(file),
                 100.0 * quiet / after, after);
+        if (psql != null) {
+            long vacuumed = afterAutovacuum();
+            // New events after the space was made free: do they reuse it, or grow the table?
+            for (int i = 0; i < REUSE_RUNS; i++) {
+                long rate = runToEnd("bench-ingest");
+                System.out.printf("reuse: ingest run %d of 1,000,000 lines at %,d events/s: %s%n", i + 1, rate, sizes(file));
+            }
+            long reused = settledSize(file);
+            System.out.printf("events table after %d more runs of 1,000,000 lines: %,d bytes, %+,d since autovacuum%n",
+                    REUSE_RUNS, reused, reused - vacuumed);
+        }
         feed.sendClose(WebSocket.NORMAL_CLOSURE, "").get(10, TimeUnit.SECONDS);
     }
 
@@ -137,8 +164,14 @@ public class Retention {
         return Math.round(Long.parseLong(field(run, "lastSeq")) / ((ended - started) / 1e9));
     }
 
-    /** The file's size once the checkpointer has moved the log into it (no change for a second). */
+    /**
+     * The file's size once the checkpointer has moved the log into it (no change for a second);
+     * on PostgreSQL, the events table's, with its indexes and TOAST.
+     */
     static long settledSize(Path file) throws Exception {
+        if (psql != null) {
+            return Long.parseLong(sql("SELECT pg_total_relation_size('events')"));
+        }
         long last = -1;
         for (int same = 0; same < 10; ) {
             long now = Files.size(file);
@@ -150,8 +183,47 @@ public class Retention {
     }
 
     static String sizes(Path file) throws Exception {
+        if (psql != null) {
+            return sql("SELECT format('events table %s bytes (%s live, %s dead rows, autovacuumed %s times, last %s),"
+                    + " all tables %s bytes', pg_total_relation_size('events'), n_live_tup, n_dead_tup, autovacuum_count,"
+                    + " COALESCE(to_char(last_autovacuum AT TIME ZONE 'UTC', 'HH24:MI:SS'), 'never'),"
+                    + " (SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + "  WHERE n.nspname = current_schema() AND c.relkind = 'r'))"
+                    + " FROM pg_stat_user_tables WHERE relname = 'events'")
+                    + String.format("; stepstream_store_size_bytes %,.0f", metric("stepstream_store_size_bytes", ""));
+        }
         Path wal = Path.of(file + "-wal");
         return "file " + Files.size(file) + ", WAL " + (Files.exists(wal) ? Files.size(wal) : 0);
+    }
+
+    /**
+     * PostgreSQL: waits until autovacuum has processed the events table once more than now (at
+     * most {@link #AUTOVACUUM_WAIT}, autovacuum's own schedule), then its size.
+     */
+    static long afterAutovacuum() throws Exception {
+        long count = Long.parseLong(sql("SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'events'"));
+        long started = System.nanoTime();
+        while (Long.parseLong(sql("SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'events'")) == count) {
+            if (System.nanoTime() - started > AUTOVACUUM_WAIT.toNanos()) {
+                System.out.printf("autovacuum did not process the events table within %d s: %s%n", AUTOVACUUM_WAIT_SECONDS,
+                        sizes(null));
+                return settledSize(null);
+            }
+            Thread.sleep(1_000); // polling autovacuum's statistics, not a synchronisation guess
+        }
+        System.out.printf("after autovacuum (%.0f s later): %s%n", (System.nanoTime() - started) / 1e9, sizes(null));
+        return settledSize(null);
+    }
+
+    /** PostgreSQL: one query's single value, by psql. */
+    static String sql(String query) throws Exception {
+        Process process = new ProcessBuilder("psql", "-X", "-A", "-t", "-q", psql, "-c", query)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(process.getInputStream().readAllBytes()).trim();
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException("psql failed: " + query);
+        }
+        return out;
     }
 
     /** The cumulative commit-time buckets, by bound in seconds. */
