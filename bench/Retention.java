@@ -190,10 +190,24 @@ public class Retention {
                     + " (SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                     + "  WHERE n.nspname = current_schema() AND c.relkind = 'r'))"
                     + " FROM pg_stat_user_tables WHERE relname = 'events'")
+                    + freeSpace()
                     + String.format("; stepstream_store_size_bytes %,.0f", metric("stepstream_store_size_bytes", ""));
         }
         Path wal = Path.of(file + "-wal");
         return "file " + Files.size(file) + ", WAL " + (Files.exists(wal) ? Files.size(wal) : 0);
+    }
+
+    /**
+     * PostgreSQL: the free space in the events table's heap that new rows can take (as vacuum or
+     * pruning left it), by pgstattuple_approx when the extension is there (bench/retention.sh
+     * creates it), which reads the pages not marked all-visible.
+     */
+    static String freeSpace() throws Exception {
+        if (sql("SELECT count(*) FROM pg_extension WHERE extname = 'pgstattuple'").equals("0")) {
+            return "";
+        }
+        return sql("SELECT format('; heap %s bytes, %s bytes free (%s %%), %s dead rows', table_len, approx_free_space,"
+                + " round(approx_free_percent::numeric, 1), dead_tuple_count) FROM pgstattuple_approx('events')");
     }
 
     /**

@@ -19,6 +19,8 @@ case "$store" in
     database="bench_retention_$$"
     psql -X -q "$pg_server/postgres" -c "CREATE DATABASE $database"
     psql_url="$pg_server/$database"
+    # the events table's free space, for the report (pgstattuple_approx); optional
+    psql -X -q "$psql_url" -c "CREATE EXTENSION IF NOT EXISTS pgstattuple" 2>/dev/null || echo "no pgstattuple: free space not reported"
     # postgresql://USER@HOST:PORT → jdbc:postgresql://HOST:PORT/DB?user=USER
     rest="${pg_server#postgresql://}"; user="${rest%%@*}"; hostport="${rest#*@}"
     db_flags=(--db "jdbc:postgresql://$hostport/$database?user=$user")
