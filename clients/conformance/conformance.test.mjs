@@ -34,10 +34,13 @@ steps:
   - {id: d, type: log, level: error, message: after the nap}
   - {id: e, type: set, vars: {done: true}}
 `,
+  // It waits at its gate until the test approves: every driver, however slow to start (a JVM
+  // on a loaded machine takes seconds), is connected before the test cuts or restarts.
   resumable: `id: resumable
 onInterrupt: resume
 steps:
-  - {id: first, type: log, message: before the nap}
+  - {id: first, type: log, message: before the gate}
+  - {id: gate, type: approval, message: "go on?"}
   - {id: nap, type: sleep, duration: 4s}
   - {id: last, type: log, message: after the nap}
 `,
@@ -82,6 +85,17 @@ function drive([command, baseArgs], url, runId, args = []) {
   const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
   result.done.then(() => clearTimeout(timer));
   return result;
+}
+
+/** Waits until every driver has shown the run waiting at its gate (workflow `resumable`). */
+function waitForGate(results) {
+  return waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_waiting' && e.payload.stepId === 'gate')),
+    { timeout: 60_000, what: `every driver to see the gate: ${results.map(describeResult).join('; ')}` });
+}
+
+/** Approves the gate of a run of `resumable`. */
+function approve(server, runId) {
+  return rest(server, `/api/v2/workflows/runs/${runId}/steps/gate/approve`, { method: 'POST', body: {} });
 }
 
 /** Starts every driver on one run with the same arguments. */
@@ -221,11 +235,11 @@ print(json.dumps({c: reconnects_after(c) for c in ${JSON.stringify(codes)}}))`])
   test('a cut connection: each resumes after its last seq and loses nothing', async (t) => {
     const proxy = await startProxy(server.url);
     try {
-      const runId = await execute(server, 'resumable'); // its 4 s nap leaves time to cut mid-run
+      const runId = await execute(server, 'resumable');
       const results = driveAll(proxy.url, runId);
-      await waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_start' && e.payload.stepId === 'nap')),
-        { what: 'every driver to see the nap start' });
+      await waitForGate(results);
       proxy.cut();
+      await approve(server, runId);
       await Promise.all(results.map((r) => r.done));
       const all = await history(server, runId);
       await eachDriver(t, results, (r) => assertFollowed(r, all, { minReconnects: 1, maxReconnects: 4 }));
@@ -319,8 +333,11 @@ describe('client conformance with a server that restarts', { timeout: 120_000 },
   test('server restart mid-run: each follows the resumed run to run_complete, gapless', async (t) => {
     const runId = await execute(server, 'resumable');
     const results = driveAll(server.url, runId);
-    await waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_start' && e.payload.stepId === 'nap')),
-      { what: 'every driver to see the nap start' });
+    await waitForGate(results);
+    await approve(server, runId);
+    // Restarted during the 4 s nap: the run is interrupted, and resumed by the new process.
+    await waitFor(async () => (await history(server, runId)).some((e) => e.type === 'step_start' && e.payload.stepId === 'nap'),
+      { interval: 20, what: 'the nap to start' });
     await server.restart();
     await Promise.all(results.map((r) => r.done));
     await finished(server, runId);
