@@ -135,6 +135,8 @@ public final class Executor implements AutoCloseable {
     private final EventLog eventLog;
     private final HttpClient http;
     private final WorkflowValidator validator;
+    /** What {@link #begin} starts runs from: each definition validated once, not once per run. */
+    private final ValidatedWorkflows validated;
     private final dev.stepstream.workflow.HttpTargets httpTargets;
     private final int maxConcurrentRuns;
     private final int maxQueuedRuns;
@@ -178,6 +180,7 @@ public final class Executor implements AutoCloseable {
         this.eventLog = eventLog;
         this.http = http;
         this.validator = validator;
+        this.validated = new ValidatedWorkflows(validator);
         this.maxConcurrentRuns = maxConcurrentRuns;
         this.maxQueuedRuns = maxQueuedRuns;
         this.listener = listener;
@@ -488,7 +491,7 @@ public final class Executor implements AutoCloseable {
         }
         Workflow workflow;
         try {
-            workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());
+            workflow = validated.of(run.workflowId(), run.definition());
         } catch (InvalidException e) {
             end(run.runId(), run.lastSeq(), RunStatus.FAILED,
                     "the workflow this run was queued with is no longer valid here: " + e.getMessage());
