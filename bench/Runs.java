@@ -45,8 +45,8 @@ import java.util.regex.Pattern;
  * arrive within {@code --timeout} seconds.
  *
  * <p>With {@code --server-pid}, the server's CPU time (user + system, from /proc) over the
- * measured window and its RSS at the end; with {@code --metrics}, commits and events stored per
- * run, from the server's own counters.
+ * measured window and its RSS at the end. From the server's own counters: event-log commits
+ * and events stored per run, and the time the commits took.
  *
  * Usage: java bench/Runs.java SERVER_URL [--callers 64] [--seconds 60] [--warmup 10]
  *        [--timeout 30] [--server-pid PID] [--quick]
@@ -113,6 +113,7 @@ public class Runs {
         CountDownLatch done = new CountDownLatch(callers);
         long[] cpuBefore = new long[1];
         long[] commitsBefore = new long[2];
+        double[] commitSecondsBefore = new double[1];
         final long pid = serverPid;
         final int limit = timeout;
         Thread.ofVirtual().start(() -> {
@@ -120,6 +121,7 @@ public class Runs {
             cpuBefore[0] = pid > 0 ? cpuTicks(pid) : 0;
             commitsBefore[0] = metric(server, "stepstream_eventlog_commit_seconds_count");
             commitsBefore[1] = metric(server, "stepstream_events_committed_total");
+            commitSecondsBefore[0] = metricValue(server, "stepstream_eventlog_commit_seconds_sum");
         });
         for (int c = 0; c < callers; c++) {
             List<Sample> samples = new ArrayList<>();
@@ -182,6 +184,7 @@ public class Runs {
         long cpuAfter = serverPid > 0 ? cpuTicks(serverPid) : 0;
         long commits = metric(server, "stepstream_eventlog_commit_seconds_count") - commitsBefore[0];
         long events = metric(server, "stepstream_events_committed_total") - commitsBefore[1];
+        double commitSeconds = metricValue(server, "stepstream_eventlog_commit_seconds_sum") - commitSecondsBefore[0];
         long completedInWindow = Feed.completedBetween(measureFrom, measureTo);
         String rss = serverPid > 0 ? rss(serverPid) : "?";
         done.await(limit + 5, TimeUnit.SECONDS);
@@ -212,8 +215,10 @@ public class Runs {
                     cpu, seconds, 100 * cpu / seconds, completedInWindow == 0 ? 0 : 1000 * cpu / completedInWindow, rss);
         }
         if (commits >= 0 && completedInWindow > 0) {
-            System.out.printf("server: %,d event commits, %,d events stored: %.2f commits and %.1f events per run%n",
-                    commits, events, commits / (double) completedInWindow, events / (double) completedInWindow);
+            System.out.printf("server: %,d event commits, %,d events stored: %.2f commits and %.1f events per run;"
+                            + " committing took %.1f s of the %d s (%.1f ms a commit)%n",
+                    commits, events, commits / (double) completedInWindow, events / (double) completedInWindow,
+                    commitSeconds, seconds, commits == 0 ? 0 : 1000 * commitSeconds / commits);
         }
         System.out.printf("this generator: %.2f s CPU in all (warm-up included)%n", ownCpu);
         long refusedTotal = refused.values().stream().mapToLong(AtomicLong::get).sum();
@@ -335,8 +340,13 @@ public class Runs {
         }
     }
 
-    /** A counter of the server's /metrics (the sum over its labels), or -1. */
+    /** A counter of the server's /metrics (the sum over its labels), rounded, or -1. */
     static long metric(String server, String name) {
+        return Math.round(metricValue(server, name));
+    }
+
+    /** A counter of the server's /metrics (the sum over its labels), or -1. */
+    static double metricValue(String server, String name) {
         try {
             String text = http.send(HttpRequest.newBuilder(URI.create(server + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
@@ -346,7 +356,7 @@ public class Runs {
                     sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
                 }
             }
-            return Math.round(sum);
+            return sum;
         } catch (Exception e) {
             return -1;
         }
