@@ -22,10 +22,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * (and refused) each time.
  *
  * <p>Thread-safe (a concurrent map). Bounded: past {@link #MAX} definitions it starts again
- * empty, which costs a validation per definition once more; a node runs few at once.
+ * empty, which costs a validation per definition once more; a node runs few at once. A
+ * definition over {@link #MAX_KEPT_BYTES} is validated each time and not kept, so that what the
+ * map holds stays under MAX × that (16 MiB): such workflows are rare, and their runs long
+ * beside the validation.
  */
 final class ValidatedWorkflows {
     static final int MAX = 256;
+    static final int MAX_KEPT_BYTES = 64 << 10;
 
     /** {@code definition} wraps the bytes: equal and hashed by content. */
     private record Key(String workflowId, ByteBuffer definition) {}
@@ -39,6 +43,9 @@ final class ValidatedWorkflows {
 
     /** As {@code validator.validate(Json.parseTrusted(definition), workflowId)}. */
     Workflow of(String workflowId, byte[] definition) throws InvalidException {
+        if (definition.length > MAX_KEPT_BYTES) {
+            return validator.validate(Json.parseTrusted(definition), workflowId);
+        }
         Key key = new Key(workflowId, ByteBuffer.wrap(definition));
         Workflow workflow = validated.get(key);
         if (workflow == null) {

@@ -45,6 +45,16 @@ class ValidatedWorkflowsTest {
     }
 
     @Test
+    void aLargeDefinitionIsValidatedEachTimeRatherThanKept() throws InvalidException {
+        String large = "x".repeat(ValidatedWorkflows.MAX_KEPT_BYTES);
+        Workflow first = validated.of("w", definition(large));
+        Workflow again = validated.of("w", definition(large));
+
+        assertThat(again).isNotSameAs(first);
+        assertThat(again.definition().path("steps").get(0).path("message").asText()).isEqualTo(large);
+    }
+
+    @Test
     void pastItsBoundItStartsAgainAndStillAnswers() throws InvalidException {
         for (int i = 0; i <= ValidatedWorkflows.MAX + 10; i++) {
             assertThat(validated.of("w", definition("m" + i)).definition().path("steps").get(0).path("message").asText())
