@@ -90,7 +90,7 @@ class ClusterTest {
     private static ChildServer startNode(String id) {
         try {
             return ChildServer.start(data.resolve(id), Map.of("STEPSTREAM_NODE_ID", id),
-                    List.of("-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
+                    List.of("-Xmx192m"),
                     "--db", postgres.url(), "--redis", Redis.URL, "--lease", LEASE.toMillis() + "ms",
                     "--poll-interval", "300ms", "--allow-scripts", "--max-concurrent-runs", "2");
         } catch (IOException e) {

@@ -79,8 +79,9 @@ class CrashRecoveryTest {
     void aBadFlagStopsServeBeforeItListensNamingTheFlag() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         for (List<String> args : List.of(List.of("--port", "eighty"), List.of("--bogus"), List.of("--host", "0.0.0.0"))) {
-            List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                    "dev.stepstream.Main", "serve", "--data-dir", data.toString()));
+            List<String> command = new ArrayList<>(List.of(java));
+            command.addAll(ChildServer.QUICK_START);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.stepstream.Main", "serve", "--data-dir", data.toString()));
             command.addAll(args);
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes());

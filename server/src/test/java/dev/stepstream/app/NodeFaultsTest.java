@@ -77,7 +77,7 @@ class NodeFaultsTest {
 
     private static ChildServer start(String id, String db) throws IOException {
         return ChildServer.start(data.resolve(id), Map.of("STEPSTREAM_NODE_ID", id),
-                List.of("-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
+                List.of("-Xmx192m"),
                 "--db", db, "--redis", Redis.URL, "--lease", LEASE.toMillis() + "ms",
                 "--poll-interval", "300ms", "--allow-scripts");
     }

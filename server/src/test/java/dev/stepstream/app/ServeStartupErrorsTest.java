@@ -26,7 +26,9 @@ class ServeStartupErrorsTest {
 
     private static Exit serve(String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), "dev.stepstream.Main", "serve"));
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(ChildServer.QUICK_START);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.stepstream.Main", "serve"));
         command.addAll(List.of(args));
         Path log = Files.createTempFile("serve", ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
