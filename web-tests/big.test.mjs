@@ -56,19 +56,21 @@ test('100,000 log lines stream smoothly and every one is reachable', { timeout: 
 
   // Following: the last line is in view.
   await page.waitForSelector('.log-row:has-text("line 100000")');
-  // Scrolling: the top, and a line in the middle.
-  const rowAt = async (top) => {
+  // Scrolling: the top, and a line in the middle. The list draws the rows of a scroll on the
+  // next frame: the top row is awaited (with a deadline), not read after a fixed pause.
+  const topRow = () => page.$eval('.log-viewport', (v) => {
+    const box = v.getBoundingClientRect();
+    const row = [...v.querySelectorAll('.log-row')].find((r) => r.getBoundingClientRect().top >= box.top - 1);
+    return row?.querySelector('.log-msg').textContent;
+  });
+  const scrollTo = async (top, line) => {
     await page.$eval('.log-viewport', (v, t) => { v.scrollTop = t; }, top);
-    await page.waitForTimeout(50);
-    return page.$eval('.log-viewport', (v) => {
-      const box = v.getBoundingClientRect();
-      const row = [...v.querySelectorAll('.log-row')].find((r) => r.getBoundingClientRect().top >= box.top - 1);
-      return row.querySelector('.log-msg').textContent;
-    });
+    await waitFor(async () => (await topRow()) === line, { timeout: 5_000, what: `${line} at the top after scrolling to ${top}` })
+      .catch(async () => assert.equal(await topRow(), line));
   };
-  assert.equal(await rowAt(0), 'line 1');
+  await scrollTo(0, 'line 1');
   // Row 0 is the step's group header: row 50,000 is line 50,000.
-  assert.equal(await rowAt(50_000 * 22), 'line 50000');
+  await scrollTo(50_000 * 22, 'line 50000');
   // Searching.
   await page.fill('#log-filter', 'line 73519');
   await waitFor(async () => (await page.locator('.log-row').count()) === 1, { what: 'one search hit' });
