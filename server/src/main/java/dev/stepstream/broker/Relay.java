@@ -292,14 +292,16 @@ final class Relay implements AutoCloseable {
         if (follow.on()) {
             if (run == null) {
                 run = state(follow.runId());
-                if (!pushing.getAsBoolean()) {
-                    // Nothing will be pushed: what is stored now is the topic's history, the rest comes by
-                    // polls. The all-runs stream still gets the run-level events up to there, first.
-                    long stored = store.lastSeqs(List.of(follow.runId())).getOrDefault(follow.runId(), 0L);
-                    deliverRunLevel(follow.runId(), run, stored);
-                    run.delivered = stored;
-                    run.positioned = true;
-                }
+            }
+            if (run.delivered == 0 && !run.positioned && !pushing.getAsBoolean()) {
+                // Nothing will be pushed: what is stored now is the topic's history, the rest comes by
+                // polls. The all-runs stream still gets the run-level events up to there, first. Also
+                // for a run known only from its queueing (a poll announced it): else the first check
+                // would take it for one never delivered and jump to its last event.
+                long stored = store.lastSeqs(List.of(follow.runId())).getOrDefault(follow.runId(), 0L);
+                deliverRunLevel(follow.runId(), run, stored);
+                run.delivered = stored;
+                run.positioned = true;
             }
             run.followed = true;
             run.heardNanos = clock.nanoTime();

@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The broker contract for nodes on PostgreSQL without Redis: everything from other nodes comes from the store. */
 class PollingBrokerTest extends BrokerContractTest {
@@ -57,5 +58,27 @@ class PollingBrokerTest extends BrokerContractTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /**
+     * A run the relay knew only from its queueing (a poll announced it before any topic here
+     * followed it) is positioned when it is followed, as a run it did not know is: its events
+     * then come once each from the first, and not as a jump to the last one stored.
+     */
+    @Test
+    void aRunAnnouncedBeforeItIsFollowedIsDeliveredWhole() {
+        RunLog run = new RunLog(store);
+        dev.stepstream.testing.Await.until("the watcher's relay to announce the queued run", WAIT,
+                () -> watcher().hub().queued().contains(run.runId) ? Boolean.TRUE : null);
+        watcher().broker().follow(run.runId);
+        awaitFollowing(watcher(), run.runId);
+
+        commit(List.of(run.runStart(), run.stepStart()));
+        commit(run.logs(30));
+        commit(List.of(run.stepComplete(), run.runComplete()));
+
+        long last = 2 + 30 + 2;
+        assertThat(watcher().hub().awaitSeq(run.runId, last, WAIT))
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, last).boxed().toList());
     }
 }
