@@ -68,6 +68,15 @@ export async function startServer({ withToken = false, args = [] } = {}) {
   return server;
 }
 
+/** Joins two sockets both ways; when either ends or fails, both are destroyed and `onEnd` is called. */
+function splice(client, upstream, onEnd = () => {}) {
+  const drop = () => { onEnd(); client.destroy(); upstream.destroy(); };
+  client.on('error', drop).on('close', drop);
+  upstream.on('error', drop).on('close', drop);
+  client.pipe(upstream);
+  upstream.pipe(client);
+}
+
 /** A TCP proxy to `target` (a URL); `cut()` resets every connection open through it. */
 export async function startProxy(target) {
   const { hostname, port } = new URL(target);
@@ -76,11 +85,7 @@ export async function startProxy(target) {
     const upstream = connect(Number(port), hostname);
     const pair = { client, upstream };
     open.add(pair);
-    const drop = () => { open.delete(pair); client.destroy(); upstream.destroy(); };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    splice(client, upstream, () => open.delete(pair));
   });
   await new Promise((ok) => proxy.listen(0, '127.0.0.1', ok));
   return {
@@ -129,12 +134,8 @@ export async function startGate(target) {
         }
       }
       const upstream = connect(Number(port), hostname);
-      const drop = () => { client.destroy(); upstream.destroy(); };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
       upstream.write(head);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      splice(client, upstream);
     };
     client.on('data', onData);
     client.on('error', () => client.destroy());
