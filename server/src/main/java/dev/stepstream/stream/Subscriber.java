@@ -25,6 +25,8 @@ final class Subscriber extends Pump {
     private static final int MAX_CHUNK_BYTES = 64 * 1024;
     /** Chunks one turn of the event loop may write before it lets other connections run. */
     private static final int MAX_CHUNKS_PER_TURN = 16;
+    /** The chunk list's capacity kept between turns; a larger one, grown by a burst, is dropped. */
+    private static final int CHUNK_KEPT = 8;
 
     private enum Next { MORE, FETCHING, CAUGHT_UP }
 
@@ -44,6 +46,13 @@ final class Subscriber extends Pump {
     private boolean finished;      // run_complete has been passed
     private List<RunEvent> page = List.of();
     private int pageIndex;
+    /**
+     * The events of one send, reused from send to send: a live stream sends one event a turn,
+     * and a new list for each was four fifths of what the server allocated at 100 events/s to
+     * 1,000 clients (docs/BENCHMARKS.md, issue 21). The sinks copy the events into a buffer
+     * before {@code send} returns, so nothing keeps the list. Cut back after a burst.
+     */
+    private ArrayList<RunEvent> chunk = new ArrayList<>(CHUNK_KEPT);
 
     Subscriber(Hub hub, Topic topic, History history, StreamSink sink, EventFilter filter, Context context,
                long after, long storedAtOpen, boolean runAlreadyEnded, long writeTimeoutMs) {
@@ -75,30 +84,39 @@ final class Subscriber extends Pump {
     }
 
     private void writeTurn() {
-        List<RunEvent> chunk = new ArrayList<>();
-        for (int turn = 0; turn < MAX_CHUNKS_PER_TURN; turn++) {
-            if (sink.writeQueueFull()) {
-                sink.flush(); // the socket may take it all at once
+        ArrayList<RunEvent> chunk = this.chunk;
+        chunk.clear(); // a send that threw left its events in it
+        boolean grown = false;
+        try {
+            for (int turn = 0; turn < MAX_CHUNKS_PER_TURN; turn++) {
                 if (sink.writeQueueFull()) {
-                    awaitDrain();
+                    sink.flush(); // the socket may take it all at once
+                    if (sink.writeQueueFull()) {
+                        awaitDrain();
+                        return;
+                    }
+                }
+                Next next = collect(chunk);
+                if (!chunk.isEmpty()) {
+                    grown |= chunk.size() > CHUNK_KEPT;
+                    sink.send(chunk);
+                    lastSent = chunk.get(chunk.size() - 1).seq();
+                    chunk.clear();
+                }
+                if (next == Next.FETCHING) {
+                    return;
+                }
+                if (next == Next.CAUGHT_UP) {
+                    caughtUp();
                     return;
                 }
             }
-            Next next = collect(chunk);
-            if (!chunk.isEmpty()) {
-                sink.send(chunk);
-                lastSent = chunk.get(chunk.size() - 1).seq();
-                chunk = new ArrayList<>();
-            }
-            if (next == Next.FETCHING) {
-                return;
-            }
-            if (next == Next.CAUGHT_UP) {
-                caughtUp();
-                return;
+            wake(); // more to write: continue after the other connections of this loop had their turn
+        } finally {
+            if (grown) {
+                this.chunk = new ArrayList<>(CHUNK_KEPT);
             }
         }
-        wake(); // more to write: continue after the other connections of this loop had their turn
     }
 
     /** Moves the cursor over ready events, gathering those that pass the filter into {@code chunk}. */
