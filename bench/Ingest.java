@@ -34,7 +34,9 @@ public class Ingest {
         String server = args[0];
         int lines = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        String workflow = "id: bench-ingest\nsteps:\n  - {id: print, type: script, run: \"seq 1 " + lines + "\"}\n";
+        String env = secretsEnv();
+        String workflow = "id: bench-ingest\nsteps:\n  - {id: print, type: script, run: \"seq 1 " + lines + "\""
+                + (env.isEmpty() ? "" : ", env: " + env) + "}\n";
         send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/bench-ingest"))
                 .header("Content-Type", "application/yaml").PUT(HttpRequest.BodyPublishers.ofString(workflow)));
         WebSocket feed = http.newWebSocketBuilder()
@@ -56,6 +58,17 @@ public class Ingest {
         }
         feed.sendClose(WebSocket.NORMAL_CLOSURE, "").get(10, TimeUnit.SECONDS);
         System.out.println("RESULT {\"scenario\":\"ingest\",\"lines\":" + lines + ",\"eventsPerSecond\":[" + rates + "]}");
+    }
+
+    /** As Load.secretsEnv: the step's env referencing STEPSTREAM_BENCH_SECRETS stored secrets, or empty. */
+    static String secretsEnv() {
+        int count = Integer.parseInt(System.getenv().getOrDefault("STEPSTREAM_BENCH_SECRETS", "0"));
+        StringBuilder env = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            String name = "S%03d".formatted(i);
+            env.append(env.isEmpty() ? "{" : ", ").append(name).append(": \"${secrets.").append(name).append("}\"");
+        }
+        return env.isEmpty() ? "" : env.append("}").toString();
     }
 
     static CompletableFuture<Long> completion(String runId) {

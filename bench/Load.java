@@ -83,7 +83,8 @@ public class Load {
         Path gate = Files.createTempDirectory("load").resolve("gate");
         put("bench-fanout", "id: bench-fanout\nsteps:\n"
                 + "  - {id: wait, type: script, run: \"while [ ! -f " + gate + " ]; do sleep 0.02; done\"}\n"
-                + "  - id: print\n    type: script\n    run: \"" + print.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n");
+                + "  - id: print\n    type: script\n    run: \"" + print.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n"
+                + (secretsEnv().isEmpty() ? "" : "    env: " + secretsEnv() + "\n"));
         String runId = execute("bench-fanout");
         long expected = events + 6; // run_start, wait's start and end, print's start, the lines, its end, run_complete
         String path = "/api/v2/workflows/runs/" + runId + "/stream" + (batch ? "?batch=1" : "");
@@ -688,6 +689,21 @@ public class Load {
     static void put(String id, String yaml) throws Exception {
         send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/" + id)).header("Content-Type", "application/yaml")
                 .PUT(HttpRequest.BodyPublishers.ofString(yaml)));
+    }
+
+    /**
+     * With STEPSTREAM_BENCH_SECRETS=N (bench/suite.sh --engine), the env of the step that prints
+     * references secrets S000…S(N-1), which the suite has stored: the run's masker then holds N
+     * values, and every line it prints is searched for each (issue 21, target 5). Empty otherwise.
+     */
+    static String secretsEnv() {
+        int count = Integer.parseInt(System.getenv().getOrDefault("STEPSTREAM_BENCH_SECRETS", "0"));
+        StringBuilder env = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            String name = "S%03d".formatted(i);
+            env.append(env.isEmpty() ? "{" : ", ").append(name).append(": \"${secrets.").append(name).append("}\"");
+        }
+        return env.isEmpty() ? "" : env.append("}").toString();
     }
 
     static String execute(String id) throws Exception {

@@ -2,8 +2,12 @@
 # Runs every benchmark scenario of issue 4 against fresh servers and writes the results into
 # docs/BENCHMARKS.md (between its "results" markers) with charts under docs/bench/.
 #
-# Usage: bench/suite.sh [--quick] [--only NAME[,NAME…]] [--no-build] [--no-report]
+# Usage: bench/suite.sh [--quick] [--only NAME[,NAME…]] [--no-build] [--no-report] [--engine]
 #   --quick     fewer clients and events (a smoke run of the suite itself, ~1 min)
+#   --engine    each server works beside the rest of the engine (issue 21, target 5): 100 secrets,
+#               referenced by the scenario's script step so that its every line is masked; a
+#               run of 50 parallel branches, each printing a line a second; and the retention
+#               sweeper deleting the 3,000,000 events it finds expired in the store it starts on
 #   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, ingest, startup
 #   --no-build  use target/stepstream.jar as it is
 # Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
@@ -15,14 +19,15 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-quick=false; only=""; build=true; report=true
+quick=false; only=""; build=true; report=true; engine=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=true ;;
     --only) only="$2"; shift ;;
     --no-build) build=false ;;
     --no-report) report=false ;;
-    *) echo "usage: bench/suite.sh [--quick] [--only NAME,…] [--no-build] [--no-report]" >&2; exit 2 ;;
+    --engine) engine=true; report=false ;;
+    *) echo "usage: bench/suite.sh [--quick] [--only NAME,…] [--no-build] [--no-report] [--engine]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -36,15 +41,21 @@ if $build; then
 fi
 
 out=target/bench${STEPSTREAM_BENCH_HOME:+/$(basename "$STEPSTREAM_BENCH_HOME")}
+if $engine; then out="$out/engine"; fi
 mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
 port=18282
 server_pid=""
 work=""
+engine_template=""   # --engine: the store each server starts on (make_engine_template)
 
 stop_server() {
   if [ -n "$server_pid" ]; then
+    if [ -n "$engine_template" ]; then
+      # what the engine did meanwhile: the sweeper's deletions, the runs still going (the branches')
+      echo "engine: $(curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^stepstream_(runs_deleted_total|store_reclaimed[a-z_]*|runs_active|retention_passes_total)' | tr '\n' ' ')"
+    fi
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
@@ -52,22 +63,79 @@ stop_server() {
   [ -n "$work" ] && rm -rf "$work"
   work=""
 }
-trap stop_server EXIT
+trap 'stop_server; [ -z "$engine_template" ] || rm -rf "$(dirname "$engine_template")"' EXIT
 
 start_server() {
   work="$(mktemp -d)"
+  if [ -n "$engine_template" ]; then
+    cp -r "$engine_template" "$work/data"
+  fi
   "${STEPSTREAM_BENCH_HOME:-.}/bin/stepstream" serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" \
     --allow-scripts "$@" \
     >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do
-    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+    if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+      [ -z "$engine_template" ] || engine_work
+      return 0
+    fi
     sleep 0.1
   done
   cat "$work/server.log" >&2
   echo "suite: the server did not become ready" >&2
   exit 1
 }
+
+# --engine ------------------------------------------------------------------------------------
+api() { # METHOD PATH [BODY [CONTENT-TYPE]]
+  curl -fsS -X "$1" "http://127.0.0.1:$port/api/v2$2" ${3:+--data-binary "$3"} -H "Content-Type: ${4:-application/json}"
+}
+run_to_end() { # WORKFLOW: executes it and waits until the run has ended
+  local run
+  run="$(api POST "/workflows/$1/execute" | sed 's/.*"runId":"\([^"]*\)".*/\1/')"
+  while api GET "/workflows/runs/$run" | grep -q '"status":"\(queued\|running\)"'; do sleep 0.5; done
+}
+# A store for the sweeper: runs of a script printing many lines, then given `maxRuns: 1`, so that
+# a server started on a copy of it finds all but one expired and deletes them (its first pass
+# starts at once), then gives their pages back, for the length of a scenario.
+make_engine_template() {
+  local runs=10 lines=300000
+  $quick && { runs=3; lines=50000; }
+  echo "== engine: a store of $runs runs of $lines lines, for the sweeper"
+  start_server
+  local churn="id: bench-churn
+steps:
+  - {id: print, type: script, run: \"seq -f 'churn line %g' 1 $lines\"}"
+  api PUT /workflows/bench-churn "$churn" application/yaml >/dev/null
+  for _ in $(seq 1 "$runs"); do run_to_end bench-churn; done
+  api PUT /workflows/bench-churn "$churn
+retention: {maxRuns: 1}" application/yaml >/dev/null
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  engine_template="$(mktemp -d)/data"
+  mv "$work/data" "$engine_template"
+  stop_server
+}
+# On each server: the secrets the scenario's step references, and a run of 50 parallel branches.
+engine_work() {
+  local i branches
+  for i in $(seq 0 $((engine_secrets - 1))); do
+    api PUT "/secrets/$(printf 'S%03d' "$i")" "{\"value\": \"bench-secret-$i-$RANDOM$RANDOM\"}" >/dev/null
+  done
+  branches="id: bench-branches
+maxParallel: 50
+steps:
+  - {id: start, type: log, message: branches}"
+  for i in $(seq -w 1 50); do
+    branches="$branches
+  - {id: b$i, type: script, needs: [start], run: 'for i in \$(seq 1 3600); do echo \"branch $i tick \$i\"; sleep 1; done'}"
+  done
+  api PUT /workflows/bench-branches "$branches" application/yaml >/dev/null
+  api POST /workflows/bench-branches/execute >/dev/null
+}
+engine_secrets=100
+if $engine; then
+  export STEPSTREAM_BENCH_SECRETS=$engine_secrets
+fi
 
 wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 
@@ -94,6 +162,9 @@ fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/ {print $2}') GiB"
 echo "java: $("$java_bin" -version 2>&1 | head -1)"
+if $engine; then
+  make_engine_template
+fi
 
 # Fan-out and idle figures on a shared 2-core VM swing by a quarter from one run to the next:
 # each runs $runs times (the report shows every run and judges a target by the median).
