@@ -32,9 +32,24 @@ final class AccessPolicy {
         }
     }
 
-    record Rule(String method, String pattern, Access access) {
+    /** One line of the policy; its pattern is split into segments once, not at each request. */
+    static final class Rule {
+        private final String method;
+        private final String[] pattern;
+        private final Access access;
+
+        Rule(String method, String pattern, Access access) {
+            this.method = method;
+            this.pattern = segments(pattern);
+            this.access = access;
+        }
+
+        Access access() {
+            return access;
+        }
+
         boolean matches(String requestMethod, String[] path) {
-            return method.equals(requestMethod) && AccessPolicy.matches(segments(pattern), path);
+            return method.equals(requestMethod) && AccessPolicy.matches(pattern, path);
         }
     }
 
@@ -106,7 +121,14 @@ final class AccessPolicy {
     }
 
     private static String[] segments(String path) {
-        return java.util.Arrays.stream(path.split("/")).filter(segment -> !segment.isEmpty()).toArray(String[]::new);
+        String[] parts = path.split("/");
+        int kept = 0;
+        for (String part : parts) {
+            if (!part.isEmpty()) {
+                parts[kept++] = part;
+            }
+        }
+        return kept == parts.length ? parts : java.util.Arrays.copyOf(parts, kept);
     }
 
     private static boolean matches(String[] pattern, String[] path) {

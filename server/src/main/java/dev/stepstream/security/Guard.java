@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * The first handler of every request: connection cap, host and origin rules, credentials, rate
@@ -32,6 +33,8 @@ import java.util.Locale;
  */
 final class Guard implements Handler<RoutingContext> {
     private static final String BEARER_PROTOCOL = "stepstream.bearer.";
+    /** A dotted IPv4 literal in 127.0.0.0/8 (compiled once: it is tested on every request). */
+    private static final Pattern LOOPBACK_V4 = Pattern.compile("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
 
     private final Credentials credentials;
     private final RateLimits requests;
@@ -261,7 +264,7 @@ final class Guard implements Handler<RoutingContext> {
 
     private static boolean isLoopback(String address) {
         // Literal forms only: a name is never resolved on the event loop.
-        return address.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}") || address.equals("::1")
+        return LOOPBACK_V4.matcher(address).matches() || address.equals("::1")
                 || address.equals("0:0:0:0:0:0:0:1") || address.startsWith("::ffff:127.");
     }
 
