@@ -4,14 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.json.Json;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.URL;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import javax.net.ssl.SSLException;
@@ -86,7 +91,11 @@ final class ApiClient {
     /** Where {@link #server} came from, for messages: {@code --server}, {@code STEPSTREAM_SERVER}, or null (the default). */
     private final String serverSource;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+
+    static {
+        // A POST whose answer was lost is not sent again (HttpURLConnection sends it twice by default).
+        System.setProperty("sun.net.http.retryPost", "false");
+    }
 
     ApiClient(String server, String token) {
         this(server, null, token);
@@ -108,11 +117,14 @@ final class ApiClient {
     }
 
     /**
-     * The Java client library on the same server, token and HTTP client: what follows a run's
-     * stream ({@link RunFollower}).
+     * The Java client library on the same server and token: what follows a run's stream
+     * ({@link RunFollower}). It brings the JDK's HttpClient, which the other commands do without:
+     * it takes ~0.3 s of CPU to start (its TLS set-up included, even for http://), more than the
+     * rest of a command (docs/BENCHMARKS.md, start-up).
      */
     StepstreamClient library() {
         try {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
             return StepstreamClient.builder(server).token(token()).httpClient(http).build();
         } catch (IllegalArgumentException e) {
             throw notAUrl();
@@ -120,13 +132,16 @@ final class ApiClient {
     }
 
     Response get(String path) {
-        return send(request(path).GET());
+        return send(exchange("GET", path, "application/json", null, null));
     }
 
     TextResponse getText(String path) {
-        HttpResponse<String> response = exchange(request(path).GET(),
-                HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.UTF_8));
-        return new TextResponse(response.statusCode(), response.body());
+        HttpURLConnection connection = exchange("GET", path, "application/json", null, null);
+        try (InputStream body = body(connection)) {
+            return new TextResponse(connection.getResponseCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw failed(e, true);
+        }
     }
 
     /**
@@ -136,20 +151,17 @@ final class ApiClient {
      * ConnectionException that says so.
      */
     Response getStreamed(String path, String accept, BodyReader reader) {
-        HttpResponse<java.io.InputStream> response = exchange(request(path).setHeader("Accept", accept).GET(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        try (java.io.InputStream body = response.body()) {
-            if (response.statusCode() < 200 || response.statusCode() >= 300) {
-                byte[] bytes = body.readAllBytes();
-                JsonNode json;
-                try {
-                    json = bytes.length == 0 ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(bytes);
-                } catch (IOException e) {
-                    json = Json.MAPPER.nullNode();
-                }
-                return new Response(response.statusCode(), json);
+        HttpURLConnection connection = exchange("GET", path, accept, null, null);
+        try {
+            int status = connection.getResponseCode();
+            if (status < 200 || status >= 300) {
+                return send(connection);
             }
-            reader.read(new java.io.InputStreamReader(body, java.nio.charset.StandardCharsets.UTF_8));
+            // The timeout was for the answer to begin; the body may take as long as it takes.
+            connection.setReadTimeout(0);
+            try (InputStream body = body(connection)) {
+                reader.read(new java.io.InputStreamReader(body, StandardCharsets.UTF_8));
+            }
             return null;
         } catch (IOException e) {
             throw new ConnectionException("the answer of the server at " + server + " was cut short: " + why(e));
@@ -163,56 +175,104 @@ final class ApiClient {
     }
 
     Response put(String path, byte[] body, String contentType) {
-        return send(request(path).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
+        return send(exchange("PUT", path, "application/json", contentType, body));
     }
 
     Response post(String path, JsonNode body) {
-        return send(request(path).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(Json.bytes(body))));
+        return send(exchange("POST", path, "application/json", "application/json", Json.bytes(body)));
     }
 
     Response delete(String path) {
-        return send(request(path).DELETE());
+        return send(exchange("DELETE", path, "application/json", null, null));
     }
 
-    private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder builder;
+    /** The answer's status and its body read as JSON (a missing or non-JSON body is a JSON null). */
+    private Response send(HttpURLConnection connection) {
+        byte[] bytes;
+        int status;
+        try (InputStream body = body(connection)) {
+            status = connection.getResponseCode();
+            bytes = body.readAllBytes();
+        } catch (IOException e) {
+            throw failed(e, true);
+        }
+        JsonNode json;
+        try {
+            json = bytes.length == 0 ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            json = Json.MAPPER.nullNode();
+        }
+        return new Response(status, json);
+    }
+
+    /**
+     * Sends a request and waits for the answer's status line and headers. The JDK's
+     * HttpURLConnection rather than its HttpClient: one request needs none of the client's
+     * threads and TLS set-up (docs/BENCHMARKS.md, start-up). As the HttpClient did: no proxy,
+     * no redirect followed, {@link #CONNECT_TIMEOUT} to connect and {@link #REQUEST_TIMEOUT} for
+     * the answer to begin. A server that cannot be reached is a ConnectionException that says why.
+     */
+    private HttpURLConnection exchange(String method, String path, String accept, String contentType, byte[] body) {
+        URL url;
         try {
             URI uri = URI.create(server + path);
-            if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+            if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
                 throw notAUrl();
             }
-            builder = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT);
-        } catch (IllegalArgumentException e) {
+            url = uri.toURL();
+        } catch (IllegalArgumentException | java.net.MalformedURLException e) {
             throw notAUrl();
         }
-        if (token != null && !token.isEmpty()) {
-            builder.header("Authorization", "Bearer " + token);
-        }
-        return builder.header("Accept", "application/json");
-    }
-
-    private Response send(HttpRequest.Builder builder) {
-        HttpResponse<byte[]> response = exchange(builder, HttpResponse.BodyHandlers.ofByteArray());
-        JsonNode body;
+        HttpURLConnection connection;
         try {
-            body = response.body().length == 0 ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(response.body());
+            connection = (HttpURLConnection) url.openConnection(Proxy.NO_PROXY);
+            connection.setRequestMethod(method);
         } catch (IOException e) {
-            body = Json.MAPPER.nullNode();
+            throw unreachable(why(e));
         }
-        return new Response(response.statusCode(), body);
+        connection.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+        connection.setReadTimeout((int) REQUEST_TIMEOUT.toMillis());
+        connection.setInstanceFollowRedirects(false);
+        connection.setUseCaches(false);
+        if (token != null && !token.isEmpty()) {
+            connection.setRequestProperty("Authorization", "Bearer " + token);
+        }
+        connection.setRequestProperty("Accept", accept);
+        if (contentType != null) {
+            connection.setRequestProperty("Content-Type", contentType);
+        }
+        connection.setDoOutput(body != null);
+        try {
+            connection.connect();
+        } catch (IOException e) {
+            throw failed(e, false);
+        }
+        try {
+            if (body != null) {
+                try (OutputStream out = connection.getOutputStream()) {
+                    out.write(body);
+                }
+            }
+            connection.getResponseCode();
+        } catch (IOException e) {
+            throw failed(e, true);
+        }
+        return connection;
     }
 
-    /** Sends the request; a server that cannot be reached is a ConnectionException that says why. */
-    private <T> HttpResponse<T> exchange(HttpRequest.Builder builder, HttpResponse.BodyHandler<T> body) {
-        try {
-            return http.send(builder.build(), body);
-        } catch (IOException | UnresolvedAddressException e) {
-            throw unreachable(why(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConnectionException("interrupted");
+    /** The answer's body: for a status that is not 2xx, the error stream, which may be absent. */
+    private static InputStream body(HttpURLConnection connection) throws IOException {
+        int status = connection.getResponseCode();
+        InputStream stream = status >= 200 && status < 300 ? connection.getInputStream() : connection.getErrorStream();
+        return stream == null ? InputStream.nullInputStream() : stream;
+    }
+
+    /** The connection could not be made ({@code connected} false) or the answer did not come. */
+    private ConnectionException failed(IOException e, boolean connected) {
+        if (e instanceof SocketTimeoutException) {
+            return unreachable("no answer within " + (connected ? REQUEST_TIMEOUT : CONNECT_TIMEOUT).toSeconds() + " s");
         }
+        return unreachable(why(e));
     }
 
     private ConnectionException notAUrl() {
