@@ -47,6 +47,8 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,12 +141,7 @@ public final class Server implements AutoCloseable {
         EventLog eventLog = new EventLog(metrics.eventLog().timed(batch -> store.commit(cluster.nodeId(), batch)),
                 EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
         metrics.eventLog().queue(eventLog::depth, EVENT_QUEUE_CAPACITY);
-        HttpClient httpClient = HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(10))
-                // http steps follow redirects themselves, checking each hop against --http-allow.
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
-                .build();
+        Supplier<HttpClient> httpClient = stepHttpClient();
         Hub hub = new Hub();
         // Every node's run ends reach this hub through the broker: the executor hears of them too,
         // since one may free a slot of a concurrency key whose runs wait here (set once it exists).
@@ -235,6 +232,41 @@ public final class Server implements AutoCloseable {
         return new Server(config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,
                 List.of(api, secretsApi, hooksApi), security, operations, metrics, vertx,
                 router, servers);
+    }
+
+    /**
+     * The http steps' client, built when the first step asks for it: building one (its TLS
+     * set-up, its selector thread) takes ~0.1 s, which the start-up need not wait for
+     * (docs/BENCHMARKS.md, start-up). A lock rather than synchronized: the steps run on virtual
+     * threads, which a monitor pins on Java 21.
+     */
+    private static Supplier<HttpClient> stepHttpClient() {
+        return new Supplier<>() {
+            private final ReentrantLock building = new ReentrantLock();
+            private volatile HttpClient client;
+
+            @Override
+            public HttpClient get() {
+                HttpClient built = client;
+                if (built != null) {
+                    return built;
+                }
+                building.lock();
+                try {
+                    if (client == null) {
+                        client = HttpClient.newBuilder()
+                                .connectTimeout(Duration.ofSeconds(10))
+                                // http steps follow redirects themselves, checking each hop against --http-allow.
+                                .followRedirects(HttpClient.Redirect.NEVER)
+                                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                                .build();
+                    }
+                    return client;
+                } finally {
+                    building.unlock();
+                }
+            }
+        };
     }
 
     /**

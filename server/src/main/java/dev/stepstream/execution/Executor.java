@@ -46,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,7 +134,8 @@ public final class Executor implements AutoCloseable {
 
     private final Store store;
     private final EventLog eventLog;
-    private final HttpClient http;
+    /** The http steps' client, built when the first one asks for it. */
+    private final Supplier<HttpClient> http;
     private final WorkflowValidator validator;
     /** What {@link #begin} starts runs from: each definition validated once, not once per run. */
     private final ValidatedWorkflows validated;
@@ -170,7 +172,7 @@ public final class Executor implements AutoCloseable {
      * @param alone true when this node is the only one on its store (SQLite): at start, every
      *              other node there is a previous process, whose runs are adopted at once
      */
-    public Executor(Store store, EventLog eventLog, HttpClient http, dev.stepstream.workflow.HttpTargets httpTargets,
+    public Executor(Store store, EventLog eventLog, Supplier<HttpClient> http, dev.stepstream.workflow.HttpTargets httpTargets,
                     WorkflowValidator validator, int maxConcurrentRuns,
                     int maxQueuedRuns, RunListener listener, String nodeId, Duration lease, Duration pollInterval,
                     boolean alone, Clock clock, SecretSource secrets) {

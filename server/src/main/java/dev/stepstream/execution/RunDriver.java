@@ -43,6 +43,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,7 +93,7 @@ final class RunDriver {
     private final ObjectNode inputs;
     private final Object inputsJava;
     private final EventLog eventLog;
-    private final HttpClient http;
+    private final Supplier<HttpClient> http;
     private final HttpTargets httpTargets;
     private final RunListener listener;
     private final NodeLease lease;
@@ -151,7 +152,7 @@ final class RunDriver {
     private final Map<String, JsonNode> outputs = new HashMap<>();          // guarded by emitLock
 
     RunDriver(UUID runId, Workflow workflow, int workflowVersion, ObjectNode inputs, long lastSeq,
-              EventLog eventLog, HttpClient http, HttpTargets httpTargets, RunListener listener,
+              EventLog eventLog, Supplier<HttpClient> http, HttpTargets httpTargets, RunListener listener,
               NodeLease lease, RunParent parent, Children children, String nodeId, RunFold.Run resumed,
               Decisions decisions, RunRetry retryOf, RunTrigger trigger, Map<String, RetryPlan.Reused> reuse, SecretSource secrets) {
         this.runId = runId;
@@ -1040,7 +1041,7 @@ final class RunDriver {
 
         @Override
         public HttpClient http() {
-            return http;
+            return http.get();
         }
 
         @Override
