@@ -22,6 +22,8 @@ psql -q "$pg" -c "CREATE SCHEMA $schema"
 redis_flag=(--redis "$redis")
 if [ "$redis" = none ]; then redis_flag=(); fi
 jdbc="jdbc:postgresql://127.0.0.1:5432/test?user=postgres&currentSchema=$schema"
+# The start-up cache (Java 25+) is trained by the first command of a build (10–30 s): before, not in, the timed wait.
+bin/stepstream --version >/dev/null
 start_node() { # id port
   STEPSTREAM_NODE_ID="$1" bin/stepstream serve --port "$2" --data-dir "$work/$1" --workflows-dir "$work/none" \
     --allow-scripts --db "$jdbc" ${redis_flag[@]+"${redis_flag[@]}"} >"$work/$1.log" 2>&1 &

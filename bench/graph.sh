@@ -14,6 +14,8 @@ esac
 runs="${1:-$runs}"; warmups="${2:-$warmups}"; shift $(( $# > 2 ? 2 : $# ))
 work="$(mktemp -d)"
 port=18585
+# The start-up cache (Java 25+) is trained by the first command of a build (10–30 s): before, not in, the timed wait.
+bin/stepstream --version >/dev/null
 bin/stepstream serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" --allow-scripts "$@" \
   >"$work/server.log" 2>&1 &
 server=$!

@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 lines="${1:-1000000}"; runs="${2:-3}"; shift $(( $# > 2 ? 2 : $# ))
 work="$(mktemp -d)"
 port=18181
+# The start-up cache (Java 25+) is trained by the first command of a build (10–30 s): before, not in, the timed wait.
+bin/stepstream --version >/dev/null
 bin/stepstream serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" --allow-scripts "$@" \
   >"$work/server.log" 2>&1 &
 server=$!

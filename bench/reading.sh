@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 lines="${1:-1000000}"; shift $(( $# > 0 ? 1 : 0 ))
 work="$(mktemp -d)"
 port=18183
+# The start-up cache (Java 25+) is trained by the first command of a build (10–30 s): before, not in, the timed wait.
+bin/stepstream --version >/dev/null
 bin/stepstream serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" --allow-scripts "$@" \
   >"$work/server.log" 2>&1 &
 server=$!

@@ -27,6 +27,8 @@ case "$store" in
     ;;
   *) echo "STEPSTREAM_BENCH_STORE is sqlite or postgresql, not $store" >&2; exit 2 ;;
 esac
+# The start-up cache (Java 25+) is trained by the first command of a build (10–30 s): before, not in, the timed wait.
+bin/stepstream --version >/dev/null
 bin/stepstream serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" --allow-scripts \
   ${db_flags[@]+"${db_flags[@]}"} "$@" >"$work/server.log" 2>&1 &
 server=$!

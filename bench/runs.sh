@@ -54,6 +54,8 @@ if $pg; then
   db_flags=(--db "jdbc:postgresql://$host_port/$database?user=$user")
 fi
 
+# The start-up cache (Java 25+) is trained by the first command of a build (10–30 s): before, not in, the timed wait.
+"${STEPSTREAM_BENCH_HOME:-.}/bin/stepstream" --version >/dev/null
 "${STEPSTREAM_BENCH_HOME:-.}/bin/stepstream" serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" \
   --max-concurrent-runs 64 ${db_flags[@]+"${db_flags[@]}"} >"$work/server.log" 2>&1 &
 server_pid=$!

@@ -65,6 +65,8 @@ stop_server() {
 }
 trap 'stop_server; [ -z "$engine_template" ] || rm -rf "$(dirname "$engine_template")"' EXIT
 
+# The start-up cache (Java 25+) is trained by the first command of a build (10–30 s): before, not in, the timed wait.
+"${STEPSTREAM_BENCH_HOME:-.}/bin/stepstream" --version >/dev/null
 start_server() {
   work="$(mktemp -d)"
   if [ -n "$engine_template" ]; then
