@@ -24,31 +24,37 @@ import java.util.Set;
  * <p>What it cannot promise: a step that transforms a value otherwise (reverses it, hashes it,
  * prints it a character a line) is beyond it (docs/security.md).
  *
- * <p>Thread-safe: {@link #add} replaces an immutable list of forms; {@link #mask} reads it. A run
+ * <p>Most text holds no secret: one pass over it, looking each pair of characters up in an index
+ * of the forms' first two, tells so, whatever the number of forms (a run reading 100 secrets has
+ * about 500; a {@code contains} for each was a tenth of ingest's CPU, docs/BENCHMARKS.md, issue 21).
+ * Text in which a form starts is masked form by form, longest first, as before.
+ *
+ * <p>Thread-safe: {@link #add} replaces an immutable {@link Forms}; {@link #mask} reads it. A run
  * that read no secret pays one volatile read an event.
  */
 public final class Masker {
     public static final String MASK = "***";
 
-    private volatile List<String> forms = List.of(); // longest first
+    private volatile Forms forms = Forms.NONE;
 
     /** From now on, masks this value's forms. */
     public synchronized void add(String value) {
-        Set<String> all = new LinkedHashSet<>(forms);
+        Set<String> all = new LinkedHashSet<>(forms.longestFirst());
         all.addAll(forms(value));
         List<String> sorted = new ArrayList<>(all);
         sorted.sort(Comparator.comparingInt(String::length).reversed());
-        forms = List.copyOf(sorted);
+        forms = Forms.of(sorted);
     }
 
     /** Whether no value is masked yet. */
     public boolean isEmpty() {
-        return forms.isEmpty();
+        return forms.longestFirst().isEmpty();
     }
 
     public String mask(String text) {
-        List<String> masked = forms;
-        if (masked.isEmpty() || text == null) {
+        Forms current = forms;
+        List<String> masked = current.longestFirst();
+        if (masked.isEmpty() || text == null || !current.anyStartsIn(text)) {
             return text;
         }
         String out = text;
@@ -62,7 +68,7 @@ public final class Masker {
 
     /** Masks every string of a JSON tree in place: values, and object field names too. */
     public void maskInPlace(JsonNode node) {
-        if (forms.isEmpty() || node == null) {
+        if (isEmpty() || node == null) {
             return;
         }
         if (node instanceof ObjectNode object) {
@@ -107,5 +113,55 @@ public final class Masker {
         }
         forms.removeIf(form -> form.length() < Vault.MIN_CHARS);
         return forms;
+    }
+
+    /**
+     * The forms, longest first, and the same indexed by their first two characters (every form
+     * has at least {@value Vault#MIN_CHARS}): {@code seen} is a 4,096-bit filter of the pairs'
+     * hashes, {@code byPair} the forms of each pair.
+     */
+    private record Forms(List<String> longestFirst, long[] seen, Map<Integer, List<String>> byPair) {
+        static final Forms NONE = new Forms(List.of(), new long[64], Map.of());
+
+        static Forms of(List<String> longestFirst) {
+            long[] seen = new long[64];
+            Map<Integer, List<String>> byPair = new java.util.HashMap<>();
+            for (String form : longestFirst) {
+                int pair = pair(form, 0);
+                seen[(hash(pair) >>> 6) & 63] |= 1L << hash(pair);
+                byPair.computeIfAbsent(pair, ignored -> new ArrayList<>()).add(form);
+            }
+            byPair.replaceAll((pair, forms) -> List.copyOf(forms));
+            return new Forms(List.copyOf(longestFirst), seen, Map.copyOf(byPair));
+        }
+
+        /** Whether any form occurs in {@code text}: one pass, a bit test per position. */
+        boolean anyStartsIn(String text) {
+            for (int i = 0, last = text.length() - 2; i <= last; i++) {
+                int pair = pair(text, i);
+                int hash = hash(pair);
+                if ((seen[(hash >>> 6) & 63] & (1L << hash)) == 0) {
+                    continue;
+                }
+                List<String> candidates = byPair.get(pair);
+                if (candidates != null) {
+                    for (String form : candidates) {
+                        if (text.startsWith(form, i)) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        }
+
+        private static int pair(String text, int at) {
+            return text.charAt(at) << 16 | text.charAt(at + 1);
+        }
+
+        /** 12 bits of the pair (the shift in {@code 1L << hash} uses its low 6). */
+        private static int hash(int pair) {
+            return (pair * 0x9E3779B9) >>> 20;
+        }
     }
 }
