@@ -37,7 +37,9 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  *   java bench/Load.java fanout --server URL --clients 1000 --events 2000 [--rate 0] [--batch] [--server-pid PID]
  *   java bench/Load.java idle   --server URL --clients 10000 --server-pid PID
+ *   java bench/Load.java storm  --server URL --clients 10000 --runs 100 [--jitter-ms 1000] --server-pid PID
  * </pre>
+ * The storm mode cuts every client at once and has each reconnect with {@code after}: see {@link #storm}.
  * The idle mode first opens and drops a fifth as many connections (JIT and heap warm-up),
  * then measures RSS, live heap and CPU around opening them all.
  * {@code --rate 0} prints the lines flat out; otherwise at that many lines a second.
@@ -64,7 +66,9 @@ public class Load {
             case "fanout" -> fanout(clients, Integer.parseInt(arg(args, "--events", "2000")),
                     Integer.parseInt(arg(args, "--rate", "0")), Arrays.asList(args).contains("--batch"), threads, serverPid);
             case "idle" -> idle(clients, threads, serverPid);
-            default -> throw new IllegalArgumentException("mode: fanout or idle, got " + mode);
+            case "storm" -> storm(clients, Integer.parseInt(arg(args, "--runs", "100")),
+                    Integer.parseInt(arg(args, "--jitter-ms", "1000")), threads, serverPid);
+            default -> throw new IllegalArgumentException("mode: fanout, idle or storm, got " + mode);
         }
         System.exit(0);
     }
@@ -184,6 +188,80 @@ public class Load {
         loops.closeAll();
     }
 
+    /**
+     * A reconnect storm (issue 21, target 2), as a proxy reload or a network blip makes one: CLIENTS
+     * clients follow RUNS live runs (each prints a line a second, as a build's log does), and once
+     * all are live and events have flowed for 2 s, every socket is cut at once (reset, no close handshake). Each
+     * client reconnects after a random delay of up to JITTER ms with {@code after=} the last seq it
+     * got, as the client libraries do, all at once (no limit on handshakes in flight). Measured: from the cut until every client is live again
+     * (its {@code caught_up} on the new connection), each client's time from its reconnect to its
+     * {@code caught_up}, and the server's CPU and memory meanwhile. Every client checks that it got
+     * every seq once and in order, across the cut, and for 3 s of live events after it.
+     */
+    static void storm(int clients, int runs, int jitterMs, int threads, long serverPid) throws Exception {
+        put("bench-storm", "id: bench-storm\nsteps:\n"
+                // one process a run, sleeping in perl: a shell loop forking sleep 10 times a second in
+                // each of 100 runs took the machine to a load of 50 on its own
+                + "  - {id: print, type: script, run: \"perl -e '$|=1; for my $i (1..6000) { print \\\"storm line $i\\\\n\\\"; "
+                + "select(undef, undef, undef, 1) }'\"}\n");
+        String[] runIds = new String[runs];
+        for (int i = 0; i < runs; i++) {
+            runIds[i] = execute("bench-storm");
+        }
+        long[] from = new long[clients];
+        Loops before = new Loops(threads, clients, Long.MAX_VALUE);
+        long connectStart = System.nanoTime();
+        before.connectEach(i -> "/api/v2/workflows/runs/" + runIds[i % runs] + "/stream", from, 0, 256);
+        before.awaitCaughtUp(Duration.minutes(5));
+        double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
+        Thread.sleep(2000);
+
+        long cpuBefore = cpuTicks(serverPid);
+        long rssBefore = rssKb(serverPid);
+        long cutAt = System.nanoTime();
+        long[] lastSeqs = before.cut();
+        Loops after = new Loops(threads, clients, Long.MAX_VALUE);
+        after.connectEach(i -> "/api/v2/workflows/runs/" + runIds[i % runs] + "/stream?after=" + lastSeqs[i], lastSeqs, jitterMs,
+                clients);
+        after.awaitCaughtUp(Duration.minutes(2));
+        double allLive = (System.nanoTime() - cutAt) / 1e9;
+        long cpuAfter = cpuTicks(serverPid);
+        long rssAfter = rssKb(serverPid);
+        Thread.sleep(3000); // live events go on: each client must get them in order after its history
+        long[] finalSeqs = after.cut();
+
+        List<String> problems = before.problems();
+        problems.addAll(after.problems());
+        long behind = 0;
+        for (int i = 0; i < clients; i++) {
+            if (finalSeqs[i] <= lastSeqs[i]) {
+                behind++; // nothing after the cut: not live again
+            }
+        }
+        if (behind > 0) {
+            problems.add(0, behind + " clients got nothing after the cut");
+        }
+        Histogram catchUp = after.catchUp();
+        for (String runId : runIds) {
+            send(HttpRequest.newBuilder(URI.create(server + "/api/v2/workflows/runs/" + runId + "/cancel"))
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+        }
+        System.out.printf("%,d clients of %d runs connected and caught up in %.1f s%n", clients, runs, connectSeconds);
+        System.out.printf("cut at once, each back after up to %,d ms with after: all %,d live again %.2f s after the cut%n",
+                jitterMs, clients, allLive);
+        System.out.printf("from each reconnect to its caught_up (ms): p50 %d, p90 %d, p99 %d, max %d%n",
+                catchUp.percentile(50), catchUp.percentile(90), catchUp.percentile(99), catchUp.max());
+        System.out.printf("server meanwhile: %.2f s of CPU, resident memory %,d KB -> %,d KB%n",
+                (cpuAfter - cpuBefore) / 100.0, rssBefore, rssAfter);
+        System.out.printf("clients with a gap, duplicate, missing event or bad close: %d%n", problems.size());
+        problems.stream().limit(5).forEach(p -> System.out.println("  " + p));
+        System.out.println(new Json().put("scenario", "storm").put("clients", clients).put("runs", runs)
+                .put("jitterMs", jitterMs).put("connectSeconds", connectSeconds).put("allLiveSeconds", allLive)
+                .put("p50", catchUp.percentile(50)).put("p90", catchUp.percentile(90)).put("p99", catchUp.percentile(99))
+                .put("max", catchUp.max()).put("serverCpuSeconds", (cpuAfter - cpuBefore) / 100.0)
+                .put("rssBeforeKb", rssBefore).put("rssAfterKb", rssAfter).put("badClients", problems.size()));
+    }
+
     /** A full GC in the server and a moment to return memory, so that RSS readings compare like with like. */
     static void settle(long pid) throws Exception {
         jcmd(pid, "GC.run");
@@ -200,6 +278,7 @@ public class Load {
     /** The client threads, each a selector over its share of the connections. */
     static final class Loops {
         final Loop[] loops;
+        final Thread[] threads;
         final CountDownLatch caughtUp;
         final CountDownLatch done;
 
@@ -207,25 +286,51 @@ public class Load {
             caughtUp = new CountDownLatch(clients);
             done = new CountDownLatch(clients);
             loops = new Loop[threads];
+            this.threads = new Thread[threads];
             for (int i = 0; i < threads; i++) {
                 loops[i] = new Loop(expected, caughtUp, done);
                 Thread thread = new Thread(loops[i], "load-" + i);
                 thread.setDaemon(true);
                 thread.start();
+                this.threads[i] = thread;
             }
         }
 
         /** Opens the connections, at most 256 handshakes in flight. */
         void connectAll(String path, int clients) throws Exception {
+            connectEach(i -> path, new long[clients], 0, 256);
+        }
+
+        /**
+         * Opens a connection per client {@code i} to {@code path(i)}, the client expecting seq
+         * {@code from[i] + 1} first; each after a random delay of up to {@code jitterMs} from now
+         * (0: at once), at most {@code inFlight} handshakes at a time.
+         */
+        void connectEach(java.util.function.IntFunction<String> path, long[] from, int jitterMs, int inFlight) throws Exception {
+            int clients = from.length;
             URI uri = URI.create(server);
             InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort());
-            byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RlcHN0cmVhbS1sb2FkIQ==\r\n"
-                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            long start = System.nanoTime();
+            long[] due = new long[clients];
+            Integer[] order = new Integer[clients];
+            java.util.Random random = new java.util.Random(42);
             for (int i = 0; i < clients; i++) {
-                while (i - (clients - caughtUp.getCount()) >= 256) {
+                due[i] = jitterMs > 0 ? random.nextInt(jitterMs * 1000) * 1000L : 0;
+                order[i] = i;
+            }
+            Arrays.sort(order, java.util.Comparator.comparingLong(i -> due[i]));
+            for (int n = 0; n < clients; n++) {
+                int i = order[n];
+                while (n - (clients - caughtUp.getCount()) >= inFlight) {
                     Thread.sleep(1);
                 }
+                long wait = start + due[i] - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                byte[] request = ("GET " + path.apply(i) + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
+                        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RlcHN0cmVhbS1sb2FkIQ==\r\n"
+                        + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
                 SocketChannel channel = SocketChannel.open();
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -234,8 +339,41 @@ public class Load {
                 }
                 channel.bind(new InetSocketAddress("127.0.0." + (1 + i / CLIENTS_PER_ADDRESS), 0));
                 channel.connect(target);
-                loops[i % loops.length].add(new Client(i, channel, request));
+                loops[i % loops.length].add(new Client(i, channel, request, from[i]));
             }
+        }
+
+        /**
+         * Cuts every connection at once, with a reset (no close handshake), as a proxy reload
+         * or a lost network does, and returns the last seq each client got, by client id.
+         */
+        long[] cut() throws InterruptedException {
+            for (Loop loop : loops) {
+                loop.abort = true;
+                loop.stop();
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            int count = 0;
+            for (Loop loop : loops) {
+                count += loop.clients.size();
+            }
+            long[] last = new long[count];
+            for (Loop loop : loops) {
+                for (Client client : loop.clients) {
+                    last[client.id] = client.lastSeq;
+                }
+            }
+            return last;
+        }
+
+        Histogram catchUp() {
+            Histogram all = new Histogram();
+            for (Loop loop : loops) {
+                all.add(loop.results().catchUp);
+            }
+            return all;
         }
 
         void awaitCaughtUp(Duration timeout) throws InterruptedException {
@@ -287,6 +425,8 @@ public class Load {
     /** What a loop's clients measured, read once they are done (through the loop's lock). */
     static final class Results {
         final Histogram latency = new Histogram();
+        /** From each connection's opening to its caught_up, ms. */
+        final Histogram catchUp = new Histogram();
         long liveDeliveries;
         long lastReceipt;
         final List<String> problems = new ArrayList<>();
@@ -301,6 +441,8 @@ public class Load {
         final Results results = new Results(); // owned by the loop thread; read under its monitor
         final ByteBuffer pong = ByteBuffer.wrap(new byte[] {(byte) 0x8A, (byte) 0x80, 1, 2, 3, 4});
         volatile boolean stopping;
+        /** With stopping: close each socket with a reset (SO_LINGER 0) rather than a FIN. */
+        volatile boolean abort;
         final List<Client> clients = new ArrayList<>();
 
         Loop(long expected, CountDownLatch caughtUp, CountDownLatch done) throws IOException {
@@ -348,8 +490,16 @@ public class Load {
                     selector.selectedKeys().clear();
                 }
                 for (Client client : clients) {
+                    if (abort && client.channel.isOpen()) {
+                        try {
+                            client.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+                        } catch (IOException e) {
+                            // not connected (yet, or any more): a plain close
+                        }
+                    }
                     client.channel.close();
                 }
+                selector.close(); // a closed channel's descriptor is released when its selector lets go of it
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -368,10 +518,13 @@ public class Load {
         long lastSeq;
         long received;
 
-        Client(int id, SocketChannel channel, byte[] request) {
+        final long openedAt = System.nanoTime();
+
+        Client(int id, SocketChannel channel, byte[] request, long from) {
             this.id = id;
             this.channel = channel;
             this.request = ByteBuffer.wrap(request);
+            this.lastSeq = from;
         }
 
         void ready(SelectionKey key, long now, Loop loop) throws IOException {
@@ -508,6 +661,7 @@ public class Load {
             if (!startsWith(a, from, RUN_ID)) {
                 if (startsWith(a, from, CAUGHT_UP) && !caughtUp) {
                     caughtUp = true;
+                    loop.results.catchUp.record((System.nanoTime() - openedAt) / 1_000_000);
                     loop.caughtUp.countDown();
                 }
                 return; // pong

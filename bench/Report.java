@@ -118,6 +118,17 @@ public class Report {
             md.append(fmt("| %,.0f | %,.0f KB | %,.0f KB | %.1f KB | %.1f KB | %.2f s |\n", num(idle, "connections"), num(idle, "rssBeforeKb"),
                     num(idle, "rssAfterKb"), num(idle, "rssPerConnectionKb"), num(idle, "heapPerConnectionKb"), num(idle, "serverCpuSeconds")));
         }
+        List<Map<String, Object>> storms = r.getOrDefault("storm", List.of());
+        if (!storms.isEmpty()) {
+            md.append("\n### Reconnect storm: every client cut at once, back with `after`\n\n"
+                    + "| clients | runs | reconnects spread over | all live again after the cut | reconnect to caught_up p50 / p99 / max | server CPU meanwhile | lost, duplicated or out of order |\n"
+                    + "| --- | --- | --- | --- | --- | --- | --- |\n");
+        }
+        for (Map<String, Object> storm : storms) {
+            md.append(fmt("| %,.0f | %,.0f | %,.0f ms | %.2f s | %,.0f / %,.0f / %,.0f ms | %.2f s | %,.0f clients |\n", num(storm, "clients"),
+                    num(storm, "runs"), num(storm, "jitterMs"), num(storm, "allLiveSeconds"), num(storm, "p50"), num(storm, "p99"),
+                    num(storm, "max"), num(storm, "serverCpuSeconds"), num(storm, "badClients")));
+        }
         return md.toString();
     }
 

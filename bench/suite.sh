@@ -8,7 +8,7 @@
 #               referenced by the scenario's script step so that its every line is masked; a
 #               run of 50 parallel branches, each printing a line a second; and the retention
 #               sweeper deleting the 3,000,000 events it finds expired in the store it starts on
-#   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, ingest, startup
+#   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, storm, ingest, startup
 #   --no-build  use target/stepstream.jar as it is
 # Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
 # on a fresh data directory, runs the load generator bench/Load.java beside it on this machine,
@@ -48,6 +48,7 @@ results="$out/results.jsonl"
 port=18282
 server_pid=""
 work=""
+server_flags=()      # serve flags of the scenarios that need some
 engine_template=""   # --engine: the store each server starts on (make_engine_template)
 
 stop_server() {
@@ -148,7 +149,7 @@ scenario() {
   echo "== $name${runs:+ (run $run of $runs)}"
   local load
   load=$(cut -d' ' -f1 /proc/loadavg)
-  start_server
+  start_server ${server_flags[@]+"${server_flags[@]}"}
   local log="$out/$name.log"
   "$java_bin" -Xmx3g -XX:+UseParallelGC bench/Load.java "$@" --server "http://127.0.0.1:$port" --server-pid "$server_pid" \
     | tee "$log" | grep -v '^RESULT '
@@ -157,9 +158,9 @@ scenario() {
 }
 
 if $quick; then
-  clients=200; flood=500; paced=200; idle=1000; lines=100000; runs=1
+  clients=200; flood=500; paced=200; idle=1000; lines=100000; runs=1; storm_runs=10
 else
-  clients=1000; flood=2000; paced=2000; idle=10000; lines=1000000; runs=${STEPSTREAM_BENCH_RUNS:-3}
+  clients=1000; flood=2000; paced=2000; idle=10000; lines=1000000; runs=${STEPSTREAM_BENCH_RUNS:-3}; storm_runs=100
 fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/ {print $2}') GiB"
@@ -178,6 +179,12 @@ for run in $(seq 1 "$runs"); do scenario flood-frames fanout --threads 2 --clien
 for run in $(seq 1 "$runs"); do scenario paced-frames fanout --threads 2 --clients "$clients" --events "$paced" --rate 100; done
 for run in $(seq 1 "$runs"); do scenario paced-batch  fanout --threads 2 --clients "$clients" --events "$paced" --rate 100 --batch; done
 for run in $(seq 1 "$runs"); do scenario idle         idle   --clients "$idle"; done
+# A reconnect storm (issue 21, target 2): $idle clients of $storm_runs live runs, all cut at once,
+# each back within a second with after.
+# Its runs all run at once: --max-concurrent-runs above their number (the default, 64, would queue some).
+server_flags=(--max-concurrent-runs 200)
+for run in $(seq 1 "$runs"); do scenario storm        storm  --threads 2 --clients "$idle" --runs "$storm_runs" --jitter-ms 1000; done
+server_flags=()
 
 if wanted ingest; then
   echo "== ingest"
