@@ -154,6 +154,7 @@ scenario() {
   "$java_bin" -Xmx3g -XX:+UseParallelGC bench/Load.java "$@" --server "http://127.0.0.1:$port" --server-pid "$server_pid" \
     | tee "$log" | grep -v '^RESULT '
   grep '^RESULT ' "$log" | sed -e 's/^RESULT //' -e "s/^{/{\"name\":\"$name\",\"load\":$load,/" >>"$results"
+  cp "$work/server.log" "$out/$name.server.log"
   stop_server
 }
 
