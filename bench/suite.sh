@@ -7,7 +7,7 @@
 #   --engine    each server works beside the rest of the engine (issue 21, target 5): 100 secrets,
 #               referenced by the scenario's script step so that its every line is masked; a
 #               run of 50 parallel branches, each printing a line a second; and the retention
-#               sweeper deleting the 3,000,000 events it finds expired in the store it starts on
+#               sweeper deleting the 2,700,000 events it finds expired in the store it starts on
 #   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, storm, ingest, startup
 #   --no-build  use target/stepstream.jar as it is
 # Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
