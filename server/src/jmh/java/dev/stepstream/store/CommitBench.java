@@ -4,6 +4,7 @@ import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
+import dev.stepstream.testing.Commits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,11 @@ public class CommitBench {
         store = Stores.sqlite(dir.resolve(Stores.SQLITE_FILE_NAME));
         store.createRun(new NewRun(runId, "bench", 1, Fixtures.json("{}"), Fixtures.json("{}"), Json.now(),
                 List.of(new NewRun.StepRef("build", "build"))));
-        eventLog = new EventLog(store::commit, 16_384, batch);
+        store.registerNode(Commits.NODE, Json.now(), Json.now().plusSeconds(3600));
+        store.claimRun(runId, Commits.NODE);
+        eventLog = new EventLog(events -> store.commit(Commits.NODE, events), 16_384, batch);
+        eventLog.append(RunEvent.create(runId, ++lastSeq, EventType.RUN_START, Json.now(),
+                Json.object().put("workflowId", "bench").put("workflowVersion", 1)));
     }
 
     @Setup(Level.Invocation)

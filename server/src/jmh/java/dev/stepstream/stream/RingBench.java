@@ -46,7 +46,7 @@ public class RingBench {
                     .put("stepId", "build").put("level", "info").put("message", "line " + (i + 1))
                     .put("timestamp", Json.time(time)));
         }
-        topic = new Topic(runId);
+        topic = new Topic(runId, new RingBudget(1_000_000));
         for (int i = 0; i < Topic.CAPACITY; i++) {
             topic.put(events[i]);
         }
@@ -59,7 +59,7 @@ public class RingBench {
         next = (next + 1) % EVENTS;
         if (next == 0) {
             // Seqs may only grow in a ring; start over with a fresh topic.
-            topic = new Topic(event.runId());
+            topic = new Topic(event.runId(), new RingBudget(1_000_000));
         }
         topic.put(event);
         return topic.at(event.seq());
