@@ -2,17 +2,27 @@ package dev.stepstream.metrics;
 
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.logging.Redaction;
+import dev.stepstream.metrics.WriteTally.Totals;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * it, which logs one line (who, what, how long, close code, what was sent).
  *
  * <p>Hot path: a write costs one pass over the events just written (summing their sizes, no
- * allocation) and a few adder increments; delivery lag is one histogram sample per write.
+ * allocation) and a few plain stores in its thread's cell of a {@link WriteTally}; delivery lag
+ * is one histogram sample per write, in the same cell.
  *
  * <p>Threads: a {@link Connection} is used on its connection's event loop only, which owns its
- * fields. The meters themselves are safe from any thread.
+ * fields. The meters themselves are safe from any thread; a tally's cell is its thread's.
  */
 public final class StreamMetrics {
     private static final Logger access = LoggerFactory.getLogger("stepstream.access");
@@ -54,10 +65,11 @@ public final class StreamMetrics {
     private final AtomicLong runsFollowed = new AtomicLong();
     private volatile Consumer<IntConsumer> subscriberCounts = each -> { };
 
-    StreamMetrics(MeterRegistry registry) {
+    StreamMetrics(PrometheusMeterRegistry registry) {
         for (Kind kind : Kind.values()) {
             kinds[kind.ordinal()] = new KindMeters(registry, kind);
         }
+        registry.getPrometheusRegistry().register((MultiCollector) this::deliveryLag);
         historyReads = Counter.builder("stepstream.stream.history.reads")
                 .description("Pages of history read from the store for streams (catch-ups behind the ring)").register(registry);
         historyEvents = Counter.builder("stepstream.stream.history.events")
@@ -121,6 +133,8 @@ public final class StreamMetrics {
         private final long openedMillis = System.currentTimeMillis();
         private long events;
         private long bytes;
+        /** Where this connection's writes are counted: the cell of the thread that writes them. */
+        private WriteTally.Cell cell;
         private int closeSent;  // 0 until the server sent a close
         private boolean gone;
 
@@ -143,14 +157,25 @@ public final class StreamMetrics {
             }
             events += count;
             bytes += size;
-            meters.writes.increment();
-            meters.delivered.increment(count);
-            meters.bytes.increment(size);
+            long lagMillis = -1;
+            long now = 0;
             // Events are in seq order, so in time order: if the newest is history, all are.
             if (count > 0 && written.get(count - 1).time().toEpochMilli() >= openedMillis) {
-                long oldestLive = oldestLive(written);
-                meters.lag.record(Math.max(0, System.currentTimeMillis() - oldestLive), TimeUnit.MILLISECONDS);
+                now = System.currentTimeMillis();
+                lagMillis = Math.max(0, now - oldestLive(written));
             }
+            cell().wrote(count, size, lagMillis, now);
+        }
+
+        /** The writing thread's cell of the tally: this connection's event loop's, looked up once. */
+        private WriteTally.Cell cell() {
+            Thread thread = Thread.currentThread();
+            WriteTally.Cell mine = cell;
+            if (mine == null || mine.owner != thread) {
+                mine = meters.tally.cellOf(thread);
+                cell = mine;
+            }
+            return mine;
         }
 
         /** The time of the first event created since this connection opened (the last one is). */
@@ -167,9 +192,7 @@ public final class StreamMetrics {
         public void sentItem(int size) {
             events++;
             bytes += size;
-            meters.writes.increment();
-            meters.delivered.increment();
-            meters.bytes.increment(size);
+            cell().wrote(1, size, -1, 0);
         }
 
         /** The socket's write queue was full: the connection waits for it to drain. */
@@ -224,6 +247,37 @@ public final class StreamMetrics {
         }
     }
 
+    private static final String LAG = "stepstream_stream_delivery_lag_seconds";
+    private static final String LAG_HELP = "From an event's time (when its run emitted it) to its write on a socket that was open then";
+    private static final double[] LAG_BOUNDS_SECONDS = new double[WriteTally.LAG_BOUNDS_MILLIS.length + 1];
+
+    static {
+        for (int i = 0; i < WriteTally.LAG_BOUNDS_MILLIS.length; i++) {
+            LAG_BOUNDS_SECONDS[i] = WriteTally.LAG_BOUNDS_MILLIS[i] / 1000.0;
+        }
+        LAG_BOUNDS_SECONDS[WriteTally.LAG_BOUNDS_MILLIS.length] = Double.POSITIVE_INFINITY;
+    }
+
+    /**
+     * The delivery lag histogram of each kind, and its max, as a Micrometer timer with these
+     * service-level objectives exposed them (the same names, labels and buckets), from the tallies.
+     */
+    private MetricSnapshots deliveryLag() {
+        HistogramSnapshot.Builder histogram = HistogramSnapshot.builder().name(LAG).help(LAG_HELP);
+        GaugeSnapshot.Builder max = GaugeSnapshot.builder().name(LAG + "_max").help(LAG_HELP);
+        for (KindMeters meters : kinds) {
+            Totals totals = meters.tally.totals();
+            Labels labels = Labels.of("stream", meters.kind.stream, "transport", meters.kind.transport);
+            histogram.dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                    .classicHistogramBuckets(ClassicHistogramBuckets.of(LAG_BOUNDS_SECONDS, totals.bucketCounts()))
+                    .sum(totals.lagSumMillis() / 1000.0)
+                    .labels(labels)
+                    .build());
+            max.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(totals.maxMillis() / 1000.0).labels(labels).build());
+        }
+        return new MetricSnapshots(histogram.build(), max.build());
+    }
+
     private static int codeIndex(int code) {
         for (int i = 0; i < CODES.length; i++) {
             if (CODES[i] == code) {
@@ -239,11 +293,9 @@ public final class StreamMetrics {
         final AtomicLong open = new AtomicLong();
         final Counter opened;
         final Counter resumes;
-        final Counter writes;
-        final Counter delivered;
-        final Counter bytes;
+        /** Writes, events and bytes written, and each write's delivery lag. */
+        final WriteTally tally = new WriteTally();
         final Counter stalls;
-        final Timer lag;
         final Timer duration;
         final Counter[] serverCloses = new Counter[CODES.length + 1];
         final Counter[] clientCloses = new Counter[CODES.length + 2];
@@ -257,20 +309,12 @@ public final class StreamMetrics {
             opened = counter(registry, "stepstream.stream.connections.opened", "Stream connections opened", transport, stream);
             resumes = counter(registry, "stepstream.stream.resumes", "Streams opened with after (or Last-Event-ID) above 0",
                     transport, stream);
-            writes = counter(registry, "stepstream.stream.writes", "Writes to stream sockets (a frame, or a batch of frames)",
-                    transport, stream);
-            delivered = counter(registry, "stepstream.stream.events.delivered", "Events written to stream sockets",
-                    transport, stream);
-            bytes = counter(registry, "stepstream.stream.bytes.sent", "Bytes of events written to stream sockets",
-                    transport, stream);
+            tallied(registry, "stepstream.stream.writes", "Writes to stream sockets (a frame, or a batch of frames)",
+                    Totals::writes);
+            tallied(registry, "stepstream.stream.events.delivered", "Events written to stream sockets", Totals::events);
+            tallied(registry, "stepstream.stream.bytes.sent", "Bytes of events written to stream sockets", Totals::bytes);
             stalls = counter(registry, "stepstream.stream.write.queue.full",
                     "Times a stream socket's write queue was full and its writer waited for it to drain", transport, stream);
-            lag = Timer.builder("stepstream.stream.delivery.lag")
-                    .description("From an event's time (when its run emitted it) to its write on a socket that was open then")
-                    .tags("transport", transport, "stream", stream)
-                    .serviceLevelObjectives(ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500),
-                            ms(1000), ms(2500), ms(5000), ms(10_000))
-                    .register(registry);
             duration = Timer.builder("stepstream.stream.connection.duration")
                     .description("How long stream connections stayed open")
                     .tags("transport", transport, "stream", stream)
@@ -291,6 +335,12 @@ public final class StreamMetrics {
                     .description("Stream connections closed, by who closed them and the close code")
                     .tags("transport", transport, "stream", stream, "by", by, "code", code)
                     .register(registry);
+        }
+
+        /** A counter of the tally's, read from its cells at each scrape. */
+        private void tallied(MeterRegistry registry, String name, String description, ToLongFunction<Totals> figure) {
+            FunctionCounter.builder(name, tally, tally -> figure.applyAsLong(tally.totals()))
+                    .description(description).tags("transport", kind.transport, "stream", kind.stream).register(registry);
         }
 
         private static Counter counter(MeterRegistry registry, String name, String description, String transport, String stream) {
