@@ -20,6 +20,7 @@ import dev.stepstream.execution.RunListener;
 import dev.stepstream.execution.Scheduler;
 import dev.stepstream.logging.StepLogEcho;
 import dev.stepstream.metrics.Metrics;
+import dev.stepstream.retention.ProcessorLoad;
 import dev.stepstream.retention.Sweeper;
 import dev.stepstream.secrets.Vault;
 import dev.stepstream.security.Security;
@@ -226,7 +227,8 @@ public final class Server implements AutoCloseable {
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
         scheduler.start(); // not before: a node that failed to start must fire nothing
-        Sweeper sweeper = new Sweeper(store, config.store().retention(), deleter, () -> eventLog.depth() > 0,
+        ProcessorLoad load = new ProcessorLoad();
+        Sweeper sweeper = new Sweeper(store, config.store().retention(), deleter, () -> eventLog.depth() > 0 || load.busy(),
                 metrics.store(), clock);
         sweeper.start();
         return new Server(config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,

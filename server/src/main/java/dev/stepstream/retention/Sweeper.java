@@ -37,10 +37,12 @@ import org.slf4j.LoggerFactory;
  * <p>It never holds the writer long: every write is one short transaction (a run's rows; at most
  * {@link Store#PURGE_CHUNK} of its events; as many free pages as take about
  * {@link #RECLAIM_TARGET}), so the committer of live events waits at most one of them; and after each write it rests, as long as the write took
- * when no event waits to be stored ({@link #REST_FACTOR_IDLE}), nine times as long while events
- * do ({@link #REST_FACTOR_BUSY}): however much there is to delete, it takes at most a tenth of
- * the writer from a flood of events, and half of it from an idle store (docs/BENCHMARKS.md,
- * "Retention", measures both).
+ * when the node is quiet ({@link #REST_FACTOR_IDLE}), nine times as long while it is busy
+ * ({@link #REST_FACTOR_BUSY}): events wait to be stored, or the processors are mostly in use
+ * ({@link ProcessorLoad}: a fan-out to many clients keeps them so without filling the event
+ * log). However much there is to delete, it takes at most a tenth of the writer, and about a
+ * tenth of a processor, from a busy node, and half of the writer from a quiet one
+ * (docs/BENCHMARKS.md, "Retention" and issue 21, measure both).
  *
  * <p>Several nodes sharing a store each run a sweeper: deleting is idempotent, so two that pick
  * the same run cost a little work twice, nothing more.
@@ -68,9 +70,9 @@ public final class Sweeper implements AutoCloseable {
      * so that deleting what has expired meanwhile is not held up by a large file's slow reclaim.
      */
     static final Duration RECLAIM_BUDGET = Duration.ofSeconds(20);
-    /** After each write while no event waits to be stored, the sweeper rests as long as the write took. */
+    /** After each write while the node is quiet, the sweeper rests as long as the write took. */
     static final int REST_FACTOR_IDLE = 1;
-    /** After each write while events wait to be stored, the sweeper rests nine times as long. */
+    /** After each write while the node is busy (see {@code busy}), the sweeper rests nine times as long. */
     static final int REST_FACTOR_BUSY = 9;
 
     private static final Logger log = LoggerFactory.getLogger(Sweeper.class);
@@ -81,7 +83,8 @@ public final class Sweeper implements AutoCloseable {
     private final Store store;
     private final Duration retention;
     private final RunDeleter deleter;
-    private final BooleanSupplier eventsWaiting;
+    /** Whether the node is busy: events wait to be stored, or its processors are mostly in use. */
+    private final BooleanSupplier busy;
     private final StoreMetrics metrics;
     private final Clock clock;
     private final Map<String, Cached> retentions = new HashMap<>();
@@ -98,14 +101,15 @@ public final class Sweeper implements AutoCloseable {
      * @param retention how long an ended run is kept; zero keeps runs for ever (unless their
      *                  workflow says otherwise)
      * @param deleter       what deletes each run, and tells every node so that its streams end
-     * @param eventsWaiting whether events wait to be stored (this node's event log is not empty)
+     * @param busy          whether the node is busy: events wait to be stored (its event log is not
+     *                      empty), or its processors are mostly in use ({@link ProcessorLoad})
      */
-    public Sweeper(Store store, Duration retention, RunDeleter deleter, BooleanSupplier eventsWaiting, StoreMetrics metrics,
+    public Sweeper(Store store, Duration retention, RunDeleter deleter, BooleanSupplier busy, StoreMetrics metrics,
                    Clock clock) {
         this.store = store;
         this.retention = retention;
         this.deleter = deleter;
-        this.eventsWaiting = eventsWaiting;
+        this.busy = busy;
         this.metrics = metrics;
         this.clock = clock;
         this.stop = new StopSignal(clock);
@@ -246,7 +250,7 @@ public final class Sweeper implements AutoCloseable {
      * in real time (a write's length is real, whatever the clock); false once closed.
      */
     private boolean rest(long writeNanos) {
-        return stop.awaitRealNanos(writeNanos * (eventsWaiting.getAsBoolean() ? REST_FACTOR_BUSY : REST_FACTOR_IDLE));
+        return stop.awaitRealNanos(writeNanos * (busy.getAsBoolean() ? REST_FACTOR_BUSY : REST_FACTOR_IDLE));
     }
 
     /** Reads the retention of the workflows that are new or changed since the last pass. */
