@@ -40,10 +40,10 @@ final class History implements AutoCloseable {
     private final StreamMetrics metrics;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore reads = new Semaphore(MAX_CONCURRENT_READS);
-    private final Map<PageKey, CompletableFuture<List<RunEvent>>> reading = new ConcurrentHashMap<>();
-    private final Map<PageKey, List<RunEvent>> recent = new LinkedHashMap<>(RECENT_PAGES, 0.75f, true) {
+    private final Map<PageKey, CompletableFuture<Page>> reading = new ConcurrentHashMap<>();
+    private final Map<PageKey, Page> recent = new LinkedHashMap<>(RECENT_PAGES, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<PageKey, List<RunEvent>> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<PageKey, Page> eldest) {
             return size() > RECENT_PAGES;
         }
     };
@@ -54,34 +54,54 @@ final class History implements AutoCloseable {
     }
 
     /**
+     * A page of a run's events after {@code after} (a multiple of {@link #PAGE}), and when the
+     * read that found them began ({@link System#nanoTime}): the store then held no event after
+     * the last of a page shorter than {@link #PAGE}.
+     */
+    record Page(long after, List<RunEvent> events, long readStartedNanos) {
+        /** The last seq the store held when the page is short: its last event's, or {@code after} if empty. */
+        long storedThrough() {
+            return events.isEmpty() ? after : events.getLast().seq();
+        }
+
+        /** Whether it holds every event from {@code after + 1} to its last, with no hole. */
+        boolean whole() {
+            return events.isEmpty() || events.getFirst().seq() == after + 1 && events.getLast().seq() == after + events.size();
+        }
+    }
+
+    /**
      * The page of {@code runId}'s history that holds the event after {@code after}: events
      * from the page's start, so the caller skips those up to {@code after}. Shorter than
      * {@link #PAGE} when it reaches the end of what is stored.
      */
-    CompletableFuture<List<RunEvent>> page(UUID runId, long after) {
+    CompletableFuture<Page> page(UUID runId, long after) {
         PageKey key = new PageKey(runId, after / PAGE * PAGE);
-        List<RunEvent> kept;
+        Page kept;
         synchronized (recent) {
             kept = recent.get(key);
         }
         if (kept != null) {
             return CompletableFuture.completedFuture(kept);
         }
-        CompletableFuture<List<RunEvent>> mine = new CompletableFuture<>();
-        CompletableFuture<List<RunEvent>> shared = reading.putIfAbsent(key, mine);
+        CompletableFuture<Page> mine = new CompletableFuture<>();
+        CompletableFuture<Page> shared = reading.putIfAbsent(key, mine);
         if (shared != null) {
             return shared;
         }
         threads.execute(() -> {
             try {
-                List<RunEvent> events = bounded(() -> store.events(runId, key.after(), PAGE));
-                metrics.historyRead(events.size());
-                if (events.size() == PAGE) {
+                Page page = bounded(() -> {
+                    long started = System.nanoTime(); // before the read's snapshot is taken
+                    return new Page(key.after(), store.events(runId, key.after(), PAGE), started);
+                });
+                metrics.historyRead(page.events().size());
+                if (page.events().size() == PAGE) {
                     synchronized (recent) {
-                        recent.put(key, events);
+                        recent.put(key, page);
                     }
                 }
-                mine.complete(events);
+                mine.complete(page);
             } catch (Throwable failure) {
                 mine.completeExceptionally(failure);
             } finally {

@@ -7,6 +7,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.RunTrigger;
 import java.time.Duration;
 import java.time.Instant;
@@ -113,6 +114,7 @@ public final class Hub implements EventLog.Listener, RunListener {
         workflowOfRun.remove(runId);
         Topic topic = topics.get(runId);
         if (topic != null) {
+            topic.runDeleted();
             topic.subscribers.forEach(Subscriber::runDeleted);
         }
     }
@@ -129,7 +131,17 @@ public final class Hub implements EventLog.Listener, RunListener {
             topic.add(made[0]);
             return topic;
         });
+        made[0].topic().live();
         return made[0];
+    }
+
+    /**
+     * Where a followed run's log stands, if its topic can tell without the store (see
+     * {@link Topic#knownPosition}); else null.
+     */
+    RunPosition knownPosition(UUID runId, long after) {
+        Topic topic = topics.get(runId);
+        return topic == null ? null : topic.knownPosition(after);
     }
 
     void unsubscribe(Subscriber subscriber) {

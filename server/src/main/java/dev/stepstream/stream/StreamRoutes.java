@@ -15,7 +15,9 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The stream endpoints of docs/api.md: the run stream (WebSocket), its SSE form on the events
@@ -184,13 +186,19 @@ public final class StreamRoutes implements AutoCloseable {
     }
 
     /**
-     * Looks the run up off the event loop and continues on the loop; answers 404 if there is no
+     * Looks the run up (in its topic if it is followed here and that can tell, else the store,
+     * off the event loop) and continues on the loop; answers 404 if there is no
      * such run, and 400 for an {@code after} beyond its last event: a client can only have seen
      * committed events, and a stream from there would wait for events that may never exist.
      */
     private void lookUp(RoutingContext ctx, Request asked, java.util.function.Consumer<RunPosition> found, Runnable refused) {
         Context context = Vertx.currentContext();
-        history.position(asked.runId()).whenComplete((run, failure) -> context.runOnContext(ignored -> {
+        // A followed run's topic may know where its log stands (as the store did since it was
+        // followed): then no store read, and no virtual thread, for this stream (a reconnect storm's).
+        RunPosition known = hub.knownPosition(asked.runId(), asked.after());
+        CompletableFuture<Optional<RunPosition>> position =
+                known != null ? CompletableFuture.completedFuture(Optional.of(known)) : history.position(asked.runId());
+        position.whenComplete((run, failure) -> context.runOnContext(ignored -> {
             try {
                 if (failure != null) {
                     throw failure instanceof RuntimeException e ? e : new IllegalStateException(failure);

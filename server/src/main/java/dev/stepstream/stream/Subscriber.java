@@ -128,7 +128,19 @@ final class Subscriber extends Pump {
             }
             RunEvent event = nextEvent();
             if (event == null) {
+                if (!historyDone && topic.ringHasAllAfter(cursor)) {
+                    historyDone = true; // another subscriber's read since the topic was live covers this one
+                }
                 if (!historyDone || cursor < topic.lastSeq()) {
+                    History.Page kept = topic.keptPageAfter(cursor);
+                    if (kept != null) {
+                        // The stored page another subscriber read since the topic was live: it
+                        // holds the event after the cursor, and the ring has every one after it.
+                        page = kept.events();
+                        pageIndex = 0;
+                        historyDone = true;
+                        continue;
+                    }
                     fetch();
                     return Next.FETCHING;
                 }
@@ -167,10 +179,18 @@ final class Subscriber extends Pump {
         long pageStart = cursor / History.PAGE * History.PAGE;
         long committed = Math.max(storedAtOpen, topic.lastSeq()); // before the read: the store has these
         history.page(topic.runId, cursor)
-                .thenCompose(events -> cutShort(events, pageStart, committed)
-                        ? history.position(topic.runId).thenApply(run -> run.isPresent() ? events : null)
-                        : CompletableFuture.completedFuture(events))
-                .whenComplete((events, failure) -> context.runOnContext(ignored -> {
+                .thenCompose(read -> {
+                    if (cutShort(read.events(), pageStart, committed)) {
+                        return history.position(topic.runId).thenApply(run -> run.isPresent() ? read : null);
+                    }
+                    if (read.events().size() < History.PAGE) {
+                        // On the reading thread, before the read is no longer shared: a stream
+                        // opening from now on finds the page in the topic instead of reading again.
+                        topic.storedThrough(read);
+                    }
+                    return CompletableFuture.completedFuture(read);
+                })
+                .whenComplete((read, failure) -> context.runOnContext(ignored -> {
                     fetching = false;
                     if (isClosed()) {
                         return;
@@ -179,14 +199,16 @@ final class Subscriber extends Pump {
                         close(CloseCode.INTERNAL, "history unavailable; reconnect with after");
                         return;
                     }
-                    if (events == null) {
+                    if (read == null) {
                         close(CloseCode.NORMAL, CloseCode.RUN_DELETED);
                         return;
                     }
+                    List<RunEvent> events = read.events();
                     page = events;
                     pageIndex = 0;
                     if (events.size() < History.PAGE) {
                         historyDone = true;
+                        topic.storedThrough(read);
                     }
                     pump();
                 }));

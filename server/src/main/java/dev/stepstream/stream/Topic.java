@@ -1,12 +1,17 @@
 package dev.stepstream.stream;
 
+import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.store.RunPosition;
 import io.vertx.core.Context;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -39,8 +44,27 @@ final class Topic {
      */
     private volatile AtomicReferenceArray<RunEvent> ring;
     /** Slots taken from the budget; -1 once given back (the topic is gone): a late growth then returns its own. */
-    private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger held = new AtomicInteger();
     private volatile long lastSeq;
+    /**
+     * Set once the topic is in the hub's map ({@link #live}): from then on the hub finds it for
+     * every event committed, and the ring gets them.
+     */
+    private volatile long liveSinceNanos;
+    private volatile boolean live;
+    /**
+     * The last seq of the run's stored log as seen by a store read that began after this topic
+     * was live (-1 until a subscriber has made one): every later event was committed after that
+     * read began, so while this topic was live, and went to the ring. A subscriber past it has
+     * all the stored history it lacks in the ring (or learns from {@link #at} that the ring has
+     * moved past it), so it needs no read of its own: in a reconnect storm, the clients of a
+     * run that resume with {@code after} cost the store one read instead of one each.
+     */
+    private final AtomicLong storedThrough = new AtomicLong(-1);
+    private volatile boolean deleted;
+    /** The last stored page a read since live found (see {@link #storedThrough}); its slots are the budget's. Guarded by this. */
+    private volatile History.Page keptPage;
+    private boolean released; // guarded by this
     final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
     /**
      * The same subscribers by the event loop they write on, so that a commit wakes each loop
@@ -87,6 +111,13 @@ final class Topic {
         int slots = held.getAndSet(-1);
         if (slots > 0) {
             budget.give(slots);
+        }
+        synchronized (this) {
+            released = true;
+            if (keptPage != null) {
+                budget.give(keptPage.events().size());
+                keptPage = null;
+            }
         }
     }
 
@@ -169,6 +200,103 @@ final class Topic {
         AtomicReferenceArray<RunEvent> slots = ring;
         RunEvent event = slots.get((int) (seq & (slots.length() - 1)));
         return event != null && event.seq() == seq ? event : null;
+    }
+
+    /**
+     * The topic is in the hub's map: called after each subscribe returns (the first call
+     * counts). A time taken now is after the topic could first be found. Any thread.
+     */
+    void live() {
+        if (!live) {
+            liveSinceNanos = System.nanoTime();
+            live = true;
+        }
+    }
+
+    /**
+     * A store read that began after this topic was live found the run's log ending with
+     * {@code page} (shorter than a full page): every later event is the ring's to have. The
+     * page itself is kept, while the ring budget has room for its events, so that subscribers
+     * joining behind its end read it from here, not from the store. A read that began before
+     * the topic was live says nothing. Any thread.
+     */
+    void storedThrough(History.Page page) {
+        if (!live || page.readStartedNanos() - liveSinceNanos <= 0) {
+            return;
+        }
+        long through = page.storedThrough();
+        storedThrough.accumulateAndGet(through, Math::max);
+        if (!page.events().isEmpty() && page.whole()) {
+            keep(page);
+        }
+    }
+
+    /** Keeps {@code page} instead of the kept one if it reaches further and the budget has its slots. */
+    private synchronized void keep(History.Page page) {
+        History.Page kept = keptPage;
+        if (released || kept != null && kept.storedThrough() >= page.storedThrough() || !budget.take(page.events().size())) {
+            return;
+        }
+        keptPage = page;
+        if (kept != null) {
+            budget.give(kept.events().size());
+        }
+    }
+
+    /**
+     * The kept page if it holds the event after {@code cursor} (the subscriber is behind what
+     * the store held when it was read), else null; never once the run is deleted.
+     */
+    History.Page keptPageAfter(long cursor) {
+        History.Page kept = keptPage;
+        return kept != null && !deleted && cursor >= kept.after() && cursor < kept.storedThrough() ? kept : null;
+    }
+
+    /**
+     * Whether every event after {@code seq} that is committed is in the ring, or was (see
+     * {@link #storedThrough}); never once the run is deleted, so that a stream opening in that
+     * moment reads the store and finds out.
+     */
+    boolean ringHasAllAfter(long seq) {
+        long through = storedThrough.get();
+        return !deleted && through >= 0 && seq >= through;
+    }
+
+    /**
+     * Where the run's log stands, as far as this topic can tell without the store: null unless
+     * a read since it was live has told it where the stored log ended (see
+     * {@link #storedThrough}), the run is not deleted, and it holds the last event it knows of
+     * (to tell whether that is the run's {@code run_complete}), or when {@code after} is past
+     * that event (the client may have seen one the ring has yet to get: the store can tell).
+     * A run whose last event here is not its {@code run_complete} counts as running.
+     */
+    RunPosition knownPosition(long after) {
+        long through = storedThrough.get();
+        if (deleted || through < 0) {
+            return null;
+        }
+        long last = Math.max(through, lastSeq);
+        if (after > last) {
+            return null;
+        }
+        RunEvent newest = at(last);
+        if (newest == null) {
+            History.Page kept = keptPage;
+            newest = kept != null && !kept.events().isEmpty() && kept.storedThrough() == last ? kept.events().getLast() : null;
+        }
+        if (newest == null) {
+            return null;
+        }
+        if (newest.type() != EventType.RUN_COMPLETE) {
+            return new RunPosition(RunStatus.RUNNING, last);
+        }
+        String status = newest.payload().path("status").asText();
+        return new RunPosition(RunStatus.fromWire(status), last);
+    }
+
+    /** The run was deleted (Hub, before it ends the streams). Any thread. */
+    void runDeleted() {
+        deleted = true;
     }
 
     /** The highest seq published since this topic was created (0 if none). */

@@ -103,7 +103,9 @@ class MetricsTest {
                         .as("events emitted while the stream was open were delivered live").isPositive();
                 assertThat(after.since(before, "stepstream_stream_resumes_total", kind)).isZero();
             }
-            assertThat(after.since(before, "stepstream_stream_history_reads_total")).isGreaterThanOrEqualTo(2);
+            assertThat(after.since(before, "stepstream_stream_history_reads_total"))
+                    .as("the first stream reads the store; the second may be served what that read found, from the run's topic")
+                    .isBetween(1.0, 2.0);
             assertThat(after.since(before, "stepstream_stream_connections_opened_total", ALL_RUNS)).isEqualTo(1);
             assertThat(after.since(before, "stepstream_stream_events_delivered_total", ALL_RUNS))
                     .as("run_queued, run_start, a run_progress per step, run_complete").isEqualTo(dashboardItems).isEqualTo(8);

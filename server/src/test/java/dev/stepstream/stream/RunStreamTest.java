@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.RawHttp;
+import dev.stepstream.testing.Scrape;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import dev.stepstream.testing.Yaml;
@@ -113,6 +114,61 @@ class RunStreamTest {
             assertWholeStream(client, history, runId);
             assertWellFormed(client.envelopes(), runId, 1);
             assertThat(typeOf(client.envelopeTexts().get(client.envelopeTexts().size() - 1))).isEqualTo("run_complete");
+        }
+    }
+
+    @Test
+    void clientsJoiningOrResumingAFollowedRunDoNotEachReadTheStore() throws IOException {
+        // A run kept live and quiet by a gate file, followed by one client while twenty join:
+        // ten from the start, ten resuming from its last event.
+        Path gate = dir.resolve("join-gate");
+        server.apply("""
+                id: st-join-gated
+                steps:
+                  - {id: hello, type: log, message: hello}
+                  - {id: hold, type: script, run: 'while [ ! -f %s ]; do sleep 0.02; done'}
+                  - {id: bye, type: log, message: bye}
+                """.formatted(gate));
+        String runId = server.execute("st-join-gated", null);
+        long last = Await.until("the run holds at its gate", Duration.ofSeconds(20), () -> {
+            List<JsonNode> events = server.events(runId);
+            return events.stream().anyMatch(e -> e.path("type").asText().equals("step_start")
+                    && e.path("payload").path("stepId").asText().equals("hold")) ? (long) events.size() : null;
+        });
+        List<WsClient> joined = new ArrayList<>();
+        List<WsClient> resumed = new ArrayList<>();
+        try (WsClient first = WsClient.connect(http, server.streamUrl(runId, ""))) {
+            assertThat(first.awaitType("caught_up").path("payload").path("seq").asLong()).isEqualTo(last);
+            Scrape before = Scrape.of(server);
+            for (int i = 0; i < 10; i++) {
+                joined.add(WsClient.connect(http, server.streamUrl(runId, "")));
+                resumed.add(WsClient.connect(http, server.streamUrl(runId, "after=" + last)));
+            }
+            for (WsClient client : joined) {
+                assertThat(client.awaitType("caught_up").path("payload").path("seq").asLong()).isEqualTo(last);
+            }
+            for (WsClient client : resumed) {
+                client.awaitType("caught_up");
+            }
+            assertThat(Scrape.of(server).since(before, "stepstream_stream_history_reads_total"))
+                    .as("the first client's read of the store serves every client that joins or resumes after it").isZero();
+            assertThat(RawHttp.upgrade(server.port(), "/api/v2/workflows/runs/" + runId + "/stream?after=" + (last + 1)).status())
+                    .as("an after past the run's last event is still refused").isEqualTo(400);
+
+            Files.writeString(gate, "open");
+            List<String> history = server.awaitRawHistory(runId);
+            for (WsClient client : joined) {
+                assertWholeStream(client, history, runId);
+            }
+            for (WsClient client : resumed) {
+                assertThat(client.awaitClose().code()).isEqualTo(1000);
+                assertThat(client.envelopeTexts()).as("everything after seq " + last + ", live, once, in order")
+                        .containsExactlyElementsOf(history.subList((int) last, history.size()));
+            }
+            assertWholeStream(first, history, runId);
+        } finally {
+            joined.forEach(WsClient::close);
+            resumed.forEach(WsClient::close);
         }
     }
 

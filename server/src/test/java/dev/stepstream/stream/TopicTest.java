@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.RunPosition;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -63,5 +68,68 @@ class TopicTest {
         assertThat(other.size()).isEqualTo(128);
         assertThat(other.at(73)).isNotNull();
         assertThat(budget.used()).isEqualTo(128);
+    }
+
+    static History.Page page(UUID runId, long after, long through, long readStartedNanos) {
+        List<RunEvent> events = new ArrayList<>();
+        for (long seq = after + 1; seq <= through; seq++) {
+            events.add(line(runId, seq));
+        }
+        return new History.Page(after, events, readStartedNanos);
+    }
+
+    @Test
+    void theStoredPageOfAReadSinceTheTopicWasLiveIsKeptWithinTheBudgetAndGivenBack() {
+        RingBudget budget = new RingBudget(1_000);
+        Topic topic = new Topic(UUID.randomUUID(), budget);
+        long beforeLive = System.nanoTime();
+        topic.live();
+        topic.storedThrough(page(topic.runId, 0, 40, beforeLive));
+        assertThat(topic.keptPageAfter(0)).as("a read that began before the topic was live says nothing").isNull();
+        assertThat(topic.ringHasAllAfter(40)).isFalse();
+
+        topic.storedThrough(page(topic.runId, 0, 40, System.nanoTime()));
+        assertThat(topic.ringHasAllAfter(40)).isTrue();
+        assertThat(topic.ringHasAllAfter(39)).isFalse();
+        assertThat(topic.keptPageAfter(0)).isNotNull();
+        assertThat(topic.keptPageAfter(39)).as("it holds seq 40").isNotNull();
+        assertThat(topic.keptPageAfter(40)).as("past its end: the ring's").isNull();
+        assertThat(budget.used()).isEqualTo(Topic.INITIAL + 40);
+
+        topic.storedThrough(page(topic.runId, 0, 50, System.nanoTime()));
+        assertThat(budget.used()).as("the further page replaces the first").isEqualTo(Topic.INITIAL + 50);
+        topic.storedThrough(page(topic.runId, 0, 5_000, System.nanoTime()));
+        assertThat(topic.keptPageAfter(45)).as("no room in the budget: the kept page stays").isNotNull()
+                .extracting(History.Page::storedThrough).isEqualTo(50L);
+        assertThat(topic.ringHasAllAfter(5_000)).isTrue();
+
+        topic.runDeleted();
+        assertThat(topic.keptPageAfter(0)).as("a deleted run's streams read the store, and learn it").isNull();
+        assertThat(topic.ringHasAllAfter(5_000)).isFalse();
+        topic.release();
+        assertThat(budget.used()).isZero();
+    }
+
+    @Test
+    void aTopicTellsWhereItsRunsLogStandsOnlyWhenAReadSinceItWasLiveToldIt() {
+        RingBudget budget = new RingBudget(1_000);
+        Topic topic = new Topic(UUID.randomUUID(), budget);
+        topic.live();
+        assertThat(topic.knownPosition(0)).as("no read yet: ask the store").isNull();
+
+        topic.storedThrough(page(topic.runId, 0, 3, System.nanoTime()));
+        assertThat(topic.knownPosition(2)).isEqualTo(new RunPosition(RunStatus.RUNNING, 3));
+        assertThat(topic.knownPosition(4)).as("past what it knows: the store may know more").isNull();
+
+        putAll(topic, 4, 5);
+        assertThat(topic.knownPosition(5)).isEqualTo(new RunPosition(RunStatus.RUNNING, 5));
+        topic.put(RunEvent.create(topic.runId, 6, EventType.RUN_COMPLETE, Instant.parse("2026-12-04T00:00:00Z"),
+                Json.object().put("status", "failed").put("duration", 5)));
+        assertThat(topic.knownPosition(6)).as("its run_complete: ended")
+                .isEqualTo(new RunPosition(RunStatus.FAILED, 6));
+
+        topic.runDeleted();
+        assertThat(topic.knownPosition(0)).as("deleted: the store answers 404").isNull();
+        topic.release();
     }
 }
