@@ -155,18 +155,17 @@ final class BatchWriter {
             "UPDATE run_steps SET status = 'cancelled' WHERE run_id = ? AND status IN ('running', 'waiting')";
 
     private static void closeRunningSteps(Connection connection, List<RunEffect> runs) throws SQLException {
+        if (runs.stream().noneMatch(run -> run.state.completed)) {
+            return; // most batches: no statement prepared (on SQLite a prepare is a parse and a plan)
+        }
         try (PreparedStatement update = connection.prepareStatement(CLOSE_RUNNING_STEPS)) {
-            boolean any = false;
             for (RunEffect run : runs) {
                 if (run.state.completed) {
                     update.setString(1, run.runId);
                     update.addBatch();
-                    any = true;
                 }
             }
-            if (any) {
-                update.executeBatch();
-            }
+            update.executeBatch();
         }
     }
 
