@@ -1,8 +1,10 @@
 package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.json.Json;
+import dev.stepstream.json.JsonTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -198,9 +200,10 @@ final class ApiClient {
         }
         JsonNode json;
         try {
-            json = bytes.length == 0 ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(bytes);
+            // Without the mapper: a command that only reads answers never builds it (JsonTrees).
+            json = bytes.length == 0 ? NullNode.getInstance() : JsonTrees.read(bytes);
         } catch (IOException e) {
-            json = Json.MAPPER.nullNode();
+            json = NullNode.getInstance();
         }
         return new Response(status, json);
     }

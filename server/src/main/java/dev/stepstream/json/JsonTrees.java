@@ -1,0 +1,95 @@
+package dev.stepstream.json;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The parsing rules of every JSON document stepstream reads ({@link #FACTORY}: nesting and size
+ * limits), and a reader of a document into a tree without an {@code ObjectMapper}, for the
+ * client commands: building the mapper costs a new JVM about 30 ms (its date formats and their
+ * locale data), a third of what is left of a command like {@code stepstream runs} after the
+ * JVM's start (docs/BENCHMARKS.md, issue 21, target 4). The tree is the one
+ * {@link Json#MAPPER} reads: decimals as written ({@code BigDecimal}, trailing zeros kept),
+ * integers as int, long or BigInteger by size, the last of repeated names.
+ */
+public final class JsonTrees {
+    /** Nesting and size limits that protect the server from hostile documents. {@link Json#MAPPER} is built on it. */
+    static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(200)
+                    .maxNumberLength(100)
+                    .maxStringLength(4 * 1024 * 1024)
+                    .build())
+            .build();
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance; // keeps decimals as given (Jackson 2.15+)
+
+    private JsonTrees() {}
+
+    /** The document in {@code bytes} as a tree, as {@code Json.MAPPER.readTree(bytes)} reads it. */
+    public static JsonNode read(byte[] bytes) throws IOException {
+        try (JsonParser parser = FACTORY.createParser(bytes)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                return NODES.missingNode();
+            }
+            return read(parser); // what follows the document is left unread, as the mapper leaves it
+        }
+    }
+
+    /** The value at the parser's current token, and everything inside it; iterative, so depth costs no stack. */
+    private static JsonNode read(JsonParser parser) throws IOException {
+        Deque<JsonNode> open = new ArrayDeque<>();
+        Deque<String> names = new ArrayDeque<>();
+        for (JsonToken token = parser.currentToken(); ; token = parser.nextToken()) {
+            if (token == null) {
+                throw new IOException("the JSON document ends inside a value");
+            }
+            JsonNode value;
+            switch (token) {
+                case FIELD_NAME -> {
+                    names.push(parser.currentName());
+                    continue;
+                }
+                case START_OBJECT -> {
+                    open.push(NODES.objectNode());
+                    continue;
+                }
+                case START_ARRAY -> {
+                    open.push(NODES.arrayNode());
+                    continue;
+                }
+                case END_OBJECT, END_ARRAY -> value = open.pop();
+                case VALUE_STRING -> value = NODES.textNode(parser.getText());
+                case VALUE_NUMBER_INT -> value = switch (parser.getNumberType()) {
+                    case INT -> NODES.numberNode(parser.getIntValue());
+                    case LONG -> NODES.numberNode(parser.getLongValue());
+                    default -> NODES.numberNode(parser.getBigIntegerValue());
+                };
+                case VALUE_NUMBER_FLOAT -> value = NODES.numberNode(parser.getDecimalValue());
+                case VALUE_TRUE -> value = NODES.booleanNode(true);
+                case VALUE_FALSE -> value = NODES.booleanNode(false);
+                case VALUE_NULL -> value = NODES.nullNode();
+                default -> throw new IOException("unexpected " + token + " in a JSON document");
+            }
+            JsonNode parent = open.peek();
+            if (parent == null) {
+                return value;
+            }
+            if (parent instanceof ObjectNode object) {
+                object.set(names.pop(), value);
+            } else {
+                ((ArrayNode) parent).add(value);
+            }
+        }
+    }
+}
