@@ -208,7 +208,6 @@ final class Subscriber extends Pump {
                     pageIndex = 0;
                     if (events.size() < History.PAGE) {
                         historyDone = true;
-                        topic.storedThrough(read);
                     }
                     pump();
                 }));
