@@ -109,6 +109,24 @@ public final class RunEvent {
         return parsed;
     }
 
+    /**
+     * The status a {@code run_complete} ends its run with: the one reading of its payload's
+     * {@code status}, for the fold, the store's checks, the topic and the metrics.
+     *
+     * @throws IllegalStateException    if this is not a {@code run_complete}
+     * @throws IllegalArgumentException if {@code status} is missing, not a string or no run status
+     */
+    public RunStatus endStatus() {
+        if (type != EventType.RUN_COMPLETE) {
+            throw new IllegalStateException("a " + type.wire() + " ends no run");
+        }
+        JsonNode status = payload().get("status");
+        if (status == null || !status.isTextual()) {
+            throw new IllegalArgumentException("payload field \"status\" must be a string");
+        }
+        return RunStatus.fromWire(status.textValue());
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof RunEvent that && runId.equals(that.runId) && seq == that.seq;

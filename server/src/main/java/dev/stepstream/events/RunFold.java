@@ -121,7 +121,7 @@ public final class RunFold {
                 run.startedAt = time;
             }
             case RUN_COMPLETE -> {
-                moveTo(run, RunStatus.fromWire(text(payload, "status")));
+                moveTo(run, event.endStatus());
                 run.finishedAt = time;
                 run.durationMs = optionalLong(payload, "duration");
                 run.completed = true;

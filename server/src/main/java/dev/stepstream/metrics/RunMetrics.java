@@ -85,7 +85,7 @@ public final class RunMetrics implements EventLog.Listener, RunListener {
 
     private static RunStatus statusOf(RunEvent event) {
         try {
-            return RunStatus.fromWire(event.payload().path("status").asText());
+            return event.endStatus();
         } catch (IllegalArgumentException e) {
             return null;
         }

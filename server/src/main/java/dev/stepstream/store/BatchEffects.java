@@ -1,6 +1,5 @@
 package dev.stepstream.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunStatus;
@@ -92,13 +91,7 @@ final class BatchEffects {
     private static List<RunStatus> from(RunEffect run, RunEvent event) {
         RunStatus next = switch (event.type()) {
             case RUN_START -> RunStatus.RUNNING;
-            case RUN_COMPLETE -> {
-                JsonNode status = event.payload().get("status");
-                if (status == null || !status.isTextual()) {
-                    throw new IllegalArgumentException("payload field \"status\" must be a string");
-                }
-                yield RunStatus.fromWire(status.textValue());
-            }
+            case RUN_COMPLETE -> event.endStatus();
             default -> null;
         };
         if (next == null) {

@@ -287,11 +287,7 @@ final class Topic {
         if (newest == null) {
             return null;
         }
-        if (newest.type() != EventType.RUN_COMPLETE) {
-            return new RunPosition(RunStatus.RUNNING, last);
-        }
-        String status = newest.payload().path("status").asText();
-        return new RunPosition(RunStatus.fromWire(status), last);
+        return new RunPosition(newest.type() == EventType.RUN_COMPLETE ? newest.endStatus() : RunStatus.RUNNING, last);
     }
 
     /** The run was deleted (Hub, before it ends the streams). Any thread. */
