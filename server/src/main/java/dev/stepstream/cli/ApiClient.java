@@ -15,7 +15,6 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URL;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -119,15 +118,15 @@ final class ApiClient {
     }
 
     /**
-     * The Java client library on the same server and token: what follows a run's stream
-     * ({@link RunFollower}). It brings the JDK's HttpClient, which the other commands do without:
-     * it takes ~0.3 s of CPU to start (its TLS set-up included, even for http://), more than the
-     * rest of a command (docs/BENCHMARKS.md, start-up).
+     * The Java client library on the same server and token, for the caller to close: what
+     * follows a run's stream ({@link RunFollower}). It brings the JDK's HttpClient, which the
+     * other commands do without: it takes ~0.3 s of CPU to start (its TLS set-up included, even
+     * for http://), more than the rest of a command (docs/BENCHMARKS.md, start-up), and its
+     * selector thread holds the JVM's exit by 0.3 s until closed.
      */
     StepstreamClient library() {
         try {
-            HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
-            return StepstreamClient.builder(server).token(token()).httpClient(http).build();
+            return StepstreamClient.builder(server).token(token()).build();
         } catch (IllegalArgumentException e) {
             throw notAUrl();
         }

@@ -6,6 +6,7 @@ import dev.stepstream.client.Event;
 import dev.stepstream.client.Follow;
 import dev.stepstream.client.FollowListener;
 import dev.stepstream.client.FollowOptions;
+import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.client.StepstreamException;
 import dev.stepstream.json.Json;
 import java.io.PrintWriter;
@@ -85,10 +86,13 @@ final class RunFollower {
     private int followFrom(long after) {
         FollowOptions options = FollowOptions.DEFAULTS.after(after).backoff(BACKOFF_BASE, BACKOFF_CAP)
                 .giveUpAfter(GIVE_UP_AFTER).listener(new Notices());
-        try (Follow follow = client.library().follow(runId, options)) {
+        try (StepstreamClient library = client.library(); Follow follow = library.follow(runId, options)) {
             try {
                 for (Event event : follow) {
                     show(event);
+                    if (follow.available() == 0) {
+                        view.flush(); // once per message received, not per event: a long run's history comes in pages
+                    }
                     if (event.isRunComplete()) {
                         return "success".equals(event.payload().get("status")) ? Cli.OK : Cli.FAILED;
                     }
@@ -101,6 +105,10 @@ final class RunFollower {
     }
 
     private void show(Event event) {
+        if (view.json()) {
+            view.showJson(event.json()); // as it came: no tree needed
+            return;
+        }
         JsonNode envelope;
         try {
             envelope = Json.MAPPER.readTree(event.json());
@@ -181,6 +189,7 @@ final class RunFollower {
      * ({@link SafeText}, no colour): it may quote the server, a close reason for one.
      */
     private void notice(String message) {
+        view.flush(); // the lines shown so far come before the notice on the screen they share
         view.eraseStatus();
         err.println(command + ": " + SafeText.sanitise(message, false, "⏎"));
         err.flush();

@@ -98,13 +98,14 @@ final class RunView {
         });
     }
 
-    /** Stops the ticker and erases the status line; safe to call more than once, from any thread. */
+    /** Stops the ticker, erases the status line and flushes; safe to call more than once, from any thread. */
     synchronized void stop() {
         if (ticker != null) {
             ticker.interrupt();
             ticker = null;
         }
         eraseStatus();
+        out.flush();
     }
 
     private synchronized void tick() {
@@ -165,11 +166,23 @@ final class RunView {
         }
     }
 
-    /** Shows one envelope: {@code envelope} parsed, {@code text} its JSON as received. */
+    /** Whether this view prints the envelopes as received ({@code --json}): {@link #showJson}, not {@link #show}. */
+    boolean json() {
+        return json;
+    }
+
+    /** Shows one envelope as received ({@code --json}); it reaches the output at the next {@link #flush}. */
+    synchronized void showJson(String text) {
+        println(JsonOutput.line(text));
+    }
+
+    /**
+     * Shows one envelope, {@code envelope} parsed, {@code text} its JSON as received; it reaches
+     * the output at the next {@link #flush}.
+     */
     synchronized void show(JsonNode envelope, String text) {
         if (json) {
-            out.println(JsonOutput.line(text));
-            out.flush();
+            showJson(text);
             return;
         }
         JsonNode p = envelope.path("payload");
@@ -231,9 +244,22 @@ final class RunView {
             return;
         }
         eraseStatus();
-        out.println(line);
-        out.flush();
+        println(line);
         lastPrinted = Instant.now();
+    }
+
+    /**
+     * A line, without the flush that {@link PrintWriter#println} makes on an auto-flushing writer
+     * (as the CLI's is): a run's history can be 100,000s of lines, one write each otherwise.
+     */
+    private void println(String line) {
+        out.print(line);
+        out.print(System.lineSeparator());
+    }
+
+    /** Sends what was shown to the output: the follower calls it whenever its next event would have to wait. */
+    synchronized void flush() {
+        out.flush();
     }
 
     /**

@@ -286,6 +286,25 @@ class FollowTest {
         assertThat(parse(live.lines())).isEqualTo(server.awaitHistory(liveId));
     }
 
+    /**
+     * After run_complete the follower waits for the server's close (up to a second, then closes
+     * first): it must be handed that close frame, not left to time out. Following a finished
+     * run of three steps lasted over a second each time, whatever the run.
+     */
+    @Test
+    void aFollowEndsAsSoonAsTheServerClosesAfterTheRunComplete() {
+        String runId = server.execute("follow-ok", null);
+        server.awaitHistory(runId);
+        cli("follow", runId, "--json", "--server", server.url()); // the first follow of this JVM loads the client's classes
+
+        long started = System.nanoTime();
+        Result followed = cli("follow", runId, "--json", "--server", server.url());
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(followed.exitCode()).as(followed.err()).isZero();
+        assertThat(took).as("follow of a finished run").isLessThan(Duration.ofMillis(800));
+    }
+
     @Test
     void afterSkipsTheEventsUpToItsSeq() {
         String runId = server.execute("follow-ok", null);

@@ -276,6 +276,10 @@ final class Connection implements WebSocket.Listener {
         ended = true;
         try {
             if (normally && !closed.isDone()) {
+                // The JDK hands over the close frame, as any other, only on demand: without one
+                // more request it would sit unread and every follow would end CLOSE_WAIT late.
+                // Whatever comes before it is dropped (ended), each asking for the next.
+                socket.request(1);
                 closed.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (ExecutionException | TimeoutException e) {

@@ -77,6 +77,16 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         return lastSeq;
     }
 
+    /**
+     * How many events {@link #next} returns without waiting: those of the messages already
+     * received and not yet yielded. A follower that writes the events out can flush when this is
+     * 0, once per message rather than once per event. 0 says nothing of the run: the next event
+     * may be on its way.
+     */
+    public int available() {
+        return ready.size();
+    }
+
     /** How many times the follower connected again (or tried to). */
     public int reconnects() {
         return reconnects;

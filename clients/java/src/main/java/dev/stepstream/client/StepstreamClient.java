@@ -34,7 +34,7 @@ import java.util.stream.StreamSupport;
  * as {@code List<Object>}, numbers as {@code Long} or {@code Double}, and {@code null}; they are
  * unmodifiable. Errors are {@link StepstreamException}s with the API error's code and message.
  */
-public final class StepstreamClient {
+public final class StepstreamClient implements AutoCloseable {
     /**
      * The close codes after which a follower connects again with {@code after=<lastSeq>}: the
      * server's own (1001 going away, 1011 internal error, 1013 try again; its table is at
@@ -47,12 +47,26 @@ public final class StepstreamClient {
     private final URI server;
     private final String token;
     private final HttpClient http;
+    /** Whether {@link #http} is the client's own (no {@link Builder#httpClient}): then {@link #close} shuts it down. */
+    private final boolean ownsHttp;
 
     private StepstreamClient(Builder builder) {
         this.server = builder.server;
         this.token = builder.token;
-        this.http = builder.http != null ? builder.http
-                : HttpClient.newBuilder().connectTimeout(Connection.CONNECT_TIMEOUT).build();
+        this.ownsHttp = builder.http == null;
+        this.http = ownsHttp ? HttpClient.newBuilder().connectTimeout(Connection.CONNECT_TIMEOUT).build() : builder.http;
+    }
+
+    /**
+     * Shuts down the client's own HTTP client (not one given to {@link Builder#httpClient}): its
+     * connections end, and its selector thread, which waits in native code while it lives and
+     * so holds a JVM's exit by up to 0.3 s, stops. Calls made afterwards fail.
+     */
+    @Override
+    public void close() {
+        if (ownsHttp) {
+            http.shutdownNow();
+        }
     }
 
     /** A client of the server at {@code server}, such as {@code http://127.0.0.1:8080}. */
