@@ -39,7 +39,10 @@ final class JsonOutput {
      * prints as it came), DEL and C1 controls escaped, every other character kept. Written
      * again from its tree, its numbers and escapes could change; escaping in the text is exact
      * instead, since in valid JSON such a character can only be inside a string, where
-     * <code>&#92;u009B</code> means the same. The caller has parsed the line: it is valid JSON.
+     * <code>&#92;u009B</code> means the same. The server wrote the line as JSON; the client
+     * library read its envelope (seq, type) and stepped over its payload. Every DEL and C1
+     * character is escaped wherever it stands, so none reaches a terminal raw even in a line
+     * that is not JSON.
      */
     static String line(String json) {
         StringBuilder out = null;
