@@ -8,7 +8,8 @@ import dev.stepstream.client.FollowListener;
 import dev.stepstream.client.FollowOptions;
 import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.client.StepstreamException;
-import dev.stepstream.json.Json;
+import dev.stepstream.json.JsonTrees;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Set;
@@ -111,11 +112,12 @@ final class RunFollower {
         }
         JsonNode envelope;
         try {
-            envelope = Json.MAPPER.readTree(event.json());
-        } catch (JsonProcessingException e) {
-            throw new ApiClient.ConnectionException("cannot show the run: " + e.getOriginalMessage());
+            envelope = JsonTrees.read(event.json()); // without the mapper, as every client command reads (JsonTrees)
+        } catch (IOException e) {
+            throw new ApiClient.ConnectionException("cannot show the run: "
+                    + (e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage()));
         }
-        view.show(envelope, event.json());
+        view.show(envelope);
     }
 
     /** Tells of each reconnection on stderr: the library calls it on the thread that follows. */

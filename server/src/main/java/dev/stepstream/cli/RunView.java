@@ -177,14 +177,10 @@ final class RunView {
     }
 
     /**
-     * Shows one envelope, {@code envelope} parsed, {@code text} its JSON as received; it reaches
-     * the output at the next {@link #flush}.
+     * Shows one envelope, parsed, for a person (with {@code --json}, {@link #showJson}); it
+     * reaches the output at the next {@link #flush}.
      */
-    synchronized void show(JsonNode envelope, String text) {
-        if (json) {
-            showJson(text);
-            return;
-        }
+    synchronized void show(JsonNode envelope) {
         JsonNode p = envelope.path("payload");
         String type = envelope.path("type").asText();
         if (live) {

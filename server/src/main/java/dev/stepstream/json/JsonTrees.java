@@ -38,12 +38,23 @@ public final class JsonTrees {
     /** The document in {@code bytes} as a tree, as {@code Json.MAPPER.readTree(bytes)} reads it. */
     public static JsonNode read(byte[] bytes) throws IOException {
         try (JsonParser parser = FACTORY.createParser(bytes)) {
-            JsonToken first = parser.nextToken();
-            if (first == null) {
-                return NODES.missingNode();
-            }
-            return read(parser); // what follows the document is left unread, as the mapper leaves it
+            return document(parser);
         }
+    }
+
+    /** The document in {@code text} as a tree, as {@code Json.MAPPER.readTree(text)} reads it. */
+    public static JsonNode read(String text) throws IOException {
+        try (JsonParser parser = FACTORY.createParser(text)) {
+            return document(parser);
+        }
+    }
+
+    private static JsonNode document(JsonParser parser) throws IOException {
+        JsonToken first = parser.nextToken();
+        if (first == null) {
+            return NODES.missingNode();
+        }
+        return read(parser); // what follows the document is left unread, as the mapper leaves it
     }
 
     /** The value at the parser's current token, and everything inside it; iterative, so depth costs no stack. */

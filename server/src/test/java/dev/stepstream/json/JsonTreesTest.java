@@ -26,6 +26,7 @@ class JsonTreesTest {
             JsonNode read = JsonTrees.read(bytes);
             assertThat(read).as(document).isEqualTo(expected);
             assertThat(read.toString()).as(document + ", written back").isEqualTo(expected.toString());
+            assertThat(JsonTrees.read(document)).as(document + ", from text").isEqualTo(Json.MAPPER.readTree(document));
         }
     }
 
