@@ -1,12 +1,10 @@
 package dev.stepstream.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.stepstream.json.JsonTrees;
 
 /**
  * The JSON of {@code --json} ({@code runs}, {@code secrets list}, {@code follow} and the
@@ -17,8 +15,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
  * node, as the server sent a line.
  */
 final class JsonOutput {
-    /** {@link JsonNode#toString()}'s writer (a default mapper's), with {@link ControlEscapes}. */
-    private static final ObjectWriter WRITER = new JsonMapper().writer().with(new ControlEscapes());
+    private static final ControlEscapes ESCAPES = new ControlEscapes();
 
     private JsonOutput() {}
 
@@ -27,11 +24,7 @@ final class JsonOutput {
      * {@code runs --json} and {@code secrets list --json} print the API's answer.
      */
     static String of(JsonNode node) {
-        try {
-            return WRITER.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a JSON tree that cannot be written", e);
-        }
+        return JsonTrees.write(node, ESCAPES); // no mapper: a client command does without one (JsonTrees)
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.json.JsonTrees;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -232,7 +233,7 @@ final class RunView {
             case "run_complete" -> terminal.bold("run " + colourStatus(p.path("status").asText())
                     + " in " + Terminal.duration(p.path("duration").asLong()))
                     + (p.hasNonNull("error") ? ": " + terminal.lines(p.path("error").asText(), "  ") : "");
-            default -> terminal.line(envelope.toString());
+            default -> terminal.line(JsonTrees.write(envelope));
         };
         if (type.equals("variable_change") && retryOf != null && !names.containsKey(p.path("stepId").asText())) {
             // A step that has not started changes a variable: in a retry, a reused step restoring what it set.
@@ -306,7 +307,7 @@ final class RunView {
         }
         StringBuilder line = new StringBuilder(System.lineSeparator()).append("  ").append(terminal.dim("outputs:"));
         outputs.properties().forEach(field -> {
-            String value = field.getValue().isTextual() ? field.getValue().textValue() : field.getValue().toString();
+            String value = field.getValue().isTextual() ? field.getValue().textValue() : JsonTrees.write(field.getValue());
             // Cut before it is made safe: a cut made after could leave half an escape sequence.
             line.append(' ').append(terminal.line(field.getKey())).append('=')
                     .append(terminal.line(value.length() > 60 ? value.substring(0, 60) + "…" : value));
@@ -321,7 +322,7 @@ final class RunView {
 
     /** A value as JSON, safe to print: JSON escapes C0 controls, but not DEL nor C1 ones. */
     private String json(JsonNode node) {
-        return terminal.line(node.toString());
+        return terminal.line(JsonTrees.write(node)); // as its toString, which would build a mapper
     }
 
     private String level(String level) {

@@ -1,25 +1,32 @@
 package dev.stepstream.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Iterator;
+import java.util.Map;
 
 /**
  * The parsing rules of every JSON document stepstream reads ({@link #FACTORY}: nesting and size
- * limits), and a reader of a document into a tree without an {@code ObjectMapper}, for the
- * client commands: building the mapper costs a new JVM about 30 ms (its date formats and their
+ * limits), and a reader of a document into a tree and a writer of a tree into text without an
+ * {@code ObjectMapper}, for the client commands: building the mapper costs a new JVM about 30 ms (its date formats and their
  * locale data), a third of what is left of a command like {@code stepstream runs} after the
  * JVM's start (docs/BENCHMARKS.md, issue 21, target 4). The tree is the one
  * {@link Json#MAPPER} reads: decimals as written ({@code BigDecimal}, trailing zeros kept),
- * integers as int, long or BigInteger by size, the last of repeated names.
+ * integers as int, long or BigInteger by size, the last of repeated names. The text is the one
+ * {@link JsonNode#toString()} writes (which builds a mapper of its own on first use).
  */
 public final class JsonTrees {
     /** Nesting and size limits that protect the server from hostile documents. {@link Json#MAPPER} is built on it. */
@@ -101,6 +108,94 @@ public final class JsonTrees {
             } else {
                 ((ArrayNode) parent).add(value);
             }
+        }
+    }
+
+    /** {@code node} as {@link JsonNode#toString()} writes it. */
+    public static String write(JsonNode node) {
+        return write(node, (CharacterEscapes) null);
+    }
+
+    /**
+     * {@code node} as {@link JsonNode#toString()} writes it, but with {@code escapes} (when not
+     * null) for the characters of its strings and names.
+     */
+    public static String write(JsonNode node, CharacterEscapes escapes) {
+        if (node.isMissingNode()) {
+            return ""; // as its toString
+        }
+        StringWriter text = new StringWriter();
+        try (JsonGenerator generator = FACTORY.createGenerator(text)) {
+            // As toString's default mapper, whether or not Json.MAPPER (which writes them plain) has set the factory's default.
+            generator.disable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
+            if (escapes != null) {
+                generator.setCharacterEscapes(escapes);
+            }
+            writeTree(node, generator);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail: a node with no JSON of its own (a POJO)
+        }
+        return text.toString();
+    }
+
+    /** Writes the tree; iterative, as {@link #read(JsonParser)} reads, so depth costs no stack. */
+    private static void writeTree(JsonNode root, JsonGenerator generator) throws IOException {
+        Deque<Iterator<?>> open = new ArrayDeque<>(); // an object's properties or an array's values
+        JsonNode next = root;
+        while (true) {
+            if (next != null) {
+                if (next.isObject()) {
+                    generator.writeStartObject();
+                    open.push(next.properties().iterator());
+                } else if (next.isArray()) {
+                    generator.writeStartArray();
+                    open.push(next.iterator());
+                } else {
+                    scalar(next, generator);
+                }
+                next = null;
+            }
+            Iterator<?> container = open.peek();
+            if (container == null) {
+                return;
+            }
+            if (!container.hasNext()) {
+                open.pop();
+                if (generator.getOutputContext().inObject()) {
+                    generator.writeEndObject();
+                } else {
+                    generator.writeEndArray();
+                }
+                continue;
+            }
+            Object item = container.next();
+            if (item instanceof Map.Entry<?, ?> property) {
+                generator.writeFieldName((String) property.getKey());
+                next = (JsonNode) property.getValue();
+            } else {
+                next = (JsonNode) item;
+            }
+        }
+    }
+
+    /** A value that holds no other, written as the node's own {@code serialize} writes it. */
+    private static void scalar(JsonNode node, JsonGenerator generator) throws IOException {
+        switch (node.getNodeType()) {
+            case STRING -> generator.writeString(node.textValue());
+            case NUMBER -> {
+                switch (node.numberType()) {
+                    case INT -> generator.writeNumber(node.intValue());
+                    case LONG -> generator.writeNumber(node.longValue());
+                    case BIG_INTEGER -> generator.writeNumber(node.bigIntegerValue());
+                    case FLOAT -> generator.writeNumber(node.floatValue());
+                    case DOUBLE -> generator.writeNumber(node.doubleValue());
+                    case BIG_DECIMAL -> generator.writeNumber(node.decimalValue());
+                }
+            }
+            case BOOLEAN -> generator.writeBoolean(node.booleanValue());
+            case NULL, MISSING -> generator.writeNull();
+            case BINARY -> generator.writeBinary(node.binaryValue());
+            default -> throw new IOException("a " + node.getNodeType() + " node has no JSON of its own");
         }
     }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -28,6 +30,24 @@ class JsonTreesTest {
             assertThat(read.toString()).as(document + ", written back").isEqualTo(expected.toString());
             assertThat(JsonTrees.read(document)).as(document + ", from text").isEqualTo(Json.MAPPER.readTree(document));
         }
+    }
+
+    @Test
+    void writesEveryTreeAsItsToStringDoes() throws IOException {
+        for (String document : DOCUMENTS) {
+            JsonNode tree = Json.MAPPER.readTree(document);
+            assertThat(JsonTrees.write(tree)).as(document).isEqualTo(tree.toString());
+        }
+        // What the parsers never make but a tree built in code can hold.
+        ObjectNode built = Json.object();
+        built.put("double", 0.1).put("float", 2.5f).put("binary", new byte[] {1, 2, 3}).put("long", Long.MIN_VALUE)
+                .put("text", "tab\t nul\u0000 quote\" é ✓ \uD83D\uDE00").putNull("null");
+        built.putArray("empty");
+        built.putObject("nested").putArray("a").add(Json.object()).add(1.0e300);
+        assertThat(JsonTrees.write(built)).isEqualTo(built.toString());
+        assertThat(JsonTrees.write(MissingNode.getInstance())).isEqualTo(MissingNode.getInstance().toString());
+        String deep = "[".repeat(200) + "]".repeat(200);
+        assertThat(JsonTrees.write(JsonTrees.read(deep))).isEqualTo(deep);
     }
 
     @Test
