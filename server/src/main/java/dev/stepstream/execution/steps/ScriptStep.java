@@ -115,7 +115,7 @@ final class ScriptStep implements StepAction {
 
     /** Kills the shell first, so that it starts nothing new, then everything it had started. */
     static void killTree(Process process) {
-        List<ProcessHandle> descendants = process.descendants().toList();
+        List<ProcessHandle> descendants = ProcessTree.descendants(process.toHandle());
         process.destroyForcibly();
         for (ProcessHandle handle : descendants) {
             handle.destroyForcibly();
