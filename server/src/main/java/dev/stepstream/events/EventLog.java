@@ -1,6 +1,7 @@
 package dev.stepstream.events;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,6 +79,8 @@ public final class EventLog implements AutoCloseable {
     private long appendedCount;   // guarded by lock
     private long committedCount;  // guarded by lock
     private volatile boolean closing;
+    /** What {@link #close} queues to wake the committer: never committed. */
+    private static final RunEvent CLOSING = RunEvent.stored(new UUID(0, 0), 1, EventType.RUN_COMPLETE, Instant.EPOCH, new byte[0]);
 
     public EventLog(Sink sink, int queueCapacity, int maxBatch) {
         this.sink = sink;
@@ -145,14 +148,19 @@ public final class EventLog implements AutoCloseable {
         while (true) {
             try {
                 RunEvent first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, maxBatch - 1);
+                    if (closing) {
+                        batch.removeIf(event -> event == CLOSING); // only close() queues it, after closing is set
+                    }
+                }
+                if (batch.isEmpty()) {
                     if (closing && queue.isEmpty()) {
                         return;
                     }
                     continue;
                 }
-                batch.add(first);
-                queue.drainTo(batch, maxBatch - 1);
                 List<RunEvent> committed = List.copyOf(commitWithRetry(batch));
                 int taken = batch.size();
                 batch.clear();
@@ -255,6 +263,7 @@ public final class EventLog implements AutoCloseable {
      */
     public void close(Duration timeout) {
         closing = true;
+        queue.offer(CLOSING); // wakes the committer if it waits for events; if the queue is full, it does not wait
         try {
             committer.join(timeout);
             if (committer.isAlive()) {

@@ -77,6 +77,23 @@ class EventLogTest {
         assertThat(store.findRun(runId).orElseThrow().lastSeq()).isEqualTo(1000);
     }
 
+    /**
+     * A stopping node closes its log once the runs' last events are in: an idle committer must not
+     * be waited for to notice (it waited up to its 100 ms poll, part of every stop and restart).
+     */
+    @Test
+    void closingAnIdleLogDoesNotWaitForTheCommittersPoll() throws InterruptedException {
+        EventLog eventLog = new EventLog(batch -> Commits.commit(store, batch), 64, 16);
+        eventLog.append(log(1));
+        assertThat(eventLog.awaitCommitted(Duration.ofSeconds(10))).isTrue(); // the committer now waits for more
+
+        long started = System.nanoTime();
+        eventLog.close();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(60));
+        assertThat(store.findRun(runId).orElseThrow().lastSeq()).isEqualTo(1);
+    }
+
     @Test
     void aProducerBlocksWhileTheQueueIsFullAndNothingIsLost() throws Exception {
         CountDownLatch storageBack = new CountDownLatch(1);
