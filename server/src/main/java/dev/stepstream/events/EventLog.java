@@ -80,7 +80,8 @@ public final class EventLog implements AutoCloseable {
     private long committedCount;  // guarded by lock
     private volatile boolean closing;
     /** What {@link #close} queues to wake the committer: never committed. */
-    private static final RunEvent CLOSING = RunEvent.stored(new UUID(0, 0), 1, EventType.RUN_COMPLETE, Instant.EPOCH, new byte[0]);
+    private static final RunEvent CLOSING =
+            RunEvent.stored(new UUID(0, 0), 1, EventType.RUN_COMPLETE, Instant.EPOCH, new byte[0]);
 
     public EventLog(Sink sink, int queueCapacity, int maxBatch) {
         this.sink = sink;

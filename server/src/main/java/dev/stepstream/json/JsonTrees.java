@@ -21,10 +21,10 @@ import java.util.Map;
 /**
  * The parsing rules of every JSON document stepstream reads ({@link #FACTORY}: nesting and size
  * limits), and a reader of a document into a tree and a writer of a tree into text without an
- * {@code ObjectMapper}, for the client commands: building the mapper costs a new JVM about 30 ms (its date formats and their
- * locale data), a third of what is left of a command like {@code stepstream runs} after the
- * JVM's start (docs/BENCHMARKS.md, issue 21, target 4). The tree is the one
- * {@link Json#MAPPER} reads: decimals as written ({@code BigDecimal}, trailing zeros kept),
+ * {@code ObjectMapper}, for the client commands: building the mapper costs a new JVM about
+ * 30 ms (its date formats and their locale data), a third of what is left of a command like
+ * {@code stepstream runs} after the JVM's start (docs/BENCHMARKS.md, issue 21, target 4). The
+ * tree is the one {@link Json#MAPPER} reads: decimals as written ({@code BigDecimal}, trailing zeros kept),
  * integers as int, long or BigInteger by size, the last of repeated names. The text is the one
  * {@link JsonNode#toString()} writes (which builds a mapper of its own on first use).
  */
