@@ -28,11 +28,14 @@ import java.util.Set;
  * nothing new.
  */
 final class ProcessTree {
-    private static final boolean PROC_CHILDREN = Files.isReadable(
-            Path.of("/proc", Long.toString(ProcessHandle.current().pid()), "task",
-                    Long.toString(ProcessHandle.current().pid()), "children"));
+    /** Whether the kernel lists children: this process's main thread (whose id is the pid) has the file. */
+    private static final boolean PROC_CHILDREN = hasChildrenFile(ProcessHandle.current().pid());
 
     private ProcessTree() {}
+
+    private static boolean hasChildrenFile(long pid) {
+        return Files.isReadable(Path.of("/proc", Long.toString(pid), "task", Long.toString(pid), "children"));
+    }
 
     /** Every process below {@code root}, parents before their children. */
     static List<ProcessHandle> descendants(ProcessHandle root) {
