@@ -2,12 +2,14 @@
 # Runs every benchmark scenario of issue 4 against fresh servers and writes the results into
 # docs/BENCHMARKS.md (between its "results" markers) with charts under docs/bench/.
 #
-# Usage: bench/suite.sh [--quick] [--only NAME[,NAME…]] [--no-build] [--no-report] [--engine]
+# Usage: bench/suite.sh [--quick] [--only NAME[,NAME…]] [--no-build] [--no-report] [--engine[=PART,…]]
 #   --quick     fewer clients and events (a smoke run of the suite itself, ~1 min)
 #   --engine    each server works beside the rest of the engine (issue 21, target 5): 100 secrets,
 #               referenced by the scenario's script step so that its every line is masked; a
 #               run of 50 parallel branches, each printing a line a second; and the retention
-#               sweeper deleting the 2,700,000 events it finds expired in the store it starts on
+#               sweeper deleting the 2,700,000 events it finds expired in the store it starts on;
+#               --engine=sweeper,secrets,branches names the parts (all three by default), to
+#               measure what each costs alone
 #   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, storm, ingest, startup
 #   --no-build  use target/stepstream.jar as it is
 # Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
@@ -19,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-quick=false; only=""; build=true; report=true; engine=false
+quick=false; only=""; build=true; report=true; engine=false; engine_parts=",sweeper,secrets,branches,"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=true ;;
@@ -27,7 +29,12 @@ while [ $# -gt 0 ]; do
     --no-build) build=false ;;
     --no-report) report=false ;;
     --engine) engine=true; report=false ;;
-    *) echo "usage: bench/suite.sh [--quick] [--only NAME,…] [--no-build] [--no-report] [--engine]" >&2; exit 2 ;;
+    --engine=*)
+      engine=true; report=false; engine_parts=",${1#--engine=},"
+      for part in ${engine_parts//,/ }; do
+        case "$part" in sweeper|secrets|branches) ;; *) echo "suite: --engine: unknown part '$part' (sweeper, secrets, branches)" >&2; exit 2 ;; esac
+      done ;;
+    *) echo "usage: bench/suite.sh [--quick] [--only NAME,…] [--no-build] [--no-report] [--engine[=sweeper,secrets,branches]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -42,6 +49,7 @@ fi
 
 out=target/bench${STEPSTREAM_BENCH_HOME:+/$(basename "$STEPSTREAM_BENCH_HOME")}
 if $engine; then out="$out/engine"; fi
+engine_has() { [[ "$engine_parts" == *",$1,"* ]]; }
 mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
@@ -50,10 +58,11 @@ server_pid=""
 work=""
 server_flags=()      # serve flags of the scenarios that need some
 engine_template=""   # --engine: the store each server starts on (make_engine_template)
+engine_live=false    # --engine, once that store is made: servers work beside the engine
 
 stop_server() {
   if [ -n "$server_pid" ]; then
-    if [ -n "$engine_template" ]; then
+    if $engine_live; then
       # what the engine did meanwhile: the sweeper's deletions, the runs still going (the branches')
       echo "engine: $(curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^stepstream_(runs_deleted_total|store_reclaimed[a-z_]*|runs_active|retention_passes_total)' | tr '\n' ' ')"
     fi
@@ -70,7 +79,7 @@ trap 'stop_server; [ -z "$engine_template" ] || rm -rf "$(dirname "$engine_templ
 "${STEPSTREAM_BENCH_HOME:-.}/bin/stepstream" --version >/dev/null
 start_server() {
   work="$(mktemp -d)"
-  if [ -n "$engine_template" ]; then
+  if $engine_live && [ -n "$engine_template" ]; then
     cp -r "$engine_template" "$work/data"
   fi
   "${STEPSTREAM_BENCH_HOME:-.}/bin/stepstream" serve --port "$port" --data-dir "$work/data" --workflows-dir "$work/none" \
@@ -79,7 +88,7 @@ start_server() {
   server_pid=$!
   for _ in $(seq 1 300); do
     if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
-      [ -z "$engine_template" ] || engine_work
+      if $engine_live; then engine_work; fi
       return 0
     fi
     sleep 0.1
@@ -121,9 +130,12 @@ retention: {maxRuns: 1}" application/yaml >/dev/null
 # On each server: the secrets the scenario's step references, and a run of 50 parallel branches.
 engine_work() {
   local i branches
-  for i in $(seq 0 $((engine_secrets - 1))); do
-    api PUT "/secrets/$(printf 'S%03d' "$i")" "{\"value\": \"bench-secret-$i-$RANDOM$RANDOM\"}" >/dev/null
-  done
+  if engine_has secrets; then
+    for i in $(seq 0 $((engine_secrets - 1))); do
+      api PUT "/secrets/$(printf 'S%03d' "$i")" "{\"value\": \"bench-secret-$i-$RANDOM$RANDOM\"}" >/dev/null
+    done
+  fi
+  engine_has branches || return 0
   branches="id: bench-branches
 maxParallel: 50
 steps:
@@ -136,7 +148,7 @@ steps:
   api POST /workflows/bench-branches/execute >/dev/null
 }
 engine_secrets=100
-if $engine; then
+if $engine && engine_has secrets; then
   export STEPSTREAM_BENCH_SECRETS=$engine_secrets
 fi
 
@@ -167,7 +179,9 @@ fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/ {print $2}') GiB"
 echo "java: $("$java_bin" -version 2>&1 | head -1)"
 if $engine; then
-  make_engine_template
+  echo "engine: ${engine_parts:1:-1}"
+  if engine_has sweeper; then make_engine_template; fi
+  engine_live=true   # from now on each server gets the engine's work
 fi
 
 # Fan-out and idle figures on a shared 2-core VM swing by a quarter from one run to the next:
