@@ -24,7 +24,7 @@ public final class Json {
      * Decimals are kept as written ({@code 100.0} stays {@code 100.0}, never {@code 1E+2}), and
      * nesting and size limits protect the server from hostile documents.
      */
-    public static final ObjectMapper MAPPER = JsonMapper.builder(JsonTrees.FACTORY)
+    public static final ObjectMapper MAPPER = JsonMapper.builder(JsonTrees.factory())
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
             .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)

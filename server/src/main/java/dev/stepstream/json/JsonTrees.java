@@ -19,7 +19,7 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * The parsing rules of every JSON document stepstream reads ({@link #FACTORY}: nesting and size
+ * The parsing rules of every JSON document stepstream reads ({@link #LIMITS}: nesting and size
  * limits), and a reader of a document into a tree and a writer of a tree into text without an
  * {@code ObjectMapper}, for the client commands: building the mapper costs a new JVM about
  * 30 ms (its date formats and their locale data), a third of what is left of a command like
@@ -29,14 +29,24 @@ import java.util.Map;
  * {@link JsonNode#toString()} writes (which builds a mapper of its own on first use).
  */
 public final class JsonTrees {
-    /** Nesting and size limits that protect the server from hostile documents. {@link Json#MAPPER} is built on it. */
-    static final JsonFactory FACTORY = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(200)
-                    .maxNumberLength(100)
-                    .maxStringLength(4 * 1024 * 1024)
-                    .build())
+    /** Nesting and size limits that protect the server from hostile documents: every factory's. */
+    static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
+            .maxNestingDepth(200)
+            .maxNumberLength(100)
+            .maxStringLength(4 * 1024 * 1024)
             .build();
+
+    /**
+     * This class's own factory. {@link Json#MAPPER} has another with the same limits
+     * ({@link #factory}), since a mapper's builder sets its write features on the factory it is
+     * given, which would change what {@link #write} writes depending on whether the mapper was built.
+     */
+    private static final JsonFactory FACTORY = factory();
+
+    /** A new factory with {@link #LIMITS}. */
+    static JsonFactory factory() {
+        return JsonFactory.builder().streamReadConstraints(LIMITS).build();
+    }
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance; // keeps decimals as given (Jackson 2.15+)
 
@@ -126,8 +136,6 @@ public final class JsonTrees {
         }
         StringWriter text = new StringWriter();
         try (JsonGenerator generator = FACTORY.createGenerator(text)) {
-            // As toString's default mapper, whether or not Json.MAPPER (which writes them plain) has set the factory's default.
-            generator.disable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
             if (escapes != null) {
                 generator.setCharacterEscapes(escapes);
             }
