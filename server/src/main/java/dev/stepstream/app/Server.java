@@ -171,7 +171,6 @@ public final class Server implements AutoCloseable {
         }));
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator, clock);
         catalog.loadDirectory(config.workflowsDir());
-        executor.start();
         Scheduler scheduler = new Scheduler(store, validator, executor, clock); // started once the node listens
 
         // Netty's native epoll transport where the platform has it (Linux x86-64): each write to a
@@ -226,7 +225,11 @@ public final class Server implements AutoCloseable {
             throw new ConfigException("--tls-cert: cannot serve TLS with " + config.security().tlsCert() + " and "
                     + config.security().tlsKey() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage());
         }
-        scheduler.start(); // not before: a node that failed to start must fire nothing
+        // Not before the node listens: a node that failed to start must claim and fire nothing
+        // (it would leave the scripts of the runs it resumed running without it), and the runs
+        // it takes back start their steps while it answers /readyz, not before.
+        executor.start();
+        scheduler.start();
         ProcessorLoad load = new ProcessorLoad();
         Sweeper sweeper = new Sweeper(store, config.store().retention(), deleter, () -> eventLog.depth() > 0 || load.busy(),
                 metrics.store(), clock);

@@ -2,13 +2,16 @@ package dev.stepstream.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Certificates;
+import dev.stepstream.testing.TestServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -106,6 +109,55 @@ class ServeStartupErrorsTest {
             if (cert.certificate().getPublicKey().getAlgorithm().equals(pairing[1].certificate().getPublicKey().getAlgorithm())) {
                 assertThat(exit.lines().get(0)).contains("is not the key of the certificate " + cert.cert());
             }
+        }
+    }
+
+    /**
+     * A node that cannot serve (here its TLS certificate does not load) stops before it takes
+     * back the runs a previous process handed back: it once resumed them first, starting their
+     * scripts, then exited and left those running with no node writing their logs.
+     */
+    @Test
+    void aStartThatFailsTakesBackNoRunAndStartsNoScript() throws Exception {
+        Path data = dir.resolve("data");
+        Path work = Files.createDirectories(dir.resolve("work"));
+        Path started = work.resolve("started");
+        String runId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply("""
+                    id: durable
+                    onInterrupt: resume
+                    steps:
+                      - {id: hold, type: script, run: "echo started >> '%1$s'; while [ ! -f '%2$s/open' ]; do sleep 0.02; done"}
+                    """.formatted(started, work));
+            runId = server.execute("durable", null);
+            Await.until("the script runs", Duration.ofSeconds(20), () -> Files.exists(started) ? true : null);
+        } // a graceful stop: the run is handed back, to go on at the next start
+        Path cert = Files.writeString(dir.resolve("bad.pem"), "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n");
+        Path key = Files.writeString(dir.resolve("bad.key"), "-----BEGIN PRIVATE KEY-----\nnot one\n-----END PRIVATE KEY-----\n");
+
+        Exit exit = serve("--port", "0", "--data-dir", data.toString(), "--allow-scripts",
+                "--tls-cert", cert.toString(), "--tls-key", key.toString());
+
+        assertThat(exit.code()).isEqualTo(2);
+        // It fails at listening, so the log lines of its start come first; the last says why.
+        assertThat(exit.lines()).last().asString().startsWith("stepstream serve: --tls-cert: cannot serve TLS with " + cert);
+        assertThat(exit.lines()).noneMatch(line -> line.contains("Exception"));
+        assertThat(startedLines(started)).as("the script was started by the first node only").isOne();
+        try (TestServer server = TestServer.start(data)) {
+            Await.until("the next node resumes the run", Duration.ofSeconds(20),
+                    () -> startedLines(started) == 2 ? true : null);
+            Files.createFile(work.resolve("open"));
+            assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+            assertThat(startedLines(started)).isEqualTo(2);
+        }
+    }
+
+    private static int startedLines(Path file) {
+        try {
+            return Files.readAllLines(file).size();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }
