@@ -136,20 +136,24 @@ class ServeStartupErrorsTest {
         Path cert = Files.writeString(dir.resolve("bad.pem"), "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n");
         Path key = Files.writeString(dir.resolve("bad.key"), "-----BEGIN PRIVATE KEY-----\nnot one\n-----END PRIVATE KEY-----\n");
 
-        Exit exit = serve("--port", "0", "--data-dir", data.toString(), "--allow-scripts",
-                "--tls-cert", cert.toString(), "--tls-key", key.toString());
+        try {
+            Exit exit = serve("--port", "0", "--data-dir", data.toString(), "--allow-scripts",
+                    "--tls-cert", cert.toString(), "--tls-key", key.toString());
 
-        assertThat(exit.code()).isEqualTo(2);
-        // It fails at listening, so the log lines of its start come first; the last says why.
-        assertThat(exit.lines()).last().asString().startsWith("stepstream serve: --tls-cert: cannot serve TLS with " + cert);
-        assertThat(exit.lines()).noneMatch(line -> line.contains("Exception"));
-        assertThat(startedLines(started)).as("the script was started by the first node only").isOne();
-        try (TestServer server = TestServer.start(data)) {
-            Await.until("the next node resumes the run", Duration.ofSeconds(20),
-                    () -> startedLines(started) == 2 ? true : null);
-            Files.createFile(work.resolve("open"));
-            assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
-            assertThat(startedLines(started)).isEqualTo(2);
+            assertThat(exit.code()).isEqualTo(2);
+            // It fails at listening, so the log lines of its start come first; the last says why.
+            assertThat(exit.lines()).last().asString().startsWith("stepstream serve: --tls-cert: cannot serve TLS with " + cert);
+            assertThat(exit.lines()).noneMatch(line -> line.contains("Exception"));
+            assertThat(startedLines(started)).as("the script was started by the first node only").isOne();
+            try (TestServer server = TestServer.start(data)) {
+                Await.until("the next node resumes the run", Duration.ofSeconds(20),
+                        () -> startedLines(started) == 2 ? true : null);
+                Files.writeString(work.resolve("open"), "");
+                assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+                assertThat(startedLines(started)).isEqualTo(2);
+            }
+        } finally {
+            Files.writeString(work.resolve("open"), ""); // ends any copy of the script a failed start left running
         }
     }
 
