@@ -30,7 +30,7 @@ import java.util.Map;
  */
 public final class JsonTrees {
     /** Nesting and size limits that protect the server from hostile documents: every factory's. */
-    static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
+    private static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
             .maxNestingDepth(200)
             .maxNumberLength(100)
             .maxStringLength(4 * 1024 * 1024)
