@@ -79,18 +79,34 @@ final class Database implements AutoCloseable {
                     }
                 }
                 result = work.run(connection);
-                connection.commit();
             } catch (Throwable t) {
                 rollback(connection, t);
                 throw t; // the pool restores auto-commit when the connection goes back
             }
-            // Handing the connection back in auto-commit mode, as the pool gave it, spares the
-            // pool a reset; and sqlite-jdbc opens a new transaction after each commit, which
-            // this ends, so that the single SQLite writer holds no lock while it is idle.
-            connection.setAutoCommit(true);
+            commit(pool, connection);
             return result;
         } catch (SQLException e) {
             throw failed(what, e);
+        }
+    }
+
+    /**
+     * Commits by going back to auto-commit mode, which JDBC defines as committing the open
+     * transaction, and hands the connection back as the pool gave it. On SQLite that is one
+     * statement, {@code COMMIT}, where {@code commit()} then {@code setAutoCommit(true)} were
+     * three: sqlite-jdbc's {@code commit()} opens the next transaction at once (on the writer a
+     * {@code BEGIN IMMEDIATE}, which takes the write lock) and the return to auto-commit ended it
+     * with a second {@code COMMIT}. sqlite-jdbc records auto-commit mode before its
+     * {@code COMMIT} runs, so after a {@code COMMIT} that failed it can neither roll back nor
+     * tell that a transaction is open: the connection is evicted from the pool, and closing it
+     * rolls back whatever it still holds.
+     */
+    private static void commit(HikariDataSource pool, Connection connection) throws SQLException {
+        try {
+            connection.setAutoCommit(true);
+        } catch (SQLException e) {
+            pool.evictConnection(connection);
+            throw e;
         }
     }
 
