@@ -42,6 +42,18 @@ final class BatchWriter {
              WHERE run_id = ? AND last_seq = ? AND owner = ? AND status IN (?, ?, ?)""";
 
     /**
+     * {@link #ADVANCE_RUN} for a run whose batch moves nothing but its position (a script's
+     * lines, a variable's change): the same conditions, no other column named. SQLite rewrites
+     * every index on a column an UPDATE sets, changed or not, so naming status and the times
+     * made a one-event commit write five pages of {@code runs} and its indexes (runs_by_status,
+     * runs_by_owner, runs_by_finish, …) where this writes one.
+     */
+    private static final String ADVANCE_RUN_POSITION = """
+            UPDATE runs
+               SET last_seq = ?
+             WHERE run_id = ? AND last_seq = ? AND owner = ? AND status IN (?, ?, ?)""";
+
+    /**
      * Events go in as multi-row INSERTs of this many rows: each statement execution has a fixed
      * cost (and on SQLite several JNI calls), which a row of a step_log flood should not pay
      * alone. 100 rows are 500 parameters, far below either database's limit.
@@ -170,23 +182,53 @@ final class BatchWriter {
     }
 
     private static void advanceRuns(Connection connection, String writer, List<RunEffect> runs) throws SQLException {
+        List<RunEffect> positions = new ArrayList<>(runs.size());
+        List<RunEffect> changes = new ArrayList<>(runs.size());
+        for (RunEffect run : runs) {
+            (movesOnlyPosition(run) ? positions : changes).add(run);
+        }
+        advance(connection, writer, positions, true);
+        advance(connection, writer, changes, false);
+    }
+
+    /** Whether the batch leaves the run's status, times and error as stored. */
+    private static boolean movesOnlyPosition(RunEffect run) {
+        RunFold.Run state = run.state;
+        return statusToStore(run) == null && state.startedAt == null && state.finishedAt == null
+                && state.durationMs == null && !state.completed;
+    }
+
+    /** The status the batch gives the run, or null to keep the stored one (COALESCE). */
+    private static String statusToStore(RunEffect run) {
+        RunStatus status = run.state.status;
+        return status == null || run.statusAssumed && status == RunStatus.RUNNING ? null : status.wire();
+    }
+
+    /** Moves each of {@code runs} in one JDBC batch, by {@link #ADVANCE_RUN_POSITION} or {@link #ADVANCE_RUN}. */
+    private static void advance(Connection connection, String writer, List<RunEffect> runs, boolean positionOnly)
+            throws SQLException {
+        if (runs.isEmpty()) {
+            return;
+        }
         int[] updated;
-        try (PreparedStatement update = connection.prepareStatement(ADVANCE_RUN)) {
+        try (PreparedStatement update = connection.prepareStatement(positionOnly ? ADVANCE_RUN_POSITION : ADVANCE_RUN)) {
             for (RunEffect run : runs) {
                 RunFold.Run state = run.state;
-                update.setLong(1, state.lastSeq);
-                update.setString(2, state.status == null || run.statusAssumed && state.status == RunStatus.RUNNING
-                        ? null : state.status.wire());
-                setLong(update, 3, state.startedAt);
-                setLong(update, 4, state.finishedAt);
-                setLong(update, 5, state.durationMs);
-                update.setBoolean(6, state.completed);
-                update.setString(7, state.error);
-                update.setString(8, run.runId);
-                update.setLong(9, run.firstSeq - 1);
-                update.setString(10, writer);
+                int parameter = 0;
+                update.setLong(++parameter, state.lastSeq);
+                if (!positionOnly) {
+                    update.setString(++parameter, statusToStore(run));
+                    setLong(update, ++parameter, state.startedAt);
+                    setLong(update, ++parameter, state.finishedAt);
+                    setLong(update, ++parameter, state.durationMs);
+                    update.setBoolean(++parameter, state.completed);
+                    update.setString(++parameter, state.error);
+                }
+                update.setString(++parameter, run.runId);
+                update.setLong(++parameter, run.firstSeq - 1);
+                update.setString(++parameter, writer);
                 for (int i = 0; i < 3; i++) { // the one to three statuses it may follow
-                    update.setString(11 + i, run.from.get(Math.min(i, run.from.size() - 1)).wire());
+                    update.setString(++parameter, run.from.get(Math.min(i, run.from.size() - 1)).wire());
                 }
                 update.addBatch();
             }
