@@ -100,7 +100,11 @@ threads() {
 
 curl -sf -X POST -H 'Content-Type: application/json' -d '{}' \
   "http://127.0.0.1:$port/api/v2/workflows/paced/execute" >/dev/null
-until pgrep -f "$work/emit.py" >/dev/null; do sleep 0.05; done
+for _ in $(seq 1 200); do
+  pgrep -f "$work/emit.py" >/dev/null && break
+  sleep 0.05
+done
+pgrep -f "$work/emit.py" >/dev/null || { echo "bench/paced-commits.sh: the run's script did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 touch "$work/go"
 sleep "$skip"
 from="$skip"
