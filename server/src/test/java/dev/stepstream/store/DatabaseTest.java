@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,7 +69,7 @@ class DatabaseTest {
         }
     }
 
-    private static Void insert(Connection connection, int value) throws java.sql.SQLException {
+    private static Void insert(Connection connection, int value) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO t (v) VALUES (?)")) {
             insert.setInt(1, value);
             insert.executeUpdate();
