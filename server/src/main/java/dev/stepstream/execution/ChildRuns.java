@@ -25,7 +25,8 @@ public interface ChildRuns {
      * node and resumed), takes that one up instead.
      *
      * @throws StepFailedException naming what is wrong: no such workflow, inputs that do not fit
-     *         it, nesting deeper than {@link #MAX_DEPTH}, a full queue
+     *         it, nesting deeper than {@link #MAX_DEPTH}, a concurrency key whose every slot the
+     *         runs above it hold (it could never start), a full queue
      */
     Child start(String workflowId, JsonNode inputs) throws StepFailedException;
 

@@ -587,12 +587,31 @@ public final class Executor implements AutoCloseable {
                     throw new StepFailedException("inputs for workflow \"" + workflowId + "\": " + e.getMessage());
                 }
                 try {
+                    RunConcurrency concurrency = concurrency(workflow, inputs);
+                    refuseDeadlock(concurrency, workflowId);
                     return new Child(submit(workflow, stored.version(), inputs, new RunParent(runId, stepId, depth + 1), null,
-                            RunTrigger.workflow(runId), concurrency(workflow, inputs)), false);
+                            RunTrigger.workflow(runId), concurrency), false);
                 } catch (InvalidException e) {
                     throw new StepFailedException("workflow \"" + workflowId + "\": " + e.getMessage());
                 } catch (OverCapacityException e) {
                     throw new StepFailedException("could not start workflow \"" + workflowId + "\": " + e.getMessage());
+                }
+            }
+
+            /**
+             * Fails the step rather than queue a child that could never start: the runs above it
+             * (this one, its parent…) keep their slots of their keys until it has ended, so when
+             * they hold every slot of its key, it would wait for them as they wait for it.
+             */
+            private void refuseDeadlock(RunConcurrency child, String workflowId) throws StepFailedException {
+                if (child == null) {
+                    return;
+                }
+                long heldAbove = store.concurrencyKeysUp(runId).stream().filter(child.key()::equals).count();
+                if (child.waitsOnItsOwn(heldAbove)) {
+                    throw new StepFailedException("a run of \"" + workflowId + "\" would never start: every slot of its concurrency key \""
+                            + child.key() + "\" (limit " + child.limit() + ") is held by this run or the runs above it, which wait for"
+                            + " this step to end; give the child workflow another concurrency key");
                 }
             }
 

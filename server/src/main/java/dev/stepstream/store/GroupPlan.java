@@ -72,7 +72,7 @@ record GroupPlan(List<GroupRow> start, List<GroupRow> end, List<GroupRow> cancel
             if (!row.unclaimed()) {
                 continue;
             }
-            boolean room = taken < Math.max(1, row.limit());
+            boolean room = taken < RunConcurrency.slots(row.limit());
             if (row.cancelRequested()) {
                 end.add(row);
             } else if (room && !blocked) {

@@ -994,6 +994,27 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public List<String> concurrencyKeysUp(UUID runId) {
+        return db.read("read the concurrency keys above run " + runId, connection -> {
+            // One row per level, each by the primary key: runs nest at most ChildRuns.MAX_DEPTH deep.
+            try (PreparedStatement select = connection.prepareStatement("WITH RECURSIVE chain (run_id, parent_run_id,"
+                    + " concurrency_key, level) AS (SELECT run_id, parent_run_id, concurrency_key, 0 FROM runs WHERE run_id = ?"
+                    + " UNION ALL SELECT runs.run_id, runs.parent_run_id, runs.concurrency_key, chain.level + 1"
+                    + " FROM runs JOIN chain ON runs.run_id = chain.parent_run_id)"
+                    + " SELECT concurrency_key FROM chain ORDER BY level")) {
+                select.setString(1, runId.toString());
+                List<String> keys = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        keys.add(rows.getString(1));
+                    }
+                }
+                return keys;
+            }
+        });
+    }
+
+    @Override
     public boolean park(UUID runId, String nodeId, Instant wakeAt) {
         boolean parked = db.write("park run " + runId, connection -> {
             try (PreparedStatement update = connection.prepareStatement(

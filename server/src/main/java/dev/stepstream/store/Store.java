@@ -244,6 +244,12 @@ public interface Store extends AutoCloseable {
     /** The newest run that this step of that run started and that has not ended, if any. */
     Optional<UUID> unfinishedChild(UUID parentRunId, String parentStepId);
 
+    /**
+     * The concurrency keys of the run and of each run above it (its parent, the parent's parent,
+     * up to the top), nearest first; null for a run that has none. Empty when the run is gone.
+     */
+    List<String> concurrencyKeysUp(UUID runId);
+
     // --- approvals (docs/workflows.md "Approvals") --------------------------------------------
 
     /**

@@ -184,6 +184,92 @@ class SubWorkflowTest {
         }
     }
 
+    @Test
+    void aChildThatCouldNeverStartForItsKeyFailsItsStepAtOnceAndIsNotQueued() {
+        server.apply("""
+                id: notify-env
+                inputs: {env: {type: string, required: true}}
+                concurrency: {key: "env-${inputs.env}", limit: 1, onLimit: cancel-running}
+                steps:
+                  - {id: say, type: log, message: "notified ${inputs.env}"}
+                """);
+        server.apply("""
+                id: deploy-env
+                inputs: {env: {type: string, required: true}}
+                concurrency: {key: "env-${inputs.env}", limit: 1}
+                steps:
+                  - {id: notify, type: workflow, workflow: notify-env, inputs: {env: "${inputs.env}"}}
+                """);
+        server.apply("""
+                id: notify-queued
+                concurrency: {key: env-prod, limit: 1}
+                steps:
+                  - {id: say, type: log, message: "notified"}
+                """);
+        server.apply("""
+                id: plan-env
+                steps:
+                  - {id: notify, type: workflow, workflow: notify-queued}
+                """);
+        server.apply("""
+                id: release-env
+                concurrency: {key: env-prod, limit: 1}
+                steps:
+                  - {id: plan, type: workflow, workflow: plan-env}
+                """);
+
+        // cancel-running: the child would have its own parent cancelled, the oldest run of the key.
+        String deploy = server.execute("deploy-env", "{\"env\": \"prod\"}");
+        JsonNode run = server.awaitEnd(deploy, Duration.ofSeconds(10));
+        assertThat(run.path("status").asText()).isEqualTo("failed");
+        assertThat(stepOf(run, "notify").path("error").asText()).isEqualTo("a run of \"notify-env\" would never start: every slot"
+                + " of its concurrency key \"env-prod\" (limit 1) is held by this run or the runs above it, which wait for this"
+                + " step to end; give the child workflow another concurrency key");
+        assertThat(childOf(server.awaitHistory(deploy), "notify-env")).isNull();
+
+        // queue, the key held two levels up (release-env → plan-env, which has none → notify-queued): it would wait for ever.
+        String release = server.execute("release-env", null);
+        assertThat(server.awaitEnd(release, Duration.ofSeconds(10)).path("status").asText()).isEqualTo("failed");
+        String plan = childOf(server.awaitHistory(release), "plan-env");
+        assertThat(stepOf(server.run(plan), "notify").path("error").asText())
+                .startsWith("a run of \"notify-queued\" would never start: every slot of its concurrency key \"env-prod\" (limit 1)");
+
+        assertThat(server.get("/api/v2/workflows/runs?workflowId=notify-queued").body().path("runs")).isEmpty();
+        assertThat(server.get("/api/v2/workflows/runs?workflowId=notify-env").body().path("runs")).isEmpty();
+    }
+
+    @Test
+    void aChildOfItsParentsKeyRunsWhenTheLimitLeavesItASlotOrItWouldSkip() {
+        server.apply("""
+                id: audit-shared
+                concurrency: {key: shared, limit: 2}
+                steps:
+                  - {id: say, type: log, message: "audited"}
+                """);
+        server.apply("""
+                id: skip-shared
+                concurrency: {key: shared, limit: 1, onLimit: skip}
+                steps:
+                  - {id: say, type: log, message: "never"}
+                """);
+        server.apply("""
+                id: holds-shared
+                concurrency: {key: shared, limit: 1}
+                steps:
+                  - {id: audit, type: workflow, workflow: audit-shared}
+                  - {id: skipped, type: workflow, workflow: skip-shared}
+                """);
+        JsonNode run = server.awaitEnd(server.execute("holds-shared", null), Duration.ofSeconds(10));
+
+        // skip gives up at the limit rather than wait: its run is queued, and ends cancelled at once, as the step does.
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("cancelled");
+        assertThat(stepOf(run, "audit").path("outputs").path("status").asText()).isEqualTo("success");
+        assertThat(stepOf(run, "skipped").path("status").asText()).isEqualTo("cancelled");
+        JsonNode skipped = server.run(stepOf(run, "skipped").path("outputs").path("runId").asText());
+        assertThat(skipped.path("status").asText()).isEqualTo("cancelled");
+        assertThat(skipped.path("error").asText()).isEqualTo("concurrency limit");
+    }
+
     /** The child run a parent's log names as started, or null. */
     private static String childOf(List<JsonNode> events, String workflowId) {
         for (String message : payloads(events, "step_log", p -> p.path("message").asText())) {

@@ -1128,6 +1128,26 @@ abstract class StoreContractTest {
         return runId;
     }
 
+    @Test
+    void theConcurrencyKeysUpARunsChainAreEachLevelsNearestFirst() {
+        UUID top = keyedRun("prod", 1, "queue", T0);
+        UUID middle = childRun(top, null, T0.plusSeconds(1));
+        UUID bottom = childRun(middle, new RunConcurrency("audit", 2, "queue"), T0.plusSeconds(2));
+
+        assertThat(store.concurrencyKeysUp(bottom)).containsExactly("audit", null, "prod");
+        assertThat(store.concurrencyKeysUp(top)).containsExactly("prod");
+        assertThat(store.concurrencyKeysUp(UUID.randomUUID())).isEmpty();
+    }
+
+    private UUID childRun(UUID parent, RunConcurrency concurrency, Instant createdAt) {
+        UUID runId = UUID.randomUUID();
+        NewRun plain = newRun(runId, "deploy", createdAt, "a");
+        store.createRun(new NewRun(runId, plain.workflowId(), plain.workflowVersion(), plain.definition(), plain.inputs(),
+                plain.createdAt(), plain.steps(), new RunParent(parent, "a", 1), false, false, null, RunTrigger.workflow(parent),
+                concurrency));
+        return runId;
+    }
+
     private static List<UUID> ids(Claim claim) {
         return claim.runs().stream().map(ClaimedRun::runId).toList();
     }
