@@ -38,7 +38,9 @@ import java.util.concurrent.locks.LockSupport;
  *   java bench/Load.java fanout --server URL --clients 1000 --events 2000 [--rate 0] [--batch] [--server-pid PID]
  *   java bench/Load.java idle   --server URL --clients 10000 --server-pid PID
  *   java bench/Load.java storm  --server URL --clients 10000 --runs 100 [--jitter-ms 1000] --server-pid PID
+ *   java bench/Load.java accept --server URL --clients 10000 --rounds 6 --server-pid PID
  * </pre>
+ * The accept mode opens the connections again and again on a server nothing warmed up: see {@link #accept}.
  * The storm mode cuts every client at once and has each reconnect with {@code after}: see {@link #storm}.
  * The idle mode first opens and drops a fifth as many connections (JIT and heap warm-up),
  * then measures RSS, live heap and CPU around opening them all.
@@ -53,6 +55,8 @@ public class Load {
     static String server;
     static final HttpClient http = HttpClient.newHttpClient();
     static final int CLIENTS_PER_ADDRESS = 4000;
+    /** The last byte of the first source address, 127.0.0.N, that clients bind (4,000 to an address). */
+    static int addressBase = 1;
 
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "fanout";
@@ -68,7 +72,8 @@ public class Load {
             case "idle" -> idle(clients, threads, serverPid);
             case "storm" -> storm(clients, Integer.parseInt(arg(args, "--runs", "100")),
                     Integer.parseInt(arg(args, "--jitter-ms", "1000")), threads, serverPid);
-            default -> throw new IllegalArgumentException("mode: fanout, idle or storm, got " + mode);
+            case "accept" -> accept(clients, Integer.parseInt(arg(args, "--rounds", "6")), threads, serverPid);
+            default -> throw new IllegalArgumentException("mode: fanout, idle, storm or accept, got " + mode);
         }
         System.exit(0);
     }
@@ -186,6 +191,52 @@ public class Load {
                 .put("heapPerConnectionKb", heapEach).put("serverCpuSeconds", (cpuAfter - cpuBefore) / 100.0)
                 .put("badClients", problems.size()));
         loops.closeAll();
+    }
+
+    /**
+     * How long the accept stays cold (issue 21, target 2): on a server that nothing warmed up,
+     * CLIENTS connections to one quiet run are opened (at most 256 handshakes in flight), each
+     * until its {@code caught_up}, then closed, ROUNDS times, 2 s apart. Each round's server CPU
+     * is counted from the first connection until 2 s after the last {@code caught_up}, so that
+     * the compilation the accept set off counts too (as the peers harness counts a fresh
+     * process's accept: until 2.5 s after its last connection). A fresh process's first rounds
+     * pay the JIT's warm-up; the last ones what an accept costs once compiled.
+     */
+    static void accept(int connections, int rounds, int threads, long serverPid) throws Exception {
+        put("bench-idle", "id: bench-idle\nsteps:\n  - {id: wait, type: sleep, duration: 1h}\n");
+        String runId = execute("bench-idle");
+        for (int i = 0; i < 200 && !get("/api/v2/workflows/runs/" + runId).contains("\"lastSeq\":2"); i++) {
+            Thread.sleep(25);
+        }
+        List<Double> cpu = new ArrayList<>();
+        List<Double> cpuToCaughtUp = new ArrayList<>();
+        List<Double> seconds = new ArrayList<>();
+        int problems = 0;
+        for (int round = 1; round <= rounds; round++) {
+            // Each round's clients from source addresses of their own: the last round's wait in TIME_WAIT.
+            addressBase = 1 + (round - 1) * ((connections + CLIENTS_PER_ADDRESS - 1) / CLIENTS_PER_ADDRESS);
+            long cpuBefore = cpuTicks(serverPid);
+            Loops loops = new Loops(threads, connections, Long.MAX_VALUE);
+            long start = System.nanoTime();
+            loops.connectAll("/api/v2/workflows/runs/" + runId + "/stream?after=2", connections);
+            loops.awaitCaughtUp(Duration.minutes(5));
+            double took = (System.nanoTime() - start) / 1e9;
+            long cpuCaughtUp = cpuTicks(serverPid);
+            Thread.sleep(2000);
+            long cpuAfter = cpuTicks(serverPid);
+            problems += loops.problems().size();
+            loops.problems().stream().limit(5).forEach(p -> System.out.println("  " + p));
+            loops.closeAll();
+            cpu.add((cpuAfter - cpuBefore) / 100.0);
+            cpuToCaughtUp.add((cpuCaughtUp - cpuBefore) / 100.0);
+            seconds.add(Math.round(took * 100) / 100.0);
+            System.out.printf("round %d: %,d connections caught up in %.1f s; server CPU %.2f s (%.2f s until the last caught up)%n",
+                    round, connections, took, cpu.getLast(), cpuToCaughtUp.getLast());
+            Thread.sleep(2000);
+        }
+        System.out.println(new Json().put("scenario", "accept").put("connections", connections).put("rounds", rounds)
+                .put("serverCpuSeconds", cpu).put("serverCpuToCaughtUpSeconds", cpuToCaughtUp).put("seconds", seconds)
+                .put("badClients", problems));
     }
 
     /**
@@ -337,7 +388,7 @@ public class Load {
                 if (slowReaders) {
                     channel.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
                 }
-                channel.bind(new InetSocketAddress("127.0.0." + (1 + i / CLIENTS_PER_ADDRESS), 0));
+                channel.bind(new InetSocketAddress("127.0.0." + (addressBase + i / CLIENTS_PER_ADDRESS), 0));
                 channel.connect(target);
                 loops[i % loops.length].add(new Client(i, channel, request, from[i]));
             }

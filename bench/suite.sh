@@ -10,7 +10,8 @@
 #               sweeper deleting the 2,700,000 events it finds expired in the store it starts on;
 #               --engine=sweeper,secrets,branches names the parts (all three by default), to
 #               measure what each costs alone
-#   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, storm, ingest, startup
+#   --only      scenarios: flood-batch, flood-frames, paced-frames, paced-batch, idle, storm, ingest, startup;
+#               and accept, which only runs when named (not in the report)
 #   --no-build  use target/stepstream.jar as it is
 # Each scenario starts `bin/stepstream serve` (so with the JVM flags that script gives a server)
 # on a fresh data directory, runs the load generator bench/Load.java beside it on this machine,
@@ -200,6 +201,12 @@ for run in $(seq 1 "$runs"); do scenario idle         idle   --clients "$idle"; 
 server_flags=(--max-concurrent-runs 200)
 for run in $(seq 1 "$runs"); do scenario storm        storm  --threads 2 --clients "$idle" --runs "$storm_runs" --jitter-ms 1000; done
 server_flags=()
+# How long the accept stays cold (issue 21, target 2): $idle connections opened and closed six
+# times on one fresh server, the CPU of each round. Only when named (--only accept): the report
+# does not show it.
+if [[ ",$only," == *",accept,"* ]]; then
+  for run in $(seq 1 "$runs"); do scenario accept     accept --clients "$idle" --rounds 6; done
+fi
 
 if wanted ingest; then
   echo "== ingest"
