@@ -608,7 +608,7 @@ public final class Executor implements AutoCloseable {
                     return;
                 }
                 long heldAbove = store.concurrencyKeysUp(runId).stream().filter(child.key()::equals).count();
-                if (child.waitsOnItsOwn(heldAbove)) {
+                if (child.neverStartsUnder(heldAbove)) {
                     throw new StepFailedException("a run of \"" + workflowId + "\" would never start: every slot of its concurrency key \""
                             + child.key() + "\" (limit " + child.limit() + ") is held by this run or the runs above it, which wait for"
                             + " this step to end; give the child workflow another concurrency key");

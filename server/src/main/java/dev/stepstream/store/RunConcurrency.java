@@ -13,11 +13,11 @@ public record RunConcurrency(String key, int limit, String onLimit) {
     }
 
     /**
-     * Whether this run, if it were the child of runs of which {@code heldAbove} hold slots of its
-     * key (the slots they keep until their steps end, and so until this run has ended), could
-     * never start: every slot it may have is theirs, and it would not give up ({@code skip}).
+     * Whether this run could never start as a child of runs of which {@code heldAbove} hold a
+     * slot of its key (they keep it until their steps end, so until this run has ended): every
+     * slot it may have is theirs, and it does not give up at the limit, as {@code skip} does.
      */
-    public boolean waitsOnItsOwn(long heldAbove) {
+    public boolean neverStartsUnder(long heldAbove) {
         return !onLimit.equals("skip") && heldAbove >= slots(limit);
     }
 }
