@@ -149,13 +149,21 @@ public class Load {
         loops.closeAll();
     }
 
-    static void idle(int connections, int threads, long serverPid) throws Exception {
+    /**
+     * A run that sleeps for an hour, once it is asleep (run_start, step_start: its last seq 2), so
+     * that every stream of it is quiet: what the idle and accept modes connect to.
+     */
+    static String quietRun() throws Exception {
         put("bench-idle", "id: bench-idle\nsteps:\n  - {id: wait, type: sleep, duration: 1h}\n");
         String runId = execute("bench-idle");
-        // Wait until the run is asleep (run_start, step_start), so that every stream is quiet.
         for (int i = 0; i < 200 && !get("/api/v2/workflows/runs/" + runId).contains("\"lastSeq\":2"); i++) {
             Thread.sleep(25);
         }
+        return runId;
+    }
+
+    static void idle(int connections, int threads, long serverPid) throws Exception {
+        String runId = quietRun();
         // Warm up: accept and drop a fifth of the connections first, so that what is measured
         // is what a connection costs a running server, not the JIT compiling the accept path or
         // the heap growing to its working size (both paid once, not per connection).
@@ -203,11 +211,7 @@ public class Load {
      * pay the JIT's warm-up; the last ones what an accept costs once compiled.
      */
     static void accept(int connections, int rounds, int threads, long serverPid) throws Exception {
-        put("bench-idle", "id: bench-idle\nsteps:\n  - {id: wait, type: sleep, duration: 1h}\n");
-        String runId = execute("bench-idle");
-        for (int i = 0; i < 200 && !get("/api/v2/workflows/runs/" + runId).contains("\"lastSeq\":2"); i++) {
-            Thread.sleep(25);
-        }
+        String runId = quietRun();
         List<Double> cpu = new ArrayList<>();
         List<Double> cpuToCaughtUp = new ArrayList<>();
         List<Double> seconds = new ArrayList<>();
@@ -224,8 +228,9 @@ public class Load {
             long cpuCaughtUp = cpuTicks(serverPid);
             Thread.sleep(2000);
             long cpuAfter = cpuTicks(serverPid);
-            problems += loops.problems().size();
-            loops.problems().stream().limit(5).forEach(p -> System.out.println("  " + p));
+            List<String> bad = loops.problems();
+            problems += bad.size();
+            bad.stream().limit(5).forEach(p -> System.out.println("  " + p));
             loops.closeAll();
             cpu.add((cpuAfter - cpuBefore) / 100.0);
             cpuToCaughtUp.add((cpuCaughtUp - cpuBefore) / 100.0);
