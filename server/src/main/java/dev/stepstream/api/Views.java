@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.RunHead;
 import dev.stepstream.store.RunSummary;
 import dev.stepstream.store.StoredVersion;
 import dev.stepstream.store.StoredWorkflow;
@@ -58,7 +59,8 @@ final class Views {
         }
     }
 
-    static ObjectNode runSummary(RunSummary run) {
+    /** The fields a run's summary and its detail both begin with, in this order. */
+    private static ObjectNode head(RunHead run) {
         ObjectNode node = Json.object().put("runId", run.runId().toString()).put("workflowId", run.workflowId())
                 .put("workflowName", run.workflowName()).put("workflowVersion", run.workflowVersion())
                 .put("status", run.status().wire());
@@ -68,6 +70,11 @@ final class Views {
         putTime(node, "finishedAt", run.finishedAt());
         node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
         node.set("trigger", run.trigger().json());
+        return node;
+    }
+
+    static ObjectNode runSummary(RunSummary run) {
+        ObjectNode node = head(run);
         if (run.lastStep() == null) {
             node.putNull("lastStep");
         } else {
@@ -78,15 +85,7 @@ final class Views {
 
     /** The run's detail; {@code retries}: the runs that retry it, oldest first. */
     static ObjectNode runDetail(RunDetail run, List<UUID> retries) {
-        ObjectNode node = Json.object().put("runId", run.runId().toString()).put("workflowId", run.workflowId())
-                .put("workflowName", run.workflowName()).put("workflowVersion", run.workflowVersion())
-                .put("status", run.status().wire());
-        node.set("inputs", run.inputs());
-        putTime(node, "createdAt", run.createdAt());
-        putTime(node, "startedAt", run.startedAt());
-        putTime(node, "finishedAt", run.finishedAt());
-        node.put("duration", run.durationMs()).put("error", run.error()).put("lastSeq", run.lastSeq());
-        node.set("trigger", run.trigger().json());
+        ObjectNode node = head(run);
         Map<String, JsonNode> needs = needs(run.definition());
         var steps = node.putArray("steps");
         for (RunDetail.StepState step : run.steps()) {

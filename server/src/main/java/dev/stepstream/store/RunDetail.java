@@ -22,7 +22,7 @@ import java.util.UUID;
 public record RunDetail(UUID runId, String workflowId, int workflowVersion, RunStatus status, JsonNode inputs,
                         Instant createdAt, Instant startedAt, Instant finishedAt, Long durationMs, String error,
                         long lastSeq, List<StepState> steps, ObjectNode variables, byte[] definition, RunRetry retryOf,
-                        RunTrigger trigger, String workflowName) {
+                        RunTrigger trigger, String workflowName) implements RunHead {
 
     /**
      * One step's projection; {@code attempt} is 0 while pending; {@code outputs} is null until

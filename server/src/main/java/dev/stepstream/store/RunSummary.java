@@ -13,7 +13,7 @@ import java.util.UUID;
  */
 public record RunSummary(UUID runId, String workflowId, int workflowVersion, RunStatus status, Instant createdAt,
                          Instant startedAt, Instant finishedAt, Long durationMs, String error, long lastSeq,
-                         RunTrigger trigger, JsonNode inputs, String workflowName, StepMark lastStep) {
+                         RunTrigger trigger, JsonNode inputs, String workflowName, StepMark lastStep) implements RunHead {
 
     RunSummary withLastStep(StepMark mark) {
         return new RunSummary(runId, workflowId, workflowVersion, status, createdAt, startedAt, finishedAt, durationMs,
