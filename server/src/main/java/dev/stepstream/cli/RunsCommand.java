@@ -57,14 +57,14 @@ final class RunsCommand implements Callable<Integer> {
             out.println(JsonOutput.of(response.body()));
             return Cli.OK;
         }
-        String format = "%-36s  %-24s  %-11s  %-24s  %-9s  %s%n";
-        out.printf(format, "RUN ID", "WORKFLOW", "STATUS", "CREATED", "DURATION", "TRIGGER");
+        Table table = new Table("RUN ID", "WORKFLOW", "STATUS", "CREATED", "DURATION", "TRIGGER");
         for (JsonNode run : response.body().path("runs")) {
             JsonNode duration = run.path("duration");
-            Terminal.printf(out, format, run.path("runId").asText(), run.path("workflowId").asText(), run.path("status").asText(),
+            table.add(run.path("runId").asText(), run.path("workflowId").asText(), run.path("status").asText(),
                     run.path("createdAt").asText(), duration.isNumber() ? Terminal.duration(duration.asLong()) : "-",
                     trigger(run.path("trigger")));
         }
+        table.print(out);
         return Cli.OK;
     }
 

@@ -177,16 +177,11 @@ final class SecretsCommand implements Runnable {
                 out.println(JsonOutput.of(response.body()));
                 return Cli.OK;
             }
-            // The widest name as it will be printed: made safe, a control is shown in more characters.
-            int width = "NAME".length();
+            Table table = new Table("NAME", "UPDATED");
             for (JsonNode secret : response.body().path("secrets")) {
-                width = Math.max(width, Terminal.plain(secret.path("name").asText()).length());
+                table.add(secret.path("name").asText(), secret.path("updatedAt").asText());
             }
-            String format = "%-" + width + "s  %s%n";
-            out.printf(format, "NAME", "UPDATED");
-            for (JsonNode secret : response.body().path("secrets")) {
-                Terminal.printf(out, format, secret.path("name").asText(), secret.path("updatedAt").asText());
-            }
+            table.print(out);
             return Cli.OK;
         }
     }

@@ -123,19 +123,12 @@ final class WorkflowsCommand implements Runnable {
                 out.println(JsonOutput.of(response.body()));
                 return Cli.OK;
             }
-            // The widest id and name as they will be printed: made safe, a control is shown in more characters.
-            int idWidth = "ID".length();
-            int nameWidth = "NAME".length();
+            Table table = new Table("ID", "NAME", "VERSION", "STEPS", "UPDATED").alignRight(2, 3);
             for (JsonNode workflow : response.body().path("workflows")) {
-                idWidth = Math.max(idWidth, Terminal.plain(workflow.path("id").asText()).length());
-                nameWidth = Math.max(nameWidth, Terminal.plain(name(workflow)).length());
-            }
-            String format = "%-" + idWidth + "s  %-" + nameWidth + "s  %7s  %5s  %s%n";
-            out.printf(format, "ID", "NAME", "VERSION", "STEPS", "UPDATED");
-            for (JsonNode workflow : response.body().path("workflows")) {
-                Terminal.printf(out, format, workflow.path("id").asText(), name(workflow), workflow.path("version").asText(),
+                table.add(workflow.path("id").asText(), name(workflow), workflow.path("version").asText(),
                         workflow.path("steps").asText(), workflow.path("updatedAt").asText());
             }
+            table.print(out);
             return Cli.OK;
         }
 

@@ -163,6 +163,28 @@ class CliTest {
         assertThat(badTrigger.err()).contains("trigger");
     }
 
+    @Test
+    void runsKeepsItsColumnsInLineWhateverTheLengthOfAWorkflowsId() {
+        // Longer than the 24 characters the WORKFLOW column once had, which pushed the rest of its row out of line.
+        String longId = "cli-listed-under-a-workflow-id-longer-than-a-column";
+        server.apply("id: " + longId + "\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        server.apply("id: cli-short\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        String longRun = server.execute(longId, null);
+        String shortRun = server.execute("cli-short", null);
+        server.awaitEnd(longRun);
+        server.awaitEnd(shortRun);
+
+        Result listed = cli("runs", "--status", "success", "--server", server.url());
+        assertThat(listed.exitCode()).as(listed.err()).isZero();
+        List<String> lines = listed.out().lines().toList();
+        int status = lines.getFirst().indexOf("STATUS");
+        int created = lines.getFirst().indexOf("CREATED");
+        assertThat(lines).filteredOn(line -> line.startsWith(longRun) || line.startsWith(shortRun)).hasSize(2).allSatisfy(line -> {
+            assertThat(line.substring(status)).startsWith("success ");
+            assertThat(line.substring(created)).matches("\\d{4}-\\d\\d-\\d\\dT\\S+Z .*");
+        });
+    }
+
     /** {@code logs} prints the server's log as it is, and its filters are the server's, and --grep's the CLI's. */
     @Test
     void logsPrintsTheRunsLogAndFiltersItsEntries() {
