@@ -204,7 +204,12 @@ public final class Server implements AutoCloseable {
                 // streams, which the JDK's client (it upgrades by default) turns into errors.
                 .setHttp2ClearTextEnabled(false)
                 // WebSockets: the stream endpoints answer the handshake and serve the socket
-                // themselves (stream/Upgrade), so Vert.x's WebSocket options play no part.
+                // themselves (stream/Upgrade), without extensions, so Vert.x's WebSocket options
+                // play no part; but with its compression extensions on (the default), Vert.x puts
+                // their handshakers and a handler into every HTTP connection's pipeline, REST ones
+                // too, where every request and response passes through it for nothing.
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setPerMessageWebSocketCompressionSupported(false)
                 .setMaxInitialLineLength(8 * 1024)
                 .setMaxHeaderSize(16 * 1024);
         security.configure(options, config.streams().heartbeat());
