@@ -203,6 +203,11 @@ public final class Server implements AutoCloseable {
                 // No HTTP/2 upgrade over cleartext: it caps a connection at 100 concurrent
                 // streams, which the JDK's client (it upgrades by default) turns into errors.
                 .setHttp2ClearTextEnabled(false)
+                // Every response is written on its request's event loop (DESIGN.md "Threads": a
+                // virtual thread's result is sent back there, api/Blocking), so a connection needs
+                // no queue for writes from other threads: without this, each one gets a 1,025-slot
+                // one (4.7 KB), and a write from elsewhere would now fail loudly instead.
+                .setStrictThreadMode(true)
                 // WebSockets: the stream endpoints answer the handshake and serve the socket
                 // themselves (stream/Upgrade), without extensions, so Vert.x's WebSocket options
                 // play no part; but with its compression extensions on (the default), Vert.x puts
