@@ -205,8 +205,8 @@ public final class Server implements AutoCloseable {
                 .setHttp2ClearTextEnabled(false)
                 // Every response is written on its request's event loop (DESIGN.md "Threads": a
                 // virtual thread's result is sent back there, api/Blocking), so a connection needs
-                // no queue for writes from other threads: without this, each one gets a 1,025-slot
-                // one (4.7 KB), and a write from elsewhere would now fail loudly instead.
+                // no queue for writes from other threads (without this, each one gets a 1,025-slot
+                // one, 4.7 KB); a write from any other thread throws instead of being queued.
                 .setStrictThreadMode(true)
                 // WebSockets: the stream endpoints answer the handshake and serve the socket
                 // themselves (stream/Upgrade), without extensions, so Vert.x's WebSocket options

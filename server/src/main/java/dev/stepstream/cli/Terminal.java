@@ -83,7 +83,7 @@ final class Terminal {
      * without colour, a line feed shown as {@code ⏎}. Every command's human output writes text
      * that is not its own (a workflow's or a step's name, a run's error, a problem's message, the
      * server's error message) this way, or as the cells of a {@link Table} (the rows of
-     * {@code runs} or {@code secrets list}): the format is the CLI's, the fields are whatever the
+     * {@code runs}, {@code workflows list} and {@code secrets list}): the format is the CLI's, the fields are whatever the
      * server, a run or a file held. Colour is for a run's log lines in its live view
      * ({@link #line}, {@link #lines}), never for these fields. Numbers and other non-text fields
      * are passed as they are. {@code --json} output never comes here: escaping is the JSON
