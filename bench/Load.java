@@ -162,24 +162,27 @@ public class Load {
         return runId;
     }
 
+    /** CONNECTIONS streams of the {@link #quietRun} RUNID from after its last event, each open until its {@code caught_up}. */
+    static Loops caughtUp(String runId, int connections, int threads) throws Exception {
+        Loops loops = new Loops(threads, connections, Long.MAX_VALUE);
+        loops.connectAll("/api/v2/workflows/runs/" + runId + "/stream?after=2", connections);
+        loops.awaitCaughtUp(Duration.minutes(5));
+        return loops;
+    }
+
     static void idle(int connections, int threads, long serverPid) throws Exception {
         String runId = quietRun();
         // Warm up: accept and drop a fifth of the connections first, so that what is measured
         // is what a connection costs a running server, not the JIT compiling the accept path or
         // the heap growing to its working size (both paid once, not per connection).
-        Loops warmUp = new Loops(threads, connections / 5, Long.MAX_VALUE);
-        warmUp.connectAll("/api/v2/workflows/runs/" + runId + "/stream?after=2", connections / 5);
-        warmUp.awaitCaughtUp(Duration.minutes(5));
-        warmUp.closeAll();
+        caughtUp(runId, connections / 5, threads).closeAll();
         Thread.sleep(2000);
         settle(serverPid);
         long rssBefore = rssKb(serverPid);
         long heapBefore = liveHeapKb(serverPid);
         long cpuBefore = cpuTicks(serverPid);
-        Loops loops = new Loops(threads, connections, Long.MAX_VALUE);
         long start = System.nanoTime();
-        loops.connectAll("/api/v2/workflows/runs/" + runId + "/stream?after=2", connections);
-        loops.awaitCaughtUp(Duration.minutes(5));
+        Loops loops = caughtUp(runId, connections, threads);
         double took = (System.nanoTime() - start) / 1e9;
         long cpuAfter = cpuTicks(serverPid);
         settle(serverPid);
@@ -220,10 +223,8 @@ public class Load {
             // Each round's clients from source addresses of their own: the last round's wait in TIME_WAIT.
             addressBase = 1 + (round - 1) * ((connections + CLIENTS_PER_ADDRESS - 1) / CLIENTS_PER_ADDRESS);
             long cpuBefore = cpuTicks(serverPid);
-            Loops loops = new Loops(threads, connections, Long.MAX_VALUE);
             long start = System.nanoTime();
-            loops.connectAll("/api/v2/workflows/runs/" + runId + "/stream?after=2", connections);
-            loops.awaitCaughtUp(Duration.minutes(5));
+            Loops loops = caughtUp(runId, connections, threads);
             double took = (System.nanoTime() - start) / 1e9;
             long cpuCaughtUp = cpuTicks(serverPid);
             Thread.sleep(2000);
