@@ -151,6 +151,19 @@ describe('the web page', () => {
     await page.waitForURL(`${server.url}/runs/${runId}`);
   });
 
+  test('a run deleted elsewhere leaves the runs list without a reload', async () => {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('.conn[data-state=live]');
+    const { runId } = await rest(server.url, '/api/v2/workflows/tiny/execute', { method: 'POST', body: {} });
+    const row = `tr[data-run="${runId}"]`;
+    await waitFor(async () => (await page.getAttribute(row, 'data-status')) === 'success', { what: 'list shows success' });
+    await page.evaluate(() => { window.__notReloaded = true; });
+
+    await rest(server.url, `/api/v2/workflows/runs/${runId}`, { method: 'DELETE' });
+    await waitFor(async () => (await page.locator(row).count()) === 0, { what: 'the deleted run gone from the list' });
+    assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the same page, told by its stream');
+  });
+
   test('older runs beyond the first page load on request', async () => {
     for (let i = 0; i < 105; i++) {
       await rest(server.url, '/api/v2/workflows/tiny/execute', { method: 'POST', body: {} });

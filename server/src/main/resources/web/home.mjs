@@ -60,6 +60,9 @@ export async function showHome(main, hooks) {
   // Other runs cost nothing.
   const approving = new Set();
   const asking = new Map(); // runId -> whether to ask again once the answer on its way has come
+  // Runs deleted while the page was open (run_deleted), so that a listing read before the
+  // deletion does not bring them back.
+  const gone = new Set();
 
   function matches(r) {
     return (!filter.workflowId || r.workflowId === filter.workflowId) && (!filter.status || r.status === filter.status)
@@ -89,6 +92,7 @@ export async function showHome(main, hooks) {
     if (before) q.set('before', before);
     const { runs: found, next } = await api(`/api/v2/workflows/runs?${q}`);
     for (const r of found) {
+      if (gone.has(r.runId)) continue;
       // The listing's last step as the stream's run_progress gives it: `stepId: status`.
       const lastStep = r.lastStep ? `${r.lastStep.stepId}: ${r.lastStep.status}` : runs.get(r.runId)?.lastStep;
       runs.set(r.runId, { ...runs.get(r.runId), ...r, lastStep });
@@ -130,7 +134,12 @@ export async function showHome(main, hooks) {
         break;
       case 'run_complete':
         if (known) Object.assign(known, { status: p.status, duration: p.duration ?? null });
-        else { api(`/api/v2/workflows/runs/${e.runId}`).then((r) => { runs.set(r.runId, r); render(); }, () => {}); }
+        else { api(`/api/v2/workflows/runs/${e.runId}`).then((r) => { if (!gone.has(r.runId)) { runs.set(r.runId, r); render(); } }, () => {}); }
+        break;
+      case 'run_deleted':
+        gone.add(e.runId);
+        runs.delete(e.runId);
+        approving.delete(e.runId);
         break;
       case 'run_progress':
         if (!known) break;
@@ -165,6 +174,7 @@ export async function showHome(main, hooks) {
   function restart() {
     stream?.stop();
     runs.clear();
+    gone.clear();
     older = undefined;
     render();
     const q = filter.workflowId ? `?workflowId=${encodeURIComponent(filter.workflowId)}` : '';

@@ -25,8 +25,9 @@ import java.util.Optional;
  *       executor (best effort: the store carries the cancel too); {@link #decided} reaches the
  *       named node's executor, or every node's when none is named (best effort too).</li>
  *   <li>{@link #deleted} reaches the hub of every node that follows the run: at once through
- *       the transport, and, should that lose it, when the relay finds the followed run gone
- *       from the store (within about the poll interval).</li>
+ *       the transport (and every node's hub, for its all-runs stream), and, should that lose
+ *       it, when the relay finds the followed run gone from the store (within about the poll
+ *       interval; then without the run's workflow).</li>
  * </ul>
  */
 public interface Broker extends EventLog.Listener, RunListener, Executor.Peers, Interest, AutoCloseable {

@@ -41,8 +41,8 @@ public final class LocalBroker implements Broker {
 
     /** On the thread that deleted the run, which the hub's close of its streams does not block. */
     @Override
-    public void deleted(UUID runId) {
-        runs.deleted(runId);
+    public void deleted(UUID runId, String workflowId) {
+        runs.deleted(runId, workflowId);
     }
 
     /** One node: the hub already hears every event. */

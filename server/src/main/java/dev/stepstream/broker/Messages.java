@@ -19,7 +19,8 @@ import java.util.UUID;
  *       ({@code -} for a trigger's null; a node of an earlier version sends the first four only: manual);</li>
  *   <li>{@code C}: cancel this run: {@code runId};</li>
  *   <li>{@code D}: a decision was taken on a step of this run: {@code runId};</li>
- *   <li>{@code X}: this finished run was deleted (its streams end): {@code runId}.</li>
+ *   <li>{@code X}: this finished run was deleted (its streams end): {@code runId workflowId}
+ *       (a node of an earlier version sends the first only).</li>
  * </ul>
  * Envelopes hold no raw newline (JSON escapes it in strings), so lines split them safely.
  */
@@ -87,8 +88,13 @@ final class Messages {
         return text('D', origin, runId.toString());
     }
 
-    static byte[] deleted(String origin, UUID runId) {
-        return text('X', origin, runId.toString());
+    static byte[] deleted(String origin, UUID runId, String workflowId) {
+        return text('X', origin, workflowId == null ? runId.toString() : runId + " " + workflowId);
+    }
+
+    /** The workflow of an {@code X} message's fields; null from a node that sends none. */
+    static String deletedWorkflow(String[] fields) {
+        return fields.length < 2 ? null : fields[1];
     }
 
     /** @throws IllegalArgumentException when the bytes are not a message */

@@ -56,8 +56,8 @@ public final class PollingBroker implements Broker {
 
     /** Here at once, through the relay; other nodes notice when they poll the run. */
     @Override
-    public void deleted(UUID runId) {
-        relay.deleted(runId);
+    public void deleted(UUID runId, String workflowId) {
+        relay.deleted(runId, workflowId);
     }
 
     @Override

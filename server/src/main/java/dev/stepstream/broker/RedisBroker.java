@@ -234,7 +234,7 @@ public final class RedisBroker implements Broker {
                     Thread.ofVirtual().name("cancel-" + runId).start(() -> cancel.accept(runId));
                 }
                 case 'D' -> decided.accept(UUID.fromString(message.fields()[0])); // a signal: it does not block
-                case 'X' -> relay.deleted(UUID.fromString(message.fields()[0]));
+                case 'X' -> relay.deleted(UUID.fromString(message.fields()[0]), Messages.deletedWorkflow(message.fields()));
                 default -> throw new IllegalArgumentException("unknown kind " + message.kind());
             }
         } catch (RuntimeException e) {
@@ -320,11 +320,11 @@ public final class RedisBroker implements Broker {
      * check of followed runs, which finds the run gone from the store within a poll interval.
      */
     @Override
-    public void deleted(UUID runId) {
-        relay.deleted(runId);
+    public void deleted(UUID runId, String workflowId) {
+        relay.deleted(runId, workflowId);
         StatefulRedisConnection<byte[], byte[]> pub = publisher;
         if (pub != null && pub.isOpen()) {
-            send(pub, RUNS_CHANNEL, Messages.deleted(nodeId, runId));
+            send(pub, RUNS_CHANNEL, Messages.deleted(nodeId, runId, workflowId));
         }
     }
 

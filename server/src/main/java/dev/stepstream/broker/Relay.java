@@ -83,7 +83,7 @@ final class Relay implements AutoCloseable {
 
     private record Queued(UUID runId, Runnable deliver) {}
 
-    private record Deleted(UUID runId) {}
+    private record Deleted(UUID runId, String workflowId) {}
 
     /** What a repair read from the store (seq order, from the run's delivered seq on; may stop short), or null if it failed. */
     private record Repaired(UUID runId, List<RunEvent> events) {}
@@ -199,8 +199,8 @@ final class Relay implements AutoCloseable {
     }
 
     /** A run was deleted (here or on another node): the hub is told, on the relay thread, once. */
-    void deleted(UUID runId) {
-        inbox.add(new Deleted(runId));
+    void deleted(UUID runId, String workflowId) {
+        inbox.add(new Deleted(runId, workflowId));
     }
 
     /** Remote messages dropped for want of room, and events read from the store to fill gaps. */
@@ -255,7 +255,7 @@ final class Relay implements AutoCloseable {
             case Follow follow -> follow(follow);
             case Task task -> task.task().run();
             case Queued queued -> queued(queued);
-            case Deleted deleted -> tellDeleted(deleted.runId());
+            case Deleted deleted -> tellDeleted(deleted.runId(), deleted.workflowId());
             case Repaired repaired -> repaired(repaired);
             default -> throw new IllegalStateException("unknown relay item " + item);
         }
@@ -275,8 +275,11 @@ final class Relay implements AutoCloseable {
         }
     }
 
-    /** Tells the hub once per run the relay knows; a run it does not know gets no state (retention deletes many). */
-    private void tellDeleted(UUID runId) {
+    /**
+     * Tells the hub once per run the relay knows; a run it does not know gets no state (retention
+     * deletes many). {@code workflowId} is null when the run was found gone rather than told.
+     */
+    private void tellDeleted(UUID runId, String workflowId) {
         RunState run = runs.get(runId);
         if (run != null) {
             if (run.deleted) {
@@ -284,7 +287,7 @@ final class Relay implements AutoCloseable {
             }
             run.deleted = true;
         }
-        announce.deleted(runId);
+        announce.deleted(runId, workflowId);
     }
 
     private void follow(Follow follow) {
@@ -464,7 +467,7 @@ final class Relay implements AutoCloseable {
             RunState run = runs.get(runId);
             run.heardNanos = now;
             if (!stored.containsKey(runId)) {
-                tellDeleted(runId); // a stream opened only for a run that existed: its row is gone
+                tellDeleted(runId, null); // a stream opened only for a run that existed: its row is gone
                 continue;
             }
             if (!quiet.contains(runId)) {

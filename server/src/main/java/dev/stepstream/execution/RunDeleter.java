@@ -44,13 +44,13 @@ public final class RunDeleter {
 
     /**
      * Deletes the run if it has finished, and its events with it. When this returns
-     * {@link RunDeletion#DELETED}, the run is gone for every reader and its streams are told to
+     * {@link RunDeletion.Deleted}, the run is gone for every reader and its streams are told to
      * end; its events are gone too, unless the store failed while purging them (then the purge
      * stays pending, {@link Store#pendingPurges}).
      */
     public RunDeletion delete(UUID runId) {
         RunDeletion outcome = deleteRows(runId);
-        if (outcome == RunDeletion.DELETED) {
+        if (outcome instanceof RunDeletion.Deleted) {
             try {
                 purge(runId, Pacer.NONE);
             } catch (RuntimeException e) {
@@ -66,8 +66,8 @@ public final class RunDeleter {
      */
     public RunDeletion deleteRows(UUID runId) {
         RunDeletion outcome = store.deleteRun(runId);
-        if (outcome == RunDeletion.DELETED) {
-            listener.deleted(runId);
+        if (outcome instanceof RunDeletion.Deleted deleted) {
+            listener.deleted(runId, deleted.workflowId());
         }
         return outcome;
     }

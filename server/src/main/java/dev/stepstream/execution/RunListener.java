@@ -26,10 +26,14 @@ public interface RunListener {
     default void stepCompleted(StepKind type, StepStatus status, long durationMs) {}
 
     /**
-     * A finished run was deleted (its row is gone from the store): its open streams end, on every
-     * node. Called on the thread that deleted it, after the delete committed.
+     * A finished run was deleted (its row is gone from the store): its open streams end, and the
+     * all-runs stream says {@code run_deleted}, on every node. Called on the thread that deleted
+     * it, after the delete committed.
+     *
+     * @param workflowId the run's workflow; null where a node found the run gone without being
+     *                   told ({@code broker/Relay}), so knows only its id
      */
-    default void deleted(UUID runId) {}
+    default void deleted(UUID runId, String workflowId) {}
 
     RunListener NONE = new RunListener() {
         @Override
@@ -64,8 +68,8 @@ public interface RunListener {
             }
 
             @Override
-            public void deleted(UUID runId) {
-                each.forEach(listener -> listener.deleted(runId));
+            public void deleted(UUID runId, String workflowId) {
+                each.forEach(listener -> listener.deleted(runId, workflowId));
             }
         };
     }

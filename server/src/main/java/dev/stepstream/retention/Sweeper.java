@@ -212,7 +212,7 @@ public final class Sweeper implements AutoCloseable {
                 if (stop.stopped()) {
                     break;
                 }
-                if (timed(() -> deleter.deleteRows(runId)) == RunDeletion.DELETED) {
+                if (timed(() -> deleter.deleteRows(runId)) instanceof RunDeletion.Deleted) {
                     metrics.deletedByRetention();
                     purge(runId);
                     deleted++;

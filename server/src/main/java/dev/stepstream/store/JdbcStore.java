@@ -550,11 +550,15 @@ final class JdbcStore implements Store {
     public RunDeletion deleteRun(UUID runId) {
         String id = runId.toString();
         return db.write("delete run " + id, connection -> {
+            String workflowId;
             try (PreparedStatement delete = connection.prepareStatement(
-                    "DELETE FROM runs WHERE run_id = ? AND status IN (" + FINISHED + ")")) {
+                    "DELETE FROM runs WHERE run_id = ? AND status IN (" + FINISHED + ") RETURNING workflow_id")) {
                 delete.setString(1, id);
-                if (delete.executeUpdate() == 0) {
-                    return notDeleted(connection, id);
+                try (ResultSet row = delete.executeQuery()) {
+                    if (!row.next()) {
+                        return notDeleted(connection, id);
+                    }
+                    workflowId = row.getString(1);
                 }
             }
             for (String table : List.of("run_steps", "run_variables")) {
@@ -569,7 +573,7 @@ final class JdbcStore implements Store {
                 pending.setLong(2, Instant.now().toEpochMilli());
                 pending.executeUpdate();
             }
-            return RunDeletion.DELETED;
+            return new RunDeletion.Deleted(workflowId);
         });
     }
 

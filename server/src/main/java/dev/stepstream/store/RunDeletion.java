@@ -7,11 +7,14 @@ import dev.stepstream.events.RunStatus;
  * run has not finished ({@code status} is what it is now). Immutable.
  */
 public sealed interface RunDeletion {
-    RunDeletion DELETED = new Deleted();
     RunDeletion NOT_FOUND = new NotFound();
 
-    /** The run's row and its steps, variables and decisions are gone; its events are being purged. */
-    record Deleted() implements RunDeletion {}
+    /**
+     * The run's row and its steps, variables and decisions are gone; its events are being purged.
+     *
+     * @param workflowId the workflow the run was a run of
+     */
+    record Deleted(String workflowId) implements RunDeletion {}
 
     record NotFound() implements RunDeletion {}
 

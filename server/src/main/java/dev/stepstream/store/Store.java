@@ -141,7 +141,7 @@ public interface Store extends AutoCloseable {
      * events stay until {@link #purgeEvents} removes them; from the commit on, the run does not
      * exist for {@link #findRun}, {@link #findPosition}, {@link #listRuns} and {@link #lastSeqs}.
      * Nothing of any other run is touched.
-     * @return {@link RunDeletion#DELETED}; {@link RunDeletion#NOT_FOUND}; or
+     * @return {@link RunDeletion.Deleted} with the run's workflow; {@link RunDeletion#NOT_FOUND}; or
      *         {@link RunDeletion.NotFinished} with its status while it is queued, running or waiting
      */
     RunDeletion deleteRun(UUID runId);

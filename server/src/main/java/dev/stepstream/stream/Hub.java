@@ -107,11 +107,15 @@ public final class Hub implements EventLog.Listener, RunListener {
      * A finished run was deleted: each of its streams here ends, on its own event loop, with 1000
      * {@value CloseCode#RUN_DELETED} (an SSE response simply ends), wherever it is in the history.
      * A stream that opens in the same moment finds the history cut short and ends the same way
-     * ({@link Subscriber}). Any thread; does not block.
+     * ({@link Subscriber}). Dashboards get {@code run_deleted}; with no workflow known, only those
+     * that follow every workflow. Any thread; does not block.
      */
     @Override
-    public void deleted(UUID runId) {
+    public void deleted(UUID runId, String workflowId) {
         workflowOfRun.remove(runId);
+        ObjectNode notice = Json.object().put("type", "run_deleted").put("runId", runId.toString());
+        notice.set("payload", Json.object().put("workflowId", workflowId));
+        feed.publish(workflowId, Json.bytes(notice));
         Topic topic = topics.get(runId);
         if (topic != null) {
             topic.runDeleted();

@@ -12,13 +12,15 @@ import dev.stepstream.testing.Yaml;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Two nodes on one PostgreSQL, with Redis and without: a run deleted through one node ends the
- * stream that another node serves of it (told through Redis, or found by that node's poll).
+ * stream that another node serves of it (told through Redis, or found by that node's poll), and
+ * dashboards hear of it.
  */
 @Timeout(240)
 class RunDeletionClusterTest {
@@ -39,10 +41,24 @@ class RunDeletionClusterTest {
             assertThat(a.awaitEnd(runId, Duration.ofSeconds(180)).path("status").asText()).isEqualTo("success");
             WsClient stalled = WsClient.connect(http, b.streamUrl(runId, ""), 5);
             stalled.awaitMessages("the first frames", messages -> messages.size() >= 5, Duration.ofSeconds(30));
+            WsClient here = WsClient.connect(http, a.wsUrl("/api/v2/stream"));
+            WsClient there = WsClient.connect(http, b.wsUrl("/api/v2/stream?workflowId=st-flood"));
 
             TestServer.Response deleted = a.delete("/api/v2/workflows/runs/" + runId);
             assertThat(deleted.status()).as(deleted.text()).isEqualTo(204);
             stalled.resume();
+
+            // Dashboards hear of it on the node that deleted it and, through Redis, on every node.
+            // (Without Redis another node's dashboards are told at best of a run it serves a stream
+            // of, when its poll finds the run gone, and without the workflow: docs/api.md.)
+            List<WsClient> told = redis ? List.of(here, there) : List.of(here);
+            for (WsClient dashboard : told) {
+                dashboard.awaitMessages("run_deleted", messages -> !messages.isEmpty(), Duration.ofSeconds(60));
+                assertThat(dashboard.messages()).extracting(m -> m.json().path("type").asText() + " " + m.json().path("runId").asText()
+                        + " " + m.json().path("payload").path("workflowId").asText()).containsExactly("run_deleted " + runId + " st-flood");
+            }
+            here.close();
+            there.close();
 
             WsClient.Close close = stalled.awaitClose(Duration.ofSeconds(60));
             assertThat(close.code()).as("%s", close).isEqualTo(1000);

@@ -146,8 +146,8 @@ abstract class BrokerContractTest {
         commit(List.of(run.runStart(), run.stepStart(), run.stepComplete(), run.runComplete()));
         watcher().hub().awaitSeq(run.runId, 4, WAIT);
 
-        assertThat(store.deleteRun(run.runId)).isEqualTo(RunDeletion.DELETED);
-        publisher().broker().deleted(run.runId);
+        assertThat(store.deleteRun(run.runId)).isEqualTo(new RunDeletion.Deleted("wf"));
+        publisher().broker().deleted(run.runId, "wf");
 
         dev.stepstream.testing.Await.until("the watcher hears that run " + run.runId + " was deleted", WAIT,
                 () -> watcher().hub().deleted().contains(run.runId) ? true : null);

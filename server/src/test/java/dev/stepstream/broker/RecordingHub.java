@@ -53,7 +53,7 @@ final class RecordingHub implements EventLog.Listener, RunListener {
     public void recovered(UUID runId, String workflowId) {}
 
     @Override
-    public synchronized void deleted(UUID runId) {
+    public synchronized void deleted(UUID runId, String workflowId) {
         deleted.add(runId);
     }
 

@@ -9,7 +9,9 @@ import dev.stepstream.testing.ManualClock;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Scrape;
 import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.WsClient;
 import java.io.IOException;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,10 +89,17 @@ class RetentionTest {
             String running = server.execute("busy", null);
             Await.until("the busy run to run", WAIT, () -> "running".equals(server.run(running).path("status").asText()) ? true : null);
 
-            // maxRuns 3: the two oldest of the five go at the next pass; nothing else does.
-            pass(server, clock, Duration.ofMinutes(1));
-            assertGone(server, few.subList(0, 2));
-            assertExist(server, few.subList(2, 5));
+            // maxRuns 3: the two oldest of the five go at the next pass; nothing else does. A
+            // dashboard of the workflow hears of each.
+            try (WsClient dashboard = WsClient.connect(HttpClient.newHttpClient(), server.wsUrl("/api/v2/stream?workflowId=few"))) {
+                pass(server, clock, Duration.ofMinutes(1));
+                assertGone(server, few.subList(0, 2));
+                assertExist(server, few.subList(2, 5));
+                // (Where nodes poll, the runs' own run-level events may come first: the manual
+                // clock holds the poll back until this pass.)
+                dashboard.awaitMessages("two run_deleted", messages -> deletions(dashboard).size() >= 2, WAIT);
+                assertThat(deletions(dashboard)).containsExactlyInAnyOrder(few.get(0), few.get(1));
+            }
             assertExist(server, keep);
             assertExist(server, week);
 
@@ -140,6 +149,10 @@ class RetentionTest {
         clock.advance(by);
         Await.until("the sweeper's next pass", WAIT,
                 () -> Scrape.of(server).value("stepstream_retention_passes_total") > before ? true : null);
+    }
+
+    private static List<String> deletions(WsClient dashboard) {
+        return dashboard.messages().stream().filter(m -> m.type().equals("run_deleted")).map(m -> m.json().path("runId").asText()).toList();
     }
 
     private static void assertGone(TestServer server, List<String> runIds) {

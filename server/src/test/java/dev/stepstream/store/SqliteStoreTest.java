@@ -76,7 +76,7 @@ class SqliteStoreTest extends StoreContractTest {
         store = openStore();
 
         for (UUID runId : runIds.subList(0, runs * 9 / 10)) {
-            assertThat(store.deleteRun(runId)).isEqualTo(RunDeletion.DELETED);
+            assertThat(store.deleteRun(runId)).isInstanceOf(RunDeletion.Deleted.class);
             store.purgeEvents(runId);
         }
         long reclaimed = 0;

@@ -1626,7 +1626,7 @@ abstract class StoreContractTest {
         RunDetail keptBefore = run(kept);
         int events = 3 + 20 + 2;
 
-        assertThat(store.deleteRun(deleted)).isEqualTo(RunDeletion.DELETED);
+        assertThat(store.deleteRun(deleted)).as("it names the run's workflow").isEqualTo(new RunDeletion.Deleted("hello"));
 
         assertThat(store.findRun(deleted)).isEmpty();
         assertThat(store.findPosition(deleted)).isEmpty();
@@ -1672,7 +1672,7 @@ abstract class StoreContractTest {
     @Test
     void aPurgeThatWasCutOffIsPendingUntilFinishedAfterAReopen() {
         UUID deleted = finishedRun(30);
-        assertThat(store.deleteRun(deleted)).isEqualTo(RunDeletion.DELETED);
+        assertThat(store.deleteRun(deleted)).isInstanceOf(RunDeletion.Deleted.class);
         store.purgeEvents(deleted, 7); // then the process dies
 
         reopen();

@@ -3,6 +3,8 @@ package dev.stepstream.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.json.Json;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import dev.stepstream.testing.Yaml;
@@ -82,6 +84,36 @@ class AllRunsStreamTest {
                 assertThat(all.messages()).as("only run-level events, no history")
                         .allSatisfy(m -> assertThat(RUN_LEVEL).contains(m.type()));
                 assertThat(all.isClosed()).as("the all-runs stream stays open: %s", all.closeNow()).isFalse();
+            }
+        }
+    }
+
+    private static JsonNode deletedNotice(String runId, String workflowId) {
+        ObjectNode notice = Json.object().put("type", "run_deleted").put("runId", runId);
+        notice.set("payload", Json.object().put("workflowId", workflowId));
+        return notice;
+    }
+
+    @Test
+    void aDashboardIsToldWhenARunIsDeletedOnlyIfItFollowsThatRunsWorkflow() {
+        try (TestServer server = TestServer.start(dir)) {
+            server.apply(Yaml.fixture("st-dashboard.yaml"));
+            server.apply(Yaml.fixture("st-dashboard-other.yaml"));
+            String run = server.execute("st-dashboard", null);
+            String other = server.execute("st-dashboard-other", null);
+            server.awaitEnd(run, Duration.ofSeconds(30));
+            server.awaitEnd(other, Duration.ofSeconds(30));
+            try (WsClient all = WsClient.connect(http, server.wsUrl("/api/v2/stream"));
+                 WsClient narrowed = WsClient.connect(http, server.wsUrl("/api/v2/stream?workflowId=st-dashboard-other"))) {
+                assertThat(server.delete("/api/v2/workflows/runs/" + run).status()).isEqualTo(204);
+                assertThat(server.delete("/api/v2/workflows/runs/" + other).status()).isEqualTo(204);
+
+                all.awaitMessages("both deletions", m -> of(all, other).size() == 1, Duration.ofSeconds(20));
+                narrowed.awaitMessages("the other workflow's deletion", m -> of(narrowed, other).size() == 1, Duration.ofSeconds(20));
+                assertThat(all.messages()).extracting(WsClient.Message::json)
+                        .containsExactly(deletedNotice(run, "st-dashboard"), deletedNotice(other, "st-dashboard-other"));
+                assertThat(narrowed.messages()).as("the first deletion, of another workflow, came before: not to this one")
+                        .extracting(WsClient.Message::json).containsExactly(all.messages().get(1).json());
             }
         }
     }
