@@ -26,9 +26,9 @@ public interface RunListener {
     default void stepCompleted(StepKind type, StepStatus status, long durationMs) {}
 
     /**
-     * A finished run was deleted (its row is gone from the store): its open streams end, and the
-     * all-runs stream says {@code run_deleted}, on every node. Called on the thread that deleted
-     * it, after the delete committed.
+     * A finished run was deleted (its row is gone from the store): its open streams end on every
+     * node, and the all-runs stream says {@code run_deleted} on each node the broker tells
+     * (docs/api.md). Called on the thread that deleted it, after the delete committed.
      *
      * @param workflowId the run's workflow; null where a node found the run gone without being
      *                   told ({@code broker/Relay}), so knows only its id
