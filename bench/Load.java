@@ -15,8 +15,10 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -218,17 +220,20 @@ public class Load {
         List<Double> cpu = new ArrayList<>();
         List<Double> cpuToCaughtUp = new ArrayList<>();
         List<Double> seconds = new ArrayList<>();
+        List<String> cpuByThread = new ArrayList<>();
         int problems = 0;
         for (int round = 1; round <= rounds; round++) {
             // Each round's clients from source addresses of their own: the last round's wait in TIME_WAIT.
             addressBase = 1 + (round - 1) * ((connections + CLIENTS_PER_ADDRESS - 1) / CLIENTS_PER_ADDRESS);
             long cpuBefore = cpuTicks(serverPid);
+            Map<String, Long> byThreadBefore = cpuTicksByThread(serverPid);
             long start = System.nanoTime();
             Loops loops = caughtUp(runId, connections, threads);
             double took = (System.nanoTime() - start) / 1e9;
             long cpuCaughtUp = cpuTicks(serverPid);
             Thread.sleep(2000);
             long cpuAfter = cpuTicks(serverPid);
+            Map<String, Long> byThread = since(byThreadBefore, cpuTicksByThread(serverPid), cpuAfter - cpuBefore);
             List<String> bad = loops.problems();
             problems += bad.size();
             bad.stream().limit(5).forEach(p -> System.out.println("  " + p));
@@ -238,11 +243,19 @@ public class Load {
             seconds.add(Math.round(took * 100) / 100.0);
             System.out.printf("round %d: %,d connections caught up in %.1f s; server CPU %.2f s (%.2f s until the last caught up)%n",
                     round, connections, took, cpu.getLast(), cpuToCaughtUp.getLast());
+            StringBuilder split = new StringBuilder("  of which");
+            Json splitJson = new Json();
+            byThread.forEach((group, ticks) -> {
+                split.append(String.format(Locale.ROOT, "%s %s %.2f s", split.length() > 10 ? "," : "", group, ticks / 100.0));
+                splitJson.put(group, ticks / 100.0);
+            });
+            System.out.println(split);
+            cpuByThread.add(splitJson.object());
             Thread.sleep(2000);
         }
         System.out.println(new Json().put("scenario", "accept").put("connections", connections).put("rounds", rounds)
                 .put("serverCpuSeconds", cpu).put("serverCpuToCaughtUpSeconds", cpuToCaughtUp).put("seconds", seconds)
-                .put("badClients", problems));
+                .put("serverCpuByThread", cpuByThread).put("badClients", problems));
     }
 
     /**
@@ -889,9 +902,14 @@ public class Load {
             return this;
         }
 
+        /** The object alone, to nest in another. */
+        String object() {
+            return out + "}";
+        }
+
         @Override
         public String toString() {
-            return "RESULT " + out + "}";
+            return "RESULT " + object();
         }
     }
 
@@ -963,6 +981,55 @@ public class Load {
     static long cpuTicks(long pid) throws Exception {
         String[] fields = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    /**
+     * A process's CPU time so far by kind of thread, in clock ticks: the event loops, the
+     * acceptor, the JIT's two compilers, the collector's threads, the virtual threads' carriers,
+     * the event log's committer, and the rest. Threads that ended meanwhile are missing here (the
+     * JVM stops compiler threads it no longer needs): {@link #since} puts their time in "other".
+     */
+    static Map<String, Long> cpuTicksByThread(long pid) throws IOException {
+        Map<String, Long> ticks = new LinkedHashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // the thread ended between the listing and the read
+                }
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] fields = stat.substring(stat.lastIndexOf(") ") + 2).split(" ");
+                ticks.merge(threadGroup(name), Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+            }
+        }
+        return ticks;
+    }
+
+    /** The kind of a thread, by its name as the kernel keeps it (15 characters at most). */
+    static String threadGroup(String name) {
+        if (name.startsWith("vert.x-eventloo")) return "eventLoops";
+        if (name.startsWith("vert.x-acceptor")) return "acceptor";
+        if (name.startsWith("C2 Compiler")) return "c2";
+        if (name.startsWith("C1 Compiler")) return "c1";
+        if (name.startsWith("GC ") || name.startsWith("G1 ")) return "gc";
+        if (name.startsWith("ForkJoinPool")) return "virtualThreads";
+        if (name.startsWith("event-log-commi")) return "committer";
+        return "other";
+    }
+
+    /** Each kind's ticks from {@code before} to {@code after}, "other" taking what {@code total} has beyond them. */
+    static Map<String, Long> since(Map<String, Long> before, Map<String, Long> after, long total) {
+        Map<String, Long> spent = new LinkedHashMap<>();
+        long counted = 0;
+        for (String group : List.of("eventLoops", "acceptor", "c2", "c1", "gc", "virtualThreads", "committer")) {
+            long ticks = Math.max(0, after.getOrDefault(group, 0L) - before.getOrDefault(group, 0L));
+            spent.put(group, ticks);
+            counted += ticks;
+        }
+        spent.put("other", Math.max(0, total - counted));
+        return spent;
     }
 
     static String arg(String[] args, String name, String otherwise) {
