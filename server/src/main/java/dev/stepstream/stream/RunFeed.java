@@ -11,7 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * feed's current end. A dashboard that falls a whole ring behind is closed with 1013 (it
  * reloads the runs over REST and follows again).
  *
- * <p>Threads: the committer thread and the threads that queue runs publish, serialised by
+ * <p>Threads: the committer thread, the threads that queue runs and those that tell of a
+ * deletion (a request's, the sweeper's, the broker's relay) publish, serialised by
  * {@code publishLock} (held only to number and store an item); dashboards read from their
  * event loops, validating each slot by its sequence as {@link Topic} does.
  */
