@@ -76,14 +76,20 @@ public final class Hub implements EventLog.Listener, RunListener {
             }
             case STEP_COMPLETE, STEP_WAITING -> {
                 String status = event.type() == EventType.STEP_WAITING ? "waiting" : event.payload().path("status").asText();
-                ObjectNode progress = Json.object().put("type", "run_progress").put("runId", event.runId().toString());
-                progress.set("payload", Json.object().put("stepId", event.payload().path("stepId").asText()).put("status", status));
-                feed.publish(workflowOfRun.get(event.runId()), Json.bytes(progress));
+                feed.publish(workflowOfRun.get(event.runId()), notice("run_progress", event.runId(),
+                        Json.object().put("stepId", event.payload().path("stepId").asText()).put("status", status)));
             }
             case RUN_RESUMED -> feed.publish(workflowOfRun.get(event.runId()), event.json());
             case RUN_COMPLETE -> feed.publish(workflowOfRun.remove(event.runId()), event.json());
             default -> { }
         }
+    }
+
+    /** A feed item that is not an event of the run's log: {@code {"type","runId","payload"}}, no seq. */
+    private static byte[] notice(String type, UUID runId, ObjectNode payload) {
+        ObjectNode notice = Json.object().put("type", type).put("runId", runId.toString());
+        notice.set("payload", payload);
+        return Json.bytes(notice);
     }
 
     /** A run was stored as queued: dashboards see a {@code run_queued} envelope (seq 0: no event yet). */
@@ -113,9 +119,7 @@ public final class Hub implements EventLog.Listener, RunListener {
     @Override
     public void deleted(UUID runId, String workflowId) {
         workflowOfRun.remove(runId);
-        ObjectNode notice = Json.object().put("type", "run_deleted").put("runId", runId.toString());
-        notice.set("payload", Json.object().put("workflowId", workflowId));
-        feed.publish(workflowId, Json.bytes(notice));
+        feed.publish(workflowId, notice("run_deleted", runId, Json.object().put("workflowId", workflowId)));
         Topic topic = topics.get(runId);
         if (topic != null) {
             topic.runDeleted();
