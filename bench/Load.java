@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -243,10 +244,10 @@ public class Load {
             seconds.add(Math.round(took * 100) / 100.0);
             System.out.printf("round %d: %,d connections caught up in %.1f s; server CPU %.2f s (%.2f s until the last caught up)%n",
                     round, connections, took, cpu.getLast(), cpuToCaughtUp.getLast());
-            StringBuilder split = new StringBuilder("  of which");
+            StringJoiner split = new StringJoiner(", ", "  of which ", "");
             Json splitJson = new Json();
             byThread.forEach((group, ticks) -> {
-                split.append(String.format(Locale.ROOT, "%s %s %.2f s", split.length() > 10 ? "," : "", group, ticks / 100.0));
+                split.add(String.format(Locale.ROOT, "%s %.2f s", group, ticks / 100.0));
                 splitJson.put(group, ticks / 100.0);
             });
             System.out.println(split);
@@ -979,7 +980,12 @@ public class Load {
 
     /** A process's CPU time so far (the server's, or this one's), in clock ticks (1/100 s): user + system. */
     static long cpuTicks(long pid) throws Exception {
-        String[] fields = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+        return statTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
+    }
+
+    /** User + system ticks of a {@code /proc/…/stat} line (after the name, which may hold spaces and parentheses). */
+    static long statTicks(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(") ") + 2).split(" ");
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
@@ -1000,22 +1006,36 @@ public class Load {
                     continue; // the thread ended between the listing and the read
                 }
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                String[] fields = stat.substring(stat.lastIndexOf(") ") + 2).split(" ");
-                ticks.merge(threadGroup(name), Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+                ticks.merge(threadGroup(name), statTicks(stat), Long::sum);
             }
         }
         return ticks;
     }
 
-    /** The kind of a thread, by its name as the kernel keeps it (15 characters at most). */
+    /**
+     * The kinds of thread, in the order they are printed, each with the starts of the names the
+     * kernel keeps for them (15 characters at most); any other thread is "other".
+     */
+    static final Map<String, List<String>> THREAD_GROUPS = threadGroups();
+
+    private static Map<String, List<String>> threadGroups() {
+        Map<String, List<String>> groups = new LinkedHashMap<>();
+        groups.put("eventLoops", List.of("vert.x-eventloo"));
+        groups.put("acceptor", List.of("vert.x-acceptor"));
+        groups.put("c2", List.of("C2 Compiler"));
+        groups.put("c1", List.of("C1 Compiler"));
+        groups.put("gc", List.of("GC ", "G1 "));
+        groups.put("virtualThreads", List.of("ForkJoinPool"));
+        groups.put("committer", List.of("event-log-commi"));
+        return groups;
+    }
+
     static String threadGroup(String name) {
-        if (name.startsWith("vert.x-eventloo")) return "eventLoops";
-        if (name.startsWith("vert.x-acceptor")) return "acceptor";
-        if (name.startsWith("C2 Compiler")) return "c2";
-        if (name.startsWith("C1 Compiler")) return "c1";
-        if (name.startsWith("GC ") || name.startsWith("G1 ")) return "gc";
-        if (name.startsWith("ForkJoinPool")) return "virtualThreads";
-        if (name.startsWith("event-log-commi")) return "committer";
+        for (Map.Entry<String, List<String>> group : THREAD_GROUPS.entrySet()) {
+            if (group.getValue().stream().anyMatch(name::startsWith)) {
+                return group.getKey();
+            }
+        }
         return "other";
     }
 
@@ -1023,7 +1043,7 @@ public class Load {
     static Map<String, Long> since(Map<String, Long> before, Map<String, Long> after, long total) {
         Map<String, Long> spent = new LinkedHashMap<>();
         long counted = 0;
-        for (String group : List.of("eventLoops", "acceptor", "c2", "c1", "gc", "virtualThreads", "committer")) {
+        for (String group : THREAD_GROUPS.keySet()) {
             long ticks = Math.max(0, after.getOrDefault(group, 0L) - before.getOrDefault(group, 0L));
             spent.put(group, ticks);
             counted += ticks;
