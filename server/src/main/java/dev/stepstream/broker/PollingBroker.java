@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * once, and the runs its streams follow are read from the store every poll interval, so a
  * stream of a run executed on another node works, a poll interval behind. Queued runs and
  * cancels reach other nodes through the store too (their claimers poll it), and so do deletions:
- * a followed run gone from the store is a deleted run ({@link Relay}).
+ * each poll reads the store's log of them, and a followed run gone from the store is a deleted
+ * run too ({@link Relay}).
  */
 public final class PollingBroker implements Broker {
     private final RunListener runs;

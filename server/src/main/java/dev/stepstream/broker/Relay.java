@@ -5,6 +5,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.store.ActiveRun;
+import dev.stepstream.store.DeletedRun;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,10 +49,12 @@ import org.slf4j.LoggerFactory;
  *       run (its run_start, step_completes and run_complete) and the runs queued are read from
  *       the store every poll interval ({@link Store#activeRuns}), so the all-runs stream still
  *       shows the runs of other nodes, a poll interval late at worst.</li>
- *   <li>A run deleted ({@link #deleted}, here or on another node) is told to the hub once; a
- *       followed run that the store no longer has is a deleted run too, found by the same checks
- *       (all followed runs, finished or not, while polling): so a node that missed the notice
- *       still ends the run's streams.</li>
+ *   <li>A run deleted ({@link #deleted}, here or on another node) is told to the hub once. While
+ *       polling, the runs deleted lately are read from the store with the runs' run-level events
+ *       ({@link Store#deletedRuns}), so the all-runs stream hears of other nodes' deletions too.
+ *       A followed run that the store no longer has is a deleted run as well, found by the same
+ *       checks (all followed runs, finished or not, while polling): so a node that missed the
+ *       notice still ends the run's streams.</li>
  *   <li>What was delivered of a run is remembered for a while ({@code forgetEndedAfterNanos}) after
  *       its {@code run_complete}, whether or not a topic follows it: a copy of an event that
  *       comes late by the other channel (a run's own and the all-runs one carry its run-level
@@ -121,6 +125,12 @@ final class Relay implements AutoCloseable {
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private final Semaphore room = new Semaphore(CAPACITY);
     private final Map<UUID, RunState> runs = new HashMap<>();
+    /**
+     * Runs whose deletion was told to the hub, with the wall-clock millisecond it was told, oldest
+     * first: kept while a poll may read the deletion again ({@link #forgetToldDeletions}), so that
+     * it is told once. Relay thread only.
+     */
+    private final LinkedHashMap<UUID, Long> toldDeleted = new LinkedHashMap<>();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong repaired = new AtomicLong();
     private final Thread thread;
@@ -276,10 +286,14 @@ final class Relay implements AutoCloseable {
     }
 
     /**
-     * Tells the hub once per run the relay knows; a run it does not know gets no state (retention
-     * deletes many). {@code workflowId} is null when the run was found gone rather than told.
+     * Tells the hub once per run, whether it came by a notice, a poll of the deletions or a check
+     * that found a followed run gone ({@code workflowId} null then). A run the relay does not know
+     * gets no state (retention deletes many), only its place in {@code toldDeleted} for a while.
      */
     private void tellDeleted(UUID runId, String workflowId) {
+        if (toldDeleted.containsKey(runId)) {
+            return;
+        }
         RunState run = runs.get(runId);
         if (run != null) {
             if (run.deleted) {
@@ -287,7 +301,25 @@ final class Relay implements AutoCloseable {
             }
             run.deleted = true;
         }
+        toldDeleted.put(runId, clock.instant().toEpochMilli());
         announce.deleted(runId, workflowId);
+    }
+
+    /**
+     * Forgets the deletions told before any that the next poll can read: it reads those at or
+     * after its {@link #pollSince} by the deleting node's clock, which may be ahead of this one's
+     * by {@link #POLL_MARGIN}, and a deletion is told here only after it was committed.
+     */
+    private void forgetToldDeletions() {
+        long horizon = pollSince().minus(POLL_MARGIN).toEpochMilli();
+        for (Iterator<Long> told = toldDeleted.values().iterator(); told.hasNext() && told.next() < horizon; ) {
+            told.remove();
+        }
+    }
+
+    /** Where the next poll of every run starts: past the last poll by an interval and a margin, for runs that ended in between. */
+    private Instant pollSince() {
+        return (lastRunPoll == null ? clock.instant() : lastRunPoll).minus(pollInterval).minus(POLL_MARGIN);
     }
 
     private void follow(Follow follow) {
@@ -424,6 +456,7 @@ final class Relay implements AutoCloseable {
     private void check() {
         long now = clock.nanoTime();
         boolean polling = !pushing.getAsBoolean();
+        forgetToldDeletions();
         Set<UUID> quiet = new HashSet<>();
         List<UUID> watched = new ArrayList<>(); // quiet, and finished ones too: to see whether they were deleted
         for (Iterator<Map.Entry<UUID, RunState>> it = runs.entrySet().iterator(); it.hasNext(); ) {
@@ -493,13 +526,13 @@ final class Relay implements AutoCloseable {
 
     /**
      * What the transport would have brought of runs no topic here follows: the runs queued
-     * (announced once) and each run's run-level events, read only when its log moved since the
-     * last read. Looks back past the last poll by a margin, for runs that ended in between.
+     * (announced once), each run's run-level events, read only when its log moved since the
+     * last read, and the runs deleted. Looks back past the last poll by a margin, for runs that
+     * ended in between.
      */
     private void pollEveryRun(long now) {
-        Instant wall = clock.instant();
-        Instant since = (lastRunPoll == null ? wall : lastRunPoll).minus(pollInterval).minus(POLL_MARGIN);
-        lastRunPoll = wall;
+        Instant since = pollSince();
+        lastRunPoll = clock.instant();
         for (ActiveRun active : store.activeRuns(since)) {
             RunState run = state(active.runId());
             if (run.delivered == 0 && !run.announced) {
@@ -515,6 +548,9 @@ final class Relay implements AutoCloseable {
             run.heardNanos = now;
             run.polledSeq = active.lastSeq();
             deliverRunLevel(active.runId(), run, active.lastSeq());
+        }
+        for (DeletedRun deleted : store.deletedRuns(since)) {
+            tellDeleted(deleted.runId(), deleted.workflowId());
         }
     }
 

@@ -87,6 +87,14 @@ enum Dialect {
         return namesIndexes ? " INDEXED BY " + index : "";
     }
 
+    /**
+     * Whether several nodes may share the database, and so must be able to read what one of them
+     * did from the store alone ({@link Store#deletedRuns}). A SQLite file has one node.
+     */
+    boolean sharedByNodes() {
+        return this == POSTGRESQL;
+    }
+
     String displayName() {
         return displayName;
     }

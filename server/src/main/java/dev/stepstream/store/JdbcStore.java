@@ -567,13 +567,49 @@ final class JdbcStore implements Store {
                     delete.executeUpdate();
                 }
             }
+            Instant now = Instant.now();
             try (PreparedStatement pending = connection.prepareStatement(
                     "INSERT INTO run_purges (run_id, deleted_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING")) {
                 pending.setString(1, id);
-                pending.setLong(2, Instant.now().toEpochMilli());
+                pending.setLong(2, now.toEpochMilli());
                 pending.executeUpdate();
             }
+            if (db.dialect().sharedByNodes()) {
+                recordDeletion(connection, id, workflowId, now);
+            }
             return new RunDeletion.Deleted(workflowId);
+        });
+    }
+
+    /** For {@link #deletedRuns}; deletions older than {@link Store#DELETIONS_KEPT} go at the same time (by the index, cheap when none). */
+    private static void recordDeletion(Connection connection, String runId, String workflowId, Instant now) throws SQLException {
+        try (PreparedStatement record = connection.prepareStatement(
+                "INSERT INTO run_deletions (run_id, workflow_id, deleted_at) VALUES (?, ?, ?) ON CONFLICT (run_id) DO NOTHING")) {
+            record.setString(1, runId);
+            record.setString(2, workflowId);
+            record.setLong(3, now.toEpochMilli());
+            record.executeUpdate();
+        }
+        try (PreparedStatement forget = connection.prepareStatement("DELETE FROM run_deletions WHERE deleted_at < ?")) {
+            forget.setLong(1, now.minus(DELETIONS_KEPT).toEpochMilli());
+            forget.executeUpdate();
+        }
+    }
+
+    @Override
+    public List<DeletedRun> deletedRuns(Instant deletedSince) {
+        return db.read("read the runs deleted lately", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT run_id, workflow_id FROM run_deletions WHERE deleted_at >= ? ORDER BY deleted_at, run_id")) {
+                select.setLong(1, deletedSince.toEpochMilli());
+                List<DeletedRun> runs = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        runs.add(new DeletedRun(UUID.fromString(rows.getString(1)), rows.getString(2)));
+                    }
+                }
+                return runs;
+            }
         });
     }
 

@@ -121,6 +121,18 @@ public interface Store extends AutoCloseable {
      */
     List<ActiveRun> activeRuns(Instant endedSince);
 
+    /**
+     * Runs deleted at or after {@code deletedSince} (by the clock of the node that deleted them),
+     * oldest first: what a node that cannot hear the others reads for its all-runs streams'
+     * {@code run_deleted}. Recorded by {@link #deleteRun} where several nodes may share the
+     * database (PostgreSQL; a SQLite file has one node, and this is always empty there), and kept
+     * for {@link #DELETIONS_KEPT}.
+     */
+    List<DeletedRun> deletedRuns(Instant deletedSince);
+
+    /** How long {@link #deletedRuns} remembers a deletion: far longer than any poll looks back. */
+    java.time.Duration DELETIONS_KEPT = java.time.Duration.ofHours(1);
+
     /** A run's run-level events ({@link dev.stepstream.events.EventType#isRunLevel}) with seq greater than {@code afterSeq}, in seq order. */
     List<RunEvent> runLevelEvents(UUID runId, long afterSeq);
 
@@ -137,7 +149,8 @@ public interface Store extends AutoCloseable {
 
     /**
      * Deletes a finished run in one short write transaction: its row, steps, variables and
-     * decisions, and records that its events are to be purged ({@link #pendingPurges}). Its
+     * decisions, and records that its events are to be purged ({@link #pendingPurges}) and, where
+     * other nodes may poll for it, that it was deleted ({@link #deletedRuns}). Its
      * events stay until {@link #purgeEvents} removes them; from the commit on, the run does not
      * exist for {@link #findRun}, {@link #findPosition}, {@link #listRuns} and {@link #lastSeqs}.
      * Nothing of any other run is touched.

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Two nodes on one PostgreSQL, with Redis and without: a run deleted through one node ends the
  * stream that another node serves of it (told through Redis, or found by that node's poll), and
- * dashboards hear of it.
+ * every node's dashboards hear of it.
  */
 @Timeout(240)
 class RunDeletionClusterTest {
@@ -48,11 +48,10 @@ class RunDeletionClusterTest {
             assertThat(deleted.status()).as(deleted.text()).isEqualTo(204);
             stalled.resume();
 
-            // Dashboards hear of it on the node that deleted it and, through Redis, on every node.
-            // (Without Redis another node's dashboards are told at best of a run it serves a stream
-            // of, when its poll finds the run gone, and without the workflow: docs/api.md.)
-            List<WsClient> told = redis ? List.of(here, there) : List.of(here);
-            for (WsClient dashboard : told) {
+            // Dashboards hear of it, once and with its workflow, on the node that deleted it and on
+            // every other node: through Redis, or from the store's log of deletions that a node
+            // without Redis polls.
+            for (WsClient dashboard : List.of(here, there)) {
                 dashboard.awaitMessages("run_deleted", messages -> !messages.isEmpty(), Duration.ofSeconds(60));
                 assertThat(dashboard.messages()).extracting(m -> m.json().path("type").asText() + " " + m.json().path("runId").asText()
                         + " " + m.json().path("payload").path("workflowId").asText()).containsExactly("run_deleted " + runId + " st-flood");
@@ -67,6 +66,59 @@ class RunDeletionClusterTest {
                     .noneSatisfy(envelope -> assertThat(envelope.path("type").asText()).isEqualTo("run_complete"));
             assertThat(b.get("/api/v2/workflows/runs/" + runId).status()).isEqualTo(404);
         }
+    }
+
+    /**
+     * The dashboards of a node that never followed the runs: before the store kept a log of
+     * deletions, one without Redis was not told at all. Each deletion once: a node without Redis
+     * reads a deletion again at each poll for seconds, so a second told would come before the
+     * next deletion's first.
+     */
+    @ParameterizedTest(name = "with Redis: {0}")
+    @ValueSource(booleans = {true, false})
+    void everyNodesDashboardsAreToldOnceOfARunDeletedThroughAnother(boolean redis, @org.junit.jupiter.api.io.TempDir Path dir) {
+        if (redis) {
+            Redis.require();
+        }
+        try (Postgres postgres = Postgres.schema();
+             TestServer a = node(dir, "node-a", postgres, redis);
+             TestServer b = node(dir, "node-b", postgres, redis)) {
+            a.apply(Yaml.fixture("st-dashboard.yaml"));
+            a.apply(Yaml.fixture("st-quiet.yaml"));
+            List<String> runIds = new java.util.ArrayList<>();
+            for (String workflow : List.of("st-dashboard", "st-quiet", "st-dashboard")) {
+                String runId = a.execute(workflow, workflow.equals("st-quiet") ? "{\"pause\": \"1ms\"}" : "{}");
+                assertThat(a.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+                runIds.add(runId);
+            }
+            WsClient local = WsClient.connect(http, a.wsUrl("/api/v2/stream")); // told at once, and then by its own polls
+            WsClient every = WsClient.connect(http, b.wsUrl("/api/v2/stream"));
+            WsClient filtered = WsClient.connect(http, b.wsUrl("/api/v2/stream?workflowId=st-dashboard"));
+
+            for (int i = 0; i < runIds.size(); i++) {
+                assertThat(a.delete("/api/v2/workflows/runs/" + runIds.get(i)).status()).isEqualTo(204);
+                int told = i + 1;
+                for (WsClient dashboard : List.of(local, every)) {
+                    dashboard.awaitMessages("run_deleted " + told, messages -> deletions(messages).size() >= told, Duration.ofSeconds(30));
+                }
+            }
+            filtered.awaitMessages("both st-dashboard deletions", messages -> deletions(messages).size() >= 2, Duration.ofSeconds(30));
+
+            for (WsClient dashboard : List.of(local, every)) {
+                assertThat(deletions(dashboard.messages())).containsExactly(
+                        runIds.get(0) + " st-dashboard", runIds.get(1) + " st-quiet", runIds.get(2) + " st-dashboard");
+            }
+            assertThat(deletions(filtered.messages())).containsExactly(runIds.get(0) + " st-dashboard", runIds.get(2) + " st-dashboard");
+            local.close();
+            every.close();
+            filtered.close();
+        }
+    }
+
+    /** The run_deleted messages' runs and workflows, in order. */
+    private static List<String> deletions(List<WsClient.Message> messages) {
+        return messages.stream().filter(m -> m.json().path("type").asText().equals("run_deleted"))
+                .map(m -> m.json().path("runId").asText() + " " + m.json().path("payload").path("workflowId").asText()).toList();
     }
 
     private static TestServer node(Path dir, String nodeId, Postgres postgres, boolean redis) {

@@ -7,6 +7,7 @@ import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.testing.ManualClock;
+import dev.stepstream.testing.Postgres;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -91,6 +92,37 @@ class RelayTest {
         drain();
         assertThat(hub.timeline()).as("forgotten after a minute without news: bounded memory, not an unbounded set")
                 .hasSize(3);
+    }
+
+    /**
+     * A node that polls reads each deletion from the store's log at every poll for seconds (the
+     * window looks back past the last poll), and may have been told of it already: the hub is
+     * told once, also of runs the relay never knew (most that retention deletes).
+     */
+    @Test
+    void aDeletionReadAtEveryPollAndToldByNoticeTooIsToldOnce() throws Exception {
+        try (Postgres postgres = Postgres.schema(); Store shared = Stores.postgres(postgres.url())) {
+            Relay polling = new Relay(shared, hub, hub, Duration.ofSeconds(1), () -> false, runId -> { }, runId -> { }, clock);
+            try {
+                RunLog here = new RunLog(shared);      // deleted through this node: its notice, then the log
+                RunLog elsewhere = new RunLog(shared); // deleted through another: the log alone
+                for (RunLog run : List.of(here, elsewhere)) {
+                    dev.stepstream.testing.Commits.commit(shared, List.of(run.runStart(), run.runComplete()));
+                    assertThat(shared.deleteRun(run.runId)).isInstanceOf(dev.stepstream.store.RunDeletion.Deleted.class);
+                }
+                polling.deleted(here.runId, "wf");
+                for (int poll = 0; poll < 4; poll++) {
+                    clock.advance(Duration.ofSeconds(1));
+                    CountDownLatch polled = new CountDownLatch(2); // the check runs after the first task, before the second
+                    polling.execute(polled::countDown);
+                    polling.execute(polled::countDown);
+                    assertThat(polled.await(10, TimeUnit.SECONDS)).isTrue();
+                }
+                assertThat(hub.deleted()).containsExactly(here.runId, elsewhere.runId);
+            } finally {
+                polling.close();
+            }
+        }
     }
 
     @Test

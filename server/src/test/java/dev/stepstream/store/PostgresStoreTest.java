@@ -1,16 +1,20 @@
 package dev.stepstream.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The store contract on a real PostgreSQL server ({@code STEPSTREAM_TEST_POSTGRES_URL}, by
@@ -57,13 +61,36 @@ class PostgresStoreTest extends StoreContractTest {
     @BeforeEach
     void emptyTheTables() throws SQLException {
         try (Connection connection = DriverManager.getConnection(url())) {
-            execute(connection, "TRUNCATE workflows, workflow_versions, runs, run_steps, run_variables, events, nodes, schedule_fires");
+            execute(connection, "TRUNCATE workflows, workflow_versions, runs, run_steps, run_variables, events, nodes, schedule_fires, run_purges, run_deletions");
         }
     }
 
     @Override
     protected Store openStore() {
         return Stores.postgres(url());
+    }
+
+    @Override
+    protected boolean sharedByNodes() {
+        return true;
+    }
+
+    @Test
+    void theLogOfDeletionsForgetsThoseAnHourOldAtTheNextDeletion() throws SQLException {
+        UUID old = UUID.randomUUID();
+        try (Connection connection = DriverManager.getConnection(url());
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO run_deletions (run_id, workflow_id, deleted_at) VALUES (?, 'gone', ?)")) {
+            insert.setString(1, old.toString());
+            insert.setLong(2, Instant.now().minus(Store.DELETIONS_KEPT).minusSeconds(60).toEpochMilli());
+            insert.executeUpdate();
+        }
+        assertThat(store.deletedRuns(Instant.EPOCH)).containsExactly(new DeletedRun(old, "gone"));
+
+        UUID deleted = finishedRun(1);
+        store.deleteRun(deleted);
+
+        assertThat(store.deletedRuns(Instant.EPOCH)).containsExactly(new DeletedRun(deleted, "hello"));
     }
 
     private static String url() {

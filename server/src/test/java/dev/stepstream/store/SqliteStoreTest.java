@@ -31,6 +31,11 @@ class SqliteStoreTest extends StoreContractTest {
         return Stores.sqlite(file());
     }
 
+    @Override
+    protected boolean sharedByNodes() {
+        return false;
+    }
+
     @Test
     void committedPagesReachTheDatabaseFileWithoutWaitingForTheWriter() throws IOException {
         UUID runId = UUID.randomUUID();

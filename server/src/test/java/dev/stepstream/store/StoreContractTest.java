@@ -54,6 +54,9 @@ abstract class StoreContractTest {
     /** A store over this test's database, which is empty before the test's first call. */
     protected abstract Store openStore();
 
+    /** Whether several nodes may share this database, so that it logs deletions for them ({@link Store#deletedRuns}). */
+    protected abstract boolean sharedByNodes();
+
     @BeforeEach
     void openTheStore() {
         store = openStore();
@@ -1608,7 +1611,7 @@ abstract class StoreContractTest {
     // --- deleting runs -------------------------------------------------------------------
 
     /** A run of step "a" that set a variable, logged {@code lines} lines and ended {@code success}. */
-    private UUID finishedRun(int lines) {
+    protected UUID finishedRun(int lines) {
         UUID runId = queuedRun("a");
         Log log = new Log(runId);
         List<RunEvent> batch = new ArrayList<>(List.of(log.runStart(), log.stepStart("a", 1), log.variable("x", "create", null, "1")));
@@ -1647,6 +1650,27 @@ abstract class StoreContractTest {
         assertThat(store.events(kept, 0, 100)).hasSize(events);
         assertThat(store.deleteRun(deleted)).as("deleted already").isEqualTo(RunDeletion.NOT_FOUND);
         assertThat(store.deleteRun(UUID.randomUUID())).isEqualTo(RunDeletion.NOT_FOUND);
+    }
+
+    @Test
+    void aDeletionIsLoggedForTheOtherNodesWhereThereMayBeSome() {
+        Instant before = Instant.now().minusSeconds(1);
+        UUID first = finishedRun(1);
+        UUID second = finishedRun(1);
+        UUID notDeleted = finishedRun(1);
+
+        assertThat(store.deleteRun(second)).isInstanceOf(RunDeletion.Deleted.class);
+        assertThat(store.deleteRun(first)).isInstanceOf(RunDeletion.Deleted.class);
+        store.purgeEvents(first);
+
+        if (sharedByNodes()) {
+            assertThat(store.deletedRuns(before)).as("kept after the purge").containsExactlyInAnyOrder(
+                    new DeletedRun(first, "hello"), new DeletedRun(second, "hello"));
+            assertThat(store.deletedRuns(Instant.now().plusSeconds(5))).isEmpty();
+        } else {
+            assertThat(store.deletedRuns(Instant.EPOCH)).as("one node: nobody to tell").isEmpty();
+        }
+        assertThat(store.deletedRuns(Instant.EPOCH)).extracting(DeletedRun::runId).doesNotContain(notDeleted);
     }
 
     @Test
