@@ -176,6 +176,42 @@ describe('the web page', () => {
     assert.equal(await page.isHidden('button.more'), true, 'no button once every run is shown');
   });
 
+  test('runs deleted while the page could not reach the server leave every loaded page of the list', async () => {
+    const tinyRuns = async () => (await rest(server.url, '/api/v2/workflows/runs?workflowId=tiny&limit=500')).runs;
+    for (let missing = 101 - (await tinyRuns()).length; missing > 0; missing--) {
+      await rest(server.url, '/api/v2/workflows/tiny/execute', { method: 'POST', body: {} }); // more than one page
+    }
+    const listed = await tinyRuns();
+    await page.goto(`${server.url}/?workflowId=tiny`);
+    await page.waitForSelector('.conn[data-state=live]');
+    await waitFor(async () => (await page.locator('tr[data-run]').count()) === 100, { what: 'the first page' });
+    await page.click('button.more');
+    await waitFor(async () => (await page.locator('tr[data-run]').count()) === listed.length, { what: 'every run loaded' });
+    await page.evaluate(() => { window.__notReloaded = true; });
+
+    // The network fails: the stream is cut, and every attempt to reconnect fails until it is back.
+    await page.evaluate(() => {
+      const Real = window.WebSocket;
+      window.__cut = true;
+      window.WebSocket = Object.assign(function WebSocket(url, protocols) {
+        return new Real(window.__cut ? 'ws://127.0.0.1:1/' : url, protocols);
+      }, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+      window.__stepstream.dropConnection();
+    });
+    await page.waitForSelector('.conn[data-state=reconnecting]');
+    const newest = listed[0].runId;
+    const oldest = listed.at(-1).runId; // on the page loaded with "Load older runs"
+    for (const runId of [newest, oldest]) await rest(server.url, `/api/v2/workflows/runs/${runId}`, { method: 'DELETE' });
+    await page.evaluate(() => { window.__cut = false; });
+
+    await page.waitForSelector('.conn[data-state=live]');
+    await waitFor(async () => (await page.locator('tr[data-run]').count()) === listed.length - 2,
+      { what: 'both deleted runs gone from the list' });
+    assert.equal(await page.locator(`tr[data-run="${newest}"], tr[data-run="${oldest}"]`).count(), 0);
+    assert.equal(await page.isHidden('button.more'), true, 'every run still shown, none left to load');
+    assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the same page');
+  });
+
   test('cancels a running run from the page', async () => {
     const { runId } = await rest(server.url, '/api/v2/workflows/forever/execute', { method: 'POST' });
     await page.goto(`${server.url}/runs/${runId}`);

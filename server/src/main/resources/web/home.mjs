@@ -83,7 +83,10 @@ export async function showHome(main, hooks) {
     more.hidden = !older;
   }
 
-  /** A page of the listing, newest first; `before` is a cursor from an earlier page. */
+  /**
+   * A page of the listing, newest first; `before` is a cursor from an earlier page. Returns the
+   * cursor of the page after it (null after the last) and the creation time of its oldest run.
+   */
   async function page(before) {
     const q = new URLSearchParams({ limit: '100' });
     if (filter.workflowId) q.set('workflowId', filter.workflowId);
@@ -92,26 +95,63 @@ export async function showHome(main, hooks) {
     if (before) q.set('before', before);
     const { runs: found, next } = await api(`/api/v2/workflows/runs?${q}`);
     for (const r of found) {
+      unheard?.delete(r.runId);
       if (gone.has(r.runId)) continue;
+      const known = runs.get(r.runId);
       // The listing's last step as the stream's run_progress gives it: `stepId: status`.
-      const lastStep = r.lastStep ? `${r.lastStep.stepId}: ${r.lastStep.status}` : runs.get(r.runId)?.lastStep;
-      runs.set(r.runId, { ...runs.get(r.runId), ...r, lastStep });
+      const lastStep = r.lastStep ? `${r.lastStep.stepId}: ${r.lastStep.status}` : known?.lastStep;
+      // A run the stream has seen end stays ended, whatever a listing read before its run_complete says.
+      const ended = known && TERMINAL.has(known.status) && !TERMINAL.has(r.status)
+        ? { status: known.status, duration: known.duration } : {};
+      runs.set(r.runId, { ...known, ...r, lastStep, ...ended });
       if (r.status === 'waiting') approving.add(r.runId);
     }
-    return next;
+    return { next, last: found.at(-1)?.createdAt };
   }
 
-  /** The newest page; on a reconnect it refreshes those runs and keeps older pages already loaded. */
+  /**
+   * Runs shown when the stream was cut and not heard of since (listed again, or an event), while a
+   * reconnect reads the listing again; null otherwise.
+   */
+  let unheard = null;
+
+  /**
+   * The newest page when the page opens. On a reconnect, every page already loaded is read again:
+   * what happened in the gap is known only to the store. A run shown before the gap that the
+   * listing no longer has was deleted then, or no longer matches the filter, and leaves the list.
+   */
   async function list() {
-    const next = await page();
-    if (older === undefined) older = next;
+    if (older === undefined || !runs.size) {
+      older = (await page()).next;
+      render();
+      return;
+    }
+    const shown = [...runs.values()];
+    unheard = new Set(runs.keys());
+    more.disabled = true; // its cursor is being read again
+    try {
+      const oldest = shown.reduce((min, r) => (r.createdAt < min ? r.createdAt : min), shown[0].createdAt);
+      // The listing orders by a finer time than the millisecond it shows: a run created in the same
+      // millisecond as the oldest may be on the next page, so read on until none is left unheard.
+      const pending = () => shown.some((r) => r.createdAt === oldest && unheard.has(r.runId));
+      let cursor;
+      let last;
+      do {
+        ({ next: cursor, last } = await page(cursor));
+      } while (cursor && last !== undefined && (last > oldest || (last === oldest && pending())));
+      older = cursor;
+      for (const runId of unheard) runs.delete(runId);
+    } finally {
+      unheard = null;
+      more.disabled = false;
+    }
     render();
   }
 
   more.addEventListener('click', async () => {
     more.disabled = true;
     try {
-      older = await page(older);
+      older = (await page(older)).next;
       render();
     } finally {
       more.disabled = false;
@@ -119,6 +159,7 @@ export async function showHome(main, hooks) {
   });
 
   function onEvent(e) {
+    unheard?.delete(e.runId);
     const known = runs.get(e.runId);
     const p = e.payload || {};
     switch (e.type) {
