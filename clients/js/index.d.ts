@@ -66,6 +66,7 @@ export interface FollowOptions {
   onStateChange?(state: FollowState): void;
 }
 
+/** The states of a follow's connection, and of a watch's. */
 export type FollowState = 'connecting' | 'live' | 'reconnecting';
 
 export interface Follow extends AsyncIterable<Envelope> {
@@ -77,6 +78,67 @@ export interface Follow extends AsyncIterable<Envelope> {
    * Drops the connection and connects again with after=lastSeq, as after a lost one (the same
    * pause first), e.g. when the network changed; envelopes received but not yet yielded come
    * again. Does nothing while no connection is open.
+   */
+  reconnect(): void;
+}
+
+/** Options of `watchRuns`: as a follow's, less what only a run's stream has. */
+export interface RunWatchOptions {
+  /** Watch only this workflow's runs (default every workflow's). */
+  workflowId?: string;
+  /** Stops watching; the iteration rejects with the signal's reason. Nothing else ends it, bar a final error. */
+  signal?: AbortSignal;
+  backoff?: BackoffOptions;
+  /** Fail with kind `unavailable` after this long without a usable connection (ms, default 300000; `Infinity`: never). */
+  giveUpAfterMs?: number;
+  /**
+   * Called when the connection's state changes, in order with the items: `connecting` (the first
+   * connection), `live` (a connection opened: with its `connected` item), `reconnecting` (the
+   * connection was lost, or `reconnect()` dropped it; until the next `live`).
+   */
+  onStateChange?(state: FollowState): void;
+}
+
+/**
+ * An item of the all-runs stream, as the server sends it, or the client's own `connected`.
+ * Later servers may send other types: pass over what you do not know.
+ */
+export type RunWatchItem = RunConnected | RunEnvelope | RunProgress | RunDeleted;
+
+/**
+ * Made by the client as each connection opens, the first and every later one. What happened
+ * while no connection was open is not sent: list the runs over REST now, then apply what follows.
+ */
+export interface RunConnected {
+  type: 'connected';
+}
+
+/** A run-level event of a run, with its per-run seq (`run_queued` has seq 0 and is not stored). */
+export interface RunEnvelope extends Envelope {
+  type: 'run_queued' | 'run_start' | 'run_resumed' | 'run_complete';
+}
+
+/** A step of a run ended (status `success`, `failed`, …) or waits for a decision (status `waiting`). */
+export interface RunProgress {
+  type: 'run_progress';
+  runId: string;
+  payload: { stepId: string; status: string };
+}
+
+/** A finished run was deleted, by a request or by retention. */
+export interface RunDeleted {
+  type: 'run_deleted';
+  runId: string;
+  payload: { workflowId: string };
+}
+
+export interface RunWatch extends AsyncIterable<RunWatchItem> {
+  /** How many times the watch connected again, tries that failed included (as a follow counts): `connected` items number at most this plus one. */
+  readonly reconnects: number;
+  /**
+   * Drops the connection and connects again, as after a lost one (the same pause first); items
+   * received but not yet yielded are dropped with it, and the new connection begins with
+   * `connected`. Does nothing while no connection is open.
    */
   reconnect(): void;
 }
@@ -95,9 +157,14 @@ export class StepstreamClient {
   approve(runId: string, stepId: string, options?: { comment?: string }): Promise<unknown>;
   reject(runId: string, stepId: string, options?: { comment?: string }): Promise<unknown>;
   follow(runId: string, options?: FollowOptions): Follow;
+  /**
+   * Watches the runs of every workflow (or of `workflowId`) on the all-runs stream: never ends by
+   * itself; each connection begins with `{type: 'connected'}`, the moment to list runs over REST.
+   */
+  watchRuns(options?: RunWatchOptions): RunWatch;
 }
 
-/** Whether a stream closed with this code is followed again with after=<lastSeq> (1001, 1005, 1006, 1011–1014). */
+/** Whether a stream closed with this code is connected again, a follow's with after=<lastSeq> (1001, 1005, 1006, 1011–1014). */
 export function reconnectsAfter(code: number): boolean;
 
 /** The reconnection pause: uniform in [0, min(capMs, baseMs * 2^attempt)), at least retryAfterMs. */

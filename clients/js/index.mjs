@@ -1,14 +1,15 @@
 // stepstream's JavaScript client: follows a run over its WebSocket stream with exact resume by
-// seq, and wraps the REST calls. No dependencies; browsers and Node 20+ (pass a WebSocket
-// implementation, such as the `ws` package's, where there is no global one).
+// seq, watches the all-runs stream, and wraps the REST calls. No dependencies; browsers and
+// Node 20+ (pass a WebSocket implementation, such as the `ws` package's, where there is no
+// global one).
 
-/** The close codes after which a follower connects again with after=<lastSeq>. */
+/** The close codes after which a stream connects again (a follower with after=<lastSeq>). */
 const RECONNECT_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013, 1014]);
 
 /**
- * Whether a stream closed with this code is followed again with after=<lastSeq>: the server's
- * own table (GET /closecodes.mjs) for the codes it sends, which the conformance suite checks,
- * and the network's 1005/1006, 1012 and 1014.
+ * Whether a stream closed with this code is connected again (a run's with after=<lastSeq>, the
+ * all-runs stream from now): the server's own table (GET /closecodes.mjs) for the codes it
+ * sends, which the conformance suite checks, and the network's 1005/1006, 1012 and 1014.
  */
 export function reconnectsAfter(code) {
   return RECONNECT_CODES.has(code);
@@ -128,7 +129,7 @@ export class StepstreamClient {
     return text ? JSON.parse(text) : null;
   }
 
-  // ---- the stream ----
+  // ---- the streams ----
 
   /**
    * Follows a run: an async iterable of its envelopes after seq `after`, each once and in seq
@@ -138,36 +139,60 @@ export class StepstreamClient {
    * 'connecting', 'live' (the server's caught_up) and 'reconnecting', in order with the envelopes.
    */
   follow(runId, options = {}) {
-    return new Follow(this, runId, options, {
-      WebSocket: this.#WebSocket, token: this.#token, server: this.#server, fetch: this.#fetch,
-    });
+    return new Follow(this, runId, options, this.#streamEnv());
+  }
+
+  /**
+   * Watches the runs of every workflow (or of `workflowId`): an async iterable of the all-runs
+   * stream's items, which never ends by itself (stop it with `signal`). The stream has no
+   * history, so each connection, the first and every later one, begins with a client-made
+   * `{type: 'connected'}`: the moment to list the runs over REST, then apply what follows.
+   * `reconnects`, `reconnect()` and `onStateChange` ('live' at each `connected') as for follow.
+   */
+  watchRuns(options = {}) {
+    return new RunWatch(options, this.#streamEnv());
+  }
+
+  #streamEnv() {
+    return { WebSocket: this.#WebSocket, token: this.#token, server: this.#server, fetch: this.#fetch };
   }
 }
 
 /** One follower of one run. Iterate it once. */
 export class Follow {
-  #client;
-  #runId;
-  #options;
-  #env;
-  #iterating = false;
-  #connection = null;
-  #state = null;
+  #stream;
   lastSeq;
-  reconnects = 0;
 
   constructor(client, runId, options, env) {
-    this.#client = client;
-    this.#runId = runId;
-    this.#options = options;
-    this.#env = env;
     this.lastSeq = Number(options.after ?? 0);
+    const { types, steps, minLevel } = options;
+    this.#stream = new Reconnecting(env, options, {
+      path: `/api/v2/workflows/runs/${enc(runId)}/stream`,
+      query: () => ({ batch: 1, after: this.lastSeq, types, steps, minLevel }),
+      question: () => `/api/v2/workflows/runs/${enc(runId)}/events${queryString({ after: this.lastSeq, limit: 1, types, steps, minLevel })}`,
+      again: () => `call client.follow again with after: ${this.lastSeq}`,
+      opened: () => [],
+      take: (message) => {
+        if (message.type === 'caught_up') return LIVE;
+        if (typeof message.seq !== 'number' || message.seq <= this.lastSeq) return SKIP; // pong, or seen
+        this.lastSeq = message.seq;
+        return message.type === 'run_complete' ? LAST : ITEM;
+      },
+      finished: (close) => {
+        if (close.code !== 1000) return false;
+        if (close.reason === 'run deleted') throw new StepstreamError(`run ${runId} was deleted`, { kind: 'deleted', closeCode: 1000, closeReason: close.reason });
+        return true; // the run had ended at or before `after`
+      },
+    });
+  }
+
+  /** How many times the follower connected again. */
+  get reconnects() {
+    return this.#stream.reconnects;
   }
 
   [Symbol.asyncIterator]() {
-    if (this.#iterating) throw new Error('a follow can be iterated once; call client.follow again with after: lastSeq');
-    this.#iterating = true;
-    return this.#run();
+    return this.#stream.run();
   }
 
   /**
@@ -176,6 +201,95 @@ export class Follow {
    * but not yet yielded comes again on the next. Nothing happens while no connection is open, or
    * once the server has closed it.
    */
+  reconnect() {
+    this.#stream.reconnect();
+  }
+}
+
+/**
+ * One watch of the all-runs stream. Iterate it once. Nothing is resumed: what happens while no
+ * connection is open is not sent, hence the `connected` item that opens each connection.
+ */
+export class RunWatch {
+  #stream;
+
+  constructor({ workflowId, ...options }, env) {
+    this.#stream = new Reconnecting(env, options, {
+      path: '/api/v2/stream',
+      query: () => ({ workflowId }),
+      // The runs list refuses what the stream would (a bad workflowId, the token) alike.
+      question: () => `/api/v2/workflows/runs${queryString({ limit: 1, workflowId })}`,
+      again: () => 'call client.watchRuns again',
+      opened: () => [{ type: 'connected' }],
+      take: (message) => (message.type === 'connected' ? LIVE_ITEM : ITEM),
+      finished: () => false,
+    });
+  }
+
+  /** How many times the watch connected again, tries that failed included (as a follow counts). */
+  get reconnects() {
+    return this.#stream.reconnects;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this.#stream.run();
+  }
+
+  /**
+   * Drops the connection at once and connects again, as after a lost one (the same pause first);
+   * the next connection begins with `connected` as every one does. Items received but not yet
+   * yielded are dropped with it. Nothing happens while no connection is open.
+   */
+  reconnect() {
+    this.#stream.reconnect();
+  }
+}
+
+// What a stream makes of a message (its take()): whether the caller gets it (item), whether the
+// stream is live from here (live: onStateChange hears so), whether the iteration ends after it.
+const SKIP = {};
+const ITEM = { item: true };
+const LAST = { item: true, last: true };
+const LIVE = { live: true };
+const LIVE_ITEM = { item: true, live: true };
+
+/**
+ * The reconnecting loop of Follow and RunWatch: one connection at a time; after a lost one, a
+ * reconnect(), or a close code that reconnectsAfter() accepts, a full-jitter pause (at least a
+ * Retry-After) and a new connection, giving up with `unavailable` after giveUpAfterMs without a
+ * usable one; any other close, or a refusal that waiting would not help, is a final
+ * StepstreamError. `stream` says what differs between the two:
+ * - `path`, `query()`: where the next connection goes;
+ * - `question()`: the REST request (path and query) refused for the same reasons as the stream,
+ *   asked when a refused upgrade cannot be read (a browser's WebSocket);
+ * - `opened()`: the items a connection brings as it opens, before its first frame;
+ * - `take(message)`: what a message is (SKIP, ITEM, LAST, LIVE, LIVE_ITEM);
+ * - `finished(close)`: whether the server's close ends the iteration cleanly (or it throws);
+ * - `again()`: how the caller starts over, for the messages of errors.
+ * A connection that brings anything (an item of opened(), a message) is usable: the pause starts
+ * again from the base.
+ */
+class Reconnecting {
+  #env;
+  #options;
+  #stream;
+  #iterating = false;
+  #connection = null;
+  #state = null;
+  reconnects = 0;
+
+  constructor(env, options, stream) {
+    this.#env = env;
+    this.#options = options;
+    this.#stream = stream;
+  }
+
+  run() {
+    if (this.#iterating) throw new Error(`a stream is iterated once; ${this.#stream.again()}`);
+    this.#iterating = true;
+    return this.#loop();
+  }
+
   reconnect() {
     if (this.#connection?.drop()) this.#setState('reconnecting');
   }
@@ -187,29 +301,29 @@ export class Follow {
     this.#options.onStateChange?.(state);
   }
 
-  async *#run() {
+  async *#loop() {
     const { signal, backoff = {}, giveUpAfterMs = 300_000 } = this.#options;
+    const stream = this.#stream;
     if (!this.#env.WebSocket) throw new TypeError('no WebSocket implementation: pass {WebSocket} (e.g. from the ws package) to StepstreamClient');
     let attempt = 0;
     let failingSince = null;
     for (let first = true; ; first = false) {
       signal?.throwIfAborted();
       if (first) this.#setState('connecting'); else this.reconnects++;
-      const connection = this.#connection = new Connection(this.#env.WebSocket, this.#streamUrl(), this.#env.token, signal);
+      const connection = this.#connection = new Connection(this.#env.WebSocket, this.#url(), this.#env.token, signal);
       let close;
       try {
         for (;;) {
           const event = await connection.next();
           if (event.type === 'close') { close = event; break; }
-          for (const message of splitFrame(event.data)) {
-            if (connection.dropped) break; // by reconnect(): the rest comes again
+          for (const message of event.type === 'open' ? stream.opened() : splitFrame(event.data)) {
+            if (connection.dropped) break; // by reconnect(): the rest comes again, or (no history) is gone
             attempt = 0;
             failingSince = null;
-            if (message.type === 'caught_up') this.#setState('live');
-            if (typeof message.seq !== 'number' || message.seq <= this.lastSeq) continue; // caught_up, pong, or seen
-            this.lastSeq = message.seq;
-            yield message;
-            if (message.type === 'run_complete') return;
+            const verdict = stream.take(message);
+            if (verdict.live) this.#setState('live');
+            if (verdict.item) yield message;
+            if (verdict.last) return;
           }
         }
       } finally {
@@ -220,11 +334,10 @@ export class Follow {
       let waitAtLeast = 0;
       if (close.dropped) {
         // reconnect() asked for it: connect again as after a lost connection.
-      } else if (close.code === 1000) {
-        if (close.reason === 'run deleted') throw new StepstreamError(`run ${this.#runId} was deleted`, { kind: 'deleted', closeCode: 1000, closeReason: close.reason });
-        return; // the run had ended at or before `after`
+      } else if (stream.finished(close)) {
+        return;
       } else if (!close.opened) {
-        // A refused upgrade is opaque to a browser's WebSocket: the same request over REST
+        // A refused upgrade is opaque to a browser's WebSocket: the same question over REST
         // says why. The ws package shows the response itself.
         const refusal = close.refusal ? this.#refused(close.refusal) : await this.#probe();
         if (refusal?.error) throw refusal.error;
@@ -237,35 +350,32 @@ export class Follow {
       this.#setState('reconnecting');
       failingSince ??= Date.now();
       if (Date.now() - failingSince > giveUpAfterMs) {
-        throw new StepstreamError(`no usable connection for ${Math.round(giveUpAfterMs / 1000)} s (last close ${close.code}); resume with after=${this.lastSeq}`, { kind: 'unavailable', closeCode: close.code });
+        throw new StepstreamError(`no usable connection for ${Math.round(giveUpAfterMs / 1000)} s (last close ${close.code}); ${stream.again()}`, { kind: 'unavailable', closeCode: close.code });
       }
       await sleep(backoffDelay(attempt++, { ...backoff, retryAfterMs: waitAtLeast }), signal);
     }
   }
 
-  #streamUrl() {
-    const { types, steps, minLevel } = this.#options;
-    const url = new URL(`/api/v2/workflows/runs/${enc(this.#runId)}/stream`, this.#env.server);
+  #url() {
+    const url = new URL(this.#stream.path, this.#env.server);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.search = queryString({ batch: 1, after: this.lastSeq, types, steps, minLevel });
+    url.search = queryString(this.#stream.query());
     return url.href;
   }
 
   /** What to do about a refused upgrade's response: wait (429, 503, …) or stop (any other 4xx). */
   #refused({ status, retryAfter, body }) {
     if (RETRY_STATUSES.has(status) || status >= 500) return { retryAfterMs: retryAfterMs(retryAfter) };
-    return { error: errorOf('GET', `/api/v2/workflows/runs/${this.#runId}/stream`, { status }, body) };
+    return { error: errorOf('GET', this.#stream.path, { status }, body) };
   }
 
-  /** The history request with the stream's parameters: its answer is the refusal's. */
+  /** The stream's question over REST: its answer is the refusal's. */
   async #probe() {
-    const { types, steps, minLevel } = this.#options;
-    const path = `/api/v2/workflows/runs/${enc(this.#runId)}/events${queryString({ after: this.lastSeq, limit: 1, types, steps, minLevel })}`;
     const headers = { Accept: 'application/json' };
     if (this.#env.token) headers.Authorization = `Bearer ${this.#env.token}`;
     let response;
     try {
-      response = await this.#env.fetch(new URL(path, this.#env.server), { headers });
+      response = await this.#env.fetch(new URL(this.#stream.question(), this.#env.server), { headers });
     } catch {
       return null; // no server, or (in a browser) another origin not allowed to read: back off
     }
@@ -274,14 +384,14 @@ export class Follow {
     if (RETRY_STATUSES.has(response.status) || response.status >= 500) {
       return { retryAfterMs: retryAfterMs(response.headers.get('Retry-After')) };
     }
-    return { error: errorOf('GET', `/api/v2/workflows/runs/${this.#runId}/stream`, response, text) };
+    return { error: errorOf('GET', this.#stream.path, response, text) };
   }
 }
 
 /**
- * One WebSocket as a queue of frames and its close. With a consumer slower than the stream,
- * frames wait here; where the implementation can pause reading (the ws package), it does, so
- * the server sees back-pressure (and may close with 1013, after which we resume).
+ * One WebSocket as a queue: its opening, its frames and its close. With a consumer slower than
+ * the stream, frames wait here; where the implementation can pause reading (the ws package), it
+ * does, so the server sees back-pressure (and may close with 1013, after which we reconnect).
  */
 class Connection {
   static HIGH_WATER = 64;
@@ -289,6 +399,7 @@ class Connection {
   #queue = [];
   #waiter = null;
   #opened = false;
+  #openTaken = false;
   #closed = null;
   #paused = false;
   #refusal = null;
@@ -310,7 +421,7 @@ class Connection {
       return;
     }
     const socket = this.#socket;
-    socket.addEventListener('open', () => { this.#opened = true; });
+    socket.addEventListener('open', () => { this.#opened = true; this.#wake(); });
     socket.addEventListener('message', (event) => {
       if (this.#closed) return;
       this.#queue.push(typeof event.data === 'string' ? event.data : String(event.data));
@@ -358,9 +469,16 @@ class Connection {
     waiter?.();
   }
 
-  /** The next frame `{type: 'message', data}`, or `{type: 'close', code, reason, opened}` once all frames are taken. */
+  /**
+   * `{type: 'open'}` once the upgrade succeeded (before any frame), then the next frame
+   * `{type: 'message', data}`, or `{type: 'close', code, reason, opened}` once all are taken.
+   */
   async next() {
     for (;;) {
+      if (this.#opened && !this.#openTaken) {
+        this.#openTaken = true;
+        return { type: 'open' };
+      }
       if (this.#queue.length) {
         const data = this.#queue.shift();
         if (this.#paused && this.#queue.length < Connection.HIGH_WATER / 2) {

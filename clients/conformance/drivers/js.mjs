@@ -10,24 +10,41 @@ const { values: opt, positionals: [server, runId] } = parseArgs({
     after: { type: 'string', default: '0' }, types: { type: 'string' }, steps: { type: 'string' },
     'min-level': { type: 'string' }, token: { type: 'string' },
     'stall-after': { type: 'string' }, 'stall-ms': { type: 'string', default: '0' },
+    watch: { type: 'boolean', default: false }, workflow: { type: 'string' }, 'until-complete': { type: 'string', default: '1' },
   },
 });
 // Node 20 has no global WebSocket; the ws package also lets the client pause reading for a slow consumer.
 const client = new StepstreamClient({ server, token: opt.token, WebSocket });
-const follow = client.follow(runId, {
-  after: Number(opt.after), types: opt.types, steps: opt.steps, minLevel: opt['min-level'],
-  backoff: { baseMs: 100, capMs: 2000 }, giveUpAfterMs: 60_000,
-});
-const stallAfter = opt['stall-after'] === undefined ? -1 : Number(opt['stall-after']);
-let count = 0;
-let error = null;
-try {
-  for await (const envelope of follow) {
-    process.stdout.write(`${JSON.stringify(envelope)}\n`);
-    if (++count === stallAfter) await new Promise((ok) => setTimeout(ok, Number(opt['stall-ms'])));
+const reconnecting = { backoff: { baseMs: 100, capMs: 2000 }, giveUpAfterMs: 60_000 };
+
+/** Prints each item of `stream` as a JSON line until `enough(item)`, then the end line with `end(error)`. */
+async function print(stream, enough, end) {
+  let error = null;
+  try {
+    for await (const item of stream) {
+      process.stdout.write(`${JSON.stringify(item)}\n`);
+      if (await enough(item)) break;
+    }
+  } catch (caught) {
+    error = { kind: caught.kind ?? 'crash', status: caught.status ?? null, code: caught.code ?? null,
+      closeCode: caught.closeCode ?? null, message: String(caught.message) };
   }
-} catch (caught) {
-  error = { kind: caught.kind ?? 'crash', status: caught.status ?? null, code: caught.code ?? null,
-    closeCode: caught.closeCode ?? null, message: String(caught.message) };
+  process.stdout.write(`${JSON.stringify({ end: end(error) })}\n`);
 }
-process.stdout.write(`${JSON.stringify({ end: { lastSeq: follow.lastSeq, reconnects: follow.reconnects, error } })}\n`);
+
+if (opt.watch) {
+  const watch = client.watchRuns({ workflowId: opt.workflow, ...reconnecting });
+  let completions = Number(opt['until-complete']);
+  await print(watch, (item) => item.type === 'run_complete' && --completions === 0,
+    (error) => ({ reconnects: watch.reconnects, error }));
+} else {
+  const follow = client.follow(runId, {
+    after: Number(opt.after), types: opt.types, steps: opt.steps, minLevel: opt['min-level'], ...reconnecting,
+  });
+  const stallAfter = opt['stall-after'] === undefined ? -1 : Number(opt['stall-after']);
+  let count = 0;
+  await print(follow, async () => {
+    if (++count === stallAfter) await new Promise((ok) => setTimeout(ok, Number(opt['stall-ms'])));
+    return false;
+  }, (error) => ({ lastSeq: follow.lastSeq, reconnects: follow.reconnects, error }));
+}

@@ -1,4 +1,4 @@
-// Unit tests of the follower against a scripted WebSocket: no server, no network.
+// Unit tests of the follower and the watch against a scripted WebSocket: no server, no network.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StepstreamClient, StepstreamError, backoffDelay, splitFrame, retryAfterMs } from '../index.mjs';
@@ -198,4 +198,123 @@ test('REST errors carry the API error and the status', async () => {
   const client = new StepstreamClient({ server: 'http://example.test', token: 't0k', fetch });
   await assert.rejects(client.execute('hello', { who: 'x' }), (error) => error.status === 422 && error.kind === 'invalid'
     && error.code === 'invalid_inputs' && error.details[0].path === 'inputs.who');
+});
+
+// ---- the all-runs stream ----
+
+const queued = (runId) => ({ runId, seq: 0, type: 'run_queued', time: '2026-01-01T00:00:00.000Z', payload: { workflowId: 'hello', workflowVersion: 1, trigger: 'api' } });
+const progress = (runId, stepId, status) => ({ type: 'run_progress', runId, payload: { stepId, status } });
+
+/** The first `count` items of a watch; leaving the loop ends it. */
+async function take(watch, count) {
+  const items = [];
+  for await (const item of watch) {
+    if (items.push(item) === count) break;
+  }
+  return items;
+}
+
+test('a watch yields connected, then each item of a multi-line frame as the server sent it', async () => {
+  const items = [queued(RUN), env(1, 'run_start'), progress(RUN, 'a', 'success'), { type: 'run_later', runId: RUN, extra: 1 }];
+  const { FakeSocket, urls } = scriptedWebSocket([[items.map((item) => JSON.stringify(item)).join('\n') + '\n']]); // stays open
+  const client = new StepstreamClient({ server: 'http://example.test', token: 'ss_abc', WebSocket: FakeSocket, fetch: okFetch });
+  const watch = client.watchRuns({ workflowId: 'hello' });
+  assert.deepEqual(await take(watch, 5), [{ type: 'connected' }, ...items]);
+  assert.equal(watch.reconnects, 0);
+  assert.equal(urls[0].url.pathname, '/api/v2/stream');
+  assert.equal(urls[0].url.search, '?workflowId=hello');
+  assert.deepEqual(urls[0].protocols, ['stepstream.v2', 'stepstream.bearer.ss_abc']);
+});
+
+test('a watch says connected at once, before any item comes', async () => {
+  const { FakeSocket } = scriptedWebSocket([[]]); // opens, then stays quiet
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  assert.deepEqual(await take(client.watchRuns(), 1), [{ type: 'connected' }]);
+});
+
+test('a watch reconnects after a lost connection or 1013 and says connected again each time', async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([
+    [JSON.stringify(queued(RUN)), { close: 1006 }],
+    [JSON.stringify(progress(RUN, 'a', 'waiting')), { close: 1013, reason: 'fell behind the run feed' }],
+    [JSON.stringify({ type: 'run_deleted', runId: RUN, payload: { workflowId: 'hello' } })],
+  ]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const heard = [];
+  const watch = client.watchRuns({ ...fast, onStateChange: (state) => heard.push(state) });
+  for await (const item of watch) {
+    heard.push(item.type);
+    if (item.type === 'run_deleted') break;
+  }
+  assert.deepEqual(heard, ['connecting', 'live', 'connected', 'run_queued', 'reconnecting', 'live', 'connected', 'run_progress',
+    'reconnecting', 'live', 'connected', 'run_deleted']);
+  assert.equal(watch.reconnects, 2);
+  assert.deepEqual(urls.map((u) => u.url.search), ['', '', '']);
+});
+
+test('reconnect() drops a watch\'s connection and the next one says connected', async () => {
+  const { FakeSocket } = scriptedWebSocket([
+    [JSON.stringify(queued(RUN)), JSON.stringify(progress(RUN, 'a', 'success'))], // stays open
+    [JSON.stringify(progress(RUN, 'b', 'success'))],
+  ]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const watch = client.watchRuns(fast);
+  const seen = [];
+  for await (const item of watch) {
+    seen.push(item.type === 'run_progress' ? item.payload.stepId : item.type);
+    if (item.type === 'run_queued') watch.reconnect(); // what was received after it is gone with the connection
+    if (seen.length === 4) break;
+  }
+  assert.deepEqual(seen, ['connected', 'run_queued', 'connected', 'b']);
+  assert.equal(watch.reconnects, 1);
+});
+
+test('a watch\'s final errors come without retry: 1008, 4xxx, 1000, and a refusal that the runs list explains', async () => {
+  for (const code of [1008, 4001, 1000]) {
+    const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(queued(RUN)), { close: code, reason: 'no more' }]]);
+    const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+    const types = [];
+    await assert.rejects(async () => { for await (const item of client.watchRuns(fast)) types.push(item.type); },
+      (error) => error instanceof StepstreamError && error.closeCode === code && error.closeReason === 'no more'
+        && error.kind === (code === 1008 ? 'policy' : 'closed'));
+    assert.deepEqual(types, ['connected', 'run_queued']);
+    assert.equal(urls.length, 1);
+  }
+  const { FakeSocket, urls } = scriptedWebSocket([[{ refuse: true }]]);
+  const asked = [];
+  const fetch = async (url, init) => {
+    asked.push({ url: new URL(url), authorization: init.headers.Authorization });
+    return new Response('{"error":{"code":"invalid_token","message":"unknown token"}}', { status: 401 });
+  };
+  const client = new StepstreamClient({ server: 'http://example.test', token: 'ss_bad', WebSocket: FakeSocket, fetch });
+  await assert.rejects(take(client.watchRuns({ workflowId: 'hello', ...fast }), 1), (error) => error.kind === 'unauthenticated'
+    && error.status === 401 && error.code === 'invalid_token' && /GET \/api\/v2\/stream/.test(error.message));
+  assert.equal(urls.length, 1);
+  assert.deepEqual(asked.map((a) => `${a.url.pathname}${a.url.search}`), ['/api/v2/workflows/runs?limit=1&workflowId=hello']);
+  assert.equal(asked[0].authorization, 'Bearer ss_bad');
+});
+
+test('a watch waits a Retry-After of the runs list, then connects', async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([[{ refuse: true }], []]);
+  const answers = [new Response('{"error":{"code":"rate_limited","message":"slow down"}}', { status: 429, headers: { 'Retry-After': '1' } })];
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: async () => answers.shift() });
+  const started = Date.now();
+  const watch = client.watchRuns(fast);
+  assert.deepEqual(await take(watch, 1), [{ type: 'connected' }]);
+  assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
+  assert.equal(urls.length, 2);
+  assert.equal(watch.reconnects, 1);
+});
+
+test('an aborted watch stops at once', async () => {
+  const { FakeSocket } = scriptedWebSocket([[]]); // opens, then stays quiet
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const controller = new AbortController();
+  const seen = [];
+  await assert.rejects(async () => {
+    for await (const item of client.watchRuns({ signal: controller.signal })) {
+      seen.push(item.type);
+      controller.abort(new Error('enough'));
+    }
+  }, /enough/);
+  assert.deepEqual(seen, ['connected']);
 });
