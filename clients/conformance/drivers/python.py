@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The conformance driver of clients/python: see ../README.md for the arguments and the output.
---async drives AsyncClient; otherwise the sync Client."""
+--async drives AsyncClient; otherwise the sync Client. --watch watches the all-runs stream
+(no RUN_ID) until the --until-complete'th run_complete."""
 import argparse
 import asyncio
 import json
@@ -11,11 +12,13 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 from stepstream_client import AsyncClient, Client  # noqa: E402
 
+BACKOFF = dict(backoff_base=0.1, backoff_cap=2.0, give_up_after=60.0)
+
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("server")
-    parser.add_argument("run_id")
+    parser.add_argument("run_id", nargs="?")
     parser.add_argument("--after", type=int, default=0)
     parser.add_argument("--types")
     parser.add_argument("--steps")
@@ -23,44 +26,77 @@ def main():
     parser.add_argument("--token")
     parser.add_argument("--stall-after", type=int, default=-1)
     parser.add_argument("--stall-ms", type=int, default=0)
+    parser.add_argument("--watch", action="store_true")
+    parser.add_argument("--workflow")
+    parser.add_argument("--until-complete", type=int, default=1)
     parser.add_argument("--async", dest="use_async", action="store_true")
     args = parser.parse_args()
-    options = dict(after=args.after, types=args.types, steps=args.steps, min_level=args.min_level,
-                   backoff_base=0.1, backoff_cap=2.0, give_up_after=60.0)
-    count, error = 0, None
+    if (args.run_id is None) != args.watch:
+        parser.error("give a RUN_ID, or --watch without one")
+    client = (AsyncClient if args.use_async else Client)(args.server, token=args.token)
 
-    def show(envelope):
+    if args.watch:
+        stream = client.watch_runs(workflow_id=args.workflow, **BACKOFF)
+        completes = 0
+
+        def done(item):
+            nonlocal completes
+            completes += item.get("type") == "run_complete"
+            return completes >= args.until_complete
+        error = consume(stream, args, done)
+        end = {"reconnects": stream.reconnects, "error": error}
+    else:
+        stream = client.follow(args.run_id, after=args.after, types=args.types, steps=args.steps,
+                               min_level=args.min_level, **BACKOFF)
+        error = consume(stream, args, lambda item: False)
+        end = {"lastSeq": stream.last_seq, "reconnects": stream.reconnects, "error": error}
+    print(json.dumps({"end": end}), flush=True)
+
+
+def consume(stream, args, done):
+    """Prints each item of the stream as a JSON line, pauses once after the --stall-after'th
+    without reading, and stops after an item that is done(); the error that ended it, or None."""
+    count = 0
+
+    def show(item):
+        """The pause to make after this item, in seconds (None: none)."""
         nonlocal count
-        sys.stdout.write(json.dumps(envelope) + "\n")
+        sys.stdout.write(json.dumps(item) + "\n")
         sys.stdout.flush()
         count += 1
-        return count == args.stall_after
-
-    def describe(caught):
-        return {"kind": getattr(caught, "kind", "crash"), "status": getattr(caught, "status", None),
-                "code": getattr(caught, "code", None), "closeCode": getattr(caught, "close_code", None),
-                "message": f"{type(caught).__name__}: {caught}"}
+        return args.stall_ms / 1000 if count == args.stall_after else None
 
     if args.use_async:
         async def run():
-            follow = AsyncClient(args.server, token=args.token).follow(args.run_id, **options)
             try:
-                async for envelope in follow:
-                    if show(envelope):
-                        await asyncio.sleep(args.stall_ms / 1000)
+                async for item in stream:
+                    pause = show(item)
+                    if pause is not None:
+                        await asyncio.sleep(pause)
+                    if done(item):
+                        break
             except Exception as caught:  # noqa: BLE001 - the driver reports every failure
-                return follow, describe(caught)
-            return follow, None
-        follow, error = asyncio.run(run())
-    else:
-        follow = Client(args.server, token=args.token).follow(args.run_id, **options)
-        try:
-            for envelope in follow:
-                if show(envelope):
-                    time.sleep(args.stall_ms / 1000)
-        except Exception as caught:  # noqa: BLE001
-            error = describe(caught)
-    print(json.dumps({"end": {"lastSeq": follow.last_seq, "reconnects": follow.reconnects, "error": error}}), flush=True)
+                return describe(caught)
+            return None
+        return asyncio.run(run())
+    try:
+        for item in stream:
+            pause = show(item)
+            if pause is not None:
+                time.sleep(pause)
+            if done(item):
+                break
+    except Exception as caught:  # noqa: BLE001
+        return describe(caught)
+    finally:
+        stream.close()
+    return None
+
+
+def describe(caught):
+    return {"kind": getattr(caught, "kind", "crash"), "status": getattr(caught, "status", None),
+            "code": getattr(caught, "code", None), "closeCode": getattr(caught, "close_code", None),
+            "message": f"{type(caught).__name__}: {caught}"}
 
 
 if __name__ == "__main__":

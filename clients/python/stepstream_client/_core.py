@@ -1,6 +1,8 @@
-"""The follower and the REST calls. One asyncio follower; the sync one drives it on a private
-event loop, one envelope at a time, so a slow consumer leaves frames unread in the socket and
-the server sees back-pressure (it may close with 1013, after which the follower resumes)."""
+"""The two streams (one run's: follow; all runs': watch_runs) and the REST calls. Both streams
+are one asyncio loop, _AsyncStream, which alone decides when to connect again and when to give
+up; the sync ones drive it on a private event loop, one item at a time, so a slow consumer
+leaves frames unread in the socket and the server sees back-pressure (it may close with 1013,
+after which the stream connects again)."""
 import asyncio
 import email.utils
 import json
@@ -13,17 +15,17 @@ import urllib.request
 import websockets
 import websockets.exceptions
 
-__all__ = ["Client", "AsyncClient", "Follow", "AsyncFollow", "StepstreamError",
-           "backoff_delay", "split_frame", "retry_after_seconds"]
+__all__ = ["Client", "AsyncClient", "Follow", "AsyncFollow", "RunWatch", "AsyncRunWatch", "StepstreamError",
+           "backoff_delay", "reconnects_after", "split_frame", "retry_after_seconds"]
 
-# The close codes after which a follower connects again with after=<last_seq>.
+# The close codes after which a stream connects again (a follow with after=<last_seq>).
 RECONNECT_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
 
 
 def reconnects_after(code):
-    """Whether a stream closed with this code is followed again with after=<last seq>: the
-    server's own table (GET /closecodes.mjs) for the codes it sends, which the conformance suite
-    checks, and the network's 1005/1006, 1012 and 1014."""
+    """Whether a stream closed with this code is connected again (a follow with after=<last
+    seq>, a watch from now on): the server's own table (GET /closecodes.mjs) for the codes it
+    sends, which the conformance suite checks, and the network's 1005/1006, 1012 and 1014."""
     return code in RECONNECT_CODES
 # HTTP statuses of a refused upgrade that are worth trying again.
 RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
@@ -165,8 +167,19 @@ class Client:
     def follow(self, run_id, after=0, types=None, steps=None, min_level=None, **options):
         """An iterator of the run's envelopes after seq ``after``, each once and in seq order,
         ending after run_complete. Its ``last_seq`` is where to resume; ``reconnects`` counts
-        the connections made again. options: backoff_base, backoff_cap (s), give_up_after (s)."""
+        the connections made again. options: backoff_base, backoff_cap (s), give_up_after (s),
+        on_state_change (told "connecting", "live" at the server's caught_up, "reconnecting")."""
         return Follow(AsyncFollow(self, run_id, after, types, steps, min_level, **options))
+
+    def watch_runs(self, workflow_id=None, **options):
+        """An iterator of what happens to all runs, or to one workflow's: as each connection
+        opens, ``{"type": "connected"}`` (the moment to list runs over REST: nothing that
+        happened while not connected is sent), then the server's items as they come (run_queued,
+        run_start, run_resumed, run_complete envelopes; run_progress; run_deleted; any later
+        type unchanged). It ends only with close(), a break, or a final StepstreamError.
+        ``reconnects`` counts the connections made again. options: as follow's ("live" as each
+        connection opens)."""
+        return RunWatch(AsyncRunWatch(self, workflow_id, **options))
 
 
 class AsyncClient(Client):
@@ -204,6 +217,11 @@ class AsyncClient(Client):
         """An async iterator of the run's envelopes; see Client.follow."""
         return AsyncFollow(self, run_id, after, types, steps, min_level, **options)
 
+    def watch_runs(self, workflow_id=None, **options):
+        """An async iterator of what happens to all runs; see Client.watch_runs. Stop it with a
+        break or by cancelling the task that iterates it."""
+        return AsyncRunWatch(self, workflow_id, **options)
+
 
 def _status_and_headers(error):
     """The HTTP status and headers of a refused upgrade (websockets < 14 and 14+)."""
@@ -214,36 +232,82 @@ def _status_and_headers(error):
     return status, headers, body
 
 
-class AsyncFollow:
-    """Follows one run; iterate it once with ``async for``."""
+class _AsyncStream:
+    """A stream of the server kept open across lost connections; iterate it once with
+    ``async for``. The one rule for both streams: how to connect, when to connect again (the
+    close-code table, a backoff at least a Retry-After), when to give up, which errors are final.
+    A subclass says where it connects and what each message becomes.
 
-    def __init__(self, client, run_id, after=0, types=None, steps=None, min_level=None,
-                 backoff_base=0.25, backoff_cap=10.0, give_up_after=300.0, connect=None):
+    State (reconnects, the subclass's position) is owned by the iterating task."""
+
+    _ONCE = "a stream can be iterated once"
+    _LIVE = None  # the type of the message after which the stream is live, for on_state_change
+
+    def __init__(self, client, backoff_base=0.25, backoff_cap=10.0, give_up_after=300.0,
+                 on_state_change=None, connect=None):
         self._client = client
-        self._run_id = run_id
-        self._filters = {"types": types, "steps": steps, "minLevel": min_level}
         self._backoff = (backoff_base, backoff_cap)
         self._give_up_after = give_up_after
+        self._on_state_change = on_state_change
         self._connect = connect or websockets.connect
         self._iterating = False
-        self.last_seq = int(after or 0)
+        self._state = None
         self.reconnects = 0
 
     def __aiter__(self):
         if self._iterating:
-            raise RuntimeError("a follow can be iterated once; call follow again with after=last_seq")
+            raise RuntimeError(self._ONCE)
         self._iterating = True
         return self._run()
+
+    def _path(self):
+        """The stream's path on the server."""
+        raise NotImplementedError
+
+    def _params(self):
+        """The query of the next connection."""
+        return {}
+
+    def _opening(self):
+        """The items yielded as a connection opens, before the server's."""
+        return ()
+
+    def _accept(self, message):
+        """Whether to yield a message of the server (and take note of it)."""
+        return True
+
+    def _ends_with(self, message):
+        """Whether the iteration ends after yielding this message."""
+        return False
+
+    def _ends_on_normal_close(self, reason):
+        """Whether a close with 1000 ends the iteration (it may raise instead); if not, 1000
+        is a final `closed` error like any code that is not reconnected after."""
+        return False
+
+    def _probe(self):
+        """A REST call refused for the same reasons as the stream (raises its StepstreamError)."""
+        raise NotImplementedError
+
+    def _resume_hint(self):
+        """What the caller may do once this stream has given up, for the error's message."""
+        return ""
+
+    def _set_state(self, state):
+        if state != self._state:
+            self._state = state
+            if self._on_state_change:
+                self._on_state_change(state)
 
     def _url(self):
         server = self._client.server
         base = "ws" + server[len("http"):] if server.startswith("http") else server
-        return (f"{base}/api/v2/workflows/runs/{_quote(self._run_id)}/stream"
-                + _query({"batch": 1, "after": self.last_seq, **self._filters}))
+        return base + self._path() + _query(self._params())
 
     async def _run(self):
         attempt, failing_since, first = 0, None, True
         headers = {"Authorization": f"Bearer {self._client.token}"} if self._client.token else {}
+        self._set_state("connecting")
         while True:
             if not first:
                 self.reconnects += 1
@@ -252,20 +316,21 @@ class AsyncFollow:
             try:
                 async with self._connect(self._url(), max_size=None, max_queue=16, open_timeout=10,
                                          **{_HEADERS_OPTION: headers}) as socket:
+                    messages = self._opening()
                     while True:
+                        for message in messages:
+                            attempt, failing_since = 0, None  # a usable connection: it gave something
+                            if message.get("type") == self._LIVE:
+                                self._set_state("live")
+                            if not self._accept(message):
+                                continue
+                            yield message
+                            if self._ends_with(message):
+                                return
                         try:
-                            frame = await socket.recv()
+                            messages = split_frame(await socket.recv())
                         except websockets.exceptions.ConnectionClosed:
                             break
-                        for message in split_frame(frame):
-                            attempt, failing_since = 0, None
-                            seq = message.get("seq")
-                            if not isinstance(seq, int) or seq <= self.last_seq:
-                                continue  # caught_up, pong, or already yielded
-                            self.last_seq = seq
-                            yield message
-                            if message.get("type") == "run_complete":
-                                return
                     code, reason = socket.close_code, socket.close_reason or ""
             except _REFUSED as error:
                 status, response_headers, body = _status_and_headers(error)
@@ -276,19 +341,18 @@ class AsyncFollow:
             except (OSError, asyncio.TimeoutError, websockets.exceptions.InvalidHandshake,
                     websockets.exceptions.ConnectionClosed) as error:
                 code, reason = 1006, str(error) or type(error).__name__
-            if code == 1000:
-                if reason == "run deleted":
-                    raise StepstreamError(f"run {self._run_id} was deleted", "deleted", close_code=1000)
-                return  # the run had ended at or before `after`
+            if code == 1000 and self._ends_on_normal_close(reason):
+                return
             if not reconnects_after(code):
                 kind = "policy" if code == 1008 else "closed"
                 raise StepstreamError(f"the server closed the stream with {code}" + (f": {reason}" if reason else ""),
                                       kind, close_code=code)
+            self._set_state("reconnecting")
             now = time.monotonic()
             failing_since = failing_since or now
             if now - failing_since > self._give_up_after:
-                raise StepstreamError(f"no usable connection for {self._give_up_after:.0f} s (last: {reason}); "
-                                      f"resume with after={self.last_seq}", "unavailable", close_code=code)
+                raise StepstreamError(f"no usable connection for {self._give_up_after:.0f} s (last: {reason})"
+                                      + self._resume_hint(), "unavailable", close_code=code)
             await asyncio.sleep(backoff_delay(attempt, *self._backoff, retry_after=retry_after))
             attempt += 1
 
@@ -297,38 +361,98 @@ class AsyncFollow:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
         if not text:
             try:
-                Client.events(self._client, self._run_id, after=self.last_seq, limit=1,
-                              types=self._filters["types"], steps=self._filters["steps"],
-                              min_level=self._filters["minLevel"])
+                self._probe()
             except StepstreamError as error:
                 if error.status == status:
                     return error
             except OSError:
                 pass
-        return _error_of("GET", f"/api/v2/workflows/runs/{self._run_id}/stream", status, text)
+        return _error_of("GET", self._path(), status, text)
 
 
-class Follow:
-    """The sync follower: drives an AsyncFollow on a private event loop."""
+class AsyncFollow(_AsyncStream):
+    """Follows one run; iterate it once with ``async for``."""
 
-    def __init__(self, async_follow):
-        self._follow = async_follow
+    _ONCE = "a follow can be iterated once; call follow again with after=last_seq"
+    _LIVE = "caught_up"
+
+    def __init__(self, client, run_id, after=0, types=None, steps=None, min_level=None, **options):
+        super().__init__(client, **options)
+        self._run_id = run_id
+        self._filters = {"types": types, "steps": steps, "minLevel": min_level}
+        self.last_seq = int(after or 0)
+
+    def _path(self):
+        return f"/api/v2/workflows/runs/{_quote(self._run_id)}/stream"
+
+    def _params(self):
+        return {"batch": 1, "after": self.last_seq, **self._filters}
+
+    def _accept(self, message):
+        seq = message.get("seq")
+        if not isinstance(seq, int) or seq <= self.last_seq:
+            return False  # caught_up, pong, or already yielded
+        self.last_seq = seq
+        return True
+
+    def _ends_with(self, message):
+        return message.get("type") == "run_complete"
+
+    def _ends_on_normal_close(self, reason):
+        if reason == "run deleted":
+            raise StepstreamError(f"run {self._run_id} was deleted", "deleted", close_code=1000)
+        return True  # the run had ended at or before `after`
+
+    def _probe(self):
+        Client.events(self._client, self._run_id, after=self.last_seq, limit=1, types=self._filters["types"],
+                      steps=self._filters["steps"], min_level=self._filters["minLevel"])
+
+    def _resume_hint(self):
+        return f"; resume with after={self.last_seq}"
+
+
+class AsyncRunWatch(_AsyncStream):
+    """Watches all runs, or one workflow's; iterate it once with ``async for``. There is no
+    history and no resume: each connection begins with ``{"type": "connected"}``."""
+
+    _ONCE = "a watch can be iterated once; call watch_runs again"
+    _LIVE = "connected"
+
+    def __init__(self, client, workflow_id=None, **options):
+        super().__init__(client, **options)
+        self._workflow_id = workflow_id
+
+    def _path(self):
+        return "/api/v2/stream"
+
+    def _params(self):
+        return {"workflowId": self._workflow_id}
+
+    def _opening(self):
+        return ({"type": "connected"},)
+
+    def _probe(self):
+        Client.runs(self._client, workflow_id=self._workflow_id, limit=1)
+
+
+class _SyncStream:
+    """Drives an async stream on a private event loop, one item at a time. Not thread-safe:
+    iterate it, and close it, from one thread."""
+
+    def __init__(self, stream):
+        self._stream = stream
         self._loop = None
         self._iterator = None
 
     @property
-    def last_seq(self):
-        return self._follow.last_seq
-
-    @property
     def reconnects(self):
-        return self._follow.reconnects
+        return self._stream.reconnects
 
     def __iter__(self):
+        self._iterator = self._stream.__aiter__()
         self._loop = asyncio.new_event_loop()
-        self._iterator = self._follow.__aiter__()
         try:
-            while True:
+            while not self._loop.is_closed():  # close() in the loop's body stops it
                 try:
                     yield self._loop.run_until_complete(self._iterator.__anext__())
                 except StopAsyncIteration:
@@ -337,7 +461,7 @@ class Follow:
             self.close()
 
     def close(self):
-        """Stops following (also on break out of the loop)."""
+        """Stops the stream (also on break out of the loop)."""
         if self._loop is None or self._loop.is_closed():
             return
         try:
@@ -345,3 +469,15 @@ class Follow:
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())
         finally:
             self._loop.close()
+
+
+class Follow(_SyncStream):
+    """The sync follower: drives an AsyncFollow on a private event loop."""
+
+    @property
+    def last_seq(self):
+        return self._stream.last_seq
+
+
+class RunWatch(_SyncStream):
+    """The sync watch of all runs: drives an AsyncRunWatch on a private event loop."""

@@ -1,4 +1,4 @@
-"""Unit tests of the follower against scripted connections: no server, no network.
+"""Unit tests of the streams (follow, watch_runs) against scripted connections: no server, no network.
 Run: /usr/bin/python3 -m unittest discover -s clients/python/tests"""
 import asyncio
 import json
@@ -12,11 +12,28 @@ import websockets.exceptions  # noqa: E402
 
 from stepstream_client import AsyncClient, Client, StepstreamError, backoff_delay, retry_after_seconds, split_frame  # noqa: E402
 
+CONNECTED = {"type": "connected"}
+
 RUN = "550e8400-e29b-41d4-a716-446655440000"
 
 
 def env(seq, kind="step_log"):
     return json.dumps({"runId": RUN, "seq": seq, "type": kind, "time": "2026-01-01T00:00:00.000Z", "payload": {}})
+
+
+def progress(step, status="success"):
+    return {"type": "run_progress", "runId": RUN, "payload": {"stepId": step, "status": status}}
+
+
+def take(stream, count):
+    """The first ``count`` items of a sync stream that does not end by itself; then stops it."""
+    items = []
+    for item in stream:
+        items.append(item)
+        if len(items) == count:
+            break
+    stream.close()
+    return items
 
 
 class Scripted:
@@ -127,6 +144,104 @@ class Following(unittest.TestCase):
         follow = Client("http://example.test").follow(RUN, after=9, connect=connect, **FAST)
         self.assertEqual(list(follow), [])
         self.assertEqual(follow.last_seq, 9)
+
+    def test_on_state_change_hears_connecting_live_at_caught_up_and_reconnecting_in_order(self):
+        heard = []
+        connect = Scripted([
+            [env(1), json.dumps({"type": "caught_up", "payload": {"seq": 1}}), ("close", 1006)],
+            [json.dumps({"type": "caught_up", "payload": {"seq": 1}}), env(2, "run_complete")],
+        ])
+        follow = Client("http://example.test").follow(RUN, connect=connect, on_state_change=heard.append, **FAST)
+        for envelope in follow:
+            heard.append(envelope["seq"])
+        self.assertEqual(heard, ["connecting", 1, "live", "reconnecting", "live", 2])
+
+
+class Watching(unittest.TestCase):
+    def test_yields_connected_then_the_items_of_a_multi_line_frame_unchanged(self):
+        queued = {"runId": RUN, "seq": 0, "type": "run_queued", "time": "2026-01-01T00:00:00.000Z",
+                  "payload": {"workflowId": "hello", "workflowVersion": 3, "trigger": "api"}}
+        deleted = {"type": "run_deleted", "runId": RUN, "payload": {"workflowId": "hello"}}
+        later = {"type": "a_type_not_known_yet", "runId": RUN}
+        connect = Scripted([[
+            json.dumps(queued) + "\n" + json.dumps(progress("build")) + "\n",
+            json.dumps(deleted) + "\n\n" + json.dumps(later),
+            ("close", 1001),
+        ]])
+        watch = Client("http://example.test", token="t0k").watch_runs("hello", connect=connect, **FAST)
+        self.assertEqual(take(watch, 5), [CONNECTED, queued, progress("build"), deleted, later])
+        self.assertEqual(watch.reconnects, 0)
+        self.assertEqual(connect.urls[0].path, "/api/v2/stream")
+        self.assertEqual(urllib.parse.parse_qs(connect.urls[0].query), {"workflowId": ["hello"]})
+        headers = next(v for k, v in connect.options[0].items() if k.endswith("headers"))
+        self.assertEqual(headers, {"Authorization": "Bearer t0k"})
+
+    def test_each_connection_made_again_yields_connected_again(self):
+        heard = []
+        connect = Scripted([
+            [json.dumps(progress("a")), ("close", 1013)],
+            [("refuse", 503, {"Retry-After": "0"})],
+            [json.dumps(progress("b")), ("close", 1006)],
+            [json.dumps(progress("c"))],
+        ])
+        watch = Client("http://example.test").watch_runs(connect=connect, on_state_change=heard.append, **FAST)
+        items = take(watch, 6)
+        self.assertEqual(items, [CONNECTED, progress("a"), CONNECTED, progress("b"), CONNECTED, progress("c")])
+        self.assertEqual(watch.reconnects, 3)
+        self.assertEqual([u.query for u in connect.urls], [""] * 4)
+        self.assertEqual(heard, ["connecting", "live", "reconnecting", "live", "reconnecting", "live"])
+
+    def test_final_closes_and_refusals_raise_with_no_reconnection(self):
+        cases = [
+            ([("close", 1008)], "policy", None, 1008),
+            ([("close", 4001)], "closed", None, 4001),
+            ([("close", 1000)], "closed", None, 1000),  # the all-runs stream has no normal end
+            ([("refuse", 400, {})], "bad_request", 400, None),
+            ([("refuse", 403, {})], "forbidden", 403, None),
+        ]
+        for script, kind, status, close_code in cases:
+            with self.subTest(kind=kind, status=status, close_code=close_code):
+                connect = Scripted([script])
+                # A refusal's body is read again over REST, from a server that is not there.
+                watch = Client("http://127.0.0.1:9").watch_runs(connect=connect, **FAST)
+                items = []
+                with self.assertRaises(StepstreamError) as caught:
+                    for item in watch:
+                        items.append(item)
+                error = caught.exception
+                self.assertEqual((error.kind, error.status, error.close_code), (kind, status, close_code))
+                self.assertEqual(items, [] if status else [CONNECTED])
+                self.assertEqual((len(connect.urls), watch.reconnects), (1, 0))
+
+    def test_no_usable_connection_for_give_up_after_is_unavailable(self):
+        connect = Scripted([[("refuse", 503, {})]] * 50)
+        watch = Client("http://example.test").watch_runs(connect=connect, give_up_after=0, **FAST)
+        with self.assertRaises(StepstreamError) as caught:
+            list(watch)
+        self.assertEqual(caught.exception.kind, "unavailable")
+
+    def test_close_in_the_loop_body_stops_it(self):
+        connect = Scripted([[json.dumps(progress("a"))]])
+        watch = Client("http://example.test").watch_runs(connect=connect, **FAST)
+        seen = []
+        for item in watch:
+            seen.append(item)
+            watch.close()
+        self.assertEqual(seen, [CONNECTED])
+
+    def test_the_asyncio_watch_behaves_alike(self):
+        connect = Scripted([[json.dumps(progress("a")), ("close", 1011)], [json.dumps(progress("b"))]])
+
+        async def main():
+            watch = AsyncClient("http://example.test").watch_runs(connect=connect, **FAST)
+            items = []
+            async for item in watch:
+                items.append(item)
+                if len(items) == 4:
+                    break
+            return items, watch.reconnects
+
+        self.assertEqual(asyncio.run(main()), ([CONNECTED, progress("a"), CONNECTED, progress("b")], 1))
 
 
 if __name__ == "__main__":
