@@ -1,8 +1,11 @@
 import dev.stepstream.client.Event;
 import dev.stepstream.client.Follow;
 import dev.stepstream.client.FollowOptions;
+import dev.stepstream.client.RunWatch;
+import dev.stepstream.client.RunWatchItem;
 import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.client.StepstreamException;
+import dev.stepstream.client.WatchOptions;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
@@ -18,18 +21,28 @@ import java.util.Map;
  * Run by ./java, which compiles it against the library once.
  */
 public final class Driver {
+    private static final Duration BACKOFF_BASE = Duration.ofMillis(100);
+    private static final Duration BACKOFF_CAP = Duration.ofSeconds(2);
+    private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(60);
+
     public static void main(String[] args) throws InterruptedException {
         Map<String, String> options = new HashMap<>(Map.of("--after", "0", "--stall-after", "-1", "--stall-ms", "0"));
         List<String> positional = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
-            if (args[i].startsWith("--")) {
+            if (args[i].equals("--watch")) {
+                options.put(args[i], "");
+            } else if (args[i].startsWith("--")) {
                 options.put(args[i], args[++i]);
             } else {
                 positional.add(args[i]);
             }
         }
+        if (options.containsKey("--watch")) {
+            watch(positional.get(0), options);
+            return;
+        }
         FollowOptions follow = FollowOptions.DEFAULTS.after(Long.parseLong(options.get("--after")))
-                .backoff(Duration.ofMillis(100), Duration.ofSeconds(2)).giveUpAfter(Duration.ofSeconds(60));
+                .backoff(BACKOFF_BASE, BACKOFF_CAP).giveUpAfter(GIVE_UP_AFTER);
         if (options.containsKey("--types")) {
             follow = follow.types(options.get("--types").split(","));
         }
@@ -42,7 +55,7 @@ public final class Driver {
         long stallAfter = Long.parseLong(options.get("--stall-after"));
         long stallMs = Long.parseLong(options.get("--stall-ms"));
 
-        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        PrintStream out = stdout();
         StepstreamClient client = StepstreamClient.builder(positional.get(0)).token(options.get("--token")).build();
         String error = "null";
         long count = 0;
@@ -54,14 +67,47 @@ public final class Driver {
                     Thread.sleep(stallMs); // not reading: the library asks for nothing more meanwhile
                 }
             }
-        } catch (StepstreamException e) {
-            error = "{\"kind\":" + quote(e.kind().wire()) + ",\"status\":" + (e.status() == 0 ? "null" : e.status())
-                    + ",\"code\":" + (e.code() == null ? "null" : quote(e.code()))
-                    + ",\"closeCode\":" + (e.closeCode() == 0 ? "null" : e.closeCode()) + ",\"message\":" + quote(e.getMessage()) + "}";
         } catch (RuntimeException e) {
-            error = "{\"kind\":\"crash\",\"status\":null,\"code\":null,\"closeCode\":null,\"message\":" + quote(e + " " + Arrays.toString(e.getStackTrace())) + "}";
+            error = error(e);
         }
         out.println("{\"end\":{\"lastSeq\":" + following.lastSeq() + ",\"reconnects\":" + following.reconnects() + ",\"error\":" + error + "}}");
+    }
+
+    /** The watch mode: {@code SERVER --watch [--workflow W] [--until-complete N] [--token T]}. */
+    private static void watch(String server, Map<String, String> options) {
+        WatchOptions watch = WatchOptions.DEFAULTS.workflowId(options.get("--workflow"))
+                .backoff(BACKOFF_BASE, BACKOFF_CAP).giveUpAfter(GIVE_UP_AFTER);
+        long untilComplete = Long.parseLong(options.getOrDefault("--until-complete", "1"));
+        PrintStream out = stdout();
+        StepstreamClient client = StepstreamClient.builder(server).token(options.get("--token")).build();
+        String error = "null";
+        long completed = 0;
+        RunWatch watching = client.watchRuns(watch);
+        try (watching) {
+            for (RunWatchItem item : watching) {
+                out.println(item.json());
+                if (item.isRunComplete() && ++completed == untilComplete) {
+                    break;
+                }
+            }
+        } catch (RuntimeException e) {
+            error = error(e);
+        }
+        out.println("{\"end\":{\"reconnects\":" + watching.reconnects() + ",\"error\":" + error + "}}");
+    }
+
+    private static PrintStream stdout() {
+        return new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+    }
+
+    /** The end line's error: the library's, or a crash's (any other exception). */
+    private static String error(RuntimeException failure) {
+        if (failure instanceof StepstreamException e) {
+            return "{\"kind\":" + quote(e.kind().wire()) + ",\"status\":" + (e.status() == 0 ? "null" : e.status())
+                    + ",\"code\":" + (e.code() == null ? "null" : quote(e.code()))
+                    + ",\"closeCode\":" + (e.closeCode() == 0 ? "null" : e.closeCode()) + ",\"message\":" + quote(e.getMessage()) + "}";
+        }
+        return "{\"kind\":\"crash\",\"status\":null,\"code\":null,\"closeCode\":null,\"message\":" + quote(failure + " " + Arrays.toString(failure.getStackTrace())) + "}";
     }
 
     private static String quote(String text) {

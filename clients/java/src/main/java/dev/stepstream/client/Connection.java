@@ -11,6 +11,9 @@ import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -19,8 +22,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One WebSocket connection to a run stream, from the upgrade to its end, as a queue of what
- * arrived that the follower takes from.
+ * One WebSocket connection to a stream (a run's, or the all-runs stream), from the upgrade to its
+ * end, as a queue of what arrived that the follower takes from; and how a message reads
+ * ({@link #lines}, {@link #fields}).
  *
  * <p>Threads: the JDK calls the listener methods one at a time on its own threads; they only
  * put into {@link #arrived} and never block. The next message is asked for ({@code request(1)})
@@ -155,6 +159,24 @@ final class Connection implements WebSocket.Listener {
             }
         }
         return "the connection failed";
+    }
+
+    /** The items of one text message: one a line, empty lines left out. */
+    static List<String> lines(String message) {
+        return Arrays.stream(message.split("\n")).filter(line -> !line.isBlank()).toList();
+    }
+
+    /**
+     * The object one line holds, read shallowly ({@link Json#parseShallow}: a payload is read
+     * when asked for); a {@code PROTOCOL} error when the line is not a JSON object.
+     */
+    static Map<String, Object> fields(String line) {
+        try {
+            return Json.parseShallow(line);
+        } catch (IllegalArgumentException e) {
+            throw new StepstreamException("the server sent a line that is not JSON (" + e.getMessage() + "): "
+                    + (line.length() > 200 ? line.substring(0, 200) + "…" : line), StepstreamException.Kind.PROTOCOL, 0, null, null, 0);
+        }
     }
 
     @Override

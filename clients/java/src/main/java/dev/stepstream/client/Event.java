@@ -52,12 +52,10 @@ public final class Event {
      * BigDecimals), booleans and nulls. An {@link IllegalArgumentException} if the server sent a
      * payload that is not JSON.
      */
-    @SuppressWarnings("unchecked")
     public Map<String, Object> payload() {
         Map<String, Object> read = payload;
         if (read == null) {
-            Object value = payloadText instanceof Json.Unread unread ? Json.parse(unread.text()) : payloadText;
-            read = value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
+            read = Json.object(payloadText);
             payload = read;
         }
         return read;

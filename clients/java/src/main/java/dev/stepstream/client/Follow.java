@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -49,20 +48,16 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
     private final FollowOptions options;
     /** Whether every event comes (no filter): only then does a gap in the seqs mean events were lost. */
     private final boolean whole;
+    private final Reconnector connections;
 
     /** The seq of the last event yielded; the next connection resumes after it. */
     private long lastSeq;
-    private int reconnects;
     /** Events of the current message not yet yielded, in seq order. */
     private final ArrayDeque<Event> ready = new ArrayDeque<>();
-    private Connection connection;
     /** Why the current connection is to be given up once {@link #ready} is drained (a seq gap), or null. */
     private String abandon;
     private boolean finished;
     private boolean iterated;
-    /** The current streak of failed attempts: its length and when it began (nanoTime), 0 when none. */
-    private int failures;
-    private long failingSince;
 
     Follow(StepstreamClient client, String runId, FollowOptions options) {
         this.client = client;
@@ -70,6 +65,23 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         this.options = options;
         this.lastSeq = options.after();
         this.whole = options.types().isEmpty() && options.steps().isEmpty() && options.minLevel() == null;
+        this.connections = new Reconnector(client, options.backoffBase(), options.backoffCap(), options.giveUpAfter(),
+                new Reconnector.Target() {
+                    @Override
+                    public URI uri() {
+                        return streamUri();
+                    }
+
+                    @Override
+                    public String howToGoOn() {
+                        return "; resume with after=" + lastSeq;
+                    }
+
+                    @Override
+                    public void reconnecting(String why, int attempt, boolean wasConnected, Duration pause) {
+                        options.listener().reconnecting(why, lastSeq, attempt, wasConnected, pause);
+                    }
+                });
     }
 
     /** The seq of the last event yielded (or {@code after}): pass it as {@code after} to resume later. */
@@ -89,7 +101,7 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
 
     /** How many times the follower connected again (or tried to). */
     public int reconnects() {
-        return reconnects;
+        return connections.reconnects();
     }
 
     /** The follow itself, once: a follow is iterated once; follow again with {@code after(lastSeq())}. */
@@ -142,7 +154,7 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         lastSeq = event.seq();
         if (event.isRunComplete()) {
             finished = true;
-            release(true);
+            connections.release(true);
         }
         return event;
     }
@@ -152,77 +164,30 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
     public void close() {
         finished = true;
         ready.clear();
-        release(false);
+        connections.release(false);
     }
 
-    private void release(boolean normally) {
-        if (connection != null) {
-            connection.release(normally);
-            connection = null;
-        }
-    }
-
-    /** One step: connect, or take what the connection brings and decide what it means. */
+    /** One step: take what the connections bring and decide what it means. */
     private void advance() throws InterruptedException {
-        if (connection == null) {
-            connect();
-            return;
-        }
         if (abandon != null) {
             String why = abandon;
             abandon = null;
-            release(false);
-            retry(why, null, true);
+            connections.drop(why);
             return;
         }
-        switch (connection.take()) {
-            case Connection.Text text -> accept(text.data());
-            case Connection.Closed closed -> {
-                release(false);
-                ended(closed.code(), closed.reason());
-            }
-            case Connection.Failed failed -> {
-                release(false);
-                retry(failed.why(), null, true);
-            }
-            case Connection.Broken broken -> {
-                release(false);
-                throw new StepstreamException(broken.why(), StepstreamException.Kind.PROTOCOL, 0, null, null, 0);
-            }
-        }
-    }
-
-    private void connect() throws InterruptedException {
-        switch (Connection.open(client.http(), streamUri(), client.token())) {
-            case Connection.Opened opened -> {
-                connection = opened.connection();
-            }
-            case Connection.Refused refused -> {
-                if (refused.status() == 408 || refused.status() == 429 || refused.status() >= 500) {
-                    retry("HTTP " + refused.status() + errorText(refused.body()), refused.retryAfter(), false);
-                } else {
-                    throw StepstreamClient.errorOf("GET", streamPath(), refused.status(), refused.body());
-                }
-            }
-            case Connection.Unreachable unreachable -> retry(unreachable.why(), null, false);
+        switch (connections.next()) {
+            case Reconnector.Opened opened -> {}
+            case Reconnector.Message message -> accept(message.text());
+            case Reconnector.ClosedNormally closed -> ended(closed.reason());
         }
     }
 
     /** The envelopes of one message (one a line) past the cursor go to {@link #ready}. */
     private void accept(String message) {
-        failures = 0;
+        connections.usable();
         long seen = lastSeq;
-        for (String line : message.split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            Map<String, Object> envelope;
-            try {
-                envelope = Json.parseShallow(line);
-            } catch (IllegalArgumentException e) {
-                throw protocol("the server sent a line that is not JSON (" + e.getMessage() + "): "
-                        + (line.length() > 200 ? line.substring(0, 200) + "…" : line));
-            }
+        for (String line : Connection.lines(message)) {
+            Map<String, Object> envelope = Connection.fields(line);
             if (!(envelope.get("seq") instanceof Long seq)) {
                 continue; // a control message (caught_up, pong: no seq)
             }
@@ -247,58 +212,13 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
                 String.valueOf(envelope.get("time")), envelope.get("payload"), line);
     }
 
-    /** The server closed the connection with {@code code}: end, stop, or connect again. */
-    private void ended(int code, String reason) throws InterruptedException {
-        String described = "closed with " + code + (reason == null || reason.isBlank() ? "" : ": " + reason);
-        if (code == 1000) {
-            if (RUN_DELETED.equals(reason)) {
-                throw new StepstreamException("run " + runId + " was deleted (after seq " + lastSeq + ")",
-                        StepstreamException.Kind.DELETED, 0, null, null, code);
-            }
-            finished = true; // the run had ended at or before our cursor: nothing more will come
-            return;
+    /** The server closed the connection with 1000: the run is over, or gone. */
+    private void ended(String reason) {
+        if (RUN_DELETED.equals(reason)) {
+            throw new StepstreamException("run " + runId + " was deleted (after seq " + lastSeq + ")",
+                    StepstreamException.Kind.DELETED, 0, null, null, 1000);
         }
-        if (!StepstreamClient.reconnectsAfter(code)) {
-            throw new StepstreamException("the server ended the stream: " + described,
-                    code == 1008 ? StepstreamException.Kind.POLICY : StepstreamException.Kind.CLOSED, 0, null, null, code);
-        }
-        retry(described, null, true);
-    }
-
-    /** Waits before the next attempt, or gives up once no connection was usable for {@code giveUpAfter}. */
-    private void retry(String why, Duration retryAfter, boolean wasConnected) throws InterruptedException {
-        long now = System.nanoTime();
-        if (failures == 0) {
-            failingSince = now;
-        }
-        Duration failing = Duration.ofNanos(now - failingSince);
-        if (failing.compareTo(options.giveUpAfter()) >= 0) {
-            throw new StepstreamException("no usable connection for " + failing.toSeconds() + " s (" + why + "); resume with after="
-                    + lastSeq, StepstreamException.Kind.UNAVAILABLE, 0, null, null, 0);
-        }
-        Duration pause = pause(failures, options.backoffBase(), options.backoffCap(), retryAfter,
-                ThreadLocalRandom.current().nextDouble());
-        Duration left = options.giveUpAfter().minus(failing);
-        if (pause.compareTo(left) > 0) {
-            pause = left;
-        }
-        failures++;
-        reconnects++;
-        options.listener().reconnecting(why, lastSeq, failures, wasConnected, pause);
-        Thread.sleep(pause);
-    }
-
-    /**
-     * The pause before attempt {@code attempt} (0-based) of a streak: "full jitter", {@code random}
-     * (in [0, 1)) times min(cap, base × 2^attempt), but at least {@code retryAfter}.
-     */
-    static Duration pause(int attempt, Duration base, Duration cap, Duration retryAfter, double random) {
-        long ceiling = Math.min(cap.toNanos(), base.toNanos() << Math.min(attempt, 30));
-        if (ceiling < 0) {
-            ceiling = cap.toNanos();
-        }
-        Duration pause = Duration.ofNanos((long) (random * ceiling));
-        return retryAfter != null && retryAfter.compareTo(pause) > 0 ? retryAfter : pause;
+        finished = true; // the run had ended at or before our cursor: nothing more will come
     }
 
     private String streamPath() {
@@ -319,14 +239,5 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         if (!values.isEmpty()) {
             query.append('&').append(name).append('=').append(StepstreamClient.encode(String.join(",", values)));
         }
-    }
-
-    private static String errorText(String body) {
-        String message = StepstreamClient.errorMessage(body);
-        return message == null ? "" : ": " + message;
-    }
-
-    private static StepstreamException protocol(String message) {
-        return new StepstreamException(message, StepstreamException.Kind.PROTOCOL, 0, null, null, 0);
     }
 }

@@ -32,13 +32,8 @@ public record FollowOptions(long after, List<String> types, List<String> steps, 
         }
         types = List.copyOf(types);
         steps = List.copyOf(steps);
-        Objects.requireNonNull(backoffBase, "backoffBase");
-        Objects.requireNonNull(backoffCap, "backoffCap");
-        Objects.requireNonNull(giveUpAfter, "giveUpAfter");
+        Reconnector.checkBackoff(backoffBase, backoffCap, giveUpAfter);
         Objects.requireNonNull(listener, "listener");
-        if (backoffBase.isNegative() || backoffBase.isZero() || backoffCap.compareTo(backoffBase) < 0) {
-            throw new IllegalArgumentException("backoff: expected 0 < base <= cap, got base " + backoffBase + " and cap " + backoffCap);
-        }
     }
 
     public FollowOptions after(long seq) {

@@ -64,6 +64,16 @@ final class Json {
         return value;
     }
 
+    /**
+     * A member of an object read by {@link #parseShallow} as an object: read now if it was left
+     * {@link Unread}; empty when it is not an object (absent, null, or another kind).
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> object(Object member) {
+        Object value = member instanceof Unread unread ? parse(unread.text()) : member;
+        return value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
+    }
+
     /** Steps over the object or array at {@link #at}, minding strings, and returns its text. */
     private Unread skip() {
         int start = at;

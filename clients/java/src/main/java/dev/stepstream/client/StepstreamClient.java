@@ -16,9 +16,10 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 /**
- * A stepstream server, from Java: {@link #follow} a run with resume built in, and the REST calls
- * (docs/api.md). Uses the JDK's {@link HttpClient} and nothing else; safe to share between
- * threads (each {@link Follow} is iterated by one).
+ * A stepstream server, from Java: {@link #follow} a run with resume built in,
+ * {@link #watchRuns} every run for a dashboard, and the REST calls (docs/api.md). Uses the JDK's
+ * {@link HttpClient} and nothing else; safe to share between threads (each {@link Follow} and
+ * {@link RunWatch} is iterated by one).
  *
  * <pre>{@code
  * StepstreamClient client = StepstreamClient.builder("http://127.0.0.1:8080").token(System.getenv("STEPSTREAM_TOKEN")).build();
@@ -36,7 +37,8 @@ import java.util.stream.StreamSupport;
  */
 public final class StepstreamClient implements AutoCloseable {
     /**
-     * The close codes after which a follower connects again with {@code after=<lastSeq>}: the
+     * The close codes after which a stream is connected again (a follow's with
+     * {@code after=<lastSeq>}, a watch's beginning with {@code connected}): the
      * server's own (1001 going away, 1011 internal error, 1013 try again; its table is at
      * {@code GET /closecodes.mjs}, which the conformance suite checks this against) and the
      * network's: 1005 and 1006 (closed without a code, or without a close frame), 1012, 1014.
@@ -74,7 +76,10 @@ public final class StepstreamClient implements AutoCloseable {
         return new Builder(server);
     }
 
-    /** Whether a stream closed with {@code code} is followed again with {@code after=<lastSeq>}. */
+    /**
+     * Whether a stream closed with {@code code} is connected again: a follow's with
+     * {@code after=<lastSeq>}, a watch's yielding {@code connected} first.
+     */
     public static boolean reconnectsAfter(int code) {
         return RECONNECT_CODES.contains(code);
     }
@@ -128,6 +133,21 @@ public final class StepstreamClient implements AutoCloseable {
      */
     public Follow follow(String runId, FollowOptions options) {
         return new Follow(this, Objects.requireNonNull(runId, "runId"), Objects.requireNonNull(options, "options"));
+    }
+
+    /** Watches every run: {@link #watchRuns(WatchOptions)} with the defaults. */
+    public RunWatch watchRuns() {
+        return watchRuns(WatchOptions.DEFAULTS);
+    }
+
+    /**
+     * Watches the all-runs stream: {@code connected} each time a connection opens (list the
+     * runs then), then the run-level events and progress of every run, or of
+     * {@code options.workflowId()}'s, as they happen, until closed. Nothing connects until the
+     * watch is iterated.
+     */
+    public RunWatch watchRuns(WatchOptions options) {
+        return new RunWatch(this, Objects.requireNonNull(options, "options"));
     }
 
     // ---- REST ----
@@ -213,7 +233,7 @@ public final class StepstreamClient implements AutoCloseable {
         return value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
     }
 
-    // ---- shared with Follow ----
+    // ---- shared with the streams ----
 
     HttpClient http() {
         return http;

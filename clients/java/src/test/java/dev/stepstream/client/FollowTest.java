@@ -7,25 +7,28 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * What can be checked without a server: the pause between attempts, the close codes, the
- * stream's address, the options. Following a real server is the conformance suite's
- * (clients/conformance) and the CLI's tests' (server/src/test/java/dev/stepstream/cli).
+ * stream's address, the options; and against a scripted one ({@link StreamServer}), resuming.
+ * Following a real server is the conformance suite's (clients/conformance) and the CLI's tests'
+ * (server/src/test/java/dev/stepstream/cli).
  */
+@Timeout(30)
 class FollowTest {
     private static final Duration BASE = Duration.ofMillis(250);
     private static final Duration CAP = Duration.ofSeconds(10);
 
     @Test
     void pausesAreFullJitterUnderADoublingCeilingCappedAndAtLeastTheServersRetryAfter() {
-        assertThat(Follow.pause(0, BASE, CAP, null, 0.999)).isBetween(Duration.ofMillis(249), BASE);
-        assertThat(Follow.pause(3, BASE, CAP, null, 0.5)).isEqualTo(Duration.ofMillis(1000));
-        assertThat(Follow.pause(10, BASE, CAP, null, 0.5)).isEqualTo(Duration.ofSeconds(5));
-        assertThat(Follow.pause(200, BASE, CAP, null, 0.999)).isLessThanOrEqualTo(CAP).isGreaterThan(Duration.ofMillis(9_980));
-        assertThat(Follow.pause(0, BASE, CAP, null, 0.0)).isZero();
-        assertThat(Follow.pause(0, BASE, CAP, Duration.ofSeconds(3), 0.5)).isEqualTo(Duration.ofSeconds(3));
-        assertThat(Follow.pause(10, BASE, CAP, Duration.ofSeconds(1), 0.5)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(Reconnector.pause(0, BASE, CAP, null, 0.999)).isBetween(Duration.ofMillis(249), BASE);
+        assertThat(Reconnector.pause(3, BASE, CAP, null, 0.5)).isEqualTo(Duration.ofMillis(1000));
+        assertThat(Reconnector.pause(10, BASE, CAP, null, 0.5)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(Reconnector.pause(200, BASE, CAP, null, 0.999)).isLessThanOrEqualTo(CAP).isGreaterThan(Duration.ofMillis(9_980));
+        assertThat(Reconnector.pause(0, BASE, CAP, null, 0.0)).isZero();
+        assertThat(Reconnector.pause(0, BASE, CAP, Duration.ofSeconds(3), 0.5)).isEqualTo(Duration.ofSeconds(3));
+        assertThat(Reconnector.pause(10, BASE, CAP, Duration.ofSeconds(1), 0.5)).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test
@@ -83,5 +86,51 @@ class FollowTest {
         assertThat(bare.kind()).isEqualTo(StepstreamException.Kind.HTTP);
         assertThat(bare.code()).isNull();
         assertThat(bare).hasMessage("POST /p: 502 HTTP 502");
+    }
+
+    @Test
+    void aStreamClosedWithTryAgainIsResumedAfterTheLastSeqYieldedAndEachEventComesOnce() {
+        try (StreamServer server = StreamServer.start(exchange -> {
+                    exchange.accept();
+                    exchange.text(envelope(1, "run_start") + "\n" + envelope(2, "step_start"));
+                    exchange.close(1013, "");
+                }, exchange -> {
+                    exchange.accept();
+                    exchange.text(envelope(2, "step_start") + "\n" + envelope(3, "run_complete"));
+                    exchange.close(1000, "");
+                });
+                StepstreamClient client = StepstreamClient.builder(server.url()).build();
+                Follow follow = client.follow("r", FollowOptions.DEFAULTS.backoff(Duration.ofMillis(1), Duration.ofMillis(5)))) {
+            List<Event> events = new java.util.ArrayList<>();
+            follow.forEach(events::add);
+
+            assertThat(events).extracting(Event::seq).containsExactly(1L, 2L, 3L);
+            assertThat(follow.lastSeq()).isEqualTo(3);
+            assertThat(follow.reconnects()).isEqualTo(1);
+            assertThat(server.requests()).extracting(StreamServer.Request::target)
+                    .containsExactly("/api/v2/workflows/runs/r/stream?batch=1&after=0", "/api/v2/workflows/runs/r/stream?batch=1&after=2");
+        }
+    }
+
+    @Test
+    void aRunDeletedWhileFollowedEndsTheFollowWithDeleted() {
+        try (StreamServer server = StreamServer.start(exchange -> {
+                    exchange.accept();
+                    exchange.text(envelope(1, "run_start"));
+                    exchange.close(1000, "run deleted");
+                });
+                StepstreamClient client = StepstreamClient.builder(server.url()).build();
+                Follow follow = client.follow("r")) {
+            assertThat(follow.next().seq()).isEqualTo(1);
+            assertThatThrownBy(follow::hasNext).isInstanceOfSatisfying(StepstreamException.class, e -> {
+                assertThat(e.kind()).isEqualTo(StepstreamException.Kind.DELETED);
+                assertThat(e.closeCode()).isEqualTo(1000);
+            });
+            assertThat(follow.reconnects()).isZero();
+        }
+    }
+
+    private static String envelope(long seq, String type) {
+        return "{\"runId\":\"r\",\"seq\":" + seq + ",\"type\":\"" + type + "\",\"time\":\"2026-12-04T10:00:00.000Z\",\"payload\":{}}";
     }
 }

@@ -1,0 +1,288 @@
+package dev.stepstream.client;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A scripted WebSocket server for the client's tests: real sockets and the real handshake
+ * (RFC 6455), so the JDK's WebSocket client meets what it meets against stepstream. The n-th
+ * connection is served by the n-th script, on a thread of its own; one past the last script is
+ * refused with 503. Frames go unfragmented; the client's pings are answered.
+ *
+ * <p>Threads: the acceptor and one virtual thread per connection. {@link #requests} and
+ * {@link #failures} are guarded by their own monitors; {@link #close} waits for the connections
+ * and fails the test if a script failed.
+ */
+final class StreamServer implements AutoCloseable {
+    /** What one connection does. */
+    interface Script {
+        void serve(Exchange exchange) throws IOException;
+    }
+
+    /** The upgrade request as it came: its target (path and query) and its headers, names in lower case. */
+    record Request(String target, Map<String, String> headers) {}
+
+    private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    private final ServerSocket listening;
+    private final Script[] scripts;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final List<Request> requests = new ArrayList<>();
+    private final List<Throwable> failures = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final Thread acceptor;
+
+    private StreamServer(Script[] scripts) throws IOException {
+        this.scripts = scripts;
+        this.listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.acceptor = Thread.ofPlatform().daemon().name("stream-server").start(this::acceptAll);
+    }
+
+    static StreamServer start(Script... scripts) {
+        try {
+            return new StreamServer(scripts);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen", e);
+        }
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + listening.getLocalPort();
+    }
+
+    /** The upgrade requests so far, in the order they came. */
+    List<Request> requests() {
+        synchronized (requests) {
+            return List.copyOf(requests);
+        }
+    }
+
+    private void acceptAll() {
+        while (!listening.isClosed()) {
+            try {
+                Socket socket = listening.accept();
+                int index = connections.getAndIncrement();
+                Thread thread = Thread.ofVirtual().start(() -> serve(socket, index));
+                synchronized (threads) {
+                    threads.add(thread);
+                }
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
+    }
+
+    private void serve(Socket socket, int index) {
+        try (socket) {
+            socket.setSoTimeout(10_000);
+            Exchange exchange = new Exchange(socket);
+            synchronized (requests) {
+                requests.add(exchange.request);
+            }
+            if (index < scripts.length) {
+                scripts[index].serve(exchange);
+            } else {
+                exchange.refuse(503, "0", "{\"error\":{\"code\":\"unscripted\",\"message\":\"no script for connection " + index + "\"}}");
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            synchronized (failures) {
+                failures.add(e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            listening.close();
+            acceptor.join(5_000);
+            List<Thread> started;
+            synchronized (threads) {
+                started = List.copyOf(threads);
+            }
+            for (Thread thread : started) {
+                thread.join(5_000);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (failures) {
+            if (!failures.isEmpty()) {
+                AssertionError failed = new AssertionError("a script of the stream server failed", failures.getFirst());
+                failures.stream().skip(1).forEach(failed::addSuppressed);
+                throw failed;
+            }
+        }
+    }
+
+    /** One connection, from its upgrade request on. */
+    static final class Exchange {
+        private final InputStream in;
+        private final OutputStream out;
+        final Request request;
+        private boolean closeSent;
+
+        private Exchange(Socket socket) throws IOException {
+            this.in = socket.getInputStream();
+            this.out = socket.getOutputStream();
+            this.request = readRequest();
+        }
+
+        Request request() {
+            return request;
+        }
+
+        /** Answers the upgrade with 101: the connection is a WebSocket from here. */
+        void accept() throws IOException {
+            String key = request.headers().get("sec-websocket-key");
+            String answer;
+            try {
+                answer = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1")
+                        .digest((key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII)));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            head("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+                    + answer + "\r\n\r\n");
+        }
+
+        /** Refuses the upgrade with {@code status}, a {@code Retry-After} (or null) and a JSON body. */
+        void refuse(int status, String retryAfter, String body) throws IOException {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            head("HTTP/1.1 " + status + " Refused\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+                    + "\r\nConnection: close\r\n" + (retryAfter == null ? "" : "Retry-After: " + retryAfter + "\r\n") + "\r\n");
+            out.write(bytes);
+            out.flush();
+        }
+
+        /** Sends one text message. */
+        void text(String message) throws IOException {
+            frame(0x1, message.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** Sends a close frame with {@code code}, then waits for the client's answer or its going. */
+        void close(int code, String reason) throws IOException {
+            sendClose(code, reason);
+            awaitEnd();
+        }
+
+        /** Reads what the client sends (answering pings and a close) until it closes or goes. */
+        void awaitEnd() throws IOException {
+            try {
+                while (true) {
+                    int first = in.read();
+                    if (first < 0) {
+                        return;
+                    }
+                    int second = read();
+                    long length = second & 0x7f;
+                    if (length == 126) {
+                        length = (read() << 8) | read();
+                    } else if (length == 127) {
+                        length = 0;
+                        for (int i = 0; i < 8; i++) {
+                            length = (length << 8) | read();
+                        }
+                    }
+                    byte[] mask = (second & 0x80) != 0 ? in.readNBytes(4) : new byte[4];
+                    byte[] payload = in.readNBytes((int) length);
+                    for (int i = 0; i < payload.length; i++) {
+                        payload[i] ^= mask[i % 4];
+                    }
+                    switch (first & 0x0f) {
+                        case 0x8 -> {
+                            if (!closeSent) {
+                                frame(0x8, payload.length >= 2 ? new byte[] {payload[0], payload[1]} : new byte[0]);
+                            }
+                            return;
+                        }
+                        case 0x9 -> frame(0xA, payload);
+                        default -> {
+                            // a client's text, binary or pong: nothing to do
+                        }
+                    }
+                }
+            } catch (SocketException | EOFException gone) {
+                // the client aborted the connection
+            }
+        }
+
+        private void sendClose(int code, String reason) throws IOException {
+            byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+            byte[] payload = new byte[2 + text.length];
+            payload[0] = (byte) (code >> 8);
+            payload[1] = (byte) code;
+            System.arraycopy(text, 0, payload, 2, text.length);
+            frame(0x8, payload);
+            closeSent = true;
+        }
+
+        private void frame(int opcode, byte[] payload) throws IOException {
+            ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 10);
+            frame.write(0x80 | opcode);
+            if (payload.length < 126) {
+                frame.write(payload.length);
+            } else if (payload.length < 65_536) {
+                frame.write(126);
+                frame.write(payload.length >> 8);
+                frame.write(payload.length);
+            } else {
+                frame.write(127);
+                for (int shift = 56; shift >= 0; shift -= 8) {
+                    frame.write((int) ((long) payload.length >> shift));
+                }
+            }
+            frame.write(payload);
+            out.write(frame.toByteArray());
+            out.flush();
+        }
+
+        private void head(String text) throws IOException {
+            out.write(text.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
+
+        private int read() throws IOException {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException();
+            }
+            return b;
+        }
+
+        private Request readRequest() throws IOException {
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            for (int lastFour = 0; lastFour != 0x0d0a0d0a; ) { // up to the empty line: CR LF CR LF
+                int b = read();
+                head.write(b);
+                lastFour = (lastFour << 8) | b;
+            }
+            String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+            Map<String, String> headers = new LinkedHashMap<>();
+            for (int i = 1; i < lines.length; i++) {
+                int colon = lines[i].indexOf(':');
+                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+            }
+            return new Request(lines[0].split(" ")[1], headers);
+        }
+    }
+}
