@@ -62,9 +62,12 @@ steps:
  * Runs one driver: `driver SERVER RUN_ID [--after N] [--types …] [--steps …] [--min-level L]
  * [--token T] [--stall-after N --stall-ms MS]`. It prints each envelope as a JSON line, then
  * `{"end": {"lastSeq", "reconnects", "error": null | {"kind", "status", "code", "closeCode"}}}`.
+ * In its watch mode, `driver SERVER --watch [--workflow W] [--until-complete N] [--token T]`,
+ * it prints each item of the all-runs stream (`connected` as each connection opens) until the
+ * N-th `run_complete`, then the end line without `lastSeq`.
  */
 function drive([command, baseArgs], url, runId, args = []) {
-  const proc = spawn(command, [...baseArgs, url, runId, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(command, [...baseArgs, url, ...(runId === null ? [] : [runId]), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const result = { envelopes: [], end: null, stderr: '', unreadable: [] };
   let buffered = '';
   proc.stdout.setEncoding('utf8');
@@ -101,6 +104,41 @@ function approve(server, runId) {
 /** Starts every driver on one run with the same arguments. */
 function driveAll(url, runId, args) {
   return DRIVERS.map(([name, driver]) => Object.assign(drive(driver, url, runId, args), { name }));
+}
+
+/** Starts every driver watching the all-runs stream with the same arguments. */
+function watchAll(url, args) {
+  return driveAll(url, null, ['--watch', ...args]);
+}
+
+/**
+ * What the all-runs stream tells of a run whose log is `all`, in order: its queueing, its
+ * run-level envelopes as stored, and a run_progress for each step that ended or waits.
+ */
+function runItems(runId, all) {
+  const items = [{ type: 'run_queued', runId }];
+  for (const e of all) {
+    if (['run_start', 'run_resumed', 'run_complete'].includes(e.type)) items.push(e);
+    else if (e.type === 'step_complete') items.push({ type: 'run_progress', runId, payload: { stepId: e.payload.stepId, status: e.payload.status } });
+    else if (e.type === 'step_waiting') items.push({ type: 'run_progress', runId, payload: { stepId: e.payload.stepId, status: 'waiting' } });
+  }
+  return items;
+}
+
+/** The assertions of a watch that ended after a run_complete: every connection announced, the server's items as they are. */
+function assertWatched(r, expected, { minReconnects = 0, maxReconnects = 0 } = {}) {
+  const why = describeResult(r);
+  assert.equal(r.code, 0, why);
+  assert.ok(r.end, `no end line: ${why}`);
+  assert.equal(r.end.error, null, why);
+  assert.equal(r.envelopes[0]?.type, 'connected', `the first item says the stream is open: ${why}`);
+  const connections = r.envelopes.filter((item) => item.type === 'connected').length;
+  assert.ok(connections >= 1 && connections <= r.end.reconnects + 1, `one connected a connection opened: ${why}`);
+  assert.ok(r.end.reconnects >= minReconnects && r.end.reconnects <= maxReconnects,
+    `reconnects ${r.end.reconnects} not in [${minReconnects}, ${maxReconnects}]: ${why}`);
+  const items = r.envelopes.filter((item) => item.type !== 'connected');
+  // run_queued carries the trigger and the version: its type and run are what every client must pass on.
+  assert.deepEqual(items.map((item) => (item.type === 'run_queued' ? { type: item.type, runId: item.runId } : item)), expected, why);
 }
 
 function describeResult(r) {
@@ -257,6 +295,31 @@ print(json.dumps({c: reconnects_after(c) for c in ${JSON.stringify(codes)}}))`])
     await eachDriver(t, results, (r) => assertFollowed(r, all, { minReconnects: 1, maxReconnects: 5 }));
   });
 
+  test('the all-runs stream: connected as each connection opens, a cut one reconnects, the workflow filter holds', async (t) => {
+    const proxy = await startProxy(server.url);
+    try {
+      const results = watchAll(proxy.url, ['--workflow', 'resumable', '--until-complete', '1']);
+      await waitFor(() => results.every((r) => r.envelopes.some((item) => item.type === 'connected')),
+        { timeout: 60_000, what: `every driver to connect: ${results.map(describeResult).join('; ')}` });
+      const runId = await execute(server, 'resumable');
+      await execute(server, 'live'); // another workflow's run, which the filter keeps out
+      await waitFor(() => results.every((r) => r.envelopes.some((item) => item.type === 'run_progress'
+        && item.runId === runId && item.payload.status === 'waiting')), { what: 'every driver to see the run wait at its gate' });
+      proxy.cut();
+      await waitFor(() => results.every((r) => r.envelopes.filter((item) => item.type === 'connected').length === 2),
+        { what: `every driver to connect again: ${results.map(describeResult).join('; ')}` });
+      await approve(server, runId);
+      await Promise.all(results.map((r) => r.done));
+      const expected = runItems(runId, await history(server, runId));
+      await eachDriver(t, results, (r) => {
+        assertWatched(r, expected, { minReconnects: 1, maxReconnects: 4 });
+        assert.equal(r.envelopes.filter((item) => item.type === 'connected').length, 2, describeResult(r));
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('a run that does not exist: a final not_found, no retry; a malformed id: bad_request', async (t) => {
     const missing = driveAll(server.url, randomUUID());
     const malformed = driveAll(server.url, 'not-a-run-id');
@@ -368,6 +431,11 @@ describe('client conformance with credentials', { timeout: 120_000 }, () => {
     await eachDriver(t, good, (r) => assertFollowed(r, all));
     await eachDriver(t, bad.map((r) => ({ ...r, name: `${r.name} (bad token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
     await eachDriver(t, none.map((r) => ({ ...r, name: `${r.name} (no token)` })), (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
+
+    const watchers = watchAll(server.url, ['--token', 'ss_not-a-token']);
+    await Promise.all(watchers.map((r) => r.done));
+    await eachDriver(t, watchers.map((r) => ({ ...r, name: `${r.name} (watching, bad token)` })),
+      (r) => assertRefused(r, { kind: 'unauthenticated', status: 401 }));
   });
 
   test('a token revoked mid-stream: the server closes with 1008, a final policy error, no retry', async (t) => {
