@@ -431,6 +431,46 @@ class CliTest {
     }
 
     @Test
+    void runsWatchListsThenPrintsALineForEachChangeToTheWorkflowsRunsUntilInterrupted() throws Exception {
+        server.apply("id: cli-watched\nsteps:\n  - {id: hello, type: log, message: hi}\n");
+        server.apply("id: cli-unwatched\nsteps:\n  - {id: hello, type: log, message: hi}\n");
+        String listed = server.execute("cli-watched", null);
+        server.awaitEnd(listed);
+        StringWriter out = new StringWriter(); // a StringBuffer inside: safe to read while the command writes
+        CompletableFuture<Result> watching = new CompletableFuture<>();
+        Thread watcher = Thread.ofPlatform().start(() -> watching.complete(
+                cli(out, "runs", "--watch", "--workflow", "cli-watched", "--server", server.url())));
+        Await.until("the list", Duration.ofSeconds(30), () -> out.toString().contains(listed) ? true : null);
+
+        String other = server.execute("cli-unwatched", null);
+        server.awaitEnd(other);
+        String runId = server.execute("cli-watched", null);
+        server.awaitEnd(runId);
+        Await.until("the run's end", Duration.ofSeconds(30),
+                () -> out.toString().lines().anyMatch(line -> line.contains(runId) && line.contains("success in")) ? true : null);
+        watcher.interrupt();
+        Result result = watching.get(30, TimeUnit.SECONDS);
+
+        assertThat(result.exitCode()).as(result.err()).isEqualTo(130);
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines.getFirst()).startsWith("RUN ID");
+        assertThat(lines).filteredOn(line -> line.contains(runId)).extracting(line -> line.substring(line.indexOf(runId)))
+                .satisfiesExactly(
+                        queued -> assertThat(queued).isEqualTo(runId + "  cli-watched  queued (manual)"),
+                        running -> assertThat(running).isEqualTo(runId + "  cli-watched  running"),
+                        step -> assertThat(step).isEqualTo(runId + "  cli-watched  step hello: success"),
+                        ended -> assertThat(ended).startsWith(runId + "  cli-watched  success in "));
+        assertThat(out.toString()).as("another workflow's run").doesNotContain(other);
+    }
+
+    @Test
+    void runsWatchRefusesTheFiltersItCannotApplyToChanges() {
+        Result refused = cli("runs", "--watch", "--status", "running", "--server", server.url());
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.err()).contains("--watch").contains("--status");
+    }
+
+    @Test
     void cancelStopsARunningRun() {
         server.apply("id: cli-long\nsteps:\n  - {id: wait, type: sleep, duration: 30s}\n");
         String runId = server.execute("cli-long", null);
