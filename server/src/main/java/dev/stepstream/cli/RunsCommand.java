@@ -160,7 +160,8 @@ final class RunsCommand implements Callable<Integer> {
             workflows.put(item.runId(), workflowId);
         }
         String what = switch (item.type()) {
-            case "run_queued" -> "queued (" + trigger(payload.get("trigger")) + ")";
+            case "run_queued" -> "queued (" + trigger(Json.MAPPER.valueToTree(
+                    payload.get("trigger") instanceof Map<?, ?> trigger ? trigger : Map.of())) + ")";
             case "run_start" -> "running";
             case "run_resumed" -> "resumed";
             case "run_progress" -> "step " + payload.get("stepId") + ": " + payload.get("status");
@@ -173,14 +174,6 @@ final class RunsCommand implements Callable<Integer> {
         String workflowId = item.type() != null && item.type().equals("run_deleted")
                 ? workflows.remove(item.runId()) : workflows.get(item.runId());
         return Terminal.plain(Json.time(Instant.now()) + "  " + item.runId() + "  " + (workflowId == null ? "-" : workflowId) + "  " + what);
-    }
-
-    /** A trigger as the stream's payload gives it (a map), like {@link #trigger(JsonNode)}. */
-    private static String trigger(Object trigger) {
-        if (!(trigger instanceof Map<?, ?> fields) || !(fields.get("type") instanceof String type)) {
-            return "-";
-        }
-        return (type.equals("schedule") || type.equals("webhook")) && fields.get("id") instanceof String id ? type + " " + id : type;
     }
 
     /** {@code schedule nightly}, {@code webhook push}, {@code retry}, {@code manual}: the type, and the id of a trigger of the workflow's. */
