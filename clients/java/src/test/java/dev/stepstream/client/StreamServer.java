@@ -136,12 +136,14 @@ final class StreamServer implements AutoCloseable {
 
     /** One connection, from its upgrade request on. */
     static final class Exchange {
+        private final Socket socket;
         private final InputStream in;
         private final OutputStream out;
         final Request request;
         private boolean closeSent;
 
         private Exchange(Socket socket) throws IOException {
+            this.socket = socket;
             this.in = socket.getInputStream();
             this.out = socket.getOutputStream();
             this.request = readRequest();
@@ -177,6 +179,16 @@ final class StreamServer implements AutoCloseable {
         /** Sends one text message. */
         void text(String message) throws IOException {
             frame(0x1, message.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /**
+         * Cuts the connection as a network failure or a proxy's reset does: an RST, no close frame.
+         * (A plain close, a FIN, is what a server that exits sends; the JDK's client has been seen
+         * to miss one on a busy machine, until its silence check: not what these tests are about.)
+         */
+        void reset() throws IOException {
+            socket.setSoLinger(true, 0);
+            socket.close();
         }
 
         /** Sends a close frame with {@code code}, then waits for the client's answer or its going. */
