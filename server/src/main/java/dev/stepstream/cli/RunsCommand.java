@@ -70,22 +70,13 @@ final class RunsCommand implements Callable<Integer> {
     }
 
     private int list(ApiClient client, PrintWriter out) {
-        StringBuilder query = new StringBuilder("?limit=").append(limit);
-        if (workflow != null) {
-            query.append("&workflowId=").append(URLEncoder.encode(workflow, StandardCharsets.UTF_8));
-        }
-        if (status != null) {
-            query.append("&status=").append(URLEncoder.encode(status, StandardCharsets.UTF_8));
-        }
-        if (trigger != null) {
-            query.append("&trigger=").append(URLEncoder.encode(trigger, StandardCharsets.UTF_8));
-        }
-        ApiClient.Response response = client.get("/api/v2/workflows/runs" + query);
+        ApiClient.Response response = client.get(path(limit));
         if (!response.ok()) {
             return response.refused(spec);
         }
         if (json) {
             out.println(JsonOutput.of(response.body()));
+            out.flush();
             return Cli.OK;
         }
         Table table = new Table("RUN ID", "WORKFLOW", "STATUS", "CREATED", "DURATION", "TRIGGER");
@@ -100,6 +91,21 @@ final class RunsCommand implements Callable<Integer> {
         return Cli.OK;
     }
 
+    /** The listing's path with this command's filters, at most {@code count} runs. */
+    private String path(int count) {
+        StringBuilder query = new StringBuilder("/api/v2/workflows/runs?limit=").append(count);
+        if (workflow != null) {
+            query.append("&workflowId=").append(URLEncoder.encode(workflow, StandardCharsets.UTF_8));
+        }
+        if (status != null) {
+            query.append("&status=").append(URLEncoder.encode(status, StandardCharsets.UTF_8));
+        }
+        if (trigger != null) {
+            query.append("&trigger=").append(URLEncoder.encode(trigger, StandardCharsets.UTF_8));
+        }
+        return query.toString();
+    }
+
     /**
      * Lists at each connection of the all-runs stream, the moment nothing of the runs is missed
      * (what happened while it was not connected is not sent), then prints each change. The list
@@ -107,8 +113,7 @@ final class RunsCommand implements Callable<Integer> {
      * than after the watch has tried to connect for {@link RunFollower#GIVE_UP_AFTER}.
      */
     private int watch(ApiClient client, PrintWriter out) {
-        ApiClient.Response probe = client.get("/api/v2/workflows/runs?limit=1"
-                + (workflow == null ? "" : "&workflowId=" + URLEncoder.encode(workflow, StandardCharsets.UTF_8)));
+        ApiClient.Response probe = client.get(path(1));
         if (!probe.ok()) {
             return probe.refused(spec);
         }
@@ -171,8 +176,7 @@ final class RunsCommand implements Callable<Integer> {
             case null -> "?";
             default -> item.type();
         };
-        String workflowId = item.type() != null && item.type().equals("run_deleted")
-                ? workflows.remove(item.runId()) : workflows.get(item.runId());
+        String workflowId = "run_deleted".equals(item.type()) ? workflows.remove(item.runId()) : workflows.get(item.runId());
         return Terminal.plain(Json.time(Instant.now()) + "  " + item.runId() + "  " + (workflowId == null ? "-" : workflowId) + "  " + what);
     }
 
