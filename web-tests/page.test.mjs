@@ -151,6 +151,18 @@ describe('the web page', () => {
     await page.waitForURL(`${server.url}/runs/${runId}`);
   });
 
+  test('a hand-made link with a filter the server would refuse shows every run, live, and says so in its address', async () => {
+    await page.goto(`${server.url}/?workflowId=Not%20An%20Id&status=sleeping&trigger=manual`);
+    await page.waitForSelector('.conn[data-state=live]');
+    assert.equal(new URL(page.url()).search, '?trigger=manual', 'only the filter the server takes is kept');
+    assert.equal(await page.inputValue('#f-workflow'), '');
+    assert.equal(await page.inputValue('#f-status'), '');
+    // Not tiny: later tests count its runs.
+    const { runId } = await rest(server.url, '/api/v2/workflows/slow/execute', { method: 'POST', body: { inputs: { lines: 1 } } });
+    await waitFor(async () => (await page.getAttribute(`tr[data-run="${runId}"]`, 'data-status')) === 'success',
+      { what: 'a new run listed and seen to end' });
+  });
+
   test('a run deleted elsewhere leaves the runs list without a reload', async () => {
     await page.goto(`${server.url}/`);
     await page.waitForSelector('.conn[data-state=live]');

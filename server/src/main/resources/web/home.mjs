@@ -6,12 +6,19 @@ import { TRIGGER_TYPES, triggerParts } from './trigger.mjs';
 
 const STATUSES = ['queued', 'running', 'waiting', 'success', 'failed', 'cancelled', 'interrupted'];
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
+/** What the server takes as a workflow id: the pattern openapi.yaml gives (docs/workflows.md). */
+const WORKFLOW_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const COLUMNS = ['Run', 'Workflow', 'Status', 'Trigger', 'Created', 'Duration', 'Last step'];
 
 export async function showHome(main, hooks) {
   const params = new URLSearchParams(location.search);
-  const filter = { workflowId: params.get('workflowId') || '', status: params.get('status') || '',
-    trigger: params.get('trigger') || '' };
+  // A filter the server would refuse (a hand-made link) is dropped, and the address says so: the
+  // selects show what the list holds.
+  const given = (name, valid) => (valid(params.get(name) || '') ? params.get(name) || '' : '');
+  const filter = { workflowId: given('workflowId', (v) => !v || WORKFLOW_ID.test(v)),
+    status: given('status', (v) => !v || STATUSES.includes(v)), trigger: given('trigger', (v) => !v || TRIGGER_TYPES.includes(v)) };
+  const kept = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+  if (kept.toString() !== params.toString()) history.replaceState(null, '', kept.size ? `/?${kept}` : '/');
   const { workflows } = await api('/api/v2/workflows');
 
   const wfList = el('ul', { class: 'cards workflows' }, workflows.map((w) => el('li', { class: 'card', 'data-workflow': w.id },

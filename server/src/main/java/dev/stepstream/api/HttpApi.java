@@ -292,7 +292,7 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private void listRuns(RoutingContext ctx) {
-        String workflowId = Params.single(ctx, "workflowId");
+        String workflowId = Params.workflowIdQuery(ctx);
         var status = Params.status(ctx);
         String trigger = Params.trigger(ctx);
         int limit = (int) Params.longParam(ctx, "limit", 50, 1, 500);

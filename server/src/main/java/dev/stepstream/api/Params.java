@@ -5,6 +5,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.store.RunTrigger;
+import dev.stepstream.workflow.WorkflowValidator;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -19,7 +20,6 @@ import java.util.stream.Collectors;
 public final class Params {
     private static final Pattern UUID_TEXT =
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-    static final Pattern WORKFLOW_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     private static final Pattern STEP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     /** Entries of a comma-separated parameter ({@code types}, {@code steps}). */
     private static final int MAX_LIST_ENTRIES = 64;
@@ -49,6 +49,20 @@ public final class Params {
     /** A workflow id from the path; one that cannot exist is simply not found. */
     public static String workflowId(RoutingContext ctx) {
         return ctx.pathParam("workflowId");
+    }
+
+    /**
+     * {@code ?workflowId=}, the filter of the runs list and the all-runs stream: null when absent, a
+     * 400 naming it when no workflow could have it as its id (such a filter would match nothing, for
+     * ever, and hide a typo).
+     */
+    public static String workflowIdQuery(RoutingContext ctx) {
+        String text = single(ctx, "workflowId");
+        if (text != null && !WorkflowValidator.isWorkflowId(text)) {
+            throw ApiError.badParameter("workflowId", "expected a workflow id (" + WorkflowValidator.WORKFLOW_ID_RULE
+                    + "), got \"" + abbreviate(text) + "\"");
+        }
+        return text;
     }
 
     public static String single(RoutingContext ctx, String name) {

@@ -279,7 +279,7 @@ public final class StreamRoutes implements AutoCloseable {
     }
 
     private void allRuns(RoutingContext ctx) {
-        String workflowId = Params.single(ctx, "workflowId");
+        String workflowId = Params.workflowIdQuery(ctx);
         beforeUpgrade(ctx, "");
         StreamGate.Pass pass = admit(ctx, null);
         StreamSocket socket = Upgrade.hold(ctx.request()).accept(heartbeats, pass);

@@ -447,9 +447,9 @@ final class StepValidator {
 
     private void workflow(ObjectNode spec, String path) {
         String workflow = text(spec, "workflow", path, true);
-        if (workflow != null && !WorkflowValidator.WORKFLOW_ID.matcher(workflow).matches()) {
+        if (workflow != null && !WorkflowValidator.isWorkflowId(workflow)) {
             problems.add(Problems.field(path, "workflow"), Problems.quote(spec.get("workflow"))
-                    + " is not a valid workflow id (lowercase letters, digits, _ and -, starting with a letter or digit, at most 64)");
+                    + " is not a valid workflow id (" + WorkflowValidator.WORKFLOW_ID_RULE + ")");
         }
         JsonNode inputs = spec.get("inputs");
         if (inputs != null && !inputs.isNull() && !inputs.isObject()) {

@@ -21,13 +21,20 @@ import java.util.regex.Pattern;
  * <p>Immutable and thread-safe.
  */
 public final class WorkflowValidator {
-    static final Pattern WORKFLOW_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Pattern WORKFLOW_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    /** What {@link #isWorkflowId} accepts, in words, for the messages that refuse one. */
+    public static final String WORKFLOW_ID_RULE = "lowercase letters, digits, _ and -, starting with a letter or digit, at most 64";
     /** Input and variable names: what an expression can read as {@code inputs.x} or {@code vars.x}. */
     static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     static final String NAME_RULE = "letters, digits and _, not starting with a digit, at most 64";
     private static final List<String> FIELDS = List.of("id", "name", "description", "inputs", "maxParallel", "onInterrupt",
             "triggers", "concurrency", "retention", "steps");
     private static final List<String> RETENTION_FIELDS = List.of("maxAge", "maxRuns");
+
+    /** Whether {@code id} can name a workflow: the one rule for workflow ids, wherever one is given. */
+    public static boolean isWorkflowId(String id) {
+        return WORKFLOW_ID.matcher(id).matches();
+    }
     private static final List<String> INPUT_FIELDS = List.of("type", "required", "default");
 
     private final boolean allowScripts;
@@ -99,9 +106,9 @@ public final class WorkflowValidator {
                 return null;
             }
         }
-        if (!WORKFLOW_ID.matcher(id).matches()) {
-            problems.add("id", Problems.quote(Json.MAPPER.getNodeFactory().textNode(id)) + " is not a valid workflow id"
-                    + " (lowercase letters, digits, _ and -, starting with a letter or digit, at most 64)");
+        if (!isWorkflowId(id)) {
+            problems.add("id", Problems.quote(Json.MAPPER.getNodeFactory().textNode(id)) + " is not a valid workflow id ("
+                    + WORKFLOW_ID_RULE + ")");
             return null;
         }
         return id;

@@ -163,7 +163,8 @@ class RunsApiTest {
 
     @Test
     void badListingParametersAre400NamingTheParameter() {
-        for (String query : List.of("limit=0", "limit=501", "limit=ten", "status=sleeping", "before=garbage")) {
+        for (String query : List.of("limit=0", "limit=501", "limit=ten", "status=sleeping", "before=garbage",
+                "workflowId=Quick", "workflowId=a%20b", "workflowId=")) {
             TestServer.Response response = server.get("/api/v2/workflows/runs?" + query);
             assertThat(response.status()).as(query).isEqualTo(400);
             assertThat(response.body().path("error").path("message").asText()).as(query).startsWith(query.split("=")[0] + ":");

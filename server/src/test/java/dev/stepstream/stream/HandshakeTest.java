@@ -115,6 +115,19 @@ class HandshakeTest {
     }
 
     @Test
+    void aWorkflowFilterThatNoWorkflowCouldHaveIsRefusedWith400NamingIt() {
+        for (String filter : new String[] {"St-Dashboard", "no%20such", "-leading", "x".repeat(65)}) {
+            RawHttp.Answer answer = RawHttp.upgrade(server.port(), "/api/v2/stream?workflowId=" + filter, Map.of());
+            assertThat(answer.status()).as(filter).isEqualTo(400);
+            JsonNode error = answer.json().path("error");
+            assertThat(error.path("code").asText()).as(filter).isEqualTo("invalid_parameter");
+            assertThat(error.path("message").asText()).as(filter).startsWith("workflowId: expected a workflow id");
+        }
+        assertThat(RawHttp.upgrade(server.port(), "/api/v2/stream?workflowId=no-such-workflow-yet", Map.of()).status())
+                .as("a workflow that may yet be defined is a filter like any other").isEqualTo(101);
+    }
+
+    @Test
     void aHandshakeWithABodyIsRefusedWith400() {
         RawHttp.Answer answer = exchange(handshake(path, "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + RFC_KEY
                 + "\r\nContent-Length: 5\r\n", "hello"));
