@@ -4,7 +4,7 @@
 // lines shown whole, wrap, times, one group per step attempt that collapses.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
@@ -103,9 +103,15 @@ describe('a run of 1,000,000 lines', () => {
 
   test('the download is the whole log', { timeout: 120_000 }, async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('.log-download')]);
-    const file = join(mkdtempSync(join(tmpdir(), 'stepstream-log-')), 'run.log');
-    await download.saveAs(file);
-    const lines = readFileSync(file, 'utf8').split('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'stepstream-log-'));
+    let lines;
+    try {
+      const file = join(dir, 'run.log');
+      await download.saveAs(file);
+      lines = readFileSync(file, 'utf8').split('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(lines.pop(), '', 'ends with a line feed');
     assert.equal(lines.length, 1_000_001);
     assert.match(lines[0], / flood INFO line 1$/);
@@ -130,7 +136,9 @@ test('a link to a line of a live run that is not printed yet shows it when it co
 
 describe('the options of the view', () => {
   let runId;
-  const marker = join(mkdtempSync(join(tmpdir(), 'stepstream-once-')), 'tried');
+  const markerDir = mkdtempSync(join(tmpdir(), 'stepstream-once-'));
+  const marker = join(markerDir, 'tried');
+  after(() => rmSync(markerDir, { recursive: true, force: true }));
   before(async () => {
     await rest(server.url, '/api/v2/workflows/options', { method: 'PUT', yaml: `
 id: options
