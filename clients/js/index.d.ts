@@ -55,7 +55,7 @@ export interface FollowOptions {
   /** Stops following; the iteration rejects with the signal's reason. */
   signal?: AbortSignal;
   backoff?: BackoffOptions;
-  /** Fail with kind `unavailable` after this long without a usable connection (ms, default 300000; `Infinity`: never). */
+  /** Fail with kind `unavailable` after this long without a usable connection, one that brought a message or stayed open 5 s (ms, default 300000; `Infinity`: never). */
   giveUpAfterMs?: number;
   /**
    * Called when the connection's state changes, in order with the envelopes: `connecting` (the
@@ -89,7 +89,7 @@ export interface RunWatchOptions {
   /** Stops watching; the iteration rejects with the signal's reason. Nothing else ends it, bar a final error. */
   signal?: AbortSignal;
   backoff?: BackoffOptions;
-  /** Fail with kind `unavailable` after this long without a usable connection (ms, default 300000; `Infinity`: never). */
+  /** Fail with kind `unavailable` after this long without a usable connection, one that brought a message or stayed open 5 s (ms, default 300000; `Infinity`: never). */
   giveUpAfterMs?: number;
   /**
    * Called when the connection's state changes, in order with the items: `connecting` (the first

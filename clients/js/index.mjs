@@ -266,9 +266,13 @@ const LIVE_ITEM = { item: true, live: true };
  * - `take(message)`: what a message is (SKIP, ITEM, LAST, LIVE, LIVE_ITEM);
  * - `finished(close)`: whether the server's close ends the iteration cleanly (or it throws);
  * - `again()`: how the caller starts over, for the messages of errors.
- * A connection that brings anything (an item of opened(), a message) is usable: the pause starts
- * again from the base.
+ * A connection is usable once a message came, or once it stayed open STEADY_MS (the all-runs
+ * stream may be quiet for hours): a failure after it waits from the base again. One that the
+ * server closes at once (1011 from a node whose store is down) is a failure, so that the pauses
+ * grow rather than the server being asked again at the base pace for ever.
  */
+const STEADY_MS = 5_000;
+
 class Reconnecting {
   #env;
   #options;
@@ -312,14 +316,19 @@ class Reconnecting {
       if (first) this.#setState('connecting'); else this.reconnects++;
       const connection = this.#connection = new Connection(this.#env.WebSocket, this.#url(), this.#env.token, signal);
       let close;
+      let openedAt = null;
       try {
         for (;;) {
           const event = await connection.next();
           if (event.type === 'close') { close = event; break; }
+          if (event.type === 'open') {
+            openedAt = Date.now();
+          } else {
+            attempt = 0; // usable: it gave a message
+            failingSince = null;
+          }
           for (const message of event.type === 'open' ? stream.opened() : splitFrame(event.data)) {
             if (connection.dropped) break; // by reconnect(): the rest comes again, or (no history) is gone
-            attempt = 0;
-            failingSince = null;
             const verdict = stream.take(message);
             if (verdict.live) this.#setState('live');
             if (verdict.item) yield message;
@@ -331,6 +340,10 @@ class Reconnecting {
         connection.close();
       }
       signal?.throwIfAborted();
+      if (openedAt !== null && Date.now() - openedAt >= STEADY_MS) {
+        attempt = 0; // usable: it stayed open, though quiet
+        failingSince = null;
+      }
       let waitAtLeast = 0;
       if (close.dropped) {
         // reconnect() asked for it: connect again as after a lost connection.

@@ -318,3 +318,15 @@ test('an aborted watch stops at once', async () => {
   }, /enough/);
   assert.deepEqual(seen, ['connected']);
 });
+
+test('a server that closes each connection at once is given up on, not asked again at the base pace for ever', { timeout: 10_000 }, async () => {
+  const { FakeSocket, urls } = scriptedWebSocket([]); // each connection opens, then closes with 1006 at once
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const seen = [];
+  await assert.rejects(async () => {
+    // The signal ends a watch that never gives up: a failure, not a hang.
+    for await (const item of client.watchRuns({ ...fast, giveUpAfterMs: 100, signal: AbortSignal.timeout(5_000) })) seen.push(item.type);
+  }, (error) => error instanceof StepstreamError && error.kind === 'unavailable');
+  assert.ok(seen.length > 1 && seen.every((type) => type === 'connected'), `a connected item for each: ${seen}`);
+  assert.equal(urls.length, seen.length);
+});

@@ -54,6 +54,12 @@ class StepstreamError(Exception):
         self.close_code = close_code
 
 
+STEADY = 5.0
+"""Seconds a connection stays open, with or without a message, to count as usable: the
+all-runs stream may be quiet for hours, while a server that closes each connection at once
+(1011 from a node whose store is down) is failing, and its pauses grow."""
+
+
 def backoff_delay(attempt, base=0.25, cap=10.0, retry_after=0.0, random=_random.random):
     """Seconds before reconnection attempt ``attempt`` (0-based): full jitter, uniform in
     [0, min(cap, base * 2**attempt)), but at least ``retry_after``."""
@@ -313,13 +319,14 @@ class _AsyncStream:
                 self.reconnects += 1
             first = False
             retry_after = 0.0
+            opened_at = None
             try:
                 async with self._connect(self._url(), max_size=None, max_queue=16, open_timeout=10,
                                          **{_HEADERS_OPTION: headers}) as socket:
+                    opened_at = time.monotonic()
                     messages = self._opening()
                     while True:
                         for message in messages:
-                            attempt, failing_since = 0, None  # a usable connection: it gave something
                             if message.get("type") == self._LIVE:
                                 self._set_state("live")
                             if not self._accept(message):
@@ -331,6 +338,7 @@ class _AsyncStream:
                             messages = split_frame(await socket.recv())
                         except websockets.exceptions.ConnectionClosed:
                             break
+                        attempt, failing_since = 0, None  # a usable connection: it gave a message
                     code, reason = socket.close_code, socket.close_reason or ""
             except _REFUSED as error:
                 status, response_headers, body = _status_and_headers(error)
@@ -341,6 +349,8 @@ class _AsyncStream:
             except (OSError, asyncio.TimeoutError, websockets.exceptions.InvalidHandshake,
                     websockets.exceptions.ConnectionClosed) as error:
                 code, reason = 1006, str(error) or type(error).__name__
+            if opened_at is not None and time.monotonic() - opened_at >= STEADY:
+                attempt, failing_since = 0, None  # a usable connection: it stayed open, though quiet
             if code == 1000 and self._ends_on_normal_close(reason):
                 return
             if not reconnects_after(code):

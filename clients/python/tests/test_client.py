@@ -220,6 +220,17 @@ class Watching(unittest.TestCase):
             list(watch)
         self.assertEqual(caught.exception.kind, "unavailable")
 
+    def test_a_server_that_closes_each_connection_at_once_is_given_up_on_not_asked_again_for_ever(self):
+        connect = Scripted([[("close", 1011)]] * 500)
+        watch = Client("http://example.test").watch_runs(connect=connect, give_up_after=0.1, **FAST)
+        items = []
+        with self.assertRaises(StepstreamError) as caught:
+            for item in watch:
+                items.append(item)
+        self.assertEqual(caught.exception.kind, "unavailable")
+        self.assertGreater(len(items), 1)
+        self.assertEqual(items, [CONNECTED] * len(connect.urls), "a connected item for each connection")
+
     def test_close_in_the_loop_body_stops_it(self):
         connect = Scripted([[json.dumps(progress("a"))]])
         watch = Client("http://example.test").watch_runs(connect=connect, **FAST)

@@ -8,6 +8,12 @@ import { reconnects } from './closecodes.mjs';
 import { StepstreamClient } from './stepstream-client.mjs';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+/**
+ * A connection that stayed open this long counts as working, though quiet: the next failure
+ * waits from the first pause again. One the server closes sooner without a message (a node whose
+ * store is down) is a failure, so the pauses grow (the client library's rule, STEADY_MS).
+ */
+const STEADY_MS = 5_000;
 const SLICE_MS = 8;
 
 export class RunStream {
@@ -112,13 +118,16 @@ export class AllRunsStream {
 
   connect() {
     const socket = this.socket = openSocket(`/api/v2/stream${this.query}`);
-    socket.onopen = () => { this.failures = 0; this.sink.onState('live'); this.sink.onOpen(); };
+    let openedAt = null;
+    socket.onopen = () => { openedAt = Date.now(); this.sink.onState('live'); this.sink.onOpen(); };
     socket.onmessage = (msg) => {
+      this.failures = 0;
       for (const line of String(msg.data).split('\n')) if (line) this.sink.onEvent(JSON.parse(line));
     };
     socket.onclose = (ev) => {
       if (socket !== this.socket || this.stopped) return;
       if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
+      if (openedAt !== null && Date.now() - openedAt >= STEADY_MS) this.failures = 0;
       const delay = BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)];
       this.sink.onState('reconnecting');
       this.timer = setTimeout(() => this.connect(), delay);

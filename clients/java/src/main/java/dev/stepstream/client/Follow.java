@@ -184,7 +184,6 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
 
     /** The envelopes of one message (one a line) past the cursor go to {@link #ready}. */
     private void accept(String message) {
-        connections.usable();
         long seen = lastSeq;
         for (String line : Connection.lines(message)) {
             Map<String, Object> envelope = Connection.fields(line);

@@ -22,8 +22,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *       {@code giveUpAfter} the stream fails with {@code UNAVAILABLE}.
  * </ul>
  *
- * <p>What "usable" means is the stream's to say ({@link #usable}): a follow's connection is once
- * a message came; a watch's once it opened, as the all-runs stream may stay quiet for hours.
+ * <p>A connection is usable once a message came, or once it stayed open {@link #STEADY}: the
+ * all-runs stream may stay quiet for hours, while a server that accepts each connection and
+ * closes it at once (1011 from a node whose store is down) is failing, and is given the
+ * backoff's growing pauses rather than a reconnect at the base pace for ever.
  *
  * <p>Threads: owned by the thread that iterates its stream, as the stream is; nothing here is
  * safe for several.
@@ -57,6 +59,8 @@ final class Reconnector {
     }
 
     private static final Opened OPENED = new Opened();
+    /** How long a connection stays open, with or without a message, to count as usable. */
+    static final Duration STEADY = Duration.ofSeconds(5);
 
     private final StepstreamClient client;
     private final Duration backoffBase;
@@ -69,6 +73,8 @@ final class Reconnector {
     /** The current streak of failed attempts: its length and when it began (nanoTime), 0 when none. */
     private int failures;
     private long failingSince;
+    /** When the current connection opened (nanoTime). */
+    private long openedAt;
 
     Reconnector(StepstreamClient client, Duration backoffBase, Duration backoffCap, Duration giveUpAfter, Target target) {
         this.client = client;
@@ -93,11 +99,6 @@ final class Reconnector {
         return reconnects;
     }
 
-    /** The current connection works: a failure after this begins a new streak, waiting from the base again. */
-    void usable() {
-        failures = 0;
-    }
-
     /**
      * Waits for what comes next: a connection that opened, a message, or a close with 1000.
      * Connects when there is no connection, and again, after a pause, whenever the rules above
@@ -113,6 +114,7 @@ final class Reconnector {
             }
             switch (connection.take()) {
                 case Connection.Text text -> {
+                    failures = 0; // usable: a failure after this begins a new streak, from the base again
                     return new Message(text.data());
                 }
                 case Connection.Closed closed -> {
@@ -154,6 +156,7 @@ final class Reconnector {
         switch (Connection.open(client.http(), uri, client.token())) {
             case Connection.Opened opened -> {
                 connection = opened.connection();
+                openedAt = System.nanoTime();
                 return true;
             }
             case Connection.Refused refused -> {
@@ -191,6 +194,9 @@ final class Reconnector {
     /** Waits before the next attempt, or gives up once no connection was usable for {@code giveUpAfter}. */
     private void retry(String why, Duration retryAfter, boolean wasConnected) throws InterruptedException {
         long now = System.nanoTime();
+        if (wasConnected && now - openedAt >= STEADY.toNanos()) {
+            failures = 0; // it stayed open: usable, though quiet
+        }
         if (failures == 0) {
             failingSince = now;
         }

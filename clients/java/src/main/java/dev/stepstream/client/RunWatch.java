@@ -137,11 +137,7 @@ public final class RunWatch implements Iterable<RunWatchItem>, Iterator<RunWatch
 
     private void advance() throws InterruptedException {
         switch (connections.next()) {
-            case Reconnector.Opened opened -> {
-                // The stream may stay quiet for hours: a connection that opened is a usable one.
-                connections.usable();
-                ready.add(RunWatchItem.CONNECTED);
-            }
+            case Reconnector.Opened opened -> ready.add(RunWatchItem.CONNECTED);
             case Reconnector.Message message -> accept(message.text());
             case Reconnector.ClosedNormally normally -> throw Reconnector.closedFinally(1000, normally.reason());
         }

@@ -180,6 +180,64 @@ class RunWatchTest {
         }
     }
 
+    /** A node that accepts each connection and closes it at once (its store is down, say). */
+    private static final StreamServer.Script CLOSES_AT_ONCE = exchange -> {
+        exchange.accept();
+        exchange.close(1011, "the store is unreachable");
+    };
+
+    /** The attempt numbers the listener is told, until the {@code count}th, which ends the watch with {@code stop}. */
+    private static WatchOptions countingAttempts(List<Integer> attempts, int count, RuntimeException stop) {
+        return QUICK.listener(new WatchListener() {
+            @Override
+            public void reconnecting(String reason, int attempt, boolean wasConnected, Duration pause) {
+                attempts.add(attempt);
+                if (attempts.size() == count) {
+                    throw stop;
+                }
+            }
+        });
+    }
+
+    private static void drain(RunWatch watch) {
+        while (watch.hasNext()) {
+            watch.next();
+        }
+    }
+
+    @Test
+    void aServerThatClosesEachConnectionAtOnceIsBackedOffFromNotRetriedAtTheBasePace() {
+        RuntimeException stop = new RuntimeException("seen enough");
+        List<Integer> attempts = new ArrayList<>();
+        try (StreamServer server = StreamServer.start(CLOSES_AT_ONCE, CLOSES_AT_ONCE, CLOSES_AT_ONCE, CLOSES_AT_ONCE);
+                StepstreamClient client = StepstreamClient.builder(server.url()).build();
+                RunWatch watch = client.watchRuns(countingAttempts(attempts, 4, stop))) {
+            assertThatThrownBy(() -> drain(watch)).isSameAs(stop);
+            assertThat(attempts).as("one streak: each pause drawn under a higher ceiling").containsExactly(1, 2, 3, 4);
+        }
+    }
+
+    @Test
+    void aConnectionThatStayedOpenIsUsableThoughQuietAndTheNextFailureWaitsFromTheBaseAgain() {
+        RuntimeException stop = new RuntimeException("seen enough");
+        List<Integer> attempts = new ArrayList<>();
+        StreamServer.Script quietThenClosed = exchange -> {
+            exchange.accept();
+            try {
+                Thread.sleep(Reconnector.STEADY.plusMillis(300)); // the scripted server says nothing for that long
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            exchange.close(1011, "the store is unreachable");
+        };
+        try (StreamServer server = StreamServer.start(CLOSES_AT_ONCE, quietThenClosed, CLOSES_AT_ONCE);
+                StepstreamClient client = StepstreamClient.builder(server.url()).build();
+                RunWatch watch = client.watchRuns(countingAttempts(attempts, 3, stop))) {
+            assertThatThrownBy(() -> drain(watch)).isSameAs(stop);
+            assertThat(attempts).containsExactly(1, 1, 2);
+        }
+    }
+
     @Test
     void noServerToReachIsGivenUpAfterGiveUpAfter() {
         String url;
