@@ -22,6 +22,7 @@ import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.WorkflowCatalog;
+import dev.stepstream.workflow.WorkflowParser;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -254,7 +255,7 @@ public final class HttpApi implements AutoCloseable {
         try {
             body = Json.MAPPER.readTree(raw.getBytes());
         } catch (IOException e) {
-            throw new ApiError(400, "invalid_json", "the body is not valid JSON: " + firstLine(e.getMessage()));
+            throw new ApiError(400, "invalid_json", "the body is not valid JSON: " + WorkflowParser.clean(e.getMessage()));
         }
         if (!body.isObject()) {
             throw new ApiError(400, "invalid_json", "the body must be a JSON object like " + example);
@@ -279,16 +280,6 @@ public final class HttpApi implements AutoCloseable {
                     + "; " + what + " has only \"" + field + "\"", details);
         }
         return body;
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        int cut = message.indexOf('\n');
-        String line = cut < 0 ? message : message.substring(0, cut);
-        int source = line.indexOf(" at [Source");
-        return source < 0 ? line : line.substring(0, source);
     }
 
     private void listRuns(RoutingContext ctx) {

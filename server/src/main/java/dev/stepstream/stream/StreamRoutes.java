@@ -223,11 +223,10 @@ public final class StreamRoutes implements AutoCloseable {
             try {
                 after = Long.parseLong(lastEventId.trim());
             } catch (NumberFormatException e) {
-                throw new ApiError(400, "invalid_parameter", "Last-Event-ID: expected a seq, got \""
-                        + Params.abbreviate(lastEventId) + "\"");
+                throw ApiError.badParameter("Last-Event-ID", "expected a seq, got \"" + Params.abbreviate(lastEventId) + "\"");
             }
             if (after < 0) {
-                throw new ApiError(400, "invalid_parameter", "Last-Event-ID: expected a seq of 0 or more");
+                throw ApiError.badParameter("Last-Event-ID", "expected a seq of 0 or more");
             }
         }
         Request asked = parse(ctx, after);

@@ -320,9 +320,10 @@ public final class WorkflowParser {
 
     /**
      * Jackson's message, made short: its first line only, without the source excerpt, the
-     * {@code at [Source: …]} suffix or the names of Java classes and features.
+     * {@code at [Source: …]} suffix or the names of Java classes and features: the one wording
+     * of a document that does not parse, for workflows and for JSON request bodies alike.
      */
-    static String clean(String message) {
+    public static String clean(String message) {
         if (message == null || message.isBlank()) {
             return "invalid document";
         }
