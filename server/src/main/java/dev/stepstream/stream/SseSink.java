@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Server-Sent Events: per event {@code id: <seq>}, {@code event: <type>}, {@code data: <envelope>};
- * control messages as events without an id. Each send is one write, which Vert.x flushes.
+ * {@code caught_up} too, its id the stream's position (so a browser's {@code Last-Event-ID}
+ * stays where the stream is). Each send is one write, which Vert.x flushes.
  */
 final class SseSink implements StreamSink {
     private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
@@ -45,6 +46,11 @@ final class SseSink implements StreamSink {
     @Override
     public void control(String type, byte[] json) {
         response.write(Buffer.buffer("event: " + type + "\ndata: ").appendBytes(json).appendBytes(END));
+    }
+
+    @Override
+    public void caughtUp(byte[] json, long position) {
+        response.write(Buffer.buffer("id: " + position + "\nevent: caught_up\ndata: ").appendBytes(json).appendBytes(END));
     }
 
     @Override

@@ -21,6 +21,14 @@ interface StreamSink {
     void control(String type, byte[] json);
 
     /**
+     * Writes {@code caught_up}; {@code position} is the last seq the stream has passed (sent, or
+     * left out by its filters, or its {@code after}): where a reconnect resumes.
+     */
+    default void caughtUp(byte[] json, long position) {
+        control("caught_up", json);
+    }
+
+    /**
      * Whether {@code caught_up} is still sent when the run_complete has already been sent.
      * SSE says no: its stream ends with run_complete, and every event it carries has an id.
      */

@@ -238,7 +238,7 @@ final class Subscriber extends Pump {
     private void caughtUp() {
         if (!caughtUpSent && (!finished || sink.caughtUpAfterRunComplete())) {
             caughtUpSent = true;
-            sink.control("caught_up", caughtUp(topic.runId, lastSent));
+            sink.caughtUp(caughtUp(topic.runId, lastSent), cursor);
         }
         if (finished) {
             close(CloseCode.NORMAL, "run complete");

@@ -59,11 +59,10 @@ class SseStreamTest {
         }
     }
 
-    /** The events that carry an id (the run's envelopes); any others may only be {@code caught_up}. */
+    /** The run's envelopes, without {@code caught_up}; every event has an id, as API.md says. */
     private static List<SseClient.Event> envelopes(List<SseClient.Event> events) {
-        assertThat(events.stream().filter(e -> e.id() == null).toList()).as("events without an id")
-                .allSatisfy(e -> assertThat(e.event()).isEqualTo("caught_up"));
-        return events.stream().filter(e -> e.id() != null).toList();
+        assertThat(events).as("every event has an id").allSatisfy(e -> assertThat(e.id()).as("id of %s", e).isNotNull());
+        return events.stream().filter(e -> !"caught_up".equals(e.event())).toList();
     }
 
     /** Each event: {@code id} its seq, {@code event} its type, {@code data} the envelope exactly as the history has it. */
@@ -88,9 +87,13 @@ class SseStreamTest {
             assertThat(client.headers().firstValue("X-Accel-Buffering")).hasValue("no");
             int atConnect = server.events(runId).size();
 
-            List<SseClient.Event> events = envelopes(client.awaitEnd(Duration.ofSeconds(30)));
+            List<SseClient.Event> all = client.awaitEnd(Duration.ofSeconds(30));
+            List<SseClient.Event> events = envelopes(all);
             List<String> history = server.awaitRawHistory(runId);
             assertThat(atConnect).as("connected mid-run").isLessThan(history.size());
+            int caughtUp = all.indexOf(all.stream().filter(e -> "caught_up".equals(e.event())).findFirst().orElseThrow());
+            assertThat(all.get(caughtUp).id()).as("caught_up's id: where the stream is, the history's last seq")
+                    .isEqualTo(all.get(caughtUp - 1).id());
             assertEventsAre(events, history);
             assertThat(events.get(events.size() - 1).event()).isEqualTo("run_complete");
         }
