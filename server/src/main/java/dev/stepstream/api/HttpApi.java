@@ -425,7 +425,8 @@ public final class HttpApi implements AutoCloseable {
         respond(ctx, () -> {
             JsonNode body = optionalBody(raw, "comment", "{\"comment\": \"…\"}", "a decision's body");
             JsonNode comment = body == null ? null : body.get("comment");
-            ObjectNode decision = Json.object().put("approved", approved).put("by", by);
+            // API.md gives decision as {"approved","by","comment"}: comment is null when none was given.
+            ObjectNode decision = Json.object().put("approved", approved).put("by", by).putNull("comment");
             if (comment != null && !comment.isNull()) {
                 if (!comment.isTextual()) {
                     throw new ApiError(400, "invalid_request", "comment: expected a string, got " + comment.getNodeType().name().toLowerCase(Locale.ROOT));

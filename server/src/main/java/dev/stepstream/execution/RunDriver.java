@@ -280,10 +280,8 @@ final class RunDriver {
             default -> ending.error();
         };
         long duration = Math.max(0, Json.now().toEpochMilli() - startedMillis);
-        ObjectNode payload = Json.object().put("status", ending.status().wire()).put("duration", duration);
-        if (error != null) {
-            payload.put("error", error);
-        }
+        // API.md gives run_complete as {"status","duration","error"}: error is null for a success.
+        ObjectNode payload = Json.object().put("status", ending.status().wire()).put("duration", duration).put("error", error);
         emit(EventType.RUN_COMPLETE, payload);
     }
 
@@ -821,7 +819,8 @@ final class RunDriver {
 
     /**
      * Emits the step's step_complete: {@code error} when it failed or was skipped for a need,
-     * {@code outputs} when it has some (each value cut at 16 KiB, with {@code truncated}).
+     * {@code outputs} always, as API.md gives them ({@code {}} for none; each value cut at 16 KiB,
+     * with {@code truncated}).
      * What expressions read of the step from now on is what this event says.
      */
     private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error, ObjectNode stepOutputs) {
@@ -846,18 +845,20 @@ final class RunDriver {
         if (error != null && (status == StepStatus.FAILED || status == StepStatus.SKIPPED)) {
             payload.put("error", error);
         }
+        ObjectNode emitted = null;
         if (stepOutputs != null && !stepOutputs.isEmpty()) {
-            ObjectNode cut = stepOutputs.deepCopy();
-            boolean truncated = Limits.cutOutputs(cut);
-            payload.set("outputs", cut);
+            emitted = stepOutputs.deepCopy();
+            boolean truncated = Limits.cutOutputs(emitted);
+            payload.set("outputs", emitted);
             if (truncated) {
                 payload.put("truncated", true);
             }
+        } else {
+            payload.putObject("outputs");
         }
         emitLock.lock();
         try {
             stepStatuses.put(step.id(), status);
-            JsonNode emitted = payload.get("outputs");
             if (emitted == null) {
                 outputs.remove(step.id());
             } else {

@@ -78,6 +78,11 @@ class ApprovalTest {
             assertThat(gate.path("decision").path("approved").asBoolean()).isTrue();
             assertThat(gate.path("decision").path("by").asText()).isEqualTo("anonymous");
             assertThat(gate.path("decision").path("comment").asText()).isEqualTo("go");
+            assertThat(payloads(events, "step_complete", p -> p)).as("API.md: step_complete carries outputs, {} for none")
+                    .allSatisfy(p -> assertThat(p.path("outputs").isObject()).as("%s", p).isTrue());
+            JsonNode runComplete = events.getLast().path("payload");
+            assertThat(runComplete.has("error") && runComplete.path("error").isNull())
+                    .as("API.md's run_complete {status, duration, error}, error null for a success: %s", runComplete).isTrue();
             assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains("shipping, approved by anonymous");
             assertThat(types(events)).as("taking a decision is no resume").doesNotContain("run_resumed");
 
@@ -144,6 +149,10 @@ class ApprovalTest {
             List<JsonNode> events = server.awaitHistory(runId);
             assertGapless(events);
             assertThat(types(events)).containsOnlyOnce("step_waiting").doesNotContain("run_resumed");
+            JsonNode decision = payloads(events, "step_complete", p -> p).stream()
+                    .filter(p -> p.path("stepId").asText().equals("gate")).findFirst().orElseThrow().path("decision");
+            assertThat(decision.has("comment")).as("API.md's decision {approved, by, comment}: %s", decision).isTrue();
+            assertThat(decision.path("comment").isNull()).as("none was given").isTrue();
         }
     }
 
