@@ -489,8 +489,11 @@ export class LogList {
         + `&q=${encodeURIComponent(q)}&after=${after}`);
       if (this.find !== find) return; // a newer search took over
       for (const e of page.events) find.seqs.push(e.seq);
+      // next is null once the run has ended and all was read; while it goes on, the same seq
+      // as asked says that nothing more is there now.
+      const moved = page.next !== null && page.next !== after;
       after = page.next;
-      find.more = after !== null && find.seqs.length < MATCH_CAP;
+      find.more = moved && find.seqs.length < MATCH_CAP;
       if (first && find.seqs.length) {
         first = false;
         this.goFromView();

@@ -316,12 +316,14 @@ public final class HttpApi implements AutoCloseable {
         return new ApiError(404, "run_not_found", "no run " + runId + " exists");
     }
 
-    /** History as one JSON document; each envelope's stored bytes are copied in as they are. */
     /**
      * A page of a run's history, filtered by {@code types}, {@code steps}, {@code minLevel} and
-     * searched by {@code q} when asked: {@code {"events": […], "next": seq | null}}. A filtered
-     * page may hold fewer than {@code limit} events (none, even) and still have a {@code next}:
-     * each page reads for a bounded time (store.EventSearch).
+     * searched by {@code q} when asked: {@code {"events": […], "next": seq | null}}, each
+     * envelope's stored bytes copied in as they are. {@code next} is null only once the run has
+     * ended and the page reaches its end; for a run going on, the seq to ask after (the same as
+     * {@code after} when nothing came). A filtered page may hold fewer than {@code limit} events
+     * (none, even) and still have a {@code next}: each page reads for a bounded time
+     * (store.EventSearch).
      */
     private void events(RoutingContext ctx) {
         UUID runId = Params.runId(ctx);
@@ -329,6 +331,9 @@ public final class HttpApi implements AutoCloseable {
         int limit = (int) Params.longParam(ctx, "limit", 1000, 1, MAX_EVENTS_PAGE);
         EventFilter filter = Params.eventFilter(ctx);
         respond(ctx, () -> {
+            // Read before the page: a run that had ended then has all its events stored, so a page
+            // that reaches the end of its log reaches the end of the run.
+            boolean ended = store.findPosition(runId).map(position -> position.status().isTerminal()).orElse(false);
             List<RunEvent> page;
             long next;
             if (filter.all()) {
@@ -345,6 +350,11 @@ public final class HttpApi implements AutoCloseable {
             // part (its events go after its row, a chunk at a time).
             if (store.findPosition(runId).isEmpty()) {
                 throw runNotFound(runId);
+            }
+            if (next < 0 && !ended) {
+                // Nothing more now, but the run goes on: API.md's next is null only when done, so a
+                // client that pages on gets where to ask again (the same seq when nothing came).
+                next = page.isEmpty() ? after : Math.max(after, page.getLast().seq());
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream(64 + page.size() * 256);
             out.writeBytes("{\"events\":[".getBytes(StandardCharsets.UTF_8));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.testing.Await;
 import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.Yaml;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ class RunsApiTest {
                 steps:
                   - {id: a, type: log, message: "run ${inputs.n}"}
                 """);
+        server.apply(Yaml.fixture("st-quiet.yaml"));
         server.apply("""
                 id: broken
                 steps:
@@ -164,11 +166,35 @@ class RunsApiTest {
     @Test
     void badListingParametersAre400NamingTheParameter() {
         for (String query : List.of("limit=0", "limit=501", "limit=ten", "status=sleeping", "before=garbage",
-                "workflowId=Quick", "workflowId=a%20b", "workflowId=")) {
+                "workflowId=Quick", "workflowId=a%20b")) {
             TestServer.Response response = server.get("/api/v2/workflows/runs?" + query);
             assertThat(response.status()).as(query).isEqualTo(400);
             assertThat(response.body().path("error").path("message").asText()).as(query).startsWith(query.split("=")[0] + ":");
         }
+    }
+
+    @Test
+    void aRunningRunsHistorySaysWhereToAskAgainAndItsNextIsNullOnlyOnceTheRunEnded() {
+        String runId = server.execute("st-quiet", "{\"pause\": \"60s\"}");
+        String path = "/api/v2/workflows/runs/" + runId + "/events";
+        JsonNode sleeping = Await.until("the run asleep", Duration.ofSeconds(20), () -> {
+            JsonNode page = server.get(path).body();
+            return page.path("events").size() == 5 ? page : null; // run_start, hello's three events, wait's step_start
+        });
+        long last = sleeping.path("events").get(4).path("seq").asLong();
+        assertThat(sleeping.path("next").asLong()).as("not done: where to ask again").isEqualTo(last);
+        JsonNode nothingYet = server.get(path + "?after=" + last).body();
+        assertThat(nothingYet.path("events")).isEmpty();
+        assertThat(nothingYet.path("next").asLong()).as("nothing more yet: the same seq").isEqualTo(last);
+        JsonNode filtered = server.get(path + "?types=run_complete").body();
+        assertThat(filtered.path("events")).isEmpty();
+        assertThat(filtered.path("next").isNull()).as("a filtered page of a running run").isFalse();
+
+        assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+        server.awaitEnd(runId);
+        JsonNode rest = server.get(path + "?after=" + last).body();
+        assertThat(rest.path("events")).extracting(e -> e.path("type").asText()).endsWith("run_complete");
+        assertThat(rest.path("next").isNull()).as("done").isTrue();
     }
 
     @Test

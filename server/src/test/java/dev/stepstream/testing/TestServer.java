@@ -176,7 +176,7 @@ public final class TestServer implements AutoCloseable {
             Response page = get("/api/v2/workflows/runs/" + runId + "/events?after=" + after + "&limit=10000");
             assertThat(page.status()).as(page.text()).isEqualTo(200);
             page.body().path("events").forEach(events::add);
-            if (page.body().path("next").isNull()) {
+            if (!moved(page, after)) {
                 return events;
             }
             after = page.body().path("next").asLong();
@@ -194,11 +194,21 @@ public final class TestServer implements AutoCloseable {
             Response page = get("/api/v2/workflows/runs/" + runId + "/events?after=" + after + "&limit=10000");
             assertThat(page.status()).as(page.text()).isEqualTo(200);
             events.addAll(rawObjectsOf(page.text(), "events"));
-            if (page.body().path("next").isNull()) {
+            if (!moved(page, after)) {
                 return events;
             }
             after = page.body().path("next").asLong();
         }
+    }
+
+    /**
+     * Whether a page of history says there is more to read now: its {@code next} is null once the
+     * run has ended and all was read, and {@code after} itself while the run goes on and nothing
+     * more is stored yet.
+     */
+    private static boolean moved(Response page, long after) {
+        JsonNode next = page.body().path("next");
+        return !next.isNull() && next.asLong() != after;
     }
 
     /** The exact text of each object in the top-level array {@code field} of {@code json}. */
