@@ -65,6 +65,11 @@ public final class Params {
         return text;
     }
 
+    /**
+     * The one value of query parameter {@code name}, or null when it is absent or empty: an empty
+     * value asks for the default, as a form's empty field does and as API.md writes its
+     * templates ({@code ?workflowId=&status=&limit=50&before=}). Given twice is a 400.
+     */
     public static String single(RoutingContext ctx, String name) {
         List<String> values = ctx.queryParam(name);
         if (values.isEmpty()) {
@@ -73,7 +78,8 @@ public final class Params {
         if (values.size() > 1) {
             throw ApiError.badParameter(name, "given more than once");
         }
-        return values.get(0);
+        String value = values.get(0);
+        return value.isEmpty() ? null : value;
     }
 
     public static long longParam(RoutingContext ctx, String name, long defaultValue, long min, long max) {

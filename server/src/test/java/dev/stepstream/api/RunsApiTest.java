@@ -164,6 +164,14 @@ class RunsApiTest {
     }
 
     @Test
+    void theListingAsApiMdWritesItWithEmptyFiltersListsEveryRun() {
+        server.awaitEnd(server.execute("quick", null));
+        TestServer.Response all = server.get("/api/v2/workflows/runs?workflowId=&status=&limit=50&before=");
+        assertThat(all.status()).as(all.text()).isEqualTo(200);
+        assertThat(all.body().path("runs")).isNotEmpty();
+    }
+
+    @Test
     void badListingParametersAre400NamingTheParameter() {
         for (String query : List.of("limit=0", "limit=501", "limit=ten", "status=sleeping", "before=garbage",
                 "workflowId=Quick", "workflowId=a%20b")) {
