@@ -54,11 +54,20 @@ public final class WorkflowCatalog {
      * @throws InvalidException the workflow is not valid: every problem with its path
      */
     public PutOutcome put(String id, byte[] body, boolean json) throws SyntaxException, InvalidException {
+        return store(parse(id, body, json));
+    }
+
+    /** Parses and validates a definition under {@code id} (null: the id in the body); stores nothing. */
+    private Workflow parse(String id, byte[] body, boolean json) throws SyntaxException, InvalidException {
         JsonNode document = WorkflowParser.parse(body, json);
         Workflow workflow = validator.validate(document, id);
         if (RESERVED_ID.equals(workflow.id())) {
             throw new InvalidException(List.of(new Problem("id", "\"" + RESERVED_ID + "\" is reserved")));
         }
+        return workflow;
+    }
+
+    private PutOutcome store(Workflow workflow) {
         PutOutcome outcome = store.putWorkflow(new WorkflowDraft(workflow.id(), workflow.name(), workflow.description(),
                 workflow.steps().size(), Json.bytes(workflow.definition())), clock.now());
         cache.put(workflow.id(), new Entry(outcome.workflow(), workflow));
@@ -96,11 +105,14 @@ public final class WorkflowCatalog {
     }
 
     /**
-     * Loads every {@code *.yaml}/{@code *.yml} file of a directory. A file that does not
-     * parse or validate is reported with its name and problems; the others still load.
+     * Loads every {@code *.yaml}/{@code *.yml} file of a directory, in the order of their names. A
+     * file that does not parse or validate is reported with its name and problems, and so is one
+     * whose id an earlier file has (else each start would store both, one over the other, and
+     * every restart add two versions); the others still load.
      */
     public LoadReport loadDirectory(Path dir) {
         List<String> loaded = new ArrayList<>();
+        Map<String, String> fileOfId = new java.util.HashMap<>();
         Map<String, List<String>> rejected = new java.util.TreeMap<>();
         if (!Files.isDirectory(dir)) {
             log.info("workflows directory {} does not exist: nothing loaded", dir);
@@ -134,7 +146,13 @@ public final class WorkflowCatalog {
                     rejected.put(name, List.of("not a regular file of at most 1 MiB"));
                     continue;
                 }
-                PutOutcome outcome = put(null, Files.readAllBytes(file), false);
+                Workflow workflow = parse(null, Files.readAllBytes(file), false);
+                String first = fileOfId.putIfAbsent(workflow.id(), name);
+                if (first != null) {
+                    rejected.put(name, List.of("id: \"" + workflow.id() + "\" is defined by " + first + " already"));
+                    continue;
+                }
+                PutOutcome outcome = store(workflow);
                 loaded.add(name);
                 log.info("loaded workflow {} (version {}) from {}", outcome.workflow().id(), outcome.workflow().version(), name);
             } catch (SyntaxException e) {

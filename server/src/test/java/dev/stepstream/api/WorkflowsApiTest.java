@@ -208,6 +208,20 @@ class WorkflowsApiTest {
     }
 
     @Test
+    void aSecondFileWithAnIdAlreadyLoadedIsSkippedAndRestartsAddNoVersion(@TempDir Path data) throws Exception {
+        Path workflows = Files.createDirectories(data.resolve("wf"));
+        Files.writeString(workflows.resolve("a.yaml"), HELLO.replace("id: greet", "id: twice").replace("says hello", "first"));
+        Files.writeString(workflows.resolve("b.yaml"), HELLO.replace("id: greet", "id: twice").replace("says hello", "second"));
+        for (int start = 1; start <= 2; start++) {
+            try (TestServer other = TestServer.start(data, config -> config.withWorkflowsDir(workflows))) {
+                JsonNode twice = other.get("/api/v2/workflows/twice").body();
+                assertThat(twice.path("description").asText()).as("start %d: the first file by name", start).isEqualTo("first");
+                assertThat(twice.path("version").asInt()).as("start %d: nothing changed", start).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
     void unknownRoutesAndMethodsAnswerWithTheErrorShape() {
         TestServer.Response missing = server.get("/api/v2/nothing-here");
         assertThat(missing.status()).isEqualTo(404);
