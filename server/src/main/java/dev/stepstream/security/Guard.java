@@ -106,6 +106,10 @@ final class Guard implements Handler<RoutingContext> {
                 token = access == AccessPolicy.Access.OPEN ? null : token(ctx, request);
             } catch (ApiError malformed) {
                 if (access != AccessPolicy.Access.HOOK) {
+                    if (malformed.status() == 401) {
+                        // Another scheme (Basic) or a malformed one: as any other 401, the scheme to use.
+                        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"stepstream\", error=\"invalid_token\"");
+                    }
                     throw malformed;
                 }
                 refused = malformed.getMessage(); // a signed webhook needs no Authorization: its handler decides

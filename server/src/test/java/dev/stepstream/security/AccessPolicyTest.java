@@ -207,6 +207,14 @@ class AccessPolicyTest {
     }
 
     @Test
+    void anotherAuthorizationSchemeIs401NamingTheSchemeToUse() {
+        TestServer.Response basic = server.send(server.request("/api/v2/workflows").header("Authorization", "Basic YTpi"));
+        assertThat(basic.status()).isEqualTo(401);
+        assertThat(basic.body().path("error").path("code").asText()).isEqualTo("invalid_token");
+        assertThat(basic.header("WWW-Authenticate")).isEqualTo("Bearer realm=\"stepstream\", error=\"invalid_token\"");
+    }
+
+    @Test
     void theTokensFileHoldsHashesNotTokens() throws IOException {
         String file = java.nio.file.Files.readString(dir.resolve("tokens"));
         TOKENS.values().forEach(token -> assertThat(file).doesNotContain(token));
