@@ -172,6 +172,15 @@ class RunsApiTest {
     }
 
     @Test
+    void anExecuteBodyThatDoesNotParseIsToldWithoutJavaNames() {
+        String deep = "{\"inputs\":" + "{\"a\":".repeat(5_000) + "1" + "}".repeat(5_001);
+        TestServer.Response response = server.post("/api/v2/workflows/quick/execute", deep);
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("invalid_json");
+        assertThat(response.body().path("error").path("message").asText()).isEqualTo("the body is not valid JSON: nested too deeply");
+    }
+
+    @Test
     void badListingParametersAre400NamingTheParameter() {
         for (String query : List.of("limit=0", "limit=501", "limit=ten", "status=sleeping", "before=garbage",
                 "workflowId=Quick", "workflowId=a%20b")) {
