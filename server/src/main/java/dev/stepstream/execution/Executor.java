@@ -73,8 +73,10 @@ import org.slf4j.LoggerFactory;
  * {@code heldBack} and {@code endedSinceClaim} are guarded by {@code lock}, which is never held
  * across I/O. {@code childWaits} is a concurrent map: the waiting steps' threads add and remove,
  * the committer thread completes. A run's events have one producer at a time: its driver while
- * it runs; the node that claimed it to end it without running it (a cancel before it started, a
- * skip at its key's limit, a definition no longer valid); the node that adopted it from a dead one.
+ * it runs; the node that claimed it to end it without running it (a cancel before it started or
+ * while it waited, a skip at its key's limit, a definition no longer valid, a log that does not
+ * rebuild); the node that adopted it from a dead one. The last two end it by one rule,
+ * {@link DriverlessEnd}.
  */
 public final class Executor implements AutoCloseable {
 
@@ -149,6 +151,8 @@ public final class Executor implements AutoCloseable {
     private final boolean alone;
     private final Clock clock;
     private final SecretSource secrets;
+    /** Ends the runs this node claimed or adopted without running them. */
+    private final DriverlessEnd ending;
     private volatile Peers peers = Peers.NONE;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -190,7 +194,8 @@ public final class Executor implements AutoCloseable {
         this.pollInterval = pollInterval;
         this.alone = alone;
         this.clock = clock;
-        this.lease = new NodeLease(store, eventLog, listener, nodeId, lease, alone, clock, this::wake, this::leaseLapsed);
+        this.ending = new DriverlessEnd(store, eventLog, listener, clock);
+        this.lease = new NodeLease(store, ending, nodeId, lease, alone, clock, this::wake, this::leaseLapsed);
         eventLog.addListener(new EventLog.Listener() {
             @Override
             public void committed(List<RunEvent> batch) {
@@ -222,8 +227,8 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * Registers this node, ends the runs that nodes which are gone left running (a
-     * {@code run_complete} with status {@code interrupted}, continuing their seq series),
+     * Registers this node, ends the runs that nodes which are gone left running ({@code
+     * interrupted}, their open steps first, continuing their seq series),
      * releases their queued runs, and starts claiming.
      */
     public void start() {
@@ -488,19 +493,19 @@ public final class Executor implements AutoCloseable {
     private boolean begin(ClaimedRun run) {
         if (run.overLimit()) {
             // Its key was at its limit and its workflow says skip: it ends as a cancel before its start would.
-            end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, CONCURRENCY_LIMIT);
+            ending.end(run.runId(), run.workflowId(), run.lastSeq(), RunStatus.CANCELLED, CONCURRENCY_LIMIT);
             return false;
         }
         Workflow workflow;
         try {
             workflow = validated.of(run.workflowId(), run.definition());
         } catch (InvalidException e) {
-            end(run.runId(), run.lastSeq(), RunStatus.FAILED,
+            ending.end(run.runId(), run.workflowId(), run.lastSeq(), RunStatus.FAILED,
                     "the workflow this run was queued with is no longer valid here: " + e.getMessage());
             return false;
         }
         if (run.cancelRequested()) {
-            end(run.runId(), run.lastSeq(), RunStatus.CANCELLED, run.lastSeq() > 0 ? "cancelled" : "cancelled before it started");
+            ending.cancel(run.runId(), run.workflowId(), run.lastSeq());
             return false;
         }
         RunFold.Run resumed = null;
@@ -513,7 +518,8 @@ public final class Executor implements AutoCloseable {
             } catch (RuntimeException e) {
                 // Owned by this node now: left as it is, no node would ever take it up again.
                 log.error("run {} could not be rebuilt from its log to resume it: ended interrupted", run.runId(), e);
-                end(run.runId(), run.lastSeq(), RunStatus.INTERRUPTED, "could not be resumed: " + e.getMessage());
+                ending.end(run.runId(), run.workflowId(), run.lastSeq(), RunStatus.INTERRUPTED,
+                        "could not be resumed: " + e.getMessage());
                 return false;
             }
             if (run.status() == RunStatus.WAITING) {
@@ -701,12 +707,6 @@ public final class Executor implements AutoCloseable {
         return events;
     }
 
-    /** Ends a run that no driver owns, which this node has claimed. */
-    private void end(UUID runId, long lastSeq, RunStatus status, String error) {
-        ObjectNode payload = Json.object().put("status", status.wire()).put("duration", 0).put("error", error);
-        eventLog.append(RunEvent.create(runId, lastSeq + 1, EventType.RUN_COMPLETE, Json.now(), payload));
-    }
-
     private void drive(RunDriver driver) {
         try {
             driver.run();
@@ -796,8 +796,8 @@ public final class Executor implements AutoCloseable {
         if (target.isPresent() && target.get().owner() == null) {
             Optional<ClaimedRun> claimed = store.claimRun(runId, nodeId);
             if (claimed.isPresent()) {
-                // Claimed by us to end it: no node will ever run it, so we emit.
-                end(runId, claimed.get().lastSeq(), RunStatus.CANCELLED, "cancelled before it started");
+                // Claimed by us to end it (queued, waiting, or handed back): no node will ever run it, so we emit.
+                ending.cancel(runId, claimed.get().workflowId(), claimed.get().lastSeq());
                 return CancelOutcome.ACCEPTED;
             }
             target = store.requestCancel(runId); // another node claimed it in between: find which

@@ -1,11 +1,6 @@
 package dev.stepstream.execution;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.stepstream.events.EventLog;
-import dev.stepstream.events.EventType;
-import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
-import dev.stepstream.json.Json;
 import dev.stepstream.store.OrphanedRun;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
@@ -21,8 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * This node's lease in the store, and the adoption of the runs of nodes whose lease lapsed
  * (DESIGN.md "Scale"). Every third of the lease it renews its own and adopts the orphans of
- * others: each run that was running on a dead node gets a {@code run_complete} with status
- * {@code interrupted} at its next seq, from this node; the dead node's queued runs go back to
+ * others: each run that was running on a dead node is ended {@code interrupted} by this node,
+ * its open steps first ({@link DriverlessEnd}); the dead node's queued runs go back to
  * the queue. So a run cut off by a node's death ends within about one lease and a half.
  *
  * <p>A lease survives a database outage shorter than itself: a failed renewal is retried
@@ -44,8 +39,7 @@ final class NodeLease implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeLease.class);
 
     private final Store store;
-    private final EventLog eventLog;
-    private final RunListener listener;
+    private final DriverlessEnd ending;
     private final String nodeId;
     private final Duration lease;
     private final boolean alone;
@@ -65,11 +59,10 @@ final class NodeLease implements AutoCloseable {
      * @param released called when queued runs were released, so that the claimer looks for them
      * @param lapsed   called when this node finds its own lease lapsed and its runs adopted elsewhere
      */
-    NodeLease(Store store, EventLog eventLog, RunListener listener, String nodeId, Duration lease, boolean alone,
+    NodeLease(Store store, DriverlessEnd ending, String nodeId, Duration lease, boolean alone,
               Clock clock, Runnable released, Runnable lapsed) {
         this.store = store;
-        this.eventLog = eventLog;
-        this.listener = listener;
+        this.ending = ending;
         this.nodeId = nodeId;
         this.lease = lease;
         this.alone = alone;
@@ -195,17 +188,13 @@ final class NodeLease implements AutoCloseable {
 
     /**
      * Ends the running runs of nodes whose lease ended before {@code deadline} and releases
-     * their queued ones.
+     * their queued ones. The adoption made each run this node's, at the seq it returned: no
+     * other node may append to it any more, and no driver of it runs here.
      */
     private void adopt(Instant deadline) {
         List<OrphanedRun> orphans = store.adoptOrphans(nodeId, deadline);
-        Instant now = clock.now();
         for (OrphanedRun run : orphans) {
-            listener.recovered(run.runId(), run.workflowId());
-            long duration = run.startedAt() == null ? 0 : Math.max(0, Duration.between(run.startedAt(), now).toMillis());
-            ObjectNode payload = Json.object().put("status", RunStatus.INTERRUPTED.wire()).put("duration", duration)
-                    .put("error", "the server stopped while the run was running");
-            eventLog.append(RunEvent.create(run.runId(), run.lastSeq() + 1, EventType.RUN_COMPLETE, now, payload));
+            ending.end(run.runId(), run.workflowId(), run.lastSeq(), RunStatus.INTERRUPTED, DriverlessEnd.INTERRUPTED);
             log.info("run {} was running on a node that stopped: marked interrupted", run.runId());
         }
         // Runs of gone nodes that were queued (or claimed but not started) are claimable again.

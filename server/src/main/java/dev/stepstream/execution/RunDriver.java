@@ -275,8 +275,8 @@ final class RunDriver {
             return;
         }
         String error = switch (ending.status()) {
-            case CANCELLED -> "cancelled";
-            case INTERRUPTED -> "the server stopped while the run was running";
+            case CANCELLED -> DriverlessEnd.CANCELLED;
+            case INTERRUPTED -> DriverlessEnd.INTERRUPTED;
             default -> ending.error();
         };
         long duration = Math.max(0, Json.now().toEpochMilli() - startedMillis);

@@ -14,6 +14,7 @@ import dev.stepstream.testing.Await;
 import dev.stepstream.testing.Postgres;
 import dev.stepstream.testing.Redis;
 import dev.stepstream.testing.SseClient;
+import dev.stepstream.testing.StepsFromEvents;
 import dev.stepstream.testing.WsClient;
 import java.io.IOException;
 import java.net.URI;
@@ -251,6 +252,11 @@ class ClusterTest {
             JsonNode run = get(nodes.get(others.getLast()), "/api/v2/workflows/runs/" + runId);
             assertThat(run.path("status").asText()).isEqualTo("interrupted");
             assertThat(run.path("steps").get(0).path("status").asText()).isEqualTo("cancelled");
+            List<JsonNode> events = events(nodes.get(others.getLast()), runId);
+            assertThat(events.subList(events.size() - 2, events.size())).extracting(e -> e.path("type").asText()
+                    + " " + e.path("payload").path("status").asText()).as("its running step ended in its log, then the run")
+                    .containsExactly("step_complete cancelled", "run_complete interrupted");
+            StepsFromEvents.assertAgreesWithDetail(run, events);
         } finally {
             restartAfterKill(executor);
         }

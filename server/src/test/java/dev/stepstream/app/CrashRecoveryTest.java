@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.StepsFromEvents;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -61,11 +63,26 @@ class CrashRecoveryTest {
             for (int i = 0; i < after.size(); i++) {
                 assertThat(after.get(i).path("seq").asLong()).as("gapless").isEqualTo(i + 1);
             }
+            // What the dead node left open is ended in the log, then the run: step_complete, run_complete.
+            assertThat(after.subList(before.size(), after.size())).extracting(e -> e.path("type").asText())
+                    .containsExactly("step_complete", "run_complete");
+            JsonNode talkStart = before.stream().filter(e -> e.path("type").asText().equals("step_start")).findFirst().orElseThrow();
+            JsonNode talkEnd = after.get(after.size() - 2);
+            assertThat(talkEnd.path("payload").path("stepId").asText()).isEqualTo("talk");
+            assertThat(talkEnd.path("payload").path("status").asText()).isEqualTo("cancelled");
+            assertThat(talkEnd.path("payload").path("attempt").asInt()).isEqualTo(1);
+            assertThat(talkEnd.path("payload").path("error").asText()).isEqualTo("the server stopped while the run was running");
+            assertThat(talkEnd.path("payload").path("duration").asLong()).as("from the step's start")
+                    .isPositive().isEqualTo(millisBetween(talkStart, talkEnd));
             JsonNode complete = after.get(after.size() - 1);
-            assertThat(complete.path("seq").asLong()).isEqualTo(before.get(before.size() - 1).path("seq").asLong() + 1);
             assertThat(complete.path("payload").path("status").asText()).isEqualTo("interrupted");
+            assertThat(complete.path("payload").path("error").asText()).isEqualTo("the server stopped while the run was running");
+            assertThat(complete.path("payload").path("duration").asLong()).as("from the run's start")
+                    .isEqualTo(millisBetween(after.get(0), complete));
             assertThat(run.path("finishedAt").isTextual()).isTrue();
-            assertThat(run.path("steps").get(0).path("status").asText()).isNotEqualTo("running");
+            assertThat(run.path("steps").get(0).path("status").asText()).isEqualTo("cancelled");
+            assertThat(run.path("steps").get(1).path("status").asText()).isEqualTo("pending");
+            StepsFromEvents.assertAgreesWithDetail(get(second.url(), "/api/v2/workflows/runs/" + runId), after);
 
             JsonNode queued = Await.until("the queued run ran", Duration.ofSeconds(30), () -> {
                 JsonNode detail = get(second.url(), "/api/v2/workflows/runs/" + queuedId);
@@ -89,6 +106,10 @@ class CrashRecoveryTest {
             assertThat(output).as(args.toString()).contains(args.get(0)).doesNotContain("listening", "Exception");
             assertThat(output.strip().lines().count()).as(output).isEqualTo(1);
         }
+    }
+
+    private static long millisBetween(JsonNode from, JsonNode to) {
+        return Duration.between(Instant.parse(from.path("time").asText()), Instant.parse(to.path("time").asText())).toMillis();
     }
 
     private JsonNode send(HttpRequest request) {

@@ -8,10 +8,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.testing.Await;
+import dev.stepstream.testing.StepsFromEvents;
 import dev.stepstream.testing.TestServer;
+import dev.stepstream.testing.WsClient;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -223,6 +227,89 @@ class ApprovalTest {
             assertThat(stepOf(run, "gate").path("status").asText()).isEqualTo("cancelled");
             assertThat(server.post(approvePath(runId, "gate", "approve"), "").status()).isEqualTo(409);
         }
+    }
+
+    @Test
+    void aWaitingRunCancelledEndsItsWaitingStepInItsLogBeforeTheRunItself(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            String runId = server.execute("deploy", null);
+            awaitWaiting(server, runId);
+
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            List<JsonNode> events = server.awaitHistory(runId);
+
+            assertGapless(events);
+            assertThat(types(events).subList(events.size() - 3, events.size()))
+                    .containsExactly("step_waiting", "step_complete", "run_complete");
+            JsonNode gateStart = events.stream().filter(e -> e.path("type").asText().equals("step_start")
+                    && e.path("payload").path("stepId").asText().equals("gate")).findFirst().orElseThrow();
+            JsonNode gateEnd = events.get(events.size() - 2);
+            assertThat(gateEnd.path("payload").path("stepId").asText()).isEqualTo("gate");
+            assertThat(gateEnd.path("payload").path("stepName").asText()).isEqualTo("gate");
+            assertThat(gateEnd.path("payload").path("status").asText()).isEqualTo("cancelled");
+            assertThat(gateEnd.path("payload").path("attempt").asInt()).isEqualTo(1);
+            assertThat(gateEnd.path("payload").path("error").asText()).isEqualTo("cancelled");
+            assertThat(gateEnd.path("payload").path("duration").asLong()).as("from the step's start")
+                    .isEqualTo(millisBetween(gateStart, gateEnd));
+
+            JsonNode complete = events.getLast().path("payload");
+            assertThat(complete.path("status").asText()).isEqualTo("cancelled");
+            assertThat(complete.path("error").asText()).as("it had started").isEqualTo("cancelled");
+            assertThat(complete.path("duration").asLong()).as("from the run's start")
+                    .isPositive().isEqualTo(millisBetween(events.getFirst(), events.getLast()));
+            assertThat(run.path("duration").asLong()).isEqualTo(complete.path("duration").asLong());
+            assertThat(run.path("error").asText()).isEqualTo("cancelled");
+            StepsFromEvents.assertAgreesWithDetail(run, events);
+        }
+    }
+
+    @Test
+    void dashboardsOfItsWorkflowSeeAWaitingRunCancelledAfterARestartEndItsStepThenItself(@TempDir Path data) {
+        String runId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            runId = server.execute("deploy", null);
+            awaitWaiting(server, runId);
+        }
+        try (TestServer server = TestServer.start(data);
+             WsClient dashboard = WsClient.connect(HttpClient.newHttpClient(), server.wsUrl("/api/v2/stream?workflowId=deploy"))) {
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+            dashboard.awaitType("run_complete", Duration.ofSeconds(10));
+
+            assertThat(dashboard.messages()).extracting(WsClient.Message::json)
+                    .filteredOn(m -> m.path("runId").asText().equals(runId))
+                    .extracting(m -> m.path("type").asText() + " " + m.path("payload").path("stepId").asText()
+                            + m.path("payload").path("status").asText())
+                    .containsExactly("run_progress gatecancelled", "run_complete cancelled");
+        }
+    }
+
+    @Test
+    void aCancelledWaitingRunRetriedFromItsFailuresReusesWhatEndedAndWaitsAgain(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(DEPLOY);
+            String runId = server.execute("deploy", null);
+            awaitWaiting(server, runId);
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+            server.awaitEnd(runId);
+
+            TestServer.Response retried = server.post("/api/v2/workflows/runs/" + runId + "/retry", "");
+            assertThat(retried.status()).as(retried.text()).isEqualTo(202);
+            String retryId = retried.body().path("runId").asText();
+            JsonNode waiting = awaitWaiting(server, retryId);
+
+            assertThat(stepOf(waiting, "gate").path("attempt").asInt()).isEqualTo(1);
+            assertThat(payloads(server.events(retryId), "step_complete", p -> p.path("stepId").asText() + " "
+                    + p.path("status").asText() + " " + p.path("reused").asBoolean()))
+                    .as("the build reused, the cancelled gate asked again").containsExactly("build success true");
+            assertThat(waiting.path("variables").path("artifact").asText()).isEqualTo("app-1.2");
+        }
+    }
+
+    private static long millisBetween(JsonNode from, JsonNode to) {
+        return Duration.between(Instant.parse(from.path("time").asText()), Instant.parse(to.path("time").asText())).toMillis();
     }
 
     @Test

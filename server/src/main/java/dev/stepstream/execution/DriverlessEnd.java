@@ -1,0 +1,117 @@
+package dev.stepstream.execution;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stepstream.events.EventLog;
+import dev.stepstream.events.EventType;
+import dev.stepstream.events.RunEvent;
+import dev.stepstream.events.RunStatus;
+import dev.stepstream.events.StepStatus;
+import dev.stepstream.json.Json;
+import dev.stepstream.store.RunDetail;
+import dev.stepstream.store.Store;
+import dev.stepstream.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one way a run that no driver owns is ended (docs/architecture.md, "Ending a run without
+ * its driver"): as a driver that stops a run does, each step its log leaves {@code running} or
+ * {@code waiting} gets a {@code step_complete} {@code cancelled} (its duration from its start,
+ * its error why the run ended), then the run its {@code run_complete} (its duration from the
+ * run's start, 0 only if it never started). So a client that builds the run from its events
+ * shows what the run detail shows, and no step runs for ever in it.
+ *
+ * <p>Who may call it: only the node that owns the run in the store and has no driver of it —
+ * the node that claimed it to end it ({@link Executor}: a cancel of a run no node holds, a skip
+ * at its key's limit, a definition no longer valid here, a cancel found at the claim, a log that
+ * does not rebuild), or the node that adopted it from a dead one ({@link NodeLease}). The claim
+ * or the adoption made this node the run's owner in the transaction that read {@code lastSeq};
+ * from then on the store's fence refuses every other node's batch for it ({@code owner = writer}
+ * in {@code BatchWriter}), and no driver of it runs here. So nothing is appended to the run
+ * meanwhile but what this call appends: the steps it reads after the claim are the log's at
+ * {@code lastSeq}, and its events take the seqs after it, with no gap. It appends them one after
+ * the other on the calling thread, and the event log commits them in that order.
+ *
+ * <p>Stateless; blocks on the store (callers run on virtual threads).
+ */
+final class DriverlessEnd {
+    /** The error of a run cancelled once it started, whoever ends it (its driver too). */
+    static final String CANCELLED = "cancelled";
+    /** The error of a run cancelled before its run_start. */
+    static final String CANCELLED_BEFORE_START = "cancelled before it started";
+    /** The error of a run whose node stopped or died while it ran, whoever ends it (its driver too). */
+    static final String INTERRUPTED = "the server stopped while the run was running";
+
+    private static final Logger log = LoggerFactory.getLogger(DriverlessEnd.class);
+
+    private final Store store;
+    private final EventLog eventLog;
+    private final RunListener listener;
+    private final Clock clock;
+
+    DriverlessEnd(Store store, EventLog eventLog, RunListener listener, Clock clock) {
+        this.store = store;
+        this.eventLog = eventLog;
+        this.listener = listener;
+        this.clock = clock;
+    }
+
+    /** Ends a cancelled run: its error {@code cancelled}, or {@code cancelled before it started} when it has no event yet. */
+    void cancel(UUID runId, String workflowId, long lastSeq) {
+        end(runId, workflowId, lastSeq, RunStatus.CANCELLED, lastSeq > 0 ? CANCELLED : CANCELLED_BEFORE_START);
+    }
+
+    /**
+     * Ends the run {@code status} with {@code error}, after the steps it leaves open, at the seqs
+     * after {@code lastSeq}: the run's last seq when this node took it (by a claim or an adoption).
+     */
+    void end(UUID runId, String workflowId, long lastSeq, RunStatus status, String error) {
+        // Told before its events commit, so that the all-runs stream files them under the run's
+        // workflow on a node that has not seen its run_start (one started since the run parked).
+        listener.recovered(runId, workflowId);
+        Instant now = clock.now();
+        RunDetail run = read(runId, lastSeq).orElse(null);
+        long seq = lastSeq;
+        if (run != null) {
+            for (RunDetail.StepState step : run.steps()) {
+                if (step.status() == StepStatus.RUNNING || step.status() == StepStatus.WAITING) {
+                    ObjectNode payload = Json.object().put("stepId", step.stepId()).put("stepName", step.stepName())
+                            .put("status", StepStatus.CANCELLED.wire()).put("duration", millisSince(step.startedAt(), now))
+                            .put("attempt", step.attempt()).put("error", error);
+                    eventLog.append(RunEvent.create(runId, ++seq, EventType.STEP_COMPLETE, now, payload));
+                }
+            }
+        }
+        ObjectNode payload = Json.object().put("status", status.wire())
+                .put("duration", run == null ? 0 : millisSince(run.startedAt(), now)).put("error", error);
+        eventLog.append(RunEvent.create(runId, ++seq, EventType.RUN_COMPLETE, now, payload));
+    }
+
+    /**
+     * The run as its log stood at {@code lastSeq}; empty when the store cannot say (it failed, or
+     * — a bug — holds the run at another seq). The run is this node's now, and nobody else will
+     * end it: it ends all the same, with its run_complete alone (the store and every fold still
+     * show its open steps cancelled, by the one rule of run state).
+     */
+    private Optional<RunDetail> read(UUID runId, long lastSeq) {
+        try {
+            Optional<RunDetail> run = store.findRun(runId);
+            if (run.isPresent() && run.get().lastSeq() == lastSeq) {
+                return run;
+            }
+            log.error("BUG: run {} was taken at seq {} but the store has it {}: it ends with its run_complete alone",
+                    runId, lastSeq, run.map(found -> "at seq " + found.lastSeq()).orElse("no more"));
+        } catch (RuntimeException e) {
+            log.warn("could not read run {} to end its open steps: it ends with its run_complete alone: {}", runId, e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    private static long millisSince(Instant start, Instant now) {
+        return start == null ? 0 : Math.max(0, Duration.between(start, now).toMillis());
+    }
+}
