@@ -274,6 +274,7 @@ final class RunDriver {
             }
             return;
         }
+        cancelWaiting();
         String error = switch (ending.status()) {
             case CANCELLED -> DriverlessEnd.CANCELLED;
             case INTERRUPTED -> DriverlessEnd.INTERRUPTED;
@@ -283,6 +284,22 @@ final class RunDriver {
         // API.md gives run_complete as {"status","duration","error"}: error is null for a success.
         ObjectNode payload = Json.object().put("status", ending.status().wire()).put("duration", duration).put("error", error);
         emit(EventType.RUN_COMPLETE, payload);
+    }
+
+    /**
+     * Ends cancelled, in their declared order, the approval steps that still wait as the run
+     * ends: only a stop ends a run so (else it parks), and it cuts them off as it cuts off the
+     * running ones, so that the run's log ends each step it started. On the run's thread, once
+     * no step's thread is left to add to {@code waiting}.
+     */
+    private void cancelWaiting() {
+        long now = Json.now().toEpochMilli();
+        for (Step step : workflow.steps()) {
+            Waiting since = waiting.remove(step.id());
+            if (since != null) {
+                complete(step, StepStatus.CANCELLED, since.attempt(), Math.max(0, now - since.sinceMillis()), null, null);
+            }
+        }
     }
 
     /**

@@ -215,6 +215,36 @@ class ApprovalTest {
     }
 
     @Test
+    void aGraphCancelledWhileAStepWaitsBesideARunningOneEndsBothStepsInItsLog(@TempDir Path data, @TempDir Path work) {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            server.apply("""
+                    id: busy
+                    steps:
+                      - {id: gate, type: approval, message: "go?"}
+                      - {id: slow, type: script, run: "while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
+                      - {id: after-gate, needs: [gate], type: log, message: through}
+                    """.formatted(work));
+            String runId = server.execute("busy", null);
+            Await.until("the gate waits while the slow step runs", Duration.ofSeconds(20), () -> {
+                JsonNode run = server.run(runId);
+                return stepOf(run, "gate").path("status").asText().equals("waiting")
+                        && stepOf(run, "slow").path("status").asText().equals("running") ? run : null;
+            });
+
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            List<JsonNode> events = server.awaitHistory(runId);
+
+            assertThat(run.path("status").asText()).isEqualTo("cancelled");
+            assertGapless(events);
+            assertThat(payloads(events, "step_complete", p -> p.path("stepId").asText() + " " + p.path("status").asText()))
+                    .as("the driver ends the waiting step as it ends the running one")
+                    .containsExactlyInAnyOrder("gate cancelled", "slow cancelled");
+            StepsFromEvents.assertAgreesWithDetail(run, events);
+        }
+    }
+
+    @Test
     void aWaitingRunCanBeCancelled(@TempDir Path data) {
         try (TestServer server = TestServer.start(data)) {
             server.apply(DEPLOY);
