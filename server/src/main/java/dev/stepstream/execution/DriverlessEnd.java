@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * The one way a run that no driver owns is ended (docs/architecture.md, "Ending a run without
  * its driver"): as a driver that stops a run does, each step its log leaves {@code running} or
  * {@code waiting} gets a {@code step_complete} {@code cancelled} (its duration from its start,
- * its error why the run ended), then the run its {@code run_complete} (its duration from the
+ * no error, as the driver's: why is the run's), then the run its {@code run_complete} (its duration from the
  * run's start, 0 only if it never started). So a client that builds the run from its events
  * shows what the run detail shows, and no step runs for ever in it.
  *
@@ -79,9 +79,12 @@ final class DriverlessEnd {
         if (run != null) {
             for (RunDetail.StepState step : run.steps()) {
                 if (step.status() == StepStatus.RUNNING || step.status() == StepStatus.WAITING) {
+                    // As the driver ends a step it cuts off: no error (API.md: "error only when
+                    // failed"; why is the run_complete's), outputs {} (it made none).
                     ObjectNode payload = Json.object().put("stepId", step.stepId()).put("stepName", step.stepName())
                             .put("status", StepStatus.CANCELLED.wire()).put("duration", millisSince(step.startedAt(), now))
-                            .put("attempt", step.attempt()).put("error", error);
+                            .put("attempt", step.attempt());
+                    payload.putObject("outputs");
                     eventLog.append(RunEvent.create(runId, ++seq, EventType.STEP_COMPLETE, now, payload));
                 }
             }

@@ -71,7 +71,7 @@ class CrashRecoveryTest {
             assertThat(talkEnd.path("payload").path("stepId").asText()).isEqualTo("talk");
             assertThat(talkEnd.path("payload").path("status").asText()).isEqualTo("cancelled");
             assertThat(talkEnd.path("payload").path("attempt").asInt()).isEqualTo(1);
-            assertThat(talkEnd.path("payload").path("error").asText()).isEqualTo("the server stopped while the run was running");
+            assertThat(talkEnd.path("payload").has("error")).as("as the driver's: error only when failed").isFalse();
             assertThat(talkEnd.path("payload").path("duration").asLong()).as("from the step's start")
                     .isPositive().isEqualTo(millisBetween(talkStart, talkEnd));
             JsonNode complete = after.get(after.size() - 1);

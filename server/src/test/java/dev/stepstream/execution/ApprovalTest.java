@@ -280,7 +280,7 @@ class ApprovalTest {
             assertThat(gateEnd.path("payload").path("stepName").asText()).isEqualTo("gate");
             assertThat(gateEnd.path("payload").path("status").asText()).isEqualTo("cancelled");
             assertThat(gateEnd.path("payload").path("attempt").asInt()).isEqualTo(1);
-            assertThat(gateEnd.path("payload").path("error").asText()).isEqualTo("cancelled");
+            assertThat(gateEnd.path("payload").has("error")).as("as the driver's: error only when failed").isFalse();
             assertThat(gateEnd.path("payload").path("duration").asLong()).as("from the step's start")
                     .isEqualTo(millisBetween(gateStart, gateEnd));
 
