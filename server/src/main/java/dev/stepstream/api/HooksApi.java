@@ -21,7 +21,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -75,12 +74,12 @@ public final class HooksApi implements AutoCloseable {
     }
 
     public void mount(Router router) {
+        // The body as it came (RawBody), never decoded as a form: its signature is over its bytes.
         router.post(ROUTE)
-                .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
-                .handler(ctx -> {
-                    Delivery delivery = Delivery.of(ctx);
+                .handler(ctx -> RawBody.read(ctx, MAX_BODY_BYTES, body -> {
+                    Delivery delivery = Delivery.of(ctx, body);
                     blocking.respond(ctx, () -> answer(delivery));
-                })
+                }))
                 .failureHandler(this::failed);
     }
 
@@ -93,8 +92,7 @@ public final class HooksApi implements AutoCloseable {
      */
     record Delivery(String workflowId, String triggerId, byte[] body, Map<String, String> headers, Map<String, Object> query,
                     Map<String, List<String>> signatures, ApiError operatorRefusal, ApiError badQuery) {
-        static Delivery of(RoutingContext ctx) {
-            Buffer raw = ctx.body().buffer();
+        static Delivery of(RoutingContext ctx, Buffer body) {
             MultiMap sent = ctx.request().headers();
             Map<String, String> headers = new LinkedHashMap<>();
             for (String name : sent.names()) {
@@ -118,7 +116,7 @@ public final class HooksApi implements AutoCloseable {
             } catch (RuntimeException e) {
                 badQuery = new ApiError(400, "invalid_parameter", "the query string is malformed");
             }
-            return new Delivery(ctx.pathParam("workflowId"), ctx.pathParam("triggerId"), raw == null ? new byte[0] : raw.getBytes(),
+            return new Delivery(ctx.pathParam("workflowId"), ctx.pathParam("triggerId"), body.getBytes(),
                     headers, query, signatures, ctx.get(Who.OPERATOR_REFUSAL), badQuery);
         }
 

@@ -7,6 +7,7 @@ import dev.stepstream.security.Role;
 import dev.stepstream.security.SecuritySettings;
 import dev.stepstream.security.TokenFile;
 import dev.stepstream.testing.ManualClock;
+import dev.stepstream.testing.RawHttp;
 import dev.stepstream.testing.Scrape;
 import dev.stepstream.testing.TestServer;
 import java.io.IOException;
@@ -195,6 +196,59 @@ class WebhookTest {
         assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").asText()).isEqualTo(body);
     }
 
+    /**
+     * GitHub's form deliveries are often over 8 KiB (a push of a few commits): the body is read as
+     * the bytes it is, never decoded as a form, whose field limits (8 KiB a value, 1 KiB without
+     * an {@code =}) are not the webhook's.
+     */
+    @Test
+    void aFormEncodedBodyOfTwelveKilobytesIsSignedAsSentAndReadAsText() {
+        String commits = "{\"id\":\"0123456789abcdef\",\"message\":\"a commit\"},".repeat(240);
+        String json = "{\"ref\":\"refs/heads/main\",\"commits\":[" + commits.substring(0, commits.length() - 1) + "]}";
+        String body = "payload=" + java.net.URLEncoder.encode(json, StandardCharsets.UTF_8);
+        assertThat(body.length()).isBetween(12_000, 20_000);
+
+        TestServer.Response answer = deliver("/api/v2/hooks/greeted/greet", body, Map.of(
+                "Content-Type", "application/x-www-form-urlencoded", "X-Hub-Signature-256", sign(GITHUB_SECRET, bytes(body))));
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(202);
+        assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").asText()).isEqualTo(body);
+    }
+
+    @Test
+    void aFormEncodedBodyOfOneMebibyteWithoutAnEqualsSignIsReadAsText() {
+        byte[] body = new byte[HooksApi.MAX_BODY_BYTES];
+        java.util.Arrays.fill(body, (byte) 'x');
+
+        TestServer.Response answer = deliver(server, "/api/v2/hooks/greeted/greet", body, Map.of(
+                "Content-Type", "application/x-www-form-urlencoded", "X-Hub-Signature-256", sign(GITHUB_SECRET, body)));
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(202);
+        assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").asText())
+                .isEqualTo(new String(body, StandardCharsets.US_ASCII));
+    }
+
+    /** A multipart body is bytes like any other: signed and read as sent, not taken apart into fields. */
+    @Test
+    void aMultipartBodyIsSignedAsSentAndReadAsText() {
+        String body = "--b0undary\r\nContent-Disposition: form-data; name=\"payload\"\r\n\r\n{\"ref\":\"main\"}\r\n--b0undary--\r\n";
+        TestServer.Response answer = deliver("/api/v2/hooks/greeted/greet", body, Map.of(
+                "Content-Type", "multipart/form-data; boundary=b0undary", "X-Hub-Signature-256", sign(GITHUB_SECRET, bytes(body))));
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(202);
+        assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").asText()).isEqualTo(body);
+    }
+
+    @Test
+    void anEmptyBodyIsSignedAndReadAsEmptyText() {
+        TestServer.Response answer = deliver("/api/v2/hooks/greeted/greet", "", Map.of(
+                "Content-Type", "application/x-www-form-urlencoded", "X-Hub-Signature-256", sign(GITHUB_SECRET, new byte[0])));
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(202);
+        assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").isTextual()).isTrue();
+        assertThat(run(answer.body().path("runId").asText()).path("inputs").path("text").asText()).isEmpty();
+    }
+
     static Stream<Arguments> badSignatures() {
         String good = GITHUB_SIGNATURE;
         String payload = GITHUB_PAYLOAD;
@@ -305,6 +359,41 @@ class WebhookTest {
         assertThat(answer.status()).as(answer.text()).isEqualTo(413);
         assertThat(answer.body().path("error").path("code").asText()).isEqualTo("body_too_large");
         assertThat(answer.body().path("error").path("message").asText()).contains("1 MiB", "webhook");
+        assertThat(runs("greeted")).isEqualTo(before);
+    }
+
+    /** Sent in chunks, without a length to refuse it by, a form body is counted as it comes and refused past 1 MiB all the same. */
+    @Test
+    void aFormEncodedBodyOverOneMebibyteIs413AndStartsNoRunWithOrWithoutALength() {
+        byte[] body = new byte[HooksApi.MAX_BODY_BYTES + 1];
+        java.util.Arrays.fill(body, (byte) 'x');
+        int before = runs("greeted");
+
+        for (boolean chunked : new boolean[] {false, true}) {
+            HttpRequest.BodyPublisher publisher = chunked
+                    ? HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofByteArray(body))
+                    : HttpRequest.BodyPublishers.ofByteArray(body);
+            TestServer.Response answer = server.send(server.request("/api/v2/hooks/greeted/greet").POST(publisher)
+                    .header("Content-Type", "application/x-www-form-urlencoded").header("X-Hub-Signature-256", sign(GITHUB_SECRET, body)));
+
+            assertThat(answer.status()).as((chunked ? "chunked: " : "") + answer.text()).isEqualTo(413);
+            assertThat(answer.body().path("error").path("code").asText()).isEqualTo("body_too_large");
+        }
+        assertThat(runs("greeted")).isEqualTo(before);
+    }
+
+    /** A body whose chunks are not HTTP is the sender's error, answered as a malformed request; it starts nothing. */
+    @Test
+    void aMalformedChunkedBodyIs400AndStartsNoRun() {
+        int before = runs("greeted");
+
+        RawHttp.Answer answer = RawHttp.exchange(server.port(), ("POST /api/v2/hooks/greeted/greet HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+
+        assertThat(answer).as("an answer before the connection closes").isNotNull();
+        assertThat(answer.status()).as(answer.body()).isEqualTo(400);
+        assertThat(answer.json().path("error").path("code").asText()).isEqualTo("bad_request");
         assertThat(runs("greeted")).isEqualTo(before);
     }
 
