@@ -108,9 +108,10 @@ final class TriggerValidator {
             problems.add(Problems.field(path, "cron"), "required (e.g. \"0 3 * * 1-5\" or @daily)");
         } else if (!text.isTextual()) {
             problems.add(Problems.field(path, "cron"), "expected a string, got " + Problems.kind(text));
-        } else if (zone != null) {
+        } else {
             try {
-                cron = Cron.parse(text.textValue(), zone);
+                // Checked whatever the time zone: a bad one is its own problem, and plays no part in the fields.
+                cron = Cron.parse(text.textValue(), zone == null ? ZoneOffset.UTC : zone);
             } catch (IllegalArgumentException e) {
                 problems.add(Problems.field(path, "cron"), Problems.quote(text) + " is not a cron expression: " + e.getMessage());
             }
@@ -121,7 +122,7 @@ final class TriggerValidator {
         } catch (InvalidException e) {
             e.problems().forEach(problem -> problems.add(path + "." + problem.path(), problem.message())); // inputs.x
         }
-        return cron == null || bound == null ? null : new TriggerSpec(id, TriggerSpec.Type.SCHEDULE, cron, bound, null);
+        return zone == null || cron == null || bound == null ? null : new TriggerSpec(id, TriggerSpec.Type.SCHEDULE, cron, bound, null);
     }
 
     private ZoneId zone(JsonNode timezone, String path) {

@@ -148,6 +148,29 @@ class WorkflowsApiTest {
         assertThat(server.get("/api/v2/workflows/bad").status()).as("nothing stored").isEqualTo(404);
     }
 
+    /** One trigger with two problems: each is named, the cron's not hidden behind the time zone's. */
+    @Test
+    void aScheduleWithABadCronAndABadTimeZoneHasBothProblemsNamed() {
+        String yaml = """
+                id: cr2
+                triggers:
+                  - {id: nightly, type: schedule, cron: "0 3 * *", timezone: Mars/Olympus}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """;
+        TestServer.Response response = server.putYaml("/api/v2/workflows/cr2", yaml);
+
+        assertThat(response.status()).as(response.text()).isEqualTo(422);
+        assertThat(response.body().path("error").path("code").asText()).isEqualTo("invalid_workflow");
+        List<String> problems = new ArrayList<>();
+        response.body().path("error").path("details").forEach(p -> problems.add(p.path("path").asText() + ": " + p.path("message").asText()));
+        assertThat(problems).containsExactlyInAnyOrder(
+                "triggers[0].cron: \"0 3 * *\" is not a cron expression: expected 5 fields (minute hour day-of-month month"
+                        + " day-of-week), 6 with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly; got 4 fields",
+                "triggers[0].timezone: \"Mars/Olympus\" is not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)");
+        assertThat(server.get("/api/v2/workflows/cr2").status()).as("nothing stored").isEqualTo(404);
+    }
+
     @Test
     void anIdInTheBodyMustMatchThePath() {
         TestServer.Response response = server.putYaml("/api/v2/workflows/other", HELLO);

@@ -364,6 +364,8 @@ class WorkflowValidatorTest {
                   - {id: a, type: log, message: hi}
                 """), null)).containsExactlyInAnyOrder(
                 "triggers[0].timezone: \"Mars/Olympus\" is not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)",
+                "triggers[0].cron: \"0 3 * *\" is not a cron expression: expected 5 fields (minute hour day-of-month month"
+                        + " day-of-week), 6 with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly; got 4 fields",
                 "triggers[0].inputs.env: required",
                 "triggers[1].id: another trigger has the id \"nightly\"",
                 "triggers[1].cron: \"61 * * * *\" is not a cron expression: Failed to parse cron expression. Value 61 not in range [0, 59]",
