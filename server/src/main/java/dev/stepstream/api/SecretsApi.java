@@ -48,15 +48,15 @@ public final class SecretsApi implements AutoCloseable {
         Buffer raw = ctx.body().buffer();
         blocking.respond(ctx, () -> {
             String value = value(raw);
-            boolean created;
+            Vault.Put put;
             try {
-                created = vault.put(name, value);
+                put = vault.put(name, value);
             } catch (Vault.Locked e) {
                 throw unavailable(e);
             } catch (IllegalArgumentException e) {
                 throw new ApiError(400, "invalid_request", e.getMessage());
             }
-            return Reply.json(created ? 201 : 200, listed(name, Instant.now()));
+            return Reply.json(put.created() ? 201 : 200, listed(name, put.updatedAt()));
         });
     }
 

@@ -1,5 +1,6 @@
 package dev.stepstream.secrets;
 
+import dev.stepstream.json.Json;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredSecret;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,9 @@ public final class Vault {
 
     /** A secret's listing: never its value. */
     public record Listed(String name, Instant updatedAt) {}
+
+    /** What {@link #put} did: whether it created the secret, and the {@code updatedAt} stored, which the list shows. */
+    public record Put(boolean created, Instant updatedAt) {}
 
     private final Store store;
     private final byte[] master;
@@ -129,10 +133,10 @@ public final class Vault {
 
     /**
      * Creates or replaces a secret.
-     * @return true when it was created
+     * @return whether it was created, and its {@code updatedAt} as stored (to the millisecond)
      * @throws IllegalArgumentException naming {@code name} or {@code value} and what is wrong
      */
-    public boolean put(String name, String value) {
+    public Put put(String name, String value) {
         checkName(name);
         if (value == null) {
             throw new IllegalArgumentException("value: required");
@@ -147,7 +151,9 @@ public final class Vault {
         }
         requireOpen();
         String keyId = currentKeyId();
-        return store.putSecret(new StoredSecret(name, keyId, Aead.seal(key(keyId), plain, name), Instant.now()));
+        Instant updatedAt = Json.now(); // the store keeps milliseconds: so the caller is told what the list will show
+        boolean created = store.putSecret(new StoredSecret(name, keyId, Aead.seal(key(keyId), plain, name), updatedAt));
+        return new Put(created, updatedAt);
     }
 
     public List<Listed> list() {

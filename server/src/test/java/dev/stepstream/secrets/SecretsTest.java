@@ -81,6 +81,21 @@ class SecretsTest {
         }
     }
 
+    /** A PUT answers the updatedAt it stored: the list shows the same instant, each time the secret is set again. */
+    @Test
+    void aPutAnswersTheUpdatedAtTheListShows(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            for (int i = 0; i < 5; i++) {
+                TestServer.Response put = setSecret(server, "API_TOKEN", VALUE + i);
+                assertThat(put.status()).as(put.text()).isEqualTo(i == 0 ? 201 : 200);
+
+                JsonNode listed = server.get("/api/v2/secrets").body().path("secrets").get(0);
+                assertThat(listed.path("name").asText()).isEqualTo("API_TOKEN");
+                assertThat(listed.path("updatedAt").asText()).as("set %d times", i + 1).isEqualTo(put.body().path("updatedAt").asText());
+            }
+        }
+    }
+
     /** Steps that do all they can to print the secret TOKEN: what a careless or hostile workflow would. */
     private static final String LEAKY = """
             id: leaky
