@@ -26,7 +26,6 @@ import dev.stepstream.workflow.WorkflowParser;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -80,21 +79,21 @@ public final class HttpApi implements AutoCloseable {
         router.get("/api/v2/workflows/runs/:runId/log").handler(logs::handle);
         router.post("/api/v2/workflows/runs/:runId/cancel").handler(this::cancel);
         router.post("/api/v2/workflows/runs/:runId/retry")
-                .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(this::retry);
+                .handler(RawBody.handler(MAX_DECISION_BYTES)).handler(this::retry);
         router.post("/api/v2/workflows/runs/:runId/steps/:stepId/approve")
-                .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(ctx -> decide(ctx, true));
+                .handler(RawBody.handler(MAX_DECISION_BYTES)).handler(ctx -> decide(ctx, true));
         router.post("/api/v2/workflows/runs/:runId/steps/:stepId/reject")
-                .handler(BodyHandler.create(false).setBodyLimit(MAX_DECISION_BYTES)).handler(ctx -> decide(ctx, false));
+                .handler(RawBody.handler(MAX_DECISION_BYTES)).handler(ctx -> decide(ctx, false));
 
         router.get("/api/v2/workflows").handler(this::listWorkflows);
         router.get("/api/v2/workflows/:workflowId").handler(this::getWorkflow);
         router.get("/api/v2/workflows/:workflowId/versions").handler(this::listVersions);
         router.put("/api/v2/workflows/:workflowId")
-                .handler(BodyHandler.create(false).setBodyLimit(MAX_WORKFLOW_BYTES))
+                .handler(RawBody.handler(MAX_WORKFLOW_BYTES))
                 .handler(this::putWorkflow);
         router.delete("/api/v2/workflows/:workflowId").handler(this::deleteWorkflow);
         router.post("/api/v2/workflows/:workflowId/execute")
-                .handler(BodyHandler.create(false).setBodyLimit(MAX_INPUTS_BYTES))
+                .handler(RawBody.handler(MAX_INPUTS_BYTES))
                 .handler(this::execute);
 
         router.errorHandler(400, ctx -> fail(ctx, new ApiError(400, "bad_request", "malformed request")));
@@ -198,7 +197,7 @@ public final class HttpApi implements AutoCloseable {
 
     private void putWorkflow(RoutingContext ctx) {
         String id = Params.workflowId(ctx);
-        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        byte[] body = RawBody.of(ctx).getBytes();
         String contentType = ctx.request().getHeader("Content-Type");
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         respond(ctx, () -> {
@@ -220,7 +219,7 @@ public final class HttpApi implements AutoCloseable {
 
     private void execute(RoutingContext ctx) {
         String id = Params.workflowId(ctx);
-        Buffer raw = ctx.body().buffer();
+        Buffer raw = RawBody.of(ctx);
         respond(ctx, () -> {
             JsonNode given = executeBody(raw);
             WorkflowCatalog.Entry entry = catalog.find(id).orElseThrow(() -> workflowNotFound(id));
@@ -399,7 +398,7 @@ public final class HttpApi implements AutoCloseable {
     /** A new run of an ended run's workflow version and inputs, reusing what {@code from} says: {@code {"from": "failed"}} optional. */
     private void retry(RoutingContext ctx) {
         UUID runId = Params.runId(ctx);
-        Buffer raw = ctx.body().buffer();
+        Buffer raw = RawBody.of(ctx);
         respond(ctx, () -> {
             JsonNode body = optionalBody(raw, "from", "{\"from\": \"failed\"}", "a retry's body");
             JsonNode from = body == null || body.get("from") == null || body.get("from").isNull() ? null : body.get("from");
@@ -430,7 +429,7 @@ public final class HttpApi implements AutoCloseable {
     private void decide(RoutingContext ctx, boolean approved) {
         UUID runId = Params.runId(ctx);
         String stepId = ctx.pathParam("stepId");
-        Buffer raw = ctx.body().buffer();
+        Buffer raw = RawBody.of(ctx);
         String by = Who.principal(ctx);
         respond(ctx, () -> {
             JsonNode body = optionalBody(raw, "comment", "{\"comment\": \"…\"}", "a decision's body");

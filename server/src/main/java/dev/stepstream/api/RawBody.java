@@ -1,5 +1,6 @@
 package dev.stepstream.api;
 
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -9,7 +10,9 @@ import java.util.function.Consumer;
 
 /**
  * A request's body as the bytes that came, whatever its {@code Content-Type}, up to a limit:
- * for the webhook, whose signature is over those exact bytes.
+ * for the webhook, whose signature is over those exact bytes, and for every other route that
+ * takes a body (a workflow, inputs, a decision, a secret): {@code curl -d} and
+ * {@code --data-binary} send the form type unless told otherwise.
  *
  * <p>Not vertx-web's {@code BodyHandler}: for a form type ({@code application/x-www-form-urlencoded},
  * {@code multipart/form-data}) it has Vert.x decode the form as it arrives, and that decoder's
@@ -24,7 +27,26 @@ final class RawBody {
     /** What the buffer starts at for a body of unknown length, or the most it starts at for a known one. */
     private static final int INITIAL_BYTES = 64 * 1024;
 
+    private static final String KEY = RawBody.class.getName();
+
     private RawBody() {
+    }
+
+    /**
+     * A route's first handler: reads the body as {@link #read} does, then hands the request on
+     * with it kept in the context, for {@link #of}.
+     */
+    static Handler<RoutingContext> handler(int limit) {
+        return ctx -> read(ctx, limit, body -> {
+            ctx.put(KEY, body);
+            ctx.next();
+        });
+    }
+
+    /** The body {@link #handler} read: empty when none came. */
+    static Buffer of(RoutingContext ctx) {
+        Buffer body = ctx.get(KEY);
+        return body == null ? Buffer.buffer() : body;
     }
 
     /**

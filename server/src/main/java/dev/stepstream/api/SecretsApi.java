@@ -8,7 +8,6 @@ import dev.stepstream.secrets.Vault;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.time.Instant;
 
@@ -30,7 +29,7 @@ public final class SecretsApi implements AutoCloseable {
     public void mount(Router router) {
         router.get("/api/v2/secrets").handler(this::list);
         router.post("/api/v2/secrets/rotate-key").handler(this::rotate);
-        router.put("/api/v2/secrets/:name").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(this::put);
+        router.put("/api/v2/secrets/:name").handler(RawBody.handler(MAX_BODY_BYTES)).handler(this::put);
         router.delete("/api/v2/secrets/:name").handler(this::delete);
     }
 
@@ -45,7 +44,7 @@ public final class SecretsApi implements AutoCloseable {
 
     private void put(RoutingContext ctx) {
         String name = ctx.pathParam("name");
-        Buffer raw = ctx.body().buffer();
+        Buffer raw = RawBody.of(ctx);
         blocking.respond(ctx, () -> {
             String value = value(raw);
             Vault.Put put;
