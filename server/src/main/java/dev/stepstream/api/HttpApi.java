@@ -102,13 +102,17 @@ public final class HttpApi implements AutoCloseable {
         router.errorHandler(405, ctx -> fail(ctx, new ApiError(405, "method_not_allowed",
                 ctx.request().method() + " is not allowed on " + Params.abbreviate(ctx.request().path()))));
         router.errorHandler(413, ctx -> {
-            // The connection ends after this answer (lingerAndClose); a client must not reuse it.
-            ctx.response().putHeader("Connection", "close");
-            String path = ctx.request().path();
-            fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than " + (path.endsWith("/execute")
-                    ? "256 KiB (the limit for inputs)" : path.startsWith("/api/v2/hooks/") ? "1 MiB (the limit for a webhook's body)"
-                    : "1 MiB (the limit for a workflow)")));
-            lingerAndClose(ctx);
+            boolean http1 = ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2;
+            if (http1) {
+                // The connection ends after this answer (lingerAndClose); a client must not reuse
+                // it. HTTP/2 forbids the header (a client fails the stream on it) and needs no
+                // close: the answer ends the stream, and the connection's others go on.
+                ctx.response().putHeader("Connection", "close");
+            }
+            fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than " + RawBody.limitText(ctx)));
+            if (http1) {
+                lingerAndClose(ctx);
+            }
         });
         router.errorHandler(500, ctx -> fail(ctx, Errors.toApiError(ctx.failure() == null
                 ? new IllegalStateException("unknown failure") : ctx.failure())));

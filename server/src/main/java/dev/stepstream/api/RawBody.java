@@ -28,6 +28,7 @@ final class RawBody {
     private static final int INITIAL_BYTES = 64 * 1024;
 
     private static final String KEY = RawBody.class.getName();
+    private static final String LIMIT_KEY = RawBody.class.getName() + ".limit";
 
     private RawBody() {
     }
@@ -41,6 +42,22 @@ final class RawBody {
             ctx.put(KEY, body);
             ctx.next();
         });
+    }
+
+    /** The limit a refused body passed, in words ({@code 256 KiB}), for the 413's message. */
+    static String limitText(RoutingContext ctx) {
+        Integer limit = ctx.get(LIMIT_KEY);
+        if (limit == null) {
+            return "this route takes";
+        }
+        return limit % (1024 * 1024) == 0 ? limit / (1024 * 1024) + " MiB"
+                : limit % 1024 == 0 ? limit / 1024 + " KiB" : limit + " bytes";
+    }
+
+    /** Fails {@code ctx} with 413, its limit kept for {@link #limitText}. */
+    private static void tooLarge(RoutingContext ctx, int limit) {
+        ctx.put(LIMIT_KEY, limit);
+        ctx.fail(413);
     }
 
     /** The body {@link #handler} read: empty when none came. */
@@ -64,7 +81,7 @@ final class RawBody {
             return;
         }
         if (length > limit) {
-            ctx.fail(413);
+            tooLarge(ctx, limit);
             return;
         }
         String expect = request.getHeader(HttpHeaders.EXPECT);
@@ -89,7 +106,7 @@ final class RawBody {
             }
             if (body.length() + chunk.length() > limit) {
                 refused[0] = true;
-                ctx.fail(413);
+                tooLarge(ctx, limit);
             } else {
                 body.appendBuffer(chunk);
             }

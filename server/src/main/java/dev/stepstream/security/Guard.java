@@ -307,9 +307,11 @@ final class Guard implements Handler<RoutingContext> {
 
     private static void answerAndClose(RoutingContext ctx, ApiError error) {
         AccessLog.refused(ctx, error.code());
+        if (ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+            ctx.response().putHeader("Connection", "close"); // HTTP/2 forbids it: its close is a GOAWAY
+        }
         ctx.response().setStatusCode(error.status())
                 .putHeader("Content-Type", "application/json; charset=utf-8")
-                .putHeader("Connection", "close")
                 .end(io.vertx.core.buffer.Buffer.buffer(error.body()))
                 .onComplete(ignored -> ctx.request().connection().close());
     }

@@ -194,6 +194,12 @@ class WorkflowsApiTest {
         TestServer.Response response = server.putYaml("/api/v2/workflows/big", huge);
         assertThat(response.status()).isEqualTo(413);
         assertThat(response.body().path("error").path("code").asText()).isEqualTo("body_too_large");
+        assertThat(response.body().path("error").path("message").asText()).isEqualTo("the request body is larger than 1 MiB");
+        TestServer.Response decision = server.post("/api/v2/workflows/runs/" + java.util.UUID.randomUUID() + "/steps/a/approve",
+                "{\"comment\": \"" + "x".repeat(70 * 1024) + "\"}");
+        assertThat(decision.status()).isEqualTo(413);
+        assertThat(decision.body().path("error").path("message").asText()).as("each route's own limit")
+                .isEqualTo("the request body is larger than 64 KiB");
         // The server closes the connection after the refused body, and must say so: a client
         // that put the connection back in its pool would send its next request into the close.
         assertThat(response.header("Connection")).isEqualTo("close");

@@ -67,6 +67,17 @@ class TlsTest {
     }
 
     @Test
+    void aBodyOverTheLimitIs413OverHttp2TooAndTheConnectionGoesOn() throws Exception {
+        HttpResponse<String> refused = send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/workflows/huge"))
+                .header("Content-Type", "application/yaml")
+                .PUT(HttpRequest.BodyPublishers.ofString("id: huge\n# " + "x".repeat(1024 * 1024) + "\n")));
+        assertThat(refused.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(refused.statusCode()).as("HTTP/2 forbids Connection: close; a client fails the stream on it").isEqualTo(413);
+        assertThat(refused.headers().firstValue("Connection")).isEmpty();
+        assertThat(send(HttpRequest.newBuilder(URI.create(server.url() + "/healthz"))).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void aRunStreamWorksOverWss() throws Exception {
         HttpResponse<String> put = send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/workflows/tls"))
                 .header("Content-Type", "application/yaml")
