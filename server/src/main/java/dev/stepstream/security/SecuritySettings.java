@@ -68,9 +68,19 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
             TRUST_PROXY, TLS_CERT, TLS_KEY, HTTP_ALLOW, RATE_LIMIT, STREAM_RATE_LIMIT, MAX_CONNECTIONS,
             MAX_STREAMS_PER_CLIENT, MAX_SUBSCRIBERS_PER_RUN, REQUEST_TIMEOUT, IDLE_TIMEOUT);
 
+    /**
+     * The settings' defaults as limits. Built here, not in {@link Limits}: NONE needs them, and a
+     * {@code Limits.DEFAULTS} built in Limits' own initialiser would be null to NONE whenever
+     * Limits is initialised first (its initialiser reads this class's settings, which starts this
+     * class's initialiser while Limits' is still running).
+     */
+    private static final Limits DEFAULT_LIMITS = new Limits(RATE_LIMIT.defaultValue(), STREAM_RATE_LIMIT.defaultValue(),
+            MAX_CONNECTIONS.defaultValue(), MAX_STREAMS_PER_CLIENT.defaultValue(), MAX_SUBSCRIBERS_PER_RUN.defaultValue(),
+            REQUEST_TIMEOUT.defaultValue(), IDLE_TIMEOUT.defaultValue());
+
     /** No credentials, no TLS, default limits: what the existing tests and a laptop run with. */
     public static final SecuritySettings NONE = new SecuritySettings(null, null, null, null, null, false, null, null,
-            List.of(), Limits.DEFAULTS);
+            List.of(), DEFAULT_LIMITS);
 
     /** {@code permits} per {@code period}, refilled smoothly; a burst may use all of them at once. */
     public record Rate(long permits, Duration period) {
@@ -115,9 +125,7 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
      */
     public record Limits(Rate requests, Rate streams, int maxConnections, int maxStreamsPerClient, int maxSubscribersPerRun,
                          Duration requestTimeout, Duration idleTimeout) {
-        public static final Limits DEFAULTS = new Limits(RATE_LIMIT.defaultValue(), STREAM_RATE_LIMIT.defaultValue(),
-                MAX_CONNECTIONS.defaultValue(), MAX_STREAMS_PER_CLIENT.defaultValue(), MAX_SUBSCRIBERS_PER_RUN.defaultValue(),
-                REQUEST_TIMEOUT.defaultValue(), IDLE_TIMEOUT.defaultValue());
+        public static final Limits DEFAULTS = DEFAULT_LIMITS;
     }
 
     /** Resolves and checks the settings: each bad value is a {@link ConfigException} naming its flag, variable or key. */
