@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -17,8 +16,8 @@ import java.util.Set;
 
 /**
  * Replaces the values of the secrets a run has read with {@code ***} in what the run emits,
- * before an event is encoded: each value as it is, JSON-escaped, URL-encoded (with {@code +} or
- * {@code %20} for a space) and in base64 (standard and URL-safe, with and without padding).
+ * before an event is encoded: each value as it is, JSON-escaped, URL-encoded and in base64
+ * ({@link #forms}).
  * Longer forms are replaced first, so that a form holding another is replaced whole.
  *
  * <p>What it cannot promise: a step that transforms a value otherwise (reverses it, hashes it,
@@ -34,6 +33,21 @@ import java.util.Set;
  */
 public final class Masker {
     public static final String MASK = "***";
+
+    /**
+     * How the URL encoders in common use differ: the characters besides ASCII letters and digits
+     * each leaves as they are, and what it writes for a space. Each is masked with its hex digits
+     * in upper case (most encoders) and in lower case.
+     */
+    private static final List<UrlEncoding> URL_ENCODINGS = List.of(
+            new UrlEncoding("-._*", "+"),        // java.net.URLEncoder, HTML forms
+            new UrlEncoding("-._*", "%20"),      // the same, a space made %20 after
+            new UrlEncoding("-._~", "%20"),      // RFC 3986: Python's quote(safe=""), Go's PathEscape
+            new UrlEncoding("-._~/", "%20"),     // Python's quote() as it is called most, which leaves / alone
+            new UrlEncoding("-._~", "+"),        // Python's quote_plus, Go's QueryEscape
+            new UrlEncoding("-._~!*'()", "%20")); // JavaScript's encodeURIComponent
+
+    private record UrlEncoding(String kept, String space) {}
 
     private volatile Forms forms = Forms.NONE;
 
@@ -98,21 +112,45 @@ public final class Masker {
         }
     }
 
-    /** The forms a value may take in text. */
+    /**
+     * The forms a value may take in text: as it is; JSON-escaped; URL-encoded as UTF-8 by each
+     * of {@link #URL_ENCODINGS}, hex digits in upper and in lower case; in base64, standard and
+     * URL-safe, with and without padding. At most 18, most often far fewer: encodings that give
+     * the same text are one form (a value of letters, digits and {@code -._} is its own URL
+     * form), and a form shorter than {@value Vault#MIN_CHARS} characters is left out.
+     */
     static Set<String> forms(String value) {
         Set<String> forms = new LinkedHashSet<>();
         forms.add(value);
         forms.add(new String(JsonStringEncoder.getInstance().quoteAsString(value)));
-        String url = URLEncoder.encode(value, StandardCharsets.UTF_8);
-        forms.add(url);
-        forms.add(url.replace("+", "%20"));
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        for (UrlEncoding encoding : URL_ENCODINGS) {
+            forms.add(percentEncoded(bytes, encoding, "0123456789ABCDEF"));
+            forms.add(percentEncoded(bytes, encoding, "0123456789abcdef"));
+        }
         for (Base64.Encoder encoder : List.of(Base64.getEncoder(), Base64.getUrlEncoder())) {
             forms.add(encoder.encodeToString(bytes));
             forms.add(encoder.withoutPadding().encodeToString(bytes));
         }
         forms.removeIf(form -> form.length() < Vault.MIN_CHARS);
         return forms;
+    }
+
+    /** Each byte as %XX in {@code hex}'s digits, but an ASCII letter or digit, one the encoding keeps, and a space. */
+    private static String percentEncoded(byte[] bytes, UrlEncoding encoding, String hex) {
+        StringBuilder out = new StringBuilder(bytes.length * 3);
+        for (byte b : bytes) {
+            int c = b & 0xFF;
+            if (c == ' ') {
+                out.append(encoding.space());
+            } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || (c < 0x80 && encoding.kept().indexOf(c) >= 0)) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(hex.charAt(c >> 4)).append(hex.charAt(c & 0xF));
+            }
+        }
+        return out.toString();
     }
 
     /**

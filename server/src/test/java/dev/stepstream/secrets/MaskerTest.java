@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MaskerTest {
@@ -46,5 +47,32 @@ class MaskerTest {
         masker.add("xxabcdxx");
 
         assertThat(masker.mask("[xxabcdxx] [abcd]")).isEqualTo("[***] [***]");
+    }
+
+    /** Each as Python 3, Java and Node print it (urllib.parse, java.net.URLEncoder, encodeURIComponent), and in lower-case hex. */
+    @Test
+    void theUrlEncodingsOfCommonEncodersAreMaskedInUpperAndLowerCaseHex() {
+        Masker masker = new Masker();
+        masker.add("a/b c~d*e'f");
+
+        for (String encoded : List.of(
+                "a/b%20c~d%2Ae%27f",     // quote(v)
+                "a%2Fb%20c~d%2Ae%27f",   // quote(v, safe="")
+                "a%2Fb+c~d%2Ae%27f",     // quote_plus(v)
+                "a%2Fb+c%7Ed*e%27f",     // URLEncoder.encode(v, UTF_8)
+                "a%2Fb%20c%7Ed*e%27f",   // the same, + made %20
+                "a%2Fb%20c~d*e'f")) {    // encodeURIComponent(v)
+            assertThat(masker.mask("[" + encoded + "]")).as(encoded).isEqualTo("[***]");
+            String lower = java.util.regex.Pattern.compile("%[0-9A-F]{2}").matcher(encoded)
+                    .replaceAll(hex -> hex.group().toLowerCase(java.util.Locale.ROOT));
+            assertThat(masker.mask("[" + lower + "]")).as(lower).isEqualTo("[***]");
+        }
+    }
+
+    @Test
+    void aValueHasABoundedNumberOfForms() {
+        assertThat(Masker.forms("pa\"ss\\w0rd with/odd+chars=\u00fc~*'()")).hasSizeLessThanOrEqualTo(18);
+        assertThat(Masker.forms("plain-token_123")).as("its own URL forms; base64 with and without padding")
+                .containsExactlyInAnyOrder("plain-token_123", "cGxhaW4tdG9rZW5fMTIz");
     }
 }

@@ -40,11 +40,24 @@ class SecretsTest {
     /** One an HTTP header can carry as it is (headers are ISO-8859-1: a server may read ü otherwise, and no longer the value). */
     private static final String ASCII_VALUE = "pa\"ss\\w0rd with/odd+chars=x";
 
+    /**
+     * VALUE URL-encoded as Python 3's urllib.parse prints it, in upper- and lower-case hex:
+     * {@code quote(v)} (which leaves / alone), {@code quote(v, safe="")}, {@code quote_plus(v)}.
+     */
+    private static final List<String> PYTHON_URL_FORMS = List.of(
+            "pa%22ss%5Cw0rd%20with/odd%2Bchars%3D%C3%BC", "pa%22ss%5cw0rd%20with/odd%2bchars%3d%c3%bc",
+            "pa%22ss%5Cw0rd%20with%2Fodd%2Bchars%3D%C3%BC", "pa%22ss%5cw0rd%20with%2fodd%2bchars%3d%c3%bc",
+            "pa%22ss%5Cw0rd+with%2Fodd%2Bchars%3D%C3%BC", "pa%22ss%5cw0rd+with%2fodd%2bchars%3d%c3%bc");
+
     private static List<String> forms(String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        return List.of(value, value.replace("\\", "\\\\").replace("\"", "\\\""), URLEncoder.encode(value, StandardCharsets.UTF_8),
-                URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"), Base64.getEncoder().encodeToString(bytes),
-                Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+        List<String> forms = new ArrayList<>(List.of(value, value.replace("\\", "\\\\").replace("\"", "\\\""),
+                URLEncoder.encode(value, StandardCharsets.UTF_8), URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"),
+                Base64.getEncoder().encodeToString(bytes), Base64.getUrlEncoder().withoutPadding().encodeToString(bytes)));
+        if (value.equals(VALUE)) {
+            forms.addAll(PYTHON_URL_FORMS);
+        }
+        return forms;
     }
 
     private static TestServer.Response setSecret(TestServer server, String name, String value) {
@@ -226,6 +239,44 @@ class SecretsTest {
             }
         }
         return out.toByteArray();
+    }
+
+    /**
+     * The URL forms an audit found unmasked: Python's {@code quote(v)}, which leaves {@code /} as
+     * it is, and lower-case hex. The script prints each in two halves, so that the workflow
+     * itself holds none of them.
+     */
+    @Test
+    void aValueUrlEncodedAsPythonDoesOrInLowerCaseHexIsMasked(@TempDir Path data) throws Exception {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
+            StringBuilder script = new StringBuilder();
+            for (String form : PYTHON_URL_FORMS) {
+                int half = form.length() / 2;
+                script.append("printf '%s%s\\n' '").append(form, 0, half).append("' '").append(form.substring(half)).append("'\n");
+            }
+            server.apply("""
+                    id: encoder
+                    steps:
+                      - id: print
+                        type: script
+                        env: {T: "${secrets.TOKEN}"}
+                        run: |
+                    %s""".formatted(script.toString().indent(10)));
+            String runId = server.execute("encoder", null);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
+                    .hasSize(PYTHON_URL_FORMS.size()).containsOnly("***");
+            List<String> produced = new ArrayList<>(server.awaitRawHistory(runId));
+            produced.add(server.run(runId).toString());
+            for (String answer : produced) {
+                assertNoForm("the run's history or detail", answer.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        for (byte[] file : filesUnder(data)) {
+            assertNoForm("a file of the data dir", file);
+        }
     }
 
     @Test
