@@ -1204,6 +1204,7 @@ final class JdbcStore implements Store {
                 upsert.setLong(4, secret.updatedAt().toEpochMilli());
                 upsert.executeUpdate();
             }
+            secretsChanged(connection);
             return !existed;
         });
     }
@@ -1228,7 +1229,27 @@ final class JdbcStore implements Store {
         return db.write("delete secret " + name, connection -> {
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM secrets WHERE name = ?")) {
                 delete.setString(1, name);
-                return delete.executeUpdate() > 0;
+                if (delete.executeUpdate() == 0) {
+                    return false;
+                }
+            }
+            secretsChanged(connection);
+            return true;
+        });
+    }
+
+    private static void secretsChanged(Connection connection) throws SQLException {
+        try (PreparedStatement bump = connection.prepareStatement("UPDATE secrets_version SET version = version + 1 WHERE id = 1")) {
+            bump.executeUpdate();
+        }
+    }
+
+    @Override
+    public long secretsVersion() {
+        return db.read("read the secrets' version", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT version FROM secrets_version WHERE id = 1");
+                 ResultSet row = select.executeQuery()) {
+                return row.next() ? row.getLong(1) : 0L;
             }
         });
     }

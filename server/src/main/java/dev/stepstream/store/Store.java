@@ -293,7 +293,7 @@ public interface Store extends AutoCloseable {
 
     Optional<StoredSecret> findSecret(String name);
 
-    /** Creates or replaces a secret; true when it was created. */
+    /** Creates or replaces a secret, and moves {@link #secretsVersion} on in the same transaction; true when it was created. */
     boolean putSecret(StoredSecret secret);
 
     /**
@@ -302,8 +302,15 @@ public interface Store extends AutoCloseable {
      */
     boolean replaceSecret(StoredSecret expected, String keyId, byte[] ciphertext);
 
-    /** @return false when there was no such secret */
+    /** Deletes a secret and moves {@link #secretsVersion} on in the same transaction. @return false when there was no such secret */
     boolean deleteSecret(String name);
+
+    /**
+     * A number that is greater after every {@link #putSecret} and {@link #deleteSecret} than it
+     * was before, whichever node made them, and the same otherwise ({@link #replaceSecret}, which
+     * changes no value, leaves it): a node reads it to learn cheaply whether the values changed.
+     */
+    long secretsVersion();
 
     /** The data keys, wrapped by the master key, by id, oldest first. */
     Map<String, byte[]> secretKeys();

@@ -1674,6 +1674,28 @@ abstract class StoreContractTest {
     }
 
     @Test
+    void theSecretsVersionMovesOnWithEverySetAndDeletionAndNothingElse() {
+        long start = store.secretsVersion();
+        StoredSecret one = new StoredSecret("ONE", "k1", new byte[] {1, 2, 3}, T0);
+
+        assertThat(store.putSecret(one)).isTrue();
+        long created = store.secretsVersion();
+        assertThat(created).isGreaterThan(start);
+        assertThat(store.putSecret(new StoredSecret("ONE", "k1", new byte[] {4, 5, 6}, T0))).as("replaced").isFalse();
+        long replaced = store.secretsVersion();
+        assertThat(replaced).isGreaterThan(created);
+        StoredSecret current = store.findSecret("ONE").orElseThrow();
+        assertThat(store.replaceSecret(current, "k2", new byte[] {7, 8, 9})).as("sealed again: the same value").isTrue();
+        assertThat(store.deleteSecret("NONE")).isFalse();
+        assertThat(store.secretsVersion()).isEqualTo(replaced);
+        assertThat(store.deleteSecret("ONE")).isTrue();
+        assertThat(store.secretsVersion()).isGreaterThan(replaced);
+        long deleted = store.secretsVersion();
+        reopen();
+        assertThat(store.secretsVersion()).as("another node's read, or a restart").isEqualTo(deleted);
+    }
+
+    @Test
     void aRunThatHasNotFinishedIsNotDeletedNorAreItsEventsPurged() {
         UUID waiting = waitingRun(); // first: it claims the oldest queued run
         store.decide(waiting, "gate", Json.object().put("approved", true).put("by", "ann"));
