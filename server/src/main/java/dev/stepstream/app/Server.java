@@ -18,10 +18,12 @@ import dev.stepstream.execution.Executor;
 import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.execution.Scheduler;
+import dev.stepstream.execution.SecretSource;
 import dev.stepstream.logging.StepLogEcho;
 import dev.stepstream.metrics.Metrics;
 import dev.stepstream.retention.ProcessorLoad;
 import dev.stepstream.retention.Sweeper;
+import dev.stepstream.secrets.DefinedSecrets;
 import dev.stepstream.secrets.Vault;
 import dev.stepstream.security.Security;
 import dev.stepstream.settings.ConfigException;
@@ -74,7 +76,7 @@ public final class Server implements AutoCloseable {
     private final Hub hub;
     private final Broker broker;
     private final StreamRoutes streams;
-    /** The API routes' handlers, each with the threads it blocks on: closed after the executor. */
+    /** The API routes' handlers, each with the threads it blocks on, and the secrets' poller: closed after the executor. */
     private final List<AutoCloseable> apis;
     private final Security security;
     private final OperationsApi operations;
@@ -138,6 +140,8 @@ public final class Server implements AutoCloseable {
             }
         }
         ClusterSettings cluster = config.cluster();
+        // Before anything runs: every run masks every secret defined, from its first event.
+        DefinedSecrets definedSecrets = DefinedSecrets.start(vault, cluster.pollInterval(), clock);
         // This node writes as the node it is: the store refuses its events for a run it no longer holds.
         EventLog eventLog = new EventLog(metrics.eventLog().timed(batch -> store.commit(cluster.nodeId(), batch)),
                 EVENT_QUEUE_CAPACITY, MAX_COMMIT_BATCH);
@@ -159,7 +163,7 @@ public final class Server implements AutoCloseable {
         WorkflowValidator validator = new WorkflowValidator(config.allowScripts(), httpTargets);
         Executor executor = new Executor(store, eventLog, httpClient, httpTargets, validator, config.maxConcurrentRuns(),
                 config.maxQueuedRuns(), RunListener.all(broker, metrics.runs()), cluster.nodeId(), cluster.lease(),
-                cluster.pollInterval(), config.db() == null, clock, vault::value);
+                cluster.pollInterval(), config.db() == null, clock, SecretSource.of(vault::value, definedSecrets::forms));
         executor.peers(broker);
         runEnded.set(executor::runEnded);
         broker.onNotices(executor::wake, executor::cancelHere, executor::decided);
@@ -228,6 +232,7 @@ public final class Server implements AutoCloseable {
                 throw e;
             }
             security.close();
+            definedSecrets.close();
             vertx.close();
             if (e.getCause() instanceof java.net.BindException) { // taken since requireFree looked
                 throw inUse(config.host(), port);
@@ -245,7 +250,7 @@ public final class Server implements AutoCloseable {
                 metrics.store(), clock);
         sweeper.start();
         return new Server(config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,
-                List.of(api, secretsApi, hooksApi), security, operations, metrics, vertx,
+                List.of(api, secretsApi, hooksApi, definedSecrets), security, operations, metrics, vertx,
                 router, servers);
     }
 

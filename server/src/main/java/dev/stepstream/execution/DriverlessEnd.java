@@ -48,12 +48,14 @@ final class DriverlessEnd {
 
     private static final Logger log = LoggerFactory.getLogger(DriverlessEnd.class);
 
+    private final SecretSource secrets;
     private final Store store;
     private final EventLog eventLog;
     private final RunListener listener;
     private final Clock clock;
 
-    DriverlessEnd(Store store, EventLog eventLog, RunListener listener, Clock clock) {
+    DriverlessEnd(Store store, EventLog eventLog, RunListener listener, Clock clock, SecretSource secrets) {
+        this.secrets = secrets;
         this.store = store;
         this.eventLog = eventLog;
         this.listener = listener;
@@ -90,7 +92,8 @@ final class DriverlessEnd {
             }
         }
         ObjectNode payload = Json.object().put("status", status.wire())
-                .put("duration", run == null ? 0 : millisSince(run.startedAt(), now)).put("error", error);
+                // The error may quote the workflow or a store's message: masked as a run's own would be.
+                .put("duration", run == null ? 0 : millisSince(run.startedAt(), now)).put("error", secrets.defined().mask(error));
         eventLog.append(RunEvent.create(runId, ++seq, EventType.RUN_COMPLETE, now, payload));
     }
 

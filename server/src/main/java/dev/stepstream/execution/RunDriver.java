@@ -62,10 +62,11 @@ import org.slf4j.LoggerFactory;
  * executor gives the run up in the store, and whichever node claims it after a decision (or at
  * its first deadline) rebuilds it from its log and goes on.
  *
- * <p>A step that reads secrets ({@code ${secrets.NAME}}) has them read as it starts; from then
- * on the run's {@link Masker} replaces their values in everything the run emits, before an event
- * is made (docs/security.md, "Secrets"), while the run's own state keeps the real values its
- * later steps may need.
+ * <p>The run's {@link Masker} replaces secrets' values in everything the run emits, before an
+ * event is made (docs/security.md, "Masking"): from its first event, those of every secret
+ * defined on the cluster as this node knows them at the moment ({@link SecretSource#defined});
+ * and those a step reads ({@code ${secrets.NAME}}, read as it starts) from then on, even once
+ * deleted. The run's own state keeps the real values its later steps may need.
  *
  * <p>Ownership: {@code lastSeq}, {@code variables}, {@code stepStatuses} and {@code outputs}
  * are guarded by {@code emitLock}, which is held while an event is numbered and appended, so
@@ -105,7 +106,7 @@ final class RunDriver {
     private final Decisions decisions;
     /** The secrets' values, for the steps that read them; and what of them the run's events must not hold. */
     private final SecretSource secrets;
-    private final Masker masker = new Masker();
+    private final Masker masker;
     /** The secrets each step reads, by step id: resolved as the step starts (by its own thread), read by its field renders. */
     private final Map<String, Map<String, Object>> stepSecrets = new ConcurrentHashMap<>();
     /** What the run retries, or null; and the steps whose results it takes over from that run. */
@@ -172,6 +173,7 @@ final class RunDriver {
         this.resumed = resumed;
         this.decisions = decisions;
         this.secrets = secrets;
+        this.masker = new Masker(secrets::defined);
         this.retryOf = retryOf;
         this.trigger = trigger;
         this.reuse = reuse;

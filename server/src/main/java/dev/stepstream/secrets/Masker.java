@@ -8,28 +8,34 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
- * Replaces the values of the secrets a run has read with {@code ***} in what the run emits,
- * before an event is encoded: each value as it is, JSON-escaped, URL-encoded and in base64
- * ({@link #forms}).
- * Longer forms are replaced first, so that a form holding another is replaced whole.
+ * Replaces secrets' values with {@code ***} in what a run emits, before an event is encoded:
+ * each value as it is, JSON-escaped, URL-encoded and in base64 ({@link #forms}). Longer forms are
+ * replaced first, so that a form holding another is replaced whole.
+ *
+ * <p>A run's masker masks two sets of values: those of every secret defined on the cluster, as
+ * the node knows them at the moment (the {@code defined} {@link Forms}, one for the node, shared
+ * by its runs: {@link DefinedSecrets}), and those the run itself read ({@link #add}), which it
+ * keeps masking even once the secret is deleted or set to another value.
  *
  * <p>What it cannot promise: a step that transforms a value otherwise (reverses it, hashes it,
  * prints it a character a line) is beyond it (docs/security.md).
  *
- * <p>Most text holds no secret: one pass over it, looking each pair of characters up in an index
- * of the forms' first two, tells so, whatever the number of forms (a run reading 100 secrets has
- * about 500; a {@code contains} for each was a tenth of ingest's CPU, docs/BENCHMARKS.md, issue 21).
- * Text in which a form starts is masked form by form, longest first, as before.
- *
- * <p>Thread-safe: {@link #add} replaces an immutable {@link Forms}; {@link #mask} reads it. A run
- * that read no secret pays one volatile read an event.
+ * <p>Thread-safe, and cheap on the path of every event: the steps' threads and a script's output
+ * readers mask at once. {@code read} is an immutable {@link Forms} replaced whole by {@link #add}
+ * (under this object's monitor); {@code union}, the last union of the two sets, is immutable
+ * too and replaced whole by whichever thread first sees that one of them changed (two may, and
+ * make equal ones). A run that read no secret pays two volatile reads an event, and nothing
+ * more while no secret is defined.
  */
 public final class Masker {
     public static final String MASK = "***";
@@ -49,67 +55,57 @@ public final class Masker {
 
     private record UrlEncoding(String kept, String space) {}
 
-    private volatile Forms forms = Forms.NONE;
+    private final Supplier<Forms> defined;
+    private volatile Forms read = Forms.NONE;
+    private volatile Union union = Union.NONE;
 
-    /** From now on, masks this value's forms. */
-    public synchronized void add(String value) {
-        Set<String> all = new LinkedHashSet<>(forms.longestFirst());
-        all.addAll(forms(value));
-        List<String> sorted = new ArrayList<>(all);
-        sorted.sort(Comparator.comparingInt(String::length).reversed());
-        forms = Forms.of(sorted);
+    /** The forms of the defined secrets and those of the values read, and their union. */
+    private record Union(Forms defined, Forms read, Forms both) {
+        static final Union NONE = new Union(Forms.NONE, Forms.NONE, Forms.NONE);
     }
 
-    /** Whether no value is masked yet. */
+    /** A masker of the values it is given ({@link #add}) alone. */
+    public Masker() {
+        this(() -> Forms.NONE);
+    }
+
+    /** @param defined the forms of the secrets defined now, read at every event: a volatile read, no more */
+    public Masker(Supplier<Forms> defined) {
+        this.defined = defined;
+    }
+
+    /** From now on, masks this value's forms too. */
+    public synchronized void add(String value) {
+        read = read.and(Forms.of(List.of(value)));
+    }
+
+    /** Whether no value is masked now. */
     public boolean isEmpty() {
-        return forms.longestFirst().isEmpty();
+        return current().isEmpty();
     }
 
     public String mask(String text) {
-        Forms current = forms;
-        List<String> masked = current.longestFirst();
-        if (masked.isEmpty() || text == null || !current.anyStartsIn(text)) {
-            return text;
-        }
-        String out = text;
-        for (String form : masked) {
-            if (out.contains(form)) {
-                out = out.replace(form, MASK);
-            }
-        }
-        return out;
+        return current().mask(text);
     }
 
     /** Masks every string of a JSON tree in place: values, and object field names too. */
     public void maskInPlace(JsonNode node) {
-        if (isEmpty() || node == null) {
-            return;
+        current().maskInPlace(node);
+    }
+
+    private Forms current() {
+        Forms all = defined.get();
+        Forms own = read;
+        if (own.isEmpty()) {
+            return all;
         }
-        if (node instanceof ObjectNode object) {
-            List<Map.Entry<String, JsonNode>> fields = new ArrayList<>(object.properties());
-            for (Map.Entry<String, JsonNode> field : fields) {
-                JsonNode value = field.getValue();
-                String name = mask(field.getKey());
-                if (value.isTextual()) {
-                    value = TextNode.valueOf(mask(value.textValue()));
-                } else {
-                    maskInPlace(value);
-                }
-                if (!name.equals(field.getKey())) {
-                    object.remove(field.getKey());
-                }
-                object.set(name, value);
-            }
-        } else if (node instanceof ArrayNode array) {
-            for (int i = 0; i < array.size(); i++) {
-                JsonNode element = array.get(i);
-                if (element.isTextual()) {
-                    array.set(i, TextNode.valueOf(mask(element.textValue())));
-                } else {
-                    maskInPlace(element);
-                }
-            }
+        Union last = union;
+        if (last.defined() == all && last.read() == own) {
+            return last.both();
         }
+        Forms both = all.and(own);
+        union = new Union(all, own, both);
+        return both;
     }
 
     /**
@@ -154,27 +150,119 @@ public final class Masker {
     }
 
     /**
-     * The forms, longest first, and the same indexed by their first two characters (every form
-     * has at least {@value Vault#MIN_CHARS}): {@code seen} is a 4,096-bit filter of the pairs'
-     * hashes, {@code byPair} the forms of each pair.
+     * The forms of some values, immutable, and what masks them: built once and shared by every
+     * run that masks them (the node's defined secrets are one Forms).
+     *
+     * <p>Most text holds no secret: one pass over it, looking each pair of characters up in an
+     * index of the forms' first two, tells so, whatever the number of forms (100 secrets have
+     * about 500; a {@code contains} for each was a tenth of ingest's CPU, docs/BENCHMARKS.md,
+     * issue 21). Text in which a form starts is masked form by form, longest first.
      */
-    private record Forms(List<String> longestFirst, long[] seen, Map<Integer, List<String>> byPair) {
-        static final Forms NONE = new Forms(List.of(), new long[64], Map.of());
+    public static final class Forms {
+        public static final Forms NONE = new Forms(List.of());
 
-        static Forms of(List<String> longestFirst) {
-            long[] seen = new long[64];
-            Map<Integer, List<String>> byPair = new java.util.HashMap<>();
-            for (String form : longestFirst) {
+        /** The forms, longest first. */
+        private final List<String> longestFirst;
+        /** A 4,096-bit filter of the hashes of the forms' first two characters (every form has at least {@value Vault#MIN_CHARS}). */
+        private final long[] seen = new long[64];
+        /** The forms by their first two characters. */
+        private final Map<Integer, List<String>> byPair;
+
+        private Forms(List<String> longestFirst) {
+            this.longestFirst = List.copyOf(longestFirst);
+            Map<Integer, List<String>> byPair = new HashMap<>();
+            for (String form : this.longestFirst) {
                 int pair = pair(form, 0);
                 seen[(hash(pair) >>> 6) & 63] |= 1L << hash(pair);
                 byPair.computeIfAbsent(pair, ignored -> new ArrayList<>()).add(form);
             }
             byPair.replaceAll((pair, forms) -> List.copyOf(forms));
-            return new Forms(List.copyOf(longestFirst), seen, Map.copyOf(byPair));
+            this.byPair = Map.copyOf(byPair);
+        }
+
+        /** The forms of each of these values. */
+        public static Forms of(Collection<String> values) {
+            Set<String> all = new LinkedHashSet<>();
+            values.forEach(value -> all.addAll(forms(value)));
+            return all.isEmpty() ? NONE : longestFirst(all);
+        }
+
+        /** These forms and {@code other}'s. */
+        Forms and(Forms other) {
+            if (other.isEmpty()) {
+                return this;
+            }
+            if (isEmpty()) {
+                return other;
+            }
+            Set<String> all = new LinkedHashSet<>(longestFirst);
+            all.addAll(other.longestFirst);
+            return longestFirst(all);
+        }
+
+        private static Forms longestFirst(Set<String> forms) {
+            List<String> sorted = new ArrayList<>(forms);
+            sorted.sort(Comparator.comparingInt(String::length).reversed());
+            return new Forms(sorted);
+        }
+
+        public boolean isEmpty() {
+            return longestFirst.isEmpty();
+        }
+
+        /** How many forms: for tests and logs. */
+        public int size() {
+            return longestFirst.size();
+        }
+
+        /** {@code text} with every form replaced by {@code ***}; the same instance when it holds none. */
+        public String mask(String text) {
+            if (longestFirst.isEmpty() || text == null || !anyStartsIn(text)) {
+                return text;
+            }
+            String out = text;
+            for (String form : longestFirst) {
+                if (out.contains(form)) {
+                    out = out.replace(form, MASK);
+                }
+            }
+            return out;
+        }
+
+        /** Masks every string of a JSON tree in place: values, and object field names too. */
+        public void maskInPlace(JsonNode node) {
+            if (longestFirst.isEmpty() || node == null) {
+                return;
+            }
+            if (node instanceof ObjectNode object) {
+                List<Map.Entry<String, JsonNode>> fields = new ArrayList<>(object.properties());
+                for (Map.Entry<String, JsonNode> field : fields) {
+                    JsonNode value = field.getValue();
+                    String name = mask(field.getKey());
+                    if (value.isTextual()) {
+                        value = TextNode.valueOf(mask(value.textValue()));
+                    } else {
+                        maskInPlace(value);
+                    }
+                    if (!name.equals(field.getKey())) {
+                        object.remove(field.getKey());
+                    }
+                    object.set(name, value);
+                }
+            } else if (node instanceof ArrayNode array) {
+                for (int i = 0; i < array.size(); i++) {
+                    JsonNode element = array.get(i);
+                    if (element.isTextual()) {
+                        array.set(i, TextNode.valueOf(mask(element.textValue())));
+                    } else {
+                        maskInPlace(element);
+                    }
+                }
+            }
         }
 
         /** Whether any form occurs in {@code text}: one pass, a bit test per position. */
-        boolean anyStartsIn(String text) {
+        private boolean anyStartsIn(String text) {
             for (int i = 0, last = text.length() - 2; i <= last; i++) {
                 int pair = pair(text, i);
                 int hash = hash(pair);

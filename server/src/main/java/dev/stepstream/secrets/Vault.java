@@ -5,6 +5,7 @@ import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredSecret;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -12,17 +13,22 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The secrets (docs/security.md, "Secrets"): each value sealed with AES-GCM under a data key,
  * the data keys sealed under the master key that every node holds, both in the store. No value
  * leaves here but through {@link #value}, which a run's driver calls for the secrets a step names
- * (and masks from then on).
+ * (and masks from then on), and through {@link #values} to this node's {@link DefinedSecrets},
+ * which makes the forms every run masks of them.
  *
- * <p>Thread-safe: the opened data keys are a concurrent cache; everything else is the store's.
- * Every method blocks on the store: call it from a virtual thread.
+ * <p>Thread-safe: the opened data keys are a concurrent cache; {@code changed} is set once,
+ * before the node serves; everything else is the store's. Every method blocks on the store:
+ * call it from a virtual thread.
  */
 public final class Vault {
+    private static final Logger log = LoggerFactory.getLogger(Vault.class);
     public static final Pattern NAME = Pattern.compile("[A-Z_][A-Z0-9_]{0,63}");
     public static final int MIN_CHARS = 4;
     public static final int MAX_BYTES = 64 * 1024;
@@ -43,6 +49,8 @@ public final class Vault {
     private final Set<String> underPrevious = ConcurrentHashMap.newKeySet();
     /** Why this node cannot open the secrets (its master key is not the one that sealed the data keys), or null. */
     private final String locked;
+    /** Told after this node set or deleted a secret, before the call returns: {@link DefinedSecrets#refresh}. */
+    private volatile Runnable changed = () -> { };
 
     private Vault(Store store, byte[] master, byte[] previous, String locked) {
         this.store = store;
@@ -153,6 +161,7 @@ public final class Vault {
         String keyId = currentKeyId();
         Instant updatedAt = Json.now(); // the store keeps milliseconds: so the caller is told what the list will show
         boolean created = store.putSecret(new StoredSecret(name, keyId, Aead.seal(key(keyId), plain, name), updatedAt));
+        changed.run();
         return new Put(created, updatedAt);
     }
 
@@ -163,7 +172,40 @@ public final class Vault {
     /** @return false when there was no such secret */
     public boolean delete(String name) {
         checkName(name);
-        return store.deleteSecret(name);
+        boolean deleted = store.deleteSecret(name);
+        if (deleted) {
+            changed.run();
+        }
+        return deleted;
+    }
+
+    /** Where this node's sets and deletions are told, before they return; set once, before the node serves. */
+    void onChange(Runnable changed) {
+        this.changed = changed;
+    }
+
+    /** A number that moves on whenever a secret is set or deleted, through any node ({@link Store#secretsVersion}). */
+    long version() {
+        return store.secretsVersion();
+    }
+
+    /**
+     * Every secret's value, for the forms every run masks ({@link DefinedSecrets}); one that this
+     * node cannot open is left out, and named in the log (a step that reads it fails, naming why).
+     * @throws Locked when this node cannot open the secrets at all
+     */
+    List<String> values() {
+        requireOpen();
+        List<String> values = new ArrayList<>();
+        for (StoredSecret secret : store.secrets()) {
+            try {
+                values.add(new String(Aead.open(key(secret.keyId()), secret.ciphertext(), secret.name()), StandardCharsets.UTF_8));
+            } catch (RuntimeException e) {
+                log.warn("secret {} cannot be opened on this node: runs here can neither read nor mask it: {}",
+                        secret.name(), e.getMessage());
+            }
+        }
+        return values;
     }
 
     /** A secret's value, if it exists. */

@@ -75,4 +75,33 @@ class MaskerTest {
         assertThat(Masker.forms("plain-token_123")).as("its own URL forms; base64 with and without padding")
                 .containsExactlyInAnyOrder("plain-token_123", "cGxhaW4tdG9rZW5fMTIz");
     }
+
+    @Test
+    void aRunsMaskerMasksTheSecretsDefinedAtTheMomentAndWhatItReadEvenOnceDeleted() {
+        java.util.concurrent.atomic.AtomicReference<Masker.Forms> defined = new java.util.concurrent.atomic.AtomicReference<>(
+                Masker.Forms.of(List.of("defined-one")));
+        Masker masker = new Masker(defined::get);
+        assertThat(masker.mask("defined-one read-one")).isEqualTo("*** read-one");
+
+        masker.add("read-one");
+        assertThat(masker.mask("defined-one read-one")).isEqualTo("*** ***");
+        defined.set(Masker.Forms.of(List.of("defined-two")));
+        assertThat(masker.mask("defined-one read-one defined-two")).as("one deleted, one set since")
+                .isEqualTo("defined-one *** ***");
+        defined.set(Masker.Forms.NONE);
+        assertThat(masker.mask("read-one defined-two")).isEqualTo("*** defined-two");
+    }
+
+    @Test
+    void withNothingDefinedNorReadTextComesBackAsItWasAndATreeIsNotWalked() {
+        Masker masker = new Masker(() -> Masker.Forms.NONE);
+        String line = "any line at all";
+        com.fasterxml.jackson.databind.node.ObjectNode tree = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                .put("field", line);
+
+        assertThat(masker.isEmpty()).isTrue();
+        assertThat(masker.mask(line)).isSameAs(line);
+        masker.maskInPlace(tree);
+        assertThat(tree.get("field").textValue()).isSameAs(line);
+    }
 }

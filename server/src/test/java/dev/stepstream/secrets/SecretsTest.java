@@ -279,6 +279,195 @@ class SecretsTest {
         }
     }
 
+    /** Two secrets' values as an audit found them, printed by runs that never read them. */
+    private static final String HOOK_KEY = "hook-key-123";
+    private static final String S3CRET = "s3cr3t-VALUE";
+
+    /**
+     * Every run masks every secret defined, whether it reads it or not: a value written out in
+     * the workflow, built by a script, kept in a variable, failed with, or beside another secret
+     * the step reads. (The workflow as it was applied holds the values: it is stored as given, so
+     * the data dir is not searched here; the next tests search it where the workflow holds none.)
+     */
+    @Test
+    void aRunThatReadsNoSecretMasksTheValueOfEverySecretDefined(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            assertThat(setSecret(server, "HOOK_KEY", HOOK_KEY).status()).isEqualTo(201);
+            assertThat(setSecret(server, "OTHER", S3CRET).status()).isEqualTo(201);
+            server.apply("""
+                    id: literal
+                    steps:
+                      - {id: said, type: log, message: "literal hook-key-123 and s3cr3t-VALUE"}
+                      - {id: built, type: script, run: "printf '%s%s\\n' 'hook-k' 'ey-123'"}
+                      - {id: kept, type: set, vars: {both: ["hook-key-123", {s3cr3t-VALUE: "s3cr3t-VALUE"}]}}
+                      - {id: beside, type: log, message: "${secrets.HOOK_KEY} beside s3cr3t-VALUE"}
+                      - {id: failed, type: fail, message: "gave up with s3cr3t-VALUE"}
+                    """);
+            String runId = server.execute("literal", null);
+            List<String> produced = new ArrayList<>();
+            try (WsClient live = WsClient.connect(HttpClient.newHttpClient(), server.streamUrl(runId, ""))) {
+                JsonNode run = server.awaitEnd(runId);
+                live.awaitClose(Duration.ofSeconds(20));
+                produced.addAll(live.messages().stream().map(WsClient.Message::text).toList());
+                assertThat(run.path("status").asText()).isEqualTo("failed");
+                assertThat(run.path("error").asText()).contains("gave up with ***");
+                assertThat(run.path("variables").path("both").toString()).isEqualTo("[\"***\",{\"***\":\"***\"}]");
+            }
+            assertThat(payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
+                    .containsExactly("literal *** and ***", "***", "*** beside ***");
+            produced.addAll(server.awaitRawHistory(runId));
+            produced.add(server.get("/api/v2/workflows/runs/" + runId).text());
+            produced.add(server.get("/api/v2/workflows/runs").text());
+            produced.add(server.get("/api/v2/workflows/runs/" + runId + "/logs").text());
+            for (String answer : produced) {
+                assertNoForm("an answer or frame", answer.getBytes(StandardCharsets.UTF_8), HOOK_KEY);
+                assertNoForm("an answer or frame", answer.getBytes(StandardCharsets.UTF_8), S3CRET);
+            }
+        }
+    }
+
+    /** A script that prints {@code value} (in two halves, so that the workflow holds none of it) when the file {@code inputs.gate} exists. */
+    private static String printsWhenGateOpens(String id, String value) {
+        int half = value.length() / 2;
+        return """
+                id: %s
+                inputs:
+                  gate: {type: string}
+                steps:
+                  - id: print
+                    type: script
+                    run: |
+                      printf 'before: %%s%%s\\n' '%s' '%s'
+                      while [ ! -f "${inputs.gate}" ]; do sleep 0.02; done
+                      printf 'after: %%s%%s\\n' '%s' '%s'
+                """.formatted(id, value.substring(0, half), value.substring(half), value.substring(0, half), value.substring(half));
+    }
+
+    private static void awaitLog(TestServer server, String runId, String message) {
+        Await.until("the run logs \"" + message + "\"", Duration.ofSeconds(20), () -> payloads(server.events(runId), "step_log",
+                p -> p.path("message").asText()).contains(message) ? true : null);
+    }
+
+    /**
+     * What was decided for a secret defined while a run goes on (docs/security.md, "Masking"):
+     * the run masks it from then on, as every run of the node does, though it never reads it;
+     * what it printed before stays as it was stored.
+     */
+    @Test
+    void aSecretDefinedWhileARunGoesOnIsMaskedInWhatTheRunPrintsFromThenOn(@TempDir Path data) throws Exception {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            server.apply(printsWhenGateOpens("late", S3CRET));
+            Path gate = data.resolve("gate");
+            String runId = server.execute("late", "{\"gate\": \"" + gate + "\"}");
+            awaitLog(server, runId, "before: " + S3CRET);
+
+            assertThat(setSecret(server, "LATE", S3CRET).status()).isEqualTo(201);
+            Files.createFile(gate);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
+                    .containsExactly("before: " + S3CRET, "after: ***");
+        }
+    }
+
+    /** A secret deleted is no secret any longer: later runs print it as it is. */
+    @Test
+    void aSecretDeletedIsNoLongerMaskedInTheRunsThatFollow(@TempDir Path data) throws Exception {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            server.apply(printsWhenGateOpens("printer", S3CRET));
+            Path gate = Files.createFile(data.resolve("gate"));
+            assertThat(setSecret(server, "GONE", S3CRET).status()).isEqualTo(201);
+            String masked = server.execute("printer", "{\"gate\": \"" + gate + "\"}");
+            assertThat(server.awaitEnd(masked).path("status").asText()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(masked), "step_log", p -> p.path("message").asText()))
+                    .containsExactly("before: ***", "after: ***");
+
+            assertThat(server.delete("/api/v2/secrets/GONE").status()).isEqualTo(204);
+            String plain = server.execute("printer", "{\"gate\": \"" + gate + "\"}");
+            assertThat(server.awaitEnd(plain).path("status").asText()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(plain), "step_log", p -> p.path("message").asText()))
+                    .containsExactly("before: " + S3CRET, "after: " + S3CRET);
+        }
+    }
+
+    /**
+     * Runs rebuilt from their logs mask every secret defined as well: one taken up after an
+     * approval, and one retried, which takes over the outputs and variables of the run it
+     * retries (printed in clear there, before the secret was defined) and masks them in its own log.
+     */
+    @Test
+    void runsRebuiltFromTheirLogsMaskEverySecretDefinedToo(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            server.apply("""
+                    id: patient
+                    steps:
+                      - {id: gate, type: approval, message: "go on?"}
+                      - {id: late, type: script, run: "printf '%s%s\\n' 's3cr3t' '-VALUE'"}
+                    """);
+            server.apply("""
+                    id: flaky
+                    steps:
+                      - id: made
+                        type: script
+                        run: |
+                          printf 'token=%s%s\\n' 's3cr3t' '-VALUE' >> "$STEPSTREAM_OUTPUT"
+                      - {id: kept, type: set, vars: {token: "${steps.made.outputs.token}"}}
+                      - {id: broke, type: fail, message: "not yet"}
+                    """);
+            String waiting = server.execute("patient", null);
+            Await.until("the run waits", Duration.ofSeconds(20),
+                    () -> server.run(waiting).path("status").asText().equals("waiting") ? true : null);
+            String failed = server.execute("flaky", null);
+            assertThat(server.awaitEnd(failed).path("variables").path("token").asText()).as("no secret yet").isEqualTo(S3CRET);
+
+            assertThat(setSecret(server, "LATER", S3CRET).status()).isEqualTo(201);
+            assertThat(server.post("/api/v2/workflows/runs/" + waiting + "/steps/gate/approve", "").status()).isEqualTo(202);
+            assertThat(server.awaitEnd(waiting).path("status").asText()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(waiting), "step_log", p -> p.path("message").asText())).containsExactly("***");
+
+            TestServer.Response retried = server.post("/api/v2/workflows/runs/" + failed + "/retry", "{\"from\": \"broke\"}");
+            assertThat(retried.status()).as(retried.text()).isEqualTo(202);
+            String retry = retried.body().path("runId").asText();
+            JsonNode run = server.awaitEnd(retry);
+            assertThat(run.path("variables").path("token").asText()).isEqualTo("***");
+            List<String> produced = new ArrayList<>(server.awaitRawHistory(retry));
+            produced.add(run.toString());
+            assertThat(String.join("\n", produced)).contains("\"reused\":true").doesNotContain(S3CRET);
+        }
+    }
+
+    /**
+     * A secret set through one node is masked by the runs of another node that shares the
+     * database, which learns of it by reading the secrets' version every poll interval (here
+     * 300 ms): node A, which set it, is stopped, so that B runs everything.
+     */
+    @Test
+    void aSecretSetThroughAnotherNodeIsMaskedWithinAPollInterval(@TempDir Path data) throws Exception {
+        try (Postgres postgres = Postgres.schema();
+             TestServer b = clusterNode(data, "node-b", postgres)) {
+            b.apply(printsWhenGateOpens("printer", S3CRET));
+            Path gate = Files.createFile(data.resolve("gate"));
+            try (TestServer a = clusterNode(data, "node-a", postgres)) {
+                assertThat(setSecret(a, "ELSEWHERE", S3CRET).status()).isEqualTo(201);
+            }
+            java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>();
+            Await.until("node B masks the value (a poll interval, and a run or two)", Duration.ofSeconds(10), () -> {
+                String runId = b.execute("printer", "{\"gate\": \"" + gate + "\"}");
+                last.set(runId);
+                b.awaitEnd(runId);
+                return payloads(b.awaitHistory(runId), "step_log", p -> p.path("message").asText()).contains("after: ***") ? true : null;
+            });
+            assertThat(b.run(last.get()).toString()).doesNotContain(S3CRET);
+        }
+    }
+
+    /** A node on {@code postgres}, polling every 300 ms, with the master key that every node of the cluster shares. */
+    private static TestServer clusterNode(Path data, String nodeId, Postgres postgres) {
+        return TestServer.start(data.resolve(nodeId), config -> config.withAllowScripts(true).withDb(postgres.url())
+                .withSecrets(new SecretsSettings(data.resolve("secrets.key")))
+                .withCluster(new dev.stepstream.execution.ClusterSettings(nodeId, Duration.ofSeconds(15), Duration.ofMillis(300))));
+    }
+
     @Test
     void anHttpResponseThatHoldsASecretIsMaskedInTheVariableAndTheOutputs(@TempDir Path data) throws Exception {
         HttpServer target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
