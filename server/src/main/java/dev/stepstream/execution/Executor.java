@@ -8,6 +8,7 @@ import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunFold;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.json.Json;
+import dev.stepstream.secrets.Masker;
 import dev.stepstream.store.CancelTarget;
 import dev.stepstream.store.Claim;
 import dev.stepstream.store.ClaimedRun;
@@ -313,14 +314,29 @@ public final class Executor implements AutoCloseable {
         return run.runId();
     }
 
-    /** A new run of {@code workflow}, as the store keeps it: the definition and inputs as they are now, its steps pending. */
-    private static NewRun newRun(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry,
-                                 RunTrigger trigger, RunConcurrency concurrency) {
+    /**
+     * A new run of {@code workflow}, as the store keeps it: the definition and inputs as they are
+     * now, its steps pending. Every secret's value in the inputs, and so in a concurrency key made
+     * of them, is masked before anything holds them (docs/security.md, "Masking"): the run itself
+     * sees {@code ***} there, as a run rebuilt from its log would.
+     */
+    private NewRun newRun(Workflow workflow, int workflowVersion, ObjectNode inputs, RunParent parent, RunRetry retry,
+                          RunTrigger trigger, RunConcurrency concurrency) {
+        Masker.Forms defined = secrets.defined();
+        ObjectNode stored = inputs;
+        RunConcurrency group = concurrency;
+        if (!defined.isEmpty()) {
+            stored = inputs.deepCopy();
+            defined.maskInPlace(stored);
+            if (concurrency != null) {
+                group = new RunConcurrency(defined.mask(concurrency.key()), concurrency.limit(), concurrency.onLimit());
+            }
+        }
         List<NewRun.StepRef> steps = workflow.steps().stream()
                 .map(step -> new NewRun.StepRef(step.id(), step.name())).toList();
         return new NewRun(UUID.randomUUID(), workflow.id(), workflowVersion, Json.bytes(workflow.definition()),
-                Json.bytes(inputs), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals(), retry, trigger,
-                concurrency);
+                Json.bytes(stored), Json.now(), steps, parent, workflow.resumes(), workflow.hasApprovals(), retry, trigger,
+                group);
     }
 
     /**

@@ -326,6 +326,50 @@ class SecretsTest {
         }
     }
 
+    /**
+     * Inputs that hold a secret's value are masked before the run is stored: its run_start, its
+     * detail and the runs listing show {@code ***}, and so does what the run prints of them (it
+     * sees {@code ***}), as does the concurrency key made of them; no byte of the data dir holds
+     * the value (the workflow does not).
+     */
+    @Test
+    void anInputThatHoldsASecretsValueIsMaskedBeforeTheRunIsStored(@TempDir Path data) throws Exception {
+        try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            assertThat(setSecret(server, "OTHER", S3CRET).status()).isEqualTo(201);
+            assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
+            server.apply("""
+                    id: echoes
+                    inputs:
+                      x: {type: string}
+                      more: {type: object}
+                    concurrency: {key: "echo-${inputs.x}", limit: 1}
+                    steps:
+                      - {id: said, type: log, message: "x is ${inputs.x}"}
+                      - {id: printed, type: script, env: {X: "${inputs.x}"}, run: 'echo "printed $X"'}
+                    """);
+            String inputs = "{\"x\": \"s3cr3t-VALUE\", \"more\": {\"deep\": [" + TextNode.valueOf("a " + VALUE) + "]}}";
+            String runId = server.execute("echoes", inputs);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+
+            assertThat(run.path("inputs").toString()).isEqualTo("{\"x\":\"***\",\"more\":{\"deep\":[\"a ***\"]}}");
+            List<JsonNode> events = server.awaitHistory(runId);
+            assertThat(payloads(events, "run_start", p -> p.path("inputs"))).containsExactly(run.path("inputs"));
+            assertThat(payloads(events, "step_log", p -> p.path("message").asText())).containsExactly("x is ***", "printed ***");
+            List<String> produced = new ArrayList<>(server.awaitRawHistory(runId));
+            produced.add(server.get("/api/v2/workflows/runs/" + runId).text());
+            produced.add(server.get("/api/v2/workflows/runs").text());
+            for (String answer : produced) {
+                assertNoForm("an answer", answer.getBytes(StandardCharsets.UTF_8), S3CRET);
+                assertNoForm("an answer", answer.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        for (byte[] file : filesUnder(data)) {
+            assertNoForm("a file of the data dir", file, S3CRET);
+            assertNoForm("a file of the data dir", file);
+        }
+    }
+
     /** A script that prints {@code value} (in two halves, so that the workflow holds none of it) when the file {@code inputs.gate} exists. */
     private static String printsWhenGateOpens(String id, String value) {
         int half = value.length() / 2;
