@@ -11,7 +11,8 @@ import java.util.List;
  * How this node takes part in a cluster (DESIGN.md "Scale"): its id in the store (the owner of
  * the runs it claims); its lease, renewed every third of it, past which another node marks its
  * running runs interrupted; and how often it polls the store for queued runs and cancels, and
- * for events of followed runs that Redis did not bring (or all of them, while Redis is down).
+ * for events of followed runs that Redis did not bring (or all of them, while Redis is down), and
+ * for the secrets' version (a secret set through another node is masked here within a poll).
  */
 public record ClusterSettings(String nodeId, Duration lease, Duration pollInterval) {
     public static final Setting<String> NODE_ID = Setting.of("node-id", "ID", null, "This node's name in the shared store.",
@@ -24,7 +25,7 @@ public record ClusterSettings(String nodeId, Duration lease, Duration pollInterv
     public static final Setting<Duration> LEASE = Setting.duration("lease", Duration.ofSeconds(15),
             "Node lease; another node marks this one's running runs interrupted once it lapses.");
     public static final Setting<Duration> POLL_INTERVAL = Setting.duration("poll-interval", Duration.ofSeconds(1),
-            "How often the store is polled for queued runs, cancels, and events Redis did not bring.");
+            "How often the store is polled for queued runs, cancels, events Redis did not bring, and secrets set elsewhere.");
 
     /** This package's settings, in the order {@code --help} lists them. */
     public static final List<Setting<?>> ALL = List.of(NODE_ID, LEASE, POLL_INTERVAL);
