@@ -69,12 +69,12 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
             MAX_STREAMS_PER_CLIENT, MAX_SUBSCRIBERS_PER_RUN, REQUEST_TIMEOUT, IDLE_TIMEOUT);
 
     /**
-     * The settings' defaults as limits. Built here, not in {@link Limits}: NONE needs them, and a
-     * {@code Limits.DEFAULTS} built in Limits' own initialiser would be null to NONE whenever
-     * Limits is initialised first (its initialiser reads this class's settings, which starts this
-     * class's initialiser while Limits' is still running).
+     * The settings' defaults as limits. Here, not as a constant of {@link Limits}: a constant
+     * there, built from this class's settings, would be null to {@link #NONE} when Limits is
+     * initialised first, and this one null to it when this class is (each initialiser would start
+     * the other's while its own runs).
      */
-    private static final Limits DEFAULT_LIMITS = new Limits(RATE_LIMIT.defaultValue(), STREAM_RATE_LIMIT.defaultValue(),
+    public static final Limits DEFAULT_LIMITS = new Limits(RATE_LIMIT.defaultValue(), STREAM_RATE_LIMIT.defaultValue(),
             MAX_CONNECTIONS.defaultValue(), MAX_STREAMS_PER_CLIENT.defaultValue(), MAX_SUBSCRIBERS_PER_RUN.defaultValue(),
             REQUEST_TIMEOUT.defaultValue(), IDLE_TIMEOUT.defaultValue());
 
@@ -125,7 +125,6 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
      */
     public record Limits(Rate requests, Rate streams, int maxConnections, int maxStreamsPerClient, int maxSubscribersPerRun,
                          Duration requestTimeout, Duration idleTimeout) {
-        public static final Limits DEFAULTS = DEFAULT_LIMITS;
     }
 
     /** Resolves and checks the settings: each bad value is a {@link ConfigException} naming its flag, variable or key. */

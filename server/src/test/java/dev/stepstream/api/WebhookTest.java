@@ -444,7 +444,7 @@ class WebhookTest {
     void theRateLimitAppliesToSignedDeliveries() throws IOException {
         ManualClock clock = new ManualClock();
         SecuritySettings.Limits small = new SecuritySettings.Limits(new SecuritySettings.Rate(3, Duration.ofSeconds(1)),
-                SecuritySettings.Limits.DEFAULTS.streams(), 10_000, 1000, 20_000, Duration.ofSeconds(30), Duration.ofSeconds(180));
+                SecuritySettings.DEFAULT_LIMITS.streams(), 10_000, 1000, 20_000, Duration.ofSeconds(30), Duration.ofSeconds(180));
         Path tokens = dir.resolve("limited-tokens");
         String admin = TokenFile.create(tokens, "admin", Role.ADMIN);
         try (TestServer limited = TestServer.start(dir.resolve("limited"), clock, config -> config.withSecurity(config.security()

@@ -82,7 +82,7 @@ class SecureDefaultsTest {
     @Test
     void limitsHaveGenerousDefaultsAndReadRates() {
         SecuritySettings.Limits defaults = Config.resolve(Map.of(), Map.of()).security().limits();
-        assertThat(defaults).isEqualTo(SecuritySettings.Limits.DEFAULTS);
+        assertThat(defaults).isEqualTo(SecuritySettings.DEFAULT_LIMITS);
         SecuritySettings.Limits given = Config.resolve(Map.of("rate-limit", "600/min", "stream-rate-limit", "5/s", "request-timeout", "5s"),
                 Map.of()).security().limits();
         assertThat(given.requests()).isEqualTo(new SecuritySettings.Rate(600, Duration.ofMinutes(1)));

@@ -38,10 +38,10 @@ class CorsTest {
         Path tokens = dir.resolve("tokens");
         operator = TokenFile.create(tokens, "page", Role.ADMIN);
         // Two stream opens a second per client: the third is a 429.
-        SecuritySettings.Limits limits = new SecuritySettings.Limits(SecuritySettings.Limits.DEFAULTS.requests(), new SecuritySettings.Rate(2, Duration.ofMinutes(1)),
-                SecuritySettings.Limits.DEFAULTS.maxConnections(), SecuritySettings.Limits.DEFAULTS.maxStreamsPerClient(),
-                SecuritySettings.Limits.DEFAULTS.maxSubscribersPerRun(), SecuritySettings.Limits.DEFAULTS.requestTimeout(),
-                SecuritySettings.Limits.DEFAULTS.idleTimeout());
+        SecuritySettings.Limits limits = new SecuritySettings.Limits(SecuritySettings.DEFAULT_LIMITS.requests(), new SecuritySettings.Rate(2, Duration.ofMinutes(1)),
+                SecuritySettings.DEFAULT_LIMITS.maxConnections(), SecuritySettings.DEFAULT_LIMITS.maxStreamsPerClient(),
+                SecuritySettings.DEFAULT_LIMITS.maxSubscribersPerRun(), SecuritySettings.DEFAULT_LIMITS.requestTimeout(),
+                SecuritySettings.DEFAULT_LIMITS.idleTimeout());
         server = TestServer.start(dir.resolve("server"), config -> config.withAllowedOrigins(List.of(PAGE))
                 .withSecurity(config.security().withTokensFile(tokens).withLimits(limits)));
         RawHttp.Answer put = send("PUT", "/api/v2/workflows/cors", "Authorization: Bearer " + operator

@@ -71,7 +71,7 @@ class LimitsTest {
             return run.status() == 200 && run.body().path("status").asText().equals("success") ? run.body().path("lastSeq").asLong() : null;
         });
         capped = TestServer.start(dir.resolve("capped"), config -> config.withSecurity(config.security().withLimits(
-                new SecuritySettings.Limits(SecuritySettings.Limits.DEFAULTS.requests(), SecuritySettings.Limits.DEFAULTS.streams(), 6, 1000, 20_000,
+                new SecuritySettings.Limits(SecuritySettings.DEFAULT_LIMITS.requests(), SecuritySettings.DEFAULT_LIMITS.streams(), 6, 1000, 20_000,
                         Duration.ofSeconds(30), Duration.ofSeconds(180)))));
     }
 
