@@ -189,16 +189,21 @@ class ApprovalTest {
         }
     }
 
+    /** A graph whose gate waits beside a script that runs until {@code work/open} exists. */
+    private static String busy(Path work) {
+        return """
+                id: busy
+                steps:
+                  - {id: gate, type: approval, message: "go?"}
+                  - {id: slow, type: script, run: "while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
+                  - {id: after-gate, needs: [gate], type: log, message: through}
+                """.formatted(work);
+    }
+
     @Test
     void aDecisionTakenWhileOtherStepsRunIsTakenInAtOnce(@TempDir Path data, @TempDir Path work) throws Exception {
         try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
-            server.apply("""
-                    id: busy
-                    steps:
-                      - {id: gate, type: approval, message: "go?"}
-                      - {id: slow, type: script, run: "while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
-                      - {id: after-gate, needs: [gate], type: log, message: through}
-                    """.formatted(work));
+            server.apply(busy(work));
             String runId = server.execute("busy", null);
             Await.until("the gate waits", Duration.ofSeconds(20),
                     () -> stepOf(server.run(runId), "gate").path("status").asText().equals("waiting") ? true : null);
@@ -217,13 +222,7 @@ class ApprovalTest {
     @Test
     void aGraphCancelledWhileAStepWaitsBesideARunningOneEndsBothStepsInItsLog(@TempDir Path data, @TempDir Path work) {
         try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
-            server.apply("""
-                    id: busy
-                    steps:
-                      - {id: gate, type: approval, message: "go?"}
-                      - {id: slow, type: script, run: "while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
-                      - {id: after-gate, needs: [gate], type: log, message: through}
-                    """.formatted(work));
+            server.apply(busy(work));
             String runId = server.execute("busy", null);
             Await.until("the gate waits while the slow step runs", Duration.ofSeconds(20), () -> {
                 JsonNode run = server.run(runId);
