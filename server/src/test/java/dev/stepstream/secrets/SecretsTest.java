@@ -129,18 +129,25 @@ class SecretsTest {
               - {id: failed, type: fail, message: "gave up with ${secrets.TOKEN}"}
             """;
 
+    /**
+     * Follows the run live from its start until the server closes the stream after its end, checks
+     * the ended run with {@code ended}, and returns every frame the stream carried.
+     */
+    private static List<String> framesToTheEnd(TestServer server, String runId, java.util.function.Consumer<JsonNode> ended) {
+        try (WsClient live = WsClient.connect(HttpClient.newHttpClient(), server.streamUrl(runId, ""))) {
+            JsonNode run = server.awaitEnd(runId);
+            live.awaitClose(Duration.ofSeconds(20));
+            ended.accept(run);
+            return new ArrayList<>(live.messages().stream().map(WsClient.Message::text).toList());
+        }
+    }
+
     /** Runs LEAKY with TOKEN set, checks what it emitted is masked, and returns every answer and frame the server gave. */
     private static List<String> runLeaky(TestServer server) {
         assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
         server.apply(LEAKY);
         String runId = server.execute("leaky", null);
-        List<String> produced = new ArrayList<>();
-        try (WsClient live = WsClient.connect(HttpClient.newHttpClient(), server.streamUrl(runId, ""))) {
-            JsonNode run = server.awaitEnd(runId);
-            live.awaitClose(Duration.ofSeconds(20));
-            produced.addAll(live.messages().stream().map(WsClient.Message::text).toList());
-            assertThat(run.path("status").asText()).isEqualTo("failed");
-        }
+        List<String> produced = framesToTheEnd(server, runId, run -> assertThat(run.path("status").asText()).isEqualTo("failed"));
         List<JsonNode> events = server.awaitHistory(runId);
 
         assertThat(payloads(events, "step_log", p -> p.path("message").asText())).contains(
@@ -304,15 +311,11 @@ class SecretsTest {
                       - {id: failed, type: fail, message: "gave up with s3cr3t-VALUE"}
                     """);
             String runId = server.execute("literal", null);
-            List<String> produced = new ArrayList<>();
-            try (WsClient live = WsClient.connect(HttpClient.newHttpClient(), server.streamUrl(runId, ""))) {
-                JsonNode run = server.awaitEnd(runId);
-                live.awaitClose(Duration.ofSeconds(20));
-                produced.addAll(live.messages().stream().map(WsClient.Message::text).toList());
+            List<String> produced = framesToTheEnd(server, runId, run -> {
                 assertThat(run.path("status").asText()).isEqualTo("failed");
                 assertThat(run.path("error").asText()).contains("gave up with ***");
                 assertThat(run.path("variables").path("both").toString()).isEqualTo("[\"***\",{\"***\":\"***\"}]");
-            }
+            });
             assertThat(payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
                     .containsExactly("literal *** and ***", "***", "*** beside ***");
             produced.addAll(server.awaitRawHistory(runId));
