@@ -6,7 +6,6 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
-import dev.stepstream.json.Json;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
@@ -82,18 +81,17 @@ final class DriverlessEnd {
             for (RunDetail.StepState step : run.steps()) {
                 if (step.status() == StepStatus.RUNNING || step.status() == StepStatus.WAITING) {
                     // As the driver ends a step it cuts off: no error (API.md: "error only when
-                    // failed"; why is the run_complete's), outputs {} (it made none).
-                    ObjectNode payload = Json.object().put("stepId", step.stepId()).put("stepName", step.stepName())
-                            .put("status", StepStatus.CANCELLED.wire()).put("duration", millisSince(step.startedAt(), now))
-                            .put("attempt", step.attempt());
-                    payload.putObject("outputs");
+                    // failed"; why is the run_complete's), no outputs (it made none).
+                    ObjectNode payload = EndPayloads.stepComplete(step.stepId(), step.stepName(), StepStatus.CANCELLED,
+                            millisSince(step.startedAt(), now), step.attempt());
+                    EndPayloads.putOutputs(payload, null);
                     eventLog.append(RunEvent.create(runId, ++seq, EventType.STEP_COMPLETE, now, payload));
                 }
             }
         }
-        ObjectNode payload = Json.object().put("status", status.wire())
-                // The error may quote the workflow or a store's message: masked as a run's own would be.
-                .put("duration", run == null ? 0 : millisSince(run.startedAt(), now)).put("error", secrets.defined().mask(error));
+        // The error may quote the workflow or a store's message: masked as a run's own would be.
+        ObjectNode payload = EndPayloads.runComplete(status, run == null ? 0 : millisSince(run.startedAt(), now),
+                secrets.defined().mask(error));
         eventLog.append(RunEvent.create(runId, ++seq, EventType.RUN_COMPLETE, now, payload));
     }
 

@@ -283,9 +283,7 @@ final class RunDriver {
             default -> ending.error();
         };
         long duration = Math.max(0, Json.now().toEpochMilli() - startedMillis);
-        // API.md gives run_complete as {"status","duration","error"}: error is null for a success.
-        ObjectNode payload = Json.object().put("status", ending.status().wire()).put("duration", duration).put("error", error);
-        emit(EventType.RUN_COMPLETE, payload);
+        emit(EventType.RUN_COMPLETE, EndPayloads.runComplete(ending.status(), duration, error));
     }
 
     /**
@@ -852,9 +850,7 @@ final class RunDriver {
      */
     private StepOutcome complete(Step step, StepStatus status, int attempt, long durationMs, String error, ObjectNode stepOutputs,
                                  JsonNode decision, boolean reused) {
-        ObjectNode payload = Json.object()
-                .put("stepId", step.id()).put("stepName", step.name()).put("status", status.wire())
-                .put("duration", durationMs).put("attempt", attempt);
+        ObjectNode payload = EndPayloads.stepComplete(step.id(), step.name(), status, durationMs, attempt);
         if (decision != null) {
             payload.set("decision", decision);
         }
@@ -864,16 +860,11 @@ final class RunDriver {
         if (error != null && (status == StepStatus.FAILED || status == StepStatus.SKIPPED)) {
             payload.put("error", error);
         }
-        ObjectNode emitted = null;
-        if (stepOutputs != null && !stepOutputs.isEmpty()) {
-            emitted = stepOutputs.deepCopy();
-            boolean truncated = Limits.cutOutputs(emitted);
-            payload.set("outputs", emitted);
-            if (truncated) {
-                payload.put("truncated", true);
-            }
-        } else {
-            payload.putObject("outputs");
+        ObjectNode emitted = stepOutputs == null || stepOutputs.isEmpty() ? null : stepOutputs.deepCopy();
+        boolean truncated = emitted != null && Limits.cutOutputs(emitted);
+        EndPayloads.putOutputs(payload, emitted);
+        if (truncated) {
+            payload.put("truncated", true);
         }
         emitLock.lock();
         try {
