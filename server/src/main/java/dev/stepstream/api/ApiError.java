@@ -24,6 +24,14 @@ public final class ApiError extends RuntimeException {
         this(status, code, message, null);
     }
 
+    /**
+     * The {@code WWW-Authenticate} of a 401 (RFC 6750): the scheme to use, and {@code invalid_token}
+     * when the one sent was refused (unknown, expired, malformed, another scheme).
+     */
+    public static String bearerChallenge(boolean tokenRefused) {
+        return tokenRefused ? "Bearer realm=\"stepstream\", error=\"invalid_token\"" : "Bearer realm=\"stepstream\"";
+    }
+
     public static ApiError badParameter(String name, String problem) {
         return new ApiError(400, "invalid_parameter", name + ": " + problem,
                 Json.object().put("parameter", name));

@@ -142,8 +142,7 @@ public final class HooksApi implements AutoCloseable {
                 reply = reply.refusedFor(error.code());
             }
             if (error.status() == 401 && !error.code().equals("invalid_signature")) {
-                reply = reply.withHeader("WWW-Authenticate", error.code().equals("invalid_token")
-                        ? "Bearer realm=\"stepstream\", error=\"invalid_token\"" : "Bearer realm=\"stepstream\"");
+                reply = reply.withHeader("WWW-Authenticate", ApiError.bearerChallenge(error.code().equals("invalid_token")));
             }
             return reply;
         } finally {

@@ -108,7 +108,7 @@ final class Guard implements Handler<RoutingContext> {
                 if (access != AccessPolicy.Access.HOOK) {
                     if (malformed.status() == 401) {
                         // Another scheme (Basic) or a malformed one: as any other 401, the scheme to use.
-                        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"stepstream\", error=\"invalid_token\"");
+                        ctx.response().putHeader("WWW-Authenticate", ApiError.bearerChallenge(true));
                     }
                     throw malformed;
                 }
@@ -153,8 +153,7 @@ final class Guard implements Handler<RoutingContext> {
         }
         if (refusal != null) {
             if (refusal.status() == 401) {
-                ctx.response().putHeader("WWW-Authenticate", refused == null ? "Bearer realm=\"stepstream\""
-                        : "Bearer realm=\"stepstream\", error=\"invalid_token\"");
+                ctx.response().putHeader("WWW-Authenticate", ApiError.bearerChallenge(refused != null));
             }
             throw refusal;
         }
