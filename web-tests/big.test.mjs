@@ -1,8 +1,13 @@
 // A run with 100,000 log lines: every line reachable by scrolling and by searching, and no
-// main-thread task over 200 ms while the page takes the stream in. The page is loaded first and
-// the run opened from its list, as a person would: what is measured is the stream, not a cold
-// browser's first page load (fonts, module compilation), the likely source of the two tasks of
-// 205 and 209 ms one CI run saw (four busy cores here never made the stream's own tasks pass 60 ms).
+// main-thread task of the page's that works for 100 ms while the page takes the stream in. The
+// page is loaded first and the run opened from its list, as a person would: what is measured is
+// the stream, not a cold browser's first page load (fonts, module compilation).
+//
+// A task's work is its CPU time on the renderer's main thread, from a Chromium trace, not its
+// length on the clock: here the server writes the 100,000 lines on the same two cores, and a
+// task that worked 12 ms could last 137 ms while the thread waited for a core (one CI run saw a
+// task of 298 ms). What the page does in one task is its own to bound; the machine's queue is not.
+// The longest tasks are reported either way. Here the longest worked about 25 ms.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { history, launchBrowser, rest, startServer, waitFor } from './harness.mjs';
@@ -22,12 +27,6 @@ before(async () => {
   await rest(server.url, '/api/v2/workflows/many', { method: 'PUT', yaml: MANY });
   browser = await launchBrowser();
   page = browser.context.pages()[0] || await browser.context.newPage();
-  await page.addInitScript(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__longTasks.push({ ms: Math.round(e.duration), at: Math.round(e.startTime) });
-    }).observe({ type: 'longtask', buffered: true });
-  });
 });
 
 after(async () => {
@@ -41,15 +40,18 @@ test('100,000 log lines stream smoothly and every one is reachable', { timeout: 
   const { runId } = await rest(server.url, '/api/v2/workflows/many/execute', { method: 'POST' });
   const link = page.locator(`a[href="/runs/${runId}"]`);
   await link.waitFor();
-  await page.evaluate(() => { window.__longTasks.length = 0; });
+  const trace = await MainThreadTrace.start(browser.context, page);
   await link.click();
   await waitFor(() => page.evaluate(() => window.__stepstream.logSeqs().length === 100000),
     { timeout: 90_000, what: '100,000 lines on the page' });
   await page.waitForSelector('.run-status .status[data-status=success]');
-  const longTasks = await page.evaluate(() => window.__longTasks);
-  const shown = longTasks.map((t) => `${t.ms} ms at ${t.at}`).join(', ');
-  t.diagnostic(`long tasks: ${shown || 'none'}`);
-  assert.ok(longTasks.every((t) => t.ms < 200), `main-thread tasks over 200 ms: ${shown}`);
+  const tasks = await trace.stop();
+  assert.ok(tasks.length > 100, `the trace holds the page's tasks (${tasks.length})`);
+  const show = (list) => list.slice(0, 5).map((x) => `${x.cpuMs} ms of work in ${x.wallMs} ms`).join(', ');
+  t.diagnostic(`most work: ${show([...tasks].sort((a, b) => b.cpuMs - a.cpuMs))}`);
+  t.diagnostic(`longest: ${show([...tasks].sort((a, b) => b.wallMs - a.wallMs))}`);
+  const heavy = tasks.filter((x) => x.cpuMs >= 100);
+  assert.equal(heavy.length, 0, `main-thread tasks that worked 100 ms or more: ${show(heavy)}`);
 
   const expected = (await history(server.url, runId)).filter((e) => e.type === 'step_log').map((e) => e.seq);
   assert.deepEqual(await page.evaluate(() => window.__stepstream.logSeqs()), expected);
@@ -77,3 +79,37 @@ test('100,000 log lines stream smoothly and every one is reachable', { timeout: 
   assert.equal(await page.textContent('.log-row .log-msg'), 'line 73519');
   await page.fill('#log-filter', '');
 });
+
+/**
+ * The renderer main thread's tasks, from a Chromium trace (DevTools protocol, category
+ * `toplevel`): for each, its CPU time (`tdur`) and its length on the clock (`dur`), in ms.
+ */
+class MainThreadTrace {
+  static async start(context, page) {
+    const cdp = await context.newCDPSession(page);
+    const trace = new MainThreadTrace(cdp);
+    await cdp.send('Tracing.start', {
+      traceConfig: { includedCategories: ['toplevel'] }, transferMode: 'ReportEvents',
+    });
+    return trace;
+  }
+
+  constructor(cdp) {
+    this.cdp = cdp;
+    this.events = [];
+    cdp.on('Tracing.dataCollected', ({ value }) => { for (const e of value) this.events.push(e); });
+    this.complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  }
+
+  async stop() {
+    await this.cdp.send('Tracing.end');
+    await this.complete;
+    await this.cdp.detach();
+    const main = new Set(this.events
+      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`));
+    return this.events
+      .filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && main.has(`${e.pid}:${e.tid}`))
+      .map((e) => ({ cpuMs: Math.round((e.tdur ?? e.dur) / 1000), wallMs: Math.round(e.dur / 1000) }));
+  }
+}
