@@ -768,9 +768,11 @@ public final class Executor implements AutoCloseable {
      * Approves or rejects a waiting approval step, whichever node holds its run (or none): the
      * decision is stored once, and the node that goes on with the run is told.
      *
-     * @param decision {@code {"approved", "by", "comment"}}
+     * @param decision {@code {"approved", "by", "comment"}}, masked here before it is stored (an
+     *     approver may paste a secret's value into the comment)
      */
     public Decided.Outcome decide(UUID runId, String stepId, ObjectNode decision) {
+        secrets.defined().maskInPlace(decision);
         Decided decided = store.decide(runId, stepId, decision);
         if (decided.outcome() != Decided.Outcome.TAKEN) {
             return decided.outcome();

@@ -88,7 +88,7 @@ public final class Masker {
         return current().mask(text);
     }
 
-    /** Masks every string of a JSON tree in place: values, and object field names too. */
+    /** Masks every string of a JSON tree in place (values, object field names) and every number whose digits hold a form. */
     public void maskInPlace(JsonNode node) {
         current().maskInPlace(node);
     }
@@ -109,16 +109,21 @@ public final class Masker {
     }
 
     /**
-     * The forms a value may take in text: as it is; JSON-escaped; URL-encoded as UTF-8 by each
+     * The forms a value may take in text: as it is; JSON-escaped, with what lies past ASCII as it
+     * is or as {@code \\u} escapes in lower or upper case, {@code /} as it is or as {@code \\/}; URL-encoded as UTF-8 by each
      * of {@link #URL_ENCODINGS}, hex digits in upper and in lower case; in base64, standard and
-     * URL-safe, with and without padding. At most 18, most often far fewer: encodings that give
+     * URL-safe, with and without padding. At most 23, most often far fewer: encodings that give
      * the same text are one form (a value of letters, digits and {@code -._} is its own URL
      * form), and a form shorter than {@value Vault#MIN_CHARS} characters is left out.
      */
     static Set<String> forms(String value) {
         Set<String> forms = new LinkedHashSet<>();
         forms.add(value);
-        forms.add(new String(JsonStringEncoder.getInstance().quoteAsString(value)));
+        String json = new String(JsonStringEncoder.getInstance().quoteAsString(value));
+        for (String escaped : List.of(json, asciiOnly(json, "0123456789abcdef"), asciiOnly(json, "0123456789ABCDEF"))) {
+            forms.add(escaped);
+            forms.add(escaped.replace("/", "\\/"));
+        }
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
         for (UrlEncoding encoding : URL_ENCODINGS) {
             forms.add(percentEncoded(bytes, encoding, "0123456789ABCDEF"));
@@ -130,6 +135,26 @@ public final class Masker {
         }
         forms.removeIf(form -> form.length() < Vault.MIN_CHARS);
         return forms;
+    }
+
+    /**
+     * JSON-escaped text with every character past ASCII as {@code \\uXXXX} in {@code hex}'s
+     * digits, a character past the BMP as its two surrogates: what Python's {@code json.dumps}
+     * prints by default (lower case), Jackson's {@code ESCAPE_NON_ASCII} (upper case) and PHP's
+     * {@code json_encode} (lower case, with {@code /} as {@code \\/}).
+     */
+    private static String asciiOnly(String json, String hex) {
+        StringBuilder out = new StringBuilder(json.length() + 16);
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (c < 0x80) {
+                out.append(c);
+            } else {
+                out.append("\\u").append(hex.charAt(c >> 12)).append(hex.charAt(c >> 8 & 0xF))
+                        .append(hex.charAt(c >> 4 & 0xF)).append(hex.charAt(c & 0xF));
+            }
+        }
+        return out.toString();
     }
 
     /** Each byte as %XX in {@code hex}'s digits, but an ASCII letter or digit, one the encoding keeps, and a space. */
@@ -229,7 +254,7 @@ public final class Masker {
             return out;
         }
 
-        /** Masks every string of a JSON tree in place: values, and object field names too. */
+        /** Masks every string of a JSON tree in place (values, object field names) and every number whose digits hold a form. */
         public void maskInPlace(JsonNode node) {
             if (longestFirst.isEmpty() || node == null) {
                 return;
@@ -239,8 +264,8 @@ public final class Masker {
                 for (Map.Entry<String, JsonNode> field : fields) {
                     JsonNode value = field.getValue();
                     String name = mask(field.getKey());
-                    if (value.isTextual()) {
-                        value = TextNode.valueOf(mask(value.textValue()));
+                    if (value.isTextual() || value.isNumber()) {
+                        value = masked(value);
                     } else {
                         maskInPlace(value);
                     }
@@ -252,13 +277,23 @@ public final class Masker {
             } else if (node instanceof ArrayNode array) {
                 for (int i = 0; i < array.size(); i++) {
                     JsonNode element = array.get(i);
-                    if (element.isTextual()) {
-                        array.set(i, TextNode.valueOf(mask(element.textValue())));
+                    if (element.isTextual() || element.isNumber()) {
+                        array.set(i, masked(element));
                     } else {
                         maskInPlace(element);
                     }
                 }
             }
+        }
+
+        /**
+         * A string, masked; a number whose digits hold a form, as the string that masks them (a
+         * secret's value given as a number is masked as it would be as a string); the number itself otherwise.
+         */
+        private JsonNode masked(JsonNode scalar) {
+            String text = scalar.asText();
+            String masked = mask(text);
+            return masked == text ? scalar : TextNode.valueOf(masked);
         }
 
         /** Whether any form occurs in {@code text}: one pass, a bit test per position. */

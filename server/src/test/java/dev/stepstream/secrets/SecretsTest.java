@@ -41,13 +41,20 @@ class SecretsTest {
     private static final String ASCII_VALUE = "pa\"ss\\w0rd with/odd+chars=x";
 
     /**
-     * VALUE URL-encoded as Python 3's urllib.parse prints it, in upper- and lower-case hex:
-     * {@code quote(v)} (which leaves / alone), {@code quote(v, safe="")}, {@code quote_plus(v)}.
+     * VALUE as encoders in common use print it:
+     * <ul>
+     *   <li>URL-encoded as Python 3's urllib.parse does, in upper- and lower-case hex:
+     *       {@code quote(v)} (which leaves / alone), {@code quote(v, safe="")}, {@code quote_plus(v)};
+     *   <li>as a JSON string with what lies past ASCII escaped: Python's {@code json.dumps(v)},
+     *       PHP's {@code json_encode($v)} (which escapes / too), Jackson's {@code ESCAPE_NON_ASCII}.
+     * </ul>
      */
-    private static final List<String> PYTHON_URL_FORMS = List.of(
+    private static final List<String> ENCODED_ELSEWHERE = List.of(
             "pa%22ss%5Cw0rd%20with/odd%2Bchars%3D%C3%BC", "pa%22ss%5cw0rd%20with/odd%2bchars%3d%c3%bc",
             "pa%22ss%5Cw0rd%20with%2Fodd%2Bchars%3D%C3%BC", "pa%22ss%5cw0rd%20with%2fodd%2bchars%3d%c3%bc",
-            "pa%22ss%5Cw0rd+with%2Fodd%2Bchars%3D%C3%BC", "pa%22ss%5cw0rd+with%2fodd%2bchars%3d%c3%bc");
+            "pa%22ss%5Cw0rd+with%2Fodd%2Bchars%3D%C3%BC", "pa%22ss%5cw0rd+with%2fodd%2bchars%3d%c3%bc",
+            "pa\\\"ss\\\\w0rd with/odd+chars=\\u00fc", "pa\\\"ss\\\\w0rd with\\/odd+chars=\\u00fc",
+            "pa\\\"ss\\\\w0rd with/odd+chars=\\u00FC");
 
     private static List<String> forms(String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
@@ -55,7 +62,7 @@ class SecretsTest {
                 URLEncoder.encode(value, StandardCharsets.UTF_8), URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"),
                 Base64.getEncoder().encodeToString(bytes), Base64.getUrlEncoder().withoutPadding().encodeToString(bytes)));
         if (value.equals(VALUE)) {
-            forms.addAll(PYTHON_URL_FORMS);
+            forms.addAll(ENCODED_ELSEWHERE);
         }
         return forms;
     }
@@ -254,11 +261,11 @@ class SecretsTest {
      * itself holds none of them.
      */
     @Test
-    void aValueUrlEncodedAsPythonDoesOrInLowerCaseHexIsMasked(@TempDir Path data) throws Exception {
+    void aValueEncodedAsPythonOrPhpPrintsItInUrlsAndJsonIsMasked(@TempDir Path data) throws Exception {
         try (TestServer server = TestServer.start(data, config -> config.withAllowScripts(true))) {
             assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
             StringBuilder script = new StringBuilder();
-            for (String form : PYTHON_URL_FORMS) {
+            for (String form : ENCODED_ELSEWHERE) {
                 int half = form.length() / 2;
                 script.append("printf '%s%s\\n' '").append(form, 0, half).append("' '").append(form.substring(half)).append("'\n");
             }
@@ -274,7 +281,7 @@ class SecretsTest {
             JsonNode run = server.awaitEnd(runId);
             assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
             assertThat(payloads(server.awaitHistory(runId), "step_log", p -> p.path("message").asText()))
-                    .hasSize(PYTHON_URL_FORMS.size()).containsOnly("***");
+                    .hasSize(ENCODED_ELSEWHERE.size()).containsOnly("***");
             List<String> produced = new ArrayList<>(server.awaitRawHistory(runId));
             produced.add(server.run(runId).toString());
             for (String answer : produced) {
@@ -370,6 +377,56 @@ class SecretsTest {
         for (byte[] file : filesUnder(data)) {
             assertNoForm("a file of the data dir", file, S3CRET);
             assertNoForm("a file of the data dir", file);
+        }
+    }
+
+    /**
+     * What reaches the server besides a step's output is masked before it is stored too: an
+     * approver's comment (kept in the step's row, searched by the data dir's check, and in its
+     * step_complete) and a secret's value given as a number, in the inputs or in a variable.
+     */
+    @Test
+    void anApproversCommentAndANumberThatHoldASecretsValueAreMasked(@TempDir Path data) throws Exception {
+        String number = "31415926";
+        try (TestServer server = TestServer.start(data)) {
+            assertThat(setSecret(server, "TOKEN", VALUE).status()).isEqualTo(201);
+            assertThat(setSecret(server, "PIN", number).status()).isEqualTo(201);
+            server.apply("""
+                    id: gated
+                    inputs:
+                      n: {type: number}
+                      half: {type: number}
+                    steps:
+                      - {id: kept, type: set, vars: {n: "${inputs.half * 2}", list: ["${inputs.half * 2}", 1]}}
+                      - {id: gate, type: approval, message: "go?"}
+                    """);
+            String runId = server.execute("gated", "{\"n\": " + number + ", \"half\": " + Long.parseLong(number) / 2 + "}");
+            Await.until("the gate waits", Duration.ofSeconds(20),
+                    () -> server.run(runId).path("status").asText().equals("waiting") ? true : null);
+            String comment = "fine, the password is " + VALUE;
+            TestServer.Response approved = server.post("/api/v2/workflows/runs/" + runId + "/steps/gate/approve",
+                    "{\"comment\": " + TextNode.valueOf(comment) + "}");
+            assertThat(approved.status()).as(approved.text()).isEqualTo(202);
+            JsonNode run = server.awaitEnd(runId);
+            assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+
+            assertThat(run.path("inputs").path("n").asText()).isEqualTo("***");
+            assertThat(run.path("variables").path("n").asText()).isEqualTo("***");
+            assertThat(run.path("variables").path("list").toString()).isEqualTo("[\"***\",1]");
+            List<JsonNode> events = server.awaitHistory(runId);
+            assertThat(payloads(events, "step_complete", p -> p.path("decision").path("comment").asText(null)))
+                    .contains("fine, the password is ***");
+            List<String> produced = new ArrayList<>(server.awaitRawHistory(runId));
+            produced.add(server.get("/api/v2/workflows/runs/" + runId).text());
+            produced.add(server.get("/api/v2/workflows/runs").text());
+            for (String answer : produced) {
+                assertNoForm("an answer", answer.getBytes(StandardCharsets.UTF_8));
+                assertThat(answer).as("an answer").doesNotContain(number);
+            }
+        }
+        for (byte[] file : filesUnder(data)) {
+            assertNoForm("a file of the data dir", file);
+            assertThat(indexOf(file, number.getBytes(StandardCharsets.UTF_8))).as("a file of the data dir holds the number").isEqualTo(-1);
         }
     }
 
