@@ -97,10 +97,18 @@ public final class HttpApi implements AutoCloseable {
                 .handler(this::execute);
 
         router.errorHandler(400, ctx -> fail(ctx, new ApiError(400, "bad_request", "malformed request")));
-        router.errorHandler(404, ctx -> fail(ctx, new ApiError(404, "not_found",
-                "no route " + ctx.request().method() + " " + Params.abbreviate(ctx.request().path()))));
-        router.errorHandler(405, ctx -> fail(ctx, new ApiError(405, "method_not_allowed",
-                ctx.request().method() + " is not allowed on " + Params.abbreviate(ctx.request().path()))));
+        // A path that other methods answer is a 405 that says them, also for a GET that the web
+        // page's GET /* took first and handed on (it serves no page under /api/).
+        router.errorHandler(404, ctx -> {
+            String allowed = AllowedMethods.on(router, ctx.normalizedPath(), false);
+            if (allowed.isEmpty()) {
+                fail(ctx, new ApiError(404, "not_found", "no route " + ctx.request().method() + " "
+                        + Params.abbreviate(ctx.request().path())));
+            } else {
+                methodNotAllowed(ctx, allowed);
+            }
+        });
+        router.errorHandler(405, ctx -> methodNotAllowed(ctx, AllowedMethods.on(router, ctx.normalizedPath(), true)));
         router.errorHandler(413, ctx -> {
             boolean http1 = ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2;
             if (http1) {
@@ -137,6 +145,12 @@ public final class HttpApi implements AutoCloseable {
             request.connection().close();
         });
         request.resume();
+    }
+
+    private static void methodNotAllowed(RoutingContext ctx, String allowed) {
+        ApiError error = new ApiError(405, "method_not_allowed", ctx.request().method() + " is not allowed on "
+                + Params.abbreviate(ctx.request().path()) + (allowed.isEmpty() ? "" : "; it allows " + allowed));
+        Reply.error(error).withHeader("Allow", allowed).send(ctx);
     }
 
     private static void fail(RoutingContext ctx, ApiError error) {

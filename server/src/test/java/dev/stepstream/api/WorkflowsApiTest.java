@@ -279,6 +279,22 @@ class WorkflowsApiTest {
         TestServer.Response method = server.send(server.request("/api/v2/workflows").DELETE());
         assertThat(method.status()).isEqualTo(405);
         assertThat(method.body().path("error").path("code").asText()).isEqualTo("method_not_allowed");
+        assertThat(method.header("Allow")).as("a 405 says what the path allows").isEqualTo("GET");
+        assertThat(method.body().path("error").path("message").asText()).isEqualTo("DELETE is not allowed on /api/v2/workflows; it allows GET");
+
+        TestServer.Response other = server.send(server.request("/api/v2/workflows/some-id").method("PATCH", HttpRequest.BodyPublishers.noBody()));
+        assertThat(other.status()).isEqualTo(405);
+        assertThat(other.header("Allow")).isEqualTo("DELETE, GET, PUT");
+        // A GET of a path only POST answers: the web page's GET /* takes it first, and hands it on.
+        for (String path : List.of("/api/v2/workflows/some-id/execute", "/api/v2/workflows/runs/" + java.util.UUID.randomUUID() + "/cancel")) {
+            TestServer.Response get = server.get(path);
+            assertThat(get.status()).as(path).isEqualTo(405);
+            assertThat(get.header("Allow")).as(path).isEqualTo("POST");
+            assertThat(get.body().path("error").path("code").asText()).isEqualTo("method_not_allowed");
+        }
+        TestServer.Response page = server.send(server.request("/runs/" + java.util.UUID.randomUUID()).POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(page.status()).as("a page of the web app").isEqualTo(405);
+        assertThat(page.header("Allow")).isEqualTo("GET");
     }
 
     @Test
