@@ -69,7 +69,7 @@ public final class HttpApi implements AutoCloseable {
         this.logs = new LogDownload(store, blocking);
     }
 
-    /** Adds the routes, and JSON answers for 404, 405, 413 and 500, to {@code router}. */
+    /** Adds the routes, and JSON answers for 404, 405, 413, 417 and 500, to {@code router}. */
     public void mount(Router router) {
         new RunReadsApi(store, blocking).mount(router); // before /runs/:runId: see RunReadsApi.mount
         router.get("/api/v2/workflows/runs").handler(this::listRuns);
@@ -122,6 +122,8 @@ public final class HttpApi implements AutoCloseable {
                 lingerAndClose(ctx);
             }
         });
+        router.errorHandler(417, ctx -> fail(ctx, new ApiError(417, "expectation_failed",
+                "Expect: the one expectation is 100-continue, got " + Params.abbreviate(ctx.request().getHeader("Expect")))));
         router.errorHandler(500, ctx -> fail(ctx, Errors.toApiError(ctx.failure() == null
                 ? new IllegalStateException("unknown failure") : ctx.failure())));
     }

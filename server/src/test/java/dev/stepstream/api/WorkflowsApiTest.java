@@ -207,6 +207,25 @@ class WorkflowsApiTest {
     }
 
     @Test
+    void anExpectationOtherThanContinueIs417InTheErrorShapeAndChangesNothing() throws java.io.IOException {
+        server.apply(HELLO.replace("id: greet", "id: expecting"));
+        String body = HELLO.replace("id: greet", "id: expecting").replace("Hello", "Changed");
+        // A socket: the JDK's client sends no Expect but its own 100-continue.
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(20_000);
+            byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            socket.getOutputStream().write(("PUT /api/v2/workflows/expecting HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/yaml\r\nExpect: 200-ok\r\nContent-Length: " + bytes.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(bytes);
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 417").contains("application/json")
+                    .contains("{\"error\":{\"code\":\"expectation_failed\",\"message\":\"Expect: the one expectation is 100-continue, got 200-ok\"}}");
+        }
+        assertThat(server.get("/api/v2/workflows/expecting").body().path("version").asInt()).isEqualTo(1);
+    }
+
+    @Test
     void moreThanAThousandStepsIs422() {
         StringBuilder yaml = new StringBuilder("id: long\nsteps:\n");
         for (int i = 0; i < 1001; i++) {
