@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@code waiting} gets a {@code step_complete} {@code cancelled} (its duration from its start,
  * no error, as the driver's: why is the run's), then the run its {@code run_complete} (its duration from the
  * run's start, 0 only if it never started). So a client that builds the run from its events
- * shows what the run detail shows, and no step runs for ever in it.
+ * shows what the run detail shows, and no step runs for ever in it. A child run that an open
+ * {@code workflow} step waits for is cancelled after, as the driver cancels it.
  *
  * <p>Who may call it: only the node that owns the run in the store and has no driver of it —
  * the node that claimed it to end it ({@link Executor}: a cancel of a run no node holds, a skip
@@ -53,8 +55,12 @@ final class DriverlessEnd {
     private final RunListener listener;
     private final Clock clock;
 
-    DriverlessEnd(Store store, EventLog eventLog, RunListener listener, Clock clock, SecretSource secrets) {
+    /** Cancels a run whichever node holds it ({@link Executor#cancel}): a child the run leaves unfinished. */
+    private final Consumer<UUID> cancelRun;
+
+    DriverlessEnd(Store store, EventLog eventLog, RunListener listener, Clock clock, SecretSource secrets, Consumer<UUID> cancelRun) {
         this.secrets = secrets;
+        this.cancelRun = cancelRun;
         this.store = store;
         this.eventLog = eventLog;
         this.listener = listener;
@@ -93,6 +99,30 @@ final class DriverlessEnd {
         ObjectNode payload = EndPayloads.runComplete(status, run == null ? 0 : millisSince(run.startedAt(), now),
                 secrets.defined().mask(error));
         eventLog.append(RunEvent.create(runId, ++seq, EventType.RUN_COMPLETE, now, payload));
+        if (run != null) {
+            cancelChildren(run);
+        }
+    }
+
+    /**
+     * Cancels the child runs that the run's open steps wait for, as its driver does when it stops
+     * a {@code workflow} step: nobody waits for them now (a child that can resume would otherwise
+     * run on, for nobody). A child's own children follow, by its driver or by this same rule.
+     */
+    private void cancelChildren(RunDetail run) {
+        for (RunDetail.StepState step : run.steps()) {
+            if (step.status() != StepStatus.RUNNING && step.status() != StepStatus.WAITING) {
+                continue;
+            }
+            try {
+                store.unfinishedChild(run.runId(), step.stepId()).ifPresent(child -> {
+                    log.info("run {} ended without its driver: its step {}'s child run {} is cancelled", run.runId(), step.stepId(), child);
+                    cancelRun.accept(child);
+                });
+            } catch (RuntimeException e) {
+                log.warn("could not cancel the child run of step {} of run {}: {}", step.stepId(), run.runId(), e.getMessage());
+            }
+        }
     }
 
     /**

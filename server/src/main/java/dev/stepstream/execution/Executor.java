@@ -195,7 +195,7 @@ public final class Executor implements AutoCloseable {
         this.pollInterval = pollInterval;
         this.alone = alone;
         this.clock = clock;
-        this.ending = new DriverlessEnd(store, eventLog, listener, clock, secrets);
+        this.ending = new DriverlessEnd(store, eventLog, listener, clock, secrets, childId -> cancel(childId));
         this.lease = new NodeLease(store, ending, nodeId, lease, alone, clock, this::wake, this::leaseLapsed);
         eventLog.addListener(new EventLog.Listener() {
             @Override

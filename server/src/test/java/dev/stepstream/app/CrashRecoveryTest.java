@@ -92,6 +92,56 @@ class CrashRecoveryTest {
         }
     }
 
+    /**
+     * A parent that cannot resume, cut off while it waits for a child that can: the parent ends
+     * interrupted at the restart, and so its child is cancelled rather than resumed to run on
+     * for nobody (a parent that resumes takes its child up instead: ResumeTest).
+     */
+    @Test
+    void aChildOfARunCutOffByACrashIsCancelledWhenItsParentEndsInterrupted(@TempDir Path work) throws Exception {
+        String parentId;
+        String childId;
+        try (ChildServer first = ChildServer.start(data, "--allow-scripts")) {
+            put(first.url(), "/api/v2/workflows/durable-child", """
+                    id: durable-child
+                    onInterrupt: resume
+                    steps:
+                      - {id: wait, type: script, run: "while [ ! -f '%s/open' ]; do sleep 0.02; done; echo through"}
+                      - {id: after, type: log, message: "ran on"}
+                    """.formatted(work));
+            put(first.url(), "/api/v2/workflows/fragile-parent", """
+                    id: fragile-parent
+                    steps:
+                      - {id: call, type: workflow, workflow: durable-child}
+                    """);
+            parentId = post(first.url(), "/api/v2/workflows/fragile-parent/execute").path("runId").asText();
+            childId = Await.until("the child runs", Duration.ofSeconds(30), () -> {
+                String id = events(first.url(), parentId).stream().filter(e -> e.path("type").asText().equals("step_log"))
+                        .map(e -> e.path("payload").path("message").asText()).filter(m -> m.startsWith("started run "))
+                        .map(m -> m.substring(12, 48)).findFirst().orElse(null);
+                return id != null && get(first.url(), "/api/v2/workflows/runs/" + id).path("steps").get(0).path("status").asText()
+                        .equals("running") ? id : null;
+            });
+            first.kill();
+        }
+
+        try (ChildServer second = ChildServer.start(data, "--allow-scripts")) {
+            JsonNode parent = Await.until("the parent is marked", Duration.ofSeconds(30), () -> {
+                JsonNode detail = get(second.url(), "/api/v2/workflows/runs/" + parentId);
+                return detail.path("status").asText().equals("interrupted") ? detail : null;
+            });
+            assertThat(parent.path("steps").get(0).path("status").asText()).isEqualTo("cancelled");
+            JsonNode child = Await.until("the child has ended", Duration.ofSeconds(30), () -> {
+                JsonNode detail = get(second.url(), "/api/v2/workflows/runs/" + childId);
+                return List.of("success", "failed", "cancelled", "interrupted").contains(detail.path("status").asText()) ? detail : null;
+            });
+            java.nio.file.Files.createFile(work.resolve("open")); // a child that ran on would now end its step
+            assertThat(child.path("status").asText()).as(child.toString()).isEqualTo("cancelled");
+            assertThat(child.path("steps").get(1).path("status").asText()).isEqualTo("pending");
+            StepsFromEvents.assertAgreesWithDetail(get(second.url(), "/api/v2/workflows/runs/" + childId), events(second.url(), childId));
+        }
+    }
+
     @Test
     void aBadFlagStopsServeBeforeItListensNamingTheFlag() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
