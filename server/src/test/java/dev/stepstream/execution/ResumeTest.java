@@ -122,6 +122,38 @@ class ResumeTest {
         }
     }
 
+    /** The same parent and child as above but for a parent that cannot resume: it ends interrupted at the shutdown, and its child is cancelled. */
+    @Test
+    void aChildOfAParentThatCannotResumeIsCancelledWhenAShutdownEndsTheParent(@TempDir Path data, @TempDir Path work) throws Exception {
+        String parentId;
+        String childId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply("""
+                    id: durable-child
+                    onInterrupt: resume
+                    steps:
+                      - {id: wait, type: script, run: "while [ ! -f '%s/open' ]; do sleep 0.02; done; echo through"}
+                    """.formatted(work));
+            server.apply("""
+                    id: fragile-parent
+                    steps:
+                      - {id: call, type: workflow, workflow: durable-child}
+                    """);
+            parentId = server.execute("fragile-parent", null);
+            childId = Await.until("the child runs", Duration.ofSeconds(20), () -> {
+                String id = payloads(server.events(parentId), "step_log", p -> p.path("message").asText()).stream()
+                        .filter(m -> m.startsWith("started run ")).map(m -> m.substring(12, 48)).findFirst().orElse(null);
+                return id != null && stepOf(server.run(id), "wait").path("status").asText().equals("running") ? id : null;
+            });
+        }
+        try (TestServer server = TestServer.start(data)) {
+            assertThat(server.awaitEnd(parentId).path("status").asText()).isEqualTo("interrupted");
+            JsonNode child = server.awaitEnd(childId);
+            Files.createFile(work.resolve("open")); // a child that ran on would now succeed
+            assertThat(child.path("status").asText()).as(child.toString()).isEqualTo("cancelled");
+        }
+    }
+
     @Test
     void withoutResumeARunStoppedByAShutdownEndsInterruptedAsBefore(@TempDir Path data, @TempDir Path work) throws Exception {
         String runId;
