@@ -1,16 +1,23 @@
 package dev.stepstream.execution;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.events.RunStatus;
 import dev.stepstream.events.StepStatus;
+import dev.stepstream.json.Json;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.Store;
+import dev.stepstream.store.StoredVersion;
 import dev.stepstream.time.Clock;
+import dev.stepstream.workflow.StepKind;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -84,14 +91,21 @@ final class DriverlessEnd {
         RunDetail run = read(runId, lastSeq).orElse(null);
         long seq = lastSeq;
         if (run != null) {
+            Map<String, StepKind> kinds = null;
             for (RunDetail.StepState step : run.steps()) {
                 if (step.status() == StepStatus.RUNNING || step.status() == StepStatus.WAITING) {
                     // As the driver ends a step it cuts off: no error (API.md: "error only when
                     // failed"; why is the run_complete's), no outputs (it made none).
+                    long duration = millisSince(step.startedAt(), now);
                     ObjectNode payload = EndPayloads.stepComplete(step.stepId(), step.stepName(), StepStatus.CANCELLED,
-                            millisSince(step.startedAt(), now), step.attempt());
+                            duration, step.attempt());
                     EndPayloads.putOutputs(payload, null);
                     eventLog.append(RunEvent.create(runId, ++seq, EventType.STEP_COMPLETE, now, payload));
+                    kinds = kinds == null ? stepKinds(run) : kinds;
+                    StepKind kind = kinds.get(step.stepId());
+                    if (kind != null) {
+                        listener.stepCompleted(kind, StepStatus.CANCELLED, duration); // as the driver tells each step's end
+                    }
                 }
             }
         }
@@ -143,6 +157,29 @@ final class DriverlessEnd {
             log.warn("could not read run {} to end its open steps: it ends with its run_complete alone: {}", runId, e.getMessage());
         }
         return Optional.empty();
+    }
+
+    /**
+     * The type of each step of the run's workflow, from the version the run ran (kept after the
+     * workflow changes or goes), for the step metrics; empty when it cannot be read, and those
+     * steps go uncounted.
+     */
+    private Map<String, StepKind> stepKinds(RunDetail run) {
+        try {
+            Optional<StoredVersion> version = store.findWorkflowVersion(run.workflowId(), run.workflowVersion());
+            if (version.isEmpty()) {
+                return Map.of();
+            }
+            Map<String, StepKind> kinds = new HashMap<>();
+            for (JsonNode step : Json.parseTrusted(version.get().definition()).path("steps")) {
+                kinds.put(step.path("id").asText(), StepKind.valueOf(step.path("type").asText().toUpperCase(Locale.ROOT)));
+            }
+            return kinds;
+        } catch (RuntimeException e) {
+            log.warn("could not read the steps of run {}'s workflow: the steps it ended go uncounted in the metrics: {}",
+                    run.runId(), e.getMessage());
+            return Map.of();
+        }
     }
 
     private static long millisSince(Instant start, Instant now) {

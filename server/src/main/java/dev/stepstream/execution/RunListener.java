@@ -22,7 +22,10 @@ public interface RunListener {
     /** At start-up, a run left unfinished by a previous process is being marked or queued again. */
     void recovered(UUID runId, String workflowId);
 
-    /** A step of a run completed (on the run's thread, as its step_complete is emitted). */
+    /**
+     * A step of a run completed, as its step_complete is emitted: on the run's thread, or on the
+     * thread that ends a run without its driver ({@link DriverlessEnd}: a step it cancels).
+     */
     default void stepCompleted(StepKind type, StepStatus status, long durationMs) {}
 
     /**

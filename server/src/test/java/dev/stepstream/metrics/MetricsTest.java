@@ -124,6 +124,33 @@ class MetricsTest {
         }
     }
 
+    /**
+     * A step that no driver ends (a waiting run's approval, cancelled while no node holds the
+     * run) is counted as a step its driver cancels would be.
+     */
+    @Test
+    void aStepEndedWithoutItsDriverIsCountedByTypeAndStatus() {
+        try (TestServer server = TestServer.start(dir)) {
+            server.apply("""
+                    id: gated
+                    steps:
+                      - {id: say, type: log, message: before}
+                      - {id: gate, type: approval, message: "go?"}
+                    """);
+            String runId = server.execute("gated", null);
+            Await.until("the run waits", Duration.ofSeconds(20),
+                    () -> server.run(runId).path("status").asText().equals("waiting") ? true : null);
+            Scrape before = Scrape.of(server);
+            assertThat(server.post("/api/v2/workflows/runs/" + runId + "/cancel", "").status()).isEqualTo(202);
+            assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("cancelled");
+
+            Scrape after = settled(server, "the run is counted as cancelled",
+                    now -> now.since(before, "stepstream_runs_completed_total", "status=cancelled") == 1);
+            assertThat(after.since(before, "stepstream_step_duration_seconds_count", "type=approval", "status=cancelled")).isEqualTo(1);
+            assertThat(after.since(before, "stepstream_step_duration_seconds_count", "type=log", "status=success")).isZero();
+        }
+    }
+
     @Test
     void subscribersPerRunAreADistributionAndClientClosesAreCountedByCode() {
         try (TestServer server = TestServer.start(dir)) {
