@@ -110,13 +110,9 @@ public final class HttpApi implements AutoCloseable {
         });
         router.errorHandler(405, ctx -> methodNotAllowed(ctx, AllowedMethods.on(router, ctx.normalizedPath(), true)));
         router.errorHandler(413, ctx -> {
-            boolean http1 = ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2;
-            if (http1) {
-                // The connection ends after this answer (lingerAndClose); a client must not reuse
-                // it. HTTP/2 forbids the header (a client fails the stream on it) and needs no
-                // close: the answer ends the stream, and the connection's others go on.
-                ctx.response().putHeader("Connection", "close");
-            }
+            // On HTTP/1.x the connection ends after this answer (lingerAndClose). On HTTP/2 the
+            // answer ends its stream, and the connection's others go on.
+            boolean http1 = ConnectionClose.announce(ctx);
             fail(ctx, new ApiError(413, "body_too_large", "the request body is larger than " + RawBody.limitText(ctx)));
             if (http1) {
                 lingerAndClose(ctx);

@@ -2,6 +2,7 @@ package dev.stepstream.security;
 
 import dev.stepstream.api.AccessLog;
 import dev.stepstream.api.ApiError;
+import dev.stepstream.api.ConnectionClose;
 import dev.stepstream.api.Params;
 import dev.stepstream.api.Who;
 import dev.stepstream.json.Json;
@@ -306,9 +307,7 @@ final class Guard implements Handler<RoutingContext> {
 
     private static void answerAndClose(RoutingContext ctx, ApiError error) {
         AccessLog.refused(ctx, error.code());
-        if (ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
-            ctx.response().putHeader("Connection", "close"); // HTTP/2 forbids it: its close is a GOAWAY
-        }
+        ConnectionClose.announce(ctx);
         ctx.response().setStatusCode(error.status())
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .end(io.vertx.core.buffer.Buffer.buffer(error.body()))
