@@ -82,30 +82,43 @@ class ResumeTest {
         }
     }
 
+    /** A parent run whose workflow step waits for a child run, and that child. */
+    private record Family(String parentId, String childId) {}
+
+    /**
+     * Starts a run of a parent, resumable or not, whose one step calls a resumable child that
+     * runs until {@code work/open} exists; returns once the child's step runs.
+     */
+    private static Family parentWaitingForADurableChild(TestServer server, Path work, boolean parentResumes) {
+        server.apply("""
+                id: durable-child
+                onInterrupt: resume
+                steps:
+                  - {id: wait, type: script, run: "while [ ! -f '%s/open' ]; do sleep 0.02; done; echo through"}
+                """.formatted(work));
+        server.apply("""
+                id: parent
+                onInterrupt: %s
+                steps:
+                  - {id: call, type: workflow, workflow: durable-child}
+                """.formatted(parentResumes ? "resume" : "fail"));
+        String parentId = server.execute("parent", null);
+        String childId = Await.until("the child runs", Duration.ofSeconds(20), () -> {
+            String id = payloads(server.events(parentId), "step_log", p -> p.path("message").asText()).stream()
+                    .filter(m -> m.startsWith("started run ")).map(m -> m.substring(12, 48)).findFirst().orElse(null);
+            return id != null && stepOf(server.run(id), "wait").path("status").asText().equals("running") ? id : null;
+        });
+        return new Family(parentId, childId);
+    }
+
     @Test
     void aResumedParentTakesUpTheChildItHadStartedRatherThanStartAnother(@TempDir Path data, @TempDir Path work) throws Exception {
-        String parentId;
-        String childId;
+        Family family;
         try (TestServer server = TestServer.start(data)) {
-            server.apply("""
-                    id: durable-child
-                    onInterrupt: resume
-                    steps:
-                      - {id: wait, type: script, run: "while [ ! -f '%s/open' ]; do sleep 0.02; done; echo through"}
-                    """.formatted(work));
-            server.apply("""
-                    id: durable-parent
-                    onInterrupt: resume
-                    steps:
-                      - {id: call, type: workflow, workflow: durable-child}
-                    """);
-            parentId = server.execute("durable-parent", null);
-            childId = Await.until("the child runs", Duration.ofSeconds(20), () -> {
-                String id = payloads(server.events(parentId), "step_log", p -> p.path("message").asText()).stream()
-                        .filter(m -> m.startsWith("started run ")).map(m -> m.substring(12, 48)).findFirst().orElse(null);
-                return id != null && stepOf(server.run(id), "wait").path("status").asText().equals("running") ? id : null;
-            });
+            family = parentWaitingForADurableChild(server, work, true);
         }
+        String parentId = family.parentId();
+        String childId = family.childId();
         try (TestServer server = TestServer.start(data)) {
             Await.until("the child is resumed", Duration.ofSeconds(20),
                     () -> types(server.events(childId)).contains("run_resumed") ? true : null);
@@ -122,33 +135,19 @@ class ResumeTest {
         }
     }
 
-    /** The same parent and child as above but for a parent that cannot resume: it ends interrupted at the shutdown, and its child is cancelled. */
+    /**
+     * The same but for a parent that cannot resume: it ends interrupted at the shutdown, and its
+     * child is cancelled (CrashRecoveryTest: the same after a crash).
+     */
     @Test
     void aChildOfAParentThatCannotResumeIsCancelledWhenAShutdownEndsTheParent(@TempDir Path data, @TempDir Path work) throws Exception {
-        String parentId;
-        String childId;
+        Family family;
         try (TestServer server = TestServer.start(data)) {
-            server.apply("""
-                    id: durable-child
-                    onInterrupt: resume
-                    steps:
-                      - {id: wait, type: script, run: "while [ ! -f '%s/open' ]; do sleep 0.02; done; echo through"}
-                    """.formatted(work));
-            server.apply("""
-                    id: fragile-parent
-                    steps:
-                      - {id: call, type: workflow, workflow: durable-child}
-                    """);
-            parentId = server.execute("fragile-parent", null);
-            childId = Await.until("the child runs", Duration.ofSeconds(20), () -> {
-                String id = payloads(server.events(parentId), "step_log", p -> p.path("message").asText()).stream()
-                        .filter(m -> m.startsWith("started run ")).map(m -> m.substring(12, 48)).findFirst().orElse(null);
-                return id != null && stepOf(server.run(id), "wait").path("status").asText().equals("running") ? id : null;
-            });
+            family = parentWaitingForADurableChild(server, work, false);
         }
         try (TestServer server = TestServer.start(data)) {
-            assertThat(server.awaitEnd(parentId).path("status").asText()).isEqualTo("interrupted");
-            JsonNode child = server.awaitEnd(childId);
+            assertThat(server.awaitEnd(family.parentId()).path("status").asText()).isEqualTo("interrupted");
+            JsonNode child = server.awaitEnd(family.childId());
             Files.createFile(work.resolve("open")); // a child that ran on would now succeed
             assertThat(child.path("status").asText()).as(child.toString()).isEqualTo("cancelled");
         }
