@@ -207,11 +207,24 @@ final class Guard implements Handler<RoutingContext> {
      * let any page open a WebSocket or an {@code EventSource} to any server.
      */
     private static boolean opensStream(HttpServerRequest request) {
-        if ("websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+        // Any Upgrade that lists websocket, in whatever case or place of its list (RFC 9110,
+        // 7.8), on whichever of several headers: all that the stream routes would upgrade, and more.
+        if (request.canUpgradeToWebSocket() || request.headers().getAll("Upgrade").stream().anyMatch(Guard::listsWebSocket)) {
             return true;
         }
-        String accept = request.getHeader("Accept");
-        return accept != null && accept.contains("text/event-stream");
+        return request.headers().getAll("Accept").stream().anyMatch(accept -> accept.contains("text/event-stream"));
+    }
+
+    /** Whether an Upgrade header's list names the WebSocket protocol ({@code websocket}, or {@code websocket/VERSION}). */
+    private static boolean listsWebSocket(String upgrade) {
+        for (String protocol : upgrade.split(",")) {
+            String name = protocol.strip();
+            int slash = name.indexOf('/');
+            if ((slash < 0 ? name : name.substring(0, slash)).equalsIgnoreCase("websocket")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

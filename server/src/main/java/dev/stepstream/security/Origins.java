@@ -29,11 +29,14 @@ final class Origins {
     }
 
     boolean allows(HttpServerRequest request) {
-        String origin = request.getHeader("Origin");
-        if (origin == null) {
+        java.util.List<String> origins = request.headers().getAll("Origin");
+        if (origins.isEmpty()) {
             return true;
         }
-        String normalised = normalise(origin);
+        if (origins.size() > 1) {
+            return false; // a browser sends one; of several, none is more the request's origin than another
+        }
+        String normalised = normalise(origins.get(0));
         if (allowed.contains(normalised)) {
             return true;
         }

@@ -41,11 +41,18 @@ class OriginCheckTest {
 
     /** Sends a WebSocket upgrade request and returns the status line and body of the answer. */
     static String upgrade(String path, String origin) throws IOException {
+        return upgrade(path, "websocket", origin == null ? List.of() : List.of(origin));
+    }
+
+    /** The same with this {@code Upgrade} header and these {@code Origin} headers, one each. */
+    static String upgrade(String path, String upgradeHeader, List<String> origins) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            StringBuilder originLines = new StringBuilder();
+            origins.forEach(origin -> originLines.append("Origin: ").append(origin).append("\r\n"));
             String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\n"
-                    + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Connection: Upgrade\r\nUpgrade: " + upgradeHeader + "\r\nSec-WebSocket-Version: 13\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n";
+                    + originLines + "\r\n";
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
@@ -68,6 +75,26 @@ class OriginCheckTest {
             String answer = upgrade(path, "http://evil.example");
             assertThat(answer).as(path).startsWith("HTTP/1.1 403");
             assertThat(answer).contains("\"code\":\"origin_not_allowed\"");
+        }
+    }
+
+    /**
+     * What a script may send but a browser does not changes nothing: an {@code Upgrade} that
+     * lists websocket with another protocol (which Vert.x upgrades), and a second {@code Origin}
+     * after the server's own.
+     */
+    @Test
+    void anUpgradeListAndASecondOriginAreRefusedAsTheBrowsersRequestIs() throws IOException {
+        String own = "http://127.0.0.1:" + server.port();
+        for (String path : List.of("/api/v2/workflows/runs/" + runId + "/stream", "/api/v2/stream")) {
+            for (String listed : List.of("websocket, foo", "foo, websocket", "WebSocket")) {
+                String answer = upgrade(path, listed, List.of("http://evil.example"));
+                assertThat(answer).as("%s with Upgrade: %s", path, listed).startsWith("HTTP/1.1 403").contains("\"code\":\"origin_not_allowed\"");
+                assertThat(upgrade(path, listed, List.of(own))).as("%s with Upgrade: %s from its own page", path, listed)
+                        .startsWith("HTTP/1.1 101");
+            }
+            String twice = upgrade(path, "websocket", List.of(own, "http://evil.example"));
+            assertThat(twice).as("%s with two origins", path).startsWith("HTTP/1.1 403").contains("\"code\":\"origin_not_allowed\"");
         }
     }
 
