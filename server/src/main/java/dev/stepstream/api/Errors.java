@@ -7,6 +7,7 @@ import dev.stepstream.store.StoreException;
 import dev.stepstream.workflow.InvalidException;
 import dev.stepstream.workflow.Problem;
 import dev.stepstream.workflow.SyntaxException;
+import dev.stepstream.workflow.WorkflowCatalog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,7 @@ final class Errors {
                     "line " + e.line() + ", column " + e.column() + ": " + e.getMessage(),
                     Json.object().put("line", e.line()).put("column", e.column()));
             case InvalidException e -> invalid("invalid_workflow", e);
+            case WorkflowCatalog.NotValidHere e -> invalid("invalid_workflow", e.getMessage(), e.problems());
             case Executor.OverCapacityException e -> new ApiError(503, "over_capacity", e.getMessage());
             case StoreException e -> {
                 log.error("store failure", e);
@@ -37,10 +39,15 @@ final class Errors {
 
     /** 422 with every problem as {@code {"path","message"}} in details. */
     static ApiError invalid(String code, InvalidException e) {
+        return invalid(code, e.getMessage(), e);
+    }
+
+    /** The same with another message. */
+    static ApiError invalid(String code, String message, InvalidException e) {
         ArrayNode details = Json.MAPPER.createArrayNode();
         for (Problem problem : e.problems()) {
             details.addObject().put("path", problem.path()).put("message", problem.message());
         }
-        return new ApiError(422, code, e.getMessage(), details);
+        return new ApiError(422, code, message, details);
     }
 }

@@ -91,7 +91,25 @@ public final class WorkflowCatalog {
             return Optional.of(entry);
         } catch (InvalidException e) {
             // Stored under other rules (e.g. scripts were allowed then): visible, not executable.
-            throw new IllegalStateException("stored workflow " + id + " is not valid on this server: " + e.getMessage(), e);
+            throw new NotValidHere(id, e);
+        }
+    }
+
+    /**
+     * A stored workflow that this server's settings make invalid (it was stored where scripts
+     * were allowed, say): it is listed and read, but not executed (422 {@code invalid_workflow}).
+     */
+    public static final class NotValidHere extends RuntimeException {
+        private final transient InvalidException problems;
+
+        NotValidHere(String id, InvalidException problems) {
+            super("workflow \"" + id + "\" as stored is not valid on this server: " + problems.getMessage(), problems);
+            this.problems = problems;
+        }
+
+        /** What is wrong, each problem with its path. */
+        public InvalidException problems() {
+            return problems;
         }
     }
 

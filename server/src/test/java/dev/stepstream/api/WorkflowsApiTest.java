@@ -187,6 +187,38 @@ class WorkflowsApiTest {
         assertThat(response.text()).contains("steps[0].type", "--allow-scripts");
     }
 
+    /**
+     * A workflow stored where scripts were allowed, on a server restarted without them: it is
+     * still listed and read, and executing it (or delivering to its webhook) is a 422 that names
+     * the step, not a 500; nothing runs.
+     */
+    @Test
+    void aStoredWorkflowThatTheServersSettingsMakeInvalidIs422OnExecute(@TempDir Path data) {
+        String yaml = """
+                id: scripted
+                triggers:
+                  - {id: hook, type: webhook}
+                steps:
+                  - {id: s, type: script, run: echo hi}
+                """;
+        try (TestServer allowing = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            allowing.apply(yaml);
+        }
+        try (TestServer refusing = TestServer.start(data, config -> config.withAllowScripts(false))) {
+            assertThat(refusing.get("/api/v2/workflows/scripted").status()).isEqualTo(200);
+            for (String path : List.of("/api/v2/workflows/scripted/execute", "/api/v2/hooks/scripted/hook")) {
+                TestServer.Response execute = refusing.post(path, "{}");
+                assertThat(execute.status()).as(path + ": " + execute.text()).isEqualTo(422);
+                JsonNode error = execute.body().path("error");
+                assertThat(error.path("code").asText()).isEqualTo("invalid_workflow");
+                assertThat(error.path("message").asText()).startsWith("workflow \"scripted\" as stored is not valid on this server: ")
+                        .contains("--allow-scripts");
+                assertThat(error.path("details").get(0).path("path").asText()).isEqualTo("steps[0].type");
+            }
+            assertThat(refusing.get("/api/v2/workflows/runs").body().path("runs")).as("nothing queued").isEmpty();
+        }
+    }
+
     @Test
     void aBodyOverOneMebibyteIs413AndChangesNothing() {
         server.apply(HELLO.replace("id: greet", "id: big"));
