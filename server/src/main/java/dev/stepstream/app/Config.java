@@ -176,6 +176,21 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
                 SecretsSettings.from(settings, store.dataDir()));
     }
 
+    /**
+     * Whether every client that reaches the server may do anything: no credentials, and bound
+     * beyond loopback ({@code --insecure}; without it such a bind is refused).
+     */
+    public boolean openToTheNetwork() {
+        if (security.credentials()) {
+            return false;
+        }
+        try {
+            return !InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return true; // not at start: resolve refused an unknown host
+        }
+    }
+
     private static boolean isLoopback(String host, Settings settings) {
         try {
             return InetAddress.getByName(host).isLoopbackAddress();

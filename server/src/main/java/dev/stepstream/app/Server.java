@@ -187,6 +187,10 @@ public final class Server implements AutoCloseable {
             log.info("network transport: java.nio ({})", String.valueOf(vertx.unavailableNativeTransportCause()));
         }
         Router router = Router.router(vertx);
+        if (config.openToTheNetwork()) {
+            log.warn("no credentials and bound to {} (--insecure): every client that reaches it may do anything an admin may,"
+                    + " and its Host is not checked; configure --tokens-file or a JWT key unless this network is trusted", config.host());
+        }
         Security security = Security.start(config.security(), config.host(), config.allowedOrigins(), clock);
         new AccessLog(metrics.http()).mount(router); // first: it logs every request, those the guard refuses too
         security.mount(router); // then every route below passes the guard

@@ -68,7 +68,9 @@ final class ServeCommand implements Callable<Integer> {
                 + (resolved.db() == null ? "" : ", node " + resolved.cluster().nodeId())
                 + (resolved.redis() == null ? "" : ", broker: redis")
                 + ", scripts " + (resolved.allowScripts() ? "allowed" : "disabled")
-                + ", " + (resolved.security().credentials() ? "tokens required" : "no credentials: open to this machine") + ")");
+                + ", " + (resolved.security().credentials() ? "tokens required"
+                        : resolved.openToTheNetwork() ? "no credentials (--insecure): open to every client that reaches " + resolved.host()
+                        : "no credentials: open to this machine") + ")");
         System.out.flush();
         stopped.await();
         return Cli.OK;

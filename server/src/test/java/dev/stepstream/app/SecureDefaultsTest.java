@@ -50,6 +50,19 @@ class SecureDefaultsTest {
         assertThat(Config.resolve(Map.of("host", "0.0.0.0", "insecure", "true"), Map.of()).security().credentials()).isFalse();
     }
 
+    /** What an --insecure bind beyond loopback serves is said where the operator looks: the start-up line and a warning. */
+    @Test
+    void anInsecureServerBeyondLoopbackSaysItIsOpenToTheNetwork() throws Exception {
+        try (ChildServer open = ChildServer.start(dir, "--host", "0.0.0.0", "--insecure")) {
+            assertThat(open.output()).contains("no credentials (--insecure): open to every client that reaches 0.0.0.0)")
+                    .doesNotContain("open to this machine")
+                    .contains("WARN").contains("every client that reaches it may do anything an admin may");
+        }
+        try (ChildServer local = ChildServer.start(dir.resolve("local"))) {
+            assertThat(local.output()).contains("no credentials: open to this machine)").doesNotContain("--insecure");
+        }
+    }
+
     @Test
     void badSecuritySettingsNameTheirFlag() throws Exception {
         Path garbled = Files.writeString(dir.resolve("tokens"), "ci operator sha256:abc\n");
