@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
  * or local address on its own port: a workflow that executes itself would never end), except
  * its probes {@code /healthz} and {@code /readyz}, which change nothing (the sample workflow
  * {@code http-check} checks this very server), and
- * link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata services hand out
- * credentials there). With patterns, only hosts that match one: {@code api.example.com},
+ * addresses where cloud metadata lives ({@link #cloudMetadata}: link-local, and the services'
+ * few others; they hand out credentials there). With patterns, only hosts that match one: {@code api.example.com},
  * {@code *.example.com} (any subdomain), an IP address, each optionally with {@code :port}.
  *
  * <p>Checked twice: when a workflow is registered, for a URL written without expressions (a
@@ -99,9 +99,9 @@ public final class HttpTargets {
             return null; // the request itself fails and says so
         }
         for (InetAddress address : addresses) {
-            if (address.isLinkLocalAddress()) {
-                return "link-local addresses (" + address.getHostAddress() + ", where cloud metadata lives) may not be called"
-                        + " unless listed in --http-allow";
+            String metadata = cloudMetadata(address);
+            if (metadata != null) {
+                return metadata + " may not be called unless listed in --http-allow";
             }
             if (port == ownPort && !PROBES.contains(uri.getPath())
                     && (address.isLoopbackAddress() || address.isAnyLocalAddress() || isOwnInterface(address))) {
@@ -109,6 +109,70 @@ public final class HttpTargets {
             }
         }
         return null;
+    }
+
+    /**
+     * What makes an address one where cloud metadata may live, or null: link-local (169.254.0.0/16,
+     * fe80::/10: AWS, GCP, Azure, Oracle), the metadata services' other addresses (AWS's IPv6
+     * {@code fd00:ec2::254}, Alibaba's {@code 100.100.100.200}), or an IPv6 address that carries
+     * one of those IPv4 addresses (NAT64's {@code 64:ff9b::/96}, 6to4's {@code 2002::/16},
+     * IPv4-compatible {@code ::/96}; an IPv4-mapped one is an IPv4 address to Java already).
+     */
+    static String cloudMetadata(InetAddress address) {
+        if (address.isLinkLocalAddress()) {
+            return "link-local addresses (" + address.getHostAddress() + ", where cloud metadata lives)";
+        }
+        if (METADATA.contains(address)) {
+            return "the cloud metadata address " + address.getHostAddress();
+        }
+        InetAddress carried = carriedIpv4(address);
+        if (carried != null && (carried.isLinkLocalAddress() || METADATA.contains(carried))) {
+            return "an address that carries " + carried.getHostAddress() + " (" + address.getHostAddress() + ", where cloud metadata lives)";
+        }
+        return null;
+    }
+
+    private static final java.util.Set<InetAddress> METADATA = java.util.Set.of(
+            literal("fd00:ec2:0:0:0:0:0:254"), literal("100.100.100.200"));
+
+    private static InetAddress literal(String address) {
+        try {
+            return InetAddress.getByName(address); // a literal: no look-up
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The IPv4 address an IPv6 one carries by NAT64's well-known prefix, 6to4, or IPv4-compatibility; else null. */
+    private static InetAddress carriedIpv4(InetAddress address) {
+        if (!(address instanceof java.net.Inet6Address)) {
+            return null;
+        }
+        byte[] b = address.getAddress();
+        int from;
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == (byte) 0xff && b[3] == (byte) 0x9b && allZero(b, 4, 12)) {
+            from = 12; // 64:ff9b::a.b.c.d (RFC 6052)
+        } else if (b[0] == 0x20 && b[1] == 0x02) {
+            from = 2; // 2002:AABB:CCDD::/48 (RFC 3056)
+        } else if (allZero(b, 0, 12)) {
+            from = 12; // ::a.b.c.d
+        } else {
+            return null;
+        }
+        try {
+            return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, from, from + 4));
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    private static boolean allZero(byte[] bytes, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (bytes[i] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isOwnInterface(InetAddress address) {

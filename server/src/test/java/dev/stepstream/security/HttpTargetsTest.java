@@ -98,6 +98,26 @@ class HttpTargetsTest {
         assertThat(answer.text()).contains("link-local");
     }
 
+    /**
+     * The metadata services' addresses besides link-local (AWS's IPv6 one, Alibaba's), and IPv6
+     * addresses that carry 169.254.169.254 (NAT64, 6to4, IPv4-compatible), are refused as
+     * link-local is; their neighbours are not.
+     */
+    @Test
+    void theCloudMetadataServicesOtherAddressesAreRefusedToo() {
+        for (String url : java.util.List.of("http://[fd00:ec2::254]/latest/meta-data/", "http://100.100.100.200/latest/meta-data/",
+                "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b::169.254.169.254]/", "http://[2002:a9fe:a9fe::1]/",
+                "http://[::169.254.169.254]/")) {
+            TestServer.Response answer = put(server, url);
+            assertThat(answer.status()).as(url).isEqualTo(422);
+            assertThat(answer.text()).as(url).contains("cloud metadata", "unless listed in --http-allow");
+        }
+        for (String url : java.util.List.of("http://[fd00:ec2::253]/", "http://100.100.100.201/", "http://[64:ff9b::808:808]/",
+                "http://[2001:db8::1]/")) {
+            assertThat(put(server, url).status()).as(url).isIn(200, 201);
+        }
+    }
+
     @Test
     void aUrlBuiltFromInputsIsCheckedWhenTheStepRuns() {
         JsonNode run = fetch(server, server.url() + "/api/v2/workflows");
