@@ -2,6 +2,8 @@ package dev.stepstream.api;
 
 import dev.stepstream.logging.Redaction;
 import dev.stepstream.metrics.HttpMetrics;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -81,6 +83,31 @@ public final class AccessLog {
             metrics.refused(refused);
             line.addKeyValue("refused", refused).log("{} {} {} {} ms, {} bytes, refused: {}", who, what, status, millis, bytes, refused);
         }
+    }
+
+    /**
+     * Logs and counts a request that the HTTP decoder could not read (a line or head too long,
+     * one that is not HTTP/1.1), which never reaches the router: refused with {@code reason}. Its
+     * request line is logged cut short (the decoder may hold 8 KiB of it) and redacted.
+     */
+    public void undecodable(HttpServerRequest request, int status, String reason, long nanos) {
+        String method = request.method() == null ? "-" : request.method().name();
+        metrics.request(method, null, status, nanos);
+        metrics.refused(reason);
+        SocketAddress remote = request.remoteAddress();
+        String who = remote == null ? "-" : remote.hostAddress() + ":" + remote.port();
+        String what = Params.abbreviate(Redaction.text(method + " " + request.uri()));
+        long millis = nanos / 1_000_000;
+        long bytes = request.response().bytesWritten();
+        access.atInfo()
+                .addKeyValue("kind", "http")
+                .addKeyValue("client", who)
+                .addKeyValue("request", what)
+                .addKeyValue("status", status)
+                .addKeyValue("durationMs", millis)
+                .addKeyValue("bytes", bytes)
+                .addKeyValue("refused", reason)
+                .log("{} {} {} {} ms, {} bytes, refused: {}", who, what, status, millis, bytes, reason);
     }
 
     /** The route's path template as OpenAPI spells it ({@code /runs/{runId}}), or null. */

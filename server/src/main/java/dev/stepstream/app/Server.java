@@ -192,7 +192,8 @@ public final class Server implements AutoCloseable {
                     + " and its Host is not checked; configure --tokens-file or a JWT key unless this network is trusted", config.host());
         }
         Security security = Security.start(config.security(), config.host(), config.allowedOrigins(), clock);
-        new AccessLog(metrics.http()).mount(router); // first: it logs every request, those the guard refuses too
+        AccessLog accessLog = new AccessLog(metrics.http());
+        accessLog.mount(router); // first: it logs every request, those the guard refuses too
         security.mount(router); // then every route below passes the guard
         OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());
         operations.mount(router);
@@ -230,7 +231,8 @@ public final class Server implements AutoCloseable {
         // over them. It shares only a port asked for by number, so port 0 is resolved first.
         List<HttpServer> servers;
         try {
-            servers = listen(vertx, options, router, security, port, config.host(), EVENT_LOOPS);
+            servers = listen(vertx, options, router, security.invalidRequestHandler(accessLog), security.connectionHandler(), port,
+                    config.host(), EVENT_LOOPS);
         } catch (java.util.concurrent.CompletionException e) {
             if (!security.tls() && !(e.getCause() instanceof java.net.BindException)) {
                 throw e;
@@ -371,14 +373,16 @@ public final class Server implements AutoCloseable {
     }
 
     /** Starts {@code instances} HTTP servers on one port, each in a verticle, so each on an event loop of its own. */
-    private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router, Security security, int port,
+    private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router,
+                                           io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> invalidRequests,
+                                           io.vertx.core.Handler<io.vertx.core.http.HttpConnection> connections, int port,
                                            String host, int instances) {
         List<HttpServer> started = new java.util.concurrent.CopyOnWriteArrayList<>();
         vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                return vertx.createHttpServer(options).connectionHandler(security.connectionHandler())
-                        .invalidRequestHandler(security.invalidRequestHandler()).requestHandler(router)
+                return vertx.createHttpServer(options).connectionHandler(connections)
+                        .invalidRequestHandler(invalidRequests).requestHandler(router)
                         .listen(port, host).onSuccess(started::add);
             }
         }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().join();

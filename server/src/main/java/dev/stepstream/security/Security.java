@@ -113,10 +113,12 @@ public final class Security implements AutoCloseable {
     /**
      * Answers a request the HTTP decoder could not read (a bad request line or header, a line or
      * head too long, a version it does not speak) with a 4xx and the API's error shape, then the
-     * connection closes. Vert.x's own handler answers some of these with 501.
+     * connection closes. Vert.x's own handler answers some of these with 501. Each is logged and
+     * counted by {@code accessLog}, as a refusal: these requests never reach the router.
      */
-    public Handler<io.vertx.core.http.HttpServerRequest> invalidRequestHandler() {
+    public Handler<io.vertx.core.http.HttpServerRequest> invalidRequestHandler(dev.stepstream.api.AccessLog accessLog) {
         return request -> {
+            long started = System.nanoTime();
             Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
             dev.stepstream.api.ApiError error;
             if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
@@ -126,10 +128,12 @@ public final class Security implements AutoCloseable {
             } else {
                 error = new dev.stepstream.api.ApiError(400, "bad_request", "the request is not well-formed HTTP/1.1");
             }
+            dev.stepstream.api.ApiError answered = error;
             request.response().setStatusCode(error.status())
                     .putHeader("Content-Type", "application/json; charset=utf-8")
                     .putHeader("Connection", "close")
-                    .end(io.vertx.core.buffer.Buffer.buffer(error.body()));
+                    .end(io.vertx.core.buffer.Buffer.buffer(error.body()))
+                    .onComplete(ignored -> accessLog.undecodable(request, answered.status(), answered.code(), System.nanoTime() - started));
         };
     }
 

@@ -102,6 +102,37 @@ class AccessLogTest {
         }
     }
 
+    /**
+     * A request the HTTP decoder cannot read (a request line over 8 KiB, headers over 16 KiB)
+     * never reaches the router, and is logged and counted all the same: a flood of them leaves
+     * a trace. Its line is cut short, and a token in it is redacted.
+     */
+    @Test
+    void aRequestTooLongToDecodeIsLoggedAndCountedAsRefused() throws Exception {
+        Path tokens = dir.resolve("tokens");
+        String viewer = TokenFile.create(tokens, "scraper", Role.VIEWER);
+        try (ChildServer server = ChildServer.start(dir, LoggingTest.REAL_LOGGING, "--tokens-file", tokens.toString())) {
+            int port = URI.create(server.url()).getPort();
+            Scrape before = scrape(server, viewer);
+            String longPath = "/api/v2/workflows?access_token=" + viewer + "&pad=" + "a".repeat(9_000);
+            RawHttp.Answer uri = RawHttp.exchange(port, ("GET " + longPath + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(uri.status()).isEqualTo(414);
+            RawHttp.Answer headers = RawHttp.exchange(port, ("GET /api/v2/workflows?big=1 HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nX-Big: " + "b".repeat(17_000) + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(headers.status()).isEqualTo(431);
+
+            String output = Await.until("both refusals are logged", Duration.ofSeconds(10), () -> server.output().contains("refused: uri_too_long")
+                    && server.output().contains("refused: headers_too_large") ? server.output() : null);
+            assertThat(output).doesNotContain(viewer).doesNotContain("a".repeat(100)).doesNotContain("b".repeat(100));
+            assertThat(output.lines().filter(line -> line.contains("stepstream.access")
+                    && (line.contains(" 414 ") || line.contains(" 431 "))).count()).isEqualTo(2);
+            Scrape after = scrape(server, viewer);
+            assertThat(after.since(before, "stepstream_http_refused_total", "reason=uri_too_long")).isEqualTo(1);
+            assertThat(after.since(before, "stepstream_http_refused_total", "reason=headers_too_large")).isEqualTo(1);
+        }
+    }
+
     private HttpResponse<String> get(ChildServer server, String path, String authorization) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(30));
         if (authorization != null) {
