@@ -14,6 +14,7 @@ import dev.stepstream.store.PutOutcome;
 import dev.stepstream.store.RunDeletion;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.RunPage;
+import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.RunQuery;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.StoredWorkflow;
@@ -348,7 +349,11 @@ public final class HttpApi implements AutoCloseable {
         respond(ctx, () -> {
             // Read before the page: a run that had ended then has all its events stored, so a page
             // that reaches the end of its log reaches the end of the run.
-            boolean ended = store.findPosition(runId).map(position -> position.status().isTerminal()).orElse(false);
+            Optional<RunPosition> before = store.findPosition(runId);
+            boolean ended = before.map(position -> position.status().isTerminal()).orElse(false);
+            if (before.isPresent()) {
+                Params.checkAfter(runId, after, before.get().lastSeq()); // as the stream does
+            }
             List<RunEvent> page;
             long next;
             if (filter.all()) {

@@ -195,6 +195,16 @@ public final class Params {
         return parts;
     }
 
+    /**
+     * The one rule for {@code after} against a run's log, for its streams and its history: up to
+     * the run's last seq; beyond it is a 400, since no client can have been sent it.
+     */
+    public static void checkAfter(java.util.UUID runId, long after, long lastSeq) {
+        if (after > lastSeq) {
+            throw ApiError.badParameter("after", "run " + runId + " has no event " + after + " (its last is " + lastSeq + ")");
+        }
+    }
+
     public static String abbreviate(String text) {
         if (text == null) {
             return "";

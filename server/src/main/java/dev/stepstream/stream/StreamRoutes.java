@@ -204,10 +204,8 @@ public final class StreamRoutes implements AutoCloseable {
                     throw failure instanceof RuntimeException e ? e : new IllegalStateException(failure);
                 } else if (run.isEmpty()) {
                     throw new ApiError(404, "run_not_found", "no run " + asked.runId() + " exists");
-                } else if (asked.after() > run.get().lastSeq()) {
-                    throw ApiError.badParameter("after", "run " + asked.runId() + " has no event " + asked.after()
-                            + " (its last is " + run.get().lastSeq() + ")");
                 }
+                Params.checkAfter(asked.runId(), asked.after(), run.get().lastSeq());
                 found.accept(run.get());
             } catch (RuntimeException e) {
                 refused.run();

@@ -173,23 +173,31 @@ class RunStreamTest {
     }
 
     /**
-     * Beyond the issue's list: an {@code after} past the run's last seq (a client that kept a
-     * position from elsewhere) must not leave the stream open forever. docs/api.md is silent on it;
-     * a refusal before the upgrade, or the close once the run has ended, would both do.
+     * An {@code after} past the run's last seq (a client that kept a position from elsewhere) is
+     * a 400 naming {@code after}, alike on the WebSocket, SSE and the history: a client that
+     * cannot read a refused upgrade (a browser) asks the history why, and must hear the same.
      */
     @Test
-    void aStreamWithAfterBeyondTheRunsEndStillClosesWhenTheRunEnds() {
-        String runId = server.execute("st-story", "{\"pause\": \"500ms\"}");
-        RawHttp.Answer refusal = RawHttp.upgrade(server.port(), "/api/v2/workflows/runs/" + runId + "/stream?after=1000000");
-        if (refusal.status() == 400) {
-            return;
-        }
-        try (WsClient client = WsClient.connect(http, server.streamUrl(runId, "after=1000000"))) {
-            server.awaitEnd(runId);
-            WsClient.Close close = client.awaitClose(Duration.ofSeconds(10));
-            assertThat(close.code()).as("closed once the run ended: %s", close).isEqualTo(1000);
-            assertThat(client.envelopes()).isEmpty();
-        }
+    void anAfterBeyondTheRunsLastSeqIsThe400OfTheStreamAndOfTheHistoryAlike() {
+        String runId = server.execute("st-story", "{\"pause\": \"1ms\"}");
+        long last = server.awaitEnd(runId).path("lastSeq").asLong();
+        String message = "after: run " + runId + " has no event " + (last + 1) + " (its last is " + last + ")";
+        RawHttp.Answer upgrade = RawHttp.upgrade(server.port(), "/api/v2/workflows/runs/" + runId + "/stream?after=" + (last + 1));
+        assertThat(upgrade.status()).isEqualTo(400);
+        assertThat(upgrade.json().path("error").path("message").asText()).isEqualTo(message);
+        TestServer.Response history = server.get("/api/v2/workflows/runs/" + runId + "/events?after=" + (last + 1) + "&limit=1");
+        assertThat(history.status()).isEqualTo(400);
+        assertThat(history.body().path("error").path("code").asText()).isEqualTo("invalid_parameter");
+        assertThat(history.body().path("error").path("message").asText()).isEqualTo(message);
+        TestServer.Response sse = server.send(server.request("/api/v2/workflows/runs/" + runId + "/events?after=" + (last + 1))
+                .header("Accept", "text/event-stream"));
+        assertThat(sse.status()).isEqualTo(400);
+        assertThat(sse.body().path("error").path("message").asText()).isEqualTo(message);
+
+        TestServer.Response atTheEnd = server.get("/api/v2/workflows/runs/" + runId + "/events?after=" + last);
+        assertThat(atTheEnd.status()).isEqualTo(200);
+        assertThat(atTheEnd.body().path("events")).isEmpty();
+        assertThat(atTheEnd.body().path("next").isNull()).isTrue();
     }
 
     @Test
