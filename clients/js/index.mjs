@@ -121,9 +121,16 @@ export class StepstreamClient {
     const headers = { Accept: 'application/json' };
     if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await this.#fetch(new URL(path, this.#server), {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await this.#fetch(new URL(path, this.#server), {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      // fetch rejects only when no answer came (no server, a reset, a refused cross-origin read).
+      throw new StepstreamError(`${method} ${path}: cannot reach the server at ${this.#server}: ${err.cause?.code ?? err.message}`,
+        { kind: 'unavailable' });
+    }
     const text = await response.text();
     if (!response.ok) throw errorOf(method, path, response, text);
     return text ? JSON.parse(text) : null;

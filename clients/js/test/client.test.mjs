@@ -200,6 +200,18 @@ test('REST errors carry the API error and the status', async () => {
     && error.code === 'invalid_inputs' && error.details[0].path === 'inputs.who');
 });
 
+test('a REST call that reaches no server fails with a StepstreamError of kind unavailable', async () => {
+  // A port nothing listens on: one a server had, closed again.
+  const { createServer } = await import('node:net');
+  const listener = createServer();
+  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address();
+  await new Promise((resolve) => listener.close(resolve));
+  const client = new StepstreamClient({ server: `http://127.0.0.1:${port}` });
+  await assert.rejects(client.run(RUN), (error) => error instanceof StepstreamError && error.kind === 'unavailable'
+    && error.status === null && error.message.startsWith(`GET /api/v2/workflows/runs/${RUN}: cannot reach the server at http://127.0.0.1:${port}`));
+});
+
 // ---- the all-runs stream ----
 
 const queued = (runId) => ({ runId, seq: 0, type: 'run_queued', time: '2026-01-01T00:00:00.000Z', payload: { workflowId: 'hello', workflowVersion: 1, trigger: 'api' } });

@@ -94,8 +94,10 @@ def _error_of(method, path, status, body):
     except (ValueError, AttributeError):
         error = {}
     message = error.get("message") or f"HTTP {status}"
-    return StepstreamError(f"{method} {path}: {status} {message}", KINDS.get(status, "http"), status=status,
-                           code=error.get("code"), details=error.get("details"))
+    refused = StepstreamError(f"{method} {path}: {status} {message}", KINDS.get(status, "http"), status=status,
+                              code=error.get("code"), details=error.get("details"))
+    refused._server_message = message  # for the same refusal told of another path (_AsyncStream._refusal)
+    return refused
 
 
 def _query(params):
@@ -134,6 +136,10 @@ class Client:
                 text = response.read().decode("utf-8")
         except urllib.error.HTTPError as error:
             raise _error_of(method, path, error.code, error.read().decode("utf-8", "replace")) from None
+        except (urllib.error.URLError, OSError) as error:  # no answer came: no server, a reset, a timeout
+            reason = getattr(error, "reason", None) or error
+            raise StepstreamError(f"{method} {path}: cannot reach the server at {self.server}: {reason}",
+                                  "unavailable") from None
         return json.loads(text) if text else None
 
     def execute(self, workflow_id, inputs=None):
@@ -373,10 +379,11 @@ class _AsyncStream:
             try:
                 self._probe()
             except StepstreamError as error:
-                if error.status == status:
-                    return error
-            except OSError:
-                pass
+                if error.status == status:  # the stream's refusal, told of the stream's path
+                    refused = StepstreamError(f"GET {self._path()}: {status} {error._server_message}", error.kind,
+                                              status=status, code=error.code, details=error.details)
+                    refused._server_message = error._server_message
+                    return refused
         return _error_of("GET", self._path(), status, text)
 
 

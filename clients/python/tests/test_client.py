@@ -139,6 +139,45 @@ class Following(unittest.TestCase):
         self.assertEqual((caught.exception.kind, caught.exception.status), ("not_found", 404))
         self.assertEqual(len(connect.urls), 2)
 
+    def test_a_refusal_the_rest_answer_explains_names_the_stream_with_the_servers_code(self):
+        import http.server
+        import threading
+
+        class Explains(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b'{"error":{"code":"invalid_parameter","message":"after: no event 99","details":{"parameter":"after"}}}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Explains)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            client = Client(f"http://127.0.0.1:{server.server_address[1]}")
+            with self.assertRaises(StepstreamError) as caught:
+                list(client.follow(RUN, after=99, connect=Scripted([[("refuse", 400, {})]]), **FAST))
+        finally:
+            server.shutdown()
+            server.server_close()
+        error = caught.exception
+        self.assertEqual((error.kind, error.status, error.code, error.details), ("bad_request", 400, "invalid_parameter", {"parameter": "after"}))
+        self.assertEqual(str(error), f"GET /api/v2/workflows/runs/{RUN}/stream: 400 after: no event 99")
+
+    def test_a_rest_call_that_reaches_no_server_is_unavailable(self):
+        import socket
+        with socket.socket() as taken:  # a port nothing listens on: one a socket had, closed again
+            taken.bind(("127.0.0.1", 0))
+            port = taken.getsockname()[1]
+        with self.assertRaises(StepstreamError) as caught:
+            Client(f"http://127.0.0.1:{port}").run(RUN)
+        self.assertEqual((caught.exception.kind, caught.exception.status), ("unavailable", None))
+        self.assertTrue(str(caught.exception).startswith(f"GET /api/v2/workflows/runs/{RUN}: cannot reach the server at"))
+
     def test_a_close_1000_without_run_complete_ends_a_run_that_had_ended(self):
         connect = Scripted([[json.dumps({"type": "caught_up", "payload": {"seq": 9}}), ("close", 1000)]])
         follow = Client("http://example.test").follow(RUN, after=9, connect=connect, **FAST)
