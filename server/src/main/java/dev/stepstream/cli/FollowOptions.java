@@ -13,18 +13,22 @@ final class FollowOptions {
     @Option(names = "--follow", description = "Show the run live until it ends.")
     boolean follow;
 
-    @Option(names = "--json", description = "With --follow: print the envelopes, one a line.")
+    @Option(names = "--json", description = "Print the server's answer as JSON; with --follow, the envelopes, one a line.")
     boolean json;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
     /**
-     * Prints {@code runId} (the server's answer, so made safe) on a line of its own and returns
-     * 0; with {@code --follow}, shows the run until it ends instead and returns 0 when it ended
-     * {@code success}, 1 otherwise ({@link RunFollower}).
+     * Prints the run's id (the server's answer, so made safe) on a line of its own, or with
+     * {@code --json} the whole answer as JSON, and returns 0; with {@code --follow}, shows the run
+     * until it ends instead and returns 0 when it ended {@code success}, 1 otherwise
+     * ({@link RunFollower}).
+     *
+     * @param started the server's 202 answer: {@code {"runId", …}}
      */
-    int printOrFollow(String runId, ApiClient client, ClientOptions options) {
+    int printOrFollow(com.fasterxml.jackson.databind.JsonNode started, ApiClient client, ClientOptions options) {
+        String runId = started.path("runId").asText();
         if (!isRunId(runId)) {
             // Never put into a stream's URL: the server's answer is not a run id.
             Terminal.printf(command.commandLine().getErr(), "%s: the server answered no run id (got \"%s\")%n",
@@ -32,7 +36,12 @@ final class FollowOptions {
             return Cli.FAILED;
         }
         if (!follow) {
-            Terminal.printf(command.commandLine().getOut(), "%s%n", runId);
+            if (json) {
+                command.commandLine().getOut().println(JsonOutput.of(started));
+                command.commandLine().getOut().flush();
+            } else {
+                Terminal.printf(command.commandLine().getOut(), "%s%n", runId);
+            }
             return Cli.OK;
         }
         RunView view = new RunView(command.commandLine().getOut(), Terminal.detect(), json, options.serverOption());

@@ -51,6 +51,6 @@ final class RetryCommand implements Callable<Integer> {
         if (!started.ok()) {
             return started.refused(spec);
         }
-        return follow.printOrFollow(started.body().path("runId").asText(), client, options);
+        return follow.printOrFollow(started.body(), client, options);
     }
 }

@@ -21,8 +21,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code stepstream run WORKFLOW [--input k=v]… [--follow]}: executes a workflow and prints
- * the run's id, or with {@code --follow} shows the run until it ends (exit 0 on success, 1 otherwise).
+ * {@code stepstream run WORKFLOW [--input k=v]… [--follow] [--json]}: executes a workflow and prints
+ * the run's id (with {@code --json} the server's answer), or with {@code --follow} shows the run until it ends (exit 0 on success, 1 otherwise).
  * Each input value is read as the type the workflow declares for it.
  */
 @Command(name = "run", description = "Execute a workflow.", mixinStandardHelpOptions = true)
@@ -63,7 +63,7 @@ final class RunCommand implements Callable<Integer> {
             // As every command (ApiClient.Response#refused): a 400 is a usage error, exit 2.
             return started.status() == 400 ? Cli.USAGE : Cli.FAILED;
         }
-        return follow.printOrFollow(started.body().path("runId").asText(), client, options);
+        return follow.printOrFollow(started.body(), client, options);
     }
 
     /** The {@code --input NAME=VALUE} options by name; a later one for a name wins. */

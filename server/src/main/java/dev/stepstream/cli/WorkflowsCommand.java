@@ -57,20 +57,23 @@ final class WorkflowsCommand implements Runnable {
             ApiClient client = options.client();
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            boolean allApplied = true;
+            // Each file is applied whatever became of the others; the exit code is the worst of
+            // theirs: 2 when one could not be read or did not parse (a 400), else 1 when one was refused.
+            int exit = Cli.OK;
             for (Path file : files) {
-                allApplied &= apply(client, file, out, err);
+                exit = Math.max(exit, apply(client, file, out, err));
             }
-            return allApplied ? Cli.OK : Cli.FAILED;
+            return exit;
         }
 
-        private static boolean apply(ApiClient client, Path file, PrintWriter out, PrintWriter err) {
+        /** Applies one file; its exit code (docs/clients.md): 0, 1 refused (a 422), 2 unreadable or a 400. */
+        private static int apply(ApiClient client, Path file, PrintWriter out, PrintWriter err) {
             byte[] body;
             try {
                 body = Files.readAllBytes(file);
             } catch (IOException e) {
                 Terminal.printf(err, "%s: cannot read: %s%n", file.toString(), e.getMessage());
-                return false;
+                return Cli.USAGE;
             }
             boolean json = file.getFileName().toString().endsWith(".json");
             String id = idOf(body, file);
@@ -79,10 +82,10 @@ final class WorkflowsCommand implements Runnable {
             if (response.ok()) {
                 Terminal.printf(out, "%s: %s workflow %s, version %d%n", file.toString(), response.status() == 201 ? "created" : "applied",
                         response.body().path("id").asText(id), response.body().path("version").asInt());
-                return true;
+                return Cli.OK;
             }
             response.printError(err, file + ": ");
-            return false;
+            return response.status() == 400 ? Cli.USAGE : Cli.FAILED;
         }
 
         /** The id in the file, or else the file's name without its extension. */

@@ -105,6 +105,17 @@ class CliTest {
         assertThat(rejected.exitCode()).isEqualTo(1);
         assertThat(rejected.err()).contains("cli-bad.yaml", "steps[0].type", "teleport");
         assertThat(server.get("/api/v2/workflows/cli-bad").status()).isEqualTo(404);
+
+        // A file that does not parse (the server's 400) or cannot be read is a usage error, 2,
+        // as every command's 400 is; the worst file decides, the others are applied all the same.
+        Path broken = Files.writeString(files.resolve("cli-broken.yaml"), "id: [unclosed\n");
+        Result unparsed = cli("workflows", "apply", broken.toString(), bad.toString(), good.toString(), "--server", server.url());
+        assertThat(unparsed.exitCode()).as(unparsed.err()).isEqualTo(2);
+        assertThat(unparsed.err()).contains("cli-broken.yaml: line ", "cli-bad.yaml");
+        assertThat(unparsed.out()).contains("applied workflow cli-hello");
+        Result missing = cli("workflows", "apply", files.resolve("nowhere.yaml").toString(), "--server", server.url());
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err()).contains("nowhere.yaml: cannot read");
     }
 
     @Test
@@ -132,6 +143,14 @@ class CliTest {
         Result failed = cli("run", "cli-fails", "--follow", "--server", server.url());
         assertThat(failed.exitCode()).isEqualTo(1);
         assertThat(failed.out()).contains("kaput", "failed");
+
+        // Without --follow, --json prints the server's answer: a program reads the run's id from it.
+        Result answer = cli("run", "cli-typed", "--input", "n=2", "--json", "--server", server.url());
+        assertThat(answer.exitCode()).as(answer.err()).isZero();
+        JsonNode started202 = Json.parseTrusted(answer.out().strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(started202.path("workflowId").asText()).isEqualTo("cli-typed");
+        assertThat(started202.path("status").asText()).isEqualTo("queued");
+        assertThat(server.awaitEnd(started202.path("runId").asText()).path("status").asText()).isEqualTo("success");
 
         Result json = cli("run", "cli-fails", "--follow", "--json", "--server", server.url());
         assertThat(json.exitCode()).isEqualTo(1);
