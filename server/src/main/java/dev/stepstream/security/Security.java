@@ -119,22 +119,24 @@ public final class Security implements AutoCloseable {
     public Handler<io.vertx.core.http.HttpServerRequest> invalidRequestHandler(dev.stepstream.api.AccessLog accessLog) {
         return request -> {
             long started = System.nanoTime();
-            Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
-            dev.stepstream.api.ApiError error;
-            if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
-                error = new dev.stepstream.api.ApiError(414, "uri_too_long", "the request line is longer than 8 KiB");
-            } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
-                error = new dev.stepstream.api.ApiError(431, "headers_too_large", "the request's headers are larger than 16 KiB");
-            } else {
-                error = new dev.stepstream.api.ApiError(400, "bad_request", "the request is not well-formed HTTP/1.1");
-            }
-            dev.stepstream.api.ApiError answered = error;
+            dev.stepstream.api.ApiError error = undecodable(request.decoderResult() == null ? null : request.decoderResult().cause());
             request.response().setStatusCode(error.status())
                     .putHeader("Content-Type", "application/json; charset=utf-8")
                     .putHeader("Connection", "close")
                     .end(io.vertx.core.buffer.Buffer.buffer(error.body()))
-                    .onComplete(ignored -> accessLog.undecodable(request, answered.status(), answered.code(), System.nanoTime() - started));
+                    .onComplete(ignored -> accessLog.undecodable(request, error.status(), error.code(), System.nanoTime() - started));
         };
+    }
+
+    /** The answer to a request the decoder failed on with {@code cause}. */
+    private static dev.stepstream.api.ApiError undecodable(Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+            return new dev.stepstream.api.ApiError(414, "uri_too_long", "the request line is longer than 8 KiB");
+        }
+        if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+            return new dev.stepstream.api.ApiError(431, "headers_too_large", "the request's headers are larger than 16 KiB");
+        }
+        return new dev.stepstream.api.ApiError(400, "bad_request", "the request is not well-formed HTTP/1.1");
     }
 
     /** Counts and times each new TCP connection; set on every HTTP server. */
