@@ -148,6 +148,10 @@ final class LogDownload {
                     .putHeader("Content-Type", "text/plain; charset=utf-8")
                     .putHeader("Content-Disposition", "attachment; filename=\"" + asked.runId() + ".log\"")
                     .putHeader("X-Content-Type-Options", "nosniff");
+            if (ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+                response.end(); // its head alone: the rest of the log is not read for a body nobody gets
+                return;
+            }
             write();
         }
 

@@ -208,6 +208,7 @@ public final class Server implements AutoCloseable {
         api.mount(router);
         // Last, so that the API's and the streams' routes (and the API's JSON 404) come first.
         new WebRoutes().mount(router);
+        answerHeadAsGet(router);
         HttpServerOptions options = new HttpServerOptions()
                 // No HTTP/2 upgrade over cleartext: it caps a connection at 100 concurrent
                 // streams, which the JDK's client (it upgrades by default) turns into errors.
@@ -372,6 +373,22 @@ public final class Server implements AutoCloseable {
         }
     }
 
+    /**
+     * HEAD wherever GET answers (RFC 9110, 9.3.2: a server that answers GET answers HEAD): each
+     * route of GET alone takes HEAD too, and Vert.x sends the answer's head without its body.
+     * The guard checks HEAD as GET. What would stream a body for nothing does not for HEAD: an
+     * event stream (the events route answers its JSON page), a log download (its head alone),
+     * and a WebSocket route answers 426 as to any request that is not an upgrade.
+     */
+    private static void answerHeadAsGet(Router router) {
+        for (io.vertx.ext.web.Route route : router.getRoutes()) {
+            java.util.Set<io.vertx.core.http.HttpMethod> methods = route.methods();
+            if (methods != null && methods.equals(java.util.Set.of(io.vertx.core.http.HttpMethod.GET))) {
+                route.method(io.vertx.core.http.HttpMethod.HEAD);
+            }
+        }
+    }
+
     /** Starts {@code instances} HTTP servers on one port, each in a verticle, so each on an event loop of its own. */
     private static List<HttpServer> listen(Vertx vertx, HttpServerOptions options, Router router,
                                            io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> invalidRequests,
@@ -408,7 +425,9 @@ public final class Server implements AutoCloseable {
             if (methods == null || methods.isEmpty()) {
                 routes.add("ANY " + path);
             } else {
-                methods.forEach(method -> routes.add(method.name() + " " + path));
+                // HEAD is GET's (answerHeadAsGet), as OpenAPI has it: not an operation of its own.
+                methods.stream().filter(method -> method != io.vertx.core.http.HttpMethod.HEAD)
+                        .forEach(method -> routes.add(method.name() + " " + path));
             }
         }
         return routes;

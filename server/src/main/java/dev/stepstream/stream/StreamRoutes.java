@@ -57,7 +57,8 @@ public final class StreamRoutes implements AutoCloseable {
         router.get("/api/v2/workflows/runs/:runId/stream").handler(this::runStream);
         router.get("/api/v2/workflows/runs/:runId/events").handler(ctx -> {
             String accept = ctx.request().getHeader("Accept");
-            if (accept != null && accept.contains("text/event-stream")) {
+            // A HEAD gets the JSON page's head: an event stream's would hold the connection for no body.
+            if (accept != null && accept.contains("text/event-stream") && ctx.request().method() == io.vertx.core.http.HttpMethod.GET) {
                 sse(ctx);
             } else {
                 ctx.next();

@@ -330,12 +330,12 @@ class WorkflowsApiTest {
         TestServer.Response method = server.send(server.request("/api/v2/workflows").DELETE());
         assertThat(method.status()).isEqualTo(405);
         assertThat(method.body().path("error").path("code").asText()).isEqualTo("method_not_allowed");
-        assertThat(method.header("Allow")).as("a 405 says what the path allows").isEqualTo("GET");
-        assertThat(method.body().path("error").path("message").asText()).isEqualTo("DELETE is not allowed on /api/v2/workflows; it allows GET");
+        assertThat(method.header("Allow")).as("a 405 says what the path allows").isEqualTo("GET, HEAD");
+        assertThat(method.body().path("error").path("message").asText()).isEqualTo("DELETE is not allowed on /api/v2/workflows; it allows GET, HEAD");
 
         TestServer.Response other = server.send(server.request("/api/v2/workflows/some-id").method("PATCH", HttpRequest.BodyPublishers.noBody()));
         assertThat(other.status()).isEqualTo(405);
-        assertThat(other.header("Allow")).isEqualTo("DELETE, GET, PUT");
+        assertThat(other.header("Allow")).isEqualTo("DELETE, GET, HEAD, PUT");
         // A GET of a path only POST answers: the web page's GET /* takes it first, and hands it on.
         for (String path : List.of("/api/v2/workflows/some-id/execute", "/api/v2/workflows/runs/" + java.util.UUID.randomUUID() + "/cancel")) {
             TestServer.Response get = server.get(path);
@@ -345,7 +345,39 @@ class WorkflowsApiTest {
         }
         TestServer.Response page = server.send(server.request("/runs/" + java.util.UUID.randomUUID()).POST(HttpRequest.BodyPublishers.noBody()));
         assertThat(page.status()).as("a page of the web app").isEqualTo(405);
-        assertThat(page.header("Allow")).isEqualTo("GET");
+        assertThat(page.header("Allow")).isEqualTo("GET, HEAD");
+    }
+
+    /**
+     * Every path GET answers answers HEAD (RFC 9110): the same status and headers, no body.
+     * What would stream for nothing does not: a HEAD with Accept: text/event-stream is the JSON
+     * page's head, a log download's is its head alone, a stream route's is its 426.
+     */
+    @Test
+    void headAnswersWhereverGetDoesWithTheHeadAlone() {
+        server.apply(HELLO.replace("id: greet", "id: headed"));
+        String runId = server.execute("headed", null);
+        server.awaitEnd(runId);
+        String run = "/api/v2/workflows/runs/" + runId;
+        for (String path : List.of("/healthz", "/readyz", "/api/v2/workflows", "/api/v2/workflows/headed", run, run + "/events",
+                run + "/log", "/runs/" + runId, "/", "/app.mjs")) {
+            TestServer.Response get = server.get(path);
+            TestServer.Response head = server.send(server.request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+            assertThat(head.status()).as(path).isEqualTo(get.status()).isEqualTo(200);
+            assertThat(head.text()).as(path).isEmpty();
+            if (!path.equals("/") && !path.endsWith(".mjs")) { // vertx-web's static files say their type on GET alone
+                assertThat(head.header("Content-Type")).as(path).isEqualTo(get.header("Content-Type"));
+            }
+        }
+        TestServer.Response sse = server.send(server.request(run + "/events").header("Accept", "text/event-stream")
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(sse.status()).isEqualTo(200);
+        assertThat(sse.header("Content-Type")).startsWith("application/json");
+        TestServer.Response stream = server.send(server.request(run + "/stream").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(stream.status()).isEqualTo(426);
+        TestServer.Response execute = server.send(server.request("/api/v2/workflows/headed/execute").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(execute.status()).as("not what only POST answers").isEqualTo(405);
+        assertThat(execute.header("Allow")).isEqualTo("POST");
     }
 
     @Test
