@@ -3,7 +3,6 @@ package dev.stepstream.api;
 import dev.stepstream.logging.Redaction;
 import dev.stepstream.metrics.HttpMetrics;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -64,12 +63,25 @@ public final class AccessLog {
             return;
         }
         String method = ctx.request().method().name();
-        metrics.request(method, template(ctx.currentRoute()), status, nanos);
-        String who = Who.of(ctx);
-        String what = Redaction.text(method + " " + ctx.request().uri());
+        record(method, template(ctx.currentRoute()), Who.of(ctx), Redaction.text(method + " " + ctx.request().uri()), status, nanos,
+                ctx.response().bytesWritten(), ctx.get(REFUSED));
+    }
+
+    /**
+     * Logs and counts a request that the HTTP decoder could not read (a line or head too long,
+     * one that is not HTTP/1.1), which never reaches the router: refused with {@code reason}. Its
+     * request line is logged cut short (the decoder may hold 8 KiB of it) and redacted.
+     */
+    public void undecodable(HttpServerRequest request, int status, String reason, long nanos) {
+        String method = request.method() == null ? "-" : request.method().name();
+        record(method, null, Who.address(request), Params.abbreviate(Redaction.text(method + " " + request.uri())), status, nanos,
+                request.response().bytesWritten(), reason);
+    }
+
+    /** The request's sample in the metrics and its log line; {@code refused} the reason it was refused for, or null. */
+    private void record(String method, String template, String who, String what, int status, long nanos, long bytes, String refused) {
+        metrics.request(method, template, status, nanos);
         long millis = nanos / 1_000_000;
-        long bytes = ctx.response().bytesWritten();
-        String refused = ctx.get(REFUSED);
         LoggingEventBuilder line = access.atInfo()
                 .addKeyValue("kind", "http")
                 .addKeyValue("client", who)
@@ -83,31 +95,6 @@ public final class AccessLog {
             metrics.refused(refused);
             line.addKeyValue("refused", refused).log("{} {} {} {} ms, {} bytes, refused: {}", who, what, status, millis, bytes, refused);
         }
-    }
-
-    /**
-     * Logs and counts a request that the HTTP decoder could not read (a line or head too long,
-     * one that is not HTTP/1.1), which never reaches the router: refused with {@code reason}. Its
-     * request line is logged cut short (the decoder may hold 8 KiB of it) and redacted.
-     */
-    public void undecodable(HttpServerRequest request, int status, String reason, long nanos) {
-        String method = request.method() == null ? "-" : request.method().name();
-        metrics.request(method, null, status, nanos);
-        metrics.refused(reason);
-        SocketAddress remote = request.remoteAddress();
-        String who = remote == null ? "-" : remote.hostAddress() + ":" + remote.port();
-        String what = Params.abbreviate(Redaction.text(method + " " + request.uri()));
-        long millis = nanos / 1_000_000;
-        long bytes = request.response().bytesWritten();
-        access.atInfo()
-                .addKeyValue("kind", "http")
-                .addKeyValue("client", who)
-                .addKeyValue("request", what)
-                .addKeyValue("status", status)
-                .addKeyValue("durationMs", millis)
-                .addKeyValue("bytes", bytes)
-                .addKeyValue("refused", reason)
-                .log("{} {} {} {} ms, {} bytes, refused: {}", who, what, status, millis, bytes, reason);
     }
 
     /** The route's path template as OpenAPI spells it ({@code /runs/{runId}}), or null. */

@@ -1,5 +1,6 @@
 package dev.stepstream.api;
 
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
@@ -24,10 +25,15 @@ public final class Who {
 
     /** {@code 127.0.0.1:50312}, or {@code 127.0.0.1:50312 ci} for a request authenticated as {@code ci}. */
     public static String of(RoutingContext ctx) {
-        SocketAddress remote = ctx.request().remoteAddress();
-        String address = remote == null ? "-" : remote.hostAddress() + ":" + remote.port();
+        String address = address(ctx.request());
         String name = ctx.get(PRINCIPAL);
         return name == null || name.equals(ANONYMOUS) ? address : address + " " + name;
+    }
+
+    /** The client's address and port, {@code 127.0.0.1:53122}, or {@code -} when unknown. */
+    static String address(HttpServerRequest request) {
+        SocketAddress remote = request.remoteAddress();
+        return remote == null ? "-" : remote.hostAddress() + ":" + remote.port();
     }
 
     /** The principal's name (a token's name, a JWT's subject), or {@code anonymous} on a server without credentials. */
