@@ -5,6 +5,7 @@ leaves frames unread in the socket and the server sees back-pressure (it may clo
 after which the stream connects again)."""
 import asyncio
 import email.utils
+import functools
 import json
 import random as _random
 import time
@@ -194,36 +195,29 @@ class Client:
         return RunWatch(AsyncRunWatch(self, workflow_id, **options))
 
 
+def _in_a_thread(name):
+    """Client's REST method ``name`` as a coroutine with the same parameters, running urllib in a
+    thread of the loop's executor."""
+    method = getattr(Client, name)
+
+    @functools.wraps(method)
+    async def call(self, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: method(self, *args, **kwargs))
+    return call
+
+
 class AsyncClient(Client):
-    """The same calls as Client, as coroutines (the REST ones run urllib in a thread)."""
+    """The same calls as Client, as coroutines taking the same arguments (the REST ones run
+    urllib in a thread)."""
 
-    async def _acall(self, name, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(
-            None, lambda: getattr(Client, name)(self, *args, **kwargs))
-
-    async def execute(self, workflow_id, inputs=None):
-        return await self._acall("execute", workflow_id, inputs)
-
-    async def run(self, run_id):
-        return await self._acall("run", run_id)
-
-    async def runs(self, **query):
-        return await self._acall("runs", **query)
-
-    async def events(self, run_id, **query):
-        return await self._acall("events", run_id, **query)
-
-    async def cancel(self, run_id):
-        return await self._acall("cancel", run_id)
-
-    async def retry(self, run_id, from_=None):
-        return await self._acall("retry", run_id, from_)
-
-    async def approve(self, run_id, step_id, comment=None):
-        return await self._acall("approve", run_id, step_id, comment)
-
-    async def reject(self, run_id, step_id, comment=None):
-        return await self._acall("reject", run_id, step_id, comment)
+    execute = _in_a_thread("execute")
+    run = _in_a_thread("run")
+    runs = _in_a_thread("runs")
+    events = _in_a_thread("events")
+    cancel = _in_a_thread("cancel")
+    retry = _in_a_thread("retry")
+    approve = _in_a_thread("approve")
+    reject = _in_a_thread("reject")
 
     def follow(self, run_id, after=0, types=None, steps=None, min_level=None, **options):
         """An async iterator of the run's envelopes; see Client.follow."""

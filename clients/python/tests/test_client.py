@@ -168,6 +168,45 @@ class Following(unittest.TestCase):
         self.assertEqual((error.kind, error.status, error.code, error.details), ("bad_request", 400, "invalid_parameter", {"parameter": "after"}))
         self.assertEqual(str(error), f"GET /api/v2/workflows/runs/{RUN}/stream: 400 after: no event 99")
 
+    def test_the_asyncio_rest_calls_take_the_same_arguments_as_the_sync_ones(self):
+        import http.server
+        import threading
+        paths = []
+
+        class Records(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                paths.append(self.path)
+                body = b'{"runs":[],"events":[],"next":null}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Records)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+
+        async def calls():
+            client = AsyncClient(url)
+            await client.runs("hello", "failed", 5)
+            await client.events(RUN, 3, 10, ["step_log"])
+
+        try:
+            client = Client(url)
+            client.runs("hello", "failed", 5)
+            client.events(RUN, 3, 10, ["step_log"])
+            asyncio.run(calls())
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(paths[0], "/api/v2/workflows/runs?workflowId=hello&status=failed&limit=5")
+        self.assertEqual(paths[1], f"/api/v2/workflows/runs/{RUN}/events?after=3&limit=10&types=step_log")
+        self.assertEqual(paths[2:], paths[:2])
+
     def test_a_rest_call_that_reaches_no_server_is_unavailable(self):
         import socket
         with socket.socket() as taken:  # a port nothing listens on: one a socket had, closed again
