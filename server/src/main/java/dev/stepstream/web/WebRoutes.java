@@ -2,6 +2,7 @@ package dev.stepstream.web;
 
 import dev.stepstream.stream.CloseCode;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.MimeMapping;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -44,6 +45,16 @@ public final class WebRoutes {
         router.get("/runs/:runId").handler(this::sendIndex);
         router.get("/workflows/:workflowId").handler(this::sendIndex);
         router.get("/compare").handler(this::sendIndex);
+        // vertx-web's StaticHandler answers a HEAD before it looks up the file's type: say it here
+        // as its GET would, so that a HEAD's head is the GET's (RFC 9110).
+        router.head("/*").handler(ctx -> {
+            String path = ctx.normalizedPath();
+            String type = MimeMapping.mimeTypeForFilename(path.endsWith("/") ? "index.html" : path);
+            if (type != null) {
+                ctx.response().putHeader("Content-Type", type.startsWith("text") ? type + ";charset=UTF-8" : type);
+            }
+            ctx.next();
+        });
         router.get("/*").handler(StaticHandler.create(ROOT)
                 .setIndexPage("index.html")
                 // The files are small and change with the jar: let the browser revalidate
