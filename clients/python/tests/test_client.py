@@ -1,9 +1,12 @@
-"""Unit tests of the streams (follow, watch_runs) against scripted connections: no server, no network.
+"""Unit tests of the client against scripted connections and tiny local HTTP servers: no stepstream server.
 Run: /usr/bin/python3 -m unittest discover -s clients/python/tests"""
 import asyncio
+import contextlib
+import http.server
 import json
 import os
 import sys
+import threading
 import unittest
 import urllib.parse
 
@@ -34,6 +37,33 @@ def take(stream, count):
             break
     stream.close()
     return items
+
+
+@contextlib.contextmanager
+def answering(status, body):
+    """A real HTTP server on a free port that answers every GET with ``status`` and the JSON
+    ``body``; yields its URL and the list of paths it was asked for."""
+    paths = []
+
+    class Answers(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            paths.append(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", paths
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class Scripted:
@@ -140,69 +170,23 @@ class Following(unittest.TestCase):
         self.assertEqual(len(connect.urls), 2)
 
     def test_a_refusal_the_rest_answer_explains_names_the_stream_with_the_servers_code(self):
-        import http.server
-        import threading
-
-        class Explains(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = b'{"error":{"code":"invalid_parameter","message":"after: no event 99","details":{"parameter":"after"}}}'
-                self.send_response(400)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Explains)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            client = Client(f"http://127.0.0.1:{server.server_address[1]}")
+        body = b'{"error":{"code":"invalid_parameter","message":"after: no event 99","details":{"parameter":"after"}}}'
+        with answering(400, body) as (url, _):
             with self.assertRaises(StepstreamError) as caught:
-                list(client.follow(RUN, after=99, connect=Scripted([[("refuse", 400, {})]]), **FAST))
-        finally:
-            server.shutdown()
-            server.server_close()
+                list(Client(url).follow(RUN, after=99, connect=Scripted([[("refuse", 400, {})]]), **FAST))
         error = caught.exception
         self.assertEqual((error.kind, error.status, error.code, error.details), ("bad_request", 400, "invalid_parameter", {"parameter": "after"}))
         self.assertEqual(str(error), f"GET /api/v2/workflows/runs/{RUN}/stream: 400 after: no event 99")
 
     def test_the_asyncio_rest_calls_take_the_same_arguments_as_the_sync_ones(self):
-        import http.server
-        import threading
-        paths = []
-
-        class Records(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                paths.append(self.path)
-                body = b'{"runs":[],"events":[],"next":null}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Records)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-
-        async def calls():
-            client = AsyncClient(url)
+        async def calls(client):
             await client.runs("hello", "failed", 5)
             await client.events(RUN, 3, 10, ["step_log"])
 
-        try:
-            client = Client(url)
-            client.runs("hello", "failed", 5)
-            client.events(RUN, 3, 10, ["step_log"])
-            asyncio.run(calls())
-        finally:
-            server.shutdown()
-            server.server_close()
+        with answering(200, b'{"runs":[],"events":[],"next":null}') as (url, paths):
+            Client(url).runs("hello", "failed", 5)
+            Client(url).events(RUN, 3, 10, ["step_log"])
+            asyncio.run(calls(AsyncClient(url)))
         self.assertEqual(paths[0], "/api/v2/workflows/runs?workflowId=hello&status=failed&limit=5")
         self.assertEqual(paths[1], f"/api/v2/workflows/runs/{RUN}/events?after=3&limit=10&types=step_log")
         self.assertEqual(paths[2:], paths[:2])
