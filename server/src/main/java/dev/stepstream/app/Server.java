@@ -305,7 +305,7 @@ public final class Server implements AutoCloseable {
         if (config.redis() != null) {
             return new RedisBroker(config.redis(), config.cluster().nodeId(), store, delivered, hub, poll, clock);
         }
-        return config.db() == null ? new LocalBroker(delivered, hub) : new PollingBroker(store, delivered, hub, poll, clock);
+        return config.db() == null ? new LocalBroker(delivered, hub) : new PollingBroker(config.cluster().nodeId(), store, delivered, hub, poll, clock);
     }
 
     /** The hub, then {@code runEnded} once for a delivered batch that holds a run_complete (on the broker's one delivery thread). */

@@ -19,15 +19,16 @@ import java.util.function.Consumer;
  * stream of a run executed on another node works, a poll interval behind. Queued runs and
  * cancels reach other nodes through the store too (their claimers poll it), and so do deletions:
  * each poll reads the store's log of them, and a followed run gone from the store is a deleted
- * run too ({@link Relay}).
+ * run too ({@link Relay}). Such a node says in the store that it publishes nothing, so that nodes
+ * of the same store that do have Redis poll for its runs as well.
  */
 public final class PollingBroker implements Broker {
     private final RunListener runs;
     private final Relay relay;
 
-    public PollingBroker(Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval, Clock clock) {
+    public PollingBroker(String nodeId, Store store, EventLog.Listener hub, RunListener runs, Duration pollInterval, Clock clock) {
         this.runs = runs;
-        this.relay = new Relay(store, hub, runs, pollInterval, () -> false, runId -> { }, runId -> { }, clock);
+        this.relay = new Relay(nodeId, store, hub, runs, pollInterval, () -> false, runId -> { }, runId -> { }, clock);
     }
 
     @Override

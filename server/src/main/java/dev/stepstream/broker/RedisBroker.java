@@ -105,7 +105,7 @@ public final class RedisBroker implements Broker {
                 .requestQueueSize(10_000)
                 .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).build())
                 .build());
-        this.relay = new Relay(store, hub, runs, pollInterval, this::pushing, this::subscribe, this::unsubscribe, clock);
+        this.relay = new Relay(nodeId, store, hub, runs, pollInterval, this::pushing, this::subscribe, this::unsubscribe, clock);
         if (!connect()) {
             log.warn("Redis at {} does not answer; streams of runs on other nodes poll the store every {} until it does",
                     where, pollInterval);

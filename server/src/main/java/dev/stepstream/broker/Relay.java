@@ -48,7 +48,10 @@ import org.slf4j.LoggerFactory;
  *   <li>While the transport is down (or where there is none), the run-level events of every
  *       run (its run_start, step_completes and run_complete) and the runs queued are read from
  *       the store every poll interval ({@link Store#activeRuns}), so the all-runs stream still
- *       shows the runs of other nodes, a poll interval late at worst.</li>
+ *       shows the runs of other nodes, a poll interval late at worst. The node says so in the
+ *       store ({@link Store#markBrokerDown}), and while a live node says so, the other nodes read
+ *       every run's run-level events, queueings and deletions from the store too: that node
+ *       publishes nothing, so their all-runs streams would never show its runs.</li>
  *   <li>A run deleted ({@link #deleted}, here or on another node) is told to the hub once. While
  *       polling, the runs deleted lately are read from the store with the runs' run-level events
  *       ({@link Store#deletedRuns}), so the all-runs stream hears of other nodes' deletions too.
@@ -118,6 +121,8 @@ final class Relay implements AutoCloseable {
     private Instant lastRunPoll;     // relay thread: when the store was last polled for every run; null while pushing
     private long pushingSinceNanos;  // relay thread: when push came back after an outage; 0 while polling
     private boolean caughtUp;        // relay thread: the store was polled once more when the first push came back
+    private Instant markedDownUntil; // relay thread: until when the store says this node's transport is down; null if never said
+    private final String nodeId;
     private final Duration pollInterval;
     private final BooleanSupplier pushing;
     private final Consumer<UUID> subscribe;
@@ -138,13 +143,15 @@ final class Relay implements AutoCloseable {
     private volatile dev.stepstream.metrics.BrokerMetrics metrics;
 
     /**
+     * @param nodeId      this node's id in the store, where it says that its transport is down
      * @param announce    where the runs found queued in the store are announced (the hub), while polling
      * @param pushing     whether the transport is up; when not, every followed run is polled, and every run's run-level events
      * @param subscribe   asks the transport for a run's events (called on the relay thread; must not block)
      * @param unsubscribe the reverse
      */
-    Relay(Store store, EventLog.Listener hub, RunListener announce, Duration pollInterval, BooleanSupplier pushing,
+    Relay(String nodeId, Store store, EventLog.Listener hub, RunListener announce, Duration pollInterval, BooleanSupplier pushing,
           Consumer<UUID> subscribe, Consumer<UUID> unsubscribe, Clock clock) {
+        this.nodeId = nodeId;
         this.clock = clock;
         this.store = store;
         this.hub = hub;
@@ -451,7 +458,8 @@ final class Relay implements AutoCloseable {
      * Compares followed runs that have been quiet for a poll interval (all of them while the
      * transport is down) with the store, and delivers what is missing. A run of which nothing
      * was delivered gets its last stored event, which tells its subscribers how far the log
-     * goes (they read the rest from the store).
+     * goes (they read the rest from the store). Polls every run while this node's transport is
+     * down, or another node's ({@link #othersWithoutTransport}), and a while after.
      */
     private void check() {
         long now = clock.nanoTime();
@@ -479,6 +487,10 @@ final class Relay implements AutoCloseable {
         if (polling) {
             pushingSinceNanos = 0;
             caughtUp = false;
+            pollEveryRun(now);
+            sayTransportDown();
+        } else if (othersWithoutTransport()) {
+            pushingSinceNanos = 0;
             pollEveryRun(now);
         } else if (lastRunPoll != null) {
             // Push is back: poll a while longer, for what other nodes committed while it was
@@ -521,6 +533,32 @@ final class Relay implements AutoCloseable {
             } else {
                 repair(runId, run, last);
             }
+        }
+    }
+
+    /**
+     * Says in the store that this node's transport is down, for a while longer than the others
+     * take to read it: again when less than {@link #POLL_MARGIN} of that is left. Once it is back,
+     * the word lapses by itself, and the others poll a while longer (as after their own outage),
+     * for what this node committed before it could publish again.
+     */
+    private void sayTransportDown() {
+        Instant now = clock.instant();
+        if (markedDownUntil != null && markedDownUntil.minus(POLL_MARGIN).isAfter(now)) {
+            return;
+        }
+        Instant until = now.plus(pollInterval.multipliedBy(3)).plus(POLL_MARGIN.multipliedBy(2));
+        store.markBrokerDown(nodeId, until);
+        markedDownUntil = until;
+    }
+
+    /** Whether another live node says its transport is down: its runs reach no one else but through the store. */
+    private boolean othersWithoutTransport() {
+        try {
+            return store.anyNodeWithoutBroker(clock.instant());
+        } catch (RuntimeException e) {
+            log.debug("broker relay: could not read which nodes have no broker: {}", e.toString());
+            return false;
         }
     }
 

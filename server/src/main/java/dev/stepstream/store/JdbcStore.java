@@ -733,6 +733,32 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public void markBrokerDown(String nodeId, Instant until) {
+        db.write("mark the broker of node " + nodeId + " down", connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE nodes SET broker_down_until = ? WHERE node_id = ?")) {
+                update.setLong(1, until.toEpochMilli());
+                update.setString(2, nodeId);
+                update.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean anyNodeWithoutBroker(Instant now) {
+        return db.read("find nodes whose broker is down", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT 1 FROM nodes WHERE broker_down_until > ? AND lease_until > ? LIMIT 1")) {
+                select.setLong(1, now.toEpochMilli());
+                select.setLong(2, now.toEpochMilli());
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next();
+                }
+            }
+        });
+    }
+
+    @Override
     public void deregisterNode(String nodeId) {
         db.write("deregister node " + nodeId, connection -> {
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM nodes WHERE node_id = ?")) {

@@ -199,6 +199,16 @@ public interface Store extends AutoCloseable {
     void deregisterNode(String nodeId);
 
     /**
+     * Records that this node's broker cannot publish its events, until {@code until} (renewed while
+     * it cannot): the other nodes then read what it would have published from the store
+     * ({@link #anyNodeWithoutBroker}). A node not registered (yet) records nothing.
+     */
+    void markBrokerDown(String nodeId, Instant until);
+
+    /** Whether a node whose lease holds at {@code now} said its broker cannot publish, until after {@code now}. */
+    boolean anyNodeWithoutBroker(Instant now);
+
+    /**
      * Claims up to {@code max} queued runs that no node has claimed, oldest first, for
      * {@code nodeId}, which must be registered (else it claims nothing); also runs handed back to
      * be resumed, and waiting runs that no node holds whose decision came or whose first

@@ -43,7 +43,7 @@ class PollingBrokerTest extends BrokerContractTest {
         List<Node> started = new ArrayList<>();
         for (String id : List.of("node-a", "node-b")) {
             RecordingHub hub = new RecordingHub();
-            started.add(new Node(id, new PollingBroker(store, hub, hub, POLL, Clock.system()), hub));
+            started.add(new Node(id, new PollingBroker(id, store, hub, hub, POLL, Clock.system()), hub));
         }
         return started;
     }

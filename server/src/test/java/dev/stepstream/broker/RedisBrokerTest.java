@@ -151,6 +151,41 @@ class RedisBrokerTest extends BrokerContractTest {
                 .extracting(RunEvent::seq).containsExactly(1L, 3L, 4L);
     }
 
+    /**
+     * A node that cannot reach Redis (its own outage, a partition) publishes nothing: the nodes
+     * that can read its runs' run-level events, queueings and deletions from the store, as long
+     * as it says so there, so that their all-runs streams still show its runs.
+     */
+    @Test
+    void theRunsOfANodeThatCannotReachRedisReachTheAllRunsStreamOfANodeThatCan() throws Exception {
+        String cutOffId = "node-cut-off-" + UUID.randomUUID();
+        java.time.Instant now = java.time.Instant.now();
+        store.registerNode(cutOffId, now, now.plus(Duration.ofMinutes(5)));
+        RecordingHub cutOffHub = new RecordingHub();
+        RunLog run = new RunLog(store);
+        try (RedisBroker cutOff = new RedisBroker("redis://127.0.0.1:1", cutOffId, store, cutOffHub, cutOffHub, POLL,
+                Clock.system())) {
+            Await.until("the cut-off broker reports Redis down", WAIT, () -> cutOff.problem().orElse(null));
+            cutOff.queued(run.runId, "wf", 1, Json.now(), RunTrigger.MANUAL);
+            for (List<RunEvent> batch : List.of(List.of(run.runStart(), run.stepStart(), run.log("hello")),
+                    List.of(run.stepComplete(), run.runComplete()))) {
+                Commits.commit(store, batch);
+                cutOff.committed(batch);
+            }
+            watcher().hub().awaitSeq(run.runId, 5, WAIT);
+            store.deleteRun(run.runId);
+            cutOff.deleted(run.runId, "wf");
+            Await.until("the watcher hears of the deletion", WAIT,
+                    () -> watcher().hub().deleted().contains(run.runId) ? true : null);
+        } finally {
+            store.deregisterNode(cutOffId);
+        }
+        assertThat(watcher().hub().timeline()).filteredOn(item -> item.endsWith(run.runId.toString()))
+                .as("the run-level events, each once, in order")
+                .containsExactly("run_queued " + run.runId, "run_start " + run.runId, "step_complete " + run.runId,
+                        "run_complete " + run.runId);
+    }
+
     @Test
     void whileRedisIsDownFollowedRunsArePolledAndPushResumesWhenItReturns() {
         RunLog run = new RunLog(store);

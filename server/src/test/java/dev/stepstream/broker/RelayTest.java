@@ -36,7 +36,7 @@ class RelayTest {
     @BeforeEach
     void open() {
         store = Stores.sqlite(dir.resolve("relay.db"));
-        relay = new Relay(store, hub, hub, Duration.ofSeconds(10), () -> true, runId -> { }, runId -> { }, clock);
+        relay = new Relay("node-a", store, hub, hub, Duration.ofSeconds(10), () -> true, runId -> { }, runId -> { }, clock);
     }
 
     @AfterEach
@@ -102,7 +102,7 @@ class RelayTest {
     @Test
     void aDeletionReadAtEveryPollAndToldByNoticeTooIsToldOnce() throws Exception {
         try (Postgres postgres = Postgres.schema(); Store shared = Stores.postgres(postgres.url())) {
-            Relay polling = new Relay(shared, hub, hub, Duration.ofSeconds(1), () -> false, runId -> { }, runId -> { }, clock);
+            Relay polling = new Relay("node-a", shared, hub, hub, Duration.ofSeconds(1), () -> false, runId -> { }, runId -> { }, clock);
             try {
                 RunLog here = new RunLog(shared);      // deleted through this node: its notice, then the log
                 RunLog elsewhere = new RunLog(shared); // deleted through another: the log alone
@@ -154,7 +154,7 @@ class RelayTest {
                     }
                 });
         relay.close();
-        relay = new Relay(slowReads, hub, hub, Duration.ofSeconds(10), () -> true, runId -> { }, runId -> { }, clock);
+        relay = new Relay("node-a", slowReads, hub, hub, Duration.ofSeconds(10), () -> true, runId -> { }, runId -> { }, clock);
 
         RunLog gappy = new RunLog(store);
         List<RunEvent> events = new java.util.ArrayList<>(List.of(gappy.runStart(), gappy.stepStart()));
