@@ -121,7 +121,7 @@ public final class Server implements AutoCloseable {
         }
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Metrics metrics = new Metrics(version());
-        Store store = Stores.open(config.db(), config.dataDir());
+        Store store = openStore(config);
         Vault vault;
         try {
             vault = Vault.open(store, config.secrets());
@@ -346,6 +346,33 @@ public final class Server implements AutoCloseable {
     private static ConfigException inUse(String host, int port) {
         return new ConfigException("--port " + port + ": " + host + ":" + port
                 + " is already in use (another stepstream, or another program; choose another with --port)");
+    }
+
+    /**
+     * The store: a database that cannot be reached or migrated (PostgreSQL down, a wrong port, a
+     * SQLite file that is not one) is one line naming the setting, its URL without a password, and
+     * the driver's reason, as {@code --port} and {@code --data-dir} are; not a page of stack trace.
+     */
+    private static Store openStore(Config config) {
+        try {
+            return Stores.open(config.db(), config.dataDir());
+        } catch (dev.stepstream.store.StoreException e) {
+            // The database driver's own words (they name the host and port), else the deepest cause.
+            Throwable cause = e;
+            Throwable driver = null;
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+                if (cause instanceof java.sql.SQLException) {
+                    driver = cause;
+                }
+            }
+            cause = driver == null ? cause : driver;
+            String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage().lines().findFirst().orElse("");
+            String setting = config.db() == null
+                    ? "--data-dir " + config.dataDir().toAbsolutePath()
+                    : "--db " + Stores.redact(config.db());
+            throw new ConfigException(setting + ": cannot open the database: " + why);
+        }
     }
 
     /** The data directory, created if missing: a path that cannot be one is one line naming --data-dir. */

@@ -273,7 +273,7 @@ public final class Stores {
     }
 
     /** A URL fit for a log line: no password, neither as a parameter nor as user info. */
-    static String redact(String url) {
+    public static String redact(String url) {
         return url.replaceAll("(?i)(password=)[^&;]*", "$1***")
                 .replaceAll("//[^/@?]*@", "//***@");
     }

@@ -74,6 +74,29 @@ class ServeStartupErrorsTest {
                 .doesNotContain("Exception");
     }
 
+    /** A database that cannot be reached or read: PostgreSQL on a port nothing listens on, a SQLite file that is not one. */
+    @Test
+    void aDatabaseThatCannotBeOpenedIsOneLineNamingTheSettingAndExit2() throws Exception {
+        int port;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/nowhere?user=postgres&password=";
+        Exit unreachable = serve("--port", "0", "--db", url + "hunter2");
+        assertThat(unreachable.code()).isEqualTo(2);
+        assertThat(unreachable.lines()).singleElement().asString()
+                .startsWith("stepstream serve: --db " + url + "***: cannot open the database: ")
+                .contains("refused").doesNotContain("hunter2", "Exception");
+
+        Path data = Files.createDirectories(dir.resolve("garbled"));
+        Files.writeString(data.resolve("stepstream.db"), "not a database, ".repeat(100));
+        Exit garbled = serve("--port", "0", "--data-dir", data.toString());
+        assertThat(garbled.code()).isEqualTo(2);
+        assertThat(garbled.lines()).singleElement().asString()
+                .startsWith("stepstream serve: --data-dir " + data.toAbsolutePath() + ": cannot open the database: ")
+                .doesNotContain("Exception");
+    }
+
     @Test
     void aSecretsKeyThatIsNotOneIsOneLineNamingItAndExit2() throws Exception {
         Exit malformed = serve("--port", "0", "--data-dir", dir.resolve("keyed").toString(), "--secrets-key", "not base64!");
