@@ -35,11 +35,18 @@ public record SecretsSettings(String key, Path keyFile, String previousKey, Path
         this(null, keyFile, null, null);
     }
 
+    /**
+     * The key, or the file, whichever a source of higher precedence gives ("a flag beats the
+     * variable": {@code --secrets-key-file} on the command line beats {@code STEPSTREAM_SECRETS_KEY});
+     * both from one source is an error naming them. Likewise for the previous key.
+     */
     public static SecretsSettings from(Settings settings, Path dataDir) {
-        String file = settings.get(KEY_FILE);
-        String previousFile = settings.get(PREVIOUS_KEY_FILE);
-        return new SecretsSettings(settings.get(KEY), file == null ? dataDir.resolve("secrets.key") : Path.of(file),
-                settings.get(PREVIOUS_KEY), previousFile == null ? null : Path.of(previousFile));
+        boolean byKey = settings.either(KEY, KEY_FILE) == KEY;
+        Setting<?> previous = settings.either(PREVIOUS_KEY, PREVIOUS_KEY_FILE);
+        String file = byKey ? null : settings.get(KEY_FILE);
+        String previousFile = previous == PREVIOUS_KEY_FILE ? settings.get(PREVIOUS_KEY_FILE) : null;
+        return new SecretsSettings(byKey ? settings.get(KEY) : null, file == null ? dataDir.resolve("secrets.key") : Path.of(file),
+                previous == PREVIOUS_KEY ? settings.get(PREVIOUS_KEY) : null, previousFile == null ? null : Path.of(previousFile));
     }
 
     /** The setting that names the master key, as a message to the operator says it. */

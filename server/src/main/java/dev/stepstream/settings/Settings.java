@@ -85,6 +85,28 @@ public final class Settings {
         return file.containsKey(setting.name()) ? "config file key " + setting.name() : setting.flag();
     }
 
+    /**
+     * Of two settings that say one thing two ways (a key, or a file that holds it), the one given
+     * by the source that comes first (flag, variable, file); null when neither is given.
+     * @throws ConfigException naming both when one source gives both
+     */
+    public Setting<?> either(Setting<?> one, Setting<?> other) {
+        int first = rank(one);
+        int second = rank(other);
+        if (first == second && first < NOT_GIVEN) {
+            throw new ConfigException(origin(one) + " and " + origin(other) + " give the same thing two ways: give one of them");
+        }
+        return Math.min(first, second) == NOT_GIVEN ? null : first < second ? one : other;
+    }
+
+    private static final int NOT_GIVEN = 3;
+
+    /** The setting's source by precedence: 0 the flag, 1 the variable, 2 the config file, {@link #NOT_GIVEN}. */
+    private int rank(Setting<?> setting) {
+        return flags.containsKey(setting.name()) ? 0 : env.containsKey(setting.variable()) ? 1
+                : file.containsKey(setting.name()) ? 2 : NOT_GIVEN;
+    }
+
     /** An error about the setting's value: {@code "<origin>: <what>"}. */
     public ConfigException wrong(Setting<?> setting, String what) {
         return new ConfigException(origin(setting) + ": " + what);

@@ -39,6 +39,25 @@ class ConfigTest {
         assertThat(Config.resolve(Map.of(), Map.of("STEPSTREAM_ALLOW_SCRIPTS", "true")).allowScripts()).isTrue();
     }
 
+    /** The master key or a file holding it: whichever the source of higher precedence gives; one source giving both is an error. */
+    @Test
+    void aKeyFileFlagBeatsTheKeyVariableAndOneSourceMayNotGiveBoth() {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        Config flagFile = Config.resolve(Map.of("secrets-key-file", "/keys/master.key", "secrets-previous-key-file", "/keys/old.key"),
+                Map.of("STEPSTREAM_SECRETS_KEY", key, "STEPSTREAM_SECRETS_PREVIOUS_KEY", key));
+        assertThat(flagFile.secrets().key()).isNull();
+        assertThat(flagFile.secrets().keyFile()).isEqualTo(Path.of("/keys/master.key"));
+        assertThat(flagFile.secrets().previousKey()).isNull();
+        assertThat(flagFile.secrets().previousKeyFile()).isEqualTo(Path.of("/keys/old.key"));
+
+        Config variableKey = Config.resolve(Map.of(), Map.of("STEPSTREAM_SECRETS_KEY", key));
+        assertThat(variableKey.secrets().key()).isEqualTo(key);
+
+        assertThatThrownBy(() -> Config.resolve(Map.of(), Map.of("STEPSTREAM_SECRETS_KEY", key, "STEPSTREAM_SECRETS_KEY_FILE", "/k")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("STEPSTREAM_SECRETS_KEY and STEPSTREAM_SECRETS_KEY_FILE give the same thing two ways: give one of them");
+    }
+
     @Test
     void badValuesNameTheirSource(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> Config.resolve(Map.of("port", "eighty"), Map.of()))
