@@ -75,8 +75,9 @@ public final class RunFold {
 
     /**
      * A step's state. Status, attempt, duration, error and outputs are the last word of its
-     * events (step_start clears duration, error and outputs); {@code startedAt} is set by a
-     * step_start only, so a step skipped without starting has none.
+     * events (step_start clears duration, end, error and outputs); {@code startedAt} is set by a
+     * step_start only, so a step skipped without starting has none, and {@code finishedAt} by a
+     * step_complete, so such a step has an end all the same.
      */
     public static final class Step {
         public final String stepId;
@@ -85,6 +86,7 @@ public final class RunFold {
         public int attempt;
         public Long startedAt;
         public Long durationMs;
+        public Long finishedAt;
         public String error;
         /** As its last step_complete carried them, or null for none. */
         public JsonNode outputs;
@@ -142,6 +144,7 @@ public final class RunFold {
                 step.attempt = integer(payload, "attempt");
                 step.startedAt = time;
                 step.durationMs = null;
+                step.finishedAt = null;
                 step.error = null;
                 step.outputs = null;
                 step.decision = null;
@@ -154,6 +157,7 @@ public final class RunFold {
                 step.status = StepStatus.fromWire(text(payload, "status"));
                 step.attempt = integer(payload, "attempt");
                 step.durationMs = optionalLong(payload, "duration");
+                step.finishedAt = time;
                 step.error = optionalText(payload, "error");
                 JsonNode outputs = payload.get("outputs");
                 step.outputs = outputs == null || outputs.isNull() ? null : outputs;

@@ -77,15 +77,16 @@ final class BatchWriter {
      * A null started_at keeps the stored one (see {@link RunFold.Step}).
      */
     private static final String UPSERT_STEP = """
-            INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs)
-            VALUES (?, (SELECT COALESCE(MAX(position) + 1, 0) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO run_steps (run_id, position, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs, finished_at)
+            VALUES (?, (SELECT COALESCE(MAX(position) + 1, 0) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (run_id, step_id) DO UPDATE
                SET status = excluded.status,
                    attempt = excluded.attempt,
                    started_at = COALESCE(excluded.started_at, run_steps.started_at),
                    duration_ms = excluded.duration_ms,
                    error = excluded.error,
-                   outputs = excluded.outputs""";
+                   outputs = excluded.outputs,
+                   finished_at = excluded.finished_at""";
 
     /** A step that only waits now (its step_start was in an earlier batch): the rest of it stays as stored. */
     private static final String UPDATE_STEP_STATUS = "UPDATE run_steps SET status = ? WHERE run_id = ? AND step_id = ?";
@@ -406,6 +407,7 @@ final class BatchWriter {
                     setLong(upsert, 8, step.durationMs);
                     upsert.setString(9, step.error);
                     upsert.setBytes(10, step.outputs == null ? null : Json.bytes(step.outputs));
+                    setLong(upsert, 11, step.finishedAt);
                     upsert.addBatch();
                 }
             }

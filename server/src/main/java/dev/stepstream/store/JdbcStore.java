@@ -52,7 +52,7 @@ final class JdbcStore implements Store {
             "run_id, workflow_id, workflow_version, status, created_at, started_at, finished_at, duration_ms, error, last_seq,"
             + " trigger_type, trigger_id, trigger_due_at, inputs";
     private static final String DETAIL_COLUMNS = SUMMARY_COLUMNS + ", definition, retry_of, retry_from";
-    private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs";
+    private static final String STEP_COLUMNS = "run_id, step_id, step_name, status, attempt, started_at, duration_ms, error, outputs, finished_at";
 
     /**
      * Inserts the workflow with the version after its last kept one (1 for a new id), or replaces
@@ -1455,14 +1455,15 @@ final class JdbcStore implements Store {
         }
         Map<String, List<StepState>> steps = new HashMap<>();
         try (PreparedStatement select = connection.prepareStatement(
-                "SELECT run_id, step_id, status, started_at, duration_ms FROM run_steps WHERE started_at IS NOT NULL AND run_id IN ("
+                "SELECT run_id, step_id, status, started_at, duration_ms, finished_at FROM run_steps"
+                        + " WHERE (started_at IS NOT NULL OR finished_at IS NOT NULL) AND run_id IN ("
                         + String.join(", ", Collections.nCopies(runs.size(), "?")) + ") ORDER BY run_id, position")) {
             bind(select, runs.stream().<Object>map(run -> run.runId().toString()).toList());
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     steps.computeIfAbsent(rows.getString("run_id"), id -> new ArrayList<>()).add(new StepState(
                             rows.getString("step_id"), null, StepStatus.fromWire(rows.getString("status")), 0,
-                            instant(rows, "started_at"), nullableLong(rows, "duration_ms"), null, null));
+                            instant(rows, "started_at"), nullableLong(rows, "duration_ms"), null, null, instant(rows, "finished_at")));
                 }
             }
         }
@@ -1487,7 +1488,8 @@ final class JdbcStore implements Store {
                             instant(rows, "started_at"),
                             nullableLong(rows, "duration_ms"),
                             rows.getString("error"),
-                            outputs(rows.getBytes("outputs")));
+                            outputs(rows.getBytes("outputs")),
+                            instant(rows, "finished_at"));
                     steps.computeIfAbsent(rows.getString("run_id"), id -> new ArrayList<>()).add(step);
                 }
             }

@@ -28,8 +28,9 @@ public record RunDetail(UUID runId, String workflowId, int workflowVersion, RunS
      * One step's projection; {@code attempt} is 0 while pending; {@code outputs} is null until
      * a step_complete carried some (as that event carried them: each value cut at 16 KiB).
      */
+    /** A step as stored: {@code finishedAt} is its end (null while it runs or waits), which a step skipped without starting has too. */
     public record StepState(String stepId, String stepName, StepStatus status, int attempt, Instant startedAt,
-                            Long durationMs, String error, JsonNode outputs) {}
+                            Long durationMs, String error, JsonNode outputs, Instant finishedAt) {}
 
     /** The row of the runs listing for this run. */
     public RunSummary summary() {
@@ -49,7 +50,7 @@ public record RunDetail(UUID runId, String workflowId, int workflowVersion, RunS
         List<StepState> folded = new ArrayList<>(state.steps.size());
         for (RunFold.Step step : state.steps.values()) {
             folded.add(new StepState(step.stepId, step.stepName, step.status, step.attempt, instant(step.startedAt),
-                    step.durationMs, step.error, step.outputs));
+                    step.durationMs, step.error, step.outputs, instant(step.finishedAt)));
         }
         ObjectNode values = Json.object();
         new TreeMap<>(state.currentVariables()).forEach(values::set);

@@ -106,6 +106,19 @@ class RunsApiTest {
         assertThat(listed.path("lastStep").path("status").asText()).isEqualTo("failed");
 
         server.apply("""
+                id: ends-skipped
+                steps:
+                  - {id: work, type: sleep, duration: 20ms}
+                  - {id: maybe, type: log, message: not today, when: "${1 > 2}"}
+                """);
+        String skipped = server.execute("ends-skipped", null);
+        server.awaitEnd(skipped);
+        JsonNode skippedLast = server.get("/api/v2/workflows/runs?workflowId=ends-skipped").body().path("runs").get(0).path("lastStep");
+        assertThat(skippedLast.path("stepId").asText()).as("a step skipped without starting moved last: its end counts")
+                .isEqualTo("maybe");
+        assertThat(skippedLast.path("status").asText()).isEqualTo("skipped");
+
+        server.apply("""
                 id: waits
                 steps:
                   - {id: nap, type: sleep, duration: 30s}

@@ -277,9 +277,9 @@ abstract class StoreContractTest {
         assertThat(run.lastSeq()).isZero();
         assertThat(run.variables()).isEmpty();
         assertThat(run.steps()).containsExactly(
-                new StepState("zeta", "Step zeta", StepStatus.PENDING, 0, null, null, null, null),
-                new StepState("alpha", "Step alpha", StepStatus.PENDING, 0, null, null, null, null),
-                new StepState("mid", "Step mid", StepStatus.PENDING, 0, null, null, null, null));
+                new StepState("zeta", "Step zeta", StepStatus.PENDING, 0, null, null, null, null, null),
+                new StepState("alpha", "Step alpha", StepStatus.PENDING, 0, null, null, null, null, null),
+                new StepState("mid", "Step mid", StepStatus.PENDING, 0, null, null, null, null, null));
     }
 
     @Test
@@ -422,12 +422,12 @@ abstract class StoreContractTest {
         Commits.commit(store, List.of(log.runStart(), log.stepStart("greet", 1)));
 
         assertThat(step(runId, "greet"))
-                .isEqualTo(new StepState("greet", "Step greet", StepStatus.RUNNING, 1, Log.timeOf(2), null, null, null));
+                .isEqualTo(new StepState("greet", "Step greet", StepStatus.RUNNING, 1, Log.timeOf(2), null, null, null, null));
 
         Commits.commit(store, List.of(log.stepLog("greet", "hello"), log.stepComplete("greet", "success", 40, 1, null)));
 
         assertThat(step(runId, "greet"))
-                .isEqualTo(new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 40L, null, null));
+                .isEqualTo(new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 40L, null, null, Log.timeOf(4)));
         assertThat(step(runId, "later").status()).isEqualTo(StepStatus.PENDING);
     }
 
@@ -438,17 +438,17 @@ abstract class StoreContractTest {
         Commits.commit(store, List.of(log.runStart(), log.stepStart("call", 1), log.stepComplete("call", "failed", 5, 1, "HTTP 503")));
 
         assertThat(step(runId, "call"))
-                .isEqualTo(new StepState("call", "Step call", StepStatus.FAILED, 1, Log.timeOf(2), 5L, "HTTP 503", null));
+                .isEqualTo(new StepState("call", "Step call", StepStatus.FAILED, 1, Log.timeOf(2), 5L, "HTTP 503", null, Log.timeOf(3)));
 
         Commits.commit(store, List.of(log.stepStart("call", 2)));
 
         assertThat(step(runId, "call"))
-                .isEqualTo(new StepState("call", "Step call", StepStatus.RUNNING, 2, Log.timeOf(4), null, null, null));
+                .isEqualTo(new StepState("call", "Step call", StepStatus.RUNNING, 2, Log.timeOf(4), null, null, null, null));
 
         Commits.commit(store, List.of(log.stepComplete("call", "success", 7, 2, null)));
 
         assertThat(step(runId, "call"))
-                .isEqualTo(new StepState("call", "Step call", StepStatus.SUCCESS, 2, Log.timeOf(4), 7L, null, null));
+                .isEqualTo(new StepState("call", "Step call", StepStatus.SUCCESS, 2, Log.timeOf(4), 7L, null, null, Log.timeOf(5)));
     }
 
     @Test
@@ -482,14 +482,14 @@ abstract class StoreContractTest {
     }
 
     @Test
-    void aSkippedStepThatNeverStartedHasNoStartTime() {
+    void aSkippedStepThatNeverStartedHasNoStartTimeButAnEnd() {
         UUID runId = queuedRun("maybe");
         Log log = new Log(runId);
 
         Commits.commit(store, List.of(log.runStart(), log.stepComplete("maybe", "skipped", 0, 0, null)));
 
         assertThat(step(runId, "maybe"))
-                .isEqualTo(new StepState("maybe", "Step maybe", StepStatus.SKIPPED, 0, null, 0L, null, null));
+                .isEqualTo(new StepState("maybe", "Step maybe", StepStatus.SKIPPED, 0, null, 0L, null, null, Log.timeOf(2)));
     }
 
     @Test
@@ -593,8 +593,8 @@ abstract class StoreContractTest {
         assertThat(run.error()).isNull();
         assertThat(run.lastSeq()).isEqualTo(8);
         assertThat(run.steps()).containsExactly(
-                new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 2L, null, null),
-                new StepState("set", "Step set", StepStatus.SUCCESS, 1, Log.timeOf(5), 1L, null, null));
+                new StepState("greet", "Step greet", StepStatus.SUCCESS, 1, Log.timeOf(2), 2L, null, null, Log.timeOf(4)),
+                new StepState("set", "Step set", StepStatus.SUCCESS, 1, Log.timeOf(5), 1L, null, null, Log.timeOf(7)));
         assertThat(run.variables()).isEqualTo(parse("{\"x\":1}"));
     }
 
@@ -1438,7 +1438,7 @@ abstract class StoreContractTest {
                 assertThat(stored.steps()).as(as).containsExactlyElementsOf(folded.steps.values().stream().map(step -> new StepState(
                         step.stepId, step.stepName, step.status, step.attempt,
                         step.startedAt == null ? null : Instant.ofEpochMilli(step.startedAt), step.durationMs, step.error,
-                        step.outputs)).toList());
+                        step.outputs, step.finishedAt == null ? null : Instant.ofEpochMilli(step.finishedAt))).toList());
                 assertThat((JsonNode) stored.variables()).as(as).isEqualTo(Json.MAPPER.valueToTree(folded.currentVariables()));
             }
         }
