@@ -240,18 +240,41 @@ public final class Masker {
             return longestFirst.size();
         }
 
-        /** {@code text} with every form replaced by {@code ***}; the same instance when it holds none. */
+        /**
+         * {@code text} with every form replaced by {@code ***}; the same instance when it holds
+         * none. Forms are found in the text as given, and forms that overlap (two secrets sharing
+         * characters, one inside another) are masked as one span: no part of either shows.
+         * One pass, a bit test per position where no form starts.
+         */
         public String mask(String text) {
-            if (longestFirst.isEmpty() || text == null || !anyStartsIn(text)) {
+            if (longestFirst.isEmpty() || text == null) {
                 return text;
             }
-            String out = text;
-            for (String form : longestFirst) {
-                if (out.contains(form)) {
-                    out = out.replace(form, MASK);
+            StringBuilder out = null;
+            int copied = 0;     // text before this is in out
+            int spanStart = 0;  // the span being masked: [spanStart, spanEnd); none while spanEnd is 0
+            int spanEnd = 0;
+            for (int i = 0, last = text.length() - 2; i <= last; i++) {
+                int end = longestFormEnd(text, i);
+                if (end < 0) {
+                    continue;
                 }
+                if (i < spanEnd) {
+                    spanEnd = Math.max(spanEnd, end); // overlaps the span: one mask for both
+                    continue;
+                }
+                if (spanEnd > 0) {
+                    out = (out == null ? new StringBuilder(text.length()) : out).append(text, copied, spanStart).append(MASK);
+                    copied = spanEnd;
+                }
+                spanStart = i;
+                spanEnd = end;
             }
-            return out;
+            if (spanEnd == 0) {
+                return text;
+            }
+            out = (out == null ? new StringBuilder(text.length()) : out).append(text, copied, spanStart).append(MASK);
+            return out.append(text, spanEnd, text.length()).toString();
         }
 
         /** Masks every string of a JSON tree in place (values, object field names) and every number whose digits hold a form. */
@@ -296,24 +319,22 @@ public final class Masker {
             return masked == text ? scalar : TextNode.valueOf(masked);
         }
 
-        /** Whether any form occurs in {@code text}: one pass, a bit test per position. */
-        private boolean anyStartsIn(String text) {
-            for (int i = 0, last = text.length() - 2; i <= last; i++) {
-                int pair = pair(text, i);
-                int hash = hash(pair);
-                if ((seen[(hash >>> 6) & 63] & (1L << hash)) == 0) {
-                    continue;
-                }
-                List<String> candidates = byPair.get(pair);
-                if (candidates != null) {
-                    for (String form : candidates) {
-                        if (text.startsWith(form, i)) {
-                            return true;
-                        }
+        /** The end of the longest form that starts at {@code at} in {@code text}, or -1 when none does. */
+        private int longestFormEnd(String text, int at) {
+            int pair = pair(text, at);
+            int hash = hash(pair);
+            if ((seen[(hash >>> 6) & 63] & (1L << hash)) == 0) {
+                return -1;
+            }
+            List<String> candidates = byPair.get(pair);
+            if (candidates != null) {
+                for (String form : candidates) { // longest first
+                    if (text.startsWith(form, at)) {
+                        return at + form.length();
                     }
                 }
             }
-            return false;
+            return -1;
         }
 
         private static int pair(String text, int at) {

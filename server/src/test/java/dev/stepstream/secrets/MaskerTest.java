@@ -49,6 +49,18 @@ class MaskerTest {
         assertThat(masker.mask("[xxabcdxx] [abcd]")).isEqualTo("[***] [***]");
     }
 
+    /** Two secrets sharing characters: masked as one span, so no part of either shows. */
+    @Test
+    void overlappingSecretsAreMaskedAsOneSpan() {
+        Masker masker = new Masker();
+        masker.add("zqxabcdef");
+        masker.add("cdefwvyu");
+
+        assertThat(masker.mask("x zqxabcdefwvyu x | cdefwvyuzqxabcdef")).isEqualTo("x *** x | ******");
+        assertThat(masker.mask("zqxabcdefwvyuzqxabcdef")).as("a chain of overlaps").isEqualTo("******");
+        assertThat(masker.mask("zqxabcdefwvyu")).isEqualTo("***");
+    }
+
     /** Each as Python 3, Java and Node print it (urllib.parse, java.net.URLEncoder, encodeURIComponent), and in lower-case hex. */
     @Test
     void theUrlEncodingsOfCommonEncodersAreMaskedInUpperAndLowerCaseHex() {
