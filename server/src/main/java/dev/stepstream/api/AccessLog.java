@@ -14,7 +14,8 @@ import org.slf4j.spi.LoggingEventBuilder;
  * One log line per HTTP request (who, what, status, how long, bytes), on the logger
  * {@code stepstream.access}, and the request's sample in {@link HttpMetrics}; 499 when the
  * client went away before the answer. Query strings are
- * redacted ({@code access_token}); no header is logged. A stream logs its own line when it ends
+ * redacted ({@code access_token}), and the values of the secrets defined are masked in the
+ * request line as everywhere else (a webhook's inputs may come from its query); no header is logged. A stream logs its own line when it ends
  * (with its close code), so an upgraded WebSocket (101) or an SSE response is not logged here.
  *
  * <p>Requests the security edge refuses (401, 429, 403, …) are logged like any other, with the
@@ -29,9 +30,13 @@ public final class AccessLog {
     private static final String REFUSED = "stepstream.refused";
 
     private final HttpMetrics metrics;
+    /** Masks the secrets defined now (a volatile read, no store): called on the event loop. */
+    private final java.util.function.UnaryOperator<String> secrets;
 
-    public AccessLog(HttpMetrics metrics) {
+    /** @param secrets masks the values of the secrets defined now; must not block */
+    public AccessLog(HttpMetrics metrics, java.util.function.UnaryOperator<String> secrets) {
         this.metrics = metrics;
+        this.secrets = secrets;
     }
 
     /** Mount first, before the security guard, so that it sees every request, refused ones included. */
@@ -63,7 +68,7 @@ public final class AccessLog {
             return;
         }
         String method = ctx.request().method().name();
-        record(method, template(ctx.currentRoute()), Who.of(ctx), Redaction.text(method + " " + ctx.request().uri()), status, nanos,
+        record(method, template(ctx.currentRoute()), Who.of(ctx), secrets.apply(Redaction.text(method + " " + ctx.request().uri())), status, nanos,
                 ctx.response().bytesWritten(), ctx.get(REFUSED));
     }
 
@@ -74,7 +79,7 @@ public final class AccessLog {
      */
     public void undecodable(HttpServerRequest request, int status, String reason, long nanos) {
         String method = request.method() == null ? "-" : request.method().name();
-        record(method, null, Who.address(request), Params.abbreviate(Redaction.text(method + " " + request.uri())), status, nanos,
+        record(method, null, Who.address(request), Params.abbreviate(secrets.apply(Redaction.text(method + " " + request.uri()))), status, nanos,
                 request.response().bytesWritten(), reason);
     }
 

@@ -192,7 +192,7 @@ public final class Server implements AutoCloseable {
                     + " and its Host is not checked; configure --tokens-file or a JWT key unless this network is trusted", config.host());
         }
         Security security = Security.start(config.security(), config.host(), config.allowedOrigins(), clock);
-        AccessLog accessLog = new AccessLog(metrics.http());
+        AccessLog accessLog = new AccessLog(metrics.http(), text -> definedSecrets.forms().mask(text));
         accessLog.mount(router); // first: it logs every request, those the guard refuses too
         security.mount(router); // then every route below passes the guard
         OperationsApi operations = new OperationsApi(readiness, metrics::scrape, Metrics.contentType());

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A secret a run prints, fails with and stores reaches none of the server's own output, even with its step logs echoed there. */
+/** A secret a run prints, fails with and stores, or a client sends in a query, reaches none of the server's own output, even with its step logs echoed there. */
 @Timeout(90)
 class SecretsNeverLoggedTest {
     private static final String VALUE = "never-in-a-log-line-42";
@@ -33,7 +33,13 @@ class SecretsNeverLoggedTest {
                 String runId = NodeApi.execute(server, "loud", null);
                 JsonNode run = NodeApi.awaitEnd(server, runId);
                 assertThat(run.path("status").asText()).isEqualTo("failed");
+                // A value in a request's query (a search, a webhook's query input): the access log masks it.
+                NodeApi.send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/workflows/runs/" + runId + "/events?q=" + VALUE)));
+                NodeApi.send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/hooks/loud/none?tag=" + VALUE))
+                        .POST(HttpRequest.BodyPublishers.ofString("{}")));
                 assertThat(server.output()).as("the step logs were echoed").contains("out ***");
+                dev.stepstream.testing.Await.until("the access log's lines of both", java.time.Duration.ofSeconds(20), () ->
+                        server.output().contains("events?q=*** 200") && server.output().contains("none?tag=*** 404") ? true : null);
                 assertThat(server.output()).doesNotContain(VALUE, VALUE.substring(0, 12));
             }
         }
