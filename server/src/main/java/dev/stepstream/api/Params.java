@@ -106,7 +106,8 @@ public final class Params {
         try {
             return RunStatus.fromWire(text);
         } catch (IllegalArgumentException e) {
-            throw ApiError.badParameter("status", "expected queued, running, success, failed, cancelled or interrupted, got \""
+            throw ApiError.badParameter("status", "expected " + java.util.Arrays.stream(RunStatus.values()).map(RunStatus::wire)
+                    .collect(java.util.stream.Collectors.joining(", ")) + ", got \""
                     + abbreviate(text) + "\"");
         }
     }

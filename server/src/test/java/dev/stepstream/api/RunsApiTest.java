@@ -85,6 +85,10 @@ class RunsApiTest {
         TestServer.Response bad = server.get("/api/v2/workflows/runs?trigger=cron");
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.text()).contains("trigger", "expected manual, schedule, webhook, retry, workflow, got \\\"cron\\\"");
+        TestServer.Response badStatus = server.get("/api/v2/workflows/runs?status=bogus");
+        assertThat(badStatus.status()).isEqualTo(400);
+        assertThat(badStatus.body().path("error").path("message").asText()).as("every status the filter takes")
+                .isEqualTo("status: expected queued, running, waiting, success, failed, cancelled, interrupted, got \"bogus\"");
     }
 
     @Test
