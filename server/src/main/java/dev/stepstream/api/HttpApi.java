@@ -435,7 +435,7 @@ public final class HttpApi implements AutoCloseable {
                     case NOT_FOUND -> runNotFound(runId);
                     case NOT_FINISHED -> new ApiError(409, "run_not_finished", e.getMessage());
                     case BAD_FROM -> new ApiError(400, "invalid_request", e.getMessage());
-                    case NOT_VALID -> new ApiError(422, "invalid_workflow", e.getMessage());
+                    case NOT_VALID -> Errors.invalid("invalid_workflow", e.getMessage(), e.problems());
                 };
             }
             RunDetail retried = run(retryId);

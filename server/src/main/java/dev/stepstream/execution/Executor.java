@@ -90,8 +90,18 @@ public final class Executor implements AutoCloseable {
         private final Reason reason;
 
         RetryRefused(Reason reason, String message) {
-            super(message);
+            this(reason, message, null);
+        }
+
+        /** @param problems for {@link Reason#NOT_VALID}: what is wrong, each problem with its path */
+        RetryRefused(Reason reason, String message, InvalidException problems) {
+            super(message, problems);
             this.reason = reason;
+        }
+
+        /** What makes the run's workflow invalid here ({@link Reason#NOT_VALID}), or null. */
+        public InvalidException problems() {
+            return getCause() instanceof InvalidException problems ? problems : null;
         }
 
         public Reason reason() {
@@ -284,7 +294,7 @@ public final class Executor implements AutoCloseable {
             workflow = validator.validate(Json.parseTrusted(run.definition()), run.workflowId());
         } catch (InvalidException e) {
             throw new RetryRefused(RetryRefused.Reason.NOT_VALID,
-                    "the workflow this run ran is no longer valid here: " + e.getMessage());
+                    "the workflow this run ran is no longer valid here: " + e.getMessage(), e);
         }
         if (!from.equals(RetryPlan.FROM_FAILED) && !from.equals(RetryPlan.FROM_START)
                 && workflow.steps().stream().noneMatch(step -> step.id().equals(from))) {

@@ -189,8 +189,8 @@ class WorkflowsApiTest {
 
     /**
      * A workflow stored where scripts were allowed, on a server restarted without them: it is
-     * still listed and read, and executing it (or delivering to its webhook) is a 422 that names
-     * the step, not a 500; nothing runs.
+     * still listed and read, and executing it (or delivering to its webhook, or retrying a run of
+     * it) is a 422 that names the step in its details, not a 500; nothing runs.
      */
     @Test
     void aStoredWorkflowThatTheServersSettingsMakeInvalidIs422OnExecute(@TempDir Path data) {
@@ -201,8 +201,11 @@ class WorkflowsApiTest {
                 steps:
                   - {id: s, type: script, run: echo hi}
                 """;
+        String ran;
         try (TestServer allowing = TestServer.start(data, config -> config.withAllowScripts(true))) {
             allowing.apply(yaml);
+            ran = allowing.execute("scripted", null);
+            allowing.awaitEnd(ran);
         }
         try (TestServer refusing = TestServer.start(data, config -> config.withAllowScripts(false))) {
             assertThat(refusing.get("/api/v2/workflows/scripted").status()).isEqualTo(200);
@@ -215,7 +218,13 @@ class WorkflowsApiTest {
                         .contains("--allow-scripts");
                 assertThat(error.path("details").get(0).path("path").asText()).isEqualTo("steps[0].type");
             }
-            assertThat(refusing.get("/api/v2/workflows/runs").body().path("runs")).as("nothing queued").isEmpty();
+            TestServer.Response retry = refusing.post("/api/v2/workflows/runs/" + ran + "/retry", "{}");
+            assertThat(retry.status()).as(retry.text()).isEqualTo(422);
+            assertThat(retry.body().path("error").path("message").asText()).startsWith("the workflow this run ran is no longer valid here: ");
+            assertThat(retry.body().path("error").path("details").get(0).path("path").asText()).as("every problem in details")
+                    .isEqualTo("steps[0].type");
+            assertThat(refusing.get("/api/v2/workflows/runs").body().path("runs")).as("nothing queued but the first run")
+                    .extracting(run -> run.path("runId").asText()).containsExactly(ran);
         }
     }
 
