@@ -49,14 +49,15 @@ public record SecretsSettings(String key, Path keyFile, String previousKey, Path
                 previous == PREVIOUS_KEY ? settings.get(PREVIOUS_KEY) : null, previousFile == null ? null : Path.of(previousFile));
     }
 
-    /** The setting that names the master key, as a message to the operator says it. */
+    /** The setting that names the master key, as a message to the operator says it (the key: either way it may be given). */
     String keySource() {
-        return key != null ? "--secrets-key" : "--secrets-key-file " + keyFile;
+        return key != null ? "--secrets-key (STEPSTREAM_SECRETS_KEY)" : "--secrets-key-file " + keyFile;
     }
 
     /** The setting that names the previous master key, or null. */
     String previousKeySource() {
-        return previousKey != null ? "--secrets-previous-key" : previousKeyFile != null ? "--secrets-previous-key-file " + previousKeyFile : null;
+        return previousKey != null ? "--secrets-previous-key (STEPSTREAM_SECRETS_PREVIOUS_KEY)"
+                : previousKeyFile != null ? "--secrets-previous-key-file " + previousKeyFile : null;
     }
 
     private static String checked(String text) {

@@ -713,6 +713,11 @@ class SecretsTest {
             assertThat(run.path("status").asText()).isEqualTo("failed");
             assertThat(run.path("error").asText()).startsWith("step \"use\" failed: secret \"TOKEN\": --secrets-key-file");
         }
+        SecretsSettings byVariable = new SecretsSettings(Base64.getEncoder().encodeToString(new byte[32]), null, null, null);
+        try (TestServer server = TestServer.start(data, config -> config.withSecrets(byVariable))) {
+            assertThat(setSecret(server, "OTHER", VALUE).text()).as("a key given as itself: named both ways it may come")
+                    .contains("--secrets-key (STEPSTREAM_SECRETS_KEY): this node's master key does not open");
+        }
     }
 
     @Test
