@@ -87,6 +87,11 @@ class SecretsTest {
             TestServer.Response shortValue = setSecret(server, "SHORT", "abc");
             assertThat(shortValue.status()).isEqualTo(400);
             assertThat(shortValue.text()).contains("value: at least 4 characters");
+            TestServer.Response halfCharacter = server.putJson("/api/v2/secrets/HALF", "{\"value\": \"ab\\ud800cdef\"}");
+            assertThat(halfCharacter.status()).as("UTF-8 cannot hold it: the value stored would not be the one sent").isEqualTo(400);
+            assertThat(halfCharacter.text()).contains("value: not Unicode text");
+            assertThat(setSecret(server, "PAIRED", "ab\ud83d\ude00cd").status()).as("a whole pair is a character").isEqualTo(201);
+            assertThat(server.delete("/api/v2/secrets/PAIRED").status()).isEqualTo(204);
             TestServer.Response badName = setSecret(server, "lower", VALUE);
             assertThat(badName.status()).isEqualTo(400);
             assertThat(badName.text()).contains("name: expected upper-case letters");
