@@ -21,8 +21,9 @@ public interface ChildRuns {
 
     /**
      * Queues a run of {@code workflowId} with {@code inputs}, as a child of the step's run; or,
-     * when this step had started a child that has not ended (its run was handed over to this
-     * node and resumed), takes that one up instead.
+     * when the attempt of this step that a resume cut off had started a child (its run was
+     * handed over to this node and resumed), takes that one up instead, whether it has ended
+     * meanwhile or not.
      *
      * @throws StepFailedException naming what is wrong: no such workflow, inputs that do not fit
      *         it, nesting deeper than {@link #MAX_DEPTH}, a concurrency key whose every slot the

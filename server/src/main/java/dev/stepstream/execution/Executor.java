@@ -589,16 +589,18 @@ public final class Executor implements AutoCloseable {
 
     /**
      * What a step of run {@code runId}, at nesting {@code depth}, may do with child runs;
-     * {@code takeUp} for the attempt a resume restarted, which goes on with the child it had
-     * started if that one has not ended (a retry's attempt never does: its child was cancelled).
+     * {@code takeUpSince} for the attempt a resume restarted (the cut-off attempt's start), which
+     * goes on with the child that attempt had started: still going, or ended while no node held
+     * the parent (an interrupted child then fails the step, as it would have). Any other attempt
+     * (a retry's, whose child was cancelled) starts a child of its own.
      */
-    private ChildRuns childRuns(UUID runId, String stepId, int depth, boolean takeUp) {
+    private ChildRuns childRuns(UUID runId, String stepId, int depth, java.time.Instant takeUpSince) {
         return new ChildRuns() {
             @Override
             public Child start(String workflowId, JsonNode given) throws StepFailedException {
-                Optional<UUID> unfinished = takeUp ? store.unfinishedChild(runId, stepId) : Optional.empty();
-                if (unfinished.isPresent()) {
-                    return new Child(unfinished.get(), true);
+                Optional<UUID> earlier = takeUpSince == null ? Optional.empty() : store.childSince(runId, stepId, takeUpSince);
+                if (earlier.isPresent()) {
+                    return new Child(earlier.get(), true);
                 }
                 if (depth >= ChildRuns.MAX_DEPTH) {
                     throw new StepFailedException("runs nest at most " + ChildRuns.MAX_DEPTH + " deep, and this run is at depth " + depth

@@ -138,12 +138,12 @@ final class RunDriver {
 
     /**
      * Gives a step of this run the child runs it may start (a {@code workflow} step's);
-     * {@code takeUp}: the attempt restarts one that a resume cut off, and takes up the child
-     * that attempt had started, if it is still going.
+     * {@code takeUpSince}: the attempt restarts one that a resume cut off, which began then, and
+     * takes up the child that attempt had started, ended or not; null for any other attempt.
      */
     @FunctionalInterface
     interface Children {
-        ChildRuns of(UUID runId, String stepId, int depth, boolean takeUp);
+        ChildRuns of(UUID runId, String stepId, int depth, java.time.Instant takeUpSince);
     }
 
     private final ReentrantLock emitLock = new ReentrantLock();
@@ -1073,8 +1073,10 @@ final class RunDriver {
         @Override
         public ChildRuns children() {
             RunFold.Step before = resumed == null ? null : resumed.steps.get(step.id());
-            boolean restarted = before != null && before.status == StepStatus.RUNNING && attempt == before.attempt + 1;
-            return children.of(runId, step.id(), parent == null ? 0 : parent.depth(), restarted);
+            boolean restarted = before != null && before.status == StepStatus.RUNNING && attempt == before.attempt + 1
+                    && before.startedAt != null;
+            return children.of(runId, step.id(), parent == null ? 0 : parent.depth(),
+                    restarted ? java.time.Instant.ofEpochMilli(before.startedAt) : null);
         }
 
         void close() {

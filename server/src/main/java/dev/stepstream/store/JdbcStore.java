@@ -1045,6 +1045,21 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public Optional<UUID> childSince(UUID parentRunId, String parentStepId, Instant since) {
+        return db.read("find the child of an attempt of run " + parentRunId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs"
+                    + " WHERE parent_run_id = ? AND parent_step_id = ? AND created_at >= ? ORDER BY created_at DESC LIMIT 1")) {
+                select.setString(1, parentRunId.toString());
+                select.setString(2, parentStepId);
+                select.setLong(3, since.toEpochMilli());
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next() ? Optional.of(UUID.fromString(row.getString(1))) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
     public Optional<UUID> unfinishedChild(UUID parentRunId, String parentStepId) {
         return db.read("find an unfinished child of run " + parentRunId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT run_id FROM runs"

@@ -268,6 +268,13 @@ public interface Store extends AutoCloseable {
     Optional<UUID> unfinishedChild(UUID parentRunId, String parentStepId);
 
     /**
+     * The newest run that this step of that run started at or after {@code since}, ended or not:
+     * the child of the step's attempt that began then (children are queued by the node that runs
+     * the attempt, on its clock).
+     */
+    Optional<UUID> childSince(UUID parentRunId, String parentStepId, java.time.Instant since);
+
+    /**
      * The concurrency keys of the run and of each run above it (its parent, the parent's parent,
      * up to the top), nearest first; null for a run that has none. Empty when the run is gone.
      */

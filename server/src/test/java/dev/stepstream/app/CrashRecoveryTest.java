@@ -142,6 +142,56 @@ class CrashRecoveryTest {
         }
     }
 
+    /**
+     * The mirror: a parent that resumes, cut off while it waits for a child that cannot. The
+     * child ends interrupted at the restart, before the parent resumes; the parent's restarted
+     * step takes that ended child up and fails naming it, as it would have had it run on. It
+     * once started a new child instead, which ran the child's work again, and the step succeeded.
+     */
+    @Test
+    void aResumedParentTakesUpItsChildThatEndedInterruptedAndItsStepFails(@TempDir Path work) throws Exception {
+        String parentId;
+        String childId;
+        try (ChildServer first = ChildServer.start(data, "--allow-scripts")) {
+            put(first.url(), "/api/v2/workflows/fragile-child", """
+                    id: fragile-child
+                    steps:
+                      - {id: wait, type: script, run: "echo ran >> '%1$s/runs'; while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
+                    """.formatted(work));
+            put(first.url(), "/api/v2/workflows/durable-parent", """
+                    id: durable-parent
+                    onInterrupt: resume
+                    steps:
+                      - {id: call, type: workflow, workflow: fragile-child}
+                    """);
+            parentId = post(first.url(), "/api/v2/workflows/durable-parent/execute").path("runId").asText();
+            childId = Await.until("the child runs", Duration.ofSeconds(30), () -> {
+                String id = events(first.url(), parentId).stream().filter(e -> e.path("type").asText().equals("step_log"))
+                        .map(e -> e.path("payload").path("message").asText()).filter(m -> m.startsWith("started run "))
+                        .map(m -> m.substring(12, 48)).findFirst().orElse(null);
+                return id != null && java.nio.file.Files.exists(work.resolve("runs")) ? id : null;
+            });
+            first.kill();
+        }
+
+        try (ChildServer second = ChildServer.start(data, "--allow-scripts")) {
+            JsonNode parent = Await.until("the parent has ended", Duration.ofSeconds(30), () -> {
+                JsonNode detail = get(second.url(), "/api/v2/workflows/runs/" + parentId);
+                return List.of("success", "failed", "cancelled", "interrupted").contains(detail.path("status").asText()) ? detail : null;
+            });
+            java.nio.file.Files.createFile(work.resolve("open")); // a second child would now end its step
+            assertThat(get(second.url(), "/api/v2/workflows/runs/" + childId).path("status").asText()).isEqualTo("interrupted");
+            assertThat(parent.path("status").asText()).as(parent.toString()).isEqualTo("failed");
+            assertThat(parent.path("steps").get(0).path("status").asText()).isEqualTo("failed");
+            assertThat(parent.path("steps").get(0).path("error").asText())
+                    .startsWith("run " + childId + " of workflow \"fragile-child\" ended interrupted: ");
+            assertThat(events(second.url(), parentId)).extracting(e -> e.path("payload").path("message").asText())
+                    .contains("took up again run " + childId + " of workflow \"fragile-child\"")
+                    .noneMatch(message -> message.startsWith("started run ") && !message.contains(childId));
+            assertThat(java.nio.file.Files.readAllLines(work.resolve("runs"))).as("the child's work ran once").hasSize(1);
+        }
+    }
+
     @Test
     void aBadFlagStopsServeBeforeItListensNamingTheFlag() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
