@@ -356,15 +356,18 @@ public final class HttpApi implements AutoCloseable {
             }
             List<RunEvent> page;
             long next;
+            long searchedTo; // how far the log was read: where a run that goes on is asked again
             if (filter.all()) {
                 List<RunEvent> events = store.events(runId, after, limit + 1);
                 boolean more = events.size() > limit;
                 page = more ? events.subList(0, limit) : events;
                 next = more ? page.getLast().seq() : -1;
+                searchedTo = page.isEmpty() ? after : page.getLast().seq();
             } else {
                 EventPage found = store.events(runId, after, limit, filter);
                 page = found.events();
                 next = found.next();
+                searchedTo = found.searchedTo();
             }
             // Looked up after the read: a run deleted meanwhile is not found, rather than shown in
             // part (its events go after its row, a chunk at a time).
@@ -373,8 +376,10 @@ public final class HttpApi implements AutoCloseable {
             }
             if (next < 0 && !ended) {
                 // Nothing more now, but the run goes on: API.md's next is null only when done, so a
-                // client that pages on gets where to ask again (the same seq when nothing came).
-                next = page.isEmpty() ? after : Math.max(after, page.getLast().seq());
+                // client that pages on gets where to ask again: past what was searched (a filtered
+                // page that found nothing in 30,000 events is not read again), the same seq when
+                // nothing was there.
+                next = Math.max(after, searchedTo);
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream(64 + page.size() * 256);
             out.writeBytes("{\"events\":[".getBytes(StandardCharsets.UTF_8));

@@ -46,7 +46,7 @@ final class EventSearch {
         String pattern = pattern(filter.text());
         List<EventType> types = filter.types().size() == EventType.values().length ? List.of() : List.copyOf(filter.types());
         if (filter.types().isEmpty()) {
-            return new EventPage(List.of(), -1);
+            return new EventPage(List.of(), -1, Math.max(afterSeq, last)); // nothing can pass
         }
         StringBuilder sql = new StringBuilder("SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? AND seq <= ?");
         if (!types.isEmpty()) {
@@ -85,18 +85,18 @@ final class EventSearch {
                         if (filter.accepts(type, Json.parseTrusted(body).path("payload"))) {
                             found.add(RunEvent.stored(runId, lastRead, type, Instant.ofEpochMilli(result.getLong(3)), body));
                             if (found.size() == limit) {
-                                return new EventPage(found, lastRead < last ? lastRead : -1);
+                                return new EventPage(found, lastRead < last ? lastRead : -1, lastRead);
                             }
                         }
                     }
                 }
                 cursor = rows == CHUNK ? lastRead : upTo;
                 if (cursor < last && System.nanoTime() > deadline) {
-                    return new EventPage(found, cursor);
+                    return new EventPage(found, cursor, cursor);
                 }
             }
         }
-        return new EventPage(found, -1);
+        return new EventPage(found, -1, Math.max(afterSeq, last));
     }
 
     /** The run's last seq, 0 for a run that does not exist (nothing to read). */

@@ -133,6 +133,33 @@ class RunSearchTest {
                         && e.path("payload").path("stepId").asText().equals("noisy")));
     }
 
+    /**
+     * A search of a run that goes on: a page that found nothing says to ask again from where it
+     * searched to, not from where it began (a client polling a search of a long live run would
+     * read its whole history again each time).
+     */
+    @Test
+    void aSearchOfARunThatGoesOnAsksAgainPastWhatItSearched() {
+        server.apply("""
+                id: held
+                steps:
+                  - {id: talk, type: script, run: "for i in $(seq 1 50); do echo \\"line $i\\"; done"}
+                  - {id: gate, type: approval, message: "go on?"}
+                """);
+        String held = server.execute("held", null);
+        long last = dev.stepstream.testing.Await.until("the run waits", java.time.Duration.ofSeconds(20), () -> {
+            JsonNode run = server.get("/api/v2/workflows/runs/" + held).body();
+            return run.path("status").asText().equals("waiting") ? run.path("lastSeq").asLong() : null;
+        });
+        JsonNode page = server.get("/api/v2/workflows/runs/" + held + "/events?" + q("nowhere") + "&after=0").body();
+        assertThat(page.path("events")).isEmpty();
+        assertThat(page.path("next").asLong()).as("where to ask again: past what was searched").isEqualTo(last);
+        JsonNode again = server.get("/api/v2/workflows/runs/" + held + "/events?" + q("nowhere") + "&after=" + last).body();
+        assertThat(again.path("next").asLong()).as("nothing new: the same seq").isEqualTo(last);
+        server.post("/api/v2/workflows/runs/" + held + "/cancel", "{}");
+        server.awaitEnd(held);
+    }
+
     @Test
     void theStreamTakesTheSameSearch() {
         TestServer.Response sse = server.send(server.request("/api/v2/workflows/runs/" + runId + "/events?" + q("tick 29"))

@@ -1802,7 +1802,7 @@ abstract class StoreContractTest {
         assertThat(searchAll(runId, 2, warnsOfA)).containsExactly(4L, 10L, 16L, 22L, 28L);
         EventFilter starts = new EventFilter(EnumSet.of(EventType.STEP_START), LogLevel.DEBUG, Set.of("b"), null);
         assertThat(searchAll(runId, 100, starts)).containsExactly(3L);
-        assertThat(store.events(UUID.randomUUID(), 0, 10, ticks)).isEqualTo(new EventPage(List.of(), -1));
+        assertThat(store.events(UUID.randomUUID(), 0, 10, ticks)).isEqualTo(new EventPage(List.of(), -1, 0));
     }
 
     @Test
