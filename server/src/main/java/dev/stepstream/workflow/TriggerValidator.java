@@ -25,7 +25,8 @@ final class TriggerValidator {
     private static final List<String> SCHEDULE_FIELDS = List.of("id", "type", "cron", "timezone", "inputs");
     private static final List<String> WEBHOOK_FIELDS = List.of("id", "type", "secret", "inputs");
     private static final List<String> CONCURRENCY_FIELDS = List.of("key", "limit", "onLimit");
-    private static final Set<String> HOOK_ROOTS = Set.of("body", "headers", "query", "secrets");
+    /** What a webhook input's template sees: never secrets (inputs are stored as they are; refused with a reason of their own). */
+    private static final Set<String> HOOK_ROOTS = Set.of("body", "headers", "query");
     private static final Set<String> KEY_ROOTS = Set.of("inputs");
 
     private final Map<String, InputSpec> inputs;

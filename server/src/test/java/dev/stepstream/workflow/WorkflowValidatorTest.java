@@ -372,7 +372,7 @@ class WorkflowValidatorTest {
                 "triggers[1].inputs.env: expected string, got number",
                 "triggers[2].id: \"Hook\" is not a valid trigger id (lowercase letters, digits, _ and -, starting with a letter or digit, at most 64)",
                 "triggers[2].secret: expected a secret, like \"${secrets.HOOK_KEY}\" (a key written out would be stored and shown with the workflow)",
-                "triggers[2].inputs.env: expression \"vars.x\" uses unknown variable \"vars\" (expressions here see body, headers, query, secrets)",
+                "triggers[2].inputs.env: expression \"vars.x\" uses unknown variable \"vars\" (expressions here see body, headers, query)",
                 "triggers[2].inputs.other: unknown input (declared: env)",
                 "triggers[3].when: unknown field",
                 "triggers[3].inputs.env: a secret is not passed as an input (inputs are stored as they are)",
