@@ -115,13 +115,8 @@ class CrashRecoveryTest {
                       - {id: call, type: workflow, workflow: durable-child}
                     """);
             parentId = post(first.url(), "/api/v2/workflows/fragile-parent/execute").path("runId").asText();
-            childId = Await.until("the child runs", Duration.ofSeconds(30), () -> {
-                String id = events(first.url(), parentId).stream().filter(e -> e.path("type").asText().equals("step_log"))
-                        .map(e -> e.path("payload").path("message").asText()).filter(m -> m.startsWith("started run "))
-                        .map(m -> m.substring(12, 48)).findFirst().orElse(null);
-                return id != null && get(first.url(), "/api/v2/workflows/runs/" + id).path("steps").get(0).path("status").asText()
-                        .equals("running") ? id : null;
-            });
+            childId = awaitChild(first.url(), parentId, id -> get(first.url(), "/api/v2/workflows/runs/" + id).path("steps").get(0)
+                    .path("status").asText().equals("running"));
             first.kill();
         }
 
@@ -165,12 +160,7 @@ class CrashRecoveryTest {
                       - {id: call, type: workflow, workflow: fragile-child}
                     """);
             parentId = post(first.url(), "/api/v2/workflows/durable-parent/execute").path("runId").asText();
-            childId = Await.until("the child runs", Duration.ofSeconds(30), () -> {
-                String id = events(first.url(), parentId).stream().filter(e -> e.path("type").asText().equals("step_log"))
-                        .map(e -> e.path("payload").path("message").asText()).filter(m -> m.startsWith("started run "))
-                        .map(m -> m.substring(12, 48)).findFirst().orElse(null);
-                return id != null && java.nio.file.Files.exists(work.resolve("runs")) ? id : null;
-            });
+            childId = awaitChild(first.url(), parentId, id -> java.nio.file.Files.exists(work.resolve("runs")));
             first.kill();
         }
 
@@ -233,6 +223,16 @@ class CrashRecoveryTest {
 
     private JsonNode post(String url, String path) {
         return send(HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.noBody()).build());
+    }
+
+    /** The run the parent's workflow step started (its log says "started run <id>"), once {@code running} holds for it. */
+    private String awaitChild(String url, String parentId, java.util.function.Predicate<String> running) {
+        return Await.until("the child runs", Duration.ofSeconds(30), () -> {
+            String id = events(url, parentId).stream().filter(e -> e.path("type").asText().equals("step_log"))
+                    .map(e -> e.path("payload").path("message").asText()).filter(m -> m.startsWith("started run "))
+                    .map(m -> m.substring(12, 48)).findFirst().orElse(null);
+            return id != null && running.test(id) ? id : null;
+        });
     }
 
     private List<JsonNode> events(String url, String runId) {
