@@ -24,29 +24,42 @@ window.__stepstream = {
 
 let routed = null; // the path and query last shown: a change of the hash alone is the page's own (#seq=N)
 
+/**
+ * Which of the page's routes a path is, `{ kind, id }` with the id as in the path (encoded), or
+ * null for a path that is none of them: the router's one list, which its link handler asks too.
+ */
+function routeOf(path) {
+  let m;
+  if ((m = path.match(/^\/runs\/([^/]+)$/))) return { kind: 'run', id: m[1] };
+  if ((m = path.match(/^\/workflows\/([^/]+)$/))) return { kind: 'workflow', id: m[1] };
+  if (path === '/compare') return { kind: 'compare' };
+  if (path === '/' || path === '/index.html') return { kind: 'home' };
+  return null;
+}
+
 async function route() {
   routed = location.pathname + location.search;
   leave?.();
   leave = null;
   hooks.current = null;
   const path = location.pathname;
-  let m;
+  const to = routeOf(path);
   let what = { kind: 'path', id: path };   // what a 404 from the API says is missing
   try {
-    if ((m = path.match(/^\/runs\/([^/]+)$/))) {
+    if (to?.kind === 'run') {
       document.title = 'Run · stepstream';
-      what = { kind: 'run', id: decodeURIComponent(m[1]) };
-      leave = await showRun(main, decodeURIComponent(m[1]), hooks, navigate);
-    } else if ((m = path.match(/^\/workflows\/([^/]+)$/))) {
-      document.title = `${decodeURIComponent(m[1])} · stepstream`;
-      what = { kind: 'workflow', id: decodeURIComponent(m[1]) };
-      await showWorkflow(main, decodeURIComponent(m[1]), navigate);
-    } else if (path === '/compare') {
+      what = { kind: 'run', id: decodeURIComponent(to.id) };
+      leave = await showRun(main, what.id, hooks, navigate);
+    } else if (to?.kind === 'workflow') {
+      what = { kind: 'workflow', id: decodeURIComponent(to.id) };
+      document.title = `${what.id} · stepstream`;
+      await showWorkflow(main, what.id, navigate);
+    } else if (to?.kind === 'compare') {
       document.title = 'Compare · stepstream';
       what = { kind: 'compare' };
       const q = new URLSearchParams(location.search);
       await showCompare(main, q.get('a') || '', q.get('b') || '', navigate);
-    } else if (path === '/' || path === '/index.html') {
+    } else if (to?.kind === 'home') {
       document.title = 'stepstream';
       leave = await showHome(main, hooks);
     } else {
@@ -68,11 +81,15 @@ export function navigate(href) {
   route().then(() => main.focus({ preventScroll: true }));
 }
 
+// A click on a link to one of the page's routes is routed here; any other link is the browser's:
+// another origin, a blob: or data: URL (a blob's origin is this one: its protocol tells), a link
+// to save (download) or to open elsewhere (target), the API, and the server's other paths.
 document.addEventListener('click', (ev) => {
   const a = ev.target.closest('a[href]');
   if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  if (a.hasAttribute('download') || (a.target && a.target !== '_self')) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  if (url.protocol !== location.protocol || url.origin !== location.origin || !routeOf(url.pathname)) return;
   if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
   ev.preventDefault();
   navigate(url.pathname + url.search + url.hash);
