@@ -1,6 +1,7 @@
 // Comparing runs (issue 19): from a failed run's page, one click compares it with the workflow's
 // last success: the steps whose status differs, the variable that differs, each step's log as a
-// diff (a long unchanged stretch folded); the pickers on both pages lead to other comparisons.
+// diff (a long unchanged stretch folded), its colours and control characters shown as on the run
+// page; the pickers on both pages lead to other comparisons.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeServerAndPage, endedRun, openServerAndPage, rest, waitFor } from './harness.mjs';
@@ -19,6 +20,16 @@ steps:
   - {id: check, type: fail, message: "not ok", when: "\${!inputs.ok}"}
   - {id: ship, type: log, message: shipped}
 `;
+// YAML double-quoted strings: \e is ESC, \a BEL, \r CR.
+const PAINTED = `
+id: painted
+inputs:
+  n: {type: number, default: 1}
+steps:
+  - {id: colour, type: log, message: "\\e[31mred\\e[0m and plain"}
+  - {id: title, type: log, message: "\\e]0;title\\ashown"}
+  - {id: cr, type: log, message: "cr\\rover \${inputs.n}"}
+`;
 const NEVER = `
 id: never
 steps:
@@ -27,7 +38,7 @@ steps:
 
 let server, browser, page;
 
-before(async () => { ({ server, browser, page } = await openServerAndPage({ workflows: [FLAKY, NEVER] })); });
+before(async () => { ({ server, browser, page } = await openServerAndPage({ workflows: [FLAKY, NEVER, PAINTED] })); });
 after(() => closeServerAndPage({ server, browser }));
 
 
@@ -115,4 +126,21 @@ test('a failed run of a workflow that never succeeded says so', async () => {
   await page.click('.compare-success');
   await page.locator('.compare-note', { hasText: 'No run of this workflow has succeeded yet' }).waitFor();
   assert.equal(new URL(page.url()).pathname, `/runs/${failed}`);
+});
+
+test("each step's log diff shows colours and control characters as the run page does", async () => {
+  const a = await endedRun(server.url, 'painted', { n: 1 });
+  const b = await endedRun(server.url, 'painted', { n: 2 });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(`${server.url}/compare?a=${a}&b=${b}`);
+  await page.locator('.cmp-step[data-step=cr] .diff-line').first().waitFor();
+  const lines = (stepId) => page.locator(`.cmp-step[data-step=${stepId}] .diff-line`).allTextContents();
+  assert.deepEqual(await lines('colour'), ['  red and plain']);
+  assert.equal(await page.locator('.cmp-step[data-step=colour] .diff-line span', { hasText: /^red$/ })
+    .evaluate((span) => getComputedStyle(span).color), 'rgb(205, 49, 49)', 'red: --ansi-1 of the light palette');
+  assert.deepEqual(await lines('title'), ['  ␛]0;title␇shown']);
+  assert.deepEqual(await lines('cr'), ['- cr␍over 1', '+ cr␍over 2']);
+  assert.equal(await page.$eval('.cmp-steps', (steps) => /[\x00-\x08\x0a-\x1f\x7f-\x9f]/.test(steps.textContent)), false,
+    'no control character in the diffs');
+  assert.doesNotMatch(await page.title(), /title/);
 });

@@ -1,7 +1,10 @@
 // Comparing two runs of a workflow (docs/api.md, "Reading runs": GET …/runs/compare?a=&b=): the
 // page /compare?a=RUN&b=RUN, and the run page's control that leads there (another run of the
-// workflow, or in one click the last success for a run that failed). Text only, via textContent.
+// workflow, or in one click the last success for a run that failed). Text only, via textContent;
+// a log line as the run page shows it (ansi.mjs: its colours, and its other control characters as
+// text).
 import { api } from './api.mjs';
+import { render } from './ansi.mjs';
 import { el, duration, dateTime, value, statusBadge } from './format.mjs';
 import { runLink } from './retry.mjs';
 
@@ -205,7 +208,11 @@ function logDiff(s) {
     : same ? `log: the same in both (${ops.length} ${ops.length === 1 ? 'line' : 'lines'})`
       : `log: ${removed} only in A, ${added} only in B`;
   const pre = el('pre', { class: 'diff cmp-diff' });
-  const line = (o) => el('span', { class: `diff-line ${DIFF_CLASS[o.op]}`, 'data-op': o.op, text: `${o.op} ${o.text}` });
+  const line = (o) => {
+    const message = el('span', { class: 'diff-text' });
+    render(message, o.text);
+    return el('span', { class: `diff-line ${DIFF_CLASS[o.op]}`, 'data-op': o.op }, `${o.op} `, message);
+  };
   for (const part of foldedParts(ops)) {
     if (!part.fold) { pre.append(...part.ops.map(line)); continue; }
     const button = el('button', { type: 'button', class: 'diff-fold', text: `… ${part.ops.length} unchanged lines`,
