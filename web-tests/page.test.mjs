@@ -1,5 +1,6 @@
 // The web page in a real browser against the real server: execute, watch live, open mid-way,
-// cancel, deep links, and a dropped connection resumed with no line lost and none twice.
+// the run list's filters (a deleted workflow's too), cancel, deep links, and a dropped connection
+// resumed with no line lost and none twice.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -161,6 +162,28 @@ describe('the web page', () => {
     const { runId } = await rest(server.url, '/api/v2/workflows/slow/execute', { method: 'POST', body: { inputs: { lines: 1 } } });
     await waitFor(async () => (await page.getAttribute(`tr[data-run="${runId}"]`, 'data-status')) === 'success',
       { what: 'a new run listed and seen to end' });
+  });
+
+  test("a deleted workflow's runs keep their filter: the select names the workflow, and the address keeps it", async () => {
+    await rest(server.url, '/api/v2/workflows/gone', { method: 'PUT', yaml: 'id: gone\nsteps:\n  - {id: a, type: log, message: hi}\n' });
+    const { runId } = await rest(server.url, '/api/v2/workflows/gone/execute', { method: 'POST', body: {} });
+    await waitFor(async () => (await rest(server.url, `/api/v2/workflows/runs/${runId}`)).status === 'success', { what: 'gone\'s run' });
+    await rest(server.url, '/api/v2/workflows/gone', { method: 'DELETE' });
+    await page.goto(`${server.url}/?workflowId=gone`);
+    await page.waitForSelector('.conn[data-state=live]');
+    await page.waitForSelector(`tr[data-run="${runId}"]`);
+    assert.equal(await page.inputValue('#f-workflow'), 'gone');
+    assert.equal(await page.locator('#f-workflow option:checked').textContent(), 'gone (deleted)');
+    await page.selectOption('#f-status', 'success');
+    assert.equal(new URL(page.url()).search, '?workflowId=gone&status=success', 'the workflow filter is kept');
+    await page.waitForSelector(`tr[data-run="${runId}"]`);
+    assert.equal(await page.locator('tr[data-run]').count(), 1, "only gone's run");
+
+    // An id no workflow ever had is named so.
+    await page.goto(`${server.url}/?workflowId=never-was`);
+    await page.waitForSelector('.conn[data-state=live]');
+    assert.equal(await page.locator('#f-workflow option:checked').textContent(), 'never-was (no such workflow)');
+    assert.equal(new URL(page.url()).search, '?workflowId=never-was');
   });
 
   test('a run deleted elsewhere leaves the runs list without a reload', async () => {

@@ -29,7 +29,8 @@ export async function showHome(main, hooks) {
   if (!workflows.length) wfList.append(el('li', { class: 'muted', text: 'No workflows yet: PUT one to /api/v2/workflows/{id}.' }));
 
   const wfSelect = el('select', { id: 'f-workflow', name: 'workflowId' }, el('option', { value: '', text: 'all workflows' }),
-    workflows.map((w) => el('option', { value: w.id, text: w.id, selected: w.id === filter.workflowId })));
+    workflows.map((w) => el('option', { value: w.id, text: w.id, selected: w.id === filter.workflowId })),
+    await otherWorkflow(filter.workflowId, workflows));
   const stSelect = el('select', { id: 'f-status', name: 'status' }, el('option', { value: '', text: 'any status' }),
     STATUSES.map((s) => el('option', { value: s, text: s, selected: s === filter.status })));
   const trSelect = el('select', { id: 'f-trigger', name: 'trigger' }, el('option', { value: '', text: 'any trigger' }),
@@ -239,4 +240,18 @@ export async function showHome(main, hooks) {
   restart();
   hooks.current = { dropConnection: () => stream.drop() };
   return () => stream.stop();
+}
+
+/**
+ * The filter's option for a workflow id that no current workflow has, selected: a deleted
+ * workflow's (its version page links to its runs), or an id that never had a version; null when
+ * the id is none or a current workflow's. Without it the select would show every workflow while
+ * the list holds one's runs, and the next change of a filter would drop the workflow.
+ */
+async function otherWorkflow(workflowId, workflows) {
+  if (!workflowId || workflows.some((w) => w.id === workflowId)) return null;
+  const versions = await api(`/api/v2/workflows/${encodeURIComponent(workflowId)}/versions`)
+    .catch((err) => { if (err.status === 404) return null; throw err; });
+  return el('option', { value: workflowId, selected: true,
+    text: `${workflowId} (${versions ? 'deleted' : 'no such workflow'})` });
 }
