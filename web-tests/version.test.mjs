@@ -1,7 +1,7 @@
 // A run's page names the workflow version it ran, linked to that version's page, and, once the
 // workflow has changed, shows a line diff of what changed since (text only: a definition's HTML
 // stays text). The version's page is read only and lists the versions; a deleted workflow's
-// version stays readable for its runs.
+// version stays readable for its runs; a version that does not exist says so and leads to one that does.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeServerAndPage, endedRun, openServerAndPage, rest, waitFor } from './harness.mjs';
@@ -58,6 +58,23 @@ test('a run of an older version shows the line diff against the current one, as 
   assert.equal(await page.locator('.def-versions [aria-current=page]').textContent(), 'v1');
 });
 
+test('a version a workflow does not have is named, with a link to the current version', async () => {
+  await page.goto(`${server.url}/workflows/versioned?version=99`);
+  await page.locator('.not-found h1').waitFor();
+  assert.equal(await page.textContent('.not-found-what'), 'versioned has no version 99.');
+  const current = page.locator('.not-found-links a', { hasText: 'the current version, v2' });
+  assert.equal(await current.getAttribute('href'), '/workflows/versioned');
+  await page.goto(`${server.url}/workflows/versioned?version=first`);
+  await page.locator('.not-found-what', { hasText: 'versioned has no version first.' }).waitFor();
+  await current.click();
+  await page.waitForURL(`${server.url}/workflows/versioned`);
+  await page.locator('form#execute').waitFor();
+
+  // A workflow that never was is named as such, whatever version is asked.
+  await page.goto(`${server.url}/workflows/never-was?version=1`);
+  await page.locator('.not-found-what', { hasText: /There is no workflow “never-was”/ }).waitFor();
+});
+
 test('a deleted workflow\'s run still links its version, which stays readable', async () => {
   const runId = (await rest(server.url, '/api/v2/workflows/runs?workflowId=versioned')).runs[0].runId;
   await rest(server.url, '/api/v2/workflows/versioned', { method: 'DELETE' });
@@ -72,4 +89,9 @@ test('a deleted workflow\'s run still links its version, which stays readable', 
   await note.waitFor();
   assert.match(await note.textContent(), /version 1/);
   assert.match(await page.locator('[data-step=greet]').textContent(), /greet/);
+
+  // A version it never had: no current one to link, its last kept version instead.
+  await page.goto(`${server.url}/workflows/versioned?version=99`);
+  await page.locator('.not-found-what', { hasText: 'versioned has no version 99.' }).waitFor();
+  assert.equal(await page.getAttribute('.not-found-links a >> text=/^its last version, v2/', 'href'), '/workflows/versioned?version=2');
 });

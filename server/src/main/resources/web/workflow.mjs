@@ -3,15 +3,27 @@
 import { api } from './api.mjs';
 import { el, dateTime } from './format.mjs';
 import { isGraph, byLevel, needsText } from './graph.mjs';
+import { showNotFound } from './notfound.mjs';
 
 export async function showWorkflow(main, id, navigate) {
   const path = `/api/v2/workflows/${encodeURIComponent(id)}`;
   const asked = new URLSearchParams(location.search).get('version');
   const [wf, current, versions] = await Promise.all([
-    api(asked === null ? path : `${path}?version=${encodeURIComponent(asked)}`),
+    // A version it does not have (404 version_not_found), or one that is no version number (400
+    // naming the parameter): null, said below.
+    api(asked === null ? path : `${path}?version=${encodeURIComponent(asked)}`).catch((err) => {
+      if (err.code === 'version_not_found' || (err.status === 400 && err.details?.parameter === 'version')) return null;
+      throw err;
+    }),
     asked === null ? null : api(path).catch((err) => { if (err.status === 404) return null; throw err; }),
     api(`${path}/versions`).then((body) => body.versions, () => []),
   ]);
+  if (!wf) {
+    // The API says version_not_found for an id that never had a version too: the list of versions tells.
+    showNotFound(main, versions.length ? { kind: 'version', id, version: asked, latest: versions[0].version, deleted: !current }
+      : { kind: 'workflow', id });
+    return;
+  }
   // Only the current version runs: an older one, or a deleted workflow's, is shown without the form.
   const old = asked !== null && current?.version !== wf.version;
   const inputs = Object.entries(wf.inputs || {});
