@@ -1,5 +1,6 @@
 // The page against a server that needs a token (--tokens-file), in a real browser: the log's
-// Download with a token saves the log as a file.
+// Download with a token saves the log as a file; without a token the page says, in its words,
+// that the server needs one, and a page whose token is revoked says that the token was.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,18 +16,22 @@ steps:
   - {id: count, type: script, run: "echo one; echo two; echo three"}
 `;
 
-/** Tokens of three roles, in a tokens file of the server's (NAME ROLE sha256:HEX). */
-const TOKENS = Object.fromEntries(['admin', 'ann', 'vic'].map((name) => [name, `ss_${randomBytes(32).toString('base64url')}`]));
-const ROLES = { admin: 'admin', ann: 'operator', vic: 'viewer' };
+/** Tokens of three roles, and rev's, a viewer's that a test revokes. */
+const TOKENS = Object.fromEntries(['admin', 'ann', 'vic', 'rev'].map((name) => [name, `ss_${randomBytes(32).toString('base64url')}`]));
+const ROLES = { admin: 'admin', ann: 'operator', vic: 'viewer', rev: 'viewer' };
 
 let server, browser, page, tmp;
 
+/** Writes the server's tokens file (NAME ROLE sha256:HEX) with these tokens: the others are revoked. */
+function writeTokens(names) {
+  writeFileSync(join(tmp, 'tokens'), names.map((name) =>
+    `${name} ${ROLES[name]} sha256:${createHash('sha256').update(TOKENS[name]).digest('hex')}\n`).join(''), { mode: 0o600 });
+}
+
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'stepstream-tokens-'));
-  const tokensFile = join(tmp, 'tokens');
-  writeFileSync(tokensFile, Object.entries(TOKENS).map(([name, t]) =>
-    `${name} ${ROLES[name]} sha256:${createHash('sha256').update(t).digest('hex')}\n`).join(''), { mode: 0o600 });
-  server = await startServer(undefined, ['--tokens-file', tokensFile]);
+  writeTokens(Object.keys(TOKENS));
+  server = await startServer(undefined, ['--tokens-file', join(tmp, 'tokens')]);
   await rest(server.url, '/api/v2/workflows/talk', { method: 'PUT', yaml: TALK, token: TOKENS.admin });
   browser = await launchBrowser();
   page = browser.context.pages()[0] || await browser.context.newPage();
@@ -72,5 +77,29 @@ describe('the page with a server that needs a token', () => {
     assert.match(expected, / count INFO three\n$/);
     assert.equal(readFileSync(file, 'utf8'), expected, 'the whole log');
     assert.equal(new URL(page.url()).pathname, `/runs/${runId}`, 'the page stays on the run');
+  });
+
+  test('with no token, a page says the server needs one, in its words, and opens Token', async () => {
+    const runId = await endedRun('talk');
+    for (const path of ['/', `/runs/${runId}`]) {
+      await open(path, '');
+      await page.locator('main .token-needed').waitFor();
+      assert.equal(await page.textContent('main h1'), 'Token needed');
+      assert.equal(await page.textContent('main .token-needed'), 'This server needs a token: set one under Token.');
+      assert.equal(await page.locator('main a[href="/"]').count(), 0, 'no link to a page that would say the same');
+      assert.equal(await page.getAttribute('details.token', 'open'), '', 'the Token field is open');
+    }
+    // Saving a token there shows the page.
+    await page.fill('#token-input', TOKENS.vic);
+    await page.click('#token-form button[type=submit]');
+    await page.locator('.run-status .status[data-status=success]').waitFor();
+  });
+
+  test("the run list whose token is revoked says so in the page's words", async () => {
+    await open('/', TOKENS.rev);
+    await page.waitForSelector('.conn[data-state=live]');
+    writeTokens(['admin', 'ann', 'vic']);
+    await page.locator('.conn', { hasText: 'the token expired or was revoked: set a new one under Token' }).waitFor();
+    assert.equal(await page.getAttribute('.conn', 'data-state'), 'unauthorized');
   });
 });

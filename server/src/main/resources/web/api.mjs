@@ -18,6 +18,16 @@ export class ApiError extends Error {
 }
 
 /**
+ * Why the server refuses the page what a token would give it (a 401, or a stream closed with 1008,
+ * the token's end), in the page's words: that it needs a token, when none is set, or that the one
+ * set expired or was revoked. A clause: the run page's connection status shows it as it is, a
+ * page that cannot be shown as a sentence.
+ */
+export function tokenTrouble() {
+  return token() ? 'the token expired or was revoked: set a new one under Token' : 'this server needs a token: set one under Token';
+}
+
+/**
  * Why the server refused this token an action, for a 401 or 403 ApiError, in the page's words:
  * `Your token may not retry: retrying needs the operator role, and yours is viewer. …`. `may` is
  * the verb of the action (decide), `doing` what it does (approving or rejecting); `needs` the role

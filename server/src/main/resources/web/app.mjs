@@ -1,6 +1,6 @@
 // The page's entry: a small router over real links (/, /workflows/{id}, /runs/{runId},
 // /compare?a=&b=); any other path, and a run or workflow that does not exist, is the not-found page.
-import { setToken, token } from './api.mjs';
+import { setToken, token, tokenTrouble } from './api.mjs';
 import { el } from './format.mjs';
 import { showHome } from './home.mjs';
 import { showRun } from './run.mjs';
@@ -69,6 +69,15 @@ async function route() {
     // A run's address whose id is no UUID (400 from the API) names no run either.
     if (err.status === 404 || (err.status === 400 && what.kind === 'run')) {
       showNotFound(main, { ...what, message: err.message });
+      return;
+    }
+    // Every page reads with the token: without one the server accepts, none can be shown. The
+    // Token field is opened, and saving a token there shows the page.
+    if (err.status === 401) {
+      const trouble = tokenTrouble();
+      main.replaceChildren(el('h1', { text: 'Token needed' }),
+        el('p', { class: 'error token-needed', text: `${trouble[0].toUpperCase()}${trouble.slice(1)}.` }));
+      document.querySelector('details.token').open = true;
       return;
     }
     main.replaceChildren(el('h1', { text: 'Something went wrong' }),

@@ -1,5 +1,5 @@
 // The front page: the workflows, and the runs (newest first) kept live from /api/v2/stream.
-import { api } from './api.mjs';
+import { api, tokenTrouble } from './api.mjs';
 import { el, duration, dateTime, statusBadge } from './format.mjs';
 import { AllRunsStream } from './stream.mjs';
 import { TRIGGER_TYPES, triggerParts } from './trigger.mjs';
@@ -232,8 +232,8 @@ export async function showHome(main, hooks) {
       onEvent,
       onState: (s, reason) => {
         conn.dataset.state = s;
-        conn.textContent = s === 'live' ? 'live' : s === 'refused' ? `the server closed the stream: ${reason || 'no reason given'}`
-          : 'reconnecting…';
+        conn.textContent = { live: 'live', reconnecting: 'reconnecting…', unauthorized: tokenTrouble(),
+          refused: `the server closed the stream: ${reason || 'no reason given'}` }[s];
       },
     }).start();
   }

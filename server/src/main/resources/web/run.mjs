@@ -1,6 +1,6 @@
 // The run view: header, step timeline, log and variables, all kept up to date from the run's
 // WebSocket stream (history first, then live).
-import { api, token } from './api.mjs';
+import { api, token, tokenTrouble } from './api.mjs';
 import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './format.mjs';
 import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
@@ -331,7 +331,7 @@ export async function showRun(main, runId, hooks, navigate) {
       log.setComplete(state === 'live' || state === 'done');
       conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', done: '',
         deleted: 'this run was deleted: what is shown is what was read before',
-        unauthorized: 'the token expired or was revoked: set a new one under Token',
+        unauthorized: tokenTrouble(),
         refused: `the server closed the stream: ${reason || 'no reason given'}` }[state];
     },
   });

@@ -4,7 +4,7 @@
 // fed to the page in slices. The all-runs stream has no history to resume: it reconnects and
 // the page lists the runs again.
 import { openSocket, token } from './api.mjs';
-import { reconnects } from './closecodes.mjs';
+import { CLOSE_CODES, reconnects } from './closecodes.mjs';
 import { StepstreamClient } from './stepstream-client.mjs';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
@@ -97,7 +97,10 @@ export class RunStream {
   }
 }
 
-/** The all-runs stream: no history, so `onOpen` is the moment to list runs again. */
+/**
+ * The all-runs stream: no history, so `onOpen` is the moment to list runs again. Its states are
+ * RunStream's 'live', 'reconnecting', 'unauthorized' and 'refused'.
+ */
 export class AllRunsStream {
   constructor(query, sink) {
     this.query = query;
@@ -126,6 +129,7 @@ export class AllRunsStream {
     };
     socket.onclose = (ev) => {
       if (socket !== this.socket || this.stopped) return;
+      if (CLOSE_CODES[ev.code]?.name === 'POLICY') { this.sink.onState('unauthorized'); return; } // the token's end
       if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
       if (openedAt !== null && Date.now() - openedAt >= STEADY_MS) this.failures = 0;
       const delay = BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)];
