@@ -1,11 +1,11 @@
 // The web page in a real browser against the real server: execute, watch live, open mid-way,
 // the run list's filters (a deleted workflow's too), cancel, deep links, and a dropped connection
-// resumed with no line lost and none twice.
+// resumed with no line lost and none twice; a malformed token saved is not used.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, history, launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+import { ROOT, endedRun, history, launchBrowser, rest, startServer, waitFor } from './harness.mjs';
 
 const SLOW = `
 id: slow
@@ -184,6 +184,26 @@ describe('the web page', () => {
     await page.waitForSelector('.conn[data-state=live]');
     assert.equal(await page.locator('#f-workflow option:checked').textContent(), 'never-was (no such workflow)');
     assert.equal(new URL(page.url()).search, '?workflowId=never-was');
+  });
+
+  test('a malformed token saved under Token is not used: the pages show what they read, and say so', async () => {
+    const runId = await endedRun(server.url, 'slow', { lines: 1 }); // not tiny: later tests count its runs
+    await page.goto(`${server.url}/`);
+    await page.evaluate(() => localStorage.setItem('stepstream.token', 'bad token'));
+    try {
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector('.conn[data-state=live]');
+      await page.waitForSelector(`tr[data-run="${runId}"]`);
+      const note = 'The token saved under Token is not a valid token: set one under Token.';
+      assert.equal(await page.textContent('#token-note'), note);
+      await page.click(`tr[data-run="${runId}"] a`);
+      await page.waitForSelector('.run-status .status[data-status=success]');
+      await page.waitForSelector('.conn[data-state=done]', { state: 'attached' }); // empty, so not visible
+      assert.equal(await page.textContent('#token-note'), note);
+      assert.ok(!(await page.textContent('body')).includes('bad token'), 'the token is never shown');
+    } finally {
+      await page.evaluate(() => localStorage.removeItem('stepstream.token'));
+    }
   });
 
   test('a run deleted elsewhere leaves the runs list without a reload', async () => {

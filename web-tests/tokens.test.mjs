@@ -1,6 +1,8 @@
 // The page against a server that needs a token (--tokens-file), in a real browser: the log's
 // Download with a token saves the log as a file; without a token the page says, in its words,
-// that the server needs one, and a page whose token is revoked says that the token was.
+// that the server needs one, and a page whose token is revoked says that the token was; a
+// malformed token is not saved, nor used when one was saved before, and is never shown, and a
+// pasted `Bearer ` is dropped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -101,5 +103,38 @@ describe('the page with a server that needs a token', () => {
     writeTokens(['admin', 'ann', 'vic']);
     await page.locator('.conn', { hasText: 'the token expired or was revoked: set a new one under Token' }).waitFor();
     assert.equal(await page.getAttribute('.conn', 'data-state'), 'unauthorized');
+  });
+
+  test('Token refuses a malformed token, without showing it, and keeps the one saved', async () => {
+    await open('/', TOKENS.vic);
+    await page.waitForSelector('.conn[data-state=live]');
+    for (const bad of ['bad token', 'abc,def', 'ss_ok"quoted']) {
+      await page.click('details.token summary');
+      await page.fill('#token-input', bad);
+      await page.click('#token-form button[type=submit]');
+      await page.locator('#token-note', { hasText: 'That is not a valid token, so it was not saved' }).waitFor();
+      assert.equal(await page.evaluate(() => localStorage.getItem('stepstream.token')), TOKENS.vic, 'the token saved before is kept');
+      assert.ok(!(await page.textContent('body')).includes(bad), 'the token is never shown');
+      await page.click('details.token summary'); // closed again
+    }
+    await page.waitForSelector('.conn[data-state=live]');
+    assert.equal(await page.locator('.error').count(), 0);
+  });
+
+  test('a pasted "Bearer <token>" is saved as the token', async () => {
+    await open('/', '');
+    await page.locator('main .token-needed').waitFor();
+    await page.fill('#token-input', `Bearer ${TOKENS.vic}`);
+    await page.click('#token-form button[type=submit]');
+    await page.waitForSelector('.conn[data-state=live]');
+    assert.equal(await page.evaluate(() => localStorage.getItem('stepstream.token')), TOKENS.vic);
+    assert.equal(await page.isHidden('#token-note'), true);
+  });
+
+  test('a malformed token saved before is not used, and the page says so without showing it', async () => {
+    await open('/', 'bad token');
+    await page.locator('#token-note', { hasText: 'The token saved under Token is not a valid token: set one under Token.' }).waitFor();
+    await page.locator('main .token-needed', { hasText: 'This server needs a token: set one under Token.' }).waitFor();
+    assert.ok(!(await page.textContent('body')).includes('bad token'), 'the token is never shown');
   });
 });

@@ -1,8 +1,31 @@
 // The REST side of docs/api.md, the token, and the all-runs WebSocket's address and subprotocols.
 // (A run's stream is the client library's: stream.mjs.)
 const TOKEN_KEY = 'stepstream.token';
+/**
+ * What a token is made of: RFC 7230's tchar, which a WebSocket subprotocol (where the page sends
+ * it, `stepstream.bearer.<token>`) must be made of. The server's tokens (`ss_` + base64url) and
+ * JWTs (base64url parts joined by dots) are; a space, a comma or a quote is not.
+ */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-export function token() { return localStorage.getItem(TOKEN_KEY) || ''; }
+/** A token as typed or pasted: trimmed, and without the `Bearer ` of a header copied with it. */
+export function cleanToken(value) { return value.trim().replace(/^bearer\s+/i, ''); }
+
+/** Whether a cleaned value is a token the page can send. */
+export function isToken(value) { return TOKEN.test(value); }
+
+const saved = () => cleanToken(localStorage.getItem(TOKEN_KEY) || '');
+
+/**
+ * The token the page sends, saved under Token; '' when none is saved, or what is saved is no
+ * token (tokenMalformed): the page then reads as without one, rather than fail to open a stream.
+ */
+export function token() { return isToken(saved()) ? saved() : ''; }
+
+/** Whether something is saved under Token that is not a token (an older page saved any text). */
+export function tokenMalformed() { return saved() !== '' && !isToken(saved()); }
+
+/** Saves a token (isToken's), or forgets it for ''. */
 export function setToken(value) {
   if (value) localStorage.setItem(TOKEN_KEY, value); else localStorage.removeItem(TOKEN_KEY);
 }

@@ -1,6 +1,6 @@
 // The page's entry: a small router over real links (/, /workflows/{id}, /runs/{runId},
 // /compare?a=&b=); any other path, and a run or workflow that does not exist, is the not-found page.
-import { setToken, token, tokenTrouble } from './api.mjs';
+import { cleanToken, isToken, setToken, token, tokenMalformed, tokenTrouble } from './api.mjs';
 import { el } from './format.mjs';
 import { showHome } from './home.mjs';
 import { showRun } from './run.mjs';
@@ -39,6 +39,7 @@ function routeOf(path) {
 
 async function route() {
   routed = location.pathname + location.search;
+  showTokenNote();
   leave?.();
   leave = null;
   hooks.current = null;
@@ -109,7 +110,26 @@ window.addEventListener('popstate', () => {
 
 const tokenForm = document.getElementById('token-form');
 const tokenInput = document.getElementById('token-input');
+const tokenNote = document.getElementById('token-note');
 tokenInput.value = token();
-tokenForm.addEventListener('submit', (ev) => { ev.preventDefault(); setToken(tokenInput.value.trim()); route(); });
+// A token that is no token is not saved (nor sent, if an older page saved it): said here, never shown.
+tokenForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const value = cleanToken(tokenInput.value);
+  if (value && !isToken(value)) {
+    showTokenNote('That is not a valid token, so it was not saved: a token is one word, with no space, comma or quote'
+      + ' (ss_…, or a JWT).');
+    return;
+  }
+  setToken(value);
+  tokenInput.value = value;
+  route();
+});
+
+/** The note under Token: `text`, or by default whether the token saved is no token; hidden when empty. */
+function showTokenNote(text = tokenMalformed() ? 'The token saved under Token is not a valid token: set one under Token.' : '') {
+  tokenNote.textContent = text;
+  tokenNote.hidden = !text;
+}
 
 route();
