@@ -2,7 +2,7 @@
 // Download with a token saves the log as a file; without a token the page says, in its words,
 // that the server needs one, and a page whose token is revoked says that the token was; a
 // malformed token is not saved, nor used when one was saved before, and is never shown, and a
-// pasted `Bearer ` is dropped.
+// pasted `Bearer ` is dropped; a viewer's Cancel is told, in the page, that it may not cancel.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,6 +16,11 @@ id: talk
 steps:
   - {id: hello, type: log, message: "hello there"}
   - {id: count, type: script, run: "echo one; echo two; echo three"}
+`;
+const HOLD = `
+id: hold
+steps:
+  - {id: wait, type: script, run: "echo waiting; sleep 60"}
 `;
 
 /** Tokens of three roles, and rev's, a viewer's that a test revokes. */
@@ -34,7 +39,9 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'stepstream-tokens-'));
   writeTokens(Object.keys(TOKENS));
   server = await startServer(undefined, ['--tokens-file', join(tmp, 'tokens')]);
-  await rest(server.url, '/api/v2/workflows/talk', { method: 'PUT', yaml: TALK, token: TOKENS.admin });
+  for (const [id, yaml] of [['talk', TALK], ['hold', HOLD]]) {
+    await rest(server.url, `/api/v2/workflows/${id}`, { method: 'PUT', yaml, token: TOKENS.admin });
+  }
   browser = await launchBrowser();
   page = browser.context.pages()[0] || await browser.context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err));
@@ -136,5 +143,25 @@ describe('the page with a server that needs a token', () => {
     await page.locator('#token-note', { hasText: 'The token saved under Token is not a valid token: set one under Token.' }).waitFor();
     await page.locator('main .token-needed', { hasText: 'This server needs a token: set one under Token.' }).waitFor();
     assert.ok(!(await page.textContent('body')).includes('bad token'), 'the token is never shown');
+  });
+
+  test("a viewer's Cancel is told in the page that it may not cancel, with no dialog", async () => {
+    const { runId } = await rest(server.url, '/api/v2/workflows/hold/execute', { method: 'POST', body: {}, token: TOKENS.ann });
+    const dialogs = [];
+    const onDialog = (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); };
+    page.on('dialog', onDialog);
+    try {
+      await open(`/runs/${runId}`, TOKENS.vic);
+      await page.locator('.timeline li[data-step=wait][data-status=running]').waitFor();
+      await page.click('text=Cancel run');
+      await page.locator('.cancel-note', { hasText: 'Your token may not cancel' }).waitFor();
+      assert.match(await page.textContent('.cancel-note'), /cancelling needs the operator role, and yours is viewer/);
+      assert.equal(await page.isHidden('text=Cancel run'), true, 'no button to press');
+      assert.deepEqual(dialogs, [], 'no alert');
+      assert.equal((await rest(server.url, `/api/v2/workflows/runs/${runId}`, { token: TOKENS.vic })).status, 'running');
+    } finally {
+      page.off('dialog', onDialog);
+      await rest(server.url, `/api/v2/workflows/runs/${runId}/cancel`, { method: 'POST', token: TOKENS.ann });
+    }
   });
 });

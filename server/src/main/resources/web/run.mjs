@@ -1,6 +1,6 @@
 // The run view: header, step timeline, log and variables, all kept up to date from the run's
 // WebSocket stream (history first, then live).
-import { api, token, tokenTrouble } from './api.mjs';
+import { api, refusal, token, tokenTrouble } from './api.mjs';
 import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './format.mjs';
 import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
@@ -41,6 +41,10 @@ export async function showRun(main, runId, hooks, navigate) {
   const durationSlot = el('dd', { class: 'run-duration' });
   const errorSlot = el('p', { class: 'run-error', hidden: true });
   const cancelButton = el('button', { type: 'button', class: 'danger', text: 'Cancel run', onclick: cancel });
+  // Why Cancel did nothing, as retry and approvals say theirs; once the server has said this token
+  // may not cancel, the button goes.
+  const cancelNote = el('p', { class: 'cancel-note', role: 'status', 'aria-live': 'polite' });
+  let cancelRefused = false;
   // Links to the run this one retries and to the runs that retry it, as the detail says: read
   // again when Retry was pressed and made no run here (someone else's retry shows then).
   const lineageSlot = el('div', { class: 'lineage-slot' }, lineage(detail));
@@ -68,7 +72,7 @@ export async function showRun(main, runId, hooks, navigate) {
         href: `/workflows/${encodeURIComponent(run.workflowId)}?version=${detail.workflowVersion}`, text: `v${detail.workflowVersion}` }))),
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId }))),
       inputsFact(detail.inputs)),
-    lineageSlot, changesSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node, compare.node));
+    lineageSlot, changesSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node, compare.node), cancelNote);
   // A waiting run asks its reader first: the banner sits right under the header.
   const approvals = new ApprovalBanner(runId);
 
@@ -159,7 +163,7 @@ export async function showRun(main, runId, hooks, navigate) {
   function renderHeader() {
     statusSlot.replaceChildren(statusBadge(shown.run.status));
     startedSlot.textContent = dateTime(shown.run.startedAt);
-    cancelButton.hidden = TERMINAL.has(run.status);
+    cancelButton.hidden = TERMINAL.has(run.status) || cancelRefused;
     retry.update(TERMINAL.has(run.status));
     compare.update(run.status);
     errorSlot.hidden = !shown.run.error;
@@ -338,10 +342,17 @@ export async function showRun(main, runId, hooks, navigate) {
 
   async function cancel() {
     cancelButton.disabled = true;
+    cancelNote.textContent = '';
     try {
-      await api(`/api/v2/workflows/runs/${runId}/cancel`, { method: 'POST' });
+      await api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' });
     } catch (err) {
-      if (err.status !== 409) alert(`Could not cancel: ${err.message}`);
+      if (err.status === 401 || err.status === 403) {
+        cancelRefused = true;
+        cancelButton.hidden = true;
+        cancelNote.textContent = refusal(err, { may: 'cancel', doing: 'cancelling' });
+      } else if (err.status !== 409) { // 409: the run has ended, as its stream is about to say
+        cancelNote.textContent = `Could not cancel: ${err.message}`;
+      }
     } finally {
       cancelButton.disabled = false;
     }
