@@ -5,11 +5,13 @@
 // ignored. Nothing else is interpreted, nor dropped: it is shown. ESC is shown as ␛ and the rest
 // of its sequence as the text it is (an OSC title `ESC ] 0;t BEL` reads ␛]0;t␇), other C0
 // controls as their control pictures (␍ ␈ ␀…), DEL as ␡, C1 controls as ␛ and their 7-bit
-// equivalent (0x9B as ␛[), and a line feed (or CR LF) as ⏎, since a row of the log is one line;
-// a tab stays a tab; with `{ lines: true }` (the log viewer, which shows a message of several lines
-// whole) a line feed or CR LF stays a line feed. These are the rules of the CLI on a terminal (cli/SafeText.java). Styles
-// carry from one SGR to the next within a message only: each message starts plain. The spans
-// are built with textContent and CSSOM, never innerHTML. Pure but for render(): node tests it.
+// equivalent (0x9B as ␛[), and a line feed (or CR LF) as ⏎ in text kept on one line (plainText,
+// what the log's filter looks in); a tab stays a tab. With `{ lines: true }` (the log viewer,
+// which shows a message of several lines whole, its row as high as its lines) a line feed or
+// CR LF stays a line feed, and a CR alone is still ␍. These are the rules of the CLI on a
+// terminal (cli/SafeText.java). Styles carry from one SGR to the next within a message only: each
+// message starts plain. The spans are built with textContent and CSSOM, never innerHTML. Pure but
+// for render(): node tests it.
 
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
