@@ -356,6 +356,8 @@ class Reconnecting {
         // reconnect() asked for it: connect again as after a lost connection.
       } else if (stream.finished(close)) {
         return;
+      } else if (close.failure) {
+        throw new StepstreamError(`${this.#stream.path}: cannot open a WebSocket: ${close.reason}`, { kind: 'bad_request' });
       } else if (!close.opened) {
         // A refused upgrade is opaque to a browser's WebSocket: the same question over REST
         // says why. The ws package shows the response itself.
@@ -437,7 +439,9 @@ class Connection {
         this.#socket = new WebSocketImpl(url, ['stepstream.v2', `stepstream.bearer.${token}`]);
       }
     } catch (error) {
-      this.#finish({ code: 1006, reason: String(error?.message ?? error) });
+      // The WebSocket would not even start (a URL or a token it cannot send, as a subprotocol
+      // must be RFC 7230 token characters): no connection made again could do better.
+      this.#finish({ code: 1006, reason: String(error?.message ?? error), failure: error });
       return;
     }
     const socket = this.#socket;
@@ -472,9 +476,9 @@ class Connection {
     this.signal = signal;
   }
 
-  #finish({ code, reason, dropped = false }) {
+  #finish({ code, reason, dropped = false, failure = null }) {
     if (this.#closed) return;
-    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened, refusal: this.#refusal, dropped };
+    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened, refusal: this.#refusal, dropped, failure };
     this.#wake();
   }
 

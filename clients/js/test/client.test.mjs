@@ -146,6 +146,18 @@ test('with the ws package (it has terminate) the token is the Authorization head
   assert.deepEqual(urls[0].options, { headers: { Authorization: 'Bearer ss_abc' } });
 });
 
+test('a WebSocket that will not start (a token it cannot send) is a final bad_request, not a connection to make again', async () => {
+  let made = 0;
+  class Refusing { constructor(url, protocols) { made++; throw new SyntaxError(`The subprotocol '${protocols[1]}' is invalid.`); } }
+  const client = new StepstreamClient({ server: 'http://example.test', token: 'bad token', WebSocket: Refusing, fetch: okFetch });
+  const once = { ...fast, giveUpAfterMs: 500 }; // before, it tried again until it gave up: unavailable
+  await assert.rejects(collect(client.follow(RUN, once)), (error) => error instanceof StepstreamError && error.kind === 'bad_request'
+    && error.message.startsWith(`/api/v2/workflows/runs/${RUN}/stream: cannot open a WebSocket: `));
+  assert.equal(made, 1);
+  await assert.rejects(client.watchRuns(once)[Symbol.asyncIterator]().next(), (error) => error.kind === 'bad_request');
+  assert.equal(made, 2);
+});
+
 test('a close with 1000 before run_complete ends a run that had ended at or before after', async () => {
   const { FakeSocket } = scriptedWebSocket([[JSON.stringify({ type: 'caught_up', payload: { seq: 9 } }), { close: 1000 }]]);
   const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
