@@ -112,6 +112,28 @@ describe('the page with a server that needs a token', () => {
     assert.equal(await page.getAttribute('.conn', 'data-state'), 'unauthorized');
   });
 
+  test("the run list whose stream is refused at its upgrade asks the runs list why, and says so in the page's words", async () => {
+    const revStatus = async () => (await fetch(`${server.url}/api/v2/workflows`, { headers: { Authorization: `Bearer ${TOKENS.rev}` } })).status;
+    writeTokens(Object.keys(TOKENS)); // rev is valid again (the test before revoked it)
+    await waitFor(async () => (await revStatus()) === 200, { what: 'the server to take rev again' });
+    await open('/', TOKENS.rev);
+    await page.waitForSelector('.conn[data-state=live]');
+    // The page's timers are held while the stream is dropped: its reconnection waits until the
+    // token is revoked, so that the upgrade itself is refused (a browser sees only 1006 then).
+    await page.evaluate(() => {
+      window.__held = [];
+      window.__setTimeout = window.setTimeout;
+      window.setTimeout = (fn, ms) => { window.__held.push(fn); return 0; };
+      window.__stepstream.dropConnection();
+    });
+    await page.waitForSelector('.conn[data-state=reconnecting]');
+    writeTokens(['admin', 'ann', 'vic']);
+    await waitFor(async () => (await revStatus()) === 401, { what: 'the server to refuse the revoked token' });
+    await page.evaluate(() => { window.setTimeout = window.__setTimeout; window.__held.forEach((fn) => fn()); });
+    await page.locator('.conn', { hasText: 'the token expired or was revoked: set a new one under Token' }).waitFor();
+    assert.equal(await page.getAttribute('.conn', 'data-state'), 'unauthorized');
+  });
+
   test('Token refuses a malformed token, without showing it, and keeps the one saved', async () => {
     await open('/', TOKENS.vic);
     await page.waitForSelector('.conn[data-state=live]');

@@ -3,7 +3,7 @@
 // that every event arrives exactly once however often the connection drops; here it is only
 // fed to the page in slices. The all-runs stream has no history to resume: it reconnects and
 // the page lists the runs again.
-import { openSocket, token } from './api.mjs';
+import { api, openSocket, token } from './api.mjs';
 import { CLOSE_CODES, reconnects } from './closecodes.mjs';
 import { StepstreamClient } from './stepstream-client.mjs';
 
@@ -98,6 +98,22 @@ export class RunStream {
 }
 
 /**
+ * Why the server would refuse the all-runs stream of `query`, asked of the runs list over REST:
+ * ['unauthorized'] for a 401 (no token, or one revoked), ['refused', message] for another answer
+ * that waiting would not change (403, 400); null when it answers, or may later (429, 5xx, no server).
+ */
+async function refusal(query) {
+  try {
+    await api(`/api/v2/workflows/runs${query ? `${query}&` : '?'}limit=1`);
+    return null;
+  } catch (err) {
+    if (err.status === 401) return ['unauthorized'];
+    if (err.status >= 400 && err.status < 500 && err.status !== 429) return ['refused', err.message];
+    return null;
+  }
+}
+
+/**
  * The all-runs stream: no history, so `onOpen` is the moment to list runs again. Its states are
  * RunStream's 'live', 'reconnecting', 'unauthorized' and 'refused'.
  */
@@ -127,10 +143,17 @@ export class AllRunsStream {
       this.failures = 0;
       for (const line of String(msg.data).split('\n')) if (line) this.sink.onEvent(JSON.parse(line));
     };
-    socket.onclose = (ev) => {
+    socket.onclose = async (ev) => {
       if (socket !== this.socket || this.stopped) return;
       if (CLOSE_CODES[ev.code]?.name === 'POLICY') { this.sink.onState('unauthorized'); return; } // the token's end
       if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
+      if (openedAt === null) {
+        // Closed before it opened: a browser cannot read a refused upgrade (it sees 1006), so the
+        // runs list is asked the same question, as clients/js asks a run's history.
+        const why = await refusal(this.query);
+        if (socket !== this.socket || this.stopped) return;
+        if (why) { this.sink.onState(...why); return; }
+      }
       if (openedAt !== null && Date.now() - openedAt >= STEADY_MS) this.failures = 0;
       const delay = BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)];
       this.sink.onState('reconnecting');
