@@ -104,15 +104,15 @@ export async function endedRun(base, workflowId, inputs = {}, { timeout = 15_000
 }
 
 /**
- * A test file's server (with these workflows put, each a YAML text starting with its `id:`) and
- * a new page of a browser, with the page's errors printed: for its before(); closeServerAndPage
- * for its after().
+ * A test file's server (with these workflows put, each a YAML text starting with its `id:`; `args`
+ * for `serve`, `token` to put them with) and a new page of a browser, with the page's errors
+ * printed: for its before(); closeServerAndPage for its after().
  */
-export async function openServerAndPage({ workflows = [] } = {}) {
-  const server = await startServer();
+export async function openServerAndPage({ workflows = [], args = [], token } = {}) {
+  const server = await startServer(undefined, args);
   for (const yaml of workflows) {
     const id = yaml.match(/^id: (\S+)/m)[1];
-    await rest(server.url, `/api/v2/workflows/${id}`, { method: 'PUT', yaml });
+    await rest(server.url, `/api/v2/workflows/${id}`, { method: 'PUT', yaml, token });
   }
   const browser = await launchBrowser();
   const page = await browser.context.newPage();

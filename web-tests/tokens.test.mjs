@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, rest, startServer, waitFor } from './harness.mjs';
+import { closeServerAndPage, openServerAndPage, rest, waitFor } from './harness.mjs';
 
 const TALK = `
 id: talk
@@ -38,19 +38,12 @@ function writeTokens(names) {
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'stepstream-tokens-'));
   writeTokens(Object.keys(TOKENS));
-  server = await startServer(undefined, ['--tokens-file', join(tmp, 'tokens')]);
-  for (const [id, yaml] of [['talk', TALK], ['hold', HOLD]]) {
-    await rest(server.url, `/api/v2/workflows/${id}`, { method: 'PUT', yaml, token: TOKENS.admin });
-  }
-  browser = await launchBrowser();
-  page = browser.context.pages()[0] || await browser.context.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ server, browser, page } = await openServerAndPage({ workflows: [TALK, HOLD], args: ['--tokens-file', join(tmp, 'tokens')],
+    token: TOKENS.admin }));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
+  await closeServerAndPage({ server, browser });
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
