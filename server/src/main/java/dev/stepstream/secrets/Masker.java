@@ -251,30 +251,20 @@ public final class Masker {
                 return text;
             }
             StringBuilder out = null;
-            int copied = 0;     // text before this is in out
-            int spanStart = 0;  // the span being masked: [spanStart, spanEnd); none while spanEnd is 0
-            int spanEnd = 0;
+            int copied = 0; // text before this is in out
             for (int i = 0, last = text.length() - 2; i <= last; i++) {
                 int end = longestFormEnd(text, i);
                 if (end < 0) {
                     continue;
                 }
-                if (i < spanEnd) {
-                    spanEnd = Math.max(spanEnd, end); // overlaps the span: one mask for both
-                    continue;
+                for (int inside = i + 1; inside < end && inside <= last; inside++) {
+                    end = Math.max(end, longestFormEnd(text, inside)); // a form that overlaps: one span for both
                 }
-                if (spanEnd > 0) {
-                    out = (out == null ? new StringBuilder(text.length()) : out).append(text, copied, spanStart).append(MASK);
-                    copied = spanEnd;
-                }
-                spanStart = i;
-                spanEnd = end;
+                out = (out == null ? new StringBuilder(text.length()) : out).append(text, copied, i).append(MASK);
+                copied = end;
+                i = end - 1;
             }
-            if (spanEnd == 0) {
-                return text;
-            }
-            out = (out == null ? new StringBuilder(text.length()) : out).append(text, copied, spanStart).append(MASK);
-            return out.append(text, spanEnd, text.length()).toString();
+            return out == null ? text : out.append(text, copied, text.length()).toString();
         }
 
         /** Masks every string of a JSON tree in place (values, object field names) and every number whose digits hold a form. */
