@@ -153,7 +153,7 @@ public final class Vault {
             throw new IllegalArgumentException("value: at least " + MIN_CHARS + " characters (a shorter one could not be masked"
                     + " without hiding ordinary text)");
         }
-        if (!wellFormed(value)) {
+        if (!StandardCharsets.UTF_8.newEncoder().canEncode(value)) {
             // JSON's \ud800 escapes may spell half a character: UTF-8 cannot hold it, so the value
             // stored (and given to steps) would not be the one sent.
             throw new IllegalArgumentException("value: not Unicode text (an unpaired surrogate \\uD800-\\uDFFF)");
@@ -168,19 +168,6 @@ public final class Vault {
         boolean created = store.putSecret(new StoredSecret(name, keyId, Aead.seal(key(keyId), plain, name), updatedAt));
         changed.run();
         return new Put(created, updatedAt);
-    }
-
-    /** Whether every surrogate of {@code text} is half of a pair. */
-    private static boolean wellFormed(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     public List<Listed> list() {
