@@ -13,10 +13,11 @@ import org.slf4j.spi.LoggingEventBuilder;
 /**
  * One log line per HTTP request (who, what, status, how long, bytes), on the logger
  * {@code stepstream.access}, and the request's sample in {@link HttpMetrics}; 499 when the
- * client went away before the answer. Query strings are
- * redacted ({@code access_token}), and the values of the secrets defined are masked in the
- * request line as everywhere else (a webhook's inputs may come from its query); no header is logged. A stream logs its own line when it ends
- * (with its close code), so an upgraded WebSocket (101) or an SSE response is not logged here.
+ * client went away before the answer. Query strings are redacted ({@code access_token}), and
+ * the values of the secrets defined are masked in the request line as everywhere else (a
+ * webhook's inputs may come from its query); no header is logged. A stream logs its own line
+ * when it ends (with its close code), so an upgraded WebSocket (101) or an SSE response is not
+ * logged here.
  *
  * <p>Requests the security edge refuses (401, 429, 403, …) are logged like any other, with the
  * reason it gave ({@link #refused}), and counted by reason: an operator sees a brute-force
@@ -68,7 +69,7 @@ public final class AccessLog {
             return;
         }
         String method = ctx.request().method().name();
-        record(method, template(ctx.currentRoute()), Who.of(ctx), secrets.apply(Redaction.text(method + " " + ctx.request().uri())), status, nanos,
+        record(method, template(ctx.currentRoute()), Who.of(ctx), requestLine(method, ctx.request().uri()), status, nanos,
                 ctx.response().bytesWritten(), ctx.get(REFUSED));
     }
 
@@ -79,8 +80,13 @@ public final class AccessLog {
      */
     public void undecodable(HttpServerRequest request, int status, String reason, long nanos) {
         String method = request.method() == null ? "-" : request.method().name();
-        record(method, null, Who.address(request), Params.abbreviate(secrets.apply(Redaction.text(method + " " + request.uri()))), status, nanos,
+        record(method, null, Who.address(request), Params.abbreviate(requestLine(method, request.uri())), status, nanos,
                 request.response().bytesWritten(), reason);
+    }
+
+    /** The request line as logged: tokens redacted, the secrets defined masked (before any cut: no part of one shows). */
+    private String requestLine(String method, String uri) {
+        return secrets.apply(Redaction.text(method + " " + uri));
     }
 
     /** The request's sample in the metrics and its log line; {@code refused} the reason it was refused for, or null. */
