@@ -470,8 +470,11 @@ public final class Server implements AutoCloseable {
     }
 
     /**
-     * Stops in reverse dependency order: every stream closed with 1001 (clients resume
-     * elsewhere or later with after), no new requests, runs stopped, events committed, store closed.
+     * Stops in reverse dependency order: runs stopped (a resumable one handed back, the others
+     * ended {@code interrupted}) and their last events committed and delivered, so that their
+     * followers see the run's end; then every stream closed with 1001 (clients resume elsewhere
+     * or later with after), no new requests, store closed. While the runs stop, requests are
+     * still answered: the executor refuses new runs with 503.
      */
     @Override
     public void close() {
@@ -481,10 +484,10 @@ public final class Server implements AutoCloseable {
         log.info("stopping");
         scheduler.close(); // first: a stopping node starts no run
         sweeper.close();
+        executor.close(Duration.ofSeconds(10));
+        eventLog.close(Duration.ofSeconds(10)); // its committer has handed the hub every event committed
         hub.closeAll(Duration.ofSeconds(5));
         servers.forEach(server -> await(server.close()));
-        executor.close(Duration.ofSeconds(10));
-        eventLog.close(Duration.ofSeconds(10));
         executor.leave();
         broker.close();
         apis.forEach(Server::closeQuietly);
