@@ -84,12 +84,15 @@ public final class Server implements AutoCloseable {
     private final Vertx vertx;
     private final Router router;
     private final List<HttpServer> servers;
+    /** The data directory's lock (the embedded store), else nothing: released last. */
+    private final AutoCloseable dataDirLock;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Server(Config config, Store store, EventLog eventLog, Executor executor, Scheduler scheduler, Sweeper sweeper,
+    private Server(AutoCloseable dataDirLock, Config config, Store store, EventLog eventLog, Executor executor, Scheduler scheduler, Sweeper sweeper,
                    Hub hub, Broker broker,
                    StreamRoutes streams, List<AutoCloseable> apis, Security security, OperationsApi operations, Metrics metrics,
                    Vertx vertx, Router router, List<HttpServer> servers) {
+        this.dataDirLock = dataDirLock;
         this.security = security;
         this.router = router;
         this.operations = operations;
@@ -116,9 +119,20 @@ public final class Server implements AutoCloseable {
     public static Server start(Config config, Clock clock) {
         // The port first (port 0 is resolved now): http steps may not call this server itself.
         int port = config.port() == 0 ? freePort(config.host()) : requireFree(config.host(), config.port());
+        AutoCloseable dataDirLock = () -> { };
         if (config.db() == null) {
             requireDirectory(config.dataDir());
+            dataDirLock = DataDirLock.acquire(config.dataDir()); // one server per embedded store
         }
+        try {
+            return start(config, clock, port, dataDirLock);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(dataDirLock);
+            throw e;
+        }
+    }
+
+    private static Server start(Config config, Clock clock, int port, AutoCloseable dataDirLock) {
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Metrics metrics = new Metrics(version());
         Store store = openStore(config);
@@ -256,7 +270,7 @@ public final class Server implements AutoCloseable {
         Sweeper sweeper = new Sweeper(store, config.store().retention(), deleter, () -> eventLog.depth() > 0 || load.busy(),
                 metrics.store(), clock);
         sweeper.start();
-        return new Server(config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,
+        return new Server(dataDirLock, config, store, eventLog, executor, scheduler, sweeper, hub, broker, streams,
                 List.of(api, secretsApi, hooksApi, definedSecrets), security, operations, metrics, vertx,
                 router, servers);
     }
@@ -497,6 +511,7 @@ public final class Server implements AutoCloseable {
         store.close();
         await(vertx.close());
         metrics.close();
+        closeQuietly(dataDirLock);
         log.info("stopped");
     }
 

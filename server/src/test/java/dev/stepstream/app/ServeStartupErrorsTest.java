@@ -74,6 +74,33 @@ class ServeStartupErrorsTest {
                 .doesNotContain("Exception");
     }
 
+    /**
+     * A second server on a data directory one already serves is refused before it touches the
+     * store: without the lock it took the first one's lease for a dead node's and ended its runs.
+     */
+    @Test
+    void aDataDirectoryAnotherServerUsesIsOneLineNamingItAndItsRunsGoOn() throws Exception {
+        Path data = dir.resolve("data");
+        try (TestServer first = TestServer.start(data)) {
+            first.apply(dev.stepstream.testing.Yaml.fixture("st-quiet.yaml"));
+            String running = first.execute("st-quiet", "{\"pause\": \"30s\"}");
+            Await.until("the run is running", Duration.ofSeconds(10),
+                    () -> first.run(running).path("status").asText().equals("running") ? true : null);
+
+            Exit exit = serve("--port", "0", "--data-dir", data.toString());
+
+            assertThat(exit.code()).isEqualTo(2);
+            assertThat(exit.lines()).containsExactly("stepstream serve: --data-dir " + data.toRealPath()
+                    + ": another stepstream server (process " + ProcessHandle.current().pid()
+                    + ") is using it; stop that one first, or give this one another --data-dir");
+            assertThat(first.run(running).path("status").asText()).as("the first server's run").isEqualTo("running");
+        }
+        // Released when the server stops: the next one starts there.
+        try (TestServer again = TestServer.start(data)) {
+            assertThat(again.get("/readyz").status()).isEqualTo(200);
+        }
+    }
+
     /** A database that cannot be reached or read: PostgreSQL on a port nothing listens on, a SQLite file that is not one. */
     @Test
     void aDatabaseThatCannotBeOpenedIsOneLineNamingTheSettingAndExit2() throws Exception {
