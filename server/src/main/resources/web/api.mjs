@@ -1,5 +1,4 @@
-// The REST side of docs/api.md, the token, and the all-runs WebSocket's address and subprotocols.
-// (A run's stream is the client library's: stream.mjs.)
+// The REST side of docs/api.md, and the token. (The streams are the client library's: stream.mjs.)
 const TOKEN_KEY = 'stepstream.token';
 /**
  * What a token is made of: RFC 7230's tchar, which a WebSocket subprotocol (where the page sends
@@ -75,13 +74,4 @@ export async function api(path, { method = 'GET', body } = {}) {
   const json = text ? JSON.parse(text) : null;
   if (!res.ok) throw new ApiError(res.status, json);
   return json;
-}
-
-/** Opens a WebSocket on a path of this server, with the token as a subprotocol when there is one (as clients/js does). */
-export function openSocket(path) {
-  const url = new URL(path, location.href);
-  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const protocols = ['stepstream.v2'];
-  if (token()) protocols.push(`stepstream.bearer.${token()}`);
-  return new WebSocket(url, protocols);
 }

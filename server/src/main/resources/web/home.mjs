@@ -226,13 +226,12 @@ export async function showHome(main, hooks) {
     gone.clear();
     older = undefined;
     render();
-    const q = filter.workflowId ? `?workflowId=${encodeURIComponent(filter.workflowId)}` : '';
-    stream = new AllRunsStream(q, {
+    stream = new AllRunsStream(filter.workflowId, {
       onOpen: () => list().catch((err) => console.error(err)),
       onEvent,
       onState: (s, reason) => {
         conn.dataset.state = s;
-        conn.textContent = { live: 'live', reconnecting: 'reconnecting…', unauthorized: tokenTrouble(),
+        conn.textContent = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', unauthorized: tokenTrouble(),
           refused: `the server closed the stream: ${reason || 'no reason given'}` }[s];
       },
     }).start();

@@ -1,19 +1,11 @@
-// The page's two streams (docs/api.md, "Streams"). A run's is followed with the client library
-// (clients/js, served as /stepstream-client.mjs), which resumes with `after=<last seq>`, so
-// that every event arrives exactly once however often the connection drops; here it is only
-// fed to the page in slices. The all-runs stream has no history to resume: it reconnects and
-// the page lists the runs again.
-import { api, openSocket, token } from './api.mjs';
-import { CLOSE_CODES, reconnects } from './closecodes.mjs';
+// The page's two streams (docs/api.md, "Streams"), both read with the client library (clients/js,
+// served as /stepstream-client.mjs), whose one loop decides when to reconnect and when a refusal
+// is final. A run's stream resumes with `after=<last seq>`, so that every event arrives exactly
+// once however often the connection drops; here it is only fed to the page in slices. The
+// all-runs stream has no history to resume: it reconnects and the page lists the runs again.
+import { token } from './api.mjs';
 import { StepstreamClient } from './stepstream-client.mjs';
 
-const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
-/**
- * A connection that stayed open this long counts as working, though quiet: the next failure
- * waits from the first pause again. One the server closes sooner without a message (a node whose
- * store is down) is a failure, so the pauses grow (the client library's rule, STEADY_MS).
- */
-const STEADY_MS = 5_000;
 const SLICE_MS = 8;
 
 export class RunStream {
@@ -79,8 +71,7 @@ export class RunStream {
     } catch (err) {
       if (this.aborter.signal.aborted) return;
       if (err.kind === 'deleted' || err.kind === 'not_found') this.state('deleted');
-      else if (err.kind === 'policy' || err.kind === 'unauthenticated') this.state('unauthorized');
-      else this.state('refused', err.kind === 'closed' ? err.closeReason : err.message);
+      else this.state(...ending(err));
     }
   }
 
@@ -98,66 +89,59 @@ export class RunStream {
 }
 
 /**
- * Why the server would refuse the all-runs stream of `query`, asked of the runs list over REST:
- * ['unauthorized'] for a 401 (no token, or one revoked), ['refused', message] for another answer
- * that waiting would not change (403, 400); null when it answers, or may later (429, 5xx, no server).
+ * The state a stream's final error (the library's StepstreamError) leaves it in: 'unauthorized'
+ * when the token is missing, expired or revoked (a 401, or 1008 on an open stream), else
+ * 'refused' with the server's reason.
  */
-async function refusal(query) {
-  try {
-    await api(`/api/v2/workflows/runs${query ? `${query}&` : '?'}limit=1`);
-    return null;
-  } catch (err) {
-    if (err.status === 401) return ['unauthorized'];
-    if (err.status >= 400 && err.status < 500 && err.status !== 429) return ['refused', err.message];
-    return null;
-  }
+function ending(err) {
+  if (err.kind === 'policy' || err.kind === 'unauthenticated') return ['unauthorized'];
+  return ['refused', err.kind === 'closed' ? err.closeReason : err.message];
 }
 
 /**
- * The all-runs stream: no history, so `onOpen` is the moment to list runs again. Its states are
- * RunStream's 'live', 'reconnecting', 'unauthorized' and 'refused'.
+ * The all-runs stream, watched with the client library: no history, so `onOpen` (the library's
+ * `connected`, which opens each connection) is the moment to list runs again. Its states are
+ * RunStream's 'connecting', 'live', 'reconnecting', 'unauthorized' and 'refused'.
  */
 export class AllRunsStream {
-  constructor(query, sink) {
-    this.query = query;
+  /**
+   * @param {string} workflowId one workflow's runs, or '' for every workflow's
+   * @param {{onOpen(): void, onEvent(event: object): void, onState(state: string, reason?: string): void}} sink
+   */
+  constructor(workflowId, sink) {
+    this.workflowId = workflowId;
     this.sink = sink;
-    this.failures = 0;
-    this.stopped = false;
+    this.aborter = new AbortController();
+    this.watch = null;
   }
 
-  start() { this.connect(); return this; }
-
-  stop() {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    if (this.socket) this.socket.close(1000);
+  start() {
+    const client = new StepstreamClient({ server: location.origin, token: token() });
+    this.watch = client.watchRuns({
+      workflowId: this.workflowId || undefined,
+      signal: this.aborter.signal,
+      giveUpAfterMs: Infinity, // a page left open watches again whenever the server is back
+      onStateChange: (state) => this.sink.onState(state),
+    });
+    this.read();
+    return this;
   }
 
-  drop() { if (this.socket) this.socket.close(4000, 'dropped by the page'); }
+  stop() { this.aborter.abort(); }
 
-  connect() {
-    const socket = this.socket = openSocket(`/api/v2/stream${this.query}`);
-    let openedAt = null;
-    socket.onopen = () => { openedAt = Date.now(); this.sink.onState('live'); this.sink.onOpen(); };
-    socket.onmessage = (msg) => {
-      this.failures = 0;
-      for (const line of String(msg.data).split('\n')) if (line) this.sink.onEvent(JSON.parse(line));
-    };
-    socket.onclose = async (ev) => {
-      if (socket !== this.socket || this.stopped) return;
-      if (CLOSE_CODES[ev.code]?.name === 'POLICY') { this.sink.onState('unauthorized'); return; } // the token's end
-      if (!reconnects(ev.code)) { this.sink.onState('refused', ev.reason); return; }
-      if (openedAt === null) {
-        // Closed before it opened: a browser cannot read a refused upgrade (it sees 1006), so the
-        // runs list is asked the same question, as clients/js asks a run's history.
-        const why = await refusal(this.query);
-        if (socket !== this.socket || this.stopped) return;
-        if (why) { this.sink.onState(...why); return; }
+  /** Drops the connection as a network failure would: the stream reconnects, and the page lists again. */
+  drop() { this.watch?.reconnect(); }
+
+  async read() {
+    try {
+      for await (const item of this.watch) {
+        // Items already received come after stop() too: the page has moved on from them.
+        if (this.aborter.signal.aborted) return;
+        if (item.type === 'connected') this.sink.onOpen(); else this.sink.onEvent(item);
       }
-      if (openedAt !== null && Date.now() - openedAt >= STEADY_MS) this.failures = 0;
-      const delay = BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)];
-      this.sink.onState('reconnecting');
-      this.timer = setTimeout(() => this.connect(), delay);
-    };
+    } catch (err) {
+      if (this.aborter.signal.aborted) return;
+      this.sink.onState(...ending(err));
+    }
   }
 }
