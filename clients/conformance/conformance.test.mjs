@@ -211,7 +211,7 @@ describe(`client conformance (${DRIVERS.map(([name]) => name).join(', ')})`, { t
   });
 
   test("each library reconnects after the close codes the server's own table says, and only those", async () => {
-    // The server's table of its close codes, the one the web page imports.
+    // The server's table of its close codes, written from its CloseCode.
     const source = await (await fetch(`${server.url}/closecodes.mjs`)).text();
     const { CLOSE_CODES } = await import(`data:text/javascript,${encodeURIComponent(source)}`);
     const codes = Object.keys(CLOSE_CODES).map(Number);

@@ -22,7 +22,10 @@ import java.io.UncheckedIOException;
  */
 public final class WebRoutes {
     private static final String ROOT = "web";
-    /** The page's close-code rules, written from {@link CloseCode}: the one place that says them. */
+    /**
+     * The close codes as a module, written from {@link CloseCode}: the table the conformance suite
+     * checks the client libraries' (and so the page's) against.
+     */
     static final String CLOSE_CODES = closeCodesModule();
     private final Buffer index;
     /** clients/js/index.mjs, which the build copies into the jar: the page follows runs with it. */
@@ -79,14 +82,8 @@ public final class WebRoutes {
             codes.append("  ").append(code.code()).append(": Object.freeze({ name: '").append(code.name())
                     .append("', reconnect: ").append(code.reconnect()).append(" }),\n");
         }
-        return "// Made by the server from its CloseCode (docs/api.md, the close codes of a stream): the page's one copy.\n"
-                + "export const CLOSE_CODES = Object.freeze({\n" + codes + "});\n\n"
-                + "/** Whether a stream closed with this code reconnects with `after`: a code the server does not send\n"
-                + " * (1006, the connection dropped; 4000, the page's own) does. */\n"
-                + "export function reconnects(code) {\n"
-                + "  const known = CLOSE_CODES[code];\n"
-                + "  return known ? known.reconnect : true;\n"
-                + "}\n";
+        return "// Made by the server from its CloseCode (docs/api.md, the close codes of a stream).\n"
+                + "export const CLOSE_CODES = Object.freeze({\n" + codes + "});\n";
     }
 
     private static Buffer resource(String path) {
