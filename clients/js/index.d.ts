@@ -61,7 +61,8 @@ export interface FollowOptions {
    * Called when the connection's state changes, in order with the envelopes: `connecting` (the
    * first connection), `live` (the server's `caught_up`: every envelope up to now has been
    * yielded, what follows happens now), `reconnecting` (the connection was lost, or
-   * `reconnect()` dropped it; until the next `live`). The end is the iteration's.
+   * `reconnect()` dropped it; until the next `live`). The end is the iteration's. Not called
+   * once `signal` is aborted.
    */
   onStateChange?(state: FollowState): void;
 }
@@ -94,7 +95,8 @@ export interface RunWatchOptions {
   /**
    * Called when the connection's state changes, in order with the items: `connecting` (the first
    * connection), `live` (a connection opened: with its `connected` item), `reconnecting` (the
-   * connection was lost, or `reconnect()` dropped it; until the next `live`).
+   * connection was lost, or `reconnect()` dropped it; until the next `live`). Not called once
+   * `signal` is aborted.
    */
   onStateChange?(state: FollowState): void;
 }

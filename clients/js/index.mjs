@@ -305,9 +305,12 @@ class Reconnecting {
     if (this.#connection?.drop()) this.#setState('reconnecting');
   }
 
-  /** Tells onStateChange of a new state, once. */
+  /**
+   * Tells onStateChange of a new state, once; nothing once the signal is aborted (a probe's answer
+   * or a connection's opening may still come in), as the caller has moved on.
+   */
   #setState(state) {
-    if (state === this.#state) return;
+    if (state === this.#state || this.#options.signal?.aborted) return;
     this.#state = state;
     this.#options.onStateChange?.(state);
   }

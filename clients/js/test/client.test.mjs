@@ -343,6 +343,20 @@ test('an aborted watch stops at once', async () => {
   assert.deepEqual(seen, ['connected']);
 });
 
+test('an aborted watch says nothing more, though the runs list answers its question after the abort', async () => {
+  const { FakeSocket } = scriptedWebSocket([[{ refuse: true }]]);
+  const controller = new AbortController();
+  const fetch = async () => {
+    controller.abort(new Error('the page moved on')); // while the question is on its way
+    return new Response('{"runs":[],"next":null}', { status: 200 });
+  };
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch });
+  const heard = [];
+  await assert.rejects(take(client.watchRuns({ ...fast, signal: controller.signal, onStateChange: (state) => heard.push(state) }), 1),
+    /the page moved on/);
+  assert.deepEqual(heard, ['connecting']);
+});
+
 test('a server that closes each connection at once is given up on, not asked again at the base pace for ever', { timeout: 10_000 }, async () => {
   const { FakeSocket, urls } = scriptedWebSocket([]); // each connection opens, then closes with 1006 at once
   const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
