@@ -180,7 +180,7 @@ steps:
   test('times hide and show', async () => {
     const visibleTimes = () => page.$$eval('.log-row time', (ts) => ts.filter((t) => t.offsetParent !== null).length);
     if ((await page.getAttribute('#log-times', 'aria-pressed')) !== 'true') await page.click('#log-times');
-    assert.ok((await visibleTimes()) > 0);
+    await waitFor(async () => (await visibleTimes()) > 0, { what: 'times shown at first' });
     await page.click('#log-times');
     await waitFor(async () => (await visibleTimes()) === 0, { what: 'times hidden' });
     await page.click('#log-times');
