@@ -125,9 +125,9 @@ public final class Setting<T> {
 
     private static Boolean bool(String text) {
         return switch (text.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "1", "on", "" -> true;
+            case "true", "yes", "1", "on" -> true;
             case "false", "no", "0", "off" -> false;
-            default -> throw new IllegalArgumentException("expected true or false, got \"" + text + "\"");
+            default -> throw new IllegalArgumentException("expected true or false (or yes/no, on/off, 1/0), got \"" + text + "\"");
         };
     }
 

@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 /**
  * The values of {@link Setting}s from their sources, in order of precedence: the flag, the
  * environment variable, the config file ({@code --config}, YAML, keys spelled like the flags),
- * the default. A bad value is a {@link ConfigException} naming where it came from.
+ * the default. A variable set to the empty string counts as not set. A bad value is a
+ * {@link ConfigException} naming where it came from.
  *
  * <p>Immutable once made.
  */
@@ -26,10 +27,16 @@ public final class Settings {
     private final Map<String, String> flags;
     private final Map<String, String> env;
     private final Map<String, String> file;
+    /** Where {@code file} was read from, or null. */
+    private final Path filePath;
 
-    private Settings(Map<String, String> flags, Map<String, String> env, Map<String, String> file) {
+    private Settings(Map<String, String> flags, Map<String, String> env, Path filePath, Map<String, String> file) {
         this.flags = Map.copyOf(flags);
-        this.env = env;
+        // A variable set to nothing is not set: it is how compose files, Kubernetes and systemd
+        // units "unset" one, which must not turn a switch on (STEPSTREAM_INSECURE=).
+        this.env = env.entrySet().stream().filter(variable -> !variable.getValue().isEmpty())
+                .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
+        this.filePath = filePath;
         this.file = file;
     }
 
@@ -40,13 +47,14 @@ public final class Settings {
      * @throws ConfigException when the config file cannot be read or holds an unknown key
      */
     public static Settings of(Collection<Setting<?>> known, Map<String, String> flags, Map<String, String> env) {
-        Settings withoutFile = new Settings(flags, env, Map.of());
+        Settings withoutFile = new Settings(flags, env, null, Map.of());
         String configFile = withoutFile.get(CONFIG);
         if (configFile == null) {
             return withoutFile;
         }
         Set<String> names = known.stream().map(Setting::name).collect(Collectors.toSet());
-        return new Settings(flags, env, readFile(Path.of(configFile), names));
+        Path path = Path.of(configFile);
+        return new Settings(flags, env, path, readFile(path, names));
     }
 
     /** The setting's value from the first source that has it, or its default. */
@@ -82,7 +90,7 @@ public final class Settings {
         if (env.containsKey(setting.variable())) {
             return setting.variable();
         }
-        return file.containsKey(setting.name()) ? "config file key " + setting.name() : setting.flag();
+        return file.containsKey(setting.name()) ? "config file " + filePath + " key " + setting.name() : setting.flag();
     }
 
     /**

@@ -80,6 +80,24 @@ class ConfigTest {
         assertThat(Config.resolve(Map.of("host", "0.0.0.0", "insecure", "true"), Map.of()).host()).isEqualTo("0.0.0.0");
     }
 
+    /**
+     * A variable set to nothing is how compose files and unit files unset one: it is not set, so
+     * STEPSTREAM_INSECURE= leaves the refusal of an open non-loopback bind in place. An empty
+     * flag or config value is no switch either.
+     */
+    @Test
+    void anEmptyValueTurnsNoSwitchOn(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> Config.resolve(Map.of(), Map.of("STEPSTREAM_HOST", "0.0.0.0", "STEPSTREAM_INSECURE", "")))
+                .hasMessageStartingWith("STEPSTREAM_HOST: refusing to listen on 0.0.0.0");
+        assertThat(Config.resolve(Map.of(), Map.of("STEPSTREAM_ALLOW_SCRIPTS", "")).allowScripts()).isFalse();
+        assertThat(Config.resolve(Map.of(), Map.of("STEPSTREAM_PORT", "")).port()).isEqualTo(8080);
+        assertThatThrownBy(() -> Config.resolve(Map.of("allow-scripts", ""), Map.of()))
+                .hasMessage("--allow-scripts: expected true or false (or yes/no, on/off, 1/0), got \"\"");
+        Path file = Files.writeString(dir.resolve("open.yaml"), "host: 0.0.0.0\ninsecure: \"\"\n");
+        assertThatThrownBy(() -> Config.resolve(Map.of("config", file.toString()), Map.of()))
+                .hasMessage("config file " + file + " key insecure: expected true or false (or yes/no, on/off, 1/0), got \"\"");
+    }
+
     @Test
     void severalNodesShareAPostgresStoreAndARedisBroker() {
         Config config = Config.resolve(Map.of("db", "jdbc:postgresql://db/stepstream", "node-id", "web-1", "lease", "9s",
