@@ -16,6 +16,9 @@ import java.util.regex.Pattern;
  * and authenticates with it, so those values are redacted too. So is the value of any name that
  * reads {@code access_token} once decoded, give or take case and punctuation
  * ({@code access+token}, {@code accessToken}): a token sent under a misspelt name is still a token.
+ * Likewise a name that is a credential's by its words, which the server does not take but a
+ * client sends by mistake: any ending in {@code token} ({@code ?token=}, {@code api_token}),
+ * {@code jwt}, {@code bearer}, {@code authorization}.
  */
 public final class Redaction {
     public static final String MARK = "[redacted]";
@@ -41,23 +44,30 @@ public final class Redaction {
             return text;
         }
         String lower = text.toLowerCase(Locale.ROOT);
-        if (!lower.contains("token") && !lower.contains("bearer") && text.indexOf('%') < 0) {
+        if (!lower.contains("token") && !lower.contains("bearer") && !lower.contains("jwt") && !lower.contains("authorization")
+                && text.indexOf('%') < 0) {
             return text; // the common case: nothing to look for, no regex run
         }
         String replacement = "$1" + Matcher.quoteReplacement(MARK);
         String redacted = ACCESS_TOKEN.matcher(text).replaceAll(replacement);
-        redacted = PARAMETER.matcher(redacted).replaceAll(parameter -> isAccessToken(parameter.group(1))
+        redacted = PARAMETER.matcher(redacted).replaceAll(parameter -> isCredential(parameter.group(1))
                 ? Matcher.quoteReplacement(parameter.group(1) + "=" + MARK) : Matcher.quoteReplacement(parameter.group()));
         redacted = SUBPROTOCOL.matcher(redacted).replaceAll(replacement);
         return BEARER.matcher(redacted).replaceAll(replacement);
     }
 
+    /** Names of query parameters (their letters and digits, lower case) that hold a credential whatever comes before. */
+    private static final java.util.Set<String> CREDENTIALS = java.util.Set.of("jwt", "bearer", "authorization");
+    /** Longer names are no credential's: the scan of a name stops there. */
+    private static final int LONGEST_NAME = 64;
+
     /**
-     * Whether a query parameter's name, as written, is {@code access_token} to the server or
-     * nearly: its percent-escapes decoded (a {@code %} that starts no escape is kept as written),
-     * then only its ASCII letters and digits compared, case aside.
+     * Whether a query parameter's name, as written, names a credential: its percent-escapes
+     * decoded (a {@code %} that starts no escape is kept as written), then only its ASCII letters
+     * and digits compared, case aside, it ends in {@code token} (so {@code access_token}, as the
+     * server reads it, and {@code token}) or is one of {@link #CREDENTIALS}.
      */
-    static boolean isAccessToken(String name) {
+    static boolean isCredential(String name) {
         StringBuilder letters = new StringBuilder(name.length());
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
@@ -70,11 +80,12 @@ public final class Redaction {
             } else if (c >= 'A' && c <= 'Z') {
                 letters.append((char) (c + ('a' - 'A')));
             }
-            if (letters.length() > "accesstoken".length()) {
+            if (letters.length() > LONGEST_NAME) {
                 return false;
             }
         }
-        return letters.toString().equals("accesstoken");
+        String word = letters.toString();
+        return word.endsWith("token") || CREDENTIALS.contains(word);
     }
 
     private static int hex(char c) {

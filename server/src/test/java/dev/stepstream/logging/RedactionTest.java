@@ -32,7 +32,17 @@ class RedactionTest {
                 .as("near misses, which do not authenticate, are still not written")
                 .isEqualTo("GET /x?access+token=[redacted]&accessToken=[redacted]&%20access_token%00=[redacted]");
         assertThat(Redaction.text("GET /x?%zz=1&%61ccess_token%=s3cr3t")).isEqualTo("GET /x?%zz=1&%61ccess_token%=[redacted]");
-        assertThat(Redaction.text("GET /x?%61ccess=1&token=2&steps=a%2Cb 200"))
-                .as("other parameters are kept").isEqualTo("GET /x?%61ccess=1&token=2&steps=a%2Cb 200");
+        assertThat(Redaction.text("GET /x?%61ccess=1&tokens=2&steps=a%2Cb&q=token 200"))
+                .as("other parameters are kept").isEqualTo("GET /x?%61ccess=1&tokens=2&steps=a%2Cb&q=token 200");
+    }
+
+    /** Names the server does not take, but a client sends a credential under by mistake. */
+    @Test
+    void aParameterNamedForACredentialIsRedactedThoughTheServerDoesNotReadIt() {
+        assertThat(Redaction.text("GET /api/v2/workflows?token=ss_4Cny9 401"))
+                .isEqualTo("GET /api/v2/workflows?token=[redacted] 401");
+        assertThat(Redaction.text("GET /x?api_token=a&Auth-Token=b&id_token=c&JWT=d&bearer=e&authorization=f&after=1"))
+                .isEqualTo("GET /x?api_token=[redacted]&Auth-Token=[redacted]&id_token=[redacted]&JWT=[redacted]"
+                        + "&bearer=[redacted]&authorization=[redacted]&after=1");
     }
 }
