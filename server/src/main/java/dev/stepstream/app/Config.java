@@ -170,10 +170,23 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
                     + " without credentials (--tokens-file, --jwt-secret or --jwt-public-key); bind 127.0.0.1,"
                     + " configure credentials, or pass --insecure if this network is trusted");
         }
-        return new Config(host, settings.get(PORT), store, Path.of(settings.get(WORKFLOWS_DIR)), redis,
+        return new Config(host, settings.get(PORT), store, workflowsDir(settings), redis,
                 settings.get(ALLOW_SCRIPTS), insecure, settings.get(MAX_CONCURRENT_RUNS), settings.get(MAX_QUEUED_RUNS),
                 StreamSettings.from(settings), settings.get(ALLOWED_ORIGINS), cluster, security, LogSettings.from(settings),
                 SecretsSettings.from(settings, store.dataDir()));
+    }
+
+    /**
+     * The workflows directory. A missing one loads nothing (scripts and tests point at one on
+     * purpose, and a node may take its workflows over the API only); but a path that is there and
+     * is not a directory is a mistake, which would start a server without its workflows.
+     */
+    private static Path workflowsDir(Settings settings) {
+        Path dir = Path.of(settings.get(WORKFLOWS_DIR));
+        if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+            throw settings.wrong(WORKFLOWS_DIR, dir.toAbsolutePath() + " is not a directory");
+        }
+        return dir;
     }
 
     /**

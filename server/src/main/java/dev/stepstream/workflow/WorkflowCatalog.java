@@ -133,7 +133,7 @@ public final class WorkflowCatalog {
         Map<String, String> fileOfId = new java.util.HashMap<>();
         Map<String, List<String>> rejected = new java.util.TreeMap<>();
         if (!Files.isDirectory(dir)) {
-            log.info("workflows directory {} does not exist: nothing loaded", dir);
+            log.info("workflows directory {} does not exist: nothing loaded", dir.toAbsolutePath());
             return new LoadReport(loaded, rejected);
         }
         List<Path> files = new ArrayList<>();

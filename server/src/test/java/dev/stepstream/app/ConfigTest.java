@@ -80,6 +80,16 @@ class ConfigTest {
         assertThat(Config.resolve(Map.of("host", "0.0.0.0", "insecure", "true"), Map.of()).host()).isEqualTo("0.0.0.0");
     }
 
+    /** A missing workflows directory loads nothing; a file given for one is a mistake, refused at start. */
+    @Test
+    void aWorkflowsDirectoryThatIsAFileIsRefused(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("hello.yaml"), "id: hello\n");
+        assertThatThrownBy(() -> Config.resolve(Map.of("workflows-dir", file.toString()), Map.of()))
+                .hasMessage("--workflows-dir: " + file.toAbsolutePath() + " is not a directory");
+        assertThat(Config.resolve(Map.of("workflows-dir", dir.resolve("none").toString()), Map.of()).workflowsDir())
+                .isEqualTo(dir.resolve("none"));
+    }
+
     /**
      * A variable set to nothing is how compose files and unit files unset one: it is not set, so
      * STEPSTREAM_INSECURE= leaves the refusal of an open non-loopback bind in place. An empty
