@@ -228,8 +228,15 @@ public final class Stores {
      * restart's time (docs/BENCHMARKS.md, start-up).
      */
     private static void migrate(Dialect dialect, DataSource source, String where) {
-        if (current(source)) {
-            return;
+        SchemaHistory history = history(source);
+        if (history != null && history.version() > SCHEMA_VERSION) {
+            // Flyway would warn and go on; this build would then write a schema it does not know.
+            throw new StoreException("the " + where + " was written by a newer stepstream (its schema is version "
+                    + history.version() + "; this one knows up to " + SCHEMA_VERSION
+                    + "): run that version or a newer one, or restore a backup from before the upgrade", null);
+        }
+        if (history != null && history.version() == SCHEMA_VERSION && history.failed() == 0) {
+            return; // current: no need for Flyway's own start-up
         }
         try {
             Flyway.configure()
@@ -242,20 +249,22 @@ public final class Stores {
         }
     }
 
+    /** Flyway's history of a database: its newest schema version, and how many migrations failed. */
+    private record SchemaHistory(int version, int failed) {}
+
     /**
-     * Whether Flyway's history says the schema is at {@link #SCHEMA_VERSION} with no failed
-     * migration. Anything else, including no history table (a new database) or a database that
-     * cannot be read, is "no": Flyway then does the work, or reports what is wrong.
+     * The database's {@link SchemaHistory}; null when it has none (a new database) or it cannot be
+     * read, for Flyway to do the work or report what is wrong.
      */
-    private static boolean current(DataSource source) {
+    private static SchemaHistory history(DataSource source) {
         String sql = "SELECT MAX(CAST(version AS INTEGER)), SUM(CASE WHEN success THEN 0 ELSE 1 END)"
                 + " FROM flyway_schema_history WHERE version IS NOT NULL";
         try (Connection connection = source.getConnection();
              Statement statement = connection.createStatement();
              ResultSet result = statement.executeQuery(sql)) {
-            return result.next() && result.getInt(1) == SCHEMA_VERSION && result.getInt(2) == 0;
+            return result.next() ? new SchemaHistory(result.getInt(1), result.getInt(2)) : null;
         } catch (SQLException e) {
-            return false;
+            return null;
         }
     }
 

@@ -111,6 +111,29 @@ class StoresTest {
         assertThat(history(url)).isEqualTo(allApplied);
     }
 
+    /** A store a newer stepstream migrated is not this build's to write: refused, and left as it was. */
+    @Test
+    void aDatabaseANewerVersionMigratedIsRefusedAndLeftAlone() throws Exception {
+        Path file = dir.resolve("newer.db");
+        String url = "jdbc:sqlite:" + file;
+        try (Store store = Stores.sqlite(file)) {
+            store.ping();
+        }
+        int newer = Stores.SCHEMA_VERSION + 1;
+        try (Connection connection = DriverManager.getConnection(url); var statement = connection.createStatement()) {
+            statement.execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
+                    + " checksum, installed_by, installed_on, execution_time, success) VALUES (1000, '" + newer
+                    + "', 'from the future', 'SQL', 'V" + newer + "__from_the_future.sql', 0, '', CURRENT_TIMESTAMP, 1, 1)");
+        }
+        String before = history(url);
+
+        assertThatThrownBy(() -> Stores.sqlite(file)).isInstanceOf(StoreException.class)
+                .hasMessage("the SQLite database " + file.toAbsolutePath() + " was written by a newer stepstream (its schema is"
+                        + " version " + newer + "; this one knows up to " + Stores.SCHEMA_VERSION
+                        + "): run that version or a newer one, or restore a backup from before the upgrade");
+        assertThat(history(url)).isEqualTo(before);
+    }
+
     @Test
     void theVersionsThatRunsUsedBeforeVersionsWereKeptBecomeReadable() throws Exception {
         Path file = dir.resolve("before-versions.db");
