@@ -142,6 +142,30 @@ class LoggingTest {
     }
 
     /**
+     * A step's output echoed to the log is a workflow's text: a line feed in it does not make a
+     * log line of its own, and an escape sequence reaches no terminal that shows the log.
+     */
+    @Test
+    void echoedStepLogsAreOneLineOfPlainTextEach() throws Exception {
+        try (ChildServer server = ChildServer.start(dir, REAL_LOGGING, "--echo-step-logs")) {
+            send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/workflows/forge")).header("Content-Type", "application/yaml")
+                    .PUT(HttpRequest.BodyPublishers.ofString("id: forge\ninputs:\n  who: {type: string}\nsteps:\n"
+                            + "  - {id: say, type: log, message: \"hello ${inputs.who}\"}\n")));
+            String forged = "2026-12-06T00:00:00.000Z WARN  d.s.security.Credentials - tokens file read again: 0 tokens";
+            String body = Json.MAPPER.writeValueAsString(java.util.Map.of("inputs", java.util.Map.of("who",
+                    "x\n" + forged + "\u001b]0;pwned\u0007 end")));
+            String runId = Json.MAPPER.readTree(send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v2/workflows/forge/execute"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)))).path("runId").asText();
+            String echoed = Await.until("the step's line is echoed", Duration.ofSeconds(30), () -> server.output().lines()
+                    .filter(line -> line.contains("stepstream.steps") && line.contains(runId)).findFirst().orElse(null));
+
+            assertThat(echoed).endsWith("say info: hello x\\n" + forged + "\\u001b]0;pwned\\u0007 end");
+            assertThat(server.output().lines()).as("no line of the log begins with the forged text").noneMatch(line -> line.startsWith(forged));
+            assertThat(server.output()).doesNotContain("\u001b").doesNotContain("\u0007");
+        }
+    }
+
+    /**
      * Vert.x decodes a query parameter's name, so {@code ?%61ccess_token=} and
      * {@code ?access%5Ftoken=} carry a token that authenticates: the access log's lines and the
      * streams' lines, which echo the URI, must redact it as well as the plain spelling.
