@@ -15,6 +15,7 @@ import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.ClusterSettings;
 import dev.stepstream.execution.Executor;
+import dev.stepstream.execution.NodeIds;
 import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.execution.Scheduler;
@@ -136,6 +137,9 @@ public final class Server implements AutoCloseable {
         HttpTargets httpTargets = HttpTargets.of(config.security().httpAllow(), port);
         Metrics metrics = new Metrics(version());
         Store store = openStore(config);
+        if (config.db() != null) {
+            requireOwnNodeId(store, config.cluster(), clock);
+        }
         Vault vault;
         try {
             vault = Vault.open(store, config.secrets());
@@ -386,6 +390,23 @@ public final class Server implements AutoCloseable {
                     ? "--data-dir " + config.dataDir().toAbsolutePath()
                     : "--db " + Stores.redact(config.db());
             throw new ConfigException(setting + ": cannot open the database: " + why);
+        }
+    }
+
+    /**
+     * This node's id, unless a live node has it ({@link NodeIds}): that is one line naming
+     * --node-id, exit 2, before this node registers and takes the other's runs for a dead node's.
+     */
+    private static void requireOwnNodeId(Store store, ClusterSettings cluster, Clock clock) {
+        try {
+            NodeIds.requireUnused(store, cluster.nodeId(), cluster.lease(), clock);
+        } catch (IllegalStateException e) {
+            store.close();
+            throw new ConfigException("--node-id " + cluster.nodeId() + " (STEPSTREAM_NODE_ID): " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            store.close();
+            throw new ConfigException("--node-id " + cluster.nodeId() + ": interrupted while waiting for its lease to end");
         }
     }
 

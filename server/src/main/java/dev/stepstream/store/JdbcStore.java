@@ -759,6 +759,18 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public Optional<Instant> leaseOf(String nodeId) {
+        return db.read("read the lease of node " + nodeId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT lease_until FROM nodes WHERE node_id = ?")) {
+                select.setString(1, nodeId);
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next() ? Optional.of(Instant.ofEpochMilli(row.getLong(1))) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
     public void deregisterNode(String nodeId) {
         db.write("deregister node " + nodeId, connection -> {
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM nodes WHERE node_id = ?")) {

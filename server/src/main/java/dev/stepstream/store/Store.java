@@ -198,6 +198,9 @@ public interface Store extends AutoCloseable {
     /** Forgets a node that stops cleanly (its runs have ended). */
     void deregisterNode(String nodeId);
 
+    /** The end of the lease of the node registered as {@code nodeId}, or empty when none is. */
+    Optional<Instant> leaseOf(String nodeId);
+
     /**
      * Records that this node's broker cannot publish its events, until {@code until} (renewed while
      * it cannot): the other nodes then read what it would have published from the store
