@@ -235,8 +235,14 @@ final class Subscriber extends Pump {
         context.runOnContext(ignored -> close(CloseCode.NORMAL, CloseCode.RUN_DELETED));
     }
 
+    /**
+     * {@code caught_up}, once; then the end of the stream if the run has ended. Where a sink
+     * sends none after the run_complete (SSE), it still does when its filter left the
+     * run_complete out: that caught_up is what moves the client to the run's end, so that its
+     * reconnect finds nothing after it (204) instead of asking again from its last event.
+     */
     private void caughtUp() {
-        if (!caughtUpSent && (!finished || sink.caughtUpAfterRunComplete())) {
+        if (!caughtUpSent && (!finished || sink.caughtUpAfterRunComplete() || lastSent < cursor)) {
             caughtUpSent = true;
             sink.caughtUp(caughtUp(topic.runId, lastSent), cursor);
         }

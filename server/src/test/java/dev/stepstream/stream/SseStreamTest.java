@@ -117,6 +117,28 @@ class SseStreamTest {
         }
     }
 
+    /**
+     * A filter that leaves the run_complete out still ends the stream where the run ended: its
+     * caught_up carries the run's last seq as its id, so the EventSource's reconnect gets 204 and
+     * stops, rather than asking again for ever from the last event it was sent.
+     */
+    @Test
+    void aFilteredSseStreamOfAFinishedRunEndsWhereTheRunEndedAndItsReconnectIs204() {
+        String runId = server.execute("st-story", null);
+        List<String> history = server.awaitRawHistory(runId);
+        String lastSeq = parse(history.get(history.size() - 1)).path("seq").asText();
+        try (SseClient client = SseClient.open(http, eventsUrl(runId, "types=step_log"), Map.of())) {
+            List<SseClient.Event> all = client.awaitEnd(Duration.ofSeconds(30));
+            assertThat(envelopes(all)).extracting(SseClient.Event::event).containsOnly("step_log").isNotEmpty();
+            SseClient.Event last = all.get(all.size() - 1);
+            assertThat(last.event()).as("the stream's end: %s", all).isEqualTo("caught_up");
+            assertThat(last.id()).as("where a reconnect resumes").isEqualTo(lastSeq);
+        }
+        try (SseClient again = SseClient.open(http, eventsUrl(runId, "types=step_log"), Map.of("Last-Event-ID", lastSeq))) {
+            assertThat(again.status()).isEqualTo(204);
+        }
+    }
+
     @Test
     void sseSendsACommentLineWhileTheRunIsQuiet() {
         String runId = server.execute("st-quiet", "{\"pause\": \"1500ms\"}");
