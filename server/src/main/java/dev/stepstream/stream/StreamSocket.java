@@ -105,12 +105,13 @@ final class StreamSocket extends ChannelDuplexHandler {
     private byte[] text;
 
     // Liveness, kept by the loop's clock: what arrived since its last tick, when, the last ping,
-    // and when our close frame left (the client then has the close timeout to answer it).
+    // and when the channel closes unless the client answers our close frame first (the close
+    // timeout after the frame left, or after a 1013 was decided).
     boolean received;
     long lastReceived;
     long lastPing;
     long closeDeadline;
-    boolean closeWritten;
+    boolean closeTimed;
     StreamSocket previous;
     StreamSocket next;
 
@@ -267,14 +268,22 @@ final class StreamSocket extends ChannelDuplexHandler {
      * Sends a close frame with {@code code} and {@code reason} after what was written, and closes
      * the channel when the client's close frame comes back, or when the close timeout has passed
      * since the frame left (a client that stopped reading gets it, behind what was queued, once
-     * it reads again, as long as it is not idle for the idle timeout); at once when the client
-     * broke the protocol (RFC 6455 7.1.7: fail the connection). Idempotent.
+     * it reads again, as long as it is not idle for the idle timeout; for a 1013, only if it
+     * reads within the close timeout); at once when the client broke the protocol (RFC 6455
+     * 7.1.7: fail the connection). Idempotent.
      */
     void close(CloseCode code, String reason) {
         if (state != State.OPEN) {
             return;
         }
         state = State.CLOSING;
+        if (code == CloseCode.TRY_AGAIN) {
+            // The client read nothing for a write timeout: its close frame, behind what it has not
+            // read, may never leave, and its pings would keep the connection for ever. It gets the
+            // close timeout from now to read on to the frame; else the channel closes without it.
+            closeDeadline = clock.now() + clock.closeTimeoutNanos();
+            closeTimed = true;
+        }
         ByteBuf frame = closeFrame(code.code(), reason);
         if (failed) {
             dropQueued();
@@ -291,7 +300,7 @@ final class StreamSocket extends ChannelDuplexHandler {
         } else {
             channel.writeAndFlush(frame).addListener(written -> {
                 closeDeadline = clock.now() + clock.closeTimeoutNanos();
-                closeWritten = true;
+                closeTimed = true;
             });
         }
     }
@@ -303,7 +312,7 @@ final class StreamSocket extends ChannelDuplexHandler {
             lastReceived = now;
         }
         if (state == State.CLOSING) {
-            if ((closeWritten && now - closeDeadline >= 0) || now - lastReceived >= clock.idleNanos()) {
+            if ((closeTimed && now - closeDeadline >= 0) || now - lastReceived >= clock.idleNanos()) {
                 channel.close();
             }
         } else if (state == State.OPEN && events != null) {
