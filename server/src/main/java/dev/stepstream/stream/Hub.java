@@ -222,12 +222,16 @@ public final class Hub implements EventLog.Listener, RunListener {
 
     private void closeRegistered(Duration timeout) {
         List<Pump> open = new ArrayList<>(feed.subscribers);
+        int dashboards = open.size();
         topics.values().forEach(topic -> open.addAll(topic.subscribers));
         CountDownLatch done = new CountDownLatch(open.size());
-        for (Pump connection : open) {
+        for (int i = 0; i < open.size(); i++) {
+            Pump connection = open.get(i);
+            // The all-runs stream has no history to resume from: it reconnects and lists again.
+            String reason = i < dashboards ? "server shutting down; reconnect" : "server shutting down; reconnect with after";
             connection.context().runOnContext(ignored -> {
                 try {
-                    connection.close(CloseCode.GOING_AWAY, "server shutting down; reconnect with after");
+                    connection.close(CloseCode.GOING_AWAY, reason);
                 } finally {
                     done.countDown();
                 }

@@ -47,6 +47,8 @@ class ShutdownTest {
             assertThat(queuedClose.code()).as("the queued run's stream: %s", queuedClose).isEqualTo(1001);
             WsClient.Close allRunsClose = allRuns.awaitClose();
             assertThat(allRunsClose.code()).as("the all-runs stream: %s", allRunsClose).isEqualTo(1001);
+            assertThat(allRunsClose.reason()).as("it has no after to resume with").isEqualTo("server shutting down; reconnect");
+            assertThat(queuedClose.reason()).isEqualTo("server shutting down; reconnect with after");
             // The running run ends interrupted before the streams close: its follower sees the end
             // (a client would otherwise wait for a server that is gone, to learn what it knew).
             WsClient.Close close = runningStream.awaitClose();
