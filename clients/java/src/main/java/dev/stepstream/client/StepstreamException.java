@@ -22,7 +22,7 @@ public class StepstreamException extends RuntimeException {
         TOO_LARGE,
         /** 422: a request the server understood and refused (inputs that do not fit). */
         INVALID,
-        /** 429, after the follow gave up waiting. */
+        /** 429 over REST. (A follow waits out a 429's Retry-After and tries again; past its giveUpAfter, UNAVAILABLE.) */
         RATE_LIMITED,
         /** No usable connection for the follow's {@code giveUpAfter}, or 503 over REST. */
         UNAVAILABLE,
