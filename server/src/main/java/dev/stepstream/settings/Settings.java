@@ -123,7 +123,9 @@ public final class Settings {
     private static Map<String, String> readFile(Path file, Set<String> names) {
         JsonNode root;
         try {
-            root = new YAMLMapper().readTree(Files.readAllBytes(file));
+            // A key given twice is a mistake whichever value was meant: refused, not the last one taken.
+            root = YAMLMapper.builder().enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()
+                    .readTree(Files.readAllBytes(file));
         } catch (IOException e) {
             throw new ConfigException("--config: cannot read " + file + ": " + e.getMessage().lines().findFirst().orElse(""));
         }

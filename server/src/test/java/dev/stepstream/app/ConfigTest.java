@@ -66,6 +66,9 @@ class ConfigTest {
                 .hasMessageStartingWith("STEPSTREAM_PORT: expected a whole number from 0 to 65535");
         assertThatThrownBy(() -> Config.resolve(Map.of(), Map.of("STEPSTREAM_ALLOW_SCRIPTS", "maybe")))
                 .hasMessageStartingWith("STEPSTREAM_ALLOW_SCRIPTS: expected true or false");
+        Path twice = Files.writeString(dir.resolve("twice.yaml"), "port: 7000\nport: 7001\n");
+        assertThatThrownBy(() -> Config.resolve(Map.of("config", twice.toString()), Map.of()))
+                .hasMessageStartingWith("--config: cannot read " + twice + ": Duplicate field 'port'");
         Path file = Files.writeString(dir.resolve("bad.yaml"), "prot: 1\n");
         assertThatThrownBy(() -> Config.resolve(Map.of("config", file.toString()), Map.of()))
                 .hasMessageContaining("unknown setting \"prot\"");
