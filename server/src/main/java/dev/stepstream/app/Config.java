@@ -5,6 +5,7 @@ import dev.stepstream.logging.LogSettings;
 import dev.stepstream.secrets.SecretsSettings;
 import dev.stepstream.security.SecuritySettings;
 import dev.stepstream.settings.ConfigException;
+import dev.stepstream.settings.Redact;
 import dev.stepstream.settings.Setting;
 import dev.stepstream.settings.Settings;
 import dev.stepstream.store.StoreSettings;
@@ -119,7 +120,7 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
             text -> {
                 if (!text.matches("rediss?://[^/\\s]+(/\\d+)?/?")) {
                     throw new IllegalArgumentException("expected a Redis URL (redis://HOST:PORT), got \""
-                            + text.replaceAll("//[^/@]*@", "//***@") + "\"");
+                            + Redact.url(text) + "\"");
                 }
                 return text;
             });

@@ -28,6 +28,7 @@ import dev.stepstream.secrets.DefinedSecrets;
 import dev.stepstream.secrets.Vault;
 import dev.stepstream.security.Security;
 import dev.stepstream.settings.ConfigException;
+import dev.stepstream.settings.Redact;
 import dev.stepstream.store.Store;
 import dev.stepstream.store.Stores;
 import dev.stepstream.stream.Hub;
@@ -388,7 +389,7 @@ public final class Server implements AutoCloseable {
             String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage().lines().findFirst().orElse("");
             String setting = config.db() == null
                     ? "--data-dir " + config.dataDir().toAbsolutePath()
-                    : "--db " + Stores.redact(config.db());
+                    : "--db " + Redact.url(config.db());
             throw new ConfigException(setting + ": cannot open the database: " + why);
         }
     }

@@ -4,6 +4,7 @@ import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.execution.RunListener;
+import dev.stepstream.settings.Redact;
 import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
@@ -90,7 +91,7 @@ public final class RedisBroker implements Broker {
         this.nodeId = nodeId;
         this.runs = runs;
         this.pollInterval = pollInterval;
-        this.where = url.replaceAll("//[^/@]*@", "//***@");
+        this.where = Redact.url(url);
         this.resources = ClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(1)

@@ -2,6 +2,7 @@ package dev.stepstream.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.stepstream.settings.Redact;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -84,7 +85,7 @@ public final class Stores {
         if (jdbcUrlOrNull.startsWith(POSTGRESQL_PREFIX)) {
             return postgres(jdbcUrlOrNull);
         }
-        throw new IllegalArgumentException("unsupported database URL \"" + redact(jdbcUrlOrNull)
+        throw new IllegalArgumentException("unsupported database URL \"" + Redact.url(jdbcUrlOrNull)
                 + "\": use a jdbc:postgresql://HOST[:PORT]/DATABASE URL, or none for SQLite in the data directory");
     }
 
@@ -186,7 +187,7 @@ public final class Stores {
      */
     public static Store postgres(String jdbcUrl) {
         if (!jdbcUrl.startsWith(POSTGRESQL_PREFIX) || Driver.parseURL(jdbcUrl, null) == null) {
-            throw new IllegalArgumentException("not a PostgreSQL JDBC URL: \"" + redact(jdbcUrl)
+            throw new IllegalArgumentException("not a PostgreSQL JDBC URL: \"" + Redact.url(jdbcUrl)
                     + "\"; expected jdbc:postgresql://HOST[:PORT]/DATABASE[?user=…&password=…]");
         }
         PGSimpleDataSource source = new PGSimpleDataSource();
@@ -194,7 +195,7 @@ public final class Stores {
         // Lets the driver send a batch of event inserts as multi-row INSERTs: several times
         // fewer round trips on the commit path.
         source.setReWriteBatchedInserts(true);
-        String where = "PostgreSQL database " + redact(jdbcUrl);
+        String where = "PostgreSQL database " + Redact.url(jdbcUrl);
         migrate(Dialect.POSTGRESQL, source, where);
         HikariDataSource pool = pool("stepstream-postgresql", source, POSTGRESQL_CONNECTIONS, where);
         return new JdbcStore(new Database(Dialect.POSTGRESQL, pool, pool, null));
@@ -279,11 +280,5 @@ public final class Stores {
         } catch (RuntimeException e) {
             throw new StoreException("could not open the " + where + ": " + e.getMessage(), e);
         }
-    }
-
-    /** A URL fit for a log line: no password, neither as a parameter nor as user info. */
-    public static String redact(String url) {
-        return url.replaceAll("(?i)(password=)[^&;]*", "$1***")
-                .replaceAll("//[^/@?]*@", "//***@");
     }
 }

@@ -3,6 +3,7 @@ package dev.stepstream.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.stepstream.settings.Redact;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -39,7 +40,7 @@ class PostgresStoreTest extends StoreContractTest {
             execute(connection, "CREATE SCHEMA " + SCHEMA);
             created = true;
         } catch (SQLException e) {
-            String why = "PostgreSQL is not reachable at " + Stores.redact(SERVER) + ": " + e.getMessage();
+            String why = "PostgreSQL is not reachable at " + Redact.url(SERVER) + ": " + e.getMessage();
             if (System.getenv("CI") != null) {
                 fail(why + " (CI is set, so this must not be skipped)", e);
             }
