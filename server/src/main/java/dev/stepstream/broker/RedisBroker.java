@@ -8,6 +8,7 @@ import dev.stepstream.settings.Redact;
 import dev.stepstream.store.RunTrigger;
 import dev.stepstream.store.Store;
 import dev.stepstream.time.Clock;
+import dev.stepstream.time.Durations;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -109,7 +110,7 @@ public final class RedisBroker implements Broker {
         this.relay = new Relay(nodeId, store, hub, runs, pollInterval, this::pushing, this::subscribe, this::unsubscribe, clock);
         if (!connect()) {
             log.warn("Redis at {} does not answer; streams of runs on other nodes poll the store every {} until it does",
-                    where, pollInterval);
+                    where, Durations.format(pollInterval));
             Thread.ofVirtual().name("redis-connect").start(this::connectUntilDone);
         }
     }
@@ -369,7 +370,7 @@ public final class RedisBroker implements Broker {
         StatefulRedisConnection<byte[], byte[]> pub = publisher;
         if (pub == null || !pub.isOpen() || !pushing()) {
             return Optional.of("not connected to Redis at " + where + " (streams poll the store every "
-                    + pollInterval.toMillis() + " ms)");
+                    + Durations.format(pollInterval) + ")");
         }
         try {
             pub.async().ping().get(1, TimeUnit.SECONDS);

@@ -165,7 +165,8 @@ class RedisBrokerTest extends BrokerContractTest {
         RunLog run = new RunLog(store);
         try (RedisBroker cutOff = new RedisBroker("redis://127.0.0.1:1", cutOffId, store, cutOffHub, cutOffHub, POLL,
                 Clock.system())) {
-            Await.until("the cut-off broker reports Redis down", WAIT, () -> cutOff.problem().orElse(null));
+            assertThat(Await.until("the cut-off broker reports Redis down", WAIT, () -> cutOff.problem().orElse(null)))
+                    .as("the poll interval as the settings write it").endsWith("(streams poll the store every 300ms)");
             cutOff.queued(run.runId, "wf", 1, Json.now(), RunTrigger.MANUAL);
             for (List<RunEvent> batch : List.of(List.of(run.runStart(), run.stepStart(), run.log("hello")),
                     List.of(run.stepComplete(), run.runComplete()))) {
