@@ -57,6 +57,10 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
         return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, max, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability, secrets);
     }
 
+    public Config withMaxQueuedRuns(int max) {
+        return new Config(host, port, store, workflowsDir, redis, allowScripts, insecure, maxConcurrentRuns, max, streams, allowedOrigins, cluster, security, observability, secrets);
+    }
+
     public Config withWorkflowsDir(Path dir) {
         return new Config(host, port, store, dir, redis, allowScripts, insecure, maxConcurrentRuns, maxQueuedRuns, streams, allowedOrigins, cluster, security, observability, secrets);
     }

@@ -315,13 +315,18 @@ public final class Executor implements AutoCloseable {
                         RunTrigger trigger, RunConcurrency concurrency) {
         requireOpen();
         if (store.countQueued() >= maxQueuedRuns) {
-            throw new OverCapacityException(maxQueuedRuns + " runs are queued already; try again later");
+            throw new OverCapacityException(queuedAlready() + "; try again later");
         }
         NewRun run = newRun(workflow, workflowVersion, inputs, parent, retry, trigger, concurrency);
         store.createRun(run);
         listener.queued(run.runId(), workflow.id(), workflowVersion, run.createdAt(), trigger);
         wake();
         return run.runId();
+    }
+
+    /** Why a run is refused when the queue is full (--max-queued-runs): "1 run is", "10000 runs are". */
+    private String queuedAlready() {
+        return maxQueuedRuns + (maxQueuedRuns == 1 ? " run is" : " runs are") + " queued already";
     }
 
     /**
@@ -368,7 +373,7 @@ public final class Executor implements AutoCloseable {
         String refused;
         try {
             RunConcurrency concurrency = concurrency(workflow, schedule.inputs());
-            refused = store.countQueued() >= maxQueuedRuns ? maxQueuedRuns + " runs are queued already" : null;
+            refused = store.countQueued() >= maxQueuedRuns ? queuedAlready() : null;
             if (refused == null) {
                 run = newRun(workflow, workflowVersion, schedule.inputs(), null, null, trigger, concurrency);
             }

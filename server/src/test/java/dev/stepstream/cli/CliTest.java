@@ -162,6 +162,25 @@ class CliTest {
         assertThat(badInput.err()).contains("--input n");
     }
 
+    /** A full queue (--max-queued-runs) refuses a run, in a sentence whose verb agrees with its number. */
+    @Test
+    void aRunRefusedByAFullQueueSaysHowManyAreQueued(@TempDir Path data) {
+        try (TestServer small = TestServer.start(data, config -> config.withMaxConcurrentRuns(1).withMaxQueuedRuns(1))) {
+            small.apply("id: cli-long\nsteps:\n  - {id: a, type: sleep, duration: 1m}\n");
+            String running = small.execute("cli-long", null);
+            Await.until("run " + running + " runs", Duration.ofSeconds(20),
+                    () -> small.run(running).path("status").asText().equals("running") ? true : null);
+            String queued = small.execute("cli-long", null);
+
+            Result refused = cli("run", "cli-long", "--server", small.url());
+
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.err()).isEqualTo("stepstream run: 1 run is queued already; try again later" + System.lineSeparator());
+            assertThat(cli("cancel", queued, "--server", small.url()).exitCode()).isZero();
+            assertThat(cli("cancel", running, "--server", small.url()).exitCode()).isZero();
+        }
+    }
+
     @Test
     void runsListsRunsAsATable() {
         server.apply("id: cli-listed\nsteps:\n  - {id: a, type: log, message: hi}\n");
