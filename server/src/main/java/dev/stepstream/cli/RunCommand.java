@@ -93,7 +93,8 @@ final class RunCommand implements Callable<Integer> {
                 default -> Json.MAPPER.getNodeFactory().textNode(value);
             };
         } catch (NumberFormatException | IOException e) {
-            throw new ParameterException(spec.commandLine(), "--input " + name + ": expected a " + type + ", got \"" + value + "\"");
+            String article = type.matches("[aeiou].*") ? "an " : "a "; // an object, an array; a number
+            throw new ParameterException(spec.commandLine(), "--input " + name + ": expected " + article + type + ", got \"" + value + "\"");
         }
     }
 }

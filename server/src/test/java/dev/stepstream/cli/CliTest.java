@@ -159,7 +159,18 @@ class CliTest {
 
         Result badInput = cli("run", "cli-typed", "--input", "n=many", "--server", server.url());
         assertThat(badInput.exitCode()).isEqualTo(2);
-        assertThat(badInput.err()).contains("--input n");
+        assertThat(badInput.err()).contains("--input n: expected a number, got \"many\"");
+    }
+
+    @Test
+    void anInputThatIsNoJsonOfItsTypeSaysWhatWasExpectedInGoodEnglish() {
+        server.apply("id: cli-shaped\ninputs:\n  o: {type: object}\n  l: {type: array}\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        Result object = cli("run", "cli-shaped", "--input", "o={", "--server", server.url());
+        assertThat(object.exitCode()).isEqualTo(2);
+        assertThat(object.err()).contains("--input o: expected an object, got \"{\"");
+        Result array = cli("run", "cli-shaped", "--input", "l=[", "--server", server.url());
+        assertThat(array.exitCode()).isEqualTo(2);
+        assertThat(array.err()).contains("--input l: expected an array, got \"[\"");
     }
 
     /** A full queue (--max-queued-runs) refuses a run, in a sentence whose verb agrees with its number. */
