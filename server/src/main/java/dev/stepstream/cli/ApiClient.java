@@ -20,6 +20,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import java.util.HexFormat;
 import javax.net.ssl.SSLException;
 
 /** A small blocking client of the REST API for the CLI commands. */
@@ -167,6 +168,31 @@ final class ApiClient {
         } catch (IOException e) {
             throw new ConnectionException("the answer of the server at " + server + " was cut short: " + why(e));
         }
+    }
+
+    /**
+     * {@code value} as one segment of a path (RFC 3986): each byte of its UTF-8 percent-encoded
+     * but for the unreserved characters, so a space is {@code %20} (never a form's {@code +}) and
+     * a {@code /} is {@code %2F}, and the server reads back the value as it was typed, and quotes
+     * it so. The one encoder of every id a command puts in a path (a run id needs none: it is a
+     * UUID in its canonical text, {@link FollowCommand#canonical}). An empty value, {@code .}
+     * and {@code ..} are no segment a server keeps (it removes them from the path, and would
+     * answer for another one): a usage error naming {@code what}.
+     */
+    static String segment(String what, String value) {
+        if (value.isEmpty() || value.equals(".") || value.equals("..")) {
+            throw new Cli.Exit(Cli.USAGE, what + ": expected an id, got \"" + value + "\"");
+        }
+        StringBuilder encoded = new StringBuilder(value.length());
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+                encoded.append(c);
+            } else {
+                encoded.append('%').append(HexFormat.of().withUpperCase().toHexDigits(b));
+            }
+        }
+        return encoded.toString();
     }
 
     /** Reads a body as it arrives. */

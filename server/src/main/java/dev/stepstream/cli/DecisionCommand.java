@@ -2,8 +2,6 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,9 +63,7 @@ abstract sealed class DecisionCommand implements Callable<Integer> permits Decis
         if (comment != null) {
             body.put("comment", comment);
         }
-        // A path segment: URLEncoder encodes for forms, where a space is "+".
-        String step = URLEncoder.encode(stepId, StandardCharsets.UTF_8).replace("+", "%20");
-        ApiClient.Response response = options.client().post("/api/v2/workflows/runs/" + id + "/steps/" + step
+        ApiClient.Response response = options.client().post("/api/v2/workflows/runs/" + id + "/steps/" + ApiClient.segment("STEP", stepId)
                 + (approved ? "/approve" : "/reject"), body);
         if (!response.ok()) {
             return response.refused(spec);

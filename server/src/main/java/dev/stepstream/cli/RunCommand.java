@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +45,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         Map<String, String> given = inputs();
         ApiClient client = options.client();
-        String path = "/api/v2/workflows/" + URLEncoder.encode(workflowId, StandardCharsets.UTF_8);
+        String path = "/api/v2/workflows/" + ApiClient.segment("WORKFLOW", workflowId);
         ApiClient.Response definition = client.get(path);
         String prefix = spec.qualifiedName() + ": ";
         if (!definition.ok()) {

@@ -97,7 +97,7 @@ final class SecretsCommand implements Runnable {
             }
             checked(spec, name);
             String value = value();
-            ApiClient.Response response = options.client().put("/api/v2/secrets/" + name,
+            ApiClient.Response response = options.client().put("/api/v2/secrets/" + ApiClient.segment("NAME", name),
                     Json.bytes(Json.object().put("value", value)), "application/json");
             if (!response.ok()) {
                 return response.refused(spec);
@@ -200,7 +200,7 @@ final class SecretsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ApiClient.Response response = options.client().delete("/api/v2/secrets/" + checked(spec, name));
+            ApiClient.Response response = options.client().delete("/api/v2/secrets/" + ApiClient.segment("NAME", checked(spec, name)));
             if (!response.ok()) {
                 return response.refused(spec);
             }

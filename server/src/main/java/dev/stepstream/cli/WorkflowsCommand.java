@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -36,9 +34,9 @@ final class WorkflowsCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (apply, list, get, delete)");
     }
 
-    /** The path of a workflow, its id encoded: an id the server cannot have is simply not found there. */
+    /** The path of a workflow, its id encoded ({@link ApiClient#segment}): an id the server cannot have is simply not found there. */
     private static String workflowPath(String id) {
-        return "/api/v2/workflows/" + URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
+        return "/api/v2/workflows/" + ApiClient.segment("ID", id);
     }
 
     @Command(name = "apply", description = "Create or replace workflows from YAML or JSON files.", mixinStandardHelpOptions = true)
@@ -77,8 +75,14 @@ final class WorkflowsCommand implements Runnable {
             }
             boolean json = file.getFileName().toString().endsWith(".json");
             String id = idOf(body, file);
-            ApiClient.Response response = client.put(workflowPath(id),
-                    body, json ? "application/json" : "application/yaml");
+            String path;
+            try {
+                path = workflowPath(id);
+            } catch (Cli.Exit noId) {
+                Terminal.printf(err, "%s: %s%n", file.toString(), noId.getMessage());
+                return Cli.USAGE;
+            }
+            ApiClient.Response response = client.put(path, body, json ? "application/json" : "application/yaml");
             if (response.ok()) {
                 Terminal.printf(out, "%s: %s workflow %s, version %d%n", file.toString(), response.status() == 201 ? "created" : "applied",
                         response.body().path("id").asText(id), response.body().path("version").asInt());

@@ -437,6 +437,41 @@ class CliTest {
         assertThat(notAUrl.err().lines()).singleElement().asString().contains("--server: expected an http:// or https:// URL");
     }
 
+    /**
+     * An id goes into a path as one segment (RFC 3986: a space as %20, never a form's +; a / as
+     * %2F), so the server reads it, and quotes it, as it was typed; one that is no segment at all
+     * (empty, . or ..) is a usage error rather than a request for another path.
+     */
+    @Test
+    void anIdIsSentAsOnePathSegmentAndQuotedAsTyped() {
+        Result spaced = cli("run", "BAD ID", "--server", server.url());
+        assertThat(spaced.exitCode()).isEqualTo(1);
+        assertThat(spaced.err().lines()).singleElement().asString().isEqualTo("stepstream run: no workflow \"BAD ID\" exists");
+        for (List<String> command : List.of(List.of("workflows", "get", "a/b c"), List.of("workflows", "delete", "a/b c"),
+                List.of("run", "a/b c", "--follow"), List.of("run", "a/b c"))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.addAll(List.of("--server", server.url()));
+            Result result = cli(args.toArray(String[]::new));
+            assertThat(result.exitCode()).as("%s: %s", command, result.err()).isEqualTo(1);
+            assertThat(result.err().lines()).as("%s", command).singleElement().asString().endsWith(": no workflow \"a/b c\" exists");
+        }
+        String waiting = deployWaitingAtTheGate();
+        Result step = cli("approve", waiting, "my gate", "--server", server.url());
+        assertThat(step.exitCode()).isEqualTo(1);
+        assertThat(step.err()).isEqualTo("stepstream approve: run " + waiting + " has no step \"my gate\"" + System.lineSeparator());
+        assertThat(cli("cancel", waiting, "--server", server.url()).exitCode()).isZero();
+
+        for (List<String> command : List.of(List.of("run", ""), List.of("run", "."), List.of("workflows", "get", ".."),
+                List.of("workflows", "delete", "."), List.of("approve", waiting, ".."))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.addAll(List.of("--server", server.url()));
+            Result result = cli(args.toArray(String[]::new));
+            assertThat(result.exitCode()).as("%s: %s", command, result.err()).isEqualTo(2);
+            assertThat(result.err().lines()).as("%s", command).singleElement().asString()
+                    .contains(": expected an id, got \"" + command.getLast() + "\"");
+        }
+    }
+
     /** A request the server refuses (404, 409, 422) is exit 1, with one line saying why, never twice. */
     @Test
     void aRefusedRequestIsExit1WithOneLineSayingWhy() {
