@@ -92,6 +92,7 @@ final class ApiClient {
     private final String server;
     /** Where {@link #server} came from, for messages: {@code --server}, {@code STEPSTREAM_SERVER}, or null (the default). */
     private final String serverSource;
+    /** The bearer token, checked ({@link #bearer}), or null for none. */
     private final String token;
 
     static {
@@ -99,14 +100,16 @@ final class ApiClient {
         System.setProperty("sun.net.http.retryPost", "false");
     }
 
-    ApiClient(String server, String token) {
-        this(server, null, token);
-    }
-
-    ApiClient(String server, String serverSource, String token) {
+    /**
+     * A client of the server at {@code server} ({@code serverSource} names the flag or variable
+     * it came from, for messages; null: the default), with {@code token} (null for none) from
+     * {@code tokenSource}. A token no server could take is a usage error (exit 2) that names its
+     * source ({@link #bearer}).
+     */
+    ApiClient(String server, String serverSource, String token, String tokenSource) {
         this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
         this.serverSource = serverSource;
-        this.token = token;
+        this.token = bearer(token, tokenSource);
     }
 
     String server() {
@@ -115,7 +118,32 @@ final class ApiClient {
 
     /** The bearer token, or null when none was given. */
     String token() {
-        return token == null || token.isEmpty() ? null : token;
+        return token;
+    }
+
+    /**
+     * The token without the whitespace around it (a token read from a file, or from a
+     * Kubernetes secret, often ends in a newline), or null for none. A token is printable ASCII
+     * without spaces (RFC 6750's b64token, a JWT): one that holds anything else after that is a
+     * usage error, which says where the character is and what kind it is, never the token.
+     */
+    static String bearer(String given, String source) {
+        if (given == null || given.isBlank()) {
+            return null;
+        }
+        String token = given.strip();
+        int leading = given.indexOf(token);
+        for (int i = 0; i < token.length(); ) {
+            int c = token.codePointAt(i);
+            if (c <= 0x20 || c >= 0x7f) {
+                String kind = Character.isISOControl(c) ? "a control character"
+                        : Character.isSpaceChar(c) ? "a space" : "a character that is not ASCII";
+                throw new Cli.Exit(Cli.USAGE, source + ": holds a character a token cannot have (" + kind + ", character "
+                        + (given.codePointCount(0, leading + i) + 1) + " of " + given.codePointCount(0, given.length()) + ")");
+            }
+            i += Character.charCount(c);
+        }
+        return token;
     }
 
     /**
@@ -262,7 +290,7 @@ final class ApiClient {
         connection.setReadTimeout((int) REQUEST_TIMEOUT.toMillis());
         connection.setInstanceFollowRedirects(false);
         connection.setUseCaches(false);
-        if (token != null && !token.isEmpty()) {
+        if (token != null) {
             connection.setRequestProperty("Authorization", "Bearer " + token);
         }
         connection.setRequestProperty("Accept", accept);

@@ -28,7 +28,7 @@ final class ClientOptions {
             source = null;
         }
         String bearer = token != null ? token : System.getenv("STEPSTREAM_TOKEN");
-        return new ApiClient(url, source, bearer);
+        return new ApiClient(url, source, bearer, token != null ? "--token" : "STEPSTREAM_TOKEN");
     }
 
     /** The options to repeat in a command this one suggests, so that it reaches the same server. */

@@ -43,6 +43,29 @@ class CliTest {
         return new Result(code, out.toString(), err.toString());
     }
 
+    /**
+     * The command in a JVM of its own with {@code environment} added to this one's: what reads
+     * {@code STEPSTREAM_SERVER} or {@code STEPSTREAM_TOKEN}, or exits as the process does.
+     */
+    static Result cliProcess(java.util.Map<String, String> environment, String... args) throws Exception {
+        String javaCommand = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new java.util.ArrayList<>(List.of(javaCommand, "-cp", System.getProperty("java.class.path"), "dev.stepstream.Main"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().remove("STEPSTREAM_SERVER");
+        builder.environment().remove("STEPSTREAM_TOKEN");
+        builder.environment().putAll(environment);
+        Path errors = Files.createTempFile("stepstream-cli", ".stderr");
+        try {
+            Process process = builder.redirectError(errors.toFile()).start();
+            String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s exits", List.of(args)).isTrue();
+            return new Result(process.exitValue(), out, Files.readString(errors));
+        } finally {
+            Files.deleteIfExists(errors);
+        }
+    }
+
     /** The command reading {@code stdin}, as a pipe gives it. */
     static Result cliReading(String stdin, String... args) {
         return cliReading(new java.io.ByteArrayInputStream(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8)), args);

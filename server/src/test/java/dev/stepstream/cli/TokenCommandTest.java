@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,6 +110,50 @@ class TokenCommandTest {
         assertThat(follow.exitCode()).as("a refused request").isEqualTo(1);
         assertThat(follow.err().lines()).singleElement().asString()
                 .contains("this server needs a token", "--token or STEPSTREAM_TOKEN");
+    }
+
+    /**
+     * A token read from a file or a Kubernetes secret often ends in a newline: it is sent
+     * without the whitespace around it, from --token as from STEPSTREAM_TOKEN.
+     */
+    @Test
+    void aTokenIsSentWithoutTheWhitespaceAroundIt() throws Exception {
+        Result runs = cli("runs", "--server", server.url(), "--token", viewer + "\n");
+        assertThat(runs.exitCode()).as(runs.err()).isZero();
+        Result status = cli("status", "--interval", "10ms", "--server", server.url(), "--token", " " + viewer + "\r\n");
+        assertThat(status.exitCode()).as(status.err()).isZero();
+        Result started = cli("run", "tok-hello", "--server", server.url(), "--token", operator + "\n");
+        assertThat(started.exitCode()).as(started.err()).isZero();
+        Result follow = cli("follow", started.out().strip(), "--server", server.url(), "--token", "\t" + viewer + "\n");
+        assertThat(follow.exitCode()).as(follow.err()).isZero();
+        CliTest.Result fromEnvironment = CliTest.cliProcess(Map.of("STEPSTREAM_SERVER", server.url(), "STEPSTREAM_TOKEN", viewer + "\n"),
+                "follow", started.out().strip());
+        assertThat(fromEnvironment.exitCode()).as(fromEnvironment.err()).isZero();
+    }
+
+    /** A token that holds what no token has is a usage error that says where, and never shows the token. */
+    @Test
+    void aTokenWithACharacterNoTokenHasIsAUsageErrorThatNeverShowsIt() throws Exception {
+        String secret = viewer.substring(0, 20);
+        for (var bad : Map.of(secret + "\u0007" + secret, "a control character, character 21 of 41",
+                secret + " " + secret, "a space, character 21 of 41", secret + "é" + secret, "a character that is not ASCII, character 21 of 41",
+                "\n" + secret + "\nx", "a control character, character 22 of 23").entrySet()) {
+            for (List<String> command : List.of(List.of("runs"), List.of("status"), List.of("follow", "00000000-0000-0000-0000-000000000000"))) {
+                List<String> args = new ArrayList<>(command);
+                args.addAll(List.of("--server", server.url(), "--token", bad.getKey()));
+                Result result = cli(args.toArray(String[]::new));
+                assertThat(result.exitCode()).as("%s: %s", command, result.err()).isEqualTo(2);
+                assertThat(result.err().lines()).as("%s", command).singleElement().asString().isEqualTo("stepstream " + command.get(0)
+                        + ": --token: holds a character a token cannot have (" + bad.getValue() + ")");
+                assertThat(result.out() + result.err()).as("%s", command).doesNotContain(secret);
+            }
+        }
+        CliTest.Result fromEnvironment = CliTest.cliProcess(Map.of("STEPSTREAM_SERVER", server.url(), "STEPSTREAM_TOKEN",
+                secret + "\u001b" + secret), "runs");
+        assertThat(fromEnvironment.exitCode()).isEqualTo(2);
+        assertThat(fromEnvironment.err()).contains("stepstream runs: STEPSTREAM_TOKEN: holds a character a token cannot have"
+                + " (a control character, character 21 of 41)");
+        assertThat(fromEnvironment.out() + fromEnvironment.err()).doesNotContain(secret);
     }
 
     @Test
