@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.json.Json;
 import dev.stepstream.json.JsonTrees;
+import dev.stepstream.settings.Redact;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,6 +14,7 @@ import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
@@ -89,7 +91,10 @@ final class ApiClient {
     /** A response read as text (the Prometheus exposition of /metrics). */
     record TextResponse(int status, String body) {}
 
+    /** The server's URL, less a trailing {@code /}: the API's paths go after it. */
     private final String server;
+    /** {@link #server} as messages show it, its user-info hidden ({@link Redact#url}). */
+    private final String shown;
     /** Where {@link #server} came from, for messages: {@code --server}, {@code STEPSTREAM_SERVER}, or null (the default). */
     private final String serverSource;
     /** The bearer token, checked ({@link #bearer}), or null for none. */
@@ -101,24 +106,65 @@ final class ApiClient {
     }
 
     /**
-     * A client of the server at {@code server} ({@code serverSource} names the flag or variable
-     * it came from, for messages; null: the default), with {@code token} (null for none) from
-     * {@code tokenSource}. A token no server could take is a usage error (exit 2) that names its
-     * source ({@link #bearer}).
+     * A client of the server at {@code server}, with {@code token} (null for none); the sources
+     * name the flag or variable each came from, for messages ({@code serverSource} null: the default).
+     * A URL the API's paths cannot follow, or a token no server could take, is a usage error
+     * (exit 2) that names its source ({@link #checkedServer}, {@link #bearer}).
      */
     ApiClient(String server, String serverSource, String token, String tokenSource) {
-        this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
         this.serverSource = serverSource;
+        String checked = checkedServer(server);
+        this.server = checked.endsWith("/") ? checked.substring(0, checked.length() - 1) : checked;
+        this.shown = Redact.url(this.server);
         this.token = bearer(token, tokenSource);
     }
 
-    String server() {
-        return server;
+    /** The server's URL as messages show it: its user-info hidden. */
+    String shown() {
+        return shown;
     }
+
 
     /** The bearer token, or null when none was given. */
     String token() {
         return token;
+    }
+
+    /**
+     * {@code url}, when the API's paths can be put after it: an http:// or https:// URL with a
+     * host, a port from 1 to 65535 if any, and a path if the server is behind a reverse proxy at
+     * one, but no query nor fragment (they would swallow the paths: {@code ?x=1/api/v2/…} asks
+     * for the page at {@code /}), and no password, which the CLI never sends (it sends a bearer
+     * token) and which has no place on a command line.
+     */
+    private String checkedServer(String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw badServer("expected an http:// or https:// URL", url);
+        }
+        if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+            throw badServer("expected an http:// or https:// URL", url);
+        }
+        if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
+            throw badServer("expected a port from 1 to 65535", url);
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw badServer("expected a URL without " + (uri.getRawQuery() != null ? "a query (?…)" : "a fragment (#…)")
+                    + ": the API's paths go after it", url);
+        }
+        if (uri.getRawUserInfo() != null && uri.getRawUserInfo().contains(":")) {
+            throw badServer("a password in the URL is never sent; give a token with --token or STEPSTREAM_TOKEN", url);
+        }
+        return url;
+    }
+
+    /** A {@code --server} (or {@code STEPSTREAM_SERVER}) that is no URL to use: one line, exit 2, the URL shown without its user-info. */
+    private Cli.Exit badServer(String what, String url) {
+        String shownUrl = Redact.url(url);
+        return new Cli.Exit(Cli.USAGE, (serverSource == null ? "--server" : serverSource) + ": " + what + ", got \""
+                + (shownUrl.length() > 200 ? shownUrl.substring(0, 200) + "…" : shownUrl) + "\"");
     }
 
     /**
@@ -157,7 +203,7 @@ final class ApiClient {
         try {
             return StepstreamClient.builder(server).token(token()).build();
         } catch (IllegalArgumentException e) {
-            throw notAUrl();
+            throw badServer("expected an http:// or https:// URL", server);
         }
     }
 
@@ -194,7 +240,7 @@ final class ApiClient {
             }
             return null;
         } catch (IOException e) {
-            throw new ConnectionException("the answer of the server at " + server + " was cut short: " + why(e));
+            throw new ConnectionException("the answer of the server at " + shown + " was cut short: " + why(e));
         }
     }
 
@@ -271,13 +317,10 @@ final class ApiClient {
     private HttpURLConnection exchange(String method, String path, String accept, String contentType, byte[] body) {
         URL url;
         try {
-            URI uri = URI.create(server + path);
-            if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-                throw notAUrl();
-            }
-            url = uri.toURL();
+            url = URI.create(server + path).toURL();
         } catch (IllegalArgumentException | java.net.MalformedURLException e) {
-            throw notAUrl();
+            // The server was checked (checkedServer) and each path is built of encoded parts.
+            throw new IllegalStateException("not a URL: " + shown + path, e);
         }
         HttpURLConnection connection;
         try {
@@ -331,17 +374,12 @@ final class ApiClient {
         return unreachable(why(e));
     }
 
-    private ConnectionException notAUrl() {
-        return new ConnectionException((serverSource == null ? "--server" : serverSource)
-                + ": expected an http:// or https:// URL, got \"" + server + "\"");
-    }
-
     /**
      * No server at the URL tried: one line with the URL, where it came from, why (in words, never
      * a Java class name), and how to point elsewhere (docs/clients.md, "The stepstream command line").
      */
     ConnectionException unreachable(String why) {
-        return new ConnectionException("cannot reach the server at " + server
+        return new ConnectionException("cannot reach the server at " + shown
                 + (serverSource == null ? "" : " (from " + serverSource + ")") + ": " + why
                 + "; start one with \"stepstream serve\", or point to another with --server URL or STEPSTREAM_SERVER");
     }

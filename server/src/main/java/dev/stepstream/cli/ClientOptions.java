@@ -1,5 +1,6 @@
 package dev.stepstream.cli;
 
+import dev.stepstream.settings.Redact;
 import picocli.CommandLine.Option;
 
 /** {@code --server} and {@code --token}, shared by the client commands. */
@@ -31,8 +32,11 @@ final class ClientOptions {
         return new ApiClient(url, source, bearer, token != null ? "--token" : "STEPSTREAM_TOKEN");
     }
 
-    /** The options to repeat in a command this one suggests, so that it reaches the same server. */
+    /**
+     * The options to repeat in a command this one suggests, so that it reaches the same server;
+     * shown as every message shows the URL, its user-info hidden.
+     */
     String serverOption() {
-        return server == null ? "" : " --server " + server;
+        return server == null ? "" : " --server " + Redact.url(server);
     }
 }

@@ -51,7 +51,7 @@ final class StatusCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         String version = now.label("stepstream_build_info", "version");
-        Terminal.printf(out, "stepstream %s at %s%n", version == null ? "(unknown version)" : version, client.server());
+        Terminal.printf(out, "stepstream %s at %s%n", version == null ? "(unknown version)" : version, client.shown());
         row(out, "state", readiness(ready));
         row(out, "uptime", uptime(now.sum("process_uptime_seconds")));
         row(out, "connections", connections(now));

@@ -1,0 +1,200 @@
+package dev.stepstream.cli;
+
+import static dev.stepstream.cli.CliTest.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.stepstream.cli.CliTest.Result;
+import dev.stepstream.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client commands pointed at something that is not stepstream, or at a URL they cannot use:
+ * never a success, always one line that names the URL and where it came from, exit 2 (docs/clients.md,
+ * "The stepstream command line").
+ */
+@Timeout(120)
+class NotStepstreamTest {
+    private static final String RUN_ID = "6f1c2a9e-0000-4000-8000-000000000001";
+
+    @TempDir
+    static Path dir;
+    /** A web site: {@code 200 text/html} to every path but those under /missing/, /moved/ and /json/ ({@link WebSite}). */
+    static WebSite site;
+
+    @BeforeAll
+    static void start() throws IOException {
+        site = new WebSite();
+    }
+
+    @AfterAll
+    static void stop() {
+        site.close();
+    }
+
+    @Test
+    void aServerUrlTheApisPathsCannotFollowIsAUsageErrorNamingTheFlag() {
+        for (var bad : Map.of(site.url() + "?x=1", "--server: expected a URL without a query (?…): the API's paths go after it",
+                site.url() + "/#top", "--server: expected a URL without a fragment (#…): the API's paths go after it",
+                "http://127.0.0.1:99999", "--server: expected a port from 1 to 65535, got \"http://127.0.0.1:99999\"",
+                "ftp://127.0.0.1", "--server: expected an http:// or https:// URL, got \"ftp://127.0.0.1\"",
+                "http://ann:s3cret@127.0.0.1:1", "--server: a password in the URL is never sent; give a token with --token"
+                        + " or STEPSTREAM_TOKEN, got \"http://***@127.0.0.1:1\"").entrySet()) {
+            for (String command : List.of("runs", "follow", "status")) {
+                Result result = command.equals("follow") ? cli("follow", RUN_ID, "--server", bad.getKey()) : cli(command, "--server", bad.getKey());
+                assertThat(result.exitCode()).as("%s %s: %s", command, bad.getKey(), result.err()).isEqualTo(2);
+                assertThat(result.err().lines()).as("%s %s", command, bad.getKey()).singleElement().asString()
+                        .startsWith("stepstream " + command + ": " + bad.getValue()).doesNotContain("s3cret", "Exception");
+            }
+        }
+        assertThat(site.requests()).as("nothing asked with a query that would swallow the API's path").noneMatch(path -> path.contains("?x=1"));
+    }
+
+    @Test
+    void aServerUrlFromTheEnvironmentIsNamedAsSuch() throws Exception {
+        Result query = CliTest.cliProcess(Map.of("STEPSTREAM_SERVER", site.url() + "?x=1"), "runs");
+        assertThat(query.exitCode()).as(query.err()).isEqualTo(2);
+        assertThat(query.err().lines()).singleElement().asString()
+                .startsWith("stepstream runs: STEPSTREAM_SERVER: expected a URL without a query");
+    }
+
+    /** The user-info of a URL may be a token or a password: no message shows it (Redact.url, as for --db). */
+    @Test
+    void noMessageShowsTheUserInfoOfTheServersUrl() {
+        Result nobody = cli("cancel", RUN_ID, "--server", "http://ss_tokenish@127.0.0.1:1");
+        assertThat(nobody.exitCode()).isEqualTo(2);
+        assertThat(nobody.err()).contains("cannot reach the server at http://***@127.0.0.1:1").doesNotContain("ss_tokenish");
+    }
+
+    /** A server behind a reverse proxy at a path: the API's paths go after it (the REST commands; the stream is the client library's). */
+    @Test
+    void aServerBehindAReverseProxyAtAPathIsAskedThere() throws Exception {
+        try (TestServer server = TestServer.start(dir.resolve("proxied"));
+             PrefixProxy proxy = new PrefixProxy("/stepstream", server.url())) {
+            Path file = Files.writeString(dir.resolve("proxied.yaml"), "id: proxied\nsteps:\n  - {id: a, type: log, message: hi}\n");
+            String at = proxy.url() + "/stepstream/";
+            Result applied = cli("workflows", "apply", file.toString(), "--server", at);
+            assertThat(applied.exitCode()).as(applied.err()).isZero();
+            Result started = cli("run", "proxied", "--server", at);
+            assertThat(started.exitCode()).as(started.err()).isZero();
+            String runId = started.out().strip();
+            server.awaitEnd(runId);
+            Result runs = cli("runs", "--server", at);
+            assertThat(runs.exitCode()).as(runs.err()).isZero();
+            assertThat(runs.out()).contains(runId, "proxied", "success");
+            Result logs = cli("logs", runId, "--server", at);
+            assertThat(logs.exitCode()).as(logs.err()).isZero();
+            assertThat(logs.out()).contains(" a INFO hi");
+        }
+    }
+
+    /** A web site that is not stepstream, and keeps the paths it was asked for. */
+    static final class WebSite implements AutoCloseable {
+        private final HttpServer http;
+        private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        WebSite() throws IOException {
+            http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            http.createContext("/", exchange -> {
+                requests.add(exchange.getRequestURI().toString());
+                exchange.getRequestBody().readAllBytes();
+                String path = exchange.getRequestURI().getPath();
+                int status = 200;
+                String type = "text/html; charset=utf-8";
+                String body = "<!doctype html><title>Welcome</title><p>Hello from a web site.";
+                if (path.startsWith("/missing/")) {
+                    status = 404;
+                    body = "<!doctype html><title>Not found</title>";
+                } else if (path.startsWith("/moved/")) {
+                    status = 301;
+                    exchange.getResponseHeaders().add("Location", "https://elsewhere.example" + path);
+                } else if (path.startsWith("/json/")) {
+                    status = 404;
+                    type = "application/json";
+                    body = "{\"detail\":\"Not Found\"}";
+                }
+                byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", type);
+                exchange.sendResponseHeaders(status, bytes.length);
+                exchange.getResponseBody().write(bytes);
+                exchange.close();
+            });
+            http.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + http.getAddress().getPort();
+        }
+
+        List<String> requests() {
+            return List.copyOf(requests);
+        }
+
+        @Override
+        public void close() {
+            http.stop(0);
+        }
+    }
+
+    /** A reverse proxy that passes the requests under {@code prefix} to {@code target}, less the prefix (no WebSockets). */
+    static final class PrefixProxy implements AutoCloseable {
+        private final HttpServer http;
+
+        PrefixProxy(String prefix, String target) throws IOException {
+            http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            http.createContext(prefix + "/", exchange -> {
+                String pathAndQuery = exchange.getRequestURI().getRawPath().substring(prefix.length())
+                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
+                HttpURLConnection forward = (HttpURLConnection) URI.create(target + pathAndQuery).toURL()
+                        .openConnection(java.net.Proxy.NO_PROXY);
+                forward.setRequestMethod(exchange.getRequestMethod());
+                for (String header : List.of("Accept", "Content-Type", "Authorization")) {
+                    if (exchange.getRequestHeaders().getFirst(header) != null) {
+                        forward.setRequestProperty(header, exchange.getRequestHeaders().getFirst(header));
+                    }
+                }
+                byte[] sent = exchange.getRequestBody().readAllBytes();
+                if (sent.length > 0) {
+                    forward.setDoOutput(true);
+                    forward.getOutputStream().write(sent);
+                }
+                int status = forward.getResponseCode();
+                byte[] answer;
+                try (InputStream body = status < 400 ? forward.getInputStream() : forward.getErrorStream()) {
+                    answer = body == null ? new byte[0] : body.readAllBytes();
+                }
+                if (forward.getContentType() != null) {
+                    exchange.getResponseHeaders().add("Content-Type", forward.getContentType());
+                }
+                exchange.sendResponseHeaders(status, answer.length == 0 ? -1 : answer.length);
+                exchange.getResponseBody().write(answer);
+                exchange.close();
+            });
+            http.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + http.getAddress().getPort();
+        }
+
+        @Override
+        public void close() {
+            http.stop(0);
+        }
+    }
+}
