@@ -3,6 +3,7 @@ package dev.stepstream.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.stepstream.client.StepstreamClient;
+import dev.stepstream.client.StepstreamException;
 import dev.stepstream.json.Json;
 import dev.stepstream.json.JsonTrees;
 import dev.stepstream.settings.Redact;
@@ -23,15 +24,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Locale;
 import javax.net.ssl.SSLException;
 
-/** A small blocking client of the REST API for the CLI commands. */
+/**
+ * A small blocking client of the REST API for the CLI commands, and the one place that decides
+ * what an answer of stepstream's is ({@link #send}): whatever else answers at the URL (a web
+ * page, a proxy's error page) is "no stepstream server there", exit 2, never taken for success.
+ */
 final class ApiClient {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** The media type of the API's answers and of the bodies the CLI sends. */
+    private static final String JSON = "application/json";
 
     /**
-     * No server to talk to (it cannot be reached, or {@code --server} is not a URL), or a stream
+     * No server to talk to (it cannot be reached, or what answers is not stepstream), or a stream
      * that could not be resumed: one line on stderr, exit 2 (docs/clients.md, "The stepstream command line").
      */
     static final class ConnectionException extends Cli.Exit {
@@ -47,7 +55,7 @@ final class ApiClient {
         }
     }
 
-    /** A response: its status and its JSON body (a missing or non-JSON body is a JSON null). */
+    /** A response of stepstream's ({@link #send}): its status and its JSON body (a 204's is a JSON null). */
     record Response(int status, JsonNode body) {
         boolean ok() {
             return status >= 200 && status < 300;
@@ -88,9 +96,6 @@ final class ApiClient {
         }
     }
 
-    /** A response read as text (the Prometheus exposition of /metrics). */
-    record TextResponse(int status, String body) {}
-
     /** The server's URL, less a trailing {@code /}: the API's paths go after it. */
     private final String server;
     /** {@link #server} as messages show it, its user-info hidden ({@link Redact#url}). */
@@ -123,7 +128,6 @@ final class ApiClient {
     String shown() {
         return shown;
     }
-
 
     /** The bearer token, or null when none was given. */
     String token() {
@@ -208,31 +212,46 @@ final class ApiClient {
     }
 
     Response get(String path) {
-        return send(exchange("GET", path, "application/json", null, null));
+        return send(path, exchange("GET", path, JSON, null, null));
     }
 
-    TextResponse getText(String path) {
-        HttpURLConnection connection = exchange("GET", path, "application/json", null, null);
-        try (InputStream body = body(connection)) {
-            return new TextResponse(connection.getResponseCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
+    /**
+     * GETs {@code path}, whose 2xx answer is text of the media type {@code textType} (the
+     * Prometheus exposition of /metrics), and returns that text; a refusal is a
+     * RefusedException, or for a 400 a usage error, saying why in the API's words.
+     */
+    String getText(String path, String textType) {
+        HttpURLConnection connection = exchange("GET", path, textType + ", " + JSON, null, null);
+        try {
+            int status = connection.getResponseCode();
+            if (status < 200 || status >= 300) {
+                Response refused = send(path, connection);
+                String why = "GET " + path + ": " + refused.errorMessage();
+                throw status == 400 ? new Cli.Exit(Cli.USAGE, why) : new RefusedException(why);
+            }
+            requireStepstreams(connection, path, textType);
+            try (InputStream body = body(connection)) {
+                return new String(body.readAllBytes(), StandardCharsets.UTF_8);
+            }
         } catch (IOException e) {
             throw failed(e, true);
         }
     }
 
     /**
-     * GETs {@code path} and, for a 2xx, hands its body to {@code reader} as it arrives (UTF-8),
-     * and returns null; any other answer is read whole and returned, as {@link #get} reads it.
-     * A failure while reading the body (the server went away, or cut the answer) is a
-     * ConnectionException that says so.
+     * GETs {@code path} and, for a 2xx, which must be text of the media type {@code textType},
+     * hands its body to {@code reader} as it arrives (UTF-8), and returns null; any other answer
+     * is read whole and returned, as {@link #get} reads it. A failure while reading the body (the
+     * server went away, or cut the answer) is a ConnectionException that says so.
      */
-    Response getStreamed(String path, String accept, BodyReader reader) {
-        HttpURLConnection connection = exchange("GET", path, accept, null, null);
+    Response getStreamed(String path, String textType, BodyReader reader) {
+        HttpURLConnection connection = exchange("GET", path, textType + ", " + JSON, null, null);
         try {
             int status = connection.getResponseCode();
             if (status < 200 || status >= 300) {
-                return send(connection);
+                return send(path, connection);
             }
+            requireStepstreams(connection, path, textType);
             // The timeout was for the answer to begin; the body may take as long as it takes.
             connection.setReadTimeout(0);
             try (InputStream body = body(connection)) {
@@ -276,19 +295,24 @@ final class ApiClient {
     }
 
     Response put(String path, byte[] body, String contentType) {
-        return send(exchange("PUT", path, "application/json", contentType, body));
+        return send(path, exchange("PUT", path, JSON, contentType, body));
     }
 
     Response post(String path, JsonNode body) {
-        return send(exchange("POST", path, "application/json", "application/json", Json.bytes(body)));
+        return send(path, exchange("POST", path, JSON, JSON, Json.bytes(body)));
     }
 
     Response delete(String path) {
-        return send(exchange("DELETE", path, "application/json", null, null));
+        return send(path, exchange("DELETE", path, JSON, null, null));
     }
 
-    /** The answer's status and its body read as JSON (a missing or non-JSON body is a JSON null). */
-    private Response send(HttpURLConnection connection) {
+    /**
+     * The answer's status and its JSON body (a 204's is a JSON null), once it is stepstream's:
+     * a 204 has no body to check; any other 2xx is JSON; any other status is JSON in the API's
+     * error shape, {@code {"error": {"code", "message"}}}, which every refusal of stepstream's
+     * has. Anything else is {@link #notStepstreams}.
+     */
+    private Response send(String path, HttpURLConnection connection) {
         byte[] bytes;
         int status;
         try (InputStream body = body(connection)) {
@@ -297,14 +321,87 @@ final class ApiClient {
         } catch (IOException e) {
             throw failed(e, true);
         }
+        if (status == 204) {
+            return new Response(status, NullNode.getInstance());
+        }
+        requireStepstreams(connection, path, JSON);
         JsonNode json;
         try {
             // Without the mapper: a command that only reads answers never builds it (JsonTrees).
             json = bytes.length == 0 ? NullNode.getInstance() : JsonTrees.read(bytes);
         } catch (IOException e) {
-            json = NullNode.getInstance();
+            throw notStepstreams(path, connection, "JSON that does not parse");
+        }
+        boolean ok = status >= 200 && status < 300;
+        if (!ok && !json.path("error").path("message").isTextual()) {
+            throw notStepstreams(path, connection, "JSON that is no error of stepstream's");
         }
         return new Response(status, json);
+    }
+
+    /** Throws {@link #notStepstreams} unless the answer's media type is {@code expected}. */
+    private void requireStepstreams(HttpURLConnection connection, String path, String expected) {
+        if (!expected.equals(mediaType(connection))) {
+            throw notStepstreams(path, connection, null);
+        }
+    }
+
+    /** The answer's media type, lower-cased and without its parameters ({@code application/json}), or null for none. */
+    private static String mediaType(HttpURLConnection connection) {
+        String type = connection.getContentType();
+        if (type == null) {
+            return null;
+        }
+        int semicolon = type.indexOf(';');
+        return (semicolon < 0 ? type : type.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Something that is not stepstream answered at the URL (a web page, a proxy's error page or
+     * redirect, another API): as for no server at all, exit 2, in one line with the URL asked,
+     * what came back, and where the URL came from.
+     *
+     * @param what what was wrong with the answer, or null to say its status and media type
+     */
+    private ConnectionException notStepstreams(String path, HttpURLConnection connection, String what) {
+        int status;
+        try {
+            status = connection.getResponseCode();
+        } catch (IOException e) {
+            status = -1;
+        }
+        String type = mediaType(connection);
+        String got = what != null ? what : type == null || type.isEmpty() ? "no Content-Type" : cut(type);
+        String location = connection.getHeaderField("Location");
+        if (status >= 300 && status < 400 && location != null) {
+            got = "a redirect to " + cut(Redact.url(location));
+        }
+        return notStepstreams(shown + path, (status >= 200 && status < 300 ? "" : "HTTP " + status + ", ") + got);
+    }
+
+    /**
+     * The same for a stream the Java client library was refused with a status but no error of
+     * stepstream's ({@link StepstreamException#code} null): a 404 page, say, where the stream
+     * should be.
+     */
+    ConnectionException notStepstreams(StepstreamException refused) {
+        return notStepstreams(shown, refused.getMessage());
+    }
+
+    private ConnectionException notStepstreams(String where, String got) {
+        return new ConnectionException(where + ": the answer is not stepstream's (" + got + "); "
+                + (serverSource == null ? "is a stepstream server there? point to one with --server URL or STEPSTREAM_SERVER"
+                        : "is " + serverSource + " right?"));
+    }
+
+    /** Whether the library's {@code refused} came with a status but without an error of stepstream's. */
+    static boolean isNotStepstreams(StepstreamException refused) {
+        return refused.status() > 0 && refused.code() == null;
+    }
+
+    /** A text from the answer, for a message: at most 100 characters. */
+    private static String cut(String text) {
+        return text.length() > 100 ? text.substring(0, 100) + "…" : text;
     }
 
     /**

@@ -66,7 +66,7 @@ final class LogsCommand implements Callable<Integer> {
         }
         String path = "/api/v2/workflows/runs/" + id + "/log" + (query.isEmpty() ? "" : "?" + query.substring(1));
         Printer printer = new Printer(spec.commandLine().getOut(), Terminal.detect(), grep);
-        ApiClient.Response refused = options.client().getStreamed(path, "text/plain, application/json", printer::print);
+        ApiClient.Response refused = options.client().getStreamed(path, "text/plain", printer::print);
         if (refused != null) {
             return refused.refused(spec);
         }

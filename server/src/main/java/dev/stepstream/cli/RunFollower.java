@@ -147,7 +147,7 @@ final class RunFollower {
             case DELETED, POLICY, CLOSED -> new ApiClient.RefusedException(e.getMessage());
             default -> {
                 checkRun();
-                yield refusal(e.status(), e.getMessage());
+                yield ApiClient.isNotStepstreams(e) ? client.notStepstreams(e) : refusal(e.status(), e.getMessage());
             }
         };
     }

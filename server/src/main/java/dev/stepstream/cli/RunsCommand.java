@@ -145,7 +145,7 @@ final class RunsCommand implements Callable<Integer> {
             throw e.kind() == StepstreamException.Kind.UNAVAILABLE
                     ? new ApiClient.ConnectionException("lost the stream of runs and could not connect again for "
                             + RunFollower.GIVE_UP_AFTER.toSeconds() + " s: " + e.getMessage())
-                    : new ApiClient.RefusedException(e.getMessage());
+                    : ApiClient.isNotStepstreams(e) ? client.notStepstreams(e) : new ApiClient.RefusedException(e.getMessage());
         } catch (IllegalStateException e) {
             if (!Thread.currentThread().isInterrupted()) {
                 throw e;

@@ -1,6 +1,7 @@
 package dev.stepstream.cli;
 
 import static dev.stepstream.cli.CliTest.cli;
+import static dev.stepstream.cli.CliTest.cliReading;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -48,6 +49,49 @@ class NotStepstreamTest {
     }
 
     @Test
+    void everyClientCommandAnsweredByAWebPageSaysItIsNotStepstreamsWithExit2() throws IOException {
+        Path file = Files.writeString(dir.resolve("w.yaml"), "id: w\nsteps:\n  - {id: a, type: log, message: hi}\n");
+        for (List<String> command : List.of(List.of("status"), List.of("delete", RUN_ID), List.of("workflows", "delete", "x"),
+                List.of("workflows", "apply", file.toString()), List.of("secrets", "set", "FOO"), List.of("cancel", RUN_ID),
+                List.of("runs"), List.of("runs", "--json"), List.of("runs", "--watch"), List.of("follow", RUN_ID),
+                List.of("run", "w"), List.of("run", "w", "--follow"), List.of("retry", RUN_ID), List.of("logs", RUN_ID),
+                List.of("approve", RUN_ID, "gate"), List.of("reject", RUN_ID, "gate"), List.of("workflows", "list"),
+                List.of("workflows", "get", "w"), List.of("secrets", "list"), List.of("secrets", "delete", "FOO"),
+                List.of("secrets", "rotate-key"))) {
+            List<String> args = new ArrayList<>(command);
+            args.addAll(List.of("--server", site.url()));
+            Result result = cliReading("a-value\n", args.toArray(String[]::new));
+            assertThat(result.exitCode()).as("%s: %s", command, result.err()).isEqualTo(2);
+            assertThat(result.out()).as("%s", command).isEmpty();
+            assertThat(result.err().lines()).as("%s", command).singleElement().asString()
+                    .startsWith(commandName(command) + ": " + site.url() + "/")
+                    .endsWith(": the answer is not stepstream's (text/html); is --server right?");
+        }
+    }
+
+    /**
+     * A 404 page, a redirect, the JSON error of another API: none is stepstream's refusal, so
+     * none is read as one ("HTTP 404", exit 1); each says what came and asks about --server.
+     */
+    @Test
+    void aNotFoundPageARedirectOrAnotherApisErrorIsNoRefusalOfStepstreams() {
+        Result missing = cli("runs", "--server", site.url() + "/missing");
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err().lines()).singleElement().asString().isEqualTo("stepstream runs: " + site.url()
+                + "/missing/api/v2/workflows/runs?limit=50: the answer is not stepstream's (HTTP 404, text/html); is --server right?");
+
+        Result moved = cli("workflows", "get", "w", "--server", site.url() + "/moved");
+        assertThat(moved.exitCode()).isEqualTo(2);
+        assertThat(moved.err().lines()).singleElement().asString()
+                .contains("/moved/api/v2/workflows/w: the answer is not stepstream's (HTTP 301, a redirect to https://");
+
+        Result otherApi = cli("cancel", RUN_ID, "--server", site.url() + "/json");
+        assertThat(otherApi.exitCode()).isEqualTo(2);
+        assertThat(otherApi.err().lines()).singleElement().asString()
+                .endsWith("the answer is not stepstream's (HTTP 404, JSON that is no error of stepstream's); is --server right?");
+    }
+
+    @Test
     void aServerUrlTheApisPathsCannotFollowIsAUsageErrorNamingTheFlag() {
         for (var bad : Map.of(site.url() + "?x=1", "--server: expected a URL without a query (?…): the API's paths go after it",
                 site.url() + "/#top", "--server: expected a URL without a fragment (#…): the API's paths go after it",
@@ -71,11 +115,19 @@ class NotStepstreamTest {
         assertThat(query.exitCode()).as(query.err()).isEqualTo(2);
         assertThat(query.err().lines()).singleElement().asString()
                 .startsWith("stepstream runs: STEPSTREAM_SERVER: expected a URL without a query");
+        Result page = CliTest.cliProcess(Map.of("STEPSTREAM_SERVER", site.url()), "runs");
+        assertThat(page.exitCode()).as(page.err()).isEqualTo(2);
+        assertThat(page.err().lines()).singleElement().asString().endsWith("is STEPSTREAM_SERVER right?");
     }
 
     /** The user-info of a URL may be a token or a password: no message shows it (Redact.url, as for --db). */
     @Test
     void noMessageShowsTheUserInfoOfTheServersUrl() {
+        String withUser = site.url().replace("http://", "http://ss_tokenish@");
+        Result page = cli("runs", "--server", withUser);
+        assertThat(page.exitCode()).isEqualTo(2);
+        assertThat(page.err()).contains(site.url().replace("http://", "http://***@") + "/api/v2/workflows/runs")
+                .doesNotContain("ss_tokenish");
         Result nobody = cli("cancel", RUN_ID, "--server", "http://ss_tokenish@127.0.0.1:1");
         assertThat(nobody.exitCode()).isEqualTo(2);
         assertThat(nobody.err()).contains("cannot reach the server at http://***@127.0.0.1:1").doesNotContain("ss_tokenish");
@@ -101,6 +153,12 @@ class NotStepstreamTest {
             assertThat(logs.exitCode()).as(logs.err()).isZero();
             assertThat(logs.out()).contains(" a INFO hi");
         }
+    }
+
+    /** The name a command's lines begin with: {@code stepstream runs}, {@code stepstream workflows apply}. */
+    private static String commandName(List<String> command) {
+        boolean grouped = command.get(0).equals("workflows") || command.get(0).equals("secrets");
+        return "stepstream " + (grouped ? command.get(0) + " " + command.get(1) : command.get(0));
     }
 
     /** A web site that is not stepstream, and keeps the paths it was asked for. */

@@ -106,6 +106,11 @@ class TokenCommandTest {
         Result apply = cli("workflows", "apply", writeHello().toString(), "--server", server.url(), "--token", viewer);
         assertThat(apply.exitCode()).isEqualTo(1);
         assertThat(apply.err()).contains("the role viewer may not PUT", "it needs admin");
+        Result status = cli("status", "--interval", "10ms", "--server", server.url());
+        assertThat(status.exitCode()).as("a refused request").isEqualTo(1);
+        assertThat(status.err().lines()).singleElement().asString()
+                .startsWith("stepstream status: GET /metrics: this server needs a token")
+                .endsWith("(give a token with --token or STEPSTREAM_TOKEN)");
         Result follow = cli("follow", "00000000-0000-0000-0000-000000000000", "--server", server.url());
         assertThat(follow.exitCode()).as("a refused request").isEqualTo(1);
         assertThat(follow.err().lines()).singleElement().asString()
