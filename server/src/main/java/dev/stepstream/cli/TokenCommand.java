@@ -3,7 +3,12 @@ package dev.stepstream.cli;
 import dev.stepstream.security.Role;
 import dev.stepstream.security.TokenFile;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -39,7 +44,32 @@ final class TokenCommand implements Runnable {
             if (value == null || value.isBlank()) {
                 throw new ParameterException(spec.commandLine(), "--tokens-file is required (or set STEPSTREAM_TOKENS_FILE)");
             }
-            return Path.of(value);
+            try {
+                return Path.of(value);
+            } catch (InvalidPathException e) {
+                throw new ParameterException(spec.commandLine(), named(value) + ": not a path (" + e.getReason() + ")");
+            }
+        }
+
+        /**
+         * A tokens file that cannot be read, written or parsed: a usage error, exit 2, in one line
+         * that names where the file came from, the file, and why in words (never the Java
+         * exception's message alone, which for a missing file is only its name).
+         */
+        Cli.Exit unusable(Path path, Exception e) {
+            String why = switch (e) {
+                case NoSuchFileException missing -> "no such file";
+                case AccessDeniedException denied -> "permission denied";
+                case FileSystemException other when other.getReason() != null -> other.getReason();
+                case CharacterCodingException notText -> "not UTF-8 text";
+                case IllegalArgumentException malformed -> "not a tokens file: " + malformed.getMessage();
+                default -> ApiClient.words(e);
+            };
+            return new Cli.Exit(Cli.USAGE, named(path.toString()) + ": " + why);
+        }
+
+        private String named(String value) {
+            return (file != null ? "--tokens-file " : "STEPSTREAM_TOKENS_FILE ") + value;
         }
     }
 
@@ -66,17 +96,24 @@ final class TokenCommand implements Runnable {
             }
             Path path = file.path(spec);
             try {
-                String token = TokenFile.create(path, name, parsed);
-                spec.commandLine().getOut().println(token);
-                Terminal.printf(spec.commandLine().getErr(), "token %s (%s) added to %s; it is shown only this once%n",
-                        name, parsed.wire(), path.toString());
-                return Cli.OK;
+                if (Files.exists(path)) {
+                    TokenFile.read(path); // a file that does not parse is the file's problem, not --name's
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                throw file.unusable(path, e);
+            }
+            String token;
+            try {
+                token = TokenFile.create(path, name, parsed);
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             } catch (IOException e) {
-                Terminal.printf(spec.commandLine().getErr(), "token create: cannot write %s: %s%n", path.toString(), e.getMessage());
-                return Cli.FAILED;
+                throw file.unusable(path, e);
             }
+            spec.commandLine().getOut().println(token);
+            Terminal.printf(spec.commandLine().getErr(), "token %s (%s) added to %s; it is shown only this once%n",
+                    name, parsed.wire(), path.toString());
+            return Cli.OK;
         }
     }
 
@@ -94,17 +131,18 @@ final class TokenCommand implements Runnable {
         @Override
         public Integer call() {
             Path path = file.path(spec);
+            boolean revoked;
             try {
-                if (!Files.exists(path) || !TokenFile.revoke(path, name)) {
-                    Terminal.printf(spec.commandLine().getErr(), "token revoke: no token named %s in %s%n", name, path.toString());
-                    return Cli.FAILED;
-                }
-                Terminal.printf(spec.commandLine().getErr(), "token %s revoked%n", name);
-                return Cli.OK;
+                revoked = TokenFile.revoke(path, name);
             } catch (IOException e) {
-                Terminal.printf(spec.commandLine().getErr(), "token revoke: cannot rewrite %s: %s%n", path.toString(), e.getMessage());
-                return Cli.FAILED;
+                throw file.unusable(path, e);
             }
+            if (!revoked) {
+                // As a refused request: the file is there, the token is not (exit 1).
+                throw new Cli.Exit(Cli.FAILED, "no token named " + name + " in " + path);
+            }
+            Terminal.printf(spec.commandLine().getErr(), "token %s revoked%n", name);
+            return Cli.OK;
         }
     }
 
@@ -119,15 +157,16 @@ final class TokenCommand implements Runnable {
         @Override
         public Integer call() {
             Path path = file.path(spec);
+            TokenFile tokens;
             try {
-                for (TokenFile.Entry entry : TokenFile.read(path).entries()) {
-                    Terminal.printf(spec.commandLine().getOut(), "%-32s %s%n", entry.name(), entry.role().wire());
-                }
-                return Cli.OK;
+                tokens = TokenFile.read(path);
             } catch (IOException | IllegalArgumentException e) {
-                Terminal.printf(spec.commandLine().getErr(), "token list: %s: %s%n", path.toString(), e.getMessage());
-                return Cli.FAILED;
+                throw file.unusable(path, e);
             }
+            for (TokenFile.Entry entry : tokens.entries()) {
+                Terminal.printf(spec.commandLine().getOut(), "%-32s %s%n", entry.name(), entry.role().wire());
+            }
+            return Cli.OK;
         }
     }
 }

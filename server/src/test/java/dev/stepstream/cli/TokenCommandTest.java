@@ -161,6 +161,38 @@ class TokenCommandTest {
         assertThat(fromEnvironment.out() + fromEnvironment.err()).doesNotContain(secret);
     }
 
+    /**
+     * What is wrong with the tokens file is one line, after the command's name as every command's
+     * is, that names the flag, the file and why in words; the file given is a usage error (exit 2).
+     */
+    @Test
+    void aTokensFileThatCannotBeUsedIsAUsageErrorSaidInOneLine() throws Exception {
+        Path missing = dir.resolve("no-such-dir/tokens");
+        Result list = cli("token", "list", "--tokens-file", missing.toString());
+        assertThat(list.exitCode()).isEqualTo(2);
+        assertThat(list.err()).isEqualTo("stepstream token list: --tokens-file " + missing + ": no such file" + System.lineSeparator());
+        Result revoke = cli("token", "revoke", "ci", "--tokens-file", missing.toString());
+        assertThat(revoke.exitCode()).isEqualTo(2);
+        assertThat(revoke.err()).isEqualTo("stepstream token revoke: --tokens-file " + missing + ": no such file" + System.lineSeparator());
+
+        Path malformed = Files.writeString(dir.resolve("malformed-tokens"), "ci operator md5:abc\n");
+        for (String command : List.of("list", "create")) {
+            Result result = command.equals("list") ? cli("token", "list", "--tokens-file", malformed.toString())
+                    : cli("token", "create", "--role", "viewer", "--name", "new", "--tokens-file", malformed.toString());
+            assertThat(result.exitCode()).as(command).isEqualTo(2);
+            assertThat(result.err()).as(command).isEqualTo("stepstream token " + command + ": --tokens-file " + malformed
+                    + ": not a tokens file: line 1: expected NAME ROLE sha256:HEX (64 hex digits)" + System.lineSeparator());
+        }
+        Result directory = cli("token", "create", "--role", "viewer", "--name", "new", "--tokens-file", dir.toString());
+        assertThat(directory.exitCode()).isEqualTo(2);
+        assertThat(directory.err().lines()).singleElement().asString()
+                .startsWith("stepstream token create: --tokens-file " + dir + ": ").doesNotEndWith(dir.toString());
+
+        Result noSuchToken = cli("token", "revoke", "nobody", "--tokens-file", tokens.toString());
+        assertThat(noSuchToken.exitCode()).as("a token that is not there, as a refused request").isEqualTo(1);
+        assertThat(noSuchToken.err()).isEqualTo("stepstream token revoke: no token named nobody in " + tokens + System.lineSeparator());
+    }
+
     @Test
     void theTokenMayComeFromTheEnvironment() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
