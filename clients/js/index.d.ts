@@ -55,13 +55,13 @@ export interface FollowOptions {
   /** Stops following; the iteration rejects with the signal's reason. */
   signal?: AbortSignal;
   backoff?: BackoffOptions;
-  /** Fail with kind `unavailable` after this long without a usable connection, one that brought a message or stayed open 5 s (ms, default 300000; `Infinity`: never). */
+  /** Fail with kind `unavailable` after this long without a usable connection, one that brought a message or stayed open 5 s and did not go silent (ms, default 300000; `Infinity`: never). */
   giveUpAfterMs?: number;
   /**
    * Called when the connection's state changes, in order with the envelopes: `connecting` (the
    * first connection), `live` (the server's `caught_up`: every envelope up to now has been
-   * yielded, what follows happens now), `reconnecting` (the connection was lost, or
-   * `reconnect()` dropped it; until the next `live`). The end is the iteration's. Not called
+   * yielded, what follows happens now), `reconnecting` (the connection was lost or went silent
+   * for 45 s, or `reconnect()` dropped it; until the next `live`). The end is the iteration's. Not called
    * once `signal` is aborted.
    */
   onStateChange?(state: FollowState): void;
@@ -90,12 +90,12 @@ export interface RunWatchOptions {
   /** Stops watching; the iteration rejects with the signal's reason. Nothing else ends it, bar a final error. */
   signal?: AbortSignal;
   backoff?: BackoffOptions;
-  /** Fail with kind `unavailable` after this long without a usable connection, one that brought a message or stayed open 5 s (ms, default 300000; `Infinity`: never). */
+  /** Fail with kind `unavailable` after this long without a usable connection, one that brought a message or stayed open 5 s and did not go silent (ms, default 300000; `Infinity`: never). */
   giveUpAfterMs?: number;
   /**
    * Called when the connection's state changes, in order with the items: `connecting` (the first
    * connection), `live` (a connection opened: with its `connected` item), `reconnecting` (the
-   * connection was lost, or `reconnect()` dropped it; until the next `live`). Not called once
+   * connection was lost or went silent for 45 s, or `reconnect()` dropped it; until the next `live`). Not called once
    * `signal` is aborted.
    */
   onStateChange?(state: FollowState): void;

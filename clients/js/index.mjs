@@ -228,7 +228,8 @@ export class RunWatch {
       question: () => `/api/v2/workflows/runs${queryString({ limit: 1, workflowId })}`,
       again: () => 'call client.watchRuns again',
       opened: () => [{ type: 'connected' }],
-      take: (message) => (message.type === 'connected' ? LIVE_ITEM : ITEM),
+      // pong: the server's answer to the connection's own ping (see Connection), not the caller's.
+      take: (message) => (message.type === 'connected' ? LIVE_ITEM : message.type === 'pong' ? SKIP : ITEM),
       finished: () => false,
     });
   }
@@ -261,11 +262,11 @@ const LIVE = { live: true };
 const LIVE_ITEM = { item: true, live: true };
 
 /**
- * The reconnecting loop of Follow and RunWatch: one connection at a time; after a lost one, a
- * reconnect(), or a close code that reconnectsAfter() accepts, a full-jitter pause (at least a
- * Retry-After) and a new connection, giving up with `unavailable` after giveUpAfterMs without a
- * usable one; any other close, or a refusal that waiting would not help, is a final
- * StepstreamError. `stream` says what differs between the two:
+ * The reconnecting loop of Follow and RunWatch: one connection at a time; after a lost one (a
+ * silent one too, see Connection), a reconnect(), or a close code that reconnectsAfter() accepts,
+ * a full-jitter pause (at least a Retry-After) and a new connection, giving up with `unavailable`
+ * after giveUpAfterMs without a usable one; any other close, or a refusal that waiting would not
+ * help, is a final StepstreamError. `stream` says what differs between the two:
  * - `path`, `query()`: where the next connection goes;
  * - `question()`: the REST request (path and query) refused for the same reasons as the stream,
  *   asked when a refused upgrade cannot be read (a browser's WebSocket);
@@ -276,7 +277,9 @@ const LIVE_ITEM = { item: true, live: true };
  * A connection is usable once a message came, or once it stayed open STEADY_MS (the all-runs
  * stream may be quiet for hours): a failure after it waits from the base again. One that the
  * server closes at once (1011 from a node whose store is down) is a failure, so that the pauses
- * grow rather than the server being asked again at the base pace for ever.
+ * grow rather than the server being asked again at the base pace for ever. So is one that went
+ * silent (Connection) before it brought a message, however long it was open: connections that a
+ * frozen proxy accepts and never serves add up to giveUpAfterMs like any other failures.
  */
 const STEADY_MS = 5_000;
 
@@ -350,13 +353,15 @@ class Reconnecting {
         connection.close();
       }
       signal?.throwIfAborted();
-      if (openedAt !== null && Date.now() - openedAt >= STEADY_MS) {
+      // A silent one stayed open only in name: usable if it brought a message (counted above).
+      if (openedAt !== null && !close.silent && Date.now() - openedAt >= STEADY_MS) {
         attempt = 0; // usable: it stayed open, though quiet
         failingSince = null;
       }
       let waitAtLeast = 0;
-      if (close.dropped) {
-        // reconnect() asked for it: connect again as after a lost connection.
+      if (close.dropped || close.silent) {
+        // reconnect() asked for it, or the connection went silent: connect again as after a lost
+        // one (a silent one's refusal, if it never opened, is not to be asked about).
       } else if (stream.finished(close)) {
         return;
       } else if (close.failure) {
@@ -375,7 +380,8 @@ class Reconnecting {
       this.#setState('reconnecting');
       failingSince ??= Date.now();
       if (Date.now() - failingSince > giveUpAfterMs) {
-        throw new StepstreamError(`no usable connection for ${Math.round(giveUpAfterMs / 1000)} s (last close ${close.code}); ${stream.again()}`, { kind: 'unavailable', closeCode: close.code });
+        const last = close.silent ? close.reason : `last close ${close.code}`;
+        throw new StepstreamError(`no usable connection for ${Math.round(giveUpAfterMs / 1000)} s (${last}); ${stream.again()}`, { kind: 'unavailable', closeCode: close.code });
       }
       await sleep(backoffDelay(attempt++, { ...backoff, retryAfterMs: waitAtLeast }), signal);
     }
@@ -417,7 +423,23 @@ class Reconnecting {
  * One WebSocket as a queue: its opening, its frames and its close. With a consumer slower than
  * the stream, frames wait here; where the implementation can pause reading (the ws package), it
  * does, so the server sees back-pressure (and may close with 1013, after which we reconnect).
+ *
+ * It also watches for silence, which a half-open TCP connection (a frozen proxy, a laptop that
+ * slept, a NAT that forgot it) never reports otherwise: a browser answers the server's ping
+ * frames by itself and does not show them. While nothing waits in the queue, a connection quiet
+ * for QUIET_MS is sent `{"type":"ping"}` (both streams answer `pong`), and one that stays silent
+ * for DEAD_AFTER_MS after a ping went unanswered (or that has not opened in that time) ends as
+ * `silent`, a lost connection. Heard: the opening, any message, and where the implementation
+ * shows them (the ws package) the server's ping frames. Silence counts from the last thing heard
+ * or taken from the queue, whichever is later: frames waiting for a slow consumer, and a paused
+ * socket, are our quiet, not the server's. The verdict needs a ping sent at an earlier tick, so a
+ * tick that comes late (a blocked event loop, a timer throttled in a background tab, a sleep)
+ * lets what arrived meanwhile be read first.
  */
+const QUIET_MS = 15_000;
+const DEAD_AFTER_MS = 45_000;
+const PING = JSON.stringify({ type: 'ping' });
+
 class Connection {
   static HIGH_WATER = 64;
   #socket;
@@ -429,6 +451,11 @@ class Connection {
   #paused = false;
   #refusal = null;
   #onAbort;
+  // Silence (ms since the epoch): the last thing heard, taken by the consumer, the last ping.
+  #lastHeard = Date.now();
+  #lastTaken = -Infinity;
+  #lastPing = -Infinity;
+  #watchdog = null;
 
   constructor(WebSocketImpl, url, token, signal) {
     try {
@@ -448,9 +475,10 @@ class Connection {
       return;
     }
     const socket = this.#socket;
-    socket.addEventListener('open', () => { this.#opened = true; this.#wake(); });
+    socket.addEventListener('open', () => { this.#opened = true; this.#heard(); this.#wake(); });
     socket.addEventListener('message', (event) => {
       if (this.#closed) return;
+      this.#heard();
       this.#queue.push(typeof event.data === 'string' ? event.data : String(event.data));
       if (this.#queue.length >= Connection.HIGH_WATER && typeof socket.pause === 'function' && !this.#paused) {
         this.#paused = true;
@@ -459,8 +487,10 @@ class Connection {
       this.#wake();
     });
     socket.addEventListener('close', (event) => this.#finish({ code: event.code, reason: event.reason }));
-    // The ws package shows a refused upgrade's response (status, Retry-After, error body).
+    // The ws package shows a refused upgrade's response (status, Retry-After, error body), and
+    // the server's ping frames (which it answers by itself).
     if (typeof socket.on === 'function') {
+      socket.on('ping', () => this.#heard());
       socket.on('unexpected-response', (request, response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -477,12 +507,51 @@ class Connection {
     this.#onAbort = () => this.#finish({ code: 1006, reason: 'aborted' });
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.signal = signal;
+    // Cleared by #finish, which every ending goes through: it never outlives the connection.
+    this.#watchdog = setInterval(() => this.#checkSilence(), QUIET_MS / 3);
   }
 
-  #finish({ code, reason, dropped = false, failure = null }) {
+  #finish({ code, reason, dropped = false, failure = null, silent = false }) {
     if (this.#closed) return;
-    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened, refusal: this.#refusal, dropped, failure };
+    clearInterval(this.#watchdog);
+    this.#closed = { type: 'close', code, reason: reason ?? '', opened: this.#opened, refusal: this.#refusal, dropped, failure, silent };
     this.#wake();
+  }
+
+  #heard() {
+    this.#lastHeard = Date.now();
+  }
+
+  /** The watchdog's tick: pings a quiet connection, ends a silent one (see the class comment). */
+  #checkSilence() {
+    if (this.#closed || this.#queue.length) return;
+    const now = Date.now();
+    const quietSince = Math.max(this.#lastHeard, this.#lastTaken);
+    if (now - quietSince >= DEAD_AFTER_MS && (!this.#opened || this.#lastPing > quietSince)) {
+      this.#finish({ code: 1006, reason: `nothing heard from the server for ${DEAD_AFTER_MS / 1000} s`, silent: true });
+      this.#abandon();
+    } else if (now - quietSince >= QUIET_MS && this.#socket.readyState === 1) {
+      try {
+        this.#socket.send(PING);
+        this.#lastPing = now;
+      } catch {
+        // closing meanwhile: its close, or the silence, decides
+      }
+    }
+  }
+
+  /**
+   * Lets a dead connection go without the closing handshake that a graceful close would wait
+   * for (the ws package waits 30 s for an answer that will not come, and holds Node up so long).
+   */
+  #abandon() {
+    this.signal?.removeEventListener('abort', this.#onAbort);
+    try {
+      if (typeof this.#socket.terminate === 'function') this.#socket.terminate();
+      else this.#socket.close();
+    } catch {
+      // already closing
+    }
   }
 
   /** Whether drop() was called: frames not yet taken are gone, and next() gives the close. */
@@ -508,6 +577,7 @@ class Connection {
       }
       if (this.#queue.length) {
         const data = this.#queue.shift();
+        this.#lastTaken = Date.now();
         if (this.#paused && this.#queue.length < Connection.HIGH_WATER / 2) {
           this.#paused = false;
           this.#socket.resume();

@@ -1,6 +1,7 @@
 // Unit tests of the follower and the watch against a scripted WebSocket: no server, no network.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { StepstreamClient, StepstreamError, backoffDelay, splitFrame, retryAfterMs } from '../index.mjs';
 
 const RUN = '550e8400-e29b-41d4-a716-446655440000';
@@ -8,19 +9,26 @@ const env = (seq, type = 'step_log') => ({ runId: RUN, seq, type, time: '2026-01
 
 /**
  * A WebSocket whose connections play scripts: each script is a list of frames (strings) and
- * ends with {close: code} or {refuse: true} (a refused upgrade: error, then close 1006).
+ * ends with {close: code} or {refuse: true} (a refused upgrade: error, then close 1006), or
+ * {hang: true} (an upgrade that is never answered); without an end it stays open. Each socket
+ * keeps what the client sent it (`sent`); with `answersPings`, a `{"type":"ping"}` is answered
+ * with `{"type":"pong"}`, as the server does.
  */
-function scriptedWebSocket(scripts) {
+function scriptedWebSocket(scripts, { answersPings = false } = {}) {
   const urls = [];
+  const sockets = [];
   class FakeSocket extends EventTarget {
+    sent = [];
     constructor(url, protocols, options) {
       super();
       urls.push({ url: new URL(url), protocols, options });
+      sockets.push(this);
       this.readyState = 0;
       const script = scripts.shift() ?? [{ close: 1006 }];
       setTimeout(() => this.#play(script), 0);
     }
     #play(script) {
+      if (script[0]?.hang) return;
       if (script[0]?.refuse) {
         this.dispatchEvent(new Event('error'));
         this.#close(1006);
@@ -30,10 +38,18 @@ function scriptedWebSocket(scripts) {
       this.dispatchEvent(new Event('open'));
       for (const step of script) {
         if (step.close !== undefined) { this.#close(step.close, step.reason); return; }
-        const message = new Event('message');
-        message.data = step;
-        this.dispatchEvent(message);
+        this.#message(step);
       }
+    }
+    #message(data) {
+      const message = new Event('message');
+      message.data = data;
+      this.dispatchEvent(message);
+    }
+    send(data) {
+      if (this.readyState !== 1) throw new Error('not open');
+      this.sent.push(data);
+      if (answersPings && JSON.parse(data).type === 'ping') queueMicrotask(() => this.#message(JSON.stringify({ type: 'pong' })));
     }
     #close(code, reason = '') {
       if (this.readyState === 3) return;
@@ -45,7 +61,7 @@ function scriptedWebSocket(scripts) {
     }
     close() { this.readyState = 3; }
   }
-  return { FakeSocket, urls };
+  return { FakeSocket, urls, sockets };
 }
 
 const okFetch = async () => new Response('{"events":[],"next":null}', { status: 200 });
@@ -367,4 +383,160 @@ test('a server that closes each connection at once is given up on, not asked aga
   }, (error) => error instanceof StepstreamError && error.kind === 'unavailable');
   assert.ok(seen.length > 1 && seen.every((type) => type === 'connected'), `a connected item for each: ${seen}`);
   assert.equal(urls.length, seen.length);
+});
+
+// ---- a connection that goes silent without closing ----
+// The clock is node:test's mock: 45 s of silence pass in milliseconds.
+
+const PING = JSON.stringify({ type: 'ping' });
+const caughtUp = (seq) => JSON.stringify({ type: 'caught_up', payload: { seq } });
+
+/** Mocks the timers and the clock of test `t` (undone after it); advance(ms) moves them on. */
+function mockClock(t) {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+  return async (ms) => {
+    // A second at a time, letting promises settle between: each step of a reconnection (the
+    // pause, the opening) is a timer of its own.
+    for (let passed = 0; passed < ms; passed += 1000) {
+      t.mock.timers.tick(Math.min(1000, ms - passed));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+}
+
+test('a follow whose connection goes silent pings it at 15 s, gives it up at 45 s and resumes with after=lastSeq', async (t) => {
+  const advance = mockClock(t);
+  const { FakeSocket, urls, sockets } = scriptedWebSocket([
+    [JSON.stringify(env(1)), JSON.stringify(env(2)), caughtUp(2)], // then nothing, and no close: a frozen proxy
+    [caughtUp(2), JSON.stringify(env(3)), JSON.stringify(env(4, 'run_complete')), { close: 1000 }],
+  ]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const heard = [];
+  const follow = client.follow(RUN, { ...fast, giveUpAfterMs: 60_000, onStateChange: (state) => heard.push(state) });
+  const done = (async () => { for await (const envelope of follow) heard.push(envelope.seq); })();
+  await advance(1_000);
+  assert.deepEqual(heard, ['connecting', 1, 2, 'live']);
+  // The watchdog looks every 5 s: it pings 15 to 20 s into the quiet, and gives up 45 to 50 s in.
+  await advance(13_000);
+  assert.deepEqual(sockets[0].sent, [], 'quiet for less than 15 s: not pinged');
+  await advance(7_000);
+  assert.deepEqual(sockets[0].sent, [PING], 'quiet for 15 s: pinged');
+  await advance(23_000);
+  assert.equal(urls.length, 1, 'silent for 44 s: still the first connection');
+  assert.ok(sockets[0].sent.every((sent) => sent === PING), 'pinged again while silent');
+  await advance(10_000);
+  await done;
+  assert.deepEqual(heard, ['connecting', 1, 2, 'live', 'reconnecting', 'live', 3, 4]);
+  assert.equal(follow.reconnects, 1);
+  assert.deepEqual(urls.map((u) => u.url.searchParams.get('after')), ['0', '2']);
+});
+
+test('an upgrade that is never answered is given up at 45 s and tried again, without asking the REST API why', async (t) => {
+  const advance = mockClock(t);
+  const { FakeSocket, urls } = scriptedWebSocket([[{ hang: true }], [JSON.stringify(env(1, 'run_complete')), { close: 1000 }]]);
+  let asked = 0;
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: async () => { asked++; return okFetch(); } });
+  const follow = client.follow(RUN, fast);
+  const done = collect(follow);
+  await advance(44_000);
+  assert.equal(urls.length, 1);
+  await advance(10_000);
+  assert.deepEqual(await done, [1]);
+  assert.equal(asked, 0, 'a silent connection is not a refusal to explain');
+  assert.equal(follow.reconnects, 1);
+});
+
+test('frames waiting for a slow consumer are not silence: it counts from the last one taken', async (t) => {
+  const advance = mockClock(t);
+  const { FakeSocket, urls, sockets } = scriptedWebSocket([[JSON.stringify(env(1)), JSON.stringify(env(2))], []]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const seen = [];
+  const controller = new AbortController();
+  const done = (async () => {
+    for await (const envelope of client.follow(RUN, { ...fast, signal: controller.signal })) {
+      seen.push(envelope.seq);
+      if (envelope.seq === 1) await new Promise((resolve) => setTimeout(resolve, 60_000)); // seq 2 waits meanwhile
+    }
+  })();
+  await advance(61_000);
+  assert.deepEqual(seen, [1, 2]);
+  assert.equal(urls.length, 1, 'no reconnection while a frame waited');
+  assert.deepEqual(sockets[0].sent, []);
+  await advance(14_000);
+  assert.deepEqual(sockets[0].sent, [], 'quiet since seq 2 was taken, for less than 15 s');
+  await advance(40_000);
+  assert.equal(urls.length, 2, 'silent for 45 s since seq 2 was taken');
+  controller.abort(new Error('enough'));
+  await assert.rejects(done, /enough/);
+});
+
+test('a watch whose connection goes silent reconnects and says connected again', async (t) => {
+  const advance = mockClock(t);
+  const { FakeSocket, urls } = scriptedWebSocket([[JSON.stringify(queued(RUN))], [JSON.stringify(progress(RUN, 'a', 'success'))]]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const controller = new AbortController();
+  const watch = client.watchRuns({ ...fast, signal: controller.signal });
+  const seen = [];
+  const done = (async () => { for await (const item of watch) seen.push(item.type); })();
+  await advance(44_000);
+  assert.deepEqual(seen, ['connected', 'run_queued']);
+  await advance(10_000);
+  assert.deepEqual(seen, ['connected', 'run_queued', 'connected', 'run_progress']);
+  assert.equal(watch.reconnects, 1);
+  assert.equal(urls.length, 2);
+  controller.abort(new Error('enough'));
+  await assert.rejects(done, /enough/);
+});
+
+test('a quiet watch whose pings are answered keeps its connection, and the pongs are not yielded', async (t) => {
+  const advance = mockClock(t);
+  const { FakeSocket, urls, sockets } = scriptedWebSocket([[]], { answersPings: true });
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const controller = new AbortController();
+  const seen = [];
+  const done = (async () => { for await (const item of client.watchRuns({ signal: controller.signal })) seen.push(item.type); })();
+  await advance(300_000);
+  assert.deepEqual(seen, ['connected']);
+  assert.equal(urls.length, 1);
+  assert.ok(sockets[0].sent.length >= 300 / 20, `pinged each time it was quiet for 15 s: ${sockets[0].sent.length}`);
+  controller.abort(new Error('enough'));
+  await assert.rejects(done, /enough/);
+});
+
+test('connections that open and stay silent add up to giveUpAfterMs, however long each was open', async (t) => {
+  const advance = mockClock(t);
+  const { FakeSocket, urls } = scriptedWebSocket([[], [], [], [], [], [], []]);
+  const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
+  const outcome = take(client.watchRuns({ ...fast, giveUpAfterMs: 100_000 }), 100).then(() => null, (error) => error);
+  await advance(240_000); // before, it connected again every 45 s for ever: each had stayed open 5 s
+  const error = await outcome;
+  assert.ok(error instanceof StepstreamError && error.kind === 'unavailable', String(error));
+  assert.match(error.message, /no usable connection for 100 s \(nothing heard from the server for 45 s\)/);
+  assert.ok(urls.length >= 3 && urls.length <= 4, `given up at the first silence 100 s after the first one: ${urls.length} connections`);
+});
+
+test('a follow or a watch that ends or is aborted leaves no timer: the process exits', () => {
+  const script = `
+    import { StepstreamClient } from ${JSON.stringify(new URL('../index.mjs', import.meta.url).href)};
+    class Quiet extends EventTarget { // opens (or, told so, never answers), then says nothing
+      static hangs = false;
+      constructor() { super(); this.readyState = 0; setTimeout(() => { if (!Quiet.hangs) { this.readyState = 1; this.dispatchEvent(new Event('open')); } }, 0); }
+      send() {}
+      close() { this.readyState = 3; }
+    }
+    const client = new StepstreamClient({ server: 'http://example.test', WebSocket: Quiet, fetch: async () => new Response('{}') });
+    for await (const item of client.watchRuns()) break;
+    for (const hangs of [false, true]) {
+      Quiet.hangs = hangs;
+      const follow = client.follow(${JSON.stringify(RUN)}, { signal: AbortSignal.timeout(50) });
+      await (async () => { for await (const envelope of follow); })().catch((error) => console.log(error.name));
+    }
+    console.log('done');
+  `;
+  const started = Date.now();
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(child.signal, null, `still running after 15 s: a timer outlived its stream (${child.stderr})`);
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(child.stdout.trim().split('\n'), ['TimeoutError', 'TimeoutError', 'done']);
+  assert.ok(Date.now() - started < 5_000, 'exited before a silence check was due');
 });
