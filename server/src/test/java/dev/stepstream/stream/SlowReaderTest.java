@@ -3,6 +3,8 @@ package dev.stepstream.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stepstream.app.Config;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.Scrape;
 import dev.stepstream.testing.TestServer;
 import dev.stepstream.testing.WsClient;
 import dev.stepstream.testing.Yaml;
@@ -117,6 +119,10 @@ class SlowReaderTest {
             Flood flood = flood(server);
             List<String> history = server.awaitRawHistory(flood.runId());
             assertThat(flood.reader().envelopeTexts()).containsExactlyElementsOf(history);
+            // The run may end before the stall has lasted the write timeout: the stalled client
+            // reads on only once the server has given up on it.
+            Await.until("the stalled client is closed with 1013", Duration.ofSeconds(30), () -> Scrape.of(server)
+                    .value("stepstream_stream_closes_total", "transport=websocket", "stream=run", "by=server", "code=1013") >= 1 ? true : null);
 
             List<Integer> closes = new ArrayList<>();
             List<String> received = readOn(server, flood, closes);
