@@ -407,7 +407,8 @@ public final class Server implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             store.close();
-            throw new ConfigException("--node-id " + cluster.nodeId() + ": interrupted while waiting for its lease to end");
+            throw new ConfigException("--node-id " + cluster.nodeId() + " (STEPSTREAM_NODE_ID): interrupted while waiting"
+                    + " to see whether a live node has it");
         }
     }
 
