@@ -294,7 +294,8 @@ final class Relay implements AutoCloseable {
 
     /**
      * Tells the hub once per run, whether it came by a notice, a poll of the deletions or a check
-     * that found a followed run gone ({@code workflowId} null then). A run the relay does not know
+     * that found a followed run gone (its {@code workflowId} from the log of deletions then, null
+     * if that has none). A run the relay does not know
      * gets no state (retention deletes many), only its place in {@code toldDeleted} for a while.
      */
     private void tellDeleted(UUID runId, String workflowId) {
@@ -508,11 +509,21 @@ final class Relay implements AutoCloseable {
             return;
         }
         Map<UUID, Long> stored = store.lastSeqs(watched);
+        Map<UUID, String> workflowOfDeleted = null;
         for (UUID runId : watched) {
             RunState run = runs.get(runId);
             run.heardNanos = now;
             if (!stored.containsKey(runId)) {
-                tellDeleted(runId, null); // a stream opened only for a run that existed: its row is gone
+                // A stream opened only for a run that existed: its row is gone. Its workflow, from
+                // the log of deletions (committed with the row's deletion), for the all-runs
+                // streams filtered by workflow: told once, it is not told again by the next poll.
+                if (workflowOfDeleted == null) {
+                    workflowOfDeleted = new HashMap<>();
+                    for (DeletedRun deleted : store.deletedRuns(pollSince())) {
+                        workflowOfDeleted.put(deleted.runId(), deleted.workflowId());
+                    }
+                }
+                tellDeleted(runId, workflowOfDeleted.get(runId));
                 continue;
             }
             if (!quiet.contains(runId)) {
