@@ -20,6 +20,7 @@ import dev.stepstream.execution.RunDeleter;
 import dev.stepstream.execution.RunListener;
 import dev.stepstream.execution.Scheduler;
 import dev.stepstream.execution.SecretSource;
+import dev.stepstream.files.PrivateFiles;
 import dev.stepstream.logging.StepLogEcho;
 import dev.stepstream.metrics.Metrics;
 import dev.stepstream.retention.ProcessorLoad;
@@ -416,7 +417,7 @@ public final class Server implements AutoCloseable {
     private static void requireDirectory(java.nio.file.Path dir) {
         java.nio.file.Path absolute = dir.toAbsolutePath();
         try {
-            java.nio.file.Files.createDirectories(absolute);
+            PrivateFiles.createDirectories(absolute);
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new ConfigException("--data-dir " + absolute + ": cannot create it: " + e.getFile() + " exists and is not a directory");
         } catch (java.nio.file.AccessDeniedException e) {

@@ -1,11 +1,11 @@
 package dev.stepstream.secrets;
 
+import dev.stepstream.files.PrivateFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -61,16 +61,11 @@ final class MasterKey {
     }
 
     private static void create(Path file) throws IOException {
-        if (file.getParent() != null) {
-            Files.createDirectories(file.getParent());
-        }
         byte[] key = random(BYTES);
         try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            PrivateFiles.createFile(file);
         } catch (FileAlreadyExistsException e) {
             return; // another process made it first: use its key
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(file);
         }
         Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n", StandardCharsets.US_ASCII);
     }

@@ -2,10 +2,11 @@ package dev.stepstream.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.stepstream.files.PrivateFiles;
 import dev.stepstream.settings.Redact;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -103,9 +104,13 @@ public final class Stores {
     public static Store sqlite(Path file) {
         Path absolute = file.toAbsolutePath();
         try {
-            Files.createDirectories(absolute.getParent());
+            // Created 0600 before SQLite opens it (an empty file is an empty database), so that
+            // its -wal and -shm files, which SQLite gives the database's mode, are private too.
+            PrivateFiles.createFile(absolute);
+        } catch (FileAlreadyExistsException e) {
+            // the database of an earlier start (or of another node on this file): its mode is kept
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the directory of " + absolute, e);
+            throw new UncheckedIOException("cannot create " + absolute, e);
         }
         String url = "jdbc:sqlite:" + absolute;
         String where = "SQLite database " + absolute;

@@ -10,6 +10,7 @@ import dev.stepstream.settings.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,27 @@ class SecureDefaultsTest {
         try (ChildServer local = ChildServer.start(dir.resolve("local"))) {
             assertThat(local.output()).contains("no credentials: open to this machine)").doesNotContain("--insecure");
         }
+    }
+
+    /** The database holds every run's log: a data directory stepstream creates, and its files, are its user's alone. */
+    @Test
+    void whatTheServerCreatesInItsDataDirectoryOnlyItsUserCanRead() throws Exception {
+        Path created = dir.resolve("created");
+        Path existing = Files.createDirectory(dir.resolve("existing"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        try (ChildServer server = ChildServer.start(created); ChildServer other = ChildServer.start(existing)) {
+            assertThat(mode(created)).isEqualTo("rwx------");
+            assertThat(mode(existing)).as("a directory the operator made keeps its mode").isEqualTo("rwxr-xr-x");
+            for (Path data : List.of(created, existing)) {
+                assertThat(mode(data.resolve("stepstream.db"))).isEqualTo("rw-------");
+                assertThat(mode(data.resolve("stepstream.db-wal"))).isEqualTo("rw-------");
+                assertThat(mode(data.resolve("secrets.key"))).isEqualTo("rw-------");
+            }
+        }
+    }
+
+    private static String mode(Path path) throws java.io.IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 
     @Test

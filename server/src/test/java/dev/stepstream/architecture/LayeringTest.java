@@ -28,7 +28,7 @@ class LayeringTest {
     void theEngineImportsNothingOfVertxOrNetty() {
         noClasses().that().resideInAnyPackage("dev.stepstream.events..", "dev.stepstream.store..", "dev.stepstream.broker..",
                         "dev.stepstream.execution..", "dev.stepstream.retention..", "dev.stepstream.workflow..", "dev.stepstream.time..",
-                        "dev.stepstream.json..")
+                        "dev.stepstream.json..", "dev.stepstream.files..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.vertx..", "io.netty..")
                 .because("the engine runs on plain threads and is tested without a server (DESIGN.md, \"Threads\")")
                 .check(classes);

@@ -2,6 +2,7 @@ package dev.stepstream.execution.steps;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.execution.StepFailedException;
+import dev.stepstream.files.PrivateFiles;
 import dev.stepstream.json.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.regex.Pattern;
 
@@ -35,9 +35,8 @@ final class OutputFile implements AutoCloseable {
 
     static OutputFile create() throws StepFailedException {
         try {
-            return new OutputFile(Files.createTempFile("stepstream-output-", "",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
-        } catch (IOException | UnsupportedOperationException e) {
+            return new OutputFile(PrivateFiles.createTempFile("stepstream-output-"));
+        } catch (IOException e) {
             throw new StepFailedException("could not create the file for $STEPSTREAM_OUTPUT: " + e.getMessage());
         }
     }
