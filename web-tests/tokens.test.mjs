@@ -1,8 +1,9 @@
 // The page against a server that needs a token (--tokens-file), in a real browser: the log's
-// Download with a token saves the log as a file; without a token the page says, in its words,
-// that the server needs one, and a page whose token is revoked says that the token was; a
-// malformed token is not saved, nor used when one was saved before, and is never shown, and a
-// pasted `Bearer ` is dropped; a viewer's Cancel is told, in the page, that it may not cancel.
+// Download with a token saves the log as a file, and says in the page why it could not; without
+// a token the page says, in its words, that the server needs one, and a page whose token is
+// revoked says that the token was; a malformed token is not saved, nor used when one was saved
+// before, and is never shown, and a pasted `Bearer ` is dropped; a viewer's Cancel is told, in
+// the page, that it may not cancel.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -79,6 +80,29 @@ describe('the page with a server that needs a token', () => {
     assert.match(expected, / count INFO three\n$/);
     assert.equal(readFileSync(file, 'utf8'), expected, 'the whole log');
     assert.equal(new URL(page.url()).pathname, `/runs/${runId}`, 'the page stays on the run');
+  });
+
+  test('a Download the server refuses says why in the page, not in a dialog', async () => {
+    const revStatus = async () => (await fetch(`${server.url}/api/v2/workflows`, { headers: { Authorization: `Bearer ${TOKENS.rev}` } })).status;
+    const runId = await endedRun('talk');
+    await open(`/runs/${runId}`, TOKENS.rev);
+    await page.locator('.run-status .status[data-status=success]').waitFor();
+    const dialogs = [];
+    const onDialog = (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); };
+    page.on('dialog', onDialog);
+    try {
+      writeTokens(['admin', 'ann', 'vic']);
+      await waitFor(async () => (await revStatus()) === 401, { what: 'the server to refuse the revoked token' });
+      await page.click('.log-download');
+      await page.locator('.download-note', {
+        hasText: 'Your token may not download the log: the server did not accept it (expired or revoked?). Set another under Token.',
+      }).waitFor();
+      assert.deepEqual(dialogs, [], 'no dialog');
+    } finally {
+      page.off('dialog', onDialog);
+      writeTokens(Object.keys(TOKENS));
+      await waitFor(async () => (await revStatus()) === 200, { what: 'the server to take rev again' });
+    }
   });
 
   test('with no token, a page says the server needs one, in its words, and opens Token', async () => {

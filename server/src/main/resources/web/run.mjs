@@ -1,6 +1,6 @@
 // The run view: header, step timeline, log and variables, all kept up to date from the run's
 // WebSocket stream (history first, then live).
-import { api, refusal, token, tokenTrouble } from './api.mjs';
+import { api, ApiError, refusal, token, tokenTrouble } from './api.mjs';
 import { el, duration, dateTime, value, statusBadge, STATUS_ICON } from './format.mjs';
 import { RunStream } from './stream.mjs';
 import { LogList, LEVELS } from './loglist.mjs';
@@ -126,6 +126,7 @@ export async function showRun(main, runId, hooks, navigate) {
   const timesButton = toggle('log-times', 'Times', log.showTimes, (on) => log.setTimes(on));
   const download = el('a', { class: 'log-download button', href: `/api/v2/workflows/runs/${encodeURIComponent(runId)}/log`,
     download: `${runId}.log`, text: 'Download', onclick: downloadLog });
+  const downloadNote = el('p', { class: 'download-note', role: 'status', 'aria-live': 'polite' });
   const followButton = el('button', { type: 'button', class: 'follow', 'aria-pressed': 'true',
     onclick: () => log.setFollow(!log.follow) });
   log.onFollowChange = (on) => {
@@ -153,7 +154,7 @@ export async function showRun(main, runId, hooks, navigate) {
         el('span', { class: 'log-find' }, el('label', { for: 'log-find', class: 'sr-only', text: 'Search the log' }), findInput,
           findPrev, findNext, findCount),
         wrapButton, timesButton, download, followButton),
-      log.viewport, log.empty),
+      downloadNote, log.viewport, log.empty),
     el('section', { class: 'panel vars', 'aria-labelledby': 'vars-h' },
       el('h2', { id: 'vars-h', text: 'Variables' }),
       el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Name' }), el('th', { text: 'Value' }))), varsTable),
@@ -365,9 +366,23 @@ export async function showRun(main, runId, hooks, navigate) {
   async function downloadLog(ev) {
     if (!token()) return;
     ev.preventDefault();
-    const res = await fetch(download.href, { headers: { Authorization: `Bearer ${token()}` } });
-    if (!res.ok) { alert(`Could not download the log: HTTP ${res.status}`); return; }
-    const url = URL.createObjectURL(await res.blob());
+    downloadNote.textContent = '';
+    let blob;
+    try {
+      const res = await fetch(download.href, { headers: { Authorization: `Bearer ${token()}` } });
+      if (!res.ok) {
+        let body = null;
+        try { body = await res.json(); } catch { /* an answer not of the API's (a proxy's page) */ }
+        throw new ApiError(res.status, body);
+      }
+      blob = await res.blob();
+    } catch (err) {
+      downloadNote.textContent = err.status === 401 || err.status === 403
+        ? refusal(err, { may: 'download the log', doing: 'reading runs', needs: 'viewer' })
+        : `Could not download the log: ${err.status ? err.message : 'the server did not answer'}.`;
+      return;
+    }
+    const url = URL.createObjectURL(blob);
     const a = el('a', { href: url, download: `${runId}.log` });
     document.body.append(a);
     a.click();
