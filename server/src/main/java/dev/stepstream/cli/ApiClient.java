@@ -96,7 +96,13 @@ final class ApiClient {
         }
     }
 
-    /** The server's URL, less a trailing {@code /}: the API's paths go after it. */
+    /**
+     * The server's URL, less a trailing {@code /}: the API's paths go after it (never
+     * {@link URI#resolve}, which would drop the path of a server behind a reverse proxy at one).
+     * The client library ({@link #library}), which follows runs and watches them for the CLI,
+     * checks a URL and puts its paths after it the same way, so its streams go where the REST
+     * commands go.
+     */
     private final String server;
     /** {@link #server} as messages show it, its user-info hidden ({@link Redact#url}). */
     private final String shown;

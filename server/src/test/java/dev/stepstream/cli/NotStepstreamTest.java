@@ -6,18 +6,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.stepstream.cli.CliTest.Result;
+import dev.stepstream.client.Event;
+import dev.stepstream.client.Follow;
+import dev.stepstream.client.StepstreamClient;
+import dev.stepstream.testing.Await;
+import dev.stepstream.testing.ReverseProxy;
 import dev.stepstream.testing.TestServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,11 +138,16 @@ class NotStepstreamTest {
         assertThat(nobody.err()).contains("cannot reach the server at http://***@127.0.0.1:1").doesNotContain("ss_tokenish");
     }
 
-    /** A server behind a reverse proxy at a path: the API's paths go after it (the REST commands; the stream is the client library's). */
+    /**
+     * A server behind a reverse proxy at a path: every request goes under it, the REST commands'
+     * and the streams that follow a run and watch the runs (the client library's), with or without
+     * a trailing {@code /}; the library on its own too. The proxy answers any other path with a
+     * web page.
+     */
     @Test
-    void aServerBehindAReverseProxyAtAPathIsAskedThere() throws Exception {
+    void aServerBehindAReverseProxyAtAPathIsAskedThereForTheRestAndTheStreams() throws Exception {
         try (TestServer server = TestServer.start(dir.resolve("proxied"));
-             PrefixProxy proxy = new PrefixProxy("/stepstream", server.url())) {
+             ReverseProxy proxy = ReverseProxy.at("/stepstream", server.url())) {
             Path file = Files.writeString(dir.resolve("proxied.yaml"), "id: proxied\nsteps:\n  - {id: a, type: log, message: hi}\n");
             String at = proxy.url() + "/stepstream/";
             Result applied = cli("workflows", "apply", file.toString(), "--server", at);
@@ -152,6 +162,30 @@ class NotStepstreamTest {
             Result logs = cli("logs", runId, "--server", at);
             assertThat(logs.exitCode()).as(logs.err()).isZero();
             assertThat(logs.out()).contains(" a INFO hi");
+
+            Result followed = cli("follow", runId, "--server", at);
+            assertThat(followed.exitCode()).as(followed.err()).isZero();
+            assertThat(followed.out()).contains("  info  hi", "run success in ");
+
+            java.io.StringWriter watched = new java.io.StringWriter();
+            CompletableFuture<Result> watching = new CompletableFuture<>();
+            Thread watcher = Thread.ofPlatform().start(() -> watching.complete(
+                    CliTest.cli(watched, "runs", "--watch", "--server", proxy.url() + "/stepstream")));
+            Await.until("the list", Duration.ofSeconds(30), () -> watched.toString().contains(runId) ? true : null);
+            Result live = cli("run", "proxied", "--follow", "--server", proxy.url() + "/stepstream");
+            assertThat(live.exitCode()).as(live.err()).isZero();
+            String liveId = live.out().lines().findFirst().orElseThrow().split(" ")[1];
+            Await.until("the live run's end, watched", Duration.ofSeconds(30), () -> watched.toString().lines()
+                    .anyMatch(line -> line.contains(liveId) && line.contains("success in ")) ? true : null);
+            watcher.interrupt();
+            Result watch = watching.get(30, TimeUnit.SECONDS);
+            assertThat(watch.exitCode()).as(watch.err()).isEqualTo(130);
+
+            try (StepstreamClient library = StepstreamClient.builder(at).build(); Follow follow = library.follow(runId)) {
+                assertThat(follow.stream().map(Event::type)).endsWith("run_complete");
+                assertThat(library.run(runId)).containsEntry("status", "success");
+            }
+            assertThat(proxy.asked()).allMatch(target -> target.startsWith("/stepstream/api/v2/"));
         }
     }
 
@@ -201,53 +235,6 @@ class NotStepstreamTest {
 
         List<String> requests() {
             return List.copyOf(requests);
-        }
-
-        @Override
-        public void close() {
-            http.stop(0);
-        }
-    }
-
-    /** A reverse proxy that passes the requests under {@code prefix} to {@code target}, less the prefix (no WebSockets). */
-    static final class PrefixProxy implements AutoCloseable {
-        private final HttpServer http;
-
-        PrefixProxy(String prefix, String target) throws IOException {
-            http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            http.createContext(prefix + "/", exchange -> {
-                String pathAndQuery = exchange.getRequestURI().getRawPath().substring(prefix.length())
-                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
-                HttpURLConnection forward = (HttpURLConnection) URI.create(target + pathAndQuery).toURL()
-                        .openConnection(java.net.Proxy.NO_PROXY);
-                forward.setRequestMethod(exchange.getRequestMethod());
-                for (String header : List.of("Accept", "Content-Type", "Authorization")) {
-                    if (exchange.getRequestHeaders().getFirst(header) != null) {
-                        forward.setRequestProperty(header, exchange.getRequestHeaders().getFirst(header));
-                    }
-                }
-                byte[] sent = exchange.getRequestBody().readAllBytes();
-                if (sent.length > 0) {
-                    forward.setDoOutput(true);
-                    forward.getOutputStream().write(sent);
-                }
-                int status = forward.getResponseCode();
-                byte[] answer;
-                try (InputStream body = status < 400 ? forward.getInputStream() : forward.getErrorStream()) {
-                    answer = body == null ? new byte[0] : body.readAllBytes();
-                }
-                if (forward.getContentType() != null) {
-                    exchange.getResponseHeaders().add("Content-Type", forward.getContentType());
-                }
-                exchange.sendResponseHeaders(status, answer.length == 0 ? -1 : answer.length);
-                exchange.getResponseBody().write(answer);
-                exchange.close();
-            });
-            http.start();
-        }
-
-        String url() {
-            return "http://127.0.0.1:" + http.getAddress().getPort();
         }
 
         @Override

@@ -1,6 +1,5 @@
 package dev.stepstream.client;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -43,7 +42,6 @@ import java.util.stream.StreamSupport;
 public final class Follow implements Iterable<Event>, Iterator<Event>, AutoCloseable {
     private static final String RUN_DELETED = "run deleted";
 
-    private final StepstreamClient client;
     private final String runId;
     private final FollowOptions options;
     /** Whether every event comes (no filter): only then does a gap in the seqs mean events were lost. */
@@ -60,7 +58,6 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
     private boolean iterated;
 
     Follow(StepstreamClient client, String runId, FollowOptions options) {
-        this.client = client;
         this.runId = runId;
         this.options = options;
         this.lastSeq = options.after();
@@ -68,8 +65,8 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         this.connections = new Reconnector(client, options.backoffBase(), options.backoffCap(), options.giveUpAfter(),
                 new Reconnector.Target() {
                     @Override
-                    public URI uri() {
-                        return streamUri();
+                    public String path() {
+                        return streamPath();
                     }
 
                     @Override
@@ -220,18 +217,16 @@ public final class Follow implements Iterable<Event>, Iterator<Event>, AutoClose
         finished = true; // the run had ended at or before our cursor: nothing more will come
     }
 
+    /** The stream's path and query, resuming after {@link #lastSeq}. */
     private String streamPath() {
-        return "/api/v2/workflows/runs/" + StepstreamClient.encode(runId) + "/stream";
-    }
-
-    private URI streamUri() {
-        StringBuilder query = new StringBuilder("batch=1&after=").append(lastSeq);
-        param(query, "types", options.types());
-        param(query, "steps", options.steps());
+        StringBuilder path = new StringBuilder("/api/v2/workflows/runs/").append(StepstreamClient.encode(runId))
+                .append("/stream?batch=1&after=").append(lastSeq);
+        param(path, "types", options.types());
+        param(path, "steps", options.steps());
         if (options.minLevel() != null) {
-            query.append("&minLevel=").append(StepstreamClient.encode(options.minLevel()));
+            path.append("&minLevel=").append(StepstreamClient.encode(options.minLevel()));
         }
-        return client.webSocketUri(streamPath() + "?" + query);
+        return path.toString();
     }
 
     private static void param(StringBuilder query, String name, List<String> values) {

@@ -1,6 +1,5 @@
 package dev.stepstream.client;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -45,8 +44,11 @@ final class Reconnector {
 
     /** What differs between the streams a reconnector keeps. */
     interface Target {
-        /** The address of the next connection, with the stream's position as of now. */
-        URI uri();
+        /**
+         * The API's path of the next connection, with its query: the stream's position as of
+         * now. The client puts it after the server's URL ({@link StepstreamClient#webSocketUri}).
+         */
+        String path();
 
         /** What the error of giving up adds, how to go on ({@code "; resume with after=41"}), or "". */
         String howToGoOn();
@@ -152,8 +154,8 @@ final class Reconnector {
 
     /** One attempt: true when it opened; false when it is to be tried again (after the pause, already waited). */
     private boolean connect() throws InterruptedException {
-        URI uri = target.uri();
-        switch (Connection.open(client.http(), uri, client.token())) {
+        String path = target.path();
+        switch (Connection.open(client.http(), client.webSocketUri(path), client.token())) {
             case Connection.Opened opened -> {
                 connection = opened.connection();
                 openedAt = System.nanoTime();
@@ -164,7 +166,8 @@ final class Reconnector {
                     retry("HTTP " + refused.status() + errorText(refused.body()), refused.retryAfter(), false);
                     return false;
                 }
-                throw StepstreamClient.errorOf("GET", uri.getRawPath(), refused.status(), refused.body());
+                int query = path.indexOf('?');
+                throw StepstreamClient.errorOf("GET", query < 0 ? path : path.substring(0, query), refused.status(), refused.body());
             }
             case Connection.Unreachable unreachable -> {
                 retry(unreachable.why(), null, false);

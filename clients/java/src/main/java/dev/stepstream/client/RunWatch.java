@@ -1,6 +1,5 @@
 package dev.stepstream.client;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -52,13 +51,12 @@ public final class RunWatch implements Iterable<RunWatchItem>, Iterator<RunWatch
     private boolean iterated;
 
     RunWatch(StepstreamClient client, WatchOptions options) {
-        URI uri = client.webSocketUri(options.workflowId() == null ? PATH
-                : PATH + "?workflowId=" + StepstreamClient.encode(options.workflowId()));
+        String path = options.workflowId() == null ? PATH : PATH + "?workflowId=" + StepstreamClient.encode(options.workflowId());
         this.connections = new Reconnector(client, options.backoffBase(), options.backoffCap(), options.giveUpAfter(),
                 new Reconnector.Target() {
                     @Override
-                    public URI uri() {
-                        return uri;
+                    public String path() {
+                        return path;
                     }
 
                     @Override

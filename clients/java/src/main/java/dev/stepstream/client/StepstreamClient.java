@@ -2,6 +2,7 @@ package dev.stepstream.client;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,7 +47,11 @@ public final class StepstreamClient implements AutoCloseable {
     private static final Set<Integer> RECONNECT_CODES = Set.of(1001, 1005, 1006, 1011, 1012, 1013, 1014);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
-    private final URI server;
+    /**
+     * The server's URL less a trailing {@code /}: every request's address is this followed by the
+     * API's path ({@link #uri}), so a server behind a reverse proxy at a path keeps that path.
+     */
+    private final String server;
     private final String token;
     private final HttpClient http;
     /** Whether {@link #http} is the client's own (no {@link Builder#httpClient}): then {@link #close} shuts it down. */
@@ -71,7 +76,16 @@ public final class StepstreamClient implements AutoCloseable {
         }
     }
 
-    /** A client of the server at {@code server}, such as {@code http://127.0.0.1:8080}. */
+    /**
+     * A client of the server at {@code server}, such as {@code http://127.0.0.1:8080}: an
+     * http:// or https:// URL with a host, a port from 1 to 65535 if any, and a path if the
+     * server is behind a reverse proxy at one ({@code https://ci.example.com/stepstream/}, with
+     * or without the last {@code /}), under which every request goes, REST and stream. A query
+     * or a fragment, which would swallow the API's paths, is refused. The same rule as the
+     * {@code stepstream} command line's.
+     *
+     * @throws IllegalArgumentException naming {@code server}, for a URL that breaks the rule
+     */
     public static Builder builder(String server) {
         return new Builder(server);
     }
@@ -85,22 +99,30 @@ public final class StepstreamClient implements AutoCloseable {
     }
 
     public static final class Builder {
-        private final URI server;
+        private final String server;
         private String token;
         private HttpClient http;
 
+        /** {@code server}, when the API's paths can go after it ({@link StepstreamClient#builder}). */
         private Builder(String server) {
             Objects.requireNonNull(server, "server");
             URI uri;
             try {
-                uri = URI.create(server.endsWith("/") ? server.substring(0, server.length() - 1) : server);
-            } catch (IllegalArgumentException e) {
+                uri = new URI(server);
+            } catch (URISyntaxException e) {
                 throw new IllegalArgumentException("server: not a URL: " + server, e);
             }
-            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+            if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme())) || uri.getHost() == null) {
                 throw new IllegalArgumentException("server: expected http://host:port or https://host:port, got " + server);
             }
-            this.server = uri;
+            if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
+                throw new IllegalArgumentException("server: expected a port from 1 to 65535, got " + server);
+            }
+            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw new IllegalArgumentException("server: expected a URL without a query (?…) or a fragment (#…):"
+                        + " the API's paths go after it, got " + server);
+            }
+            this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
         }
 
         /** A bearer token (docs/security.md); sent as {@code Authorization: Bearer}. */
@@ -197,7 +219,7 @@ public final class StepstreamClient implements AutoCloseable {
     }
 
     private Object call(String method, String path, Object body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(path)).timeout(REQUEST_TIMEOUT)
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(REQUEST_TIMEOUT)
                 .header("Accept", "application/json");
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
@@ -243,10 +265,19 @@ public final class StepstreamClient implements AutoCloseable {
         return token;
     }
 
-    /** {@code path} (with its query) on the server, as a ws: or wss: URI. */
+    /**
+     * The address of the API's {@code path} (absolute, with its query) on the server: the
+     * server's URL, its path included, followed by {@code path}. Never {@link URI#resolve},
+     * which would replace the path of a server behind a reverse proxy at one.
+     */
+    URI uri(String path) {
+        return URI.create(server + path);
+    }
+
+    /** {@link #uri} as a ws: or wss: URI. */
     URI webSocketUri(String path) {
-        URI resolved = server.resolve(path);
-        return URI.create(("https".equals(server.getScheme()) ? "wss" : "ws") + resolved.toString().substring(server.getScheme().length()));
+        int colon = server.indexOf(':');
+        return URI.create(("https".equalsIgnoreCase(server.substring(0, colon)) ? "wss" : "ws") + server.substring(colon) + path);
     }
 
     /** The error of a refused request: the API's error code, message and details when the body has them. */

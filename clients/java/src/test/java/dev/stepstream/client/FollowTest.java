@@ -47,17 +47,22 @@ class FollowTest {
     }
 
     @Test
-    void theStreamAddressCarriesTheCursorTheFiltersAndTheSchemeOfTheServer() throws Exception {
+    void theStreamAddressCarriesTheCursorTheFiltersAndTheSchemeAndPathOfTheServer() throws Exception {
         StepstreamClient plain = StepstreamClient.builder("http://127.0.0.1:8080/").build();
         assertThat(plain.webSocketUri("/api/v2/workflows/runs/r/stream?batch=1&after=0"))
                 .hasToString("ws://127.0.0.1:8080/api/v2/workflows/runs/r/stream?batch=1&after=0");
-        StepstreamClient tls = StepstreamClient.builder("https://ci.example.com").build();
+        StepstreamClient tls = StepstreamClient.builder("HTTPS://ci.example.com").build();
         assertThat(tls.webSocketUri("/x")).hasToString("wss://ci.example.com/x");
+        for (String atAPath : List.of("https://ci.example.com/tools/stepstream", "https://ci.example.com/tools/stepstream/")) {
+            StepstreamClient proxied = StepstreamClient.builder(atAPath).build();
+            assertThat(proxied.uri("/api/v2/workflows/runs?limit=1")).hasToString("https://ci.example.com/tools/stepstream/api/v2/workflows/runs?limit=1");
+            assertThat(proxied.webSocketUri("/api/v2/stream")).hasToString("wss://ci.example.com/tools/stepstream/api/v2/stream");
+        }
 
         Follow follow = plain.follow("a b/c", FollowOptions.DEFAULTS.after(41).types("step_log", "run_complete").steps("build").minLevel("warn"));
-        java.lang.reflect.Method uri = Follow.class.getDeclaredMethod("streamUri");
-        uri.setAccessible(true);
-        assertThat(uri.invoke(follow)).hasToString("ws://127.0.0.1:8080/api/v2/workflows/runs/a%20b%2Fc/stream"
+        java.lang.reflect.Method path = Follow.class.getDeclaredMethod("streamPath");
+        path.setAccessible(true);
+        assertThat(path.invoke(follow)).isEqualTo("/api/v2/workflows/runs/a%20b%2Fc/stream"
                 + "?batch=1&after=41&types=step_log%2Crun_complete&steps=build&minLevel=warn");
         assertThat(follow.lastSeq()).isEqualTo(41);
     }
@@ -69,6 +74,9 @@ class FollowTest {
         assertThatThrownBy(() -> FollowOptions.DEFAULTS.backoff(CAP, BASE)).hasMessageStartingWith("backoff:");
         assertThatThrownBy(() -> StepstreamClient.builder("ftp://host")).hasMessageStartingWith("server:");
         assertThatThrownBy(() -> StepstreamClient.builder("not a url")).hasMessageStartingWith("server:");
+        assertThatThrownBy(() -> StepstreamClient.builder("http://host/?x=1")).hasMessageStartingWith("server:").hasMessageContaining("query");
+        assertThatThrownBy(() -> StepstreamClient.builder("http://host/#top")).hasMessageStartingWith("server:").hasMessageContaining("fragment");
+        assertThatThrownBy(() -> StepstreamClient.builder("http://host:70000")).hasMessageStartingWith("server:").hasMessageContaining("port");
     }
 
     @Test

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A scripted WebSocket server for the client's tests: real sockets and the real handshake
  * (RFC 6455), so the JDK's WebSocket client meets what it meets against stepstream. The n-th
  * connection is served by the n-th script, on a thread of its own; one past the last script is
- * refused with 503. Frames go unfragmented; the client's pings are answered.
+ * refused with 503. A script may answer a REST call instead ({@link Exchange#answer}). Frames go
+ * unfragmented; the client's pings are answered.
  *
  * <p>Threads: the acceptor and one virtual thread per connection. {@link #requests} and
  * {@link #failures} are guarded by their own monitors; {@link #close} waits for the connections
@@ -172,6 +173,15 @@ final class StreamServer implements AutoCloseable {
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             head("HTTP/1.1 " + status + " Refused\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
                     + "\r\nConnection: close\r\n" + (retryAfter == null ? "" : "Retry-After: " + retryAfter + "\r\n") + "\r\n");
+            out.write(bytes);
+            out.flush();
+        }
+
+        /** Answers a request that is no upgrade, a REST call, with 200 and a JSON body; the connection then ends. */
+        void answer(String body) throws IOException {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            head("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+                    + "\r\nConnection: close\r\n\r\n");
             out.write(bytes);
             out.flush();
         }
