@@ -20,19 +20,34 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One WebSocket connection to a stream (a run's, or the all-runs stream), from the upgrade to its
  * end, as a queue of what arrived that the follower takes from; and how a message reads
  * ({@link #lines}, {@link #fields}).
  *
+ * <p>It also watches for silence, which a half-open TCP connection (a proxy that hangs, a laptop
+ * that slept, a NAT that forgot it) never reports otherwise, by the client libraries' common rule
+ * (docs/clients.md). While nothing waits in {@link #arrived} for the follower, a
+ * connection quiet for {@link Liveness#quiet()} is sent a ping frame, and one from which nothing
+ * was heard for {@link Liveness#deadAfter()}, a ping gone unanswered meanwhile, ends as
+ * {@link Silent}: a lost connection. Heard: any frame, the server's pings and the pongs to ours
+ * included. Silence counts from the last thing heard or taken by the follower, whichever is
+ * later: a message waiting for a slow follower, which the socket is not read past, is our quiet,
+ * not the server's; so is the time the follower spends on the last one it took, while the pongs
+ * to our pings are read.
+ *
  * <p>Threads: the JDK calls the listener methods one at a time on its own threads; they only
  * put into {@link #arrived} and never block. The next message is asked for ({@code request(1)})
  * when the follower takes one, so at most one text message waits here beside an end: a slow
  * reader slows the server (which closes with 1013 if it falls too far behind) instead of
- * filling memory. The follower's thread, waiting in {@link #take}, watches for silence: it
- * pings a connection quiet for {@link #QUIET} and gives one silent for {@link #DEAD_AFTER} up
- * for dead (a half-open TCP connection never reports an error).
+ * filling memory. The follower's thread waits in {@link #take}. The watchdog, a virtual thread
+ * of the connection's own, ticks every third of {@code quiet} from the opening until the end
+ * ({@link #ended}), so that silence is judged whatever the follower is doing. The times are
+ * volatile, each written by one side: {@link #lastHeard} by the listener, {@link #lastTaken} by
+ * the follower, {@link #lastPing} by the watchdog. {@link #end} is synchronized: the listener and
+ * the watchdog may both end the connection, and only the first ending goes into the queue.
  */
 final class Connection implements WebSocket.Listener {
     /** What the follower takes: a whole text message, or how the connection ended. */
@@ -45,6 +60,9 @@ final class Connection implements WebSocket.Listener {
     record Failed(String why) implements Item {}
 
     record Broken(String why) implements Item {}
+
+    /** Nothing heard for {@link Liveness#deadAfter()}, a ping unanswered: lost, though it never said so. */
+    record Silent(String why) implements Item {}
 
     /** How an upgrade went. */
     sealed interface Opening {}
@@ -59,28 +77,36 @@ final class Connection implements WebSocket.Listener {
 
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(15);
-    static final Duration QUIET = Duration.ofSeconds(15);
-    static final Duration DEAD_AFTER = Duration.ofSeconds(45);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
     /** A message this large did not come from a stepstream server; refusing it bounds memory. */
     static final int MAX_MESSAGE_CHARS = 64 << 20;
 
-    /** One text message, a close and an error at most: the capacity is never reached. */
+    /** One text message and one ending at most: the capacity is never reached. */
     private final BlockingQueue<Item> arrived = new ArrayBlockingQueue<>(4);
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     /** Parts of a message delivered in pieces; touched only by the listener. */
     private final StringBuilder parts = new StringBuilder();
+    private final Liveness liveness;
+    /** When a frame last came, the opening included (nanoTime). */
     private volatile long lastHeard = System.nanoTime();
-    /** When the follower last asked for a message: silence counts from then at the earliest. */
-    private volatile long lastAsked = System.nanoTime();
+    /** When the follower last took a message (nanoTime): silence counts from then at the earliest. */
+    private volatile long lastTaken = lastHeard;
+    /** When the last ping went (nanoTime); before {@link #lastHeard} until one goes. */
+    private volatile long lastPing = lastHeard - 1;
     private volatile boolean ended;
+    private volatile Thread watchdog;
     private WebSocket socket;
 
-    private Connection() {}
+    private Connection(Liveness liveness) {
+        this.liveness = liveness;
+    }
 
-    /** Opens a connection to {@code uri}; the token goes as {@code Authorization: Bearer}. */
-    static Opening open(HttpClient http, URI uri, String token) {
-        Connection connection = new Connection();
+    /**
+     * Opens a connection to {@code uri}, watched for silence by {@code liveness}; the token goes
+     * as {@code Authorization: Bearer}.
+     */
+    static Opening open(HttpClient http, URI uri, String token, Liveness liveness) {
+        Connection connection = new Connection(liveness);
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT);
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
@@ -88,6 +114,8 @@ final class Connection implements WebSocket.Listener {
         CompletableFuture<WebSocket> opening = builder.buildAsync(uri, connection);
         try {
             connection.socket = opening.get(HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            connection.heard();
+            connection.watchdog = Thread.ofVirtual().name("stepstream-silence").start(connection::watch);
             return new Opened(connection);
         } catch (ExecutionException e) {
             return refusal(e.getCause());
@@ -245,7 +273,7 @@ final class Connection implements WebSocket.Listener {
         lastHeard = System.nanoTime();
     }
 
-    private void end(Item item) {
+    private synchronized void end(Item item) {
         if (!ended) {
             ended = true;
             put(item);
@@ -262,31 +290,54 @@ final class Connection implements WebSocket.Listener {
     }
 
     /**
-     * The next thing that arrived, waiting for it as long as the connection lives: pings it when
-     * quiet, and ends it as {@link Failed} when silent for {@link #DEAD_AFTER}. Taking a text
-     * message asks for the next one.
+     * The next thing that arrived, waiting for it as long as the connection lives (the watchdog
+     * ends a silent one). Taking a text message asks for the next one.
      */
     Item take() throws InterruptedException {
-        while (true) {
-            Item item = arrived.poll(QUIET.toMillis() / 3, TimeUnit.MILLISECONDS);
-            if (item != null) {
-                if (item instanceof Text && !ended) {
-                    lastAsked = System.nanoTime();
-                    socket.request(1);
-                }
-                return item;
-            }
-            long quiet = System.nanoTime() - Math.max(lastHeard, lastAsked);
-            if (quiet > DEAD_AFTER.toNanos()) {
-                end(new Failed("nothing heard from the server for " + DEAD_AFTER.toSeconds() + " s"));
-            } else if (quiet > QUIET.toNanos()) {
-                try {
-                    socket.sendPing(ByteBuffer.allocate(0));
-                } catch (IllegalStateException e) {
-                    // a ping is still being sent, or the output is closed: the silence decides
-                }
+        Item item = arrived.take();
+        if (item instanceof Text && !ended) {
+            lastTaken = System.nanoTime();
+            socket.request(1);
+        }
+        return item;
+    }
+
+    /** The watchdog's loop: a look every third of {@code quiet}, until the connection ends. */
+    private void watch() {
+        long tick = liveness.quiet().toNanos() / 3;
+        while (!ended) {
+            LockSupport.parkNanos(this, tick); // release() unparks it to end at once
+            if (!ended) {
+                checkSilence();
             }
         }
+    }
+
+    /** Pings a quiet connection, ends a silent one (see the class comment). */
+    private void checkSilence() {
+        if (!arrived.isEmpty()) {
+            return; // it waits for the follower: our quiet, not the server's
+        }
+        long now = System.nanoTime();
+        long heard = lastHeard;
+        long taken = lastTaken;
+        long quietSince = taken - heard > 0 ? taken : heard;
+        if (now - quietSince >= liveness.deadAfter().toNanos() && lastPing - quietSince > 0) {
+            end(new Silent("nothing heard from the server for " + words(liveness.deadAfter())));
+            socket.abort(); // no closing handshake: a dead connection would never complete one
+        } else if (now - quietSince >= liveness.quiet().toNanos()) {
+            lastPing = now; // one that cannot go, as the last has not left yet, is unanswered all the same
+            try {
+                socket.sendPing(ByteBuffer.allocate(0));
+            } catch (IllegalStateException e) {
+                // a ping is still being sent, or the output is closed: the silence decides
+            }
+        }
+    }
+
+    /** A duration as a person reads it: {@code 45 s} (tests' shorter ones in ms). */
+    private static String words(Duration duration) {
+        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
     }
 
     /**
@@ -296,6 +347,10 @@ final class Connection implements WebSocket.Listener {
      */
     void release(boolean normally) {
         ended = true;
+        Thread watching = watchdog;
+        if (watching != null) {
+            LockSupport.unpark(watching);
+        }
         try {
             if (normally && !closed.isDone()) {
                 // The JDK hands over the close frame, as any other, only on demand: without one

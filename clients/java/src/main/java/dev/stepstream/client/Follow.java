@@ -34,6 +34,15 @@ import java.util.stream.StreamSupport;
  * taken for a lost connection, so an event is never lost nor yielded twice, whatever the
  * connections do.
  *
+ * <p>Silence (docs/clients.md, the rule the client libraries share): a connection quiet for 15 s
+ * is sent a ping frame, and one from which nothing was heard for 45 s, a ping gone unanswered, is
+ * lost. Silence is judged only while no message waits for the follower, and counts from the last
+ * thing heard (the pongs included) or the last message taken, whichever is later; it is watched
+ * on a thread of the connection's own, so a follower that spends a minute on one event of a
+ * quiet run keeps its healthy connection. A connection is usable once it brought a message, or
+ * stayed open 5 s without going silent: one that went silent before any message counts toward
+ * {@link FollowOptions#giveUpAfter()} however long it was open.
+ *
  * <p>It stops with a {@link StepstreamException}: the server refused (404, 401, 403, 400), closed
  * with 1008 ({@code POLICY}) or another code that says not to reconnect ({@code CLOSED}), the
  * run was deleted ({@code DELETED}), or no connection was usable for

@@ -21,10 +21,14 @@ import java.util.concurrent.ThreadLocalRandom;
  *       {@code giveUpAfter} the stream fails with {@code UNAVAILABLE}.
  * </ul>
  *
- * <p>A connection is usable once a message came, or once it stayed open {@link #STEADY}: the
- * all-runs stream may stay quiet for hours, while a server that accepts each connection and
- * closes it at once (1011 from a node whose store is down) is failing, and is given the
- * backoff's growing pauses rather than a reconnect at the base pace for ever.
+ * <p>A connection is usable once a message came, or once it stayed open
+ * {@link Liveness#steady()} and did not go silent: the all-runs stream may stay quiet for hours,
+ * while a server that accepts each connection and closes it at once (1011 from a node whose store
+ * is down) is failing, and is given the backoff's growing pauses rather than a reconnect at the
+ * base pace for ever. So is a connection that went silent ({@link Connection.Silent}) before it
+ * brought a message, however long it was open: connections that a hung proxy accepts and never
+ * serves add up to {@code giveUpAfter} like any other failures, rather than each counting as
+ * usable and the stream reconnecting every 45 s for ever.
  *
  * <p>Threads: owned by the thread that iterates its stream, as the stream is; nothing here is
  * safe for several.
@@ -61,8 +65,6 @@ final class Reconnector {
     }
 
     private static final Opened OPENED = new Opened();
-    /** How long a connection stays open, with or without a message, to count as usable. */
-    static final Duration STEADY = Duration.ofSeconds(5);
 
     private final StepstreamClient client;
     private final Duration backoffBase;
@@ -128,7 +130,11 @@ final class Reconnector {
                 }
                 case Connection.Failed failed -> {
                     release(false);
-                    retry(failed.why(), null, true);
+                    lost(failed.why());
+                }
+                case Connection.Silent silent -> {
+                    release(false);
+                    retry(silent.why(), null, true); // open in name only: usable only if it brought a message
                 }
                 case Connection.Broken broken -> {
                     release(false);
@@ -141,7 +147,7 @@ final class Reconnector {
     /** Gives the connection up for {@code why} and connects again, as after a lost one. */
     void drop(String why) throws InterruptedException {
         release(false);
-        retry(why, null, true);
+        lost(why);
     }
 
     /** Lets the connection go, if there is one; {@code normally} as {@link Connection#release} says. */
@@ -155,7 +161,7 @@ final class Reconnector {
     /** One attempt: true when it opened; false when it is to be tried again (after the pause, already waited). */
     private boolean connect() throws InterruptedException {
         String path = target.path();
-        switch (Connection.open(client.http(), client.webSocketUri(path), client.token())) {
+        switch (Connection.open(client.http(), client.webSocketUri(path), client.token(), client.liveness())) {
             case Connection.Opened opened -> {
                 connection = opened.connection();
                 openedAt = System.nanoTime();
@@ -181,7 +187,19 @@ final class Reconnector {
         if (!StepstreamClient.reconnectsAfter(code)) {
             throw closedFinally(code, reason);
         }
-        retry(closed(code, reason), null, true);
+        lost(closed(code, reason));
+    }
+
+    /**
+     * The connection that was open ended for {@code why} (not silent): usable if it stayed open
+     * {@link Liveness#steady()}, though quiet, so that a failure after it waits from the base
+     * again; then connect again.
+     */
+    private void lost(String why) throws InterruptedException {
+        if (System.nanoTime() - openedAt >= client.liveness().steady().toNanos()) {
+            failures = 0;
+        }
+        retry(why, null, true);
     }
 
     /** The error of a close that says not to reconnect: {@code POLICY} for 1008, else {@code CLOSED}. */
@@ -197,9 +215,6 @@ final class Reconnector {
     /** Waits before the next attempt, or gives up once no connection was usable for {@code giveUpAfter}. */
     private void retry(String why, Duration retryAfter, boolean wasConnected) throws InterruptedException {
         long now = System.nanoTime();
-        if (wasConnected && now - openedAt >= STEADY.toNanos()) {
-            failures = 0; // it stayed open: usable, though quiet
-        }
         if (failures == 0) {
             failingSince = now;
         }

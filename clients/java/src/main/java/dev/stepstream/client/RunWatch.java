@@ -32,7 +32,7 @@ import java.util.stream.StreamSupport;
  * items, the moment to list the runs over REST. A connection that drops, goes silent, or closes
  * with a code that says so ({@link StepstreamClient#reconnectsAfter}: 1013 among them, which the
  * server sends a reader that fell more than 4,096 items behind) is made again after a pause, as
- * a {@link Follow}'s is. The next message is read from the socket only once the last one was
+ * a {@link Follow}'s is; silence, and which connections are usable, are judged as for a follow. The next message is read from the socket only once the last one was
  * taken, so a slow reader slows the server, which closes it with 1013, rather than filling memory.
  *
  * <p>It stops with a {@link StepstreamException}: the server refused (400 a bad parameter,

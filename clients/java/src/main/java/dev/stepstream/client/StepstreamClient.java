@@ -54,12 +54,14 @@ public final class StepstreamClient implements AutoCloseable {
     private final String server;
     private final String token;
     private final HttpClient http;
+    private final Liveness liveness;
     /** Whether {@link #http} is the client's own (no {@link Builder#httpClient}): then {@link #close} shuts it down. */
     private final boolean ownsHttp;
 
     private StepstreamClient(Builder builder) {
         this.server = builder.server;
         this.token = builder.token;
+        this.liveness = builder.liveness;
         this.ownsHttp = builder.http == null;
         this.http = ownsHttp ? HttpClient.newBuilder().connectTimeout(Connection.CONNECT_TIMEOUT).build() : builder.http;
     }
@@ -102,6 +104,7 @@ public final class StepstreamClient implements AutoCloseable {
         private final String server;
         private String token;
         private HttpClient http;
+        private Liveness liveness = Liveness.DEFAULT;
 
         /** {@code server}, when the API's paths can go after it ({@link StepstreamClient#builder}). */
         private Builder(String server) {
@@ -134,6 +137,12 @@ public final class StepstreamClient implements AutoCloseable {
         /** The HTTP client to use (its TLS settings, proxy, executor); by default one of the client's own. */
         public Builder httpClient(HttpClient client) {
             this.http = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /** Shorter times for silence and usable connections than {@link Liveness#DEFAULT}'s: for tests. */
+        Builder liveness(Liveness times) {
+            this.liveness = Objects.requireNonNull(times, "liveness");
             return this;
         }
 
@@ -263,6 +272,10 @@ public final class StepstreamClient implements AutoCloseable {
 
     String token() {
         return token;
+    }
+
+    Liveness liveness() {
+        return liveness;
     }
 
     /**

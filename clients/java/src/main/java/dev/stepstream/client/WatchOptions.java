@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param backoffBase the first reconnection waits up to this long; each next one up to twice the last
  * @param backoffCap no wait is longer than this, apart from a server's {@code Retry-After}
  * @param giveUpAfter fail with {@link StepstreamException.Kind#UNAVAILABLE} after this long without
- *     a usable connection
+ *     a usable connection: one that brought a message, or stayed open 5 s without going silent
  * @param listener told of each reconnection
  */
 public record WatchOptions(String workflowId, Duration backoffBase, Duration backoffCap, Duration giveUpAfter,

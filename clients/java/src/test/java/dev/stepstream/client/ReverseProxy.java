@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A reverse proxy at a path in front of a test's server, over real sockets, as nginx's
@@ -27,8 +29,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * to the server with {@code Connection: close} (and without an HTTP/2 upgrade), so that each
  * request comes on a connection of its own.
  *
+ * <p>{@link #freeze} hangs the connections open at the time, as a proxy that hangs does (or a
+ * laptop that slept, a NAT that forgot them): nothing more goes either way on them, not even
+ * their end, and neither side is told. Connections made afterwards go through.
+ *
  * <p>Threads: the acceptor, and two virtual threads per connection, one each way. {@link #asked}
- * is guarded by its own monitor.
+ * is guarded by its own monitor; {@link #links} is a concurrent set.
  */
 final class ReverseProxy implements AutoCloseable {
     private final ServerSocket listening;
@@ -36,12 +42,21 @@ final class ReverseProxy implements AutoCloseable {
     private final int serverPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final List<String> asked = new ArrayList<>();
+    /** Whether each connection to the server is frozen, one flag per connection while it lasts. */
+    private final Set<AtomicBoolean> links = ConcurrentHashMap.newKeySet();
+    /** Counted down by {@link #close}: what a frozen connection's threads wait for. */
+    private final CountDownLatch closing = new CountDownLatch(1);
 
     private ReverseProxy(String prefix, String server) throws IOException {
         this.prefix = prefix;
         this.serverPort = URI.create(server).getPort();
         this.listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofPlatform().daemon().name("reverse-proxy").start(this::acceptAll);
+    }
+
+    /** A proxy that serves {@code server} (http://127.0.0.1:port) at its root. */
+    static ReverseProxy to(String server) {
+        return at("", server);
     }
 
     /** A proxy that serves {@code server} (http://127.0.0.1:port) at {@code prefix} ({@code /stepstream}). */
@@ -63,6 +78,11 @@ final class ReverseProxy implements AutoCloseable {
         synchronized (asked) {
             return List.copyOf(asked);
         }
+    }
+
+    /** Hangs every connection open now: nothing more goes either way on it, nor does it end, until the proxy closes. */
+    void freeze() {
+        links.forEach(frozen -> frozen.set(true));
     }
 
     private void acceptAll() {
@@ -105,26 +125,39 @@ final class ReverseProxy implements AutoCloseable {
             Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
             open.add(server);
             server.getOutputStream().write(forwarded.toString().getBytes(StandardCharsets.ISO_8859_1));
-            Thread.ofVirtual().start(() -> pipe(server, client));
-            pipe(client, server);
+            AtomicBoolean frozen = new AtomicBoolean();
+            links.add(frozen);
+            Thread.ofVirtual().start(() -> pipe(server, client, frozen));
+            pipe(client, server, frozen);
+            links.remove(frozen);
         } catch (IOException e) {
             closeQuietly(client);
         }
     }
 
-    /** Copies what comes from {@code from} to {@code to} until either ends; then ends both. */
-    private void pipe(Socket from, Socket to) {
+    /**
+     * Copies what comes from {@code from} to {@code to} until either ends; then ends both. Once
+     * {@code frozen}, nothing more is copied, and the end waits for the proxy's.
+     */
+    private void pipe(Socket from, Socket to, AtomicBoolean frozen) {
         byte[] buffer = new byte[16 * 1024];
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
-            for (int read; (read = in.read(buffer)) >= 0; ) {
+            for (int read; (read = in.read(buffer)) >= 0 && !frozen.get(); ) {
                 out.write(buffer, 0, read);
                 out.flush();
             }
         } catch (IOException e) {
             // one side went: both end below
         } finally {
+            if (frozen.get()) {
+                try {
+                    closing.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             closeQuietly(from);
             closeQuietly(to);
         }
@@ -163,6 +196,7 @@ final class ReverseProxy implements AutoCloseable {
 
     @Override
     public void close() {
+        closing.countDown();
         try {
             listening.close();
         } catch (IOException e) {

@@ -224,7 +224,7 @@ class RunWatchTest {
         StreamServer.Script quietThenClosed = exchange -> {
             exchange.accept();
             try {
-                Thread.sleep(Reconnector.STEADY.plusMillis(300)); // the scripted server says nothing for that long
+                Thread.sleep(Liveness.DEFAULT.steady().plusMillis(300)); // the scripted server says nothing for that long
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A scripted WebSocket server for the client's tests: real sockets and the real handshake
  * (RFC 6455), so the JDK's WebSocket client meets what it meets against stepstream. The n-th
  * connection is served by the n-th script, on a thread of its own; one past the last script is
- * refused with 503. A script may answer a REST call instead ({@link Exchange#answer}). Frames go
- * unfragmented; the client's pings are answered.
+ * refused with 503; or every connection is served by one script ({@link #serveEach}). A script
+ * may answer a REST call instead ({@link Exchange#answer}). Frames go unfragmented; the client's
+ * pings are answered ({@link #pings} counts them), but by a script that hangs.
  *
  * <p>Threads: the acceptor and one virtual thread per connection. {@link #requests} and
  * {@link #failures} are guarded by their own monitors; {@link #close} waits for the connections
@@ -44,24 +45,42 @@ final class StreamServer implements AutoCloseable {
 
     private final ServerSocket listening;
     private final Script[] scripts;
+    /** The script of every connection, or null: {@link #scripts} say. */
+    private final Script each;
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger pings = new AtomicInteger();
     private final List<Request> requests = new ArrayList<>();
     private final List<Throwable> failures = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final Thread acceptor;
 
-    private StreamServer(Script[] scripts) throws IOException {
+    private StreamServer(Script[] scripts, Script each) throws IOException {
         this.scripts = scripts;
+        this.each = each;
         this.listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.acceptor = Thread.ofPlatform().daemon().name("stream-server").start(this::acceptAll);
     }
 
     static StreamServer start(Script... scripts) {
         try {
-            return new StreamServer(scripts);
+            return new StreamServer(scripts, null);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen", e);
         }
+    }
+
+    /** A server that serves every connection with {@code script}. */
+    static StreamServer serveEach(Script script) {
+        try {
+            return new StreamServer(new Script[0], script);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen", e);
+        }
+    }
+
+    /** How many of the client's pings were answered, on every connection. */
+    int pings() {
+        return pings.get();
     }
 
     String url() {
@@ -93,11 +112,13 @@ final class StreamServer implements AutoCloseable {
     private void serve(Socket socket, int index) {
         try (socket) {
             socket.setSoTimeout(10_000);
-            Exchange exchange = new Exchange(socket);
+            Exchange exchange = new Exchange(socket, pings);
             synchronized (requests) {
                 requests.add(exchange.request);
             }
-            if (index < scripts.length) {
+            if (each != null) {
+                each.serve(exchange);
+            } else if (index < scripts.length) {
                 scripts[index].serve(exchange);
             } else {
                 exchange.refuse(503, "0", "{\"error\":{\"code\":\"unscripted\",\"message\":\"no script for connection " + index + "\"}}");
@@ -140,11 +161,13 @@ final class StreamServer implements AutoCloseable {
         private final Socket socket;
         private final InputStream in;
         private final OutputStream out;
+        private final AtomicInteger pings;
         final Request request;
         private boolean closeSent;
 
-        private Exchange(Socket socket) throws IOException {
+        private Exchange(Socket socket, AtomicInteger pings) throws IOException {
             this.socket = socket;
+            this.pings = pings;
             this.in = socket.getInputStream();
             this.out = socket.getOutputStream();
             this.request = readRequest();
@@ -210,40 +233,71 @@ final class StreamServer implements AutoCloseable {
         /** Reads what the client sends (answering pings and a close) until it closes or goes. */
         void awaitEnd() throws IOException {
             try {
-                while (true) {
-                    int first = in.read();
-                    if (first < 0) {
-                        return;
-                    }
-                    int second = read();
-                    long length = second & 0x7f;
-                    if (length == 126) {
-                        length = (read() << 8) | read();
-                    } else if (length == 127) {
-                        length = 0;
-                        for (int i = 0; i < 8; i++) {
-                            length = (length << 8) | read();
-                        }
-                    }
-                    byte[] mask = (second & 0x80) != 0 ? in.readNBytes(4) : new byte[4];
-                    byte[] payload = in.readNBytes((int) length);
-                    for (int i = 0; i < payload.length; i++) {
-                        payload[i] ^= mask[i % 4];
-                    }
-                    switch (first & 0x0f) {
-                        case 0x8 -> {
-                            if (!closeSent) {
-                                frame(0x8, payload.length >= 2 ? new byte[] {payload[0], payload[1]} : new byte[0]);
-                            }
-                            return;
-                        }
-                        case 0x9 -> frame(0xA, payload);
-                        default -> {
-                            // a client's text, binary or pong: nothing to do
-                        }
-                    }
+                for (int opcode = 0; opcode >= 0 && opcode != 0x8; ) {
+                    opcode = serveFrame();
                 }
             } catch (SocketException | EOFException gone) {
+                // the client aborted the connection
+            }
+        }
+
+        /** Reads what the client sends, answering it, until it has sent {@code count} pings. */
+        void answerPings(int count) throws IOException {
+            for (int answered = 0; answered < count; ) {
+                int opcode = serveFrame();
+                if (opcode < 0 || opcode == 0x8) {
+                    throw new EOFException("the client went after " + answered + " of " + count + " pings");
+                }
+                if (opcode == 0x9) {
+                    answered++;
+                }
+            }
+        }
+
+        /**
+         * Reads one frame of the client's and answers it: a pong for a ping, a close for a close
+         * (unless one was sent); its opcode, or -1 when the connection ended.
+         */
+        private int serveFrame() throws IOException {
+            int first = in.read();
+            if (first < 0) {
+                return -1;
+            }
+            int second = read();
+            long length = second & 0x7f;
+            if (length == 126) {
+                length = (read() << 8) | read();
+            } else if (length == 127) {
+                length = 0;
+                for (int i = 0; i < 8; i++) {
+                    length = (length << 8) | read();
+                }
+            }
+            byte[] mask = (second & 0x80) != 0 ? in.readNBytes(4) : new byte[4];
+            byte[] payload = in.readNBytes((int) length);
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] ^= mask[i % 4];
+            }
+            int opcode = first & 0x0f;
+            if (opcode == 0x8 && !closeSent) {
+                frame(0x8, payload.length >= 2 ? new byte[] {payload[0], payload[1]} : new byte[0]);
+            } else if (opcode == 0x9) {
+                frame(0xA, payload);
+                pings.incrementAndGet();
+            }
+            return opcode; // a client's text, binary or pong: nothing to do
+        }
+
+        /**
+         * Says nothing more and answers nothing, pings included, until the client goes: what a
+         * client sees of a server, or a proxy in front of it, that hangs.
+         */
+        void hang() throws IOException {
+            try {
+                while (in.read() >= 0) {
+                    // what the client sends goes unanswered
+                }
+            } catch (SocketException gone) {
                 // the client aborted the connection
             }
         }
