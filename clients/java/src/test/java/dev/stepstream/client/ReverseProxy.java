@@ -33,10 +33,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * laptop that slept, a NAT that forgot them): nothing more goes either way on them, not even
  * their end, and neither side is told. Connections made afterwards go through.
  *
+ * <p>The server's tests use it too (the CLI's, through this module's test jar).
+ *
  * <p>Threads: the acceptor, and two virtual threads per connection, one each way. {@link #asked}
  * is guarded by its own monitor; {@link #links} is a concurrent set.
  */
-final class ReverseProxy implements AutoCloseable {
+public final class ReverseProxy implements AutoCloseable {
     private final ServerSocket listening;
     private final String prefix;
     private final int serverPort;
@@ -55,12 +57,12 @@ final class ReverseProxy implements AutoCloseable {
     }
 
     /** A proxy that serves {@code server} (http://127.0.0.1:port) at its root. */
-    static ReverseProxy to(String server) {
+    public static ReverseProxy to(String server) {
         return at("", server);
     }
 
     /** A proxy that serves {@code server} (http://127.0.0.1:port) at {@code prefix} ({@code /stepstream}). */
-    static ReverseProxy at(String prefix, String server) {
+    public static ReverseProxy at(String prefix, String server) {
         try {
             return new ReverseProxy(prefix, server);
         } catch (IOException e) {
@@ -69,19 +71,19 @@ final class ReverseProxy implements AutoCloseable {
     }
 
     /** The proxy's own URL, without the prefix. */
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + listening.getLocalPort();
     }
 
     /** The targets (path and query) of the requests that came, as the client sent them. */
-    List<String> asked() {
+    public List<String> asked() {
         synchronized (asked) {
             return List.copyOf(asked);
         }
     }
 
     /** Hangs every connection open now: nothing more goes either way on it, nor does it end, until the proxy closes. */
-    void freeze() {
+    public void freeze() {
         links.forEach(frozen -> frozen.set(true));
     }
 
