@@ -26,7 +26,7 @@ export class StepstreamError extends Error {
 }
 
 export interface ClientOptions {
-  /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
+  /** The server's base URL, e.g. `http://127.0.0.1:8080`; with a path for a server behind a reverse proxy at one (`https://host/stepstream/`): every request goes under it. */
   server: string;
   /** A bearer token: the `Authorization` header over REST and with the ws package; the subprotocol `stepstream.bearer.<token>` with a browser's WebSocket. */
   token?: string;

@@ -72,7 +72,7 @@ export class StepstreamClient {
    */
   constructor({ server, token, WebSocket: WebSocketImpl, fetch: fetchImpl } = {}) {
     if (!server) throw new TypeError('StepstreamClient: server is required, e.g. http://127.0.0.1:8080');
-    this.#server = new URL(server);
+    this.#server = baseUrl(server);
     this.#token = token || null;
     this.#WebSocket = WebSocketImpl ?? globalThis.WebSocket;
     this.#fetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
@@ -123,7 +123,7 @@ export class StepstreamClient {
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let response;
     try {
-      response = await this.#fetch(new URL(path, this.#server), {
+      response = await this.#fetch(apiUrl(path, this.#server), {
         method, headers, body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -388,7 +388,7 @@ class Reconnecting {
   }
 
   #url() {
-    const url = new URL(this.#stream.path, this.#env.server);
+    const url = apiUrl(this.#stream.path, this.#env.server);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.search = queryString(this.#stream.query());
     return url.href;
@@ -406,7 +406,7 @@ class Reconnecting {
     if (this.#env.token) headers.Authorization = `Bearer ${this.#env.token}`;
     let response;
     try {
-      response = await this.#env.fetch(new URL(this.#stream.question(), this.#env.server), { headers });
+      response = await this.#env.fetch(apiUrl(this.#stream.question(), this.#env.server), { headers });
     } catch {
       return null; // no server, or (in a browser) another origin not allowed to read: back off
     }
@@ -619,6 +619,22 @@ function sleep(ms, signal) {
     const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The server's URL as the base of the API's paths: its path ends with `/`, so that a server
+ * behind a reverse proxy at a path (`https://host/stepstream`, with or without the slash) keeps
+ * that path before each of them.
+ */
+function baseUrl(server) {
+  const url = new URL(server);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
+}
+
+/** The URL of the API's `path` (`/api/v2/…`, a query too) on the server at `base` (a baseUrl), under its path. */
+function apiUrl(path, base) {
+  return new URL(path.replace(/^\/+/, ''), base);
 }
 
 function enc(part) {

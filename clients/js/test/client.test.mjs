@@ -240,6 +240,42 @@ test('a REST call that reaches no server fails with a StepstreamError of kind un
     && error.status === null && error.message.startsWith(`GET /api/v2/workflows/runs/${RUN}: cannot reach the server at http://127.0.0.1:${port}`));
 });
 
+test('a server URL with a path (a reverse proxy at one) keeps it before every path: REST, both streams, a refusal\'s question', async () => {
+  // A proxy that serves stepstream at /stepstream/ and answers anything else with its own 404 page.
+  const { createServer } = await import('node:http');
+  const asked = [];
+  const proxy = createServer((request, response) => {
+    asked.push(request.url);
+    if (!request.url.startsWith('/stepstream/api/v2/')) {
+      response.writeHead(404, { 'Content-Type': 'text/html' }).end('<h1>Not Found</h1>');
+    } else if (request.url.includes('/events')) {
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"events":[],"next":null}');
+    } else {
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ runId: RUN, status: 'running' }));
+    }
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    for (const server of [`http://127.0.0.1:${proxy.address().port}/stepstream`, `http://127.0.0.1:${proxy.address().port}/stepstream/`]) {
+      asked.length = 0;
+      // The stream's first upgrade is refused (as a browser sees it): the client asks the REST API why.
+      const { FakeSocket, urls } = scriptedWebSocket([[{ refuse: true }], [JSON.stringify(env(1, 'run_complete')), { close: 1000 }], []]);
+      const client = new StepstreamClient({ server, WebSocket: FakeSocket });
+      assert.equal((await client.run(RUN)).status, 'running', server);
+      assert.deepEqual(await collect(client.follow(RUN, fast)), [1], server);
+      assert.deepEqual(await take(client.watchRuns({ workflowId: 'hello', ...fast }), 1), [{ type: 'connected' }], server);
+      assert.deepEqual(urls.map((u) => u.url.pathname), [
+        `/stepstream/api/v2/workflows/runs/${RUN}/stream`, `/stepstream/api/v2/workflows/runs/${RUN}/stream`, '/stepstream/api/v2/stream',
+      ], server);
+      assert.equal(urls[2].url.search, '?workflowId=hello', server);
+      assert.deepEqual(asked, [`/stepstream/api/v2/workflows/runs/${RUN}`, `/stepstream/api/v2/workflows/runs/${RUN}/events?after=0&limit=1`], server);
+    }
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+});
+
 // ---- the all-runs stream ----
 
 const queued = (runId) => ({ runId, seq: 0, type: 'run_queued', time: '2026-01-01T00:00:00.000Z', payload: { workflowId: 'hello', workflowVersion: 1, trigger: 'api' } });

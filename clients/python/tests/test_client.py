@@ -191,6 +191,21 @@ class Following(unittest.TestCase):
         self.assertEqual(paths[1], f"/api/v2/workflows/runs/{RUN}/events?after=3&limit=10&types=step_log")
         self.assertEqual(paths[2:], paths[:2])
 
+    def test_a_server_url_with_a_path_keeps_it_before_every_path_rest_streams_and_a_refusals_question(self):
+        for suffix in ("/stepstream", "/stepstream/"):
+            with self.subTest(suffix=suffix), answering(200, b'{"runs":[],"events":[],"next":null}') as (url, paths):
+                client = Client(url + suffix)
+                client.runs(limit=1)
+                connect = Scripted([[("refuse", 404, {})]])  # its body is asked for over REST
+                with self.assertRaises(StepstreamError):
+                    list(client.follow(RUN, connect=connect, **FAST))
+                watch_connect = Scripted([[]])
+                take(client.watch_runs("hello", connect=watch_connect, **FAST), 1)
+                self.assertEqual(paths, ["/stepstream/api/v2/workflows/runs?limit=1",
+                                         f"/stepstream/api/v2/workflows/runs/{RUN}/events?after=0&limit=1"])
+                self.assertEqual([u.path for u in connect.urls + watch_connect.urls],
+                                 [f"/stepstream/api/v2/workflows/runs/{RUN}/stream", "/stepstream/api/v2/stream"])
+
     def test_a_rest_call_that_reaches_no_server_is_unavailable(self):
         import socket
         with socket.socket() as taken:  # a port nothing listens on: one a socket had, closed again
