@@ -282,6 +282,8 @@ const LIVE_ITEM = { item: true, live: true };
  * frozen proxy accepts and never serves add up to giveUpAfterMs like any other failures.
  */
 const STEADY_MS = 5_000;
+/** How long the REST question that explains a refused upgrade may take before it counts as no answer. */
+const PROBE_TIMEOUT_MS = 10_000;
 
 class Reconnecting {
   #env;
@@ -400,22 +402,36 @@ class Reconnecting {
     return { error: errorOf('GET', this.#stream.path, { status }, body) };
   }
 
-  /** The stream's question over REST: its answer is the refusal's. */
+  /**
+   * The stream's question over REST: its answer is the refusal's. Bounded by PROBE_TIMEOUT_MS
+   * (and the caller's signal): a server or proxy that accepts the request and never answers
+   * would otherwise hold the stream for ever; that, like no server, is no answer (null: back off).
+   */
   async #probe() {
     const headers = { Accept: 'application/json' };
     if (this.#env.token) headers.Authorization = `Bearer ${this.#env.token}`;
-    let response;
+    const bound = new AbortController();
+    const timer = setTimeout(() => bound.abort(), PROBE_TIMEOUT_MS);
+    const { signal } = this.#options;
+    const onAbort = () => bound.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      response = await this.#env.fetch(apiUrl(this.#stream.question(), this.#env.server), { headers });
-    } catch {
-      return null; // no server, or (in a browser) another origin not allowed to read: back off
+      let response;
+      try {
+        response = await this.#env.fetch(apiUrl(this.#stream.question(), this.#env.server), { headers, signal: bound.signal });
+      } catch {
+        return null; // no server, no answer in time, or (in a browser) another origin not allowed to read: back off
+      }
+      const text = await response.text().catch(() => ''); // a body cut short: the status still says
+      if (response.ok) return null;
+      if (RETRY_STATUSES.has(response.status) || response.status >= 500) {
+        return { retryAfterMs: retryAfterMs(response.headers.get('Retry-After')) };
+      }
+      return { error: errorOf('GET', this.#stream.path, response, text) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
-    const text = await response.text().catch(() => '');
-    if (response.ok) return null;
-    if (RETRY_STATUSES.has(response.status) || response.status >= 500) {
-      return { retryAfterMs: retryAfterMs(response.headers.get('Retry-After')) };
-    }
-    return { error: errorOf('GET', this.#stream.path, response, text) };
   }
 }
 

@@ -208,6 +208,31 @@ test('a refused upgrade is explained by the REST answer: 404 is final, 429 waits
   assert.equal(urls.length, 2);
 });
 
+test('a refusal\'s question that the server never answers counts as no answer after 10 s: the follow tries again', async (t) => {
+  const advance = mockClock(t);
+  const { createServer } = await import('node:net');
+  const held = new Set();
+  const mute = createServer((socket) => held.add(socket)); // takes the request, never answers
+  await new Promise((resolve) => mute.listen(0, '127.0.0.1', resolve));
+  try {
+    const { FakeSocket, urls } = scriptedWebSocket([[{ refuse: true }], [JSON.stringify(env(1, 'run_complete')), { close: 1000 }]]);
+    const client = new StepstreamClient({ server: `http://127.0.0.1:${mute.address().port}`, WebSocket: FakeSocket });
+    let seen = null;
+    collect(client.follow(RUN, fast)).then((seqs) => { seen = seqs; });
+    t.mock.timers.tick(1); // the upgrade is refused: the question is asked
+    await until(() => held.size === 1, 'the question to reach the server');
+    await advance(9_000);
+    assert.equal(urls.length, 1, 'still waiting for the answer at 9 s');
+    await advance(2_000); // before, the follow waited for ever
+    await until(() => seen !== null, 'the follow to end', t);
+    assert.deepEqual(seen, [1]);
+    assert.equal(urls.length, 2);
+  } finally {
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => mute.close(resolve));
+  }
+});
+
 test('an aborted follow stops at once', async () => {
   const { FakeSocket } = scriptedWebSocket([[{ refuse: true }], [{ refuse: true }], [{ refuse: true }]]);
   const client = new StepstreamClient({ server: 'http://example.test', WebSocket: FakeSocket, fetch: okFetch });
@@ -423,6 +448,19 @@ test('a server that closes each connection at once is given up on, not asked aga
 
 // ---- a connection that goes silent without closing ----
 // The clock is node:test's mock: 45 s of silence pass in milliseconds.
+
+/**
+ * Waits for `condition` while real I/O happens, for 2 s of real time at most; with `t`, moving its
+ * mocked clock on by 1 ms a turn of the event loop (for a pause, a socket's opening).
+ */
+async function until(condition, what, t = null) {
+  const deadline = performance.now() + 2_000;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    t?.mock.timers.tick(1);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 const PING = JSON.stringify({ type: 'ping' });
 const caughtUp = (seq) => JSON.stringify({ type: 'caught_up', payload: { seq } });
