@@ -16,3 +16,7 @@ try {
   console.error(`follow-node.mjs: ${error.message}`);
   process.exitCode = 2;
 }
+// Exit once the output is written, rather than when nothing is left to wait for: a connection
+// given up as silent can only be closed with the closing handshake, which a dead one never
+// completes, and its socket would hold Node until the system gives up on it.
+process.stdout.write('', () => process.exit());

@@ -4,12 +4,19 @@
 //   const end = await followRun('http://127.0.0.1:8080', runId, (envelope) => console.log(envelope));
 //
 // Each event is handed to onEvent once, in seq order. When the connection drops or closes with
-// anything but 1000 (1001 the server restarts, 1013 we fell behind) it reconnects with
-// after=<last seq>, so nothing is lost or seen twice. The promise resolves with the
-// run_complete envelope (or null when the run had ended at or before `after`), and rejects
+// anything but 1000 (1001 the server restarts, 1013 we fell behind), or goes silent (below), it
+// reconnects with after=<last seq>, so nothing is lost or seen twice. The promise resolves with
+// the run_complete envelope (or null when the run had ended at or before `after`), and rejects
 // when the run cannot be followed: no such run, no credentials, or 30 s without a connection.
+//
+// A connection can die without closing (a proxy that hangs, a laptop that slept, a NAT that
+// forgot it), and a browser answers the server's ping frames without showing them. So one quiet
+// for 15 s is sent {"type":"ping"} (the server answers {"type":"pong"}), and one from which
+// nothing came for 45 s, its ping unanswered, is taken for lost, as the client libraries do.
 
 const GIVE_UP_AFTER_MS = 30_000;
+const QUIET_MS = 15_000;
+const DEAD_AFTER_MS = 45_000;
 
 export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
   const base = new URL(server);
@@ -28,9 +35,25 @@ export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
       let opened = false;
       let ended = false;
       let dropped = false;
+      let lastHeard = Date.now();
+      let lastPing = 0;
 
-      socket.onopen = () => { opened = true; };
+      // The silence watchdog: onEvent runs as each message comes, so quiet is the server's.
+      const watchdog = setInterval(() => {
+        const quiet = Date.now() - lastHeard;
+        if (quiet >= DEAD_AFTER_MS && (!opened || lastPing > lastHeard)) {
+          socket.close(); // a dead connection never finishes closing: do not wait for its close
+          drop(1006, true);
+        } else if (quiet >= QUIET_MS && socket.readyState === WebSocket.OPEN) {
+          socket.send('{"type":"ping"}');
+          lastPing = Date.now();
+        }
+      }, QUIET_MS / 3);
+
+      socket.onopen = () => { opened = true; lastHeard = Date.now(); };
       socket.onmessage = (message) => {
+        if (ended || dropped) return; // a connection given up on that spoke again
+        lastHeard = Date.now();
         failingSince = null;
         delay = 100;
         // batch=1: several envelopes in one message, one per line.
@@ -42,17 +65,19 @@ export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
           onEvent(envelope);
           if (envelope.type === 'run_complete') {
             ended = true;
+            clearInterval(watchdog);
             socket.close(1000);
             resolve(envelope);
             return;
           }
         }
       };
-      const drop = async (code) => {
+      const drop = async (code, silent = false) => {
         if (ended || dropped) return;
         dropped = true;
+        clearInterval(watchdog);
         if (code === 1000) { resolve(null); return; } // the run had ended at or before `after`
-        if (!opened) {
+        if (!opened && !silent) {
           // A refused upgrade reaches a WebSocket only as 1006; the REST API says why.
           const problem = await refusal();
           if (problem) { reject(new Error(problem)); return; }
