@@ -19,14 +19,17 @@ const QUIET_MS = 15_000;
 const DEAD_AFTER_MS = 45_000;
 
 export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
+  // The API's paths go after the server URL's own path (a reverse proxy at https://host/stepstream/).
   const base = new URL(server);
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  const api = (path) => new URL(`api/v2/workflows/runs/${encodeURIComponent(runId)}${path}`, base);
   return new Promise((resolve, reject) => {
     let lastSeq = after;
     let failingSince = null;
     let delay = 100;
 
     const connect = () => {
-      const url = new URL(`/api/v2/workflows/runs/${encodeURIComponent(runId)}/stream`, base);
+      const url = api('/stream');
       url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
       url.searchParams.set('batch', '1');
       url.searchParams.set('after', String(lastSeq));
@@ -100,11 +103,12 @@ export function followRun(server, runId, onEvent, { after = 0, token } = {}) {
 
     // The run's REST resource answers with the error a refused upgrade had: a 4xx is final. A
     // page of another origin can read the answer only when the server lists that origin in
-    // --allowed-origins (it then sends CORS headers); otherwise fetch fails and we retry.
+    // --allowed-origins (it then sends CORS headers); otherwise fetch fails and we retry, as we
+    // do when no answer comes within 10 s.
     const refusal = async () => {
       try {
-        const response = await fetch(new URL(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`, base),
-          { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+        const response = await fetch(api(''),
+          { headers: token ? { Authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
         if (response.status >= 400 && response.status < 500 && response.status !== 429) {
           const body = await response.json().catch(() => ({}));
           return body.error?.message ?? `HTTP ${response.status}`;
