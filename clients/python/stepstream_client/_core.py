@@ -58,7 +58,70 @@ class StepstreamError(Exception):
 STEADY = 5.0
 """Seconds a connection stays open, with or without a message, to count as usable: the
 all-runs stream may be quiet for hours, while a server that closes each connection at once
-(1011 from a node whose store is down) is failing, and its pauses grow."""
+(1011 from a node whose store is down) is failing, and its pauses grow. One that went silent
+(_receive) stayed open only in name: it is usable only if it brought a message, so connections
+that a hung proxy accepts and never serves add up to give_up_after like any other failures."""
+
+# Silence (see _receive), in seconds: a connection quiet for _QUIET is sent a ping frame, and one
+# from which nothing was heard for _DEAD_AFTER, its ping unanswered, is lost. The JavaScript and
+# Java libraries' timings. Read at each use, so that tests can shorten them; not API.
+_QUIET = 15.0
+_DEAD_AFTER = 45.0
+
+
+class _Silent(Exception):
+    """A connection went silent without closing: nothing heard for _DEAD_AFTER, a ping unanswered."""
+
+
+async def _receive(socket):
+    """The next frame of ``socket``, watching for silence while the stream waits for it: a
+    half-open connection (a proxy that hung, a laptop that slept, a NAT that forgot it) never
+    reports itself otherwise. The stream reads only when its consumer asks for more, so this runs
+    only while no frame waits for the consumer, and the quiet counts from that moment or from
+    the last pong heard since, whichever is later: frames left in the socket for a slow consumer
+    are our quiet, not the server's. Quiet for _QUIET: a ping frame (whose pong counts as heard);
+    silent for _DEAD_AFTER with the ping unanswered: raises _Silent."""
+    loop = asyncio.get_running_loop()
+    frame = asyncio.ensure_future(socket.recv())
+    pong = None
+    heard = loop.time()
+    try:
+        while True:
+            waiting = {frame} if pong is None else {frame, pong}
+            deadline = heard + (_QUIET if pong is None else _DEAD_AFTER)
+            done, _ = await asyncio.wait(waiting, timeout=max(0.0, deadline - loop.time()),
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if frame in done:
+                return frame.result()
+            if pong in done:
+                if pong.exception() is not None:  # the connection is closing: recv() says how
+                    return await frame
+                heard, pong = loop.time(), None
+            elif pong is None:
+                pong = asyncio.ensure_future(_pong(socket))
+            else:
+                raise _Silent(f"nothing heard from the server for {_DEAD_AFTER:g} s")
+    finally:
+        for task in (frame, pong):
+            if task is None:
+                continue
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()  # retrieved: one the caller does not see is no news
+
+
+async def _pong(socket):
+    """Sends a ping frame and returns when its pong came."""
+    await (await socket.ping())
+
+
+def _abandon(socket):
+    """Lets a silent connection go at once: a graceful close would wait (close_timeout, twice)
+    for a closing handshake that a dead connection never completes."""
+    transport = getattr(socket, "transport", None)
+    if transport is not None:
+        transport.abort()
 
 
 def backoff_delay(attempt, base=0.25, cap=10.0, retry_after=0.0, random=_random.random):
@@ -241,7 +304,8 @@ def _status_and_headers(error):
 class _AsyncStream:
     """A stream of the server kept open across lost connections; iterate it once with
     ``async for``. The one rule for both streams: how to connect, when to connect again (the
-    close-code table, a backoff at least a Retry-After), when to give up, which errors are final.
+    close-code table, a silent connection, a backoff at least a Retry-After), when to give up,
+    which errors are final.
     A subclass says where it connects and what each message becomes.
 
     State (reconnects, the subclass's position) is owned by the iterating task."""
@@ -320,9 +384,11 @@ class _AsyncStream:
             first = False
             retry_after = 0.0
             opened_at = None
+            silent = False
             try:
+                # No keepalive of websockets': _receive watches for silence as the other libraries do.
                 async with self._connect(self._url(), max_size=None, max_queue=16, open_timeout=10,
-                                         **{_HEADERS_OPTION: headers}) as socket:
+                                         ping_interval=None, **{_HEADERS_OPTION: headers}) as socket:
                     opened_at = time.monotonic()
                     messages = self._opening()
                     while True:
@@ -335,11 +401,15 @@ class _AsyncStream:
                             if self._ends_with(message):
                                 return
                         try:
-                            messages = split_frame(await socket.recv())
+                            messages = split_frame(await _receive(socket))
                         except websockets.exceptions.ConnectionClosed:
+                            code, reason = socket.close_code, socket.close_reason or ""
+                            break
+                        except _Silent as error:
+                            _abandon(socket)
+                            code, reason, silent = 1006, str(error), True
                             break
                         attempt, failing_since = 0, None  # a usable connection: it gave a message
-                    code, reason = socket.close_code, socket.close_reason or ""
             except _REFUSED as error:
                 status, response_headers, body = _status_and_headers(error)
                 if status not in RETRY_STATUSES and (status is None or status < 500):
@@ -349,7 +419,7 @@ class _AsyncStream:
             except (OSError, asyncio.TimeoutError, websockets.exceptions.InvalidHandshake,
                     websockets.exceptions.ConnectionClosed) as error:
                 code, reason = 1006, str(error) or type(error).__name__
-            if opened_at is not None and time.monotonic() - opened_at >= STEADY:
+            if opened_at is not None and not silent and time.monotonic() - opened_at >= STEADY:
                 attempt, failing_since = 0, None  # a usable connection: it stayed open, though quiet
             if code == 1000 and self._ends_on_normal_close(reason):
                 return

@@ -7,12 +7,15 @@ import json
 import os
 import sys
 import threading
+import time
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import websockets  # noqa: E402
 import websockets.exceptions  # noqa: E402
 
+from stepstream_client import _core  # noqa: E402
 from stepstream_client import AsyncClient, Client, StepstreamError, backoff_delay, retry_after_seconds, split_frame  # noqa: E402
 
 CONNECTED = {"type": "connected"}
@@ -22,6 +25,10 @@ RUN = "550e8400-e29b-41d4-a716-446655440000"
 
 def env(seq, kind="step_log"):
     return json.dumps({"runId": RUN, "seq": seq, "type": kind, "time": "2026-01-01T00:00:00.000Z", "payload": {}})
+
+
+def caught_up(seq):
+    return json.dumps({"type": "caught_up", "payload": {"seq": seq}})
 
 
 def progress(step, status="success"):
@@ -102,6 +109,142 @@ class _Connection:
             self.close_code = step[1]
             raise websockets.exceptions.ConnectionClosedError(None, None)
         return step
+
+
+def wait_for(condition, what, timeout=10.0):
+    """Returns once ``condition()`` holds; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.01)
+
+
+async def until(condition, what, timeout=10.0):
+    """wait_for, in a coroutine."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+class Background:
+    """An event loop in a thread of its own, for the tests' servers: the client under test runs
+    its own loop (the sync API a private one, the asyncio tests asyncio.run's)."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+class FakeServer:
+    """A WebSocket server that plays one script per connection, in order: the frames to send,
+    then ("close", code), or nothing more (it stays open, and quiet). It answers ping frames, as
+    any WebSocket server does. ``paths`` holds each connection's path and query, ``opened`` the
+    time.monotonic() each one opened at."""
+
+    def __init__(self, scripts):
+        self.scripts = list(scripts)
+        self.paths = []
+        self.opened = []
+
+    async def start(self):
+        self.server = await websockets.serve(self._play, "127.0.0.1", 0, close_timeout=1)
+        self.port = list(self.server.sockets)[0].getsockname()[1]
+        return self
+
+    async def _play(self, socket):
+        self.opened.append(time.monotonic())
+        self.paths.append(getattr(socket, "path", None) or socket.request.path)
+        for step in self.scripts.pop(0) if self.scripts else []:
+            if isinstance(step, tuple):
+                await socket.close(step[1])
+                return
+            await socket.send(step)
+        await socket.wait_closed()
+
+    async def stop(self):
+        self.server.close()
+        await self.server.wait_closed()
+
+
+class FreezingProxy:
+    """A TCP proxy to ``port`` that can freeze its connections, as a proxy that hangs does: a
+    frozen connection forwards nothing more either way and is never closed. freeze() freezes the
+    connections open now; with freeze_after_upgrade, each one freezes once the server's answer to
+    its upgrade went through. Each connection counts what its client sent after that answer
+    (``client_chunks``: pings, on a stream the client only reads) and says when the client let it
+    go (``client_gone``)."""
+
+    class Connection:
+        def __init__(self):
+            self.frozen = False
+            self.upgraded = False
+            self.client_chunks = 0
+            self.client_gone = False
+            self.writers = []
+
+    def __init__(self, port, freeze_after_upgrade=False):
+        self.target = port
+        self.freeze_after_upgrade = freeze_after_upgrade
+        self.connections = []
+
+    async def start(self):
+        self.server = await asyncio.start_server(self._splice, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def _splice(self, client_in, client_out):
+        connection = self.Connection()
+        self.connections.append(connection)
+        upstream_in, upstream_out = await asyncio.open_connection("127.0.0.1", self.target)
+        connection.writers = [client_out, upstream_out]
+
+        async def pump(source, sink, from_client):
+            try:
+                while True:
+                    data = await source.read(65536)
+                    if not data:
+                        break
+                    if from_client and connection.upgraded:
+                        connection.client_chunks += 1
+                    if connection.frozen:
+                        continue  # swallowed: it never arrives
+                    if not from_client and not connection.upgraded:
+                        connection.upgraded = True
+                        if self.freeze_after_upgrade:
+                            connection.frozen = True  # once this answer went through
+                    sink.write(data)
+            except OSError:
+                pass
+            if from_client:
+                connection.client_gone = True
+            if not connection.frozen:  # an end goes through, unless frozen
+                sink.close()
+
+        await asyncio.gather(pump(client_in, upstream_out, True), pump(upstream_in, client_out, False))
+
+    def freeze(self):
+        for connection in self.connections:
+            connection.frozen = True
+
+    async def stop(self):
+        self.server.close()
+        for connection in self.connections:
+            for writer in connection.writers:
+                writer.close()
+        await self.server.wait_closed()
+
 
 
 FAST = {"backoff_base": 0.001, "backoff_cap": 0.002}
@@ -330,6 +473,132 @@ class Watching(unittest.TestCase):
             return items, watch.reconnects
 
         self.assertEqual(asyncio.run(main()), ([CONNECTED, progress("a"), CONNECTED, progress("b")], 1))
+
+
+class Silence(unittest.TestCase):
+    """A connection that goes silent without closing, behind a proxy that freezes, with the
+    silence timings shortened: pinged at _QUIET (0.2 s), given up at _DEAD_AFTER (0.6 s). Before,
+    websockets' keepalive found it after about 40 s, and each deadline here is 10 s."""
+
+    def setUp(self):
+        for name, value in (("_QUIET", 0.2), ("_DEAD_AFTER", 0.6)):
+            self.addCleanup(setattr, _core, name, getattr(_core, name))
+            setattr(_core, name, value)
+        self.background = Background()
+        self.addCleanup(self.background.close)
+
+    def serve(self, scripts, **proxy_options):
+        """A FakeServer playing ``scripts`` behind a FreezingProxy; both stopped after the test."""
+        server = self.background.run(FakeServer(scripts).start())
+        self.addCleanup(self.background.run, server.stop())
+        proxy = self.background.run(FreezingProxy(server.port, **proxy_options).start())
+        self.addCleanup(self.background.run, proxy.stop())  # first: it frees the server's connections
+        return server, proxy
+
+    def test_a_follow_whose_connection_goes_silent_pings_it_gives_it_up_and_resumes_with_after(self):
+        server, proxy = self.serve([[env(1), env(2), caught_up(2)], [caught_up(2), env(3), env(4, "run_complete")]])
+        follow = Client(proxy.url).follow(RUN, **FAST)
+        seen, has_2 = [], threading.Event()
+
+        def consume():
+            for envelope in follow:
+                seen.append(envelope["seq"])
+                if envelope["seq"] == 2:
+                    has_2.set()
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        self.assertTrue(has_2.wait(10), "seq 2 within 10 s")
+        proxy.freeze()
+        consumer.join(10)
+        self.assertFalse(consumer.is_alive(), f"the follow ended within 10 s of the freeze: {seen}")
+        self.assertEqual(seen, [1, 2, 3, 4])
+        self.assertEqual(follow.reconnects, 1)
+        self.assertEqual([urllib.parse.parse_qs(urllib.parse.urlsplit(p).query)["after"] for p in server.paths], [["0"], ["2"]])
+        silent = proxy.connections[0]
+        self.assertGreaterEqual(silent.client_chunks, 1, "the silent connection was pinged")
+        wait_for(lambda: silent.client_gone, "the silent connection to be let go", timeout=1)
+
+    def test_an_asyncio_watch_whose_connection_goes_silent_connects_again_and_says_connected(self):
+        server, proxy = self.serve([[json.dumps(progress("a"))], [json.dumps(progress("b"))]])
+
+        async def main():
+            watch = AsyncClient(proxy.url).watch_runs(**FAST)
+            items = []
+            async for item in watch:
+                items.append(item)
+                if item == progress("a"):
+                    proxy.freeze()
+                if len(items) == 4:
+                    break
+            return items, watch.reconnects
+
+        items, reconnects = asyncio.run(asyncio.wait_for(main(), 10))
+        self.assertEqual(items, [CONNECTED, progress("a"), CONNECTED, progress("b")])
+        self.assertEqual((reconnects, len(server.paths)), (1, 2))
+
+    def test_a_quiet_watch_whose_pings_are_answered_keeps_its_connection(self):
+        server, proxy = self.serve([[]])
+
+        async def main():
+            watch = AsyncClient(proxy.url).watch_runs(**FAST)
+            items = []
+
+            async def consume():
+                async for item in watch:
+                    items.append(item)
+            consumer = asyncio.ensure_future(consume())
+            # Five pings, one each time it was quiet for 0.2 s: longer than 0.6 s in all.
+            await until(lambda: proxy.connections and proxy.connections[0].client_chunks >= 5, "5 pings")
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer  # its connection closes now, before asyncio.run cancels websockets' own tasks
+            return items, watch.reconnects
+
+        items, reconnects = asyncio.run(main())
+        self.assertEqual(items, [CONNECTED])
+        self.assertEqual((reconnects, len(server.paths)), (0, 1))
+
+    def test_frames_waiting_for_a_slow_consumer_are_not_silence_it_counts_from_the_last_one_taken(self):
+        server, proxy = self.serve([[env(1), env(2), caught_up(2)], [caught_up(2), env(3, "run_complete")]])
+
+        async def main():
+            follow = AsyncClient(proxy.url).follow(RUN, **FAST)
+            seen, back = [], None
+            async for envelope in follow:
+                seen.append(envelope["seq"])
+                if envelope["seq"] == 1:
+                    await until(lambda: server.scripts == [[caught_up(2), env(3, "run_complete")]], "the frames to be sent")
+                    proxy.freeze()
+                    await asyncio.sleep(1.2)  # the slow consumer: twice _DEAD_AFTER, seq 2 waiting meanwhile
+                    back = time.monotonic()
+            return seen, back
+
+        seen, back = asyncio.run(asyncio.wait_for(main(), 10))
+        self.assertEqual(seen, [1, 2, 3])
+        self.assertEqual(len(server.opened), 2)
+        self.assertGreaterEqual(server.opened[1] - back, 0.6 * 0.9, "given up 0.6 s after the consumer came back, not at once")
+
+    def test_connections_that_open_and_stay_silent_add_up_to_give_up_after_however_long_each_was_open(self):
+        self.addCleanup(setattr, _core, "STEADY", _core.STEADY)
+        _core.STEADY = 0.1  # before, each one that stayed open 0.1 s counted as usable
+        server, proxy = self.serve([[]] * 20, freeze_after_upgrade=True)
+        watch = Client(proxy.url).watch_runs(give_up_after=1.5, **FAST)
+        items, outcome = [], []
+
+        def consume():
+            try:
+                for item in watch:
+                    items.append(item)
+            except StepstreamError as error:
+                outcome.append(error)
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        consumer.join(10)
+        self.assertFalse(consumer.is_alive(), f"given up within 10 s: {len(server.paths)} connections")
+        self.assertEqual(outcome[0].kind, "unavailable")
+        self.assertIn("nothing heard from the server for 0.6 s", str(outcome[0]))
+        self.assertTrue(3 <= len(server.paths) <= 5, f"given up at the first silence 1.5 s after the first one: {len(server.paths)}")
+        self.assertEqual(items, [CONNECTED] * len(server.paths))
 
 
 if __name__ == "__main__":
