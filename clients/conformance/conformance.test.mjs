@@ -7,7 +7,7 @@ import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { ROOT, startServer, startProxy, startGate, rest, history, waitFor } from './server.mjs';
+import { ROOT, startServer, startProxy, startFreezingProxy, startGate, rest, history, waitFor } from './server.mjs';
 
 const HERE = import.meta.dirname;
 const PYTHON = process.env.CONFORMANCE_PYTHON || '/usr/bin/python3';
@@ -23,6 +23,12 @@ const DRIVERS = Object.entries(ALL_DRIVERS).filter(([name, [command]]) => {
   if (!command.startsWith('/') || command === PYTHON) return true;
   try { accessSync(command, constants.X_OK); return true; } catch { return false; }
 });
+/**
+ * The drivers that shorten their library's silence timings (15 s quiet before a ping, 45 s of
+ * silence before a connection is lost) to those of CONFORMANCE_SILENCE_MS=quiet,deadAfter,
+ * through the library's test knob. Another would take a minute a silence.
+ */
+const SHORT_SILENCE = new Set(['js', 'python', 'python-async', 'java']);
 
 const WORKFLOWS = {
   live: `id: live
@@ -43,6 +49,13 @@ steps:
   - {id: gate, type: approval, message: "go on?"}
   - {id: nap, type: sleep, duration: 4s}
   - {id: last, type: log, message: after the nap}
+`,
+  // resumable without its nap, for the scenarios that need no time after the gate.
+  gated: `id: gated
+steps:
+  - {id: first, type: log, message: before the gate}
+  - {id: gate, type: approval, message: "go on?"}
+  - {id: last, type: log, message: after the gate}
 `,
   long: `id: long
 steps:
@@ -66,8 +79,9 @@ steps:
  * it prints each item of the all-runs stream (`connected` as each connection opens) until the
  * N-th `run_complete`, then the end line without `lastSeq`.
  */
-function drive([command, baseArgs], url, runId, args = []) {
-  const proc = spawn(command, [...baseArgs, url, ...(runId === null ? [] : [runId]), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function drive([command, baseArgs], url, runId, args = [], env = {}) {
+  const proc = spawn(command, [...baseArgs, url, ...(runId === null ? [] : [runId]), ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const result = { envelopes: [], end: null, stderr: '', unreadable: [] };
   let buffered = '';
   proc.stdout.setEncoding('utf8');
@@ -90,7 +104,7 @@ function drive([command, baseArgs], url, runId, args = []) {
   return result;
 }
 
-/** Waits until every driver has shown the run waiting at its gate (workflow `resumable`). */
+/** Waits until every driver has shown the run waiting at its gate (workflow `resumable` or `gated`). */
 function waitForGate(results) {
   return waitFor(() => results.every((r) => r.envelopes.some((e) => e.type === 'step_waiting' && e.payload.stepId === 'gate')),
     { timeout: 60_000, what: `every driver to see the gate: ${results.map(describeResult).join('; ')}` });
@@ -101,14 +115,14 @@ function approve(server, runId) {
   return rest(server, `/api/v2/workflows/runs/${runId}/steps/gate/approve`, { method: 'POST', body: {} });
 }
 
-/** Starts every driver on one run with the same arguments. */
-function driveAll(url, runId, args) {
-  return DRIVERS.map(([name, driver]) => Object.assign(drive(driver, url, runId, args), { name }));
+/** Starts every driver (or those of `drivers`) on one run with the same arguments and environment. */
+function driveAll(url, runId, args, { drivers = DRIVERS, env } = {}) {
+  return drivers.map(([name, driver]) => Object.assign(drive(driver, url, runId, args, env), { name }));
 }
 
-/** Starts every driver watching the all-runs stream with the same arguments. */
-function watchAll(url, args) {
-  return driveAll(url, null, ['--watch', ...args]);
+/** Starts every driver (or those of `drivers`) watching the all-runs stream with the same arguments. */
+function watchAll(url, args, options) {
+  return driveAll(url, null, ['--watch', ...args], options);
 }
 
 /**
@@ -313,6 +327,42 @@ print(json.dumps({c: reconnects_after(c) for c in ${JSON.stringify(codes)}}))`])
       const expected = runItems(runId, await history(server, runId));
       await eachDriver(t, results, (r) => {
         assertWatched(r, expected, { minReconnects: 1, maxReconnects: 4 });
+        assert.equal(r.envelopes.filter((item) => item.type === 'connected').length, 2, describeResult(r));
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('a silent connection: behind a proxy that hangs, each follow and watch resumes and misses nothing', async (t) => {
+    const drivers = DRIVERS.filter(([name]) => SHORT_SILENCE.has(name));
+    const left = DRIVERS.filter(([name]) => !SHORT_SILENCE.has(name)).map(([name]) => name);
+    if (left.length) t.diagnostic(`left out, their silence timings cannot be shortened: ${left.join(', ')}`);
+    if (!drivers.length) { t.skip('no driver can shorten its silence timings'); return; }
+    // Pinged after 1 s of quiet, lost after 3 s of silence: the rule's 15 s and 45 s, shortened.
+    const options = { drivers, env: { CONFORMANCE_SILENCE_MS: '1000,3000' } };
+    const proxy = await startFreezingProxy(server.url);
+    try {
+      const watchers = watchAll(proxy.url, ['--workflow', 'gated'], options);
+      await waitFor(() => watchers.every((r) => r.envelopes.some((item) => item.type === 'connected')),
+        { timeout: 60_000, what: `every driver to connect: ${watchers.map(describeResult).join('; ')}` });
+      const runId = await execute(server, 'gated');
+      const followers = driveAll(proxy.url, runId, [], options);
+      await waitForGate(followers);
+      await waitFor(() => watchers.every((r) => r.envelopes.some((item) => item.type === 'run_progress'
+        && item.runId === runId && item.payload.status === 'waiting')), { what: 'every watch to see the run wait at its gate' });
+      // Quiet from here (the run waits), every connection pinged, and none answered: it hung.
+      const frozen = Date.now();
+      proxy.freeze();
+      await waitFor(() => watchers.every((r) => r.envelopes.filter((item) => item.type === 'connected').length === 2),
+        { what: `every watch to connect again: ${watchers.map(describeResult).join('; ')}` });
+      t.diagnostic(`every watch connected again ${Date.now() - frozen} ms after the freeze`);
+      await approve(server, runId);
+      await Promise.all([...followers, ...watchers].map((r) => r.done));
+      const all = await history(server, runId);
+      await eachDriver(t, followers, (r) => assertFollowed(r, all, { minReconnects: 1, maxReconnects: 3 }));
+      await eachDriver(t, watchers.map((r) => ({ ...r, name: `${r.name} (watching)` })), (r) => {
+        assertWatched(r, runItems(runId, all), { minReconnects: 1, maxReconnects: 3 });
         assert.equal(r.envelopes.filter((item) => item.type === 'connected').length, 2, describeResult(r));
       });
     } finally {

@@ -1,6 +1,7 @@
 // The real server jar for the conformance suite: started on a temporary data dir, stopped and
 // started again on the same dir and port, with a tokens file when asked; a TCP proxy that can
-// cut every connection through it; and a gate that refuses each client's first stream.
+// cut every connection through it, and one that can freeze them; and a gate that refuses each
+// client's first stream.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -98,6 +99,45 @@ export async function startProxy(target) {
     },
     close: () => new Promise((ok) => { for (const { client, upstream } of open) { client.destroy(); upstream.destroy(); } proxy.close(ok); }),
   };
+}
+
+/**
+ * A TCP proxy to `target` that can hang, as a proxy does: `freeze()` makes the connections open
+ * through it forward nothing more, either way, and close nothing (not even when one side goes),
+ * while later connections go through. `connections` counts the connections made through it.
+ */
+export async function startFreezingProxy(target) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set();
+  const live = new Set();
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    const pair = { frozen: false };
+    live.add(pair);
+    handle.connections++;
+    const forward = (from, to) => from.on('data', (chunk) => { if (!pair.frozen) to.write(chunk); });
+    forward(client, upstream);
+    forward(upstream, client);
+    const end = () => {
+      live.delete(pair);
+      if (!pair.frozen) { client.destroy(); upstream.destroy(); }
+    };
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => { sockets.delete(socket); end(); }).on('error', end);
+    }
+  });
+  await new Promise((ok) => proxy.listen(0, '127.0.0.1', ok));
+  const handle = {
+    url: `http://127.0.0.1:${proxy.address().port}`,
+    connections: 0,
+    freeze() {
+      for (const pair of live) pair.frozen = true;
+      live.clear();
+    },
+    close: () => new Promise((ok) => { for (const socket of sockets) socket.destroy(); proxy.close(ok); }),
+  };
+  return handle;
 }
 
 /**

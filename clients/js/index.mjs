@@ -66,16 +66,20 @@ export class StepstreamClient {
   #token;
   #WebSocket;
   #fetch;
+  #silence;
 
   /**
    * @param {{server: string, token?: string, WebSocket?: any, fetch?: typeof fetch}} options
+   * (`_silence: {quietMs, deadAfterMs}` shortens the silence timings of Connection, for tests
+   * that run against a real server, such as the conformance suite's; it is not API)
    */
-  constructor({ server, token, WebSocket: WebSocketImpl, fetch: fetchImpl } = {}) {
+  constructor({ server, token, WebSocket: WebSocketImpl, fetch: fetchImpl, _silence } = {}) {
     if (!server) throw new TypeError('StepstreamClient: server is required, e.g. http://127.0.0.1:8080');
     this.#server = baseUrl(server);
     this.#token = token || null;
     this.#WebSocket = WebSocketImpl ?? globalThis.WebSocket;
     this.#fetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
+    this.#silence = { quietMs: QUIET_MS, deadAfterMs: DEAD_AFTER_MS, ..._silence };
   }
 
   // ---- REST ----
@@ -161,7 +165,7 @@ export class StepstreamClient {
   }
 
   #streamEnv() {
-    return { WebSocket: this.#WebSocket, token: this.#token, server: this.#server, fetch: this.#fetch };
+    return { WebSocket: this.#WebSocket, token: this.#token, server: this.#server, fetch: this.#fetch, silence: this.#silence };
   }
 }
 
@@ -329,7 +333,7 @@ class Reconnecting {
     for (let first = true; ; first = false) {
       signal?.throwIfAborted();
       if (first) this.#setState('connecting'); else this.reconnects++;
-      const connection = this.#connection = new Connection(this.#env.WebSocket, this.#url(), this.#env.token, signal);
+      const connection = this.#connection = new Connection(this.#env.WebSocket, this.#url(), this.#env.token, signal, this.#env.silence);
       let close;
       let openedAt = null;
       try {
@@ -472,8 +476,11 @@ class Connection {
   #lastTaken = -Infinity;
   #lastPing = -Infinity;
   #watchdog = null;
+  #silence;
 
-  constructor(WebSocketImpl, url, token, signal) {
+  /** `silence`: `{quietMs, deadAfterMs}`, QUIET_MS and DEAD_AFTER_MS but in tests. */
+  constructor(WebSocketImpl, url, token, signal, silence = { quietMs: QUIET_MS, deadAfterMs: DEAD_AFTER_MS }) {
+    this.#silence = silence;
     try {
       if (!token) {
         this.#socket = new WebSocketImpl(url, ['stepstream.v2']);
@@ -524,7 +531,7 @@ class Connection {
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.signal = signal;
     // Cleared by #finish, which every ending goes through: it never outlives the connection.
-    this.#watchdog = setInterval(() => this.#checkSilence(), QUIET_MS / 3);
+    this.#watchdog = setInterval(() => this.#checkSilence(), this.#silence.quietMs / 3);
   }
 
   #finish({ code, reason, dropped = false, failure = null, silent = false }) {
@@ -543,10 +550,11 @@ class Connection {
     if (this.#closed || this.#queue.length) return;
     const now = Date.now();
     const quietSince = Math.max(this.#lastHeard, this.#lastTaken);
-    if (now - quietSince >= DEAD_AFTER_MS && (!this.#opened || this.#lastPing > quietSince)) {
-      this.#finish({ code: 1006, reason: `nothing heard from the server for ${DEAD_AFTER_MS / 1000} s`, silent: true });
+    const { quietMs, deadAfterMs } = this.#silence;
+    if (now - quietSince >= deadAfterMs && (!this.#opened || this.#lastPing > quietSince)) {
+      this.#finish({ code: 1006, reason: `nothing heard from the server for ${deadAfterMs / 1000} s`, silent: true });
       this.#abandon();
-    } else if (now - quietSince >= QUIET_MS && this.#socket.readyState === 1) {
+    } else if (now - quietSince >= quietMs && this.#socket.readyState === 1) {
       try {
         this.#socket.send(PING);
         this.#lastPing = now;

@@ -9,6 +9,8 @@ import dev.stepstream.client.WatchOptions;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -56,7 +58,7 @@ public final class Driver {
         long stallMs = Long.parseLong(options.get("--stall-ms"));
 
         PrintStream out = stdout();
-        StepstreamClient client = StepstreamClient.builder(positional.get(0)).token(options.get("--token")).build();
+        StepstreamClient client = client(positional.get(0), options);
         String error = "null";
         long count = 0;
         Follow following = client.follow(positional.get(1), follow);
@@ -79,7 +81,7 @@ public final class Driver {
                 .backoff(BACKOFF_BASE, BACKOFF_CAP).giveUpAfter(GIVE_UP_AFTER);
         long untilComplete = Long.parseLong(options.getOrDefault("--until-complete", "1"));
         PrintStream out = stdout();
-        StepstreamClient client = StepstreamClient.builder(server).token(options.get("--token")).build();
+        StepstreamClient client = client(server, options);
         String error = "null";
         long completed = 0;
         RunWatch watching = client.watchRuns(watch);
@@ -94,6 +96,35 @@ public final class Driver {
             error = error(e);
         }
         out.println("{\"end\":{\"reconnects\":" + watching.reconnects() + ",\"error\":" + error + "}}");
+    }
+
+    /** A client of the server; CONFORMANCE_SILENCE_MS=QUIET,DEAD shortens its silence timings. */
+    private static StepstreamClient client(String server, Map<String, String> options) {
+        StepstreamClient.Builder builder = StepstreamClient.builder(server).token(options.get("--token"));
+        String silence = System.getenv("CONFORMANCE_SILENCE_MS");
+        if (silence != null && !silence.isEmpty()) {
+            String[] ms = silence.split(",");
+            shortenSilence(builder, Duration.ofMillis(Long.parseLong(ms[0])), Duration.ofMillis(Long.parseLong(ms[1])));
+        }
+        return builder.build();
+    }
+
+    /**
+     * Sets the library's test knob, which is not API (package-private: the builder's
+     * {@code liveness(Liveness(steady, quiet, deadAfter))}), hence reflection. Steady, the time a
+     * connection stays open to count as usable, must be shorter than quiet: half of it.
+     */
+    private static void shortenSilence(StepstreamClient.Builder builder, Duration quiet, Duration deadAfter) {
+        try {
+            Class<?> liveness = Class.forName("dev.stepstream.client.Liveness");
+            Constructor<?> times = liveness.getDeclaredConstructor(Duration.class, Duration.class, Duration.class);
+            times.setAccessible(true);
+            Method set = StepstreamClient.Builder.class.getDeclaredMethod("liveness", liveness);
+            set.setAccessible(true);
+            set.invoke(builder, times.newInstance(quiet.dividedBy(2), quiet, deadAfter));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("clients/java's liveness knob is not where the driver looks: " + e, e);
+        }
     }
 
     private static PrintStream stdout() {

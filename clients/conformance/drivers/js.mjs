@@ -13,8 +13,11 @@ const { values: opt, positionals: [server, runId] } = parseArgs({
     watch: { type: 'boolean', default: false }, workflow: { type: 'string' }, 'until-complete': { type: 'string', default: '1' },
   },
 });
+// CONFORMANCE_SILENCE_MS=quiet,deadAfter shortens the library's silence timings (its test knob, not API).
+const [quietMs, deadAfterMs] = (process.env.CONFORMANCE_SILENCE_MS ?? '').split(',').map(Number);
+const silence = deadAfterMs ? { _silence: { quietMs, deadAfterMs } } : {};
 // Node 20 has no global WebSocket; the ws package also lets the client pause reading for a slow consumer.
-const client = new StepstreamClient({ server, token: opt.token, WebSocket });
+const client = new StepstreamClient({ server, token: opt.token, WebSocket, ...silence });
 const reconnecting = { backoff: { baseMs: 100, capMs: 2000 }, giveUpAfterMs: 60_000 };
 
 /** Prints each item of `stream` as a JSON line until `enough(item)`, then the end line with `end(error)`. */

@@ -10,9 +10,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from stepstream_client import AsyncClient, Client  # noqa: E402
+from stepstream_client import AsyncClient, Client, _core  # noqa: E402
 
 BACKOFF = dict(backoff_base=0.1, backoff_cap=2.0, give_up_after=60.0)
+# CONFORMANCE_SILENCE_MS=quiet,deadAfter shortens the library's silence timings (its test knob, not API).
+if os.environ.get("CONFORMANCE_SILENCE_MS"):
+    _core._QUIET, _core._DEAD_AFTER = (int(ms) / 1000 for ms in os.environ["CONFORMANCE_SILENCE_MS"].split(","))
 
 
 def main():
