@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,10 @@ import (
 
 const giveUpAfter = 30 * time.Second // of failed reconnection attempts in a row
 
+// silentAfter: the server writes a comment line every 15 s, so a connection silent this long is
+// dead without having said so (a proxy that hung, a laptop that slept, a NAT that forgot it).
+const silentAfter = 45 * time.Second
+
 // fatal is an error that another attempt would only repeat (a bad id, no such run, no credentials).
 type fatal struct{ error }
 
@@ -31,7 +36,8 @@ type follower struct {
 	server, runID, token string
 	lastSeq              int64
 	// No client timeout: the response lasts as long as the run. The server sends a comment
-	// line every 15 s, so a proxy in between keeps the connection open.
+	// line every 15 s, so a proxy in between keeps the connection open; silentAfter without
+	// one ends it.
 	client *http.Client
 }
 
@@ -82,7 +88,11 @@ func main() {
 // stream reads one connection's events, printing those after lastSeq. It returns the run's
 // final status at run_complete, or the error that ended the connection.
 func (f *follower) stream() (string, error) {
-	req, err := http.NewRequest("GET", f.server+"/api/v2/workflows/runs/"+f.runID+"/events", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	silence := time.AfterFunc(silentAfter, cancel) // put back at each line that comes
+	defer silence.Stop()
+	req, err := http.NewRequestWithContext(ctx, "GET", f.server+"/api/v2/workflows/runs/"+f.runID+"/events", nil)
 	if err != nil {
 		return "", fatal{err}
 	}
@@ -92,7 +102,9 @@ func (f *follower) stream() (string, error) {
 		req.Header.Set("Authorization", "Bearer "+f.token)
 	}
 	resp, err := f.client.Do(req)
-	if err != nil {
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("nothing heard from the server for %s", silentAfter)
+	} else if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
@@ -114,6 +126,7 @@ func (f *follower) stream() (string, error) {
 	var id, event string
 	var data []string
 	for lines.Scan() {
+		silence.Reset(silentAfter)
 		line := lines.Text()
 		if line == "" {
 			if status, done := f.dispatch(id, event, strings.Join(data, "\n")); done {
@@ -136,17 +149,20 @@ func (f *follower) stream() (string, error) {
 			data = append(data, value)
 		}
 	}
-	if err := lines.Err(); err != nil {
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("nothing heard from the server for %s", silentAfter)
+	} else if err := lines.Err(); err != nil {
 		return "", err
 	}
 	return "", errors.New("the stream ended before run_complete")
 }
 
 // dispatch prints one event unless it was printed before; done is true at run_complete.
-// Events without an id (caught_up) are control messages, not part of the run.
+// caught_up (the end of the history; its id is the stream's position) is a control message,
+// not part of the run.
 func (f *follower) dispatch(id, event, data string) (status string, done bool) {
 	seq, err := strconv.ParseInt(id, 10, 64)
-	if data == "" || err != nil || seq <= f.lastSeq {
+	if event == "caught_up" || data == "" || err != nil || seq <= f.lastSeq {
 		return "", false
 	}
 	fmt.Println(data)
