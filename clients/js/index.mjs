@@ -79,7 +79,7 @@ export class StepstreamClient {
     this.#token = token || null;
     this.#WebSocket = WebSocketImpl ?? globalThis.WebSocket;
     this.#fetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
-    this.#silence = { quietMs: QUIET_MS, deadAfterMs: DEAD_AFTER_MS, ..._silence };
+    this.#silence = { quietMs: QUIET_MS, deadAfterMs: DEAD_AFTER_MS, openMs: OPEN_MS, ..._silence };
   }
 
   // ---- REST ----
@@ -448,8 +448,8 @@ class Reconnecting {
  * slept, a NAT that forgot it) never reports otherwise: a browser answers the server's ping
  * frames by itself and does not show them. While nothing waits in the queue, a connection quiet
  * for QUIET_MS is sent `{"type":"ping"}` (both streams answer `pong`), and one that stays silent
- * for DEAD_AFTER_MS after a ping went unanswered (or that has not opened in that time) ends as
- * `silent`, a lost connection. Heard: the opening, any message, and where the implementation
+ * for DEAD_AFTER_MS after a ping went unanswered (or that has not opened within OPEN_MS, as the
+ * other libraries bound an upgrade) ends as `silent`, a lost connection. Heard: the opening, any message, and where the implementation
  * shows them (the ws package) the server's ping frames. Silence counts from the last thing heard
  * or taken from the queue, whichever is later: frames waiting for a slow consumer, and a paused
  * socket, are our quiet, not the server's. The verdict needs a ping sent at an earlier tick, so a
@@ -458,6 +458,7 @@ class Reconnecting {
  */
 const QUIET_MS = 15_000;
 const DEAD_AFTER_MS = 45_000;
+const OPEN_MS = 15_000;
 const PING = JSON.stringify({ type: 'ping' });
 
 class Connection {
@@ -478,8 +479,8 @@ class Connection {
   #watchdog = null;
   #silence;
 
-  /** `silence`: `{quietMs, deadAfterMs}`, QUIET_MS and DEAD_AFTER_MS but in tests. */
-  constructor(WebSocketImpl, url, token, signal, silence = { quietMs: QUIET_MS, deadAfterMs: DEAD_AFTER_MS }) {
+  /** `silence`: `{quietMs, deadAfterMs, openMs}`, QUIET_MS, DEAD_AFTER_MS and OPEN_MS but in tests. */
+  constructor(WebSocketImpl, url, token, signal, silence = { quietMs: QUIET_MS, deadAfterMs: DEAD_AFTER_MS, openMs: OPEN_MS }) {
     this.#silence = silence;
     try {
       if (!token) {
@@ -550,8 +551,13 @@ class Connection {
     if (this.#closed || this.#queue.length) return;
     const now = Date.now();
     const quietSince = Math.max(this.#lastHeard, this.#lastTaken);
-    const { quietMs, deadAfterMs } = this.#silence;
-    if (now - quietSince >= deadAfterMs && (!this.#opened || this.#lastPing > quietSince)) {
+    const { quietMs, deadAfterMs, openMs = OPEN_MS } = this.#silence;
+    if (!this.#opened) {
+      if (now - quietSince >= openMs) {
+        this.#finish({ code: 1006, reason: `no answer to the upgrade within ${openMs / 1000} s`, silent: true });
+        this.#abandon();
+      }
+    } else if (now - quietSince >= deadAfterMs && this.#lastPing > quietSince) {
       this.#finish({ code: 1006, reason: `nothing heard from the server for ${deadAfterMs / 1000} s`, silent: true });
       this.#abandon();
     } else if (now - quietSince >= quietMs && this.#socket.readyState === 1) {

@@ -387,7 +387,7 @@ class _AsyncStream:
             silent = False
             try:
                 # No keepalive of websockets': _receive watches for silence as the other libraries do.
-                async with self._connect(self._url(), max_size=None, max_queue=16, open_timeout=10,
+                async with self._connect(self._url(), max_size=None, max_queue=16, open_timeout=15,
                                          ping_interval=None, **{_HEADERS_OPTION: headers}) as socket:
                     opened_at = time.monotonic()
                     messages = self._opening()
