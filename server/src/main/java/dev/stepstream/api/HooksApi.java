@@ -261,9 +261,9 @@ public final class HooksApi implements AutoCloseable {
                 // text, below
             }
             if (json != null && !json.isMissingNode()) {
-                String outOfRange = Json.outOfRangeNumber(json, "body");
-                if (outOfRange != null) {
-                    throw new ApiError(400, "invalid_json", outOfRange + ": a number's exponent must be within ±" + Json.MAX_SCALE);
+                Json.TooLong tooLong = Json.numberTooLong(json, "body");
+                if (tooLong != null) {
+                    throw new ApiError(400, "invalid_json", tooLong.message());
                 }
                 return Expressions.toJava(json);
             }

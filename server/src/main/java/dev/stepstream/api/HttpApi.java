@@ -276,9 +276,9 @@ public final class HttpApi implements AutoCloseable {
         if (!body.isObject()) {
             throw new ApiError(400, "invalid_json", "the body must be a JSON object like " + example);
         }
-        String outOfRange = Json.outOfRangeNumber(body, "");
-        if (outOfRange != null) {
-            throw new ApiError(400, "invalid_json", outOfRange + ": a number's exponent must be within ±" + Json.MAX_SCALE);
+        Json.TooLong tooLong = Json.numberTooLong(body, "");
+        if (tooLong != null) {
+            throw new ApiError(400, "invalid_json", tooLong.message());
         }
         // A field other than inputs is a malformed request, not a problem of the workflow: 400
         // naming the field (with every unknown field in details, as paths).

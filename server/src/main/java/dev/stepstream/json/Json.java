@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -94,38 +96,81 @@ public final class Json {
         }
     }
 
-    /** The largest exponent a number may have, either way: {@code 1e999999999} parses, but could never be written back. */
-    public static final int MAX_SCALE = 1000;
+    /**
+     * The most characters a number may have written out in full, as {@link #MAPPER} writes every
+     * number ({@code 1e3} as {@code 1000}): what a document that stepstream reads may hold
+     * ({@link JsonTrees}' limit), so that whatever it stores and sends, it and its clients can
+     * read back. {@code 1e400} is short as written, but 401 characters written out: a stored
+     * event or variable holding it could not be read again, and with it the run.
+     */
+    public static final int MAX_NUMBER_CHARS = 100;
+
+    /** Why a number is refused: the words of every such error, after the path. */
+    public static String numberTooLongWhy(long length) {
+        return "a number may have at most " + MAX_NUMBER_CHARS + " characters written out in full (this one has " + length + ")";
+    }
+
+    /** The characters {@code number} has written out in full (its plain form), counted without writing it. */
+    public static long writtenLength(BigDecimal number) {
+        int scale = number.scale();
+        long length;
+        if (number.signum() == 0) {
+            length = scale > 0 ? scale + 2L : 1; // 0.000, or 0
+        } else {
+            long precision = number.precision();
+            length = scale <= 0 ? precision - scale : precision > scale ? precision + 1 : scale + 2L;
+        }
+        return number.signum() < 0 ? length + 1 : length;
+    }
+
+    /** {@link #writtenLength} of any number a tree or an expression holds. */
+    public static long writtenLength(Number number) {
+        return switch (number) {
+            case BigDecimal d -> writtenLength(d);
+            case BigInteger i -> writtenLength(new BigDecimal(i));
+            case Double d -> 0; // written in E-notation (1.0E300): short
+            case Float f -> 0;
+            default -> number.toString().length(); // int, long
+        };
+    }
 
     /**
-     * The path ({@code inputs.n}, {@code steps[0].x}) of the first number in {@code node} whose
-     * exponent is beyond {@link #MAX_SCALE}, or null when every number is fine. Jackson reads
-     * such numbers (its limits count characters, and {@code 1e999999999} is short), but they
-     * cannot be written or computed with.
+     * The path ({@code inputs.n}, {@code steps[0].x}) and length of the first number in
+     * {@code node} longer than {@link #MAX_NUMBER_CHARS} written out, or null when every number
+     * fits. Jackson reads {@code 1e400} (its limit counts the characters as written).
      */
-    public static String outOfRangeNumber(JsonNode node, String path) {
+    public static TooLong numberTooLong(JsonNode node, String path) {
         if (node == null) {
             return null;
         }
-        if (node.isBigDecimal() && Math.abs(node.decimalValue().scale()) > MAX_SCALE) {
-            return path;
+        if (node.isBigDecimal() || node.isBigInteger()) {
+            long length = writtenLength(node.numberValue());
+            return length > MAX_NUMBER_CHARS ? new TooLong(path, length) : null;
         }
         if (node.isObject()) {
             for (var field : node.properties()) {
-                String found = outOfRangeNumber(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
+                TooLong found = numberTooLong(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
                 if (found != null) {
                     return found;
                 }
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                String found = outOfRangeNumber(node.get(i), path + "[" + i + "]");
+                TooLong found = numberTooLong(node.get(i), path + "[" + i + "]");
                 if (found != null) {
                     return found;
                 }
             }
         }
         return null;
+    }
+
+    /** A number too long written out: where, and how long. */
+    public record TooLong(String path, long length) {
+        /** {@code inputs.n: a number may have at most 100 characters written out in full (this one has 401)}. */
+        public String message() {
+            return (path.isEmpty() ? "" : path + ": ") + numberTooLongWhy(length);
+        }
     }
 
     /** Parses JSON that this process wrote itself (stored rows); a failure is a bug, not bad input. */

@@ -32,7 +32,7 @@ public final class JsonTrees {
     /** Nesting and size limits that protect the server from hostile documents: every factory's. */
     private static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
             .maxNestingDepth(200)
-            .maxNumberLength(100)
+            .maxNumberLength(Json.MAX_NUMBER_CHARS)
             .maxStringLength(4 * 1024 * 1024)
             .build();
 

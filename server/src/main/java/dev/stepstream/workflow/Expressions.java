@@ -263,8 +263,9 @@ public final class Expressions {
      * A value of the scope or of an expression to JSON: maps to objects (keys as text), lists,
      * sets and arrays to arrays, numbers, strings, booleans, null. A JsonNode is returned as is.
      *
-     * @throws IllegalArgumentException for a value JSON cannot hold (an infinite number, a
-     *         collection larger than {@value #MAX_COLLECTION} that is not a list, another type)
+     * @throws IllegalArgumentException for a value JSON cannot hold (an infinite number, one of
+     *         more than {@link Json#MAX_NUMBER_CHARS} characters written out, a collection larger
+     *         than {@value #MAX_COLLECTION} that is not a list, another type)
      */
     public static JsonNode toJson(Object value) {
         if (value == null) {
@@ -286,10 +287,10 @@ public final class Expressions {
             return NODES.numberNode(l);
         }
         if (value instanceof BigInteger b) {
-            return NODES.numberNode(b);
+            return NODES.numberNode(storable(b));
         }
         if (value instanceof BigDecimal d) {
-            return NODES.numberNode(d);
+            return NODES.numberNode(storable(d));
         }
         if (value instanceof Double || value instanceof Float) {
             double d = ((Number) value).doubleValue();
@@ -321,9 +322,18 @@ public final class Expressions {
             return array;
         }
         if (value instanceof Number n) {
-            return NODES.numberNode(new BigDecimal(n.toString()));
+            return NODES.numberNode(storable(new BigDecimal(n.toString())));
         }
         throw new IllegalArgumentException("the result cannot be represented as JSON");
+    }
+
+    /** {@code number}, unless it is too long written out to be stored and read back ({@link Json#MAX_NUMBER_CHARS}). */
+    private static <N extends Number> N storable(N number) {
+        long length = Json.writtenLength(number);
+        if (length > Json.MAX_NUMBER_CHARS) {
+            throw new IllegalArgumentException("the result is too large: " + Json.numberTooLongWhy(length));
+        }
+        return number;
     }
 
     private static JsonNode renderText(JsonNode node, Map<String, Object> scope) throws ExpressionException {

@@ -97,9 +97,9 @@ public final class WorkflowParser {
         if (node == null || node.isMissingNode()) {
             throw new SyntaxException("empty document", 1, 1);
         }
-        String outOfRange = Json.outOfRangeNumber(node, "");
-        if (outOfRange != null) {
-            throw new SyntaxException(outOfRange + ": a number's exponent must be within ±" + Json.MAX_SCALE, 1, 1);
+        Json.TooLong tooLong = Json.numberTooLong(node, "");
+        if (tooLong != null) {
+            throw new SyntaxException(tooLong.message(), 1, 1);
         }
         return node;
     }

@@ -18,8 +18,7 @@ import org.yaml.snakeyaml.events.ScalarEvent;
  */
 final class YamlScalars {
     /** As {@link Json#MAPPER}: longer numbers are refused, for parsing them costs quadratic time. */
-    static final int MAX_NUMBER_LENGTH = 100;
-    private static final int MAX_SCALE = 1000;
+    static final int MAX_NUMBER_LENGTH = Json.MAX_NUMBER_CHARS;
     private static final String CORE = "tag:yaml.org,2002:";
     private static final Pattern NULL = Pattern.compile("null|Null|NULL|~|");
     private static final Pattern TRUE = Pattern.compile("true|True|TRUE");
@@ -100,6 +99,7 @@ final class YamlScalars {
         } else {
             return null;
         }
+        checkWrittenLength(new BigDecimal(number)); // 0x and 98 digits is 118 written out
         if (number.bitLength() < 32) {
             return NODES.numberNode(number.intValue());
         }
@@ -108,10 +108,15 @@ final class YamlScalars {
 
     private static JsonNode decimal(String value) {
         BigDecimal number = new BigDecimal(checkLength(value));
-        if (Math.abs(number.scale()) > MAX_SCALE) {
-            throw new IllegalArgumentException("\"" + value + "\" is out of range");
-        }
+        checkWrittenLength(number); // 1e400 is short, but 401 characters written out
         return NODES.numberNode(number);
+    }
+
+    private static void checkWrittenLength(BigDecimal number) {
+        long length = Json.writtenLength(number);
+        if (length > Json.MAX_NUMBER_CHARS) {
+            throw new IllegalArgumentException(Json.numberTooLongWhy(length));
+        }
     }
 
     private static String checkLength(String number) {

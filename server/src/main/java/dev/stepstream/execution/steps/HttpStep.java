@@ -185,6 +185,9 @@ final class HttpStep implements StepAction {
             } catch (IOException e) {
                 parsed = null; // not valid JSON after all: keep it as text
             }
+            if (parsed != null && Json.numberTooLong(parsed, "") != null) {
+                parsed = null; // a number like 1e400, which could not be read back once stored: text too
+            }
         }
         if (parsed != null) {
             value.set("body", parsed);
