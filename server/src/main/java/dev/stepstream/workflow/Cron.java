@@ -19,6 +19,12 @@ import java.util.Optional;
  * {@code @daily}, {@code @weekly}, {@code @monthly}, {@code @yearly}. Parsing and matching are
  * cron-utils'; this class fixes the dialect and the rule for daylight-saving changes.
  *
+ * <p>The dialect is crontab's (Vixie cron's, as in crontab(5)): when both the day of the month
+ * and the day of the week are restricted (neither is {@code *}), a day matching either is due,
+ * so that a line copied from a crontab fires on the same days ({@code 0 0 1,15 * MON}: the 1st,
+ * the 15th and every Monday). cron-utils matches both instead once {@code ?} (Quartz's "no
+ * value") is allowed in either field, so it is not.
+ *
  * <p>The fields are matched against the zone's wall-clock times, and a matching local time is
  * due at the instant it happens: a local time that does not exist (the clocks go forward over
  * it) is not due at all, and one that happens twice (the clocks go back) is due once, the first
@@ -33,10 +39,9 @@ public final class Cron {
     private static final CronDefinition FIVE = CronDefinitionBuilder.defineCron()
             .withMinutes().and()
             .withHours().and()
-            .withDayOfMonth().supportsL().supportsW().supportsLW().supportsQuestionMark().and()
+            .withDayOfMonth().supportsL().supportsW().supportsLW().and()
             .withMonth().and()
-            .withDayOfWeek().withValidRange(0, 7).withMondayDoWValue(1).withIntMapping(7, 0).supportsHash().supportsL()
-                .supportsQuestionMark().and()
+            .withDayOfWeek().withValidRange(0, 7).withMondayDoWValue(1).withIntMapping(7, 0).supportsHash().supportsL().and()
             .withSupportedNicknameHourly().withSupportedNicknameDaily().withSupportedNicknameMidnight()
             .withSupportedNicknameWeekly().withSupportedNicknameMonthly().withSupportedNicknameYearly()
             .withSupportedNicknameAnnually()
@@ -45,10 +50,9 @@ public final class Cron {
             .withSeconds().and()
             .withMinutes().and()
             .withHours().and()
-            .withDayOfMonth().supportsL().supportsW().supportsLW().supportsQuestionMark().and()
+            .withDayOfMonth().supportsL().supportsW().supportsLW().and()
             .withMonth().and()
-            .withDayOfWeek().withValidRange(0, 7).withMondayDoWValue(1).withIntMapping(7, 0).supportsHash().supportsL()
-                .supportsQuestionMark().and()
+            .withDayOfWeek().withValidRange(0, 7).withMondayDoWValue(1).withIntMapping(7, 0).supportsHash().supportsL().and()
             .instance();
 
     private final String text;

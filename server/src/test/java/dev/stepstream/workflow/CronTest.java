@@ -71,6 +71,20 @@ class CronTest {
         assertThat(sequence("@annually", ZoneOffset.UTC, from, 1)).containsExactly("2027-01-01T00:00:00Z");
     }
 
+    /** As crontab(5) says, and Vixie cron, cronie and every crontab a user copies a line from do. */
+    @Test
+    void aDayOfTheMonthAndADayOfTheWeekBothGivenFireOnEither() {
+        String from = "2026-12-06T00:00:00Z"; // a Sunday
+        assertThat(sequence("0 0 1,15 * MON", ZoneOffset.UTC, from, 4))
+                .containsExactly("2026-12-07T00:00:00Z", "2026-12-14T00:00:00Z", "2026-12-15T00:00:00Z", "2026-12-21T00:00:00Z");
+        assertThat(sequence("0 0 13 * 5", ZoneOffset.UTC, from, 3))
+                .containsExactly("2026-12-11T00:00:00Z", "2026-12-13T00:00:00Z", "2026-12-18T00:00:00Z");
+        assertThat(Cron.parse("0 0 13 * 5", ZoneOffset.UTC).latest(Instant.parse("2026-12-12T12:00:00Z")))
+                .contains(Instant.parse("2026-12-11T00:00:00Z"));
+        // Either one alone restricts the days as before.
+        assertThat(sequence("0 0 13 * *", ZoneOffset.UTC, from, 1)).containsExactly("2026-12-13T00:00:00Z");
+    }
+
     @Test
     void sixFieldsPutSecondsFirst() {
         assertThat(sequence("* * * * * *", ZoneOffset.UTC, "2026-01-15T00:00:00.500Z", 3))
@@ -165,7 +179,7 @@ class CronTest {
     @Test
     void latestAndNextAgreeAcrossAYearOfChanges() {
         for (ZoneId zone : List.of(PARIS, NEW_YORK)) {
-            for (String text : List.of("*/30 * * * *", "30 1 * * *", "30 2 * * *", "15 * * * *")) {
+            for (String text : List.of("*/30 * * * *", "30 1 * * *", "30 2 * * *", "15 * * * *", "0 2 13 * 5")) {
                 Cron cron = Cron.parse(text, zone);
                 Instant previous = cron.next(Instant.parse("2026-01-01T00:00:00Z")).orElseThrow();
                 while (previous.isBefore(Instant.parse("2027-01-01T00:00:00Z"))) {
