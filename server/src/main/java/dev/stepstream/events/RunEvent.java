@@ -17,8 +17,13 @@ import java.util.UUID;
  * to a connection costs no JSON parsing. The payload must not be modified. Equality is by run
  * and seq: one run never has two events with one seq.
  *
- * <p>Threads: immutable but for the lazily parsed payload, which any thread may parse; a race
- * parses it twice and publishes either result (equal trees) through the volatile field.
+ * <p>A {@code variable_change} whose value is over 16 KiB of JSON carries a text preview of it
+ * ({@code "truncated": true}); the whole value travels beside the envelope ({@link #fullValue}),
+ * never in it: the store keeps it with the event, for the fold that rebuilds the run, while
+ * streams and the broker carry the envelope alone.
+ *
+ * <p>Threads: immutable but for the lazily parsed payload and full value, which any thread may
+ * parse; a race parses twice and publishes either result (equal trees) through the volatile field.
  */
 public final class RunEvent {
     private final UUID runId;
@@ -27,8 +32,16 @@ public final class RunEvent {
     private final Instant time;
     private final byte[] json;
     private volatile JsonNode payload;
+    /** The whole value's JSON a variable_change previews, or null; {@link #fullValue} parses it on first use. */
+    private final byte[] fullValueJson;
+    private volatile JsonNode fullValue;
 
     private RunEvent(UUID runId, long seq, EventType type, Instant time, JsonNode payload, byte[] json) {
+        this(runId, seq, type, time, payload, json, null, null);
+    }
+
+    private RunEvent(UUID runId, long seq, EventType type, Instant time, JsonNode payload, byte[] json,
+                     JsonNode fullValue, byte[] fullValueJson) {
         this.runId = Objects.requireNonNull(runId, "runId");
         this.type = Objects.requireNonNull(type, "type");
         this.time = Objects.requireNonNull(time, "time");
@@ -38,12 +51,26 @@ public final class RunEvent {
         }
         this.seq = seq;
         this.payload = payload;
+        this.fullValue = fullValue;
+        this.fullValueJson = fullValueJson;
     }
 
     /** Creates an event and encodes its envelope, the one time it is encoded. */
     public static RunEvent create(UUID runId, long seq, EventType type, Instant time, ObjectNode payload) {
         Objects.requireNonNull(payload, "payload");
         return new RunEvent(runId, seq, type, time, payload, Envelopes.encode(runId, seq, type, Json.time(time), payload));
+    }
+
+    /**
+     * Creates a {@code variable_change} whose payload carries a preview of {@code fullValue}
+     * (its {@code newValue}, with {@code "truncated": true}); the whole value, encoded here once,
+     * goes beside the envelope ({@link #fullValue}).
+     */
+    public static RunEvent variableChange(UUID runId, long seq, Instant time, ObjectNode payload, JsonNode fullValue) {
+        Objects.requireNonNull(payload, "payload");
+        Objects.requireNonNull(fullValue, "fullValue");
+        return new RunEvent(runId, seq, EventType.VARIABLE_CHANGE, time, payload,
+                Envelopes.encode(runId, seq, EventType.VARIABLE_CHANGE, Json.time(time), payload), fullValue, Json.bytes(fullValue));
     }
 
     /**
@@ -64,6 +91,11 @@ public final class RunEvent {
      */
     public static RunEvent stored(UUID runId, long seq, EventType type, Instant time, byte[] json) {
         return new RunEvent(runId, seq, type, time, null, json);
+    }
+
+    /** As {@link #stored(UUID, long, EventType, Instant, byte[])}, with the whole value stored beside it (null for none). */
+    public static RunEvent stored(UUID runId, long seq, EventType type, Instant time, byte[] json, byte[] fullValueJson) {
+        return new RunEvent(runId, seq, type, time, null, json, null, fullValueJson);
     }
 
     /** Rebuilds an event from its envelope bytes alone (which are reused as they are). */
@@ -107,6 +139,25 @@ public final class RunEvent {
             payload = parsed;
         }
         return parsed;
+    }
+
+    /**
+     * The whole value of a {@code variable_change} whose payload's {@code newValue} is a preview
+     * of it; null for any other event, and for one read from a stream or the broker (which carry
+     * the envelope alone) or by {@code Store.events}. Parsed on first use for a stored event.
+     */
+    public JsonNode fullValue() {
+        JsonNode parsed = fullValue;
+        if (parsed == null && fullValueJson != null) {
+            parsed = Json.parseTrusted(fullValueJson);
+            fullValue = parsed;
+        }
+        return parsed;
+    }
+
+    /** The JSON of {@link #fullValue}, as the store keeps it; null for none. Shared, never to be modified. */
+    public byte[] fullValueJson() {
+        return fullValueJson;
     }
 
     /**

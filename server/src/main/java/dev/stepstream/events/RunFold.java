@@ -172,21 +172,33 @@ public final class RunFold {
             }
             case VARIABLE_CHANGE -> {
                 requireRunning(run, event.type());
-                String name = text(payload, "varName");
-                // A truncated value is a text preview (a JSON string): kept as given.
-                JsonNode value = switch (text(payload, "changeType")) {
-                    case "create", "update" -> {
-                        JsonNode newValue = payload.get("newValue");
-                        yield newValue == null ? NullNode.getInstance() : newValue;
-                    }
-                    case "delete" -> null;
-                    default -> throw new IllegalArgumentException("changeType must be create, update or delete");
-                };
-                run.variables.put(name, value);
+                run.variables.put(text(payload, "varName"), variableValue(event));
             }
             case RUN_RESUMED -> requireRunning(run, event.type()); // the restarted steps' step_start follow
             case STEP_LOG -> { } // handled above
         }
+    }
+
+    /**
+     * The value a {@code variable_change} gives its variable, or null when it deletes it: the
+     * whole value when the event has it ({@link RunEvent#fullValue}, a value over 16 KiB whose
+     * payload carries a preview), else the payload's {@code newValue}. An event with a preview
+     * but not its whole value (read from a stream, which carries the envelope alone) gives the
+     * preview, a JSON string: the web page's fold shows that.
+     *
+     * @throws IllegalArgumentException when the payload's changeType is missing or unknown
+     */
+    public static JsonNode variableValue(RunEvent event) {
+        JsonNode payload = event.payload();
+        return switch (text(payload, "changeType")) {
+            case "create", "update" -> {
+                JsonNode whole = event.fullValue();
+                JsonNode newValue = whole != null ? whole : payload.get("newValue");
+                yield newValue == null ? NullNode.getInstance() : newValue;
+            }
+            case "delete" -> null;
+            default -> throw new IllegalArgumentException("changeType must be create, update or delete");
+        };
     }
 
     /**

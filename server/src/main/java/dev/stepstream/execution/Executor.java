@@ -682,11 +682,13 @@ public final class Executor implements AutoCloseable {
             while (true) {
                 try {
                     // Its position (one row) while it goes on; its whole detail once, when it has ended.
+                    // Its variables as its events showed them (a value over 16 KiB as its preview): the
+                    // step's outputs are cut at 16 KiB each, and one large variable must not cut them all.
                     Optional<RunPosition> position = store.findPosition(childId);
                     if (position.isEmpty() || position.get().status().isTerminal()) {
                         Optional<RunDetail> child = store.findRun(childId);
                         return child.isEmpty() ? new ChildRuns.Ending(RunStatus.FAILED, "the run is gone", Json.object())
-                                : new ChildRuns.Ending(child.get().status(), child.get().error(), child.get().variables());
+                                : new ChildRuns.Ending(child.get().status(), child.get().error(), Limits.previewed(child.get().variables()));
                     }
                 } catch (RuntimeException e) {
                     log.warn("could not read child run {} (retrying): {}", childId, e.getMessage());
@@ -721,12 +723,15 @@ public final class Executor implements AutoCloseable {
         return RunReplay.fold(store, run.runId(), RunFold.Run.queued(declared), run.lastSeq());
     }
 
-    /** A run's stored log up to {@code lastSeq} (all of it: Long.MAX_VALUE), read a page at a time. */
+    /**
+     * A run's stored log up to {@code lastSeq} (all of it: Long.MAX_VALUE), read a page at a
+     * time, with the whole values kept beside its events (as {@link RunReplay} reads it).
+     */
     private List<RunEvent> log(UUID runId, long lastSeq) {
         List<RunEvent> events = new ArrayList<>();
         long after = 0;
         while (after < lastSeq) {
-            List<RunEvent> page = store.events(runId, after, REBUILD_PAGE);
+            List<RunEvent> page = store.eventsToFold(runId, after, REBUILD_PAGE);
             for (RunEvent event : page) {
                 if (event.seq() <= lastSeq) {
                     events.add(event);

@@ -55,4 +55,23 @@ final class Limits {
     static String preview(String json) {
         return json.length() <= PREVIEW_CHARS ? json : json.substring(0, PREVIEW_CHARS) + "…";
     }
+
+    /** The text preview a variable_change carries of {@code value}, when its JSON is over {@value #MAX_VALUE_BYTES} bytes; else null. */
+    static String previewOrNull(JsonNode value) {
+        String json = value.toString();
+        return json.length() > MAX_VALUE_BYTES / 3 && tooLarge(value, json.getBytes(StandardCharsets.UTF_8)) ? preview(json) : null;
+    }
+
+    /**
+     * A copy of the variables with each value over {@value #MAX_VALUE_BYTES} bytes of JSON
+     * replaced by the preview its variable_change carries.
+     */
+    static ObjectNode previewed(ObjectNode variables) {
+        ObjectNode copy = variables.objectNode();
+        for (var variable : variables.properties()) {
+            String preview = previewOrNull(variable.getValue());
+            copy.set(variable.getKey(), preview == null ? variable.getValue() : TextNode.valueOf(preview));
+        }
+        return copy;
+    }
 }

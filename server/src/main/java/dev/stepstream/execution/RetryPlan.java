@@ -41,7 +41,8 @@ final class RetryPlan {
     private RetryPlan() {}
 
     /**
-     * @param log  the retried run's whole log, in seq order
+     * @param log  the retried run's whole log, in seq order, with the whole values stored beside
+     *             its events ({@code Store.eventsToFold})
      * @param from {@code failed}, {@code start} or a step id of the workflow
      * @return the reused steps by id, in the workflow's order
      */
@@ -49,16 +50,17 @@ final class RetryPlan {
         if (from.equals(FROM_START)) {
             return Map.of();
         }
-        // How each step ended is the one rule of run state's; what each step set, the log's alone.
+        // How each step ended, and the value each variable_change gave, are the one rule of run
+        // state's (a value over 16 KiB whole, as the store keeps it beside its event's preview);
+        // which step set what, the log's alone.
         RunFold.Run ended = RunFold.Run.queued(workflow.steps().stream().map(step -> Map.entry(step.id(), step.name())).toList());
         Map<String, List<Map.Entry<String, JsonNode>>> set = new HashMap<>();
         for (RunEvent event : log) {
             RunFold.apply(ended, event);
             if (event.type() == EventType.VARIABLE_CHANGE) {
                 JsonNode payload = event.payload();
-                JsonNode value = payload.path("changeType").asText().equals("delete") ? null : payload.get("newValue");
                 set.computeIfAbsent(payload.path("stepId").asText(), id -> new ArrayList<>())
-                        .add(new AbstractMap.SimpleEntry<>(payload.path("varName").asText(), value));
+                        .add(new AbstractMap.SimpleEntry<>(payload.path("varName").asText(), RunFold.variableValue(event)));
             }
         }
         Set<String> excluded = from.equals(FROM_FAILED) ? Set.of() : rerunWith(workflow, from);

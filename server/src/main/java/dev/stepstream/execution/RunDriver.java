@@ -1,6 +1,8 @@
 package dev.stepstream.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventLog;
 import dev.stepstream.events.EventType;
@@ -906,6 +908,15 @@ final class RunDriver {
     }
 
     private void emit(EventType type, ObjectNode payload, Instant time) {
+        emit(type, payload, time, null);
+    }
+
+    /**
+     * {@code whole}: for a variable_change whose payload previews a value, that value whole (its
+     * secrets masked already), which goes beside the event for the store to keep with it, so that
+     * a resume or a retry rebuilds the variable as this run has it ({@link RunFold#variableValue}).
+     */
+    private void emit(EventType type, ObjectNode payload, Instant time, JsonNode whole) {
         masker.maskInPlace(payload);
         emitLock.lock();
         try {
@@ -913,7 +924,8 @@ final class RunDriver {
                 return;
             }
             lastSeq++;
-            eventLog.append(RunEvent.create(runId, lastSeq, type, time, payload));
+            eventLog.append(whole == null ? RunEvent.create(runId, lastSeq, type, time, payload)
+                    : RunEvent.variableChange(runId, lastSeq, time, payload, whole));
         } finally {
             emitLock.unlock();
         }
@@ -1024,30 +1036,37 @@ final class RunDriver {
                     variables.put(name, newValue);
                 }
                 ObjectNode payload = Json.object().put("stepId", step.id()).put("varName", name);
-                boolean truncated = putValue(payload, "oldValue", oldValue) | putValue(payload, "newValue", newValue);
+                boolean oldCut = putValue(payload, "oldValue", oldValue) != null;
+                JsonNode whole = putValue(payload, "newValue", newValue);
                 payload.put("changeType", changeType);
-                if (truncated) {
+                if (oldCut || whole != null) {
                     payload.put("truncated", true);
                 }
-                emit(EventType.VARIABLE_CHANGE, payload);
+                emit(EventType.VARIABLE_CHANGE, payload, Json.now(), whole);
             } finally {
                 emitLock.unlock();
             }
         }
 
-        /** Puts the value, or a text preview of it when its JSON is over 16 KiB; true if previewed. */
-        private static boolean putValue(ObjectNode payload, String field, JsonNode value) {
+        /**
+         * Puts the value, or a text preview of it when its JSON is over 16 KiB; returns, when
+         * previewed, the whole value with every secret masked (the preview is cut from it, so
+         * that no part of a secret is cut off from its mask), else null.
+         */
+        private JsonNode putValue(ObjectNode payload, String field, JsonNode value) {
             if (value == null) {
                 payload.putNull(field);
-                return false;
+                return null;
             }
-            String json = value.toString();
-            if (json.length() > Limits.MAX_VALUE_BYTES / 3 && Limits.tooLarge(value, json.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
-                payload.put(field, Limits.preview(json));
-                return true;
+            if (Limits.previewOrNull(value) != null) {
+                ArrayNode holder = JsonNodeFactory.instance.arrayNode().add(value.deepCopy()); // a top-level string is masked in its holder
+                masker.maskInPlace(holder);
+                JsonNode masked = holder.get(0);
+                payload.put(field, Limits.preview(masked.toString()));
+                return masked;
             }
             payload.set(field, value);
-            return false;
+            return null;
         }
 
         @Override

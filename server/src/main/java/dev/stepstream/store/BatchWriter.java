@@ -110,6 +110,7 @@ final class BatchWriter {
         List<RunEffect> runs = effects.runs();
         advanceRuns(connection, writer, runs);
         insertEvents(connection, dialect, batch, effects);
+        writeFullValues(connection, batch, effects);
         writeSteps(connection, runs);
         closeRunningSteps(connection, runs);
         settleWaiting(connection, runs);
@@ -376,6 +377,29 @@ final class BatchWriter {
             sql.append(row == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)");
         }
         return sql.toString();
+    }
+
+    /**
+     * The whole value beside each variable_change that previews one ({@link RunEvent#fullValue}),
+     * set on its row just inserted: rare, so the multi-row inserts of a flood bind no sixth
+     * column for it.
+     */
+    private static final String SET_FULL_VALUE = "UPDATE events SET full_value = ? WHERE run_id = ? AND seq = ?";
+
+    private static void writeFullValues(Connection connection, List<RunEvent> batch, BatchEffects effects) throws SQLException {
+        List<RunEvent> previews = batch.stream().filter(event -> event.fullValueJson() != null).toList();
+        if (previews.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement update = connection.prepareStatement(SET_FULL_VALUE)) {
+            for (RunEvent event : previews) {
+                update.setBytes(1, event.fullValueJson());
+                update.setString(2, effects.runId(event));
+                update.setLong(3, event.seq());
+                update.addBatch();
+            }
+            update.executeBatch();
+        }
     }
 
     private static void writeSteps(Connection connection, List<RunEffect> runs) throws SQLException {

@@ -453,6 +453,29 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public List<RunEvent> eventsToFold(UUID runId, long afterSeq, int limit) {
+        if (limit < 1) {
+            return List.of();
+        }
+        return db.read("read events of run " + runId + " to fold", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT seq, type, time, body, full_value FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+                select.setString(1, runId.toString());
+                select.setLong(2, afterSeq);
+                select.setInt(3, limit);
+                List<RunEvent> events = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        events.add(RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
+                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4), rows.getBytes(5)));
+                    }
+                }
+                return events;
+            }
+        });
+    }
+
+    @Override
     public EventPage events(UUID runId, long afterSeq, int limit, EventFilter filter) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1, got " + limit);

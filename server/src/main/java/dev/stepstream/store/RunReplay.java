@@ -21,7 +21,8 @@ public final class RunReplay {
     private RunReplay() {}
 
     /**
-     * Folds events 1..{@code toSeq} of the run into {@code state}.
+     * Folds events 1..{@code toSeq} of the run into {@code state}, each with the whole value the
+     * store keeps beside it ({@link Store#eventsToFold}).
      *
      * @param state the run before its first event ({@link RunFold.Run#queued} with its declared steps)
      * @return {@code state}, its {@code lastSeq} equal to {@code toSeq}
@@ -32,7 +33,7 @@ public final class RunReplay {
     public static RunFold.Run fold(Store store, UUID runId, RunFold.Run state, long toSeq) {
         while (state.lastSeq < toSeq) {
             int limit = (int) Math.min(PAGE, toSeq - state.lastSeq);
-            List<RunEvent> page = store.events(runId, state.lastSeq, limit);
+            List<RunEvent> page = store.eventsToFold(runId, state.lastSeq, limit);
             if (page.isEmpty()) {
                 throw new IllegalStateException("the log of run " + runId + " ends at seq " + state.lastSeq
                         + ", before seq " + toSeq);

@@ -93,7 +93,9 @@ public interface Store extends AutoCloseable {
      * checks this, so a duplicate or a gap fails the whole batch. The writer must hold each run
      * of the batch (be its owner: it claimed or adopted it) and the run must not have ended, nor
      * may the batch move its status other than {@link RunStatus#canMoveTo} allows. When it
-     * throws, nothing of the batch is stored.
+     * throws, nothing of the batch is stored. An event's {@link RunEvent#fullValue} (a
+     * variable_change's whole value, which its payload only previews) is stored with it and
+     * read back by {@link #eventsToFold}.
      * @param writer the id of the node whose events these are
      * @throws RunLostException when the writer no longer holds a run of the batch, or that run has ended
      * @throws IllegalArgumentException when the batch's own seqs of a run are not consecutive,
@@ -104,8 +106,18 @@ public interface Store extends AutoCloseable {
      */
     void commit(String writer, List<RunEvent> batch);
 
-    /** Events of a run with seq greater than {@code afterSeq}, in seq order, at most {@code limit}. */
+    /**
+     * Events of a run with seq greater than {@code afterSeq}, in seq order, at most {@code limit}:
+     * their envelopes, as streams send them ({@link RunEvent#fullValue} is null).
+     */
     List<RunEvent> events(UUID runId, long afterSeq, int limit);
+
+    /**
+     * As {@link #events(UUID, long, int)}, each event with the whole value committed beside it
+     * ({@link RunEvent#fullValue}, null for most): what a fold of the run's state reads
+     * ({@link RunReplay}, a retry's plan), so that it rebuilds a variable over 16 KiB whole.
+     */
+    List<RunEvent> eventsToFold(UUID runId, long afterSeq, int limit);
 
     /**
      * The events of a run after {@code afterSeq} that pass {@code filter}, in seq order, at most

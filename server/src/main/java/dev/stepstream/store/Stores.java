@@ -225,7 +225,7 @@ public final class Stores {
      * The schema version the code expects: the highest {@code V<n>__} migration of each database
      * (StoresTest checks that they agree).
      */
-    static final int SCHEMA_VERSION = 17;
+    static final int SCHEMA_VERSION = 18;
 
     /**
      * Migrates over an unpooled connection, before any pool exists. A database already at

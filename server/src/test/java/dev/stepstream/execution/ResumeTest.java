@@ -74,6 +74,36 @@ class ResumeTest {
         }
     }
 
+    @Test
+    void aResumedRunSeesTheVariablesSetBeforeTheStopWholeThoughTheirEventsCarryAPreview(@TempDir Path data, @TempDir Path work)
+            throws Exception {
+        String runId;
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(RetryTest.largeValues("resume", """
+                      - {id: gate, type: script, run: "echo gate-started >> '%1$s/done'; while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
+                    """.formatted(work)));
+            runId = server.execute("large", null);
+            Await.until("the gate step runs", Duration.ofSeconds(20), () ->
+                    stepOf(server.run(runId), "gate").path("status").asText().equals("running") ? true : null);
+        }
+        try (TestServer server = TestServer.start(data)) {
+            Await.until("the gate runs again", Duration.ofSeconds(20), () ->
+                    lines(work.resolve("done")).stream().filter("gate-started"::equals).count() == 2 ? true : null);
+            Files.createFile(work.resolve("open"));
+            JsonNode run = server.awaitEnd(runId);
+            List<JsonNode> events = server.awaitHistory(runId);
+
+            assertThat(types(events)).containsOnlyOnce("run_resumed");
+            assertThat(stepOf(run, "l").path("status").asText()).as(run.path("error").asText()).isEqualTo("success");
+            assertThat(payloads(events, "step_log", p -> p.path("message").asText()))
+                    .as("what the step after the resume reads").contains("size=16384 k=32768");
+            assertThat(run.path("error").asText()).contains("stop here");
+            assertThat(run.path("variables").path("s").asText()).hasSize(16_384);
+            assertThat(run.path("variables").path("obj").path("k").asText()).hasSize(32_768);
+            assertThat(payloads(events, "variable_change", p -> p.path("truncated").asBoolean())).containsExactly(true, true);
+        }
+    }
+
     private static List<String> lines(Path file) {
         try {
             return Files.readAllLines(file);

@@ -172,4 +172,55 @@ class RetryTest {
             assertThat(types(server.events(retryId))).contains("step_waiting");
         }
     }
+
+    /**
+     * A set step whose values are over the 16 KiB an event carries (one just over, one twice
+     * over inside an object), a step that reads them, then a failure to retry past.
+     */
+    static String largeValues(String onInterrupt, String between) {
+        return """
+                id: large
+                onInterrupt: %s
+                steps:
+                  - {id: a, type: set, vars: {s: "%s", obj: {k: "%s"}}}
+                %s  - {id: l, type: log, message: "size=${size(vars.s)} k=${size(vars.obj.k)}"}
+                  - {id: end, type: fail, message: "stop here"}
+                """.formatted(onInterrupt, "a".repeat(16_384), "b".repeat(32_768), between);
+    }
+
+    @Test
+    void aRetryThatReusesAStepSeesTheVariablesItSetWholeThoughTheirEventsCarryAPreview(@TempDir Path data) {
+        try (TestServer server = TestServer.start(data)) {
+            server.apply(largeValues("fail", ""));
+            String firstId = server.execute("large", null);
+            JsonNode first = server.awaitEnd(firstId);
+            assertThat(stepOf(first, "l").path("status").asText()).as(first.path("error").asText()).isEqualTo("success");
+            assertThat(payloads(server.awaitHistory(firstId), "step_log", p -> p.path("message").asText()))
+                    .contains("size=16384 k=32768");
+
+            TestServer.Response response = retry(server, firstId, "{\"from\": \"l\"}");
+            assertThat(response.status()).as(response.text()).isEqualTo(202);
+            String retryId = response.body().path("runId").asText();
+            JsonNode run = server.awaitEnd(retryId);
+            List<JsonNode> events = server.awaitHistory(retryId);
+
+            assertThat(payloads(events, "step_complete", p -> p).stream().filter(p -> p.path("reused").asBoolean())
+                    .map(p -> p.path("stepId").asText())).containsExactly("a");
+            assertThat(stepOf(run, "l").path("status").asText()).as(run.path("error").asText()).isEqualTo("success");
+            assertThat(payloads(events, "step_log", p -> p.path("message").asText()))
+                    .as("the retried step reads what the original read").contains("size=16384 k=32768");
+            assertThat(run.path("error").asText()).isEqualTo(first.path("error").asText()).contains("stop here");
+            for (JsonNode detail : List.of(first, run)) {
+                assertThat(detail.path("variables").path("s").asText()).as("the run detail has the whole value").hasSize(16_384);
+                assertThat(detail.path("variables").path("obj").path("k").asText()).hasSize(32_768);
+            }
+            assertThat(payloads(events, "variable_change", p -> p))
+                    .as("the retry's events carry the preview and flag the original's carry")
+                    .isEqualTo(payloads(server.awaitHistory(firstId), "variable_change", p -> p));
+            assertThat(payloads(events, "variable_change", p -> p)).allSatisfy(p -> {
+                assertThat(p.path("truncated").asBoolean()).isTrue();
+                assertThat(p.path("newValue").asText()).hasSizeLessThan(1_100);
+            });
+        }
+    }
 }

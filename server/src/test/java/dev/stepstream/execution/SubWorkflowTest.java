@@ -98,6 +98,34 @@ class SubWorkflowTest {
         assertThat(server.awaitHistory(runId).getFirst().path("payload").has("parentRunId")).isFalse();
     }
 
+    /**
+     * A child's variable over 16 KiB reaches its parent as the preview its event carries, as
+     * before its whole value was kept: one large variable does not push the step's whole
+     * {@code variables} output past its 16 KiB cut, so the parent still reads the others.
+     */
+    @Test
+    void aChildsLargeVariableReachesItsParentAsItsPreviewAndTheOthersAsTheyAre() {
+        server.apply("""
+                id: sets-large
+                steps:
+                  - {id: a, type: set, vars: {big: "%s", small: "kept"}}
+                """.formatted("z".repeat(20_000)));
+        server.apply("""
+                id: calls-large
+                steps:
+                  - {id: call, type: workflow, workflow: sets-large}
+                  - {id: read, type: log, message: "small=${steps.call.outputs.variables.small}"}
+                """);
+        JsonNode run = server.awaitEnd(server.execute("calls-large", null));
+
+        assertThat(run.path("status").asText()).as(run.path("error").asText()).isEqualTo("success");
+        JsonNode variables = stepOf(run, "call").path("outputs").path("variables");
+        assertThat(variables.path("small").asText()).isEqualTo("kept");
+        assertThat(variables.path("big").asText()).startsWith("\"zzz").endsWith("…").hasSizeLessThan(1_100);
+        assertThat(server.run(stepOf(run, "call").path("outputs").path("runId").asText()).path("variables").path("big").asText())
+                .as("the child's own detail has it whole").hasSize(20_000);
+    }
+
     @Test
     void aFailedChildFailsItsStepAndTheRun() {
         server.apply("""

@@ -137,9 +137,10 @@ class SecretsTest {
                   printf '%s\\n' "$T" >&2
                   printf 'long:%16370s%s and more\\n' '' "$T"
               - {id: kept, type: set, vars: {tok: "${secrets.TOKEN}", nested: {deep: ["${secrets.TOKEN}"]}}}
+              - {id: large, type: set, vars: {huge: "@X@${secrets.TOKEN}@Y@"}}
               - {id: echoed, type: log, message: "from a variable: ${vars.tok}"}
               - {id: failed, type: fail, message: "gave up with ${secrets.TOKEN}"}
-            """;
+            """.replace("@X@", "x".repeat(1_020)).replace("@Y@", "y".repeat(16_000));
 
     /**
      * Follows the run live from its start until the server closes the stream after its end, checks
@@ -168,6 +169,11 @@ class SecretsTest {
                 .filter(m -> m.startsWith("long:")).findFirst().orElseThrow();
         assertThat(cut).as("a value across the 16 KiB cut is masked before it").contains("***").doesNotContain("pa");
         assertThat(server.run(runId).path("variables").path("tok").asText()).isEqualTo("***");
+        String huge = payloads(events, "variable_change", p -> p).stream().filter(p -> p.path("varName").asText().equals("huge"))
+                .findFirst().orElseThrow().path("newValue").asText();
+        assertThat(huge).as("a value across the cut of a preview is masked before it").contains("***").doesNotContain("pa");
+        assertThat(server.run(runId).path("variables").path("huge").asText()).as("whole, as the store keeps it")
+                .isEqualTo("x".repeat(1_020) + "***" + "y".repeat(16_000));
         assertThat(server.run(runId).path("error").asText()).contains("gave up with ***");
         JsonNode printed = payloads(events, "step_complete", p -> p).stream()
                 .filter(p -> p.path("stepId").asText().equals("printed")).findFirst().orElseThrow();

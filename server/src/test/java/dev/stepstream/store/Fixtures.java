@@ -116,6 +116,15 @@ final class Fixtures {
             return next(EventType.VARIABLE_CHANGE, payload);
         }
 
+        /** A variable_change that previews {@code whole}, which goes beside it (RunEvent.fullValue). */
+        RunEvent largeVariable(String name, String preview, String whole) {
+            ObjectNode payload = Json.object().put("stepId", "set").put("varName", name);
+            payload.putNull("oldValue");
+            payload.put("newValue", preview).put("changeType", "create").put("truncated", true);
+            seq++;
+            return RunEvent.variableChange(runId, seq, timeOf(seq), payload, parse(whole));
+        }
+
         RunEvent runComplete(String status, long duration, String error) {
             ObjectNode payload = Json.object().put("status", status).put("duration", duration);
             if (error != null) {

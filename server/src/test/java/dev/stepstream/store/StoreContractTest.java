@@ -546,6 +546,33 @@ abstract class StoreContractTest {
         assertThat(run(runId).variables().get("big").textValue()).isEqualTo("{\"rows\":[1,2,3,…");
     }
 
+    /**
+     * A value over 16 KiB: streams read its event's preview, while the projection and every fold
+     * of the log (a resume's, a retry's, time travel's) have it whole, as the run had it.
+     */
+    @Test
+    void aVariableWhoseEventPreviewsItIsStoredWholeBesideTheEventAndFoldedWhole() {
+        UUID runId = queuedRun("set");
+        Log log = new Log(runId);
+        String whole = "{\"rows\":[1,2,3,4],\"text\":\"" + "x".repeat(20_000) + "\"}";
+        RunEvent start = log.runStart();
+        RunEvent large = log.largeVariable("big", "{\"rows\":[1,2,3,…", whole);
+
+        Commits.commit(store, List.of(start, large, log.stepLog("set", "after")));
+
+        assertThat(run(runId).variables().get("big")).isEqualTo(parse(whole));
+        RunEvent streamed = store.events(runId, 1, 1).getFirst();
+        assertThat(streamed.payload().path("newValue").asText()).isEqualTo("{\"rows\":[1,2,3,…");
+        assertThat(streamed.fullValue()).as("streams carry the envelope alone").isNull();
+        List<RunEvent> toFold = store.eventsToFold(runId, 0, 10);
+        assertThat(toFold).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
+        assertThat(toFold.get(1).json()).isEqualTo(large.json());
+        assertThat(toFold.get(1).fullValue()).isEqualTo(parse(whole));
+        assertThat(toFold.get(0).fullValue()).isNull();
+        RunFold.Run folded = RunReplay.fold(store, runId, RunFold.Run.queued(List.of(Map.entry("set", "set"))), 3);
+        assertThat(folded.currentVariables().get("big")).isEqualTo(parse(whole));
+    }
+
     @Test
     void runCompleteRecordsTheOutcome() {
         UUID runId = queuedRun("stop");
