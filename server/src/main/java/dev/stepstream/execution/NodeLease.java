@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * (DESIGN.md "Scale"). Every third of the lease it renews its own and adopts the orphans of
  * others: each run that was running on a dead node is ended {@code interrupted} by this node,
  * its open steps first ({@link DriverlessEnd}); the dead node's queued runs go back to
- * the queue. So a run cut off by a node's death ends within about one lease and a half.
+ * the queue. A dead node's lease ends a lease after its last renewal (a third of a lease or less
+ * before its death), and another node adopts at its first renewal a {@link #grace()} past that
+ * end: so a run cut off by a node's death ends one to one and two thirds leases after it, about
+ * one and a third on average.
  *
  * <p>A lease survives a database outage shorter than itself: a failed renewal is retried
  * every {@link #retryEvery()}, not a third of a lease later, and another node takes a lease
