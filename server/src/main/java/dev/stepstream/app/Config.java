@@ -135,7 +135,8 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
     static final Setting<Integer> MAX_QUEUED_RUNS = Setting.integer("max-queued-runs", 10_000, 1, 10_000_000,
             "Runs that may wait for a slot.");
     static final Setting<List<String>> ALLOWED_ORIGINS = Setting.lowerCaseList("allowed-origins", "ORIGINS",
-            "Browser origins (comma list, e.g. https://ops.example.com) allowed to open streams besides the server's own.",
+            "Browser origins (comma list, e.g. https://ops.example.com) allowed besides the server's own: to open streams,"
+                    + " send changes and read answers (CORS).",
             origin -> origin.matches("https?://[^/\\s]+"), "origins like https://ops.example.com").defaultShownAs("none");
 
     /** Every setting of {@code serve}, in the order {@code --help} lists them: the one table. */

@@ -47,7 +47,10 @@ public record SecuritySettings(Path tokensFile, String jwtSecret, Path jwtPublic
     public static final Setting<String> TLS_KEY = Setting.text("tls-key", "FILE", null, "PEM private key of --tls-cert.");
     public static final Setting<List<String>> HTTP_ALLOW = Setting.lowerCaseList("http-allow", "HOSTS",
             "Host patterns http steps may reach (comma list: api.example.com, *.example.com, 10.0.0.5:8080).",
-            HttpTargets::validPattern, "host patterns like api.example.com, *.example.com or 10.0.0.5:8080").defaultShownAs("any host but this server and link-local addresses");
+            HttpTargets::validPattern, "host patterns like api.example.com, *.example.com or 10.0.0.5:8080")
+            .defaultShownAs("any host but this server and cloud metadata addresses: link-local, fd00:ec2::254,"
+                    + " 100.100.100.200, and their NAT64, 6to4 and IPv4-compatible forms; docs/security.md,"
+                    + " \"Outbound HTTP (SSRF)\"");
     public static final Setting<Rate> RATE_LIMIT = Setting.of("rate-limit", "RATE", new Rate(100, Duration.ofSeconds(1)),
             "Requests per client.", Rate::parse);
     public static final Setting<Rate> STREAM_RATE_LIMIT = Setting.of("stream-rate-limit", "RATE",
