@@ -353,8 +353,15 @@ public final class Expressions {
         for (Template.Part part : template.parts()) {
             switch (part) {
                 case Template.Literal literal -> joined.append(literal.text());
-                case Template.Expression expression -> joined.append(asText(
-                        toJson(expression.source(), Sandbox.evaluate(expression.source(), scope))));
+                case Template.Expression expression -> {
+                    String value = asText(toJson(expression.source(), Sandbox.evaluate(expression.source(), scope)));
+                    long length = (long) joined.length() + value.length();
+                    if (length > Sandbox.MAX_TEXT) {
+                        throw new ExpressionException(Sandbox.named(expression.source()) + " failed: "
+                                + new Sandbox.TextTooLong(length).getMessage());
+                    }
+                    joined.append(value);
+                }
             }
         }
         return NODES.textNode(joined.toString());

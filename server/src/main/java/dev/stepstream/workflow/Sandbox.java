@@ -48,6 +48,11 @@ final class Sandbox {
     static final int MAX_NESTING = 32;
     /** Characters a regular expression may examine in one match, so that {@code =~} cannot hang. */
     static final int REGEX_BUDGET = 1_000_000;
+    /**
+     * Characters a string built by an expression may have (a concatenation, a template's text):
+     * doubling a string a few times would otherwise fill the heap.
+     */
+    static final int MAX_TEXT = 1 << 20;
     private static final int MAX_QUOTED = 80;
 
     private static final JexlFeatures FEATURES = new JexlFeatures()
@@ -239,6 +244,9 @@ final class Sandbox {
                 case RegexTooExpensive r -> {
                     return r.getMessage();
                 }
+                case TextTooLong t -> {
+                    return t.getMessage();
+                }
                 case PatternSyntaxException p -> {
                     return "invalid regular expression: " + p.getDescription();
                 }
@@ -399,6 +407,19 @@ final class Sandbox {
             };
         }
 
+        /** {@code +}: a sum, or a concatenation whose text may not grow past {@link #MAX_TEXT}. */
+        @Override
+        public Object add(Object left, Object right) {
+            if (left instanceof String || right instanceof String) {
+                // checked before the text is built: each operand may itself be near the limit
+                long length = (long) toString(left).length() + toString(right).length();
+                if (length > MAX_TEXT) {
+                    throw new TextTooLong(length);
+                }
+            }
+            return super.add(left, right);
+        }
+
         @Override
         public Boolean contains(Object container, Object value) {
             if (container instanceof Pattern pattern && value != null) {
@@ -455,6 +476,13 @@ final class Sandbox {
     private static final class RegexTooExpensive extends RuntimeException {
         RegexTooExpensive() {
             super("regular expression takes too long on this text", null, false, false);
+        }
+    }
+
+    /** A string an expression would build is longer than {@link #MAX_TEXT}. */
+    static final class TextTooLong extends RuntimeException {
+        TextTooLong(long length) {
+            super("the text would be " + length + " characters, longer than " + MAX_TEXT + " characters (1 MiB)", null, false, false);
         }
     }
 }

@@ -1,0 +1,90 @@
+package dev.stepstream.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.testing.TestServer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What an author sees of expressions, through the API: what registration refuses (422, at the
+ * field's path), and how a run reports an expression that fails (the step fails, the server
+ * does not).
+ */
+@Timeout(60)
+class ExpressionAuthoringTest {
+    @TempDir
+    static Path dir;
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dir, config -> config.withAllowScripts(false));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** Runs a registered workflow to its end and returns its detail. */
+    private static JsonNode runToEnd(String yaml, String inputsJson) {
+        server.apply(yaml);
+        String id = yaml.lines().filter(line -> line.startsWith("id: ")).findFirst().orElseThrow().substring(4).strip();
+        return server.awaitEnd(server.execute(id, inputsJson));
+    }
+
+    /** The 422's problems as "path: message" lines. */
+    private static List<String> refusal(String id, String yaml) {
+        TestServer.Response response = server.putYaml("/api/v2/workflows/" + id, yaml);
+        assertThat(response.status()).as(response.text()).isEqualTo(422);
+        List<String> problems = new ArrayList<>();
+        response.body().path("error").path("details").forEach(p -> problems.add(p.path("path").asText() + ": " + p.path("message").asText()));
+        return problems;
+    }
+
+    @Test
+    void aStringThatGrowsPastOneMebibyteFailsItsStepNotTheServer() {
+        StringBuilder yaml = new StringBuilder("""
+                id: doubling
+                steps:
+                  - {id: seed, type: set, vars: {s: "0123456789abcdef"}}
+                """);
+        for (int i = 0; i < 6; i++) {
+            yaml.append("  - {id: grow").append(i)
+                    .append(", type: set, vars: {s: \"${vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s}\"}}\n");
+        }
+        JsonNode run = runToEnd(yaml.toString(), null);
+        assertThat(run.path("status").asText()).isEqualTo("failed");
+        JsonNode grow5 = run.path("steps").get(6);
+        assertThat(grow5.path("stepId").asText()).isEqualTo("grow5");
+        assertThat(grow5.path("status").asText()).isEqualTo("failed");
+        assertThat(grow5.path("error").asText())
+                .contains("expression \"vars.s+vars.s", "longer than 1048576 characters");
+        assertThat(run.path("steps").get(5).path("status").asText()).as("524,288 characters are allowed").isEqualTo("success");
+
+        JsonNode joined = runToEnd("""
+                id: joining
+                steps:
+                  - {id: seed, type: set, vars: {s: "${'0123456789abcdef' + '0123456789abcdef'}"}}
+                  - {id: grow, type: set, vars: {s: "${vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s}"}}
+                  - {id: grow2, type: set, vars: {s: "${vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s}"}}
+                  - {id: grow3, type: set, vars: {s: "${vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s}"}}
+                  - {id: grow4, type: set, vars: {s: "${vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s+vars.s}"}}
+                  - {id: grow5, type: set, vars: {s: "${vars.s+vars.s+vars.s+vars.s}"}}
+                  - {id: join, type: log, message: "${vars.s}${vars.s}${vars.s}"}
+                """, null);
+        assertThat(joined.path("steps").get(5).path("status").asText()).isEqualTo("success");
+        assertThat(joined.path("status").asText()).isEqualTo("failed");
+        assertThat(joined.path("steps").get(6).path("error").asText())
+                .as("the parts of a template are each short, their text is not")
+                .contains("longer than 1048576 characters");
+    }
+}
