@@ -203,11 +203,21 @@ public final class Expressions {
 
     /**
      * The names of the secrets a step's fields read ({@code ${secrets.NAME}}), in the order
-     * they appear: what a run's driver resolves (and masks) before the step runs.
+     * they appear: what a run's driver resolves (and masks) before the step runs. Fields read
+     * as written ({@code name}, {@code id}…) read none; {@code spec} may also be one string value.
      */
     public static Set<String> secretNames(JsonNode spec) {
         Set<String> names = new LinkedHashSet<>();
-        collectSecrets(spec, spec.isObject() && spec.has("when") ? spec.get("when") : null, names);
+        if (!spec.isObject()) {
+            collectSecrets(spec, null, names);
+            return names;
+        }
+        JsonNode when = spec.get("when");
+        spec.properties().forEach(field -> {
+            if (!StepValidator.LITERAL.contains(field.getKey())) { // a name's ${secrets.X} is text, not a read
+                collectSecrets(field.getValue(), when, names);
+            }
+        });
         return names;
     }
 

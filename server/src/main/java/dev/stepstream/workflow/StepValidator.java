@@ -38,8 +38,11 @@ final class StepValidator {
             StepKind.FAIL, List.of("message"),
             StepKind.WORKFLOW, List.of("workflow", "inputs"),
             StepKind.APPROVAL, List.of("message")));
-    /** Fields whose values are read as they are, never rendered: expressions there would be a mistake. */
-    private static final Set<String> LITERAL = Set.of("id", "type", "needs", "level", "method", "timeout", "retry",
+    /**
+     * Fields whose values are read as they are, never rendered: expressions there would be a
+     * mistake, except in {@code name}, which is text for people and keeps a {@code ${…}} as written.
+     */
+    static final Set<String> LITERAL = Set.of("id", "name", "type", "needs", "level", "method", "timeout", "retry",
             "continueOnError", "expectStatus", "saveAs", "workflow");
     private static final List<String> LEVELS = List.of("debug", "info", "warn", "error");
     private static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");

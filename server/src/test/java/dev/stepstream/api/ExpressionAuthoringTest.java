@@ -87,4 +87,21 @@ class ExpressionAuthoringTest {
                 .as("the parts of a template are each short, their text is not")
                 .contains("longer than 1048576 characters");
     }
+
+    @Test
+    void aStepNameKeepsItsDollarBraceAsText() {
+        JsonNode run = runToEnd("""
+                id: named
+                name: "Deploy ${inputs.env}"
+                description: "sets ${HOME}"
+                steps:
+                  - id: copy
+                    name: "Copy to ${HOME} with ${secrets.NOT_A_SECRET}"
+                    type: log
+                    message: copied
+                """, null);
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+        assertThat(run.path("steps").get(0).path("stepName").asText()).isEqualTo("Copy to ${HOME} with ${secrets.NOT_A_SECRET}");
+        assertThat(server.get("/api/v2/workflows/named").body().path("name").asText()).isEqualTo("Deploy ${inputs.env}");
+    }
 }
