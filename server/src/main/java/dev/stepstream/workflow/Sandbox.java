@@ -1,5 +1,7 @@
 package dev.stepstream.workflow;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -23,8 +25,12 @@ import org.apache.commons.jexl3.JexlFeatures;
 import org.apache.commons.jexl3.JexlInfo;
 import org.apache.commons.jexl3.JexlOperator;
 import org.apache.commons.jexl3.JexlScript;
+import org.apache.commons.jexl3.internal.Script;
 import org.apache.commons.jexl3.introspection.JexlPermissions;
 import org.apache.commons.jexl3.introspection.JexlUberspect;
+import org.apache.commons.jexl3.parser.ASTFunctionNode;
+import org.apache.commons.jexl3.parser.ASTIdentifier;
+import org.apache.commons.jexl3.parser.JexlNode;
 import org.apache.commons.logging.impl.NoOpLog;
 
 /**
@@ -130,6 +136,11 @@ final class Sandbox {
         try {
             JexlExpression expression = parse(source);
             List<String> problems = new ArrayList<>();
+            String call = functionCall(expression);
+            if (call != null) {
+                problems.add(named(source) + " is not allowed: " + call + "(…) is a function call, and expressions call"
+                        + " no functions (only size(…) and empty(…), which are operators)");
+            }
             for (List<String> path : variables(expression)) {
                 if (!roots.contains(path.get(0))) {
                     problems.add(named(source) + " uses unknown variable \"" + path.get(0) + "\" (expressions "
@@ -141,6 +152,55 @@ final class Sandbox {
         } catch (ExpressionException e) {
             return List.of(e.getMessage());
         }
+    }
+
+    /**
+     * The name of the first function an expression calls ({@code foo} in {@code foo(1)},
+     * {@code math:abs} in {@code math:abs(1)}), or null. The grammar lets such calls through
+     * (they reach the context and namespaces, of which the sandbox has none), so every one
+     * of them would fail when the step runs: they are refused when the workflow is stored.
+     * {@code size(x)} and {@code empty(x)} are operators of their own, not calls.
+     */
+    private static String functionCall(JexlExpression expression) {
+        return expression instanceof Script script ? functionCall(syntaxTree(script)) : null;
+    }
+
+    /** JEXL keeps a script's syntax tree to itself; the sandbox reads it to see what is called. */
+    private static final MethodHandle SYNTAX_TREE;
+
+    static {
+        try {
+            Method getter = Script.class.getDeclaredMethod("getScript");
+            getter.setAccessible(true);
+            SYNTAX_TREE = MethodHandles.lookup().unreflect(getter);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static JexlNode syntaxTree(Script script) {
+        try {
+            return (JexlNode) SYNTAX_TREE.invoke(script);
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot read an expression's syntax tree", e);
+        }
+    }
+
+    private static String functionCall(JexlNode node) {
+        if (node instanceof ASTFunctionNode && node.jjtGetNumChildren() > 0) {
+            JexlNode callee = node.jjtGetChild(0);
+            if (callee instanceof ASTIdentifier identifier) {
+                return identifier.getNamespace() == null ? identifier.getName() : identifier.getNamespace() + ":" + identifier.getName();
+            }
+            return "a value";
+        }
+        for (int i = 0; i < node.jjtGetNumChildren(); i++) {
+            String found = functionCall(node.jjtGetChild(i));
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
     }
 
     /** The variable paths an expression reads, e.g. {@code [inputs, who]}; distinct, in no set order. */

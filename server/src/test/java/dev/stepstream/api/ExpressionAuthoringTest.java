@@ -104,4 +104,32 @@ class ExpressionAuthoringTest {
         assertThat(run.path("steps").get(0).path("stepName").asText()).isEqualTo("Copy to ${HOME} with ${secrets.NOT_A_SECRET}");
         assertThat(server.get("/api/v2/workflows/named").body().path("name").asText()).isEqualTo("Deploy ${inputs.env}");
     }
+
+    @Test
+    void aFunctionCallIsRefusedWhenStoredNotWhenRun() {
+        assertThat(refusal("calls", """
+                id: calls
+                steps:
+                  - {id: a, type: log, message: "${foo(1)}"}
+                  - {id: b, type: set, vars: {x: "n=${math:abs(1)}"}}
+                  - {id: c, type: log, message: "${[1, 2].size()}"}
+                """)).containsExactly(
+                "steps[0].message: expression \"foo(1)\" is not allowed: foo(…) is a function call, and expressions call"
+                        + " no functions (only size(…) and empty(…), which are operators)",
+                "steps[1].vars.x: expression \"math:abs(1)\" is not allowed: math:abs(…) is a function call, and expressions call"
+                        + " no functions (only size(…) and empty(…), which are operators)",
+                "steps[2].message: expression \"[1, 2].size()\" is not allowed: method calls are not supported");
+
+        JsonNode run = runToEnd("""
+                id: operators
+                steps:
+                  - id: ok
+                    type: set
+                    vars: {n: "${size([1, 2, 3])}", e: "${empty('')}", starts: "${'abc' =^ 'ab'}", range: "${size(1..10)}"}
+                """, null);
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+        JsonNode variables = run.path("variables");
+        assertThat(List.of(variables.path("n").asInt(), variables.path("e").asBoolean(), variables.path("starts").asBoolean(),
+                variables.path("range").asInt())).containsExactly(3, true, true, 10);
+    }
 }

@@ -48,7 +48,7 @@ class ExpressionSandboxTest {
                 .isInstanceOf(ExpressionException.class).hasMessage(expected);
     }
 
-    /** These parse, so check passes them (or reports an unknown root); evaluation finds nothing to reach. */
+    /** These parse (check refuses the function calls among them); evaluation finds nothing to reach. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "''.class               | undefined property \"class\"",
