@@ -544,11 +544,20 @@ final class StepValidator {
     /**
      * Expressions may only name declared inputs, existing steps and the run's own fields: typos
      * surface now. A step's outputs may be read only where that step has surely ended: by the
-     * steps after it in a list, by the steps that need it (directly or not) in a graph.
+     * steps after it in a list, by the steps that need it (directly or not) in a graph; so may
+     * the step as a whole ({@code steps.build}, {@code steps.build[k]}), outputs included. A step
+     * read by a computed id ({@code steps[inputs.s]}), or all steps, is refused: which step that
+     * is, and whether it has ended, cannot be known before the run.
      */
     private void checkReferences(boolean graph, boolean acyclic) {
         for (Located located : references) {
             List<String> variable = located.reference().path();
+            if (variable.equals(List.of("steps"))) {
+                // steps[inputs.s], or steps as a whole: which step is read, and whether it has ended, is unknown now
+                problems.add(located.path(), Sandbox.named(located.reference().expression()) + " reads steps without naming one:"
+                        + " write steps.<id>.status or steps.<id>.outputs.<name>, so that only steps that have surely ended are read");
+                continue;
+            }
             if (variable.size() < 2) {
                 continue;
             }
@@ -567,7 +576,7 @@ final class StepValidator {
                     if (read == null) {
                         problems.add(located.path(), expression + " reads step \"" + name + "\", which does not exist"
                                 + Problems.suggestion(name, ids.keySet()));
-                    } else if (variable.size() > 2 && variable.get(2).equals("outputs") && acyclic
+                    } else if ((variable.size() == 2 || variable.get(2).equals("outputs")) && acyclic
                             && !(graph ? needsOf(located.stepIndex()).contains(read) : read < located.stepIndex())) {
                         problems.add(located.path(), expression + " reads the outputs of step \"" + name + "\", which "
                                 + (read == located.stepIndex() ? "is this step itself"

@@ -132,4 +132,35 @@ class ExpressionAuthoringTest {
         assertThat(List.of(variables.path("n").asInt(), variables.path("e").asBoolean(), variables.path("starts").asBoolean(),
                 variables.path("range").asInt())).containsExactly(3, true, true, 10);
     }
+
+    @Test
+    void aStepIsReadOnlyByItsIdAndOnlyOnceItHasSurelyEnded() {
+        assertThat(refusal("dynamic", """
+                id: dynamic
+                inputs:
+                  s: {type: string, default: build}
+                steps:
+                  - {id: build, type: log, message: built}
+                  - {id: wait, type: log, message: waited}
+                  - {id: read, needs: [wait], type: log, message: "${steps[inputs.s].outputs.v}"}
+                  - {id: all, needs: [wait], type: log, message: "${steps}"}
+                  - {id: whole, needs: [wait], type: log, message: "${steps.build}", when: "size(steps) > 0"}
+                """)).containsExactlyInAnyOrder(
+                "steps[2].message: expression \"steps[inputs.s].outputs.v\" reads steps without naming one: write"
+                        + " steps.<id>.status or steps.<id>.outputs.<name>, so that only steps that have surely ended are read",
+                "steps[3].message: expression \"steps\" reads steps without naming one: write"
+                        + " steps.<id>.status or steps.<id>.outputs.<name>, so that only steps that have surely ended are read",
+                "steps[4].when: expression \"size(steps) > 0\" reads steps without naming one: write"
+                        + " steps.<id>.status or steps.<id>.outputs.<name>, so that only steps that have surely ended are read",
+                "steps[4].message: expression \"steps.build\" reads the outputs of step \"build\", which this step does not"
+                        + " need (add it to needs)");
+
+        JsonNode run = runToEnd("""
+                id: named-steps
+                steps:
+                  - {id: first, type: log, message: one}
+                  - {id: second, type: log, message: "${steps.first.status} ${steps['first'].outputs} ${steps.first}"}
+                """, null);
+        assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
+    }
 }
