@@ -567,8 +567,7 @@ final class StepValidator {
             switch (root) {
                 case "inputs" -> {
                     if (!inputs.contains(name)) {
-                        problems.add(located.path(), expression + " reads input \"" + name + "\", which is not declared"
-                                + (inputs.isEmpty() ? " (this workflow has no inputs)" : " (declared: " + String.join(", ", inputs) + ")"));
+                        problems.add(located.path(), undeclaredInput(expression, name, inputs));
                     }
                 }
                 case "steps" -> {
@@ -601,6 +600,12 @@ final class StepValidator {
                 }
             }
         }
+    }
+
+    /** Why reading {@code inputs.<name>} is refused, when the workflow does not declare it; one wording for every field. */
+    static String undeclaredInput(String expression, String name, Set<String> inputs) {
+        return expression + " reads input \"" + name + "\", which is not declared"
+                + (inputs.isEmpty() ? " (this workflow has no inputs)" : " (declared: " + String.join(", ", inputs) + ")");
     }
 
     /** The indexes of the steps that the step at {@code index} needs, directly or not (the needs are acyclic). */

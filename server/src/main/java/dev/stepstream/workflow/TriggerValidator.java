@@ -206,6 +206,16 @@ final class TriggerValidator {
         }
     }
 
+    /** A template over {@code inputs} may read only the inputs the workflow declares, as steps may. */
+    private void undeclaredInputs(String text, String path) {
+        for (Expressions.Reference reference : Expressions.references(text, false)) {
+            List<String> variable = reference.path();
+            if (variable.size() >= 2 && variable.get(0).equals("inputs") && !inputs.containsKey(variable.get(1))) {
+                problems.add(path, StepValidator.undeclaredInput(Sandbox.named(reference.expression()), variable.get(1), inputs.keySet()));
+            }
+        }
+    }
+
     /** The workflow's concurrency, or null when it has none. */
     Concurrency concurrency(JsonNode node) {
         if (node == null || node.isNull()) {
@@ -223,7 +233,11 @@ final class TriggerValidator {
             if (!given.isTextual() || given.textValue().isEmpty()) {
                 problems.add("concurrency.key", "expected a non-empty string, got " + Problems.quote(given));
             } else {
-                check(given.textValue(), "concurrency.key", KEY_ROOTS);
+                List<String> found = Expressions.check(given.textValue(), KEY_ROOTS);
+                found.forEach(problem -> problems.add("concurrency.key", problem));
+                if (found.isEmpty()) {
+                    undeclaredInputs(given.textValue(), "concurrency.key");
+                }
                 key = given.textValue();
             }
         }

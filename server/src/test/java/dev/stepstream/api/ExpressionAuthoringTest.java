@@ -163,4 +163,34 @@ class ExpressionAuthoringTest {
                 """, null);
         assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
     }
+
+    @Test
+    void aConcurrencyKeyMayReadOnlyDeclaredInputs() {
+        assertThat(refusal("undeclared-key", """
+                id: undeclared-key
+                concurrency: {key: "deploy-${inputs.env}", limit: 1}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """)).containsExactly(
+                "concurrency.key: expression \"inputs.env\" reads input \"env\", which is not declared (this workflow has no inputs)");
+        assertThat(refusal("misspelt-key", """
+                id: misspelt-key
+                inputs:
+                  env: {type: string, default: prod}
+                concurrency: {key: "${inputs.evn}", limit: 1}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """)).containsExactly(
+                "concurrency.key: expression \"inputs.evn\" reads input \"evn\", which is not declared (declared: env)");
+
+        JsonNode run = runToEnd("""
+                id: declared-key
+                inputs:
+                  env: {type: string, default: prod}
+                concurrency: {key: "deploy-${inputs.env}", limit: 1}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """, null);
+        assertThat(run.path("status").asText()).isEqualTo("success");
+    }
 }
