@@ -118,12 +118,36 @@ final class TriggerValidator {
             }
         }
         ObjectNode bound = null;
+        JsonNode given = trigger.get("inputs");
+        if (given != null && noTemplates(given, Problems.field(path, "inputs"))) {
+            return null;
+        }
         try {
-            bound = Inputs.bind(inputs, trigger.get("inputs"));
+            bound = Inputs.bind(inputs, given);
         } catch (InvalidException e) {
             e.problems().forEach(problem -> problems.add(path + "." + problem.path(), problem.message())); // inputs.x
         }
         return zone == null || cron == null || bound == null ? null : new TriggerSpec(id, TriggerSpec.Type.SCHEDULE, cron, bound, null);
+    }
+
+    /**
+     * A schedule's inputs are stored values: a schedule has no request for a {@code ${…}} to
+     * read, so one would be kept as text. True when some value has one (each is reported).
+     */
+    private boolean noTemplates(JsonNode value, String path) {
+        if (value.isTextual() && value.textValue().contains("${")) {
+            problems.add(path, "a schedule's inputs are values, not templates: a schedule has nothing for ${…} to read"
+                    + " (write the value itself)");
+            return true;
+        }
+        boolean found = false;
+        for (Map.Entry<String, JsonNode> child : value.properties()) {
+            found |= noTemplates(child.getValue(), Problems.field(path, child.getKey()));
+        }
+        for (int i = 0; value.isArray() && i < value.size(); i++) {
+            found |= noTemplates(value.get(i), Problems.index(path, i));
+        }
+        return found;
     }
 
     private ZoneId zone(JsonNode timezone, String path) {

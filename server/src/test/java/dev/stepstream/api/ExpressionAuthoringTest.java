@@ -193,4 +193,35 @@ class ExpressionAuthoringTest {
                 """, null);
         assertThat(run.path("status").asText()).isEqualTo("success");
     }
+
+    @Test
+    void aScheduleInputWithDollarBraceIsRefusedRatherThanKeptAsText() {
+        assertThat(refusal("scheduled", """
+                id: scheduled
+                inputs:
+                  env: {type: string}
+                  tags: {type: array}
+                triggers:
+                  - id: nightly
+                    type: schedule
+                    cron: "0 3 * * *"
+                    inputs: {env: "${body.x}", tags: [prod, "v-${run.id}"]}
+                steps:
+                  - {id: a, type: log, message: "${inputs.env}"}
+                """)).containsExactly(
+                "triggers[0].inputs.env: a schedule's inputs are values, not templates: a schedule has nothing for ${…} to read"
+                        + " (write the value itself)",
+                "triggers[0].inputs.tags[1]: a schedule's inputs are values, not templates: a schedule has nothing for ${…} to"
+                        + " read (write the value itself)");
+        TestServer.Response accepted = server.putYaml("/api/v2/workflows/scheduled", """
+                id: scheduled
+                inputs:
+                  env: {type: string}
+                triggers:
+                  - {id: nightly, type: schedule, cron: "0 3 * * *", inputs: {env: "prod $ 1"}}
+                steps:
+                  - {id: a, type: log, message: "${inputs.env}"}
+                """);
+        assertThat(accepted.status()).as(accepted.text()).isEqualTo(201);
+    }
 }
