@@ -368,7 +368,7 @@ public final class Expressions {
                     long length = (long) joined.length() + value.length();
                     if (length > Sandbox.MAX_TEXT) {
                         throw new ExpressionException(Sandbox.named(expression.source()) + " failed: "
-                                + new Sandbox.TextTooLong(length).getMessage());
+                                + Sandbox.Refusal.tooLong(length).getMessage());
                     }
                     joined.append(value);
                 }
@@ -383,6 +383,16 @@ public final class Expressions {
         } catch (IllegalArgumentException e) {
             throw new ExpressionException(Sandbox.named(source) + " failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * A value of an expression as text, the one rendering for both a template's parts and
+     * {@code +}: null is empty, strings are themselves, the rest is compact JSON.
+     *
+     * @throws IllegalArgumentException for a value JSON cannot hold (see {@link #toJson(Object)})
+     */
+    static String asText(Object value) {
+        return asText(toJson(value));
     }
 
     /** A value as joined into text: null is empty, strings are themselves, the rest is JSON. */

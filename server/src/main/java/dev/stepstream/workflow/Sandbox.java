@@ -304,8 +304,8 @@ final class Sandbox {
                 case RegexTooExpensive r -> {
                     return r.getMessage();
                 }
-                case TextTooLong t -> {
-                    return t.getMessage();
+                case Refusal r -> {
+                    return r.getMessage();
                 }
                 case PatternSyntaxException p -> {
                     return "invalid regular expression: " + p.getDescription();
@@ -472,12 +472,35 @@ final class Sandbox {
         public Object add(Object left, Object right) {
             if (left instanceof String || right instanceof String) {
                 // checked before the text is built: each operand may itself be near the limit
-                long length = (long) toString(left).length() + toString(right).length();
-                if (length > MAX_TEXT) {
-                    throw new TextTooLong(length);
+                checkLength((long) toString(left).length() + toString(right).length());
+            }
+            Object sum = super.add(left, right);
+            if (sum instanceof String text) {
+                checkLength(text.length()); // two maps or lists joined as text
+            }
+            return sum;
+        }
+
+        private static void checkLength(long length) {
+            if (length > MAX_TEXT) {
+                throw Refusal.tooLong(length);
+            }
+        }
+
+        /**
+         * A value as {@code +} joins it to text: a map or a list as the compact JSON a template
+         * writes ({@code 'x' + inputs.o} is {@code x{"a":1}}), never Java's {@code {a=1}}.
+         */
+        @Override
+        public String toString(Object value) {
+            if (value instanceof Map<?, ?> || value instanceof Collection<?>) {
+                try {
+                    return Expressions.asText(value);
+                } catch (IllegalArgumentException e) {
+                    throw new Refusal(e.getMessage());
                 }
             }
-            return super.add(left, right);
+            return super.toString(value);
         }
 
         @Override
@@ -539,10 +562,15 @@ final class Sandbox {
         }
     }
 
-    /** A string an expression would build is longer than {@link #MAX_TEXT}. */
-    static final class TextTooLong extends RuntimeException {
-        TextTooLong(long length) {
-            super("the text would be " + length + " characters, longer than " + MAX_TEXT + " characters (1 MiB)", null, false, false);
+    /** An expression asked for something the sandbox refuses; the message says what, in the author's words. */
+    static final class Refusal extends RuntimeException {
+        Refusal(String message) {
+            super(message, null, false, false);
+        }
+
+        /** A string an expression would build is longer than {@link #MAX_TEXT}. */
+        static Refusal tooLong(long length) {
+            return new Refusal("the text would be " + length + " characters, longer than " + MAX_TEXT + " characters (1 MiB)");
         }
     }
 }

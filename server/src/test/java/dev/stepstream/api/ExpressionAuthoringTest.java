@@ -224,4 +224,28 @@ class ExpressionAuthoringTest {
                 """);
         assertThat(accepted.status()).as(accepted.text()).isEqualTo(201);
     }
+
+    @Test
+    void plusJoinsAMapOrAListAsTheJsonThatATemplateWrites() {
+        server.apply("""
+                id: joined
+                inputs:
+                  o: {type: object}
+                  l: {type: array}
+                steps:
+                  - {id: template, type: log, message: "t=${inputs.o}"}
+                  - {id: before, type: log, message: "${'x' + inputs.o}"}
+                  - {id: after, type: log, message: "${inputs.o + 1}"}
+                  - {id: list, type: log, message: "${inputs.l + '!'}"}
+                  - {id: both, type: log, message: "${inputs.l + inputs.l}"}
+                """);
+        String runId = server.execute("joined", "{\"o\": {\"a\": [1, \"x\"], \"b\": null}, \"l\": [1, \"x\"]}");
+        assertThat(server.awaitEnd(runId).path("status").asText()).isEqualTo("success");
+        assertThat(TestServer.payloads(server.events(runId), "step_log", p -> p.path("message").asText())).containsExactly(
+                "t={\"a\":[1,\"x\"],\"b\":null}",
+                "x{\"a\":[1,\"x\"],\"b\":null}",
+                "{\"a\":[1,\"x\"],\"b\":null}1",
+                "[1,\"x\"]!",
+                "[1,\"x\"][1,\"x\"]");
+    }
 }
