@@ -700,7 +700,7 @@ final class RunDriver {
         long since = Json.now().toEpochMilli();
         String message;
         try {
-            message = StepActions.text(Expressions.render(step.spec().get("message"), scope(step)));
+            message = StepActions.text(Expressions.render(step.spec().get("message"), scope(step), "message"));
         } catch (ExpressionException e) {
             return complete(step, StepStatus.FAILED, attempt, 0, e.getMessage(), null);
         }
@@ -1002,7 +1002,7 @@ final class RunDriver {
         @Override
         public JsonNode field(String name) throws ExpressionException {
             JsonNode raw = step.spec().get(name);
-            return raw == null ? null : Expressions.render(raw, scope(step));
+            return raw == null ? null : Expressions.render(raw, scope(step), name); // a failure names the field
         }
 
         @Override

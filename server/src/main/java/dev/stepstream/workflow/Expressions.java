@@ -72,11 +72,27 @@ public final class Expressions {
      * @throws ExpressionException for the first expression that fails, naming it
      */
     public static JsonNode render(JsonNode template, Map<String, Object> scope) throws ExpressionException {
+        return render(template, scope, null);
+    }
+
+    /**
+     * Like {@link #render(JsonNode, Map)} for a field at {@code path} ({@code url},
+     * {@code vars}): the message of a failure starts with the path of the string that failed,
+     * as validation's do ({@code vars.s: expression "…" failed: …},
+     * {@code headers.Accept: …}), so that the author finds it.
+     *
+     * @param path the field's path, or null for no prefix
+     */
+    public static JsonNode render(JsonNode template, Map<String, Object> scope, String path) throws ExpressionException {
         if (template == null) {
             return null;
         }
         if (template.isTextual()) {
-            return renderText(template, scope);
+            try {
+                return renderText(template, scope);
+            } catch (ExpressionException e) {
+                throw path == null ? e : new ExpressionException(path + ": " + e.getMessage());
+            }
         }
         if (template.isObject()) {
             ObjectNode rendered = null;
@@ -84,7 +100,7 @@ public final class Expressions {
             int index = 0;
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
-                JsonNode value = render(field.getValue(), scope);
+                JsonNode value = render(field.getValue(), scope, path == null ? null : Problems.field(path, field.getKey()));
                 if (rendered == null && value != field.getValue()) {
                     rendered = copyFirst((ObjectNode) template, index);
                 }
@@ -98,7 +114,7 @@ public final class Expressions {
         if (template.isArray()) {
             ArrayNode rendered = null;
             for (int i = 0; i < template.size(); i++) {
-                JsonNode value = render(template.get(i), scope);
+                JsonNode value = render(template.get(i), scope, path == null ? null : Problems.index(path, i));
                 if (rendered == null && value != template.get(i)) {
                     rendered = NODES.arrayNode(template.size());
                     for (int j = 0; j < i; j++) {
@@ -131,9 +147,13 @@ public final class Expressions {
         if (when.isBoolean() || when.isNull()) {
             value = toJava(when);
         } else if (when.isTextual() && Template.mayContainExpressions(when.asText())) {
-            value = toJava(render(when, scope));
+            value = toJava(render(when, scope, "when"));
         } else if (when.isTextual()) {
-            value = evaluate(when.asText(), scope);
+            try {
+                value = evaluate(when.asText(), scope);
+            } catch (ExpressionException e) {
+                throw new ExpressionException("when: " + e.getMessage());
+            }
         } else {
             throw new ExpressionException("when: expected true or false, got " + describe(when));
         }

@@ -248,4 +248,21 @@ class ExpressionAuthoringTest {
                 "[1,\"x\"]!",
                 "[1,\"x\"][1,\"x\"]");
     }
+
+    @Test
+    void anExpressionThatFailsWhenTheStepRunsIsNamedWithItsField() {
+        JsonNode run = runToEnd("""
+                id: failing-fields
+                steps:
+                  - {id: call, type: http, url: "http://127.0.0.1:19601/${vars.nothing.x}", continueOnError: true}
+                  - {id: set, type: set, vars: {ok: 1, s: {deep: ["${vars.nothing.y}"]}}, continueOnError: true}
+                  - {id: gate, type: log, message: hi, when: "vars.nothing.z > 1", continueOnError: true}
+                """, null);
+        List<String> errors = new ArrayList<>();
+        run.path("steps").forEach(step -> errors.add(step.path("error").asText()));
+        assertThat(errors).containsExactly(
+                "url: expression \"vars.nothing.x\" failed: cannot read a property of null (after \"nothing\")",
+                "vars.s.deep[0]: expression \"vars.nothing.y\" failed: cannot read a property of null (after \"nothing\")",
+                "when: expression \"vars.nothing.z > 1\" failed: cannot read a property of null (after \"nothing\")");
+    }
 }
