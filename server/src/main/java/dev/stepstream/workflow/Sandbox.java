@@ -298,8 +298,7 @@ final class Sandbox {
                     return "cannot apply " + operator + " to these values";
                 }
                 case ArithmeticException a -> {
-                    return operator.equals("/") || operator.equals("%") || String.valueOf(a.getMessage()).contains("by zero")
-                            ? "division by zero" : clean(a.getMessage());
+                    return arithmetic(operator, String.valueOf(a.getMessage()));
                 }
                 case RegexTooExpensive r -> {
                     return r.getMessage();
@@ -315,6 +314,28 @@ final class Sandbox {
             }
         }
         return clean(e.getMessage());
+    }
+
+    /**
+     * JEXL's arithmetic failures in the author's words: its own ({@code Object comparison:({a=1} > 1)},
+     * {@code BigInteger precision exceeded: limit=114, …}) show Java's rendering of values and
+     * its internal limits.
+     */
+    private static String arithmetic(String operator, String message) {
+        if (operator.equals("/") || operator.equals("%") || message.contains("by zero")) {
+            return "division by zero";
+        }
+        if (message.startsWith("Object comparison")) {
+            return "cannot compare these values" + (operator.isEmpty() ? "" : " with " + operator)
+                    + " (numbers compare with numbers, text with text; objects, lists and null with nothing)";
+        }
+        if (message.startsWith("Object negate")) {
+            return "cannot negate this value (only a number can be)";
+        }
+        if (message.contains("precision exceeded")) {
+            return "the result is too large (whole numbers are limited to about 34 digits)";
+        }
+        return clean(message);
     }
 
     /** Strips JEXL's location prefix and anything that names a Java class: messages reach API clients. */

@@ -265,4 +265,25 @@ class ExpressionAuthoringTest {
                 "vars.s.deep[0]: expression \"vars.nothing.y\" failed: cannot read a property of null (after \"nothing\")",
                 "when: expression \"vars.nothing.z > 1\" failed: cannot read a property of null (after \"nothing\")");
     }
+
+    @Test
+    void anArithmeticFailureIsToldInTheAuthorsWordsNotJexls() {
+        JsonNode run = runToEnd("""
+                id: arithmetic
+                inputs:
+                  o: {type: object, default: {a: 1}}
+                steps:
+                  - {id: compare, type: log, message: "${inputs.o > 1}", continueOnError: true}
+                  - {id: big, type: log, message: "${99999999999999999999 * 99999999999999999999}", continueOnError: true}
+                  - {id: negate, type: log, message: "${-[1, 2]}", continueOnError: true}
+                """, null);
+        List<String> errors = new ArrayList<>();
+        run.path("steps").forEach(step -> errors.add(step.path("error").asText()));
+        assertThat(errors).containsExactly(
+                "message: expression \"inputs.o > 1\" failed: cannot compare these values with > (numbers compare with numbers,"
+                        + " text with text; objects, lists and null with nothing)",
+                "message: expression \"99999999999999999999 * 99999999999999999999\" failed: the result is too large (whole"
+                        + " numbers are limited to about 34 digits)",
+                "message: expression \"-[1, 2]\" failed: cannot negate this value (only a number can be)");
+    }
 }
