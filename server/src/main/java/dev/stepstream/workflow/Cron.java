@@ -11,7 +11,11 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.time.zone.ZoneOffsetTransition;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A schedule's cron expression in its time zone (docs/workflows.md, "Triggers"): five fields
@@ -71,6 +75,10 @@ public final class Cron {
     /** @throws IllegalArgumentException saying what is wrong with {@code text} */
     public static Cron parse(String text, ZoneId zone) {
         String trimmed = text.strip();
+        if (trimmed.startsWith("@") && !NICKNAMES.contains(trimmed)) {
+            throw new IllegalArgumentException("unknown shorthand \"" + trimmed + "\" (expected " + String.join(", ", NICKNAMES.subList(0, 6))
+                    + " or " + NICKNAMES.get(6) + ")");
+        }
         int fields = trimmed.startsWith("@") ? 5 : trimmed.split("\\s+").length;
         if (fields != 5 && fields != 6) {
             throw new IllegalArgumentException("expected 5 fields (minute hour day-of-month month day-of-week), 6 with seconds"
@@ -81,8 +89,56 @@ public final class Cron {
             cron.validate();
             return new Cron(trimmed, zone, ExecutionTime.forCron(cron), fields == 6 ? ChronoUnit.SECONDS : ChronoUnit.MINUTES);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() == null ? "not a cron expression" : e.getMessage());
+            throw new IllegalArgumentException(e.getMessage() == null ? "not a cron expression" : reworded(e.getMessage(), trimmed, fields));
         }
+    }
+
+    private static final List<String> NICKNAMES = List.of("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually");
+    private static final List<String> FIELD_NAMES = List.of("second", "minute", "hour", "day-of-month", "month", "day-of-week");
+    private static final List<String> RANGES = List.of("0, 59", "0, 59", "0, 23", "1, 31", "1, 12", "0, 7");
+    private static final Pattern OUT_OF_RANGE = Pattern.compile("(Value|Period) (-?\\d+) not in range \\[(-?\\d+), (-?\\d+)]");
+    private static final Pattern INVALID_CHARS = Pattern.compile("Invalid chars in expression! Expression: .*? Invalid chars:\\s*(.*)");
+
+    /**
+     * cron-utils' messages in the author's words ({@code Value 61 not in range [0, 59]} is
+     * "minute: 61 is not from 0 to 59"), naming the field where it can be told.
+     */
+    private static String reworded(String message, String text, int fields) {
+        String plain = message.replaceFirst("^Failed to parse cron expression\\.\\s*", "").strip();
+        Matcher range = OUT_OF_RANGE.matcher(plain);
+        if (range.find()) {
+            boolean step = range.group(1).equals("Period");
+            String value = range.group(2);
+            String field = fieldOf(text, fields, (step ? "/" : "") + value, range.group(3) + ", " + range.group(4));
+            String prefix = field == null ? "" : field + ": ";
+            return step
+                    ? prefix + "a step of /" + value + " is not from 1 to " + range.group(4)
+                    : prefix + value + " is not from " + range.group(3) + " to " + range.group(4);
+        }
+        Matcher chars = INVALID_CHARS.matcher(plain);
+        if (chars.find()) {
+            String bad = chars.group(1).strip();
+            return bad.isEmpty() ? "an empty value in a field (two commas in a row?)"
+                    : "unexpected \"" + bad.toLowerCase(Locale.ROOT) + "\" (fields hold numbers, *, lists, ranges, steps,"
+                            + " JAN-DEC, SUN-SAT, L, W and #)";
+        }
+        if (plain.startsWith("Invalid expression: ")) {
+            return "cannot read \"" + plain.substring("Invalid expression: ".length()) + "\"";
+        }
+        return plain;
+    }
+
+    /** The name of the first field whose range is {@code range} and which holds {@code token}, or null. */
+    private static String fieldOf(String text, int fields, String token, String range) {
+        String[] parts = text.split("\\s+");
+        int first = fields == 6 ? 0 : 1;
+        for (int i = 0; i < parts.length && first + i < FIELD_NAMES.size(); i++) {
+            if (RANGES.get(first + i).equals(range)
+                    && Pattern.compile("(^|[^0-9/])" + Pattern.quote(token) + "($|[^0-9])").matcher(parts[i]).find()) {
+                return FIELD_NAMES.get(first + i);
+            }
+        }
+        return null;
     }
 
     /** The first due time strictly after {@code after}, if any is ever due. */

@@ -172,6 +172,36 @@ class WorkflowsApiTest {
         assertThat(server.get("/api/v2/workflows/cr2").status()).as("nothing stored").isEqualTo(404);
     }
 
+    /** What cron-utils says ("Cron expression contains 1 parts but we expect one of [5]") is told in our words. */
+    @Test
+    void aBadCronIsExplainedNamingItsFieldAndWhatItAccepts() {
+        String yaml = """
+                id: crons
+                triggers:
+                  - {id: a, type: schedule, cron: "@fortnightly"}
+                  - {id: b, type: schedule, cron: "*/0 * * * *"}
+                  - {id: c, type: schedule, cron: "0 61 * * *"}
+                  - {id: d, type: schedule, cron: "0 0 * 13 *"}
+                  - {id: e, type: schedule, cron: "0 0 * * FRI,XYZ"}
+                  - {id: f, type: schedule, cron: "1,,2 * * * *"}
+                steps:
+                  - {id: a, type: log, message: hi}
+                """;
+        TestServer.Response response = server.putYaml("/api/v2/workflows/crons", yaml);
+        assertThat(response.status()).as(response.text()).isEqualTo(422);
+        List<String> problems = new ArrayList<>();
+        response.body().path("error").path("details").forEach(p -> problems.add(p.path("path").asText() + ": " + p.path("message").asText()));
+        assertThat(problems).containsExactly(
+                "triggers[0].cron: \"@fortnightly\" is not a cron expression: unknown shorthand \"@fortnightly\" (expected @hourly,"
+                        + " @daily, @midnight, @weekly, @monthly, @yearly or @annually)",
+                "triggers[1].cron: \"*/0 * * * *\" is not a cron expression: minute: a step of /0 is not from 1 to 59",
+                "triggers[2].cron: \"0 61 * * *\" is not a cron expression: hour: 61 is not from 0 to 23",
+                "triggers[3].cron: \"0 0 * 13 *\" is not a cron expression: month: 13 is not from 1 to 12",
+                "triggers[4].cron: \"0 0 * * FRI,XYZ\" is not a cron expression: unexpected \"xyz\" (fields hold numbers, *,"
+                        + " lists, ranges, steps, JAN-DEC, SUN-SAT, L, W and #)",
+                "triggers[5].cron: \"1,,2 * * * *\" is not a cron expression: an empty value in a field (two commas in a row?)");
+    }
+
     @Test
     void anIdInTheBodyMustMatchThePath() {
         TestServer.Response response = server.putYaml("/api/v2/workflows/other", HELLO);

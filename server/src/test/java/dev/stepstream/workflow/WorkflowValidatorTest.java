@@ -368,7 +368,7 @@ class WorkflowValidatorTest {
                         + " day-of-week), 6 with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly; got 4 fields",
                 "triggers[0].inputs.env: required",
                 "triggers[1].id: another trigger has the id \"nightly\"",
-                "triggers[1].cron: \"61 * * * *\" is not a cron expression: Failed to parse cron expression. Value 61 not in range [0, 59]",
+                "triggers[1].cron: \"61 * * * *\" is not a cron expression: minute: 61 is not from 0 to 59",
                 "triggers[1].inputs.env: expected string, got number",
                 "triggers[2].id: \"Hook\" is not a valid trigger id (lowercase letters, digits, _ and -, starting with a letter or digit, at most 64)",
                 "triggers[2].secret: expected a secret, like \"${secrets.HOOK_KEY}\" (a key written out would be stored and shown with the workflow)",
