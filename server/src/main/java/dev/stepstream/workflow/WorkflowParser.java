@@ -337,6 +337,11 @@ public final class WorkflowParser {
         if (text.startsWith("Document nesting depth")) {
             return "nested too deeply";
         }
+        if (text.startsWith("Non-standard token '")) {
+            // NaN, Infinity, -Infinity: Jackson offers a parser feature, which means nothing to the author
+            String token = text.substring("Non-standard token '".length()).replaceFirst("'.*$", "");
+            return token + " is not a JSON number (JSON has no NaN or Infinity: write a number, or null)";
+        }
         int aside = text.indexOf(" (not recognized as one since");
         if (aside > 0) {
             text = text.substring(0, aside);
@@ -345,6 +350,7 @@ public final class WorkflowParser {
                 .replaceAll("\\s*at \\[Source:.*$", "")
                 .replaceAll("\\s*\\(from `[^`]*`\\)", "")
                 .replaceAll("\\s*\\(for `[^`]*`.*?\\)", "")
+                .replaceAll(":?\\s*enable `[^`]*` to allow.*$", "")
                 .replaceAll("`[^`]*`", "")
                 .replaceAll("\\b([a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*", "")
                 .strip();

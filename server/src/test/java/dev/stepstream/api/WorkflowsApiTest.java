@@ -202,6 +202,24 @@ class WorkflowsApiTest {
                 "triggers[5].cron: \"1,,2 * * * *\" is not a cron expression: an empty value in a field (two commas in a row?)");
     }
 
+    /** Jackson's "non-standard token 'NaN': enable `…` to allow" lost its feature name and meant nothing. */
+    @Test
+    void aNaNInJsonIsRefusedSayingJsonHasNone() {
+        TestServer.Response workflow = server.putJson("/api/v2/workflows/nan",
+                "{\"steps\": [{\"id\": \"a\", \"type\": \"log\", \"message\": NaN}]}");
+        assertThat(workflow.status()).as(workflow.text()).isEqualTo(400);
+        assertThat(workflow.body().path("error").path("message").asText())
+                .contains("NaN is not a JSON number (JSON has no NaN or Infinity: write a number, or null)")
+                .doesNotContain("enable");
+
+        server.apply(HELLO.replace("id: greet", "id: nan-inputs"));
+        TestServer.Response execute = server.post("/api/v2/workflows/nan-inputs/execute", "{\"inputs\": {\"who\": -Infinity}}");
+        assertThat(execute.status()).as(execute.text()).isEqualTo(400);
+        assertThat(execute.body().path("error").path("message").asText())
+                .isEqualTo("the body is not valid JSON: -Infinity is not a JSON number (JSON has no NaN or Infinity: write a number,"
+                        + " or null)");
+    }
+
     @Test
     void anIdInTheBodyMustMatchThePath() {
         TestServer.Response response = server.putYaml("/api/v2/workflows/other", HELLO);
