@@ -156,7 +156,7 @@ final class StepValidator {
             return null;
         }
         if (!node.isTextual() || !STEP_ID.matcher(node.textValue()).matches()) {
-            problems.add(path, Problems.quote(node) + " is not a valid step id (letters, digits, _ and -, at most 64)");
+            problems.add(path, notAStepId(node));
             return null;
         }
         String id = node.textValue();
@@ -164,6 +164,14 @@ final class StepValidator {
             problems.add(path, "duplicate id \"" + id + "\"");
         }
         return id;
+    }
+
+    /** Why {@code node} is no step id. YAML reads {@code id: 5} as a number, which the author meant as text. */
+    private static String notAStepId(JsonNode node) {
+        if (node.isNumber() && STEP_ID.matcher(node.asText()).matches()) {
+            return "got the number " + node.asText() + ": a step id is text, so quote it (\"" + node.asText() + "\")";
+        }
+        return Problems.quote(node) + " is not a valid step id (letters, digits, _ and -, at most 64)";
     }
 
     /** The ids listed, checked for form here and against the other steps by {@link #checkNeeds}. */
@@ -180,7 +188,7 @@ final class StepValidator {
             JsonNode need = node.get(i);
             String needPath = Problems.index(path, i);
             if (!need.isTextual() || !STEP_ID.matcher(need.textValue()).matches()) {
-                problems.add(needPath, Problems.quote(need) + " is not a valid step id (letters, digits, _ and -, at most 64)");
+                problems.add(needPath, notAStepId(need));
             } else if (ids.contains(need.textValue())) {
                 problems.add(needPath, "\"" + need.textValue() + "\" is listed twice");
             } else {

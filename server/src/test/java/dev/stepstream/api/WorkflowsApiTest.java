@@ -221,6 +221,22 @@ class WorkflowsApiTest {
     }
 
     @Test
+    void aStepIdWrittenAsANumberIsAskedToBeQuoted() {
+        TestServer.Response response = server.putYaml("/api/v2/workflows/numbered", """
+                id: numbered
+                steps:
+                  - {id: 5, type: log, message: five}
+                  - {id: six, needs: [5], type: log, message: six}
+                """);
+        assertThat(response.status()).as(response.text()).isEqualTo(422);
+        List<String> problems = new ArrayList<>();
+        response.body().path("error").path("details").forEach(p -> problems.add(p.path("path").asText() + ": " + p.path("message").asText()));
+        assertThat(problems).contains(
+                "steps[0].id: got the number 5: a step id is text, so quote it (\"5\")",
+                "steps[1].needs[0]: got the number 5: a step id is text, so quote it (\"5\")");
+    }
+
+    @Test
     void anIdInTheBodyMustMatchThePath() {
         TestServer.Response response = server.putYaml("/api/v2/workflows/other", HELLO);
         assertThat(response.status()).isEqualTo(422);
