@@ -430,12 +430,24 @@ final class JdbcStore implements Store {
 
     @Override
     public List<RunEvent> events(UUID runId, long afterSeq, int limit) {
+        return events(runId, afterSeq, limit, false);
+    }
+
+    @Override
+    public List<RunEvent> eventsToFold(UUID runId, long afterSeq, int limit) {
+        return events(runId, afterSeq, limit, true);
+    }
+
+    /** A page of a run's events, from the columns, with the whole values kept beside them when {@code withWholeValues}. */
+    private List<RunEvent> events(UUID runId, long afterSeq, int limit, boolean withWholeValues) {
         if (limit < 1) {
             return List.of();
         }
-        return db.read("read events of run " + runId, connection -> {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+        String sql = withWholeValues
+                ? "SELECT seq, type, time, body, full_value FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+                : "SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?";
+        return db.read("read events of run " + runId + (withWholeValues ? " to fold" : ""), connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
                 select.setString(1, runId.toString());
                 select.setLong(2, afterSeq);
                 select.setInt(3, limit);
@@ -444,30 +456,7 @@ final class JdbcStore implements Store {
                     while (rows.next()) {
                         // From the columns: the envelope's payload is parsed only if someone asks for it.
                         events.add(RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
-                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4)));
-                    }
-                }
-                return events;
-            }
-        });
-    }
-
-    @Override
-    public List<RunEvent> eventsToFold(UUID runId, long afterSeq, int limit) {
-        if (limit < 1) {
-            return List.of();
-        }
-        return db.read("read events of run " + runId + " to fold", connection -> {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT seq, type, time, body, full_value FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
-                select.setString(1, runId.toString());
-                select.setLong(2, afterSeq);
-                select.setInt(3, limit);
-                List<RunEvent> events = new ArrayList<>();
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        events.add(RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
-                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4), rows.getBytes(5)));
+                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4), withWholeValues ? rows.getBytes(5) : null));
                     }
                 }
                 return events;

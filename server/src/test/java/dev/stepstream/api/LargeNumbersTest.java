@@ -3,10 +3,8 @@ package dev.stepstream.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
+import dev.stepstream.testing.JsonTarget;
 import dev.stepstream.testing.TestServer;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,27 +97,16 @@ class LargeNumbersTest {
     }
 
     @Test
-    void anotherServersJsonHoldingOneIsKeptAsTextAndTheRunStaysReadable() throws Exception {
-        HttpServer target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        target.createContext("/huge", exchange -> {
-            byte[] reply = "{\"n\": 1e400}".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, reply.length);
-            exchange.getResponseBody().write(reply);
-            exchange.close();
-        });
-        target.start();
+    void anotherServersJsonHoldingOneIsKeptAsTextAndTheRunStaysReadable() {
         String runId;
-        try {
+        try (JsonTarget target = JsonTarget.serving("/huge", "{\"n\": 1e400}")) {
             server.apply("""
                     id: huge
                     steps:
-                      - {id: call, type: http, url: "http://127.0.0.1:%d/huge"}
-                    """.formatted(target.getAddress().getPort()));
+                      - {id: call, type: http, url: "%s"}
+                    """.formatted(target.url()));
             runId = server.execute("huge", null);
             server.awaitEnd(runId);
-        } finally {
-            target.stop(0);
         }
         TestServer.Response run = server.get("/api/v2/workflows/runs/" + runId);
         assertThat(run.status()).as(run.text()).isEqualTo(200);

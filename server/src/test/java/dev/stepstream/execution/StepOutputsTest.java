@@ -5,10 +5,8 @@ import static dev.stepstream.testing.TestServer.payloads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
+import dev.stepstream.testing.JsonTarget;
 import dev.stepstream.testing.TestServer;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -71,31 +69,20 @@ class StepOutputsTest {
     }
 
     @Test
-    void anHttpStepsOutputsAreItsResponse() throws Exception {
-        HttpServer target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        target.createContext("/release", exchange -> {
-            byte[] reply = "{\"id\": \"release\"}".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, reply.length);
-            exchange.getResponseBody().write(reply);
-            exchange.close();
-        });
-        target.start();
+    void anHttpStepsOutputsAreItsResponse() {
         JsonNode run;
-        try {
+        try (JsonTarget target = JsonTarget.serving("/release", "{\"id\": \"release\"}")) {
             server.apply("""
                     id: calls
                     steps:
                       - id: call
                         type: http
-                        url: "http://127.0.0.1:%d/release"
+                        url: "%s"
                       - id: read
                         type: set
                         vars: {status: "${steps.call.outputs.status}", id: "${steps.call.outputs.body.id}"}
-                    """.formatted(target.getAddress().getPort()));
+                    """.formatted(target.url()));
             run = server.awaitEnd(server.execute("calls", null));
-        } finally {
-            target.stop(0);
         }
 
         assertThat(run.path("status").asText()).as(run.toString()).isEqualTo("success");
