@@ -30,6 +30,7 @@ import org.apache.commons.jexl3.introspection.JexlPermissions;
 import org.apache.commons.jexl3.introspection.JexlUberspect;
 import org.apache.commons.jexl3.parser.ASTFunctionNode;
 import org.apache.commons.jexl3.parser.ASTIdentifier;
+import org.apache.commons.jexl3.parser.ASTJxltLiteral;
 import org.apache.commons.jexl3.parser.JexlNode;
 import org.apache.commons.logging.impl.NoOpLog;
 
@@ -187,6 +188,9 @@ final class Sandbox {
     }
 
     private static String functionCall(JexlNode node) {
+        if (node instanceof ASTJxltLiteral template) {
+            return templateCall(template.getLiteral());
+        }
         if (node instanceof ASTFunctionNode && node.jjtGetNumChildren() > 0) {
             JexlNode callee = node.jjtGetChild(0);
             if (callee instanceof ASTIdentifier identifier) {
@@ -198,6 +202,29 @@ final class Sandbox {
             String found = functionCall(node.jjtGetChild(i));
             if (found != null) {
                 return found;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first function called in a {@code `…${x}…`} template inside an expression: JEXL parses
+     * it apart, as a template of its own, which the syntax tree holds only as text. Null when it
+     * calls none (or does not parse: its own parse refuses it then).
+     */
+    private static String templateCall(String text) {
+        Template template = Template.parse(text);
+        if (template.error() != null) {
+            return null;
+        }
+        for (String source : template.expressions()) {
+            try {
+                String found = functionCall(parse(source));
+                if (found != null) {
+                    return found;
+                }
+            } catch (ExpressionException refusedElsewhere) {
+                // the template's own parse tells
             }
         }
         return null;

@@ -113,12 +113,15 @@ class ExpressionAuthoringTest {
                   - {id: a, type: log, message: "${foo(1)}"}
                   - {id: b, type: set, vars: {x: "n=${math:abs(1)}"}}
                   - {id: c, type: log, message: "${[1, 2].size()}"}
+                  - {id: d, type: log, message: "${`x${foo(1)}`}"}
                 """)).containsExactly(
                 "steps[0].message: expression \"foo(1)\" is not allowed: foo(…) is a function call, and expressions call"
                         + " no functions (only size(…) and empty(…), which are operators)",
                 "steps[1].vars.x: expression \"math:abs(1)\" is not allowed: math:abs(…) is a function call, and expressions call"
                         + " no functions (only size(…) and empty(…), which are operators)",
-                "steps[2].message: expression \"[1, 2].size()\" is not allowed: method calls are not supported");
+                "steps[2].message: expression \"[1, 2].size()\" is not allowed: method calls are not supported",
+                "steps[3].message: expression \"`x${foo(1)}`\" is not allowed: foo(…) is a function call, and expressions call"
+                        + " no functions (only size(…) and empty(…), which are operators)");
 
         JsonNode run = runToEnd("""
                 id: operators
