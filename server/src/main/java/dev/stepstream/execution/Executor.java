@@ -522,6 +522,12 @@ public final class Executor implements AutoCloseable {
      * @return whether it started (and took a slot)
      */
     private boolean begin(ClaimedRun run) {
+        if (!run.inputs().isObject()) {
+            // Stored by an older version with a number it could not read back (JdbcStore.inputs).
+            ending.end(run.runId(), run.workflowId(), run.lastSeq(), RunStatus.FAILED,
+                    "its stored inputs cannot be read back (a number of more than 100 characters written out?): it cannot run");
+            return false;
+        }
         if (run.overLimit()) {
             // Its key was at its limit and its workflow says skip: it ends as a cancel before its start would.
             ending.end(run.runId(), run.workflowId(), run.lastSeq(), RunStatus.CANCELLED, CONCURRENCY_LIMIT);

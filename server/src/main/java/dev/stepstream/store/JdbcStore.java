@@ -1,6 +1,7 @@
 package dev.stepstream.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.EventType;
@@ -925,7 +926,7 @@ final class JdbcStore implements Store {
                         rows.getString("workflow_id"),
                         rows.getInt("workflow_version"),
                         RunStatus.fromWire(rows.getString("status")),
-                        Json.parseTrusted(rows.getBytes("inputs")),
+                        inputs(rows),
                         rows.getBytes("definition"),
                         Instant.ofEpochMilli(rows.getLong("created_at")),
                         rows.getLong("last_seq"),
@@ -937,6 +938,22 @@ final class JdbcStore implements Store {
             }
         }
         return runs;
+    }
+
+    /**
+     * A run's stored inputs, or JSON null when they do not parse: a run stored by an older
+     * version with a number it could write but not read back ({@code 1e400}, before such numbers
+     * were refused). So that one such run fails alone (the executor ends it when it claims it)
+     * rather than failing every claim and every list that reads it.
+     */
+    static JsonNode inputs(ResultSet row) throws SQLException {
+        try {
+            return Json.parseTrusted(row.getBytes("inputs"));
+        } catch (UncheckedIOException e) {
+            log.error("run {}: its stored inputs do not parse ({}): read as null", row.getString("run_id"),
+                    e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+            return NullNode.getInstance();
+        }
     }
 
     private static JsonNode outputs(byte[] json) {
@@ -1608,7 +1625,7 @@ final class JdbcStore implements Store {
                 row.getString("error"),
                 row.getLong("last_seq"),
                 trigger(row),
-                Json.parseTrusted(row.getBytes("inputs")),
+                inputs(row),
                 row.getString("workflow_name"),
                 null);
     }
