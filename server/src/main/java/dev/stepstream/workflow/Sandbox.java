@@ -146,13 +146,27 @@ final class Sandbox {
                 if (!roots.contains(path.get(0))) {
                     problems.add(named(source) + " uses unknown variable \"" + path.get(0) + "\" (expressions "
                             + (roots == ROOTS ? "see inputs, vars, run, steps and secrets" : "here see " + String.join(", ", roots.stream().sorted().toList()))
-                            + ")");
+                            + ")" + shellHint(source));
                 }
             }
             return problems;
         } catch (ExpressionException e) {
-            return List.of(e.getMessage());
+            return List.of(e.getMessage() + shellHint(source));
         }
+    }
+
+    /** A shell's own {@code ${HOME}} or {@code ${NAME:-default}}, which a script step's run often holds. */
+    private static final java.util.regex.Pattern SHELL_PARAMETER =
+            java.util.regex.Pattern.compile("[A-Z_][A-Z0-9_]*|[A-Za-z_][A-Za-z0-9_]*(:?[-=?+]|##?|%%?|/).*");
+
+    /**
+     * For an expression that reads like a shell's parameter ({@code ${HOME}}, {@code ${X:-y}}),
+     * how to leave it to the shell: {@code $${HOME}}; else nothing.
+     */
+    private static String shellHint(String source) {
+        return SHELL_PARAMETER.matcher(source).matches()
+                ? "; to leave ${" + shorten(source) + "} to a shell, write $${" + shorten(source) + "}"
+                : "";
     }
 
     /**

@@ -136,6 +136,21 @@ class ExpressionAuthoringTest {
                 variables.path("range").asInt())).containsExactly(3, true, true, 10);
     }
 
+    /** A shell's ${HOME} in a script is the commonest slip: the refusal says how to leave it to the shell. */
+    @Test
+    void aShellsOwnParameterIsRefusedWithTheWayToWriteIt() {
+        assertThat(refusal("shelly", """
+                id: shelly
+                steps:
+                  - {id: a, type: log, message: "home is ${HOME}"}
+                  - {id: b, type: log, message: "${NAME:-nobody}"}
+                """)).containsExactly(
+                "steps[0].message: expression \"HOME\" uses unknown variable \"HOME\" (expressions see inputs, vars, run, steps"
+                        + " and secrets); to leave ${HOME} to a shell, write $${HOME}",
+                "steps[1].message: expression \"NAME:-nobody\" does not parse: unexpected \":\" at column 5; to leave ${NAME:-nobody} to a"
+                        + " shell, write $${NAME:-nobody}");
+    }
+
     @Test
     void aStepIsReadOnlyByItsIdAndOnlyOnceItHasSurelyEnded() {
         assertThat(refusal("dynamic", """
