@@ -113,6 +113,11 @@ final class TriggerValidator {
             try {
                 // Checked whatever the time zone: a bad one is its own problem, and plays no part in the fields.
                 cron = Cron.parse(text.textValue(), zone == null ? ZoneOffset.UTC : zone);
+                if (cron.next(java.time.Instant.now()).isEmpty()) {
+                    // 0 0 30 2 *, 0 9 * * 1#6: valid fields that no date has; stored, it would say nextRunAt null for ever.
+                    problems.add(Problems.field(path, "cron"), Problems.quote(text) + " is never due: no date matches it");
+                    cron = null;
+                }
             } catch (IllegalArgumentException e) {
                 problems.add(Problems.field(path, "cron"), Problems.quote(text) + " is not a cron expression: " + e.getMessage());
             }

@@ -184,6 +184,9 @@ class WorkflowsApiTest {
                   - {id: d, type: schedule, cron: "0 0 * 13 *"}
                   - {id: e, type: schedule, cron: "0 0 * * FRI,XYZ"}
                   - {id: f, type: schedule, cron: "1,,2 * * * *"}
+                  - {id: g, type: schedule, cron: "0 0 30 2 *"}
+                  - {id: h, type: schedule, cron: "0 9 * * 1#6"}
+                  - {id: leap, type: schedule, cron: "0 0 29 2 *"}
                 steps:
                   - {id: a, type: log, message: hi}
                 """;
@@ -199,7 +202,9 @@ class WorkflowsApiTest {
                 "triggers[3].cron: \"0 0 * 13 *\" is not a cron expression: month: 13 is not from 1 to 12",
                 "triggers[4].cron: \"0 0 * * FRI,XYZ\" is not a cron expression: unexpected \"xyz\" (fields hold numbers, *,"
                         + " lists, ranges, steps, JAN-DEC, SUN-SAT, L, W and #)",
-                "triggers[5].cron: \"1,,2 * * * *\" is not a cron expression: an empty value in a field (two commas in a row?)");
+                "triggers[5].cron: \"1,,2 * * * *\" is not a cron expression: an empty value in a field (two commas in a row?)",
+                "triggers[6].cron: \"0 0 30 2 *\" is never due: no date matches it",
+                "triggers[7].cron: \"0 9 * * 1#6\" is never due: no date matches it");
     }
 
     /** Jackson's "non-standard token 'NaN': enable `…` to allow" lost its feature name and meant nothing. */
