@@ -49,7 +49,7 @@ final class StepValidator {
     private static final List<String> RETRY_FIELDS = List.of("attempts", "delay");
     private static final List<String> RUN_FIELDS = List.of("id", "workflowId");
     /** A secret's name, as docs/security.md says (the secrets package checks it when one is set). */
-    private static final Pattern SECRET_NAME = Pattern.compile("[A-Z_][A-Z0-9_]{0,63}");
+    static final Pattern SECRET_NAME = Pattern.compile("[A-Z_][A-Z0-9_]{0,63}");
     private static final String DURATION_HINT = "expected a duration like 250ms, 2s or 1m, got ";
 
     private final boolean allowScripts;

@@ -179,6 +179,12 @@ final class TriggerValidator {
                         + " would be stored and shown with the workflow)");
             } else {
                 check(given.textValue(), Problems.field(path, "secret"), Set.of("secrets"));
+                for (String name : Expressions.secretNames(given)) {
+                    if (!StepValidator.SECRET_NAME.matcher(name).matches()) { // as a step's ${secrets.x} is told
+                        problems.add(Problems.field(path, "secret"), "reads secret \"" + name + "\": a secret's name is"
+                                + " upper-case letters, digits and _, not first a digit");
+                    }
+                }
                 secret = given.textValue();
             }
         }

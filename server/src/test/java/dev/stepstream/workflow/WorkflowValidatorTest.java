@@ -359,6 +359,7 @@ class WorkflowValidatorTest {
                   - {id: Hook, type: webhook, secret: plain-text-key, inputs: {env: "${vars.x}", other: "x"}}
                   - {id: pull, type: webhook, inputs: {env: "${secrets.TOKEN}"}, when: always}
                   - {id: later, type: teleport}
+                  - {id: lower, type: webhook, secret: "${secrets.hook_key}", inputs: {env: "${body.env}"}}
                 concurrency: {key: "${steps.a}", limit: 0, onLimit: wait}
                 steps:
                   - {id: a, type: log, message: hi}
@@ -377,6 +378,7 @@ class WorkflowValidatorTest {
                 "triggers[3].when: unknown field",
                 "triggers[3].inputs.env: a secret is not passed as an input (inputs are stored as they are)",
                 "triggers[4].type: unknown trigger type \"teleport\" (expected schedule or webhook)",
+                "triggers[5].secret: reads secret \"hook_key\": a secret's name is upper-case letters, digits and _, not first a digit",
                 "concurrency.key: expression \"steps.a\" uses unknown variable \"steps\" (expressions here see inputs)",
                 "concurrency.limit: expected a whole number from 1 to 1000, got 0",
                 "concurrency.onLimit: expected queue, skip or cancel-running, got \"wait\"");
