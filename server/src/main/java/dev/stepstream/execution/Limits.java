@@ -29,9 +29,14 @@ final class Limits {
         return new String(utf8, 0, end, StandardCharsets.UTF_8);
     }
 
-    /** True when the value's JSON is larger than {@value #MAX_VALUE_BYTES} bytes. */
-    static boolean tooLarge(JsonNode value, byte[] json) {
-        return value != null && json.length > MAX_VALUE_BYTES;
+    /** True when {@code json} is over {@value #MAX_VALUE_BYTES} UTF-8 bytes (counted only when it could be). */
+    private static boolean tooLarge(String json) {
+        return json.length() > MAX_VALUE_BYTES / 3 && json.getBytes(StandardCharsets.UTF_8).length > MAX_VALUE_BYTES;
+    }
+
+    /** True when a variable_change carries a preview of {@code value} rather than the value ({@link #previewOrNull}). */
+    static boolean previewed(JsonNode value) {
+        return tooLarge(value.toString());
     }
 
     /**
@@ -59,7 +64,7 @@ final class Limits {
     /** The text preview a variable_change carries of {@code value}, when its JSON is over {@value #MAX_VALUE_BYTES} bytes; else null. */
     static String previewOrNull(JsonNode value) {
         String json = value.toString();
-        return json.length() > MAX_VALUE_BYTES / 3 && tooLarge(value, json.getBytes(StandardCharsets.UTF_8)) ? preview(json) : null;
+        return tooLarge(json) ? preview(json) : null;
     }
 
     /**

@@ -1058,7 +1058,7 @@ final class RunDriver {
                 payload.putNull(field);
                 return null;
             }
-            if (Limits.previewOrNull(value) != null) {
+            if (Limits.previewed(value)) {
                 ArrayNode holder = JsonNodeFactory.instance.arrayNode().add(value.deepCopy()); // a top-level string is masked in its holder
                 masker.maskInPlace(holder);
                 JsonNode masked = holder.get(0);

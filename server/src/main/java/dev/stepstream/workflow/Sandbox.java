@@ -156,8 +156,8 @@ final class Sandbox {
     }
 
     /** A shell's own {@code ${HOME}} or {@code ${NAME:-default}}, which a script step's run often holds. */
-    private static final java.util.regex.Pattern SHELL_PARAMETER =
-            java.util.regex.Pattern.compile("[A-Z_][A-Z0-9_]*|[A-Za-z_][A-Za-z0-9_]*(:?[-=?+]|##?|%%?|/).*");
+    private static final Pattern SHELL_PARAMETER =
+            Pattern.compile("[A-Z_][A-Z0-9_]*|[A-Za-z_][A-Za-z0-9_]*(:?[-=?+]|##?|%%?|/).*");
 
     /**
      * For an expression that reads like a shell's parameter ({@code ${HOME}}, {@code ${X:-y}}),

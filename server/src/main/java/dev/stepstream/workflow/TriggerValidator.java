@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.json.Json;
 import java.time.DateTimeException;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -113,7 +114,7 @@ final class TriggerValidator {
             try {
                 // Checked whatever the time zone: a bad one is its own problem, and plays no part in the fields.
                 cron = Cron.parse(text.textValue(), zone == null ? ZoneOffset.UTC : zone);
-                if (cron.next(java.time.Instant.now()).isEmpty()) {
+                if (cron.next(Instant.now()).isEmpty()) {
                     // 0 0 30 2 *, 0 9 * * 1#6: valid fields that no date has; stored, it would say nextRunAt null for ever.
                     problems.add(Problems.field(path, "cron"), Problems.quote(text) + " is never due: no date matches it");
                     cron = null;

@@ -99,7 +99,9 @@ final class YamlScalars {
         } else {
             return null;
         }
-        checkWrittenLength(new BigDecimal(number)); // 0x and 98 digits is 118 written out
+        if (number.bitLength() >= 64) {
+            checkWrittenLength(number); // 0x and 98 digits is 118 written out; under 64 bits, at most 20
+        }
         if (number.bitLength() < 32) {
             return NODES.numberNode(number.intValue());
         }
@@ -112,7 +114,7 @@ final class YamlScalars {
         return NODES.numberNode(number);
     }
 
-    private static void checkWrittenLength(BigDecimal number) {
+    private static void checkWrittenLength(Number number) {
         long length = Json.writtenLength(number);
         if (length > Json.MAX_NUMBER_CHARS) {
             throw new IllegalArgumentException(Json.numberTooLongWhy(length));
