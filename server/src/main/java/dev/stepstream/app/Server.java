@@ -195,6 +195,7 @@ public final class Server implements AutoCloseable {
         }));
         WorkflowCatalog catalog = new WorkflowCatalog(store, validator, clock);
         catalog.loadDirectory(config.workflowsDir());
+        catalog.checkStored();
         Scheduler scheduler = new Scheduler(store, validator, executor, clock); // started once the node listens
 
         // Netty's native epoll transport where the platform has it (Linux x86-64): each write to a

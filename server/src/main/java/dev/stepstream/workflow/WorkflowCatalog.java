@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,6 +114,30 @@ public final class WorkflowCatalog {
         }
     }
 
+    /**
+     * Checks every stored workflow under this server's rules, at start-up: one stored by an older
+     * version or under other settings (scripts allowed then) may be refused here, and is then
+     * listed and read but not run (docs/operations.md). Each such workflow is logged once with its
+     * problems, so that an operator learns of it when the node starts rather than when a run or a
+     * schedule of it is refused. The valid ones are cached, as {@link #find} would.
+     *
+     * @return per refused workflow id, its problems (each with its path)
+     */
+    public Map<String, InvalidException> checkStored() {
+        Map<String, InvalidException> refused = new TreeMap<>();
+        for (StoredWorkflow stored : store.listWorkflows()) {
+            try {
+                Workflow workflow = validator.validate(Json.parseTrusted(stored.definition()), stored.id());
+                cache.put(stored.id(), new Entry(stored, workflow));
+            } catch (InvalidException e) {
+                refused.put(stored.id(), e);
+                log.warn("stored workflow {} (version {}) is not valid on this server and will not run: {};"
+                        + " apply it fixed (docs/operations.md)", stored.id(), stored.version(), e.getMessage());
+            }
+        }
+        return refused;
+    }
+
     public List<StoredWorkflow> list() {
         return store.listWorkflows();
     }
@@ -131,7 +156,7 @@ public final class WorkflowCatalog {
     public LoadReport loadDirectory(Path dir) {
         List<String> loaded = new ArrayList<>();
         Map<String, String> fileOfId = new java.util.HashMap<>();
-        Map<String, List<String>> rejected = new java.util.TreeMap<>();
+        Map<String, List<String>> rejected = new TreeMap<>();
         if (!Files.isDirectory(dir)) {
             log.info("workflows directory {} does not exist: nothing loaded", dir.toAbsolutePath());
             return new LoadReport(loaded, rejected);

@@ -2,7 +2,12 @@ package dev.stepstream.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stepstream.workflow.WorkflowCatalog;
 import dev.stepstream.testing.TestServer;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
@@ -14,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 @Timeout(60)
 class WorkflowsApiTest {
@@ -294,6 +300,43 @@ class WorkflowsApiTest {
                     .isEqualTo("steps[0].type");
             assertThat(refusing.get("/api/v2/workflows/runs").body().path("runs")).as("nothing queued but the first run")
                     .extracting(run -> run.path("runId").asText()).containsExactly(ran);
+        }
+    }
+
+    /**
+     * The operator learns which stored workflows this server refuses when it starts, from one
+     * warning each naming the problems, rather than from the first run or schedule refused.
+     */
+    @Test
+    void aServerStartingWithStoredWorkflowsItRefusesWarnsOfEachOnce(@TempDir Path data) {
+        try (TestServer allowing = TestServer.start(data, config -> config.withAllowScripts(true))) {
+            allowing.apply("""
+                    id: scripted
+                    steps:
+                      - {id: s, type: script, run: echo hi}
+                    """);
+            allowing.apply("""
+                    id: plain
+                    steps:
+                      - {id: l, type: log, message: hi}
+                    """);
+        }
+        var catalogLog = (Logger) LoggerFactory.getLogger(WorkflowCatalog.class);
+        var warnings = new ListAppender<ILoggingEvent>();
+        warnings.start();
+        catalogLog.addAppender(warnings);
+        try (TestServer refusing = TestServer.start(data, config -> config.withAllowScripts(false))) {
+            List<String> messages;
+            synchronized (warnings) { // the lock its doAppend holds
+                messages = warnings.list.stream().filter(event -> event.getLevel() == Level.WARN)
+                        .map(ILoggingEvent::getFormattedMessage).toList();
+            }
+            assertThat(messages).singleElement().asString()
+                    .startsWith("stored workflow scripted (version 1) is not valid on this server and will not run: ")
+                    .contains("steps[0].type", "--allow-scripts", "apply it fixed (docs/operations.md)");
+            assertThat(refusing.post("/api/v2/workflows/plain/execute", "{}").status()).isEqualTo(202);
+        } finally {
+            catalogLog.detachAppender(warnings);
         }
     }
 
