@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -29,6 +30,8 @@ final class TriggerValidator {
     /** What a webhook input's template sees: never secrets (inputs are stored as they are; refused with a reason of their own). */
     private static final Set<String> HOOK_ROOTS = Set.of("body", "headers", "query");
     private static final Set<String> KEY_ROOTS = Set.of("inputs");
+    /** A webhook's secret: one secret of the vault, and nothing beside it (docs/workflows.md, "The secret"). */
+    private static final Pattern ONE_SECRET = Pattern.compile("\\$\\{\\s*secrets\\.(\\w+)\\s*}");
 
     private final Map<String, InputSpec> inputs;
     private final Problems problems;
@@ -175,17 +178,19 @@ final class TriggerValidator {
         String secret = null;
         JsonNode given = trigger.get("secret");
         if (given != null && !given.isNull()) {
-            if (!given.isTextual() || Expressions.secretNames(given).isEmpty()) {
+            Matcher one = given.isTextual() ? ONE_SECRET.matcher(given.textValue()) : null;
+            if (one == null || Expressions.secretNames(given).isEmpty()) {
                 problems.add(Problems.field(path, "secret"), "expected a secret, like \"${secrets.HOOK_KEY}\" (a key written out"
                         + " would be stored and shown with the workflow)");
+            } else if (!one.matches()) {
+                // Text beside the secret (pre-${secrets.K}), or two secrets: part of the key would be
+                // written out, stored and shown, and the secret's value alone would not sign.
+                problems.add(Problems.field(path, "secret"), "expected one secret and nothing else, like \"${secrets.HOOK_KEY}\""
+                        + " (what is written beside it would be stored and shown with the workflow)");
+            } else if (!StepValidator.SECRET_NAME.matcher(one.group(1)).matches()) { // as a step's ${secrets.x} is told
+                problems.add(Problems.field(path, "secret"), "reads secret \"" + one.group(1) + "\": a secret's name is"
+                        + " upper-case letters, digits and _, not first a digit");
             } else {
-                check(given.textValue(), Problems.field(path, "secret"), Set.of("secrets"));
-                for (String name : Expressions.secretNames(given)) {
-                    if (!StepValidator.SECRET_NAME.matcher(name).matches()) { // as a step's ${secrets.x} is told
-                        problems.add(Problems.field(path, "secret"), "reads secret \"" + name + "\": a secret's name is"
-                                + " upper-case letters, digits and _, not first a digit");
-                    }
-                }
                 secret = given.textValue();
             }
         }

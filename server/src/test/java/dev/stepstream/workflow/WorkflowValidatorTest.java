@@ -360,6 +360,9 @@ class WorkflowValidatorTest {
                   - {id: pull, type: webhook, inputs: {env: "${secrets.TOKEN}"}, when: always}
                   - {id: later, type: teleport}
                   - {id: lower, type: webhook, secret: "${secrets.hook_key}", inputs: {env: "${body.env}"}}
+                  - {id: prefixed, type: webhook, secret: "pre-${secrets.HOOK_KEY}", inputs: {env: "${body.env}"}}
+                  - {id: two, type: webhook, secret: "${secrets.A}${secrets.B}", inputs: {env: "${body.env}"}}
+                  - {id: spaced, type: webhook, secret: "${ secrets.HOOK_KEY }", inputs: {env: "${body.env}"}}
                 concurrency: {key: "${steps.a}", limit: 0, onLimit: wait}
                 steps:
                   - {id: a, type: log, message: hi}
@@ -379,6 +382,10 @@ class WorkflowValidatorTest {
                 "triggers[3].inputs.env: a secret is not passed as an input (inputs are stored as they are)",
                 "triggers[4].type: unknown trigger type \"teleport\" (expected schedule or webhook)",
                 "triggers[5].secret: reads secret \"hook_key\": a secret's name is upper-case letters, digits and _, not first a digit",
+                "triggers[6].secret: expected one secret and nothing else, like \"${secrets.HOOK_KEY}\" (what is written beside it"
+                        + " would be stored and shown with the workflow)",
+                "triggers[7].secret: expected one secret and nothing else, like \"${secrets.HOOK_KEY}\" (what is written beside it"
+                        + " would be stored and shown with the workflow)",
                 "concurrency.key: expression \"steps.a\" uses unknown variable \"steps\" (expressions here see inputs)",
                 "concurrency.limit: expected a whole number from 1 to 1000, got 0",
                 "concurrency.onLimit: expected queue, skip or cancel-running, got \"wait\"");
