@@ -2,7 +2,6 @@ package dev.stepstream.client;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -83,10 +82,12 @@ public final class StepstreamClient implements AutoCloseable {
      * http:// or https:// URL with a host, a port from 1 to 65535 if any, and a path if the
      * server is behind a reverse proxy at one ({@code https://ci.example.com/stepstream/}, with
      * or without the last {@code /}), under which every request goes, REST and stream. A query
-     * or a fragment, which would swallow the API's paths, is refused. The same rule as the
-     * {@code stepstream} command line's.
+     * or a fragment, which would swallow the API's paths, and a password, which is never sent,
+     * are refused: the rule of {@link ServerUrlProblem}, the {@code stepstream} command line's
+     * and the other libraries'. A user name alone is neither sent nor shown in messages.
      *
-     * @throws IllegalArgumentException naming {@code server}, for a URL that breaks the rule
+     * @throws IllegalArgumentException for a URL that breaks the rule:
+     *     {@code server: <what is wrong>, got <the URL, its user-info shown as ***>}
      */
     public static Builder builder(String server) {
         return new Builder(server);
@@ -106,26 +107,26 @@ public final class StepstreamClient implements AutoCloseable {
         private HttpClient http;
         private Liveness liveness = Liveness.DEFAULT;
 
-        /** {@code server}, when the API's paths can go after it ({@link StepstreamClient#builder}). */
+        /**
+         * {@code server}, when the API's paths can go after it ({@link StepstreamClient#builder}),
+         * less its user-info, which is never sent, so that no message shows it.
+         */
         private Builder(String server) {
             Objects.requireNonNull(server, "server");
-            URI uri;
-            try {
-                uri = new URI(server);
-            } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("server: not a URL: " + server, e);
-            }
-            if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme())) || uri.getHost() == null) {
-                throw new IllegalArgumentException("server: expected http://host:port or https://host:port, got " + server);
-            }
-            if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
-                throw new IllegalArgumentException("server: expected a port from 1 to 65535, got " + server);
-            }
-            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-                throw new IllegalArgumentException("server: expected a URL without a query (?…) or a fragment (#…):"
-                        + " the API's paths go after it, got " + server);
-            }
-            this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
+            ServerUrlProblem.of(server).ifPresent(problem -> {
+                throw new IllegalArgumentException("server: " + problem.what() + ", got " + shown(server));
+            });
+            String bare = server.replaceFirst("^([^:/?#]+://)[^/?#]*@", "$1");
+            this.server = bare.endsWith("/") ? bare.substring(0, bare.length() - 1) : bare;
+        }
+
+        /**
+         * {@code url} as a message shows it: its user-info (a password, or a user name that may
+         * be a token) and a {@code password=} parameter's value as {@code ***}, as the command
+         * line shows a URL.
+         */
+        private static String shown(String url) {
+            return url.replaceAll("(?i)(password=)[^&;#]*", "$1***").replaceFirst("//[^/?#]*@", "//***@");
         }
 
         /** A bearer token (docs/security.md); sent as {@code Authorization: Bearer}. */

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What can be checked without a server: the pause between attempts, the close codes, the
- * stream's address, the options; and against a scripted one ({@link StreamServer}), resuming.
+ * stream's address, the options (the server's URL: {@link ServerUrlTest}); and against a scripted one ({@link StreamServer}), resuming.
  * Following a real server is the conformance suite's (clients/conformance) and the CLI's tests'
  * (server/src/test/java/dev/stepstream/cli).
  */
@@ -68,15 +68,10 @@ class FollowTest {
     }
 
     @Test
-    void badOptionsAndServersAreRefusedNamingWhatIsWrong() {
+    void badOptionsAreRefusedNamingWhatIsWrong() {
         assertThatThrownBy(() -> FollowOptions.DEFAULTS.after(-1)).hasMessageStartingWith("after:");
         assertThatThrownBy(() -> FollowOptions.DEFAULTS.backoff(Duration.ZERO, CAP)).hasMessageStartingWith("backoff:");
         assertThatThrownBy(() -> FollowOptions.DEFAULTS.backoff(CAP, BASE)).hasMessageStartingWith("backoff:");
-        assertThatThrownBy(() -> StepstreamClient.builder("ftp://host")).hasMessageStartingWith("server:");
-        assertThatThrownBy(() -> StepstreamClient.builder("not a url")).hasMessageStartingWith("server:");
-        assertThatThrownBy(() -> StepstreamClient.builder("http://host/?x=1")).hasMessageStartingWith("server:").hasMessageContaining("query");
-        assertThatThrownBy(() -> StepstreamClient.builder("http://host/#top")).hasMessageStartingWith("server:").hasMessageContaining("fragment");
-        assertThatThrownBy(() -> StepstreamClient.builder("http://host:70000")).hasMessageStartingWith("server:").hasMessageContaining("port");
     }
 
     @Test
