@@ -2,6 +2,7 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.stepstream.client.ServerUrlProblem;
 import dev.stepstream.client.StepstreamClient;
 import dev.stepstream.client.StepstreamException;
 import dev.stepstream.json.Json;
@@ -15,7 +16,6 @@ import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
@@ -100,8 +100,8 @@ final class ApiClient {
      * The server's URL, less a trailing {@code /}: the API's paths go after it (never
      * {@link URI#resolve}, which would drop the path of a server behind a reverse proxy at one).
      * The client library ({@link #library}), which follows runs and watches them for the CLI,
-     * checks a URL and puts its paths after it the same way, so its streams go where the REST
-     * commands go.
+     * checks a URL by the same rule and puts its paths after it the same way, so its streams go
+     * where the REST commands go.
      */
     private final String server;
     /** {@link #server} as messages show it, its user-info hidden ({@link Redact#url}). */
@@ -141,37 +141,25 @@ final class ApiClient {
     }
 
     /**
-     * {@code url}, when the API's paths can be put after it: an http:// or https:// URL with a
-     * host, a port from 1 to 65535 if any, and a path if the server is behind a reverse proxy at
-     * one, but no query nor fragment (they would swallow the paths: {@code ?x=1/api/v2/…} asks
-     * for the page at {@code /}), and no password, which the CLI never sends (it sends a bearer
-     * token) and which has no place on a command line.
+     * {@code url}, when the API's paths can be put after it: the client library's rule
+     * ({@link ServerUrlProblem}), which the CLI keeps too, so that its REST commands and the
+     * streams the library follows for it go to the same place. A password, which it refuses,
+     * has no place on a command line either.
      */
     private String checkedServer(String url) {
-        URI uri;
-        try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            throw badServer("expected an http:// or https:// URL", url);
-        }
-        if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-            throw badServer("expected an http:// or https:// URL", url);
-        }
-        if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
-            throw badServer("expected a port from 1 to 65535", url);
-        }
-        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            throw badServer("expected a URL without " + (uri.getRawQuery() != null ? "a query (?…)" : "a fragment (#…)")
-                    + ": the API's paths go after it", url);
-        }
-        if (uri.getRawUserInfo() != null && uri.getRawUserInfo().contains(":")) {
-            throw badServer("a password in the URL is never sent; give a token with --token or STEPSTREAM_TOKEN", url);
-        }
+        ServerUrlProblem.of(url).ifPresent(problem -> {
+            throw badServer(problem, url);
+        });
         return url;
     }
 
-    /** A {@code --server} (or {@code STEPSTREAM_SERVER}) that is no URL to use: one line, exit 2, the URL shown without its user-info. */
-    private Cli.Exit badServer(String what, String url) {
+    /**
+     * A {@code --server} (or {@code STEPSTREAM_SERVER}) that is no URL to use: one line, exit 2,
+     * in the rule's words and, for a password, where the CLI takes a token instead; the URL shown
+     * without its user-info.
+     */
+    private Cli.Exit badServer(ServerUrlProblem problem, String url) {
+        String what = problem == ServerUrlProblem.PASSWORD ? problem.what() + " with --token or STEPSTREAM_TOKEN" : problem.what();
         String shownUrl = Redact.url(url);
         return new Cli.Exit(Cli.USAGE, (serverSource == null ? "--server" : serverSource) + ": " + what + ", got \""
                 + (shownUrl.length() > 200 ? shownUrl.substring(0, 200) + "…" : shownUrl) + "\"");
@@ -210,11 +198,8 @@ final class ApiClient {
      * selector thread holds the JVM's exit by 0.3 s until closed.
      */
     StepstreamClient library() {
-        try {
-            return StepstreamClient.builder(server).token(token()).build();
-        } catch (IllegalArgumentException e) {
-            throw badServer("expected an http:// or https:// URL", server);
-        }
+        // The library keeps the rule checkedServer kept: it takes every URL the CLI took.
+        return StepstreamClient.builder(server).token(token()).build();
     }
 
     Response get(String path) {
