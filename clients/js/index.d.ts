@@ -26,7 +26,11 @@ export class StepstreamError extends Error {
 }
 
 export interface ClientOptions {
-  /** The server's base URL, e.g. `http://127.0.0.1:8080`; with a path for a server behind a reverse proxy at one (`https://host/stepstream/`): every request goes under it. */
+  /**
+   * The server's base URL, e.g. `http://127.0.0.1:8080`; with a path for a server behind a reverse proxy at one (`https://host/stepstream/`): every request goes under it.
+   * An http:// or https:// URL with a host and a port from 1 to 65535 if any; a query or a fragment, which would swallow the API's paths, and a password, which is never sent, are refused
+   * (the command line's and the Java and Python libraries' rule, docs/clients.md). A user name alone is neither sent nor shown in messages.
+   */
   server: string;
   /** A bearer token: the `Authorization` header over REST and with the ws package; the subprotocol `stepstream.bearer.<token>` with a browser's WebSocket. */
   token?: string;
@@ -149,6 +153,7 @@ export interface RunsQuery { workflowId?: string; status?: string; limit?: numbe
 export interface EventsQuery { after?: number; limit?: number; types?: string[] | string; steps?: string[] | string; minLevel?: string; q?: string }
 
 export class StepstreamClient {
+  /** @throws TypeError for a missing `server`, or one that breaks the rule: `server: <what is wrong>, got <the URL, its user-info shown as ***>`. */
   constructor(options: ClientOptions);
   execute(workflowId: string, inputs?: Record<string, unknown>): Promise<{ runId: string; workflowId: string; status: string; streamUrl: string }>;
   run(runId: string): Promise<Record<string, any>>;

@@ -75,7 +75,10 @@ export class StepstreamClient {
    */
   constructor({ server, token, WebSocket: WebSocketImpl, fetch: fetchImpl, _silence } = {}) {
     if (!server) throw new TypeError('StepstreamClient: server is required, e.g. http://127.0.0.1:8080');
-    this.#server = baseUrl(server);
+    const url = String(server);
+    const problem = serverUrlProblem(url);
+    if (problem) throw new TypeError(`server: ${problem}, got ${shownUrl(url)}`);
+    this.#server = baseUrl(url);
     this.#token = token || null;
     this.#WebSocket = WebSocketImpl ?? globalThis.WebSocket;
     this.#fetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
@@ -651,13 +654,58 @@ function sleep(ms, signal) {
   });
 }
 
+/** A URL's parts (RFC 3986, appendix B): 1 scheme, 2 authority, 3 path, 4 query, 5 fragment; undefined when absent. */
+const URL_PARTS = /^(?:([^:/?#]+):)?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/;
+/** An authority less its user-info: 1 a host (an IPv6 address in brackets, or a name or IPv4 address), 2 the port's digits, maybe none. */
+const HOST_AND_PORT = /^(\[[^\]]*\]|[^:[\]]+)(?::([0-9]*))?$/;
+
+/**
+ * What is wrong with `url` as a server's URL, in the words of the rule that the command line and
+ * the Java and Python libraries keep too (docs/clients.md; Java's ServerUrlProblem), or null when
+ * the API's paths can go after it: an http:// or https:// URL with a host, a port from 1 to 65535
+ * if any, and a path if the server is behind a reverse proxy at one, with no space nor control
+ * character, no query nor fragment (they would swallow the paths), and no password (never sent:
+ * a bearer token is). A user name alone is allowed, and not sent either.
+ */
+function serverUrlProblem(url) {
+  const notHttp = 'expected an http:// or https:// URL';
+  if (/[\x00-\x20\x7f]/.test(url)) return notHttp;
+  const [, scheme, authority, , query, fragment] = URL_PARTS.exec(url);
+  if (!/^https?$/i.test(scheme ?? '') || authority === undefined) return notHttp;
+  const at = authority.lastIndexOf('@');
+  const host = HOST_AND_PORT.exec(authority.slice(at + 1));
+  if (!host) return notHttp;
+  const port = host[2];
+  if (port && !(Number(port) >= 1 && Number(port) <= 65535)) return 'expected a port from 1 to 65535';
+  if (query !== undefined) return "expected a URL without a query (?…): the API's paths go after it";
+  if (fragment !== undefined) return "expected a URL without a fragment (#…): the API's paths go after it";
+  if (authority.slice(0, Math.max(at, 0)).includes(':')) return 'a password in the URL is never sent; give a token';
+  try {
+    new URL(url);
+  } catch {
+    return notHttp; // a URL the platform cannot read (a bad IPv6 address, say), which fetch could not ask
+  }
+  return null;
+}
+
+/**
+ * `url` as a message shows it: its user-info (a password, or a user name that may be a token)
+ * and a `password=` parameter's value as `***`, as the command line shows a URL.
+ */
+function shownUrl(url) {
+  return url.replace(/(password=)[^&;#]*/gi, '$1***').replace(/\/\/[^/?#]*@/, '//***@');
+}
+
 /**
  * The server's URL as the base of the API's paths: its path ends with `/`, so that a server
  * behind a reverse proxy at a path (`https://host/stepstream`, with or without the slash) keeps
- * that path before each of them.
+ * that path before each of them. Without its user-info: it is never sent (fetch refuses a URL
+ * that has one), and so no message shows it.
  */
 function baseUrl(server) {
   const url = new URL(server);
+  url.username = '';
+  url.password = '';
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
 }

@@ -265,6 +265,52 @@ test('a REST call that reaches no server fails with a StepstreamError of kind un
     && error.status === null && error.message.startsWith(`GET /api/v2/workflows/runs/${RUN}: cannot reach the server at http://127.0.0.1:${port}`));
 });
 
+// The rule for a server's URL, in the words of the command line and the Java and Python
+// libraries, whose tests hold the same cases (Java's ServerUrlTest).
+const NOT_HTTP = 'server: expected an http:// or https:// URL, got ';
+const REFUSED = {
+  'ftp://127.0.0.1': `${NOT_HTTP}ftp://127.0.0.1`,
+  'localhost:8080': `${NOT_HTTP}localhost:8080`,
+  'http:///stepstream': `${NOT_HTTP}http:///stepstream`,
+  'http://:8080': `${NOT_HTTP}http://:8080`,
+  'http://host:http': `${NOT_HTTP}http://host:http`,
+  'http://host/a b': `${NOT_HTTP}http://host/a b`,
+  'http://[zz]': `${NOT_HTTP}http://[zz]`,
+  'http://host:0': 'server: expected a port from 1 to 65535, got http://host:0',
+  'http://host:65536': 'server: expected a port from 1 to 65535, got http://host:65536',
+  'http://host/?x=1': "server: expected a URL without a query (?…): the API's paths go after it, got http://host/?x=1",
+  'http://host?': "server: expected a URL without a query (?…): the API's paths go after it, got http://host?",
+  'http://host/#top': "server: expected a URL without a fragment (#…): the API's paths go after it, got http://host/#top",
+  'http://ann:s3cret@host': 'server: a password in the URL is never sent; give a token, got http://***@host',
+  'http://ann:@host': 'server: a password in the URL is never sent; give a token, got http://***@host',
+  'http://ann:s3cret@host/?password=s3cret':
+    "server: expected a URL without a query (?…): the API's paths go after it, got http://***@host/?password=***",
+};
+
+test('each server URL the API\'s paths cannot follow is refused at once, saying what is wrong without its user-info', () => {
+  for (const [server, message] of Object.entries(REFUSED)) {
+    assert.throws(() => new StepstreamClient({ server }), (error) => error instanceof TypeError && error.message === message, server);
+  }
+});
+
+test('each good server URL is taken, and the API\'s paths go after its path, without its user-info', async () => {
+  const apiAt = {
+    'http://127.0.0.1:8080': 'http://127.0.0.1:8080/api/v2/workflows/runs',
+    'http://127.0.0.1': 'http://127.0.0.1/api/v2/workflows/runs',
+    'https://ci.example.com:1/stepstream': 'https://ci.example.com:1/stepstream/api/v2/workflows/runs',
+    'https://ci.example.com:65535/stepstream/': 'https://ci.example.com:65535/stepstream/api/v2/workflows/runs',
+    'http://[::1]:8080': 'http://[::1]:8080/api/v2/workflows/runs',
+    'HTTPS://ci.example.com': 'https://ci.example.com/api/v2/workflows/runs',
+    'http://ann@127.0.0.1:8080/': 'http://127.0.0.1:8080/api/v2/workflows/runs',
+  };
+  for (const [server, api] of Object.entries(apiAt)) {
+    let asked;
+    const fetch = async (url) => { asked = String(url); return new Response('{"runs":[],"next":null}', { status: 200 }); };
+    await new StepstreamClient({ server, fetch }).runs();
+    assert.equal(asked, api, server);
+  }
+});
+
 test('a server URL with a path (a reverse proxy at one) keeps it before every path: REST, both streams, a refusal\'s question', async () => {
   // A proxy that serves stepstream at /stepstream/ and answers anything else with its own 404 page.
   const { createServer } = await import('node:http');
