@@ -6,8 +6,10 @@ after which the stream connects again)."""
 import asyncio
 import email.utils
 import functools
+import ipaddress
 import json
 import random as _random
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -179,11 +181,72 @@ def _quote(part):
     return urllib.parse.quote(str(part), safe="")
 
 
+# A URL's parts (RFC 3986, appendix B): 1 scheme, 2 authority, 3 path, 4 query, 5 fragment; None when absent.
+_URL_PARTS = re.compile(r"(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?")
+# An authority less its user-info: 1 a host (an IPv6 address in brackets, or a name or IPv4 address), 2 the port's digits, maybe none.
+_HOST_AND_PORT = re.compile(r"(\[[^\]]*\]|[^:\[\]]+)(?::([0-9]*))?")
+
+
+def _server_url_problem(url):
+    """What is wrong with ``url`` as a server's URL, in the words of the rule that the command line
+    and the Java and JavaScript libraries keep too (docs/clients.md; Java's ServerUrlProblem), or
+    None when the API's paths can go after it: an http:// or https:// URL with a host, a port from
+    1 to 65535 if any, and a path if the server is behind a reverse proxy at one, with no space nor
+    control character, no query nor fragment (they would swallow the paths), and no password
+    (never sent: a bearer token is). A user name alone is allowed, and not sent either."""
+    not_http = "expected an http:// or https:// URL"
+    if re.search(r"[\x00-\x20\x7f]", url):
+        return not_http
+    scheme, authority, _, query, fragment = _URL_PARTS.fullmatch(url).groups()
+    if (scheme or "").lower() not in ("http", "https") or authority is None:
+        return not_http
+    user_info, _, host_and_port = authority.rpartition("@")
+    host = _HOST_AND_PORT.fullmatch(host_and_port)
+    if host is None:
+        return not_http
+    if host.group(1).startswith("["):
+        try:  # what Java's URI and JavaScript's URL cannot read either
+            ipaddress.IPv6Address(host.group(1)[1:-1])
+        except ValueError:
+            return not_http
+    port = host.group(2)
+    if port and not 1 <= int(port) <= 65535:
+        return "expected a port from 1 to 65535"
+    if query is not None:
+        return "expected a URL without a query (?…): the API's paths go after it"
+    if fragment is not None:
+        return "expected a URL without a fragment (#…): the API's paths go after it"
+    if ":" in user_info:
+        return "a password in the URL is never sent; give a token"
+    return None
+
+
+def _shown_url(url):
+    """``url`` as a message shows it: its user-info (a password, or a user name that may be a
+    token) and a ``password=`` parameter's value as ``***``, as the command line shows a URL."""
+    return re.sub(r"//[^/?#]*@", "//***@", re.sub(r"(?i)(password=)[^&;#]*", r"\1***", url), count=1)
+
+
 class Client:
-    """REST calls (urllib) and a sync follower. token: a bearer token, if the server needs one."""
+    """REST calls (urllib) and a sync follower. token: a bearer token, if the server needs one.
+
+    server: the server's URL, such as ``http://127.0.0.1:8080``, with a path if the server is
+    behind a reverse proxy at one (``https://ci.example.com/stepstream/``), under which every
+    request goes, REST and stream. One that breaks the rule (_server_url_problem: a query or a
+    fragment, which would swallow the API's paths, a password, which is never sent) raises
+    ValueError, ``server: <what is wrong>, got <the URL, its user-info shown as ***>``. A user
+    name alone is neither sent nor kept in ``self.server``, which messages show."""
 
     def __init__(self, server, token=None, timeout=30.0):
-        self.server = server.rstrip("/")
+        if not isinstance(server, str):
+            raise TypeError(f"server: expected a URL (a str), got {type(server).__name__}")
+        problem = _server_url_problem(server)
+        if problem:
+            raise ValueError(f"server: {problem}, got {_shown_url(server)}")
+        scheme, rest = server.split(":", 1)
+        # The scheme in lower case, which the stream's ws:// or wss:// is made from; no user-info:
+        # urllib would take it for part of the host, and websockets refuses a user name alone.
+        self.server = scheme.lower() + ":" + re.sub(r"^//[^/?#]*@", "//", rest).rstrip("/")
         self.token = token
         self.timeout = timeout
 

@@ -3,6 +3,7 @@ Run: /usr/bin/python3 -m unittest discover -s clients/python/tests"""
 import asyncio
 import contextlib
 import http.server
+import itertools
 import json
 import os
 import sys
@@ -375,6 +376,66 @@ class Following(unittest.TestCase):
         for envelope in follow:
             heard.append(envelope["seq"])
         self.assertEqual(heard, ["connecting", 1, "live", "reconnecting", "live", 2])
+
+
+class ServerUrl(unittest.TestCase):
+    """The rule for a server's URL, in the words of the command line and the Java and JavaScript
+    libraries, whose tests hold the same cases (Java's ServerUrlTest)."""
+
+    NOT_HTTP = "server: expected an http:// or https:// URL, got "
+    REFUSED = {
+        "ftp://127.0.0.1": NOT_HTTP + "ftp://127.0.0.1",
+        "localhost:8080": NOT_HTTP + "localhost:8080",
+        "http:///stepstream": NOT_HTTP + "http:///stepstream",
+        "http://:8080": NOT_HTTP + "http://:8080",
+        "http://host:http": NOT_HTTP + "http://host:http",
+        "http://host/a b": NOT_HTTP + "http://host/a b",
+        "http://[zz]": NOT_HTTP + "http://[zz]",
+        "http://host:0": "server: expected a port from 1 to 65535, got http://host:0",
+        "http://host:65536": "server: expected a port from 1 to 65535, got http://host:65536",
+        "http://host/?x=1": "server: expected a URL without a query (?…): the API's paths go after it, got http://host/?x=1",
+        "http://host?": "server: expected a URL without a query (?…): the API's paths go after it, got http://host?",
+        "http://host/#top": "server: expected a URL without a fragment (#…): the API's paths go after it, got http://host/#top",
+        "http://ann:s3cret@host": "server: a password in the URL is never sent; give a token, got http://***@host",
+        "http://ann:@host": "server: a password in the URL is never sent; give a token, got http://***@host",
+        "http://ann:s3cret@host/?password=s3cret":
+            "server: expected a URL without a query (?…): the API's paths go after it, got http://***@host/?password=***",
+    }
+
+    def test_each_server_url_the_apis_paths_cannot_follow_is_refused_saying_what_is_wrong_without_its_user_info(self):
+        for (server, message), client in itertools.product(self.REFUSED.items(), (Client, AsyncClient)):
+            with self.subTest(server=server, client=client.__name__):
+                with self.assertRaises(ValueError) as caught:
+                    client(server)
+                self.assertEqual(str(caught.exception), message)
+
+    def test_each_good_server_url_is_taken_and_the_apis_paths_go_after_its_path_without_its_user_info(self):
+        api_at = {
+            "http://127.0.0.1:8080": "http://127.0.0.1:8080/api/v2/workflows/runs",
+            "http://127.0.0.1": "http://127.0.0.1/api/v2/workflows/runs",
+            "https://ci.example.com:1/stepstream": "https://ci.example.com:1/stepstream/api/v2/workflows/runs",
+            "https://ci.example.com:65535/stepstream/": "https://ci.example.com:65535/stepstream/api/v2/workflows/runs",
+            "http://[::1]:8080": "http://[::1]:8080/api/v2/workflows/runs",
+            "HTTPS://ci.example.com": "https://ci.example.com/api/v2/workflows/runs",
+            "http://ann@127.0.0.1:8080/": "http://127.0.0.1:8080/api/v2/workflows/runs",
+        }
+        for server, api in api_at.items():
+            with self.subTest(server=server):
+                self.assertEqual(Client(server).server + "/api/v2/workflows/runs", api)
+
+    def test_a_user_name_alone_is_sent_neither_over_rest_nor_with_a_stream(self):
+        with answering(200, b'{"runs":[],"next":null}') as (url, paths):
+            client = Client(url.replace("http://", "HTTP://ann@") + "/")
+            client.runs(limit=1)
+            connect = Scripted([[]])
+            take(client.watch_runs(connect=connect, **FAST), 1)
+        self.assertEqual(paths, ["/api/v2/workflows/runs?limit=1"])
+        self.assertEqual(connect.urls[0].geturl(), url.replace("http://", "ws://") + "/api/v2/stream")
+
+    def test_a_server_that_is_no_str_is_a_type_error(self):
+        with self.assertRaises(TypeError) as caught:
+            Client(None)
+        self.assertEqual(str(caught.exception), "server: expected a URL (a str), got NoneType")
 
 
 class Watching(unittest.TestCase):
