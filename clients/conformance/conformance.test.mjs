@@ -370,6 +370,34 @@ print(json.dumps({c: reconnects_after(c) for c in ${JSON.stringify(codes)}}))`])
     }
   });
 
+  test('a server URL: each library refuses the same bad ones at construction, in the same words, and follows through one with a user name alone', async (t) => {
+    // One expectation for all: the rule's words (Java's ServerUrlProblem), the URL without its user-info.
+    const withPassword = server.url.replace('http://', 'http://ann:s3cret@');
+    const refused = {
+      'ftp://127.0.0.1': 'expected an http:// or https:// URL',
+      'http:///stepstream': 'expected an http:// or https:// URL',
+      'http://127.0.0.1:0': 'expected a port from 1 to 65535',
+      'http://127.0.0.1:65536': 'expected a port from 1 to 65535',
+      [`${server.url}/?x=1`]: "expected a URL without a query (?…): the API's paths go after it",
+      [`${server.url}/#top`]: "expected a URL without a fragment (#…): the API's paths go after it",
+      [withPassword]: 'a password in the URL is never sent; give a token',
+    };
+    const runId = await execute(server, 'live');
+    const tries = Object.keys(refused).map((url) => ({ url, results: driveAll(url, runId) }));
+    const userOnly = driveAll(`${server.url.replace('http://', 'http://ann@')}/`, runId);
+    await Promise.all([...tries.flatMap(({ results }) => results), ...userOnly].map((r) => r.done));
+    for (const { url, results } of tries) {
+      const message = `server: ${refused[url]}, got ${url.replace(withPassword, server.url.replace('http://', 'http://***@'))}`;
+      await eachDriver(t, results.map((r) => ({ ...r, name: `${r.name} ${url}` })), (r) => {
+        const why = describeResult(r);
+        assert.equal(r.code, 0, why);
+        assert.deepEqual(r.end?.error, { kind: 'argument', message }, why);
+      });
+    }
+    const all = await history(server, runId);
+    await eachDriver(t, userOnly.map((r) => ({ ...r, name: `${r.name} (a user name in the URL)` })), (r) => assertFollowed(r, all));
+  });
+
   test('a run that does not exist: a final not_found, no retry; a malformed id: bad_request', async (t) => {
     const missing = driveAll(server.url, randomUUID());
     const malformed = driveAll(server.url, 'not-a-run-id');

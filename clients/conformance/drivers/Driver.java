@@ -39,8 +39,16 @@ public final class Driver {
                 positional.add(args[i]);
             }
         }
+        StepstreamClient client;
+        try {
+            client = client(positional.get(0), options);
+        } catch (IllegalArgumentException e) {
+            // A server URL the library refuses: the refusal's message is what the suite checks.
+            stdout().println("{\"end\":{\"error\":{\"kind\":\"argument\",\"message\":" + quote(e.getMessage()) + "}}}");
+            return;
+        }
         if (options.containsKey("--watch")) {
-            watch(positional.get(0), options);
+            watch(client, options);
             return;
         }
         FollowOptions follow = FollowOptions.DEFAULTS.after(Long.parseLong(options.get("--after")))
@@ -58,7 +66,6 @@ public final class Driver {
         long stallMs = Long.parseLong(options.get("--stall-ms"));
 
         PrintStream out = stdout();
-        StepstreamClient client = client(positional.get(0), options);
         String error = "null";
         long count = 0;
         Follow following = client.follow(positional.get(1), follow);
@@ -76,12 +83,11 @@ public final class Driver {
     }
 
     /** The watch mode: {@code SERVER --watch [--workflow W] [--until-complete N] [--token T]}. */
-    private static void watch(String server, Map<String, String> options) {
+    private static void watch(StepstreamClient client, Map<String, String> options) {
         WatchOptions watch = WatchOptions.DEFAULTS.workflowId(options.get("--workflow"))
                 .backoff(BACKOFF_BASE, BACKOFF_CAP).giveUpAfter(GIVE_UP_AFTER);
         long untilComplete = Long.parseLong(options.getOrDefault("--until-complete", "1"));
         PrintStream out = stdout();
-        StepstreamClient client = client(server, options);
         String error = "null";
         long completed = 0;
         RunWatch watching = client.watchRuns(watch);

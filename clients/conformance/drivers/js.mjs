@@ -17,7 +17,15 @@ const { values: opt, positionals: [server, runId] } = parseArgs({
 const [quietMs, deadAfterMs] = (process.env.CONFORMANCE_SILENCE_MS ?? '').split(',').map(Number);
 const silence = deadAfterMs ? { _silence: { quietMs, deadAfterMs } } : {};
 // Node 20 has no global WebSocket; the ws package also lets the client pause reading for a slow consumer.
-const client = new StepstreamClient({ server, token: opt.token, WebSocket, ...silence });
+let client;
+try {
+  client = new StepstreamClient({ server, token: opt.token, WebSocket, ...silence });
+} catch (refused) {
+  // A server URL the library refuses: the refusal's message is what the suite checks.
+  if (!(refused instanceof TypeError)) throw refused;
+  process.stdout.write(`${JSON.stringify({ end: { error: { kind: 'argument', message: refused.message } } })}\n`);
+  process.exit(0);
+}
 const reconnecting = { backoff: { baseMs: 100, capMs: 2000 }, giveUpAfterMs: 60_000 };
 
 /** Prints each item of `stream` as a JSON line until `enough(item)`, then the end line with `end(error)`. */
