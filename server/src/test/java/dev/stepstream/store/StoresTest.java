@@ -43,6 +43,11 @@ class StoresTest {
                 .hasMessageContaining("jdbc:mysql://***@db.example/app?password=***")
                 .hasMessageNotContaining("secret")
                 .hasMessageNotContaining("hunter2");
+        // A password with an @ in it, as people write them (RFC 3986 wants %40): all of it hidden.
+        assertThatThrownBy(() -> Stores.open("jdbc:mysql://bob:p@ss@word@db.example/app", dir))
+                .hasMessageContaining("jdbc:mysql://***@db.example/app")
+                .hasMessageNotContaining("ss@")
+                .hasMessageNotContaining("word");
         assertThat(dir).isEmptyDirectory();
     }
 
