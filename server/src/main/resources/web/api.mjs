@@ -1,4 +1,6 @@
 // The REST side of docs/api.md, and the token. (The streams are the client library's: stream.mjs.)
+import { urlOf } from './routes.mjs';
+
 const TOKEN_KEY = 'stepstream.token';
 /**
  * What a token is made of: RFC 7230's tchar, which a WebSocket subprotocol (where the page sends
@@ -65,11 +67,12 @@ export function refusal(err, { may, doing, needs = 'operator' }) {
     : `Your token may not ${may}: ${doing} needs a token with the ${needs} role. Set one under Token.`;
 }
 
+/** A call of the API's `path` (`/api/v2/…`, as at the root: routes.mjs puts it under the page's root). */
 export async function api(path, { method = 'GET', body } = {}) {
   const headers = { Accept: 'application/json' };
   if (token()) headers.Authorization = `Bearer ${token()}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(urlOf(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   const json = text ? JSON.parse(text) : null;
   if (!res.ok) throw new ApiError(res.status, json);

@@ -1,5 +1,6 @@
 // The page's entry: a small router over real links (/, /workflows/{id}, /runs/{runId},
-// /compare?a=&b=); any other path, and a run or workflow that does not exist, is the not-found page.
+// /compare?a=&b=, each under the page's root: routes.mjs); any other path, and a run or workflow
+// that does not exist, is the not-found page.
 import { cleanToken, isToken, setToken, token, tokenMalformed, tokenTrouble } from './api.mjs';
 import { el } from './format.mjs';
 import { showHome } from './home.mjs';
@@ -7,6 +8,7 @@ import { showRun } from './run.mjs';
 import { showWorkflow } from './workflow.mjs';
 import { showNotFound } from './notfound.mjs';
 import { showCompare } from './compare.mjs';
+import { href, pathOf, routeOf } from './routes.mjs';
 
 const main = document.getElementById('main');
 const hooks = { current: null };
@@ -24,28 +26,14 @@ window.__stepstream = {
 
 let routed = null; // the path and query last shown: a change of the hash alone is the page's own (#seq=N)
 
-/**
- * Which of the page's routes a path is, `{ kind, id }` with the id as in the path (encoded), or
- * null for a path that is none of them: the router's one list, which its link handler asks too.
- */
-function routeOf(path) {
-  let m;
-  if ((m = path.match(/^\/runs\/([^/]+)$/))) return { kind: 'run', id: m[1] };
-  if ((m = path.match(/^\/workflows\/([^/]+)$/))) return { kind: 'workflow', id: m[1] };
-  if (path === '/compare') return { kind: 'compare' };
-  if (path === '/' || path === '/index.html') return { kind: 'home' };
-  return null;
-}
-
 async function route() {
   routed = location.pathname + location.search;
   showTokenNote();
   leave?.();
   leave = null;
   hooks.current = null;
-  const path = location.pathname;
-  const to = routeOf(path);
-  let what = { kind: 'path', id: path };   // what a 404 from the API says is missing
+  const to = routeOf(location);
+  let what = { kind: 'path', id: pathOf(location) ?? location.pathname };   // what a 404 from the API says is missing
   try {
     if (to?.kind === 'run') {
       document.title = 'Run · stepstream';
@@ -82,24 +70,31 @@ async function route() {
       return;
     }
     main.replaceChildren(el('h1', { text: 'Something went wrong' }),
-      el('p', { class: 'error', text: err.message }), el('p', {}, el('a', { href: '/', text: 'Back to the runs' })));
+      el('p', { class: 'error', text: err.message }), el('p', {}, el('a', { href: href('/'), text: 'Back to the runs' })));
   }
 }
 
-export function navigate(href) {
-  history.pushState(null, '', href);
+/** Shows the page at `address`, one of routes.mjs's hrefs, as a new entry of the history. */
+export function navigate(address) {
+  history.pushState(null, '', address);
   route().then(() => main.focus({ preventScroll: true }));
 }
 
 // A click on a link to one of the page's routes is routed here; any other link is the browser's:
 // another origin, a blob: or data: URL (a blob's origin is this one: its protocol tells), a link
-// to save (download) or to open elsewhere (target), the API, and the server's other paths.
+// to save (download) or to open elsewhere (target), the API, and the server's other paths. A link
+// to a place in this page (`#main`), which the base makes a link to the root's, goes there here.
 document.addEventListener('click', (ev) => {
   const a = ev.target.closest('a[href]');
   if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
   if (a.hasAttribute('download') || (a.target && a.target !== '_self')) return;
+  if (a.getAttribute('href').startsWith('#')) {
+    ev.preventDefault();
+    location.hash = a.getAttribute('href');
+    return;
+  }
   const url = new URL(a.href, location.href);
-  if (url.protocol !== location.protocol || url.origin !== location.origin || !routeOf(url.pathname)) return;
+  if (url.protocol !== location.protocol || url.origin !== location.origin || !routeOf(url)) return;
   if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
   ev.preventDefault();
   navigate(url.pathname + url.search + url.hash);

@@ -7,12 +7,13 @@ import { api } from './api.mjs';
 import { render } from './ansi.mjs';
 import { el, duration, dateTime, value, statusBadge } from './format.mjs';
 import { runLink } from './retry.mjs';
+import { href } from './routes.mjs';
 
 const RUNS = '/api/v2/workflows/runs';
 const PICK_LIMIT = 50;   // runs a picker offers: the newest
 const CONTEXT = 3;       // unchanged lines kept either side of a change; a longer stretch is folded
 
-const compareHref = (a, b) => `/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
+const compareHref = (a, b) => href(`/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
 
 /** A run in a picker's words: short id, status, when it was created. */
 function runLabel(r) {
@@ -90,7 +91,7 @@ export async function showCompare(main, a, b, navigate) {
   if (!a) {
     main.replaceChildren(el('h1', { text: 'Compare runs' }),
       el('p', { text: 'Open a run and choose Compare… to pick the run to compare it with.' }),
-      el('p', {}, el('a', { href: '/', text: 'All runs' })));
+      el('p', {}, el('a', { href: href('/'), text: 'All runs' })));
     return;
   }
   const reply = b ? await api(`${RUNS}/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`) : null;
@@ -110,8 +111,8 @@ export async function showCompare(main, a, b, navigate) {
 
   const name = runA.workflowName || runA.workflowId;
   main.replaceChildren(
-    el('p', { class: 'crumbs' }, el('a', { href: `/runs/${encodeURIComponent(a)}`, text: '← Back to the run' })),
-    el('h1', {}, 'Compare runs of ', el('a', { href: `/workflows/${encodeURIComponent(runA.workflowId)}`, text: name })),
+    el('p', { class: 'crumbs' }, el('a', { href: href(`/runs/${encodeURIComponent(a)}`), text: '← Back to the run' })),
+    el('h1', {}, 'Compare runs of ', el('a', { href: href(`/workflows/${encodeURIComponent(runA.workflowId)}`), text: name })),
     el('div', { class: 'cmp-runs' }, summaryCard('a', runA, picker('a', a)), summaryCard('b', reply?.b, picker('b', b))),
     reply ? comparison(reply) : el('p', { class: 'muted', text: 'Pick the run to compare with.' }));
 }

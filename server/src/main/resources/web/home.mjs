@@ -3,6 +3,7 @@ import { api, tokenTrouble } from './api.mjs';
 import { el, duration, dateTime, statusBadge } from './format.mjs';
 import { AllRunsStream } from './stream.mjs';
 import { TRIGGER_TYPES, triggerParts } from './trigger.mjs';
+import { href } from './routes.mjs';
 
 const STATUSES = ['queued', 'running', 'waiting', 'success', 'failed', 'cancelled', 'interrupted'];
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
@@ -18,14 +19,14 @@ export async function showHome(main, hooks) {
   const filter = { workflowId: given('workflowId', (v) => !v || WORKFLOW_ID.test(v)),
     status: given('status', (v) => !v || STATUSES.includes(v)), trigger: given('trigger', (v) => !v || TRIGGER_TYPES.includes(v)) };
   const kept = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
-  if (kept.toString() !== params.toString()) history.replaceState(null, '', kept.size ? `/?${kept}` : '/');
+  if (kept.toString() !== params.toString()) history.replaceState(null, '', href(kept.size ? `/?${kept}` : '/'));
   const { workflows } = await api('/api/v2/workflows');
 
   const wfList = el('ul', { class: 'cards workflows' }, workflows.map((w) => el('li', { class: 'card', 'data-workflow': w.id },
-    el('h3', {}, el('a', { href: `/workflows/${encodeURIComponent(w.id)}`, text: w.name || w.id })),
+    el('h3', {}, el('a', { href: href(`/workflows/${encodeURIComponent(w.id)}`), text: w.name || w.id })),
     el('p', { class: 'muted', text: `${w.id} · v${w.version} · ${w.steps} step${w.steps === 1 ? '' : 's'}` }),
     w.description ? el('p', { text: w.description }) : null,
-    el('a', { class: 'button', href: `/workflows/${encodeURIComponent(w.id)}#execute`, text: 'Execute…' }))));
+    el('a', { class: 'button', href: href(`/workflows/${encodeURIComponent(w.id)}#execute`), text: 'Execute…' }))));
   if (!workflows.length) wfList.append(el('li', { class: 'muted', text: 'No workflows yet: PUT one to /api/v2/workflows/{id}.' }));
 
   const wfSelect = el('select', { id: 'f-workflow', name: 'workflowId' }, el('option', { value: '', text: 'all workflows' }),
@@ -38,7 +39,7 @@ export async function showHome(main, hooks) {
   const onFilter = () => {
     filter.workflowId = wfSelect.value; filter.status = stSelect.value; filter.trigger = trSelect.value;
     const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
-    history.replaceState(null, '', q.size ? `/?${q}` : '/');
+    history.replaceState(null, '', href(q.size ? `/?${q}` : '/'));
     restart();
   };
   wfSelect.addEventListener('change', onFilter);
@@ -80,7 +81,7 @@ export async function showHome(main, hooks) {
   function render() {
     const list = [...runs.values()].filter(matches).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     tbody.replaceChildren(...list.map((r) => el('tr', { 'data-run': r.runId, 'data-status': r.status },
-      el('td', {}, el('a', { href: `/runs/${r.runId}`, text: r.runId.slice(0, 8) })),
+      el('td', {}, el('a', { href: href(`/runs/${r.runId}`), text: r.runId.slice(0, 8) })),
       el('td', { text: r.workflowId }),
       el('td', {}, statusBadge(r.status)),
       el('td', { class: 'run-trigger', 'data-trigger': r.trigger?.type }, triggerParts(r.trigger, { brief: true })),

@@ -26,6 +26,7 @@
 import { el, clock } from './format.mjs';
 import { isPlain, plainText, render } from './ansi.mjs';
 import { api } from './api.mjs';
+import { here } from './routes.mjs';
 
 const ROW = 22;                // px per text line, as .log-row's line-height in style.css
 const MAX_HEIGHT = 15_000_000; // px: under every browser's cap on an element's height
@@ -368,7 +369,7 @@ export class LogList {
     if (this.cutoff != null && seq > this.cutoff) classes.push('log-later');
     if (this.find.current >= 0 && this.find.seqs[this.find.current] === seq) classes.push('log-current');
     const row = el('div', { class: classes.join(' '), 'data-seq': seq },
-      el('a', { class: 'log-gutter', href: `#seq=${seq}`, 'aria-label': `line ${seq}`, text: String(seq) }),
+      el('a', { class: 'log-gutter', href: here(`#seq=${seq}`), 'aria-label': `line ${seq}`, text: String(seq) }),
       el('time', { datetime: this.times[entry], text: clock(this.times[entry]) }),
       el('span', { class: 'log-step', text: this.groups[this.groupOf[entry]].stepId }),
       el('span', { class: 'log-level', text: level }),
@@ -408,7 +409,7 @@ export class LogList {
     if (gutter) {
       // A link to the line: the address says it, without a navigation or a scroll jump.
       ev.preventDefault();
-      history.replaceState(history.state, '', `#seq=${gutter.closest('.log-row').dataset.seq}`);
+      history.replaceState(history.state, '', here(`#seq=${gutter.closest('.log-row').dataset.seq}`));
       this.reveal(Number(gutter.closest('.log-row').dataset.seq), 'link', { scroll: false });
     }
   }

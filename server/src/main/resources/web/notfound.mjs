@@ -2,6 +2,7 @@
 // one that does not exist (or no longer does). A page of its own, with ways on, rather than the
 // home page or a bare heading. Text only, via textContent.
 import { el } from './format.mjs';
+import { href } from './routes.mjs';
 
 /**
  * What was not found, in words, for each kind of address the router knows.
@@ -25,12 +26,12 @@ export function showNotFound(main, what) {
   document.title = 'Not found · stepstream';
   const id = encodeURIComponent(what.id);
   const latest = what.kind === 'version' && what.latest ? el('li', {}, what.deleted
-    ? el('a', { href: `/workflows/${id}?version=${what.latest}`, text: `its last version, v${what.latest} (deleted since)` })
-    : el('a', { href: `/workflows/${id}`, text: `the current version, v${what.latest}` })) : null;
+    ? el('a', { href: href(`/workflows/${id}?version=${what.latest}`), text: `its last version, v${what.latest} (deleted since)` })
+    : el('a', { href: href(`/workflows/${id}`), text: `the current version, v${what.latest}` })) : null;
   main.replaceChildren(el('section', { class: 'not-found', 'aria-labelledby': 'nf-h' },
     el('h1', { id: 'nf-h', text: 'Not found' }),
     el('p', { class: 'not-found-what', text: notFoundText(what) }),
     el('ul', { class: 'not-found-links' }, latest,
-      el('li', {}, el('a', { href: '/#runs-h', text: 'All runs' })),
-      el('li', {}, el('a', { href: '/#wf-h', text: 'All workflows' })))));
+      el('li', {}, el('a', { href: href('/#runs-h'), text: 'All runs' })),
+      el('li', {}, el('a', { href: href('/#wf-h'), text: 'All workflows' })))));
 }

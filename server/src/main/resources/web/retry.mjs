@@ -2,10 +2,11 @@
 // server for a new run of an ended one, and the links between a run and its retries, both ways.
 import { api, refusal } from './api.mjs';
 import { el } from './format.mjs';
+import { href } from './routes.mjs';
 
 /** A run's link as the page shows it: its short id. */
 export function runLink(runId) {
-  return el('a', { class: 'run-link', href: `/runs/${encodeURIComponent(runId)}` }, el('code', { text: runId.slice(0, 8) }));
+  return el('a', { class: 'run-link', href: href(`/runs/${encodeURIComponent(runId)}`) }, el('code', { text: runId.slice(0, 8) }));
 }
 
 /** What a retry started from, as the page words it: `failed`, `start` or `step deploy`. */

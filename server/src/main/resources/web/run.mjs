@@ -14,6 +14,7 @@ import { workflowTitle, inputsFact } from './runfacts.mjs';
 import { DagView } from './dag.mjs';
 import { TimeTravel } from './timetravel.mjs';
 import { CompareControl } from './compare.mjs';
+import { href } from './routes.mjs';
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled', 'interrupted']);
 
@@ -49,7 +50,7 @@ export async function showRun(main, runId, hooks, navigate) {
   // again when Retry was pressed and made no run here (someone else's retry shows then).
   const lineageSlot = el('div', { class: 'lineage-slot' }, lineage(detail));
   const retry = new RetryControl(runId, [...steps.keys()], {
-    onRetried: (reply) => navigate(`/runs/${encodeURIComponent(reply.runId)}`),
+    onRetried: (reply) => navigate(href(`/runs/${encodeURIComponent(reply.runId)}`)),
     onNotRetried: async () => {
       const again = await api(`/api/v2/workflows/runs/${encodeURIComponent(runId)}`).catch(() => null);
       if (again) lineageSlot.replaceChildren(...[lineage(again)].filter(Boolean));
@@ -69,7 +70,7 @@ export async function showRun(main, runId, hooks, navigate) {
       el('div', {}, el('dt', { text: 'Trigger' }), el('dd', { class: 'run-trigger', 'data-trigger': detail.trigger?.type },
         triggerParts(detail.trigger, { run: runLink }))),
       el('div', {}, el('dt', { text: 'Workflow version' }), el('dd', { class: 'run-version' }, el('a', {
-        href: `/workflows/${encodeURIComponent(run.workflowId)}?version=${detail.workflowVersion}`, text: `v${detail.workflowVersion}` }))),
+        href: href(`/workflows/${encodeURIComponent(run.workflowId)}?version=${detail.workflowVersion}`), text: `v${detail.workflowVersion}` }))),
       el('div', {}, el('dt', { text: 'Run id' }), el('dd', {}, el('code', { text: runId }))),
       inputsFact(detail.inputs)),
     lineageSlot, changesSlot, errorSlot, el('div', { class: 'actions' }, cancelButton, retry.node, compare.node), cancelNote);
@@ -124,7 +125,7 @@ export async function showRun(main, runId, hooks, navigate) {
   };
   const wrapButton = toggle('log-wrap', 'Wrap', log.wrap, (on) => log.setWrap(on));
   const timesButton = toggle('log-times', 'Times', log.showTimes, (on) => log.setTimes(on));
-  const download = el('a', { class: 'log-download button', href: `/api/v2/workflows/runs/${encodeURIComponent(runId)}/log`,
+  const download = el('a', { class: 'log-download button', href: href(`/api/v2/workflows/runs/${encodeURIComponent(runId)}/log`),
     download: `${runId}.log`, text: 'Download', onclick: downloadLog });
   const downloadNote = el('p', { class: 'download-note', role: 'status', 'aria-live': 'polite' });
   const followButton = el('button', { type: 'button', class: 'follow', 'aria-pressed': 'true',
@@ -139,7 +140,7 @@ export async function showRun(main, runId, hooks, navigate) {
   const changesList = el('ol', { class: 'changes' });
 
   main.replaceChildren(
-    el('p', { class: 'crumbs' }, el('a', { href: '/', text: '← All runs' })),
+    el('p', { class: 'crumbs' }, el('a', { href: href('/'), text: '← All runs' })),
     header,
     approvals.node,
     travel.node,
@@ -272,7 +273,7 @@ export async function showRun(main, runId, hooks, navigate) {
     const names = Object.keys(s.outputs || {});
     if (!s.childRunId && !names.length && !s.waitingMessage && !s.decision) return null;
     const question = s.waitingMessage ? el('span', { class: 'step-question', text: s.waitingMessage }) : null;
-    const child = s.childRunId ? el('a', { class: 'child-run', href: `/runs/${encodeURIComponent(s.childRunId)}` },
+    const child = s.childRunId ? el('a', { class: 'child-run', href: href(`/runs/${encodeURIComponent(s.childRunId)}`) },
       'child run ', el('code', { text: s.childRunId.slice(0, 8) })) : null;
     const outputs = names.length ? el('details', { class: 'step-outputs', open: openOutputs.has(s.stepId),
       ontoggle: (ev) => { if (ev.target.open) openOutputs.add(s.stepId); else openOutputs.delete(s.stepId); } },

@@ -1,9 +1,12 @@
 // The page's two streams (docs/api.md, "Streams"), both read with the client library (clients/js,
-// served as /stepstream-client.mjs), whose one loop decides when to reconnect and when a refusal
-// is final. A run's stream resumes with `after=<last seq>`, so that every event arrives exactly
-// once however often the connection drops; here it is only fed to the page in slices. The
-// all-runs stream has no history to resume: it reconnects and the page lists the runs again.
+// served as stepstream-client.mjs beside the page's modules), whose one loop decides when to
+// reconnect and when a refusal is final. Its server is the page's root (routes.mjs), whose path,
+// a proxy's prefix, it keeps before each request. A run's stream resumes with `after=<last seq>`,
+// so that every event arrives exactly once however often the connection drops; here it is only
+// fed to the page in slices. The all-runs stream has no history to resume: it reconnects and the
+// page lists the runs again.
 import { token } from './api.mjs';
+import { root } from './routes.mjs';
 import { StepstreamClient } from './stepstream-client.mjs';
 
 const SLICE_MS = 8;
@@ -32,7 +35,7 @@ export class RunStream {
   get lastSeq() { return this.follow?.lastSeq ?? 0; }
 
   start() {
-    const client = new StepstreamClient({ server: location.origin, token: token() });
+    const client = new StepstreamClient({ server: root(), token: token() });
     this.follow = client.follow(this.runId, {
       signal: this.aborter.signal,
       giveUpAfterMs: Infinity, // a page left open follows the run whenever the server is back
@@ -116,7 +119,7 @@ export class AllRunsStream {
   }
 
   start() {
-    const client = new StepstreamClient({ server: location.origin, token: token() });
+    const client = new StepstreamClient({ server: root(), token: token() });
     this.watch = client.watchRuns({
       workflowId: this.workflowId || undefined,
       signal: this.aborter.signal,

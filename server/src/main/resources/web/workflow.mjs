@@ -4,6 +4,7 @@ import { api } from './api.mjs';
 import { el, dateTime } from './format.mjs';
 import { isGraph, byLevel, needsText } from './graph.mjs';
 import { showNotFound } from './notfound.mjs';
+import { href } from './routes.mjs';
 
 export async function showWorkflow(main, id, navigate) {
   const path = `/api/v2/workflows/${encodeURIComponent(id)}`;
@@ -36,14 +37,14 @@ export async function showWorkflow(main, id, navigate) {
     el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', text: 'Execute' })));
 
   main.replaceChildren(
-    el('p', { class: 'crumbs' }, el('a', { href: '/', text: '← Runs & workflows' })),
+    el('p', { class: 'crumbs' }, el('a', { href: href('/'), text: '← Runs & workflows' })),
     el('h1', {}, wf.name || wf.id, el('span', { class: 'muted', text: ` ${wf.id} · v${wf.version}` })),
     // replaceChildren, unlike el, would show a null as the text "null".
     wf.description ? el('p', { text: wf.description }) : '',
     old ? el('p', { class: 'version-note' }, `This is version ${wf.version}, kept for the runs that used it; `,
-      current ? el('a', { href: `/workflows/${encodeURIComponent(wf.id)}`, text: `the current one is v${current.version}` })
+      current ? el('a', { href: href(`/workflows/${encodeURIComponent(wf.id)}`), text: `the current one is v${current.version}` })
         : 'the workflow has been deleted since', '.') : '',
-    el('p', {}, el('a', { href: `/?workflowId=${encodeURIComponent(wf.id)}`, text: 'Runs of this workflow' })),
+    el('p', {}, el('a', { href: href(`/?workflowId=${encodeURIComponent(wf.id)}`), text: 'Runs of this workflow' })),
     old ? '' : form,
     wf.triggers?.length ? triggersPanel(wf.triggers) : '',
     versions.length > 1 ? versionsPanel(wf, versions) : '',
@@ -68,7 +69,7 @@ export async function showWorkflow(main, id, navigate) {
     button.disabled = true;
     try {
       const res = await api(`/api/v2/workflows/${encodeURIComponent(wf.id)}/execute`, { method: 'POST', body: { inputs: values } });
-      navigate(`/runs/${res.runId}`);
+      navigate(href(`/runs/${res.runId}`));
     } catch (err) {
       showErrors(Array.isArray(err.details) ? err.details.map((d) => `${d.path}: ${d.message}`) : [err.message]);
     } finally { button.disabled = false; }
@@ -85,7 +86,7 @@ function defStep(s) {
     el('strong', { text: s.name || s.id }), el('span', { class: 'muted', text: ` ${s.id} · ${s.type}` }),
     s.when ? el('span', { class: 'muted', text: ` · when ${s.when}` }) : null,
     s.type === 'workflow' && s.workflow
-      ? [' → ', el('a', { class: 'sub-workflow', href: `/workflows/${encodeURIComponent(s.workflow)}`, text: s.workflow })] : null,
+      ? [' → ', el('a', { class: 'sub-workflow', href: href(`/workflows/${encodeURIComponent(s.workflow)}`), text: s.workflow })] : null,
     needs ? el('span', { class: 'step-needs muted', text: needs }) : null);
 }
 
@@ -94,7 +95,7 @@ function versionsPanel(wf, versions) {
   return el('section', { class: 'panel', 'aria-labelledby': 'ver-h' }, el('h2', { id: 'ver-h', text: 'Versions' }),
     el('ol', { class: 'def-versions' }, versions.map((v) => el('li', { 'data-version': v.version },
       v.version === wf.version ? el('strong', { 'aria-current': 'page', text: `v${v.version}` })
-        : el('a', { href: `/workflows/${encodeURIComponent(wf.id)}?version=${v.version}`, text: `v${v.version}` }),
+        : el('a', { href: href(`/workflows/${encodeURIComponent(wf.id)}?version=${v.version}`), text: `v${v.version}` }),
       el('span', { class: 'muted', text: ` · ${dateTime(v.updatedAt)}` })))));
 }
 

@@ -9,6 +9,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The web page ({@code GET /}, docs/api.md): static files from the classpath folder {@code web},
@@ -19,6 +20,12 @@ import java.io.UncheckedIOException;
  * with status 404: the page shows its not-found page, and the status tells crawlers and scripts.
  * Mount it after the API and stream routes: an {@code /api/} path or a file it does not know falls
  * through to the API's JSON 404.
+ *
+ * <p>The page is the same wherever it is served, at the root of a host or at a path that a reverse
+ * proxy strips ({@code https://host/stepstream/} → {@code /}; docs/deploy.md), which the server never
+ * learns: each answer with {@code index.html} carries a {@code <base href>} relative to the path it
+ * answers ({@link #baseOf}), which the browser resolves against the address it shows, and the
+ * page makes every address of its own from that base.
  */
 public final class WebRoutes {
     private static final String ROOT = "web";
@@ -27,12 +34,23 @@ public final class WebRoutes {
      * checks the client libraries' (and so the page's) against.
      */
     static final String CLOSE_CODES = closeCodesModule();
-    private final Buffer index;
+    /** The href of index.html's base in the file: right for {@code /} and {@code /index.html}, which the static handler serves. */
+    private static final String FILE_BASE = "<base href=\"./\">";
+    /** index.html before and after the href of its base: the page at a path has that path's base between them. */
+    private final String indexBeforeBase;
+    private final String indexAfterBase;
     /** clients/js/index.mjs, which the build copies into the jar: the page follows runs with it. */
     private final Buffer clientLibrary;
 
     public WebRoutes() {
-        index = resource(ROOT + "/index.html");
+        String index = resource(ROOT + "/index.html").toString(StandardCharsets.UTF_8);
+        int base = index.indexOf(FILE_BASE);
+        if (base < 0) {
+            throw new IllegalStateException(ROOT + "/index.html has no " + FILE_BASE + ": the page would not work at a path");
+        }
+        int href = base + FILE_BASE.indexOf("./");
+        indexBeforeBase = index.substring(0, href);
+        indexAfterBase = index.substring(href + "./".length());
         clientLibrary = resource("clients/js/index.mjs");
     }
 
@@ -86,6 +104,21 @@ public final class WebRoutes {
                 + "export const CLOSE_CODES = Object.freeze({\n" + codes + "});\n";
     }
 
+    /**
+     * The base of the page answered for {@code path}: one {@code ../} for each directory the path
+     * is below the page's root, {@code ./} at the root. {@code /} and {@code /compare} have
+     * {@code ./}, {@code /runs/x} has {@code ../}, {@code /a/b/c} and {@code /a/b/} have
+     * {@code ../../}. Relative, so the browser resolves it against the address it shows, proxy's
+     * prefix and all; so the path is the one the browser sent, not the router's normalized one,
+     * which makes {@code //a/b} {@code /a/b} while the browser's address has both slashes (and a
+     * browser sends no dot segments). Only a {@code /} divides: an encoded one ({@code %2F}) is
+     * part of a segment to the browser as well.
+     */
+    static String baseOf(String path) {
+        int depth = (int) path.chars().filter(c -> c == '/').count() - 1;
+        return depth <= 0 ? "./" : "../".repeat(depth);
+    }
+
     private static Buffer resource(String path) {
         try (InputStream in = WebRoutes.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) {
@@ -101,6 +134,6 @@ public final class WebRoutes {
         ctx.response()
                 .putHeader("Content-Type", "text/html; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache")
-                .end(index);
+                .end(indexBeforeBase + baseOf(ctx.request().path()) + indexAfterBase);
     }
 }
