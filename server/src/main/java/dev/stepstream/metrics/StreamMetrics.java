@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +65,7 @@ public final class StreamMetrics {
     private final DistributionSummary subscribersPerRun;
     private final AtomicLong runsFollowed = new AtomicLong();
     private volatile Consumer<IntConsumer> subscriberCounts = each -> { };
+    private volatile LongSupplier historyKept = () -> 0;
 
     StreamMetrics(PrometheusMeterRegistry registry) {
         for (Kind kind : Kind.values()) {
@@ -80,6 +82,14 @@ public final class StreamMetrics {
                 .register(registry);
         Gauge.builder("stepstream.stream.runs.followed", runsFollowed, AtomicLong::get)
                 .description("Runs with at least one subscriber on this node, at the last scrape").register(registry);
+        Gauge.builder("stepstream.stream.history.kept", this, metrics -> metrics.historyKept.getAsLong())
+                .strongReference(true).baseUnit("bytes")
+                .description("Memory held by the pages of history kept for streams to share").register(registry);
+    }
+
+    /** Where the history pages kept for streams say what they hold (the streams' history), once at wiring. */
+    public void historyKept(LongSupplier source) {
+        this.historyKept = source;
     }
 
     /**

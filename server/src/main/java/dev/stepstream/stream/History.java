@@ -4,6 +4,7 @@ import dev.stepstream.events.RunEvent;
 import dev.stepstream.metrics.StreamMetrics;
 import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,33 +25,60 @@ import java.util.concurrent.Semaphore;
  * connections share: a thousand subscribers that fall behind a burst together, or join a long
  * run together, make one store read per page, not a thousand. A page being read is shared by
  * everyone who asks meanwhile; a full page (committed events never change) is kept in a small
- * LRU; a run's last, partial page is not kept, since it grows.
+ * LRU, bounded by the bytes of its events ({@link #keptBytesFor}), not by a count of pages: a
+ * page of 1,000 typical envelopes is about 250 KB, one of 16 KiB log lines 16 MB. A run's last,
+ * partial page is not kept, since it grows; a deleted run's pages are dropped ({@link #forget}).
  *
- * <p>Threads: any; {@code reading} is a concurrent map and {@code recent} is guarded by itself.
+ * <p>Threads: any; {@code reading} is a concurrent map, and {@code recent} and
+ * {@code recentBytes} are guarded by {@code recent}.
  */
 final class History implements AutoCloseable {
     static final int PAGE = 1000;
     private static final int MAX_CONCURRENT_READS = 32;
-    /** Full pages kept: at most ~16 MB of typical envelopes. */
-    private static final int RECENT_PAGES = 64;
+    /** What an event held in memory costs beyond its envelope's bytes: the objects around them. */
+    static final int EVENT_OVERHEAD = 64;
 
     private record PageKey(UUID runId, long after) {}
+
+    /** A kept page and what it holds in memory ({@link #bytesOf}). */
+    private record Kept(Page page, long bytes) {}
 
     private final Store store;
     private final StreamMetrics metrics;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore reads = new Semaphore(MAX_CONCURRENT_READS);
     private final Map<PageKey, CompletableFuture<Page>> reading = new ConcurrentHashMap<>();
-    private final Map<PageKey, Page> recent = new LinkedHashMap<>(RECENT_PAGES, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<PageKey, Page> eldest) {
-            return size() > RECENT_PAGES;
-        }
-    };
+    /** Least recently read first. */
+    private final LinkedHashMap<PageKey, Kept> recent = new LinkedHashMap<>(64, 0.75f, true);
+    private long recentBytes;
+    /** What the kept pages may hold; a page over a quarter of it is not kept. */
+    private final long maxKeptBytes;
 
     History(Store store, StreamMetrics metrics) {
+        this(store, metrics, keptBytesFor(Runtime.getRuntime().maxMemory()));
+    }
+
+    History(Store store, StreamMetrics metrics, long maxKeptBytes) {
         this.store = store;
         this.metrics = metrics;
+        this.maxKeptBytes = maxKeptBytes;
+    }
+
+    /**
+     * The kept pages' budget for a heap of {@code maxHeapBytes}: 1/32 of it, at most 32 MiB (128
+     * pages of typical envelopes), at least 4 MiB. A heap of 256 MB keeps 8 MiB.
+     */
+    static long keptBytesFor(long maxHeapBytes) {
+        return Math.clamp(maxHeapBytes / 32, 4L << 20, 32L << 20);
+    }
+
+    /** What a page's events hold in memory, near enough: their envelopes and the objects around them. */
+    static long bytesOf(Page page) {
+        long bytes = 0;
+        for (RunEvent event : page.events()) {
+            bytes += event.json().length + EVENT_OVERHEAD;
+        }
+        return bytes;
     }
 
     /**
@@ -79,7 +107,8 @@ final class History implements AutoCloseable {
         PageKey key = new PageKey(runId, after / PAGE * PAGE);
         Page kept;
         synchronized (recent) {
-            kept = recent.get(key);
+            Kept found = recent.get(key);
+            kept = found == null ? null : found.page();
         }
         if (kept != null) {
             return CompletableFuture.completedFuture(kept);
@@ -97,9 +126,7 @@ final class History implements AutoCloseable {
                 });
                 metrics.historyRead(page.events().size());
                 if (page.events().size() == PAGE) {
-                    synchronized (recent) {
-                        recent.put(key, page);
-                    }
+                    keep(key, page);
                 }
                 mine.complete(page);
             } catch (Throwable failure) {
@@ -110,6 +137,50 @@ final class History implements AutoCloseable {
         });
         return mine;
     }
+
+    /**
+     * Keeps a full page, dropping the least recently read ones while the kept pages hold more
+     * than {@link #maxKeptBytes}. A page over a quarter of that is not kept: its readers read it
+     * from the store, together while they ask at once ({@code reading}).
+     */
+    private void keep(PageKey key, Page page) {
+        long bytes = bytesOf(page);
+        if (bytes > maxKeptBytes / 4) {
+            return;
+        }
+        synchronized (recent) {
+            Kept replaced = recent.put(key, new Kept(page, bytes));
+            recentBytes += bytes - (replaced == null ? 0 : replaced.bytes());
+            for (Iterator<Kept> eldest = recent.values().iterator(); recentBytes > maxKeptBytes && eldest.hasNext(); ) {
+                recentBytes -= eldest.next().bytes();
+                eldest.remove();
+            }
+        }
+    }
+
+    /**
+     * The run was deleted: its kept pages go (a read in progress may still keep one, which then
+     * ages out as any other). Any thread.
+     */
+    void forget(UUID runId) {
+        synchronized (recent) {
+            for (Iterator<Map.Entry<PageKey, Kept>> entries = recent.entrySet().iterator(); entries.hasNext(); ) {
+                Map.Entry<PageKey, Kept> entry = entries.next();
+                if (entry.getKey().runId().equals(runId)) {
+                    recentBytes -= entry.getValue().bytes();
+                    entries.remove();
+                }
+            }
+        }
+    }
+
+    /** What the kept pages hold now ({@link #bytesOf} each). */
+    long keptBytes() {
+        synchronized (recent) {
+            return recentBytes;
+        }
+    }
+
 
     CompletableFuture<Optional<RunPosition>> position(UUID runId) {
         return CompletableFuture.supplyAsync(() -> bounded(() -> store.findPosition(runId)), threads);

@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Routes committed events to the connections that follow them: per run, a {@link Topic} that
@@ -45,6 +46,8 @@ public final class Hub implements EventLog.Listener, RunListener {
     private final java.util.concurrent.atomic.AtomicInteger opening = new java.util.concurrent.atomic.AtomicInteger();
     /** Told when a run gains its first subscriber here and loses its last: the broker follows it meanwhile. */
     private volatile Interest interest = Interest.NONE;
+    /** Drops what the streams' history reads keep of a deleted run ({@link History#forget}); set once, by {@link StreamRoutes}. */
+    private volatile Consumer<UUID> forgetHistory = runId -> {};
 
     /** Set once at start-up, before any stream opens. */
     public void interest(Interest interest) {
@@ -119,12 +122,18 @@ public final class Hub implements EventLog.Listener, RunListener {
     @Override
     public void deleted(UUID runId, String workflowId) {
         workflowOfRun.remove(runId);
+        forgetHistory.accept(runId);
         feed.publish(workflowId, notice("run_deleted", runId, Json.object().put("workflowId", workflowId)));
         Topic topic = topics.get(runId);
         if (topic != null) {
             topic.runDeleted();
             topic.subscribers.forEach(Subscriber::runDeleted);
         }
+    }
+
+    /** What to call with a deleted run's id, so that the history its streams read is not kept. */
+    void forgetHistoryWith(Consumer<UUID> forget) {
+        forgetHistory = forget;
     }
 
     /** Adds a subscriber to its run's topic, creating the topic if the run has none. */

@@ -41,6 +41,8 @@ public final class StreamRoutes implements AutoCloseable {
         this.hub = hub;
         this.metrics = metrics;
         this.history = new History(store, metrics);
+        hub.forgetHistoryWith(history::forget);
+        metrics.historyKept(history::keptBytes);
         this.timings = timings;
         this.gate = gate;
         this.heartbeats = new Heartbeats(timings, clock);
