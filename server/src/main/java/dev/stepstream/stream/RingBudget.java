@@ -1,5 +1,7 @@
 package dev.stepstream.stream;
 
+import dev.stepstream.events.RunEvent;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -8,6 +10,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * runs actually send rather than how many are followed, and a node following thousands of busy
  * runs stays within a bound: a ring that may not grow keeps its size and wraps (its slow
  * subscribers then read the store, as with any burst longer than a ring).
+ *
+ * <p>A slot stands for {@value #BYTES_PER_SLOT} bytes: a ring's slot holds an event of that
+ * size, and an event held in memory takes one more slot for each further {@value #BYTES_PER_SLOT}
+ * bytes of its envelope ({@link #extraSlots}), so that the bound is one of bytes. A ring of
+ * 8,192 log lines of 16 KiB would otherwise hold 128 MiB on a budget that counted 2 MiB.
  *
  * <p>Threads: any; the count is atomic.
  */
@@ -25,6 +32,25 @@ final class RingBudget {
     /** A quarter of the heap's limit, in slots of typical envelopes: for a 1 GiB heap, a million. */
     static RingBudget forHeap(long maxHeapBytes) {
         return new RingBudget(Math.max(Topic.CAPACITY, maxHeapBytes / 4 / BYTES_PER_SLOT));
+    }
+
+    /** The slots an event takes beyond its ring slot: one for each {@value #BYTES_PER_SLOT} bytes of its envelope past the first. */
+    static int extraSlots(RunEvent event) {
+        return (event.json().length - 1) / (int) BYTES_PER_SLOT;
+    }
+
+    /** The slots events take held outside a ring (a kept page): one each, and their {@link #extraSlots}. */
+    static int slotsOf(List<RunEvent> events) {
+        int slots = 0;
+        for (RunEvent event : events) {
+            slots += 1 + extraSlots(event);
+        }
+        return slots;
+    }
+
+    /** Whether every slot is taken, or more (taken anyway). */
+    boolean exhausted() {
+        return used.get() >= slots;
     }
 
     /** Takes {@code count} slots if the budget has them. */

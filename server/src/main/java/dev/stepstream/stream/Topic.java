@@ -43,8 +43,16 @@ final class Topic {
      * sees a seq sees the ring that holds it (or a bigger one).
      */
     private volatile AtomicReferenceArray<RunEvent> ring;
-    /** Slots taken from the budget; -1 once given back (the topic is gone): a late growth then returns its own. */
+    /**
+     * Slots taken from the budget for the ring and the events in it ({@link RingBudget#extraSlots});
+     * -1 once given back (the topic is gone): a late growth or event then returns its own.
+     */
     private final AtomicInteger held = new AtomicInteger();
+    /**
+     * The seq up to which {@link #evictLarge} has looked at this ring's events: it goes on from
+     * there. Committer thread only.
+     */
+    private long evictedThrough;
     private volatile long lastSeq;
     /**
      * Set once the topic is in the hub's map ({@link #live}): from then on the hub finds it for
@@ -115,7 +123,7 @@ final class Topic {
         synchronized (this) {
             released = true;
             if (keptPage != null) {
-                budget.give(keptPage.events().size());
+                budget.give(RingBudget.slotsOf(keptPage.events()));
                 keptPage = null;
             }
         }
@@ -132,10 +140,71 @@ final class Topic {
         if (replaced != null && replaced.seq() < event.seq() && size < CAPACITY) {
             slots = grow(slots);
         }
-        slots.set((int) (event.seq() & (slots.length() - 1)),
-                RunEvent.stored(event.runId(), event.seq(), event.type(), event.time(), event.json()));
+        int index = (int) (event.seq() & (slots.length() - 1));
+        RunEvent overwritten = slots.get(index);
+        int extra = RingBudget.extraSlots(event) - (overwritten == null ? 0 : RingBudget.extraSlots(overwritten));
+        if (extra > 0 && !hold(extra, false)) {
+            hold(extra, true);
+            evictLarge(slots, event.seq());
+        } else if (extra < 0) {
+            unhold(-extra);
+        }
+        slots.set(index, RunEvent.stored(event.runId(), event.seq(), event.type(), event.time(), event.json()));
         if (event.seq() > lastSeq) {
             lastSeq = event.seq();
+        }
+    }
+
+    /**
+     * Takes {@code count} slots for this ring, if the budget has them or {@code anyway}; true when
+     * taken (or the topic is gone, which holds nothing). Committer thread.
+     */
+    private boolean hold(int count, boolean anyway) {
+        if (anyway) {
+            budget.takeAnyway(count);
+        } else if (!budget.take(count)) {
+            return false;
+        }
+        int before;
+        do {
+            before = held.get();
+            if (before < 0) {
+                budget.give(count); // released meanwhile: the topic is gone
+                return true;
+            }
+        } while (!held.compareAndSet(before, before + count));
+        return true;
+    }
+
+    /** Gives back {@code count} slots this ring held, unless the topic is gone (it gave them all back). Committer thread. */
+    private void unhold(int count) {
+        int before;
+        do {
+            before = held.get();
+            if (before < 0) {
+                return;
+            }
+        } while (!held.compareAndSet(before, before - count));
+        budget.give(count);
+    }
+
+    /**
+     * The budget is spent and this ring took an event's slots anyway: drops the ring's oldest
+     * large events (those that take more than their ring slot) before {@code seq}, until the
+     * budget is within its bound again or there are none left. Their subscribers, if any are
+     * that far behind, read them from the store, where every event in a ring already is.
+     * Committer thread.
+     */
+    private void evictLarge(AtomicReferenceArray<RunEvent> slots, long seq) {
+        long from = Math.max(evictedThrough + 1, seq - slots.length() + 1);
+        for (long at = from; at < seq && budget.exhausted(); at++) {
+            int index = (int) (at & (slots.length() - 1));
+            RunEvent old = slots.get(index);
+            if (old != null && old.seq() == at && RingBudget.extraSlots(old) > 0) {
+                slots.set(index, null);
+                unhold(RingBudget.extraSlots(old));
+            }
+            evictedThrough = at;
         }
     }
 
@@ -234,12 +303,12 @@ final class Topic {
     /** Keeps {@code page} instead of the kept one if it reaches further and the budget has its slots. */
     private synchronized void keep(History.Page page) {
         History.Page kept = keptPage;
-        if (released || kept != null && kept.storedThrough() >= page.storedThrough() || !budget.take(page.events().size())) {
+        if (released || kept != null && kept.storedThrough() >= page.storedThrough() || !budget.take(RingBudget.slotsOf(page.events()))) {
             return;
         }
         keptPage = page;
         if (kept != null) {
-            budget.give(kept.events().size());
+            budget.give(RingBudget.slotsOf(kept.events()));
         }
     }
 

@@ -70,6 +70,43 @@ class TopicTest {
         assertThat(budget.used()).isEqualTo(128);
     }
 
+    /** A log line of {@code kib} KiB, as a build printing minified JSON makes. */
+    static RunEvent longLine(UUID runId, long seq, int kib) {
+        return RunEvent.stepLog(runId, seq, Instant.parse("2026-12-04T00:00:00Z"), "a", LogLevel.INFO, "x".repeat(kib << 10), false);
+    }
+
+    @Test
+    void largeEventsTakeTheBudgetBySizeAndARingOfThemDropsItsOldestOnesWhenItIsSpent() {
+        RingBudget budget = new RingBudget(2_000);
+        UUID runId = UUID.randomUUID();
+        int each = 1 + RingBudget.extraSlots(longLine(runId, 1, 4)); // 4 KiB: 17 slots
+        assertThat(each).isEqualTo(17);
+        Topic topic = new Topic(runId, budget);
+        for (long seq = 1; seq <= 40; seq++) {
+            topic.put(longLine(runId, seq, 4));
+        }
+        assertThat(budget.used()).as("the ring's 64 slots and 16 more for each line").isEqualTo(Topic.INITIAL + 40 * (each - 1));
+
+        for (long seq = 41; seq <= 1_000; seq++) {
+            topic.put(longLine(runId, seq, 4));
+            assertThat(budget.used()).as("within the budget but for the line just put, at seq %d", seq)
+                    .isLessThanOrEqualTo(budget.slots() + each);
+            assertThat(topic.at(seq)).as("the newest line is always there").isNotNull();
+        }
+        long held = java.util.stream.LongStream.rangeClosed(1_001 - topic.size(), 1_000).filter(seq -> topic.at(seq) != null).count();
+        assertThat(topic.size()).as("the ring grew while the budget let it").isEqualTo(128);
+        assertThat(held).as("lines the ring holds, the oldest dropped for the budget (read from the store)")
+                .isLessThan(topic.size()).isLessThanOrEqualTo(budget.slots() / (each - 1));
+        assertThat(topic.at(1_000 - held + 1)).isNotNull();
+
+        Topic small = new Topic(UUID.randomUUID(), budget); // its first 64 slots whatever the budget
+        putAll(small, 1, 50);
+        assertThat(small.at(50)).isNotNull();
+        topic.release();
+        small.release();
+        assertThat(budget.used()).isZero();
+    }
+
     static History.Page page(UUID runId, long after, long through, long readStartedNanos) {
         List<RunEvent> events = new ArrayList<>();
         for (long seq = after + 1; seq <= through; seq++) {
