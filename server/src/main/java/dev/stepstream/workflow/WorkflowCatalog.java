@@ -1,6 +1,5 @@
 package dev.stepstream.workflow;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.stepstream.json.Json;
 import dev.stepstream.store.PutOutcome;
 import dev.stepstream.store.Store;
@@ -32,8 +31,6 @@ public final class WorkflowCatalog {
     /** What loading a directory did: files loaded, and per bad file its problems. */
     public record LoadReport(List<String> loaded, Map<String, List<String>> rejected) {}
 
-    /** An id the API's paths use for something else ({@code /api/v2/workflows/runs}). */
-    private static final String RESERVED_ID = "runs";
     private static final long MAX_FILE_BYTES = 1024 * 1024;
     private static final Logger log = LoggerFactory.getLogger(WorkflowCatalog.class);
 
@@ -60,12 +57,7 @@ public final class WorkflowCatalog {
 
     /** Parses and validates a definition under {@code id} (null: the id in the body); stores nothing. */
     private Workflow parse(String id, byte[] body, boolean json) throws SyntaxException, InvalidException {
-        JsonNode document = WorkflowParser.parse(body, json);
-        Workflow workflow = validator.validate(document, id);
-        if (RESERVED_ID.equals(workflow.id())) {
-            throw new InvalidException(List.of(new Problem("id", "\"" + RESERVED_ID + "\" is reserved")));
-        }
-        return workflow;
+        return validator.validateNew(WorkflowParser.parse(body, json), id);
     }
 
     private PutOutcome store(Workflow workflow) {

@@ -31,6 +31,9 @@ public final class WorkflowValidator {
             "triggers", "concurrency", "retention", "steps");
     private static final List<String> RETENTION_FIELDS = List.of("maxAge", "maxRuns");
 
+    /** An id the API's paths use for something else ({@code /api/v2/workflows/runs}): no workflow may be stored under it. */
+    private static final String RESERVED_ID = "runs";
+
     /** Whether {@code id} can name a workflow: the one rule for workflow ids, wherever one is given. */
     public static boolean isWorkflowId(String id) {
         return WORKFLOW_ID.matcher(id).matches();
@@ -86,6 +89,22 @@ public final class WorkflowValidator {
         problems.throwIfAny();
         return new Workflow(id, name == null ? id : name, description, Collections.unmodifiableMap(inputs),
                 List.copyOf(steps), maxParallel, resumes, List.copyOf(triggers), concurrency, retention, definition);
+    }
+
+    /**
+     * Validates a definition that is to be stored, as the API and the workflows directory take one
+     * and {@code stepstream workflows check} checks one: as {@link #validate}, and its id may not be
+     * {@value #RESERVED_ID}. (A definition stored already is read back with {@link #validate}.)
+     *
+     * @throws InvalidException listing every problem found; the reserved id is a problem of its
+     *         own, once the rest is valid
+     */
+    public Workflow validateNew(JsonNode doc, String expectedId) throws InvalidException {
+        Workflow workflow = validate(doc, expectedId);
+        if (RESERVED_ID.equals(workflow.id())) {
+            throw new InvalidException(List.of(new Problem("id", "\"" + RESERVED_ID + "\" is reserved")));
+        }
+        return workflow;
     }
 
     private static String id(JsonNode given, String expectedId, Problems problems) {
