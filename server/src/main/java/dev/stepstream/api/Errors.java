@@ -21,7 +21,7 @@ final class Errors {
         return switch (failure) {
             case ApiError error -> error;
             case SyntaxException e -> new ApiError(400, "invalid_document",
-                    "line " + e.line() + ", column " + e.column() + ": " + e.getMessage(),
+                    e.located(),
                     Json.object().put("line", e.line()).put("column", e.column()));
             case InvalidException e -> invalid("invalid_workflow", e);
             case WorkflowCatalog.NotValidHere e -> invalid("invalid_workflow", e.getMessage(), e.problems());

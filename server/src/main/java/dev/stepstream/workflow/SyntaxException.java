@@ -18,4 +18,12 @@ public class SyntaxException extends Exception {
     public int column() {
         return column;
     }
+
+    /**
+     * Where it broke and why, as the API's 400 says it, and the workflows directory's log and
+     * {@code stepstream workflows check} repeat it: {@code line 3, column 7: …}.
+     */
+    public String located() {
+        return "line " + line + ", column " + column + ": " + getMessage();
+    }
 }

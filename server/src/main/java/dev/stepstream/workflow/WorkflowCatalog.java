@@ -191,7 +191,7 @@ public final class WorkflowCatalog {
                 loaded.add(name);
                 log.info("loaded workflow {} (version {}) from {}", outcome.workflow().id(), outcome.workflow().version(), name);
             } catch (SyntaxException e) {
-                rejected.put(name, List.of("line " + e.line() + ", column " + e.column() + ": " + e.getMessage()));
+                rejected.put(name, List.of(e.located()));
             } catch (InvalidException e) {
                 rejected.put(name, e.problems().stream().map(Problem::toString).toList());
             } catch (IOException e) {
