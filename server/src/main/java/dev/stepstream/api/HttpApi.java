@@ -22,6 +22,7 @@ import dev.stepstream.store.WorkflowVersion;
 import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
+import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowCatalog;
 import dev.stepstream.workflow.WorkflowParser;
 import io.vertx.core.buffer.Buffer;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
 /** The REST routes of docs/api.md ("Workflows", "Runs"). Handlers hop to virtual threads for I/O. */
 public final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
-    static final int MAX_WORKFLOW_BYTES = 1024 * 1024;
+    static final int MAX_WORKFLOW_BYTES = Workflow.MAX_DEFINITION_BYTES;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
     private static final int MAX_EVENTS_PAGE = 10_000;
     /** A decision's comment, in characters. */

@@ -21,6 +21,8 @@ public record Workflow(String id, String name, String description, Map<String, I
                        List<Step> steps, int maxParallel, boolean resumes, List<TriggerSpec> triggers,
                        Concurrency concurrency, Retention retention, ObjectNode definition) {
 
+    /** A definition's size at most, as a request's body or as a file (docs/api.md, docs/security.md). */
+    public static final int MAX_DEFINITION_BYTES = 1024 * 1024;
     public static final int DEFAULT_MAX_PARALLEL = 16;
     public static final int MAX_PARALLEL = 256;
 

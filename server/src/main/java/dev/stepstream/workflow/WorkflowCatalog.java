@@ -31,7 +31,6 @@ public final class WorkflowCatalog {
     /** What loading a directory did: files loaded, and per bad file its problems. */
     public record LoadReport(List<String> loaded, Map<String, List<String>> rejected) {}
 
-    private static final long MAX_FILE_BYTES = 1024 * 1024;
     private static final Logger log = LoggerFactory.getLogger(WorkflowCatalog.class);
 
     private final Store store;
@@ -147,7 +146,6 @@ public final class WorkflowCatalog {
      */
     public LoadReport loadDirectory(Path dir) {
         List<String> loaded = new ArrayList<>();
-        Map<String, String> fileOfId = new java.util.HashMap<>();
         Map<String, List<String>> rejected = new TreeMap<>();
         if (!Files.isDirectory(dir)) {
             log.info("workflows directory {} does not exist: nothing loaded", dir.toAbsolutePath());
@@ -168,6 +166,7 @@ public final class WorkflowCatalog {
             log.error("cannot read workflows directory {}: {}", dir, e.getMessage());
             return new LoadReport(loaded, rejected);
         }
+        WorkflowFiles seen = new WorkflowFiles();
         for (Path file : files) {
             String name = file.getFileName().toString();
             try {
@@ -177,16 +176,8 @@ public final class WorkflowCatalog {
                     rejected.put(name, List.of("a link to a file outside the workflows directory"));
                     continue;
                 }
-                if (!Files.isRegularFile(file) || Files.size(file) > MAX_FILE_BYTES) {
-                    rejected.put(name, List.of("not a regular file of at most 1 MiB"));
-                    continue;
-                }
-                Workflow workflow = parse(null, Files.readAllBytes(file), false);
-                String first = fileOfId.putIfAbsent(workflow.id(), name);
-                if (first != null) {
-                    rejected.put(name, List.of("id: \"" + workflow.id() + "\" is defined by " + first + " already"));
-                    continue;
-                }
+                Workflow workflow = parse(null, WorkflowFiles.read(file), false);
+                seen.claim(workflow.id(), name);
                 PutOutcome outcome = store(workflow);
                 loaded.add(name);
                 log.info("loaded workflow {} (version {}) from {}", outcome.workflow().id(), outcome.workflow().version(), name);
@@ -194,6 +185,8 @@ public final class WorkflowCatalog {
                 rejected.put(name, List.of(e.located()));
             } catch (InvalidException e) {
                 rejected.put(name, e.problems().stream().map(Problem::toString).toList());
+            } catch (WorkflowFiles.NotAWorkflowFile e) {
+                rejected.put(name, List.of(e.getMessage()));
             } catch (IOException e) {
                 rejected.put(name, List.of("cannot read: " + e.getMessage()));
             }
