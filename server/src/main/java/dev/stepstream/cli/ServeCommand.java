@@ -3,16 +3,12 @@ package dev.stepstream.cli;
 import dev.stepstream.app.Config;
 import dev.stepstream.app.Server;
 import dev.stepstream.logging.Logging;
-import dev.stepstream.settings.Setting;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
@@ -30,30 +26,13 @@ final class ServeCommand implements Callable<Integer> {
     static final class Options implements CommandLine.IModelTransformer {
         @Override
         public CommandSpec transform(CommandSpec spec) {
-            for (Setting<?> setting : Config.SETTINGS) {
-                OptionSpec.Builder option = OptionSpec.builder(setting.flag())
-                        .paramLabel(setting.label())
-                        .description(setting.help())
-                        .type(String.class);
-                if (setting.optionalValue()) {
-                    option.arity("0..1").fallbackValue("true");
-                }
-                spec.addOption(option.build());
-            }
-            return spec;
+            return SettingOptions.add(spec, Config.SETTINGS);
         }
     }
 
     @Override
     public Integer call() throws InterruptedException {
-        ParseResult given = spec.commandLine().getParseResult();
-        Map<String, String> flags = new LinkedHashMap<>();
-        for (Setting<?> setting : Config.SETTINGS) {
-            String value = given.matchedOptionValue(setting.flag(), null);
-            if (value != null) {
-                flags.put(setting.name(), value);
-            }
-        }
+        Map<String, String> flags = SettingOptions.given(spec.commandLine().getParseResult(), Config.SETTINGS);
         Config resolved = Config.resolve(flags, System.getenv());
         Logging.use(resolved.observability().logFormat());
 
