@@ -15,6 +15,9 @@ import picocli.CommandLine.ParseResult;
  * takes all of them; {@code workflows check} the few that decide what a valid workflow is.
  */
 final class SettingOptions {
+    /** A switch given alone. */
+    private static final String ON = "true";
+
     private SettingOptions() {}
 
     /** Adds an option for each of {@code settings} to {@code spec}; a switch may stand alone ({@code --allow-scripts}). */
@@ -25,7 +28,15 @@ final class SettingOptions {
                     .description(setting.help())
                     .type(String.class);
             if (setting.optionalValue()) {
-                option.arity("0..1").fallbackValue("true");
+                // A switch takes the next argument as its value only if it is one (--allow-scripts
+                // false); else it stands alone and the argument is the command's, as picocli's
+                // own boolean options do (workflows check --allow-scripts a.yaml).
+                option.arity("0..1").fallbackValue(ON).preprocessor((args, command, arg, info) -> {
+                    if (" ".equals(info.get("separator")) && !args.isEmpty() && !setting.accepts(args.peek())) {
+                        args.push(ON);
+                    }
+                    return false;
+                });
             }
             spec.addOption(option.build());
         }

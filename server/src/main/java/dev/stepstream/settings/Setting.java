@@ -173,6 +173,16 @@ public final class Setting<T> {
         return parser.parse(text);
     }
 
+    /** Whether {@code text} is a value of this setting (parses); a command line asks it of what follows a switch. */
+    public boolean accepts(String text) {
+        try {
+            parser.parse(text);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     @Override
     public String toString() {
         return flag();
