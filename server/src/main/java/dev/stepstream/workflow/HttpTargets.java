@@ -22,8 +22,11 @@ import java.util.regex.Pattern;
  * Immutable and thread-safe.
  */
 public final class HttpTargets {
+    /** The port of a guard that belongs to no server: no URL is refused as "this server itself". */
+    private static final int NO_PORT = -1;
+
     /** No restriction at all; for tests and embeddings that do not listen. */
-    public static final HttpTargets ANY = new HttpTargets(List.of(), -1, false);
+    public static final HttpTargets ANY = new HttpTargets(List.of(), NO_PORT, false);
 
     private static final Pattern HOST_PATTERN = Pattern.compile(
             "(\\*\\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\\d{1,5})?"
@@ -46,6 +49,19 @@ public final class HttpTargets {
      *  @param ownPort the port this server listens on */
     public static HttpTargets of(List<String> allow, int ownPort) {
         return new HttpTargets(allow, ownPort, true);
+    }
+
+    /**
+     * The guard of a server with these patterns, as it judges a workflow it registers, but with
+     * no port of its own: for {@code stepstream workflows check}, which runs without a server and
+     * cannot know the port one will listen on ({@code --port 0}, another machine, a proxy's). So
+     * a URL to a loopback or local address is not refused as this server itself, which the server
+     * that takes the workflow still does on its own port; every other refusal is the same.
+     *
+     * @param allow the {@code --http-allow} patterns (lower case); empty for the default stance
+     */
+    public static HttpTargets withoutServer(List<String> allow) {
+        return new HttpTargets(allow, NO_PORT, true);
     }
 
     public static boolean validPattern(String pattern) {
