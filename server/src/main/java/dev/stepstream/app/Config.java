@@ -128,7 +128,8 @@ public record Config(String host, int port, StoreSettings store, Path workflowsD
                 }
                 return text;
             });
-    static final Setting<Boolean> ALLOW_SCRIPTS = Setting.bool("allow-scripts", "Allow script steps (off by default).");
+    /** Public: {@code workflows check} takes it too, since the validator refuses script steps without it. */
+    public static final Setting<Boolean> ALLOW_SCRIPTS = Setting.bool("allow-scripts", "Allow script steps (off by default).");
     static final Setting<Boolean> INSECURE = Setting.bool("insecure", "Allow binding a non-loopback address without credentials.");
     static final Setting<Integer> MAX_CONCURRENT_RUNS = Setting.integer("max-concurrent-runs", 64, 1, 100_000,
             "Runs executed at once.");

@@ -2,6 +2,7 @@ package dev.stepstream.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
@@ -20,18 +21,39 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code stepstream workflows apply FILE… | list | get ID [--version N] | delete ID} (docs/clients.md,
  * "The stepstream command line"): registers, lists, shows and deletes a server's workflows. Exit
  * 1 when the server refuses (no such workflow or version, an invalid file), 2 on a usage or
- * connection error, a 400 included.
+ * connection error, a 400 included. {@code workflows check FILE…} ({@link WorkflowsCheck}) checks
+ * files as {@code apply} would send them, without a server.
  */
 @Command(name = "workflows", description = "Manage workflows on a server.", mixinStandardHelpOptions = true,
         subcommands = {WorkflowsCommand.Apply.class, WorkflowsCommand.List.class, WorkflowsCommand.Get.class,
-            WorkflowsCommand.Delete.class})
+            WorkflowsCommand.Delete.class, WorkflowsCheck.class})
 final class WorkflowsCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (apply, list, get, delete)");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (apply, check, list, get, delete)");
+    }
+
+    /** Whether a workflow file is JSON ({@code .json}) rather than YAML: how {@code apply} sends it and {@code check} reads it. */
+    static boolean isJson(Path file) {
+        return file.getFileName().toString().endsWith(".json");
+    }
+
+    /**
+     * The id a workflow file is applied under: its {@code id}, or else the file's name without
+     * its extension, as the API takes a definition without one (the workflows directory is
+     * stricter: it requires the id).
+     */
+    static String idOf(JsonNode document, Path file) {
+        JsonNode id = document.path("id");
+        if (id.isTextual() && !id.asText().isEmpty()) {
+            return id.asText();
+        }
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
     }
 
     /** The path of a workflow, its id encoded ({@link ApiClient#segment}): an id the server cannot have is simply not found there. */
@@ -73,7 +95,7 @@ final class WorkflowsCommand implements Runnable {
                 Terminal.printf(err, "%s: cannot read: %s%n", file.toString(), e.getMessage());
                 return Cli.USAGE;
             }
-            boolean json = file.getFileName().toString().endsWith(".json");
+            boolean json = isJson(file);
             String id = idOf(body, file);
             String path;
             try {
@@ -92,19 +114,15 @@ final class WorkflowsCommand implements Runnable {
             return response.status() == 400 ? Cli.USAGE : Cli.FAILED;
         }
 
-        /** The id in the file, or else the file's name without its extension. */
+        /** The id in the file, or else the file's name without its extension ({@link WorkflowsCommand#idOf}). */
         private static String idOf(byte[] body, Path file) {
+            JsonNode document = MissingNode.getInstance();
             try {
-                JsonNode id = new YAMLMapper().readTree(body).path("id");
-                if (id.isTextual() && !id.asText().isEmpty()) {
-                    return id.asText();
-                }
+                document = java.util.Objects.requireNonNullElse(new YAMLMapper().readTree(body), document);
             } catch (IOException | RuntimeException e) {
                 // The server reports what is wrong with the file, with line and column.
             }
-            String name = file.getFileName().toString();
-            int dot = name.lastIndexOf('.');
-            return dot > 0 ? name.substring(0, dot) : name;
+            return WorkflowsCommand.idOf(document, file);
         }
     }
 

@@ -48,10 +48,16 @@ class CliTest {
      * {@code STEPSTREAM_SERVER} or {@code STEPSTREAM_TOKEN}, or exits as the process does.
      */
     static Result cliProcess(java.util.Map<String, String> environment, String... args) throws Exception {
+        return cliProcess(null, environment, args);
+    }
+
+    /** The same, run in {@code workingDirectory} (null: this one's). */
+    static Result cliProcess(Path workingDirectory, java.util.Map<String, String> environment, String... args) throws Exception {
         String javaCommand = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new java.util.ArrayList<>(List.of(javaCommand, "-cp", System.getProperty("java.class.path"), "dev.stepstream.Main"));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .directory(workingDirectory == null ? null : workingDirectory.toFile());
         builder.environment().remove("STEPSTREAM_SERVER");
         builder.environment().remove("STEPSTREAM_TOKEN");
         builder.environment().putAll(environment);
