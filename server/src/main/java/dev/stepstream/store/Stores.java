@@ -172,6 +172,23 @@ public final class Stores {
         }
     }
 
+    /**
+     * Says so in the log when the PostgreSQL server's autovacuum is off: the server deletes runs
+     * in small batches and leaves the space to autovacuum, so without it the tables grow for
+     * good (docs/operations.md, "Space given back"). A database that cannot tell is not warned of.
+     */
+    private static void warnWithoutAutovacuum(DataSource source, String where) {
+        try (Connection connection = source.getConnection(); Statement statement = connection.createStatement();
+             ResultSet setting = statement.executeQuery("SELECT current_setting('autovacuum')")) {
+            if (setting.next() && "off".equals(setting.getString(1))) {
+                log.warn("autovacuum is off on the {}: the space of deleted runs and events is never reused and its tables"
+                        + " keep growing; turn autovacuum on, or schedule VACUUM (docs/operations.md, \"Space given back\")", where);
+            }
+        } catch (SQLException e) {
+            log.debug("could not read the autovacuum setting of the {}: {}", where, e.getMessage());
+        }
+    }
+
     private static void closeAll(List<AutoCloseable> opened, Exception cause) {
         for (AutoCloseable closeable : opened.reversed()) {
             try {
@@ -202,6 +219,7 @@ public final class Stores {
         source.setReWriteBatchedInserts(true);
         String where = "PostgreSQL database " + Redact.url(jdbcUrl);
         migrate(Dialect.POSTGRESQL, source, where);
+        warnWithoutAutovacuum(source, where);
         HikariDataSource pool = pool("stepstream-postgresql", source, POSTGRESQL_CONNECTIONS, where);
         return new JdbcStore(new Database(Dialect.POSTGRESQL, pool, pool, null));
     }

@@ -3,10 +3,15 @@ package dev.stepstream.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.stepstream.settings.Redact;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
@@ -16,6 +21,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The store contract on a real PostgreSQL server ({@code STEPSTREAM_TEST_POSTGRES_URL}, by
@@ -92,6 +98,36 @@ class PostgresStoreTest extends StoreContractTest {
         store.deleteRun(deleted);
 
         assertThat(store.deletedRuns(Instant.EPOCH)).containsExactly(new DeletedRun(deleted, "hello"));
+    }
+
+    /**
+     * An operator whose PostgreSQL has autovacuum off (as CI's has) is told so when a node opens
+     * the database, since the tables would grow for good; one whose server has it on is not.
+     */
+    @Test
+    void openingTheDatabaseWarnsWhenAutovacuumIsOff() throws SQLException {
+        boolean off;
+        try (Connection connection = DriverManager.getConnection(SERVER); Statement statement = connection.createStatement();
+             ResultSet setting = statement.executeQuery("SHOW autovacuum")) {
+            off = setting.next() && setting.getString(1).equals("off");
+        }
+        var storesLog = (Logger) LoggerFactory.getLogger(Stores.class);
+        var messages = new ListAppender<ILoggingEvent>();
+        messages.start();
+        storesLog.addAppender(messages);
+        try {
+            Stores.postgres(url()).close();
+        } finally {
+            storesLog.detachAppender(messages);
+        }
+        var warnings = messages.list.stream().filter(event -> event.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage).toList();
+        if (off) {
+            assertThat(warnings).singleElement().asString().startsWith("autovacuum is off on the PostgreSQL database ")
+                    .contains("never reused", "docs/operations.md").doesNotContain("password");
+        } else {
+            assertThat(warnings).isEmpty();
+        }
     }
 
     private static String url() {
