@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
@@ -56,6 +57,10 @@ public final class Metrics implements AutoCloseable {
         }
         Gauge.builder("stepstream.build.info", () -> 1).description("The running version of stepstream")
                 .tag("version", version).register(registry);
+        // Netty's buffers (sockets' reads and writes) are direct memory that the JDK's own count
+        // (jvm_buffer_memory_used_bytes{id="direct"}) does not see; Netty counts them itself.
+        Gauge.builder("stepstream.netty.direct.memory", PlatformDependent::usedDirectMemory).baseUnit("bytes")
+                .description("Direct memory Netty holds for its buffers (-1 when it does not count it)").register(registry);
         this.streams = new StreamMetrics(registry);
         this.eventLog = new EventLogMetrics(registry);
         this.runs = new RunMetrics(registry);

@@ -121,6 +121,9 @@ class MetricsTest {
                     "process_cpu_usage", "process_uptime_seconds", "process_files_open_files", "stepstream_build_info")) {
                 assertThat(after.has(jvm)).as(jvm).isTrue();
             }
+            assertThat(after.value("stepstream_netty_direct_memory_bytes"))
+                    .as("the buffers Netty holds for the sockets it served, which the JDK's direct count does not see")
+                    .isPositive();
         }
     }
 
