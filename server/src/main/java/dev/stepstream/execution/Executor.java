@@ -27,6 +27,7 @@ import dev.stepstream.time.Clock;
 import dev.stepstream.workflow.Concurrency;
 import dev.stepstream.workflow.Inputs;
 import dev.stepstream.workflow.InvalidException;
+import dev.stepstream.workflow.Problem;
 import dev.stepstream.workflow.TriggerSpec;
 import dev.stepstream.workflow.Workflow;
 import dev.stepstream.workflow.WorkflowValidator;
@@ -301,13 +302,19 @@ public final class Executor implements AutoCloseable {
             throw new RetryRefused(RetryRefused.Reason.BAD_FROM, "from: expected failed, start or a step id of run " + runId
                     + ", got \"" + (from.length() > 64 ? from.substring(0, 64) + "…" : from) + "\"");
         }
+        if (!(run.inputs() instanceof ObjectNode inputs)) {
+            // Stored by an older version with a number it could write but not read back (JdbcStore.inputs).
+            InvalidException unreadable = new InvalidException(List.of(new Problem("inputs", "the run's stored inputs"
+                    + " cannot be read (an older version stored a number too long to read back): execute the workflow again instead")));
+            throw new RetryRefused(RetryRefused.Reason.NOT_VALID, unreadable.getMessage(), unreadable);
+        }
         RunConcurrency concurrency;
         try {
-            concurrency = concurrency(workflow, (ObjectNode) run.inputs());
+            concurrency = concurrency(workflow, inputs);
         } catch (InvalidException e) {
-            throw new RetryRefused(RetryRefused.Reason.NOT_VALID, e.getMessage());
+            throw new RetryRefused(RetryRefused.Reason.NOT_VALID, e.getMessage(), e);
         }
-        return submit(workflow, run.workflowVersion(), (ObjectNode) run.inputs(), null, new RunRetry(runId, from),
+        return submit(workflow, run.workflowVersion(), inputs, null, new RunRetry(runId, from),
                 RunTrigger.retry(runId), concurrency);
     }
 

@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -950,11 +951,19 @@ final class JdbcStore implements Store {
         try {
             return Json.parseTrusted(row.getBytes("inputs"));
         } catch (UncheckedIOException e) {
-            log.error("run {}: its stored inputs do not parse ({}): read as null", row.getString("run_id"),
-                    e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+            String runId = row.getString("run_id");
+            // Said once per run (a list that shows it is read every few seconds), not at every read.
+            if (UNREADABLE_INPUTS_TOLD.size() < MAX_TOLD && UNREADABLE_INPUTS_TOLD.add(runId)) {
+                log.warn("run {}: its stored inputs do not parse ({}): read as null", runId,
+                        e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+            }
             return NullNode.getInstance();
         }
     }
+
+    /** The runs whose unreadable inputs were told of in the log; a bound on that memory, past which nothing more is told. */
+    private static final Set<String> UNREADABLE_INPUTS_TOLD = ConcurrentHashMap.newKeySet();
+    private static final int MAX_TOLD = 1_000;
 
     private static JsonNode outputs(byte[] json) {
         return json == null ? null : Json.parseTrusted(json);

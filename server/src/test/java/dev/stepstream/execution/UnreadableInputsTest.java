@@ -55,6 +55,10 @@ class UnreadableInputsTest {
             assertThat(ended.path("status").asText()).isEqualTo("failed");
             assertThat(ended.path("error").asText()).contains("its stored inputs cannot be read back");
             assertThat(second.get("/api/v2/workflows/runs?limit=50").status()).isEqualTo(200);
+            TestServer.Response retry = second.post("/api/v2/workflows/runs/" + queued + "/retry", "{}");
+            assertThat(retry.status()).as("a retry refused, saying why: %s", retry.text()).isEqualTo(422);
+            assertThat(retry.body().path("error").path("message").asText()).contains("stored inputs cannot be read",
+                    "execute the workflow again");
             second.apply("id: other\nsteps:\n  - {id: a, type: log, message: hi}\n");
             assertThat(second.awaitEnd(second.execute("other", null)).path("status").asText()).isEqualTo("success");
             assertThat(second.delete("/api/v2/workflows/runs/" + queued).status()).isEqualTo(204);
