@@ -145,8 +145,8 @@ public final class Scheduler implements AutoCloseable {
             // Stored under other rules (scripts allowed on another node): other nodes may fire it.
             schedules.remove(id);
             if (hasSchedules(stored)) {
-                log.warn("workflow {} version {} is not valid on this node, whose scheduler leaves its schedules to the"
-                        + " others: {}", id, stored.version(), e.getMessage());
+                log.warn("workflow {} version {} is not valid on this node, whose scheduler does not fire its schedules"
+                        + " (a node where it is valid would): {}", id, stored.version(), e.getMessage());
             }
             return;
         }
