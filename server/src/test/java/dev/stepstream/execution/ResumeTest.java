@@ -83,8 +83,10 @@ class ResumeTest {
                       - {id: gate, type: script, run: "echo gate-started >> '%1$s/done'; while [ ! -f '%1$s/open' ]; do sleep 0.02; done"}
                     """.formatted(work)));
             runId = server.execute("large", null);
+            // Its script's first line written, not only its step_start: else the stop may come before
+            // the shell has run, and the gate would start once only.
             Await.until("the gate step runs", Duration.ofSeconds(20), () ->
-                    stepOf(server.run(runId), "gate").path("status").asText().equals("running") ? true : null);
+                    lines(work.resolve("done")).contains("gate-started") ? true : null);
         }
         try (TestServer server = TestServer.start(data)) {
             Await.until("the gate runs again", Duration.ofSeconds(20), () ->
@@ -104,9 +106,10 @@ class ResumeTest {
         }
     }
 
+    /** The file's lines; none while it does not exist yet. */
     private static List<String> lines(Path file) {
         try {
-            return Files.readAllLines(file);
+            return Files.exists(file) ? Files.readAllLines(file) : List.of();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
