@@ -17,6 +17,7 @@ import java.util.List;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.output.MigrateResult;
 import org.postgresql.Driver;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
@@ -263,11 +264,16 @@ public final class Stores {
             return; // current: no need for Flyway's own start-up
         }
         try {
-            Flyway.configure()
+            MigrateResult result = Flyway.configure()
                     .dataSource(source)
                     .locations(dialect.migrations())
                     .load()
                     .migrate();
+            if (history != null && result.migrationsExecuted > 0) {
+                // An upgrade: said once, so that an operator knows from when an older version refuses the store.
+                log.info("migrated the {} from schema version {} to {} ({} migrations)", where, result.initialSchemaVersion,
+                        result.targetSchemaVersion, result.migrationsExecuted);
+            }
         } catch (FlywayException e) {
             throw new StoreException("could not migrate the " + where + ": " + e.getMessage(), e);
         }

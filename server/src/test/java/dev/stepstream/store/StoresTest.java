@@ -3,6 +3,9 @@ package dev.stepstream.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,6 +17,7 @@ import java.util.regex.Pattern;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** Choosing and opening a store from the {@code --db} setting. */
 class StoresTest {
@@ -102,10 +106,19 @@ class StoresTest {
         Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite").target("1").load().migrate();
         assertThat(tables(url)).doesNotContain("nodes");
 
+        var storesLog = (Logger) LoggerFactory.getLogger(Stores.class);
+        var logged = new ListAppender<ILoggingEvent>();
+        logged.start();
+        storesLog.addAppender(logged);
         try (Store store = Stores.sqlite(file)) {
             store.ping();
+        } finally {
+            storesLog.detachAppender(logged);
         }
         assertThat(tables(url)).contains("runs", "nodes");
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).as("the upgrade said once")
+                .containsOnlyOnce("migrated the SQLite database " + file + " from schema version 1 to " + migrationCount("sqlite")
+                        + " (" + (migrationCount("sqlite") - 1) + " migrations)");
         // One history row per migration file.
         String allApplied = migrationCount("sqlite") + " versions, all successful";
         assertThat(history(url)).isEqualTo(allApplied);
