@@ -77,14 +77,18 @@ public final class WorkflowCatalog {
             return Optional.of(cached);
         }
         try {
-            Workflow workflow = validator.validate(Json.parseTrusted(stored.get().definition()), id);
-            Entry entry = new Entry(stored.get(), workflow);
-            cache.put(id, entry);
-            return Optional.of(entry);
+            return Optional.of(validated(stored.get()));
         } catch (InvalidException e) {
             // Stored under other rules (e.g. scripts were allowed then): visible, not executable.
             throw new NotValidHere(id, e);
         }
+    }
+
+    /** A stored workflow validated under this server's rules, and cached as such. */
+    private Entry validated(StoredWorkflow stored) throws InvalidException {
+        Entry entry = new Entry(stored, validator.validate(Json.parseTrusted(stored.definition()), stored.id()));
+        cache.put(stored.id(), entry);
+        return entry;
     }
 
     /**
@@ -111,22 +115,16 @@ public final class WorkflowCatalog {
      * listed and read but not run (docs/operations.md). Each such workflow is logged once with its
      * problems, so that an operator learns of it when the node starts rather than when a run or a
      * schedule of it is refused. The valid ones are cached, as {@link #find} would.
-     *
-     * @return per refused workflow id, its problems (each with its path)
      */
-    public Map<String, InvalidException> checkStored() {
-        Map<String, InvalidException> refused = new TreeMap<>();
+    public void checkStored() {
         for (StoredWorkflow stored : store.listWorkflows()) {
             try {
-                Workflow workflow = validator.validate(Json.parseTrusted(stored.definition()), stored.id());
-                cache.put(stored.id(), new Entry(stored, workflow));
+                validated(stored);
             } catch (InvalidException e) {
-                refused.put(stored.id(), e);
                 log.warn("stored workflow {} (version {}) is not valid on this server and will not run: {};"
                         + " apply it fixed (docs/operations.md)", stored.id(), stored.version(), e.getMessage());
             }
         }
-        return refused;
     }
 
     public List<StoredWorkflow> list() {
