@@ -36,7 +36,7 @@ final class History implements AutoCloseable {
     static final int PAGE = 1000;
     private static final int MAX_CONCURRENT_READS = 32;
     /** What an event held in memory costs beyond its envelope's bytes: the objects around them. */
-    static final int EVENT_OVERHEAD = 64;
+    private static final int EVENT_OVERHEAD = 64;
 
     private record PageKey(UUID runId, long after) {}
 
@@ -55,13 +55,9 @@ final class History implements AutoCloseable {
     private final long maxKeptBytes;
 
     History(Store store, StreamMetrics metrics) {
-        this(store, metrics, keptBytesFor(Runtime.getRuntime().maxMemory()));
-    }
-
-    History(Store store, StreamMetrics metrics, long maxKeptBytes) {
         this.store = store;
         this.metrics = metrics;
-        this.maxKeptBytes = maxKeptBytes;
+        this.maxKeptBytes = keptBytesFor(Runtime.getRuntime().maxMemory());
     }
 
     /**
@@ -180,7 +176,6 @@ final class History implements AutoCloseable {
             return recentBytes;
         }
     }
-
 
     CompletableFuture<Optional<RunPosition>> position(UUID runId) {
         return CompletableFuture.supplyAsync(() -> bounded(() -> store.findPosition(runId)), threads);
