@@ -271,8 +271,8 @@ public final class Stores {
                     .migrate();
             if (history != null && result.migrationsExecuted > 0) {
                 // An upgrade: said once, so that an operator knows from when an older version refuses the store.
-                log.info("migrated the {} from schema version {} to {} ({} migrations)", where, result.initialSchemaVersion,
-                        result.targetSchemaVersion, result.migrationsExecuted);
+                log.info("migrated the {} from schema version {} to {} ({} migration{})", where, result.initialSchemaVersion,
+                        result.targetSchemaVersion, result.migrationsExecuted, result.migrationsExecuted == 1 ? "" : "s");
             }
         } catch (FlywayException e) {
             throw new StoreException("could not migrate the " + where + ": " + e.getMessage(), e);
