@@ -95,6 +95,15 @@ enum Dialect {
         return this == POSTGRESQL;
     }
 
+    /**
+     * Whether the driver receives a query's whole result before its first row is read, so that
+     * a read bounded by bytes must stop in the statement: PostgreSQL's does, outside a
+     * transaction with a fetch size; sqlite-jdbc steps through the rows as they are read.
+     */
+    boolean receivesResultsWhole() {
+        return this == POSTGRESQL;
+    }
+
     String displayName() {
         return displayName;
     }

@@ -440,6 +440,45 @@ final class JdbcStore implements Store {
         return events(runId, afterSeq, limit, true);
     }
 
+    @Override
+    public List<RunEvent> eventsWithin(UUID runId, long afterSeq, int limit, int maxBytes) {
+        if (limit < 1) {
+            return List.of();
+        }
+        // sqlite-jdbc steps through the rows as they are read, so the loop's stop is the bound.
+        // PostgreSQL's driver receives the whole result before the first row is read (without a
+        // cursor, which needs a transaction and a round trip per fetch), so there the statement
+        // stops at the bytes as well. The running sum costs PostgreSQL about 0.5 ms a page of
+        // 1,000; SQLite, whose plan sorts into two temporary B-trees, 3 ms where the read is 0.5.
+        String sql = db.dialect().receivesResultsWhole()
+                ? "SELECT seq, type, time, body FROM (SELECT seq, type, time, body,"
+                        + " SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS bytes_before"
+                        + " FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?) AS page"
+                        + " WHERE bytes_before < ? ORDER BY seq"
+                : "SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?";
+        return db.read("read events of run " + runId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                select.setString(1, runId.toString());
+                select.setLong(2, afterSeq);
+                select.setInt(3, limit);
+                if (db.dialect().receivesResultsWhole()) {
+                    select.setLong(4, maxBytes);
+                }
+                List<RunEvent> events = new ArrayList<>();
+                long bytes = 0;
+                try (ResultSet rows = select.executeQuery()) {
+                    while (bytes < maxBytes && rows.next()) {
+                        RunEvent event = RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
+                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4));
+                        events.add(event);
+                        bytes += event.json().length;
+                    }
+                }
+                return events;
+            }
+        });
+    }
+
     /** A page of a run's events, from the columns, with the whole values kept beside them when {@code withWholeValues}. */
     private List<RunEvent> events(UUID runId, long afterSeq, int limit, boolean withWholeValues) {
         if (limit < 1) {

@@ -113,6 +113,15 @@ public interface Store extends AutoCloseable {
     List<RunEvent> events(UUID runId, long afterSeq, int limit);
 
     /**
+     * As {@link #events(UUID, long, int)}, stopping at the event with which their envelopes'
+     * bytes reach {@code maxBytes}: so what a read holds is bounded by bytes as well as by count
+     * (a run's log lines may be up to 16 KiB each). At least one event when one follows
+     * {@code afterSeq}; fewer than {@code limit} either at the end of the log or when their bytes
+     * reached {@code maxBytes}.
+     */
+    List<RunEvent> eventsWithin(UUID runId, long afterSeq, int limit, int maxBytes);
+
+    /**
      * As {@link #events(UUID, long, int)}, each event with the whole value committed beside it
      * ({@link RunEvent#fullValue}, null for most): what a fold of the run's state reads
      * ({@link RunReplay}, a retry's plan), so that it rebuilds a variable over 16 KiB whole.

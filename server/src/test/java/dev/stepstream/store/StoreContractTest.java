@@ -758,6 +758,34 @@ abstract class StoreContractTest {
     // --- events --------------------------------------------------------------------------
 
     @Test
+    void aReadWithinBytesStopsAtTheEventThatReachesThemAndAlwaysReadsOne() {
+        UUID runId = queuedRun("greet");
+        Log log = new Log(runId);
+        List<RunEvent> committed = new ArrayList<>();
+        committed.add(log.runStart());
+        committed.add(log.stepStart("greet", 1));
+        for (int i = 0; i < 8; i++) {
+            committed.add(log.stepLog("greet", String.valueOf(i).repeat(1000)));
+        }
+        Commits.commit(store, committed);
+        int line = committed.get(2).json().length;
+
+        // Three lines reach 2.5 lines' bytes: the read stops with the third.
+        List<RunEvent> read = store.eventsWithin(runId, 2, 100, line * 5 / 2);
+        assertThat(read).extracting(RunEvent::seq).containsExactly(3L, 4L, 5L);
+        assertThat(read.get(2).json()).isEqualTo(committed.get(4).json());
+        assertThat(store.eventsWithin(runId, 2, 100, line * 3)).as("exactly reached").extracting(RunEvent::seq)
+                .containsExactly(3L, 4L, 5L);
+        assertThat(store.eventsWithin(runId, 2, 100, 1)).as("one event, however large").extracting(RunEvent::seq)
+                .containsExactly(3L);
+        assertThat(store.eventsWithin(runId, 2, 2, line * 10)).as("the limit still holds").extracting(RunEvent::seq)
+                .containsExactly(3L, 4L);
+        assertThat(store.eventsWithin(runId, 7, 100, line * 10)).as("the end of the log").extracting(RunEvent::seq)
+                .containsExactly(8L, 9L, 10L);
+        assertThat(store.eventsWithin(runId, 10, 100, line)).isEmpty();
+    }
+
+    @Test
     void eventsArePagedAfterASeqAndReadBackByteForByte() {
         UUID runId = queuedRun("greet");
         Log log = new Log(runId);
