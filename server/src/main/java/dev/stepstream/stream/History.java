@@ -23,10 +23,13 @@ import java.util.concurrent.Semaphore;
  *
  * <p>History is read in aligned pages (events {@code k*PAGE+1 … (k+1)*PAGE} of a run) that
  * connections share: a thousand subscribers that fall behind a burst together, or join a long
- * run together, make one store read per page, not a thousand. A page being read is shared by
- * everyone who asks meanwhile; a full page (committed events never change) is kept in a small
- * LRU, bounded by the bytes of its events ({@link #keptBytesFor}), not by a count of pages: a
- * page of 1,000 typical envelopes is about 250 KB, one of 16 KiB log lines 16 MB. A run's last,
+ * run together, make one store read per page, not a thousand. A read also stops at
+ * {@value #PAGE_BYTES} bytes of envelopes, since a subscriber holds its page until it has sent
+ * it, however slowly: a page of 1,000 typical envelopes is about 250 KB, one of 16 KiB log lines
+ * 16 MB. Such a page is {@linkplain Page#cut cut}, and its readers go on from where it stops
+ * ({@link #startOf}), where they meet again. A page being read is shared by everyone who asks
+ * meanwhile; a page that does not reach the end of the log (committed events never change) is
+ * kept in a small LRU, bounded by the bytes of its events ({@link #keptBytesFor}). A run's last,
  * partial page is not kept, since it grows; a deleted run's pages are dropped ({@link #forget}).
  *
  * <p>Threads: any; {@code reading} is a concurrent map, and {@code recent} and
@@ -34,6 +37,8 @@ import java.util.concurrent.Semaphore;
  */
 final class History implements AutoCloseable {
     static final int PAGE = 1000;
+    /** Where a read stops, in bytes of envelopes: with the event that reaches it. */
+    static final int PAGE_BYTES = 512 * 1024;
     private static final int MAX_CONCURRENT_READS = 32;
     /** What an event held in memory costs beyond its envelope's bytes: the objects around them. */
     private static final int EVENT_OVERHEAD = 64;
@@ -51,7 +56,7 @@ final class History implements AutoCloseable {
     /** Least recently read first. */
     private final LinkedHashMap<PageKey, Kept> recent = new LinkedHashMap<>(64, 0.75f, true);
     private long recentBytes;
-    /** What the kept pages may hold; a page over a quarter of it is not kept. */
+    /** What the kept pages may hold. */
     private final long maxKeptBytes;
 
     History(Store store, StreamMetrics metrics) {
@@ -70,20 +75,23 @@ final class History implements AutoCloseable {
 
     /** What a page's events hold in memory, near enough: their envelopes and the objects around them. */
     static long bytesOf(Page page) {
-        long bytes = 0;
-        for (RunEvent event : page.events()) {
-            bytes += event.json().length + EVENT_OVERHEAD;
-        }
-        return bytes;
+        return envelopeBytes(page.events()) + (long) page.events().size() * EVENT_OVERHEAD;
     }
 
     /**
-     * A page of a run's events after {@code after} (a multiple of {@link #PAGE}), and when the
-     * read that found them began ({@link System#nanoTime}): the store then held no event after
-     * the last of a page shorter than {@link #PAGE}.
+     * A page of a run's events after {@code after} (a multiple of {@link #PAGE}, or where a cut
+     * page stopped), up to the next multiple at most; whether the read stopped at
+     * {@link #PAGE_BYTES} before that ({@code cut}); and when the read began
+     * ({@link System#nanoTime}): the store then held no event after the last of a page that
+     * {@linkplain #reachesEnd reaches the end}.
      */
-    record Page(long after, List<RunEvent> events, long readStartedNanos) {
-        /** The last seq the store held when the page is short: its last event's, or {@code after} if empty. */
+    record Page(long after, List<RunEvent> events, boolean cut, long readStartedNanos) {
+        /** Whether it ends where the store's log ended when it was read: short, and not cut. */
+        boolean reachesEnd() {
+            return !cut && storedThrough() < (after / PAGE + 1) * PAGE;
+        }
+
+        /** The last seq it holds, or {@code after} if none: where the store's log ended, if it {@linkplain #reachesEnd reaches the end}. */
         long storedThrough() {
             return events.isEmpty() ? after : events.getLast().seq();
         }
@@ -95,12 +103,24 @@ final class History implements AutoCloseable {
     }
 
     /**
-     * The page of {@code runId}'s history that holds the event after {@code after}: events
-     * from the page's start, so the caller skips those up to {@code after}. Shorter than
-     * {@link #PAGE} when it reaches the end of what is stored.
+     * Where a subscriber at {@code cursor} reads from: the start of the aligned page that holds
+     * the event after it, where its readers meet; or the cursor itself when the subscriber's last
+     * page, read from there, was cut at or before it ({@code lastCut}, the seq it stopped at, or
+     * -1): a subscriber that sent all of a cut page goes on from its end as every reader of that
+     * page does, and one that joined behind a cut does not read the events before it again.
      */
-    CompletableFuture<Page> page(UUID runId, long after) {
-        PageKey key = new PageKey(runId, after / PAGE * PAGE);
+    static long startOf(long cursor, long lastCut) {
+        long aligned = cursor / PAGE * PAGE;
+        return lastCut >= aligned && lastCut <= cursor ? cursor : aligned;
+    }
+
+    /**
+     * The page of {@code runId}'s history from {@code from} ({@link #startOf}): events after it,
+     * up to the next multiple of {@link #PAGE} or {@link #PAGE_BYTES}, so the caller skips those
+     * up to its cursor. Shorter when it reaches the end of what is stored.
+     */
+    CompletableFuture<Page> page(UUID runId, long from) {
+        PageKey key = new PageKey(runId, from);
         Page kept;
         synchronized (recent) {
             Kept found = recent.get(key);
@@ -116,12 +136,14 @@ final class History implements AutoCloseable {
         }
         threads.execute(() -> {
             try {
+                int limit = (int) (PAGE - from % PAGE);
                 Page page = bounded(() -> {
                     long started = System.nanoTime(); // before the read's snapshot is taken
-                    return new Page(key.after(), store.events(runId, key.after(), PAGE), started);
+                    List<RunEvent> events = store.eventsWithin(runId, from, limit, PAGE_BYTES);
+                    return new Page(from, events, events.size() < limit && envelopeBytes(events) >= PAGE_BYTES, started);
                 });
                 metrics.historyRead(page.events().size());
-                if (page.events().size() == PAGE) {
+                if (!page.reachesEnd()) {
                     keep(key, page);
                 }
                 mine.complete(page);
@@ -134,16 +156,21 @@ final class History implements AutoCloseable {
         return mine;
     }
 
+    private static long envelopeBytes(List<RunEvent> events) {
+        long bytes = 0;
+        for (RunEvent event : events) {
+            bytes += event.json().length;
+        }
+        return bytes;
+    }
+
     /**
-     * Keeps a full page, dropping the least recently read ones while the kept pages hold more
-     * than {@link #maxKeptBytes}. A page over a quarter of that is not kept: its readers read it
-     * from the store, together while they ask at once ({@code reading}).
+     * Keeps a page that does not reach the end of the log, dropping the least recently read ones
+     * while the kept pages hold more than {@link #maxKeptBytes} (which is at least eight pages of
+     * {@link #PAGE_BYTES}).
      */
     private void keep(PageKey key, Page page) {
         long bytes = bytesOf(page);
-        if (bytes > maxKeptBytes / 4) {
-            return;
-        }
         synchronized (recent) {
             Kept replaced = recent.put(key, new Kept(page, bytes));
             recentBytes += bytes - (replaced == null ? 0 : replaced.bytes());

@@ -41,7 +41,8 @@ final class Subscriber extends Pump {
 
     private long cursor;           // the last seq this connection has passed (sent or filtered out)
     private long lastSent;         // the last seq written, for caught_up
-    private boolean historyDone;   // a store page came back short: newer events are in the ring
+    private boolean historyDone;   // a store page reached the end of the log: newer events are in the ring
+    private long lastCut = -1;     // where the last store page read stopped, if it was cut (History.startOf)
     private boolean fetching;
     private boolean caughtUpSent;
     private boolean finished;      // run_complete has been passed
@@ -140,6 +141,7 @@ final class Subscriber extends Pump {
                         page = kept.events();
                         pageIndex = 0;
                         historyDone = true;
+                        lastCut = -1;
                         continue;
                     }
                     fetch();
@@ -177,14 +179,13 @@ final class Subscriber extends Pump {
             return;
         }
         fetching = true;
-        long pageStart = cursor / History.PAGE * History.PAGE;
         long committed = Math.max(storedAtOpen, topic.lastSeq()); // before the read: the store has these
-        history.page(topic.runId, cursor)
+        history.page(topic.runId, History.startOf(cursor, lastCut))
                 .thenCompose(read -> {
-                    if (cutShort(read.events(), pageStart, committed)) {
+                    if (missesEvents(read, committed)) {
                         return history.position(topic.runId).thenApply(run -> run.isPresent() ? read : null);
                     }
-                    if (read.events().size() < History.PAGE) {
+                    if (read.reachesEnd()) {
                         // On the reading thread, before the read is no longer shared: a stream
                         // opening from now on finds the page in the topic instead of reading again.
                         topic.storedThrough(read);
@@ -204,10 +205,10 @@ final class Subscriber extends Pump {
                         close(CloseCode.NORMAL, CloseCode.RUN_DELETED);
                         return;
                     }
-                    List<RunEvent> events = read.events();
-                    page = events;
+                    page = read.events();
                     pageIndex = 0;
-                    if (events.size() < History.PAGE) {
+                    lastCut = read.cut() ? read.storedThrough() : -1;
+                    if (read.reachesEnd()) {
                         historyDone = true;
                     }
                     pump();
@@ -220,11 +221,11 @@ final class Subscriber extends Pump {
      * being purged, or when the page was read (for another connection) before the last commits;
      * the run's row tells which.
      */
-    private static boolean cutShort(List<RunEvent> events, long pageStart, long committed) {
-        if (!events.isEmpty() && events.getFirst().seq() != pageStart + 1) {
+    private static boolean missesEvents(History.Page read, long committed) {
+        if (!read.events().isEmpty() && read.events().getFirst().seq() != read.after() + 1) {
             return true;
         }
-        return events.size() < History.PAGE && (events.isEmpty() ? pageStart : events.getLast().seq()) < committed;
+        return read.reachesEnd() && read.storedThrough() < committed;
     }
 
     /**

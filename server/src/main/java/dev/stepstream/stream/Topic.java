@@ -284,10 +284,10 @@ final class Topic {
 
     /**
      * A store read that began after this topic was live found the run's log ending with
-     * {@code page} (shorter than a full page): every later event is the ring's to have. The
-     * page itself is kept, while the ring budget has room for its events, so that subscribers
-     * joining behind its end read it from here, not from the store. A read that began before
-     * the topic was live says nothing. Any thread.
+     * {@code page} (it {@linkplain History.Page#reachesEnd reaches the end}): every later event
+     * is the ring's to have. The page itself is kept, while the ring budget has room for its
+     * events, so that subscribers joining behind its end read it from here, not from the store.
+     * A read that began before the topic was live says nothing. Any thread.
      */
     void storedThrough(History.Page page) {
         if (!live || page.readStartedNanos() - liveSinceNanos <= 0) {

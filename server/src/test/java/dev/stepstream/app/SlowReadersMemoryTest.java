@@ -1,0 +1,168 @@
+package dev.stepstream.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stepstream.testing.Await;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Readers that join a run of long log lines at different places and then read slowly each hold
+ * the page of history they are sending for as long as they take. Those pages are bounded in
+ * bytes, not only in events: on a small heap, seven such readers of a run of 16 KB lines (a
+ * page of 1,000 of them is 16 MB) all get their whole history. Before, the node ran out of
+ * memory and the streams ended with {@code history unavailable}.
+ */
+@Timeout(180)
+class SlowReadersMemoryTest {
+    private static final int READERS = 7;
+    private static final int LINES = READERS * 1000;
+    private static final Pattern READS = Pattern.compile("(?m)^stepstream_stream_history_reads_total (\\S+)$");
+
+    @Test
+    void slowReadersOfLongLinesAtDifferentPlacesAllGetTheirHistoryOnASmallHeap(@TempDir Path dir) throws Exception {
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        CountDownLatch go = new CountDownLatch(1);
+        try (ChildServer node = ChildServer.start(dir, java.util.Map.of(), List.of("-Xmx64m"), "--allow-scripts")) {
+            NodeApi.put(node, """
+                    id: long-lines
+                    steps:
+                      - {id: print, type: script, run: "awk 'BEGIN { s = sprintf(\\"%%16000d\\", 0); for (i = 0; i < %d; i++) print s }'"}
+                    """.formatted(LINES));
+            String runId = NodeApi.execute(node, "long-lines", null);
+            assertThat(NodeApi.awaitEnd(node, runId).path("status").asText()).isEqualTo("success");
+            long lastSeq = NodeApi.get(node, "/api/v2/workflows/runs/" + runId).path("lastSeq").asLong();
+            assertThat(lastSeq).as("every line was stored").isGreaterThan(LINES);
+
+            // Each reader starts on a page of its own, reads the response's head and stops.
+            long readsBefore = reads(node);
+            List<Long> afters = new ArrayList<>();
+            List<Future<List<Long>>> readers = new ArrayList<>();
+            for (int i = 0; i < READERS; i++) {
+                long after = i * 1000L + 500;
+                afters.add(after);
+                readers.add(threads.submit(() -> readSlowly(URI.create(node.url()), runId, after, go)));
+            }
+            try {
+                Await.until("each reader's first page read", Duration.ofSeconds(60), () -> reads(node) - readsBefore >= READERS ? true : null);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; the node's output:\n" + node.output(), e);
+            }
+            go.countDown();
+
+            for (int i = 0; i < READERS; i++) {
+                List<Long> seqs = readers.get(i).get(120, TimeUnit.SECONDS);
+                assertThat(seqs).as("reader after %d: every event once, in order, to the run's end (output: %s)",
+                                afters.get(i), node.output())
+                        .hasSize((int) (lastSeq - afters.get(i)))
+                        .startsWith(afters.get(i) + 1)
+                        .endsWith(lastSeq)
+                        .isSorted()
+                        .doesNotHaveDuplicates();
+            }
+            assertThat(node.output()).doesNotContain("OutOfMemoryError");
+        } finally {
+            go.countDown();
+            threads.shutdownNow(); // a virtual thread's blocked socket read ends when it is interrupted
+        }
+    }
+
+    /**
+     * An SSE stream of the run from {@code after} on a socket with a small receive buffer: reads
+     * the response's head, waits for {@code go}, then reads to the end; the ids of its events.
+     */
+    private static List<Long> readSlowly(URI server, String runId, long after, CountDownLatch go) throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(new InetSocketAddress(server.getHost(), server.getPort()));
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /api/v2/workflows/runs/" + runId + "/events?after=" + after + " HTTP/1.1\r\nHost: "
+                    + server.getHost() + "\r\nAccept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String status = line(in);
+            assertThat(status).startsWith("HTTP/1.1 200");
+            boolean chunked = false;
+            for (String header; !(header = line(in)).isEmpty(); ) {
+                chunked |= header.equalsIgnoreCase("transfer-encoding: chunked");
+            }
+            assertThat(chunked).as("a chunked stream").isTrue();
+            go.await();
+            Ids ids = new Ids();
+            for (int size; (size = Integer.parseInt(line(in).trim(), 16)) > 0; line(in)) {
+                ids.read(in.readNBytes(size));
+            }
+            return ids.seqs;
+        }
+    }
+
+    /**
+     * The ids of the events of an SSE body read in pieces, but for {@code caught_up}'s; keeps
+     * only the start of each line, not the data (16 KB a line, 100 MB a reader).
+     */
+    private static final class Ids {
+        final List<Long> seqs = new ArrayList<>();
+        private final StringBuilder line = new StringBuilder();
+        private long id = -1;
+
+        void read(byte[] bytes) {
+            for (byte b : bytes) {
+                if (b == '\n') {
+                    String text = line.toString();
+                    if (text.startsWith("id: ")) {
+                        id = Long.parseLong(text.substring(4));
+                    } else if (text.startsWith("event: ") && id >= 0) {
+                        if (!text.equals("event: caught_up")) {
+                            seqs.add(id);
+                        }
+                        id = -1;
+                    }
+                    line.setLength(0);
+                } else if (line.length() < 32) {
+                    line.append((char) b);
+                }
+            }
+        }
+    }
+
+    /** One CRLF-ended line of the response, without its end. */
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b; (b = in.read()) != '\n'; ) {
+            if (b < 0) {
+                throw new IOException("the stream ended within a line: " + line);
+            }
+            line.write(b);
+        }
+        String text = line.toString(StandardCharsets.US_ASCII);
+        return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+    }
+
+    private static long reads(ChildServer node) {
+        String metrics = NodeApi.send(HttpRequest.newBuilder(URI.create(node.url() + "/metrics"))).body();
+        Matcher m = READS.matcher(metrics);
+        return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    }
+}
