@@ -44,6 +44,12 @@ public final class HttpApi implements AutoCloseable {
     static final int MAX_WORKFLOW_BYTES = Workflow.MAX_DEFINITION_BYTES;
     static final int MAX_INPUTS_BYTES = 256 * 1024;
     private static final int MAX_EVENTS_PAGE = 10_000;
+    /**
+     * Where a page of history stops, in bytes of envelopes, with the event that reaches it,
+     * whatever its {@code limit}: 10,000 lines of 16 KiB would be 160 MB in memory, twice (the
+     * events read, the body written). 10,000 typical envelopes are about 2.5 MB.
+     */
+    private static final int MAX_PAGE_BYTES = 4 << 20;
     /** A decision's comment, in characters. */
     private static final int MAX_COMMENT_CHARS = 4096;
     /** A decision's body: a comment of 4,096 characters, JSON-escaped, fits. */
@@ -338,9 +344,9 @@ public final class HttpApi implements AutoCloseable {
      * searched by {@code q} when asked: {@code {"events": […], "next": seq | null}}, each
      * envelope's stored bytes copied in as they are. {@code next} is null only once the run has
      * ended and the page reaches its end; for a run going on, the seq to ask after (the same as
-     * {@code after} when nothing came). A filtered page may hold fewer than {@code limit} events
-     * (none, even) and still have a {@code next}: each page reads for a bounded time
-     * (store.EventSearch).
+     * {@code after} when nothing came). A page may hold fewer than {@code limit} events and
+     * still have a {@code next}: it stops at {@link #MAX_PAGE_BYTES}, and a filtered one (which
+     * may then hold none) reads for a bounded time (store.EventSearch).
      */
     private void events(RoutingContext ctx) {
         UUID runId = Params.runId(ctx);
@@ -359,13 +365,14 @@ public final class HttpApi implements AutoCloseable {
             long next;
             long searchedTo; // how far the log was read: where a run that goes on is asked again
             if (filter.all()) {
-                List<RunEvent> events = store.events(runId, after, limit + 1);
-                boolean more = events.size() > limit;
-                page = more ? events.subList(0, limit) : events;
-                next = more ? page.getLast().seq() : -1;
+                // One more than the limit, so that a page that reaches the log's end says so.
+                EventPage read = store.eventsWithin(runId, after, limit + 1, MAX_PAGE_BYTES);
+                List<RunEvent> events = read.events();
+                page = events.size() > limit ? events.subList(0, limit) : events;
+                next = read.more() ? page.getLast().seq() : -1;
                 searchedTo = page.isEmpty() ? after : page.getLast().seq();
             } else {
-                EventPage found = store.events(runId, after, limit, filter);
+                EventPage found = store.events(runId, after, limit, MAX_PAGE_BYTES, filter);
                 page = found.events();
                 next = found.next();
                 searchedTo = found.searchedTo();

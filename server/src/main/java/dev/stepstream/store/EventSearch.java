@@ -29,8 +29,8 @@ import java.util.UUID;
  * find them for a {@code k} or an {@code i}, which the rule would.)
  *
  * <p>Bounded work: rows are read {@value #WINDOW} seqs at a time, at most {@value #CHUNK} per
- * statement, and a page stops after {@link #TIME} however few it found, saying where it
- * stopped: a rare word in a run of millions of events takes several pages, each a short read
+ * statement, and a page stops after {@link #TIME} however few it found, or at the event with
+ * which those it found reach the bytes asked for, saying where it stopped: a rare word in a run of millions of events takes several pages, each a short read
  * that holds one connection briefly, never one read that holds it for seconds.
  */
 final class EventSearch {
@@ -40,8 +40,8 @@ final class EventSearch {
 
     private EventSearch() {}
 
-    static EventPage page(Connection connection, Dialect dialect, UUID runId, long afterSeq, int limit, EventFilter filter)
-            throws SQLException {
+    static EventPage page(Connection connection, Dialect dialect, UUID runId, long afterSeq, int limit, int maxBytes,
+                          EventFilter filter) throws SQLException {
         long last = lastSeq(connection, runId);
         String pattern = pattern(filter.text());
         List<EventType> types = filter.types().size() == EventType.values().length ? List.of() : List.copyOf(filter.types());
@@ -58,6 +58,7 @@ final class EventSearch {
         sql.append(" ORDER BY seq LIMIT ?");
         long deadline = System.nanoTime() + TIME.toNanos();
         List<RunEvent> found = new ArrayList<>();
+        long foundBytes = 0;
         long cursor = afterSeq;
         try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
             while (cursor < last) {
@@ -84,7 +85,8 @@ final class EventSearch {
                         // Parsed here, not by RunEvent.payload(), which would keep every tree read.
                         if (filter.accepts(type, Json.parseTrusted(body).path("payload"))) {
                             found.add(RunEvent.stored(runId, lastRead, type, Instant.ofEpochMilli(result.getLong(3)), body));
-                            if (found.size() == limit) {
+                            foundBytes += body.length;
+                            if (found.size() == limit || foundBytes >= maxBytes) {
                                 return new EventPage(found, lastRead < last ? lastRead : -1, lastRead);
                             }
                         }

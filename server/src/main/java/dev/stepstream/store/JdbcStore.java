@@ -441,9 +441,9 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public List<RunEvent> eventsWithin(UUID runId, long afterSeq, int limit, int maxBytes) {
+    public EventPage eventsWithin(UUID runId, long afterSeq, int limit, int maxBytes) {
         if (limit < 1) {
-            return List.of();
+            throw new IllegalArgumentException("limit must be at least 1, got " + limit);
         }
         // sqlite-jdbc steps through the rows as they are read, so the loop's stop is the bound.
         // PostgreSQL's driver receives the whole result before the first row is read (without a
@@ -474,7 +474,8 @@ final class JdbcStore implements Store {
                         bytes += event.json().length;
                     }
                 }
-                return events;
+                long last = events.isEmpty() ? afterSeq : events.getLast().seq();
+                return new EventPage(events, events.size() == limit || bytes >= maxBytes ? last : -1, last);
             }
         });
     }
@@ -506,12 +507,12 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public EventPage events(UUID runId, long afterSeq, int limit, EventFilter filter) {
+    public EventPage events(UUID runId, long afterSeq, int limit, int maxBytes, EventFilter filter) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1, got " + limit);
         }
         return db.read("search events of run " + runId,
-                connection -> EventSearch.page(connection, db.dialect(), runId, afterSeq, limit, filter));
+                connection -> EventSearch.page(connection, db.dialect(), runId, afterSeq, limit, maxBytes, filter));
     }
 
     @Override

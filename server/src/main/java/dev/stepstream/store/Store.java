@@ -116,10 +116,11 @@ public interface Store extends AutoCloseable {
      * As {@link #events(UUID, long, int)}, stopping at the event with which their envelopes'
      * bytes reach {@code maxBytes}: so what a read holds is bounded by bytes as well as by count
      * (a run's log lines may be up to 16 KiB each). At least one event when one follows
-     * {@code afterSeq}; fewer than {@code limit} either at the end of the log or when their bytes
-     * reached {@code maxBytes}.
+     * {@code afterSeq}. Its {@link EventPage#next} is its last seq when more may follow (it
+     * holds {@code limit} events, or their bytes reached {@code maxBytes}), -1 when it reached
+     * the end of the stored log.
      */
-    List<RunEvent> eventsWithin(UUID runId, long afterSeq, int limit, int maxBytes);
+    EventPage eventsWithin(UUID runId, long afterSeq, int limit, int maxBytes);
 
     /**
      * As {@link #events(UUID, long, int)}, each event with the whole value committed beside it
@@ -130,11 +131,12 @@ public interface Store extends AutoCloseable {
 
     /**
      * The events of a run after {@code afterSeq} that pass {@code filter}, in seq order, at most
-     * {@code limit}: a page of a search or filtered history. A call reads for a bounded time (a
-     * rare match in a long run is not found in one call): the page then holds fewer than
+     * {@code limit}, stopping at the one with which their envelopes' bytes reach
+     * {@code maxBytes}: a page of a search or filtered history. A call reads for a bounded time
+     * (a rare match in a long run is not found in one call): the page then holds fewer than
      * {@code limit} events, possibly none, and its {@link EventPage#next} says where to go on.
      */
-    EventPage events(UUID runId, long afterSeq, int limit, EventFilter filter);
+    EventPage events(UUID runId, long afterSeq, int limit, int maxBytes, EventFilter filter);
 
     /**
      * Runs queued or running now, and runs that ended at or after {@code endedSince}, oldest

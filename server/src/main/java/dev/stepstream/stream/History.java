@@ -2,6 +2,7 @@ package dev.stepstream.stream;
 
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.metrics.StreamMetrics;
+import dev.stepstream.store.EventPage;
 import dev.stepstream.store.RunPosition;
 import dev.stepstream.store.Store;
 import java.util.Iterator;
@@ -75,20 +76,23 @@ final class History implements AutoCloseable {
 
     /** What a page's events hold in memory, near enough: their envelopes and the objects around them. */
     static long bytesOf(Page page) {
-        return envelopeBytes(page.events()) + (long) page.events().size() * EVENT_OVERHEAD;
+        long bytes = 0;
+        for (RunEvent event : page.events()) {
+            bytes += event.json().length + EVENT_OVERHEAD;
+        }
+        return bytes;
     }
 
     /**
      * A page of a run's events after {@code after} (a multiple of {@link #PAGE}, or where a cut
-     * page stopped), up to the next multiple at most; whether the read stopped at
-     * {@link #PAGE_BYTES} before that ({@code cut}); and when the read began
-     * ({@link System#nanoTime}): the store then held no event after the last of a page that
-     * {@linkplain #reachesEnd reaches the end}.
+     * page stopped), up to the next multiple at most; whether it reached the end of the stored
+     * log ({@code reachesEnd}); and when the read began ({@link System#nanoTime}): the store then
+     * held no event after the last of a page that reaches the end.
      */
-    record Page(long after, List<RunEvent> events, boolean cut, long readStartedNanos) {
-        /** Whether it ends where the store's log ended when it was read: short, and not cut. */
-        boolean reachesEnd() {
-            return !cut && storedThrough() < (after / PAGE + 1) * PAGE;
+    record Page(long after, List<RunEvent> events, boolean reachesEnd, long readStartedNanos) {
+        /** Whether the read stopped at {@link #PAGE_BYTES}, before the next multiple of {@link #PAGE} and the log's end. */
+        boolean cut() {
+            return !reachesEnd && storedThrough() < (after / PAGE + 1) * PAGE;
         }
 
         /** The last seq it holds, or {@code after} if none: where the store's log ended, if it {@linkplain #reachesEnd reaches the end}. */
@@ -136,11 +140,10 @@ final class History implements AutoCloseable {
         }
         threads.execute(() -> {
             try {
-                int limit = (int) (PAGE - from % PAGE);
                 Page page = bounded(() -> {
                     long started = System.nanoTime(); // before the read's snapshot is taken
-                    List<RunEvent> events = store.eventsWithin(runId, from, limit, PAGE_BYTES);
-                    return new Page(from, events, events.size() < limit && envelopeBytes(events) >= PAGE_BYTES, started);
+                    EventPage read = store.eventsWithin(runId, from, (int) (PAGE - from % PAGE), PAGE_BYTES);
+                    return new Page(from, read.events(), !read.more(), started);
                 });
                 metrics.historyRead(page.events().size());
                 if (!page.reachesEnd()) {
@@ -154,14 +157,6 @@ final class History implements AutoCloseable {
             }
         });
         return mine;
-    }
-
-    private static long envelopeBytes(List<RunEvent> events) {
-        long bytes = 0;
-        for (RunEvent event : events) {
-            bytes += event.json().length;
-        }
-        return bytes;
     }
 
     /**

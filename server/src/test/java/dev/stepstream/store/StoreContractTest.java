@@ -770,19 +770,24 @@ abstract class StoreContractTest {
         Commits.commit(store, committed);
         int line = committed.get(2).json().length;
 
-        // Three lines reach 2.5 lines' bytes: the read stops with the third.
-        List<RunEvent> read = store.eventsWithin(runId, 2, 100, line * 5 / 2);
-        assertThat(read).extracting(RunEvent::seq).containsExactly(3L, 4L, 5L);
-        assertThat(read.get(2).json()).isEqualTo(committed.get(4).json());
-        assertThat(store.eventsWithin(runId, 2, 100, line * 3)).as("exactly reached").extracting(RunEvent::seq)
-                .containsExactly(3L, 4L, 5L);
-        assertThat(store.eventsWithin(runId, 2, 100, 1)).as("one event, however large").extracting(RunEvent::seq)
-                .containsExactly(3L);
-        assertThat(store.eventsWithin(runId, 2, 2, line * 10)).as("the limit still holds").extracting(RunEvent::seq)
-                .containsExactly(3L, 4L);
-        assertThat(store.eventsWithin(runId, 7, 100, line * 10)).as("the end of the log").extracting(RunEvent::seq)
-                .containsExactly(8L, 9L, 10L);
-        assertThat(store.eventsWithin(runId, 10, 100, line)).isEmpty();
+        // Three lines reach 2.5 lines' bytes: the read stops with the third, and more may follow.
+        EventPage read = store.eventsWithin(runId, 2, 100, line * 5 / 2);
+        assertThat(read.events()).extracting(RunEvent::seq).containsExactly(3L, 4L, 5L);
+        assertThat(read.events().get(2).json()).isEqualTo(committed.get(4).json());
+        assertThat(read.next()).isEqualTo(5);
+        assertThat(seqsAndNext(store.eventsWithin(runId, 2, 100, line * 3))).as("exactly reached")
+                .isEqualTo(List.of(List.of(3L, 4L, 5L), 5L));
+        assertThat(seqsAndNext(store.eventsWithin(runId, 2, 100, 1))).as("one event, however large")
+                .isEqualTo(List.of(List.of(3L), 3L));
+        assertThat(seqsAndNext(store.eventsWithin(runId, 2, 2, line * 10))).as("the limit still holds")
+                .isEqualTo(List.of(List.of(3L, 4L), 4L));
+        assertThat(seqsAndNext(store.eventsWithin(runId, 7, 100, line * 10))).as("the end of the log")
+                .isEqualTo(List.of(List.of(8L, 9L, 10L), -1L));
+        assertThat(seqsAndNext(store.eventsWithin(runId, 10, 100, line))).isEqualTo(List.of(List.of(), -1L));
+    }
+
+    private static List<Object> seqsAndNext(EventPage page) {
+        return List.of(page.events().stream().map(RunEvent::seq).toList(), page.next());
     }
 
     @Test
@@ -1790,7 +1795,7 @@ abstract class StoreContractTest {
         List<Long> seqs = new ArrayList<>();
         long after = 0;
         while (true) {
-            EventPage page = store.events(runId, after, limit, filter);
+            EventPage page = store.events(runId, after, limit, Integer.MAX_VALUE, filter);
             assertThat(page.events()).hasSizeLessThanOrEqualTo(limit);
             page.events().forEach(e -> seqs.add(e.seq()));
             if (!page.more()) {
@@ -1847,17 +1852,17 @@ abstract class StoreContractTest {
 
         EventFilter ticks = search("tick");
         assertThat(searchAll(runId, 7, ticks)).hasSize(30);
-        EventPage first = store.events(runId, 0, 7, ticks);
+        EventPage first = store.events(runId, 0, 7, Integer.MAX_VALUE, ticks);
         assertThat(first.events()).extracting(RunEvent::seq).containsExactly(4L, 5L, 6L, 7L, 8L, 9L, 10L);
         assertThat(first.next()).isEqualTo(10L);
-        assertThat(store.events(runId, 10, 7, ticks).events().getFirst().seq()).isEqualTo(11L);
+        assertThat(store.events(runId, 10, 7, Integer.MAX_VALUE, ticks).events().getFirst().seq()).isEqualTo(11L);
 
         EventFilter warnsOfA = new EventFilter(EnumSet.of(EventType.STEP_LOG), LogLevel.WARN, Set.of("a"), "TICK");
         // i % 2 == 0 and i % 3 == 0: i = 0, 6, 12, 18, 24 at seq i + 4
         assertThat(searchAll(runId, 2, warnsOfA)).containsExactly(4L, 10L, 16L, 22L, 28L);
         EventFilter starts = new EventFilter(EnumSet.of(EventType.STEP_START), LogLevel.DEBUG, Set.of("b"), null);
         assertThat(searchAll(runId, 100, starts)).containsExactly(3L);
-        assertThat(store.events(UUID.randomUUID(), 0, 10, ticks)).isEqualTo(new EventPage(List.of(), -1, 0));
+        assertThat(store.events(UUID.randomUUID(), 0, 10, Integer.MAX_VALUE, ticks)).isEqualTo(new EventPage(List.of(), -1, 0));
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -18,12 +19,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The pages of history that streams read and share are bounded in bytes, not only in events: a
- * late reader of a run of long log lines reads them in pages of about {@link History#PAGE_BYTES},
- * the pages kept for other readers stay within their budget, and a deleted run's pages go with
- * it. Watched from outside through {@code stepstream_stream_history_kept_bytes} and
- * {@code stepstream_stream_history_reads_total}. (app.SlowReadersMemoryTest shows what that
- * spares a small heap.)
+ * The pages of history are bounded in bytes, not only in events: a late reader of a run of long
+ * log lines reads them in pages of about {@link History#PAGE_BYTES}, the pages kept for other
+ * readers stay within their budget, and a deleted run's pages go with it (watched from outside
+ * through {@code stepstream_stream_history_kept_bytes} and
+ * {@code stepstream_stream_history_reads_total}); a REST page of history stops at 4 MiB,
+ * whatever its {@code limit}. (app.SlowReadersMemoryTest shows what that spares a small heap.)
  */
 @Timeout(120)
 class HistoryMemoryTest {
@@ -58,6 +59,37 @@ class HistoryMemoryTest {
             assertThat(server.delete("/api/v2/workflows/runs/" + shortRun).status()).isEqualTo(204);
             assertThat(server.delete("/api/v2/workflows/runs/" + longRun).status()).isEqualTo(204);
             assertThat(kept(server)).as("the deleted runs' pages gone").isZero();
+        }
+    }
+
+    @Test
+    void aRestPageOfLongLinesStopsAtFourMiBAndItsNextGoesOnWhateverItsLimit(@TempDir Path dir) {
+        try (TestServer server = TestServer.start(dir, config -> config.withAllowScripts(true))) {
+            server.apply(lines("long-lines", 1500, 16_000)); // 24 MB of log
+            String runId = server.execute("long-lines", null);
+            server.awaitEnd(runId);
+            for (String filter : List.of("", "&types=step_log")) {
+                List<Long> seqs = new ArrayList<>();
+                long after = 0;
+                int pages = 0;
+                while (true) {
+                    TestServer.Response page = server.get("/api/v2/workflows/runs/" + runId + "/events?limit=10000" + filter + "&after=" + after);
+                    assertThat(page.status()).isEqualTo(200);
+                    assertThat(page.text().length()).as("a page of at most 4 MiB and a line").isLessThan((4 << 20) + 20_000);
+                    page.body().path("events").forEach(event -> seqs.add(event.path("seq").asLong()));
+                    pages++;
+                    if (page.body().path("next").isNull()) {
+                        break;
+                    }
+                    after = page.body().path("next").asLong();
+                }
+                assertThat(pages).as("pages for %s", filter).isGreaterThanOrEqualTo(6);
+                assertThat(seqs).as("every event once, in order, for %s", filter)
+                        .hasSizeGreaterThanOrEqualTo(1500).isSorted().doesNotHaveDuplicates();
+                if (filter.isEmpty()) {
+                    assertThat(seqs).isEqualTo(LongStream.rangeClosed(1, seqs.size()).boxed().toList());
+                }
+            }
         }
     }
 

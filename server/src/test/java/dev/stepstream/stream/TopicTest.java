@@ -112,7 +112,7 @@ class TopicTest {
         for (long seq = after + 1; seq <= through; seq++) {
             events.add(line(runId, seq));
         }
-        return new History.Page(after, events, false, readStartedNanos);
+        return new History.Page(after, events, true, readStartedNanos);
     }
 
     @Test
