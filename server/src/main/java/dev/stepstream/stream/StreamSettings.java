@@ -16,7 +16,7 @@ public record StreamSettings(Duration pingInterval, Duration idleTimeout, Durati
     public static final Setting<Duration> PING_INTERVAL = Setting.duration("ws-ping-interval", Duration.ofSeconds(54),
             "WebSocket ping frame interval.");
     public static final Setting<Duration> IDLE_TIMEOUT = Setting.duration("ws-idle-timeout", Duration.ofSeconds(60),
-            "Close a WebSocket from which nothing arrived for this long.");
+            "Close a WebSocket from which nothing arrived for this long (and which read nothing of what waited).");
     public static final Setting<Duration> WRITE_TIMEOUT = Setting.duration("write-timeout", Duration.ofSeconds(10),
             "Close a stream whose write cannot complete within this, and a WebSocket whose client has not"
                     + " answered the server's close frame within this.");

@@ -104,9 +104,10 @@ final class StreamSocket extends ChannelDuplexHandler {
     /** A fragmented text message collected so far (its first {@code inboundLength} bytes), or null. */
     private byte[] text;
 
-    // Liveness, kept by the loop's clock: what arrived since its last tick, when, the last ping,
-    // and when the channel closes unless the client answers our close frame first (the close
-    // timeout after the frame left, or after a 1013 was decided).
+    // Liveness, kept by the loop's clock: whether the client was heard from since its last tick
+    // (a frame arrived, or it read enough of what waited for it that the channel drained), when,
+    // the last ping, and when the channel closes unless the client answers our close frame first
+    // (the close timeout after the frame left, or after a 1013 was decided).
     boolean received;
     long lastReceived;
     long lastPing;
@@ -503,6 +504,12 @@ final class StreamSocket extends ChannelDuplexHandler {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            // The client reads: as alive as one that sends. A slow reader of a long history may
+            // never see a ping (none is sent while the channel is full, and one sent waits behind
+            // what it has yet to read), so its pong cannot be what keeps it open.
+            received = true;
+        }
         Runnable waiting = onWritable;
         if (waiting != null && ctx.channel().isWritable()) {
             onWritable = null;

@@ -81,6 +81,32 @@ class HeartbeatTest {
             server.post("/api/v2/workflows/runs/" + runId + "/cancel", "");
         }
     }
+    @Test
+    void aSilentClientThatReadsALongHistorySlowlyIsNotClosedAsIdle(@TempDir Path own) {
+        // 10 MB of history read at about 2 MB/s: five idle timeouts, during which the client
+        // sends nothing (not even a pong) but reads, and its socket stays full.
+        try (TestServer scripts = TestServer.start(own, config -> config.withAllowScripts(true).withStreams(
+                new StreamSettings(PING, IDLE, Duration.ofSeconds(10), Duration.ofSeconds(15))))) {
+            scripts.apply("""
+                    id: long-history
+                    steps:
+                      - {id: print, type: script, run: "awk 'BEGIN { s = sprintf(\\"%4000d\\", 0); for (i = 0; i < 2500; i++) print s }'"}
+                    """);
+            String runId = scripts.execute("long-history", null);
+            long lastSeq = scripts.awaitEnd(runId).path("lastSeq").asLong();
+            long start = System.nanoTime();
+            try (RawHttp.SilentWebSocket client = RawHttp.SilentWebSocket.connectSlow(scripts.port(),
+                    "/api/v2/workflows/runs/" + runId + "/stream", 4096, 512_000)) { // about 2 MB/s
+                Integer code = Await.until("the stream ends", Duration.ofSeconds(40), client::endedWith);
+                long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+                assertThat(elapsedMs).as("it read for longer than the idle timeout").isGreaterThan(2 * IDLE.toMillis());
+                assertThat(code).as("closed with %d (%s) after %d ms and %d messages", code, client.closeReason(), elapsedMs,
+                        client.texts()).isEqualTo(1000);
+                assertThat(client.texts()).as("every event and caught_up").isEqualTo((int) lastSeq + 1);
+            }
+        }
+    }
+
     /** The default timings (a ping after 54 s, closed after 60 s of silence), on a clock the test moves. */
     @Test
     void onTheDefaultTimingsASilentClientIsPingedAt54sAndClosedAt60sOfTheServersClock() {

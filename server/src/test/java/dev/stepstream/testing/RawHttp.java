@@ -251,6 +251,9 @@ public final class RawHttp {
         /** Completed when the server ends the TCP connection (the reader sees the end of the stream, or a reset). */
         private final CompletableFuture<Long> disconnected = new CompletableFuture<>();
 
+        /** How slowly it reads: a pause after each frame of this many nanoseconds a KiB of its payload, or 0. */
+        private volatile long nanosPerKiB;
+
         private SilentWebSocket(Socket socket, Answer handshake) {
             this.socket = socket;
             this.handshake = handshake;
@@ -261,12 +264,30 @@ public final class RawHttp {
         }
 
         /**
+         * A reader that is slow, not dead: a receive buffer of {@code receiveBuffer} bytes, and a
+         * pause after each frame, {@code nanosPerKiB} for each KiB of its payload. So the server's
+         * socket stays full, as a client on a slow link keeps it.
+         */
+        public static SilentWebSocket connectSlow(int port, String path, int receiveBuffer, long nanosPerKiB) {
+            return connect(port, path, Map.of(), new byte[0], receiveBuffer, nanosPerKiB);
+        }
+
+        /**
          * Connects with extra headers, sending {@code sentWithRequest} (frames, say) in the same
          * write as the upgrade request, before the server could answer it.
          */
         public static SilentWebSocket connect(int port, String path, Map<String, String> headers, byte[] sentWithRequest) {
+            return connect(port, path, headers, sentWithRequest, 0, 0);
+        }
+
+        private static SilentWebSocket connect(int port, String path, Map<String, String> headers, byte[] sentWithRequest,
+                                               int receiveBuffer, long nanosPerKiB) {
             try {
-                Socket socket = new Socket("127.0.0.1", port);
+                Socket socket = new Socket();
+                if (receiveBuffer > 0) {
+                    socket.setReceiveBufferSize(receiveBuffer); // before connecting: it sets the window offered
+                }
+                socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
                 StringBuilder extra = new StringBuilder();
                 headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
                 ByteArrayOutputStream request = new ByteArrayOutputStream();
@@ -282,6 +303,7 @@ public final class RawHttp {
                     throw new AssertionError("upgrade refused with " + head.status());
                 }
                 SilentWebSocket client = new SilentWebSocket(socket, head);
+                client.nanosPerKiB = nanosPerKiB;
                 Thread.ofVirtual().name("silent-ws-reader").start(client::read);
                 return client;
             } catch (IOException e) {
@@ -333,6 +355,9 @@ public final class RawHttp {
                         }
                     }
                     frames.add(new Frame((first & 0x80) != 0, (first >> 4) & 0x7, first & 0x0f, mask != null, payload));
+                    if (nanosPerKiB > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(payload.length * nanosPerKiB / 1024); // reading slowly
+                    }
                     switch (first & 0x0f) {
                         case 0x9 -> pings.incrementAndGet();
                         case 0x1 -> {
