@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.EventPage;
 import dev.stepstream.store.RunDetail;
 import dev.stepstream.store.Store;
 import java.util.ArrayList;
@@ -22,8 +23,9 @@ import java.util.UUID;
  * Two runs side by side (docs/api.md, "Comparing two runs"): steps matched by id, in a's order
  * then b's extra ones, each with both ends and its log lines as a line diff; and the variables
  * whose final values differ. Logs are read a page at a time; what is kept of them is capped
- * ({@link #MAX_LINES} a step, {@link #MAX_RUN_LINES} a run, per side), so memory and time are
- * bounded whatever the size of the runs: a step cut short says {@code "truncated": true}.
+ * ({@link #MAX_LINES} a step, {@link #MAX_RUN_LINES} and {@link #MAX_RUN_CHARS} a run, per
+ * side), so memory is bounded whatever the size of the runs and their lines: a step cut short
+ * says {@code "truncated": true}.
  * Built and used by one request's thread.
  */
 final class RunComparison {
@@ -31,19 +33,29 @@ final class RunComparison {
     static final int MAX_LINES = 10_000;
     /** Log lines of one run, over all its steps, that enter the diffs. */
     static final int MAX_RUN_LINES = 100_000;
+    /**
+     * Characters of log lines of one run that enter the diffs: 100,000 lines of 16 KiB would be
+     * 1.6 GB a side, and the answer holds them again.
+     */
+    static final int MAX_RUN_CHARS = 4 << 20;
     private static final int PAGE = 1_000;
+    /** Where a read of a run's log stops, in bytes of envelopes (with the event that reaches them). */
+    private static final int PAGE_BYTES = 1 << 20;
+
+    /** What of a run's log enters the diffs, per side: lines of a step, lines and characters of the run. */
+    record Caps(int stepLines, int runLines, int runChars) {}
 
     private RunComparison() {}
 
     /** The comparison of two stored runs, read from {@code store}. */
     static ObjectNode compare(Store store, RunDetail a, RunDetail b) {
-        return compare(store, a, b, MAX_LINES, MAX_RUN_LINES);
+        return compare(store, a, b, new Caps(MAX_LINES, MAX_RUN_LINES, MAX_RUN_CHARS));
     }
 
     /** As {@link #compare(Store, RunDetail, RunDetail)}, with other caps (for tests). */
-    static ObjectNode compare(Store store, RunDetail a, RunDetail b, int maxLines, int maxRunLines) {
-        Logs aLogs = Logs.read(store, a.runId(), maxLines, maxRunLines);
-        Logs bLogs = Logs.read(store, b.runId(), maxLines, maxRunLines);
+    static ObjectNode compare(Store store, RunDetail a, RunDetail b, Caps caps) {
+        Logs aLogs = Logs.read(store, a.runId(), caps);
+        Logs bLogs = Logs.read(store, b.runId(), caps);
         ObjectNode body = Json.object();
         body.set("a", Views.runSummary(a.summary()));
         body.set("b", Views.runSummary(b.summary()));
@@ -99,30 +111,29 @@ final class RunComparison {
     private static final class Logs {
         final Map<String, List<String>> byStep = new HashMap<>();
         final Set<String> truncated = new HashSet<>();
-        private final int maxLines;
-        private final int maxRunLines;
+        private final Caps caps;
         private int kept;
+        private long keptChars;
 
-        private Logs(int maxLines, int maxRunLines) {
-            this.maxLines = maxLines;
-            this.maxRunLines = maxRunLines;
+        private Logs(Caps caps) {
+            this.caps = caps;
         }
 
-        static Logs read(Store store, UUID runId, int maxLines, int maxRunLines) {
-            Logs logs = new Logs(maxLines, maxRunLines);
+        static Logs read(Store store, UUID runId, Caps caps) {
+            Logs logs = new Logs(caps);
             long after = 0;
             while (true) {
-                List<RunEvent> page = store.events(runId, after, PAGE);
-                for (RunEvent event : page) {
+                EventPage page = store.eventsWithin(runId, after, PAGE, PAGE_BYTES);
+                for (RunEvent event : page.events()) {
                     if (event.type() == EventType.STEP_LOG) {
                         JsonNode payload = event.payload();
                         logs.add(payload.path("stepId").asText(), payload.path("message").asText());
                     }
                 }
-                if (page.size() < PAGE) {
+                if (!page.more()) {
                     return logs;
                 }
-                after = page.getLast().seq();
+                after = page.next();
             }
         }
 
@@ -132,12 +143,13 @@ final class RunComparison {
             }
             List<String> lines = byStep.computeIfAbsent(stepId, id -> new ArrayList<>());
             for (String line : message.split("\r?\n")) {
-                if (lines.size() >= maxLines || kept >= maxRunLines) {
+                if (lines.size() >= caps.stepLines() || kept >= caps.runLines() || keptChars >= caps.runChars()) {
                     truncated.add(stepId);
                     return;
                 }
                 lines.add(line);
                 kept++;
+                keptChars += line.length();
             }
         }
 

@@ -103,6 +103,32 @@ class RunCompareTest {
     }
 
     @Test
+    void runsOfLongLinesAreComparedOverAtMostFourMiBOfTheirTextASide(@TempDir Path own) {
+        try (TestServer scripts = TestServer.start(own, config -> config.withAllowScripts(true))) {
+            scripts.apply("""
+                    id: long-lines
+                    steps:
+                      - {id: print, type: script, run: "awk 'BEGIN { s = sprintf(\\"%16000d\\", 0); for (i = 0; i < 400; i++) print s }'"}
+                    """); // 6.4 million characters a run
+            String first = scripts.execute("long-lines", null);
+            String second = scripts.execute("long-lines", null);
+            scripts.awaitEnd(first);
+            scripts.awaitEnd(second);
+
+            TestServer.Response response = scripts.get("/api/v2/workflows/runs/compare?a=" + first + "&b=" + second);
+            assertThat(response.status()).as(response.text()).isEqualTo(200);
+            JsonNode print = response.body().path("steps").get(0);
+            assertThat(print.path("truncated").asBoolean()).as("cut at the run's characters").isTrue();
+            long characters = 0;
+            for (JsonNode line : print.path("log")) {
+                assertThat(line.path("op").asText()).isEqualTo(" ");
+                characters += line.path("text").asText().length();
+            }
+            assertThat(characters).isBetween(4L << 20, (4L << 20) + 16_000);
+        }
+    }
+
+    @Test
     void anIdThatIsNotAUuidIs400NamingItAndARunThatDoesNotExistIs404() {
         for (String[] bad : List.of(new String[] {"a=nope&b=" + b, "a"}, new String[] {"a=" + a + "&b=12", "b"},
                 new String[] {"b=" + b, "a"}, new String[] {"a=" + a, "b"})) {

@@ -47,7 +47,7 @@ class RunComparisonTest {
         RunDetail a = runLogging(List.of("build", "test"), 5, 2);
         RunDetail b = runLogging(List.of("build", "test"), 5, 2);
 
-        JsonNode body = RunComparison.compare(store, a, b, 3, 100);
+        JsonNode body = RunComparison.compare(store, a, b, new RunComparison.Caps(3, 100, Integer.MAX_VALUE));
 
         JsonNode build = body.path("steps").get(0);
         assertThat(build.path("truncated").asBoolean()).isTrue();
@@ -62,11 +62,25 @@ class RunComparisonTest {
         RunDetail a = runLogging(List.of("build", "test"), 3, 3);
         RunDetail b = runLogging(List.of("build", "test"), 1, 1);
 
-        JsonNode body = RunComparison.compare(store, a, b, 100, 4);
+        JsonNode body = RunComparison.compare(store, a, b, new RunComparison.Caps(100, 4, Integer.MAX_VALUE));
 
         assertThat(body.path("steps").get(0).path("truncated").asBoolean()).isFalse();
         assertThat(body.path("steps").get(1).path("truncated").asBoolean()).as("a kept 4 lines in all").isTrue();
         assertThat(body.path("steps").get(1).path("log").findValuesAsText("op")).containsExactly(" ");
+    }
+
+    @Test
+    void aRunPastItsCharactersInAllCutsTheStepsThatComeAfter() {
+        RunDetail a = runLogging(List.of("build", "test"), 3, 3); // lines of 7 characters: "build 0"…, "test 0"…
+        RunDetail b = runLogging(List.of("build", "test"), 3, 3);
+
+        JsonNode body = RunComparison.compare(store, a, b, new RunComparison.Caps(100, 100, 7 * 3 + 1));
+
+        assertThat(body.path("steps").get(0).path("truncated").asBoolean()).isFalse();
+        assertThat(body.path("steps").get(0).path("log")).hasSize(3);
+        JsonNode test = body.path("steps").get(1);
+        assertThat(test.path("truncated").asBoolean()).as("the run's characters were spent after one line of it").isTrue();
+        assertThat(test.path("log").findValuesAsText("text")).containsExactly("test 0");
     }
 
     /** A run of these steps, one after another, each logging {@code first} then {@code second} lines. */
