@@ -5,6 +5,7 @@ import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.EventType;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
+import dev.stepstream.store.EventPage;
 import dev.stepstream.store.Store;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -34,14 +35,13 @@ import java.util.regex.Pattern;
  */
 final class LogDownload {
     /**
-     * Events read per page: the first page reads the fewest, and each next page as many as
-     * would have made about {@link #TARGET_PAGE_BYTES} of envelopes of the last, within these
-     * bounds. A page of small lines is read in one query; one of messages at their largest
-     * (16 KiB, more once escaped) still holds a few MiB at most, whatever the run's size.
+     * A page: up to {@value #PAGE_EVENTS} events, stopping at the one with which their envelopes
+     * reach {@value #PAGE_BYTES} bytes ({@link Store#eventsWithin}). A page of small lines is
+     * read in one query; one of messages at their largest (16 KiB, more once escaped) holds
+     * about as much, whatever the run's size.
      */
-    static final int MIN_PAGE_EVENTS = 32;
-    static final int MAX_PAGE_EVENTS = 1000;
-    static final long TARGET_PAGE_BYTES = 256 * 1024;
+    static final int PAGE_EVENTS = 1000;
+    static final int PAGE_BYTES = 256 * 1024;
     private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
 
     private final Store store;
@@ -55,8 +55,8 @@ final class LogDownload {
     /** What was asked for: the run and its filters. */
     private record Asked(UUID runId, EventFilter filter) {}
 
-    /** One page, formatted: its text, the last seq read, whether the log ends with it, and the size of the next. */
-    private record Page(Buffer text, long lastSeq, boolean last, int nextLimit) {}
+    /** One page, formatted: its text, the last seq read, and whether the log ends with it. */
+    private record Page(Buffer text, long lastSeq, boolean last) {}
 
     void handle(RoutingContext ctx) {
         Asked asked = new Asked(Params.runId(ctx), new EventFilter(EnumSet.of(EventType.STEP_LOG),
@@ -66,16 +66,16 @@ final class LogDownload {
             if (end == null) {
                 throw new ApiError(404, "run_not_found", "no run " + asked.runId() + " exists");
             }
-            return new Download(ctx, asked, end, read(asked, 0, end, MIN_PAGE_EVENTS));
+            return new Download(ctx, asked, end, read(asked, 0, end));
         }, Download::start);
     }
 
-    /** The page of at most {@code limit} events after {@code after}, up to {@code end}, as text. On a virtual thread. */
-    private Page read(Asked asked, long after, long end, int limit) {
+    /** The page after {@code after}, up to {@code end}, as text. On a virtual thread. */
+    private Page read(Asked asked, long after, long end) {
         if (after >= end) {
-            return new Page(Buffer.buffer(), after, true, limit);
+            return new Page(Buffer.buffer(), after, true);
         }
-        List<RunEvent> events = store.events(asked.runId(), after, limit);
+        EventPage events = store.eventsWithin(asked.runId(), after, PAGE_EVENTS, PAGE_BYTES);
         // Looked up after the read, as the history's pages are: once the run is deleted its log
         // is cut (no last chunk), never ended as if it were whole.
         if (store.findPosition(asked.runId()).isEmpty()) {
@@ -83,25 +83,16 @@ final class LogDownload {
         }
         Buffer text = Buffer.buffer();
         long lastSeq = after;
-        long bytes = 0;
-        for (RunEvent event : events) {
+        for (RunEvent event : events.events()) {
             if (event.seq() > end) {
                 break;
             }
             lastSeq = event.seq();
-            bytes += event.json().length;
             if (event.type() == EventType.STEP_LOG) {
                 appendLine(text, event, asked);
             }
         }
-        boolean last = events.size() < limit || lastSeq >= end;
-        return new Page(text, lastSeq, last, nextLimit(limit, bytes));
-    }
-
-    /** As many events as would have made about {@link #TARGET_PAGE_BYTES} of envelopes in the page just read. */
-    static int nextLimit(int limit, long bytes) {
-        long fitting = bytes == 0 ? MAX_PAGE_EVENTS : limit * TARGET_PAGE_BYTES / bytes;
-        return (int) Math.max(MIN_PAGE_EVENTS, Math.min(MAX_PAGE_EVENTS, fitting));
+        return new Page(text, lastSeq, !events.more() || lastSeq >= end);
     }
 
     /** {@code <time> <stepId> <LEVEL> <message>}, if the filters let it through; each further line of the message after two spaces. */
@@ -172,18 +163,18 @@ final class LogDownload {
             if (response.writeQueueFull()) {
                 response.drainHandler(ignored -> {
                     response.drainHandler(null);
-                    readNext(written.lastSeq(), written.nextLimit());
+                    readNext(written.lastSeq());
                 });
             } else {
-                readNext(written.lastSeq(), written.nextLimit());
+                readNext(written.lastSeq());
             }
         }
 
-        private void readNext(long after, int limit) {
+        private void readNext(long after) {
             if (ctx.response().closed()) {
                 return;
             }
-            blocking.next(context, () -> read(asked, after, end, limit), (next, failure) -> {
+            blocking.next(context, () -> read(asked, after, end), (next, failure) -> {
                 if (failure != null) {
                     // The status has gone: the only way left to say "not all of it" is to cut
                     // the response (no last chunk), which a client reads as a failed transfer.

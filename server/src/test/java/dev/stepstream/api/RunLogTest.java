@@ -178,16 +178,6 @@ class RunLogTest {
         assertThat(last).endsWith(" after INFO done");
     }
 
-    /** Small lines are read many to a page, the largest few to a page: a page holds about the same bytes either way. */
-    @Test
-    void eachPageIsSizedByTheBytesOfThePageBefore() {
-        assertThat(LogDownload.nextLimit(32, 32 * 100)).isEqualTo(LogDownload.MAX_PAGE_EVENTS);
-        assertThat(LogDownload.nextLimit(1000, 1000L * 16 * 1024)).isEqualTo(32);
-        assertThat(LogDownload.nextLimit(100, 100L * 4096)).isEqualTo(64);
-        assertThat(LogDownload.nextLimit(32, 0)).as("a page of nothing").isEqualTo(LogDownload.MAX_PAGE_EVENTS);
-        assertThat(LogDownload.nextLimit(32, 32L * 1024 * 1024)).as("never below the least").isEqualTo(LogDownload.MIN_PAGE_EVENTS);
-    }
-
     /** A run still going: its log is what was stored when the request came, and the response ends. */
     @Test
     void theLogOfARunStillGoingIsWhatWasStoredAndEnds() {
