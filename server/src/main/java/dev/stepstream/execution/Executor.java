@@ -141,8 +141,8 @@ public final class Executor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Executor.class);
     /** The error of a run skipped because its concurrency key was at its limit (API.md, "Triggers and concurrency"). */
     static final String CONCURRENCY_LIMIT = "concurrency limit";
-    /** Events read a page at a time when a run is rebuilt from its log. */
-    private static final int REBUILD_PAGE = 10_000;
+    /** Events read a page at a time when a run is rebuilt from its log: 16 MB of the longest lines. */
+    private static final int REBUILD_PAGE = 1_000;
     /** How often a step waiting for a child run looks at it, besides the wake of a local end. */
     private static final Duration CHILD_POLL = Duration.ofSeconds(1);
 
@@ -737,8 +737,10 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * A run's stored log up to {@code lastSeq} (all of it: Long.MAX_VALUE), read a page at a
-     * time, with the whole values kept beside its events (as {@link RunReplay} reads it).
+     * A run's stored log up to {@code lastSeq} (all of it: Long.MAX_VALUE) but its log lines,
+     * read a page at a time, with the whole values kept beside its events (as {@link RunReplay}
+     * reads it): what a retry's plan folds. Nothing of a line is state, and a run's lines may be
+     * gigabytes (a million of 16 KiB); the rest of its events are a few per step.
      */
     private List<RunEvent> log(UUID runId, long lastSeq) {
         List<RunEvent> events = new ArrayList<>();
@@ -746,7 +748,7 @@ public final class Executor implements AutoCloseable {
         while (after < lastSeq) {
             List<RunEvent> page = store.eventsToFold(runId, after, REBUILD_PAGE);
             for (RunEvent event : page) {
-                if (event.seq() <= lastSeq) {
+                if (event.seq() <= lastSeq && event.type() != EventType.STEP_LOG) {
                     events.add(event);
                 }
             }

@@ -2,6 +2,10 @@ package dev.stepstream.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import dev.stepstream.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,33 +32,51 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Readers that join a run of long log lines at different places and then read slowly each hold
- * the page of history they are sending for as long as they take. Those pages are bounded in
- * bytes, not only in events: on a small heap, seven such readers of a run of 16 KB lines (a
- * page of 1,000 of them is 16 MB) all get their whole history. Before, the node ran out of
- * memory and the streams ended with {@code history unavailable}.
+ * A node on a small heap (64 MB) with a run of long log lines (7,000 of 16 KB: 112 MB, then a
+ * step that fails), and what its users may ask of it whatever the run's size. Slow readers that
+ * join at different places each hold the page of history they are sending for as long as they
+ * take: those pages are bounded in bytes, not only in events (a page of 1,000 such lines is
+ * 16 MB). A retry reads the run's log to plan which steps it reuses: not its lines. Before,
+ * both ran the node out of memory (streams ended with {@code history unavailable}; the retry
+ * never started).
  */
 @Timeout(180)
-class SlowReadersMemoryTest {
+class SmallHeapTest {
     private static final int READERS = 7;
     private static final int LINES = READERS * 1000;
     private static final Pattern READS = Pattern.compile("(?m)^stepstream_stream_history_reads_total (\\S+)$");
 
+    @TempDir
+    static Path dir;
+    static ChildServer node;
+    static String runId;
+    static long lastSeq;
+
+    @BeforeAll
+    static void start() throws IOException {
+        node = ChildServer.start(dir, java.util.Map.of(), List.of("-Xmx64m"), "--allow-scripts");
+        NodeApi.put(node, """
+                id: long-lines
+                steps:
+                  - {id: print, type: script, run: "awk 'BEGIN { s = sprintf(\\"%%16000d\\", 0); for (i = 0; i < %d; i++) print s }'"}
+                  - {id: then-fail, type: fail, message: the end}
+                """.formatted(LINES));
+        runId = NodeApi.execute(node, "long-lines", null);
+        assertThat(NodeApi.awaitEnd(node, runId).path("status").asText()).as(node.output()).isEqualTo("failed");
+        lastSeq = NodeApi.get(node, "/api/v2/workflows/runs/" + runId).path("lastSeq").asLong();
+        assertThat(lastSeq).as("every line was stored").isGreaterThan(LINES);
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
     @Test
-    void slowReadersOfLongLinesAtDifferentPlacesAllGetTheirHistoryOnASmallHeap(@TempDir Path dir) throws Exception {
+    void slowReadersOfLongLinesAtDifferentPlacesAllGetTheirHistory() throws Exception {
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         CountDownLatch go = new CountDownLatch(1);
-        try (ChildServer node = ChildServer.start(dir, java.util.Map.of(), List.of("-Xmx64m"), "--allow-scripts")) {
-            NodeApi.put(node, """
-                    id: long-lines
-                    steps:
-                      - {id: print, type: script, run: "awk 'BEGIN { s = sprintf(\\"%%16000d\\", 0); for (i = 0; i < %d; i++) print s }'"}
-                    """.formatted(LINES));
-            String runId = NodeApi.execute(node, "long-lines", null);
-            assertThat(NodeApi.awaitEnd(node, runId).path("status").asText()).isEqualTo("success");
-            long lastSeq = NodeApi.get(node, "/api/v2/workflows/runs/" + runId).path("lastSeq").asLong();
-            assertThat(lastSeq).as("every line was stored").isGreaterThan(LINES);
-
+        try {
             // Each reader starts on a page of its own, reads the response's head and stops.
             long readsBefore = reads(node);
             List<Long> afters = new ArrayList<>();
@@ -86,6 +108,22 @@ class SlowReadersMemoryTest {
             go.countDown();
             threads.shutdownNow(); // a virtual thread's blocked socket read ends when it is interrupted
         }
+    }
+
+    @Test
+    void aRetryOfTheRunReusesItsStepOfLongLinesAndRunsTheRest() {
+        HttpResponse<String> asked = NodeApi.send(HttpRequest.newBuilder(URI.create(node.url() + "/api/v2/workflows/runs/" + runId + "/retry"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"from\": \"failed\"}")));
+        assertThat(asked.statusCode()).as(asked.body()).isEqualTo(202);
+        String retry = NodeApi.json(asked).path("runId").asText();
+        JsonNode ended = NodeApi.awaitEnd(node, retry);
+        assertThat(ended.path("status").asText()).as(node.output()).isEqualTo("failed");
+        assertThat(ended.path("error").asText()).contains("the end");
+        List<JsonNode> events = NodeApi.events(node, retry);
+        assertThat(events).filteredOn(event -> event.path("type").asText().equals("step_complete")
+                        && event.path("payload").path("stepId").asText().equals("print"))
+                .singleElement().satisfies(print -> assertThat(print.path("payload").path("reused").asBoolean()).isTrue());
+        assertThat(node.output()).doesNotContain("OutOfMemoryError");
     }
 
     /**
