@@ -92,11 +92,23 @@ final class Relay implements AutoCloseable {
 
     private record Deleted(UUID runId, String workflowId) {}
 
-    /** What a repair read from the store (seq order, from the run's delivered seq on; may stop short), or null if it failed. */
-    private record Repaired(UUID runId, List<RunEvent> events) {}
+    /**
+     * What a repair read from the store (seq order, from the run's delivered seq on; may stop
+     * short), or null if it failed; and the seq up to which the gap goes when the read stopped at
+     * {@link #MAX_REPAIR_BYTES} before it, else -1.
+     */
+    private record Repaired(UUID runId, List<RunEvent> events, long goesOnTo) {}
 
-    /** Events of one run that may wait while its gap is repaired; past this, they are dropped and read again later. */
+    /** Bytes of envelopes one repair read holds: a longer gap is read and delivered in parts. */
+    private static final long MAX_REPAIR_BYTES = 16L << 20;
+
+    /**
+     * Events of one run that may wait while its gap is repaired, and their envelopes' bytes (the
+     * first limit that is reached counts: 10,000 lines of 16 KiB would be 160 MB); past either,
+     * they are dropped and read again later.
+     */
     private static final int MAX_HELD = 10_000;
+    private static final long MAX_HELD_BYTES = 16L << 20;
 
     /** What was delivered of one run. Relay thread only. */
     private static final class RunState {
@@ -108,6 +120,7 @@ final class Relay implements AutoCloseable {
         boolean positioned;    // delivered is where the topic's history ends, even at 0 (taken from the store at follow)
         /** A gap is being read from the store on a virtual thread; events of the run that come meanwhile wait here. */
         List<RunEvent> held;
+        long heldBytes;
         long polledSeq;        // the run's last seq when its run-level events were last read from the store
         long heardNanos;       // when an event of this run last arrived or the store was last checked
     }
@@ -366,8 +379,8 @@ final class Relay implements AutoCloseable {
                 continue;
             }
             if (run.held != null) {
-                if (run.held.size() < MAX_HELD) {
-                    run.held.add(event); // its gap is being read: it goes after what the store has
+                if (run.held.size() < MAX_HELD && run.heldBytes < MAX_HELD_BYTES) {
+                    hold(run, event); // its gap is being read: it goes after what the store has
                 }
                 continue;
             }
@@ -375,7 +388,7 @@ final class Relay implements AutoCloseable {
             // unfollowed run (run-level events only) or a first event starts where it starts.
             if (run.followed && run.delivered > 0 && event.seq() > run.delivered + 1) {
                 repair(event.runId(), run, event.seq() - 1);
-                run.held.add(event);
+                hold(run, event);
                 continue;
             }
             out.add(event);
@@ -390,29 +403,46 @@ final class Relay implements AutoCloseable {
      * Reads a followed run's missing events from the store on a virtual thread, so that a slow
      * read holds back this run alone, not the deliveries of every other run (and, through the
      * relay's bounded inbox, this node's committer). The run's events that come meanwhile wait
-     * in {@code held}; {@link #repaired} delivers the read ones, then those.
+     * in {@code held}; {@link #repaired} delivers the read ones, then those. A gap of more than
+     * {@link #MAX_REPAIR_BYTES} (a transport down for a while under a run of long lines) is read
+     * in parts, each delivered before the next is read.
      */
     private void repair(UUID runId, RunState run, long upTo) {
         run.held = new ArrayList<>();
+        run.heldBytes = 0;
         long from = run.delivered;
         Thread.ofVirtual().name("relay-repair-" + runId).start(() -> {
             List<RunEvent> read = new ArrayList<>();
+            long goesOnTo = -1;
             try {
                 long after = from;
+                long bytes = 0;
                 while (after < upTo) {
+                    if (bytes >= MAX_REPAIR_BYTES) {
+                        goesOnTo = upTo;
+                        break;
+                    }
                     List<RunEvent> page = store.events(runId, after, (int) Math.min(PAGE, upTo - after));
                     if (page.isEmpty()) {
                         break;
                     }
                     read.addAll(page);
+                    for (RunEvent event : page) {
+                        bytes += event.json().length;
+                    }
                     after = page.getLast().seq();
                 }
             } catch (RuntimeException e) {
                 log.debug("broker relay: could not read the gap of run {}: {}", runId, e.toString());
                 read = null;
             }
-            inbox.add(new Repaired(runId, read));
+            inbox.add(new Repaired(runId, read, goesOnTo));
         });
+    }
+
+    private static void hold(RunState run, RunEvent event) {
+        run.held.add(event);
+        run.heldBytes += event.json().length;
     }
 
     /** Relay thread: what a repair read, then the events that waited for it (which may find a gap again). */
@@ -435,6 +465,15 @@ final class Relay implements AutoCloseable {
             hub.committed(next);
             repairedFromStore(next.size());
             advance(run, next.getLast());
+            if (repaired.goesOnTo() > run.delivered) {
+                // The read stopped at its bytes: the next part, while the events that wait go on waiting.
+                List<RunEvent> waiting = run.held;
+                long waitingBytes = run.heldBytes;
+                repair(repaired.runId(), run, repaired.goesOnTo());
+                run.held = waiting;
+                run.heldBytes = waitingBytes;
+                return;
+            }
         }
         List<RunEvent> waiting = run.held;
         run.held = null;

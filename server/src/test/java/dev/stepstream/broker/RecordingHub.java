@@ -23,13 +23,20 @@ final class RecordingHub implements EventLog.Listener, RunListener {
     private final Map<UUID, RunTrigger> triggers = new HashMap<>(); // guarded by this
     private final List<UUID> deleted = new ArrayList<>();      // guarded by this
     private List<RunEvent> lastBatch;                          // guarded by this
+    private long largestBatchBytes;                            // guarded by this
     private final List<String> timeline = new ArrayList<>();   // guarded by this: "run_queued <id>", "<type> <id>"
+
+    /** The envelopes' bytes of the largest batch handed in. */
+    synchronized long largestBatchBytes() {
+        return largestBatchBytes;
+    }
 
     @Override
     public synchronized void committed(List<RunEvent> batch) {
         threads.add(Thread.currentThread());
         events.addAll(batch);
         lastBatch = batch;
+        largestBatchBytes = Math.max(largestBatchBytes, batch.stream().mapToLong(event -> event.json().length).sum());
         batch.forEach(event -> timeline.add(event.type().wire() + " " + event.runId()));
     }
 

@@ -174,4 +174,22 @@ class RelayTest {
         storeAnswers.countDown();
         assertThat(hub.awaitSeq(gappy.runId, 7, Duration.ofSeconds(10))).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
     }
+
+    @Test
+    void aGapOfMoreThanARepairsBytesIsReadInPartsAndEveryEventComesOnceInOrder() throws Exception {
+        RunLog long_ = new RunLog(store);
+        List<RunEvent> events = new java.util.ArrayList<>(List.of(long_.runStart(), long_.stepStart()));
+        for (int i = 0; i < 2_500; i++) {
+            events.add(long_.log(String.valueOf(i % 10).repeat(16_000))); // 40 MB: three parts of at most 16 MiB
+        }
+        dev.stepstream.testing.Commits.commit(store, events);
+        relay.follow(long_.runId);
+        relay.remote(events.subList(0, 1));
+        relay.remote(events.subList(events.size() - 1, events.size())); // all but the first and the last were lost on the way
+
+        List<Long> seqs = hub.awaitSeq(long_.runId, events.size(), Duration.ofSeconds(20));
+        assertThat(seqs).isEqualTo(java.util.stream.LongStream.rangeClosed(1, events.size()).boxed().toList());
+        assertThat(hub.largestBatchBytes()).as("the gap's 40 MB came in parts of 16 MiB and a page at most")
+                .isLessThan((16L << 20) + 1_000L * 16_200);
+    }
 }
