@@ -28,7 +28,6 @@ import dev.stepstream.workflow.WorkflowParser;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -389,16 +388,27 @@ public final class HttpApi implements AutoCloseable {
                 // nothing was there.
                 next = Math.max(after, searchedTo);
             }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(64 + page.size() * 256);
-            out.writeBytes("{\"events\":[".getBytes(StandardCharsets.UTF_8));
+            // Written into one array of the exact size: a page may be 4 MiB, and a growing buffer
+            // then copied held three times that at its peak.
+            byte[] head = "{\"events\":[".getBytes(StandardCharsets.UTF_8);
+            byte[] tail = ("],\"next\":" + (next < 0 ? "null" : Long.toString(next)) + "}").getBytes(StandardCharsets.UTF_8);
+            int size = head.length + tail.length + Math.max(0, page.size() - 1);
+            for (RunEvent event : page) {
+                size += event.json().length;
+            }
+            byte[] body = new byte[size];
+            System.arraycopy(head, 0, body, 0, head.length);
+            int at = head.length;
             for (int i = 0; i < page.size(); i++) {
                 if (i > 0) {
-                    out.write(',');
+                    body[at++] = ',';
                 }
-                out.writeBytes(page.get(i).json());
+                byte[] json = page.get(i).json();
+                System.arraycopy(json, 0, body, at, json.length);
+                at += json.length;
             }
-            out.writeBytes(("],\"next\":" + (next < 0 ? "null" : Long.toString(next)) + "}").getBytes(StandardCharsets.UTF_8));
-            return Reply.rawJson(200, out.toByteArray());
+            System.arraycopy(tail, 0, body, at, tail.length);
+            return Reply.rawJson(200, body);
         });
     }
 
