@@ -14,8 +14,18 @@ import java.util.function.Consumer;
  * Runs a request's blocking work (store calls) on a virtual thread and sends the reply back
  * on the request's event loop, which never blocks (DESIGN.md "Threads"). At most
  * {@code maxInFlight} requests do blocking work at once; past that the answer is 503.
+ *
+ * <p>A reply's body stays in memory until the client has read it, however slowly. Bodies of
+ * {@value #LARGE} bytes or more (a page of history of long lines is up to 4 MiB, a comparison of
+ * two runs about twice that) count against one budget of the node's ({@link #LARGE_BODIES}, an
+ * eighth of the heap, at least 16 MiB) until they are written out: past it, the answer is 503
+ * {@code over_capacity}, not a node out of memory. Threads: any; the count is atomic.
  */
 final class Blocking implements AutoCloseable {
+    static final int LARGE = 64 * 1024;
+    private static final long LARGE_BODIES = Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 8);
+    private static final java.util.concurrent.atomic.AtomicLong largeBodiesInFlight = new java.util.concurrent.atomic.AtomicLong();
+
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore inFlight;
 
@@ -38,9 +48,32 @@ final class Blocking implements AutoCloseable {
             } finally {
                 inFlight.release();
             }
-            Reply done = reply;
-            context.runOnContext(ignored -> done.send(ctx));
+            Reply done = held(reply);
+            long bytes = done.body() == null || done.body().length < LARGE ? 0 : done.body().length;
+            context.runOnContext(ignored -> done.send(ctx).onComplete(sent -> {
+                if (bytes > 0) {
+                    largeBodiesInFlight.addAndGet(-bytes);
+                }
+            }));
         });
+    }
+
+    /** The reply, its large body counted in flight; or 503 when the large bodies in flight would pass their budget. */
+    private static Reply held(Reply reply) {
+        if (reply.body() == null || reply.body().length < LARGE) {
+            return reply;
+        }
+        long bytes = reply.body().length;
+        while (true) {
+            long now = largeBodiesInFlight.get();
+            if (now > 0 && now + bytes > LARGE_BODIES) {
+                return Reply.error(new ApiError(503, "over_capacity",
+                        "too many large answers are being sent; try again later"));
+            }
+            if (largeBodiesInFlight.compareAndSet(now, now + bytes)) {
+                return reply;
+            }
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.stepstream.api;
 
 import dev.stepstream.json.Json;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.util.LinkedHashMap;
@@ -53,10 +54,11 @@ record Reply(int status, byte[] body, Map<String, String> headers, String conten
         return new Reply(status, body, headers, contentType, reason);
     }
 
-    void send(RoutingContext ctx) {
+    /** Sends it; the future completes once it is written out (or the connection has gone). */
+    Future<Void> send(RoutingContext ctx) {
         var response = ctx.response();
         if (response.ended() || response.closed()) {
-            return;
+            return Future.succeededFuture();
         }
         if (refused != null) {
             AccessLog.refused(ctx, refused);
@@ -64,10 +66,9 @@ record Reply(int status, byte[] body, Map<String, String> headers, String conten
         response.setStatusCode(status);
         headers.forEach(response::putHeader);
         if (body == null) {
-            response.end();
-        } else {
-            response.putHeader("Content-Type", contentType);
-            response.end(Buffer.buffer(body));
+            return response.end();
         }
+        response.putHeader("Content-Type", contentType);
+        return response.end(Buffer.buffer(body));
     }
 }

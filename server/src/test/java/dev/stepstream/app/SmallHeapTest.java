@@ -126,6 +126,71 @@ class SmallHeapTest {
         assertThat(node.output()).doesNotContain("OutOfMemoryError");
     }
 
+    @Test
+    void manySlowReadersOfLargeHistoryPagesGetEachPageWholeOrA503() throws Exception {
+        int clients = 30; // pages of 4 MiB: 120 MiB in flight if all were answered at once
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        CountDownLatch answered = new CountDownLatch(clients);
+        try {
+            List<Future<String>> outcomes = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                outcomes.add(threads.submit(() -> pageSlowly(URI.create(node.url()), runId, answered)));
+            }
+            List<String> seen = new ArrayList<>();
+            for (Future<String> outcome : outcomes) {
+                seen.add(outcome.get(120, TimeUnit.SECONDS));
+            }
+            assertThat(seen).as("each a whole page or a 503 (output: %s)", node.output())
+                    .allMatch(outcome -> outcome.equals("page") || outcome.equals("over_capacity"))
+                    .contains("page");
+            assertThat(node.output()).doesNotContain("OutOfMemoryError");
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /**
+     * A REST page of the run's history, limit 10,000, on a socket with a small receive buffer:
+     * once every client has its answer's status, reads it slowly; "page" for a whole 200 page
+     * (its body as long as it said, and JSON with events), the error code of a 503.
+     */
+    private static String pageSlowly(URI server, String runId, CountDownLatch answered) throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(new InetSocketAddress(server.getHost(), server.getPort()));
+            socket.setSoTimeout(60_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /api/v2/workflows/runs/" + runId + "/events?after=0&limit=10000 HTTP/1.1\r\nHost: "
+                    + server.getHost() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String status = line(in);
+            answered.countDown();
+            answered.await(30, TimeUnit.SECONDS); // all answers in flight at once
+            int length = -1;
+            for (String header; !(header = line(in)).isEmpty(); ) {
+                if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                    length = Integer.parseInt(header.substring("content-length:".length()).trim());
+                }
+            }
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            byte[] chunk = new byte[4096];
+            while (body.size() < length) {
+                int read = in.read(chunk);
+                if (read < 0) {
+                    return "cut at " + body.size() + " of " + length + " bytes (" + status + ")";
+                }
+                body.write(chunk, 0, read);
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000); // reading slowly
+            }
+            JsonNode json = dev.stepstream.json.Json.MAPPER.readTree(body.toByteArray());
+            if (status.startsWith("HTTP/1.1 503")) {
+                return json.path("error").path("code").asText();
+            }
+            return status.startsWith("HTTP/1.1 200") && json.path("events").size() > 0 ? "page" : status + ": " + body;
+        }
+    }
+
     /**
      * An SSE stream of the run from {@code after} on a socket with a small receive buffer: reads
      * the response's head, waits for {@code go}, then reads to the end; the ids of its events.
