@@ -33,6 +33,26 @@ final class Blocking implements AutoCloseable {
         this.inFlight = new Semaphore(maxInFlight);
     }
 
+    /**
+     * Requests whose answer may be large (a page of history of long lines, a comparison) built at
+     * once, node-wide: each may hold about 12 MiB while it is built (the events read, the body,
+     * the copy Vert.x sends), so as many as fit in three eighths of the heap (at least 2). The
+     * others wait for their turn on their virtual threads, still counted in flight.
+     */
+    private static final Semaphore largeBuilds = new Semaphore((int) Math.max(2, Runtime.getRuntime().maxMemory() / (32L << 20)));
+
+    /** As {@link #respond}, for an answer that may be large: built when a turn of {@link #largeBuilds} comes. */
+    void respondLarge(RoutingContext ctx, Callable<Reply> work) {
+        respond(ctx, () -> {
+            largeBuilds.acquire();
+            try {
+                return work.call();
+            } finally {
+                largeBuilds.release();
+            }
+        });
+    }
+
     void respond(RoutingContext ctx, Callable<Reply> work) {
         if (!inFlight.tryAcquire()) {
             Reply.error(new ApiError(503, "over_capacity", "too many requests in progress; try again later")).send(ctx);

@@ -352,7 +352,7 @@ public final class HttpApi implements AutoCloseable {
         long after = Params.longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
         int limit = (int) Params.longParam(ctx, "limit", 1000, 1, MAX_EVENTS_PAGE);
         EventFilter filter = Params.eventFilter(ctx);
-        respond(ctx, () -> {
+        blocking.respondLarge(ctx, () -> {
             // Read before the page: a run that had ended then has all its events stored, so a page
             // that reaches the end of its log reaches the end of the run.
             Optional<RunPosition> before = store.findPosition(runId);

@@ -57,7 +57,7 @@ final class RunReadsApi {
     private void compare(RoutingContext ctx) {
         UUID a = Params.runIdQuery(ctx, "a");
         UUID b = Params.runIdQuery(ctx, "b");
-        blocking.respond(ctx, () -> Reply.json(200, RunComparison.compare(store, find(a), find(b))));
+        blocking.respondLarge(ctx, () -> Reply.json(200, RunComparison.compare(store, find(a), find(b))));
     }
 
     private RunDetail find(UUID runId) {

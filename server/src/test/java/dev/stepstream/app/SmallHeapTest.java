@@ -128,7 +128,7 @@ class SmallHeapTest {
 
     @Test
     void manySlowReadersOfLargeHistoryPagesGetEachPageWholeOrA503() throws Exception {
-        int clients = 30; // pages of 4 MiB: 120 MiB in flight if all were answered at once
+        int clients = 60; // pages of 4 MiB: 240 MiB built and in flight if all were answered at once
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         CountDownLatch answered = new CountDownLatch(clients);
         try {
