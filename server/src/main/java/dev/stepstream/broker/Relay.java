@@ -410,7 +410,11 @@ final class Relay implements AutoCloseable {
     private void repair(UUID runId, RunState run, long upTo) {
         run.held = new ArrayList<>();
         run.heldBytes = 0;
-        long from = run.delivered;
+        readGap(runId, run.delivered, upTo);
+    }
+
+    /** On a virtual thread: the run's events after {@code from} up to {@code upTo}, or as many as {@link #MAX_REPAIR_BYTES} hold, into the inbox. */
+    private void readGap(UUID runId, long from, long upTo) {
         Thread.ofVirtual().name("relay-repair-" + runId).start(() -> {
             List<RunEvent> read = new ArrayList<>();
             long goesOnTo = -1;
@@ -467,11 +471,7 @@ final class Relay implements AutoCloseable {
             advance(run, next.getLast());
             if (repaired.goesOnTo() > run.delivered) {
                 // The read stopped at its bytes: the next part, while the events that wait go on waiting.
-                List<RunEvent> waiting = run.held;
-                long waitingBytes = run.heldBytes;
-                repair(repaired.runId(), run, repaired.goesOnTo());
-                run.held = waiting;
-                run.heldBytes = waitingBytes;
+                readGap(repaired.runId(), run.delivered, repaired.goesOnTo());
                 return;
             }
         }
