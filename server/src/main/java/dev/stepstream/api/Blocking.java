@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -24,15 +25,7 @@ import java.util.function.Consumer;
 final class Blocking implements AutoCloseable {
     static final int LARGE = 64 * 1024;
     private static final long LARGE_BODIES = Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 8);
-    private static final java.util.concurrent.atomic.AtomicLong largeBodiesInFlight = new java.util.concurrent.atomic.AtomicLong();
-
-    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
-    private final Semaphore inFlight;
-
-    Blocking(int maxInFlight) {
-        this.inFlight = new Semaphore(maxInFlight);
-    }
-
+    private static final AtomicLong largeBodiesInFlight = new AtomicLong();
     /**
      * Requests whose answer may be large (a page of history of long lines, a comparison) built at
      * once, node-wide: each may hold about 12 MiB while it is built (the events read, the body,
@@ -40,6 +33,13 @@ final class Blocking implements AutoCloseable {
      * others wait for their turn on their virtual threads, still counted in flight.
      */
     private static final Semaphore largeBuilds = new Semaphore((int) Math.max(2, Runtime.getRuntime().maxMemory() / (32L << 20)));
+
+    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final Semaphore inFlight;
+
+    Blocking(int maxInFlight) {
+        this.inFlight = new Semaphore(maxInFlight);
+    }
 
     /** As {@link #respond}, for an answer that may be large: built when a turn of {@link #largeBuilds} comes. */
     void respondLarge(RoutingContext ctx, Callable<Reply> work) {
@@ -68,30 +68,26 @@ final class Blocking implements AutoCloseable {
             } finally {
                 inFlight.release();
             }
-            Reply done = held(reply);
-            long bytes = done.body() == null || done.body().length < LARGE ? 0 : done.body().length;
-            context.runOnContext(ignored -> done.send(ctx).onComplete(sent -> {
-                if (bytes > 0) {
-                    largeBodiesInFlight.addAndGet(-bytes);
-                }
-            }));
+            long large = reply.body() == null || reply.body().length < LARGE ? 0 : reply.body().length;
+            if (large > 0 && !takeLarge(large)) {
+                reply = Reply.error(new ApiError(503, "over_capacity", "too many large answers are being sent; try again later"));
+                large = 0;
+            }
+            Reply done = reply;
+            long counted = large;
+            context.runOnContext(ignored -> done.send(ctx).onComplete(sent -> largeBodiesInFlight.addAndGet(-counted)));
         });
     }
 
-    /** The reply, its large body counted in flight; or 503 when the large bodies in flight would pass their budget. */
-    private static Reply held(Reply reply) {
-        if (reply.body() == null || reply.body().length < LARGE) {
-            return reply;
-        }
-        long bytes = reply.body().length;
+    /** Counts a large body in flight, unless the others already in flight leave no room for it in {@link #LARGE_BODIES}. */
+    private static boolean takeLarge(long bytes) {
         while (true) {
             long now = largeBodiesInFlight.get();
             if (now > 0 && now + bytes > LARGE_BODIES) {
-                return Reply.error(new ApiError(503, "over_capacity",
-                        "too many large answers are being sent; try again later"));
+                return false;
             }
             if (largeBodiesInFlight.compareAndSet(now, now + bytes)) {
-                return reply;
+                return true;
             }
         }
     }
