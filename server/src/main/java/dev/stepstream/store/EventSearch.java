@@ -30,8 +30,9 @@ import java.util.UUID;
  *
  * <p>Bounded work: rows are read {@value #WINDOW} seqs at a time, at most {@value #CHUNK} per
  * statement, and a page stops after {@link #TIME} however few it found, or at the event with
- * which those it found reach the bytes asked for, saying where it stopped: a rare word in a run of millions of events takes several pages, each a short read
- * that holds one connection briefly, never one read that holds it for seconds.
+ * which those it found reach the bytes asked for, saying where it stopped: a rare word in a run
+ * of millions of events takes several pages, each a short read that holds one connection
+ * briefly, never one read that holds it for seconds.
  */
 final class EventSearch {
     static final int WINDOW = 100_000;

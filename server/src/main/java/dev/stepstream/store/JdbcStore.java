@@ -468,8 +468,7 @@ final class JdbcStore implements Store {
                 long bytes = 0;
                 try (ResultSet rows = select.executeQuery()) {
                     while (bytes < maxBytes && rows.next()) {
-                        RunEvent event = RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
-                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4));
+                        RunEvent event = storedEvent(runId, rows, false);
                         events.add(event);
                         bytes += event.json().length;
                     }
@@ -478,6 +477,15 @@ final class JdbcStore implements Store {
                 return new EventPage(events, events.size() == limit || bytes >= maxBytes ? last : -1, last);
             }
         });
+    }
+
+    /**
+     * The event of a row of {@code seq, type, time, body[, full_value]}, from the columns: the
+     * envelope's payload is parsed only if someone asks for it.
+     */
+    private static RunEvent storedEvent(UUID runId, ResultSet rows, boolean withWholeValue) throws SQLException {
+        return RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
+                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4), withWholeValue ? rows.getBytes(5) : null);
     }
 
     /** A page of a run's events, from the columns, with the whole values kept beside them when {@code withWholeValues}. */
@@ -496,9 +504,7 @@ final class JdbcStore implements Store {
                 List<RunEvent> events = new ArrayList<>();
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
-                        // From the columns: the envelope's payload is parsed only if someone asks for it.
-                        events.add(RunEvent.stored(runId, rows.getLong(1), EventType.fromWire(rows.getString(2)),
-                                Instant.ofEpochMilli(rows.getLong(3)), rows.getBytes(4), withWholeValues ? rows.getBytes(5) : null));
+                        events.add(storedEvent(runId, rows, withWholeValues));
                     }
                 }
                 return events;
