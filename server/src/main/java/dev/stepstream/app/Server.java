@@ -376,7 +376,8 @@ public final class Server implements AutoCloseable {
      */
     private static Store openStore(Config config) {
         try {
-            return Stores.open(config.db(), config.dataDir());
+            // A transaction left waiting that long is a stalled node's: see Stores.postgres.
+            return Stores.open(config.db(), config.dataDir(), config.cluster().lease().dividedBy(3));
         } catch (dev.stepstream.store.StoreException e) {
             // The database driver's own words (they name the host and port), else the deepest cause.
             Throwable cause = e;

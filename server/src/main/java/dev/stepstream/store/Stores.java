@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -44,6 +45,12 @@ public final class Stores {
     private static final int SQLITE_READERS = 4;
 
     private static final int POSTGRESQL_CONNECTIONS = 10;
+
+    /**
+     * What {@link #open(String, Path, Duration)} is given by callers without a lease of their
+     * own: a third of the default lease.
+     */
+    static final Duration DEFAULT_STALLED_AFTER = Duration.ofSeconds(5);
 
     /**
      * The writer checkpoints by itself once the write-ahead log holds this many pages (40 MiB
@@ -81,11 +88,19 @@ public final class Stores {
      * @throws StoreException when the database cannot be opened or migrated
      */
     public static Store open(String jdbcUrlOrNull, Path dataDir) {
+        return open(jdbcUrlOrNull, dataDir, DEFAULT_STALLED_AFTER);
+    }
+
+    /**
+     * As {@link #open(String, Path)}, with PostgreSQL ending a session of this node that waits
+     * inside a transaction for longer than {@code stalledAfter} ({@link #postgres(String, Duration)}).
+     */
+    public static Store open(String jdbcUrlOrNull, Path dataDir, Duration stalledAfter) {
         if (jdbcUrlOrNull == null || jdbcUrlOrNull.isBlank()) {
             return sqlite(dataDir.resolve(SQLITE_FILE_NAME));
         }
         if (jdbcUrlOrNull.startsWith(POSTGRESQL_PREFIX)) {
-            return postgres(jdbcUrlOrNull);
+            return postgres(jdbcUrlOrNull, stalledAfter);
         }
         throw new IllegalArgumentException("unsupported database URL \"" + Redact.url(jdbcUrlOrNull)
                 + "\": use a jdbc:postgresql://HOST[:PORT]/DATABASE URL, or none for SQLite in the data directory");
@@ -200,15 +215,39 @@ public final class Stores {
         }
     }
 
+    /** {@link #postgres(String, Duration)} with {@link #DEFAULT_STALLED_AFTER}. */
+    public static Store postgres(String jdbcUrl) {
+        return postgres(jdbcUrl, DEFAULT_STALLED_AFTER);
+    }
+
     /**
      * The PostgreSQL database at {@code jdbcUrl}. User, password and every other property are
      * read from the URL by the driver's own parser ({@code ?user=…&password=…}); the schema is
      * the URL's {@code currentSchema}, else the server's search path.
      *
+     * <p>A session of this store that waits inside a transaction for longer than
+     * {@code stalledAfter} is ended by the server, which rolls the transaction back
+     * ({@code idle_in_transaction_session_timeout}). Our transactions wait on the node for
+     * microseconds between statements; one that waits for seconds is a node that stopped
+     * mid-transaction (a pause, a frozen VM, a network cut that left the connection open). Its
+     * row locks would otherwise hold up every other node: their adoption of runs waits on a
+     * lapsed node's row, and the same thread renews their leases, so one stalled node would cost
+     * all the others their leases. Server passes a third of the lease, so the others renew in time.
+     *
      * @throws IllegalArgumentException when the URL is not a PostgreSQL JDBC URL
      * @throws StoreException when the server cannot be reached or the schema migrated
      */
-    public static Store postgres(String jdbcUrl) {
+    public static Store postgres(String jdbcUrl, Duration stalledAfter) {
+        PGSimpleDataSource source = postgresSource(jdbcUrl, stalledAfter);
+        String where = "PostgreSQL database " + Redact.url(jdbcUrl);
+        migrate(Dialect.POSTGRESQL, source, where);
+        warnWithoutAutovacuum(source, where);
+        HikariDataSource pool = pool("stepstream-postgresql", source, POSTGRESQL_CONNECTIONS, where);
+        return new JdbcStore(new Database(Dialect.POSTGRESQL, pool, pool, null));
+    }
+
+    /** The connections of {@link #postgres(String, Duration)}, as it makes them. */
+    static PGSimpleDataSource postgresSource(String jdbcUrl, Duration stalledAfter) {
         if (!jdbcUrl.startsWith(POSTGRESQL_PREFIX) || Driver.parseURL(jdbcUrl, null) == null) {
             throw new IllegalArgumentException("not a PostgreSQL JDBC URL: \"" + Redact.url(jdbcUrl)
                     + "\"; expected jdbc:postgresql://HOST[:PORT]/DATABASE[?user=…&password=…]");
@@ -218,11 +257,12 @@ public final class Stores {
         // Lets the driver send a batch of event inserts as multi-row INSERTs: several times
         // fewer round trips on the commit path.
         source.setReWriteBatchedInserts(true);
-        String where = "PostgreSQL database " + Redact.url(jdbcUrl);
-        migrate(Dialect.POSTGRESQL, source, where);
-        warnWithoutAutovacuum(source, where);
-        HikariDataSource pool = pool("stepstream-postgresql", source, POSTGRESQL_CONNECTIONS, where);
-        return new JdbcStore(new Database(Dialect.POSTGRESQL, pool, pool, null));
+        // Sent at connection start-up, so it costs no statement; first, so that a value the
+        // URL's own options give wins.
+        String own = source.getOptions();
+        source.setOptions("-c idle_in_transaction_session_timeout=" + Math.max(1, stalledAfter.toMillis())
+                + (own == null || own.isBlank() ? "" : " " + own));
+        return source;
     }
 
     private static SQLiteConfig sqliteConfig(SQLiteConfig.TransactionMode transactions) {

@@ -1,6 +1,9 @@
 package dev.stepstream.store;
 
+import static dev.stepstream.store.Fixtures.T0;
+import static dev.stepstream.store.Fixtures.newRun;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ch.qos.logback.classic.Level;
@@ -14,8 +17,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -127,6 +134,45 @@ class PostgresStoreTest extends StoreContractTest {
                     .contains("never reused", "docs/operations.md").doesNotContain("password");
         } else {
             assertThat(warnings).isEmpty();
+        }
+    }
+
+    /**
+     * A node stopped inside a transaction (paused after its lease's UPDATE, before the commit)
+     * holds its row's lock. Another node's adoption waits on that row, on the thread that also
+     * renews that node's lease: the server ends the stalled session once it has waited longer
+     * than the store's stall limit, so the adoption goes on then, not when the stalled node wakes.
+     */
+    @Test
+    void aNodeStalledInsideATransactionHoldsTheOthersUpOnlyUntilItsStallLimit() throws Exception {
+        UUID runId = UUID.randomUUID();
+        store.createRun(newRun(runId, "hello", T0, "a"));
+        store.registerNode("stalled", T0, T0.plusSeconds(15));
+        store.registerNode("taker", T0, T0.plusSeconds(600));
+        store.claimRun(runId, "stalled");
+        store.commit("stalled", List.of(new Fixtures.Log(runId).runStart()));
+
+        try (Connection stalled = Stores.postgresSource(url(), Duration.ofSeconds(1)).getConnection()) {
+            stalled.setAutoCommit(false);
+            execute(stalled, "UPDATE nodes SET lease_until = lease_until WHERE node_id = 'stalled'");
+
+            var adoption = CompletableFuture.supplyAsync(() -> store.adoptOrphans("taker", T0.plusSeconds(60)));
+
+            assertThat(adoption.get(15, TimeUnit.SECONDS)).extracting(OrphanedRun::runId).containsExactly(runId);
+            assertThatThrownBy(() -> execute(stalled, "SELECT 1")).as("the stalled session was ended")
+                    .isInstanceOf(SQLException.class);
+        }
+    }
+
+    /** A value the URL's own options give for the stall limit is the one the server uses. */
+    @Test
+    void theUrlsOwnOptionsWinOverTheStallLimit() throws SQLException {
+        String ownOptions = withParameter(url(), "options=-c%20idle_in_transaction_session_timeout%3D2min");
+        try (Connection connection = Stores.postgresSource(ownOptions, Duration.ofSeconds(1)).getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet setting = statement.executeQuery("SHOW idle_in_transaction_session_timeout")) {
+            assertThat(setting.next()).isTrue();
+            assertThat(setting.getString(1)).isEqualTo("2min");
         }
     }
 
