@@ -12,16 +12,31 @@ public final class ApiError extends RuntimeException {
     private final int status;
     private final String code;
     private final transient JsonNode details;
+    private final long retryAfterSeconds;
 
     public ApiError(int status, String code, String message, JsonNode details) {
+        this(status, code, message, details, 0);
+    }
+
+    public ApiError(int status, String code, String message) {
+        this(status, code, message, null, 0);
+    }
+
+    private ApiError(int status, String code, String message, JsonNode details, long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
         this.details = details;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
-    public ApiError(int status, String code, String message) {
-        this(status, code, message, null);
+    /**
+     * 503 {@code over_capacity}: a limit of this node is reached for now (requests in progress,
+     * large answers being sent, connections, a run's subscribers, queued runs). A client may try
+     * again in a second ({@code Retry-After: 1}); the clients' follow waits at least that long.
+     */
+    public static ApiError overCapacity(String message) {
+        return new ApiError(503, "over_capacity", message, null, 1);
     }
 
     /**
@@ -35,6 +50,16 @@ public final class ApiError extends RuntimeException {
     public static ApiError badParameter(String name, String problem) {
         return new ApiError(400, "invalid_parameter", name + ": " + problem,
                 Json.object().put("parameter", name));
+    }
+
+    /** This error, answered with {@code Retry-After: seconds}. */
+    public ApiError retryingAfter(long seconds) {
+        return new ApiError(status, code, getMessage(), details, seconds);
+    }
+
+    /** The {@code Retry-After} the answer carries, in seconds; 0 for none. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public int status() {

@@ -55,7 +55,7 @@ final class Blocking implements AutoCloseable {
 
     void respond(RoutingContext ctx, Callable<Reply> work) {
         if (!inFlight.tryAcquire()) {
-            Reply.error(new ApiError(503, "over_capacity", "too many requests in progress; try again later")).send(ctx);
+            Reply.error(ApiError.overCapacity("too many requests in progress; try again later")).send(ctx);
             return;
         }
         Context context = Vertx.currentContext();
@@ -70,7 +70,7 @@ final class Blocking implements AutoCloseable {
             }
             long large = reply.body() == null || reply.body().length < LARGE ? 0 : reply.body().length;
             if (large > 0 && !takeLarge(large)) {
-                reply = Reply.error(new ApiError(503, "over_capacity", "too many large answers are being sent; try again later"));
+                reply = Reply.error(ApiError.overCapacity("too many large answers are being sent; try again later"));
                 large = 0;
             }
             Reply done = reply;
@@ -99,7 +99,7 @@ final class Blocking implements AutoCloseable {
      */
     <T> void begin(RoutingContext ctx, Callable<T> work, Consumer<T> then) {
         if (!inFlight.tryAcquire()) {
-            Reply.error(new ApiError(503, "over_capacity", "too many requests in progress; try again later")).send(ctx);
+            Reply.error(ApiError.overCapacity("too many requests in progress; try again later")).send(ctx);
             return;
         }
         Context context = Vertx.currentContext();

@@ -25,10 +25,10 @@ final class Errors {
                     Json.object().put("line", e.line()).put("column", e.column()));
             case InvalidException e -> invalid("invalid_workflow", e);
             case WorkflowCatalog.NotValidHere e -> invalid("invalid_workflow", e.getMessage(), e.problems());
-            case Executor.OverCapacityException e -> new ApiError(503, "over_capacity", e.getMessage());
+            case Executor.OverCapacityException e -> ApiError.overCapacity(e.getMessage());
             case StoreException e -> {
                 log.error("store failure", e);
-                yield new ApiError(503, "store_unavailable", "the store is not answering; try again later");
+                yield new ApiError(503, "store_unavailable", "the store is not answering; try again later").retryingAfter(5);
             }
             default -> {
                 log.error("internal error", failure);

@@ -36,7 +36,9 @@ record Reply(int status, byte[] body, Map<String, String> headers, String conten
     }
 
     static Reply error(ApiError error) {
-        return new Reply(error.status(), error.body(), Map.of(), JSON, null);
+        Map<String, String> headers = error.retryAfterSeconds() > 0
+                ? Map.of("Retry-After", Long.toString(error.retryAfterSeconds())) : Map.of();
+        return new Reply(error.status(), error.body(), headers, JSON, null);
     }
 
     Reply withLocation(String location) {

@@ -66,7 +66,7 @@ final class Guard implements Handler<RoutingContext> {
         // First, so that every answer to a listed origin, refusals included, carries CORS headers.
         boolean listed = cors.decorate(ctx);
         if (connections.refused(request)) {
-            answerAndClose(ctx, new ApiError(503, "over_capacity",
+            answerAndClose(ctx, ApiError.overCapacity(
                     "the server has as many connections as it allows (--max-connections); try again later"));
             return;
         }
@@ -136,10 +136,9 @@ final class Guard implements Handler<RoutingContext> {
         if (limited) {
             long wait = (streamOpen ? streams : requests).acquire(client.key());
             if (wait > 0) {
-                ctx.response().putHeader("Retry-After", Long.toString(wait));
                 throw new ApiError(429, "rate_limited", (streamOpen ? "too many streams opened" : "too many requests")
                         + " by this client (" + (streamOpen ? "--stream-rate-limit" : "--rate-limit") + "); retry in " + wait + " s",
-                        Json.object().put("retryAfter", wait));
+                        Json.object().put("retryAfter", wait)).retryingAfter(wait);
             }
         }
         ApiError refusal = roleRefusal(request, path, principal, refused, access.role());
@@ -321,6 +320,9 @@ final class Guard implements Handler<RoutingContext> {
     private static void answerAndClose(RoutingContext ctx, ApiError error) {
         AccessLog.refused(ctx, error.code());
         ConnectionClose.announce(ctx);
+        if (error.retryAfterSeconds() > 0) {
+            ctx.response().putHeader("Retry-After", Long.toString(error.retryAfterSeconds()));
+        }
         ctx.response().setStatusCode(error.status())
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .end(io.vertx.core.buffer.Buffer.buffer(error.body()))

@@ -58,7 +58,7 @@ public final class StreamGate {
             });
             if (!admitted[0]) {
                 AccessLog.refused(ctx, "over_capacity");
-                throw new ApiError(503, "over_capacity", "run " + runId + " has " + limits.maxSubscribersPerRun()
+                throw ApiError.overCapacity("run " + runId + " has " + limits.maxSubscribersPerRun()
                         + " open streams, the most this server allows (--max-subscribers-per-run); try again later");
             }
         }

@@ -152,7 +152,8 @@ class SmallHeapTest {
     /**
      * A REST page of the run's history, limit 10,000, on a socket with a small receive buffer:
      * once every client has its answer's status, reads it slowly; "page" for a whole 200 page
-     * (its body as long as it said, and JSON with events), the error code of a 503.
+     * (its body as long as it said, and JSON with events), the error code of a 503 (which says
+     * to try again in a second).
      */
     private static String pageSlowly(URI server, String runId, CountDownLatch answered) throws Exception {
         try (Socket socket = new Socket()) {
@@ -168,9 +169,13 @@ class SmallHeapTest {
             answered.countDown();
             answered.await(30, TimeUnit.SECONDS); // all answers in flight at once
             int length = -1;
+            String retryAfter = null;
             for (String header; !(header = line(in)).isEmpty(); ) {
-                if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                String lower = header.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("content-length:")) {
                     length = Integer.parseInt(header.substring("content-length:".length()).trim());
+                } else if (lower.startsWith("retry-after:")) {
+                    retryAfter = header.substring("retry-after:".length()).trim();
                 }
             }
             ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -185,7 +190,8 @@ class SmallHeapTest {
             }
             JsonNode json = dev.stepstream.json.Json.MAPPER.readTree(body.toByteArray());
             if (status.startsWith("HTTP/1.1 503")) {
-                return json.path("error").path("code").asText();
+                // A client is told when to try again.
+                return json.path("error").path("code").asText() + ("1".equals(retryAfter) ? "" : " without Retry-After: 1");
             }
             return status.startsWith("HTTP/1.1 200") && json.path("events").size() > 0 ? "page" : status + ": " + body;
         }

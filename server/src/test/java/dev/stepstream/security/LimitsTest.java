@@ -178,6 +178,7 @@ class LimitsTest {
                     Map.of("Authorization", "Bearer " + b));
             assertThat(fourth.status()).isEqualTo(503);
             assertThat(fourth.json().path("error").path("code").asText()).isEqualTo("over_capacity");
+            assertThat(fourth.header("Retry-After")).as("when to try again").isEqualTo("1");
             assertThat(limited.send(limited.request("/api/v2/workflows/runs/" + runId + "/events")
                     .header("Authorization", "Bearer " + b).header("Accept", "text/event-stream")).status())
                     .as("SSE counts too").isEqualTo(503);
@@ -203,6 +204,7 @@ class LimitsTest {
                 return answer != null && answer.status() == 503 ? answer : null;
             });
             assertThat(over.json().path("error").path("code").asText()).isEqualTo("over_capacity");
+            assertThat(over.header("Retry-After")).as("when to try again").isEqualTo("1");
             assertThat(over.header("Connection")).isEqualToIgnoringCase("close");
         } finally {
             for (Socket socket : held) {
