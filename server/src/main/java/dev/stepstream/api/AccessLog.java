@@ -13,7 +13,9 @@ import org.slf4j.spi.LoggingEventBuilder;
 /**
  * One log line per HTTP request (who, what, status, how long, bytes), on the logger
  * {@code stepstream.access}, and the request's sample in {@link HttpMetrics}; 499 when the
- * client went away before the answer. Query strings are redacted ({@code access_token}), and
+ * client went away before the answer, or before all of an answer sent by {@link Reply} reached
+ * it: such an answer is logged once written out (or cut), with the time that took, since its
+ * end is only its hand-over to the connection (a 4 MiB page to a slow client is not done then). Query strings are redacted ({@code access_token}), and
  * the values of the secrets defined are masked in the request line as everywhere else (a
  * webhook's inputs may come from its query); no header is logged. A stream logs its own line
  * when it ends (with its close code), so an upgraded WebSocket (101) or an SSE response is not
@@ -29,6 +31,8 @@ public final class AccessLog {
     private static final int CLIENT_GONE = 499;
     /** The context key of the reason a request was refused with (the error's code). */
     private static final String REFUSED = "stepstream.refused";
+    /** The context key of the answer's writing out, when its sender tells ({@link #delivering}). */
+    private static final String DELIVERY = "stepstream.delivery";
 
     private final HttpMetrics metrics;
     /** Masks the secrets defined now (a volatile read, no store): called on the event loop. */
@@ -54,6 +58,14 @@ public final class AccessLog {
         ctx.put(REFUSED, reason);
     }
 
+    /**
+     * Tells the log that the answer about to be ended is written out when {@code delivery}
+     * completes, and cut short (the client gone) when it fails. Call before ending the response.
+     */
+    static void delivering(RoutingContext ctx, io.vertx.core.Future<Void> delivery) {
+        ctx.put(DELIVERY, delivery);
+    }
+
     private void handle(RoutingContext ctx) {
         long started = System.nanoTime();
         ctx.addEndHandler(ignored -> done(ctx, started));
@@ -61,9 +73,15 @@ public final class AccessLog {
     }
 
     private void done(RoutingContext ctx, long started) {
+        io.vertx.core.Future<Void> delivery = ctx.get(DELIVERY);
+        if (delivery != null && !delivery.isComplete()) {
+            delivery.onComplete(ignored -> done(ctx, started));
+            return;
+        }
         long nanos = System.nanoTime() - started;
         // A client that went away before its answer was sent is logged as 499, as nginx does.
-        int status = ctx.response().ended() ? ctx.response().getStatusCode() : CLIENT_GONE;
+        boolean delivered = ctx.response().ended() && (delivery == null || delivery.succeeded());
+        int status = delivered ? ctx.response().getStatusCode() : CLIENT_GONE;
         String contentType = ctx.response().headers().get("Content-Type");
         if (status == 101 || (contentType != null && contentType.startsWith("text/event-stream"))) {
             return;

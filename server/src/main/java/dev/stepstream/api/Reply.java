@@ -71,6 +71,11 @@ record Reply(int status, byte[] body, Map<String, String> headers, String conten
             return response.end();
         }
         response.putHeader("Content-Type", contentType);
-        return response.end(Buffer.buffer(body));
+        // The access log waits for the writing out, which the end of the response is not.
+        io.vertx.core.Promise<Void> delivered = io.vertx.core.Promise.promise();
+        AccessLog.delivering(ctx, delivered.future());
+        Future<Void> written = response.end(Buffer.buffer(body));
+        written.onComplete(delivered);
+        return written;
     }
 }

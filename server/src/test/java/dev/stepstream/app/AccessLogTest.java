@@ -133,6 +133,43 @@ class AccessLogTest {
         }
     }
 
+    /**
+     * An answer is logged once it reached the connection, not once it was handed over: a client
+     * that takes the head of a 4 MiB page and goes away is a 499, where it was logged 200 with
+     * every byte as sent; one that reads it all is a 200 as before.
+     */
+    @Test
+    void aClientThatGoesAwayDuringALargeAnswerIsLogged499() throws Exception {
+        try (ChildServer server = ChildServer.start(dir, LoggingTest.REAL_LOGGING, "--allow-scripts")) {
+            NodeApi.put(server, """
+                    id: wide
+                    steps:
+                      - id: print
+                        type: script
+                        run: 'for i in $(seq 1 600); do head -c 12000 /dev/zero | tr "\\0" x; echo; done'
+                    """);
+            String runId = NodeApi.execute(server, "wide", "{}");
+            assertThat(NodeApi.awaitEnd(server, runId).path("status").asText()).isEqualTo("success");
+            String page = "/api/v2/workflows/runs/" + runId + "/events?limit=1000";
+            assertThat(get(server, page + "&whole=1", null).body()).hasSizeGreaterThan(4_000_000);
+
+            URI url = URI.create(server.url());
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.setReceiveBufferSize(4096); // so that the page cannot wait in the kernel's buffers
+                socket.connect(new java.net.InetSocketAddress(url.getHost(), url.getPort()));
+                socket.getOutputStream().write(("GET " + page + "&cut=1 HTTP/1.1\r\nHost: " + url.getAuthority() + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+            }
+
+            String output = Await.until("the cut answer is logged", Duration.ofSeconds(20),
+                    () -> server.output().contains("&cut=1 ") ? server.output() : null);
+            assertThat(output.lines().filter(line -> line.contains("stepstream.access") && line.contains("&cut=1 ")))
+                    .singleElement().asString().contains("&cut=1 499 ");
+            assertThat(output).contains("&whole=1 200 ");
+        }
+    }
+
     private HttpResponse<String> get(ChildServer server, String path, String authorization) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(30));
         if (authorization != null) {
