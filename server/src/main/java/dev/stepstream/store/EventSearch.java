@@ -33,10 +33,17 @@ import java.util.UUID;
  * which those it found reach the bytes asked for, saying where it stopped: a rare word in a run
  * of millions of events takes several pages, each a short read that holds one connection
  * briefly, never one read that holds it for seconds.
+ *
+ * <p>Bounded memory: on PostgreSQL, whose driver receives a statement's whole result before its
+ * first row is read, a statement also stops at the row with which its rows reach
+ * {@value #CHUNK_BYTES} bytes (a running sum, as {@link JdbcStore#eventsWithin} does), so that
+ * a search through a run of long lines holds about a MiB per read, not {@value #CHUNK} of them
+ * (16 MiB of 16 KiB lines). sqlite-jdbc steps through the rows as they are read.
  */
 final class EventSearch {
     static final int WINDOW = 100_000;
     static final int CHUNK = 1000;
+    static final int CHUNK_BYTES = 1 << 20;
     static final Duration TIME = Duration.ofMillis(200);
 
     private EventSearch() {}
@@ -57,11 +64,17 @@ final class EventSearch {
             sql.append(" AND ").append(dialect.bodyContains());
         }
         sql.append(" ORDER BY seq LIMIT ?");
+        boolean cutByBytes = dialect.receivesResultsWhole();
+        String statement = cutByBytes
+                ? "SELECT seq, type, time, body FROM (SELECT seq, type, time, body,"
+                        + " SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS bytes_before FROM ("
+                        + sql + ") AS chunk) AS cut WHERE bytes_before < ? ORDER BY seq"
+                : sql.toString();
         long deadline = System.nanoTime() + TIME.toNanos();
         List<RunEvent> found = new ArrayList<>();
         long foundBytes = 0;
         long cursor = afterSeq;
-        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+        try (PreparedStatement select = connection.prepareStatement(statement)) {
             while (cursor < last) {
                 long upTo = Math.min(last, cursor + WINDOW);
                 int p = 1;
@@ -74,8 +87,12 @@ final class EventSearch {
                 if (pattern != null) {
                     select.setString(p++, pattern);
                 }
-                select.setInt(p, CHUNK);
+                select.setInt(p++, CHUNK);
+                if (cutByBytes) {
+                    select.setInt(p, CHUNK_BYTES);
+                }
                 int rows = 0;
+                long readBytes = 0;
                 long lastRead = cursor;
                 try (ResultSet result = select.executeQuery()) {
                     while (result.next()) {
@@ -83,6 +100,7 @@ final class EventSearch {
                         lastRead = result.getLong(1);
                         EventType type = EventType.fromWire(result.getString(2));
                         byte[] body = result.getBytes(4);
+                        readBytes += body.length;
                         // Parsed here, not by RunEvent.payload(), which would keep every tree read.
                         if (filter.accepts(type, Json.parseTrusted(body).path("payload"))) {
                             found.add(RunEvent.stored(runId, lastRead, type, Instant.ofEpochMilli(result.getLong(3)), body));
@@ -93,7 +111,8 @@ final class EventSearch {
                         }
                     }
                 }
-                cursor = rows == CHUNK ? lastRead : upTo;
+                // A statement that may have stopped short of its window goes on from its last row.
+                cursor = rows == CHUNK || (cutByBytes && readBytes >= CHUNK_BYTES) ? lastRead : upTo;
                 if (cursor < last && System.nanoTime() > deadline) {
                     return new EventPage(found, cursor, cursor);
                 }

@@ -1865,6 +1865,31 @@ abstract class StoreContractTest {
         assertThat(store.events(UUID.randomUUID(), 0, 10, Integer.MAX_VALUE, ticks)).isEqualTo(new EventPage(List.of(), -1, 0));
     }
 
+    /**
+     * A filtered read reads long lines a MiB of them at a time where the database hands a
+     * statement's rows over at once (PostgreSQL): a read that stops at the MiB goes on from its
+     * last row, so no line after it is skipped. The filters here are those the database cannot
+     * narrow by (a level, a text outside ASCII), so every line is read.
+     */
+    @Test
+    void aFilteredReadThroughLongLinesFindsEveryMatchAcrossItsShortReads() {
+        UUID runId = queuedRun("wide");
+        Log log = new Log(runId);
+        List<RunEvent> events = new ArrayList<>(List.of(log.runStart(), log.stepStart("wide", 1)));
+        String hay = "h".repeat(16_000);
+        for (int i = 0; i < 300; i++) { // 4.8 MB: several reads of a MiB
+            events.add(i % 70 == 69 ? log.stepLog("wide", "warn", "nÉedle " + i + " " + hay) : log.stepLog("wide", hay));
+        }
+        Commits.commit(store, events);
+
+        // Lines 69, 139, 209, 279, at seqs 72, 142, 212, 282: one past each MiB or so.
+        List<Long> needles = List.of(72L, 142L, 212L, 282L);
+        assertThat(searchAll(runId, 10, search("NéEDLE"))).containsExactlyElementsOf(needles);
+        EventFilter warnings = new EventFilter(EnumSet.of(EventType.STEP_LOG), LogLevel.WARN, null, null);
+        assertThat(searchAll(runId, 10, warnings)).containsExactlyElementsOf(needles);
+        assertThat(searchAll(runId, 1, warnings)).as("a page of one at a time").containsExactlyElementsOf(needles);
+    }
+
     @Test
     void aRareMatchDeepInALongRunIsFoundByFollowingTheNextPages() {
         UUID runId = queuedRun("flood");
