@@ -3,6 +3,7 @@ package dev.stepstream.store;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.stepstream.events.EventFilter;
 import dev.stepstream.events.EventType;
+import dev.stepstream.events.LogLevel;
 import dev.stepstream.events.RunEvent;
 import dev.stepstream.json.Json;
 import java.sql.Connection;
@@ -28,11 +29,18 @@ import java.util.UUID;
  * ASCII lower-case to ASCII ones, the Kelvin sign and the dotted capital I: the database does not
  * find them for a {@code k} or an {@code i}, which the rule would.)
  *
- * <p>Bounded work: rows are read {@value #WINDOW} seqs at a time, at most {@value #CHUNK} per
- * statement, and a page stops after {@link #TIME} however few it found, or at the event with
- * which those it found reach the bytes asked for, saying where it stopped: a rare word in a run
- * of millions of events takes several pages, each a short read that holds one connection
- * briefly, never one read that holds it for seconds.
+ * <p>Bounded work: rows are read a window of seqs at a time, at most {@value #CHUNK} per
+ * statement (no more than the page still needs where the database decides the whole filter). A
+ * page's first window is {@value #FIRST_WINDOW} seqs, and each window read through without
+ * filling the statement is followed by one four times wider, up to {@value #WINDOW}: PostgreSQL
+ * expects a text to match few rows (it cannot know better), so it reads a window's every row
+ * and sorts what matched rather than stop at the first rows in order; a common word would cost
+ * each page a window of 100,000 rows (190 ms a page of 100 measured) where a few thousand hold
+ * its matches. A rare word widens the window within a few statements. And a page stops after
+ * {@link #TIME} however few it found, or at the event with which those it found reach the bytes
+ * asked for, saying where it stopped: a rare word in a run of millions of events takes several
+ * pages, each a short read that holds one connection briefly, never one read that holds it for
+ * seconds.
  *
  * <p>Bounded memory: on PostgreSQL, whose driver receives a statement's whole result before its
  * first row is read, a statement also stops at the row with which its rows reach
@@ -41,6 +49,7 @@ import java.util.UUID;
  * (16 MiB of 16 KiB lines). sqlite-jdbc steps through the rows as they are read.
  */
 final class EventSearch {
+    static final int FIRST_WINDOW = 2_000;
     static final int WINDOW = 100_000;
     static final int CHUNK = 1000;
     static final int CHUNK_BYTES = 1 << 20;
@@ -70,13 +79,19 @@ final class EventSearch {
                         + " SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS bytes_before FROM ("
                         + sql + ") AS chunk) AS cut WHERE bytes_before < ? ORDER BY seq"
                 : sql.toString();
+        // Where the database decides the filter (types, a text it can narrow by), nearly every row
+        // it returns is found: a statement asks for what the page still needs, not a CHUNK, which
+        // made a page of 100 of a common word scan the run for 1,000 of them.
+        boolean databaseDecides = filter.steps() == null && filter.minLevel() == LogLevel.DEBUG
+                && (filter.text() == null || pattern != null);
         long deadline = System.nanoTime() + TIME.toNanos();
         List<RunEvent> found = new ArrayList<>();
         long foundBytes = 0;
         long cursor = afterSeq;
         try (PreparedStatement select = connection.prepareStatement(statement)) {
+            long window = FIRST_WINDOW;
             while (cursor < last) {
-                long upTo = Math.min(last, cursor + WINDOW);
+                long upTo = Math.min(last, cursor + window);
                 int p = 1;
                 select.setString(p++, runId.toString());
                 select.setLong(p++, cursor);
@@ -87,7 +102,8 @@ final class EventSearch {
                 if (pattern != null) {
                     select.setString(p++, pattern);
                 }
-                select.setInt(p++, CHUNK);
+                int ask = databaseDecides ? Math.min(CHUNK, limit - found.size()) : CHUNK;
+                select.setInt(p++, ask);
                 if (cutByBytes) {
                     select.setInt(p, CHUNK_BYTES);
                 }
@@ -111,8 +127,13 @@ final class EventSearch {
                         }
                     }
                 }
-                // A statement that may have stopped short of its window goes on from its last row.
-                cursor = rows == CHUNK || (cutByBytes && readBytes >= CHUNK_BYTES) ? lastRead : upTo;
+                // A statement that may have stopped short of its window goes on from its last row;
+                // one that read its window through found too little there: the next window is wider.
+                boolean stoppedShort = rows == ask || (cutByBytes && readBytes >= CHUNK_BYTES);
+                cursor = stoppedShort ? lastRead : upTo;
+                if (!stoppedShort) {
+                    window = Math.min(WINDOW, window * 4);
+                }
                 if (cursor < last && System.nanoTime() > deadline) {
                     return new EventPage(found, cursor, cursor);
                 }
