@@ -3,11 +3,22 @@
 // log, (c) search over the whole history: Enter to the match shown, for ten terms, (d) the
 // page's JS heap once every line is in. Prints one JSON line.
 //
+// With CHARS, each line is that many characters long (`line N ` then x's) instead of `line N`:
+// `20000 16000` is a run of 320,000,000 characters, what the page's text budget (loglist.mjs)
+// is for. The JSON then also says the characters the page holds and the lines it dropped the
+// text of, where the page tells them (window.__stepstream.logTextChars, logDroppedLines).
+//
 // Usage (after ./mvnw package, from the repository root):
-//   cd web-tests && npm ci && cd .. && node bench/logviewer.mjs [LINES]
+//   cd web-tests && npm ci && cd .. && node bench/logviewer.mjs [LINES [CHARS]]
 import { launchBrowser, rest, startServer, waitFor } from '../web-tests/harness.mjs';
 
 const lines = Number(process.argv[2] || 1_000_000);
+const chars = Number(process.argv[3] || 0);
+// awk pads each line with x's to CHARS characters: one process, not a shell loop of 20,000.
+const script = chars
+  ? `awk -v n=${lines} -v w=${chars} 'BEGIN { pad = sprintf("%" w "s", ""); gsub(/ /, "x", pad);`
+    + ` for (i = 1; i <= n; i++) { s = "line " i " "; print s substr(pad, 1, w - length(s)) } }'`
+  : `seq 1 ${lines} | sed 's/^/line /'`;
 const server = await startServer();
 const browser = await launchBrowser();
 try {
@@ -17,7 +28,7 @@ id: flood
 steps:
   - id: flood
     type: script
-    run: "seq 1 ${lines} | sed 's/^/line /'"
+    run: ${JSON.stringify(script)}
 ` });
   const { runId } = await rest(server.url, '/api/v2/workflows/flood/execute', { method: 'POST' });
   await waitFor(async () => (await rest(server.url, `/api/v2/workflows/runs/${runId}`)).status === 'success',
@@ -40,6 +51,10 @@ steps:
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const held = await page.evaluate(() => ({
+    textChars: window.__stepstream.logTextChars?.() ?? null,
+    droppedLines: window.__stepstream.logDroppedLines?.() ?? null,
+  }));
 
   // (b) Frame times while scrolling: each frame moves the view by 3,000 px, for 5 s.
   const frames = await page.evaluate(() => new Promise((done) => {
@@ -80,6 +95,7 @@ steps:
   const round = (x) => Math.round(x * 10) / 10;
   console.log(JSON.stringify({
     lines,
+    ...(chars ? { chars, ...held } : {}),
     firstRowMs: round(firstRowMs),
     allLinesMs: Math.round(allLinesMs),
     heapMiB: round(usedSize / 1048576),
