@@ -28,9 +28,10 @@ export function dateTime(iso) {
   return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 }
 
-export function clock(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
+/** The time of day, to the ms, of an ISO time or of epoch ms (the log keeps numbers); '' for none. */
+export function clock(time) {
+  if (time === null || time === undefined || time === '' || Number.isNaN(time)) return '';
+  const d = new Date(time);
   return d.toTimeString().slice(0, 8) + '.' + String(d.getMilliseconds()).padStart(3, '0');
 }
 

@@ -56,7 +56,7 @@ export class LogList {
     this.seqs = new Float64Array(1024);
     this.levels = new Uint8Array(1024);
     this.groupOf = new Uint32Array(1024);
-    this.times = [];       // ISO strings
+    this.times = new Float64Array(1024); // epoch ms (NaN for none): a number, not an ISO string, a line
     this.messages = [];
     this.lower = null;     // the messages as shown, lower case: built while a text filter is on
     this.groups = [];      // {stepId, attempt, lines: number[], collapsed}
@@ -103,11 +103,12 @@ export class LogList {
       this.seqs = ensure(this.seqs, i + 1);
       this.levels = ensure(this.levels, i + 1);
       this.groupOf = ensure(this.groupOf, i + 1);
+      this.times = ensure(this.times, i + 1);
     }
     this.seqs[i] = line.seq;
     const level = LEVELS.indexOf(line.level);
     this.levels[i] = level < 0 ? 1 : level;
-    this.times.push(line.time);
+    this.times[i] = line.time ? Date.parse(line.time) : NaN;
     this.messages.push(line.message ?? '');
     if (this.lower) this.lower.push(plainText(line.message ?? '').toLowerCase());
     const key = `${line.stepId}\u0000${line.attempt || 1}`;
@@ -370,13 +371,19 @@ export class LogList {
     if (this.find.current >= 0 && this.find.seqs[this.find.current] === seq) classes.push('log-current');
     const row = el('div', { class: classes.join(' '), 'data-seq': seq },
       el('a', { class: 'log-gutter', href: here(`#seq=${seq}`), 'aria-label': `line ${seq}`, text: String(seq) }),
-      el('time', { datetime: this.times[entry], text: clock(this.times[entry]) }),
+      this.time(entry),
       el('span', { class: 'log-step', text: this.groups[this.groupOf[entry]].stepId }),
       el('span', { class: 'log-level', text: level }),
       this.message(entry));
     const lines = this.height(entry) / ROW;
     if (lines > 1) row.style.height = `${lines * ROW}px`;
     return row;
+  }
+
+  /** A line's time: ISO in the attribute (the server's times have ms, so it reads as sent), the clock shown. */
+  time(i) {
+    const ms = this.times[i];
+    return el('time', { datetime: Number.isNaN(ms) ? null : new Date(ms).toISOString(), text: clock(ms) });
   }
 
   /** A line's message: its text with the search's matches marked, or its colours when it has control characters. */
