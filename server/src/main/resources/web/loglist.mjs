@@ -1,7 +1,8 @@
 // The log of a run, as a viewer of any size: 1,000,000 lines cost no more to draw than 30.
 //
-// What it keeps: one entry per step_log in columns (seq, time, step, level, message, group), no
-// object per line; the text as shown is worked out only for the rows drawn, or for every line
+// What it keeps: one entry per step_log in columns (seq, time as epoch ms, step, level, group,
+// the message's text lines and length, and its text while the budget below allows), no object
+// per line; the text as shown is worked out only for the rows drawn, or for every held line
 // while a text filter asks. Lines are grouped by step attempt, each group under a header row
 // that collapses it; a group's lines stay together even where parallel steps interleaved them
 // (the gutter shows each line's real seq), as a CI log reads. Groups come in the order of their
@@ -14,6 +15,16 @@
 // measured once), so no row is ever measured. Past MAX_HEIGHT px the scroll range is scaled,
 // since browsers cap an element's height. Appending to the last group extends the list in place;
 // a line of an earlier group (parallel steps) marks it for a rebuild, at most one per REBUILD_MS.
+//
+// The text has a budget: at most TEXT_BUDGET characters of messages in all (64 Mi; a message
+// is up to 16 KiB and a run has no cap on lines, so all of it can be more than a tab bears).
+// Past it the oldest lines drop their text, in line order (those before `heldFrom`), keeping
+// what a row needs without it: its text lines (its height), its length (its wrapped height, a
+// guess for a message of several lines: how its characters are shared among them is not kept).
+// A dropped row is drawn with a placeholder (…) while the server is asked for its text
+// (`?types=step_log&after=`, one request at a time, a failed one tried again after a backoff);
+// what comes back is kept for the rows drawn, at most CACHE_CHARS, the least recently drawn
+// evicted first. A wrapped row whose guessed height was wrong rebuilds the list when its text comes.
 //
 // Search (find) covers the whole history: while the page does not hold all of it (the stream
 // has not caught up) it asks the server (`?q=` on the run's events), and once it does it looks
@@ -34,6 +45,32 @@ const REBUILD_MS = 200;
 const MATCH_CAP = 10_000;      // matches a search keeps; the counter says "10000+" past it
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 const PREFS = 'stepstream.log.';
+const TEXT_BUDGET = 64 * 2 ** 20; // characters of message text held, all lines together
+const CACHE_CHARS = 4 * 2 ** 20;  // characters of dropped lines' text fetched back and kept
+const FETCH_LIMIT = 1000;         // lines a request for dropped text asks for, at most
+const RETRY_MS = 1000;            // after a failed request, doubled at each failure up to RETRY_MAX_MS
+const RETRY_MAX_MS = 30_000;
+
+/** The text budget: TEXT_BUDGET, or a positive whole number saved under `textBudget` (for tests). */
+function textBudget() {
+  const saved = Number(localStorage.getItem(PREFS + 'textBudget'));
+  return Number.isSafeInteger(saved) && saved > 0 ? saved : TEXT_BUDGET;
+}
+
+/** The text lines of a message: its line feeds and one (a row shows each on a line of its own). */
+function lineCount(message) {
+  let n = 1;
+  for (let at = message.indexOf('\n'); at >= 0; at = message.indexOf('\n', at + 1)) n++;
+  return n;
+}
+
+/** The rows a message takes wrapped at `columns`: each of its text lines at least one. */
+function wrappedRows(message, columns) {
+  if (message.indexOf('\n') < 0) return Math.max(1, Math.ceil(message.length / columns));
+  let rows = 0;
+  for (const part of message.split(/\r?\n/)) rows += Math.max(1, Math.ceil(part.length / columns));
+  return rows;
+}
 
 /** Grows a typed array to hold at least `n`. */
 function ensure(array, n) {
@@ -57,8 +94,13 @@ export class LogList {
     this.levels = new Uint8Array(1024);
     this.groupOf = new Uint32Array(1024);
     this.times = new Float64Array(1024); // epoch ms (NaN for none): a number, not an ISO string, a line
-    this.messages = [];
-    this.lower = null;     // the messages as shown, lower case: built while a text filter is on
+    this.textLines = new Uint16Array(1024);  // a message's text lines: its row's height without its text
+    this.textLength = new Uint32Array(1024); // a message's characters: its wrapped height without its text
+    this.messages = [];    // the text, or null once dropped: every line before heldFrom
+    this.heldFrom = 0;     // the lines from here on hold their text (the oldest go first)
+    this.textChars = 0;    // the characters held in messages, at most budget (but for the newest line)
+    this.budget = textBudget();
+    this.lower = null;     // the held messages as shown, lower case (null where dropped): while a text filter is on
     this.groups = [];      // {stepId, attempt, lines: number[], collapsed}
     this.groupKeys = new Map();
     // --- the view -------------------------------------------------------------------------
@@ -80,6 +122,13 @@ export class LogList {
     this.cutoff = null;    // time travel's event: lines after it are dimmed
     this.find = { query: '', seqs: [], more: false, current: -1, token: 0, local: false };
     this.complete = false; // whether every line up to now is here (the stream has caught up)
+    // --- dropped lines' text, fetched back for the rows drawn -----------------------------
+    this.fetched = new Map(); // line index -> text, the least recently drawn first
+    this.fetchedChars = 0;
+    this.fetching = false;    // one request at a time
+    this.failures = 0;        // failed requests in a row: the placeholder says so, and the next waits
+    this.retryAt = 0;
+    this.retryTimer = null;
 
     this.viewport = el('div', { class: 'log-viewport', tabindex: '0', role: 'log',
       'aria-label': 'Log lines', onscroll: () => this.onScroll() });
@@ -104,13 +153,20 @@ export class LogList {
       this.levels = ensure(this.levels, i + 1);
       this.groupOf = ensure(this.groupOf, i + 1);
       this.times = ensure(this.times, i + 1);
+      this.textLines = ensure(this.textLines, i + 1);
+      this.textLength = ensure(this.textLength, i + 1);
     }
     this.seqs[i] = line.seq;
     const level = LEVELS.indexOf(line.level);
     this.levels[i] = level < 0 ? 1 : level;
     this.times[i] = line.time ? Date.parse(line.time) : NaN;
-    this.messages.push(line.message ?? '');
-    if (this.lower) this.lower.push(plainText(line.message ?? '').toLowerCase());
+    const message = line.message ?? '';
+    this.textLines[i] = Math.min(0xffff, lineCount(message));
+    this.textLength[i] = message.length;
+    this.messages.push(message);
+    this.textChars += message.length;
+    if (this.lower) this.lower.push(plainText(message).toLowerCase());
+    this.trim();
     const key = `${line.stepId}\u0000${line.attempt || 1}`;
     let g = this.groupKeys.get(key);
     if (g === undefined) {
@@ -132,6 +188,19 @@ export class LogList {
     }
     if (this.target !== null && line.seq === this.target.seq && this.target.waiting) this.reveal(line.seq, this.target.kind);
     this.schedule();
+  }
+
+  /**
+   * Drops the text of the oldest lines that hold it until what is held fits the budget; the
+   * newest line keeps its text whatever its size (the view that follows the end needs it).
+   */
+  trim() {
+    while (this.textChars > this.budget && this.heldFrom < this.length - 1) {
+      const i = this.heldFrom++;
+      this.textChars -= this.messages[i].length;
+      this.messages[i] = null;
+      if (this.lower) this.lower[i] = null;
+    }
   }
 
   /** Extends the rows with line i of the last group, when it passes. */
@@ -178,24 +247,30 @@ export class LogList {
     const f = this.filter;
     if (this.levels[i] < LEVELS.indexOf(f.minLevel)) return false;
     if (f.stepId && this.groups[this.groupOf[i]].stepId !== f.stepId) return false;
-    if (f.text && !this.lower[i].includes(f.text)) return false;
+    if (f.text && (i < this.heldFrom || !this.lower[i].includes(f.text))) return false;
     return true;
   }
 
-  /** A row's height in px: a header one line; a line as many as its message shows. */
+  /**
+   * A row's height in px: a header one line; a line as many as its message shows. Wrapped, a
+   * line whose text is neither held nor fetched back is guessed from its length (guessedRows).
+   */
   height(entry) {
     if (entry < 0) return ROW;
-    const message = this.messages[entry];
-    if (!this.wrap) {
-      if (message.indexOf('\n') < 0) return ROW;
-      return ROW * message.split(/\r?\n/).length;
-    }
+    if (!this.wrap) return ROW * this.textLines[entry];
     const columns = this.columns || 80;
-    let rows = 0;
-    for (const part of message.indexOf('\n') < 0 ? [message] : message.split(/\r?\n/)) {
-      rows += Math.max(1, Math.ceil(part.length / columns));
-    }
-    return ROW * rows;
+    const text = this.messages[entry] ?? this.fetched.get(entry);
+    return ROW * (text === undefined ? this.guessedRows(entry, columns) : wrappedRows(text, columns));
+  }
+
+  /**
+   * The rows a line takes wrapped, from its length and text lines alone: exact for a message of
+   * one line, at least as many as each line one row and its characters need for more (how they
+   * are shared among its lines is not kept).
+   */
+  guessedRows(i, columns) {
+    const lines = this.textLines[i];
+    return Math.max(lines, Math.ceil((this.textLength[i] - (lines - 1)) / columns));
   }
 
   // --- the view's settings -------------------------------------------------------------------
@@ -203,7 +278,9 @@ export class LogList {
   setFilter(change) {
     Object.assign(this.filter, change);
     if (this.filter.text && !this.lower) {
-      this.lower = this.messages.map((m) => plainText(m).toLowerCase());
+      this.lower = this.messages.map((m) => (m === null ? null : plainText(m).toLowerCase()));
+    } else if (!this.filter.text) {
+      this.lower = null; // a copy of every held message: only while a text filter asks
     }
     this.dirty = true;
     this.schedule();
@@ -318,8 +395,17 @@ export class LogList {
     // The rows are placed where they are in the list, shifted by the scale's difference.
     this.rowsNode.style.transform = `translateY(${this.tops[first] - y + v.scrollTop}px)`;
     const frag = document.createDocumentFragment();
-    for (let r = first; r < last; r++) frag.append(this.drawRow(this.rows[r]));
+    let missingFrom = Infinity;
+    let missingTo = -1;
+    for (let r = first; r < last; r++) {
+      const entry = this.rows[r];
+      frag.append(this.drawRow(entry, this.tops[r + 1] - this.tops[r]));
+      if (entry < 0 || entry >= this.heldFrom || this.fetched.has(entry)) continue;
+      missingFrom = Math.min(missingFrom, entry);
+      missingTo = Math.max(missingTo, entry);
+    }
     this.rowsNode.replaceChildren(frag);
+    if (missingTo >= 0) this.fetchText(missingFrom, missingTo);
   }
 
   /**
@@ -353,7 +439,8 @@ export class LogList {
     return shown === this.length ? `${this.length} ${lines}` : `${shown} of ${this.length} ${lines}`;
   }
 
-  drawRow(entry) {
+  /** A row, `height` px high: the height the list gave it, so that rows never overlap. */
+  drawRow(entry, height) {
     if (entry < 0) {
       const g = -1 - entry;
       const group = this.groups[g];
@@ -375,8 +462,7 @@ export class LogList {
       el('span', { class: 'log-step', text: this.groups[this.groupOf[entry]].stepId }),
       el('span', { class: 'log-level', text: level }),
       this.message(entry));
-    const lines = this.height(entry) / ROW;
-    if (lines > 1) row.style.height = `${lines * ROW}px`;
+    if (height > ROW) row.style.height = `${height}px`;
     return row;
   }
 
@@ -388,7 +474,10 @@ export class LogList {
 
   /** A line's message: its text with the search's matches marked, or its colours when it has control characters. */
   message(i) {
-    const message = this.messages[i];
+    const message = this.textOf(i);
+    if (message === undefined) {
+      return el('span', { class: 'log-msg log-pending', text: this.failures ? '… could not be loaded: trying again' : '…' });
+    }
     const span = el('span', { class: 'log-msg' });
     const q = this.find.query;
     if (q && isPlain(message.replace(/\r?\n/g, ''))) {
@@ -403,6 +492,69 @@ export class LogList {
     }
     render(span, message, { lines: true });
     return span;
+  }
+
+  /** A line's text: held, or fetched back (which makes it the most recently drawn); undefined when neither. */
+  textOf(i) {
+    const held = this.messages[i];
+    if (held !== null) return held;
+    const text = this.fetched.get(i);
+    if (text !== undefined) {
+      this.fetched.delete(i);
+      this.fetched.set(i, text);
+    }
+    return text;
+  }
+
+  // --- dropped lines' text -------------------------------------------------------------------
+
+  /**
+   * Asks the server for the text of the dropped lines from..to (indices), from the first on:
+   * one request at a time (the render after its answer asks for what is still missing, which a
+   * page cut at 4 MiB or FETCH_LIMIT leaves), and after a failure not before its backoff.
+   */
+  fetchText(from, to) {
+    if (this.fetching) return;
+    const wait = this.retryAt - performance.now();
+    if (wait > 0) {
+      this.retryTimer ??= setTimeout(() => { this.retryTimer = null; this.schedule(); }, wait);
+      return;
+    }
+    this.fetching = true;
+    const limit = Math.min(FETCH_LIMIT, to - from + 1);
+    api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log`
+      + `&after=${this.seqs[from] - 1}&limit=${limit}`)
+      .then((page) => {
+        this.took(page.events);
+        // An answer without the first line asked for (a page the server cut short of it) counts as a failure: no tight loop.
+        if (this.textOf(from) === undefined) this.failed(); else this.failures = 0;
+      }, () => this.failed())
+      .finally(() => { this.fetching = false; this.schedule(); });
+  }
+
+  /** Keeps the text of the dropped lines among these step_logs; a wrapped row whose guessed height was wrong rebuilds the list. */
+  took(events) {
+    const columns = this.columns || 80;
+    for (const e of events) {
+      const i = this.indexOf(e.seq);
+      if (i < 0 || i >= this.heldFrom || this.fetched.has(i)) continue;
+      const text = e.payload?.message ?? '';
+      this.fetched.set(i, text);
+      this.fetchedChars += text.length;
+      if (this.wrap && this.textLines[i] > 1 && wrappedRows(text, columns) !== this.guessedRows(i, columns)) this.dirty = true;
+    }
+    // The least recently drawn go first; the rows in view were drawn last.
+    for (const [i, text] of this.fetched) {
+      if (this.fetchedChars <= CACHE_CHARS) break;
+      this.fetched.delete(i);
+      this.fetchedChars -= text.length;
+    }
+  }
+
+  /** A failed request: the placeholders say so, and the next waits longer each time. */
+  failed() {
+    this.failures++;
+    this.retryAt = performance.now() + Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** (this.failures - 1));
   }
 
   onClick(ev) {
@@ -477,8 +629,8 @@ export class LogList {
     const find = { query: q, seqs: [], more: false, current: -1, token: this.find.token + 1, local: false };
     this.find = find;
     if (!q) { this.onFindChange?.(); this.render(); return; }
-    if (this.complete) {
-      // The page holds the whole history (and is sent what comes next): the server would say the same.
+    if (this.complete && this.heldFrom === 0) {
+      // The page holds the whole history, every line's text (and is sent what comes next): the server would say the same.
       find.local = true;
       find.pattern = new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
       for (let i = 0; i < this.length && find.seqs.length < MATCH_CAP; i++) {
