@@ -27,11 +27,16 @@
 // evicted first. A wrapped row whose guessed height was wrong rebuilds the list when its text comes.
 //
 // Search (find) covers the whole history: while the page does not hold all of it (the stream
-// has not caught up) it asks the server (`?q=` on the run's events), and once it does it looks
-// in the lines here, which says the same sooner (the server's rule: the message as sent,
-// ignoring case), and counts matching lines that arrive after. Then next/previous among the
-// matches' seqs, the current one revealed when it is here. Filters (level, step, text) hide
-// lines; search hides none.
+// has not caught up, or lines dropped their text) it asks the server (`?q=` on the run's
+// events), and once it does it looks in the lines here, which says the same sooner (the
+// server's rule: the message as sent, ignoring case), and counts matching lines that arrive
+// after. Then next/previous among the matches' seqs, the current one revealed when it is here
+// (a dropped one drawn as any other). Filters (level, step, text) hide lines; search hides none.
+// The text filter looks in the held lines' text as shown (colours stripped), and asks the server
+// (`?q=`, page after page up to the last line dropped when it began; the list rebuilt as pages
+// come, the counter saying it is still filtering) which of the dropped ones match: there the
+// server's rule applies, the message as sent, ignoring case, which differs from the page's for a
+// text that spans a colour change. A line dropped after the filter began was looked at here.
 //
 // Threads: the page's one thread; the stream calls add(), the DOM events the rest.
 import { el, clock } from './format.mjs';
@@ -101,6 +106,9 @@ export class LogList {
     this.textChars = 0;    // the characters held in messages, at most budget (but for the newest line)
     this.budget = textBudget();
     this.lower = null;     // the held messages as shown, lower case (null where dropped): while a text filter is on
+    // The text filter's answer for the dropped lines: matched[i] is 1 for a match (the server's,
+    // or this page's for a line dropped after it began); paging while the server is asked.
+    this.textFilter = { text: '', matched: null, paging: false, error: null };
     this.groups = [];      // {stepId, attempt, lines: number[], collapsed}
     this.groupKeys = new Map();
     // --- the view -------------------------------------------------------------------------
@@ -199,8 +207,17 @@ export class LogList {
       const i = this.heldFrom++;
       this.textChars -= this.messages[i].length;
       this.messages[i] = null;
-      if (this.lower) this.lower[i] = null;
+      if (this.lower) {
+        // Its match is known here: the server is asked only about lines dropped before the filter began.
+        if (this.lower[i].includes(this.textFilter.text)) this.markMatch(this.textFilter, i);
+        this.lower[i] = null;
+      }
     }
+  }
+
+  markMatch(f, i) {
+    f.matched = ensure(f.matched ?? new Uint8Array(0), i + 1);
+    f.matched[i] = 1;
   }
 
   /** Extends the rows with line i of the last group, when it passes. */
@@ -247,8 +264,14 @@ export class LogList {
     const f = this.filter;
     if (this.levels[i] < LEVELS.indexOf(f.minLevel)) return false;
     if (f.stepId && this.groups[this.groupOf[i]].stepId !== f.stepId) return false;
-    if (f.text && (i < this.heldFrom || !this.lower[i].includes(f.text))) return false;
+    if (f.text && !this.matches(i)) return false;
     return true;
+  }
+
+  /** Whether line i has the text filter's text: as shown here while held, as the server (or the page when it dropped it) said once dropped. */
+  matches(i) {
+    const f = this.textFilter;
+    return i < this.heldFrom ? f.matched?.[i] === 1 : this.lower[i].includes(f.text);
   }
 
   /**
@@ -276,13 +299,58 @@ export class LogList {
   // --- the view's settings -------------------------------------------------------------------
 
   setFilter(change) {
+    const text = change.text !== undefined && change.text !== this.filter.text;
     Object.assign(this.filter, change);
-    if (this.filter.text && !this.lower) {
-      this.lower = this.messages.map((m) => (m === null ? null : plainText(m).toLowerCase()));
-    } else if (!this.filter.text) {
-      this.lower = null; // a copy of every held message: only while a text filter asks
-    }
+    if (text) this.filterText();
     this.dirty = true;
+    this.schedule();
+  }
+
+  /**
+   * Starts the text filter on its (new) text: the held lines' text as shown, lower case, to look
+   * in here (a copy of every held message: only while a filter asks), and the server's matches
+   * among the dropped lines. A newer text cancels an older one's paging.
+   */
+  filterText() {
+    const text = this.filter.text;
+    const f = { text, matched: null, paging: false, error: null };
+    this.textFilter = f;
+    this.lower = null;
+    if (!text) return;
+    this.lower = new Array(this.length).fill(null);
+    for (let i = this.heldFrom; i < this.length; i++) this.lower[i] = plainText(this.messages[i]).toLowerCase();
+    if (this.heldFrom > 0) this.matchDropped(f, this.seqs[this.heldFrom - 1]);
+  }
+
+  /**
+   * Asks the server which step_logs up to seq `last` have the filter's text (`?q=`, page after
+   * page), marking them, and rebuilding the list as each page comes; stops when a newer filter
+   * took over. A failure is said by the counter.
+   */
+  async matchDropped(f, last) {
+    f.matched = new Uint8Array(this.heldFrom);
+    f.paging = true;
+    let after = 0;
+    try {
+      for (;;) {
+        const page = await api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log&limit=1000`
+          + `&q=${encodeURIComponent(f.text)}&after=${after}`);
+        if (this.textFilter !== f) return;
+        for (const e of page.events) {
+          const i = e.seq <= last ? this.indexOf(e.seq) : -1;
+          if (i >= 0) this.markMatch(f, i);
+        }
+        if (page.events.length) this.dirty = true;
+        this.schedule();
+        // next is null at the run's end, the same as after while nothing more is there yet.
+        if (page.next === null || page.next === after || page.next >= last) break;
+        after = page.next;
+      }
+    } catch (err) {
+      if (this.textFilter !== f) return;
+      f.error = err.message;
+    }
+    f.paging = false;
     this.schedule();
   }
 
@@ -436,7 +504,9 @@ export class LogList {
   counterText() {
     const shown = this.rowCount - this.groupShown.filter(Boolean).length;
     const lines = this.length === 1 ? 'line' : 'lines';
-    return shown === this.length ? `${this.length} ${lines}` : `${shown} of ${this.length} ${lines}`;
+    const f = this.textFilter;
+    const note = f.paging ? ', filtering…' : f.error ? ` (the earlier lines could not be filtered: ${f.error})` : '';
+    return (shown === this.length ? `${this.length} ${lines}` : `${shown} of ${this.length} ${lines}`) + note;
   }
 
   /** A row, `height` px high: the height the list gave it, so that rows never overlap. */
@@ -600,6 +670,7 @@ export class LogList {
     if (group.collapsed) { group.collapsed = false; this.dirty = true; }
     if (!this.passes(i)) {
       this.filter = { minLevel: 'debug', stepId: '', text: '' };
+      this.filterText();
       this.onFilterReset?.();
       this.dirty = true;
     }
