@@ -20,6 +20,9 @@ window.__stepstream = {
   lastSeq: () => hooks.current?.lastSeq?.(),
   logSeqs: () => hooks.current?.logSeqs?.() || [],
   logCount: () => hooks.current?.logCount?.() ?? 0,
+  // The log's text budget (loglist.mjs): the characters of message text held, and the lines without theirs.
+  logTextChars: () => hooks.current?.logTextChars?.() ?? 0,
+  logDroppedLines: () => hooks.current?.logDroppedLines?.() ?? 0,
   revealLog: (seq) => hooks.current?.revealLog?.(seq),
   connection: () => hooks.current?.state?.(),
 };

@@ -418,6 +418,8 @@ export async function showRun(main, runId, hooks, navigate) {
     lastSeq: () => stream.lastSeq,
     logSeqs: () => log.allSeqs(),
     logCount: () => log.length,
+    logTextChars: () => log.textChars,
+    logDroppedLines: () => log.heldFrom,
     revealLog: (seq) => log.reveal(seq),
     state: () => conn.dataset.state,
   };
