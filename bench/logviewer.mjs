@@ -1,7 +1,9 @@
 // The run page's log viewer on a run of LINES lines (default 1,000,000), in Debian's Chromium:
 // (a) the first log line painted after page.goto, (b) frame times while scrolling through the
 // log, (c) search over the whole history: Enter to the match shown, for ten terms, (d) the
-// page's JS heap once every line is in. Prints one JSON line.
+// page's JS heap once every line is in, and the tab's memory (the proportional set size of the
+// largest Chromium renderer process, the page's: what the heap leaves out counts there, such
+// as strings kept outside it). Prints one JSON line.
 //
 // With CHARS, each line is that many characters long (`line N ` then x's) instead of `line N`:
 // `20000 16000` is a run of 320,000,000 characters, what the page's text budget (loglist.mjs)
@@ -10,7 +12,21 @@
 //
 // Usage (after ./mvnw package, from the repository root):
 //   cd web-tests && npm ci && cd .. && node bench/logviewer.mjs [LINES [CHARS]]
+import { readdirSync, readFileSync } from 'node:fs';
 import { launchBrowser, rest, startServer, waitFor } from '../web-tests/harness.mjs';
+
+/** The largest Pss (kB) of the machine's Chromium renderer processes: the page's, when it is the one open. */
+function rendererPss() {
+  let most = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const pss = Number(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)?.[1] ?? 0);
+      most = Math.max(most, pss);
+    } catch { /* a process that ended meanwhile */ }
+  }
+  return most;
+}
 
 const lines = Number(process.argv[2] || 1_000_000);
 const chars = Number(process.argv[3] || 0);
@@ -51,6 +67,7 @@ steps:
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const rendererMiB = rendererPss() / 1024;
   const held = await page.evaluate(() => ({
     textChars: window.__stepstream.logTextChars?.() ?? null,
     droppedLines: window.__stepstream.logDroppedLines?.() ?? null,
@@ -99,6 +116,7 @@ steps:
     firstRowMs: round(firstRowMs),
     allLinesMs: Math.round(allLinesMs),
     heapMiB: round(usedSize / 1048576),
+    rendererMiB: round(rendererMiB),
     scrollFrames: frames.length,
     frameMs: { p50: round(pct(frames, 0.5)), p95: round(pct(frames, 0.95)), max: round(Math.max(...frames)) },
     searchMs: { p50: round(pct(searches, 0.5)), max: round(Math.max(...searches)), each: searches.map(round) },
