@@ -584,7 +584,8 @@ export class LogList {
    * page cut at 4 MiB or FETCH_LIMIT leaves), and after a failure not before its backoff.
    */
   fetchText(from, to) {
-    if (this.fetching) return;
+    // A page left (its list no longer shown) asks for nothing more, even after a failure.
+    if (this.fetching || !this.viewport.isConnected) return;
     const wait = this.retryAt - performance.now();
     if (wait > 0) {
       this.retryTimer ??= setTimeout(() => { this.retryTimer = null; this.schedule(); }, wait);
