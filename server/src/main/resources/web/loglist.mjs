@@ -51,7 +51,8 @@ const MATCH_CAP = 10_000;      // matches a search keeps; the counter says "1000
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 const PREFS = 'stepstream.log.';
 const TEXT_BUDGET = 64 * 2 ** 20; // characters of message text held, all lines together
-const CACHE_CHARS = 4 * 2 ** 20;  // characters of dropped lines' text fetched back and kept
+const CACHE_CHARS = 4 * 2 ** 20;  // characters of dropped lines' text fetched back and kept: well over
+                                  // what a view draws (about 100 rows of at most 16 KiB)
 const FETCH_LIMIT = 1000;         // lines a request for dropped text asks for, at most
 const RETRY_MS = 1000;            // after a failed request, doubled at each failure up to RETRY_MAX_MS
 const RETRY_MAX_MS = 30_000;
@@ -215,6 +216,7 @@ export class LogList {
     }
   }
 
+  /** Marks line i as having filter f's text (its array grown to hold it). */
   markMatch(f, i) {
     f.matched = ensure(f.matched ?? new Uint8Array(0), i + 1);
     f.matched[i] = 1;
@@ -463,17 +465,14 @@ export class LogList {
     // The rows are placed where they are in the list, shifted by the scale's difference.
     this.rowsNode.style.transform = `translateY(${this.tops[first] - y + v.scrollTop}px)`;
     const frag = document.createDocumentFragment();
-    let missingFrom = Infinity;
-    let missingTo = -1;
+    const missing = [];
     for (let r = first; r < last; r++) {
       const entry = this.rows[r];
       frag.append(this.drawRow(entry, this.tops[r + 1] - this.tops[r]));
-      if (entry < 0 || entry >= this.heldFrom || this.fetched.has(entry)) continue;
-      missingFrom = Math.min(missingFrom, entry);
-      missingTo = Math.max(missingTo, entry);
+      if (entry >= 0 && entry < this.heldFrom && !this.fetched.has(entry)) missing.push(entry);
     }
     this.rowsNode.replaceChildren(frag);
-    if (missingTo >= 0) this.fetchText(missingFrom, missingTo);
+    if (missing.length) this.fetchText(missing);
   }
 
   /**
@@ -579,11 +578,12 @@ export class LogList {
   // --- dropped lines' text -------------------------------------------------------------------
 
   /**
-   * Asks the server for the text of the dropped lines from..to (indices), from the first on:
-   * one request at a time (the render after its answer asks for what is still missing, which a
-   * page cut at 4 MiB or FETCH_LIMIT leaves), and after a failure not before its backoff.
+   * Asks the server for the text of these dropped lines (indices, the rows drawn without it),
+   * from the first on: one request at a time (the render after its answer asks for what is
+   * still missing, which a page cut at 4 MiB or FETCH_LIMIT leaves), and after a failure not
+   * before its backoff.
    */
-  fetchText(from, to) {
+  fetchText(missing) {
     // A page left (its list no longer shown) asks for nothing more, even after a failure.
     if (this.fetching || !this.viewport.isConnected) return;
     const wait = this.retryAt - performance.now();
@@ -592,23 +592,28 @@ export class LogList {
       return;
     }
     this.fetching = true;
-    const limit = Math.min(FETCH_LIMIT, to - from + 1);
+    const from = Math.min(...missing);
+    const limit = Math.min(FETCH_LIMIT, Math.max(...missing) - from + 1);
     api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log`
       + `&after=${this.seqs[from] - 1}&limit=${limit}`)
       .then((page) => {
-        this.took(page.events);
+        this.took(page.events, new Set(missing));
         // An answer without the first line asked for (a page the server cut short of it) counts as a failure: no tight loop.
         if (this.textOf(from) === undefined) this.failed(); else this.failures = 0;
       }, () => this.failed())
       .finally(() => { this.fetching = false; this.schedule(); });
   }
 
-  /** Keeps the text of the dropped lines among these step_logs; a wrapped row whose guessed height was wrong rebuilds the list. */
-  took(events) {
+  /**
+   * Keeps the text of the lines asked for among these step_logs; a wrapped row whose guessed
+   * height was wrong rebuilds the list. Only those: the lines between them (another step's,
+   * whose group is drawn elsewhere) would crowd the rows in view out of the cache.
+   */
+  took(events, wanted) {
     const columns = this.columns || 80;
     for (const e of events) {
       const i = this.indexOf(e.seq);
-      if (i < 0 || i >= this.heldFrom || this.fetched.has(i)) continue;
+      if (!wanted.has(i) || this.fetched.has(i)) continue;
       const text = e.payload?.message ?? '';
       this.fetched.set(i, text);
       this.fetchedChars += text.length;
