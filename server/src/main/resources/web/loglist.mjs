@@ -17,10 +17,13 @@
 // a line of an earlier group (parallel steps) marks it for a rebuild, at most one per REBUILD_MS.
 //
 // The text has a budget: at most TEXT_BUDGET characters of messages in all (64 Mi; a message
-// is up to 16 KiB and a run has no cap on lines, so all of it can be more than a tab bears).
-// Past it the oldest lines drop their text, in line order (those before `heldFrom`), keeping
-// what a row needs without it: its text lines (its height), its length (its wrapped height, a
-// guess for a message of several lines: how its characters are shared among them is not kept).
+// is up to 16 KiB and a run has no cap on lines, so all of it can be more than a tab bears;
+// localStorage `stepstream.log.textBudget` sets another, for tests), counted in `textChars`.
+// Past it the oldest lines drop their text, in line order (those before `heldFrom`; the newest
+// line keeps its own whatever its size), keeping what a row needs without it: its text lines
+// (its height), its length (its wrapped height, a guess for a message of several lines: how its
+// characters are shared among them is not kept). While a text filter is on, the held lines'
+// text is also kept in lower case (`lower`), so up to the budget again; never a dropped line's.
 // A dropped row is drawn with a placeholder (…) while the server is asked for its text
 // (`?types=step_log&after=`, one request at a time, a failed one tried again after a backoff);
 // what comes back is kept for the rows drawn, at most CACHE_CHARS, the least recently drawn
