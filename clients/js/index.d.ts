@@ -38,6 +38,11 @@ export interface ClientOptions {
   WebSocket?: any;
   /** A fetch function; defaults to the global one. */
   fetch?: typeof fetch;
+  /**
+   * How many times a REST call is tried again (default 2; 0: never): on 429 and 503 over_capacity whatever the method, and for a GET on any 502/503/504
+   * or no answer; after a full-jitter pause of at least the Retry-After. A Retry-After over 30 s, or the last failure, throws as it came.
+   */
+  retries?: number;
 }
 
 export interface BackoffOptions {

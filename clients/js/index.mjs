@@ -61,19 +61,42 @@ export function retryAfterMs(header, now = Date.now()) {
   return Number.isNaN(date) ? 0 : Math.max(0, date - now);
 }
 
+/**
+ * A REST call's retries: how many by default (3 attempts in all), and the longest Retry-After
+ * waited for; a longer one is the caller's to decide, so the call fails at once as before.
+ */
+const REST_RETRIES = 2;
+const REST_RETRY_AFTER_MAX_MS = 30_000;
+
+/**
+ * Whether a REST call's failure may be tried again: a 429 or a 503 over_capacity (the server
+ * refused before doing anything) whatever the method; for a GET, which is idempotent, any
+ * 502/503/504 and no answer at all (status null) too. A POST's other 503s (store_unavailable on
+ * an execute) and lost answers are ambiguous: it may have been done.
+ */
+function retryable(method, status, code) {
+  if (status === 429 || (status === 503 && code === 'over_capacity')) return true;
+  return method === 'GET' && (status === null || status === 502 || status === 503 || status === 504);
+}
+
 export class StepstreamClient {
   #server;
   #token;
   #WebSocket;
   #fetch;
   #silence;
+  #retries;
+  #backoff;
 
   /**
-   * @param {{server: string, token?: string, WebSocket?: any, fetch?: typeof fetch}} options
+   * @param {{server: string, token?: string, WebSocket?: any, fetch?: typeof fetch, retries?: number}} options
+   * `retries`: how many times a REST call is tried again (default 2; 0: never), see #call.
    * (`_silence: {quietMs, deadAfterMs}` shortens the silence timings of Connection, for tests
-   * that run against a real server, such as the conformance suite's; it is not API)
+   * that run against a real server, such as the conformance suite's; `_backoff: {baseMs, capMs,
+   * random}` the REST retries' pauses, for tests; they are not API)
    */
-  constructor({ server, token, WebSocket: WebSocketImpl, fetch: fetchImpl, _silence } = {}) {
+  constructor({ server, token, WebSocket: WebSocketImpl, fetch: fetchImpl, retries = REST_RETRIES, _silence, _backoff } = {}) {
+    if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`retries: expected a whole number >= 0, got ${retries}`);
     if (!server) throw new TypeError('StepstreamClient: server is required, e.g. http://127.0.0.1:8080');
     const url = String(server);
     const problem = serverUrlProblem(url);
@@ -83,6 +106,8 @@ export class StepstreamClient {
     this.#WebSocket = WebSocketImpl ?? globalThis.WebSocket;
     this.#fetch = fetchImpl ?? globalThis.fetch?.bind(globalThis);
     this.#silence = { quietMs: QUIET_MS, deadAfterMs: DEAD_AFTER_MS, openMs: OPEN_MS, ..._silence };
+    this.#retries = retries;
+    this.#backoff = { ..._backoff };
   }
 
   // ---- REST ----
@@ -124,7 +149,25 @@ export class StepstreamClient {
     return this.#call('POST', `/api/v2/workflows/runs/${enc(runId)}/steps/${enc(stepId)}/reject`, comment === undefined ? undefined : { comment });
   }
 
+  /**
+   * One REST call, tried again up to `retries` times when retryable() says so, after a full-jitter
+   * pause (backoffDelay, as a follow's) of at least the answer's Retry-After; a Retry-After over
+   * REST_RETRY_AFTER_MAX_MS, or the last attempt, throws the error as it came.
+   */
   async #call(method, path, body) {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.#attempt(method, path, body);
+      if (!outcome.error) return outcome.value;
+      const { error, retryAfter } = outcome;
+      if (attempt >= this.#retries || !retryable(method, error.status, error.code)) throw error;
+      const waitAtLeast = retryAfterMs(retryAfter);
+      if (waitAtLeast > REST_RETRY_AFTER_MAX_MS) throw error;
+      await sleep(backoffDelay(attempt, { ...this.#backoff, retryAfterMs: waitAtLeast }));
+    }
+  }
+
+  /** One attempt: `{value}`, or `{error, retryAfter}` (the Retry-After header, if any). */
+  async #attempt(method, path, body) {
     const headers = { Accept: 'application/json' };
     if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -135,12 +178,12 @@ export class StepstreamClient {
       });
     } catch (err) {
       // fetch rejects only when no answer came (no server, a reset, a refused cross-origin read).
-      throw new StepstreamError(`${method} ${path}: cannot reach the server at ${this.#server}: ${err.cause?.code ?? err.message}`,
-        { kind: 'unavailable' });
+      return { error: new StepstreamError(`${method} ${path}: cannot reach the server at ${this.#server}: ${err.cause?.code ?? err.message}`,
+        { kind: 'unavailable' }) };
     }
     const text = await response.text();
-    if (!response.ok) throw errorOf(method, path, response, text);
-    return text ? JSON.parse(text) : null;
+    if (!response.ok) return { error: errorOf(method, path, response, text), retryAfter: response.headers?.get?.('Retry-After') };
+    return { value: text ? JSON.parse(text) : null };
   }
 
   // ---- the streams ----

@@ -253,6 +253,78 @@ test('REST errors carry the API error and the status', async () => {
     && error.code === 'invalid_inputs' && error.details[0].path === 'inputs.who');
 });
 
+/**
+ * A fetch that answers each request with the next of `answers` (`[status, body, retryAfter?]`)
+ * and keeps each request's method and time (`asked`).
+ */
+function answering(answers) {
+  const asked = [];
+  const fetch = async (url, init) => {
+    asked.push({ method: init.method, at: Date.now() });
+    const [status, body, retryAfter] = answers.shift();
+    return new Response(JSON.stringify(body), { status, headers: retryAfter === undefined ? {} : { 'Retry-After': retryAfter } });
+  };
+  return { fetch, asked };
+}
+const overCapacity = { error: { code: 'over_capacity', message: 'the server is at capacity' } };
+const noJitter = { _backoff: { random: () => 0 } };
+
+test('a GET answered 503 over_capacity is tried again after its Retry-After, and gives the next answer', async () => {
+  const { fetch, asked } = answering([[503, overCapacity, '1'], [200, { runId: RUN, status: 'running' }]]);
+  const client = new StepstreamClient({ server: 'http://example.test', fetch, ...noJitter });
+  assert.deepEqual(await client.run(RUN), { runId: RUN, status: 'running' });
+  assert.equal(asked.length, 2);
+  assert.ok(asked[1].at - asked[0].at >= 990, `waited ${asked[1].at - asked[0].at} ms`);
+});
+
+test('an execute answered 503 store_unavailable is not tried again: the run may exist', async () => {
+  const { fetch, asked } = answering([[503, { error: { code: 'store_unavailable', message: 'the store is down' } }, '5'], [202, {}]]);
+  const client = new StepstreamClient({ server: 'http://example.test', fetch });
+  await assert.rejects(client.execute('hello', { who: 'x' }), (error) => error instanceof StepstreamError
+    && error.status === 503 && error.kind === 'unavailable' && error.code === 'store_unavailable'
+    && error.message === 'POST /api/v2/workflows/hello/execute: 503 the store is down');
+  assert.equal(asked.length, 1);
+});
+
+test('a POST answered 429 is tried again after its Retry-After: nothing was done', async () => {
+  const { fetch, asked } = answering([[429, { error: { code: 'rate_limited', message: 'slow down' } }, '0'], [202, { runId: RUN, status: 'queued' }]]);
+  const client = new StepstreamClient({ server: 'http://example.test', fetch, ...noJitter });
+  assert.deepEqual(await client.execute('hello'), { runId: RUN, status: 'queued' });
+  assert.deepEqual(asked.map((a) => a.method), ['POST', 'POST']);
+});
+
+test('the last failure is the error as it came: retries 0 tries once, the default three times', async () => {
+  const refusals = () => [[503, overCapacity, '0'], [503, overCapacity, '0'], [503, overCapacity, '0'], [200, {}]];
+  const once = answering(refusals());
+  await assert.rejects(new StepstreamClient({ server: 'http://example.test', fetch: once.fetch, retries: 0 }).runs(),
+    (error) => error.status === 503 && error.code === 'over_capacity' && error.kind === 'unavailable');
+  assert.equal(once.asked.length, 1);
+  const thrice = answering(refusals());
+  await assert.rejects(new StepstreamClient({ server: 'http://example.test', fetch: thrice.fetch, ...noJitter }).runs(),
+    (error) => error.status === 503 && error.code === 'over_capacity');
+  assert.equal(thrice.asked.length, 3);
+  assert.throws(() => new StepstreamClient({ server: 'http://example.test', retries: -1 }), TypeError);
+});
+
+test('a Retry-After over 30 s is the caller\'s to wait: the error comes at once', async () => {
+  const { fetch, asked } = answering([[429, { error: { code: 'rate_limited', message: 'slow down' } }, '120'], [200, {}]]);
+  const client = new StepstreamClient({ server: 'http://example.test', fetch });
+  const started = Date.now();
+  await assert.rejects(client.run(RUN), (error) => error.status === 429 && error.kind === 'rate_limited' && error.code === 'rate_limited');
+  assert.equal(asked.length, 1);
+  assert.ok(Date.now() - started < 1000);
+});
+
+test('other statuses are never tried again; a GET is on 502 and 504 too, a POST is not', async () => {
+  for (const [status, method, times] of [[404, 'GET', 1], [500, 'GET', 1], [502, 'GET', 2], [504, 'GET', 2], [502, 'POST', 1], [504, 'POST', 1]]) {
+    const { fetch, asked } = answering([[status, {}], [200, {}]]);
+    const client = new StepstreamClient({ server: 'http://example.test', fetch, ...noJitter });
+    const call = method === 'GET' ? client.runs() : client.cancel(RUN);
+    if (times === 1) await assert.rejects(call, (error) => error.status === status); else await call;
+    assert.equal(asked.length, times, `${method} ${status}`);
+  }
+});
+
 test('a REST call that reaches no server fails with a StepstreamError of kind unavailable', async () => {
   // A port nothing listens on: one a server had, closed again.
   const { createServer } = await import('node:net');
