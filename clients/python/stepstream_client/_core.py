@@ -10,6 +10,7 @@ import ipaddress
 import json
 import random as _random
 import re
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -154,6 +155,27 @@ def retry_after_seconds(header, now=None):
     return max(0.0, when - (time.time() if now is None else now))
 
 
+# A REST call's retries: how many by default (3 attempts in all), and the longest Retry-After
+# (seconds) waited for; a longer one is the caller's to decide, so the call raises at once.
+REST_RETRIES = 2
+_REST_RETRY_AFTER_MAX = 30.0
+
+
+def _retryable(method, status, code):
+    """Whether a REST call's failure may be tried again: a 429 or a 503 over_capacity (the server
+    refused before doing anything) whatever the method; for a GET, which is idempotent, any
+    502/503/504 and no answer at all (status None) too. A POST's other 503s (store_unavailable
+    on an execute) and lost answers are ambiguous: it may have been done."""
+    if status == 429 or (status == 503 and code == "over_capacity"):
+        return True
+    return method == "GET" and status in (None, 502, 503, 504)
+
+
+# The asyncio calls' cancellation, for the thread that runs the sync call (_in_a_thread): an
+# Event set once the awaiting task is cancelled, so that no retry follows.
+_thread_state = threading.local()
+
+
 def _error_of(method, path, status, body):
     try:
         error = json.loads(body).get("error") or {}
@@ -237,7 +259,7 @@ class Client:
     ValueError, ``server: <what is wrong>, got <the URL, its user-info shown as ***>``. A user
     name alone is neither sent nor kept in ``self.server``, which messages show."""
 
-    def __init__(self, server, token=None, timeout=30.0):
+    def __init__(self, server, token=None, timeout=30.0, retries=REST_RETRIES):
         if not isinstance(server, str):
             raise TypeError(f"server: expected a URL (a str), got {type(server).__name__}")
         problem = _server_url_problem(server)
@@ -249,8 +271,38 @@ class Client:
         self.server = scheme.lower() + ":" + re.sub(r"^//[^/?#]*@", "//", rest).rstrip("/")
         self.token = token
         self.timeout = timeout
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"retries: expected a whole number >= 0, got {retries!r}")
+        self.retries = retries
+        # The retries' pauses: follow's backoff; replaced in tests, not API.
+        self._backoff = {"base": 0.25, "cap": 10.0, "random": _random.random}
 
-    def _call(self, method, path, body=None):
+    def _call(self, method, path, body=None, retries=None):
+        """One REST call, tried again up to ``retries`` (default self.retries) times when
+        _retryable says so, after a full-jitter pause (backoff_delay, as a follow's) of at least
+        the answer's Retry-After; a Retry-After over _REST_RETRY_AFTER_MAX, the last attempt, or
+        the asyncio call's cancellation raises the error as it came."""
+        retries = self.retries if retries is None else retries
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, path, body)
+            except StepstreamError as error:
+                if attempt >= retries or not _retryable(method, error.status, error.code):
+                    raise
+                wait_at_least = error._retry_after
+                if wait_at_least is None or wait_at_least > _REST_RETRY_AFTER_MAX:
+                    raise
+                pause = backoff_delay(attempt, retry_after=wait_at_least, **self._backoff)
+                cancelled = getattr(_thread_state, "cancelled", None)
+                if cancelled is None:
+                    time.sleep(pause)
+                elif cancelled.wait(pause):
+                    raise
+                attempt += 1
+
+    def _attempt(self, method, path, body):
+        """One request; a refusal's StepstreamError carries its Retry-After (s) as _retry_after."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(self.server + path, data=data, method=method,
                                          headers={"Accept": "application/json"})
@@ -262,11 +314,16 @@ class Client:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 text = response.read().decode("utf-8")
         except urllib.error.HTTPError as error:
-            raise _error_of(method, path, error.code, error.read().decode("utf-8", "replace")) from None
+            refused = _error_of(method, path, error.code, error.read().decode("utf-8", "replace"))
+            refused._retry_after = retry_after_seconds(error.headers.get("Retry-After") if error.headers else None)
+            raise refused from None
         except (urllib.error.URLError, OSError) as error:  # no answer came: no server, a reset, a timeout
             reason = getattr(error, "reason", None) or error
-            raise StepstreamError(f"{method} {path}: cannot reach the server at {self.server}: {reason}",
-                                  "unavailable") from None
+            unreachable = StepstreamError(f"{method} {path}: cannot reach the server at {self.server}: {reason}",
+                                          "unavailable")
+            # A timeout already waited self.timeout: the caller's to try again, not ours.
+            unreachable._retry_after = None if isinstance(reason, TimeoutError) else 0.0
+            raise unreachable from None
         return json.loads(text) if text else None
 
     def execute(self, workflow_id, inputs=None):
@@ -279,13 +336,11 @@ class Client:
 
     def runs(self, workflow_id=None, status=None, limit=None, before=None):
         """Runs, newest first: {runs, next}."""
-        return self._call("GET", "/api/v2/workflows/runs" + _query(
-            {"workflowId": workflow_id, "status": status, "limit": limit, "before": before}))
+        return self._call("GET", _runs_path(workflow_id, status, limit, before))
 
     def events(self, run_id, after=None, limit=None, types=None, steps=None, min_level=None, q=None):
         """One page of a run's history: {events, next}."""
-        return self._call("GET", f"/api/v2/workflows/runs/{_quote(run_id)}/events" + _query(
-            {"after": after, "limit": limit, "types": types, "steps": steps, "minLevel": min_level, "q": q}))
+        return self._call("GET", _events_path(run_id, after, limit, types, steps, min_level, q))
 
     def cancel(self, run_id):
         return self._call("POST", f"/api/v2/workflows/runs/{_quote(run_id)}/cancel")
@@ -321,14 +376,37 @@ class Client:
         return RunWatch(AsyncRunWatch(self, workflow_id, **options))
 
 
+def _runs_path(workflow_id=None, status=None, limit=None, before=None):
+    return "/api/v2/workflows/runs" + _query({"workflowId": workflow_id, "status": status, "limit": limit, "before": before})
+
+
+def _events_path(run_id, after=None, limit=None, types=None, steps=None, min_level=None, q=None):
+    return f"/api/v2/workflows/runs/{_quote(run_id)}/events" + _query(
+        {"after": after, "limit": limit, "types": types, "steps": steps, "minLevel": min_level, "q": q})
+
+
 def _in_a_thread(name):
     """Client's REST method ``name`` as a coroutine with the same parameters, running urllib in a
-    thread of the loop's executor."""
+    thread of the loop's executor. Cancelling it stops the call's retries: the thread makes no
+    request after that (one under way finishes unseen)."""
     method = getattr(Client, name)
 
     @functools.wraps(method)
     async def call(self, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: method(self, *args, **kwargs))
+        cancelled = threading.Event()
+
+        def work():
+            _thread_state.cancelled = cancelled
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                _thread_state.cancelled = None
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, work)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
     return call
 
 
@@ -548,8 +626,10 @@ class AsyncFollow(_AsyncStream):
         return True  # the run had ended at or before `after`
 
     def _probe(self):
-        Client.events(self._client, self._run_id, after=self.last_seq, limit=1, types=self._filters["types"],
-                      steps=self._filters["steps"], min_level=self._filters["minLevel"])
+        # One attempt: the stream itself waits and tries again.
+        self._client._call("GET", _events_path(self._run_id, after=self.last_seq, limit=1, types=self._filters["types"],
+                                               steps=self._filters["steps"], min_level=self._filters["minLevel"]),
+                           retries=0)
 
     def _resume_hint(self):
         return f"; resume with after={self.last_seq}"
@@ -576,7 +656,8 @@ class AsyncRunWatch(_AsyncStream):
         return ({"type": "connected"},)
 
     def _probe(self):
-        Client.runs(self._client, workflow_id=self._workflow_id, limit=1)
+        # One attempt: the stream itself waits and tries again.
+        self._client._call("GET", _runs_path(workflow_id=self._workflow_id, limit=1), retries=0)
 
 
 class _SyncStream:

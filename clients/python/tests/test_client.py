@@ -74,6 +74,53 @@ def answering(status, body):
         server.server_close()
 
 
+@contextlib.contextmanager
+def answering_in_turn(answers):
+    """A real HTTP server on a free port that answers each request, GET or POST, with the next of
+    ``answers``, ``(status, body, retry_after)`` (retry_after None: no header); yields its URL and
+    the list of ``(method, time.monotonic())`` of the requests it was asked."""
+    asked = []
+    answers = list(answers)
+
+    class InTurn(http.server.BaseHTTPRequestHandler):
+        def answer(self):
+            asked.append((self.command, time.monotonic()))
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, body, retry_after = answers.pop(0)
+            data = json.dumps(body).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), InTurn)
+    # A short poll: shutdown() waits for it, at each of the many servers these tests start.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+OVER_CAPACITY = {"error": {"code": "over_capacity", "message": "the server is at capacity"}}
+RATE_LIMITED = {"error": {"code": "rate_limited", "message": "slow down"}}
+
+
+def no_jitter(client):
+    """``client`` with its retries' pauses at their least: the Retry-After, or 0."""
+    client._backoff = {**client._backoff, "random": lambda: 0.0}
+    return client
+
+
 class Scripted:
     """A stand-in for websockets.connect: each call plays the next script, a list of frames
     ending with ("close", code) or ("refuse", status, headers)."""
@@ -376,6 +423,87 @@ class Following(unittest.TestCase):
         for envelope in follow:
             heard.append(envelope["seq"])
         self.assertEqual(heard, ["connecting", 1, "live", "reconnecting", "live", 2])
+
+
+class Retrying(unittest.TestCase):
+    """The REST calls' retries: 429 and 503 over_capacity for any method, a GET's 502/503/504 and
+    lost answers; at least the Retry-After apart; the last error as it came."""
+
+    def test_a_get_answered_503_over_capacity_is_tried_again_after_its_retry_after(self):
+        answers = [(503, OVER_CAPACITY, "1"), (200, {"runId": RUN, "status": "running"}, None)]
+        with answering_in_turn(answers) as (url, asked):
+            self.assertEqual(no_jitter(Client(url)).run(RUN), {"runId": RUN, "status": "running"})
+        self.assertEqual([method for method, _ in asked], ["GET", "GET"])
+        self.assertGreaterEqual(asked[1][1] - asked[0][1], 0.99)
+
+    def test_an_execute_answered_503_store_unavailable_is_not_tried_again(self):
+        store = {"error": {"code": "store_unavailable", "message": "the store is down"}}
+        with answering_in_turn([(503, store, "5"), (202, {}, None)]) as (url, asked):
+            with self.assertRaises(StepstreamError) as caught:
+                Client(url).execute("hello", {"who": "x"})
+        error = caught.exception
+        self.assertEqual((error.kind, error.status, error.code), ("unavailable", 503, "store_unavailable"))
+        self.assertEqual(str(error), "POST /api/v2/workflows/hello/execute: 503 the store is down")
+        self.assertEqual(len(asked), 1)
+
+    def test_a_post_answered_429_is_tried_again_after_its_retry_after(self):
+        with answering_in_turn([(429, RATE_LIMITED, "0"), (202, {"runId": RUN, "status": "queued"}, None)]) as (url, asked):
+            self.assertEqual(no_jitter(Client(url)).execute("hello"), {"runId": RUN, "status": "queued"})
+        self.assertEqual([method for method, _ in asked], ["POST", "POST"])
+
+    def test_retries_0_tries_once_and_the_default_three_times_the_last_error_as_it_came(self):
+        refusals = [(503, OVER_CAPACITY, "0")] * 3 + [(200, {}, None)]
+        for retries, times in ((0, 1), (None, 3)):
+            with self.subTest(retries=retries), answering_in_turn(refusals) as (url, asked):
+                client = no_jitter(Client(url) if retries is None else Client(url, retries=retries))
+                with self.assertRaises(StepstreamError) as caught:
+                    client.runs()
+                self.assertEqual((caught.exception.kind, caught.exception.status, caught.exception.code),
+                                 ("unavailable", 503, "over_capacity"))
+                self.assertEqual(len(asked), times)
+        with self.assertRaises(ValueError):
+            Client("http://example.test", retries=-1)
+
+    def test_a_retry_after_over_30_s_is_the_callers_the_error_comes_at_once(self):
+        with answering_in_turn([(429, RATE_LIMITED, "120"), (200, {}, None)]) as (url, asked):
+            started = time.monotonic()
+            with self.assertRaises(StepstreamError) as caught:
+                Client(url).run(RUN)
+            self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual((caught.exception.kind, caught.exception.status), ("rate_limited", 429))
+        self.assertEqual(len(asked), 1)
+
+    def test_other_statuses_are_never_tried_again_a_get_is_on_502_and_504_a_post_is_not(self):
+        for status, method, times in ((404, "GET", 1), (500, "GET", 1), (502, "GET", 2), (504, "GET", 2),
+                                      (502, "POST", 1), (504, "POST", 1)):
+            with self.subTest(status=status, method=method), \
+                    answering_in_turn([(status, {}, None), (200, {}, None)]) as (url, asked):
+                client = no_jitter(Client(url))
+                if times == 1:
+                    with self.assertRaises(StepstreamError):
+                        client.runs() if method == "GET" else client.cancel(RUN)
+                else:
+                    client.runs()
+                self.assertEqual(len(asked), times)
+
+    def test_the_asyncio_call_retries_alike_and_once_cancelled_its_thread_asks_no_more(self):
+        async def cancelled_while_waiting(client, asked):
+            call = asyncio.ensure_future(client.run(RUN))
+            await until(lambda: len(asked) == 1, "the first request")
+            call.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await call
+            started = time.monotonic()
+            # The thread waits no more (not the Retry-After's 1 s) and makes no second request.
+            await asyncio.get_running_loop().shutdown_default_executor()
+            return time.monotonic() - started
+
+        answers = [(503, OVER_CAPACITY, "0"), (200, {"runId": RUN}, None)]
+        with answering_in_turn(answers) as (url, asked):
+            self.assertEqual(asyncio.run(no_jitter(AsyncClient(url)).run(RUN)), {"runId": RUN})
+        with answering_in_turn([(503, OVER_CAPACITY, "1"), (200, {}, None)]) as (url, asked):
+            self.assertLess(asyncio.run(cancelled_while_waiting(no_jitter(AsyncClient(url)), asked)), 0.5)
+            self.assertEqual(len(asked), 1)
 
 
 class ServerUrl(unittest.TestCase):
