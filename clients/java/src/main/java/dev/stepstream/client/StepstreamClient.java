@@ -6,12 +6,16 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
@@ -45,6 +49,10 @@ public final class StepstreamClient implements AutoCloseable {
      */
     private static final Set<Integer> RECONNECT_CODES = Set.of(1001, 1005, 1006, 1011, 1012, 1013, 1014);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** How many times a REST call is tried again by default ({@link Builder#retries}): 3 attempts in all. */
+    public static final int DEFAULT_RETRIES = 2;
+    /** The longest Retry-After a REST call waits for before trying again; a longer one is the caller's to decide. */
+    private static final Duration RETRY_AFTER_MAX = Duration.ofSeconds(30);
 
     /**
      * The server's URL less a trailing {@code /}: every request's address is this followed by the
@@ -54,6 +62,9 @@ public final class StepstreamClient implements AutoCloseable {
     private final String token;
     private final HttpClient http;
     private final Liveness liveness;
+    private final int retries;
+    /** The jitter of the REST retries' pauses, in [0, 1): random but in tests. */
+    private final DoubleSupplier jitter;
     /** Whether {@link #http} is the client's own (no {@link Builder#httpClient}): then {@link #close} shuts it down. */
     private final boolean ownsHttp;
 
@@ -61,6 +72,8 @@ public final class StepstreamClient implements AutoCloseable {
         this.server = builder.server;
         this.token = builder.token;
         this.liveness = builder.liveness;
+        this.retries = builder.retries;
+        this.jitter = builder.jitter;
         this.ownsHttp = builder.http == null;
         this.http = ownsHttp ? HttpClient.newBuilder().connectTimeout(Connection.CONNECT_TIMEOUT).build() : builder.http;
     }
@@ -106,6 +119,8 @@ public final class StepstreamClient implements AutoCloseable {
         private String token;
         private HttpClient http;
         private Liveness liveness = Liveness.DEFAULT;
+        private int retries = DEFAULT_RETRIES;
+        private DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
 
         /**
          * {@code server}, when the API's paths can go after it ({@link StepstreamClient#builder}),
@@ -138,6 +153,28 @@ public final class StepstreamClient implements AutoCloseable {
         /** The HTTP client to use (its TLS settings, proxy, executor); by default one of the client's own. */
         public Builder httpClient(HttpClient client) {
             this.http = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /**
+         * How many times a REST call is tried again (by default {@value StepstreamClient#DEFAULT_RETRIES}; 0: never): on 429
+         * and 503 {@code over_capacity}, which the server answers before doing anything, whatever
+         * the method; for a GET, which is idempotent, on any 502, 503 or 504 and on no answer (a
+         * refused or reset connection, not a timeout) too. Each retry waits as a follow's
+         * reconnection does (full jitter from 250 ms up to 10 s), at least the answer's
+         * {@code Retry-After}; one over 30 s, or the last failure, is thrown as it came.
+         */
+        public Builder retries(int count) {
+            if (count < 0) {
+                throw new IllegalArgumentException("retries: expected 0 or more, got " + count);
+            }
+            this.retries = count;
+            return this;
+        }
+
+        /** The jitter of the REST retries' pauses, a number in [0, 1): for tests. */
+        Builder jitter(DoubleSupplier random) {
+            this.jitter = Objects.requireNonNull(random, "random");
             return this;
         }
 
@@ -228,7 +265,57 @@ public final class StepstreamClient implements AutoCloseable {
                 comment == null ? null : Map.of("comment", comment)));
     }
 
+    /**
+     * One REST call, tried again up to {@link #retries} times when {@link #retryable} says so,
+     * after the pause of a follow's reconnection ({@link Reconnector#pause}, from
+     * {@link FollowOptions#DEFAULTS}'s base and cap), at least the answer's Retry-After; a
+     * Retry-After over {@link #RETRY_AFTER_MAX}, or the last failure, is thrown as it came.
+     */
     private Object call(String method, String path, Object body) {
+        for (int attempt = 0; ; attempt++) {
+            Attempt outcome = attempt(method, path, body);
+            if (outcome.error() == null) {
+                return outcome.value();
+            }
+            StepstreamException error = outcome.error();
+            if (attempt >= retries || !outcome.retryable() || !retryable(method, error.status(), error.code())) {
+                throw error;
+            }
+            Duration retryAfter = outcome.retryAfter();
+            if (retryAfter != null && retryAfter.compareTo(RETRY_AFTER_MAX) > 0) {
+                throw error;
+            }
+            Duration pause = Reconnector.pause(attempt, FollowOptions.DEFAULTS.backoffBase(), FollowOptions.DEFAULTS.backoffCap(),
+                    retryAfter, jitter.getAsDouble());
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+    }
+
+    /**
+     * Whether a REST call's failure may be tried again: a 429 or a 503 {@code over_capacity} (the
+     * server refused before doing anything) whatever the method; for a GET, which is idempotent,
+     * any 502, 503 or 504 and no answer at all (status 0) too. A POST's other 503s
+     * ({@code store_unavailable} on an execute) and lost answers are ambiguous: it may have been done.
+     */
+    static boolean retryable(String method, int status, String code) {
+        if (status == 429 || (status == 503 && "over_capacity".equals(code))) {
+            return true;
+        }
+        return "GET".equals(method) && (status == 0 || status == 502 || status == 503 || status == 504);
+    }
+
+    /**
+     * One attempt's outcome: its value, or its error with the answer's Retry-After (or null) and
+     * whether it may be tried again at all (not after a timeout, which already waited).
+     */
+    private record Attempt(Object value, StepstreamException error, Duration retryAfter, boolean retryable) {}
+
+    private Attempt attempt(String method, String path, Object body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(REQUEST_TIMEOUT)
                 .header("Accept", "application/json");
         if (token != null) {
@@ -242,18 +329,20 @@ public final class StepstreamClient implements AutoCloseable {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new StepstreamException(method + " " + path + ": cannot reach the server at " + server + ": " + Connection.why(e),
-                    StepstreamException.Kind.UNAVAILABLE, 0, null, null, 0);
+            return new Attempt(null, new StepstreamException(method + " " + path + ": cannot reach the server at " + server + ": "
+                    + Connection.why(e), StepstreamException.Kind.UNAVAILABLE, 0, null, null, 0), null, !(e instanceof HttpTimeoutException));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
         if (response.statusCode() >= 300) {
-            throw errorOf(method, path, response.statusCode(), response.body());
+            Duration retryAfter = response.headers().firstValue("Retry-After")
+                    .map(header -> Connection.retryAfter(header, Instant.now())).orElse(null);
+            return new Attempt(null, errorOf(method, path, response.statusCode(), response.body()), retryAfter, true);
         }
         String text = response.body();
         try {
-            return text == null || text.isBlank() ? null : Json.parse(text);
+            return new Attempt(text == null || text.isBlank() ? null : Json.parse(text), null, null, false);
         } catch (IllegalArgumentException e) {
             throw new StepstreamException(method + " " + path + ": the server's answer is " + e.getMessage(),
                     StepstreamException.Kind.PROTOCOL, response.statusCode(), null, null, 0);

@@ -38,8 +38,11 @@ final class StreamServer implements AutoCloseable {
         void serve(Exchange exchange) throws IOException;
     }
 
-    /** The upgrade request as it came: its target (path and query) and its headers, names in lower case. */
-    record Request(String target, Map<String, String> headers) {}
+    /**
+     * The upgrade request as it came: its target (path and query), its headers, names in lower
+     * case, its method, and when it came ({@link System#nanoTime}).
+     */
+    record Request(String target, Map<String, String> headers, String method, long at) {}
 
     private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -164,6 +167,7 @@ final class StreamServer implements AutoCloseable {
         private final AtomicInteger pings;
         final Request request;
         private boolean closeSent;
+        private boolean bodyRead;
 
         private Exchange(Socket socket, AtomicInteger pings) throws IOException {
             this.socket = socket;
@@ -191,8 +195,9 @@ final class StreamServer implements AutoCloseable {
                     + answer + "\r\n\r\n");
         }
 
-        /** Refuses the upgrade with {@code status}, a {@code Retry-After} (or null) and a JSON body. */
+        /** Refuses the upgrade (or a REST call) with {@code status}, a {@code Retry-After} (or null) and a JSON body. */
         void refuse(int status, String retryAfter, String body) throws IOException {
+            readBody();
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             head("HTTP/1.1 " + status + " Refused\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
                     + "\r\nConnection: close\r\n" + (retryAfter == null ? "" : "Retry-After: " + retryAfter + "\r\n") + "\r\n");
@@ -202,8 +207,17 @@ final class StreamServer implements AutoCloseable {
 
         /** Answers a request that is no upgrade, a REST call, with 200 and a JSON body; the connection then ends. */
         void answer(String body) throws IOException {
+            answer(200, body);
+        }
+
+        /**
+         * Answers a REST call with {@code status} and a JSON body, having read the request's body
+         * (a POST's: one left unread would make the close a reset); the connection then ends.
+         */
+        void answer(int status, String body) throws IOException {
+            readBody();
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            head("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+            head("HTTP/1.1 " + status + " OK\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
                     + "\r\nConnection: close\r\n\r\n");
             out.write(bytes);
             out.flush();
@@ -337,6 +351,15 @@ final class StreamServer implements AutoCloseable {
             out.flush();
         }
 
+        /** Reads the request's body, if it has one (a Content-Length), once. */
+        private void readBody() throws IOException {
+            String length = request.headers().get("content-length");
+            if (length != null && !bodyRead) {
+                in.readNBytes(Integer.parseInt(length));
+            }
+            bodyRead = true;
+        }
+
         private int read() throws IOException {
             int b = in.read();
             if (b < 0) {
@@ -358,7 +381,7 @@ final class StreamServer implements AutoCloseable {
                 int colon = lines[i].indexOf(':');
                 headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
             }
-            return new Request(lines[0].split(" ")[1], headers);
+            return new Request(lines[0].split(" ")[1], headers, lines[0].split(" ")[0], System.nanoTime());
         }
     }
 }
