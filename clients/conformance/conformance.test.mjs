@@ -578,3 +578,79 @@ describe('client conformance with a rate-limiting proxy', { timeout: 120_000 }, 
     });
   });
 });
+
+/** The REST mode of every driver: `driver SERVER --runs N --token T [--retries R]`, each with a token of its own. */
+function listAll(url, tokens, args = []) {
+  return DRIVERS.map(([name, driver]) => {
+    const started = Date.now();
+    const r = Object.assign(drive(driver, url, null, ['--runs', ...args, '--token', tokens[name]]), { name });
+    r.done.then(() => { r.took = Date.now() - started; });
+    return r;
+  });
+}
+
+/** The names of a token for each driver, `<prefix>-<driver>`, for startServer's `tokens`. */
+function tokenNames(...prefixes) {
+  return prefixes.flatMap((prefix) => DRIVERS.map(([name]) => `${prefix}-${name}`));
+}
+
+/** Each driver's token of `server` whose name begins with `prefix`. */
+function tokensOf(server, prefix) {
+  return Object.fromEntries(DRIVERS.map(([name]) => [name, server.tokens[`${prefix}-${name}`]]));
+}
+
+describe('client conformance of the REST calls with a rate-limited server', { timeout: 120_000 }, () => {
+  // The server's own --rate-limit, per token, even on loopback once credentials are configured:
+  // 1/s holds one request, and the next, made at once by the same driver, is refused with 429
+  // and Retry-After: 1 however long the driver took to start; 1/h says Retry-After: ~3600.
+  let perSecond;
+  let perHour;
+  before(async () => {
+    // Tokens the servers know from their start: learning when a server has read a new one would
+    // spend a request of the token's.
+    [perSecond, perHour] = await Promise.all([
+      startServer({ withToken: true, tokens: tokenNames('patient', 'impatient'), args: ['--rate-limit', '1/s'] }),
+      startServer({ withToken: true, tokens: tokenNames('hourly'), args: ['--rate-limit', '1/h'] }),
+    ]);
+  });
+  after(async () => {
+    for (const server of [perSecond, perHour]) {
+      await server?.stop();
+      server?.cleanup();
+    }
+  });
+
+  test('429 with Retry-After: 1: each call waits and gets through; with retries 0 the second is refused', async (t) => {
+    const results = [...listAll(perSecond.url, tokensOf(perSecond, 'patient'), ['3']),
+      ...listAll(perSecond.url, tokensOf(perSecond, 'impatient'), ['2', '--retries', '0']).map((r) => Object.assign(r, { name: `${r.name} (retries 0)` }))];
+    await Promise.all(results.map((r) => r.done));
+    await eachDriver(t, results, (r) => {
+      const why = describeResult(r);
+      assert.equal(r.code, 0, why);
+      if (r.name.endsWith('(retries 0)')) {
+        assert.deepEqual(r.envelopes, [{ runs: 0 }], why);
+        assert.equal(r.end?.error?.kind, 'rate_limited', why);
+        assert.equal(r.end.error.status, 429, why);
+        assert.equal(r.end.error.code, 'rate_limited', why);
+      } else {
+        assert.equal(r.end?.error, null, why);
+        assert.deepEqual(r.envelopes, [{ runs: 0 }, { runs: 0 }, { runs: 0 }], why);
+        // One request a second: the three took two seconds at least, waited out, not failed.
+        assert.ok(r.took >= 1900, `${r.name} took ${r.took} ms: ${why}`);
+      }
+    });
+  });
+
+  test('a Retry-After over 30 s: no wait, the call fails at once with rate_limited', async (t) => {
+    const results = listAll(perHour.url, tokensOf(perHour, 'hourly'), ['2']);
+    await Promise.all(results.map((r) => r.done));
+    await eachDriver(t, results, (r) => {
+      const why = describeResult(r);
+      assert.equal(r.code, 0, why);
+      assert.deepEqual(r.envelopes, [{ runs: 0 }], why);
+      assert.equal(r.end?.error?.kind, 'rate_limited', why);
+      assert.equal(r.end.error.status, 429, why);
+      assert.ok(r.took < 20_000, `${r.name} took ${r.took} ms: ${why}`);
+    });
+  });
+});

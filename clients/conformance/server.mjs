@@ -12,14 +12,19 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 const JAR = process.env.STEPSTREAM_JAR || join(ROOT, 'target', 'stepstream.jar');
 const JAVA = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
 
-/** A server on a fresh data dir; `withToken` makes it require credentials (`server.token`, role admin). */
-export async function startServer({ withToken = false, args = [] } = {}) {
+/**
+ * A server on a fresh data dir; `withToken` makes it require credentials (`server.token`, role
+ * admin), and `tokens` (names) adds tokens of role viewer that it knows from its start
+ * (`server.tokens[name]`), for tests that must not spend a request of theirs to learn when the
+ * server has read them.
+ */
+export async function startServer({ withToken = false, tokens = [], args = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepstream-conformance-'));
   const workflowsDir = join(dataDir, 'workflows');
   mkdirSync(workflowsDir, { recursive: true });
   const tokensFile = join(dataDir, 'tokens');
   const serveArgs = ['--data-dir', dataDir, '--workflows-dir', workflowsDir, '--allow-scripts', ...args];
-  const server = { dataDir, token: null, url: null, proc: null, stderr: '' };
+  const server = { dataDir, token: null, tokens: {}, url: null, proc: null, stderr: '' };
   /** Adds a token to the tokens file (the server reads it again within 2 s): the token. */
   server.createToken = (name, role) => execFileSync(JAVA, ['-jar', JAR, 'token', 'create', '--role', role, '--name', name,
     '--tokens-file', tokensFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop().trim();
@@ -29,6 +34,7 @@ export async function startServer({ withToken = false, args = [] } = {}) {
   if (withToken) {
     server.token = server.createToken('conformance', 'admin');
     serveArgs.push('--tokens-file', tokensFile);
+    for (const name of tokens) server.tokens[name] = server.createToken(name, 'viewer');
   }
   server.start = async (port = 0) => {
     const proc = spawn(JAVA, ['-jar', JAR, 'serve', '--port', String(port), ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -47,6 +47,10 @@ public final class Driver {
             stdout().println("{\"end\":{\"error\":{\"kind\":\"argument\",\"message\":" + quote(e.getMessage()) + "}}}");
             return;
         }
+        if (options.containsKey("--runs")) {
+            listRuns(client, Integer.parseInt(options.get("--runs")));
+            return;
+        }
         if (options.containsKey("--watch")) {
             watch(client, options);
             return;
@@ -82,6 +86,21 @@ public final class Driver {
         out.println("{\"end\":{\"lastSeq\":" + following.lastSeq() + ",\"reconnects\":" + following.reconnects() + ",\"error\":" + error + "}}");
     }
 
+    /** The REST mode: {@code SERVER --runs N [--retries R] [--token T]}, runs(limit=1) N times in a row. */
+    private static void listRuns(StepstreamClient client, int times) {
+        PrintStream out = stdout();
+        String error = "null";
+        try (client) {
+            for (int i = 0; i < times; i++) {
+                Map<String, Object> page = client.runs(Map.of("limit", 1));
+                out.println("{\"runs\":" + ((List<?>) page.get("runs")).size() + "}");
+            }
+        } catch (RuntimeException e) {
+            error = error(e);
+        }
+        out.println("{\"end\":{\"error\":" + error + "}}");
+    }
+
     /** The watch mode: {@code SERVER --watch [--workflow W] [--until-complete N] [--token T]}. */
     private static void watch(StepstreamClient client, Map<String, String> options) {
         WatchOptions watch = WatchOptions.DEFAULTS.workflowId(options.get("--workflow"))
@@ -107,6 +126,9 @@ public final class Driver {
     /** A client of the server; CONFORMANCE_SILENCE_MS=QUIET,DEAD shortens its silence timings. */
     private static StepstreamClient client(String server, Map<String, String> options) {
         StepstreamClient.Builder builder = StepstreamClient.builder(server).token(options.get("--token"));
+        if (options.containsKey("--retries")) {
+            builder.retries(Integer.parseInt(options.get("--retries")));
+        }
         String silence = System.getenv("CONFORMANCE_SILENCE_MS");
         if (silence != null && !silence.isEmpty()) {
             String[] ms = silence.split(",");

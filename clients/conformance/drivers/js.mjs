@@ -11,6 +11,7 @@ const { values: opt, positionals: [server, runId] } = parseArgs({
     'min-level': { type: 'string' }, token: { type: 'string' },
     'stall-after': { type: 'string' }, 'stall-ms': { type: 'string', default: '0' },
     watch: { type: 'boolean', default: false }, workflow: { type: 'string' }, 'until-complete': { type: 'string', default: '1' },
+    runs: { type: 'string' }, retries: { type: 'string' },
   },
 });
 // CONFORMANCE_SILENCE_MS=quiet,deadAfter shortens the library's silence timings (its test knob, not API).
@@ -19,7 +20,8 @@ const silence = deadAfterMs ? { _silence: { quietMs, deadAfterMs } } : {};
 // Node 20 has no global WebSocket; the ws package also lets the client pause reading for a slow consumer.
 let client;
 try {
-  client = new StepstreamClient({ server, token: opt.token, WebSocket, ...silence });
+  const retries = opt.retries === undefined ? {} : { retries: Number(opt.retries) };
+  client = new StepstreamClient({ server, token: opt.token, WebSocket, ...silence, ...retries });
 } catch (refused) {
   // A server URL the library refuses: the refusal's message is what the suite checks.
   if (!(refused instanceof TypeError)) throw refused;
@@ -43,7 +45,14 @@ async function print(stream, enough, end) {
   process.stdout.write(`${JSON.stringify({ end: end(error) })}\n`);
 }
 
-if (opt.watch) {
+/** The REST mode: `runs({limit: 1})` N times in a row, each answer as `{"runs": <how many>}`. */
+async function* listRuns(times) {
+  for (let i = 0; i < times; i++) yield { runs: (await client.runs({ limit: 1 })).runs.length };
+}
+
+if (opt.runs !== undefined) {
+  await print(listRuns(Number(opt.runs)), () => false, (error) => ({ error }));
+} else if (opt.watch) {
   const watch = client.watchRuns({ workflowId: opt.workflow, ...reconnecting });
   let completions = Number(opt['until-complete']);
   await print(watch, (item) => item.type === 'run_complete' && --completions === 0,

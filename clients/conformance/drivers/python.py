@@ -33,15 +33,21 @@ def main():
     parser.add_argument("--workflow")
     parser.add_argument("--until-complete", type=int, default=1)
     parser.add_argument("--async", dest="use_async", action="store_true")
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--retries", type=int)
     args = parser.parse_args()
-    if (args.run_id is None) != args.watch:
-        parser.error("give a RUN_ID, or --watch without one")
+    if (args.run_id is None) != (args.watch or args.runs is not None):
+        parser.error("give a RUN_ID, or --watch or --runs N without one")
+    retries = {} if args.retries is None else {"retries": args.retries}
     try:
-        client = (AsyncClient if args.use_async else Client)(args.server, token=args.token)
+        client = (AsyncClient if args.use_async else Client)(args.server, token=args.token, **retries)
     except ValueError as refused:  # a server URL the library refuses: its message is what the suite checks
         print(json.dumps({"end": {"error": {"kind": "argument", "message": str(refused)}}}), flush=True)
         return
 
+    if args.runs is not None:
+        print(json.dumps({"end": {"error": list_runs(client, args)}}), flush=True)
+        return
     if args.watch:
         stream = client.watch_runs(workflow_id=args.workflow, **BACKOFF)
         completes = 0
@@ -97,6 +103,23 @@ def consume(stream, args, done):
         return describe(caught)
     finally:
         stream.close()
+    return None
+
+
+def list_runs(client, args):
+    """The REST mode: runs(limit=1) --runs times in a row, each answer as {"runs": <how many>};
+    the error that ended it, or None."""
+    async def run():
+        for _ in range(args.runs):
+            print(json.dumps({"runs": len((await client.runs(limit=1))["runs"])}), flush=True)
+    try:
+        if args.use_async:
+            asyncio.run(run())
+        else:
+            for _ in range(args.runs):
+                print(json.dumps({"runs": len(client.runs(limit=1)["runs"])}), flush=True)
+    except Exception as caught:  # noqa: BLE001 - the driver reports every failure
+        return describe(caught)
     return None
 
 
