@@ -80,8 +80,8 @@ final class EventSearch {
                         + sql + ") AS chunk) AS cut WHERE bytes_before < ? ORDER BY seq"
                 : sql.toString();
         // Where the database decides the filter (types, a text it can narrow by), nearly every row
-        // it returns is found: a statement asks for what the page still needs, not a CHUNK, which
-        // made a page of 100 of a common word scan the run for 1,000 of them.
+        // it returns is found: a statement asks for what the page still needs, not a CHUNK of rows
+        // each sent, parsed here and, past the page's end, dropped.
         boolean databaseDecides = filter.steps() == null && filter.minLevel() == LogLevel.DEBUG
                 && (filter.text() == null || pattern != null);
         long deadline = System.nanoTime() + TIME.toNanos();
