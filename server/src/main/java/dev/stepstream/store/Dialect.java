@@ -104,6 +104,21 @@ enum Dialect {
         return this == POSTGRESQL;
     }
 
+    /**
+     * {@code select}, a read of events' {@code seq, type, time, body} in seq order with its
+     * {@code LIMIT}, stopped in the statement at the row with which the rows' bodies reach a
+     * number of bytes, bound as one more parameter after the others, where the driver receives
+     * results whole (a running sum); elsewhere {@code select} as it is, whose reader stops itself.
+     */
+    String stoppingAtBytes(String select) {
+        if (!receivesResultsWhole()) {
+            return select;
+        }
+        return "SELECT seq, type, time, body FROM (SELECT seq, type, time, body,"
+                + " SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS bytes_before FROM ("
+                + select + ") AS page) AS cut WHERE bytes_before < ? ORDER BY seq";
+    }
+
     String displayName() {
         return displayName;
     }

@@ -44,7 +44,7 @@ import java.util.UUID;
  *
  * <p>Bounded memory: on PostgreSQL, whose driver receives a statement's whole result before its
  * first row is read, a statement also stops at the row with which its rows reach
- * {@value #CHUNK_BYTES} bytes (a running sum, as {@link JdbcStore#eventsWithin} does), so that
+ * {@value #CHUNK_BYTES} bytes ({@link Dialect#stoppingAtBytes}, as {@link JdbcStore#eventsWithin} does), so that
  * a search through a run of long lines holds about a MiB per read, not {@value #CHUNK} of them
  * (16 MiB of 16 KiB lines). sqlite-jdbc steps through the rows as they are read.
  */
@@ -74,11 +74,7 @@ final class EventSearch {
         }
         sql.append(" ORDER BY seq LIMIT ?");
         boolean cutByBytes = dialect.receivesResultsWhole();
-        String statement = cutByBytes
-                ? "SELECT seq, type, time, body FROM (SELECT seq, type, time, body,"
-                        + " SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS bytes_before FROM ("
-                        + sql + ") AS chunk) AS cut WHERE bytes_before < ? ORDER BY seq"
-                : sql.toString();
+        String statement = dialect.stoppingAtBytes(sql.toString());
         // Where the database decides the filter (types, a text it can narrow by), nearly every row
         // it returns is found: a statement asks for what the page still needs, not a CHUNK of rows
         // each sent, parsed here and, past the page's end, dropped.

@@ -450,12 +450,8 @@ final class JdbcStore implements Store {
         // cursor, which needs a transaction and a round trip per fetch), so there the statement
         // stops at the bytes as well. The running sum costs PostgreSQL about 0.5 ms a page of
         // 1,000; SQLite, whose plan sorts into two temporary B-trees, 3 ms where the read is 0.5.
-        String sql = db.dialect().receivesResultsWhole()
-                ? "SELECT seq, type, time, body FROM (SELECT seq, type, time, body,"
-                        + " SUM(LENGTH(body)) OVER (ORDER BY seq) - LENGTH(body) AS bytes_before"
-                        + " FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?) AS page"
-                        + " WHERE bytes_before < ? ORDER BY seq"
-                : "SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?";
+        String sql = db.dialect().stoppingAtBytes(
+                "SELECT seq, type, time, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?");
         return db.read("read events of run " + runId, connection -> {
             try (PreparedStatement select = connection.prepareStatement(sql)) {
                 select.setString(1, runId.toString());
