@@ -75,9 +75,12 @@ public final class ApiError extends RuntimeException {
         return details;
     }
 
-    /** Answers the request with this error (on the request's event loop). */
-    public void send(io.vertx.ext.web.RoutingContext ctx) {
-        Reply.error(this).send(ctx);
+    /**
+     * Answers the request with this error (on the request's event loop); the future completes once
+     * it is written out (or the connection has gone).
+     */
+    public io.vertx.core.Future<Void> send(io.vertx.ext.web.RoutingContext ctx) {
+        return Reply.error(this).send(ctx);
     }
 
     public byte[] body() {

@@ -320,12 +320,6 @@ final class Guard implements Handler<RoutingContext> {
     private static void answerAndClose(RoutingContext ctx, ApiError error) {
         AccessLog.refused(ctx, error.code());
         ConnectionClose.announce(ctx);
-        if (error.retryAfterSeconds() > 0) {
-            ctx.response().putHeader("Retry-After", Long.toString(error.retryAfterSeconds()));
-        }
-        ctx.response().setStatusCode(error.status())
-                .putHeader("Content-Type", "application/json; charset=utf-8")
-                .end(io.vertx.core.buffer.Buffer.buffer(error.body()))
-                .onComplete(ignored -> ctx.request().connection().close());
+        error.send(ctx).onComplete(ignored -> ctx.request().connection().close());
     }
 }
