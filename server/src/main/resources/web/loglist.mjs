@@ -338,8 +338,7 @@ export class LogList {
     let after = 0;
     try {
       for (;;) {
-        const page = await api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log&limit=1000`
-          + `&q=${encodeURIComponent(f.text)}&after=${after}`);
+        const page = await this.stepLogs({ limit: 1000, q: f.text, after });
         if (this.textFilter !== f) return;
         for (const e of page.events) {
           const i = e.seq <= last ? this.indexOf(e.seq) : -1;
@@ -597,14 +596,19 @@ export class LogList {
     this.fetching = true;
     const from = Math.min(...missing);
     const limit = Math.min(FETCH_LIMIT, Math.max(...missing) - from + 1);
-    api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log`
-      + `&after=${this.seqs[from] - 1}&limit=${limit}`)
+    this.stepLogs({ after: this.seqs[from] - 1, limit })
       .then((page) => {
         this.took(page.events, new Set(missing));
         // An answer without the first line asked for (a page the server cut short of it) counts as a failure: no tight loop.
         if (this.textOf(from) === undefined) this.failed(); else this.failures = 0;
       }, () => this.failed())
       .finally(() => { this.fetching = false; this.schedule(); });
+  }
+
+  /** A page of this run's step_logs (`GET …/events?types=step_log&…`): `params` the other query parameters. */
+  stepLogs(params) {
+    const query = Object.entries(params).map(([name, value]) => `&${name}=${encodeURIComponent(value)}`).join('');
+    return api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log${query}`);
   }
 
   /**
@@ -725,8 +729,7 @@ export class LogList {
     let after = 0;
     let first = true;
     do {
-      const page = await api(`/api/v2/workflows/runs/${encodeURIComponent(this.runId)}/events?types=step_log&limit=1000`
-        + `&q=${encodeURIComponent(q)}&after=${after}`);
+      const page = await this.stepLogs({ limit: 1000, q, after });
       if (this.find !== find) return; // a newer search took over
       for (const e of page.events) find.seqs.push(e.seq);
       // next is null once the run has ended and all was read; while it goes on, the same seq
