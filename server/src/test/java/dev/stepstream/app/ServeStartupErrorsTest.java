@@ -181,7 +181,10 @@ class ServeStartupErrorsTest {
                       - {id: hold, type: script, run: "echo started >> '%1$s'; while [ ! -f '%2$s/open' ]; do sleep 0.02; done"}
                     """.formatted(started, work));
             runId = server.execute("durable", null);
-            Await.until("the script runs", Duration.ofSeconds(20), () -> Files.exists(started) ? true : null);
+            // Its line, not the file: the shell creates the file before it writes to it, and the
+            // stop that follows could end the script between the two.
+            Await.until("the script runs", Duration.ofSeconds(20),
+                    () -> Files.exists(started) && startedLines(started) == 1 ? true : null);
         } // a graceful stop: the run is handed back, to go on at the next start
         Path cert = Files.writeString(dir.resolve("bad.pem"), "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n");
         Path key = Files.writeString(dir.resolve("bad.key"), "-----BEGIN PRIVATE KEY-----\nnot one\n-----END PRIVATE KEY-----\n");
